@@ -1,0 +1,53 @@
+# Shared build settings for every Conclave target.
+
+function(conclave_target_defaults target)
+  target_compile_features(${target} PUBLIC cxx_std_20)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow
+                         -Wnon-virtual-dtor -Wno-missing-field-initializers)
+  if(CONCLAVE_WERROR)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+  if(CONCLAVE_SANITIZE)
+    target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-omit-frame-pointer)
+    target_link_options(${target} PRIVATE -fsanitize=address,undefined)
+  endif()
+endfunction()
+
+# A layer library: conclave_layer(NAME sources... DEPS libs...)
+function(conclave_layer name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_library(conclave_${name} STATIC ${ARG_SOURCES})
+  target_include_directories(conclave_${name} PUBLIC ${CMAKE_SOURCE_DIR}/src)
+  target_link_libraries(conclave_${name} PUBLIC ${ARG_DEPS})
+  conclave_target_defaults(conclave_${name})
+  if(CONCLAVE_FUZZ)
+    target_compile_options(conclave_${name} PRIVATE -fsanitize=fuzzer-no-link,address,undefined)
+  endif()
+endfunction()
+
+# A GoogleTest executable registered with ctest: conclave_test(NAME sources... DEPS libs...)
+function(conclave_test name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main)
+  target_include_directories(${name} PRIVATE ${CMAKE_SOURCE_DIR}/tests)
+  conclave_target_defaults(${name})
+  target_compile_definitions(${name} PRIVATE
+    CONCLAVE_SOURCE_DIR="${CMAKE_SOURCE_DIR}" CONCLAVE_BINARY_DIR="${CMAKE_BINARY_DIR}")
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 30 PROPERTIES LABELS "${ARG_LABELS}")
+endfunction()
+
+function(conclave_add_subdirs parent)
+  file(GLOB children LIST_DIRECTORIES true RELATIVE ${parent} ${parent}/*)
+  list(SORT children)
+  foreach(child ${children})
+    # CONCLAVE_LAYERS (a list of folder names) restricts the build to those layers, so that
+    # work on one layer is not held up by another folder that does not configure yet.
+    if(CONCLAVE_LAYERS AND NOT child IN_LIST CONCLAVE_LAYERS)
+      continue()
+    endif()
+    if(IS_DIRECTORY ${parent}/${child} AND EXISTS ${parent}/${child}/CMakeLists.txt)
+      add_subdirectory(${parent}/${child})
+    endif()
+  endforeach()
+endfunction()
