@@ -51,3 +51,22 @@ function(conclave_add_subdirs parent)
     endif()
   endforeach()
 endfunction()
+
+# A libFuzzer target (clang, -DCONCLAVE_FUZZ=ON), registered with ctest as a short run over its
+# committed corpus: conclave_fuzz(NAME SOURCES files... DEPS libs... CORPUS dir)
+# New inputs go to a scratch folder in the build tree; the committed corpus is only read.
+set(CONCLAVE_FUZZ_SECONDS 8 CACHE STRING "Seconds each fuzz target runs under ctest")
+function(conclave_fuzz name)
+  cmake_parse_arguments(ARG "" "CORPUS" "SOURCES;DEPS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS})
+  conclave_target_defaults(${name})
+  target_compile_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+  set(work ${CMAKE_CURRENT_BINARY_DIR}/${name}-work)
+  file(MAKE_DIRECTORY ${work})
+  add_test(NAME ${name}
+    COMMAND ${name} -max_total_time=${CONCLAVE_FUZZ_SECONDS} -rss_limit_mb=2048
+            -artifact_prefix=${CMAKE_CURRENT_BINARY_DIR}/ ${work} ${ARG_CORPUS})
+  set_tests_properties(${name} PROPERTIES LABELS fuzz)
+endfunction()
