@@ -1,0 +1,229 @@
+#include "app/config.h"
+
+#include <toml++/toml.h>
+
+#include <charconv>
+#include <functional>
+#include <sstream>
+
+#include "common/version.h"
+
+namespace conclave::app {
+namespace {
+
+enum class Kind { String, Integer, Boolean, LogLevel };
+
+// One row per setting: the single place that names it for the file, the environment and flags.
+struct Setting {
+  const char* key;  // TOML key; flag is --key with '_' → '-', env is CONCLAVE_KEY
+  Kind kind;
+  int64_t min = 0;
+  int64_t max = 0;
+  const char* help;
+  std::function<void(Config&, const std::string&)> setString = nullptr;
+  std::function<void(Config&, int64_t)> setInt = nullptr;
+  std::function<void(Config&, bool)> setBool = nullptr;
+  std::function<std::string(const Config&)> show = nullptr;
+};
+
+#define STRING_SETTING(key, field, help) \
+  Setting{key, Kind::String, 0, 0, help, [](Config& c, const std::string& v) { c.field = v; }, nullptr, nullptr, [](const Config& c) { return c.field; }}
+#define INT_SETTING(key, field, lo, hi, help) \
+  Setting{key, Kind::Integer, lo, hi, help, nullptr, [](Config& c, int64_t v) { c.field = static_cast<int>(v); }, nullptr, [](const Config& c) { return std::to_string(c.field); }}
+#define BOOL_SETTING(key, field, help) \
+  Setting{key, Kind::Boolean, 0, 0, help, nullptr, nullptr, [](Config& c, bool v) { c.field = v; }, [](const Config& c) { return std::string(c.field ? "true" : "false"); }}
+
+const std::vector<Setting>& settings() {
+  static const std::vector<Setting> table = {
+      STRING_SETTING("listen", listen, "Address the HTTPS server listens on"),
+      INT_SETTING("port", port, 0, 65535, "HTTPS port (0: any free port, printed at start)"),
+      STRING_SETTING("public_host", publicHost, "Host name for the generated certificate"),
+      STRING_SETTING("data_dir", dataDir, "Directory for the server key and the generated certificate"),
+      STRING_SETTING("web_root", webRoot, "Directory of the built web client"),
+      STRING_SETTING("tls_cert", tlsCert, "PEM certificate (chain) file; with tls_key replaces the generated one"),
+      STRING_SETTING("tls_key", tlsKey, "PEM private key file for tls_cert"),
+      Setting{"log_level", Kind::LogLevel, 0, 0, "trace, debug, info, warn, error or off",
+              [](Config& c, const std::string& v) { c.logLevel = v; }, nullptr, nullptr,
+              [](const Config& c) { return c.logLevel; }},
+      BOOL_SETTING("log_ips", logIps, "Write client IP addresses to the log (off by default)"),
+      INT_SETTING("room_grace_seconds", roomGraceSeconds, 0, 86400, "How long an empty room is kept in memory"),
+      INT_SETTING("max_participants", maxParticipants, 2, 10000, "Participants per room"),
+      INT_SETTING("max_message_bytes", maxMessageBytes, 1024, 1048576, "Largest signaling message"),
+      INT_SETTING("ws_rate", wsRate, 1, 10000, "Signaling messages per second per connection"),
+      INT_SETTING("ws_burst", wsBurst, 1, 100000, "Signaling message burst per connection"),
+      INT_SETTING("max_connections", maxConnections, 1, 1000000, "Concurrent HTTPS/WebSocket connections"),
+      INT_SETTING("http_timeout_seconds", httpTimeoutSeconds, 1, 3600, "Time a client has to send a request"),
+  };
+  return table;
+}
+
+const Setting* findSetting(const std::string& key) {
+  for (const auto& s : settings())
+    if (key == s.key) return &s;
+  return nullptr;
+}
+
+std::string envName(const std::string& key) {
+  std::string out = "CONCLAVE_";
+  for (char c : key) out += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string flagName(const std::string& key) {
+  std::string out = "--";
+  for (char c : key) out += c == '_' ? '-' : c;
+  return out;
+}
+
+void applyText(Config& config, const Setting& s, const std::string& value, const std::string& origin) {
+  auto bad = [&](const std::string& what) {
+    throw ConfigError(s.key, what + " (got \"" + value + "\" from " + origin + ")");
+  };
+  switch (s.kind) {
+    case Kind::String:
+      s.setString(config, value);
+      return;
+    case Kind::LogLevel:
+      if (value != "trace" && value != "debug" && value != "info" && value != "warn" &&
+          value != "error" && value != "off")
+        bad("must be one of trace, debug, info, warn, error, off");
+      s.setString(config, value);
+      return;
+    case Kind::Boolean:
+      if (value == "true" || value == "1" || value == "yes" || value == "on") s.setBool(config, true);
+      else if (value == "false" || value == "0" || value == "no" || value == "off") s.setBool(config, false);
+      else bad("must be true or false");
+      return;
+    case Kind::Integer: {
+      int64_t v = 0;
+      auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+      if (ec != std::errc() || ptr != value.data() + value.size() || v < s.min || v > s.max)
+        bad("must be an integer from " + std::to_string(s.min) + " to " + std::to_string(s.max));
+      s.setInt(config, v);
+      return;
+    }
+  }
+}
+
+void applyToml(Config& config, const Setting& s, const toml::node& node, const std::string& origin) {
+  auto bad = [&](const std::string& what) { throw ConfigError(s.key, what + " (in " + origin + ")"); };
+  switch (s.kind) {
+    case Kind::String:
+    case Kind::LogLevel:
+      if (!node.is_string()) bad("must be a string");
+      applyText(config, s, *node.value<std::string>(), origin);
+      return;
+    case Kind::Boolean:
+      if (!node.is_boolean()) bad("must be true or false");
+      s.setBool(config, *node.value<bool>());
+      return;
+    case Kind::Integer:
+      if (!node.is_integer()) bad("must be an integer");
+      applyText(config, s, std::to_string(*node.value<int64_t>()), origin);
+      return;
+  }
+}
+
+void applyFile(Config& config, const std::string& path) {
+  toml::table table;
+  try {
+    table = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream msg;
+    msg << "cannot read " << path << ": " << e.description() << " at line " << e.source().begin.line;
+    throw ConfigError("config", msg.str());
+  }
+  for (const auto& [key, node] : table) {
+    std::string name(key.str());
+    const Setting* s = findSetting(name);
+    if (!s) throw ConfigError(name, "unknown setting (in " + path + ")");
+    applyToml(config, *s, node, path);
+  }
+}
+
+void validate(const Config& c) {
+  if (c.tlsCert.empty() != c.tlsKey.empty())
+    throw ConfigError(c.tlsCert.empty() ? "tls_cert" : "tls_key", "tls_cert and tls_key go together");
+  if (c.dataDir.empty()) throw ConfigError("data_dir", "must not be empty");
+  if (c.wsBurst < c.wsRate) throw ConfigError("ws_burst", "must be at least ws_rate");
+}
+
+}  // namespace
+
+ParsedArgs parseConfig(const std::vector<std::string>& args, const std::map<std::string, std::string>& env) {
+  ParsedArgs out;
+  // Flags are collected first (so --config is known), then applied last.
+  std::vector<std::pair<const Setting*, std::string>> flags;
+  std::string configFile;
+  if (auto it = env.find("CONCLAVE_CONFIG"); it != env.end()) configFile = it->second;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string arg = args[i];
+    if (arg == "--help" || arg == "-h") {
+      out.showHelp = true;
+      continue;
+    }
+    if (arg == "--version") {
+      out.showVersion = true;
+      continue;
+    }
+    if (arg.rfind("--", 0) != 0) throw ConfigError(arg, "unexpected argument (see --help)");
+    std::string value;
+    bool hasValue = false;
+    if (auto eq = arg.find('='); eq != std::string::npos) {
+      value = arg.substr(eq + 1);
+      arg = arg.substr(0, eq);
+      hasValue = true;
+    }
+    std::string key;
+    for (char c : arg.substr(2)) key += c == '-' ? '_' : c;
+    const Setting* s = key == "config" ? nullptr : findSetting(key);
+    if (key != "config" && !s) throw ConfigError(key, "unknown option " + arg + " (see --help)");
+    if (!hasValue) {
+      if (s && s->kind == Kind::Boolean && (i + 1 >= args.size() || args[i + 1].rfind("--", 0) == 0)) {
+        value = "true";
+      } else if (i + 1 < args.size()) {
+        value = args[++i];
+      } else {
+        throw ConfigError(key, "option " + arg + " needs a value");
+      }
+    }
+    if (key == "config") configFile = value;
+    else flags.emplace_back(s, value);
+  }
+  if (out.showHelp || out.showVersion) return out;
+
+  if (!configFile.empty()) applyFile(out.config, configFile);
+  for (const auto& s : settings()) {
+    if (auto it = env.find(envName(s.key)); it != env.end()) applyText(out.config, s, it->second, it->first);
+  }
+  for (const auto& [s, value] : flags) applyText(out.config, *s, value, flagName(s->key));
+  for (const auto& [name, value] : env) {
+    if (name.rfind("CONCLAVE_", 0) != 0 || name == "CONCLAVE_CONFIG") continue;
+    bool known = false;
+    for (const auto& s : settings()) known = known || envName(s.key) == name;
+    if (!known) throw ConfigError(name, "unknown environment variable");
+  }
+  validate(out.config);
+  return out;
+}
+
+std::string helpText() {
+  Config defaults;
+  std::ostringstream out;
+  out << "conclave " << kVersion << " — self-hosted, end-to-end encrypted video meetings\n\n"
+      << "Usage: conclave [--config FILE] [--option VALUE ...]\n\n"
+      << "Every option can also be set in the TOML file (key = value) or in the environment\n"
+      << "(CONCLAVE_KEY). Flags override the environment, which overrides the file.\n\n"
+      << "  --config FILE               TOML configuration file (env CONCLAVE_CONFIG)\n"
+      << "  --help                      Show this help\n"
+      << "  --version                   Show the version\n";
+  for (const auto& s : settings()) {
+    std::string flag = flagName(s.key) + (s.kind == Kind::Boolean ? "" : " VALUE");
+    out << "  " << flag << std::string(flag.size() < 28 ? 28 - flag.size() : 1, ' ') << s.help;
+    std::string def = s.show(defaults);
+    out << " (default: " << (def.empty() ? "none" : def) << "; env " << envName(s.key) << ")\n";
+  }
+  return out.str();
+}
+
+}  // namespace conclave::app

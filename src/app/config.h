@@ -1,0 +1,56 @@
+// Server configuration: one table of settings, read from a TOML file, CONCLAVE_* environment
+// variables and command-line flags (flags override the environment, which overrides the file).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace conclave::app {
+
+struct Config {
+  std::string listen = "0.0.0.0";
+  int port = 8443;
+  std::string publicHost = "localhost";
+  std::string dataDir = ".conclave-data";
+  std::string webRoot;  // defaults to the built client of this source tree
+  std::string tlsCert;
+  std::string tlsKey;
+  std::string logLevel = "info";
+  bool logIps = false;
+  int roomGraceSeconds = 60;
+  int maxParticipants = 100;
+  int maxMessageBytes = 65536;
+  int wsRate = 20;
+  int wsBurst = 60;
+  int maxConnections = 2000;
+  int httpTimeoutSeconds = 30;
+};
+
+// One bad setting: `key` names it as in the TOML file.
+class ConfigError : public std::runtime_error {
+ public:
+  ConfigError(std::string key, const std::string& message)
+      : std::runtime_error(key + ": " + message), mKey(std::move(key)) {}
+  const std::string& key() const { return mKey; }
+
+ private:
+  std::string mKey;
+};
+
+struct ParsedArgs {
+  Config config;
+  bool showHelp = false;
+  bool showVersion = false;
+};
+
+// Builds the configuration. `env` holds the process environment (only CONCLAVE_* is read).
+// Throws ConfigError for an unknown or invalid setting, a missing or malformed file.
+ParsedArgs parseConfig(const std::vector<std::string>& args, const std::map<std::string, std::string>& env);
+
+std::string helpText();
+
+}  // namespace conclave::app

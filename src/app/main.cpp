@@ -1,0 +1,201 @@
+// conclave: the server binary. Reads the configuration, prepares keys and the TLS certificate,
+// starts the HTTPS/WebSocket front and runs until SIGINT or SIGTERM.
+#include <openssl/ssl.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "app/config.h"
+#include "common/certificate.h"
+#include "common/log.h"
+#include "common/version.h"
+#include "signaling/rooms.h"
+#include "signaling/server.h"
+#include "store/key_store.h"
+
+#ifndef CONCLAVE_DEFAULT_WEB_ROOT
+#define CONCLAVE_DEFAULT_WEB_ROOT "web/dist"
+#endif
+
+extern char** environ;
+
+namespace conclave::app {
+namespace {
+
+namespace asio = boost::asio;
+
+std::map<std::string, std::string> environment() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; e && *e; ++e) {
+    std::string kv(*e);
+    auto eq = kv.find('=');
+    if (eq != std::string::npos && kv.rfind("CONCLAVE_", 0) == 0) env[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  return env;
+}
+
+std::string readFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void writePrivateFile(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) throw std::runtime_error("cannot write " + path);
+  out << text;
+  out.close();
+  std::filesystem::permissions(path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+}
+
+// The configured certificate, or the one generated on first start into <data_dir>/tls/.
+common::Certificate tlsCertificate(const Config& config) {
+  if (!config.tlsCert.empty()) {
+    try {
+      return common::Certificate::fromPem(readFile(config.tlsCert), readFile(config.tlsKey));
+    } catch (const std::exception& e) {
+      throw ConfigError("tls_cert", e.what());
+    }
+  }
+  std::string dir = config.dataDir + "/tls";
+  store::ensureDirectory(dir, 0700);
+  std::string certPath = dir + "/cert.pem", keyPath = dir + "/key.pem";
+  if (std::filesystem::exists(certPath) && std::filesystem::exists(keyPath)) {
+    auto cert = common::Certificate::fromPem(readFile(certPath), readFile(keyPath));
+    if (X509_cmp_current_time(X509_get0_notAfter(cert.x509())) > 0) return cert;
+  }
+  auto cert = common::Certificate::generateSelfSigned(config.publicHost);
+  writePrivateFile(keyPath, cert.keyPem());
+  writePrivateFile(certPath, cert.certPem());
+  common::logger("tls")->info("generated a self-signed certificate (SHA-256 {})", cert.sha256FingerprintText());
+  return cert;
+}
+
+void configureTls(asio::ssl::context& ctx, const Config& config, const common::Certificate& cert) {
+  SSL_CTX* native = ctx.native_handle();
+  SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+  SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+  SSL_CTX_set_cipher_list(native,
+                          "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+                          "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305");
+  if (!config.tlsCert.empty()) {
+    // The whole chain from the operator's file.
+    if (SSL_CTX_use_certificate_chain_file(native, config.tlsCert.c_str()) != 1)
+      throw ConfigError("tls_cert", "cannot use the certificate chain in " + config.tlsCert);
+  } else if (SSL_CTX_use_certificate(native, cert.x509()) != 1) {
+    throw std::runtime_error("cannot use the generated certificate");
+  }
+  if (SSL_CTX_use_PrivateKey(native, cert.privateKey()) != 1 || SSL_CTX_check_private_key(native) != 1)
+    throw ConfigError("tls_key", "the key does not match the certificate");
+}
+
+int run(const Config& config) {
+  common::initLogging({config.logLevel, config.logIps});
+  auto log = common::logger("main");
+
+  store::KeyStore keys(config.dataDir);
+  common::setLogKey(keys.getOrCreateKey("log-hash", 32));
+  signaling::RoomIdIssuer issuer(keys.getOrCreateKey("room-id", 32));
+  auto cert = tlsCertificate(config);
+
+  asio::io_context io(1);
+  asio::ssl::context tls(asio::ssl::context::tls_server);
+  configureTls(tls, config, cert);
+
+  signaling::RoomManager rooms(issuer, {static_cast<size_t>(config.maxParticipants),
+                                        std::chrono::seconds(config.roomGraceSeconds)});
+  signaling::ServerSettings settings;
+  settings.listen = config.listen;
+  settings.port = static_cast<uint16_t>(config.port);
+  settings.webRoot = config.webRoot.empty() ? std::string(CONCLAVE_DEFAULT_WEB_ROOT) : config.webRoot;
+  settings.httpTimeout = std::chrono::seconds(config.httpTimeoutSeconds);
+  settings.maxConnections = static_cast<size_t>(config.maxConnections);
+  settings.connection.maxMessageBytes = static_cast<size_t>(config.maxMessageBytes);
+  settings.connection.rate = config.wsRate;
+  settings.connection.burst = config.wsBurst;
+  if (!std::filesystem::exists(settings.webRoot / "index.html"))
+    log->warn("the web client is not built: {} has no index.html (run `make run` or `npm run build` in web/)",
+              settings.webRoot.string());
+
+  signaling::Server server(io, tls, rooms, settings);
+  server.start();
+
+  // Empty rooms are dropped after their grace period.
+  asio::steady_timer tick(io);
+  std::function<void()> scheduleTick = [&] {
+    tick.expires_after(std::chrono::seconds(1));
+    tick.async_wait([&](boost::system::error_code ec) {
+      if (ec) return;
+      rooms.tick(std::chrono::steady_clock::now());
+      scheduleTick();
+    });
+  };
+  scheduleTick();
+
+  asio::steady_timer deadline(io);
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](boost::system::error_code ec, int signal) {
+    if (ec) return;
+    log->info("signal {}: shutting down", signal);
+    tick.cancel();
+    server.shutdown([&] { io.stop(); });
+    deadline.expires_after(std::chrono::seconds(3));
+    deadline.async_wait([&](boost::system::error_code e) {
+      if (!e) io.stop();
+    });
+  });
+
+  std::printf("Conclave %s is running at https://%s:%u/\n", kVersion,
+              config.publicHost.c_str(), static_cast<unsigned>(server.port()));
+  std::fflush(stdout);
+  log->info("listening on port {} (TLS 1.2+)", server.port());
+  io.run();
+  log->info("stopped");
+  spdlog::shutdown();
+  // Sessions still pending (idle keep-alive connections) are not unwound: the process ends here.
+  std::fflush(stdout);
+  std::_Exit(0);
+}
+
+}  // namespace
+}  // namespace conclave::app
+
+int main(int argc, char** argv) {
+  using namespace conclave::app;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  ParsedArgs parsed;
+  try {
+    parsed = parseConfig(args, environment());
+  } catch (const ConfigError& e) {
+    std::fprintf(stderr, "conclave: invalid configuration: %s\n", e.what());
+    return 2;
+  }
+  if (parsed.showHelp) {
+    std::fputs(helpText().c_str(), stdout);
+    return 0;
+  }
+  if (parsed.showVersion) {
+    std::printf("conclave %s\n", conclave::kVersion);
+    return 0;
+  }
+  try {
+    return run(parsed.config);
+  } catch (const ConfigError& e) {
+    std::fprintf(stderr, "conclave: invalid configuration: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "conclave: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,145 @@
+#include "signaling/connection.h"
+
+#include "common/log.h"
+#include "common/version.h"
+
+namespace conclave::signaling {
+namespace {
+
+const nlohmann::json* requestIdOf(const nlohmann::json& msg) {
+  auto it = msg.find("id");
+  return it == msg.end() ? nullptr : &*it;
+}
+
+}  // namespace
+
+const Connection::Route Connection::kRoutes[] = {
+    {"hello", &Connection::handleHello},
+    {"join", &Connection::handleJoin},
+    {"update-profile", &Connection::handleUpdateProfile},
+    {"leave", &Connection::handleLeave},
+    {"ping", &Connection::handlePing},
+};
+
+Connection::Connection(RoomManager& rooms, Peer& peer, ConnectionLimits limits, common::TimePoint now)
+    : mRooms(rooms), mPeer(peer), mLimits(limits), mBucket(limits.rate, limits.burst, now) {}
+
+Connection::~Connection() = default;
+
+void Connection::onText(std::string_view text, common::TimePoint now) {
+  if (!mBucket.take(now)) {
+    if (++mDropped > mLimits.maxDroppedBeforeClose) {
+      mMustClose = true;
+      return;
+    }
+    sendError(ErrorCode::RateLimited, "too many messages; this one was dropped", nullptr);
+    return;
+  }
+  if (text.size() > mLimits.maxMessageBytes) {
+    sendError(ErrorCode::TooLarge, "message is larger than " + std::to_string(mLimits.maxMessageBytes) + " bytes",
+              nullptr);
+    return;
+  }
+  nlohmann::json msg = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (msg.is_discarded() || !msg.is_object()) {
+    sendError(ErrorCode::BadJson, "the message is not a JSON object", nullptr);
+    return;
+  }
+  const nlohmann::json* requestId = requestIdOf(msg);
+  auto typeIt = msg.find("type");
+  if (typeIt == msg.end() || !typeIt->is_string()) {
+    sendError(ErrorCode::UnknownType, "the message has no type", requestId);
+    return;
+  }
+  const auto& type = typeIt->get_ref<const std::string&>();
+  const MessageSchema* schema = findClientSchema(type);
+  if (!schema) {
+    sendError(ErrorCode::UnknownType, "unknown message type", requestId);
+    return;
+  }
+  if (auto problem = validate(msg, *schema)) {
+    // A malformed id must not be echoed back.
+    sendError(ErrorCode::InvalidMessage, *problem, nullptr);
+    return;
+  }
+  if (!mHelloDone && type != "hello") {
+    sendError(ErrorCode::HelloRequired, "send hello first", requestId);
+    return;
+  }
+  for (const auto& route : kRoutes) {
+    if (route.type == type) {
+      (this->*route.handler)(msg, now);
+      return;
+    }
+  }
+  sendError(ErrorCode::Internal, "no handler", requestId);
+}
+
+void Connection::onClosed(common::TimePoint now) {
+  if (!mParticipantId.empty()) mRooms.leave(mRoomId, mParticipantId, now);
+  mParticipantId.clear();
+  mRoomId.clear();
+}
+
+void Connection::handleHello(const nlohmann::json& msg, common::TimePoint) {
+  if (msg["version"].get<int64_t>() != kProtocolVersion) {
+    sendError(ErrorCode::UnsupportedVersion, "this server speaks protocol version 1", requestIdOf(msg));
+    return;
+  }
+  mHelloDone = true;
+  auto out = reply("welcome", msg);
+  out["version"] = kProtocolVersion;
+  out["server"] = std::string("conclave/") + kVersion;
+  out["maxMessageBytes"] = mLimits.maxMessageBytes;
+  mPeer.send(out);
+}
+
+void Connection::handleJoin(const nlohmann::json& msg, common::TimePoint) {
+  const nlohmann::json* id = requestIdOf(msg);
+  if (!mParticipantId.empty()) {
+    sendError(ErrorCode::AlreadyJoined, "this connection is already in a room", id);
+    return;
+  }
+  const auto& roomId = msg["roomId"].get_ref<const std::string&>();
+  auto result = mRooms.join(roomId, mPeer, msg["profile"].get<std::string>());
+  if (auto* error = std::get_if<ErrorCode>(&result)) {
+    sendError(*error, *error == ErrorCode::RoomFull ? "the meeting is full" : "there is no such meeting", id);
+    return;
+  }
+  auto& joined = std::get<RoomManager::Joined>(result);
+  mRoomId = roomId;
+  mParticipantId = joined.participantId;
+  auto out = reply("joined", msg);
+  out["roomId"] = roomId;
+  out["participantId"] = mParticipantId;
+  out["participants"] = nlohmann::json::array();
+  for (const auto& p : joined.others) out["participants"].push_back({{"id", p.id}, {"profile", p.profile}});
+  mPeer.send(out);
+}
+
+void Connection::handleUpdateProfile(const nlohmann::json& msg, common::TimePoint) {
+  if (mParticipantId.empty()) {
+    sendError(ErrorCode::NotJoined, "join a meeting first", requestIdOf(msg));
+    return;
+  }
+  mRooms.updateProfile(mRoomId, mParticipantId, msg["profile"].get<std::string>());
+  mPeer.send(reply("profile-updated", msg));
+}
+
+void Connection::handleLeave(const nlohmann::json& msg, common::TimePoint now) {
+  if (mParticipantId.empty()) {
+    sendError(ErrorCode::NotJoined, "not in a meeting", requestIdOf(msg));
+    return;
+  }
+  onClosed(now);
+  mPeer.send(reply("left", msg));
+}
+
+void Connection::handlePing(const nlohmann::json& msg, common::TimePoint) { mPeer.send(reply("pong", msg)); }
+
+void Connection::sendError(ErrorCode code, std::string_view message, const nlohmann::json* request) {
+  common::logger("ws")->debug("error reply {}", errorCodeName(code));
+  mPeer.send(errorMessage(code, message, request));
+}
+
+}  // namespace conclave::signaling

@@ -1,0 +1,66 @@
+// The protocol state of one signaling client, apart from its transport: text in, JSON replies
+// out through Peer. The WebSocket session owns one and feeds it; tests drive it directly.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/clock.h"
+#include "signaling/rooms.h"
+#include "signaling/token_bucket.h"
+
+namespace conclave::signaling {
+
+struct ConnectionLimits {
+  size_t maxMessageBytes = 65536;
+  double rate = 20;
+  double burst = 60;
+  size_t maxDroppedBeforeClose = 200;
+};
+
+class Connection {
+ public:
+  Connection(RoomManager& rooms, Peer& peer, ConnectionLimits limits, common::TimePoint now);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  void onText(std::string_view text, common::TimePoint now);
+  // The transport closed: leaves the room.
+  void onClosed(common::TimePoint now);
+
+  // Set when the client must be disconnected (flooding); the session closes with 1008.
+  bool mustClose() const { return mMustClose; }
+  const std::string& participantId() const { return mParticipantId; }
+
+ private:
+  using Handler = void (Connection::*)(const nlohmann::json&, common::TimePoint);
+  struct Route {
+    std::string_view type;
+    Handler handler;
+  };
+  static const Route kRoutes[];
+
+  void handleHello(const nlohmann::json& msg, common::TimePoint now);
+  void handleJoin(const nlohmann::json& msg, common::TimePoint now);
+  void handleUpdateProfile(const nlohmann::json& msg, common::TimePoint now);
+  void handleLeave(const nlohmann::json& msg, common::TimePoint now);
+  void handlePing(const nlohmann::json& msg, common::TimePoint now);
+
+  void sendError(ErrorCode code, std::string_view message, const nlohmann::json* request);
+
+  RoomManager& mRooms;
+  Peer& mPeer;
+  ConnectionLimits mLimits;
+  TokenBucket mBucket;
+  size_t mDropped = 0;
+  bool mMustClose = false;
+  bool mHelloDone = false;
+  std::string mRoomId;
+  std::string mParticipantId;
+};
+
+}  // namespace conclave::signaling

@@ -1,0 +1,85 @@
+#include "signaling/rooms.h"
+
+#include <algorithm>
+
+#include "common/log.h"
+#include "common/random.h"
+
+namespace conclave::signaling {
+namespace {
+
+nlohmann::json participantJson(const ParticipantInfo& p) { return {{"id", p.id}, {"profile", p.profile}}; }
+
+}  // namespace
+
+RoomManager::RoomManager(const RoomIdIssuer& issuer, Settings settings) : mIssuer(issuer), mSettings(settings) {}
+
+std::variant<RoomManager::Joined, ErrorCode> RoomManager::join(const std::string& roomId, Peer& peer,
+                                                              std::string profile) {
+  auto it = mRooms.find(roomId);
+  if (it == mRooms.end()) {
+    if (!mIssuer.verify(roomId)) return ErrorCode::RoomNotFound;
+    it = mRooms.emplace(roomId, Room{}).first;
+    common::logger("room")->info("room {} opened", common::logId(roomId));
+  }
+  Room& room = it->second;
+  if (room.members.size() >= mSettings.maxParticipants) return ErrorCode::RoomFull;
+
+  Joined joined;
+  joined.participantId = common::randomToken(16);
+  for (const auto& m : room.members) joined.others.push_back(m.info);
+  ParticipantInfo info{joined.participantId, std::move(profile)};
+  broadcast(room, "", {{"type", "participant-joined"}, {"participant", participantJson(info)}});
+  room.members.push_back(Member{std::move(info), &peer});
+  room.emptySince.reset();
+  common::logger("room")->info("room {}: participant joined, {} present", common::logId(roomId),
+                               room.members.size());
+  return joined;
+}
+
+void RoomManager::updateProfile(const std::string& roomId, const std::string& participantId, std::string profile) {
+  auto it = mRooms.find(roomId);
+  if (it == mRooms.end()) return;
+  for (auto& m : it->second.members) {
+    if (m.info.id != participantId) continue;
+    m.info.profile = std::move(profile);
+    broadcast(it->second, participantId, {{"type", "participant-updated"}, {"participant", participantJson(m.info)}});
+    return;
+  }
+}
+
+void RoomManager::leave(const std::string& roomId, const std::string& participantId, common::TimePoint now) {
+  auto it = mRooms.find(roomId);
+  if (it == mRooms.end()) return;
+  Room& room = it->second;
+  auto before = room.members.size();
+  std::erase_if(room.members, [&](const Member& m) { return m.info.id == participantId; });
+  if (room.members.size() == before) return;
+  broadcast(room, participantId, {{"type", "participant-left"}, {"participantId", participantId}});
+  if (room.members.empty()) room.emptySince = now;
+  common::logger("room")->info("room {}: participant left, {} present", common::logId(roomId), room.members.size());
+}
+
+void RoomManager::tick(common::TimePoint now) {
+  for (auto it = mRooms.begin(); it != mRooms.end();) {
+    const Room& room = it->second;
+    if (room.members.empty() && room.emptySince && now - *room.emptySince >= mSettings.grace) {
+      common::logger("room")->info("room {} closed", common::logId(it->first));
+      it = mRooms.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+size_t RoomManager::participantCount(const std::string& roomId) const {
+  auto it = mRooms.find(roomId);
+  return it == mRooms.end() ? 0 : it->second.members.size();
+}
+
+void RoomManager::broadcast(const Room& room, const std::string& except, const nlohmann::json& message) {
+  for (const auto& m : room.members)
+    if (m.info.id != except) m.peer->send(message);
+}
+
+}  // namespace conclave::signaling

@@ -1,0 +1,77 @@
+// Rooms and their participants, as the control plane keeps them: in memory only.
+//
+// A room exists while somebody is in it and for a grace period after the last one left; nothing
+// about it is written to disk. Profiles are opaque strings relayed as they came.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "common/clock.h"
+#include "signaling/protocol.h"
+#include "signaling/room_id.h"
+
+namespace conclave::signaling {
+
+// A connected client as the room logic sees it.
+class Peer {
+ public:
+  virtual ~Peer() = default;
+  virtual void send(const nlohmann::json& message) = 0;
+};
+
+struct ParticipantInfo {
+  std::string id;
+  std::string profile;
+};
+
+class RoomManager {
+ public:
+  struct Settings {
+    size_t maxParticipants = 100;
+    common::Duration grace = std::chrono::seconds(60);
+  };
+  struct Joined {
+    std::string participantId;
+    std::vector<ParticipantInfo> others;
+  };
+
+  RoomManager(const RoomIdIssuer& issuer, Settings settings);
+
+  std::string createRoomId() const { return mIssuer.issue(); }
+
+  // Adds `peer` to the room (creating it when the ID is one this server issued) and tells the
+  // others. The error is RoomNotFound or RoomFull.
+  std::variant<Joined, ErrorCode> join(const std::string& roomId, Peer& peer, std::string profile);
+  void updateProfile(const std::string& roomId, const std::string& participantId, std::string profile);
+  void leave(const std::string& roomId, const std::string& participantId, common::TimePoint now);
+
+  // Drops rooms that have been empty for longer than the grace period.
+  void tick(common::TimePoint now);
+
+  size_t roomCount() const { return mRooms.size(); }
+  size_t participantCount(const std::string& roomId) const;
+
+ private:
+  struct Member {
+    ParticipantInfo info;
+    Peer* peer;
+  };
+  struct Room {
+    std::vector<Member> members;
+    std::optional<common::TimePoint> emptySince;
+  };
+
+  void broadcast(const Room& room, const std::string& except, const nlohmann::json& message);
+
+  const RoomIdIssuer& mIssuer;
+  Settings mSettings;
+  std::map<std::string, Room> mRooms;
+};
+
+}  // namespace conclave::signaling

@@ -1,0 +1,81 @@
+#include "signaling/schema.h"
+
+#include "common/base64.h"
+
+namespace conclave::signaling {
+namespace {
+
+constexpr int64_t kMaxSafeInteger = (int64_t{1} << 53) - 1;
+
+std::optional<std::string> checkId(const nlohmann::json& id) {
+  if (id.is_number_unsigned() && id.get<uint64_t>() <= static_cast<uint64_t>(kMaxSafeInteger)) return std::nullopt;
+  if (id.is_number_integer() && id.get<int64_t>() >= 0 && id.get<int64_t>() <= kMaxSafeInteger) return std::nullopt;
+  if (id.is_string() && id.get_ref<const std::string&>().size() <= 64) return std::nullopt;
+  return "field 'id' must be an integer from 0 to 2^53-1 or a string of at most 64 characters";
+}
+
+const char* kindName(FieldKind kind) {
+  switch (kind) {
+    case FieldKind::String: return "a string";
+    case FieldKind::Integer: return "an integer";
+    case FieldKind::Boolean: return "a boolean";
+    case FieldKind::Object: return "an object";
+    case FieldKind::Array: return "an array";
+  }
+  return "?";
+}
+
+bool hasKind(const nlohmann::json& v, FieldKind kind) {
+  switch (kind) {
+    case FieldKind::String: return v.is_string();
+    case FieldKind::Integer: return v.is_number_integer();
+    case FieldKind::Boolean: return v.is_boolean();
+    case FieldKind::Object: return v.is_object();
+    case FieldKind::Array: return v.is_array();
+  }
+  return false;
+}
+
+std::optional<std::string> checkField(const nlohmann::json& v, const FieldRule& rule) {
+  std::string name(rule.name);
+  if (!hasKind(v, rule.kind)) return "field '" + name + "' must be " + kindName(rule.kind);
+  if (rule.kind == FieldKind::String) {
+    const auto& s = v.get_ref<const std::string&>();
+    if (static_cast<int64_t>(s.size()) < rule.min)
+      return "field '" + name + "' must have at least " + std::to_string(rule.min) + " characters";
+    if (rule.max > 0 && static_cast<int64_t>(s.size()) > rule.max)
+      return "field '" + name + "' must have at most " + std::to_string(rule.max) + " characters";
+    if (rule.urlSafe && !common::isBase64Url(s)) return "field '" + name + "' has characters that are not allowed";
+  }
+  if (rule.kind == FieldKind::Integer) {
+    if (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX))
+      return "field '" + name + "' is out of range";
+    int64_t n = v.get<int64_t>();
+    if (n < rule.min || n > rule.max)
+      return "field '" + name + "' must be from " + std::to_string(rule.min) + " to " + std::to_string(rule.max);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> validate(const nlohmann::json& message, const MessageSchema& schema) {
+  if (!message.is_object()) return "the message must be a JSON object";
+  for (const auto& [key, value] : message.items()) {
+    if (key == "type") continue;
+    if (key == "id") {
+      if (auto err = checkId(value)) return err;
+      continue;
+    }
+    const FieldRule* rule = nullptr;
+    for (const auto& r : schema.fields)
+      if (r.name == key) rule = &r;
+    if (!rule) return "field '" + key + "' is not allowed in '" + std::string(schema.type) + "'";
+    if (auto err = checkField(value, *rule)) return err;
+  }
+  for (const auto& r : schema.fields)
+    if (r.required && !message.contains(r.name)) return "field '" + std::string(r.name) + "' is required";
+  return std::nullopt;
+}
+
+}  // namespace conclave::signaling

@@ -1,0 +1,38 @@
+// Declarative validation of signaling messages: each message type has a table of field rules,
+// checked before any handler runs (the one thing worth copying from Janus).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace conclave::signaling {
+
+enum class FieldKind { String, Integer, Boolean, Object, Array };
+
+struct FieldRule {
+  std::string_view name;
+  FieldKind kind;
+  bool required = true;
+  // Strings: length bounds in bytes (maxLength 0 = no limit); integers: value bounds.
+  int64_t min = 0;
+  int64_t max = 0;
+  // Strings only: every character must be in the URL-safe base64 alphabet.
+  bool urlSafe = false;
+};
+
+struct MessageSchema {
+  std::string_view type;
+  std::span<const FieldRule> fields;
+};
+
+// Checks `message` (a JSON object) against `schema`. "type" and "id" are allowed on every
+// message (id: integer 0..2^53 or a string of at most 64 bytes); any other field not in the
+// table is refused. Returns a human-readable description of the first problem.
+std::optional<std::string> validate(const nlohmann::json& message, const MessageSchema& schema);
+
+}  // namespace conclave::signaling

@@ -1,0 +1,280 @@
+#include "signaling/sessions.h"
+
+#include <boost/beast/http/file_body.hpp>
+
+#include "common/log.h"
+#include "common/version.h"
+#include "signaling/http_util.h"
+
+namespace conclave::signaling {
+
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+
+namespace {
+
+constexpr size_t kMaxOutboxBytes = 4 * 1024 * 1024;
+
+common::TimePoint now() { return std::chrono::steady_clock::now(); }
+
+http::response<http::string_body> jsonResponse(const http::request<http::string_body>& req, http::status status,
+                                               const nlohmann::json& body) {
+  http::response<http::string_body> res{status, req.version()};
+  res.set(http::field::content_type, "application/json");
+  res.set(http::field::cache_control, "no-store");
+  res.keep_alive(req.keep_alive());
+  res.body() = body.dump();
+  res.prepare_payload();
+  return res;
+}
+
+http::response<http::string_body> errorResponse(const http::request<http::string_body>& req, http::status status,
+                                                std::string_view code, std::string_view message) {
+  return jsonResponse(req, status, {{"error", {{"code", code}, {"message", message}}}});
+}
+
+}  // namespace
+
+// ---- HttpSession -------------------------------------------------------------------------------
+
+HttpSession::HttpSession(Server& server, boost::asio::ip::tcp::socket socket, boost::asio::ssl::context& tls)
+    : mServer(server), mStream(std::move(socket), tls) {
+  mServer.connectionOpened();
+}
+
+HttpSession::~HttpSession() { mServer.connectionClosed(); }
+
+void HttpSession::run() {
+  beast::get_lowest_layer(mStream).expires_after(std::chrono::seconds(10));
+  mStream.async_handshake(boost::asio::ssl::stream_base::server,
+                          [self = shared_from_this()](beast::error_code ec) { self->onHandshake(ec); });
+}
+
+void HttpSession::onHandshake(beast::error_code ec) {
+  if (ec) {
+    common::logger("http")->debug("TLS handshake failed: {}", ec.message());
+    return;
+  }
+  readRequest();
+}
+
+void HttpSession::readRequest() {
+  mParser.emplace();
+  mParser->header_limit(static_cast<uint32_t>(mServer.settings().maxHeaderBytes));
+  mParser->body_limit(mServer.settings().maxBodyBytes);
+  beast::get_lowest_layer(mStream).expires_after(mServer.settings().httpTimeout);
+  http::async_read(mStream, mBuffer, *mParser,
+                   [self = shared_from_this()](beast::error_code ec, size_t) { self->onRead(ec); });
+}
+
+void HttpSession::onRead(beast::error_code ec) {
+  if (ec == http::error::end_of_stream) return close();
+  if (ec == http::error::header_limit || ec == http::error::body_limit) {
+    http::request<http::string_body> dummy;
+    auto res = errorResponse(dummy, ec == http::error::header_limit ? http::status::request_header_fields_too_large
+                                                                     : http::status::payload_too_large,
+                             "too-large", "request too large");
+    res.keep_alive(false);
+    return send(std::move(res));
+  }
+  if (ec) {
+    common::logger("http")->debug("read failed: {}", ec.message());
+    return;
+  }
+  if (websocket::is_upgrade(mParser->get())) {
+    if (mParser->get().target() != "/ws" || mServer.shuttingDown()) {
+      return send(errorResponse(mParser->get(), http::status::not_found, "not-found", "no WebSocket here"));
+    }
+    beast::get_lowest_layer(mStream).expires_never();
+    auto ws = std::make_shared<WsSession>(mServer, std::move(mStream));
+    ws->accept(mParser->release());
+    return;
+  }
+  handleRequest();
+}
+
+void HttpSession::handleRequest() {
+  const auto& req = mParser->get();
+  std::string_view target(req.target().data(), req.target().size());
+  std::string_view path = target.substr(0, target.find('?'));
+
+  if (path == "/healthz") {
+    if (req.method() != http::verb::get && req.method() != http::verb::head)
+      return send(errorResponse(req, http::status::method_not_allowed, "method-not-allowed", "use GET"));
+    auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() -
+                                                                   mServer.startedAt());
+    return send(jsonResponse(req, http::status::ok,
+                             {{"status", "ok"},
+                              {"version", kVersion},
+                              {"uptimeSeconds", uptime.count()},
+                              {"rooms", mServer.rooms().roomCount()}}));
+  }
+  if (path == "/api/rooms") {
+    if (req.method() != http::verb::post)
+      return send(errorResponse(req, http::status::method_not_allowed, "method-not-allowed", "use POST"));
+    return send(jsonResponse(req, http::status::created, {{"roomId", mServer.rooms().createRoomId()}}));
+  }
+  if (req.method() != http::verb::get && req.method() != http::verb::head)
+    return send(errorResponse(req, http::status::method_not_allowed, "method-not-allowed", "use GET"));
+
+  auto file = resolveStatic(mServer.settings().webRoot, target);
+  if (!file) return send(errorResponse(req, http::status::not_found, "not-found", "no such page"));
+  http::file_body::value_type body;
+  beast::error_code ec;
+  body.open(file->file.c_str(), beast::file_mode::scan, ec);
+  if (ec) return send(errorResponse(req, http::status::not_found, "not-found", "no such page"));
+  auto size = body.size();
+  http::response<http::file_body> res{std::piecewise_construct, std::make_tuple(std::move(body)),
+                                      std::make_tuple(http::status::ok, req.version())};
+  res.set(http::field::content_type, std::string(mimeType(file->file.string())));
+  res.set(http::field::cache_control, file->immutable ? "public, max-age=31536000, immutable" : "no-cache");
+  res.content_length(size);
+  res.keep_alive(req.keep_alive());
+  if (req.method() == http::verb::head) {
+    http::response<http::empty_body> head{http::status::ok, req.version()};
+    head.base() = res.base();
+    head.keep_alive(req.keep_alive());
+    return send(std::move(head));
+  }
+  send(std::move(res));
+}
+
+template <typename Response>
+void HttpSession::send(Response&& response) {
+  using R = std::decay_t<Response>;
+  auto res = std::make_shared<R>(std::forward<Response>(response));
+  setSecurityHeaders(*res);
+  if (mServer.shuttingDown()) res->keep_alive(false);
+  mPendingResponse = res;
+  http::async_write(mStream, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
+    self->mPendingResponse.reset();
+    if (ec) return;
+    if (!res->keep_alive()) return self->close();
+    self->readRequest();
+  });
+}
+
+void HttpSession::close() {
+  beast::get_lowest_layer(mStream).expires_after(std::chrono::seconds(5));
+  mStream.async_shutdown([self = shared_from_this()](beast::error_code) {
+    beast::error_code ignored;
+    beast::get_lowest_layer(self->mStream).socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
+  });
+}
+
+// ---- WsSession ---------------------------------------------------------------------------------
+
+WsSession::WsSession(Server& server, TlsStream stream)
+    : mServer(server), mWs(std::move(stream)), mConnection(server.rooms(), *this, server.settings().connection, now()) {
+  mServer.connectionOpened();
+}
+
+WsSession::~WsSession() {
+  finish();
+  mServer.connectionClosed();
+}
+
+void WsSession::accept(http::request<http::string_body> request) {
+  auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
+  timeouts.idle_timeout = std::chrono::seconds(60);
+  timeouts.keep_alive_pings = true;
+  mWs.set_option(timeouts);
+  mWs.set_option(websocket::stream_base::decorator([](websocket::response_type& res) { setSecurityHeaders(res); }));
+  mWs.read_message_max(mServer.settings().maxFrameBytes);
+  mWs.async_accept(request, [self = shared_from_this()](beast::error_code ec) {
+    if (ec) {
+      common::logger("ws")->debug("upgrade failed: {}", ec.message());
+      return;
+    }
+    self->mServer.addWs(self.get());
+    common::logger("ws")->debug("client connected");
+    self->read();
+  });
+}
+
+void WsSession::read() {
+  mWs.async_read(mBuffer, [self = shared_from_this()](beast::error_code ec, size_t n) { self->onRead(ec, n); });
+}
+
+void WsSession::onRead(beast::error_code ec, size_t) {
+  if (ec) {
+    if (ec == websocket::error::message_too_big) common::logger("ws")->info("client sent an oversized frame; closed");
+    else common::logger("ws")->debug("client gone: {}", ec.message());
+    return finish();
+  }
+  if (mCloseReason) return;
+  if (!mWs.got_text()) {
+    mBuffer.consume(mBuffer.size());
+    send(errorMessage(ErrorCode::BadJson, "only text frames with JSON are accepted", nullptr));
+    return read();
+  }
+  std::string text = beast::buffers_to_string(mBuffer.data());
+  mBuffer.consume(mBuffer.size());
+  mConnection.onText(text, now());
+  if (mConnection.mustClose()) {
+    common::logger("ws")->info("client flooded; closed");
+    return closeWith({websocket::close_code::policy_error, "rate limit exceeded"});
+  }
+  read();
+}
+
+void WsSession::send(const nlohmann::json& message) {
+  if (mFinished || mCloseReason) return;
+  std::string text = message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  if (mOutboxBytes + text.size() > kMaxOutboxBytes) {
+    common::logger("ws")->info("client too slow to read; closed");
+    return closeWith({websocket::close_code::policy_error, "client too slow"}, true);
+  }
+  mOutboxBytes += text.size();
+  mOutbox.push_back(std::move(text));
+  flush();
+}
+
+void WsSession::goAway() {
+  send({{"type", "goodbye"}, {"reason", "server-shutdown"}});
+  closeWith({websocket::close_code::going_away, "server shutting down"});
+}
+
+void WsSession::flush() {
+  if (mWriting || mFinished) return;
+  if (mOutbox.empty()) {
+    if (mCloseReason && !mCloseSent) {
+      mCloseSent = true;
+      mWriting = true;
+      mWs.async_close(*mCloseReason, [self = shared_from_this()](beast::error_code) { self->finish(); });
+    }
+    return;
+  }
+  mWriting = true;
+  mWs.text(true);
+  mWs.async_write(boost::asio::buffer(mOutbox.front()), [self = shared_from_this()](beast::error_code ec, size_t) {
+    self->mWriting = false;
+    self->mOutboxBytes -= self->mOutbox.front().size();
+    self->mOutbox.pop_front();
+    if (ec) return self->finish();
+    self->flush();
+  });
+}
+
+void WsSession::closeWith(websocket::close_reason reason, bool dropQueued) {
+  if (mCloseReason || mFinished) return;
+  mCloseReason = reason;
+  // Queued messages (goodbye, the last error) go out first, then the close frame; a client too
+  // slow to read gets only the frame being written.
+  if (dropQueued) {
+    while (mOutbox.size() > (mWriting ? 1u : 0u)) {
+      mOutboxBytes -= mOutbox.back().size();
+      mOutbox.pop_back();
+    }
+  }
+  flush();
+}
+
+void WsSession::finish() {
+  if (mFinished) return;
+  mFinished = true;
+  mConnection.onClosed(now());
+  mServer.removeWs(this);
+}
+
+}  // namespace conclave::signaling

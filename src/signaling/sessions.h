@@ -1,0 +1,75 @@
+// One HTTPS connection (HttpSession) and, after an upgrade on /ws, one signaling WebSocket
+// (WsSession). Both live on the server's io_context thread and own themselves through
+// shared_from_this while an operation is pending.
+#pragma once
+
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include <deque>
+#include <memory>
+#include <optional>
+
+#include "signaling/connection.h"
+#include "signaling/server.h"
+
+namespace conclave::signaling {
+
+namespace beast = boost::beast;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+class HttpSession : public std::enable_shared_from_this<HttpSession> {
+ public:
+  HttpSession(Server& server, boost::asio::ip::tcp::socket socket, boost::asio::ssl::context& tls);
+  ~HttpSession();
+  void run();
+
+ private:
+  void onHandshake(beast::error_code ec);
+  void readRequest();
+  void onRead(beast::error_code ec);
+  void handleRequest();
+  template <typename Response>
+  void send(Response&& response);
+  void close();
+
+  Server& mServer;
+  TlsStream mStream;
+  beast::flat_buffer mBuffer;
+  std::optional<beast::http::request_parser<beast::http::string_body>> mParser;
+  std::shared_ptr<void> mPendingResponse;
+};
+
+class WsSession : public std::enable_shared_from_this<WsSession>, private Peer {
+ public:
+  WsSession(Server& server, TlsStream stream);
+  ~WsSession() override;
+
+  void accept(beast::http::request<beast::http::string_body> request);
+  // Tells the client the server is going away (goodbye + close 1001).
+  void goAway();
+
+ private:
+  void send(const nlohmann::json& message) override;
+  void read();
+  void onRead(beast::error_code ec, size_t bytes);
+  void flush();
+  void closeWith(beast::websocket::close_reason reason, bool dropQueued = false);
+  void finish();
+
+  Server& mServer;
+  beast::websocket::stream<TlsStream> mWs;
+  beast::flat_buffer mBuffer;
+  Connection mConnection;
+  std::deque<std::string> mOutbox;
+  size_t mOutboxBytes = 0;
+  bool mWriting = false;
+  std::optional<beast::websocket::close_reason> mCloseReason;
+  bool mCloseSent = false;
+  bool mFinished = false;
+};
+
+}  // namespace conclave::signaling
