@@ -1,0 +1,37 @@
+# Conclave: `make run` builds and starts the server; `make test` runs every test suite.
+BUILD ?= build
+CONCLAVE_FLAGS ?=
+WERROR := $(if $(CI),ON,OFF)
+
+.PHONY: run test deps test-deps build web clean bench fuzz
+
+run: deps build web
+	@mkdir -p .conclave-data
+	exec $(BUILD)/src/app/conclave $(CONCLAVE_FLAGS)
+
+test:
+	bash scripts/test.sh
+
+deps:
+	@bash scripts/install-deps.sh run
+
+test-deps:
+	@bash scripts/install-deps.sh test
+
+build:
+	@cmake -S . -B $(BUILD) -G Ninja -DCONCLAVE_LAYERS= -DCONCLAVE_WERROR=$(WERROR) >/dev/null
+	@ninja -C $(BUILD) conclave
+
+web:
+	@cd web && npm run --silent build
+
+bench: deps
+	@cmake -S . -B $(BUILD) -G Ninja -DCONCLAVE_LAYERS= >/dev/null
+	@ninja -C $(BUILD)
+	bash scripts/bench.sh $(BUILD)
+
+fuzz:
+	bash scripts/fuzz.sh
+
+clean:
+	rm -rf $(BUILD) build-fuzz web/dist

@@ -1,0 +1,173 @@
+// The per-connection protocol logic, driven without a network.
+#include "signaling/connection.h"
+
+#include <gtest/gtest.h>
+
+#include "common/clock.h"
+
+using namespace conclave::signaling;
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct FakePeer : Peer {
+  std::vector<json> received;
+  void send(const json& message) override { received.push_back(message); }
+  json last() const { return received.empty() ? json() : received.back(); }
+  json take() {
+    json out = last();
+    received.clear();
+    return out;
+  }
+};
+
+class ConnectionTest : public ::testing::Test {
+ protected:
+  RoomIdIssuer issuer{std::vector<uint8_t>(32, 7)};
+  RoomManager rooms{issuer, {3, 10s}};
+  conclave::common::TimePoint t0{};
+
+  std::unique_ptr<Connection> connect(FakePeer& peer, ConnectionLimits limits = {}) {
+    auto c = std::make_unique<Connection>(rooms, peer, limits, t0);
+    c->onText(R"({"type":"hello","version":1})", t0);
+    EXPECT_EQ(peer.take()["type"], "welcome");
+    return c;
+  }
+  void join(Connection& c, FakePeer& peer, const std::string& room, const std::string& profile) {
+    c.onText(json({{"type", "join"}, {"roomId", room}, {"profile", profile}, {"id", 1}}).dump(), t0);
+    ASSERT_EQ(peer.last()["type"], "joined") << peer.last();
+  }
+};
+
+}  // namespace
+
+TEST_F(ConnectionTest, HelloIsRequiredAndVersioned) {
+  FakePeer peer;
+  Connection c(rooms, peer, {}, t0);
+  c.onText(R"({"type":"ping","id":3})", t0);
+  EXPECT_EQ(peer.last()["code"], "hello-required");
+  EXPECT_EQ(peer.last()["id"], 3);
+  c.onText(R"({"type":"hello","version":2,"id":"a"})", t0);
+  EXPECT_EQ(peer.last()["code"], "unsupported-version");
+  EXPECT_EQ(peer.last()["id"], "a");
+  c.onText(R"({"type":"hello","version":1,"id":"b"})", t0);
+  EXPECT_EQ(peer.last()["type"], "welcome");
+  EXPECT_EQ(peer.last()["id"], "b");
+  EXPECT_EQ(peer.last()["version"], 1);
+}
+
+TEST_F(ConnectionTest, BadInputGetsErrorsAndTheConnectionCarriesOn) {
+  FakePeer peer;
+  auto c = connect(peer);
+  c->onText("{not json", t0);
+  EXPECT_EQ(peer.take()["code"], "bad-json");
+  c->onText("[1,2]", t0);
+  EXPECT_EQ(peer.take()["code"], "bad-json");
+  c->onText(R"({"type":"launch-missiles","id":5})", t0);
+  auto unknown = peer.take();
+  EXPECT_EQ(unknown["code"], "unknown-type");
+  EXPECT_EQ(unknown["id"], 5);
+  c->onText(R"({"id":5})", t0);
+  EXPECT_EQ(peer.take()["code"], "unknown-type");
+  c->onText(R"({"type":"join","roomId":5,"profile":""})", t0);
+  EXPECT_EQ(peer.take()["code"], "invalid-message");
+  c->onText(std::string(70000, ' '), t0);
+  EXPECT_EQ(peer.take()["code"], "too-large");
+  c->onText(R"({"type":"ping","id":6})", t0);
+  EXPECT_EQ(peer.take()["type"], "pong");
+  EXPECT_FALSE(c->mustClose());
+}
+
+TEST_F(ConnectionTest, JoinRosterProfilesAndLeave) {
+  auto room = rooms.createRoomId();
+  FakePeer alicePeer, bobPeer;
+  auto alice = connect(alicePeer);
+  auto bob = connect(bobPeer);
+  join(*alice, alicePeer, room, "alice-blob");
+  auto aliceJoined = alicePeer.take();
+  EXPECT_TRUE(aliceJoined["participants"].empty());
+  std::string aliceId = aliceJoined["participantId"];
+  EXPECT_EQ(aliceId.size(), 22u);
+
+  join(*bob, bobPeer, room, "bob-blob");
+  auto bobJoined = bobPeer.take();
+  ASSERT_EQ(bobJoined["participants"].size(), 1u);
+  EXPECT_EQ(bobJoined["participants"][0]["id"], aliceId);
+  EXPECT_EQ(bobJoined["participants"][0]["profile"], "alice-blob");
+  auto seen = alicePeer.take();
+  EXPECT_EQ(seen["type"], "participant-joined");
+  EXPECT_EQ(seen["participant"]["profile"], "bob-blob");
+  std::string bobId = bobJoined["participantId"];
+
+  bob->onText(R"({"type":"update-profile","profile":"bob-2"})", t0);
+  EXPECT_EQ(bobPeer.take()["type"], "profile-updated");
+  auto updated = alicePeer.take();
+  EXPECT_EQ(updated["type"], "participant-updated");
+  EXPECT_EQ(updated["participant"]["id"], bobId);
+  EXPECT_EQ(updated["participant"]["profile"], "bob-2");
+
+  bob->onText(R"({"type":"join","roomId":")" + room + R"(","profile":""})", t0);
+  EXPECT_EQ(bobPeer.take()["code"], "already-joined");
+
+  bob->onText(R"({"type":"leave"})", t0);
+  EXPECT_EQ(bobPeer.take()["type"], "left");
+  auto left = alicePeer.take();
+  EXPECT_EQ(left["type"], "participant-left");
+  EXPECT_EQ(left["participantId"], bobId);
+  bob->onText(R"({"type":"leave"})", t0);
+  EXPECT_EQ(bobPeer.take()["code"], "not-joined");
+}
+
+TEST_F(ConnectionTest, UnknownRoomsAndFullRoomsAreRefused) {
+  FakePeer p;
+  auto c = connect(p);
+  c->onText(json({{"type", "join"}, {"roomId", std::string(32, 'A')}, {"profile", ""}}).dump(), t0);
+  EXPECT_EQ(p.take()["code"], "room-not-found");
+
+  auto room = rooms.createRoomId();
+  std::vector<std::unique_ptr<FakePeer>> peers;
+  std::vector<std::unique_ptr<Connection>> conns;
+  for (int i = 0; i < 3; ++i) {
+    peers.push_back(std::make_unique<FakePeer>());
+    conns.push_back(connect(*peers.back()));
+    join(*conns.back(), *peers.back(), room, "p");
+  }
+  c->onText(json({{"type", "join"}, {"roomId", room}, {"profile", ""}}).dump(), t0);
+  EXPECT_EQ(p.take()["code"], "room-full");
+}
+
+TEST_F(ConnectionTest, ClosingLeavesAndEmptyRoomsExpireAfterGrace) {
+  auto room = rooms.createRoomId();
+  FakePeer a, b;
+  auto ca = connect(a);
+  auto cb = connect(b);
+  join(*ca, a, room, "a");
+  join(*cb, b, room, "b");
+  EXPECT_EQ(rooms.roomCount(), 1u);
+  ca->onClosed(t0);
+  EXPECT_EQ(b.last()["type"], "participant-left");
+  cb->onClosed(t0);
+  EXPECT_EQ(rooms.participantCount(room), 0u);
+  rooms.tick(t0 + 5s);
+  EXPECT_EQ(rooms.roomCount(), 1u);
+  rooms.tick(t0 + 10s);
+  EXPECT_EQ(rooms.roomCount(), 0u);
+}
+
+TEST_F(ConnectionTest, RateLimitDropsThenDisconnectsFlooders) {
+  FakePeer p;
+  ConnectionLimits limits;
+  limits.rate = 10;
+  limits.burst = 10;
+  limits.maxDroppedBeforeClose = 5;
+  auto c = connect(p, limits);  // hello used one token
+  for (int i = 0; i < 9; ++i) c->onText(R"({"type":"ping"})", t0);
+  EXPECT_EQ(p.take()["type"], "pong");
+  c->onText(R"({"type":"ping"})", t0);
+  EXPECT_EQ(p.take()["code"], "rate-limited");
+  c->onText(R"({"type":"ping"})", t0 + 200ms);  // two tokens back
+  EXPECT_EQ(p.take()["type"], "pong");
+  for (int i = 0; i < 10 && !c->mustClose(); ++i) c->onText(R"({"type":"ping"})", t0 + 200ms);
+  EXPECT_TRUE(c->mustClose());
+}
