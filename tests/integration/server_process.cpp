@@ -1,0 +1,223 @@
+#include "server_process.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace conclave::testing {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+int counter = 0;
+
+std::filesystem::path freshDir(const std::string& what) {
+  auto dir = std::filesystem::temp_directory_path() /
+             ("conclave-" + what + "-" + std::to_string(::getpid()) + "-" + std::to_string(++counter));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+pid_t spawn(const std::vector<std::string>& args, const std::map<std::string, std::string>& env, int stdoutFd,
+            int stderrFd) {
+  pid_t pid = ::fork();
+  if (pid != 0) return pid;
+  ::dup2(stdoutFd, 1);
+  ::dup2(stderrFd, 2);
+  for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
+  std::vector<char*> argv;
+  std::string bin = CONCLAVE_BIN;
+  argv.push_back(bin.data());
+  std::vector<std::string> copy = args;
+  for (auto& a : copy) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  ::execv(bin.c_str(), argv.data());
+  ::_exit(127);
+}
+
+int waitExit(pid_t pid, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return -1;
+}
+
+std::string readAll(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+}  // namespace
+
+ServerProcess::ServerProcess(std::vector<std::string> extraArgs, std::map<std::string, std::string> env) {
+  mDataDir = freshDir("data");
+  mLogFile = mDataDir.parent_path() / (mDataDir.filename().string() + ".log");
+  std::vector<std::string> args = {"--port", "0", "--listen", "127.0.0.1", "--data-dir", mDataDir.string()};
+  args.insert(args.end(), extraArgs.begin(), extraArgs.end());
+  int pipeFds[2];
+  if (::pipe(pipeFds) != 0) throw std::runtime_error("pipe failed");
+  int logFd = ::open(mLogFile.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  mPid = spawn(args, env, pipeFds[1], logFd);
+  ::close(pipeFds[1]);
+  ::close(logFd);
+  // The first line of stdout names the URL with the port.
+  std::string out;
+  char buf[256];
+  std::regex portPattern(R"(https://[^:]+:(\d+)/)");
+  std::smatch m;
+  while (!std::regex_search(out, m, portPattern)) {
+    ssize_t n = ::read(pipeFds[0], buf, sizeof buf);
+    if (n <= 0) {
+      ::close(pipeFds[0]);
+      throw std::runtime_error("conclave did not start: " + readAll(mLogFile));
+    }
+    out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(pipeFds[0]);
+  mPort = static_cast<uint16_t>(std::stoi(m[1].str()));
+}
+
+ServerProcess::~ServerProcess() {
+  if (mPid > 0) stop(SIGKILL, std::chrono::seconds(5));
+  std::filesystem::remove_all(mDataDir);
+  std::filesystem::remove(mLogFile);
+}
+
+std::string ServerProcess::log() const { return readAll(mLogFile); }
+
+int ServerProcess::stop(int signal, std::chrono::milliseconds timeout) {
+  if (mPid <= 0) return -1;
+  ::kill(mPid, signal);
+  int status = waitExit(mPid, timeout);
+  if (status == -1) {
+    ::kill(mPid, SIGKILL);
+    waitExit(mPid, std::chrono::seconds(5));
+  }
+  mPid = -1;
+  return status;
+}
+
+std::pair<int, std::string> runConclave(const std::vector<std::string>& args,
+                                        const std::map<std::string, std::string>& env) {
+  auto dir = freshDir("run");
+  auto errFile = dir / "stderr";
+  int errFd = ::open(errFile.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  int nullFd = ::open("/dev/null", O_WRONLY);
+  pid_t pid = spawn(args, env, nullFd, errFd);
+  ::close(errFd);
+  ::close(nullFd);
+  int status = waitExit(pid, std::chrono::seconds(10));
+  auto err = readAll(errFile);
+  std::filesystem::remove_all(dir);
+  return {status, err};
+}
+
+HttpResult httpsRequest(uint16_t port, http::verb method, const std::string& target,
+                        const std::map<std::string, std::string>& extraHeaders) {
+  asio::io_context io;
+  asio::ssl::context tls(asio::ssl::context::tls_client);
+  tls.set_verify_mode(asio::ssl::verify_none);
+  beast::ssl_stream<beast::tcp_stream> stream(io, tls);
+  beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(10));
+  beast::get_lowest_layer(stream).connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  SSL_set_tlsext_host_name(stream.native_handle(), "localhost");
+  stream.handshake(asio::ssl::stream_base::client);
+  http::request<http::string_body> req{method, target, 11};
+  req.set(http::field::host, "localhost");
+  for (const auto& [k, v] : extraHeaders) req.set(k, v);
+  req.prepare_payload();
+  http::write(stream, req);
+  beast::flat_buffer buffer;
+  http::response<http::string_body> res;
+  http::read(stream, buffer, res);
+  HttpResult out;
+  out.status = res.result_int();
+  for (const auto& f : res) {
+    std::string name(f.name_string());
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out.headers[name] = std::string(f.value());
+  }
+  out.body = res.body();
+  beast::error_code ignored;
+  stream.shutdown(ignored);
+  return out;
+}
+
+WsClient::WsClient(uint16_t port) : mWs(mIo, mTls) {
+  mTls.set_verify_mode(asio::ssl::verify_none);
+  auto& sock = beast::get_lowest_layer(mWs);
+  sock.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  // A stuck test fails after 10 s instead of hanging.
+  timeval tv{10, 0};
+  ::setsockopt(sock.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  mWs.next_layer().handshake(asio::ssl::stream_base::client);
+  mWs.handshake("localhost", "/ws");
+}
+
+void WsClient::sendText(const std::string& text) {
+  mWs.text(true);
+  mWs.write(asio::buffer(text));
+}
+
+std::optional<nlohmann::json> WsClient::read() {
+  if (!mPending.empty()) {
+    auto m = mPending.front();
+    mPending.erase(mPending.begin());
+    return m;
+  }
+  beast::flat_buffer buffer;
+  beast::error_code ec;
+  mWs.read(buffer, ec);
+  if (ec) {
+    mCloseCode = mWs.reason().code;
+    mCloseReason = std::string(mWs.reason().reason.c_str());
+    return std::nullopt;
+  }
+  return nlohmann::json::parse(beast::buffers_to_string(buffer.data()));
+}
+
+nlohmann::json WsClient::readType(const std::string& type) {
+  for (size_t i = 0; i < mPending.size(); ++i) {
+    if (mPending[i]["type"] == type) {
+      auto m = mPending[i];
+      mPending.erase(mPending.begin() + static_cast<long>(i));
+      return m;
+    }
+  }
+  for (;;) {
+    beast::flat_buffer buffer;
+    beast::error_code ec;
+    mWs.read(buffer, ec);
+    if (ec) throw std::runtime_error("connection ended while waiting for " + type + ": " + ec.message());
+    auto m = nlohmann::json::parse(beast::buffers_to_string(buffer.data()));
+    if (m["type"] == type) return m;
+    mPending.push_back(m);
+  }
+}
+
+void WsClient::hello() {
+  sendJson({{"type", "hello"}, {"version", 1}});
+  readType("welcome");
+}
+
+}  // namespace conclave::testing

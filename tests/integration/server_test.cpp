@@ -1,0 +1,224 @@
+// The real conclave binary over loopback: HTTPS, security headers, signaling, limits, shutdown.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <fstream>
+#include <thread>
+
+#include "server_process.h"
+
+using namespace conclave::testing;
+using nlohmann::json;
+namespace http = boost::beast::http;
+
+namespace {
+
+void expectSecurityHeaders(const HttpResult& r) {
+  ASSERT_TRUE(r.headers.count("content-security-policy"));
+  const auto& csp = r.headers.at("content-security-policy");
+  EXPECT_NE(csp.find("default-src 'self'"), std::string::npos);
+  EXPECT_NE(csp.find("frame-ancestors 'none'"), std::string::npos);
+  EXPECT_EQ(csp.find("http"), std::string::npos) << "no third-party origin may be allowed: " << csp;
+  EXPECT_EQ(csp.find("*"), std::string::npos);
+  EXPECT_TRUE(r.headers.count("strict-transport-security"));
+  EXPECT_EQ(r.headers.at("x-content-type-options"), "nosniff");
+  EXPECT_EQ(r.headers.at("referrer-policy"), "no-referrer");
+  EXPECT_EQ(r.headers.at("x-frame-options"), "DENY");
+  EXPECT_NE(r.headers.at("permissions-policy").find("camera=(self)"), std::string::npos);
+  EXPECT_NE(r.headers.at("permissions-policy").find("microphone=(self)"), std::string::npos);
+  EXPECT_NE(r.headers.at("permissions-policy").find("display-capture=(self)"), std::string::npos);
+  EXPECT_FALSE(r.headers.count("set-cookie"));
+}
+
+std::string createRoom(uint16_t port) {
+  auto r = httpsRequest(port, http::verb::post, "/api/rooms");
+  EXPECT_EQ(r.status, 201u);
+  return json::parse(r.body)["roomId"];
+}
+
+class ServerTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    webRoot = std::filesystem::temp_directory_path() / ("conclave-webroot-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(webRoot / "assets");
+    std::ofstream(webRoot / "index.html") << "<!doctype html><title>Conclave</title>";
+    std::ofstream(webRoot / "assets" / "app-1234.js") << "console.log(1)";
+  }
+  static void TearDownTestSuite() { std::filesystem::remove_all(webRoot); }
+  static std::filesystem::path webRoot;
+};
+std::filesystem::path ServerTest::webRoot;
+
+}  // namespace
+
+TEST_F(ServerTest, HealthzAndSecurityHeadersOnEveryResponse) {
+  ServerProcess server({"--web-root", webRoot.string()});
+  auto health = httpsRequest(server.port(), http::verb::get, "/healthz");
+  EXPECT_EQ(health.status, 200u);
+  auto body = json::parse(health.body);
+  EXPECT_EQ(body["status"], "ok");
+  EXPECT_EQ(body["version"], "0.1.0");
+  EXPECT_TRUE(body["uptimeSeconds"].is_number_integer());
+  EXPECT_EQ(body["rooms"], 0);
+  expectSecurityHeaders(health);
+
+  auto index = httpsRequest(server.port(), http::verb::get, "/r/someroom");
+  EXPECT_EQ(index.status, 200u);
+  EXPECT_EQ(index.headers["content-type"], "text/html; charset=utf-8");
+  EXPECT_EQ(index.headers["cache-control"], "no-cache");
+  EXPECT_NE(index.body.find("Conclave"), std::string::npos);
+  expectSecurityHeaders(index);
+
+  auto asset = httpsRequest(server.port(), http::verb::get, "/assets/app-1234.js");
+  EXPECT_EQ(asset.status, 200u);
+  EXPECT_EQ(asset.headers["content-type"], "text/javascript; charset=utf-8");
+  EXPECT_NE(asset.headers["cache-control"].find("immutable"), std::string::npos);
+  expectSecurityHeaders(asset);
+
+  auto missing = httpsRequest(server.port(), http::verb::get, "/../../etc/passwd");
+  EXPECT_EQ(missing.status, 404u);
+  expectSecurityHeaders(missing);
+  auto wrongMethod = httpsRequest(server.port(), http::verb::delete_, "/");
+  EXPECT_EQ(wrongMethod.status, 405u);
+  expectSecurityHeaders(wrongMethod);
+
+  auto room = httpsRequest(server.port(), http::verb::post, "/api/rooms");
+  EXPECT_EQ(room.status, 201u);
+  expectSecurityHeaders(room);
+  std::string id = json::parse(room.body)["roomId"];
+  EXPECT_EQ(id.size(), 32u);
+}
+
+TEST_F(ServerTest, OversizedHeadersAreRefused) {
+  ServerProcess server;
+  auto r = httpsRequest(server.port(), http::verb::get, "/healthz", {{"X-Padding", std::string(16000, 'a')}});
+  EXPECT_EQ(r.status, 431u);
+  expectSecurityHeaders(r);
+  EXPECT_EQ(httpsRequest(server.port(), http::verb::get, "/healthz").status, 200u);
+}
+
+TEST_F(ServerTest, TwoClientsSeeEachOthersRosterAndProfiles) {
+  ServerProcess server({"--log-level", "debug"});
+  auto roomId = createRoom(server.port());
+  WsClient alice(server.port()), bob(server.port());
+  alice.hello();
+  bob.hello();
+  alice.sendJson({{"type", "join"}, {"id", 1}, {"roomId", roomId}, {"profile", "opaque-alice"}});
+  auto aliceJoined = alice.readType("joined");
+  EXPECT_EQ(aliceJoined["id"], 1);
+  EXPECT_TRUE(aliceJoined["participants"].empty());
+
+  bob.sendJson({{"type", "join"}, {"id", 2}, {"roomId", roomId}, {"profile", "opaque-bob"}});
+  auto bobJoined = bob.readType("joined");
+  ASSERT_EQ(bobJoined["participants"].size(), 1u);
+  EXPECT_EQ(bobJoined["participants"][0]["id"], aliceJoined["participantId"]);
+  EXPECT_EQ(bobJoined["participants"][0]["profile"], "opaque-alice");
+
+  auto seen = alice.readType("participant-joined");
+  EXPECT_EQ(seen["participant"]["id"], bobJoined["participantId"]);
+  EXPECT_EQ(seen["participant"]["profile"], "opaque-bob");
+
+  auto health = json::parse(httpsRequest(server.port(), http::verb::get, "/healthz").body);
+  EXPECT_EQ(health["rooms"], 1);
+
+  bob.sendJson({{"type", "leave"}});
+  bob.readType("left");
+  EXPECT_EQ(alice.readType("participant-left")["participantId"], bobJoined["participantId"]);
+
+  // Privacy: the log names neither the room, nor the profiles, nor the client address.
+  auto log = server.log();
+  EXPECT_NE(log.find("participant joined"), std::string::npos);
+  EXPECT_EQ(log.find(roomId), std::string::npos);
+  EXPECT_EQ(log.find("opaque-alice"), std::string::npos);
+  EXPECT_EQ(log.find("127.0.0.1"), std::string::npos);
+}
+
+TEST_F(ServerTest, BadMessagesGetErrorsAndTheConnectionSurvives) {
+  ServerProcess server;
+  WsClient c(server.port());
+  c.hello();
+  c.sendText("this is not json");
+  EXPECT_EQ((*c.read())["code"], "bad-json");
+  c.sendJson({{"type", "teleport"}, {"id", 4}});
+  auto unknown = *c.read();
+  EXPECT_EQ(unknown["code"], "unknown-type");
+  EXPECT_EQ(unknown["id"], 4);
+  c.sendJson({{"type", "join"}, {"roomId", 12}, {"profile", "x"}});
+  EXPECT_EQ((*c.read())["code"], "invalid-message");
+  c.sendJson({{"type", "join"}, {"roomId", std::string(32, 'A')}, {"profile", "x"}, {"id", 5}});
+  EXPECT_EQ((*c.read())["code"], "room-not-found");
+  c.sendText(std::string(100000, 'x'));
+  EXPECT_EQ((*c.read())["code"], "too-large");
+  c.sendJson({{"type", "ping"}, {"id", 6}});
+  auto pong = *c.read();
+  EXPECT_EQ(pong["type"], "pong");
+  EXPECT_EQ(pong["id"], 6);
+}
+
+TEST_F(ServerTest, HugeFramesCloseTheConnectionWithTooBig) {
+  ServerProcess server;
+  WsClient c(server.port());
+  c.hello();
+  c.sendText(std::string(2 * 1024 * 1024, 'x'));
+  EXPECT_FALSE(c.read());
+  EXPECT_EQ(c.closeCode(), 1009);
+  // The server carries on.
+  EXPECT_EQ(httpsRequest(server.port(), http::verb::get, "/healthz").status, 200u);
+}
+
+TEST_F(ServerTest, FloodingClosesTheConnectionWithAReason) {
+  ServerProcess server({"--ws-rate", "5", "--ws-burst", "5"});
+  WsClient flooder(server.port());
+  flooder.hello();
+  for (int i = 0; i < 400; ++i) flooder.sendJson({{"type", "ping"}});
+  bool sawRateLimited = false;
+  while (auto m = flooder.read()) sawRateLimited = sawRateLimited || (*m)["code"] == "rate-limited";
+  EXPECT_TRUE(sawRateLimited);
+  EXPECT_EQ(flooder.closeCode(), 1008);
+  EXPECT_EQ(flooder.closeReason(), "rate limit exceeded");
+  WsClient other(server.port());
+  other.hello();
+}
+
+TEST_F(ServerTest, ShutdownSaysGoodbye) {
+  ServerProcess server;
+  auto roomId = createRoom(server.port());
+  WsClient c(server.port());
+  c.hello();
+  c.sendJson({{"type", "join"}, {"roomId", roomId}, {"profile", "p"}});
+  c.readType("joined");
+  std::thread stopper([&] { EXPECT_EQ(server.stop(SIGTERM), 0); });
+  auto bye = c.readType("goodbye");
+  EXPECT_EQ(bye["reason"], "server-shutdown");
+  EXPECT_FALSE(c.read());
+  EXPECT_EQ(c.closeCode(), 1001);
+  stopper.join();
+}
+
+TEST(ServerConfig, InvalidConfigurationExitsWithStatus2AndNamesTheKey) {
+  auto [status, err] = runConclave({"--port", "not-a-port"});
+  EXPECT_EQ(status, 2);
+  EXPECT_NE(err.find("port"), std::string::npos);
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+
+  auto [envStatus, envErr] = runConclave({}, {{"CONCLAVE_MAX_PARTICIPANTS", "lots"}});
+  EXPECT_EQ(envStatus, 2);
+  EXPECT_NE(envErr.find("max_participants"), std::string::npos);
+
+  auto [helpStatus, helpErr] = runConclave({"--help"});
+  EXPECT_EQ(helpStatus, 0);
+}
+
+TEST(ServerTls, OldTlsVersionsAreRefused) {
+  ServerProcess server;
+  boost::asio::io_context io;
+  boost::asio::ssl::context tls(boost::asio::ssl::context::tls_client);
+  SSL_CTX_set_max_proto_version(tls.native_handle(), TLS1_1_VERSION);
+  SSL_CTX_set_security_level(tls.native_handle(), 0);
+  boost::beast::ssl_stream<boost::asio::ip::tcp::socket> s(io, tls);
+  s.next_layer().connect({boost::asio::ip::make_address("127.0.0.1"), server.port()});
+  boost::system::error_code ec;
+  s.handshake(boost::asio::ssl::stream_base::client, ec);
+  EXPECT_TRUE(ec);
+}
