@@ -58,8 +58,9 @@ void Connection::onText(std::string_view text, common::TimePoint now) {
     return;
   }
   if (auto problem = validate(msg, *schema)) {
-    // A malformed id must not be echoed back.
-    sendError(ErrorCode::InvalidMessage, *problem, nullptr);
+    // A malformed id is not echoed back.
+    sendError(ErrorCode::InvalidMessage, *problem,
+              requestId && isValidRequestId(*requestId) ? requestId : nullptr);
     return;
   }
   if (!mHelloDone && type != "hello") {

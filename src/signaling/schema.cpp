@@ -59,6 +59,8 @@ std::optional<std::string> checkField(const nlohmann::json& v, const FieldRule& 
 
 }  // namespace
 
+bool isValidRequestId(const nlohmann::json& id) { return !checkId(id); }
+
 std::optional<std::string> validate(const nlohmann::json& message, const MessageSchema& schema) {
   if (!message.is_object()) return "the message must be a JSON object";
   for (const auto& [key, value] : message.items()) {

@@ -35,4 +35,7 @@ struct MessageSchema {
 // table is refused. Returns a human-readable description of the first problem.
 std::optional<std::string> validate(const nlohmann::json& message, const MessageSchema& schema);
 
+// True if `id` is an acceptable request id (so it may be echoed in a reply).
+bool isValidRequestId(const nlohmann::json& id);
+
 }  // namespace conclave::signaling

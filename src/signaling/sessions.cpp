@@ -82,8 +82,14 @@ void HttpSession::onRead(beast::error_code ec) {
     return;
   }
   if (websocket::is_upgrade(mParser->get())) {
-    if (mParser->get().target() != "/ws" || mServer.shuttingDown()) {
-      return send(errorResponse(mParser->get(), http::status::not_found, "not-found", "no WebSocket here"));
+    const auto& req = mParser->get();
+    if (req.target() != "/ws" || mServer.shuttingDown()) {
+      return send(errorResponse(req, http::status::not_found, "not-found", "no WebSocket here"));
+    }
+    // Cross-site WebSocket hijacking: a browser always sends Origin; it must be this server.
+    auto origin = req[http::field::origin];
+    if (!origin.empty() && std::string(origin) != "https://" + std::string(req[http::field::host])) {
+      return send(errorResponse(req, http::status::forbidden, "forbidden-origin", "cross-origin WebSocket refused"));
     }
     beast::get_lowest_layer(mStream).expires_never();
     auto ws = std::make_shared<WsSession>(mServer, std::move(mStream));

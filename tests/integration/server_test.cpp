@@ -196,6 +196,15 @@ TEST_F(ServerTest, ShutdownSaysGoodbye) {
   stopper.join();
 }
 
+TEST_F(ServerTest, CrossOriginWebSocketsAreRefused) {
+  ServerProcess server;
+  auto r = httpsRequest(server.port(), http::verb::get, "/ws",
+                        {{"Connection", "Upgrade"}, {"Upgrade", "websocket"}, {"Sec-WebSocket-Version", "13"},
+                         {"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="}, {"Origin", "https://evil.example"}});
+  EXPECT_EQ(r.status, 403u);
+  expectSecurityHeaders(r);
+}
+
 TEST(ServerConfig, InvalidConfigurationExitsWithStatus2AndNamesTheKey) {
   auto [status, err] = runConclave({"--port", "not-a-port"});
   EXPECT_EQ(status, 2);

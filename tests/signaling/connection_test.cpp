@@ -72,6 +72,14 @@ TEST_F(ConnectionTest, BadInputGetsErrorsAndTheConnectionCarriesOn) {
   EXPECT_EQ(peer.take()["code"], "unknown-type");
   c->onText(R"({"type":"join","roomId":5,"profile":""})", t0);
   EXPECT_EQ(peer.take()["code"], "invalid-message");
+  c->onText(R"({"type":"ping","id":8,"extra":1})", t0);
+  auto invalid = peer.take();
+  EXPECT_EQ(invalid["code"], "invalid-message");
+  EXPECT_EQ(invalid["id"], 8);
+  c->onText(R"({"type":"ping","id":-1})", t0);
+  auto badId = peer.take();
+  EXPECT_EQ(badId["code"], "invalid-message");
+  EXPECT_FALSE(badId.contains("id"));
   c->onText(std::string(70000, ' '), t0);
   EXPECT_EQ(peer.take()["code"], "too-large");
   c->onText(R"({"type":"ping","id":6})", t0);

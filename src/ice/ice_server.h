@@ -1,0 +1,198 @@
+// ICE-lite agent for one session (RFC 8445 §2.5): it gathers only host candidates, never sends
+// checks, and is always controlled (§6.1.1). It answers the browser's connectivity checks, learns
+// candidate pairs from them (one per remote endpoint; the local side is the one socket the caller
+// received on), takes the pair the browser nominates with USE-CANDIDATE as the selected one, and
+// declares the session gone when the browser's checks (its consent freshness, RFC 7675) stop.
+//
+// No I/O: handleStun() gets the datagram, its source and the time, and writes the answer (if any)
+// into the caller's buffer; events go to the Listener.
+//
+// Answers to a Binding request, in order (RFC 8489 §6.3, §9.1.3; RFC 8445 §7.3):
+//   not parseable, or FINGERPRINT present and wrong  -> dropped, no answer
+//   an indication or a response                      -> dropped (a lite agent sends no requests)
+//   a request of another method                      -> 400 Bad Request
+//   USERNAME or MESSAGE-INTEGRITY(-SHA256) missing   -> 400 Bad Request, without MESSAGE-INTEGRITY
+//   USERNAME not "localUfrag:remoteUfrag"            -> 401 Unauthenticated, without M-I
+//   MESSAGE-INTEGRITY wrong for the local password   -> 401 Unauthenticated, without M-I
+//     (RFC 8489 §9.1.3 says reject with 401 rather than drop; with a wrong key there is nothing
+//      to sign the answer with, hence no M-I. These unsigned answers are 48 or 52 bytes, so a
+//      spoofed request gains an attacker at most 2.4 times its size.)
+//   unknown comprehension-required attributes        -> 420 with UNKNOWN-ATTRIBUTES, with M-I
+//   both ICE-CONTROLLING and ICE-CONTROLLED          -> 400 Bad Request, with M-I
+//   ICE-CONTROLLED (the peer thinks it is controlled) -> 487 Role Conflict, with M-I (see below)
+//   otherwise                                         -> success with XOR-MAPPED-ADDRESS of the
+//                                                        source, M-I and FINGERPRINT
+// Every answer carries FINGERPRINT (RFC 8445 §7). An answer to a request authenticated with
+// MESSAGE-INTEGRITY-SHA256 is signed with MESSAGE-INTEGRITY-SHA256, otherwise with
+// MESSAGE-INTEGRITY.
+//
+// Role conflict (RFC 8445 §7.3.1.1): a controlled agent that sees ICE-CONTROLLED either switches
+// to controlling (if its tie-breaker is >= the peer's) or answers 487. A lite agent may not be
+// controlling (§6.1.1), so it always answers 487; the full peer then switches to controlling
+// (§7.2.5.1) and checks again. mediasoup stopped sending this 487 because of an old Chrome bug
+// (webrtc issue 7478); Config::answerRoleConflict = false accepts such checks as mediasoup does.
+//
+// Threading: one IceServer belongs to one worker thread. A Listener callback must not destroy the
+// IceServer that calls it; the server does not touch itself after a callback returns.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/clock.h"
+#include "ice/endpoint.h"
+#include "ice/stun.h"
+
+namespace conclave::ice {
+
+// ice-ufrag / ice-pwd (RFC 8839 §5.4): ufrag 4..256 ice-chars, pwd 22..256 ice-chars, where an
+// ice-char is ALPHA / DIGIT / "+" / "/".
+struct IceCredentials {
+  std::string ufrag;
+  std::string pwd;
+
+  // Random credentials from the CSPRNG: an 8-character ufrag (48 bits) and a 24-character pwd
+  // (144 bits, above the 128 bits RFC 8445 §5.3 asks for), in the ice-char alphabet.
+  static IceCredentials generate();
+  bool valid() const;
+  bool operator==(const IceCredentials&) const = default;
+};
+
+bool isIceChars(std::string_view text);
+
+class IceServer {
+ public:
+  enum class State : uint8_t {
+    New,           // no pair nominated yet
+    Connected,     // a pair is selected
+    Disconnected,  // consent expired (or never connected); a new nomination connects again
+  };
+  enum class DisconnectReason : uint8_t {
+    ConsentExpired,  // no valid check on the selected pair for Config::consentTimeout
+    ConnectTimeout,  // no nomination within Config::connectTimeout of creation
+  };
+
+  class Listener {
+   public:
+    virtual ~Listener() = default;
+    // A pair was nominated and is now the selected one (first nomination, or a switch, e.g. after
+    // the browser changed networks). Media goes to `endpoint` from now on.
+    virtual void onIceSelectedEndpoint(IceServer& server, const Endpoint& endpoint) = 0;
+    // The session lost its selected pair (or never got one). The owner usually closes it.
+    virtual void onIceDisconnected(IceServer& server, DisconnectReason reason) = 0;
+  };
+
+  struct Config {
+    // RFC 7675 §5.1: consent expires 30 s after the last successful check.
+    common::Duration consentTimeout = std::chrono::seconds(30);
+    common::Duration connectTimeout = std::chrono::seconds(30);
+    size_t maxPairs = 8;  // remote endpoints tracked at once; the least recently checked goes
+    bool answerRoleConflict = true;
+  };
+
+  enum class Outcome : uint8_t { Success, ErrorResponse, Dropped };
+  enum class DropReason : uint8_t { None, Malformed, BadFingerprint, NotRequest, BufferTooSmall };
+
+  struct Result {
+    Outcome outcome = Outcome::Dropped;
+    DropReason dropReason = DropReason::None;
+    uint16_t errorCode = 0;             // for ErrorResponse
+    std::span<const uint8_t> response;  // send this back to `from`; empty when Dropped
+  };
+
+  struct Stats {
+    uint64_t requests = 0;  // Binding requests that parsed
+    uint64_t successes = 0;
+    uint64_t badRequests = 0;        // 400
+    uint64_t unauthenticated = 0;    // 401
+    uint64_t unknownAttributes = 0;  // 420
+    uint64_t roleConflicts = 0;      // 487
+    uint64_t malformed = 0;
+    uint64_t badFingerprints = 0;
+    uint64_t ignored = 0;  // indications and responses
+    uint64_t selections = 0;
+  };
+
+  // An answer never exceeds this size; give handleStun() a buffer at least this large.
+  static constexpr size_t kMaxResponseSize = 128;
+
+  // `remote` may be unknown yet (the browser's checks can arrive before its SDP is processed):
+  // then a USERNAME is accepted on its local half alone until setRemoteCredentials().
+  IceServer(Listener& listener, IceCredentials local, std::optional<IceCredentials> remote,
+            common::TimePoint now, Config config);
+  IceServer(Listener& listener, IceCredentials local, std::optional<IceCredentials> remote,
+            common::TimePoint now)
+      : IceServer(listener, std::move(local), std::move(remote), now, Config{}) {}
+
+  // Packet path: never throws; does not allocate (the pair table is reserved up front; only a
+  // change of the selected endpoint formats a log line).
+  Result handleStun(std::span<const uint8_t> datagram, const Endpoint& from, common::TimePoint now,
+                    std::span<uint8_t> responseOut);
+
+  // Checks consent and the connect timeout; call at least once a second. Returns the state after
+  // the check (Disconnected when the session is dead).
+  State tick(common::TimePoint now);
+  // The time at which tick() next has something to do (for the caller's timer).
+  common::TimePoint nextDeadline() const;
+
+  void setRemoteCredentials(IceCredentials remote);
+  // ICE restart (RFC 8445 §9): new credentials on both sides (fresh local ones are generated when
+  // `newLocal` is empty). Checks with the old credentials are still answered until the first check
+  // that uses the new ones; the selected pair stays until the browser nominates again.
+  const IceCredentials& restart(std::optional<IceCredentials> newRemote,
+                                std::optional<IceCredentials> newLocal = std::nullopt);
+
+  State state() const { return mState; }
+  const std::optional<Endpoint>& selectedEndpoint() const { return mSelected; }
+  // True if `endpoint` passed a check and has not expired: only such sources may send DTLS/SRTP.
+  bool isValidated(const Endpoint& endpoint) const;
+  const IceCredentials& localCredentials() const { return mCurrent.local; }
+  const std::optional<IceCredentials>& remoteCredentials() const { return mCurrent.remote; }
+  bool restartPending() const { return mPrevious.has_value(); }
+  const Stats& stats() const { return mStats; }
+
+ private:
+  struct CredentialSet {
+    IceCredentials local;
+    std::optional<IceCredentials> remote;
+  };
+  struct Pair {
+    Endpoint remote;
+    common::TimePoint lastCheck;
+    uint32_t priority = 0;
+  };
+  enum class Auth : uint8_t { Current, Previous, NoUsernameMatch, BadIntegrity };
+
+  Auth authenticate(const StunMessage& request) const;
+  static bool usernameMatches(const CredentialSet& set, std::string_view username);
+  static bool integrityMatches(const StunMessage& request, std::string_view password);
+
+  Result answerError(const StunMessage& request, uint16_t code, const std::string* password,
+                     std::span<uint8_t> out);
+  Result answerSuccess(const StunMessage& request, const Endpoint& from,
+                       const std::string& password, std::span<uint8_t> out);
+  Result processRequest(const StunMessage& request, const Endpoint& from, common::TimePoint now,
+                        std::span<uint8_t> out);
+  // Updates the pair table; returns true if the selected endpoint changed.
+  bool recordCheck(const StunMessage& request, const Endpoint& from, common::TimePoint now);
+  Pair* findPair(const Endpoint& remote);
+  const Pair* findPair(const Endpoint& remote) const;
+
+  Listener& mListener;
+  Config mConfig;
+  CredentialSet mCurrent;
+  std::optional<CredentialSet> mPrevious;
+  std::vector<Pair> mPairs;
+  std::optional<Endpoint> mSelected;
+  State mState = State::New;
+  common::TimePoint mCreatedAt;
+  Stats mStats;
+};
+
+}  // namespace conclave::ice

@@ -1,0 +1,126 @@
+#include "net/udp_socket.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+namespace conclave::net {
+
+UdpSocket::UdpSocket(const std::string& address, uint16_t port) {
+  ::sockaddr_storage ss{};
+  socklen_t len = 0;
+  auto* in4 = reinterpret_cast<::sockaddr_in*>(&ss);
+  auto* in6 = reinterpret_cast<::sockaddr_in6*>(&ss);
+  if (::inet_pton(AF_INET, address.c_str(), &in4->sin_addr) == 1) {
+    in4->sin_family = AF_INET;
+    in4->sin_port = htons(port);
+    len = sizeof(::sockaddr_in);
+  } else if (::inet_pton(AF_INET6, address.c_str(), &in6->sin6_addr) == 1) {
+    in6->sin6_family = AF_INET6;
+    in6->sin6_port = htons(port);
+    len = sizeof(::sockaddr_in6);
+  } else {
+    throw std::runtime_error("media address \"" + address + "\" is not an IP address");
+  }
+  mFd = ::socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (mFd < 0) throw std::runtime_error(std::string("UDP socket: ") + std::strerror(errno));
+  if (ss.ss_family == AF_INET6) {
+    int off = 0;
+    ::setsockopt(mFd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
+  }
+  int size = 4 * 1024 * 1024;
+  ::setsockopt(mFd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+  ::setsockopt(mFd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+  if (::bind(mFd, reinterpret_cast<::sockaddr*>(&ss), len) != 0) {
+    int err = errno;
+    ::close(mFd);
+    throw std::runtime_error("cannot bind UDP " + address + ":" + std::to_string(port) + ": " + std::strerror(err));
+  }
+  ::sockaddr_storage bound{};
+  socklen_t boundLen = sizeof bound;
+  ::getsockname(mFd, reinterpret_cast<::sockaddr*>(&bound), &boundLen);
+  mPort = ntohs(bound.ss_family == AF_INET ? reinterpret_cast<::sockaddr_in*>(&bound)->sin_port
+                                           : reinterpret_cast<::sockaddr_in6*>(&bound)->sin6_port);
+}
+
+UdpSocket::~UdpSocket() {
+  if (mFd >= 0) ::close(mFd);
+}
+
+ReceiveBatch::ReceiveBatch(size_t capacity)
+    : mBuffers(capacity), mHeaders(capacity), mIovecs(capacity), mAddrs(capacity), mLengths(capacity), mFrom(capacity) {}
+
+size_t ReceiveBatch::receive(const UdpSocket& socket) {
+  for (size_t i = 0; i < mBuffers.size(); ++i) {
+    mIovecs[i] = {mBuffers[i].data(), mBuffers[i].size()};
+    mHeaders[i] = {};
+    mHeaders[i].msg_hdr.msg_iov = &mIovecs[i];
+    mHeaders[i].msg_hdr.msg_iovlen = 1;
+    mHeaders[i].msg_hdr.msg_name = &mAddrs[i];
+    mHeaders[i].msg_hdr.msg_namelen = sizeof(::sockaddr_storage);
+  }
+  int n = ::recvmmsg(socket.fd(), mHeaders.data(), static_cast<unsigned>(mHeaders.size()), MSG_DONTWAIT, nullptr);
+  if (n <= 0) return 0;
+  size_t kept = 0;
+  for (int i = 0; i < n; ++i) {
+    auto from = ice::Endpoint::fromSockaddr(reinterpret_cast<::sockaddr*>(&mAddrs[i]), mHeaders[i].msg_hdr.msg_namelen);
+    if (!from || (mHeaders[i].msg_hdr.msg_flags & MSG_TRUNC)) continue;
+    if (kept != static_cast<size_t>(i)) std::swap(mBuffers[kept], mBuffers[i]);
+    mLengths[kept] = mHeaders[i].msg_len;
+    mFrom[kept] = *from;
+    ++kept;
+  }
+  return kept;
+}
+
+SendBatch::SendBatch(UdpSocket& socket, size_t capacity)
+    : mSocket(socket), mBuffers(capacity), mHeaders(capacity), mIovecs(capacity), mAddrs(capacity) {}
+
+std::span<uint8_t> SendBatch::slot() {
+  if (mCount == mBuffers.size()) flush();
+  return mBuffers[mCount];
+}
+
+void SendBatch::commit(size_t length, const ice::Endpoint& to) {
+  mIovecs[mCount] = {mBuffers[mCount].data(), length};
+  mAddrs[mCount] = to.toSockaddrStorage();
+  mHeaders[mCount] = {};
+  mHeaders[mCount].msg_hdr.msg_iov = &mIovecs[mCount];
+  mHeaders[mCount].msg_hdr.msg_iovlen = 1;
+  mHeaders[mCount].msg_hdr.msg_name = &mAddrs[mCount];
+  mHeaders[mCount].msg_hdr.msg_namelen = to.sockaddrLength();
+  ++mCount;
+}
+
+void SendBatch::send(std::span<const uint8_t> data, const ice::Endpoint& to) {
+  if (data.size() > kMaxDatagram) {
+    ++mDropped;
+    return;
+  }
+  auto buf = slot();
+  std::memcpy(buf.data(), data.data(), data.size());
+  commit(data.size(), to);
+}
+
+void SendBatch::flush() {
+  size_t offset = 0;
+  while (offset < mCount) {
+    int n = ::sendmmsg(mSocket.fd(), mHeaders.data() + offset, static_cast<unsigned>(mCount - offset), MSG_DONTWAIT);
+    if (n <= 0) {
+      // Socket buffer full or a per-destination error: drop this datagram and go on.
+      ++mDropped;
+      ++offset;
+      continue;
+    }
+    mSent += static_cast<uint64_t>(n);
+    offset += static_cast<size_t>(n);
+  }
+  mCount = 0;
+}
+
+}  // namespace conclave::net

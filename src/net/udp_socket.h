@@ -1,0 +1,80 @@
+// A non-blocking UDP socket with batched receive (recvmmsg) and send (sendmmsg) into buffers
+// allocated once: the packet path allocates nothing.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "ice/endpoint.h"
+
+namespace conclave::net {
+
+inline constexpr size_t kMaxDatagram = 2048;
+
+class UdpSocket {
+ public:
+  // Binds to `address` ("0.0.0.0", "::", "127.0.0.1") and `port` (0: any). Throws
+  // std::runtime_error with the reason if that fails.
+  UdpSocket(const std::string& address, uint16_t port);
+  ~UdpSocket();
+  UdpSocket(const UdpSocket&) = delete;
+  UdpSocket& operator=(const UdpSocket&) = delete;
+
+  int fd() const { return mFd; }
+  uint16_t localPort() const { return mPort; }
+
+ private:
+  int mFd = -1;
+  uint16_t mPort = 0;
+};
+
+// Received datagrams of one recvmmsg call.
+class ReceiveBatch {
+ public:
+  explicit ReceiveBatch(size_t capacity = 32);
+  // Reads as many datagrams as are waiting (up to capacity); returns how many.
+  size_t receive(const UdpSocket& socket);
+  std::span<uint8_t> data(size_t i) { return {mBuffers[i].data(), mLengths[i]}; }
+  const ice::Endpoint& from(size_t i) const { return mFrom[i]; }
+
+ private:
+  std::vector<std::array<uint8_t, kMaxDatagram>> mBuffers;
+  std::vector<::mmsghdr> mHeaders;
+  std::vector<::iovec> mIovecs;
+  std::vector<::sockaddr_storage> mAddrs;
+  std::vector<size_t> mLengths;
+  std::vector<ice::Endpoint> mFrom;
+};
+
+// Datagrams queued for one sendmmsg call. The caller writes into slot() and commits it.
+class SendBatch {
+ public:
+  SendBatch(UdpSocket& socket, size_t capacity = 64);
+
+  // A buffer for the next datagram (flushes first when the batch is full).
+  std::span<uint8_t> slot();
+  void commit(size_t length, const ice::Endpoint& to);
+  // Copies `data` into a slot and commits it.
+  void send(std::span<const uint8_t> data, const ice::Endpoint& to);
+  void flush();
+
+  uint64_t sentCount() const { return mSent; }
+  uint64_t dropCount() const { return mDropped; }
+
+ private:
+  UdpSocket& mSocket;
+  std::vector<std::array<uint8_t, kMaxDatagram>> mBuffers;
+  std::vector<::mmsghdr> mHeaders;
+  std::vector<::iovec> mIovecs;
+  std::vector<::sockaddr_storage> mAddrs;
+  size_t mCount = 0;
+  uint64_t mSent = 0;
+  uint64_t mDropped = 0;
+};
+
+}  // namespace conclave::net

@@ -1,0 +1,135 @@
+// Starts the real Conclave server binary for the end-to-end tests.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { request } from 'node:https';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const WEB_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+export function serverBinary(): string {
+  const fromEnv = process.env['CONCLAVE_BIN'];
+  return fromEnv ? resolve(WEB_DIR, fromEnv) : resolve(WEB_DIR, '../build/src/app/conclave');
+}
+
+export function webRoot(): string {
+  return join(WEB_DIR, 'dist');
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const probe = createServer();
+    probe.once('error', fail);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      probe.close(() => done(port));
+    });
+  });
+}
+
+export interface HttpAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/** One HTTPS request to the test server. Certificate checks are off: the server is self-signed. */
+export function fetchInsecure(port: number, path: string, method = 'GET'): Promise<HttpAnswer> {
+  return new Promise((done, fail) => {
+    const req = request(
+      { host: '127.0.0.1', port, path, method, servername: 'localhost', rejectUnauthorized: false, timeout: 2000 },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () =>
+          done({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+        res.on('error', fail);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', fail);
+    req.end();
+  });
+}
+
+export interface RunningServer {
+  port: number;
+  origin: string;
+  dataDir: string;
+  /** Everything the server printed so far. */
+  output(): string;
+  /** Sends a signal and waits for the process to end. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+export interface StartOptions {
+  port?: number;
+  dataDir?: string;
+}
+
+const STARTUP_TIMEOUT_MS = 20000;
+
+export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
+  const binary = serverBinary();
+  if (!existsSync(binary)) {
+    throw new Error(`server binary not found at ${binary}: build it first or set CONCLAVE_BIN`);
+  }
+  if (!existsSync(join(webRoot(), 'index.html'))) {
+    throw new Error(`no built client in ${webRoot()}: run "npm run build" first`);
+  }
+  const port = options.port ?? (await freePort());
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'conclave-e2e-')));
+  const args = [
+    '--listen', '127.0.0.1',
+    '--port', String(port),
+    '--data-dir', dataDir,
+    '--web-root', webRoot(),
+    '--log-level', 'warn',
+  ];
+  const child: ChildProcess = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  let running = true;
+  void exited.then(() => (running = false));
+
+  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
+  for (;;) {
+    if (!running) throw new Error(`server exited during startup:\n${output}`);
+    try {
+      const health = await fetchInsecure(port, '/healthz');
+      if (health.status === 200) break;
+    } catch {
+      // Not listening yet.
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`server did not answer /healthz within ${STARTUP_TIMEOUT_MS} ms:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+
+  return {
+    port,
+    origin: `https://localhost:${port}`,
+    dataDir,
+    output: () => output,
+    stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
+      if (!running) return;
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+export async function removeDir(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,34 @@
+import { defineConfig } from 'vitest/config';
+
+// Preact through esbuild's automatic JSX runtime; no framework plugin needed.
+// For development against a local server: CONCLAVE_DEV_TARGET=https://localhost:8443 npm run dev
+const devTarget = process.env['CONCLAVE_DEV_TARGET'];
+
+export default defineConfig({
+  esbuild: {
+    jsx: 'automatic',
+    jsxImportSource: 'preact',
+  },
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    target: 'es2022',
+    // Every asset stays a file under /assets (served with CSP 'self'); nothing is inlined.
+    assetsInlineLimit: 0,
+    modulePreload: { polyfill: false },
+    sourcemap: false,
+  },
+  server: devTarget
+    ? {
+        proxy: {
+          '/api': { target: devTarget, secure: false, changeOrigin: true },
+          '/healthz': { target: devTarget, secure: false, changeOrigin: true },
+          '/ws': { target: devTarget, secure: false, ws: true, changeOrigin: true },
+        },
+      }
+    : {},
+  test: {
+    include: ['tests/**/*.test.ts'],
+    environment: 'node',
+  },
+});
