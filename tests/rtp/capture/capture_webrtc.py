@@ -53,9 +53,9 @@ _orig_set = rtp.HeaderExtensionsMap.set
 
 
 def _set_with_twcc(self, values):
-    if values.transport_sequence_number is None:
-        values.transport_sequence_number = _twcc_seq[0] & 0xFFFF
-        _twcc_seq[0] += 1
+    # Every packet sent (retransmissions too) takes the next transport-wide sequence number.
+    values.transport_sequence_number = _twcc_seq[0] & 0xFFFF
+    _twcc_seq[0] += 1
     return _orig_set(self, values)
 
 
