@@ -53,6 +53,11 @@ const std::vector<Setting>& settings() {
       INT_SETTING("ws_burst", wsBurst, 1, 100000, "Signaling message burst per connection"),
       INT_SETTING("max_connections", maxConnections, 1, 1000000, "Concurrent HTTPS/WebSocket connections"),
       INT_SETTING("http_timeout_seconds", httpTimeoutSeconds, 1, 3600, "Time a client has to send a request"),
+      STRING_SETTING("media_listen", mediaListen, "Address the media workers' UDP sockets bind to"),
+      STRING_SETTING("media_announced_address", mediaAnnouncedAddress,
+                     "Address browsers send media to (default: the host's primary address)"),
+      INT_SETTING("media_port", mediaPort, 0, 65535, "UDP port of the first media worker; worker i uses port + i (0: any)"),
+      INT_SETTING("media_workers", mediaWorkers, 0, 256, "Media worker threads (0: one per core)"),
   };
   return table;
 }
@@ -201,7 +206,7 @@ ParsedArgs parseConfig(const std::vector<std::string>& args, const std::map<std:
     if (name.rfind("CONCLAVE_", 0) != 0 || name == "CONCLAVE_CONFIG") continue;
     bool known = false;
     for (const auto& s : settings()) known = known || envName(s.key) == name;
-    if (!known) throw ConfigError(name, "unknown environment variable");
+    if (!known) out.warnings.push_back("ignoring unknown environment variable " + name);
   }
   validate(out.config);
   return out;

@@ -28,6 +28,10 @@ struct Config {
   int wsBurst = 60;
   int maxConnections = 2000;
   int httpTimeoutSeconds = 30;
+  std::string mediaListen = "0.0.0.0";
+  std::string mediaAnnouncedAddress;  // empty: the host's primary address
+  int mediaPort = 40000;
+  int mediaWorkers = 0;  // 0: one per core
 };
 
 // One bad setting: `key` names it as in the TOML file.
@@ -45,6 +49,7 @@ struct ParsedArgs {
   Config config;
   bool showHelp = false;
   bool showVersion = false;
+  std::vector<std::string> warnings;  // e.g. unknown CONCLAVE_* variables, which are ignored
 };
 
 // Builds the configuration. `env` holds the process environment (only CONCLAVE_* is read).

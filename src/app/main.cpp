@@ -1,6 +1,9 @@
 // conclave: the server binary. Reads the configuration, prepares keys and the TLS certificate,
 // starts the HTTPS/WebSocket front and runs until SIGINT or SIGTERM.
 #include <openssl/ssl.h>
+#include <ifaddrs.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
@@ -13,11 +16,14 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <thread>
+#include <net/if.h>
 
 #include "app/config.h"
 #include "common/certificate.h"
 #include "common/log.h"
 #include "common/version.h"
+#include "signaling/media_plane.h"
 #include "signaling/rooms.h"
 #include "signaling/server.h"
 #include "store/key_store.h"
@@ -82,6 +88,23 @@ common::Certificate tlsCertificate(const Config& config) {
   return cert;
 }
 
+// The first IPv4 address of an interface that is up and not loopback (no packet is sent).
+std::string primaryAddress() {
+  ifaddrs* list = nullptr;
+  std::string found = "127.0.0.1";
+  if (getifaddrs(&list) != 0) return found;
+  for (ifaddrs* a = list; a; a = a->ifa_next) {
+    if (!a->ifa_addr || a->ifa_addr->sa_family != AF_INET || !(a->ifa_flags & IFF_UP) || (a->ifa_flags & IFF_LOOPBACK))
+      continue;
+    char text[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(a->ifa_addr)->sin_addr, text, sizeof text);
+    found = text;
+    break;
+  }
+  freeifaddrs(list);
+  return found;
+}
+
 void configureTls(asio::ssl::context& ctx, const Config& config, const common::Certificate& cert) {
   SSL_CTX* native = ctx.native_handle();
   SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
@@ -113,8 +136,27 @@ int run(const Config& config) {
   asio::ssl::context tls(asio::ssl::context::tls_server);
   configureTls(tls, config, cert);
 
-  signaling::RoomManager rooms(issuer, {static_cast<size_t>(config.maxParticipants),
-                                        std::chrono::seconds(config.roomGraceSeconds)});
+  signaling::MediaSettings mediaSettings;
+  mediaSettings.listen = config.mediaListen;
+  mediaSettings.announcedAddress = config.mediaAnnouncedAddress.empty() ? primaryAddress() : config.mediaAnnouncedAddress;
+  mediaSettings.port = static_cast<uint16_t>(config.mediaPort);
+  mediaSettings.workers = config.mediaWorkers > 0 ? config.mediaWorkers
+                                                  : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  signaling::MediaPlane media(
+      mediaSettings, [&io](std::function<void()> task) { asio::post(io, std::move(task)); },
+      [&io](common::Duration delay, std::function<void()> task) {
+        auto timer = std::make_shared<asio::steady_timer>(io, delay);
+        timer->async_wait([timer, task = std::move(task)](boost::system::error_code ec) {
+          if (!ec) task();
+        });
+      });
+  media.start();
+  log->info("media announced at {} ({} workers)", common::logAddress(mediaSettings.announcedAddress),
+            mediaSettings.workers);
+
+  signaling::RoomManager rooms(issuer,
+                               {static_cast<size_t>(config.maxParticipants), std::chrono::seconds(config.roomGraceSeconds)},
+                               &media);
   signaling::ServerSettings settings;
   settings.listen = config.listen;
   settings.port = static_cast<uint16_t>(config.port);
@@ -161,6 +203,7 @@ int run(const Config& config) {
   std::fflush(stdout);
   log->info("listening on port {} (TLS 1.2+)", server.port());
   io.run();
+  media.stop();
   log->info("stopped");
   spdlog::shutdown();
   // Sessions still pending (idle keep-alive connections) are not unwound: the process ends here.
@@ -181,6 +224,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "conclave: invalid configuration: %s\n", e.what());
     return 2;
   }
+  for (const auto& w : parsed.warnings) std::fprintf(stderr, "conclave: warning: %s\n", w.c_str());
   if (parsed.showHelp) {
     std::fputs(helpText().c_str(), stdout);
     return 0;

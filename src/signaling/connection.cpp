@@ -19,6 +19,9 @@ const Connection::Route Connection::kRoutes[] = {
     {"update-profile", &Connection::handleUpdateProfile},
     {"leave", &Connection::handleLeave},
     {"ping", &Connection::handlePing},
+    {"publish", &Connection::handlePublish},
+    {"subscribe-answer", &Connection::handleSubscribeAnswer},
+    {"subscribe-restart", &Connection::handleSubscribeRestart},
 };
 
 Connection::Connection(RoomManager& rooms, Peer& peer, ConnectionLimits limits, common::TimePoint now)
@@ -137,6 +140,60 @@ void Connection::handleLeave(const nlohmann::json& msg, common::TimePoint now) {
 }
 
 void Connection::handlePing(const nlohmann::json& msg, common::TimePoint) { mPeer.send(reply("pong", msg)); }
+
+MediaRoom* Connection::mediaFor(const nlohmann::json& msg) {
+  if (mParticipantId.empty()) {
+    sendError(ErrorCode::NotJoined, "join a meeting first", requestIdOf(msg));
+    return nullptr;
+  }
+  MediaRoom* media = mRooms.media(mRoomId);
+  if (!media) sendError(ErrorCode::MediaUnavailable, "this server has no media plane running", requestIdOf(msg));
+  return media;
+}
+
+namespace {
+
+ErrorCode mediaErrorCode(const std::string& code) {
+  if (code == "bad-sdp") return ErrorCode::BadSdp;
+  if (code == "invalid-state") return ErrorCode::InvalidState;
+  return ErrorCode::NegotiationFailed;
+}
+
+}  // namespace
+
+void Connection::handlePublish(const nlohmann::json& msg, common::TimePoint) {
+  MediaRoom* media = mediaFor(msg);
+  if (!media) return;
+  std::vector<TrackSource> sources;
+  for (const auto& t : msg["tracks"]) sources.push_back({t["mid"].get<std::string>(), t["source"].get<std::string>()});
+  auto result = media->publish(mParticipantId, msg["sdp"].get_ref<const std::string&>(), sources);
+  if (auto* error = std::get_if<MediaError>(&result)) {
+    common::logger("media")->info("publish refused: {}", error->message);
+    sendError(mediaErrorCode(error->code), error->message, requestIdOf(msg));
+    return;
+  }
+  auto out = reply("publish-answer", msg);
+  out["sdp"] = std::get<std::string>(result);
+  mPeer.send(out);
+}
+
+void Connection::handleSubscribeAnswer(const nlohmann::json& msg, common::TimePoint) {
+  MediaRoom* media = mediaFor(msg);
+  if (!media) return;
+  if (auto error = media->subscribeAnswer(mParticipantId, msg["sdp"].get_ref<const std::string&>())) {
+    common::logger("media")->info("subscribe answer refused: {}", error->message);
+    sendError(mediaErrorCode(error->code), error->message, requestIdOf(msg));
+    return;
+  }
+  mPeer.send(reply("subscribe-ok", msg));
+}
+
+void Connection::handleSubscribeRestart(const nlohmann::json& msg, common::TimePoint) {
+  MediaRoom* media = mediaFor(msg);
+  if (!media) return;
+  media->restartSubscribe(mParticipantId);
+  mPeer.send(reply("subscribe-ok", msg));
+}
 
 void Connection::sendError(ErrorCode code, std::string_view message, const nlohmann::json* request) {
   common::logger("ws")->debug("error reply {}", errorCodeName(code));

@@ -49,6 +49,11 @@ class Connection {
   void handleUpdateProfile(const nlohmann::json& msg, common::TimePoint now);
   void handleLeave(const nlohmann::json& msg, common::TimePoint now);
   void handlePing(const nlohmann::json& msg, common::TimePoint now);
+  void handlePublish(const nlohmann::json& msg, common::TimePoint now);
+  void handleSubscribeAnswer(const nlohmann::json& msg, common::TimePoint now);
+  void handleSubscribeRestart(const nlohmann::json& msg, common::TimePoint now);
+  // The room's media, or null after an error reply (not joined, no media plane).
+  MediaRoom* mediaFor(const nlohmann::json& msg);
 
   void sendError(ErrorCode code, std::string_view message, const nlohmann::json* request);
 

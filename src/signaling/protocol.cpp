@@ -17,12 +17,28 @@ constexpr std::array kUpdateProfileFields = {
     FieldRule{"profile", FieldKind::String, true, 0, kMaxProfileBytes},
 };
 
+constexpr std::string_view kSources[] = {"microphone", "camera", "screen", "screen-audio"};
+constexpr std::array kTrackFields = {
+    FieldRule{"mid", FieldKind::String, true, 1, 32},
+    FieldRule{"source", FieldKind::String, true, 0, 0, false, kSources},
+};
+constexpr std::array kPublishFields = {
+    FieldRule{"sdp", FieldKind::String, true, 1, kMaxSdpBytes},
+    FieldRule{"tracks", FieldKind::Array, true, 0, 16, false, {}, kTrackFields},
+};
+constexpr std::array kSubscribeAnswerFields = {
+    FieldRule{"sdp", FieldKind::String, true, 1, kMaxSdpBytes},
+};
+
 const std::array kClientSchemas = {
     MessageSchema{"hello", kHelloFields},
     MessageSchema{"join", kJoinFields},
     MessageSchema{"update-profile", kUpdateProfileFields},
     MessageSchema{"leave", {}},
     MessageSchema{"ping", {}},
+    MessageSchema{"publish", kPublishFields},
+    MessageSchema{"subscribe-answer", kSubscribeAnswerFields},
+    MessageSchema{"subscribe-restart", {}},
 };
 
 }  // namespace
@@ -40,6 +56,10 @@ std::string_view errorCodeName(ErrorCode code) {
     case ErrorCode::RoomNotFound: return "room-not-found";
     case ErrorCode::RoomFull: return "room-full";
     case ErrorCode::RateLimited: return "rate-limited";
+    case ErrorCode::BadSdp: return "bad-sdp";
+    case ErrorCode::NegotiationFailed: return "negotiation-failed";
+    case ErrorCode::InvalidState: return "invalid-state";
+    case ErrorCode::MediaUnavailable: return "media-unavailable";
     case ErrorCode::Internal: return "internal";
   }
   return "internal";

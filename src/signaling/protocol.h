@@ -14,6 +14,7 @@ namespace conclave::signaling {
 inline constexpr int kProtocolVersion = 1;
 inline constexpr size_t kMaxProfileBytes = 8192;
 inline constexpr size_t kRoomIdLength = 32;
+inline constexpr size_t kMaxSdpBytes = 60000;
 
 enum class ErrorCode {
   BadJson,
@@ -27,6 +28,10 @@ enum class ErrorCode {
   RoomNotFound,
   RoomFull,
   RateLimited,
+  BadSdp,
+  NegotiationFailed,
+  InvalidState,
+  MediaUnavailable,
   Internal,
 };
 

@@ -4,6 +4,7 @@
 
 #include "common/log.h"
 #include "common/random.h"
+#include "signaling/media_plane.h"
 
 namespace conclave::signaling {
 namespace {
@@ -12,7 +13,39 @@ nlohmann::json participantJson(const ParticipantInfo& p) { return {{"id", p.id},
 
 }  // namespace
 
-RoomManager::RoomManager(const RoomIdIssuer& issuer, Settings settings) : mIssuer(issuer), mSettings(settings) {}
+RoomManager::RoomManager(const RoomIdIssuer& issuer, Settings settings, MediaPlane* media)
+    : mIssuer(issuer), mSettings(settings), mMedia(media) {
+  if (mMedia)
+    mMedia->transportFailedHandler = [this](const std::string& pid, sfu::TransportRole role) {
+      onTransportFailed(pid, role);
+    };
+}
+
+RoomManager::~RoomManager() {
+  while (!mRooms.empty()) closeRoom(mRooms.begin());
+  if (mMedia) mMedia->transportFailedHandler = nullptr;
+}
+
+MediaRoom* RoomManager::media(const std::string& roomId) {
+  auto it = mRooms.find(roomId);
+  return it == mRooms.end() ? nullptr : it->second.media.get();
+}
+
+void RoomManager::closeRoom(std::map<std::string, Room>::iterator it) {
+  if (it->second.media && mMedia) mMedia->roomClosed(it->second.media->worker().index());
+  mRooms.erase(it);
+}
+
+void RoomManager::onTransportFailed(const std::string& participantId, sfu::TransportRole role) {
+  for (auto& [id, room] : mRooms) {
+    for (const auto& m : room.members) {
+      if (m.info.id == participantId && room.media) {
+        room.media->onTransportFailed(participantId, role);
+        return;
+      }
+    }
+  }
+}
 
 std::variant<RoomManager::Joined, ErrorCode> RoomManager::join(const std::string& roomId, Peer& peer,
                                                               std::string profile) {
@@ -20,6 +53,7 @@ std::variant<RoomManager::Joined, ErrorCode> RoomManager::join(const std::string
   if (it == mRooms.end()) {
     if (!mIssuer.verify(roomId)) return ErrorCode::RoomNotFound;
     it = mRooms.emplace(roomId, Room{}).first;
+    if (mMedia) it->second.media = mMedia->createRoom(roomId);
     common::logger("room")->info("room {} opened", common::logId(roomId));
   }
   Room& room = it->second;
@@ -32,6 +66,7 @@ std::variant<RoomManager::Joined, ErrorCode> RoomManager::join(const std::string
   broadcast(room, "", {{"type", "participant-joined"}, {"participant", participantJson(info)}});
   room.members.push_back(Member{std::move(info), &peer});
   room.emptySince.reset();
+  if (room.media) room.media->addParticipant(joined.participantId, peer);
   common::logger("room")->info("room {}: participant joined, {} present", common::logId(roomId),
                                room.members.size());
   return joined;
@@ -55,6 +90,7 @@ void RoomManager::leave(const std::string& roomId, const std::string& participan
   auto before = room.members.size();
   std::erase_if(room.members, [&](const Member& m) { return m.info.id == participantId; });
   if (room.members.size() == before) return;
+  if (room.media) room.media->removeParticipant(participantId);
   broadcast(room, participantId, {{"type", "participant-left"}, {"participantId", participantId}});
   if (room.members.empty()) room.emptySince = now;
   common::logger("room")->info("room {}: participant left, {} present", common::logId(roomId), room.members.size());
@@ -65,7 +101,9 @@ void RoomManager::tick(common::TimePoint now) {
     const Room& room = it->second;
     if (room.members.empty() && room.emptySince && now - *room.emptySince >= mSettings.grace) {
       common::logger("room")->info("room {} closed", common::logId(it->first));
-      it = mRooms.erase(it);
+      auto next = std::next(it);
+      closeRoom(it);
+      it = next;
     } else {
       ++it;
     }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "signaling/media_room.h"
 #include "signaling/protocol.h"
 #include "signaling/room_id.h"
 
@@ -30,6 +31,8 @@ struct ParticipantInfo {
   std::string profile;
 };
 
+class MediaPlane;
+
 class RoomManager {
  public:
   struct Settings {
@@ -41,7 +44,9 @@ class RoomManager {
     std::vector<ParticipantInfo> others;
   };
 
-  RoomManager(const RoomIdIssuer& issuer, Settings settings);
+  // `media` may be null (signaling only, as in unit tests).
+  RoomManager(const RoomIdIssuer& issuer, Settings settings, MediaPlane* media = nullptr);
+  ~RoomManager();
 
   std::string createRoomId() const { return mIssuer.issue(); }
 
@@ -54,6 +59,9 @@ class RoomManager {
   // Drops rooms that have been empty for longer than the grace period.
   void tick(common::TimePoint now);
 
+  // The media side of a room, or null (no media plane).
+  MediaRoom* media(const std::string& roomId);
+
   size_t roomCount() const { return mRooms.size(); }
   size_t participantCount(const std::string& roomId) const;
 
@@ -65,12 +73,17 @@ class RoomManager {
   struct Room {
     std::vector<Member> members;
     std::optional<common::TimePoint> emptySince;
+    std::unique_ptr<MediaRoom> media;
   };
+
+  void closeRoom(std::map<std::string, Room>::iterator it);
+  void onTransportFailed(const std::string& participantId, sfu::TransportRole role);
 
   void broadcast(const Room& room, const std::string& except, const nlohmann::json& message);
 
   const RoomIdIssuer& mIssuer;
   Settings mSettings;
+  MediaPlane* mMedia;
   std::map<std::string, Room> mRooms;
 };
 

@@ -1,8 +1,13 @@
 #include "signaling/schema.h"
 
+#include <algorithm>
+
 #include "common/base64.h"
 
 namespace conclave::signaling {
+
+std::optional<std::string> validateFields(const nlohmann::json& message, const MessageSchema& schema, bool envelope);
+
 namespace {
 
 constexpr int64_t kMaxSafeInteger = (int64_t{1} << 53) - 1;
@@ -46,6 +51,19 @@ std::optional<std::string> checkField(const nlohmann::json& v, const FieldRule& 
     if (rule.max > 0 && static_cast<int64_t>(s.size()) > rule.max)
       return "field '" + name + "' must have at most " + std::to_string(rule.max) + " characters";
     if (rule.urlSafe && !common::isBase64Url(s)) return "field '" + name + "' has characters that are not allowed";
+    if (!rule.oneOf.empty() && std::find(rule.oneOf.begin(), rule.oneOf.end(), s) == rule.oneOf.end())
+      return "field '" + name + "' has a value that is not allowed";
+  }
+  if (rule.kind == FieldKind::Array) {
+    if (rule.max > 0 && static_cast<int64_t>(v.size()) > rule.max)
+      return "field '" + name + "' must have at most " + std::to_string(rule.max) + " items";
+    if (!rule.items.empty()) {
+      MessageSchema itemSchema{rule.name, rule.items};
+      for (const auto& item : v) {
+        if (!item.is_object()) return "field '" + name + "' must hold objects";
+        if (auto err = validateFields(item, itemSchema, false)) return "in '" + name + "': " + *err;
+      }
+    }
   }
   if (rule.kind == FieldKind::Integer) {
     if (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX))
@@ -63,9 +81,13 @@ bool isValidRequestId(const nlohmann::json& id) { return !checkId(id); }
 
 std::optional<std::string> validate(const nlohmann::json& message, const MessageSchema& schema) {
   if (!message.is_object()) return "the message must be a JSON object";
+  return validateFields(message, schema, true);
+}
+
+std::optional<std::string> validateFields(const nlohmann::json& message, const MessageSchema& schema, bool envelope) {
   for (const auto& [key, value] : message.items()) {
-    if (key == "type") continue;
-    if (key == "id") {
+    if (envelope && key == "type") continue;
+    if (envelope && key == "id") {
       if (auto err = checkId(value)) return err;
       continue;
     }

@@ -23,6 +23,10 @@ struct FieldRule {
   int64_t max = 0;
   // Strings only: every character must be in the URL-safe base64 alphabet.
   bool urlSafe = false;
+  // Strings only, when not empty: the allowed values.
+  std::span<const std::string_view> oneOf = {};
+  // Arrays only: each item is an object checked against these rules (max = most items).
+  std::span<const FieldRule> items = {};
 };
 
 struct MessageSchema {

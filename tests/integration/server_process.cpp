@@ -72,7 +72,9 @@ std::string readAll(const std::filesystem::path& p) {
 ServerProcess::ServerProcess(std::vector<std::string> extraArgs, std::map<std::string, std::string> env) {
   mDataDir = freshDir("data");
   mLogFile = mDataDir.parent_path() / (mDataDir.filename().string() + ".log");
-  std::vector<std::string> args = {"--port", "0", "--listen", "127.0.0.1", "--data-dir", mDataDir.string()};
+  std::vector<std::string> args = {"--port", "0", "--listen", "127.0.0.1", "--data-dir", mDataDir.string(),
+                                   "--media-port", "0", "--media-workers", "1", "--media-listen", "127.0.0.1",
+                                   "--media-announced-address", "127.0.0.1"};
   args.insert(args.end(), extraArgs.begin(), extraArgs.end());
   int pipeFds[2];
   if (::pipe(pipeFds) != 0) throw std::runtime_error("pipe failed");

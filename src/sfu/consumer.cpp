@@ -1,0 +1,43 @@
+#include "sfu/consumer.h"
+
+#include <cstring>
+
+#include "common/random.h"
+#include "rtp/vp8.h"
+#include "sfu/producer.h"
+
+namespace conclave::sfu {
+
+Consumer::Consumer(const ConsumerSpec& spec, Producer& producer, std::string subscriberId)
+    : mSpec(spec),
+      mProducer(producer),
+      mSubscriberId(std::move(subscriberId)),
+      mRewriter(spec.ssrc, producer.spec().clockRate, static_cast<uint16_t>(common::randomU32()),
+                common::randomU32()),
+      mWaitForKeyframe(producer.kind() == MediaKind::Video) {}
+
+bool Consumer::isVideo() const { return mProducer.kind() == MediaKind::Video; }
+
+size_t Consumer::writePacket(const rtp::RtpPacket& source, std::span<uint8_t> out, common::TimePoint now) {
+  if (source.size() > out.size()) return 0;
+  if (mWaitForKeyframe) {
+    auto vp8 = rtp::Vp8Descriptor::parse(source.payload());
+    if (!vp8 || !vp8->keyframe) return 0;
+    mWaitForKeyframe = false;
+  }
+  std::memcpy(out.data(), source.data().data(), source.size());
+  auto packet = rtp::RtpPacket::parse(out.first(source.size()));
+  if (!packet) return 0;
+  auto mapped = mRewriter.map(source.ssrc(), source.sequenceNumber(), source.timestamp(), now);
+  if (!mapped) return 0;
+  packet->setSsrc(mSpec.ssrc);
+  packet->setSequenceNumber(mapped->sequenceNumber);
+  packet->setTimestamp(mapped->timestamp);
+  packet->setPayloadType(mSpec.payloadType);
+  if (packet->hasExtension()) packet->remapExtensions(mProducer.extensionMap());
+  ++mPacketsSent;
+  mOctetsSent += static_cast<uint32_t>(packet->payloadSize());
+  return packet->size();
+}
+
+}  // namespace conclave::sfu

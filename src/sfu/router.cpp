@@ -1,0 +1,353 @@
+#include "sfu/router.h"
+
+#include <algorithm>
+#include <array>
+
+#include "common/bytes.h"
+#include "common/log.h"
+#include "common/random.h"
+#include "rtcp/compound.h"
+#include "rtcp/feedback.h"
+#include "rtcp/header.h"
+#include "rtcp/sender_report.h"
+
+namespace conclave::sfu {
+namespace {
+
+constexpr common::Duration kReportInterval = std::chrono::seconds(1);
+// What publishers are told they may send per video stream, until bandwidth estimation decides.
+constexpr uint64_t kVideoBitrateHint = 2'000'000;
+constexpr uint8_t kRtcpRtpfb = 205;
+constexpr uint8_t kRtcpPsfb = 206;
+constexpr uint8_t kRtcpSr = 200;
+
+template <typename Vec, typename Key>
+auto* findIn(Vec& v, Key key) {
+  for (auto& [k, value] : v)
+    if (k == key) return value;
+  return static_cast<decltype(v.front().second)>(nullptr);
+}
+
+}  // namespace
+
+Router::Router(TransportHost& host, RouterObserver* observer)
+    : mHost(host), mObserver(observer), mRtcpSsrc(common::randomU32() | 1) {}
+
+Router::~Router() {
+  for (auto& [id, p] : mParticipants) {
+    destroyTransport(p.publish);
+    destroyTransport(p.subscribe);
+  }
+}
+
+void Router::addParticipant(const std::string& participantId) {
+  auto& p = mParticipants[participantId];
+  p.id = participantId;
+}
+
+void Router::removeParticipant(const std::string& participantId) {
+  auto it = mParticipants.find(participantId);
+  if (it == mParticipants.end()) return;
+  std::vector<uint64_t> producers, consumers;
+  for (auto& [id, prod] : mProducers)
+    if (prod->participantId() == participantId) producers.push_back(id);
+  for (auto& [id, cons] : mConsumers)
+    if (cons->subscriberId() == participantId) consumers.push_back(id);
+  for (auto id : consumers) removeConsumer(id);
+  for (auto id : producers) removeProducer(id);
+  destroyTransport(it->second.publish);
+  destroyTransport(it->second.subscribe);
+  mParticipants.erase(it);
+}
+
+void Router::destroyTransport(std::unique_ptr<transport::WebRtcTransport>& t) {
+  if (!t) return;
+  mHost.unregisterTransport(t.get());
+  mByTransport.erase(t->id());
+  t->close();
+  t.reset();
+}
+
+void Router::setTransport(const std::string& participantId, TransportRole role, const TransportSpec& spec) {
+  auto it = mParticipants.find(participantId);
+  if (it == mParticipants.end()) return;
+  auto& slot = role == TransportRole::Publish ? it->second.publish : it->second.subscribe;
+  if (slot && !slot->closed()) {
+    if (slot->localIce() == spec.localIce) {
+      if (spec.remoteIce && spec.remoteFingerprint) slot->setRemoteParameters(*spec.remoteIce, *spec.remoteFingerprint);
+    } else if (spec.remoteIce) {
+      slot->restartIce(spec.localIce, *spec.remoteIce);
+      mHost.registerTransport(spec.localIce.ufrag, slot.get());
+    }
+    return;
+  }
+  // A new transport: the first negotiation, or one whose DTLS failed.
+  destroyTransport(slot);
+  transport::WebRtcTransport::Params params;
+  params.id = mHost.nextTransportId();
+  params.localIce = spec.localIce;
+  params.remoteIce = spec.remoteIce;
+  params.remoteFingerprint = spec.remoteFingerprint;
+  params.dtlsRole = spec.dtlsRole;
+  slot = std::make_unique<transport::WebRtcTransport>(static_cast<transport::WebRtcTransport::Listener&>(*this), mHost.sink(), mHost.dtlsContext(), params,
+                                                      std::chrono::steady_clock::now());
+  mByTransport[params.id] = &it->second;
+  mHost.registerTransport(spec.localIce.ufrag, slot.get());
+}
+
+void Router::addProducer(const std::string& participantId, const ProducerSpec& spec) {
+  auto it = mParticipants.find(participantId);
+  if (it == mParticipants.end() || mProducers.count(spec.id)) return;
+  auto producer = std::make_unique<Producer>(spec, participantId);
+  it->second.bySsrc.emplace_back(spec.ssrc, producer.get());
+  if (spec.rtxSsrc) it->second.bySsrc.emplace_back(*spec.rtxSsrc, producer.get());
+  mProducers.emplace(spec.id, std::move(producer));
+}
+
+void Router::removeProducer(uint64_t producerId) {
+  auto it = mProducers.find(producerId);
+  if (it == mProducers.end()) return;
+  std::vector<uint64_t> consumers;
+  for (auto* c : it->second->consumers()) consumers.push_back(c->id());
+  for (auto id : consumers) removeConsumer(id);
+  if (auto p = mParticipants.find(it->second->participantId()); p != mParticipants.end())
+    std::erase_if(p->second.bySsrc, [&](const auto& e) { return e.second == it->second.get(); });
+  mProducers.erase(it);
+}
+
+void Router::addConsumer(const std::string& subscriberId, const ConsumerSpec& spec) {
+  auto sub = mParticipants.find(subscriberId);
+  auto prod = mProducers.find(spec.producerId);
+  if (sub == mParticipants.end() || prod == mProducers.end() || mConsumers.count(spec.id)) return;
+  auto consumer = std::make_unique<Consumer>(spec, *prod->second, subscriberId);
+  prod->second->consumers().push_back(consumer.get());
+  sub->second.consumersBySsrc.emplace_back(spec.ssrc, consumer.get());
+  mConsumers.emplace(spec.id, std::move(consumer));
+  // A new subscriber needs a keyframe to start decoding.
+  requestKeyframe(*prod->second, std::chrono::steady_clock::now());
+}
+
+void Router::removeConsumer(uint64_t consumerId) {
+  auto it = mConsumers.find(consumerId);
+  if (it == mConsumers.end()) return;
+  Consumer* c = it->second.get();
+  std::erase(c->producer().consumers(), c);
+  if (auto p = mParticipants.find(c->subscriberId()); p != mParticipants.end())
+    std::erase_if(p->second.consumersBySsrc, [&](const auto& e) { return e.second == c; });
+  mConsumers.erase(it);
+}
+
+const Producer* Router::producer(uint64_t id) const {
+  auto it = mProducers.find(id);
+  return it == mProducers.end() ? nullptr : it->second.get();
+}
+
+const transport::WebRtcTransport* Router::transport(const std::string& participantId, TransportRole role) const {
+  auto it = mParticipants.find(participantId);
+  if (it == mParticipants.end()) return nullptr;
+  return (role == TransportRole::Publish ? it->second.publish : it->second.subscribe).get();
+}
+
+Router::Participant* Router::owner(const transport::WebRtcTransport& t) {
+  auto it = mByTransport.find(t.id());
+  return it == mByTransport.end() ? nullptr : it->second;
+}
+
+// ---- packet path -------------------------------------------------------------------------------
+
+void Router::onTransportRtp(transport::WebRtcTransport& t, rtp::RtpPacket& packet, common::TimePoint now) {
+  Participant* p = owner(t);
+  if (!p || p->publish.get() != &t) {
+    ++mStats.rtpDropped;
+    return;
+  }
+  Producer* producer = findIn(p->bySsrc, packet.ssrc());
+  // RTX (padding probes, retransmissions we did not ask for) is not forwarded.
+  if (!producer || packet.ssrc() != producer->ssrc() || packet.payloadSize() == 0) {
+    ++mStats.rtpDropped;
+    return;
+  }
+  producer->onRtp(packet, now);
+  forward(*producer, packet, now);
+}
+
+void Router::forward(Producer& producer, const rtp::RtpPacket& packet, common::TimePoint now) {
+  for (Consumer* c : producer.consumers()) {
+    auto sub = mParticipants.find(c->subscriberId());
+    if (sub == mParticipants.end() || !sub->second.subscribe) continue;
+    bool wasWaiting = c->waitingForKeyframe();
+    bool sent = sub->second.subscribe->sendRtpWith(
+        [&](std::span<uint8_t> out) { return c->writePacket(packet, out, now); });
+    if (sent) ++mStats.rtpForwarded;
+    else if (wasWaiting && c->waitingForKeyframe() && sub->second.subscribe->connected())
+      requestKeyframe(producer, now);
+  }
+}
+
+void Router::onTransportRtcp(transport::WebRtcTransport& t, std::span<uint8_t> compound, common::TimePoint now) {
+  Participant* p = owner(t);
+  if (!p) return;
+  if (p->publish.get() == &t) onPublisherRtcp(*p, compound, now);
+  else onSubscriberRtcp(*p, compound, now);
+}
+
+void Router::onPublisherRtcp(Participant& publisher, std::span<const uint8_t> compound, common::TimePoint now) {
+  rtcp::CompoundReader reader(compound);
+  while (auto packet = reader.next()) {
+    if (packet->header.packetType != kRtcpSr) continue;
+    auto sr = rtcp::SenderReport::parse(*packet);
+    if (!sr) continue;
+    Producer* producer = findIn(publisher.bySsrc, sr->senderSsrc());
+    if (!producer || producer->ssrc() != sr->senderSsrc()) continue;
+    producer->onSenderReport(sr->senderInfo(), now);
+    forwardSenderReport(*producer);
+  }
+}
+
+void Router::forwardSenderReport(Producer& producer) {
+  const auto& info = producer.lastSenderReport();
+  if (!info) return;
+  for (Consumer* c : producer.consumers()) {
+    auto ts = c->outputTimestamp(info->rtpTimestamp);
+    auto sub = mParticipants.find(c->subscriberId());
+    if (!ts || sub == mParticipants.end() || !sub->second.subscribe) continue;
+    std::array<uint8_t, 64> buf{};
+    common::ByteWriter w(buf);
+    rtcp::SenderInfo out{info->ntpTimestamp, *ts, c->packetsSent(), c->octetsSent()};
+    if (rtcp::SenderReport::write(w, c->ssrc(), out, {}) && w.ok()) sub->second.subscribe->sendRtcp(w.written());
+  }
+}
+
+void Router::onSubscriberRtcp(Participant& subscriber, std::span<const uint8_t> compound, common::TimePoint now) {
+  rtcp::CompoundReader reader(compound);
+  while (auto packet = reader.next()) {
+    uint8_t type = packet->header.packetType;
+    uint8_t fmt = packet->header.count;
+    if (type == kRtcpRtpfb && fmt == 1) {
+      auto nack = rtcp::GenericNack::parse(*packet);
+      if (!nack) continue;
+      Consumer* c = findIn(subscriber.consumersBySsrc, nack->mediaSsrc());
+      if (!c) continue;
+      nack->forEachLost([&](uint16_t seq) { retransmit(subscriber, *c, seq, now); });
+    } else if (type == kRtcpPsfb && fmt == 1) {
+      auto pli = rtcp::Pli::parse(*packet);
+      if (!pli) continue;
+      if (Consumer* c = findIn(subscriber.consumersBySsrc, pli->mediaSsrc())) requestKeyframe(c->producer(), now);
+    } else if (type == kRtcpPsfb && fmt == 4) {
+      auto fir = rtcp::Fir::parse(*packet);
+      if (!fir) continue;
+      for (size_t i = 0; i < fir->entryCount(); ++i)
+        if (Consumer* c = findIn(subscriber.consumersBySsrc, fir->entry(i).ssrc)) requestKeyframe(c->producer(), now);
+    }
+  }
+}
+
+void Router::retransmit(Participant& subscriber, Consumer& consumer, uint16_t seq, common::TimePoint now) {
+  const rtp::PacketCache* cache = consumer.producer().cache();
+  auto source = consumer.sourceSequenceNumber(seq);
+  if (!cache || !source || !subscriber.subscribe) return;
+  auto entry = cache->get(*source);
+  if (!entry) return;
+  // The cache hands out a read-only copy; the packet is rewritten in the send buffer.
+  bool sent = subscriber.subscribe->sendRtpWith([&](std::span<uint8_t> out) -> size_t {
+    if (entry->bytes.size() > out.size()) return 0;
+    std::array<uint8_t, rtp::PacketCache::kMaxPacketSize> scratch;
+    std::copy(entry->bytes.begin(), entry->bytes.end(), scratch.begin());
+    auto packet = rtp::RtpPacket::parse(std::span(scratch).first(entry->bytes.size()));
+    return packet ? consumer.writePacket(*packet, out, now) : 0;
+  });
+  if (sent) ++mStats.retransmitted;
+}
+
+void Router::requestKeyframe(Producer& producer, common::TimePoint now) {
+  if (producer.requestKeyframe(now)) sendKeyframeRequest(producer);
+}
+
+void Router::sendKeyframeRequest(Producer& producer) {
+  auto it = mParticipants.find(producer.participantId());
+  if (it == mParticipants.end() || !it->second.publish) return;
+  std::array<uint8_t, 16> buf{};
+  common::ByteWriter w(buf);
+  if (rtcp::Pli::write(w, mRtcpSsrc, producer.ssrc()) && w.ok() && it->second.publish->sendRtcp(w.written()))
+    ++mStats.keyframeRequests;
+}
+
+// ---- timers ------------------------------------------------------------------------------------
+
+void Router::tick(common::TimePoint now) {
+  for (auto& [id, p] : mParticipants) {
+    if (p.publish) p.publish->tick(now);
+    if (p.subscribe) p.subscribe->tick(now);
+  }
+  for (auto& [id, p] : mParticipants) {
+    if (p.publish && p.publish->closed()) destroyTransport(p.publish);
+    if (p.subscribe && p.subscribe->closed()) destroyTransport(p.subscribe);
+  }
+  for (auto& [id, producer] : mProducers)
+    if (producer->takePendingKeyframe(now)) sendKeyframeRequest(*producer);
+  if (now >= mNextReport) {
+    mNextReport = now + kReportInterval;
+    sendReports(now);
+  }
+}
+
+void Router::sendReports(common::TimePoint now) {
+  for (auto& [id, p] : mParticipants) {
+    if (!p.publish || !p.publish->connected()) continue;
+    std::array<rtcp::ReportBlock, rtcp::ReceiverReport::kMaxBlocks> blocks{};
+    std::array<uint32_t, 16> videoSsrcs{};
+    size_t nBlocks = 0, nVideo = 0;
+    for (auto& [ssrc, producer] : p.bySsrc) {
+      if (ssrc != producer->ssrc()) continue;
+      if (producer->receiverStats().hasPackets() && nBlocks < blocks.size())
+        blocks[nBlocks++] = producer->receiverStats().makeReportBlock(now);
+      if (producer->kind() == MediaKind::Video && nVideo < videoSsrcs.size()) videoSsrcs[nVideo++] = ssrc;
+    }
+    std::array<uint8_t, 1200> buf{};
+    common::ByteWriter w(buf);
+    rtcp::ReceiverReport::write(w, mRtcpSsrc, std::span(blocks).first(nBlocks));
+    if (nVideo > 0) rtcp::Remb::write(w, mRtcpSsrc, kVideoBitrateHint * nVideo, std::span(videoSsrcs).first(nVideo));
+    if (w.ok()) p.publish->sendRtcp(w.written());
+  }
+}
+
+// ---- transport events --------------------------------------------------------------------------
+
+void Router::onTransportConnected(transport::WebRtcTransport& t) {
+  Participant* p = owner(t);
+  if (!p) return;
+  common::logger("sfu")->debug("transport {} connected", t.id());
+  // A subscriber whose transport just came up needs keyframes for everything it consumes.
+  if (p->subscribe.get() == &t) {
+    auto now = std::chrono::steady_clock::now();
+    for (auto& [ssrc, c] : p->consumersBySsrc) {
+      c->requireKeyframe();
+      requestKeyframe(c->producer(), now);
+    }
+  }
+}
+
+void Router::onTransportEndpoint(transport::WebRtcTransport& t, const ice::Endpoint& endpoint) {
+  mHost.registerEndpoint(endpoint, &t);
+}
+
+void Router::onTransportIceDisconnected(transport::WebRtcTransport& t, std::string_view reason) {
+  Participant* p = owner(t);
+  if (!p) return;
+  common::logger("sfu")->info("transport {}: {}", t.id(), reason);
+  if (mObserver)
+    mObserver->onTransportFailed(p->id, p->publish.get() == &t ? TransportRole::Publish : TransportRole::Subscribe,
+                                 reason);
+}
+
+void Router::onTransportClosed(transport::WebRtcTransport& t, std::string_view reason) {
+  Participant* p = owner(t);
+  if (!p) return;
+  common::logger("sfu")->info("transport {} closed: {}", t.id(), reason);
+  mHost.unregisterTransport(&t);
+  if (mObserver)
+    mObserver->onTransportFailed(p->id, p->publish.get() == &t ? TransportRole::Publish : TransportRole::Subscribe,
+                                 reason);
+}
+
+}  // namespace conclave::sfu

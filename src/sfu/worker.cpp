@@ -1,0 +1,116 @@
+#include "sfu/worker.h"
+
+#include "common/log.h"
+#include "ice/demux.h"
+#include "ice/stun.h"
+
+namespace conclave::sfu {
+namespace {
+constexpr common::Duration kTickInterval = std::chrono::milliseconds(50);
+}
+
+MediaWorker::MediaWorker(int index, const std::string& listenAddress, uint16_t port, const dtls::DtlsContext& dtls,
+                         RouterObserver* observer)
+    : mIndex(index), mDtls(dtls), mObserver(observer), mSocket(listenAddress, port), mReceive(32), mSend(mSocket, 64) {}
+
+MediaWorker::~MediaWorker() { stop(); }
+
+void MediaWorker::start() {
+  mLoop.watch(mSocket.fd(), [this] { onReadable(); });
+  mLoop.setTimer(std::chrono::steady_clock::now() + kTickInterval, [this] { onTick(); });
+  mThread = std::thread([this] {
+    mLoop.run([this] { flush(); });
+    // Routers (and their transports) are destroyed on the worker thread.
+    mRouters.clear();
+  });
+}
+
+void MediaWorker::stop() {
+  if (!mThread.joinable()) return;
+  mLoop.stop();
+  mThread.join();
+}
+
+void MediaWorker::post(std::function<void(MediaWorker&)> task) {
+  mLoop.post([this, task = std::move(task)] {
+    task(*this);
+    flush();
+  });
+}
+
+Router& MediaWorker::router(const std::string& roomId) {
+  auto& r = mRouters[roomId];
+  if (!r) r = std::make_unique<Router>(*this, mObserver);
+  return *r;
+}
+
+Router* MediaWorker::findRouter(const std::string& roomId) {
+  auto it = mRouters.find(roomId);
+  return it == mRouters.end() ? nullptr : it->second.get();
+}
+
+void MediaWorker::closeRouter(const std::string& roomId) { mRouters.erase(roomId); }
+
+void MediaWorker::registerTransport(const std::string& localUfrag, transport::WebRtcTransport* t) {
+  mByUfrag[localUfrag] = t;
+}
+
+void MediaWorker::registerEndpoint(const ice::Endpoint& endpoint, transport::WebRtcTransport* t) {
+  mByEndpoint[endpoint] = t;
+}
+
+void MediaWorker::unregisterTransport(transport::WebRtcTransport* t) {
+  std::erase_if(mByUfrag, [t](const auto& e) { return e.second == t; });
+  std::erase_if(mByEndpoint, [t](const auto& e) { return e.second == t; });
+}
+
+transport::WebRtcTransport* MediaWorker::route(std::span<const uint8_t> datagram, const ice::Endpoint& from) {
+  if (ice::isStun(datagram)) {
+    // STUN finds its transport by the local half of USERNAME ("serverUfrag:clientUfrag").
+    auto msg = ice::StunMessage::parse(datagram);
+    if (msg) {
+      if (auto user = msg->username()) {
+        auto colon = user->find(':');
+        auto it = mByUfrag.find(std::string(user->substr(0, colon)));
+        if (it != mByUfrag.end()) return it->second;
+      }
+    }
+  }
+  auto it = mByEndpoint.find(from);
+  return it == mByEndpoint.end() ? nullptr : it->second;
+}
+
+void MediaWorker::dispatch(std::span<uint8_t> datagram, const ice::Endpoint& from, common::TimePoint now) {
+  mCounters.datagramsReceived.fetch_add(1, std::memory_order_relaxed);
+  if (auto* t = route(datagram, from)) {
+    t->receive(datagram, from, now);
+  } else {
+    mCounters.datagramsUnrouted.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void MediaWorker::flush() {
+  auto before = mSend.sentCount();
+  mSend.flush();
+  mCounters.datagramsSent.fetch_add(mSend.sentCount() - before, std::memory_order_relaxed);
+}
+
+void MediaWorker::onReadable() {
+  // Drain the socket in batches; sends collected meanwhile go out in one sendmmsg per batch.
+  for (int round = 0; round < 8; ++round) {
+    size_t n = mReceive.receive(mSocket);
+    if (n == 0) break;
+    auto now = std::chrono::steady_clock::now();
+    for (size_t i = 0; i < n; ++i) dispatch(mReceive.data(i), mReceive.from(i), now);
+    flush();
+    if (n < 32) break;
+  }
+}
+
+void MediaWorker::onTick() {
+  auto now = std::chrono::steady_clock::now();
+  for (auto& [id, router] : mRouters) router->tick(now);
+  mLoop.setTimer(now + kTickInterval, [this] { onTick(); });
+}
+
+}  // namespace conclave::sfu

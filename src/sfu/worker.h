@@ -1,0 +1,85 @@
+// A media worker: one thread, one UDP port, a batched receive/send loop, and the routers (rooms)
+// that live on it. Workers share no mutable state; the control plane talks to a worker only by
+// posting tasks to it.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <unordered_map>
+
+#include "dtls/dtls_context.h"
+#include "net/event_loop.h"
+#include "net/udp_socket.h"
+#include "sfu/router.h"
+
+namespace conclave::sfu {
+
+class MediaWorker final : public TransportHost, public transport::PacketSink {
+ public:
+  struct Counters {
+    std::atomic<uint64_t> datagramsReceived{0};
+    std::atomic<uint64_t> datagramsUnrouted{0};
+    std::atomic<uint64_t> datagramsSent{0};
+  };
+
+  // Binds the UDP port now (throws std::runtime_error with the reason if it cannot).
+  MediaWorker(int index, const std::string& listenAddress, uint16_t port, const dtls::DtlsContext& dtls,
+              RouterObserver* observer);
+  ~MediaWorker() override;
+
+  void start();
+  void stop();
+
+  int index() const { return mIndex; }
+  uint16_t port() const { return mSocket.localPort(); }
+  const Counters& counters() const { return mCounters; }
+
+  // Thread-safe: `task` runs on the worker thread.
+  void post(std::function<void(MediaWorker&)> task);
+
+  // Worker thread only.
+  Router& router(const std::string& roomId);
+  void closeRouter(const std::string& roomId);
+  Router* findRouter(const std::string& roomId);
+
+  // TransportHost
+  transport::PacketSink& sink() override { return *this; }
+  const dtls::DtlsContext& dtlsContext() override { return mDtls; }
+  void registerTransport(const std::string& localUfrag, transport::WebRtcTransport* transport) override;
+  void registerEndpoint(const ice::Endpoint& endpoint, transport::WebRtcTransport* transport) override;
+  void unregisterTransport(transport::WebRtcTransport* transport) override;
+  uint64_t nextTransportId() override { return ++mTransportIds; }
+
+  // PacketSink
+  std::span<uint8_t> slot() override { return mSend.slot(); }
+  void commit(size_t length, const ice::Endpoint& to) override { mSend.commit(length, to); }
+
+  // Processes one datagram as if it arrived on the socket (the loop uses it; so do benchmarks).
+  void dispatch(std::span<uint8_t> datagram, const ice::Endpoint& from, common::TimePoint now);
+  void flush();
+
+ private:
+  void onReadable();
+  void onTick();
+  transport::WebRtcTransport* route(std::span<const uint8_t> datagram, const ice::Endpoint& from);
+
+  int mIndex;
+  const dtls::DtlsContext& mDtls;
+  RouterObserver* mObserver;
+  net::EventLoop mLoop;
+  net::UdpSocket mSocket;
+  net::ReceiveBatch mReceive;
+  net::SendBatch mSend;
+  std::unordered_map<std::string, transport::WebRtcTransport*> mByUfrag;
+  std::unordered_map<ice::Endpoint, transport::WebRtcTransport*> mByEndpoint;
+  std::map<std::string, std::unique_ptr<Router>> mRouters;
+  uint64_t mTransportIds = 0;
+  std::thread mThread;
+  Counters mCounters;
+};
+
+}  // namespace conclave::sfu

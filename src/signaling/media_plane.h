@@ -1,0 +1,54 @@
+// The media plane as the control plane sees it: the media workers (threads with a UDP port
+// each), the DTLS certificate of this server start, and where each room's media lives.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/certificate.h"
+#include "dtls/dtls_context.h"
+#include "sfu/worker.h"
+#include "signaling/media_room.h"
+
+namespace conclave::signaling {
+
+struct MediaSettings {
+  std::string listen = "0.0.0.0";
+  std::string announcedAddress = "127.0.0.1";
+  uint16_t port = 40000;  // worker i listens on port + i; 0: any free port
+  int workers = 1;
+};
+
+class MediaPlane final : private sfu::RouterObserver {
+ public:
+  // `postToControl` runs a task on the control thread; `schedule` after a delay.
+  MediaPlane(const MediaSettings& settings, std::function<void(std::function<void()>)> postToControl,
+             std::function<void(common::Duration, std::function<void()>)> schedule);
+  ~MediaPlane() override;
+
+  void start();
+  void stop();
+
+  // The media side of a new room, on the least loaded worker.
+  std::unique_ptr<MediaRoom> createRoom(const std::string& roomId);
+  void roomClosed(int workerIndex);
+  // Called on the control thread when a participant's transport lost ICE.
+  std::function<void(const std::string& participantId, sfu::TransportRole role)> transportFailedHandler;
+
+  const std::vector<std::unique_ptr<sfu::MediaWorker>>& workers() const { return mWorkers; }
+  const MediaEnvironment& environment() const { return mEnv; }
+
+ private:
+  void onTransportFailed(const std::string& participantId, sfu::TransportRole role, std::string_view reason) override;
+
+  common::Certificate mCertificate;
+  dtls::DtlsContext mDtls;
+  MediaEnvironment mEnv;
+  std::function<void(std::function<void()>)> mPostToControl;
+  std::vector<std::unique_ptr<sfu::MediaWorker>> mWorkers;
+  std::vector<size_t> mRoomsPerWorker;
+};
+
+}  // namespace conclave::signaling

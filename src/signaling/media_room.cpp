@@ -1,0 +1,308 @@
+#include "signaling/media_room.h"
+
+#include <algorithm>
+
+#include "common/log.h"
+#include "common/random.h"
+#include "signaling/rooms.h"
+
+namespace conclave::signaling {
+namespace {
+
+constexpr common::Duration kBatchDelay = std::chrono::milliseconds(50);
+
+sfu::MediaKind toSfu(sdp::MediaKind kind) {
+  return kind == sdp::MediaKind::Video ? sfu::MediaKind::Video : sfu::MediaKind::Audio;
+}
+
+uint64_t randomSessionId() { return common::randomU64() >> 1; }
+
+MediaError sdpError(std::string code, const sdp::Error& e) {
+  std::string msg = e.code;
+  if (e.line) msg += " (line " + std::to_string(e.line) + ")";
+  if (!e.message.empty()) msg += ": " + e.message;
+  return MediaError{std::move(code), msg};
+}
+
+// The media SSRC of a section: the first SSRC that is not the second member of an FID group.
+std::optional<std::pair<uint32_t, std::optional<uint32_t>>> mediaSsrcs(const sdp::AnswerMedia& m) {
+  std::optional<uint32_t> rtx;
+  uint32_t primary = 0;
+  for (const auto& g : m.ssrcGroups) {
+    if (g.semantics == "FID" && g.ssrcs.size() == 2) {
+      primary = g.ssrcs[0];
+      rtx = g.ssrcs[1];
+      break;
+    }
+  }
+  if (primary == 0 && !m.ssrcs.empty()) primary = m.ssrcs.front().ssrc;
+  if (primary == 0) return std::nullopt;
+  return std::make_pair(primary, rtx);
+}
+
+}  // namespace
+
+MediaRoom::MediaRoom(std::string roomId, sfu::MediaWorker& worker, const MediaEnvironment& env)
+    : mRoomId(std::move(roomId)), mWorker(worker), mEnv(env) {}
+
+MediaRoom::~MediaRoom() {
+  *mAlive = false;
+  mWorker.post([id = mRoomId](sfu::MediaWorker& w) { w.closeRouter(id); });
+}
+
+void MediaRoom::post(std::function<void(sfu::Router&)> task) {
+  mWorker.post([id = mRoomId, task = std::move(task)](sfu::MediaWorker& w) { task(w.router(id)); });
+}
+
+sdp::LocalTransport MediaRoom::localTransport(const ice::IceCredentials& ice) const {
+  sdp::LocalTransport t;
+  t.iceUfrag = ice.ufrag;
+  t.icePwd = ice.pwd;
+  t.fingerprint = mEnv.fingerprint;
+  t.candidates.push_back({mEnv.announcedAddress, mWorker.port(), 65535});
+  return t;
+}
+
+void MediaRoom::addParticipant(const std::string& participantId, Peer& peer) {
+  auto& p = mParticipants[participantId];
+  p.peer = &peer;
+  p.publishOrigin.sessionId = randomSessionId();
+  p.subscribeOrigin.sessionId = randomSessionId();
+  post([participantId](sfu::Router& r) { r.addParticipant(participantId); });
+  // The newcomer receives everything already published.
+  if (!mProducers.empty()) {
+    p.dirty = true;
+    scheduleFlush(participantId);
+  }
+}
+
+void MediaRoom::removeParticipant(const std::string& participantId) {
+  if (!mParticipants.erase(participantId)) return;
+  bool hadProducers = std::erase_if(mProducers, [&](const auto& e) { return e.second.participantId == participantId; }) > 0;
+  post([participantId](sfu::Router& r) { r.removeParticipant(participantId); });
+  if (hadProducers) markAllSubscribersDirty(participantId);
+}
+
+std::variant<std::string, MediaError> MediaRoom::publish(const std::string& participantId, std::string_view offer,
+                                                         const std::vector<TrackSource>& sources) {
+  auto it = mParticipants.find(participantId);
+  if (it == mParticipants.end()) return MediaError{"invalid-state", "not in this room"};
+  Participant& p = it->second;
+  auto parsed = sdp::parseSessionDescription(offer);
+  if (!parsed) return sdpError("bad-sdp", parsed.error());
+  auto answer = sdp::negotiatePublish(parsed.value(), mEnv.capabilities);
+  if (!answer) return sdpError("negotiation-failed", answer.error());
+
+  const auto& remote = answer->remote;
+  bool restart = p.publishIce && p.publishRemoteUfrag != remote.ice.ufrag;
+  if (!p.publishIce || restart) p.publishIce = ice::IceCredentials::generate();
+  p.publishRemoteUfrag = remote.ice.ufrag;
+  p.publishOrigin.version++;
+  std::string sdpText = sdp::writePublishAnswer(answer.value(), localTransport(*p.publishIce), p.publishOrigin);
+
+  sfu::TransportSpec spec;
+  spec.localIce = *p.publishIce;
+  spec.remoteIce = ice::IceCredentials{remote.ice.ufrag, remote.ice.pwd};
+  if (!remote.fingerprints.empty())
+    spec.remoteFingerprint = transport::RemoteFingerprint{remote.fingerprints.front().algorithm,
+                                                          sdp::formatFingerprint(remote.fingerprints.front())};
+  spec.dtlsRole = answer->localSetup == sdp::SetupRole::Active ? dtls::DtlsRole::Client : dtls::DtlsRole::Server;
+  post([participantId, spec](sfu::Router& r) { r.setTransport(participantId, sfu::TransportRole::Publish, spec); });
+  updateProducers(participantId, answer.value(), sources);
+  return sdpText;
+}
+
+void MediaRoom::updateProducers(const std::string& participantId, const sdp::PublishAnswer& answer,
+                                const std::vector<TrackSource>& sources) {
+  bool changed = false;
+  std::vector<uint64_t> keep;
+  for (const auto& m : answer.media) {
+    if (!m.accepted || m.direction != sdp::Direction::RecvOnly) continue;
+    const sdp::Codec* codec = m.mediaCodec();
+    auto ssrcs = mediaSsrcs(m);
+    if (!codec || !ssrcs) {
+      common::logger("media")->info("a published section has no SSRC; it is not forwarded");
+      continue;
+    }
+    std::string source = m.kind == sdp::MediaKind::Video ? "camera" : "microphone";
+    for (const auto& s : sources)
+      if (s.mid == m.mid) source = s.source;
+    // An existing producer for the same section and stream stays as it is.
+    auto existing = std::find_if(mProducers.begin(), mProducers.end(), [&](const auto& e) {
+      return e.second.participantId == participantId && e.second.mid == m.mid && e.second.ssrc == ssrcs->first;
+    });
+    if (existing != mProducers.end()) {
+      existing->second.source = source;
+      keep.push_back(existing->first);
+      continue;
+    }
+    sfu::ProducerSpec spec;
+    spec.id = mNextId++;
+    spec.kind = toSfu(m.kind);
+    spec.ssrc = ssrcs->first;
+    spec.rtxSsrc = ssrcs->second;
+    spec.payloadType = codec->payloadType;
+    spec.clockRate = codec->clockRate;
+    for (const auto& ext : m.extensions) {
+      const auto* cap = mEnv.capabilities.findExtension(m.kind, ext.uri);
+      // Routing and transport-wide extensions are the publisher's own business: removed.
+      bool forward = cap && cap->send && ext.uri != sdp::uri::kMid && ext.uri != sdp::uri::kTransportCc;
+      spec.extensionMap.emplace_back(static_cast<uint8_t>(ext.id), forward ? static_cast<uint8_t>(cap->id) : 0);
+    }
+    mProducers[spec.id] = ProducerInfo{spec.id, participantId, m.mid, m.kind, source, spec.ssrc};
+    keep.push_back(spec.id);
+    post([participantId, spec](sfu::Router& r) { r.addProducer(participantId, spec); });
+    changed = true;
+  }
+  for (auto it = mProducers.begin(); it != mProducers.end();) {
+    if (it->second.participantId == participantId && std::find(keep.begin(), keep.end(), it->first) == keep.end()) {
+      post([id = it->first](sfu::Router& r) { r.removeProducer(id); });
+      it = mProducers.erase(it);
+      changed = true;
+    } else {
+      ++it;
+    }
+  }
+  if (changed) markAllSubscribersDirty(participantId);
+}
+
+void MediaRoom::markAllSubscribersDirty(const std::string& except) {
+  for (auto& [id, p] : mParticipants) {
+    if (id == except) continue;
+    p.dirty = true;
+    scheduleFlush(id);
+  }
+}
+
+void MediaRoom::scheduleFlush(const std::string& participantId) {
+  auto& p = mParticipants[participantId];
+  if (p.flushScheduled) return;
+  p.flushScheduled = true;
+  std::weak_ptr<bool> alive = mAlive;
+  mEnv.schedule(kBatchDelay, [this, alive, participantId] {
+    if (alive.expired()) return;
+    auto it = mParticipants.find(participantId);
+    if (it == mParticipants.end()) return;
+    it->second.flushScheduled = false;
+    flushSubscriptions(participantId);
+  });
+}
+
+void MediaRoom::flushSubscriptions(const std::string& participantId) {
+  Participant& p = mParticipants.at(participantId);
+  if (!p.dirty || !p.pendingOffer.empty()) return;  // an offer is out: its answer triggers the next
+  p.dirty = false;
+
+  // Tracks that ended.
+  for (auto it = p.subscriptions.begin(); it != p.subscriptions.end();) {
+    if (!mProducers.count(it->first)) {
+      p.mids.release(it->second.track.mid);
+      post([cid = it->second.consumerId](sfu::Router& r) { r.removeConsumer(cid); });
+      it = p.subscriptions.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  // Tracks to add: everyone else's producers.
+  for (const auto& [id, prod] : mProducers) {
+    if (prod.participantId == participantId || p.subscriptions.count(id)) continue;
+    auto mid = p.mids.acquire(prod.kind);
+    if (!mid) {
+      common::logger("media")->warn("subscriber has no free m-section; a track is not sent");
+      continue;
+    }
+    Subscription sub;
+    sub.consumerId = mNextId++;
+    sub.track.mid = *mid;
+    sub.track.kind = prod.kind;
+    sub.track.ssrc = common::randomU32() | 1;
+    sub.track.cname = "conclave";
+    sub.track.streamId = prod.participantId;
+    sub.track.trackId = prod.source + "-" + std::to_string(prod.id);
+    sfu::ConsumerSpec spec;
+    spec.id = sub.consumerId;
+    spec.producerId = id;
+    spec.ssrc = sub.track.ssrc;
+    for (const auto& c : mEnv.capabilities.codecs)
+      if (c.kind == prod.kind) {
+        spec.payloadType = c.payloadType;
+        break;
+      }
+    post([participantId, spec](sfu::Router& r) { r.addConsumer(participantId, spec); });
+    p.subscriptions.emplace(id, std::move(sub));
+  }
+  if (p.mids.slots().empty()) return;  // nothing to receive yet
+
+  bool newTransport = !p.subscribeIce;
+  if (newTransport || p.subscribeIceRestart) p.subscribeIce = ice::IceCredentials::generate();
+  if (newTransport) {
+    sfu::TransportSpec spec;
+    spec.localIce = *p.subscribeIce;
+    post([participantId, spec](sfu::Router& r) { r.setTransport(participantId, sfu::TransportRole::Subscribe, spec); });
+  }
+  std::vector<sdp::OutgoingTrack> tracks;
+  nlohmann::json trackInfo = nlohmann::json::array();
+  for (const auto& [producerId, sub] : p.subscriptions) {
+    tracks.push_back(sub.track);
+    const auto& prod = mProducers.at(producerId);
+    trackInfo.push_back({{"mid", sub.track.mid},
+                         {"kind", sdp::toString(prod.kind)},
+                         {"participantId", prod.participantId},
+                         {"source", prod.source}});
+  }
+  p.subscribeOrigin.version++;
+  auto offer = sdp::buildSubscribeOffer(p.mids.slots(), tracks, localTransport(*p.subscribeIce), p.subscribeOrigin,
+                                        mEnv.capabilities);
+  if (!offer) {
+    common::logger("media")->error("cannot build a subscribe offer: {}", offer.error().code);
+    return;
+  }
+  p.pendingOffer = offer.value();
+  p.peer->send({{"type", "subscribe-offer"}, {"sdp", p.pendingOffer}, {"tracks", trackInfo}});
+}
+
+std::optional<MediaError> MediaRoom::subscribeAnswer(const std::string& participantId, std::string_view answer) {
+  auto it = mParticipants.find(participantId);
+  if (it == mParticipants.end()) return MediaError{"invalid-state", "not in this room"};
+  Participant& p = it->second;
+  if (p.pendingOffer.empty()) return MediaError{"invalid-state", "no subscribe offer is waiting for an answer"};
+  auto parsedAnswer = sdp::parseSessionDescription(answer);
+  if (!parsedAnswer) return sdpError("bad-sdp", parsedAnswer.error());
+  auto parsedOffer = sdp::parseSessionDescription(p.pendingOffer);
+  if (!parsedOffer) return sdpError("negotiation-failed", parsedOffer.error());
+  auto checked = sdp::checkSubscribeAnswer(parsedOffer.value(), parsedAnswer.value(), mEnv.capabilities);
+  if (!checked) return sdpError("negotiation-failed", checked.error());
+
+  p.pendingOffer.clear();
+  p.mids.onNegotiated();
+  const auto& remote = checked->remote;
+  if (!remote.ice.ufrag.empty() && !remote.fingerprints.empty()) {
+    sfu::TransportSpec spec;
+    spec.localIce = *p.subscribeIce;
+    spec.remoteIce = ice::IceCredentials{remote.ice.ufrag, remote.ice.pwd};
+    spec.remoteFingerprint = transport::RemoteFingerprint{remote.fingerprints.front().algorithm,
+                                                          sdp::formatFingerprint(remote.fingerprints.front())};
+    spec.dtlsRole = checked->localSetup == sdp::SetupRole::Active ? dtls::DtlsRole::Client : dtls::DtlsRole::Server;
+    post([participantId, spec](sfu::Router& r) { r.setTransport(participantId, sfu::TransportRole::Subscribe, spec); });
+  }
+  p.subscribeIceRestart = false;
+  if (p.dirty) scheduleFlush(participantId);
+  return std::nullopt;
+}
+
+void MediaRoom::restartSubscribe(const std::string& participantId) {
+  auto it = mParticipants.find(participantId);
+  if (it == mParticipants.end() || !it->second.subscribeIce) return;
+  it->second.subscribeIceRestart = true;
+  it->second.dirty = true;
+  scheduleFlush(participantId);
+}
+
+void MediaRoom::onTransportFailed(const std::string& participantId, sfu::TransportRole role) {
+  auto it = mParticipants.find(participantId);
+  if (it == mParticipants.end()) return;
+  it->second.peer->send(
+      {{"type", "media-failed"}, {"connection", role == sfu::TransportRole::Publish ? "publish" : "subscribe"}});
+}
+
+}  // namespace conclave::signaling

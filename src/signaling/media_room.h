@@ -1,0 +1,119 @@
+// The control-plane side of media for one room: SDP negotiation of every participant's publish
+// and subscribe connections, which producers exist, who consumes what. The data plane (the
+// room's Router on a media worker) is driven by posting tasks to the worker.
+//
+// Subscriptions are batched: changes are collected and one subscribe offer covers them; while
+// an offer waits for its answer, further changes wait for the next one.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ice/ice_server.h"
+#include "sdp/capabilities.h"
+#include "sdp/publish.h"
+#include "sdp/subscribe.h"
+#include "sdp/transport.h"
+#include "sfu/media.h"
+#include "sfu/worker.h"
+
+namespace conclave::signaling {
+
+class Peer;
+
+// Shared by all rooms: the workers' addresses and what the SFU supports.
+struct MediaEnvironment {
+  sdp::Capabilities capabilities = sdp::Capabilities::defaults();
+  sdp::Fingerprint fingerprint;  // of the DTLS certificate
+  std::string announcedAddress;
+  // Runs `task` on the control thread after `delay` (batching of renegotiations).
+  std::function<void(common::Duration delay, std::function<void()> task)> schedule;
+};
+
+struct MediaError {
+  std::string code;     // stable: bad-sdp, negotiation-failed, not-ready
+  std::string message;  // for humans
+};
+
+struct TrackSource {
+  std::string mid;
+  std::string source;  // microphone, camera, screen, screen-audio
+};
+
+class MediaRoom {
+ public:
+  MediaRoom(std::string roomId, sfu::MediaWorker& worker, const MediaEnvironment& env);
+  ~MediaRoom();
+  MediaRoom(const MediaRoom&) = delete;
+  MediaRoom& operator=(const MediaRoom&) = delete;
+
+  void addParticipant(const std::string& participantId, Peer& peer);
+  void removeParticipant(const std::string& participantId);
+
+  // A publish offer from the participant's browser: returns the answer SDP.
+  std::variant<std::string, MediaError> publish(const std::string& participantId, std::string_view offer,
+                                                const std::vector<TrackSource>& sources);
+  // The browser's answer to the last subscribe offer.
+  std::optional<MediaError> subscribeAnswer(const std::string& participantId, std::string_view answer);
+  // The browser lost its subscribe connection: new ICE credentials and a new offer.
+  void restartSubscribe(const std::string& participantId);
+  // The worker reported an ICE failure; the participant is told so it can restart ICE.
+  void onTransportFailed(const std::string& participantId, sfu::TransportRole role);
+
+  sfu::MediaWorker& worker() { return mWorker; }
+  size_t producerCount() const { return mProducers.size(); }
+
+ private:
+  struct ProducerInfo {
+    uint64_t id = 0;
+    std::string participantId;
+    std::string mid;
+    sdp::MediaKind kind = sdp::MediaKind::Audio;
+    std::string source;
+    uint32_t ssrc = 0;
+  };
+  struct Subscription {
+    uint64_t consumerId = 0;
+    sdp::OutgoingTrack track;
+  };
+  struct Participant {
+    Peer* peer = nullptr;
+    // Publish connection.
+    std::optional<ice::IceCredentials> publishIce;
+    std::string publishRemoteUfrag;
+    sdp::SessionOrigin publishOrigin;
+    // Subscribe connection.
+    std::optional<ice::IceCredentials> subscribeIce;
+    bool subscribeIceRestart = false;
+    sdp::SessionOrigin subscribeOrigin;
+    sdp::MidAllocator mids;
+    std::map<uint64_t, Subscription> subscriptions;  // by producer id
+    std::string pendingOffer;                          // SDP waiting for its answer
+    bool dirty = false;
+    bool flushScheduled = false;
+  };
+
+  void post(std::function<void(sfu::Router&)> task);
+  sdp::LocalTransport localTransport(const ice::IceCredentials& ice) const;
+  void updateProducers(const std::string& participantId, const sdp::PublishAnswer& answer,
+                       const std::vector<TrackSource>& sources);
+  void markAllSubscribersDirty(const std::string& except);
+  void scheduleFlush(const std::string& participantId);
+  void flushSubscriptions(const std::string& participantId);
+
+  std::string mRoomId;
+  sfu::MediaWorker& mWorker;
+  const MediaEnvironment& mEnv;
+  std::map<std::string, Participant> mParticipants;
+  std::map<uint64_t, ProducerInfo> mProducers;
+  uint64_t mNextId = 1;
+  std::shared_ptr<bool> mAlive = std::make_shared<bool>(true);
+};
+
+}  // namespace conclave::signaling

@@ -1,0 +1,139 @@
+// One WebRTC transport (one RTCPeerConnection's BUNDLE transport) on a media worker's shared UDP
+// port: ICE-lite, then DTLS-SRTP, then SRTP/SRTCP. Datagrams of its 5-tuple come in through
+// receive(); decrypted RTP and RTCP go to the Listener; what it sends goes into the worker's
+// PacketSink (the send batch). No sockets here, so the whole chain runs in tests over memory.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "common/clock.h"
+#include "dtls/dtls_context.h"
+#include "dtls/dtls_transport.h"
+#include "ice/endpoint.h"
+#include "ice/ice_server.h"
+#include "rtp/packet.h"
+#include "srtp/srtp_session.h"
+
+namespace conclave::transport {
+
+using common::TimePoint;
+
+// Where datagrams go out: the worker's batch. slot() gives a buffer to write one datagram into;
+// commit() queues it.
+class PacketSink {
+ public:
+  virtual ~PacketSink() = default;
+  virtual std::span<uint8_t> slot() = 0;
+  virtual void commit(size_t length, const ice::Endpoint& to) = 0;
+};
+
+struct RemoteFingerprint {
+  std::string algorithm;
+  std::string value;  // "AB:CD:..."
+};
+
+class WebRtcTransport final : private ice::IceServer::Listener, private dtls::DtlsTransport::Listener {
+ public:
+  class Listener {
+   public:
+    virtual ~Listener() = default;
+    // DTLS is up and SRTP keys are in place: media can flow.
+    virtual void onTransportConnected(WebRtcTransport& transport) = 0;
+    // `endpoint` passed an ICE check for this transport: the worker routes its datagrams here.
+    virtual void onTransportEndpoint(WebRtcTransport& transport, const ice::Endpoint& endpoint) = 0;
+    virtual void onTransportRtp(WebRtcTransport& transport, rtp::RtpPacket& packet, TimePoint now) = 0;
+    virtual void onTransportRtcp(WebRtcTransport& transport, std::span<uint8_t> compound, TimePoint now) = 0;
+    // ICE consent expired (or no nomination came): media stops until the peer restarts ICE. The
+    // DTLS association and SRTP keys are kept, since an ICE restart does not redo DTLS.
+    virtual void onTransportIceDisconnected(WebRtcTransport& transport, std::string_view reason) = 0;
+    // DTLS failed or was closed: the transport is dead. The owner destroys it later (not from
+    // inside this callback).
+    virtual void onTransportClosed(WebRtcTransport& transport, std::string_view reason) = 0;
+  };
+
+  struct Params {
+    uint64_t id = 0;
+    ice::IceCredentials localIce;
+    std::optional<ice::IceCredentials> remoteIce;
+    std::optional<RemoteFingerprint> remoteFingerprint;
+    dtls::DtlsRole dtlsRole = dtls::DtlsRole::Server;
+  };
+
+  struct Stats {
+    uint64_t rtpReceived = 0;
+    uint64_t rtcpReceived = 0;
+    uint64_t rtpSent = 0;
+    uint64_t rtcpSent = 0;
+    uint64_t srtpErrors = 0;
+    uint64_t dropped = 0;  // not from a validated address, not parseable, or before keys
+  };
+
+  WebRtcTransport(Listener& listener, PacketSink& sink, const dtls::DtlsContext& dtls, Params params,
+                  TimePoint now);
+  ~WebRtcTransport() override;
+  WebRtcTransport(const WebRtcTransport&) = delete;
+  WebRtcTransport& operator=(const WebRtcTransport&) = delete;
+
+  // Packet path: one datagram of this transport.
+  void receive(std::span<uint8_t> datagram, const ice::Endpoint& from, TimePoint now);
+
+  // Sends an RTP packet: `fill` writes the plain packet into the buffer it gets and returns its
+  // length (0: nothing to send); it is then protected in place and queued. False if not
+  // connected or protection failed.
+  template <typename Fill>
+  bool sendRtpWith(Fill&& fill) {
+    if (!mSrtp || !mIce.selectedEndpoint()) return false;
+    auto buf = mSink.slot();
+    size_t len = fill(buf.first(buf.size() - kSrtpRoom));
+    return len > 0 && protectAndCommit(buf, len, false);
+  }
+  bool sendRtp(std::span<const uint8_t> plain);
+  bool sendRtcp(std::span<const uint8_t> plain);
+
+  // From the remote description (may come after checks started).
+  void setRemoteParameters(const ice::IceCredentials& ice, const RemoteFingerprint& fingerprint);
+  // ICE restart: new credentials on both sides; DTLS and SRTP carry on.
+  void restartIce(const ice::IceCredentials& local, const ice::IceCredentials& remote);
+  // Consent and DTLS timers; call every few hundred milliseconds.
+  void tick(TimePoint now);
+  void close();
+
+  uint64_t id() const { return mId; }
+  bool connected() const { return mSrtp != nullptr; }
+  bool closed() const { return mClosed; }
+  const ice::IceCredentials& localIce() const { return mIce.localCredentials(); }
+  const std::optional<ice::Endpoint>& selectedEndpoint() const { return mIce.selectedEndpoint(); }
+  const Stats& stats() const { return mStats; }
+
+ private:
+  static constexpr size_t kSrtpRoom = 32;  // room left for the SRTP/SRTCP trailer
+
+  bool protectAndCommit(std::span<uint8_t> buf, size_t len, bool rtcp);
+  void markClosed(std::string_view reason);
+
+  // ice::IceServer::Listener
+  void onIceSelectedEndpoint(ice::IceServer& server, const ice::Endpoint& endpoint) override;
+  void onIceDisconnected(ice::IceServer& server, ice::IceServer::DisconnectReason reason) override;
+  // dtls::DtlsTransport::Listener
+  void onDtlsSend(std::span<const uint8_t> datagram) override;
+  void onDtlsConnected(srtp::SrtpProfile profile, const srtp::SrtpKeyMaterial& local,
+                       const srtp::SrtpKeyMaterial& remote) override;
+  void onDtlsClosed() override;
+  void onDtlsFailed(std::string_view reason) override;
+
+  uint64_t mId;
+  Listener& mListener;
+  PacketSink& mSink;
+  ice::IceServer mIce;
+  dtls::DtlsTransport mDtls;
+  std::unique_ptr<srtp::SrtpSession> mSrtp;
+  std::optional<ice::Endpoint> mDtlsPeer;  // where the last DTLS datagram came from
+  bool mDtlsStarted = false;
+  bool mClosed = false;
+  Stats mStats;
+};
+
+}  // namespace conclave::transport
