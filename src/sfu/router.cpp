@@ -288,6 +288,10 @@ void Router::tick(common::TimePoint now) {
   if (now >= mNextReport) {
     mNextReport = now + kReportInterval;
     sendReports(now);
+    common::logger("sfu")->debug("router: {} producers, {} consumers, forwarded {}, dropped {}, retransmitted {}, "
+                                 "keyframe requests {}",
+                                 mProducers.size(), mConsumers.size(), mStats.rtpForwarded, mStats.rtpDropped,
+                                 mStats.retransmitted, mStats.keyframeRequests);
   }
 }
 

@@ -105,7 +105,7 @@ std::variant<std::string, MediaError> MediaRoom::publish(const std::string& part
   spec.remoteIce = ice::IceCredentials{remote.ice.ufrag, remote.ice.pwd};
   if (!remote.fingerprints.empty())
     spec.remoteFingerprint = transport::RemoteFingerprint{remote.fingerprints.front().algorithm,
-                                                          sdp::formatFingerprint(remote.fingerprints.front())};
+                                                          remote.fingerprints.front().bytes};
   spec.dtlsRole = answer->localSetup == sdp::SetupRole::Active ? dtls::DtlsRole::Client : dtls::DtlsRole::Server;
   post([participantId, spec](sfu::Router& r) { r.setTransport(participantId, sfu::TransportRole::Publish, spec); });
   updateProducers(participantId, answer.value(), sources);
@@ -281,7 +281,7 @@ std::optional<MediaError> MediaRoom::subscribeAnswer(const std::string& particip
     spec.localIce = *p.subscribeIce;
     spec.remoteIce = ice::IceCredentials{remote.ice.ufrag, remote.ice.pwd};
     spec.remoteFingerprint = transport::RemoteFingerprint{remote.fingerprints.front().algorithm,
-                                                          sdp::formatFingerprint(remote.fingerprints.front())};
+                                                          remote.fingerprints.front().bytes};
     spec.dtlsRole = checked->localSetup == sdp::SetupRole::Active ? dtls::DtlsRole::Client : dtls::DtlsRole::Server;
     post([participantId, spec](sfu::Router& r) { r.setTransport(participantId, sfu::TransportRole::Subscribe, spec); });
   }

@@ -16,7 +16,7 @@ WebRtcTransport::WebRtcTransport(Listener& listener, PacketSink& sink, const dtl
       mIce(*this, params.localIce, params.remoteIce, now),
       mDtls(dtls, params.dtlsRole, *this) {
   if (params.remoteFingerprint)
-    mDtls.setRemoteFingerprint(params.remoteFingerprint->algorithm, std::string_view(params.remoteFingerprint->value));
+    mDtls.setRemoteFingerprint(params.remoteFingerprint->algorithm, std::span<const uint8_t>(params.remoteFingerprint->digest));
 }
 
 WebRtcTransport::~WebRtcTransport() = default;
@@ -103,7 +103,7 @@ bool WebRtcTransport::sendRtcp(std::span<const uint8_t> plain) {
 
 void WebRtcTransport::setRemoteParameters(const ice::IceCredentials& ice, const RemoteFingerprint& fingerprint) {
   mIce.setRemoteCredentials(ice);
-  mDtls.setRemoteFingerprint(fingerprint.algorithm, std::string_view(fingerprint.value));
+  mDtls.setRemoteFingerprint(fingerprint.algorithm, std::span<const uint8_t>(fingerprint.digest));
 }
 
 void WebRtcTransport::restartIce(const ice::IceCredentials& local, const ice::IceCredentials& remote) {

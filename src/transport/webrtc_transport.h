@@ -8,6 +8,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "common/clock.h"
 #include "dtls/dtls_context.h"
@@ -31,8 +32,8 @@ class PacketSink {
 };
 
 struct RemoteFingerprint {
-  std::string algorithm;
-  std::string value;  // "AB:CD:..."
+  std::string algorithm;  // "sha-256", ...
+  std::vector<uint8_t> digest;
 };
 
 class WebRtcTransport final : private ice::IceServer::Listener, private dtls::DtlsTransport::Listener {
