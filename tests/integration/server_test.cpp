@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <set>
 #include <thread>
 
 #include "server_process.h"
@@ -194,6 +195,77 @@ TEST_F(ServerTest, ShutdownSaysGoodbye) {
   EXPECT_FALSE(c.read());
   EXPECT_EQ(c.closeCode(), 1001);
   stopper.join();
+}
+
+namespace {
+std::string readText(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+}  // namespace
+
+TEST_F(ServerTest, PublishAnswersAndOthersGetASubscribeOffer) {
+  ServerProcess server;
+  auto roomId = createRoom(server.port());
+  WsClient alice(server.port()), bob(server.port());
+  alice.hello();
+  bob.hello();
+  alice.sendJson({{"type", "join"}, {"roomId", roomId}, {"profile", "a"}});
+  std::string aliceId = alice.readType("joined")["participantId"];
+  bob.sendJson({{"type", "join"}, {"roomId", roomId}, {"profile", "b"}});
+  bob.readType("joined");
+
+  // Media before SDP errors: bad SDP and an answer nobody asked for get errors; the connection lives.
+  alice.sendJson({{"type", "publish"}, {"id", 1}, {"sdp", "v=0\r\nnonsense"}, {"tracks", json::array()}});
+  auto bad = alice.readType("error");
+  EXPECT_EQ(bad["code"], "bad-sdp");
+  EXPECT_EQ(bad["id"], 1);
+  alice.sendJson({{"type", "subscribe-answer"}, {"id", 2}, {"sdp", "v=0\r\n"}});
+  EXPECT_EQ(alice.readType("error")["code"], "invalid-state");
+  alice.sendJson({{"type", "publish"}, {"sdp", "x"}, {"tracks", {{{"mid", "0"}, {"source", "telepathy"}}}}});
+  EXPECT_EQ(alice.readType("error")["code"], "invalid-message");
+
+  // A real Chromium offer (microphone, camera, data channel).
+  auto offer = readText(std::filesystem::path(CONCLAVE_SOURCE_DIR) / "tests/sdp/data/chromium-offer-publish.sdp");
+  alice.sendJson({{"type", "publish"},
+                  {"id", 3},
+                  {"sdp", offer},
+                  {"tracks", {{{"mid", "0"}, {"source", "microphone"}}, {{"mid", "1"}, {"source", "camera"}}}}});
+  auto answer = alice.readType("publish-answer");
+  EXPECT_EQ(answer["id"], 3);
+  std::string sdp = answer["sdp"];
+  EXPECT_NE(sdp.find("a=ice-lite"), std::string::npos);
+  EXPECT_NE(sdp.find("a=setup:passive"), std::string::npos);
+  EXPECT_NE(sdp.find("a=fingerprint:sha-256 "), std::string::npos);
+  EXPECT_NE(sdp.find(" 127.0.0.1 "), std::string::npos);
+  EXPECT_NE(sdp.find("m=application 0 "), std::string::npos) << "the data channel is refused";
+
+  auto subscribe = bob.readType("subscribe-offer");
+  ASSERT_EQ(subscribe["tracks"].size(), 2u);
+  std::set<std::string> sources;
+  for (const auto& t : subscribe["tracks"]) {
+    EXPECT_EQ(t["participantId"], aliceId);
+    sources.insert(t["source"]);
+  }
+  EXPECT_EQ(sources, (std::set<std::string>{"microphone", "camera"}));
+  std::string offerToBob = subscribe["sdp"];
+  EXPECT_NE(offerToBob.find("a=sendonly"), std::string::npos);
+  EXPECT_NE(offerToBob.find("a=msid:" + aliceId), std::string::npos);
+  // The publisher's own tracks are not offered back to it.
+  alice.sendJson({{"type", "ping"}, {"id", 9}});
+  EXPECT_EQ(alice.readType("pong")["id"], 9);
+
+  bob.sendJson({{"type", "subscribe-answer"}, {"id", 4}, {"sdp", "v=0\r\ngarbage"}});
+  auto badAnswer = bob.readType("error");
+  EXPECT_EQ(badAnswer["code"], "bad-sdp");
+  EXPECT_EQ(badAnswer["id"], 4);
+
+  // Alice leaves: Bob's next offer makes her sections inactive.
+  alice.sendJson({{"type", "leave"}});
+  bob.readType("participant-left");
+  bob.sendJson({{"type", "subscribe-restart"}, {"id", 5}});
+  // No answer was given to the first offer, so no new offer comes while it waits.
+  EXPECT_EQ(bob.readType("subscribe-ok")["id"], 5);
 }
 
 TEST_F(ServerTest, CrossOriginWebSocketsAreRefused) {
