@@ -2,15 +2,20 @@ import { defineConfig } from 'vitest/config';
 
 // Preact through esbuild's automatic JSX runtime; no framework plugin needed.
 // For development against a local server: CONCLAVE_DEV_TARGET=https://localhost:8443 npm run dev
+// `vite build --mode e2e` builds into dist-e2e/ with the test hook (window.__conclaveTest) that the
+// browser tests read media statistics through; the normal build (dist/) has no such hook.
 const devTarget = process.env['CONCLAVE_DEV_TARGET'];
 
-export default defineConfig({
+export default defineConfig(({ mode }) => ({
   esbuild: {
     jsx: 'automatic',
     jsxImportSource: 'preact',
   },
+  define: {
+    __CONCLAVE_TEST_HOOKS__: JSON.stringify(mode === 'e2e' || mode === 'test'),
+  },
   build: {
-    outDir: 'dist',
+    outDir: mode === 'e2e' ? 'dist-e2e' : 'dist',
     emptyOutDir: true,
     target: 'es2022',
     // Every asset stays a file under /assets (served with CSP 'self'); nothing is inlined.
@@ -31,4 +36,4 @@ export default defineConfig({
     include: ['tests/**/*.test.ts'],
     environment: 'node',
   },
-});
+}));

@@ -32,6 +32,8 @@ struct Config {
   std::string mediaAnnouncedAddress;  // empty: the host's primary address
   int mediaPort = 40000;
   int mediaWorkers = 0;  // 0: one per core
+  int maxFileMegabytes = 100;
+  int fileRetentionSeconds = 0;  // 0: until the meeting ends
 };
 
 // One bad setting: `key` names it as in the TOML file.

@@ -23,6 +23,7 @@
 #include "common/certificate.h"
 #include "common/log.h"
 #include "common/version.h"
+#include "signaling/file_store.h"
 #include "signaling/media_plane.h"
 #include "signaling/rooms.h"
 #include "signaling/server.h"
@@ -154,9 +155,18 @@ int run(const Config& config) {
   log->info("media announced at {} ({} workers)", common::logAddress(mediaSettings.announcedAddress),
             mediaSettings.workers);
 
+  std::unique_ptr<signaling::FileStore> files;
+  if (config.maxFileMegabytes > 0) {
+    signaling::FileStore::Settings fileSettings;
+    fileSettings.directory = std::filesystem::path(config.dataDir) / "files";
+    fileSettings.maxFileBytes = static_cast<uint64_t>(config.maxFileMegabytes) * 1024 * 1024;
+    fileSettings.maxRoomBytes = std::max<uint64_t>(fileSettings.maxFileBytes * 4, 1024ull * 1024 * 1024);
+    fileSettings.retention = std::chrono::seconds(config.fileRetentionSeconds);
+    files = std::make_unique<signaling::FileStore>(fileSettings);
+  }
   signaling::RoomManager rooms(issuer,
                                {static_cast<size_t>(config.maxParticipants), std::chrono::seconds(config.roomGraceSeconds)},
-                               &media);
+                               &media, files.get());
   signaling::ServerSettings settings;
   settings.listen = config.listen;
   settings.port = static_cast<uint16_t>(config.port);

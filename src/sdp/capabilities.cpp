@@ -11,24 +11,24 @@ bool CodecCapability::matches(MediaKind mediaKind, const Codec& codec) const {
   return codec.channels == channels;
 }
 
+// transport-cc is not negotiated until the SFU sends transport-wide feedback: a browser that has
+// it uses it for bandwidth estimation and would ignore the REMB the SFU sends.
 Capabilities Capabilities::defaults() {
   Capabilities c;
   c.codecs.push_back(CodecCapability{
       MediaKind::Audio, "opus", 48000, 2, 111, std::nullopt,
       {{"minptime", "10"}, {"useinbandfec", "1"}, {"usedtx", "1"}},
-      {{"transport-cc", ""}}});
+      {}});
   c.codecs.push_back(CodecCapability{
       MediaKind::Video, "VP8", 90000, 1, 96, uint8_t{97}, {},
-      {{"goog-remb", ""}, {"transport-cc", ""}, {"ccm", "fir"}, {"nack", ""}, {"nack", "pli"}}});
+      {{"goog-remb", ""}, {"ccm", "fir"}, {"nack", ""}, {"nack", "pli"}}});
   auto add = [&c](MediaKind kind, std::string_view uri, uint16_t id, bool send) {
     c.extensions.push_back(ExtensionCapability{kind, std::string(uri), id, true, send});
   };
   add(MediaKind::Audio, uri::kAudioLevel, 1, true);
   add(MediaKind::Audio, uri::kAbsSendTime, 2, true);
-  add(MediaKind::Audio, uri::kTransportCc, 3, true);
   add(MediaKind::Audio, uri::kMid, 4, true);
   add(MediaKind::Video, uri::kAbsSendTime, 2, true);
-  add(MediaKind::Video, uri::kTransportCc, 3, true);
   add(MediaKind::Video, uri::kMid, 4, true);
   add(MediaKind::Video, uri::kRtpStreamId, 10, false);
   add(MediaKind::Video, uri::kRepairedRtpStreamId, 11, false);

@@ -2,6 +2,7 @@
 
 #include "common/log.h"
 #include "common/version.h"
+#include "signaling/file_store.h"
 
 namespace conclave::signaling {
 namespace {
@@ -22,6 +23,8 @@ const Connection::Route Connection::kRoutes[] = {
     {"publish", &Connection::handlePublish},
     {"subscribe-answer", &Connection::handleSubscribeAnswer},
     {"subscribe-restart", &Connection::handleSubscribeRestart},
+    {"relay", &Connection::handleRelay},
+    {"file-upload", &Connection::handleFileUpload},
 };
 
 Connection::Connection(RoomManager& rooms, Peer& peer, ConnectionLimits limits, common::TimePoint now)
@@ -193,6 +196,46 @@ void Connection::handleSubscribeRestart(const nlohmann::json& msg, common::TimeP
   if (!media) return;
   media->restartSubscribe(mParticipantId);
   mPeer.send(reply("subscribe-ok", msg));
+}
+
+bool Connection::requireJoined(const nlohmann::json& msg) {
+  if (!mParticipantId.empty()) return true;
+  sendError(ErrorCode::NotJoined, "join a meeting first", requestIdOf(msg));
+  return false;
+}
+
+void Connection::handleRelay(const nlohmann::json& msg, common::TimePoint) {
+  if (!requireJoined(msg)) return;
+  std::string to = msg.contains("to") ? msg["to"].get<std::string>() : std::string();
+  if (!mRooms.relay(mRoomId, mParticipantId, to, msg["payload"].get<std::string>())) {
+    sendError(ErrorCode::ParticipantNotFound, "that participant is not in the meeting", requestIdOf(msg));
+    return;
+  }
+  mPeer.send(reply("relayed", msg));
+}
+
+void Connection::handleFileUpload(const nlohmann::json& msg, common::TimePoint now) {
+  if (!requireJoined(msg)) return;
+  FileStore* files = mRooms.files();
+  if (!files) {
+    sendError(ErrorCode::FileTooLarge, "file sharing is off on this server", requestIdOf(msg));
+    return;
+  }
+  auto result = files->reserve(mRoomId, msg["size"].get<uint64_t>(), now);
+  if (auto* error = std::get_if<FileStore::Error>(&result)) {
+    if (*error == FileStore::Error::RoomQuota)
+      sendError(ErrorCode::QuotaExceeded, "this meeting has no room for more files", requestIdOf(msg));
+    else
+      sendError(ErrorCode::FileTooLarge, "files may have at most " + std::to_string(files->maxFileBytes()) + " bytes",
+                requestIdOf(msg));
+    return;
+  }
+  auto& upload = std::get<FileStore::Upload>(result);
+  auto out = reply("file-upload-ready", msg);
+  out["fileId"] = upload.fileId;
+  out["uploadToken"] = upload.token;
+  out["url"] = "/api/files/" + upload.fileId;
+  mPeer.send(out);
 }
 
 void Connection::sendError(ErrorCode code, std::string_view message, const nlohmann::json* request) {

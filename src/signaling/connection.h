@@ -52,6 +52,9 @@ class Connection {
   void handlePublish(const nlohmann::json& msg, common::TimePoint now);
   void handleSubscribeAnswer(const nlohmann::json& msg, common::TimePoint now);
   void handleSubscribeRestart(const nlohmann::json& msg, common::TimePoint now);
+  void handleRelay(const nlohmann::json& msg, common::TimePoint now);
+  void handleFileUpload(const nlohmann::json& msg, common::TimePoint now);
+  bool requireJoined(const nlohmann::json& msg);
   // The room's media, or null after an error reply (not joined, no media plane).
   MediaRoom* mediaFor(const nlohmann::json& msg);
 

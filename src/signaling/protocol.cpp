@@ -30,6 +30,14 @@ constexpr std::array kSubscribeAnswerFields = {
     FieldRule{"sdp", FieldKind::String, true, 1, kMaxSdpBytes},
 };
 
+constexpr std::array kRelayFields = {
+    FieldRule{"to", FieldKind::String, false, 22, 22, true},
+    FieldRule{"payload", FieldKind::String, true, 1, kMaxRelayPayloadBytes},
+};
+constexpr std::array kFileUploadFields = {
+    FieldRule{"size", FieldKind::Integer, true, 1, (int64_t{1} << 53) - 1},
+};
+
 const std::array kClientSchemas = {
     MessageSchema{"hello", kHelloFields},
     MessageSchema{"join", kJoinFields},
@@ -39,6 +47,8 @@ const std::array kClientSchemas = {
     MessageSchema{"publish", kPublishFields},
     MessageSchema{"subscribe-answer", kSubscribeAnswerFields},
     MessageSchema{"subscribe-restart", {}},
+    MessageSchema{"relay", kRelayFields},
+    MessageSchema{"file-upload", kFileUploadFields},
 };
 
 }  // namespace
@@ -60,6 +70,9 @@ std::string_view errorCodeName(ErrorCode code) {
     case ErrorCode::NegotiationFailed: return "negotiation-failed";
     case ErrorCode::InvalidState: return "invalid-state";
     case ErrorCode::MediaUnavailable: return "media-unavailable";
+    case ErrorCode::ParticipantNotFound: return "participant-not-found";
+    case ErrorCode::FileTooLarge: return "file-too-large";
+    case ErrorCode::QuotaExceeded: return "quota-exceeded";
     case ErrorCode::Internal: return "internal";
   }
   return "internal";

@@ -15,6 +15,7 @@ inline constexpr int kProtocolVersion = 1;
 inline constexpr size_t kMaxProfileBytes = 8192;
 inline constexpr size_t kRoomIdLength = 32;
 inline constexpr size_t kMaxSdpBytes = 60000;
+inline constexpr size_t kMaxRelayPayloadBytes = 49152;
 
 enum class ErrorCode {
   BadJson,
@@ -32,6 +33,9 @@ enum class ErrorCode {
   NegotiationFailed,
   InvalidState,
   MediaUnavailable,
+  ParticipantNotFound,
+  FileTooLarge,
+  QuotaExceeded,
   Internal,
 };
 

@@ -4,6 +4,7 @@
 
 #include "common/log.h"
 #include "common/random.h"
+#include "signaling/file_store.h"
 #include "signaling/media_plane.h"
 
 namespace conclave::signaling {
@@ -13,8 +14,8 @@ nlohmann::json participantJson(const ParticipantInfo& p) { return {{"id", p.id},
 
 }  // namespace
 
-RoomManager::RoomManager(const RoomIdIssuer& issuer, Settings settings, MediaPlane* media)
-    : mIssuer(issuer), mSettings(settings), mMedia(media) {
+RoomManager::RoomManager(const RoomIdIssuer& issuer, Settings settings, MediaPlane* media, FileStore* files)
+    : mIssuer(issuer), mSettings(settings), mMedia(media), mFiles(files) {
   if (mMedia)
     mMedia->transportFailedHandler = [this](const std::string& pid, sfu::TransportRole role) {
       onTransportFailed(pid, role);
@@ -33,6 +34,8 @@ MediaRoom* RoomManager::media(const std::string& roomId) {
 
 void RoomManager::closeRoom(std::map<std::string, Room>::iterator it) {
   if (it->second.media && mMedia) mMedia->roomClosed(it->second.media->worker().index());
+  // The meeting has ended: its files go with it.
+  if (mFiles) mFiles->deleteRoom(it->first);
   mRooms.erase(it);
 }
 
@@ -96,7 +99,26 @@ void RoomManager::leave(const std::string& roomId, const std::string& participan
   common::logger("room")->info("room {}: participant left, {} present", common::logId(roomId), room.members.size());
 }
 
+bool RoomManager::relay(const std::string& roomId, const std::string& from, const std::string& to,
+                        const std::string& payload) {
+  auto it = mRooms.find(roomId);
+  if (it == mRooms.end()) return false;
+  nlohmann::json message = {{"type", "relay"}, {"from", from}, {"payload", payload}};
+  if (to.empty()) {
+    broadcast(it->second, from, message);
+    return true;
+  }
+  for (const auto& m : it->second.members) {
+    if (m.info.id == to && to != from) {
+      m.peer->send(message);
+      return true;
+    }
+  }
+  return false;
+}
+
 void RoomManager::tick(common::TimePoint now) {
+  if (mFiles) mFiles->tick(now);
   for (auto it = mRooms.begin(); it != mRooms.end();) {
     const Room& room = it->second;
     if (room.members.empty() && room.emptySince && now - *room.emptySince >= mSettings.grace) {

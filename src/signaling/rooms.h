@@ -32,6 +32,7 @@ struct ParticipantInfo {
 };
 
 class MediaPlane;
+class FileStore;
 
 class RoomManager {
  public:
@@ -44,8 +45,8 @@ class RoomManager {
     std::vector<ParticipantInfo> others;
   };
 
-  // `media` may be null (signaling only, as in unit tests).
-  RoomManager(const RoomIdIssuer& issuer, Settings settings, MediaPlane* media = nullptr);
+  // `media` and `files` may be null (signaling only, as in unit tests).
+  RoomManager(const RoomIdIssuer& issuer, Settings settings, MediaPlane* media = nullptr, FileStore* files = nullptr);
   ~RoomManager();
 
   std::string createRoomId() const { return mIssuer.issue(); }
@@ -56,11 +57,16 @@ class RoomManager {
   void updateProfile(const std::string& roomId, const std::string& participantId, std::string profile);
   void leave(const std::string& roomId, const std::string& participantId, common::TimePoint now);
 
+  // Hands `payload` (opaque) from one participant to another, or to all others when `to` is
+  // empty. False if `to` is not in the room.
+  bool relay(const std::string& roomId, const std::string& from, const std::string& to, const std::string& payload);
+
   // Drops rooms that have been empty for longer than the grace period.
   void tick(common::TimePoint now);
 
   // The media side of a room, or null (no media plane).
   MediaRoom* media(const std::string& roomId);
+  FileStore* files() { return mFiles; }
 
   size_t roomCount() const { return mRooms.size(); }
   size_t participantCount(const std::string& roomId) const;
@@ -84,6 +90,7 @@ class RoomManager {
   const RoomIdIssuer& mIssuer;
   Settings mSettings;
   MediaPlane* mMedia;
+  FileStore* mFiles;
   std::map<std::string, Room> mRooms;
 };
 

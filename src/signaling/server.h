@@ -14,6 +14,7 @@
 #include <unordered_set>
 
 #include "signaling/connection.h"
+#include "signaling/file_store.h"
 #include "signaling/rooms.h"
 
 namespace conclave::signaling {
@@ -46,6 +47,7 @@ class Server {
   uint16_t port() const { return mPort; }
   const ServerSettings& settings() const { return mSettings; }
   RoomManager& rooms() { return mRooms; }
+  FileStore* files() { return mRooms.files(); }
   std::chrono::steady_clock::time_point startedAt() const { return mStartedAt; }
   bool shuttingDown() const { return mShuttingDown; }
 

@@ -59,12 +59,94 @@ void HttpSession::onHandshake(beast::error_code ec) {
 }
 
 void HttpSession::readRequest() {
-  mParser.emplace();
-  mParser->header_limit(static_cast<uint32_t>(mServer.settings().maxHeaderBytes));
-  mParser->body_limit(mServer.settings().maxBodyBytes);
+  mHeaderParser.emplace();
+  mHeaderParser->header_limit(static_cast<uint32_t>(mServer.settings().maxHeaderBytes));
   beast::get_lowest_layer(mStream).expires_after(mServer.settings().httpTimeout);
+  http::async_read_header(mStream, mBuffer, *mHeaderParser,
+                          [self = shared_from_this()](beast::error_code ec, size_t) { self->onHeader(ec); });
+}
+
+void HttpSession::onHeader(beast::error_code ec) {
+  if (ec) return onRead(ec);
+  // File uploads stream to disk with their own size limit; everything else is small.
+  const auto& req = mHeaderParser->get();
+  std::string_view target(req.target().data(), req.target().size());
+  constexpr std::string_view kFiles = "/api/files/";
+  if (req.method() == http::verb::put && target.rfind(kFiles, 0) == 0) return readUpload(std::string(target.substr(kFiles.size())));
+  mParser.emplace(std::move(*mHeaderParser));
+  mParser->body_limit(mServer.settings().maxBodyBytes);
   http::async_read(mStream, mBuffer, *mParser,
-                   [self = shared_from_this()](beast::error_code ec, size_t) { self->onRead(ec); });
+                   [self = shared_from_this()](beast::error_code e, size_t) { self->onRead(e); });
+}
+
+void HttpSession::readUpload(const std::string& fileId) {
+  const auto& req = mHeaderParser->get();
+  FileStore* files = mServer.files();
+  auto auth = std::string(req[http::field::authorization]);
+  constexpr std::string_view kBearer = "Bearer ";
+  auto length = mHeaderParser->content_length();
+  auto fail = [&](http::status status, std::string_view code, std::string_view message) {
+    http::request<http::string_body> head;
+    head.version(req.version());
+    auto res = errorResponse(head, status, code, message);
+    res.keep_alive(false);  // the body was not read
+    send(std::move(res));
+  };
+  if (!files) return fail(http::status::not_found, "not-found", "file sharing is off");
+  if (auth.rfind(kBearer, 0) != 0 || !length) return fail(http::status::unauthorized, "unauthorized", "upload token and length needed");
+  auto target = files->beginUpload(fileId, auth.substr(kBearer.size()), *length);
+  if (auto* error = std::get_if<FileStore::Error>(&target)) {
+    bool tooLarge = *error == FileStore::Error::TooLarge;
+    return fail(tooLarge ? http::status::payload_too_large : http::status::forbidden, tooLarge ? "too-large" : "forbidden",
+                tooLarge ? "the body does not have the reserved size" : "no such upload, or a wrong token");
+  }
+  mUploadParser.emplace(std::move(*mHeaderParser));
+  mUploadParser->body_limit(files->maxFileBytes());
+  beast::error_code openError;
+  mUploadParser->get().body().open(std::get<std::filesystem::path>(target).c_str(), beast::file_mode::write, openError);
+  if (openError) {
+    files->completeUpload(fileId, 0);
+    return fail(http::status::internal_server_error, "internal", "cannot store the file");
+  }
+  // Large bodies may take a while; the timeout is per read.
+  beast::get_lowest_layer(mStream).expires_after(std::chrono::minutes(30));
+  http::async_read(mStream, mBuffer, *mUploadParser, [self = shared_from_this(), fileId](beast::error_code e, size_t) {
+    auto& body = self->mUploadParser->get().body();
+    beast::error_code ignored;
+    uint64_t written = body.is_open() ? body.file().size(ignored) : 0;
+    body.file().close(ignored);
+    bool ok = !e && self->mServer.files() && self->mServer.files()->completeUpload(fileId, written);
+    http::request<http::string_body> head;
+    head.version(11);
+    if (!ok) {
+      if (self->mServer.files()) self->mServer.files()->completeUpload(fileId, 0);
+      auto res = errorResponse(head, http::status::bad_request, "upload-failed", "the upload was incomplete");
+      res.keep_alive(false);
+      return self->send(std::move(res));
+    }
+    auto res = jsonResponse(head, http::status::created, {{"fileId", fileId}});
+    res.keep_alive(self->mUploadParser->get().keep_alive());
+    self->send(std::move(res));
+  });
+}
+
+void HttpSession::serveDownload(std::string_view fileId) {
+  const auto& req = mParser->get();
+  FileStore* files = mServer.files();
+  auto path = files ? files->download(std::string(fileId)) : std::nullopt;
+  if (!path) return send(errorResponse(req, http::status::not_found, "not-found", "no such file"));
+  http::file_body::value_type body;
+  beast::error_code ec;
+  body.open(path->c_str(), beast::file_mode::scan, ec);
+  if (ec) return send(errorResponse(req, http::status::not_found, "not-found", "no such file"));
+  auto size = body.size();
+  http::response<http::file_body> res{std::piecewise_construct, std::make_tuple(std::move(body)),
+                                      std::make_tuple(http::status::ok, req.version())};
+  res.set(http::field::content_type, "application/octet-stream");
+  res.set(http::field::cache_control, "no-store");
+  res.content_length(size);
+  res.keep_alive(req.keep_alive());
+  send(std::move(res));
 }
 
 void HttpSession::onRead(beast::error_code ec) {
@@ -122,6 +204,8 @@ void HttpSession::handleRequest() {
   }
   if (req.method() != http::verb::get && req.method() != http::verb::head)
     return send(errorResponse(req, http::status::method_not_allowed, "method-not-allowed", "use GET"));
+  constexpr std::string_view kFiles = "/api/files/";
+  if (path.rfind(kFiles, 0) == 0) return serveDownload(path.substr(kFiles.size()));
 
   auto file = resolveStatic(mServer.settings().webRoot, target);
   if (!file) return send(errorResponse(req, http::status::not_found, "not-found", "no such page"));

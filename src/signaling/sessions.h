@@ -6,6 +6,7 @@
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/http/file_body.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 
@@ -30,7 +31,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
  private:
   void onHandshake(beast::error_code ec);
   void readRequest();
+  void onHeader(beast::error_code ec);
   void onRead(beast::error_code ec);
+  void readUpload(const std::string& fileId);
+  void serveDownload(std::string_view fileId);
   void handleRequest();
   template <typename Response>
   void send(Response&& response);
@@ -39,7 +43,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   Server& mServer;
   TlsStream mStream;
   beast::flat_buffer mBuffer;
+  std::optional<beast::http::request_parser<beast::http::empty_body>> mHeaderParser;
   std::optional<beast::http::request_parser<beast::http::string_body>> mParser;
+  std::optional<beast::http::request_parser<beast::http::file_body>> mUploadParser;
   std::shared_ptr<void> mPendingResponse;
 };
 

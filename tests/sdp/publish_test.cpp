@@ -64,8 +64,9 @@ TEST(Publish, ChromiumSimulcastOffer) {
   ASSERT_EQ(audio.codecs.size(), 1u);
   EXPECT_EQ(audio.codecs[0].payloadType, 111);
   EXPECT_EQ(formatParameters(audio.codecs[0].parameters), "minptime=10;useinbandfec=1;usedtx=1");
-  EXPECT_EQ(audio.codecs[0].feedback, (std::vector<RtcpFeedback>{{"transport-cc", ""}}));
-  EXPECT_EQ(ids(audio.extensions), (std::vector<uint16_t>{1, 2, 3, 4}));
+  // transport-cc is not negotiated until the SFU sends transport-wide feedback.
+  EXPECT_TRUE(audio.codecs[0].feedback.empty());
+  EXPECT_EQ(ids(audio.extensions), (std::vector<uint16_t>{1, 2, 4}));
   EXPECT_TRUE(audio.rtcpRsize);
 
   const AnswerMedia& video = answer.media[1];
@@ -76,9 +77,9 @@ TEST(Publish, ChromiumSimulcastOffer) {
   ASSERT_NE(video.rtxCodec(), nullptr);
   EXPECT_EQ(video.rtxCodec()->payloadType, 97);
   EXPECT_EQ(video.rtxCodec()->rtxApt(), 96);
-  EXPECT_EQ(video.mediaCodec()->feedback.size(), 5u);
-  // Only common extensions, with Chromium's ids: abs-send-time, transport-cc, mid, rid, rrid.
-  EXPECT_EQ(ids(video.extensions), (std::vector<uint16_t>{2, 3, 4, 10, 11}));
+  EXPECT_EQ(video.mediaCodec()->feedback.size(), 4u);
+  // Only common extensions, with Chromium's ids: abs-send-time, mid, rid, rrid.
+  EXPECT_EQ(ids(video.extensions), (std::vector<uint16_t>{2, 4, 10, 11}));
   ASSERT_EQ(video.rids.size(), 3u);
   EXPECT_EQ(video.rids[0].id, "h");
   EXPECT_EQ(video.rids[0].direction, RidDirection::Recv);
@@ -239,6 +240,7 @@ TEST(Publish, ExtensionRules) {
   EXPECT_EQ(ids(oneByte.media[0].extensions), (std::vector<uint16_t>{1, 2, 4}));
   Capabilities mixed = Capabilities::defaults();
   mixed.allowMixedExtmap = true;
+  mixed.extensions.push_back({MediaKind::Audio, std::string(uri::kTransportCc), 3, true, true});
   PublishAnswer twoByte = negotiate(high, mixed);
   EXPECT_TRUE(twoByte.extmapAllowMixed);
   EXPECT_EQ(ids(twoByte.media[0].extensions), (std::vector<uint16_t>{1, 2, 23, 4}));

@@ -106,7 +106,7 @@ TEST(SubscribeOffer, GeneratedOfferParsesBack) {
   ASSERT_EQ(audio.codecs.size(), 1u);
   EXPECT_EQ(audio.codecs[0].payloadType, 111);
   EXPECT_EQ(formatParameters(audio.codecs[0].parameters), "minptime=10;useinbandfec=1;usedtx=1");
-  ASSERT_EQ(audio.extensions.size(), 4u);
+  ASSERT_EQ(audio.extensions.size(), 3u);  // audio level, abs-send-time, mid
   EXPECT_EQ(audio.extension(uri::kAudioLevel)->id, 1);
   EXPECT_EQ(audio.extension(uri::kMid)->id, 4);
   ASSERT_EQ(audio.msids.size(), 1u);
@@ -124,8 +124,8 @@ TEST(SubscribeOffer, GeneratedOfferParsesBack) {
   EXPECT_EQ(video.codecs[0].payloadType, 96);
   EXPECT_EQ(video.codecs[1].rtxApt(), 96);
   EXPECT_EQ(video.codecs[1].payloadType, 97);
-  EXPECT_EQ(video.codecs[0].feedback.size(), 5u);
-  EXPECT_EQ(video.extensions.size(), 3u);  // no rid extensions towards subscribers
+  EXPECT_EQ(video.codecs[0].feedback.size(), 4u);
+  EXPECT_EQ(video.extensions.size(), 2u);  // no rid extensions towards subscribers
   EXPECT_EQ(video.extension(uri::kRtpStreamId), nullptr);
   ASSERT_EQ(video.ssrcGroups.size(), 1u);
   EXPECT_EQ(video.ssrcGroups[0].semantics, "FID");

@@ -9,9 +9,13 @@ const CHROMIUM_ARGS = [
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
+  // Media: Chromium's fake camera (a moving test pattern) and microphone (a beep), permission
+  // prompts accepted (getDisplayMedia too: it then captures the fake screen), WebRTC over
+  // loopback, and audio that plays without a user gesture.
   '--use-fake-device-for-media-stream',
   '--use-fake-ui-for-media-stream',
   '--allow-loopback-in-peer-connection',
+  '--autoplay-policy=no-user-gesture-required',
 ];
 
 export function launchBrowser(): Promise<Browser> {

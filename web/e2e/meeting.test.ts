@@ -7,7 +7,9 @@ import { launchBrowser, newContext, Traffic, waitForRoster } from './browser';
 import { fetchInsecure, removeDir, startServer, WEB_DIR, type RunningServer } from './server';
 
 const SHOTS = join(WEB_DIR, 'test-results');
-const CLIENT_TYPES = new Set(['hello', 'join', 'update-profile', 'leave', 'ping']);
+const CLIENT_TYPES = new Set([
+  'hello', 'join', 'update-profile', 'leave', 'ping', 'publish', 'subscribe-answer', 'subscribe-restart',
+]);
 
 let browser: Browser;
 

@@ -1,5 +1,5 @@
 // Starts the real Conclave server binary for the end-to-end tests.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:https';
@@ -15,8 +15,39 @@ export function serverBinary(): string {
   return fromEnv ? resolve(WEB_DIR, fromEnv) : resolve(WEB_DIR, '../build/src/app/conclave');
 }
 
+/** The end-to-end build (`vite build --mode e2e`): the client plus its test hook. */
 export function webRoot(): string {
-  return join(WEB_DIR, 'dist');
+  return join(WEB_DIR, 'dist-e2e');
+}
+
+let helpText: string | null = null;
+
+/** The server's --help, to see which options this binary has. */
+export function serverHelp(): string {
+  if (helpText === null) {
+    const result = spawnSync(serverBinary(), ['--help'], { encoding: 'utf8' });
+    helpText = `${result.stdout ?? ''}${result.stderr ?? ''}`;
+  }
+  return helpText;
+}
+
+/** True when the server binary has the media plane (the --media-* options). */
+export function serverHasMedia(): boolean {
+  return existsSync(serverBinary()) && serverHelp().includes('--media-announced-address');
+}
+
+/**
+ * Media options that keep all media on loopback: the workers bind 127.0.0.1 on ports the system
+ * picks and announce 127.0.0.1, so no packet ever goes to another address.
+ */
+function mediaArgs(): string[] {
+  if (!serverHasMedia()) return [];
+  return [
+    '--media-listen', '127.0.0.1',
+    '--media-announced-address', '127.0.0.1',
+    '--media-port', '0',
+    '--media-workers', '1',
+  ];
 }
 
 export async function freePort(): Promise<number> {
@@ -80,7 +111,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     throw new Error(`server binary not found at ${binary}: build it first or set CONCLAVE_BIN`);
   }
   if (!existsSync(join(webRoot(), 'index.html'))) {
-    throw new Error(`no built client in ${webRoot()}: run "npm run build" first`);
+    throw new Error(`no built client in ${webRoot()}: run "npm run e2e" (it builds with --mode e2e)`);
   }
   const port = options.port ?? (await freePort());
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'conclave-e2e-')));
@@ -89,9 +120,15 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     '--port', String(port),
     '--data-dir', dataDir,
     '--web-root', webRoot(),
-    '--log-level', 'warn',
+    // E2E_SERVER_LOG_LEVEL=debug shows what the server does (printed with a failing startup).
+    '--log-level', process.env['E2E_SERVER_LOG_LEVEL'] ?? 'warn',
+    ...mediaArgs(),
   ];
-  const child: ChildProcess = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // The harness's own variables are not server options (the server warns about unknown CONCLAVE_*).
+  const env = { ...process.env };
+  delete env['CONCLAVE_BIN'];
+  delete env['CONCLAVE_CHROMIUM'];
+  const child: ChildProcess = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -10,6 +10,14 @@ export const PARTICIPANT_ID_LENGTH = 22;
 export const MAX_PROFILE_LENGTH = 8192;
 export const MAX_REQUEST_ID_LENGTH = 64;
 export const DEFAULT_MAX_MESSAGE_BYTES = 65536;
+/** Longest SDP the server accepts in `publish` and `subscribe-answer`. */
+export const MAX_SDP_LENGTH = 60000;
+/** Most tracks one `publish` may list. */
+export const MAX_PUBLISHED_TRACKS = 16;
+/** Longest SDP the client accepts from the server (far above any real offer). */
+const MAX_SERVER_SDP_LENGTH = 1 << 20;
+/** Most m-sections the client accepts in one subscribe offer. */
+const MAX_SUBSCRIBED_TRACKS = 4096;
 
 // ---------------------------------------------------------------------------------------------
 // Message types
@@ -46,12 +54,40 @@ export interface PingMessage {
   type: 'ping';
   id?: RequestId;
 }
+
+/** What a published track carries; `kind` follows from it (audio for microphone and screen-audio). */
+export const TRACK_SOURCES = ['microphone', 'camera', 'screen', 'screen-audio'] as const;
+export type TrackSource = (typeof TRACK_SOURCES)[number];
+export type MediaKind = 'audio' | 'video';
+
+export interface PublishedTrack {
+  mid: string;
+  source: TrackSource;
+}
+export interface PublishMessage {
+  type: 'publish';
+  id?: RequestId;
+  sdp: string;
+  tracks: PublishedTrack[];
+}
+export interface SubscribeAnswerMessage {
+  type: 'subscribe-answer';
+  id?: RequestId;
+  sdp: string;
+}
+export interface SubscribeRestartMessage {
+  type: 'subscribe-restart';
+  id?: RequestId;
+}
 export type ClientMessage =
   | HelloMessage
   | JoinMessage
   | UpdateProfileMessage
   | LeaveMessage
-  | PingMessage;
+  | PingMessage
+  | PublishMessage
+  | SubscribeAnswerMessage
+  | SubscribeRestartMessage;
 
 export interface WelcomeMessage {
   type: 'welcome';
@@ -105,6 +141,35 @@ export interface ErrorMessage {
   code: string;
   message: string;
 }
+export interface PublishAnswerMessage {
+  type: 'publish-answer';
+  id?: RequestId;
+  sdp: string;
+}
+export interface SubscribeOkMessage {
+  type: 'subscribe-ok';
+  id?: RequestId;
+}
+/** One active m-section of a subscribe offer: whose track it carries. */
+export interface SubscribedTrack {
+  mid: string;
+  kind: MediaKind;
+  participantId: string;
+  /** One of TRACK_SOURCES, or a source a later server version added. */
+  source: string;
+}
+export interface SubscribeOfferMessage {
+  type: 'subscribe-offer';
+  id?: RequestId;
+  sdp: string;
+  tracks: SubscribedTrack[];
+}
+export type MediaConnection = 'publish' | 'subscribe';
+export interface MediaFailedMessage {
+  type: 'media-failed';
+  id?: RequestId;
+  connection: MediaConnection;
+}
 export type ServerMessage =
   | WelcomeMessage
   | JoinedMessage
@@ -115,7 +180,11 @@ export type ServerMessage =
   | LeftMessage
   | PongMessage
   | GoodbyeMessage
-  | ErrorMessage;
+  | ErrorMessage
+  | PublishAnswerMessage
+  | SubscribeOkMessage
+  | SubscribeOfferMessage
+  | MediaFailedMessage;
 
 export type ServerMessageType = ServerMessage['type'];
 
@@ -132,6 +201,10 @@ export const SERVER_ERROR_CODES = [
   'room-not-found',
   'room-full',
   'rate-limited',
+  'bad-sdp',
+  'negotiation-failed',
+  'invalid-state',
+  'media-unavailable',
   'internal',
 ] as const;
 
@@ -226,6 +299,38 @@ function participants(obj: Json): Participant[] {
   return list;
 }
 
+// An SDP `mid` is a token; Chromium uses small integers, the server its own short names.
+const MID = /^[A-Za-z0-9!#$%&'*+.^_`{|}~-]{1,32}$/;
+
+function mid(obj: Json): string {
+  const value = str(obj, 'mid', 32);
+  if (!MID.test(value)) throw new Invalid('mid: not an SDP token');
+  return value;
+}
+
+function oneOf<T extends string>(obj: Json, name: string, allowed: readonly T[]): T {
+  const value = str(obj, name, 64);
+  if (!(allowed as readonly string[]).includes(value)) throw new Invalid(`${name}: unknown value`);
+  return value as T;
+}
+
+function subscribedTracks(obj: Json): SubscribedTrack[] {
+  const value = field(obj, 'tracks');
+  if (!Array.isArray(value)) throw new Invalid('tracks: expected an array');
+  if (value.length > MAX_SUBSCRIBED_TRACKS) throw new Invalid('tracks: too many');
+  const list = value.map((item: unknown, index): SubscribedTrack => {
+    if (!isPlainObject(item)) throw new Invalid(`tracks[${index}]: expected an object`);
+    return {
+      mid: mid(item),
+      kind: oneOf(item, 'kind', ['audio', 'video'] as const),
+      participantId: base64UrlId(item, 'participantId', PARTICIPANT_ID_LENGTH),
+      source: str(item, 'source', 64),
+    };
+  });
+  if (new Set(list.map((t) => t.mid)).size !== list.length) throw new Invalid('tracks: duplicate mid');
+  return list;
+}
+
 type BodyParser = (obj: Json) => Omit<ServerMessage, 'type' | 'id'>;
 
 // The declarative table: one parser per server message type.
@@ -250,6 +355,10 @@ const SERVER_SCHEMAS: Record<ServerMessageType, BodyParser> = {
   pong: () => ({}),
   goodbye: (o) => ({ reason: str(o, 'reason', 64) }),
   error: (o) => ({ code: str(o, 'code', 64), message: str(o, 'message', 1024) }),
+  'publish-answer': (o) => ({ sdp: str(o, 'sdp', MAX_SERVER_SDP_LENGTH) }),
+  'subscribe-ok': () => ({}),
+  'subscribe-offer': (o) => ({ sdp: str(o, 'sdp', MAX_SERVER_SDP_LENGTH), tracks: subscribedTracks(o) }),
+  'media-failed': (o) => ({ connection: oneOf(o, 'connection', ['publish', 'subscribe'] as const) }),
 };
 
 function isServerMessageType(value: string): value is ServerMessageType {
@@ -325,6 +434,10 @@ export interface SignalingEvents {
   'participant-updated': (participant: Participant) => void;
   'participant-left': (participantId: string) => void;
   goodbye: (reason: string) => void;
+  /** The server offers the subscribe connection's new state; answer with subscribeAnswer(). */
+  'subscribe-offer': (offer: { sdp: string; tracks: SubscribedTrack[] }) => void;
+  /** The server lost ICE consent on one of the media connections; restart its ICE. */
+  'media-failed': (connection: MediaConnection) => void;
   /** An `error` from the server that answers no pending request (e.g. `rate-limited`). */
   'server-error': (error: SignalingError) => void;
   /** The server sent something that does not match the protocol; the message was dropped. */
@@ -340,6 +453,9 @@ const REPLY_TYPE = {
   'update-profile': 'profile-updated',
   leave: 'left',
   ping: 'pong',
+  publish: 'publish-answer',
+  'subscribe-answer': 'subscribe-ok',
+  'subscribe-restart': 'subscribe-ok',
 } as const satisfies Record<ClientMessage['type'], ServerMessageType>;
 
 type ReplyFor<T extends ClientMessage['type']> = Extract<ServerMessage, { type: (typeof REPLY_TYPE)[T] }>;
@@ -438,6 +554,26 @@ export class SignalingClient {
     await this.request({ type: 'ping' });
   }
 
+  /** Sends a publish offer with the source of each sending m-section; resolves with the answer SDP. */
+  async publish(sdp: string, tracks: PublishedTrack[]): Promise<string> {
+    if (sdp.length > MAX_SDP_LENGTH) throw new SignalingError('too-large-local', 'offer too large');
+    if (tracks.length > MAX_PUBLISHED_TRACKS) throw new SignalingError('too-large-local', 'too many tracks');
+    const listed = tracks.map((t) => ({ mid: t.mid, source: t.source }));
+    const answer = await this.request({ type: 'publish', sdp, tracks: listed });
+    return answer.sdp;
+  }
+
+  /** Answers the last `subscribe-offer`. */
+  async subscribeAnswer(sdp: string): Promise<void> {
+    if (sdp.length > MAX_SDP_LENGTH) throw new SignalingError('too-large-local', 'answer too large');
+    await this.request({ type: 'subscribe-answer', sdp });
+  }
+
+  /** Asks the server to restart ICE on the subscribe connection; a new offer follows. */
+  async subscribeRestart(): Promise<void> {
+    await this.request({ type: 'subscribe-restart' });
+  }
+
   /** Closes the connection normally (1000). Pending requests are rejected with `closed`. */
   close(): void {
     if (this.mState === 'closed') return;
@@ -511,6 +647,12 @@ export class SignalingClient {
         return;
       case 'participant-left':
         this.emit('participant-left', message.participantId);
+        return;
+      case 'subscribe-offer':
+        this.emit('subscribe-offer', { sdp: message.sdp, tracks: message.tracks });
+        return;
+      case 'media-failed':
+        this.emit('media-failed', message.connection);
         return;
       case 'goodbye':
         this.mGotGoodbye = true;

@@ -1,6 +1,7 @@
 // One person's presence in one meeting: connects, joins, keeps the roster, reconnects with
 // backoff when the connection drops. No DOM code; the view renders the state it reports.
 
+import type { MediaAttachment } from './media/controller';
 import { decodeProfile, encodeProfile } from './profile';
 import {
   SignalingClient,
@@ -38,6 +39,8 @@ export interface MeetingSessionOptions {
   socketFactory: SocketFactory;
   onState: (state: SessionState) => void;
   onAnnounce?: (announcement: Announcement) => void;
+  /** The media side: attached after every `joined`, detached when the connection goes away. */
+  media?: MediaAttachment;
   /** Random numbers in [0, 1) for backoff jitter. */
   random?: () => number;
   pingIntervalMs?: number;
@@ -151,6 +154,8 @@ export class MeetingSession {
       for (const p of joined.participants) this.mRoster.set(p.id, this.entry(p));
       this.mAttempt = 0;
       this.startPing(client);
+      // Synchronously after `joined`: the server's first subscribe offer may follow right away.
+      this.mOptions.media?.attach(client, joined.participantId);
       this.publishRoster();
       this.mOptions.onAnnounce?.({ kind: 'self-joined' });
     } catch (err) {
@@ -196,6 +201,7 @@ export class MeetingSession {
     client.on('goodbye', () => {
       if (client !== this.mClient) return;
       this.stopPing();
+      this.mOptions.media?.detach();
       this.setState({ kind: 'shutdown' });
     });
     client.on('close', (info: CloseInfo) => {
@@ -203,6 +209,7 @@ export class MeetingSession {
       this.stopPing();
       if (info.afterGoodbye || this.mState.kind === 'shutdown') {
         this.mClient = null;
+        this.mOptions.media?.detach();
         this.setState({ kind: 'shutdown' });
       } else if (this.mState.kind === 'joined') {
         this.scheduleReconnect();
@@ -258,6 +265,7 @@ export class MeetingSession {
   private dropClient(): void {
     const client = this.mClient;
     this.mClient = null;
+    if (client) this.mOptions.media?.detach();
     client?.close();
   }
 

@@ -1,0 +1,668 @@
+// Router with real transports: each participant's browser side (our ICE client, DTLS client and
+// SRTP session) is connected through a FakeHost that routes like MediaWorker, in memory. The
+// publisher sends captured Chromium packets; what the subscribers get is decrypted and checked.
+// The Router is driven the way signaling/media_room.cpp drives it.
+#include "sfu/router.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/certificate.h"
+#include "rtcp/report_block.h"
+#include "rtp/captured_packets.h"
+#include "rtp/vp8.h"
+#include "sfu/sfu_test_util.h"
+
+using namespace conclave;
+using namespace conclave::sfu;
+using namespace std::chrono_literals;
+using common::TimePoint;
+using sfu::test::FakeHost;
+using transport::test::BrowserPeer;
+using transport::test::Datagram;
+using transport::test::Wire;
+
+namespace {
+
+// Chromium's SSRCs and payload types in the captured packets.
+constexpr uint32_t kVideoSsrc = 0xfc91b0bd;
+constexpr uint32_t kVideoRtxSsrc = 0x7cf7c518;
+constexpr uint32_t kAudioSsrc = 0xd0dd2577;
+// Extension ids in the captured packets: abs-send-time 2, transport-cc 3, mid 4, audio-level 1.
+constexpr uint8_t kAbsSendTime = 2, kTransportCc = 3, kMid = 4, kAudioLevel = 1;
+// What the subscribers negotiated for abs-send-time (another id, to see the remapping).
+constexpr uint8_t kSubscriberAbsSendTime = 6;
+
+constexpr uint64_t kVideoProducer = 1, kAudioProducer = 2;
+constexpr uint64_t kBobVideo = 11, kCarolVideo = 12, kBobAudio = 13;
+constexpr uint32_t kBobVideoSsrc = 0xb0b00001, kCarolVideoSsrc = 0xca701001, kBobAudioSsrc = 0xb0b00002;
+constexpr uint8_t kSubscriberVideoPt = 98, kSubscriberAudioPt = 109;
+
+struct Failure {
+  std::string participant;
+  TransportRole role;
+  std::string reason;
+};
+
+struct Observer final : RouterObserver {
+  void onTransportFailed(const std::string& id, TransportRole role, std::string_view reason) override {
+    failures.push_back({id, role, std::string(reason)});
+  }
+  std::vector<Failure> failures;
+};
+
+ProducerSpec videoSpec() {
+  ProducerSpec s;
+  s.id = kVideoProducer;
+  s.kind = MediaKind::Video;
+  s.ssrc = kVideoSsrc;
+  s.rtxSsrc = kVideoRtxSsrc;
+  s.payloadType = 96;
+  s.clockRate = 90000;
+  // As MediaRoom builds it: mid and transport-cc are removed, the rest gets the subscriber id.
+  s.extensionMap = {{kAbsSendTime, kSubscriberAbsSendTime}, {kTransportCc, 0}, {kMid, 0}};
+  return s;
+}
+
+ProducerSpec audioSpec() {
+  ProducerSpec s;
+  s.id = kAudioProducer;
+  s.kind = MediaKind::Audio;
+  s.ssrc = kAudioSsrc;
+  s.payloadType = 111;
+  s.clockRate = 48000;
+  s.extensionMap = {{kAudioLevel, kAudioLevel}, {kTransportCc, 0}, {kMid, 0}};
+  return s;
+}
+
+ConsumerSpec consumerSpec(uint64_t id, uint64_t producer, uint32_t ssrc, uint8_t pt) {
+  ConsumerSpec s;
+  s.id = id;
+  s.producerId = producer;
+  s.ssrc = ssrc;
+  s.payloadType = pt;
+  return s;
+}
+
+class RouterTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    sServer = std::make_unique<dtls::DtlsContext>(common::Certificate::generateSelfSigned("sfu"));
+    sBrowser = std::make_unique<dtls::DtlsContext>(common::Certificate::generateSelfSigned("browser"));
+  }
+  static void TearDownTestSuite() {
+    sServer.reset();
+    sBrowser.reset();
+  }
+
+  void SetUp() override {
+    for (auto* p : {&alice, &bob, &carol}) wire.attach(*p);
+    for (auto id : {"alice", "bob", "carol"}) router.addParticipant(id);
+  }
+
+  BrowserPeer makePeer(uint16_t port) {
+    return BrowserPeer(*sBrowser, transport::test::loopback(port), transport::test::fingerprintOf(*sServer));
+  }
+
+  // Publish: the browser's offer carries its ICE credentials and fingerprint; the answer is ours.
+  void connectPublisher(const std::string& id, BrowserPeer& peer) {
+    TransportSpec spec;
+    spec.localIce = ice::IceCredentials::generate();
+    spec.remoteIce = peer.ice();
+    spec.remoteFingerprint = transport::test::fingerprintOf(*sBrowser);
+    router.setTransport(id, TransportRole::Publish, spec);
+    serverIce[&peer] = spec.localIce;
+    handshake(peer);
+  }
+
+  // Subscribe: our offer creates the transport; the browser's answer completes it.
+  void createSubscriber(const std::string& id, BrowserPeer& peer) {
+    TransportSpec spec;
+    spec.localIce = ice::IceCredentials::generate();
+    router.setTransport(id, TransportRole::Subscribe, spec);
+    spec.remoteIce = peer.ice();
+    spec.remoteFingerprint = transport::test::fingerprintOf(*sBrowser);
+    router.setTransport(id, TransportRole::Subscribe, spec);
+    serverIce[&peer] = spec.localIce;
+  }
+  void connectSubscriber(const std::string& id, BrowserPeer& peer) {
+    createSubscriber(id, peer);
+    handshake(peer);
+  }
+
+  void handshake(BrowserPeer& peer) {
+    peer.sendCheck(serverIce[&peer], true);
+    wire.pump(now);
+    peer.startDtls(now);
+    wire.pump(now);
+    ASSERT_TRUE(peer.dtlsConnected());
+  }
+
+  // Alice publishes video; Bob and Carol subscribe to it.
+  void setUpVideoCall() {
+    connectPublisher("alice", alice);
+    router.addProducer("alice", videoSpec());
+    connectSubscriber("bob", bob);
+    connectSubscriber("carol", carol);
+    router.addConsumer("bob", consumerSpec(kBobVideo, kVideoProducer, kBobVideoSsrc, kSubscriberVideoPt));
+    router.addConsumer("carol", consumerSpec(kCarolVideo, kVideoProducer, kCarolVideoSsrc, kSubscriberVideoPt));
+    wire.pump(now);
+  }
+
+  // Source packet i of the video stream: a key frame first, then delta frames.
+  static std::vector<uint8_t> videoPacket(size_t i, bool key = false) {
+    const auto seq = static_cast<uint16_t>(kFirstSeq + i);
+    const uint32_t ts = kFirstTs + static_cast<uint32_t>(i) * 3000;
+    return sfu::test::rtpFrom(key ? std::span<const uint8_t>(testdata::kChromeVp8Key)
+                                  : std::span<const uint8_t>(testdata::kChromeVp8Tid2),
+                              seq, ts);
+  }
+  void sendVideo(size_t from, size_t count, bool firstIsKey = true) {
+    for (size_t i = from; i < from + count; ++i) alice.sendRtp(videoPacket(i, firstIsKey && i == from));
+    wire.pump(now);
+  }
+
+  static constexpr uint16_t kFirstSeq = 65530;  // wraps during the tests
+  static constexpr uint32_t kFirstTs = 0xfffff000;
+
+  static std::unique_ptr<dtls::DtlsContext> sServer, sBrowser;
+  TimePoint now = std::chrono::steady_clock::now();
+  FakeHost host{*sServer};
+  Observer observer;
+  Router router{host, &observer};
+  BrowserPeer alice = makePeer(40001), bob = makePeer(40002), carol = makePeer(40003);
+  std::map<BrowserPeer*, ice::IceCredentials> serverIce;
+  Wire wire{host.recorder(), [this](std::span<uint8_t> d, const ice::Endpoint& from, TimePoint t) { host.dispatch(d, from, t); }};
+};
+
+std::unique_ptr<dtls::DtlsContext> RouterTest::sServer;
+std::unique_ptr<dtls::DtlsContext> RouterTest::sBrowser;
+
+TEST_F(RouterTest, ForwardsToEverySubscriberWithItsOwnSsrcSequenceAndPayloadType) {
+  setUpVideoCall();
+  sendVideo(0, 10);
+  EXPECT_EQ(router.stats().rtpForwarded, 20u);
+  std::set<uint16_t> firstSeqs;
+  for (auto [peer, ssrc] : {std::pair{&bob, kBobVideoSsrc}, std::pair{&carol, kCarolVideoSsrc}}) {
+    ASSERT_EQ(peer->rtp.size(), 10u);
+    EXPECT_TRUE(peer->srtpErrors.empty());
+    auto first = rtp::RtpPacket::parse(peer->rtp[0]);
+    ASSERT_TRUE(first);
+    firstSeqs.insert(first->sequenceNumber());
+    for (size_t i = 0; i < 10; ++i) {
+      auto p = rtp::RtpPacket::parse(peer->rtp[i]);
+      ASSERT_TRUE(p);
+      EXPECT_EQ(p->ssrc(), ssrc);
+      EXPECT_EQ(p->payloadType(), kSubscriberVideoPt);
+      // Continuous across the source's wrap, with the source's timestamp spacing.
+      EXPECT_EQ(p->sequenceNumber(), static_cast<uint16_t>(first->sequenceNumber() + i));
+      EXPECT_EQ(p->timestamp() - first->timestamp(), i * 3000);
+      EXPECT_EQ(p->marker(), true);
+      EXPECT_EQ(sfu::test::payloadOf(peer->rtp[i]), sfu::test::payloadOf(videoPacket(i, i == 0)));
+    }
+  }
+  // Each subscriber has its own random sequence space.
+  EXPECT_EQ(firstSeqs.size(), 2u);
+}
+
+TEST_F(RouterTest, HeaderExtensionsAreRemappedAndMidAndTransportCcRemoved) {
+  setUpVideoCall();
+  sendVideo(0, 2);
+  ASSERT_EQ(bob.rtp.size(), 2u);
+  auto source = videoPacket(0, true);
+  auto in = rtp::RtpPacket::parse(source);
+  ASSERT_TRUE(in);
+  ASSERT_TRUE(in->extension(kMid));
+  ASSERT_TRUE(in->extension(kTransportCc));
+  auto out = rtp::RtpPacket::parse(bob.rtp[0]);
+  ASSERT_TRUE(out);
+  EXPECT_FALSE(out->extension(kMid));
+  EXPECT_FALSE(out->extension(kTransportCc));
+  EXPECT_FALSE(out->extension(kAbsSendTime));
+  auto abs = out->extension(kSubscriberAbsSendTime);
+  ASSERT_TRUE(abs);
+  auto srcAbs = in->extension(kAbsSendTime);
+  EXPECT_TRUE(std::equal(abs->begin(), abs->end(), srcAbs->begin(), srcAbs->end()));
+  size_t elements = 0;
+  out->forEachExtension([&](const rtp::HeaderExtension&) { ++elements; });
+  EXPECT_EQ(elements, 1u);
+
+  // Audio: audio-level kept under its id, the rest removed.
+  router.addProducer("alice", audioSpec());
+  router.addConsumer("bob", consumerSpec(kBobAudio, kAudioProducer, kBobAudioSsrc, kSubscriberAudioPt));
+  auto opus = std::vector<uint8_t>(std::begin(testdata::kChromeOpus), std::end(testdata::kChromeOpus));
+  alice.sendRtp(opus);
+  wire.pump(now);
+  ASSERT_EQ(bob.rtp.size(), 3u);
+  auto a = rtp::RtpPacket::parse(bob.rtp[2]);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->ssrc(), kBobAudioSsrc);
+  EXPECT_EQ(a->payloadType(), kSubscriberAudioPt);
+  ASSERT_TRUE(a->extension(kAudioLevel));
+  EXPECT_EQ((*a->extension(kAudioLevel))[0], 0xff);
+  EXPECT_FALSE(a->extension(kMid));
+  EXPECT_FALSE(a->extension(kTransportCc));
+}
+
+TEST_F(RouterTest, VideoConsumersWaitForAKeyframeAudioConsumersDoNot) {
+  setUpVideoCall();
+  // Delta frames only: nothing can be decoded, nothing is sent.
+  sendVideo(0, 5, false);
+  EXPECT_TRUE(bob.rtp.empty());
+  EXPECT_TRUE(carol.rtp.empty());
+  EXPECT_EQ(router.stats().rtpForwarded, 0u);
+  // The key frame starts both streams; later delta frames follow it.
+  sendVideo(5, 3, true);
+  ASSERT_EQ(bob.rtp.size(), 3u);
+  ASSERT_EQ(carol.rtp.size(), 3u);
+  auto first = rtp::RtpPacket::parse(bob.rtp[0]);
+  auto vp8 = rtp::Vp8Descriptor::parse(first->payload());
+  ASSERT_TRUE(vp8);
+  EXPECT_TRUE(vp8->keyframe);
+  auto last = rtp::RtpPacket::parse(bob.rtp[2]);
+  EXPECT_EQ(last->sequenceNumber(), static_cast<uint16_t>(first->sequenceNumber() + 2));
+
+  router.addProducer("alice", audioSpec());
+  router.addConsumer("bob", consumerSpec(kBobAudio, kAudioProducer, kBobAudioSsrc, kSubscriberAudioPt));
+  alice.sendRtp(std::vector<uint8_t>(std::begin(testdata::kChromeOpus), std::end(testdata::kChromeOpus)));
+  wire.pump(now);
+  EXPECT_EQ(bob.rtp.size(), 4u);
+}
+
+TEST_F(RouterTest, AddingAConsumerAsksThePublisherForAKeyframeAtMostTwiceASecond) {
+  connectPublisher("alice", alice);
+  router.addProducer("alice", videoSpec());
+  connectSubscriber("bob", bob);
+  connectSubscriber("carol", carol);
+  router.addProducer("alice", audioSpec());
+  wire.pump(now);
+  EXPECT_TRUE(sfu::test::plisOf(alice).empty());
+
+  const TimePoint t0 = std::chrono::steady_clock::now();
+  router.addConsumer("bob", consumerSpec(kBobVideo, kVideoProducer, kBobVideoSsrc, kSubscriberVideoPt));
+  wire.pump(t0);
+  auto plis = sfu::test::plisOf(alice);
+  ASSERT_EQ(plis.size(), 1u);
+  EXPECT_EQ(plis[0].mediaSsrc(), kVideoSsrc);
+  const uint32_t routerSsrc = plis[0].senderSsrc();
+
+  // A second consumer right after: throttled, kept pending.
+  router.addConsumer("carol", consumerSpec(kCarolVideo, kVideoProducer, kCarolVideoSsrc, kSubscriberVideoPt));
+  // An audio consumer asks for nothing.
+  router.addConsumer("bob", consumerSpec(kBobAudio, kAudioProducer, kBobAudioSsrc, kSubscriberAudioPt));
+  wire.pump(t0);
+  EXPECT_EQ(sfu::test::plisOf(alice).size(), 1u);
+  router.tick(t0 + 100ms);
+  wire.pump(t0 + 100ms);
+  EXPECT_EQ(sfu::test::plisOf(alice).size(), 1u);
+
+  // The pending request goes out once 500 ms have passed.
+  router.tick(t0 + 600ms);
+  wire.pump(t0 + 600ms);
+  plis = sfu::test::plisOf(alice);
+  ASSERT_EQ(plis.size(), 2u);
+  EXPECT_EQ(plis[1].mediaSsrc(), kVideoSsrc);
+  EXPECT_EQ(plis[1].senderSsrc(), routerSsrc);
+  // Nothing pending any more.
+  router.tick(t0 + 1200ms);
+  wire.pump(t0 + 1200ms);
+  EXPECT_EQ(sfu::test::plisOf(alice).size(), 2u);
+  EXPECT_EQ(router.stats().keyframeRequests, 2u);
+}
+
+TEST_F(RouterTest, ASubscriberThatConnectsLaterGetsAKeyframeRequest) {
+  // MediaRoom's order: the consumer exists before the subscriber's transport is up.
+  connectPublisher("alice", alice);
+  router.addProducer("alice", videoSpec());
+  createSubscriber("bob", bob);
+  router.addConsumer("bob", consumerSpec(kBobVideo, kVideoProducer, kBobVideoSsrc, kSubscriberVideoPt));
+  wire.pump(now);
+  ASSERT_EQ(sfu::test::plisOf(alice).size(), 1u);
+  // Packets before the subscriber is connected go nowhere.
+  sendVideo(0, 3);
+  EXPECT_EQ(router.stats().rtpForwarded, 0u);
+
+  handshake(bob);
+  // The request on connection falls inside the throttle window: it is sent by a later tick.
+  const TimePoint later = std::chrono::steady_clock::now() + 600ms;
+  router.tick(later);
+  wire.pump(later);
+  EXPECT_EQ(sfu::test::plisOf(alice).size(), 2u);
+  // Delta frames are held back until the key frame.
+  sendVideo(3, 2, false);
+  EXPECT_TRUE(bob.rtp.empty());
+  sendVideo(5, 1, true);
+  EXPECT_EQ(bob.rtp.size(), 1u);
+}
+
+TEST_F(RouterTest, ANackIsAnsweredFromTheCacheWithTheSameOutputSequenceNumber) {
+  setUpVideoCall();
+  // Lose the 4th and 6th RTP packets on the way to Bob.
+  size_t toBob = 0;
+  wire.setFilter([&](const Datagram& d) {
+    if (d.to != bob.address() || ice::classifyPacket(d.bytes) != ice::PacketKind::RtpRtcp || ice::isRtcp(d.bytes))
+      return true;
+    ++toBob;
+    return toBob != 4 && toBob != 6;
+  });
+  sendVideo(0, 10);
+  ASSERT_EQ(bob.rtp.size(), 8u);
+  ASSERT_EQ(carol.rtp.size(), 10u);
+  const uint16_t s = rtp::RtpPacket::parse(bob.rtp[0])->sequenceNumber();
+  const uint32_t ts = rtp::RtpPacket::parse(bob.rtp[0])->timestamp();
+  // Bob's stream has holes at s+3 and s+5.
+  EXPECT_EQ(rtp::RtpPacket::parse(bob.rtp[3])->sequenceNumber(), static_cast<uint16_t>(s + 4));
+
+  bob.sendRtcp(sfu::test::nack(0x0b0b, kBobVideoSsrc, {static_cast<uint16_t>(s + 3), static_cast<uint16_t>(s + 5)}));
+  wire.pump(now);
+  ASSERT_EQ(bob.rtp.size(), 10u);
+  EXPECT_TRUE(bob.srtpErrors.empty());
+  EXPECT_EQ(router.stats().retransmitted, 2u);
+  for (auto [k, offset] : {std::pair{8u, 3u}, std::pair{9u, 5u}}) {
+    auto p = rtp::RtpPacket::parse(bob.rtp[k]);
+    ASSERT_TRUE(p);
+    EXPECT_EQ(p->ssrc(), kBobVideoSsrc);
+    EXPECT_EQ(p->payloadType(), kSubscriberVideoPt);
+    EXPECT_EQ(p->sequenceNumber(), static_cast<uint16_t>(s + offset));
+    EXPECT_EQ(p->timestamp(), ts + offset * 3000);
+    EXPECT_EQ(sfu::test::payloadOf(bob.rtp[k]), sfu::test::payloadOf(videoPacket(offset)));
+    EXPECT_FALSE(p->extension(kMid));
+  }
+  // Carol got nothing extra; a NACK for a packet not sent yet, or for Carol's SSRC, is ignored.
+  EXPECT_EQ(carol.rtp.size(), 10u);
+  bob.sendRtcp(sfu::test::nack(0x0b0b, kBobVideoSsrc, {static_cast<uint16_t>(s + 20)}));
+  bob.sendRtcp(sfu::test::nack(0x0b0b, kCarolVideoSsrc, {static_cast<uint16_t>(s + 3)}));
+  wire.pump(now);
+  EXPECT_EQ(bob.rtp.size(), 10u);
+  EXPECT_EQ(carol.rtp.size(), 10u);
+  EXPECT_EQ(router.stats().retransmitted, 2u);
+}
+
+TEST_F(RouterTest, SubscriberPliAndFirReachThePublisherAsPli) {
+  setUpVideoCall();
+  sendVideo(0, 2);
+  const size_t before = sfu::test::plisOf(alice).size();
+  // Past the throttle window of the requests made when the consumers were added.
+  const TimePoint t1 = std::chrono::steady_clock::now() + 600ms;
+  router.tick(t1);
+  wire.pump(t1);
+  const size_t afterTick = sfu::test::plisOf(alice).size();
+  EXPECT_GE(afterTick, before);
+
+  const TimePoint t2 = t1 + 600ms;
+  bob.sendRtcp(sfu::test::pli(0x0b0b, kBobVideoSsrc));
+  wire.pump(t2);
+  auto plis = sfu::test::plisOf(alice);
+  ASSERT_EQ(plis.size(), afterTick + 1);
+  EXPECT_EQ(plis.back().mediaSsrc(), kVideoSsrc);
+
+  const TimePoint t3 = t2 + 600ms;
+  carol.sendRtcp(sfu::test::fir(0xca70, kCarolVideoSsrc, 1));
+  wire.pump(t3);
+  plis = sfu::test::plisOf(alice);
+  ASSERT_EQ(plis.size(), afterTick + 2);
+  EXPECT_EQ(plis.back().mediaSsrc(), kVideoSsrc);
+  // FIR is translated, never passed on as FIR.
+  EXPECT_TRUE(sfu::test::rtcpOf(alice.rtcp, rtcp::type::kPayloadFeedback, rtcp::fmt::kFir).empty());
+
+  // A PLI for an SSRC the subscriber does not consume asks for nothing.
+  const TimePoint t4 = t3 + 600ms;
+  bob.sendRtcp(sfu::test::pli(0x0b0b, 0x12345678));
+  wire.pump(t4);
+  EXPECT_EQ(sfu::test::plisOf(alice).size(), afterTick + 2);
+}
+
+TEST_F(RouterTest, PublisherSenderReportReachesSubscribersRewritten) {
+  setUpVideoCall();
+  // Before any packet was forwarded there is no timestamp mapping: nothing is sent.
+  const uint64_t ntp = 0xe8d4a51000123456ull;
+  alice.sendRtcp(sfu::test::senderReport(kVideoSsrc, {ntp, kFirstTs, 0, 0}));
+  wire.pump(now);
+  EXPECT_TRUE(sfu::test::rtcpOf(bob.rtcp, rtcp::type::kSenderReport).empty());
+
+  sendVideo(0, 10);
+  const uint32_t srcTs = kFirstTs + 9 * 3000 + 1500;
+  alice.sendRtcp(sfu::test::senderReport(kVideoSsrc, {ntp, srcTs, 10, 12345}));
+  wire.pump(now);
+  for (auto [peer, ssrc] : {std::pair{&bob, kBobVideoSsrc}, std::pair{&carol, kCarolVideoSsrc}}) {
+    auto srs = sfu::test::rtcpOf(peer->rtcp, rtcp::type::kSenderReport);
+    ASSERT_EQ(srs.size(), 1u);
+    auto sr = rtcp::SenderReport::parse(srs[0]);
+    ASSERT_TRUE(sr);
+    EXPECT_EQ(sr->senderSsrc(), ssrc);
+    const auto info = sr->senderInfo();
+    EXPECT_EQ(info.ntpTimestamp, ntp);
+    // The subscriber's timestamp: the last packet's output timestamp plus the same 1500 ticks.
+    const uint32_t lastOut = rtp::RtpPacket::parse(peer->rtp.back())->timestamp();
+    EXPECT_EQ(info.rtpTimestamp, lastOut + 1500);
+    EXPECT_EQ(info.packetCount, 10u);
+    uint32_t octets = 0;
+    for (auto& p : peer->rtp) octets += static_cast<uint32_t>(rtp::RtpPacket::parse(p)->payloadSize());
+    EXPECT_EQ(info.octetCount, octets);
+  }
+  // An SR for an SSRC the publisher does not own is not forwarded.
+  alice.sendRtcp(sfu::test::senderReport(0x01020304, {ntp, srcTs, 10, 12345}));
+  wire.pump(now);
+  EXPECT_EQ(sfu::test::rtcpOf(bob.rtcp, rtcp::type::kSenderReport).size(), 1u);
+}
+
+TEST_F(RouterTest, ReceiverReportAndRembGoToThePublisherEverySecond) {
+  setUpVideoCall();
+  router.addProducer("alice", audioSpec());
+  sendVideo(0, 10);
+  alice.sendRtp(std::vector<uint8_t>(std::begin(testdata::kChromeOpus), std::end(testdata::kChromeOpus)));
+  wire.pump(now);
+  alice.rtcp.clear();
+
+  const TimePoint t0 = std::chrono::steady_clock::now() + 1s;
+  router.tick(t0);
+  wire.pump(t0);
+  auto rrs = sfu::test::rtcpOf(alice.rtcp, rtcp::type::kReceiverReport);
+  ASSERT_EQ(rrs.size(), 1u);
+  auto rr = rtcp::ReceiverReport::parse(rrs[0]);
+  ASSERT_TRUE(rr);
+  ASSERT_EQ(rr->reportCount(), 2u);
+  std::map<uint32_t, rtcp::ReportBlock> blocks;
+  for (size_t i = 0; i < rr->reportCount(); ++i) blocks[rr->reportBlock(i).ssrc] = rr->reportBlock(i);
+  ASSERT_TRUE(blocks.count(kVideoSsrc));
+  ASSERT_TRUE(blocks.count(kAudioSsrc));
+  // 10 packets from 65530 across the wrap: extended highest = 1 cycle + 3.
+  EXPECT_EQ(blocks[kVideoSsrc].highestSequence, 65536u + 3u);
+  EXPECT_EQ(blocks[kVideoSsrc].cumulativeLost, 0);
+  EXPECT_EQ(blocks[kAudioSsrc].highestSequence, 0x512cu);
+  // REMB in the same compound, for the video stream only.
+  std::vector<std::vector<uint8_t>> withRr;
+  for (const auto& c : alice.rtcp)
+    if (!sfu::test::rtcpOf({c}, rtcp::type::kReceiverReport).empty()) withRr.push_back(c);
+  ASSERT_EQ(withRr.size(), 1u);
+  auto rembs = sfu::test::rtcpOf(withRr, rtcp::type::kPayloadFeedback, rtcp::fmt::kAfb);
+  ASSERT_EQ(rembs.size(), 1u);
+  auto remb = rtcp::Remb::parse(rembs[0]);
+  ASSERT_TRUE(remb);
+  EXPECT_EQ(remb->senderSsrc(), rr->senderSsrc());
+  EXPECT_EQ(remb->bitrate(), 2'000'000u);
+  ASSERT_EQ(remb->ssrcCount(), 1u);
+  EXPECT_EQ(remb->ssrc(0), kVideoSsrc);
+  // Subscribers get no receiver reports from the router.
+  EXPECT_TRUE(sfu::test::rtcpOf(bob.rtcp, rtcp::type::kReceiverReport).empty());
+
+  router.tick(t0 + 500ms);
+  wire.pump(t0 + 500ms);
+  EXPECT_EQ(sfu::test::rtcpOf(alice.rtcp, rtcp::type::kReceiverReport).size(), 1u);
+  router.tick(t0 + 1000ms);
+  wire.pump(t0 + 1000ms);
+  EXPECT_EQ(sfu::test::rtcpOf(alice.rtcp, rtcp::type::kReceiverReport).size(), 2u);
+}
+
+TEST_F(RouterTest, RtxAndPaddingProbesAreNotForwarded) {
+  setUpVideoCall();
+  sendVideo(0, 1);
+  const auto dropped = router.stats().rtpDropped;
+  alice.sendRtp(std::vector<uint8_t>(std::begin(testdata::kChromeRtxOfKey), std::end(testdata::kChromeRtxOfKey)));
+  alice.sendRtp(std::vector<uint8_t>(std::begin(testdata::kChromePaddingOnly), std::end(testdata::kChromePaddingOnly)));
+  wire.pump(now);
+  EXPECT_EQ(router.stats().rtpDropped, dropped + 2);
+  EXPECT_EQ(bob.rtp.size(), 1u);
+  // RTP a subscriber sends is not media of anyone.
+  bob.sendRtp(videoPacket(1));
+  wire.pump(now);
+  EXPECT_EQ(router.stats().rtpDropped, dropped + 3);
+  EXPECT_EQ(carol.rtp.size(), 1u);
+}
+
+TEST_F(RouterTest, RemovingAProducerRemovesItsConsumers) {
+  setUpVideoCall();
+  router.addProducer("alice", audioSpec());
+  router.addConsumer("bob", consumerSpec(kBobAudio, kAudioProducer, kBobAudioSsrc, kSubscriberAudioPt));
+  ASSERT_EQ(router.producerCount(), 2u);
+  ASSERT_EQ(router.consumerCount(), 3u);
+  sendVideo(0, 2);
+  ASSERT_EQ(bob.rtp.size(), 2u);
+
+  router.removeProducer(kVideoProducer);
+  EXPECT_EQ(router.producerCount(), 1u);
+  EXPECT_EQ(router.consumerCount(), 1u);
+  EXPECT_EQ(router.producer(kVideoProducer), nullptr);
+  const auto dropped = router.stats().rtpDropped;
+  sendVideo(2, 2);
+  EXPECT_EQ(router.stats().rtpDropped, dropped + 2);
+  EXPECT_EQ(bob.rtp.size(), 2u);
+  EXPECT_EQ(carol.rtp.size(), 2u);
+  // Feedback about the removed stream finds nothing.
+  bob.sendRtcp(sfu::test::nack(1, kBobVideoSsrc, {1, 2, 3}));
+  wire.pump(now);
+  EXPECT_EQ(bob.rtp.size(), 2u);
+  // The audio stream is untouched.
+  alice.sendRtp(std::vector<uint8_t>(std::begin(testdata::kChromeOpus), std::end(testdata::kChromeOpus)));
+  wire.pump(now);
+  EXPECT_EQ(bob.rtp.size(), 3u);
+  router.removeConsumer(kBobAudio);
+  EXPECT_EQ(router.consumerCount(), 0u);
+}
+
+TEST_F(RouterTest, RemovingASubscriberCleansItsConsumersAndTransport) {
+  setUpVideoCall();
+  sendVideo(0, 1);
+  const auto bobUfrag = serverIce[&bob].ufrag;
+  ASSERT_TRUE(host.byUfrag.count(bobUfrag));
+  ASSERT_TRUE(host.byEndpoint.count(bob.address()));
+
+  router.removeParticipant("bob");
+  EXPECT_EQ(router.consumerCount(), 1u);
+  EXPECT_EQ(router.transport("bob", TransportRole::Subscribe), nullptr);
+  EXPECT_FALSE(host.byUfrag.count(bobUfrag));
+  EXPECT_FALSE(host.byEndpoint.count(bob.address()));
+  // Forwarding to the others goes on; what Bob still sends is not routed.
+  sendVideo(1, 2, false);
+  EXPECT_EQ(carol.rtp.size(), 3u);
+  EXPECT_EQ(bob.rtp.size(), 1u);
+  const auto unrouted = host.unrouted;
+  bob.sendRtcp(sfu::test::pli(1, kBobVideoSsrc));
+  wire.pump(now);
+  EXPECT_EQ(host.unrouted, unrouted + 1);
+}
+
+TEST_F(RouterTest, RemovingThePublisherCleansEverything) {
+  setUpVideoCall();
+  BrowserPeer bobPublish = makePeer(40004);  // Bob publishes too; Carol consumes both
+  wire.attach(bobPublish);
+  connectPublisher("bob", bobPublish);
+  ProducerSpec bobs = audioSpec();
+  bobs.id = 3;
+  router.addProducer("bob", bobs);
+  router.addConsumer("carol", consumerSpec(14, 3, 0xca702002, kSubscriberAudioPt));
+  ASSERT_EQ(router.producerCount(), 2u);
+  ASSERT_EQ(router.consumerCount(), 3u);
+
+  router.removeParticipant("alice");
+  EXPECT_EQ(router.producerCount(), 1u);
+  EXPECT_EQ(router.consumerCount(), 1u);
+  EXPECT_EQ(router.transport("alice", TransportRole::Publish), nullptr);
+  EXPECT_FALSE(host.byEndpoint.count(alice.address()));
+  for (const auto& [ufrag, t] : host.byUfrag) EXPECT_NE(ufrag, serverIce[&alice].ufrag);
+
+  router.removeParticipant("bob");
+  router.removeParticipant("carol");
+  wire.detach(bobPublish);
+  EXPECT_EQ(router.producerCount(), 0u);
+  EXPECT_EQ(router.consumerCount(), 0u);
+  EXPECT_TRUE(router.empty());
+  EXPECT_TRUE(host.byUfrag.empty());
+  EXPECT_TRUE(host.byEndpoint.empty());
+  router.tick(now + 2s);  // nothing left to touch
+}
+
+TEST_F(RouterTest, IceConsentLossIsReportedToTheObserver) {
+  setUpVideoCall();
+  const TimePoint late = std::chrono::steady_clock::now() + 31s;
+  router.tick(late);
+  ASSERT_EQ(observer.failures.size(), 3u);
+  std::set<std::string> who;
+  for (const auto& f : observer.failures) {
+    who.insert(f.participant);
+    EXPECT_EQ(f.reason, "ice consent expired");
+    EXPECT_EQ(f.role, f.participant == "alice" ? TransportRole::Publish : TransportRole::Subscribe);
+  }
+  EXPECT_EQ(who, (std::set<std::string>{"alice", "bob", "carol"}));
+}
+
+TEST_F(RouterTest, SetTransportWithNewLocalCredentialsRestartsIceAndKeepsSrtp) {
+  setUpVideoCall();
+  sendVideo(0, 2);
+  const auto* before = router.transport("bob", TransportRole::Subscribe);
+  bob.setIce(ice::IceCredentials::generate());
+  bob.setAddress(transport::test::loopback(40012));
+  TransportSpec spec;
+  spec.localIce = ice::IceCredentials::generate();
+  spec.remoteIce = bob.ice();
+  spec.remoteFingerprint = transport::test::fingerprintOf(*sBrowser);
+  router.setTransport("bob", TransportRole::Subscribe, spec);
+  EXPECT_EQ(router.transport("bob", TransportRole::Subscribe), before);
+  EXPECT_TRUE(host.byUfrag.count(spec.localIce.ufrag));
+  bob.sendCheck(spec.localIce, true);
+  wire.pump(now);
+  EXPECT_EQ(*before->selectedEndpoint(), bob.address());
+  sendVideo(2, 2, false);
+  ASSERT_EQ(bob.rtp.size(), 4u);
+  EXPECT_TRUE(bob.srtpErrors.empty());
+  EXPECT_EQ(rtp::RtpPacket::parse(bob.rtp[3])->sequenceNumber(),
+            static_cast<uint16_t>(rtp::RtpPacket::parse(bob.rtp[0])->sequenceNumber() + 3));
+}
+
+TEST_F(RouterTest, AFailedTransportIsReportedDestroyedAndReplaceable) {
+  connectPublisher("alice", alice);
+  router.addProducer("alice", videoSpec());
+  // Bob's answer carries a fingerprint that does not match his certificate.
+  TransportSpec spec;
+  spec.localIce = ice::IceCredentials::generate();
+  spec.remoteIce = bob.ice();
+  spec.remoteFingerprint = transport::test::fingerprintOf(*sBrowser);
+  spec.remoteFingerprint->digest[0] ^= 0x80;
+  router.setTransport("bob", TransportRole::Subscribe, spec);
+  serverIce[&bob] = spec.localIce;
+  bob.sendCheck(spec.localIce, true);
+  wire.pump(now);
+  bob.startDtls(now);
+  wire.pump(now);
+  ASSERT_EQ(observer.failures.size(), 1u);
+  EXPECT_EQ(observer.failures[0].participant, "bob");
+  EXPECT_EQ(observer.failures[0].role, TransportRole::Subscribe);
+  EXPECT_FALSE(host.byUfrag.count(spec.localIce.ufrag));
+  router.tick(now);
+  EXPECT_EQ(router.transport("bob", TransportRole::Subscribe), nullptr);
+
+  // A new negotiation creates a new transport that works.
+  BrowserPeer bob2 = makePeer(40022);
+  wire.attach(bob2);
+  connectSubscriber("bob", bob2);
+  router.addConsumer("bob", consumerSpec(kBobVideo, kVideoProducer, kBobVideoSsrc, kSubscriberVideoPt));
+  sendVideo(0, 3);
+  EXPECT_EQ(bob2.rtp.size(), 3u);
+  wire.detach(bob2);
+}
+
+}  // namespace

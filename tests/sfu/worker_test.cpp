@@ -1,0 +1,194 @@
+// One call through a real MediaWorker: its thread, epoll loop and UDP socket on 127.0.0.1. Three
+// browser sides, each on its own UdpSocket, connect with real ICE, DTLS and SRTP; the publisher
+// sends N video packets and each subscriber must decrypt all N, in order, as its own stream.
+// The Router is set up the way signaling/media_room.cpp does it: tasks posted to the worker.
+#include "sfu/worker.h"
+
+#include <gtest/gtest.h>
+#include <poll.h>
+
+#include <future>
+#include <memory>
+#include <vector>
+
+#include "common/certificate.h"
+#include "net/udp_socket.h"
+#include "rtp/captured_packets.h"
+#include "sfu/sfu_test_util.h"
+
+using namespace conclave;
+using namespace conclave::sfu;
+using namespace std::chrono_literals;
+using common::TimePoint;
+using transport::test::BrowserPeer;
+
+namespace {
+
+constexpr uint32_t kVideoSsrc = 0xfc91b0bd;
+
+struct NullObserver final : RouterObserver {
+  void onTransportFailed(const std::string&, TransportRole, std::string_view) override { ++failures; }
+  std::atomic<int> failures{0};
+};
+
+// A browser side on its own UDP socket.
+struct UdpBrowser {
+  UdpBrowser(const dtls::DtlsContext& browser, const dtls::DtlsContext& server, const ice::Endpoint& sfuAddress)
+      : peer(browser, transport::test::loopback(socket.localPort()), transport::test::fingerprintOf(server)),
+        target(sfuAddress) {}
+
+  void flush() {
+    for (auto& d : peer.takeOutbox()) send.send(d, target);
+    send.flush();
+  }
+  // Reads what is waiting; returns the number of datagrams.
+  size_t drain() {
+    size_t total = 0;
+    while (size_t n = receive.receive(socket)) {
+      for (size_t i = 0; i < n; ++i) peer.receive(receive.data(i), std::chrono::steady_clock::now());
+      total += n;
+    }
+    return total;
+  }
+  void timers() {
+    const TimePoint now = std::chrono::steady_clock::now();
+    if (auto t = peer.dtls().nextTimeout(); t && *t <= now) peer.dtls().handleTimeout(now);
+  }
+
+  net::UdpSocket socket{"127.0.0.1", 0};
+  BrowserPeer peer;
+  ice::Endpoint target;
+  net::SendBatch send{socket, 16};
+  net::ReceiveBatch receive{32};
+};
+
+// Polls the sockets, feeds the peers and sends what they queued until `done` or the limit.
+template <typename Done>
+bool runUntil(std::vector<UdpBrowser*> sides, Done done, std::chrono::milliseconds limit) {
+  const auto end = std::chrono::steady_clock::now() + limit;
+  while (true) {
+    for (auto* s : sides) {
+      s->timers();
+      s->flush();
+    }
+    if (done()) return true;
+    if (std::chrono::steady_clock::now() >= end) return false;
+    std::vector<pollfd> fds;
+    for (auto* s : sides) fds.push_back({s->socket.fd(), POLLIN, 0});
+    ::poll(fds.data(), fds.size(), 10);
+    for (auto* s : sides) s->drain();
+  }
+}
+
+TEST(MediaWorkerTest, PublisherToTwoSubscribersOverRealUdp) {
+  const dtls::DtlsContext serverContext(common::Certificate::generateSelfSigned("sfu"));
+  const dtls::DtlsContext browserContext(common::Certificate::generateSelfSigned("browser"));
+  NullObserver observer;
+  MediaWorker worker(0, "127.0.0.1", 0, serverContext, &observer);
+  worker.start();
+  const ice::Endpoint sfuAddress = transport::test::loopback(worker.port());
+
+  UdpBrowser alice(browserContext, serverContext, sfuAddress);
+  UdpBrowser bob(browserContext, serverContext, sfuAddress);
+  UdpBrowser carol(browserContext, serverContext, sfuAddress);
+
+  // Runs `task` on the worker thread and waits for it, as MediaRoom::post does (without the wait).
+  auto onWorker = [&](std::function<void(Router&)> task) {
+    std::promise<void> done;
+    worker.post([&](MediaWorker& w) {
+      task(w.router("room"));
+      done.set_value();
+    });
+    ASSERT_EQ(done.get_future().wait_for(5s), std::future_status::ready);
+  };
+
+  const auto browserFingerprint = transport::test::fingerprintOf(browserContext);
+  TransportSpec pub;
+  pub.localIce = ice::IceCredentials::generate();
+  pub.remoteIce = alice.peer.ice();
+  pub.remoteFingerprint = browserFingerprint;
+  std::map<std::string, TransportSpec> subs;
+  for (auto id : {"bob", "carol"}) subs[id].localIce = ice::IceCredentials::generate();
+  ProducerSpec video;
+  video.id = 1;
+  video.kind = MediaKind::Video;
+  video.ssrc = kVideoSsrc;
+  video.payloadType = 96;
+  video.clockRate = 90000;
+  video.extensionMap = {{2, 2}, {3, 0}, {4, 0}};
+
+  onWorker([&](Router& r) {
+    for (auto id : {"alice", "bob", "carol"}) r.addParticipant(id);
+    r.setTransport("alice", TransportRole::Publish, pub);
+    r.addProducer("alice", video);
+    // The subscribe offer creates the transports; the consumers come with it.
+    for (auto& [id, spec] : subs) r.setTransport(id, TransportRole::Subscribe, spec);
+    r.addConsumer("bob", ConsumerSpec{11, 1, 0xb0b00001, 98});
+    r.addConsumer("carol", ConsumerSpec{12, 1, 0xca700001, 98});
+  });
+  // The subscribe answers.
+  subs["bob"].remoteIce = bob.peer.ice();
+  subs["carol"].remoteIce = carol.peer.ice();
+  for (auto& [id, spec] : subs) spec.remoteFingerprint = browserFingerprint;
+  onWorker([&](Router& r) {
+    for (auto& [id, spec] : subs) r.setTransport(id, TransportRole::Subscribe, spec);
+  });
+
+  // ICE and DTLS over the real socket.
+  alice.peer.sendCheck(pub.localIce, true);
+  bob.peer.sendCheck(subs["bob"].localIce, true);
+  carol.peer.sendCheck(subs["carol"].localIce, true);
+  std::vector<UdpBrowser*> all{&alice, &bob, &carol};
+  ASSERT_TRUE(runUntil(all, [&] { return alice.peer.stunAnswers.size() + bob.peer.stunAnswers.size() + carol.peer.stunAnswers.size() == 3; }, 5s));
+  for (auto* s : all) {
+    ASSERT_EQ(s->peer.stunAnswers[0].cls, ice::StunClass::SuccessResponse);
+    EXPECT_TRUE(s->peer.stunAnswers[0].integrityOk);
+    EXPECT_EQ(s->peer.stunAnswers[0].mappedAddress, s->peer.address());
+    s->peer.startDtls(std::chrono::steady_clock::now());
+  }
+  ASSERT_TRUE(runUntil(all, [&] {
+    return alice.peer.dtlsConnected() && bob.peer.dtlsConnected() && carol.peer.dtlsConnected();
+  }, 10s));
+  // The consumers were added before the publisher connected, so their keyframe requests had no
+  // way out yet; a later one reaches the publisher within the throttle interval.
+  EXPECT_TRUE(runUntil(all, [&] { return !sfu::test::plisOf(alice.peer).empty(); }, 3s));
+
+  // N packets: a key frame first, then delta frames, sent in bursts as a camera would.
+  constexpr size_t kPackets = 300;
+  for (size_t i = 0; i < kPackets; ++i) {
+    auto packet = sfu::test::rtpFrom(i == 0 ? std::span<const uint8_t>(testdata::kChromeVp8Key)
+                                            : std::span<const uint8_t>(testdata::kChromeVp8Tid2),
+                                     static_cast<uint16_t>(1000 + i), static_cast<uint32_t>(90000 + 3000 * (i / 3)));
+    alice.peer.sendRtp(packet);
+    if (i % 10 == 9) runUntil(all, [] { return false; }, 2ms);
+  }
+  ASSERT_TRUE(runUntil(all, [&] { return bob.peer.rtp.size() >= kPackets && carol.peer.rtp.size() >= kPackets; }, 5s))
+      << "bob " << bob.peer.rtp.size() << ", carol " << carol.peer.rtp.size();
+
+  for (auto [side, ssrc] : {std::pair{&bob, 0xb0b00001u}, std::pair{&carol, 0xca700001u}}) {
+    EXPECT_EQ(side->peer.rtp.size(), kPackets);
+    EXPECT_TRUE(side->peer.srtpErrors.empty());
+    auto first = rtp::RtpPacket::parse(side->peer.rtp[0]);
+    ASSERT_TRUE(first);
+    for (size_t i = 0; i < side->peer.rtp.size(); ++i) {
+      auto p = rtp::RtpPacket::parse(side->peer.rtp[i]);
+      ASSERT_TRUE(p);
+      EXPECT_EQ(p->ssrc(), ssrc);
+      EXPECT_EQ(p->payloadType(), 98);
+      EXPECT_EQ(p->sequenceNumber(), static_cast<uint16_t>(first->sequenceNumber() + i));
+      EXPECT_FALSE(p->extension(4));  // mid removed
+    }
+  }
+
+  Router::Stats stats;
+  onWorker([&](Router& r) { stats = r.stats(); });
+  EXPECT_EQ(stats.rtpForwarded, 2 * kPackets);
+  EXPECT_EQ(stats.rtpDropped, 0u);
+  EXPECT_GE(worker.counters().datagramsReceived.load(), kPackets);
+  EXPECT_GE(worker.counters().datagramsSent.load(), 2 * kPackets);
+  EXPECT_EQ(worker.counters().datagramsUnrouted.load(), 0u);
+  worker.stop();
+  EXPECT_EQ(observer.failures.load(), 0);
+}
+
+}  // namespace

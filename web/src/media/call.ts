@@ -1,0 +1,311 @@
+// One participant's media in one meeting: the publish and the subscribe RTCPeerConnection of
+// docs/protocol.md ("Media"). No DOM code; the view renders what `remote` and `states` report.
+//
+// - publish: every local track is a `sendonly` transceiver of one connection; this side offers
+//   (`publish`) and the server answers. Adding or stopping a track (screen share) renegotiates.
+// - subscribe: the server offers (`subscribe-offer`), this side answers (`subscribe-answer`). The
+//   offer's `tracks` list says whose track each m-section carries; that mapping is kept here.
+// - ICE: when a connection fails, or the server says `media-failed`, its ICE is restarted (a new
+//   publish offer with new credentials, or `subscribe-restart` and the server's new offer).
+// Negotiations of one connection never overlap: each connection has its own queue.
+//
+// A Call lives as long as one signaling connection's membership: when the session reconnects (and
+// rejoins as a new participant), the old Call is closed and a new one built.
+
+import type {
+  MediaConnection,
+  MediaKind,
+  PublishedTrack,
+  SignalingEvents,
+  SubscribedTrack,
+  TrackSource,
+} from '../protocol';
+import { preferSupportedCodecs } from './codecs';
+import { Renegotiator, SerialQueue, type NegotiationRequest } from './queue';
+import { receiveStats, SubscriptionMap, type RemoteParticipantMedia, type TrackStats } from './tracks';
+
+/** What the Call needs from the signaling client (SignalingClient implements it). */
+export interface MediaSignaling {
+  publish(sdp: string, tracks: PublishedTrack[]): Promise<string>;
+  subscribeAnswer(sdp: string): Promise<void>;
+  subscribeRestart(): Promise<void>;
+  on<E extends 'subscribe-offer' | 'media-failed'>(event: E, handler: SignalingEvents[E]): () => void;
+}
+
+export const PEER_CONNECTION_CONFIG: RTCConfiguration = {
+  bundlePolicy: 'max-bundle',
+  rtcpMuxPolicy: 'require',
+  iceServers: [],
+};
+
+export type CodecCapabilities = (kind: MediaKind) => { codecs: RTCRtpCodec[] } | null;
+
+export interface CallOptions {
+  signaling: MediaSignaling;
+  /** This participant's id: its own tracks are never shown as remote ones. */
+  selfId: string;
+  /** Called when the remote tracks or a connection state changed. */
+  onChange: () => void;
+  /** A negotiation failed (the call goes on; the next change or ICE restart tries again). */
+  onError?: (connection: MediaConnection, error: unknown) => void;
+  createPeerConnection?: (config: RTCConfiguration) => RTCPeerConnection;
+  /** RTCRtpSender.getCapabilities where available; null to keep the browser's codec list. */
+  codecCapabilities?: CodecCapabilities | null;
+}
+
+export type ConnectionState = RTCPeerConnectionState | 'none';
+
+/** Send counters of one published track. */
+export interface SentStats {
+  source: TrackSource;
+  mid: string;
+  kind: string;
+  packetsSent: number;
+  framesEncoded: number;
+}
+
+export interface CallStats {
+  received: TrackStats[];
+  sent: SentStats[];
+}
+
+function defaultCapabilities(): CodecCapabilities | null {
+  const sender = (globalThis as { RTCRtpSender?: typeof RTCRtpSender }).RTCRtpSender;
+  if (!sender || typeof sender.getCapabilities !== 'function') return null;
+  return (kind) => sender.getCapabilities(kind);
+}
+
+export class Call {
+  private readonly mOptions: CallOptions;
+  private readonly mCreatePc: (config: RTCConfiguration) => RTCPeerConnection;
+  private readonly mCapabilities: CodecCapabilities | null;
+  private readonly mSubscribePc: RTCPeerConnection;
+  private mPublishPc: RTCPeerConnection | null = null;
+  private readonly mPublished = new Map<TrackSource, RTCRtpTransceiver>();
+  private readonly mPublishNegotiator: Renegotiator;
+  private readonly mSubscribeQueue = new SerialQueue();
+  private readonly mSubscriptions = new SubscriptionMap();
+  private mRemote: RemoteParticipantMedia[] = [];
+  private mSubscribeRestartPending = false;
+  private mOffersAnswered = 0;
+  private mClosed = false;
+  private readonly mUnsubscribe: (() => void)[] = [];
+
+  constructor(options: CallOptions) {
+    this.mOptions = options;
+    this.mCreatePc = options.createPeerConnection ?? ((config) => new RTCPeerConnection(config));
+    this.mCapabilities = options.codecCapabilities === undefined ? defaultCapabilities() : options.codecCapabilities;
+    this.mPublishNegotiator = new Renegotiator(
+      (request) => this.negotiatePublish(request),
+      (error) => this.report('publish', error),
+    );
+    // The subscribe connection exists from the start: the server may offer right after `joined`.
+    this.mSubscribePc = this.createPc('subscribe');
+    this.mUnsubscribe.push(
+      options.signaling.on('subscribe-offer', (offer) => this.onSubscribeOffer(offer.sdp, offer.tracks)),
+      options.signaling.on('media-failed', (connection) => this.restartIce(connection)),
+    );
+  }
+
+  get closed(): boolean {
+    return this.mClosed;
+  }
+
+  /** Everything received, grouped by participant. */
+  get remote(): RemoteParticipantMedia[] {
+    return this.mRemote;
+  }
+
+  get states(): Record<MediaConnection, ConnectionState> {
+    return {
+      publish: this.mPublishPc?.connectionState ?? 'none',
+      subscribe: this.mSubscribePc.connectionState,
+    };
+  }
+
+  /** The m-sections of the subscribe connection and their negotiated direction (inactive once a track ended). */
+  subscribeSections(): { mid: string; currentDirection: string | null }[] {
+    return this.mSubscribePc
+      .getTransceivers()
+      .filter((t) => t.mid !== null)
+      .map((t) => ({ mid: t.mid ?? '', currentDirection: t.currentDirection ?? null }));
+  }
+
+  /** Subscribe offers answered so far. */
+  get offersAnswered(): number {
+    return this.mOffersAnswered;
+  }
+
+  /** The mid of each published source (after the first negotiation). */
+  publishedMids(): Partial<Record<TrackSource, string>> {
+    const mids: Partial<Record<TrackSource, string>> = {};
+    for (const [source, transceiver] of this.mPublished) {
+      if (transceiver.mid !== null && transceiver.direction === 'sendonly') mids[source] = transceiver.mid;
+    }
+    return mids;
+  }
+
+  /**
+   * Sends `track` as `source`, or stops sending it (null). A new source adds a transceiver; a
+   * stopped one keeps its transceiver `inactive` for later reuse. Resolves when the publish
+   * negotiation this needs (if any) has ended.
+   */
+  async setTrack(source: TrackSource, track: MediaStreamTrack | null, stream: MediaStream | null): Promise<void> {
+    if (this.mClosed) return;
+    const transceiver = this.mPublished.get(source);
+    if (!transceiver) {
+      if (!track) return;
+      const pc = this.publishPc();
+      const added = pc.addTransceiver(track, { direction: 'sendonly', streams: stream ? [stream] : [] });
+      preferSupportedCodecs(added, track.kind === 'audio' ? 'audio' : 'video', this.mCapabilities);
+      this.mPublished.set(source, added);
+      return this.mPublishNegotiator.request();
+    }
+    await transceiver.sender.replaceTrack(track);
+    if (this.mClosed) return;
+    const direction: RTCRtpTransceiverDirection = track ? 'sendonly' : 'inactive';
+    if (transceiver.direction === direction) return;
+    if (track && stream && typeof transceiver.sender.setStreams === 'function') transceiver.sender.setStreams(stream);
+    transceiver.direction = direction;
+    return this.mPublishNegotiator.request();
+  }
+
+  /** Restarts ICE on one connection (after `failed` or `media-failed`). */
+  restartIce(connection: MediaConnection): void {
+    if (this.mClosed) return;
+    if (connection === 'publish') {
+      if (this.mPublishPc) void this.mPublishNegotiator.request(true);
+      return;
+    }
+    if (this.mSubscribeRestartPending) return;
+    this.mSubscribeRestartPending = true;
+    this.mSubscribeQueue
+      .run(() => this.mOptions.signaling.subscribeRestart())
+      .catch((error: unknown) => this.report('subscribe', error))
+      .finally(() => {
+        this.mSubscribeRestartPending = false;
+      });
+  }
+
+  async stats(): Promise<CallStats> {
+    const subscribeReport = await this.mSubscribePc.getStats();
+    const trackMids = new Map<string, string>();
+    for (const transceiver of this.mSubscribePc.getTransceivers()) {
+      if (transceiver.mid !== null) trackMids.set(transceiver.receiver.track.id, transceiver.mid);
+    }
+    const received = receiveStats(subscribeReport.values(), this.mSubscriptions, (id) => trackMids.get(id) ?? null);
+    const sent: SentStats[] = [];
+    if (this.mPublishPc) {
+      const sources = new Map<string, TrackSource>();
+      for (const [source, transceiver] of this.mPublished) {
+        if (transceiver.mid !== null) sources.set(transceiver.mid, source);
+      }
+      const publishReport = await this.mPublishPc.getStats();
+      for (const entry of publishReport.values() as IterableIterator<Record<string, unknown>>) {
+        if (entry['type'] !== 'outbound-rtp' || typeof entry['mid'] !== 'string') continue;
+        const source = sources.get(entry['mid']);
+        if (!source) continue;
+        sent.push({
+          source,
+          mid: entry['mid'],
+          kind: String(entry['kind'] ?? ''),
+          packetsSent: Number(entry['packetsSent'] ?? 0),
+          framesEncoded: Number(entry['framesEncoded'] ?? 0),
+        });
+      }
+    }
+    return { received, sent };
+  }
+
+  /** Closes both connections. Local tracks stay with their owner. */
+  close(): void {
+    if (this.mClosed) return;
+    this.mClosed = true;
+    for (const unsubscribe of this.mUnsubscribe) unsubscribe();
+    this.mPublishNegotiator.close();
+    this.mSubscribeQueue.close();
+    this.mPublishPc?.close();
+    this.mSubscribePc.close();
+    this.mSubscriptions.clear();
+    this.mRemote = [];
+  }
+
+  private createPc(connection: MediaConnection): RTCPeerConnection {
+    const pc = this.mCreatePc(PEER_CONNECTION_CONFIG);
+    pc.addEventListener('connectionstatechange', () => {
+      if (this.mClosed) return;
+      this.mOptions.onChange();
+      if (pc.connectionState === 'failed') this.restartIce(connection);
+    });
+    return pc;
+  }
+
+  private publishPc(): RTCPeerConnection {
+    this.mPublishPc ??= this.createPc('publish');
+    return this.mPublishPc;
+  }
+
+  private async negotiatePublish(request: NegotiationRequest): Promise<void> {
+    const pc = this.mPublishPc;
+    if (!pc || this.mClosed) return;
+    const offer = await pc.createOffer(request.iceRestart ? { iceRestart: true } : {});
+    if (this.mClosed) return;
+    await pc.setLocalDescription(offer);
+    const tracks: PublishedTrack[] = [];
+    for (const [source, transceiver] of this.mPublished) {
+      if (transceiver.mid !== null && transceiver.direction === 'sendonly')
+        tracks.push({ mid: transceiver.mid, source });
+    }
+    let answer: string;
+    try {
+      answer = await this.mOptions.signaling.publish(pc.localDescription?.sdp ?? offer.sdp ?? '', tracks);
+    } catch (error) {
+      // Back to `stable`, so that the next negotiation can start from a clean state.
+      if (!this.mClosed && pc.signalingState === 'have-local-offer') {
+        await pc.setLocalDescription({ type: 'rollback' }).catch(() => undefined);
+      }
+      throw error;
+    }
+    if (this.mClosed) return;
+    await pc.setRemoteDescription({ type: 'answer', sdp: answer });
+  }
+
+  private onSubscribeOffer(sdp: string, tracks: SubscribedTrack[]): void {
+    if (this.mClosed) return;
+    this.mSubscribeQueue
+      .run(async () => {
+        if (this.mClosed) return;
+        const pc = this.mSubscribePc;
+        try {
+          await pc.setRemoteDescription({ type: 'offer', sdp });
+          const answer = await pc.createAnswer();
+          await pc.setLocalDescription(answer);
+          if (this.mClosed) return;
+          this.mSubscriptions.update(tracks, this.mOptions.selfId);
+          this.refreshRemote();
+          await this.mOptions.signaling.subscribeAnswer(pc.localDescription?.sdp ?? answer.sdp ?? '');
+          this.mOffersAnswered += 1;
+        } catch (error) {
+          if (!this.mClosed && pc.signalingState === 'have-remote-offer') {
+            await pc.setRemoteDescription({ type: 'rollback' }).catch(() => undefined);
+          }
+          throw error;
+        }
+      })
+      .catch((error: unknown) => this.report('subscribe', error));
+  }
+
+  private refreshRemote(): void {
+    const receivers = new Map<string, MediaStreamTrack>();
+    for (const transceiver of this.mSubscribePc.getTransceivers()) {
+      if (transceiver.mid !== null) receivers.set(transceiver.mid, transceiver.receiver.track);
+    }
+    this.mRemote = this.mSubscriptions.group((mid) => receivers.get(mid) ?? null);
+    this.mOptions.onChange();
+  }
+
+  private report(connection: MediaConnection, error: unknown): void {
+    if (this.mClosed) return;
+    this.mOptions.onError?.(connection, error);
+  }
+}

@@ -1,0 +1,361 @@
+// The media side of a meeting as the view sees it: the local devices (chosen before joining,
+// kept across reconnects), the screen share, and the Call of the current membership. The session
+// attaches it after every `joined` and detaches it when the signaling connection goes away, so a
+// reconnect (a new participant id) always gets fresh connections. No DOM code.
+
+import type { MediaConnection, TrackSource } from '../protocol';
+import { SignalingError } from '../protocol';
+import { Call, type CallStats, type CodecCapabilities, type ConnectionState, type MediaSignaling } from './call';
+import {
+  acquireDevices,
+  classifyMediaError,
+  NO_DEVICES,
+  sortDevices,
+  type DeviceLists,
+  type DeviceProblem,
+  type MediaDevicesLike,
+} from './devices';
+import type { RemoteParticipantMedia } from './tracks';
+
+/** What MeetingSession calls on the media side of the meeting. */
+export interface MediaAttachment {
+  attach(signaling: MediaSignaling, selfId: string): void;
+  detach(): void;
+}
+
+export interface LocalDevice {
+  track: MediaStreamTrack | null;
+  /** On (unmuted / camera on) as the user chose; kept when the device changes. */
+  enabled: boolean;
+  deviceId: string | null;
+  problem: DeviceProblem | null;
+}
+
+export interface MediaSnapshot {
+  microphone: LocalDevice;
+  camera: LocalDevice;
+  /** The screen being shared, if any. */
+  screen: MediaStream | null;
+  screenProblem: DeviceProblem | null;
+  canShareScreen: boolean;
+  speakerId: string | null;
+  devices: DeviceLists;
+  /** Asking for devices right now. */
+  acquiring: boolean;
+  inCall: boolean;
+  remote: RemoteParticipantMedia[];
+  states: Record<MediaConnection, ConnectionState>;
+  /** The code of the last failed negotiation (e.g. `media-unavailable`), null after a success. */
+  error: string | null;
+}
+
+export interface MediaControllerOptions {
+  devices?: MediaDevicesLike;
+  onChange: () => void;
+  createPeerConnection?: (config: RTCConfiguration) => RTCPeerConnection;
+  codecCapabilities?: CodecCapabilities | null;
+}
+
+function emptyDevice(): LocalDevice {
+  return { track: null, enabled: true, deviceId: null, problem: null };
+}
+
+function errorCode(error: unknown): string {
+  if (error instanceof SignalingError) return error.code;
+  if (typeof error === 'object' && error !== null && 'name' in error) return String(error.name);
+  return 'internal';
+}
+
+export class MediaController implements MediaAttachment {
+  private readonly mOptions: MediaControllerOptions;
+  private readonly mDevices: MediaDevicesLike | undefined;
+  private mMicrophone = emptyDevice();
+  private mCamera = emptyDevice();
+  private mScreen: MediaStream | null = null;
+  private mScreenProblem: DeviceProblem | null = null;
+  private mSpeakerId: string | null = null;
+  private mDeviceLists: DeviceLists = NO_DEVICES;
+  private mAcquiring = false;
+  /** The stream the microphone and camera tracks are sent in (one msid for both). */
+  private mLocalStream: MediaStream | null = null;
+  private mCall: Call | null = null;
+  private mError: string | null = null;
+  private mDisposed = false;
+  private readonly mOnDeviceChange = (): void => void this.refreshDevices();
+
+  constructor(options: MediaControllerOptions) {
+    this.mOptions = options;
+    this.mDevices = options.devices;
+    this.mDevices?.addEventListener?.('devicechange', this.mOnDeviceChange);
+  }
+
+  snapshot(): MediaSnapshot {
+    return {
+      microphone: { ...this.mMicrophone },
+      camera: { ...this.mCamera },
+      screen: this.mScreen,
+      screenProblem: this.mScreenProblem,
+      canShareScreen: typeof this.mDevices?.getDisplayMedia === 'function',
+      speakerId: this.mSpeakerId,
+      devices: this.mDeviceLists,
+      acquiring: this.mAcquiring,
+      inCall: this.mCall !== null,
+      remote: this.mCall?.remote ?? [],
+      states: this.mCall?.states ?? { publish: 'none', subscribe: 'none' },
+      error: this.mError,
+    };
+  }
+
+  get call(): Call | null {
+    return this.mCall;
+  }
+
+  /** Asks for the microphone and camera (the ones chosen before, if any). */
+  async acquire(): Promise<void> {
+    if (this.mDisposed || this.mAcquiring) return;
+    this.mAcquiring = true;
+    this.changed();
+    this.stopTrack(this.mMicrophone);
+    this.stopTrack(this.mCamera);
+    const result = await acquireDevices(this.mDevices, {
+      microphone: true,
+      camera: true,
+      microphoneId: this.mMicrophone.deviceId,
+      cameraId: this.mCamera.deviceId,
+    });
+    this.mAcquiring = false;
+    if (this.mDisposed) {
+      result.microphone?.stop();
+      result.camera?.stop();
+      return;
+    }
+    this.useTrack('microphone', result.microphone, result.microphoneProblem);
+    this.useTrack('camera', result.camera, result.cameraProblem);
+    await this.refreshDevices();
+    this.changed();
+  }
+
+  async chooseMicrophone(deviceId: string): Promise<void> {
+    await this.switchDevice('microphone', deviceId);
+  }
+
+  async chooseCamera(deviceId: string): Promise<void> {
+    await this.switchDevice('camera', deviceId);
+  }
+
+  /** The speaker for remote audio (the view applies it with setSinkId). */
+  chooseSpeaker(deviceId: string): void {
+    this.mSpeakerId = deviceId;
+    this.changed();
+  }
+
+  setMicrophoneEnabled(enabled: boolean): void {
+    this.mMicrophone.enabled = enabled;
+    if (this.mMicrophone.track) this.mMicrophone.track.enabled = enabled;
+    this.changed();
+  }
+
+  /**
+   * Camera off disables the track: the sender then sends black frames, so the encoder and the
+   * stream stay alive and the picture comes back at once, with no renegotiation.
+   */
+  setCameraEnabled(enabled: boolean): void {
+    this.mCamera.enabled = enabled;
+    if (this.mCamera.track) this.mCamera.track.enabled = enabled;
+    this.changed();
+  }
+
+  async startScreenShare(): Promise<void> {
+    if (this.mScreen || this.mDisposed) return;
+    const devices = this.mDevices;
+    if (!devices?.getDisplayMedia) {
+      this.mScreenProblem = 'unsupported';
+      this.changed();
+      return;
+    }
+    let stream: MediaStream;
+    try {
+      stream = await devices.getDisplayMedia({ video: { frameRate: { ideal: 15, max: 30 } }, audio: false });
+    } catch (error) {
+      // Cancelling the browser's picker is a NotAllowedError too: say nothing then.
+      const problem = classifyMediaError(error);
+      this.mScreenProblem = problem === 'denied' ? null : problem;
+      this.changed();
+      return;
+    }
+    const track = stream.getVideoTracks()[0];
+    if (!track || this.mDisposed) {
+      for (const t of stream.getTracks()) t.stop();
+      return;
+    }
+    if ('contentHint' in track) track.contentHint = 'detail';
+    // "Stop sharing" in the browser's own bar ends the track.
+    track.addEventListener('ended', () => {
+      if (this.mScreen === stream) this.stopScreenShare();
+    });
+    this.mScreen = stream;
+    this.mScreenProblem = null;
+    this.changed();
+    await this.send('screen', track, stream);
+  }
+
+  stopScreenShare(): void {
+    const stream = this.mScreen;
+    if (!stream) return;
+    this.mScreen = null;
+    for (const track of stream.getTracks()) track.stop();
+    this.send('screen', null, null);
+    this.changed();
+  }
+
+  attach(signaling: MediaSignaling, selfId: string): void {
+    if (this.mDisposed) return;
+    this.mCall?.close();
+    this.mError = null;
+    const call = new Call({
+      signaling,
+      selfId,
+      onChange: () => {
+        if (call === this.mCall) this.changed();
+      },
+      onError: (_connection, error) => {
+        if (call !== this.mCall) return;
+        this.mError = errorCode(error);
+        this.changed();
+      },
+      ...(this.mOptions.createPeerConnection ? { createPeerConnection: this.mOptions.createPeerConnection } : {}),
+      ...(this.mOptions.codecCapabilities === undefined ? {} : { codecCapabilities: this.mOptions.codecCapabilities }),
+    });
+    this.mCall = call;
+    const stream = this.localStream();
+    if (this.mMicrophone.track) this.send('microphone', this.mMicrophone.track, stream);
+    if (this.mCamera.track) this.send('camera', this.mCamera.track, stream);
+    const screen = this.mScreen?.getVideoTracks()[0];
+    if (screen && this.mScreen) this.send('screen', screen, this.mScreen);
+    this.changed();
+  }
+
+  detach(): void {
+    const call = this.mCall;
+    if (!call) return;
+    this.mCall = null;
+    call.close();
+    this.changed();
+  }
+
+  /** Stops every local track (the camera light goes off); acquire() brings them back. */
+  release(): void {
+    this.stopScreenShare();
+    this.stopTrack(this.mMicrophone);
+    this.stopTrack(this.mCamera);
+    this.mLocalStream = null;
+    this.changed();
+  }
+
+  dispose(): void {
+    this.detach();
+    this.release();
+    this.mDisposed = true;
+    this.mDevices?.removeEventListener?.('devicechange', this.mOnDeviceChange);
+  }
+
+  async stats(): Promise<CallStats | null> {
+    return this.mCall ? this.mCall.stats() : null;
+  }
+
+  private localStream(): MediaStream {
+    this.mLocalStream ??= new MediaStream();
+    return this.mLocalStream;
+  }
+
+  private device(source: 'microphone' | 'camera'): LocalDevice {
+    return source === 'microphone' ? this.mMicrophone : this.mCamera;
+  }
+
+  private useTrack(
+    source: 'microphone' | 'camera',
+    track: MediaStreamTrack | null,
+    problem: DeviceProblem | null,
+  ): void {
+    const device = this.device(source);
+    device.track = track;
+    device.problem = problem;
+    if (!track) {
+      this.send(source, null, null);
+      return;
+    }
+    track.enabled = device.enabled;
+    device.deviceId = track.getSettings().deviceId ?? device.deviceId;
+    const stream = this.localStream();
+    for (const old of source === 'microphone' ? stream.getAudioTracks() : stream.getVideoTracks()) {
+      stream.removeTrack(old);
+    }
+    stream.addTrack(track);
+    track.addEventListener('ended', () => {
+      // The device was unplugged or the permission revoked.
+      if (device.track !== track) return;
+      device.track = null;
+      device.problem = 'not-found';
+      this.send(source, null, null);
+      this.changed();
+    });
+    this.send(source, track, stream);
+  }
+
+  /** Hands a track to the current call (if any); a failure shows as `error`, the call goes on. */
+  private send(source: TrackSource, track: MediaStreamTrack | null, stream: MediaStream | null): Promise<void> {
+    const call = this.mCall;
+    if (!call) return Promise.resolve();
+    return call.setTrack(source, track, stream).catch((error: unknown) => {
+      if (call !== this.mCall) return;
+      this.mError = errorCode(error);
+      this.changed();
+    });
+  }
+
+  private async switchDevice(source: 'microphone' | 'camera', deviceId: string): Promise<void> {
+    if (this.mDisposed) return;
+    const device = this.device(source);
+    device.deviceId = deviceId;
+    // Some cameras cannot be opened twice: stop the old track first.
+    this.stopTrack(device);
+    this.changed();
+    const result = await acquireDevices(this.mDevices, {
+      microphone: source === 'microphone',
+      camera: source === 'camera',
+      microphoneId: deviceId,
+      cameraId: deviceId,
+    });
+    if (this.mDisposed) {
+      result.microphone?.stop();
+      result.camera?.stop();
+      return;
+    }
+    if (source === 'microphone') this.useTrack('microphone', result.microphone, result.microphoneProblem);
+    else this.useTrack('camera', result.camera, result.cameraProblem);
+    device.deviceId = deviceId;
+    this.changed();
+  }
+
+  private stopTrack(device: LocalDevice): void {
+    const track = device.track;
+    if (!track) return;
+    device.track = null;
+    track.stop();
+    this.mLocalStream?.removeTrack(track);
+  }
+
+  private async refreshDevices(): Promise<void> {
+    if (!this.mDevices || this.mDisposed) return;
+    try {
+      this.mDeviceLists = sortDevices(await this.mDevices.enumerateDevices());
+    } catch {
+      this.mDeviceLists = NO_DEVICES;
+    }
+    this.changed();
+  }
+
+  private changed(): void {
+    if (!this.mDisposed) this.mOptions.onChange();
+  }
+}

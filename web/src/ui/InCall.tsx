@@ -1,0 +1,363 @@
+// The meeting itself: a grid of tiles (cameras, avatars, shared screens), the controls bar, and
+// a side panel with the people, renaming and the invite link.
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { countText, errorText } from '../i18n';
+import type { MediaController, MediaSnapshot } from '../media/controller';
+import { trackOf, type RemoteParticipantMedia } from '../media/tracks';
+import { MAX_NAME_LENGTH, normalizeName } from '../profile';
+import type { MeetingSession, RosterEntry } from '../session';
+import { InviteLink } from './InviteLink';
+import { useLang } from './lang';
+import { AudioSink, CameraIcon, LeaveIcon, MicIcon, ScreenIcon, useStream, Video } from './media';
+import { avatarClass, initial } from './people';
+import { ToggleButton } from './PreJoin';
+import { loadSetting, saveSetting } from './storage';
+
+interface Props {
+  roster: RosterEntry[];
+  session: MeetingSession;
+  controller: MediaController;
+  media: MediaSnapshot;
+  link: string;
+}
+
+interface TileModel {
+  key: string;
+  participantId: string;
+  name: string | null;
+  self: boolean;
+  kind: 'camera' | 'screen';
+  video: MediaStreamTrack | null;
+  /** Own camera turned off, or own microphone muted. */
+  cameraOff: boolean;
+  muted: boolean;
+}
+
+/** Columns for `count` camera tiles: 1, 2 (up to 4), 3 (up to 9), then 4. */
+export function columnsFor(count: number): number {
+  if (count <= 1) return 1;
+  if (count <= 4) return 2;
+  if (count <= 9) return 3;
+  return 4;
+}
+
+/**
+ * The grid's column and row classes. Beside a shared screen the cameras form one strip; more
+ * than four rows scroll.
+ */
+export function gridClass(count: number, withScreen: boolean): string {
+  const cols = withScreen ? Math.min(Math.max(count, 1), 4) : columnsFor(count);
+  const rows = Math.min(Math.max(1, Math.ceil(count / cols)), withScreen ? 1 : 4);
+  return `cols-${cols} rows-${rows}`;
+}
+
+function tiles(roster: RosterEntry[], media: MediaSnapshot): { screens: TileModel[]; cameras: TileModel[] } {
+  const remote = new Map<string, RemoteParticipantMedia>(media.remote.map((r) => [r.participantId, r]));
+  const screens: TileModel[] = [];
+  const cameras: TileModel[] = [];
+  for (const entry of roster) {
+    if (entry.self) {
+      const screen = media.screen?.getVideoTracks()[0] ?? null;
+      if (screen) {
+        screens.push({
+          key: `screen-${entry.id}`,
+          participantId: entry.id,
+          name: entry.name,
+          self: true,
+          kind: 'screen',
+          video: screen,
+          cameraOff: false,
+          muted: false,
+        });
+      }
+      cameras.push({
+        key: `camera-${entry.id}`,
+        participantId: entry.id,
+        name: entry.name,
+        self: true,
+        kind: 'camera',
+        video: media.camera.track,
+        cameraOff: !media.camera.enabled || media.camera.track === null,
+        muted: !media.microphone.enabled || media.microphone.track === null,
+      });
+      continue;
+    }
+    const received = remote.get(entry.id);
+    const screen = trackOf(received, 'screen');
+    if (screen) {
+      screens.push({
+        key: `screen-${entry.id}-${screen.mid}`,
+        participantId: entry.id,
+        name: entry.name,
+        self: false,
+        kind: 'screen',
+        video: screen.track,
+        cameraOff: false,
+        muted: false,
+      });
+    }
+    const camera = trackOf(received, 'camera');
+    cameras.push({
+      key: `camera-${entry.id}-${camera?.mid ?? 'none'}`,
+      participantId: entry.id,
+      name: entry.name,
+      self: false,
+      kind: 'camera',
+      video: camera?.track ?? null,
+      cameraOff: camera === null,
+      muted: false,
+    });
+  }
+  return { screens, cameras };
+}
+
+export function InCall({ roster, session, controller, media, link }: Props) {
+  const lang = useLang();
+  const { t } = lang;
+  const sorted = [...roster].sort((a, b) => Number(b.self) - Number(a.self));
+  const headingRef = useRef<HTMLHeadingElement>(null);
+  useEffect(() => headingRef.current?.focus(), []);
+  const { screens, cameras } = tiles(sorted, media);
+  const audio = media.remote.flatMap((r) =>
+    r.tracks.filter((track) => track.kind === 'audio').map((track) => ({ participantId: r.participantId, ...track })),
+  );
+  const reconnecting = media.states.publish === 'failed' || media.states.subscribe === 'failed';
+
+  return (
+    <div class="call" data-testid="call">
+      <div class="call-main">
+        <div class="room-header">
+          <h1 id="room-title" ref={headingRef} tabIndex={-1}>
+            {t('room.inMeeting')}
+          </h1>
+          <span class="badge" data-testid="roster-count">
+            {countText(lang.lang, sorted.length)}
+          </span>
+        </div>
+        {media.error !== null && (
+          <p class="notice" role="status" data-testid="media-error">
+            {t('call.mediaError', { code: media.error })}
+          </p>
+        )}
+        {reconnecting && (
+          <p class="notice" role="status">
+            {t('call.mediaReconnecting')}
+          </p>
+        )}
+        {screens.length > 0 && (
+          <div class="stage">
+            {screens.map((tile) => (
+              <Tile key={tile.key} tile={tile} />
+            ))}
+          </div>
+        )}
+        <div class="tiles-area">
+          <ul
+            class={`tiles ${gridClass(cameras.length, screens.length > 0)}`}
+            data-testid="tiles"
+            aria-label={t('call.people')}
+          >
+            {cameras.map((tile) => (
+              <Tile key={tile.key} tile={tile} />
+            ))}
+          </ul>
+        </div>
+        <Controls controller={controller} media={media} session={session} />
+      </div>
+      <aside class="call-side" aria-labelledby="people-title">
+        <h2 id="people-title">{t('call.people')}</h2>
+        <ul class="roster" data-testid="roster" aria-labelledby="people-title">
+          {sorted.map((entry) => (
+            <li key={entry.id} class="roster-item" data-testid="roster-item" data-self={entry.self ? 'true' : 'false'}>
+              <span class={avatarClass(entry.id)} aria-hidden="true">
+                {initial(entry.name)}
+              </span>
+              <span class="roster-name">
+                <span data-testid="roster-name">{entry.name ?? t('room.unnamed')}</span>
+                {entry.self && <span class="you"> {t('room.you')}</span>}
+              </span>
+            </li>
+          ))}
+        </ul>
+        <RenameForm session={session} />
+        <details class="disclosure">
+          <summary>{t('room.inviteOthers')}</summary>
+          <InviteLink link={link} id="room-invite" />
+        </details>
+      </aside>
+      <div class="audio-sinks visually-hidden">
+        {audio.map((a) => (
+          <AudioSink
+            key={`${a.participantId}-${a.mid}`}
+            track={a.track}
+            sinkId={media.speakerId}
+            participantId={a.participantId}
+          />
+        ))}
+      </div>
+    </div>
+  );
+}
+
+function Tile({ tile }: { tile: TileModel }) {
+  const { t } = useLang();
+  const stream = useStream([tile.video]);
+  const name = tile.name ?? t('room.unnamed');
+  const caption =
+    tile.kind === 'screen'
+      ? tile.self
+        ? t('call.yourScreen')
+        : t('call.screenOf', { name })
+      : tile.self
+        ? `${name} ${t('room.you')}`
+        : name;
+  const showVideo = stream !== null && !tile.cameraOff;
+  const Element = tile.kind === 'screen' ? 'div' : 'li';
+  return (
+    <Element
+      class={`tile tile-frame${tile.kind === 'screen' ? ' tile-screen' : ''}`}
+      data-testid="tile"
+      data-participant-id={tile.participantId}
+      data-kind={tile.kind}
+      data-self={tile.self ? 'true' : 'false'}
+      data-video={showVideo ? 'true' : 'false'}
+    >
+      {tile.kind === 'camera' && (
+        <div class="tile-placeholder" data-testid={showVideo ? undefined : 'tile-avatar'}>
+          <span class={`${avatarClass(tile.participantId)} avatar-large`} aria-hidden="true">
+            {initial(tile.name)}
+          </span>
+        </div>
+      )}
+      {showVideo && (
+        <Video
+          stream={stream}
+          mirrored={tile.self && tile.kind === 'camera'}
+          fit={tile.kind === 'screen' ? 'contain' : 'cover'}
+          testId="tile-video"
+        />
+      )}
+      <span class="tile-name" data-testid="tile-name">
+        {tile.muted && (
+          <span class="tile-muted" title={t('call.muted')}>
+            <MicIcon off />
+            <span class="visually-hidden">{t('call.muted')}</span>
+          </span>
+        )}
+        {caption}
+      </span>
+    </Element>
+  );
+}
+
+function Controls({
+  controller,
+  media,
+  session,
+}: {
+  controller: MediaController;
+  media: MediaSnapshot;
+  session: MeetingSession;
+}) {
+  const { t } = useLang();
+  const mic = media.microphone;
+  const cam = media.camera;
+  const sharing = media.screen !== null;
+  return (
+    <div class="controls" role="group" aria-label={t('call.controls')} data-testid="controls">
+      <ToggleButton
+        testId="mic-button"
+        label={t('call.microphone')}
+        title={mic.track === null ? t('call.noDevice') : mic.enabled ? t('call.mute') : t('call.unmute')}
+        on={mic.enabled && mic.track !== null}
+        disabled={mic.track === null}
+        onToggle={() => controller.setMicrophoneEnabled(!mic.enabled)}
+        icon={<MicIcon off={!mic.enabled || mic.track === null} />}
+        showLabel
+      />
+      <ToggleButton
+        testId="camera-button"
+        label={t('call.camera')}
+        title={cam.track === null ? t('call.noDevice') : cam.enabled ? t('call.cameraOff') : t('call.cameraOn')}
+        on={cam.enabled && cam.track !== null}
+        disabled={cam.track === null}
+        onToggle={() => controller.setCameraEnabled(!cam.enabled)}
+        icon={<CameraIcon off={!cam.enabled || cam.track === null} />}
+        showLabel
+      />
+      {media.canShareScreen && (
+        <ToggleButton
+          testId="share-button"
+          label={t('call.share')}
+          title={sharing ? t('call.stopShare') : t('call.startShare')}
+          on={sharing}
+          disabled={false}
+          onToggle={() => (sharing ? controller.stopScreenShare() : void controller.startScreenShare())}
+          icon={<ScreenIcon />}
+          showLabel
+        />
+      )}
+      <button type="button" class="toggle toggle-leave" data-testid="leave-button" onClick={() => void session.leave()}>
+        <LeaveIcon />
+        <span class="toggle-label">{t('room.leave')}</span>
+      </button>
+      {media.screenProblem !== null && (
+        <p class="field-error" role="alert">
+          {t('call.shareFailed')}
+        </p>
+      )}
+    </div>
+  );
+}
+
+function RenameForm({ session }: { session: MeetingSession }) {
+  const lang = useLang();
+  const { t } = lang;
+  const [name, setName] = useState(() => loadSetting('displayName') ?? '');
+  const [status, setStatus] = useState<{ ok: boolean; text: string } | null>(null);
+
+  const submit = async (event: Event): Promise<void> => {
+    event.preventDefault();
+    const normalized = normalizeName(name);
+    if (normalized === null) {
+      setStatus({ ok: false, text: t('room.nameRequired') });
+      return;
+    }
+    try {
+      await session.rename(normalized);
+      saveSetting('displayName', normalized);
+      setStatus({ ok: true, text: t('room.nameSaved') });
+    } catch (err) {
+      const code = err instanceof Error && 'code' in err ? String(err.code) : 'internal';
+      setStatus({ ok: false, text: errorText(lang.lang, code) });
+    }
+  };
+
+  return (
+    <details class="disclosure">
+      <summary>{t('room.changeName')}</summary>
+      <form class="rename" onSubmit={(e) => void submit(e)} noValidate>
+        <label class="label" for="rename-input">
+          {t('room.nameLabel')}
+        </label>
+        <div class="invite-row">
+          <input
+            id="rename-input"
+            class="text-input"
+            type="text"
+            maxLength={MAX_NAME_LENGTH}
+            value={name}
+            data-testid="rename-input"
+            onInput={(e) => setName(e.currentTarget.value)}
+          />
+          <button type="submit" class="button secondary" data-testid="rename-button">
+            {t('room.saveName')}
+          </button>
+        </div>
+        <p class={status?.ok === false ? 'field-error' : 'hint'} role="status">
+          {status?.text ?? ''}
+        </p>
+      </form>
+    </details>
+  );
+}

@@ -1,0 +1,158 @@
+// Small building blocks for media in the view: video and audio elements fed from tracks, and
+// the icons of the call controls (inline SVG, no external resources).
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+
+/** A MediaStream holding `tracks`, rebuilt only when the tracks change. */
+export function useStream(tracks: (MediaStreamTrack | null | undefined)[]): MediaStream | null {
+  const present = tracks.filter((t): t is MediaStreamTrack => t !== null && t !== undefined);
+  const key = present.map((t) => t.id).join(',');
+  // The ids are the identity of the tracks: a new array with the same tracks keeps the stream.
+  return useMemo(() => (present.length > 0 ? new MediaStream(present) : null), [key]);
+}
+
+interface VideoProps {
+  stream: MediaStream | null;
+  /** Own camera: shown mirrored, like a mirror. */
+  mirrored?: boolean;
+  /** Screens are shown whole; cameras fill the tile. */
+  fit?: 'cover' | 'contain';
+  testId?: string;
+  label?: string;
+}
+
+/**
+ * A muted, autoplaying video element (sound goes through AudioSink). It stays invisible until
+ * the first frame is there, so whatever is behind it (an avatar) shows while media connects.
+ */
+export function Video({ stream, mirrored = false, fit = 'cover', testId, label }: VideoProps) {
+  const ref = useRef<HTMLVideoElement>(null);
+  const [hasFrames, setHasFrames] = useState(false);
+  useEffect(() => {
+    const element = ref.current;
+    if (!element) return;
+    if (element.srcObject !== stream) element.srcObject = stream;
+    const check = (): void => setHasFrames(element.videoWidth > 0);
+    check();
+    element.addEventListener('loadeddata', check);
+    element.addEventListener('resize', check);
+    // Autoplay of muted video is allowed; play() only fails if the element is gone again.
+    if (stream) element.play().catch(() => undefined);
+    return () => {
+      element.removeEventListener('loadeddata', check);
+      element.removeEventListener('resize', check);
+    };
+  }, [stream]);
+  const classes = [
+    'video',
+    fit === 'contain' ? 'video-contain' : '',
+    mirrored ? 'video-mirrored' : '',
+    hasFrames ? '' : 'video-waiting',
+  ]
+    .filter(Boolean)
+    .join(' ');
+  return (
+    <video
+      ref={ref}
+      class={classes}
+      autoplay
+      playsInline
+      muted
+      disablePictureInPicture
+      data-testid={testId}
+      data-playing={hasFrames ? 'true' : 'false'}
+      aria-label={label}
+    />
+  );
+}
+
+interface AudioProps {
+  track: MediaStreamTrack;
+  /** A speaker deviceId for setSinkId, where the browser supports it; null for the default. */
+  sinkId: string | null;
+  participantId: string;
+}
+
+type SinkElement = HTMLAudioElement & { setSinkId?: (id: string) => Promise<void> };
+
+/** Plays one remote audio track on the chosen speaker. */
+export function AudioSink({ track, sinkId, participantId }: AudioProps) {
+  const ref = useRef<SinkElement>(null);
+  const stream = useStream([track]);
+  useEffect(() => {
+    const element = ref.current;
+    if (!element) return;
+    element.srcObject = stream;
+    element.play().catch(() => undefined);
+  }, [stream]);
+  useEffect(() => {
+    const element = ref.current;
+    if (!element || typeof element.setSinkId !== 'function') return;
+    element.setSinkId(sinkId ?? '').catch(() => undefined);
+  }, [sinkId]);
+  return <audio ref={ref} autoplay data-testid="remote-audio" data-participant-id={participantId} />;
+}
+
+/** Whether this browser can choose the speaker (HTMLMediaElement.setSinkId). */
+export function canChooseSpeaker(): boolean {
+  return typeof HTMLMediaElement !== 'undefined' && 'setSinkId' in HTMLMediaElement.prototype;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Icons: 24×24, stroked with currentColor, hidden from assistive technology (buttons have text).
+
+function Icon({ children }: { children: preact.ComponentChildren }) {
+  return (
+    <svg
+      class="icon"
+      viewBox="0 0 24 24"
+      width="24"
+      height="24"
+      fill="none"
+      stroke="currentColor"
+      stroke-width="2"
+      stroke-linecap="round"
+      stroke-linejoin="round"
+      aria-hidden="true"
+      focusable="false"
+    >
+      {children}
+    </svg>
+  );
+}
+
+export function MicIcon({ off = false }: { off?: boolean }) {
+  return (
+    <Icon>
+      <rect x="9" y="3" width="6" height="11" rx="3" />
+      <path d="M5 11a7 7 0 0 0 14 0M12 18v3" />
+      {off && <path d="M4 4l16 16" />}
+    </Icon>
+  );
+}
+
+export function CameraIcon({ off = false }: { off?: boolean }) {
+  return (
+    <Icon>
+      <rect x="3" y="6" width="12" height="12" rx="2" />
+      <path d="M15 10l6-3v10l-6-3" />
+      {off && <path d="M3 3l18 18" />}
+    </Icon>
+  );
+}
+
+export function ScreenIcon() {
+  return (
+    <Icon>
+      <rect x="3" y="4" width="18" height="12" rx="2" />
+      <path d="M8 20h8M12 16v4M12 13V7M9 10l3-3 3 3" />
+    </Icon>
+  );
+}
+
+export function LeaveIcon() {
+  return (
+    <Icon>
+      <path d="M4 14c5-4 11-4 16 0l-2 3-3-1v-2.5a9 9 0 0 0-6 0V16l-3 1z" />
+    </Icon>
+  );
+}

@@ -1,0 +1,325 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { Call, PEER_CONNECTION_CONFIG } from '../src/media/call';
+import type { MediaConnection, SubscribedTrack } from '../src/protocol';
+import { ALICE_ID, BOB_ID, SELF_ID } from './fake-socket';
+import { deferred, FakePeerConnection, FakeSignaling, FakeTrack, settle } from './fake-webrtc';
+
+const CAPABILITIES = {
+  audio: [
+    { mimeType: 'audio/opus', clockRate: 48000, channels: 2 },
+    { mimeType: 'audio/PCMU', clockRate: 8000 },
+  ],
+  video: [
+    { mimeType: 'video/VP8', clockRate: 90000 },
+    { mimeType: 'video/H264', clockRate: 90000 },
+    { mimeType: 'video/rtx', clockRate: 90000 },
+  ],
+};
+
+function setup() {
+  FakePeerConnection.created = [];
+  const signaling = new FakeSignaling();
+  const errors: [MediaConnection, unknown][] = [];
+  let changes = 0;
+  const call = new Call({
+    signaling,
+    selfId: SELF_ID,
+    onChange: () => changes++,
+    onError: (connection, error) => errors.push([connection, error]),
+    createPeerConnection: (config) => new FakePeerConnection(config) as unknown as RTCPeerConnection,
+    codecCapabilities: (kind) => ({ codecs: CAPABILITIES[kind] as RTCRtpCodec[] }),
+  });
+  const subscribePc = FakePeerConnection.created[0];
+  if (!subscribePc) throw new Error('no subscribe connection');
+  const publishPc = (): FakePeerConnection => {
+    const pc = FakePeerConnection.created[1];
+    if (!pc) throw new Error('no publish connection');
+    return pc;
+  };
+  return { call, signaling, errors, subscribePc, publishPc, changes: () => changes };
+}
+
+const stream = {} as MediaStream;
+const asTrack = (t: FakeTrack): MediaStreamTrack => t as unknown as MediaStreamTrack;
+
+const aliceMic: SubscribedTrack = { mid: '0', kind: 'audio', participantId: ALICE_ID, source: 'microphone' };
+const aliceCam: SubscribedTrack = { mid: '1', kind: 'video', participantId: ALICE_ID, source: 'camera' };
+const bobMic: SubscribedTrack = { mid: '2', kind: 'audio', participantId: BOB_ID, source: 'microphone' };
+const bobCam: SubscribedTrack = { mid: '3', kind: 'video', participantId: BOB_ID, source: 'camera' };
+const ALL_SECTIONS = '0=audio 1=video 2=audio 3=video';
+
+describe('Call: publish', () => {
+  beforeEach(() => {
+    FakeTrack.next = 1;
+  });
+
+  it('creates the subscribe connection at once, with the documented configuration', () => {
+    const { subscribePc } = setup();
+    expect(subscribePc.config).toEqual(PEER_CONNECTION_CONFIG);
+    expect(PEER_CONNECTION_CONFIG).toEqual({ bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require', iceServers: [] });
+    expect(FakePeerConnection.created).toHaveLength(1);
+  });
+
+  it('sends microphone and camera in one publish offer with their mids and sources', async () => {
+    const { call, signaling, publishPc } = setup();
+    const mic = new FakeTrack('audio');
+    const cam = new FakeTrack('video');
+    const done = Promise.all([
+      call.setTrack('microphone', asTrack(mic), stream),
+      call.setTrack('camera', asTrack(cam), stream),
+    ]);
+    await settle();
+    const pc = publishPc();
+    expect(pc.config).toEqual(PEER_CONNECTION_CONFIG);
+    expect(pc.transceivers.map((t) => t.direction)).toEqual(['sendonly', 'sendonly']);
+    expect(pc.transceivers[0]?.sender.streams).toEqual([stream]);
+    expect(signaling.count('publish')).toBe(1);
+    const publish = signaling.last('publish');
+    expect(publish.sdp).toBe('offer-1 [0:sendonly,1:sendonly]');
+    expect(publish.tracks).toEqual([
+      { mid: '0', source: 'microphone' },
+      { mid: '1', source: 'camera' },
+    ]);
+    publish.reply.resolve('answer-1');
+    await done;
+    expect(pc.remoteDescription).toEqual({ type: 'answer', sdp: 'answer-1' });
+    expect(pc.signalingState).toBe('stable');
+    expect(call.publishedMids()).toEqual({ microphone: '0', camera: '1' });
+  });
+
+  it('limits the codecs to Opus and VP8 (+RTX)', async () => {
+    const { call, publishPc } = setup();
+    void call.setTrack('microphone', asTrack(new FakeTrack('audio')), stream);
+    void call.setTrack('camera', asTrack(new FakeTrack('video')), stream);
+    await settle();
+    const [audio, video] = publishPc().transceivers;
+    expect(audio?.codecPreferences?.map((c) => c.mimeType)).toEqual(['audio/opus']);
+    expect(video?.codecPreferences?.map((c) => c.mimeType)).toEqual(['video/VP8', 'video/rtx']);
+  });
+
+  it('adds the screen as a third transceiver, and leaves it inactive when sharing stops', async () => {
+    const { call, signaling, publishPc } = setup();
+    void call.setTrack('microphone', asTrack(new FakeTrack('audio')), stream);
+    void call.setTrack('camera', asTrack(new FakeTrack('video')), stream);
+    await settle();
+    signaling.last('publish').reply.resolve('answer-1');
+    await settle();
+
+    const screen = new FakeTrack('video');
+    const shared = call.setTrack('screen', asTrack(screen), {} as MediaStream);
+    await settle();
+    expect(signaling.count('publish')).toBe(2);
+    expect(signaling.last('publish').tracks).toEqual([
+      { mid: '0', source: 'microphone' },
+      { mid: '1', source: 'camera' },
+      { mid: '2', source: 'screen' },
+    ]);
+    signaling.last('publish').reply.resolve('answer-2');
+    await shared;
+
+    const stopped = call.setTrack('screen', null, null);
+    await settle();
+    const screenTransceiver = publishPc().transceivers[2];
+    expect(screenTransceiver?.sender.track).toBeNull();
+    expect(screenTransceiver?.direction).toBe('inactive');
+    expect(signaling.count('publish')).toBe(3);
+    expect(signaling.last('publish').tracks).toEqual([
+      { mid: '0', source: 'microphone' },
+      { mid: '1', source: 'camera' },
+    ]);
+    signaling.last('publish').reply.resolve('answer-3');
+    await stopped;
+
+    // Sharing again reuses the inactive transceiver: no new m-section.
+    const again = call.setTrack('screen', asTrack(new FakeTrack('video')), {} as MediaStream);
+    await settle();
+    expect(publishPc().transceivers).toHaveLength(3);
+    expect(screenTransceiver?.direction).toBe('sendonly');
+    expect(signaling.last('publish').tracks.at(-1)).toEqual({ mid: '2', source: 'screen' });
+    signaling.last('publish').reply.resolve('answer-4');
+    await again;
+  });
+
+  it('replaces a track of the same source without renegotiating', async () => {
+    const { call, signaling, publishPc } = setup();
+    void call.setTrack('camera', asTrack(new FakeTrack('video')), stream);
+    await settle();
+    signaling.last('publish').reply.resolve('answer-1');
+    await settle();
+    const next = new FakeTrack('video');
+    await call.setTrack('camera', asTrack(next), stream);
+    expect(publishPc().transceivers[0]?.sender.track).toBe(next);
+    expect(signaling.count('publish')).toBe(1);
+  });
+
+  it('does not start a second offer while one waits for its answer', async () => {
+    const { call, signaling, publishPc } = setup();
+    void call.setTrack('microphone', asTrack(new FakeTrack('audio')), stream);
+    await settle();
+    void call.setTrack('camera', asTrack(new FakeTrack('video')), stream);
+    void call.setTrack('screen', asTrack(new FakeTrack('video')), stream);
+    await settle();
+    expect(signaling.count('publish')).toBe(1);
+    signaling.last('publish').reply.resolve('answer-1');
+    await settle();
+    expect(signaling.count('publish')).toBe(2);
+    expect(signaling.last('publish').tracks.map((t) => t.source)).toEqual(['microphone', 'camera', 'screen']);
+    expect(publishPc().log.filter((l) => l.startsWith('createOffer'))).toHaveLength(2);
+  });
+
+  it('rolls back a refused offer, reports it, and negotiates again on the next change', async () => {
+    const { call, signaling, errors, publishPc } = setup();
+    void call.setTrack('microphone', asTrack(new FakeTrack('audio')), stream);
+    await settle();
+    signaling.last('publish').reply.reject(Object.assign(new Error('no'), { code: 'negotiation-failed' }));
+    await settle();
+    expect(errors).toHaveLength(1);
+    expect(errors[0]?.[0]).toBe('publish');
+    expect(publishPc().signalingState).toBe('stable');
+    expect(publishPc().log).toContain('setLocalDescription rollback');
+    void call.setTrack('camera', asTrack(new FakeTrack('video')), stream);
+    await settle();
+    expect(signaling.count('publish')).toBe(2);
+  });
+
+  it('restarts ICE on the publish connection when it fails or the server says media-failed', async () => {
+    const { call, signaling, publishPc } = setup();
+    void call.setTrack('microphone', asTrack(new FakeTrack('audio')), stream);
+    await settle();
+    signaling.last('publish').reply.resolve('answer-1');
+    await settle();
+    publishPc().setConnectionState('failed');
+    await settle();
+    expect(publishPc().offerOptions.at(-1)).toEqual({ iceRestart: true });
+    expect(signaling.count('publish')).toBe(2);
+    signaling.last('publish').reply.resolve('answer-2');
+    await settle();
+    signaling.mediaFailed('publish');
+    await settle();
+    expect(publishPc().offerOptions).toEqual([{}, { iceRestart: true }, { iceRestart: true }]);
+    expect(call.states.publish).toBe('failed');
+  });
+
+  it('ignores media-failed for publish before anything was published', async () => {
+    const { signaling } = setup();
+    signaling.mediaFailed('publish');
+    await settle();
+    expect(signaling.calls).toEqual([]);
+    expect(FakePeerConnection.created).toHaveLength(1);
+  });
+});
+
+describe('Call: subscribe', () => {
+  it('answers an offer and groups the received tracks by participant', async () => {
+    const { call, signaling, subscribePc, changes } = setup();
+    signaling.offer(`offer-1 ${ALL_SECTIONS}`, [aliceMic, aliceCam, bobMic, bobCam]);
+    await settle();
+    const answer = signaling.last('subscribe-answer');
+    expect(answer.sdp).toBe(`answer-to-offer-1 ${ALL_SECTIONS}`);
+    expect(subscribePc.log).toEqual(['setRemoteDescription offer', 'createAnswer', 'setLocalDescription answer']);
+    expect(call.remote.map((p) => [p.participantId, p.tracks.map((t) => `${t.mid}:${t.source}`)])).toEqual([
+      [ALICE_ID, ['0:microphone', '1:camera']],
+      [BOB_ID, ['2:microphone', '3:camera']],
+    ]);
+    const aliceCamTrack = call.remote[0]?.tracks[1]?.track;
+    expect(aliceCamTrack).toBe(subscribePc.transceivers.find((t) => t.mid === '1')?.receiver.track);
+    expect(changes()).toBeGreaterThan(0);
+    answer.reply.resolve();
+    await settle();
+    expect(call.offersAnswered).toBe(1);
+  });
+
+  it('drops a participant whose sections became inactive in the next offer', async () => {
+    const { call, signaling } = setup();
+    signaling.offer(`offer-1 ${ALL_SECTIONS}`, [aliceMic, aliceCam, bobMic, bobCam]);
+    await settle();
+    signaling.last('subscribe-answer').reply.resolve();
+    await settle();
+    signaling.offer(`offer-2 ${ALL_SECTIONS}`, [bobMic, bobCam]);
+    await settle();
+    expect(signaling.count('subscribe-answer')).toBe(2);
+    expect(call.remote.map((p) => p.participantId)).toEqual([BOB_ID]);
+  });
+
+  it('handles offers strictly one after the other', async () => {
+    const { signaling, subscribePc } = setup();
+    const gate = deferred<void>();
+    subscribePc.gate = gate.promise;
+    signaling.offer('offer-1 0=audio', [aliceMic]);
+    signaling.offer('offer-2 0=audio 1=video', [aliceMic, aliceCam]);
+    await settle();
+    expect(subscribePc.log).toEqual([]);
+    subscribePc.gate = null;
+    gate.resolve();
+    await settle();
+    expect(subscribePc.log).toEqual(['setRemoteDescription offer', 'createAnswer', 'setLocalDescription answer']);
+    // The second offer waits until the answer to the first was acknowledged.
+    signaling.last('subscribe-answer').reply.resolve();
+    await settle();
+    expect(subscribePc.log).toHaveLength(6);
+    expect(signaling.calls.map((c) => (c.type === 'subscribe-answer' ? c.sdp : c.type))).toEqual([
+      'answer-to-offer-1 0=audio',
+      'answer-to-offer-2 0=audio 1=video',
+    ]);
+  });
+
+  it('rolls back an offer it cannot apply and reports it', async () => {
+    const { call, signaling, errors, subscribePc } = setup();
+    signaling.offer('BROKEN', [aliceMic]);
+    await settle();
+    expect(errors.map((e) => e[0])).toEqual(['subscribe']);
+    expect(signaling.count('subscribe-answer')).toBe(0);
+    expect(call.remote).toEqual([]);
+    signaling.offer('offer-2 0=audio', [aliceMic]);
+    await settle();
+    expect(signaling.count('subscribe-answer')).toBe(1);
+    expect(subscribePc.signalingState).toBe('stable');
+  });
+
+  it('asks for a subscribe restart once when the connection fails or media-failed arrives', async () => {
+    const { signaling, subscribePc } = setup();
+    subscribePc.setConnectionState('failed');
+    signaling.mediaFailed('subscribe');
+    await settle();
+    expect(signaling.count('subscribe-restart')).toBe(1);
+    signaling.last('subscribe-restart').reply.resolve();
+    await settle();
+    signaling.mediaFailed('subscribe');
+    await settle();
+    expect(signaling.count('subscribe-restart')).toBe(2);
+  });
+
+  it('stops listening and closes both connections on close', async () => {
+    const { call, signaling, subscribePc, publishPc } = setup();
+    void call.setTrack('microphone', asTrack(new FakeTrack('audio')), stream);
+    await settle();
+    expect(signaling.handlerCount()).toBe(2);
+    call.close();
+    expect(signaling.handlerCount()).toBe(0);
+    expect(subscribePc.closed).toBe(true);
+    expect(publishPc().closed).toBe(true);
+    signaling.last('publish').reply.resolve('late answer');
+    await settle();
+    expect(publishPc().remoteDescription).toBeNull();
+    signaling.offer('offer-1 0=audio', [aliceMic]);
+    await settle();
+    expect(signaling.count('subscribe-answer')).toBe(0);
+    expect(call.remote).toEqual([]);
+  });
+
+  it('reports receive statistics per participant', async () => {
+    const { call, signaling, subscribePc } = setup();
+    signaling.offer(`offer-1 ${ALL_SECTIONS}`, [aliceMic, aliceCam, bobMic, bobCam]);
+    await settle();
+    subscribePc.stats = [
+      { type: 'inbound-rtp', kind: 'video', mid: '1', packetsReceived: 100, framesDecoded: 40 },
+      { type: 'inbound-rtp', kind: 'audio', mid: '2', packetsReceived: 50 },
+    ];
+    const stats = await call.stats();
+    expect(stats.received.map((s) => [s.participantId, s.source, s.framesDecoded, s.packetsReceived])).toEqual([
+      [ALICE_ID, 'camera', 40, 100],
+      [BOB_ID, 'microphone', 0, 50],
+    ]);
+    expect(stats.sent).toEqual([]);
+  });
+});
