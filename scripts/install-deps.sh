@@ -16,7 +16,7 @@ run_packages=(
 test_packages=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
-  chromium python3-aiortc iproute2 openssl
+  chromium python3-aiortc python3-websockets iproute2 openssl
 )
 
 packages=("${run_packages[@]}")

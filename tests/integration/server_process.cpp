@@ -135,7 +135,7 @@ std::pair<int, std::string> runConclave(const std::vector<std::string>& args,
 }
 
 HttpResult httpsRequest(uint16_t port, http::verb method, const std::string& target,
-                        const std::map<std::string, std::string>& extraHeaders) {
+                        const std::map<std::string, std::string>& extraHeaders, const std::string& body) {
   asio::io_context io;
   asio::ssl::context tls(asio::ssl::context::tls_client);
   tls.set_verify_mode(asio::ssl::verify_none);
@@ -147,11 +147,16 @@ HttpResult httpsRequest(uint16_t port, http::verb method, const std::string& tar
   http::request<http::string_body> req{method, target, 11};
   req.set(http::field::host, "localhost");
   for (const auto& [k, v] : extraHeaders) req.set(k, v);
+  req.body() = body;
   req.prepare_payload();
   http::write(stream, req);
   beast::flat_buffer buffer;
   http::response<http::string_body> res;
-  http::read(stream, buffer, res);
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(64 * 1024 * 1024);
+  beast::error_code readError;
+  http::read(stream, buffer, parser, readError);
+  res = parser.release();
   HttpResult out;
   out.status = res.result_int();
   for (const auto& f : res) {
@@ -178,7 +183,9 @@ WsClient::WsClient(uint16_t port) : mWs(mIo, mTls) {
 
 void WsClient::sendText(const std::string& text) {
   mWs.text(true);
-  mWs.write(asio::buffer(text));
+  // A server that closes in the middle of a large frame breaks the write; read() then tells why.
+  beast::error_code ignored;
+  mWs.write(asio::buffer(text), ignored);
 }
 
 std::optional<nlohmann::json> WsClient::read() {

@@ -53,7 +53,7 @@ struct HttpResult {
 };
 
 HttpResult httpsRequest(uint16_t port, boost::beast::http::verb method, const std::string& target,
-                        const std::map<std::string, std::string>& extraHeaders = {});
+                        const std::map<std::string, std::string>& extraHeaders = {}, const std::string& body = {});
 
 class WsClient {
  public:

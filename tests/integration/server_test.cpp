@@ -268,6 +268,78 @@ TEST_F(ServerTest, PublishAnswersAndOthersGetASubscribeOffer) {
   EXPECT_EQ(bob.readType("subscribe-ok")["id"], 5);
 }
 
+TEST_F(ServerTest, RelayHandsOpaquePayloadsToOneOrAll) {
+  ServerProcess server;
+  auto roomId = createRoom(server.port());
+  WsClient a(server.port()), b(server.port()), c(server.port());
+  std::string ids[3];
+  WsClient* clients[3] = {&a, &b, &c};
+  for (int i = 0; i < 3; ++i) {
+    clients[i]->hello();
+    clients[i]->sendJson({{"type", "join"}, {"roomId", roomId}, {"profile", "p"}});
+    ids[i] = clients[i]->readType("joined")["participantId"];
+  }
+  a.sendJson({{"type", "relay"}, {"id", 1}, {"to", ids[1]}, {"payload", "sealed-for-b"}});
+  EXPECT_EQ(a.readType("relayed")["id"], 1);
+  auto atB = b.readType("relay");
+  EXPECT_EQ(atB["from"], ids[0]);
+  EXPECT_EQ(atB["payload"], "sealed-for-b");
+
+  a.sendJson({{"type", "relay"}, {"payload", "for-everyone"}});
+  EXPECT_EQ(b.readType("relay")["payload"], "for-everyone");
+  EXPECT_EQ(c.readType("relay")["payload"], "for-everyone");  // c never got the one for b
+
+  a.sendJson({{"type", "relay"}, {"id", 2}, {"to", std::string(22, 'A')}, {"payload", "x"}});
+  EXPECT_EQ(a.readType("error")["code"], "participant-not-found");
+  WsClient outsider(server.port());
+  outsider.hello();
+  outsider.sendJson({{"type", "relay"}, {"payload", "x"}});
+  EXPECT_EQ(outsider.readType("error")["code"], "not-joined");
+}
+
+TEST_F(ServerTest, EncryptedFilesUploadDownloadAndGoWithTheMeeting) {
+  ServerProcess server({"--max-file-megabytes", "1", "--room-grace-seconds", "0"});
+  auto roomId = createRoom(server.port());
+  WsClient a(server.port());
+  a.hello();
+  a.sendJson({{"type", "join"}, {"roomId", roomId}, {"profile", "p"}});
+  a.readType("joined");
+  a.sendJson({{"type", "file-upload"}, {"id", 1}, {"size", 2 * 1024 * 1024}});
+  EXPECT_EQ(a.readType("error")["code"], "file-too-large");
+
+  std::string ciphertext(300000, '\0');
+  for (size_t i = 0; i < ciphertext.size(); ++i) ciphertext[i] = static_cast<char>(i * 7);
+  a.sendJson({{"type", "file-upload"}, {"id", 2}, {"size", ciphertext.size()}});
+  auto ready = a.readType("file-upload-ready");
+  std::string fileId = ready["fileId"], token = ready["uploadToken"], url = ready["url"];
+  EXPECT_EQ(url, "/api/files/" + fileId);
+
+  EXPECT_EQ(httpsRequest(server.port(), http::verb::get, url).status, 404u) << "not there before the upload";
+  auto wrong = httpsRequest(server.port(), http::verb::put, url, {{"Authorization", "Bearer nope"}}, "x");
+  EXPECT_EQ(wrong.status, 403u);
+  auto put = httpsRequest(server.port(), http::verb::put, url, {{"Authorization", "Bearer " + token}}, ciphertext);
+  EXPECT_EQ(put.status, 201u) << put.body;
+  expectSecurityHeaders(put);
+  auto again = httpsRequest(server.port(), http::verb::put, url, {{"Authorization", "Bearer " + token}}, "x");
+  EXPECT_EQ(again.status, 403u) << "an upload happens once";
+
+  auto get = httpsRequest(server.port(), http::verb::get, url);
+  EXPECT_EQ(get.status, 200u);
+  EXPECT_EQ(get.body, ciphertext);
+  EXPECT_EQ(get.headers["cache-control"], "no-store");
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(server.dataDir() / "files"),
+                          std::filesystem::directory_iterator()),
+            1);
+
+  // The meeting ends: the file is gone from the API and from the disk.
+  a.sendJson({{"type", "leave"}});
+  a.readType("left");
+  for (int i = 0; i < 50 && httpsRequest(server.port(), http::verb::get, url).status != 404u; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(httpsRequest(server.port(), http::verb::get, url).status, 404u);
+  EXPECT_TRUE(std::filesystem::is_empty(server.dataDir() / "files"));
+}
+
 TEST_F(ServerTest, CrossOriginWebSocketsAreRefused) {
   ServerProcess server;
   auto r = httpsRequest(server.port(), http::verb::get, "/ws",

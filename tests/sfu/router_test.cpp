@@ -498,6 +498,32 @@ TEST_F(RouterTest, ReceiverReportAndRembGoToThePublisherEverySecond) {
   EXPECT_EQ(sfu::test::rtcpOf(alice.rtcp, rtcp::type::kReceiverReport).size(), 2u);
 }
 
+// A long call: more packets than half the 16-bit sequence space (audio at 50 packets/s passes
+// 32768 packets after 11 minutes; 1000 video packets/s after 33 s) must keep flowing.
+TEST_F(RouterTest, ForwardingGoesOnPastHalfTheSequenceNumberSpace) {
+  connectPublisher("alice", alice);
+  router.addProducer("alice", audioSpec());
+  connectSubscriber("bob", bob);
+  router.addConsumer("bob", consumerSpec(kBobAudio, kAudioProducer, kBobAudioSsrc, kSubscriberAudioPt));
+  wire.pump(now);
+  const std::span<const uint8_t> opus(testdata::kChromeOpus);
+  constexpr size_t kPackets = 70000;
+  std::vector<size_t> missing;
+  size_t received = 0;
+  for (size_t i = 0; i < kPackets; ++i) {
+    alice.sendRtp(sfu::test::rtpFrom(opus, static_cast<uint16_t>(i), static_cast<uint32_t>(960 * i)));
+    if (i % 1000 == 999 || i + 1 == kPackets) {
+      wire.pump(now);
+      received += bob.rtp.size();
+      bob.rtp.clear();
+      if (received != i + 1 && missing.size() < 5) missing.push_back(i + 1);
+    }
+  }
+  EXPECT_EQ(received, kPackets) << "first shortfall after " << (missing.empty() ? 0 : missing[0]) << " packets";
+  EXPECT_EQ(router.stats().rtpForwarded, kPackets);
+  EXPECT_TRUE(bob.srtpErrors.empty());
+}
+
 TEST_F(RouterTest, RtxAndPaddingProbesAreNotForwarded) {
   setUpVideoCall();
   sendVideo(0, 1);
