@@ -35,11 +35,13 @@ import {
 } from './util';
 
 export const CHAT_ENVELOPE_VERSION = 1;
-export const MAX_CHAT_TEXT_LENGTH = 10_000;
+/** Longest text (UTF-16 units): even all escaped, the envelope fits one relay payload. */
+export const MAX_CHAT_TEXT_LENGTH = 4000;
 export const MAX_CHAT_ID_LENGTH = 64;
 /** Longest self-destruct lifetime honoured (7 days); longer ones are cut to this. */
 export const MAX_CHAT_LIFETIME_MS = 7 * 24 * 3600 * 1000;
-const MAX_ENVELOPE_LENGTH = 60_000;
+/** Longest envelope: the server's limit for one `relay` payload (docs/protocol.md). */
+export const MAX_CHAT_ENVELOPE_LENGTH = 49_152;
 
 export interface ChatMessage {
   id: string;
@@ -98,10 +100,16 @@ export class ChatSender {
     private readonly mIdentity: Identity,
   ) {}
 
-  /** The envelope string to relay. Throws RangeError for a message parseChatMessage would refuse. */
+  /**
+   * The envelope string to relay. Throws RangeError for a message parseChatMessage would refuse
+   * or one too large for a relay payload.
+   */
   async seal(key: SenderKey, message: ChatMessage): Promise<string> {
-    const plaintext = utf8(JSON.stringify(message));
-    if (parseChatMessage(JSON.parse(JSON.stringify(message))) === null) throw new RangeError('invalid chat message');
+    const json = JSON.stringify(message);
+    if (parseChatMessage(JSON.parse(json)) === null) throw new RangeError('invalid chat message');
+    const plaintext = utf8(json);
+    // base64url of iv || ciphertext || tag, plus the envelope's other fields (< 300 characters).
+    if (Math.ceil(((plaintext.length + 28) * 4) / 3) + 300 > MAX_CHAT_ENVELOPE_LENGTH) throw new RangeError('chat message too large');
     const counter = ++this.mCounter;
     const header = chatHeader(this.mRoomId, this.mSenderId, key.generation, counter);
     const ct = await sealRandomIv(await chatKey(key), plaintext, header);
@@ -119,6 +127,7 @@ export class ChatSender {
 
 /**
  * - `malformed`: not a chat envelope;
+ * - `wrong-sender`: the envelope names another sender than the relay's `from`;
  * - `unknown-sender`: no verified profile for the claimed sender;
  * - `bad-signature`: forged or altered (checked before anything is decrypted);
  * - `replay`: a counter this sender already used;
@@ -126,7 +135,7 @@ export class ChatSender {
  * - `decrypt-failed`: signed by the sender but not under the key this client holds;
  * - `bad-message`: decrypted, but not a valid message.
  */
-export type ChatOpenError = 'malformed' | 'unknown-sender' | 'bad-signature' | 'replay' | 'no-key' | 'decrypt-failed' | 'bad-message';
+export type ChatOpenError = 'malformed' | 'wrong-sender' | 'unknown-sender' | 'bad-signature' | 'replay' | 'no-key' | 'decrypt-failed' | 'bad-message';
 export type ChatOpenResult =
   | { ok: true; senderId: string; message: ChatMessage; generation: number; counter: number }
   | { ok: false; error: ChatOpenError };
@@ -143,7 +152,7 @@ interface ParsedEnvelope {
 }
 
 function parseEnvelope(envelope: string): ParsedEnvelope | null {
-  if (envelope.length > MAX_ENVELOPE_LENGTH) return null;
+  if (envelope.length > MAX_CHAT_ENVELOPE_LENGTH) return null;
   let value: unknown;
   try {
     value = JSON.parse(envelope);
@@ -179,9 +188,11 @@ export class ChatReceiver {
     this.mSeen.delete(senderId);
   }
 
-  async open(envelope: string, now: number): Promise<ChatOpenResult> {
+  /** `relayedFrom`: the participant the server's `relay` says sent it (checked when given). */
+  async open(envelope: string, now: number, relayedFrom?: string): Promise<ChatOpenResult> {
     const parsed = parseEnvelope(envelope);
     if (parsed === null) return { ok: false, error: 'malformed' };
+    if (relayedFrom !== undefined && relayedFrom !== parsed.from) return { ok: false, error: 'wrong-sender' };
     const verifyKey = this.mVerifyKey(parsed.from);
     if (verifyKey === undefined) return { ok: false, error: 'unknown-sender' };
     const header = chatHeader(this.mRoomId, parsed.from, parsed.generation, parsed.counter);

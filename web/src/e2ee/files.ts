@@ -4,7 +4,13 @@
 //   key        = 16 random bytes (AES-GCM-128), noncePrefix = 8 random bytes, fileId = 16 random bytes
 //   chunk i    = AES-GCM(key, nonce = noncePrefix || uint32_be(i),
 //                        aad = fields("Conclave file v1", fileId, i, isLast ? 1 : 0), plaintext[i])
-//   manifest   = {v:1, fileId, name, size, mime, chunkSize, chunks, sha256 (of the plaintext), key, nonce}
+//   manifest   = {v:1, fileId, name, size, mime, chunkSize, chunks, sha256 (of the plaintext), key, nonce,
+//                 ref?}
+//   ciphertext = chunk 0 || chunk 1 || ... (what is uploaded: PUT /api/files/<ref>); every chunk but
+//                the last is chunkSize + 16 bytes
+//
+// `fileId` is this file's own random ID for the AAD; `ref` is where the ciphertext can be fetched
+// (the server's file ID, set by the app after the upload).
 //
 // The AAD names the file, the chunk's position and whether it is the last one, so chunks cannot be
 // swapped between files, reordered, or dropped from the end. An empty file is one empty chunk.
@@ -52,7 +58,11 @@ export interface FileManifest {
   key: string;
   /** base64url 8-byte nonce prefix. */
   nonce: string;
+  /** Where the ciphertext is stored (the server's file ID); absent until uploaded. */
+  ref?: string;
 }
+
+const REF = /^[A-Za-z0-9_-]{1,128}$/;
 
 export function chunkCount(size: number, chunkSize: number): number {
   return Math.max(1, Math.ceil(size / chunkSize));
@@ -82,7 +92,40 @@ export function parseFileManifest(value: unknown): FileManifest | null {
   if (typeof hash !== 'string' || base64UrlDecodeExact(hash, HASH_BYTES) === null) return null;
   if (typeof key !== 'string' || base64UrlDecodeExact(key, KEY_BYTES) === null) return null;
   if (typeof nonce !== 'string' || base64UrlDecodeExact(nonce, NONCE_PREFIX_BYTES) === null) return null;
-  return { v: FILE_MANIFEST_VERSION, fileId, name, size, mime, chunkSize, chunks, sha256: hash, key, nonce };
+  const manifest: FileManifest = { v: FILE_MANIFEST_VERSION, fileId, name, size, mime, chunkSize, chunks, sha256: hash, key, nonce };
+  const ref = o['ref'];
+  if (ref !== undefined) {
+    if (typeof ref !== 'string' || !REF.test(ref)) return null;
+    manifest.ref = ref;
+  }
+  return manifest;
+}
+
+/** Bytes of ciphertext for a plaintext of `size` bytes (what `file-upload` announces). */
+export function ciphertextSize(size: number, chunkSize: number): number {
+  return size + chunkCount(size, chunkSize) * GCM_TAG_BYTES;
+}
+
+/** The chunks as one upload body. */
+export function joinFileChunks(chunks: readonly Bytes[]): Bytes {
+  let length = 0;
+  for (const chunk of chunks) length += chunk.length;
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return out;
+}
+
+/** Splits a downloaded ciphertext into the manifest's chunks; null when its length is wrong. */
+export function splitFileCiphertext(manifest: FileManifest, ciphertext: Bytes): Bytes[] | null {
+  if (ciphertext.length !== ciphertextSize(manifest.size, manifest.chunkSize)) return null;
+  const step = manifest.chunkSize + GCM_TAG_BYTES;
+  const chunks: Bytes[] = [];
+  for (let offset = 0; offset < ciphertext.length; offset += step) chunks.push(ciphertext.subarray(offset, offset + step));
+  return chunks.length === manifest.chunks ? chunks : null;
 }
 
 function chunkNonce(prefix: Bytes, index: number): Bytes {

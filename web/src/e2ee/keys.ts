@@ -33,6 +33,7 @@
 // with aad = fields("Conclave sender key v1", roomId, from participant, to participant).
 
 import {
+  base64UrlDecode,
   base64UrlEncode,
   compareBytes,
   encodeFields,
@@ -244,6 +245,19 @@ export class PairwiseKey {
   /** Null when the wrapped bytes were not made with this key and AAD. */
   unwrap(wrapped: Bytes, aad: Bytes): Promise<Bytes | null> {
     return openRandomIv(this.mKey, wrapped, aad);
+  }
+
+  /** A sender key for one recipient, base64url (to put into a `relay` payload addressed `to` it). */
+  async wrapSenderKey(key: SenderKey, roomId: string, from: string, to: string): Promise<string> {
+    return base64UrlEncode(await this.wrap(key.pack(), senderKeyAad(roomId, from, to)));
+  }
+
+  /** The sender key `from` sent to `to`; null if it was not sealed by the holder of this pair key for that direction. */
+  async unwrapSenderKey(wrapped: string, roomId: string, from: string, to: string): Promise<SenderKey | null> {
+    const bytes = base64UrlDecode(wrapped);
+    if (bytes === null) return null;
+    const packed = await this.unwrap(bytes, senderKeyAad(roomId, from, to));
+    return packed === null ? null : SenderKey.unpack(packed);
   }
 }
 

@@ -2,7 +2,7 @@
 // worker runs for each outgoing and incoming track. No DOM. Never throws on the frame path:
 // results say why a frame was dropped.
 
-import { KeyRing, SenderKey } from './keys';
+import type { KeyRing, ResolvedKey, SenderKey } from './keys';
 import {
   openProtectedMediaFrame,
   parseProtectedMediaFrame,
@@ -90,7 +90,7 @@ export class MediaDecryptor {
     if (parsed === null) return { ok: false, error: 'malformed' };
     const { kid, ctr } = parsed.sframe;
     if (this.mWindows.get(kid)?.check(ctr) === false) return { ok: false, error: 'replay' };
-    let resolved;
+    let resolved: ResolvedKey<SFrameKey> | null;
     try {
       resolved = await this.mRing.resolveMedia(kid, this.mSource, now);
     } catch {

@@ -32,7 +32,8 @@ export function utf8(text: string): Bytes {
 
 export function randomBytes(length: number): Bytes {
   const bytes = new Uint8Array(length);
-  globalThis.crypto.getRandomValues(bytes);
+  // getRandomValues fills at most 65,536 bytes per call.
+  for (let i = 0; i < length; i += 65536) globalThis.crypto.getRandomValues(bytes.subarray(i, i + 65536));
   return bytes;
 }
 

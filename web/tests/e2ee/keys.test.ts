@@ -16,6 +16,11 @@ import {
 import { KAT } from './conclave_kat';
 import { b64, fixedIdentity, flipBit, hex, toHex } from './helpers';
 
+function must<T>(value: T | null | undefined): T {
+  if (value === null || value === undefined) throw new Error('unexpected null');
+  return value;
+}
+
 async function room(secret = KAT.secret, roomId: string = KAT.roomId): Promise<RoomKeys> {
   const result = await RoomKeys.derive(secret, roomId);
   if (!result.ok) throw new Error('bad secret');
@@ -157,6 +162,22 @@ describe('pairwise key transport', () => {
     expect(await ba.unwrap(flipBit(wrapped, 5), aad)).toBeNull();
     expect(await ba.unwrap(wrapped.subarray(0, 20), aad)).toBeNull();
     expect(await baOther.unwrap(wrapped, aad)).toBeNull();
+  });
+
+  it('wraps a sender key for one direction as base64url', async () => {
+    const salt = (await room()).pairwiseSalt;
+    const [alice, bob] = await Promise.all([generateIdentity(), generateIdentity()]);
+    const ab = must(await PairwiseKey.derive(alice, bob.agreementPublic, salt));
+    const ba = must(await PairwiseKey.derive(bob, alice.agreementPublic, salt));
+    const key = SenderKey.generate(7);
+    const wrapped = await ab.wrapSenderKey(key, KAT.roomId, 'alice', 'bob');
+    expect(wrapped).toMatch(/^[A-Za-z0-9_-]{64}$/);
+    const back = await ba.unwrapSenderKey(wrapped, KAT.roomId, 'alice', 'bob');
+    expect(back?.generation).toBe(7);
+    expect(toHex(must(back).material)).toBe(toHex(key.material));
+    expect(await ba.unwrapSenderKey(wrapped, KAT.roomId, 'bob', 'alice')).toBeNull();
+    expect(await ba.unwrapSenderKey(wrapped, 'other-room', 'alice', 'bob')).toBeNull();
+    expect(await ba.unwrapSenderKey('not base64url!', KAT.roomId, 'alice', 'bob')).toBeNull();
   });
 
   it('refuses low-order and malformed peer keys', async () => {
