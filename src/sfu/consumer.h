@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 
 #include "common/clock.h"
 #include "rtp/packet.h"
@@ -35,6 +36,10 @@ class Consumer {
     return mRewriter.outputTimestamp(sourceTimestamp);
   }
 
+  // Where the subscriber's transport lives (its owner may replace the transport).
+  void setTransportSlot(std::unique_ptr<transport::WebRtcTransport>* slot) { mTransportSlot = slot; }
+  transport::WebRtcTransport* transport() const { return mTransportSlot ? mTransportSlot->get() : nullptr; }
+
   bool waitingForKeyframe() const { return mWaitForKeyframe; }
   void requireKeyframe() { mWaitForKeyframe = isVideo(); }
   uint32_t packetsSent() const { return mPacketsSent; }
@@ -47,6 +52,7 @@ class Consumer {
   Producer& mProducer;
   std::string mSubscriberId;
   rtp::StreamRewriter mRewriter;
+  std::unique_ptr<transport::WebRtcTransport>* mTransportSlot = nullptr;
   bool mWaitForKeyframe;
   uint32_t mPacketsSent = 0;
   uint32_t mOctetsSent = 0;

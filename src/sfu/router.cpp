@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 
+#include "common/base64.h"
 #include "common/bytes.h"
 #include "common/log.h"
 #include "common/random.h"
@@ -20,6 +21,7 @@ constexpr uint64_t kVideoBitrateHint = 2'000'000;
 constexpr uint8_t kRtcpRtpfb = 205;
 constexpr uint8_t kRtcpPsfb = 206;
 constexpr uint8_t kRtcpSr = 200;
+constexpr uint64_t kTappedPackets = 20;
 
 template <typename Vec, typename Key>
 auto* findIn(Vec& v, Key key) {
@@ -120,6 +122,7 @@ void Router::addConsumer(const std::string& subscriberId, const ConsumerSpec& sp
   auto prod = mProducers.find(spec.producerId);
   if (sub == mParticipants.end() || prod == mProducers.end() || mConsumers.count(spec.id)) return;
   auto consumer = std::make_unique<Consumer>(spec, *prod->second, subscriberId);
+  consumer->setTransportSlot(&sub->second.subscribe);
   prod->second->consumers().push_back(consumer.get());
   sub->second.consumersBySsrc.emplace_back(spec.ssrc, consumer.get());
   mConsumers.emplace(spec.id, std::move(consumer));
@@ -168,18 +171,29 @@ void Router::onTransportRtp(transport::WebRtcTransport& t, rtp::RtpPacket& packe
     return;
   }
   producer->onRtp(packet, now);
+  if (producer->packetsReceived() <= kTappedPackets) tapPayload(*producer, packet);
   forward(*producer, packet, now);
+}
+
+// At trace level the first packets of each stream are logged as hex: what the SFU forwards is
+// SFrame ciphertext (after the few clear codec bytes), and tests check exactly that.
+void Router::tapPayload(const Producer& producer, const rtp::RtpPacket& packet) {
+  auto log = common::logger("tap");
+  if (!log->should_log(spdlog::level::trace)) return;
+  auto payload = packet.payload();
+  log->trace("producer {} {} payload {} bytes: {}", producer.id(),
+             producer.kind() == MediaKind::Video ? "video" : "audio", payload.size(),
+             common::hexEncode(payload.first(std::min<size_t>(payload.size(), 48))));
 }
 
 void Router::forward(Producer& producer, const rtp::RtpPacket& packet, common::TimePoint now) {
   for (Consumer* c : producer.consumers()) {
-    auto sub = mParticipants.find(c->subscriberId());
-    if (sub == mParticipants.end() || !sub->second.subscribe) continue;
+    transport::WebRtcTransport* t = c->transport();
+    if (!t) continue;
     bool wasWaiting = c->waitingForKeyframe();
-    bool sent = sub->second.subscribe->sendRtpWith(
-        [&](std::span<uint8_t> out) { return c->writePacket(packet, out, now); });
+    bool sent = t->sendRtpWith([&](std::span<uint8_t> out) { return c->writePacket(packet, out, now); });
     if (sent) ++mStats.rtpForwarded;
-    else if (wasWaiting && c->waitingForKeyframe() && sub->second.subscribe->connected())
+    else if (wasWaiting && c->waitingForKeyframe() && t->connected())
       requestKeyframe(producer, now);
   }
 }

@@ -94,6 +94,7 @@ class Router final : private transport::WebRtcTransport::Listener {
 
   Participant* owner(const transport::WebRtcTransport& transport);
   void forward(Producer& producer, const rtp::RtpPacket& packet, common::TimePoint now);
+  void tapPayload(const Producer& producer, const rtp::RtpPacket& packet);
   void onPublisherRtcp(Participant& publisher, std::span<const uint8_t> compound, common::TimePoint now);
   void onSubscriberRtcp(Participant& subscriber, std::span<const uint8_t> compound, common::TimePoint now);
   void retransmit(Participant& subscriber, Consumer& consumer, uint16_t seq, common::TimePoint now);
