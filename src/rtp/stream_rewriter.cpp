@@ -40,6 +40,8 @@ void StreamRewriter::startSegment(uint16_t seq, uint32_t timestamp, common::Time
   mBaseSeqOffset = static_cast<uint16_t>(outSeq - seq);
   mTsOffset = outTs - timestamp;
   mSegmentFirstSeq = seq;
+  mSourceSeqs = SeqUnwrapper{};
+  mSegmentFirstExt = mSourceSeqs.unwrap(seq);
   mHighestSeq = seq;
   mSkipHead = 0;
   mSkipCount = 0;
@@ -64,11 +66,10 @@ std::optional<StreamRewriter::Mapped> StreamRewriter::map(uint32_t ssrc, uint16_
                                                           common::TimePoint now) {
   if (!mHaveSource) switchSource(ssrc);
   if (ssrc != mSourceSsrc) return std::nullopt;
-  if (!mSegmentStarted) {
-    startSegment(seq, timestamp, now);
-  } else if (SeqNum::isNewer(mSegmentFirstSeq, seq)) {
-    return std::nullopt;  // older than the segment: the output numbers before it are taken
-  }
+  if (!mSegmentStarted) startSegment(seq, timestamp, now);
+  // Older than the segment: the output numbers before it are taken. Compared as extended
+  // numbers: a plain 16-bit comparison with the first seq turns false after 32768 packets.
+  if (mSourceSeqs.unwrap(seq) < mSegmentFirstExt) return std::nullopt;
   const auto skips = skipsBefore(seq);
   if (!skips) return std::nullopt;
   Mapped out;
@@ -100,6 +101,7 @@ void StreamRewriter::skip(uint16_t seq) {
     return;  // a late skip cannot renumber packets already sent: the subscriber sees a gap
   }
   mHighestSeq = seq;
+  mSourceSeqs.unwrap(seq);
   if (mSkipCount == kMaxSkips) {
     mLastForgottenSkip = skipAt(0);
     mForgotSkips = true;
@@ -120,7 +122,8 @@ std::optional<uint16_t> StreamRewriter::sourceSequenceNumber(uint16_t outSeq) co
     ++seq;
   }
   if (mForgotSkips && SeqNum::isNewerOrEqual(mLastForgottenSkip, seq)) return std::nullopt;
-  if (SeqNum::isNewer(mSegmentFirstSeq, seq)) return std::nullopt;
+  const int64_t newest = mSourceSeqs.last();
+  if (newest + SeqNum::diff(seq, static_cast<uint16_t>(newest)) < mSegmentFirstExt) return std::nullopt;
   return seq;
 }
 

@@ -19,6 +19,7 @@
 
 #include "common/clock.h"
 #include "rtp/packet.h"
+#include "rtp/seq_num.h"
 
 namespace conclave::rtp {
 
@@ -80,6 +81,8 @@ class StreamRewriter {
   bool mSegmentStarted = false;
   uint32_t mSourceSsrc = 0;
   uint16_t mSegmentFirstSeq = 0;  // first source seq of the segment
+  SeqUnwrapper mSourceSeqs;       // source seqs of the segment, extended past the 16-bit wrap
+  int64_t mSegmentFirstExt = 0;   // mSegmentFirstSeq, extended
   uint16_t mHighestSeq = 0;       // newest source seq seen or skipped
   uint16_t mBaseSeqOffset = 0;    // out = seq + offset for seqs before every remembered skip
   uint32_t mTsOffset = 0;

@@ -42,6 +42,7 @@ class Producer {
   // now; a refused request stays pending and takePending() releases it later.
   bool requestKeyframe(common::TimePoint now);
   bool takePendingKeyframe(common::TimePoint now);
+  void markKeyframePending() { mKeyframePending = true; }
 
   uint64_t packetsReceived() const { return mPackets; }
 

