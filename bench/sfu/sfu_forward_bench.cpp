@@ -13,7 +13,7 @@
 //   callgrind_annotate --inclusive=yes callgrind.out.<pid> | head -60
 //
 // Each run uses fresh consumers (new SSRCs, a key frame first) and stays below 32768 packets per
-// consumer, because StreamRewriter stops forwarding after that many packets of one segment.
+// consumer (a limit from before StreamRewriter compared extended sequence numbers).
 //
 // What one forwarded packet costs here is what MediaWorker::dispatch() does for a datagram of a
 // publisher: route by source address, WebRtcTransport::receive (SRTP unprotect, RTP parse),
