@@ -33,8 +33,7 @@ size_t Consumer::writePacket(const rtp::RtpPacket& source, std::span<uint8_t> ou
   packet->setSsrc(mSpec.ssrc);
   packet->setSequenceNumber(mapped->sequenceNumber);
   packet->setTimestamp(mapped->timestamp);
-  packet->setPayloadType(mSpec.payloadType);
-  if (packet->hasExtension()) packet->remapExtensions(mProducer.extensionMap());
+  packet->setPayloadType(mSpec.payloadType);  // extensions were remapped once, on arrival
   ++mPacketsSent;
   mOctetsSent += static_cast<uint32_t>(packet->payloadSize());
   return packet->size();

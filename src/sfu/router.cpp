@@ -171,6 +171,8 @@ void Router::onTransportRtp(transport::WebRtcTransport& t, rtp::RtpPacket& packe
     ++mStats.rtpDropped;
     return;
   }
+  // Extension ids become the subscribers' once, before caching and fan-out.
+  if (packet.hasExtension()) packet.remapExtensions(producer->extensionMap());
   producer->onRtp(packet, now);
   if (producer->packetsReceived() <= kTappedPackets) tapPayload(*producer, packet);
   forward(*producer, packet, now);
