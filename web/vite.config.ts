@@ -14,6 +14,11 @@ export default defineConfig(({ mode }) => ({
   define: {
     __CONCLAVE_TEST_HOOKS__: JSON.stringify(mode === 'e2e' || mode === 'test'),
   },
+  // The end-to-end encryption worker (src/media/e2ee_worker.ts) is an ES module worker, a file
+  // under /assets like everything else (the CSP allows worker-src 'self').
+  worker: {
+    format: 'es',
+  },
   build: {
     outDir: mode === 'e2e' ? 'dist-e2e' : 'dist',
     emptyOutDir: true,

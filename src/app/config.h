@@ -24,8 +24,8 @@ struct Config {
   int roomGraceSeconds = 60;
   int maxParticipants = 100;
   int maxMessageBytes = 65536;
-  int wsRate = 20;
-  int wsBurst = 60;
+  int wsRate = 50;
+  int wsBurst = 200;
   int maxConnections = 2000;
   int httpTimeoutSeconds = 30;
   std::string mediaListen = "0.0.0.0";

@@ -16,8 +16,8 @@ namespace conclave::signaling {
 
 struct ConnectionLimits {
   size_t maxMessageBytes = 65536;
-  double rate = 20;
-  double burst = 60;
+  double rate = 50;
+  double burst = 200;
   size_t maxDroppedBeforeClose = 200;
 };
 

@@ -18,6 +18,8 @@ const CLIENT_TYPES = new Set([
   'publish',
   'subscribe-answer',
   'subscribe-restart',
+  'relay',
+  'file-upload',
 ]);
 
 interface TrackStats {
@@ -267,6 +269,13 @@ describe.skipIf(!serverHasMedia())('media through the SFU', () => {
       );
       // A screen is sent at a low frame rate (detail over motion): a few frames in 4 s.
       expect((screen?.framesDecoded ?? 0) - (screenFirst[name] ?? 0)).toBeGreaterThanOrEqual(3);
+      // The screen is end-to-end encrypted like everything else: its frames went through the decryptor.
+      const decrypted = await p.evaluate(() => {
+        type Tracks = { tracks: { source: string | null; role: string; ok: number }[] };
+        const hook = (window as unknown as { __conclaveTest: { crypto: () => Tracks } }).__conclaveTest;
+        return hook.crypto().tracks.find((t) => t.role === 'receive' && t.source === 'screen')?.ok ?? 0;
+      });
+      expect(decrypted, `${name} decrypted screen frames`).toBeGreaterThanOrEqual(3);
     }
     const aliceSent = (await stats(alice)).sent;
     console.log(`alice sends: ${JSON.stringify(aliceSent)}`);

@@ -8,7 +8,7 @@ import { fetchInsecure, removeDir, startServer, WEB_DIR, type RunningServer } fr
 
 const SHOTS = join(WEB_DIR, 'test-results');
 const CLIENT_TYPES = new Set([
-  'hello', 'join', 'update-profile', 'leave', 'ping', 'publish', 'subscribe-answer', 'subscribe-restart',
+  'hello', 'join', 'update-profile', 'leave', 'ping', 'publish', 'subscribe-answer', 'subscribe-restart', 'relay', 'file-upload',
 ]);
 
 let browser: Browser;

@@ -101,6 +101,8 @@ export interface RunningServer {
 export interface StartOptions {
   port?: number;
   dataDir?: string;
+  /** Server log level; 'trace' makes it log the first bytes of forwarded payloads (its "tap"). */
+  logLevel?: string;
 }
 
 const STARTUP_TIMEOUT_MS = 20000;
@@ -121,7 +123,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     '--data-dir', dataDir,
     '--web-root', webRoot(),
     // E2E_SERVER_LOG_LEVEL=debug shows what the server does (printed with a failing startup).
-    '--log-level', process.env['E2E_SERVER_LOG_LEVEL'] ?? 'warn',
+    '--log-level', options.logLevel ?? process.env['E2E_SERVER_LOG_LEVEL'] ?? 'warn',
     ...mediaArgs(),
   ];
   // The harness's own variables are not server options (the server warns about unknown CONCLAVE_*).

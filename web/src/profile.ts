@@ -1,6 +1,10 @@
-// What a participant tells the others about themselves. The server relays the encoded profile as
-// an opaque string. Today it is plain JSON `{"name":"..."}`; the E2EE issue swaps this module for
-// one that encrypts with a key derived from the room secret. Nothing else encodes or decodes it.
+// What a participant tells the others about themselves, and the only place that encodes or
+// decodes the `profile` string the server relays. The server sees an opaque envelope
+// (src/e2ee/membership.ts): the member's identity public keys, its membership proof (which only
+// someone who knows the room secret can make), the profile encrypted under a key derived from the
+// room secret, and an Ed25519 signature. Inside the envelope the profile is JSON `{"name":"..."}`.
+
+import { openProfile, sealProfile, type Identity, type OpenProfileError, type PeerIdentity, type RoomKeys } from './e2ee';
 
 export const MAX_NAME_LENGTH = 64;
 
@@ -16,11 +20,12 @@ export function normalizeName(raw: string): string | null {
   return Array.from(cleaned).slice(0, MAX_NAME_LENGTH).join('');
 }
 
+/** The inner profile (what the envelope encrypts). */
 export function encodeProfile(profile: Profile): string {
   return JSON.stringify({ name: profile.name });
 }
 
-/** Decodes a profile from another participant; null when it is not one we understand. */
+/** Decodes an inner profile; null when it is not one this client understands. */
 export function decodeProfile(encoded: string): Profile | null {
   let value: unknown;
   try {
@@ -33,4 +38,20 @@ export function decodeProfile(encoded: string): Profile | null {
   if (typeof name !== 'string') return null;
   const normalized = normalizeName(name);
   return normalized === null ? null : { name: normalized };
+}
+
+/** This participant's `profile` string: the sealed, signed envelope with its membership proof. */
+export function sealOwnProfile(room: RoomKeys, identity: Identity, profile: Profile): Promise<string> {
+  return sealProfile(room, identity, encodeProfile(profile));
+}
+
+export type MemberProfileResult =
+  | { ok: true; peer: PeerIdentity; /** null when the decrypted profile carries no usable name */ profile: Profile | null }
+  | { ok: false; error: OpenProfileError };
+
+/** Verifies another participant's envelope (membership proof, signature) and decrypts its profile. */
+export async function openMemberProfile(room: RoomKeys, envelope: string): Promise<MemberProfileResult> {
+  const opened = await openProfile(room, envelope);
+  if (!opened.ok) return opened;
+  return { ok: true, peer: opened.peer, profile: decodeProfile(opened.profile) };
 }

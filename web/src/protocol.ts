@@ -14,6 +14,8 @@ export const DEFAULT_MAX_MESSAGE_BYTES = 65536;
 export const MAX_SDP_LENGTH = 60000;
 /** Most tracks one `publish` may list. */
 export const MAX_PUBLISHED_TRACKS = 16;
+/** Longest `relay` payload (bytes; relay payloads are ASCII JSON, so characters too). */
+export const MAX_RELAY_PAYLOAD_LENGTH = 49152;
 /** Longest SDP the client accepts from the server (far above any real offer). */
 const MAX_SERVER_SDP_LENGTH = 1 << 20;
 /** Most m-sections the client accepts in one subscribe offer. */
@@ -79,6 +81,18 @@ export interface SubscribeRestartMessage {
   type: 'subscribe-restart';
   id?: RequestId;
 }
+/** An opaque payload for one participant (`to`) or everyone else in the room. */
+export interface RelayMessage {
+  type: 'relay';
+  id?: RequestId;
+  payload: string;
+  to?: string;
+}
+export interface FileUploadMessage {
+  type: 'file-upload';
+  id?: RequestId;
+  size: number;
+}
 export type ClientMessage =
   | HelloMessage
   | JoinMessage
@@ -87,7 +101,9 @@ export type ClientMessage =
   | PingMessage
   | PublishMessage
   | SubscribeAnswerMessage
-  | SubscribeRestartMessage;
+  | SubscribeRestartMessage
+  | RelayMessage
+  | FileUploadMessage;
 
 export interface WelcomeMessage {
   type: 'welcome';
@@ -170,6 +186,25 @@ export interface MediaFailedMessage {
   id?: RequestId;
   connection: MediaConnection;
 }
+export interface RelayedMessage {
+  type: 'relayed';
+  id?: RequestId;
+}
+/** A payload another participant relayed (server → client `relay`). */
+export interface RelayReceivedMessage {
+  type: 'relay';
+  id?: RequestId;
+  from: string;
+  payload: string;
+}
+export interface FileUploadReadyMessage {
+  type: 'file-upload-ready';
+  id?: RequestId;
+  fileId: string;
+  uploadToken: string;
+  /** Where to PUT the ciphertext and where the others GET it: `/api/files/<fileId>`. */
+  url: string;
+}
 export type ServerMessage =
   | WelcomeMessage
   | JoinedMessage
@@ -184,7 +219,10 @@ export type ServerMessage =
   | PublishAnswerMessage
   | SubscribeOkMessage
   | SubscribeOfferMessage
-  | MediaFailedMessage;
+  | MediaFailedMessage
+  | RelayedMessage
+  | RelayReceivedMessage
+  | FileUploadReadyMessage;
 
 export type ServerMessageType = ServerMessage['type'];
 
@@ -205,6 +243,9 @@ export const SERVER_ERROR_CODES = [
   'negotiation-failed',
   'invalid-state',
   'media-unavailable',
+  'participant-not-found',
+  'file-too-large',
+  'quota-exceeded',
   'internal',
 ] as const;
 
@@ -359,6 +400,20 @@ const SERVER_SCHEMAS: Record<ServerMessageType, BodyParser> = {
   'subscribe-ok': () => ({}),
   'subscribe-offer': (o) => ({ sdp: str(o, 'sdp', MAX_SERVER_SDP_LENGTH), tracks: subscribedTracks(o) }),
   'media-failed': (o) => ({ connection: oneOf(o, 'connection', ['publish', 'subscribe'] as const) }),
+  relayed: () => ({}),
+  relay: (o) => ({
+    from: base64UrlId(o, 'from', PARTICIPANT_ID_LENGTH),
+    payload: str(o, 'payload', MAX_RELAY_PAYLOAD_LENGTH),
+  }),
+  'file-upload-ready': (o) => {
+    const fileId = str(o, 'fileId', 128);
+    if (fileId.length === 0 || !BASE64URL.test(fileId)) throw new Invalid('fileId: expected URL-safe base64');
+    const url = str(o, 'url', 256);
+    if (url !== `/api/files/${fileId}`) throw new Invalid('url: not the file\'s /api/files/ path');
+    const uploadToken = str(o, 'uploadToken', 256);
+    if (uploadToken.length === 0 || !BASE64URL.test(uploadToken)) throw new Invalid('uploadToken: expected URL-safe base64');
+    return { fileId, uploadToken, url };
+  },
 };
 
 function isServerMessageType(value: string): value is ServerMessageType {
@@ -438,6 +493,8 @@ export interface SignalingEvents {
   'subscribe-offer': (offer: { sdp: string; tracks: SubscribedTrack[] }) => void;
   /** The server lost ICE consent on one of the media connections; restart its ICE. */
   'media-failed': (connection: MediaConnection) => void;
+  /** Another participant relayed an opaque payload to this one (or to everyone). */
+  relay: (from: string, payload: string) => void;
   /** An `error` from the server that answers no pending request (e.g. `rate-limited`). */
   'server-error': (error: SignalingError) => void;
   /** The server sent something that does not match the protocol; the message was dropped. */
@@ -456,6 +513,8 @@ const REPLY_TYPE = {
   publish: 'publish-answer',
   'subscribe-answer': 'subscribe-ok',
   'subscribe-restart': 'subscribe-ok',
+  relay: 'relayed',
+  'file-upload': 'file-upload-ready',
 } as const satisfies Record<ClientMessage['type'], ServerMessageType>;
 
 type ReplyFor<T extends ClientMessage['type']> = Extract<ServerMessage, { type: (typeof REPLY_TYPE)[T] }>;
@@ -574,6 +633,24 @@ export class SignalingClient {
     await this.request({ type: 'subscribe-restart' });
   }
 
+  /**
+   * Relays an opaque payload to one participant (`to`) or to everyone else in the room; resolves
+   * when the server accepted it (`relayed`).
+   */
+  async relay(payload: string, to?: string): Promise<void> {
+    if (payload.length === 0 || payload.length > MAX_RELAY_PAYLOAD_LENGTH) {
+      throw new SignalingError('too-large-local', 'relay payload empty or too large');
+    }
+    await this.request(to === undefined ? { type: 'relay', payload } : { type: 'relay', payload, to });
+  }
+
+  /** Reserves an upload of `size` bytes of ciphertext; resolves with where and how to PUT it. */
+  async fileUpload(size: number): Promise<{ fileId: string; uploadToken: string; url: string }> {
+    if (!Number.isSafeInteger(size) || size < 1) throw new SignalingError('too-large-local', 'invalid file size');
+    const ready = await this.request({ type: 'file-upload', size });
+    return { fileId: ready.fileId, uploadToken: ready.uploadToken, url: ready.url };
+  }
+
   /** Closes the connection normally (1000). Pending requests are rejected with `closed`. */
   close(): void {
     if (this.mState === 'closed') return;
@@ -653,6 +730,9 @@ export class SignalingClient {
         return;
       case 'media-failed':
         this.emit('media-failed', message.connection);
+        return;
+      case 'relay':
+        this.emit('relay', message.from, message.payload);
         return;
       case 'goodbye':
         this.mGotGoodbye = true;

@@ -1,27 +1,41 @@
 // One person's presence in one meeting: connects, joins, keeps the roster, reconnects with
 // backoff when the connection drops. No DOM code; the view renders the state it reports.
+//
+// End-to-end encryption is always on: every join generates a new identity and seals the profile
+// with the room secret (src/profile.ts); a SecureRoom per membership verifies the others, keeps
+// the keys, the security code and the chat (src/secure/secure_room.ts). Names come only from
+// verified profiles.
 
+import { generateIdentity, RoomKeys, type Bytes, type FileInfo, type FileManifest, type Identity } from './e2ee';
 import type { MediaAttachment } from './media/controller';
-import { decodeProfile, encodeProfile } from './profile';
+import { sealOwnProfile } from './profile';
 import {
   SignalingClient,
   SignalingError,
   type CloseInfo,
+  type FetchLike,
   type Participant,
   type SocketFactory,
 } from './protocol';
+import { ChatLog } from './secure/chat_log';
+import { downloadFile, uploadFile } from './secure/file_share';
+import { SecureRoom, type KeyState, type PeerSecurity, type SecuritySnapshot, type Trust } from './secure/secure_room';
 
 export interface RosterEntry {
   id: string;
-  /** null when the participant's profile cannot be read. */
+  /** Verified members and this participant only; null otherwise (or when the profile has no name). */
   name: string | null;
   self: boolean;
+  /** This participant is always `verified`. */
+  trust: Trust;
+  /** Verified members: whether their media key arrived. */
+  key: KeyState;
 }
 
 export type SessionState =
   | { kind: 'idle' }
   | { kind: 'connecting' }
-  | { kind: 'joined'; selfId: string; roster: RosterEntry[] }
+  | { kind: 'joined'; selfId: string; roster: RosterEntry[]; security: SecuritySnapshot }
   | { kind: 'reconnecting'; attempt: number; retryAt: number | null }
   | { kind: 'left' }
   | { kind: 'shutdown' }
@@ -30,22 +44,35 @@ export type SessionState =
 export type Announcement =
   | { kind: 'self-joined' }
   | { kind: 'joined'; name: string | null }
+  /** A participant whose profile does not prove membership. */
+  | { kind: 'unverified' }
   | { kind: 'left'; name: string | null }
   | { kind: 'renamed'; old: string | null; name: string | null };
 
 export interface MeetingSessionOptions {
   roomId: string;
+  /** The room secret from the link's fragment: the root of membership and of every key. */
+  secret: string;
   url: string;
   socketFactory: SocketFactory;
   onState: (state: SessionState) => void;
   onAnnounce?: (announcement: Announcement) => void;
   /** The media side: attached after every `joined`, detached when the connection goes away. */
   media?: MediaAttachment;
+  /** Decrypted chat messages (kept across reconnects); a new one if absent. */
+  chat?: ChatLog;
+  /** For file uploads and downloads (`/api/files/...`). */
+  fetch?: FetchLike;
+  /** Relay failures and the like, for logging; the session recovers by itself. */
+  onError?: (error: unknown) => void;
   /** Random numbers in [0, 1) for backoff jitter. */
   random?: () => number;
   pingIntervalMs?: number;
   requestTimeoutMs?: number;
 }
+
+/** Self-destruct choices the view offers (ms); null keeps the message. */
+export const CHAT_LIFETIMES = [null, 60_000, 600_000, 3_600_000] as const;
 
 // Codes that describe a connection problem: worth another attempt. Any other error is final.
 const TRANSIENT_CODES = new Set(['closed', 'timeout', 'not-connected', 'rate-limited', 'internal']);
@@ -67,16 +94,29 @@ export class MeetingSession {
   private mAttempt = 0;
   private mRetryTimer: ReturnType<typeof setTimeout> | null = null;
   private mPingTimer: ReturnType<typeof setInterval> | null = null;
-  private mRoster = new Map<string, RosterEntry>();
+  /** Participant IDs in the order they came (this participant first). */
+  private mOrder: string[] = [];
   private mSelfId = '';
   private mDisposed = false;
+  private mRoomKeys: Promise<RoomKeys | null> | null = null;
+  private mSecure: SecureRoom | null = null;
+  private mSpyNextJoin = false;
+  /** Participants already there when this one joined: their verdicts are not announced. */
+  private mPresentAtJoin = new Set<string>();
+  readonly chat: ChatLog;
 
   constructor(options: MeetingSessionOptions) {
     this.mOptions = options;
+    this.chat = options.chat ?? new ChatLog();
   }
 
   get state(): SessionState {
     return this.mState;
+  }
+
+  /** The E2EE state of the current membership (null when not joined). */
+  get secure(): SecureRoom | null {
+    return this.mSecure;
   }
 
   /** Joins (or rejoins) the meeting under `name`. */
@@ -99,12 +139,43 @@ export class MeetingSession {
 
   async rename(name: string): Promise<void> {
     const client = this.mClient;
-    if (this.mState.kind !== 'joined' || !client) throw new SignalingError('not-joined', 'not in the meeting');
-    await client.updateProfile(encodeProfile({ name }));
+    const secure = this.mSecure;
+    if (this.mState.kind !== 'joined' || !client || !secure) throw new SignalingError('not-joined', 'not in the meeting');
+    await client.updateProfile(await secure.sealProfile(name));
     this.mName = name;
-    const self = this.mRoster.get(this.mSelfId);
-    if (self) self.name = name;
     this.publishRoster();
+  }
+
+  /** Sends an encrypted, signed chat message to everyone; `lifetimeMs` null keeps it. */
+  async sendChat(text: string, lifetimeMs: number | null): Promise<void> {
+    const secure = this.mSecure;
+    if (this.mState.kind !== 'joined' || !secure) throw new SignalingError('not-joined', 'not in the meeting');
+    await secure.sendChat(text, lifetimeMs);
+  }
+
+  /**
+   * Encrypts a file with a fresh key, uploads the ciphertext and announces it (name, size, key,
+   * checksum) in an encrypted chat message.
+   */
+  async shareFile(data: Bytes, info: FileInfo, lifetimeMs: number | null): Promise<void> {
+    const client = this.mClient;
+    const secure = this.mSecure;
+    if (this.mState.kind !== 'joined' || !client || !secure) throw new SignalingError('not-joined', 'not in the meeting');
+    const manifest = await uploadFile(data, info, (size) => client.fileUpload(size), this.fetchFn());
+    await secure.sendChat('', lifetimeMs, manifest);
+  }
+
+  /** Downloads, decrypts and verifies a shared file. */
+  fetchFile(manifest: FileManifest): Promise<Bytes> {
+    return downloadFile(manifest, this.fetchFn());
+  }
+
+  /**
+   * Test hook only: the next join proves membership with a wrong secret (the others then treat
+   * this page as an unverified participant and send it no keys). The keys it still holds stay.
+   */
+  testSpyNextJoin(): void {
+    if (__CONCLAVE_TEST_HOOKS__) this.mSpyNextJoin = true;
   }
 
   /** Leaves the meeting: says `leave`, then closes the connection. */
@@ -129,6 +200,28 @@ export class MeetingSession {
     this.clearRetry();
     this.stopPing();
     this.dropClient();
+    this.chat.dispose();
+  }
+
+  private fetchFn(): FetchLike {
+    return this.mOptions.fetch ?? ((input, init) => fetch(input, init));
+  }
+
+  private roomKeys(): Promise<RoomKeys | null> {
+    this.mRoomKeys ??= RoomKeys.derive(this.mOptions.secret, this.mOptions.roomId).then((r) => (r.ok ? r.room : null));
+    return this.mRoomKeys;
+  }
+
+  /** A fresh identity and the sealed profile to join with. */
+  private async prepare(room: RoomKeys): Promise<{ identity: Identity; profile: string }> {
+    const identity = await generateIdentity();
+    let sealWith = room;
+    if (this.mSpyNextJoin) {
+      this.mSpyNextJoin = false;
+      const wrong = await RoomKeys.derive(`${'A'.repeat(42)}Q`, this.mOptions.roomId);
+      if (wrong.ok) sealWith = wrong.room;
+    }
+    return { identity, profile: await sealOwnProfile(sealWith, identity, { name: this.mName }) };
   }
 
   private async attempt(): Promise<void> {
@@ -145,17 +238,40 @@ export class MeetingSession {
     this.mClient = client;
     this.listen(client);
     try {
-      await client.connect();
-      const joined = await client.join(this.mOptions.roomId, encodeProfile({ name: this.mName }));
+      // Connecting and the key work (room keys, a fresh identity, the sealed profile) overlap.
+      const connected = client.connect();
+      connected.catch(() => undefined);
+      const room = await this.roomKeys();
+      if (room === null) throw new SignalingError('bad-secret', 'the link is incomplete or wrong');
+      const [{ identity, profile }] = await Promise.all([this.prepare(room), connected]);
+      if (client !== this.mClient) return;
+      const joined = await client.join(this.mOptions.roomId, profile);
       if (client !== this.mClient) return;
       this.mSelfId = joined.participantId;
-      this.mRoster = new Map();
-      this.mRoster.set(joined.participantId, { id: joined.participantId, name: this.mName, self: true });
-      for (const p of joined.participants) this.mRoster.set(p.id, this.entry(p));
+      this.mOrder = [joined.participantId, ...joined.participants.map((p) => p.id)];
+      this.mPresentAtJoin = new Set(joined.participants.map((p) => p.id));
       this.mAttempt = 0;
       this.startPing(client);
       // Synchronously after `joined`: the server's first subscribe offer may follow right away.
+      // The media side resets its frame transforms first; the keys below then reach them.
       this.mOptions.media?.attach(client, joined.participantId);
+      const secure = new SecureRoom({
+        room,
+        identity,
+        selfId: joined.participantId,
+        signaling: client,
+        media: this.mOptions.media?.keys ?? null,
+        chat: this.chat,
+        onChange: () => {
+          if (secure === this.mSecure) this.publishRoster();
+        },
+        onVerdict: (peer, previous) => {
+          if (secure === this.mSecure) this.announceVerdict(peer, previous);
+        },
+        ...(this.mOptions.onError ? { onError: this.mOptions.onError } : {}),
+      });
+      this.mSecure = secure;
+      secure.start(joined.participants);
       this.publishRoster();
       this.mOptions.onAnnounce?.({ kind: 'self-joined' });
     } catch (err) {
@@ -173,30 +289,29 @@ export class MeetingSession {
 
   private listen(client: SignalingClient): void {
     const mine = (): boolean => client === this.mClient && this.mState.kind === 'joined';
-    client.on('participant-joined', (p) => {
-      if (!mine() || p.id === this.mSelfId) return;
-      const entry = this.entry(p);
-      this.mRoster.set(p.id, entry);
+    client.on('participant-joined', (p: Participant) => {
+      if (!mine() || p.id === this.mSelfId || this.mOrder.includes(p.id)) return;
+      this.mOrder = [...this.mOrder, p.id];
+      // Announced once its profile is checked (announceVerdict).
+      this.mSecure?.participantJoined(p);
       this.publishRoster();
-      this.mOptions.onAnnounce?.({ kind: 'joined', name: entry.name });
     });
-    client.on('participant-updated', (p) => {
+    client.on('participant-updated', (p: Participant) => {
       if (!mine() || p.id === this.mSelfId) return;
-      const old = this.mRoster.get(p.id);
-      const entry = this.entry(p);
-      this.mRoster.set(p.id, entry);
-      this.publishRoster();
-      if (old && old.name !== entry.name) {
-        this.mOptions.onAnnounce?.({ kind: 'renamed', old: old.name, name: entry.name });
-      }
+      if (!this.mOrder.includes(p.id)) this.mOrder = [...this.mOrder, p.id];
+      this.mSecure?.participantUpdated(p);
     });
     client.on('participant-left', (id) => {
-      if (!mine()) return;
-      const old = this.mRoster.get(id);
-      if (!old || old.self) return;
-      this.mRoster.delete(id);
+      if (!mine() || id === this.mSelfId || !this.mOrder.includes(id)) return;
+      const old = this.mSecure?.peer(id) ?? null;
+      this.mOrder = this.mOrder.filter((other) => other !== id);
+      this.mSecure?.participantLeft(id);
       this.publishRoster();
-      this.mOptions.onAnnounce?.({ kind: 'left', name: old.name });
+      this.mOptions.onAnnounce?.({ kind: 'left', name: old?.trust === 'verified' ? old.name : null });
+    });
+    client.on('relay', (from, payload) => {
+      if (!mine()) return;
+      this.mSecure?.relay(from, payload).catch((err: unknown) => this.mOptions.onError?.(err));
     });
     client.on('goodbye', () => {
       if (client !== this.mClient) return;
@@ -218,13 +333,40 @@ export class MeetingSession {
     });
   }
 
-  private entry(p: Participant): RosterEntry {
-    return { id: p.id, name: decodeProfile(p.profile)?.name ?? null, self: false };
+  private announceVerdict(peer: PeerSecurity, previous: PeerSecurity | null): void {
+    const announce = this.mOptions.onAnnounce;
+    if (!announce) return;
+    if (previous === null || previous.trust === 'verifying') {
+      // Everyone already there when this participant joined is not announced.
+      if (this.mPresentAtJoin.has(peer.id)) return;
+      announce(peer.trust === 'verified' ? { kind: 'joined', name: peer.name } : { kind: 'unverified' });
+    } else if (previous.trust === 'verified' && peer.trust === 'verified' && previous.name !== peer.name) {
+      announce({ kind: 'renamed', old: previous.name, name: peer.name });
+    } else if (previous.trust !== 'unverified' && peer.trust === 'unverified') {
+      announce({ kind: 'unverified' });
+    }
   }
 
   private publishRoster(): void {
-    const roster = [...this.mRoster.values()].map((e) => ({ ...e }));
-    this.setState({ kind: 'joined', selfId: this.mSelfId, roster });
+    const secure = this.mSecure;
+    if (secure === null) return;
+    const roster: RosterEntry[] = [];
+    for (const id of this.mOrder) {
+      if (id === this.mSelfId) {
+        roster.push({ id, name: this.mName, self: true, trust: 'verified', key: 'received' });
+        continue;
+      }
+      const peer = secure.peer(id);
+      roster.push({
+        id,
+        name: peer?.trust === 'verified' ? peer.name : null,
+        self: false,
+        trust: peer?.trust ?? 'verifying',
+        key: peer?.key ?? 'waiting',
+      });
+    }
+    const security = secure.snapshot();
+    this.setState({ kind: 'joined', selfId: this.mSelfId, roster, security });
   }
 
   private scheduleReconnect(): void {
@@ -265,6 +407,8 @@ export class MeetingSession {
   private dropClient(): void {
     const client = this.mClient;
     this.mClient = null;
+    this.mSecure?.close();
+    this.mSecure = null;
     if (client) this.mOptions.media?.detach();
     client?.close();
   }

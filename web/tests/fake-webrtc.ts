@@ -1,7 +1,10 @@
 // Minimal stand-ins for RTCPeerConnection and the signaling client, enough to drive the Call's
 // bookkeeping: mids appear at setLocalDescription (publish) or setRemoteDescription (subscribe).
+import type { SenderKey } from '../src/e2ee';
 import type { MediaSignaling } from '../src/media/call';
-import type { PublishedTrack, SignalingEvents, SubscribedTrack } from '../src/protocol';
+import type { FrameCrypto, TransformMode } from '../src/media/frame_crypto';
+import type { TrackCryptoStats } from '../src/media/frame_engine';
+import type { MediaKind, PublishedTrack, SignalingEvents, SubscribedTrack, TrackSource } from '../src/protocol';
 
 export class FakeTrack {
   static next = 1;
@@ -289,4 +292,46 @@ export class FakeSignaling implements MediaSignaling {
 /** Lets every pending promise callback run (the fakes resolve after a few microtasks). */
 export async function settle(): Promise<void> {
   for (let i = 0; i < 30; i++) await Promise.resolve();
+}
+
+/** Records what the Call asks of the frame transforms (the worker side is tested on its own). */
+export class FakeTransforms implements FrameCrypto {
+  mode: TransformMode = 'script';
+  peerConnectionConfig: Record<string, unknown> = {};
+  readonly log: string[] = [];
+  readonly senders: unknown[] = [];
+  readonly receivers: unknown[] = [];
+
+  protectSender(sender: RTCRtpSender, source: TrackSource, kind: MediaKind): void {
+    this.senders.push(sender);
+    this.log.push(`send ${source} ${kind}`);
+  }
+  protectReceiver(receiver: RTCRtpReceiver, mid: string, kind: MediaKind, track: SubscribedTrack | null): void {
+    this.receivers.push(receiver);
+    this.log.push(`receive ${mid} ${kind} ${track ? `${track.participantId}/${track.source}` : '-'}`);
+  }
+  assignReceiver(mid: string, track: SubscribedTrack | null): void {
+    this.log.push(`assign ${mid} ${track ? `${track.participantId}/${track.source}` : '-'}`);
+  }
+  setSendKey(key: SenderKey, tag: number): void {
+    this.log.push(`send-key ${tag} ${key.generation}`);
+  }
+  addSender(participantId: string, tag: number): void {
+    this.log.push(`add-sender ${participantId} ${tag}`);
+  }
+  removeSender(participantId: string): void {
+    this.log.push(`remove-sender ${participantId}`);
+  }
+  setReceiveKey(participantId: string, key: SenderKey): void {
+    this.log.push(`receive-key ${participantId} ${key.generation}`);
+  }
+  reset(keepKeys: boolean): void {
+    this.log.push(`reset${keepKeys ? ' keep' : ''}`);
+  }
+  stats(): TrackCryptoStats[] {
+    return [];
+  }
+  dispose(): void {
+    this.log.push('dispose');
+  }
 }

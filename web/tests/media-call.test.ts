@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { Call, PEER_CONNECTION_CONFIG } from '../src/media/call';
 import type { MediaConnection, SubscribedTrack } from '../src/protocol';
 import { ALICE_ID, BOB_ID, SELF_ID } from './fake-socket';
-import { deferred, FakePeerConnection, FakeSignaling, FakeTrack, settle } from './fake-webrtc';
+import { deferred, FakePeerConnection, FakeSignaling, FakeTrack, FakeTransforms, settle } from './fake-webrtc';
 
 const CAPABILITIES = {
   audio: [
@@ -16,7 +16,7 @@ const CAPABILITIES = {
   ],
 };
 
-function setup() {
+function setup(transforms = new FakeTransforms()) {
   FakePeerConnection.created = [];
   const signaling = new FakeSignaling();
   const errors: [MediaConnection, unknown][] = [];
@@ -24,6 +24,7 @@ function setup() {
   const call = new Call({
     signaling,
     selfId: SELF_ID,
+    transforms,
     onChange: () => changes++,
     onError: (connection, error) => errors.push([connection, error]),
     createPeerConnection: (config) => new FakePeerConnection(config) as unknown as RTCPeerConnection,
@@ -36,7 +37,7 @@ function setup() {
     if (!pc) throw new Error('no publish connection');
     return pc;
   };
-  return { call, signaling, errors, subscribePc, publishPc, changes: () => changes };
+  return { call, signaling, errors, subscribePc, publishPc, transforms, changes: () => changes };
 }
 
 const stream = {} as MediaStream;
@@ -321,5 +322,77 @@ describe('Call: subscribe', () => {
       [BOB_ID, 'microphone', 0, 50],
     ]);
     expect(stats.sent).toEqual([]);
+  });
+});
+
+describe('Call: end-to-end encryption', () => {
+  beforeEach(() => {
+    FakeTrack.next = 1;
+  });
+
+  it('puts a transform on every sender before the first offer', async () => {
+    const { call, signaling, publishPc, transforms } = setup();
+    void call.setTrack('microphone', asTrack(new FakeTrack('audio')), stream);
+    void call.setTrack('camera', asTrack(new FakeTrack('video')), stream);
+    await settle();
+    expect(transforms.log).toEqual(['send microphone audio', 'send camera video']);
+    expect(transforms.senders).toEqual(publishPc().transceivers.map((t) => t.sender));
+    expect(signaling.count('publish')).toBe(1);
+    // A stopped and restarted source keeps its transceiver and its transform.
+    signaling.last('publish').reply.resolve('answer-1');
+    await settle();
+    await call.setTrack('camera', asTrack(new FakeTrack('video')), stream);
+    expect(transforms.log).toHaveLength(2);
+  });
+
+  it('puts a transform on every receiver before answering, bound to the track owner', async () => {
+    const { signaling, subscribePc, transforms } = setup();
+    signaling.offer(`offer-1 ${ALL_SECTIONS}`, [aliceMic, aliceCam, bobMic, bobCam]);
+    await settle();
+    expect(transforms.log).toEqual([
+      `receive 0 audio ${ALICE_ID}/microphone`,
+      `receive 1 video ${ALICE_ID}/camera`,
+      `receive 2 audio ${BOB_ID}/microphone`,
+      `receive 3 video ${BOB_ID}/camera`,
+      `assign 0 ${ALICE_ID}/microphone`,
+      `assign 1 ${ALICE_ID}/camera`,
+      `assign 2 ${BOB_ID}/microphone`,
+      `assign 3 ${BOB_ID}/camera`,
+    ]);
+    expect(transforms.receivers).toEqual(subscribePc.transceivers.map((t) => t.receiver));
+    signaling.last('subscribe-answer').reply.resolve();
+    await settle();
+    transforms.log.length = 0;
+    // Alice leaves; her camera section is reused for Carol's camera.
+    const carolCam: SubscribedTrack = { mid: '1', kind: 'video', participantId: 'carolCarolCarolCarol00', source: 'camera' };
+    signaling.offer(`offer-2 ${ALL_SECTIONS}`, [carolCam, bobMic, bobCam]);
+    await settle();
+    // Receivers are protected once; the worker learns the new owners.
+    expect(transforms.log).toEqual(['assign 0 -', 'assign 1 carolCarolCarolCarol00/camera']);
+    // A new section gets its transform when it first appears.
+    signaling.last('subscribe-answer').reply.resolve();
+    await settle();
+    const carolMic: SubscribedTrack = { mid: '4', kind: 'audio', participantId: 'carolCarolCarolCarol00', source: 'microphone' };
+    signaling.offer(`offer-3 ${ALL_SECTIONS} 4=audio`, [carolCam, carolMic, bobMic, bobCam]);
+    await settle();
+    expect(transforms.log.slice(2)).toEqual(['receive 4 audio carolCarolCarolCarol00/microphone', 'assign 4 carolCarolCarolCarol00/microphone']);
+  });
+
+  it('asks for the connection settings of the transform mode', () => {
+    const transforms = new FakeTransforms();
+    transforms.mode = 'streams';
+    transforms.peerConnectionConfig = { encodedInsertableStreams: true };
+    const { subscribePc } = setup(transforms);
+    expect(subscribePc.config).toEqual({ ...PEER_CONNECTION_CONFIG, encodedInsertableStreams: true });
+  });
+
+  it('never publishes without a transform API: media is not sent in the clear', async () => {
+    const transforms = new FakeTransforms();
+    transforms.mode = 'none';
+    const { call, signaling } = setup(transforms);
+    await expect(call.setTrack('camera', asTrack(new FakeTrack('video')), stream)).rejects.toMatchObject({ code: 'e2ee-unsupported' });
+    await settle();
+    expect(FakePeerConnection.created).toHaveLength(1);
+    expect(signaling.count('publish')).toBe(0);
   });
 });

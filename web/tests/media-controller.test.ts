@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MediaController } from '../src/media/controller';
 import type { MediaDevicesLike } from '../src/media/devices';
 import { SELF_ID } from './fake-socket';
-import { FakeMediaStream, FakePeerConnection, FakeSignaling, FakeTrack, settle } from './fake-webrtc';
+import { FakeMediaStream, FakePeerConnection, FakeSignaling, FakeTrack, FakeTransforms, settle } from './fake-webrtc';
 
 const SECOND_ID = 'secondSecondSecondSeco';
 
@@ -53,13 +53,15 @@ function setup(options: { camera?: boolean; deny?: boolean } = {}) {
   FakePeerConnection.created = [];
   const fake = fakeDevices(options);
   let changes = 0;
+  const frameCrypto = new FakeTransforms();
   const controller = new MediaController({
     devices: fake.devices,
+    frameCrypto,
     onChange: () => changes++,
     createPeerConnection: (config) => new FakePeerConnection(config) as unknown as RTCPeerConnection,
     codecCapabilities: null,
   });
-  return { controller, ...fake, changes: () => changes };
+  return { controller, frameCrypto, ...fake, changes: () => changes };
 }
 
 describe('MediaController', () => {
@@ -216,5 +218,26 @@ describe('MediaController', () => {
     controller.dispose();
     expect(again.stopped).toBe(true);
     expect(controller.call).toBeNull();
+  });
+
+  it('gives every membership fresh frame transforms, encrypting everything it sends', async () => {
+    const { controller, frameCrypto } = setup();
+    expect(controller.keys).toBe(frameCrypto);
+    await controller.acquire();
+    controller.attach(new FakeSignaling(), SELF_ID);
+    await settle();
+    expect(frameCrypto.log).toEqual(['reset', 'send microphone audio', 'send camera video']);
+    controller.detach();
+    controller.attach(new FakeSignaling(), SECOND_ID);
+    await settle();
+    expect(frameCrypto.log.slice(3)).toEqual(['reset', 'send microphone audio', 'send camera video']);
+    // The test hook's spy mode keeps the keys once.
+    controller.testKeepKeysOnNextAttach();
+    controller.attach(new FakeSignaling(), SELF_ID);
+    controller.attach(new FakeSignaling(), SECOND_ID);
+    expect(frameCrypto.log.filter((l) => l.startsWith('reset'))).toEqual(['reset', 'reset', 'reset keep', 'reset']);
+    controller.dispose();
+    expect(frameCrypto.log.at(-1)).toBe('dispose');
+    expect(controller.snapshot().encryption).toEqual({ mode: 'script', tracks: [] });
   });
 });

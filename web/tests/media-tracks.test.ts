@@ -78,7 +78,15 @@ describe('receiveStats', () => {
     const map = new SubscriptionMap();
     map.update([aliceMic, aliceCam, bobCam]);
     const report = [
-      { type: 'inbound-rtp', kind: 'audio', mid: '0', packetsReceived: 250, bytesReceived: 20000 },
+      {
+        type: 'inbound-rtp',
+        kind: 'audio',
+        mid: '0',
+        packetsReceived: 250,
+        bytesReceived: 20000,
+        totalSamplesReceived: 240000,
+        concealedSamples: 4800,
+      },
       {
         type: 'inbound-rtp',
         kind: 'video',
@@ -110,6 +118,8 @@ describe('receiveStats', () => {
         framesDecoded: 0,
         frameWidth: 0,
         frameHeight: 0,
+        totalSamplesReceived: 240000,
+        concealedSamples: 4800,
       },
       {
         participantId: ALICE_ID,
@@ -121,6 +131,8 @@ describe('receiveStats', () => {
         framesDecoded: 303,
         frameWidth: 640,
         frameHeight: 480,
+        totalSamplesReceived: 0,
+        concealedSamples: 0,
       },
       {
         participantId: BOB_ID,
@@ -132,6 +144,8 @@ describe('receiveStats', () => {
         framesDecoded: 2,
         frameWidth: 0,
         frameHeight: 0,
+        totalSamplesReceived: 0,
+        concealedSamples: 0,
       },
     ]);
   });

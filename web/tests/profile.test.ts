@@ -1,13 +1,32 @@
 import { describe, expect, it } from 'vitest';
-import { decodeProfile, encodeProfile, MAX_NAME_LENGTH, normalizeName } from '../src/profile';
+import { generateIdentity } from '../src/e2ee';
+import { decodeProfile, encodeProfile, MAX_NAME_LENGTH, normalizeName, openMemberProfile, sealOwnProfile } from '../src/profile';
+import { roomKeys, WRONG_SECRET } from './secure/helpers';
 
 describe('profile', () => {
-  it('encodes the name as JSON', () => {
-    expect(encodeProfile({ name: 'Alice' })).toBe('{"name":"Alice"}');
-    expect(decodeProfile(encodeProfile({ name: 'Jürgen "J" Ö' }))).toEqual({ name: 'Jürgen "J" Ö' });
+  it('seals the profile: the server sees keys, a proof and ciphertext, never the name', async () => {
+    const room = await roomKeys();
+    const identity = await generateIdentity();
+    const envelope = await sealOwnProfile(room, identity, { name: 'Jürgen "J" Ö' });
+    expect(envelope).not.toContain('ürgen');
+    expect(Object.keys(JSON.parse(envelope) as object).sort()).toEqual(['box', 'ed', 'proof', 'sig', 'v', 'x']);
+    const opened = await openMemberProfile(room, envelope);
+    expect(opened.ok && opened.profile).toEqual({ name: 'Jürgen "J" Ö' });
+    expect(opened.ok && opened.peer.signingPublic).toEqual(identity.signingPublic);
   });
 
-  it('decodes only profiles it understands', () => {
+  it('tells a profile made without the room secret from one that is broken', async () => {
+    const room = await roomKeys();
+    const wrong = await roomKeys(WRONG_SECRET);
+    const identity = await generateIdentity();
+    expect(await openMemberProfile(room, await sealOwnProfile(wrong, identity, { name: 'M' }))).toEqual({ ok: false, error: 'not-a-member' });
+    expect(await openMemberProfile(room, '{"name":"Alice"}')).toEqual({ ok: false, error: 'malformed' });
+    expect(await openMemberProfile(room, '')).toEqual({ ok: false, error: 'malformed' });
+  });
+
+  it('encodes the inner profile as JSON and decodes only profiles it understands', () => {
+    expect(encodeProfile({ name: 'Alice' })).toBe('{"name":"Alice"}');
+    expect(decodeProfile(encodeProfile({ name: 'Jürgen "J" Ö' }))).toEqual({ name: 'Jürgen "J" Ö' });
     expect(decodeProfile('')).toBeNull();
     expect(decodeProfile('not json')).toBeNull();
     expect(decodeProfile('[]')).toBeNull();

@@ -41,6 +41,10 @@ const GOOD: Record<string, unknown>[] = [
   { type: 'goodbye', reason: 'server-shutdown' },
   { type: 'error', id: 5, code: 'room-not-found', message: 'no such room' },
   { type: 'error', code: 'rate-limited', message: '' },
+  { type: 'relayed', id: 6 },
+  { type: 'relay', from: ALICE_ID, payload: '{"v":1,"t":"key-request"}' },
+  { type: 'relay', from: BOB_ID, payload: 'x'.repeat(49152) },
+  { type: 'file-upload-ready', id: 7, fileId: 'AbC_-012345678901234567', uploadToken: 'tok_en-1', url: '/api/files/AbC_-012345678901234567' },
 ];
 
 const BAD: [string, unknown][] = [
@@ -93,6 +97,15 @@ const BAD: [string, unknown][] = [
   ['error without code', { type: 'error', message: 'm' }],
   ['error without message', { type: 'error', code: 'internal' }],
   ['error with huge message', { type: 'error', code: 'internal', message: 'm'.repeat(2000) }],
+  ['relay without from', { type: 'relay', payload: 'p' }],
+  ['relay from a bad id', { type: 'relay', from: 'x', payload: 'p' }],
+  ['relay without payload', { type: 'relay', from: ALICE_ID }],
+  ['relay payload too long', { type: 'relay', from: ALICE_ID, payload: 'x'.repeat(49153) }],
+  ['file-upload-ready without token', { type: 'file-upload-ready', fileId: 'abc', url: '/api/files/abc' }],
+  ['file-upload-ready elsewhere', { type: 'file-upload-ready', fileId: 'abc', uploadToken: 't', url: 'https://evil.example/api/files/abc' }],
+  ['file-upload-ready other file', { type: 'file-upload-ready', fileId: 'abc', uploadToken: 't', url: '/api/files/abd' }],
+  ['file-upload-ready bad id', { type: 'file-upload-ready', fileId: '../x', uploadToken: 't', url: '/api/files/../x' }],
+  ['file-upload-ready empty token', { type: 'file-upload-ready', fileId: 'abc', uploadToken: '', url: '/api/files/abc' }],
 ];
 
 describe('validateServerMessage', () => {
@@ -252,6 +265,37 @@ describe('SignalingClient', () => {
     socket.receive({ type: 'pong' });
     expect(violations).toHaveLength(4);
     expect(joined).toEqual([]);
+  });
+
+  it('relays payloads to one participant or to everyone, and emits relayed ones', async () => {
+    const { client, socket } = await connected();
+    const toOne = client.relay('{"v":1}', ALICE_ID);
+    expect(socket.lastSent()).toEqual({ type: 'relay', payload: '{"v":1}', to: ALICE_ID, id: socket.lastSent()['id'] });
+    socket.receive({ type: 'relayed', id: socket.lastSent()['id'] });
+    await expect(toOne).resolves.toBeUndefined();
+    void client.relay('all');
+    expect(Object.keys(socket.lastSent()).sort()).toEqual(['id', 'payload', 'type']);
+    const failed = client.relay('p', BOB_ID);
+    socket.receive({ type: 'error', id: socket.lastSent()['id'], code: 'participant-not-found', message: 'gone' });
+    await expect(failed).rejects.toMatchObject({ code: 'participant-not-found' });
+    await expect(client.relay('')).rejects.toMatchObject({ code: 'too-large-local' });
+    await expect(client.relay('x'.repeat(49153))).rejects.toMatchObject({ code: 'too-large-local' });
+    const got: string[] = [];
+    client.on('relay', (from, payload) => got.push(`${from} ${payload}`));
+    socket.receive({ type: 'relay', from: ALICE_ID, payload: 'opaque' });
+    expect(got).toEqual([`${ALICE_ID} opaque`]);
+  });
+
+  it('reserves a file upload', async () => {
+    const { client, socket } = await connected();
+    const ready = client.fileUpload(1234);
+    expect(socket.lastSent()).toMatchObject({ type: 'file-upload', size: 1234 });
+    socket.receive({ type: 'file-upload-ready', id: socket.lastSent()['id'], fileId: 'f1', uploadToken: 't1', url: '/api/files/f1' });
+    await expect(ready).resolves.toEqual({ fileId: 'f1', uploadToken: 't1', url: '/api/files/f1' });
+    const tooLarge = client.fileUpload(5);
+    socket.receive({ type: 'error', id: socket.lastSent()['id'], code: 'file-too-large', message: 'no' });
+    await expect(tooLarge).rejects.toMatchObject({ code: 'file-too-large' });
+    await expect(client.fileUpload(0)).rejects.toMatchObject({ code: 'too-large-local' });
   });
 
   it('emits roster events', async () => {

@@ -1,14 +1,16 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { encodeProfile } from '../src/profile';
 import { backoffDelay, MeetingSession, type Announcement, type SessionState } from '../src/session';
 import { ALICE_ID, BOB_ID, fakeFactory, flush, ROOM_ID, SELF_ID, type FakeSocket } from './fake-socket';
+import { SECRET, until, WRONG_SECRET } from './secure/helpers';
+import { acceptJoin, memberProfile, nameIn, SESSION_FAKE_TIMERS, verified } from './session-helpers';
 
-function setup() {
+function setup(secret = SECRET) {
   const { factory, sockets } = fakeFactory();
   const states: SessionState[] = [];
   const announcements: Announcement[] = [];
   const session = new MeetingSession({
     roomId: ROOM_ID,
+    secret,
     url: 'wss://host/ws',
     socketFactory: factory,
     onState: (s) => states.push(s),
@@ -26,20 +28,8 @@ function setup() {
   return { session, sockets, socket, states, announcements, last };
 }
 
-/** Plays the server side of hello → welcome and join → joined on one socket. */
-async function acceptJoin(socket: FakeSocket, others: { id: string; profile: string }[] = [], selfId = SELF_ID) {
-  socket.open();
-  await flush();
-  const hello = socket.lastSent();
-  expect(hello['type']).toBe('hello');
-  socket.receive({ type: 'welcome', id: hello['id'], version: 1, server: 'test', maxMessageBytes: 65536 });
-  await flush();
-  const join = socket.lastSent();
-  expect(join['type']).toBe('join');
-  expect(join['roomId']).toBe(ROOM_ID);
-  socket.receive({ type: 'joined', id: join['id'], roomId: ROOM_ID, participantId: selfId, participants: others });
-  await flush();
-  return join;
+function relays(socket: FakeSocket): Record<string, unknown>[] {
+  return socket.sentMessages.filter((m) => m['type'] === 'relay');
 }
 
 describe('backoffDelay', () => {
@@ -55,75 +45,143 @@ describe('backoffDelay', () => {
 
 describe('MeetingSession', () => {
   beforeEach(() => {
-    vi.useFakeTimers();
+    vi.useFakeTimers({ toFake: [...SESSION_FAKE_TIMERS.toFake] });
   });
   afterEach(() => {
     vi.useRealTimers();
   });
 
-  it('joins with the encoded profile and lists everyone including itself', async () => {
+  it('joins with a sealed profile and lists everyone, names only from verified profiles', async () => {
     const { session, socket, last, announcements } = setup();
     session.join('Me');
     expect(last()).toEqual({ kind: 'connecting' });
-    const join = await acceptJoin(socket(0), [{ id: ALICE_ID, profile: encodeProfile({ name: 'Alice' }) }]);
-    expect(join['profile']).toBe('{"name":"Me"}');
-    expect(last()).toEqual({
-      kind: 'joined',
-      selfId: SELF_ID,
-      roster: [
-        { id: SELF_ID, name: 'Me', self: true },
-        { id: ALICE_ID, name: 'Alice', self: false },
-      ],
-    });
-    expect(announcements).toEqual([{ kind: 'self-joined' }]);
-  });
-
-  it('keeps the roster up to date and announces changes', async () => {
-    const { session, socket, last, announcements } = setup();
-    session.join('Me');
-    await acceptJoin(socket(0));
-    const s = socket(0);
-    s.receive({ type: 'participant-joined', participant: { id: BOB_ID, profile: encodeProfile({ name: 'Bob' }) } });
-    s.receive({ type: 'participant-joined', participant: { id: ALICE_ID, profile: 'garbage' } });
-    s.receive({ type: 'participant-updated', participant: { id: BOB_ID, profile: encodeProfile({ name: 'Robert' }) } });
-    s.receive({ type: 'participant-left', participantId: ALICE_ID });
-    s.receive({ type: 'participant-left', participantId: 'unknownunknownunknown0' });
+    const join = await acceptJoin(socket(0), [{ id: ALICE_ID, profile: await memberProfile('Alice') }]);
+    expect(join['profile']).not.toContain('Me');
+    expect(await nameIn(join['profile'])).toBe('Me');
     expect(last()).toMatchObject({
       kind: 'joined',
       roster: [
-        { id: SELF_ID, name: 'Me', self: true },
-        { id: BOB_ID, name: 'Robert', self: false },
+        { id: SELF_ID, name: 'Me', self: true, trust: 'verified' },
+        { id: ALICE_ID, name: null, self: false, trust: 'verifying' },
       ],
     });
+    await verified(session);
+    expect(last()).toMatchObject({
+      kind: 'joined',
+      selfId: SELF_ID,
+      roster: [
+        { id: SELF_ID, name: 'Me', self: true, trust: 'verified', key: 'received' },
+        { id: ALICE_ID, name: 'Alice', self: false, trust: 'verified', key: 'waiting' },
+      ],
+      security: { wrongLink: false },
+    });
+    const state = last();
+    expect(state.kind === 'joined' && state.security.code).toMatch(/^\d{5}( \d{5}){4}$/);
+    // Alice (verified) got this participant's key, wrapped for her alone.
+    const [keyRelay] = relays(socket(0));
+    expect(keyRelay).toMatchObject({ type: 'relay', to: ALICE_ID });
+    expect(JSON.parse(String(keyRelay?.['payload']))).toMatchObject({ v: 1, t: 'key', g: 0 });
+    expect(announcements).toEqual([{ kind: 'self-joined' }]);
+  });
+
+  it('keeps the roster up to date and announces verified changes', async () => {
+    const { session, socket, last, announcements } = setup();
+    session.join('Me');
+    await acceptJoin(socket(0));
+    await verified(session);
+    const s = socket(0);
+    s.receive({ type: 'participant-joined', participant: { id: BOB_ID, profile: await memberProfile('Bob') } });
+    await verified(session);
+    s.receive({ type: 'participant-joined', participant: { id: ALICE_ID, profile: 'garbage' } });
+    await verified(session);
+    s.receive({ type: 'participant-updated', participant: { id: BOB_ID, profile: await memberProfile('Robert') } });
+    await verified(session);
+    // A new identity for Bob: the session stops trusting him.
+    expect(last()).toMatchObject({ roster: [{ id: SELF_ID }, { id: BOB_ID, trust: 'unverified', name: null }, { id: ALICE_ID, trust: 'unverified' }] });
+    s.receive({ type: 'participant-left', participantId: ALICE_ID });
+    s.receive({ type: 'participant-left', participantId: 'unknownunknownunknown0' });
+    expect(last()).toMatchObject({ kind: 'joined', roster: [{ id: SELF_ID, name: 'Me', self: true }, { id: BOB_ID }] });
     expect(announcements.slice(1)).toEqual([
       { kind: 'joined', name: 'Bob' },
-      { kind: 'joined', name: null },
-      { kind: 'renamed', old: 'Bob', name: 'Robert' },
+      { kind: 'unverified' },
+      { kind: 'unverified' },
       { kind: 'left', name: null },
     ]);
   });
 
-  it('reconnects with backoff after the connection drops, and joins again', async () => {
-    const { session, sockets, socket, last } = setup();
+  it('announces a rename by a verified member (same identity, new name)', async () => {
+    const { session, socket, last, announcements } = setup();
     session.join('Me');
     await acceptJoin(socket(0));
+    await verified(session);
+    // The other member is a real session too, so it can rename itself.
+    const other = setup();
+    other.session.join('Bob');
+    await acceptJoin(other.socket(0), [], BOB_ID);
+    const bobJoin = other.socket(0).sentMessages.find((m) => m['type'] === 'join');
+    socket(0).receive({ type: 'participant-joined', participant: { id: BOB_ID, profile: String(bobJoin?.['profile']) } });
+    await verified(session);
+    const renaming = other.session.rename('Robert');
+    await until(() => other.socket(0).lastSent()['type'] === 'update-profile', 'update-profile');
+    const update = other.socket(0).lastSent();
+    other.socket(0).receive({ type: 'profile-updated', id: update['id'] });
+    await renaming;
+    socket(0).receive({ type: 'participant-updated', participant: { id: BOB_ID, profile: String(update['profile']) } });
+    await verified(session);
+    expect(last()).toMatchObject({ roster: [{ id: SELF_ID }, { id: BOB_ID, name: 'Robert', trust: 'verified' }] });
+    expect(announcements.slice(1)).toEqual([
+      { kind: 'joined', name: 'Bob' },
+      { kind: 'renamed', old: 'Bob', name: 'Robert' },
+    ]);
+    other.session.dispose();
+  });
+
+  it('says the link is wrong when every other participant fails the membership proof', async () => {
+    const { session, socket, last } = setup(WRONG_SECRET);
+    session.join('Mallory');
+    await acceptJoin(socket(0), [
+      { id: ALICE_ID, profile: await memberProfile('Alice') },
+      { id: BOB_ID, profile: await memberProfile('Bob') },
+    ]);
+    await verified(session);
+    expect(last()).toMatchObject({
+      roster: [{ id: SELF_ID, name: 'Mallory' }, { id: ALICE_ID, name: null, trust: 'unverified' }, { id: BOB_ID, name: null, trust: 'unverified' }],
+      security: { wrongLink: true },
+    });
+    // Nobody gets a key from this page, nor does it accept one.
+    expect(relays(socket(0))).toEqual([]);
+  });
+
+  it('refuses a link whose secret is not one, without joining', async () => {
+    const { session, socket, last } = setup('tooShort');
+    session.join('Me');
+    await until(() => last().kind === 'failed', 'failure');
+    expect(last()).toEqual({ kind: 'failed', code: 'bad-secret' });
+    expect(socket(0).sent).toEqual([]);
+    expect(socket(0).closed?.code).toBe(1000);
+  });
+
+  it('reconnects with backoff after the connection drops, and joins again with a new identity', async () => {
+    const { session, sockets, socket, last } = setup();
+    session.join('Me');
+    const first = await acceptJoin(socket(0));
     socket(0).serverClose(1006, '');
     expect(last()).toMatchObject({ kind: 'reconnecting', attempt: 1 });
     expect(sockets).toHaveLength(1);
     vi.advanceTimersByTime(999);
     expect(sockets).toHaveLength(1);
     vi.advanceTimersByTime(1);
-    expect(sockets).toHaveLength(2);
+    await until(() => sockets.length === 2, 'second socket');
     // The second attempt fails before opening: the next delay doubles.
     socket(1).serverClose(1006, '');
-    await flush();
-    expect(last()).toMatchObject({ kind: 'reconnecting', attempt: 2 });
+    await until(() => last().kind === 'reconnecting' && last().kind === 'reconnecting' && (last() as { attempt: number }).attempt === 2, 'attempt 2');
     vi.advanceTimersByTime(1999);
     expect(sockets).toHaveLength(2);
     vi.advanceTimersByTime(1);
-    expect(sockets).toHaveLength(3);
+    await until(() => sockets.length === 3, 'third socket');
     const join = await acceptJoin(socket(2), [], 'newIdnewIdnewIdnewId00');
-    expect(join['profile']).toBe('{"name":"Me"}');
+    expect(await nameIn(join['profile'])).toBe('Me');
+    expect(JSON.parse(String(join['profile']))['ed']).not.toBe(JSON.parse(String(first['profile']))['ed']);
     expect(last()).toMatchObject({ kind: 'joined', selfId: 'newIdnewIdnewIdnewId00' });
   });
 
@@ -134,7 +192,7 @@ describe('MeetingSession', () => {
     socket(0).serverClose(1008, 'rate limit exceeded');
     expect(last()).toMatchObject({ kind: 'reconnecting' });
     session.reconnectNow();
-    expect(sockets).toHaveLength(2);
+    await until(() => sockets.length === 2, 'second socket');
     expect(last()).toMatchObject({ kind: 'reconnecting', retryAt: null });
   });
 
@@ -155,9 +213,9 @@ describe('MeetingSession', () => {
     session.join('Me');
     const s = socket(0);
     s.open();
-    await flush();
+    await until(() => s.sent.length === 1, 'hello');
     s.receive({ type: 'welcome', id: s.lastSent()['id'], version: 1, server: 't', maxMessageBytes: 65536 });
-    await flush();
+    await until(() => s.sent.length === 2, 'join');
     s.receive({ type: 'error', id: s.lastSent()['id'], code: 'room-not-found', message: 'no' });
     await flush();
     expect(last()).toEqual({ kind: 'failed', code: 'room-not-found' });
@@ -180,21 +238,41 @@ describe('MeetingSession', () => {
     vi.advanceTimersByTime(60000);
     expect(sockets).toHaveLength(1);
     session.join('Me again');
+    await until(() => sockets.length === 2, 'second socket');
     const join = await acceptJoin(socket(1));
-    expect(join['profile']).toBe('{"name":"Me again"}');
+    expect(await nameIn(join['profile'])).toBe('Me again');
     expect(last()).toMatchObject({ kind: 'joined' });
   });
 
-  it('renames with update-profile', async () => {
+  it('renames with update-profile, keeping its identity', async () => {
     const { session, socket, last } = setup();
     session.join('Me');
-    await acceptJoin(socket(0));
+    const join = await acceptJoin(socket(0));
     const renaming = session.rename('New');
+    await until(() => socket(0).lastSent()['type'] === 'update-profile', 'update-profile');
     const update = socket(0).lastSent();
-    expect(update).toMatchObject({ type: 'update-profile', profile: '{"name":"New"}' });
+    expect(await nameIn(update['profile'])).toBe('New');
+    expect(JSON.parse(String(update['profile']))['ed']).toBe(JSON.parse(String(join['profile']))['ed']);
     socket(0).receive({ type: 'profile-updated', id: update['id'] });
     await renaming;
     expect(last()).toMatchObject({ roster: [{ id: SELF_ID, name: 'New', self: true }] });
+  });
+
+  it('sends chat as an encrypted relay to everyone and shows it', async () => {
+    const { session, socket } = setup();
+    session.join('Me');
+    await acceptJoin(socket(0), [{ id: ALICE_ID, profile: await memberProfile('Alice') }]);
+    await verified(session);
+    const sending = session.sendChat('Hello there', 60000);
+    await until(() => relays(socket(0)).some((m) => m['to'] === undefined), 'chat relay');
+    const relay = relays(socket(0)).find((m) => m['to'] === undefined) ?? {};
+    expect(String(relay['payload'])).not.toContain('Hello');
+    expect(JSON.parse(String(relay['payload']))).toMatchObject({ v: 1, t: 'chat', chat: { v: 1, from: SELF_ID, g: 0, n: 1 } });
+    socket(0).receive({ type: 'relayed', id: relay['id'] });
+    await sending;
+    expect(session.chat.entries.map((e) => [e.text, e.self])).toEqual([['Hello there', true]]);
+    vi.advanceTimersByTime(60000);
+    expect(session.chat.entries).toEqual([]);
   });
 
   it('pings to keep the connection alive and reconnects when a ping gets no answer', async () => {
@@ -214,13 +292,14 @@ describe('MeetingSession', () => {
     expect(last()).toMatchObject({ kind: 'reconnecting', attempt: 1 });
     expect(socket(0).closed?.code).toBe(1000);
     vi.advanceTimersByTime(1000);
-    expect(sockets).toHaveLength(2);
+    await until(() => sockets.length === 2, 'second socket');
   });
 
   it('stops everything on dispose', async () => {
     const { session, sockets, socket, states } = setup();
     session.join('Me');
     await acceptJoin(socket(0));
+    await verified(session);
     const count = states.length;
     session.dispose();
     expect(socket(0).closed?.code).toBe(1000);

@@ -11,6 +11,10 @@
 //
 // A Call lives as long as one signaling connection's membership: when the session reconnects (and
 // rejoins as a new participant), the old Call is closed and a new one built.
+//
+// End-to-end encryption: every sender and receiver gets a frame transform (FrameTransforms,
+// src/media/frame_crypto.ts) before any media flows, and each receiver is told whose track its
+// m-section carries. Without a transform API nothing is published: media never leaves in the clear.
 
 import type {
   MediaConnection,
@@ -20,7 +24,9 @@ import type {
   SubscribedTrack,
   TrackSource,
 } from '../protocol';
+import { SignalingError } from '../protocol';
 import { preferSupportedCodecs } from './codecs';
+import type { FrameTransforms } from './frame_crypto';
 import { Renegotiator, SerialQueue, type NegotiationRequest } from './queue';
 import { receiveStats, SubscriptionMap, type RemoteParticipantMedia, type TrackStats } from './tracks';
 
@@ -44,6 +50,8 @@ export interface CallOptions {
   signaling: MediaSignaling;
   /** This participant's id: its own tracks are never shown as remote ones. */
   selfId: string;
+  /** The end-to-end encryption of every frame sent and received. */
+  transforms: FrameTransforms;
   /** Called when the remote tracks or a connection state changed. */
   onChange: () => void;
   /** A negotiation failed (the call goes on; the next change or ICE restart tries again). */
@@ -87,6 +95,7 @@ export class Call {
   private readonly mSubscriptions = new SubscriptionMap();
   private mRemote: RemoteParticipantMedia[] = [];
   private mSubscribeRestartPending = false;
+  private readonly mProtectedReceivers = new WeakSet<object>();
   private mOffersAnswered = 0;
   private mClosed = false;
   private readonly mUnsubscribe: (() => void)[] = [];
@@ -155,9 +164,14 @@ export class Call {
     const transceiver = this.mPublished.get(source);
     if (!transceiver) {
       if (!track) return;
+      if (this.mOptions.transforms.mode === 'none') {
+        throw new SignalingError('e2ee-unsupported', 'this browser cannot encrypt media end to end');
+      }
       const pc = this.publishPc();
+      const kind = track.kind === 'audio' ? 'audio' : 'video';
       const added = pc.addTransceiver(track, { direction: 'sendonly', streams: stream ? [stream] : [] });
-      preferSupportedCodecs(added, track.kind === 'audio' ? 'audio' : 'video', this.mCapabilities);
+      this.mOptions.transforms.protectSender(added.sender, source, kind);
+      preferSupportedCodecs(added, kind, this.mCapabilities);
       this.mPublished.set(source, added);
       return this.mPublishNegotiator.request();
     }
@@ -231,7 +245,8 @@ export class Call {
   }
 
   private createPc(connection: MediaConnection): RTCPeerConnection {
-    const pc = this.mCreatePc(PEER_CONNECTION_CONFIG);
+    const config = { ...PEER_CONNECTION_CONFIG, ...this.mOptions.transforms.peerConnectionConfig } as RTCConfiguration;
+    const pc = this.mCreatePc(config);
     pc.addEventListener('connectionstatechange', () => {
       if (this.mClosed) return;
       this.mOptions.onChange();
@@ -278,10 +293,15 @@ export class Call {
         const pc = this.mSubscribePc;
         try {
           await pc.setRemoteDescription({ type: 'offer', sdp });
+          this.protectReceivers(tracks);
           const answer = await pc.createAnswer();
           await pc.setLocalDescription(answer);
           if (this.mClosed) return;
-          this.mSubscriptions.update(tracks, this.mOptions.selfId);
+          const change = this.mSubscriptions.update(tracks, this.mOptions.selfId);
+          for (const gone of change.removed) {
+            if (!this.mSubscriptions.get(gone.mid)) this.mOptions.transforms.assignReceiver(gone.mid, null);
+          }
+          for (const track of change.added) this.mOptions.transforms.assignReceiver(track.mid, track);
           this.refreshRemote();
           await this.mOptions.signaling.subscribeAnswer(pc.localDescription?.sdp ?? answer.sdp ?? '');
           this.mOffersAnswered += 1;
@@ -293,6 +313,20 @@ export class Call {
         }
       })
       .catch((error: unknown) => this.report('subscribe', error));
+  }
+
+  /** A decrypting transform on every receiver, before the answer lets any media in. */
+  private protectReceivers(tracks: readonly SubscribedTrack[]): void {
+    const byMid = new Map(tracks.map((t) => [t.mid, t]));
+    for (const transceiver of this.mSubscribePc.getTransceivers()) {
+      const mid = transceiver.mid;
+      if (mid === null || this.mProtectedReceivers.has(transceiver.receiver)) continue;
+      this.mProtectedReceivers.add(transceiver.receiver);
+      const info = byMid.get(mid);
+      const kind = transceiver.receiver.track.kind === 'audio' ? 'audio' : 'video';
+      const owner = info && info.participantId !== this.mOptions.selfId ? info : null;
+      this.mOptions.transforms.protectReceiver(transceiver.receiver, mid, kind, owner);
+    }
   }
 
   private refreshRemote(): void {

@@ -2,6 +2,8 @@
 // kept across reconnects), the screen share, and the Call of the current membership. The session
 // attaches it after every `joined` and detaches it when the signaling connection goes away, so a
 // reconnect (a new participant id) always gets fresh connections. No DOM code.
+// Every frame is end-to-end encrypted by the FrameCrypto (one worker for the page's lifetime); the
+// session hands it the keys of each membership through `keys`.
 
 import type { MediaConnection, TrackSource } from '../protocol';
 import { SignalingError } from '../protocol';
@@ -15,12 +17,23 @@ import {
   type DeviceProblem,
   type MediaDevicesLike,
 } from './devices';
+import type { MediaKeySink } from '../secure/key_manager';
+import type { FrameCrypto, TransformMode } from './frame_crypto';
+import type { TrackCryptoStats } from './frame_engine';
 import type { RemoteParticipantMedia } from './tracks';
 
 /** What MeetingSession calls on the media side of the meeting. */
 export interface MediaAttachment {
   attach(signaling: MediaSignaling, selfId: string): void;
   detach(): void;
+  /** Where the current membership's media keys go (the frame transforms). */
+  readonly keys?: MediaKeySink | null;
+}
+
+export interface EncryptionSnapshot {
+  mode: TransformMode;
+  /** Per-track counters of the current membership's transforms. */
+  tracks: TrackCryptoStats[];
 }
 
 export interface LocalDevice {
@@ -47,10 +60,13 @@ export interface MediaSnapshot {
   states: Record<MediaConnection, ConnectionState>;
   /** The code of the last failed negotiation (e.g. `media-unavailable`), null after a success. */
   error: string | null;
+  encryption: EncryptionSnapshot;
 }
 
 export interface MediaControllerOptions {
   devices?: MediaDevicesLike;
+  /** The end-to-end encryption of every frame (createFrameCrypto() in the browser). */
+  frameCrypto: FrameCrypto;
   onChange: () => void;
   createPeerConnection?: (config: RTCConfiguration) => RTCPeerConnection;
   codecCapabilities?: CodecCapabilities | null;
@@ -81,12 +97,34 @@ export class MediaController implements MediaAttachment {
   private mCall: Call | null = null;
   private mError: string | null = null;
   private mDisposed = false;
+  private mKeepKeysOnNextAttach = false;
+  private mCryptoSummary = '';
   private readonly mOnDeviceChange = (): void => void this.refreshDevices();
 
   constructor(options: MediaControllerOptions) {
     this.mOptions = options;
     this.mDevices = options.devices;
     this.mDevices?.addEventListener?.('devicechange', this.mOnDeviceChange);
+  }
+
+  get keys(): MediaKeySink {
+    return this.mOptions.frameCrypto;
+  }
+
+  /**
+   * The worker reported new counters: tell the view only when a track's state changed (it
+   * reports twice a second).
+   */
+  cryptoStatsChanged(tracks: readonly TrackCryptoStats[]): void {
+    const summary = tracks.map((t) => `${t.role}/${t.mid}/${t.source}/${t.participantId}/${t.state}`).join(',');
+    if (summary === this.mCryptoSummary) return;
+    this.mCryptoSummary = summary;
+    this.changed();
+  }
+
+  /** Test hook only: the next membership keeps the frame transforms' keys (see MeetingSession.testSpyNextJoin). */
+  testKeepKeysOnNextAttach(): void {
+    if (__CONCLAVE_TEST_HOOKS__) this.mKeepKeysOnNextAttach = true;
   }
 
   snapshot(): MediaSnapshot {
@@ -103,6 +141,7 @@ export class MediaController implements MediaAttachment {
       remote: this.mCall?.remote ?? [],
       states: this.mCall?.states ?? { publish: 'none', subscribe: 'none' },
       error: this.mError,
+      encryption: { mode: this.mOptions.frameCrypto.mode, tracks: this.mOptions.frameCrypto.stats() },
     };
   }
 
@@ -212,9 +251,12 @@ export class MediaController implements MediaAttachment {
     if (this.mDisposed) return;
     this.mCall?.close();
     this.mError = null;
+    this.mOptions.frameCrypto.reset(this.mKeepKeysOnNextAttach);
+    this.mKeepKeysOnNextAttach = false;
     const call = new Call({
       signaling,
       selfId,
+      transforms: this.mOptions.frameCrypto,
       onChange: () => {
         if (call === this.mCall) this.changed();
       },
@@ -256,6 +298,7 @@ export class MediaController implements MediaAttachment {
     this.detach();
     this.release();
     this.mDisposed = true;
+    this.mOptions.frameCrypto.dispose();
     this.mDevices?.removeEventListener?.('devicechange', this.mOnDeviceChange);
   }
 

@@ -118,6 +118,9 @@ export interface TrackStats {
   framesDecoded: number;
   frameWidth: number;
   frameHeight: number;
+  /** Audio only: samples played out, and how many of them the jitter buffer had to conceal. */
+  totalSamplesReceived: number;
+  concealedSamples: number;
 }
 
 /** The fields of an `inbound-rtp` stats entry this module reads (RTCInboundRtpStreamStats). */
@@ -131,6 +134,8 @@ interface InboundEntry {
   framesDecoded?: number;
   frameWidth?: number;
   frameHeight?: number;
+  totalSamplesReceived?: number;
+  concealedSamples?: number;
 }
 
 function num(value: unknown): number {
@@ -172,6 +177,8 @@ export function receiveStats(
         framesDecoded: 0,
         frameWidth: 0,
         frameHeight: 0,
+        totalSamplesReceived: 0,
+        concealedSamples: 0,
       };
       byMid.set(mid, stats);
     }
@@ -180,6 +187,8 @@ export function receiveStats(
     stats.framesDecoded += num(entry.framesDecoded);
     stats.frameWidth = Math.max(stats.frameWidth, num(entry.frameWidth));
     stats.frameHeight = Math.max(stats.frameHeight, num(entry.frameHeight));
+    stats.totalSamplesReceived += num(entry.totalSamplesReceived);
+    stats.concealedSamples += num(entry.concealedSamples);
   }
   return [...byMid.values()];
 }

@@ -1,20 +1,26 @@
-// The meeting itself: a grid of tiles (cameras, avatars, shared screens), the controls bar, and
-// a side panel with the people, renaming and the invite link.
+// The meeting itself: a grid of tiles (cameras, avatars, shared screens) each with its encryption
+// badge, the security code, the controls bar, and a side panel with the people, the encrypted
+// chat, renaming and the invite link.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { countText, errorText } from '../i18n';
 import type { MediaController, MediaSnapshot } from '../media/controller';
 import { trackOf, type RemoteParticipantMedia } from '../media/tracks';
 import { MAX_NAME_LENGTH, normalizeName } from '../profile';
+import type { SecuritySnapshot } from '../secure/secure_room';
 import type { MeetingSession, RosterEntry } from '../session';
+import { Chat } from './Chat';
+import { participantBadge, type BadgeState } from './encryption';
 import { InviteLink } from './InviteLink';
 import { useLang } from './lang';
 import { AudioSink, CameraIcon, LeaveIcon, MicIcon, ScreenIcon, useStream, Video } from './media';
 import { avatarClass, initial } from './people';
 import { ToggleButton } from './PreJoin';
+import { displayName, EncryptionBadge, SecurityAlerts, SecurityCode } from './Security';
 import { loadSetting, saveSetting } from './storage';
 
 interface Props {
   roster: RosterEntry[];
+  security: SecuritySnapshot;
   session: MeetingSession;
   controller: MediaController;
   media: MediaSnapshot;
@@ -24,13 +30,14 @@ interface Props {
 interface TileModel {
   key: string;
   participantId: string;
-  name: string | null;
+  name: string;
   self: boolean;
   kind: 'camera' | 'screen';
   video: MediaStreamTrack | null;
   /** Own camera turned off, or own microphone muted. */
   cameraOff: boolean;
   muted: boolean;
+  badge: BadgeState;
 }
 
 /** Columns for `count` camera tiles: 1, 2 (up to 4), 3 (up to 9), then 4. */
@@ -51,34 +58,42 @@ export function gridClass(count: number, withScreen: boolean): string {
   return `cols-${cols} rows-${rows}`;
 }
 
-function tiles(roster: RosterEntry[], media: MediaSnapshot): { screens: TileModel[]; cameras: TileModel[] } {
+function tiles(
+  roster: RosterEntry[],
+  media: MediaSnapshot,
+  nameOf: (entry: RosterEntry) => string,
+): { screens: TileModel[]; cameras: TileModel[] } {
   const remote = new Map<string, RemoteParticipantMedia>(media.remote.map((r) => [r.participantId, r]));
   const screens: TileModel[] = [];
   const cameras: TileModel[] = [];
   for (const entry of roster) {
+    const badge = participantBadge(entry, media.encryption.tracks, media.encryption.mode);
+    const name = nameOf(entry);
     if (entry.self) {
       const screen = media.screen?.getVideoTracks()[0] ?? null;
       if (screen) {
         screens.push({
           key: `screen-${entry.id}`,
           participantId: entry.id,
-          name: entry.name,
+          name,
           self: true,
           kind: 'screen',
           video: screen,
           cameraOff: false,
           muted: false,
+          badge,
         });
       }
       cameras.push({
         key: `camera-${entry.id}`,
         participantId: entry.id,
-        name: entry.name,
+        name,
         self: true,
         kind: 'camera',
         video: media.camera.track,
         cameraOff: !media.camera.enabled || media.camera.track === null,
         muted: !media.microphone.enabled || media.microphone.track === null,
+        badge,
       });
       continue;
     }
@@ -88,36 +103,42 @@ function tiles(roster: RosterEntry[], media: MediaSnapshot): { screens: TileMode
       screens.push({
         key: `screen-${entry.id}-${screen.mid}`,
         participantId: entry.id,
-        name: entry.name,
+        name,
         self: false,
         kind: 'screen',
         video: screen.track,
         cameraOff: false,
         muted: false,
+        badge,
       });
     }
     const camera = trackOf(received, 'camera');
     cameras.push({
       key: `camera-${entry.id}-${camera?.mid ?? 'none'}`,
       participantId: entry.id,
-      name: entry.name,
+      name,
       self: false,
       kind: 'camera',
       video: camera?.track ?? null,
       cameraOff: camera === null,
       muted: false,
+      badge,
     });
   }
   return { screens, cameras };
 }
 
-export function InCall({ roster, session, controller, media, link }: Props) {
+export function InCall({ roster, security, session, controller, media, link }: Props) {
   const lang = useLang();
   const { t } = lang;
   const sorted = [...roster].sort((a, b) => Number(b.self) - Number(a.self));
   const headingRef = useRef<HTMLHeadingElement>(null);
   useEffect(() => headingRef.current?.focus(), []);
-  const { screens, cameras } = tiles(sorted, media);
+  const nameOf = (entry: RosterEntry): string => displayName(entry, t);
+  const { screens, cameras } = tiles(sorted, media, nameOf);
+  const verifiedNames = new Map(
+    roster.filter((e) => !e.self && e.trust === 'verified' && e.name !== null).map((e) => [e.id, e.name ?? '']),
+  );
   const audio = media.remote.flatMap((r) =>
     r.tracks.filter((track) => track.kind === 'audio').map((track) => ({ participantId: r.participantId, ...track })),
   );
@@ -134,6 +155,8 @@ export function InCall({ roster, session, controller, media, link }: Props) {
             {countText(lang.lang, sorted.length)}
           </span>
         </div>
+        {!security.wrongLink && <SecurityCode security={security} />}
+        <SecurityAlerts security={security} roster={sorted} mode={media.encryption.mode} />
         {media.error !== null && (
           <p class="notice" role="status" data-testid="media-error">
             {t('call.mediaError', { code: media.error })}
@@ -168,17 +191,25 @@ export function InCall({ roster, session, controller, media, link }: Props) {
         <h2 id="people-title">{t('call.people')}</h2>
         <ul class="roster" data-testid="roster" aria-labelledby="people-title">
           {sorted.map((entry) => (
-            <li key={entry.id} class="roster-item" data-testid="roster-item" data-self={entry.self ? 'true' : 'false'}>
+            <li
+              key={entry.id}
+              class="roster-item"
+              data-testid="roster-item"
+              data-self={entry.self ? 'true' : 'false'}
+              data-trust={entry.trust}
+            >
               <span class={avatarClass(entry.id)} aria-hidden="true">
-                {initial(entry.name)}
+                {initial(entry.self || entry.trust === 'verified' ? entry.name : null)}
               </span>
               <span class="roster-name">
-                <span data-testid="roster-name">{entry.name ?? t('room.unnamed')}</span>
+                <span data-testid="roster-name">{nameOf(entry)}</span>
                 {entry.self && <span class="you"> {t('room.you')}</span>}
               </span>
+              <EncryptionBadge state={participantBadge(entry, media.encryption.tracks, media.encryption.mode)} compact />
             </li>
           ))}
         </ul>
+        <Chat session={session} names={verifiedNames} />
         <RenameForm session={session} />
         <details class="disclosure">
           <summary>{t('room.inviteOthers')}</summary>
@@ -202,7 +233,7 @@ export function InCall({ roster, session, controller, media, link }: Props) {
 function Tile({ tile }: { tile: TileModel }) {
   const { t } = useLang();
   const stream = useStream([tile.video]);
-  const name = tile.name ?? t('room.unnamed');
+  const name = tile.name;
   const caption =
     tile.kind === 'screen'
       ? tile.self
@@ -221,14 +252,18 @@ function Tile({ tile }: { tile: TileModel }) {
       data-kind={tile.kind}
       data-self={tile.self ? 'true' : 'false'}
       data-video={showVideo ? 'true' : 'false'}
+      data-e2ee={tile.badge}
     >
       {tile.kind === 'camera' && (
         <div class="tile-placeholder" data-testid={showVideo ? undefined : 'tile-avatar'}>
           <span class={`${avatarClass(tile.participantId)} avatar-large`} aria-hidden="true">
-            {initial(tile.name)}
+            {initial(tile.badge === 'unverified' || tile.badge === 'verifying' ? null : tile.name)}
           </span>
         </div>
       )}
+      <span class="tile-badge">
+        <EncryptionBadge state={tile.badge} />
+      </span>
       {showVideo && (
         <Video
           stream={stream}

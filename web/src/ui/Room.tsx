@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { errorText } from '../i18n';
 import { MediaController, type MediaSnapshot } from '../media/controller';
+import { createFrameCrypto } from '../media/frame_crypto';
 import { buildInviteLink, signalingUrl } from '../protocol';
 import { MeetingSession, type Announcement, type SessionState } from '../session';
 import { InCall } from './InCall';
@@ -21,10 +22,15 @@ function announcementText({ t }: LangValue, a: Announcement): string {
       return t('announce.left', { name: a.name ?? unnamed });
     case 'renamed':
       return t('announce.renamed', { old: a.old ?? unnamed, name: a.name ?? unnamed });
+    case 'unverified':
+      return t('announce.unverified');
   }
 }
 
-/** A room page with a valid link. The secret is only used to show the link again. */
+/**
+ * A room page with a valid link. The secret stays in this page: it derives the room's keys
+ * (membership proofs, profiles, pairwise key transport) and is shown again in the invite link.
+ */
 export function Room({ roomId, secret }: { roomId: string; secret: string }) {
   const lang = useLang();
   const { t } = lang;
@@ -33,18 +39,30 @@ export function Room({ roomId, secret }: { roomId: string; secret: string }) {
   const [media, setMedia] = useState<MediaSnapshot | null>(null);
   // The App keys this component by room and secret, so one session and one set of devices live
   // as long as the component.
-  const [controller] = useState(
-    () =>
-      new MediaController({
-        // Undefined on plain http (no secure context): joining then works receive-only.
-        ...(navigator.mediaDevices ? { devices: navigator.mediaDevices } : {}),
-        onChange: () => setMedia(controller.snapshot()),
+  const sessionRef = useRef<MeetingSession | null>(null);
+  const [controller] = useState((): MediaController => {
+    const created: MediaController = new MediaController({
+      // Undefined on plain http (no secure context): joining then works receive-only.
+      ...(navigator.mediaDevices ? { devices: navigator.mediaDevices } : {}),
+      // Every frame sent and received goes through the end-to-end encryption worker.
+      frameCrypto: createFrameCrypto((tracks) => {
+        created.cryptoStatsChanged(tracks);
+        // A member whose frames stopped decrypting is asked for its key again.
+        for (const t of tracks) {
+          if (t.role === 'receive' && t.state === 'failing' && t.participantId !== null) {
+            sessionRef.current?.secure?.reportUndecryptable(t.participantId);
+          }
+        }
       }),
-  );
+      onChange: () => setMedia(created.snapshot()),
+    });
+    return created;
+  });
   const [session] = useState(
     () =>
       new MeetingSession({
         roomId,
+        secret,
         url: signalingUrl(window.location.origin),
         socketFactory: openBrowserSocket,
         onState: setState,
@@ -52,8 +70,9 @@ export function Room({ roomId, secret }: { roomId: string; secret: string }) {
         media: controller,
       }),
   );
+  sessionRef.current = session;
   useEffect(() => {
-    if (__CONCLAVE_TEST_HOOKS__) exposeTestHook(controller);
+    if (__CONCLAVE_TEST_HOOKS__) exposeTestHook(controller, session);
     return () => {
       session.dispose();
       controller.dispose();
@@ -85,7 +104,14 @@ export function Room({ roomId, secret }: { roomId: string; secret: string }) {
         />
       )}
       {state.kind === 'joined' && (
-        <InCall roster={state.roster} session={session} controller={controller} media={snapshot} link={link} />
+        <InCall
+          roster={state.roster}
+          security={state.security}
+          session={session}
+          controller={controller}
+          media={snapshot}
+          link={link}
+        />
       )}
       {state.kind === 'reconnecting' && <Reconnecting state={state} session={session} />}
       {state.kind === 'left' && (

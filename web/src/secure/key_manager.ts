@@ -1,0 +1,345 @@
+// Media and chat keys of one membership: this participant's sender key, the keys of the verified
+// members, and how they travel (src/secure/payloads.ts). No DOM, no network: payloads go out through
+// `send`, keys for the frame transforms through a MediaKeySink, time through Timers.
+//
+// This participant's sender key (src/e2ee/keys.ts SenderKey), fresh for every join:
+// - A verified member joins: the key ratchets forward (generation + 1) and is used at once; the
+//   newcomer gets the ratcheted key, wrapped to it alone. The other members derive it themselves
+//   (KeyRing ratchets on demand), so nobody else needs a message, and the newcomer cannot go back.
+// - A verified member leaves: a fresh random key (generation + 1) goes to every remaining member,
+//   wrapped pairwise. It becomes active once all of them acknowledged it (`key-ack`) or after
+//   `switchTimeoutMs` (1.5 s), whichever comes first; until then frames still go out under the old
+//   key, which the members keep for a grace period. Chat waits for the switch. The member who
+//   left never gets the new key, and no ratchet of the old one reaches it.
+// - A member whose key is still missing a while after it was verified is asked again
+//   (`key-request`), and so is one whose frames stop decrypting (requestKey); a verified member
+//   asking gets the newest key. A rotated key that was not acknowledged in time is sent once more.
+// Keys are handed only to members this client verified (addMember). Every operation runs in one
+// serial queue, so joins, leaves, payloads and timeouts never interleave halfway.
+
+import {
+  KeyRing,
+  PairwiseKey,
+  SenderKey,
+  senderTag,
+  type Bytes,
+  type Identity,
+  type PeerIdentity,
+} from '../e2ee';
+import type { RelayPayload } from './payloads';
+import { REAL_TIMERS, type TimerHandle, type Timers } from './timers';
+
+/** Where keys go for the media frame transforms (the worker bridge, src/media/frame_crypto.ts). */
+export interface MediaKeySink {
+  /** This participant's active sending key: every sending transform switches to it. */
+  setSendKey(key: SenderKey, tag: number): void;
+  /** A verified member: its frames carry KIDs with `tag`. */
+  addSender(participantId: string, tag: number): void;
+  removeSender(participantId: string): void;
+  setReceiveKey(participantId: string, key: SenderKey): void;
+}
+
+/** How a key payload reaches one member (a `relay` with `to`). */
+export type KeyPayloadSender = (to: string, payload: RelayPayload) => void;
+
+export interface KeyManagerOptions {
+  roomId: string;
+  selfId: string;
+  identity: Identity;
+  /** RoomKeys.pairwiseSalt: pairwise keys are bound to knowing the room secret. */
+  pairwiseSalt: Bytes;
+  send: KeyPayloadSender;
+  media?: MediaKeySink | null;
+  timers?: Timers;
+  /** How long a rotated key waits for acknowledgements before it is used anyway. Default 1500 ms. */
+  switchTimeoutMs?: number;
+  /** When a missing key is asked for again (after verification). Default 3000 ms. */
+  keyRequestAfterMs?: number;
+  /** A key from `participantId` arrived, or (null) this participant's own key switched. */
+  onKeyChange?: (participantId: string | null) => void;
+}
+
+interface Member {
+  id: string;
+  peer: PeerIdentity;
+  tag: number;
+  pair: PairwiseKey;
+  /** Last time this member asked for the key (key-request), to answer at most once a second. */
+  answeredAt: number;
+  /** Last time this participant asked the member for its key. */
+  requestedAt: number;
+  requestTimer: TimerHandle | null;
+  requests: number;
+}
+
+interface PendingSwitch {
+  key: SenderKey;
+  /** Member -> lowest generation whose acknowledgement counts (the rotation's generation). */
+  waiting: Map<string, number>;
+  timer: TimerHandle;
+}
+
+export type AddMemberResult = 'added' | 'already' | 'bad-key' | 'duplicate-identity' | 'closed';
+
+const MAX_KEY_REQUESTS = 3;
+
+export class KeyManager {
+  /** The keys of every verified member, for chat (the frame transforms hold a mirror). */
+  readonly ring: KeyRing;
+  private readonly mOptions: KeyManagerOptions;
+  private readonly mTimers: Timers;
+  private readonly mTag: number;
+  private mCurrent: SenderKey;
+  private mPending: PendingSwitch | null = null;
+  private readonly mMembers = new Map<string, Member>();
+  private mQueue: Promise<unknown> = Promise.resolve();
+  private mSwitchWaiters: (() => void)[] = [];
+  private mClosed = false;
+
+  private constructor(options: KeyManagerOptions, tag: number, key: SenderKey) {
+    this.mOptions = options;
+    this.mTimers = options.timers ?? REAL_TIMERS;
+    this.mTag = tag;
+    this.mCurrent = key;
+    this.ring = new KeyRing();
+    options.media?.setSendKey(key, tag);
+  }
+
+  /** A manager with a fresh random sender key (generation 0), already handed to the media sink. */
+  static async create(options: KeyManagerOptions): Promise<KeyManager> {
+    const tag = await senderTag(options.identity.signingPublic);
+    return new KeyManager(options, tag, SenderKey.generate(0));
+  }
+
+  /** This participant's KID tag. */
+  get tag(): number {
+    return this.mTag;
+  }
+
+  /** The key frames and chat go out under now. */
+  get activeKey(): SenderKey {
+    return this.mCurrent;
+  }
+
+  /** The rotated key waiting for acknowledgements, if any. */
+  get pendingKey(): SenderKey | null {
+    return this.mPending?.key ?? null;
+  }
+
+  isMember(participantId: string): boolean {
+    return this.mMembers.has(participantId);
+  }
+
+  /** Whether a key from this member arrived. */
+  hasKeyFrom(participantId: string): boolean {
+    return this.ring.newestGeneration(participantId) !== null;
+  }
+
+  /** The key to seal a chat message with: the active one, once no rotation is waiting. */
+  async chatKey(): Promise<SenderKey> {
+    while (this.mPending !== null && !this.mClosed) {
+      await new Promise<void>((resolve) => this.mSwitchWaiters.push(resolve));
+    }
+    return this.mCurrent;
+  }
+
+  /** Resolves when every operation queued so far has run (tests, and orderly shutdown). */
+  idle(): Promise<void> {
+    return this.mQueue.then(() => undefined);
+  }
+
+  /**
+   * A member whose profile verified. `newcomer`: it joined after this participant (so this
+   * participant's key ratchets first); false for members already there when this one joined.
+   */
+  addMember(participantId: string, peer: PeerIdentity, newcomer: boolean): Promise<AddMemberResult> {
+    return this.enqueue(async () => {
+      if (this.mClosed) return 'closed';
+      if (this.mMembers.has(participantId)) return 'already';
+      const tag = await senderTag(peer.signingPublic);
+      const pair = await PairwiseKey.derive(this.mOptions.identity, peer.agreementPublic, this.mOptions.pairwiseSalt);
+      if (pair === null) return 'bad-key';
+      if (tag === this.mTag || !this.ring.addSender(participantId, tag)) return 'duplicate-identity';
+      const member: Member = {
+        id: participantId,
+        peer,
+        tag,
+        pair,
+        answeredAt: -Infinity,
+        requestedAt: -Infinity,
+        requestTimer: null,
+        requests: 0,
+      };
+      this.mMembers.set(participantId, member);
+      this.mOptions.media?.addSender(participantId, tag);
+      if (newcomer) {
+        const next = await this.latestKey().ratchet();
+        if (this.mPending !== null) {
+          this.mPending.key = next;
+          this.mPending.waiting.set(participantId, next.generation);
+        } else {
+          this.activate(next);
+        }
+      }
+      await this.deliver(member, this.latestKey());
+      this.scheduleKeyRequest(member);
+      return 'added';
+    });
+  }
+
+  /** A member left (or is no longer trusted): rotate to a fresh key the others get pairwise. */
+  removeMember(participantId: string): Promise<void> {
+    return this.enqueue(async () => {
+      const member = this.mMembers.get(participantId);
+      if (this.mClosed || member === undefined) return;
+      this.mMembers.delete(participantId);
+      if (member.requestTimer !== null) this.mTimers.clearTimeout(member.requestTimer);
+      this.ring.removeSender(participantId);
+      this.mOptions.media?.removeSender(participantId);
+      const next = this.latestKey().rotate();
+      if (this.mPending !== null) this.mTimers.clearTimeout(this.mPending.timer);
+      this.mPending = null;
+      if (this.mMembers.size === 0) {
+        this.activate(next);
+        return;
+      }
+      const pending: PendingSwitch = {
+        key: next,
+        waiting: new Map([...this.mMembers.keys()].map((id) => [id, next.generation])),
+        timer: null,
+      };
+      pending.timer = this.mTimers.setTimeout(() => {
+        void this.enqueue(async () => {
+          if (this.mPending !== pending) return;
+          this.activatePending();
+          // Whoever did not acknowledge gets the key once more (a relay may have been lost).
+          for (const id of pending.waiting.keys()) {
+            const waiting = this.mMembers.get(id);
+            if (waiting) await this.deliver(waiting, pending.key);
+          }
+        });
+      }, this.mOptions.switchTimeoutMs ?? 1500);
+      this.mPending = pending;
+      for (const m of this.mMembers.values()) await this.deliver(m, next);
+    });
+  }
+
+  /** A key payload from `from`, which the caller checked is a verified member. */
+  handlePayload(from: string, payload: RelayPayload): Promise<void> {
+    return this.enqueue(async () => {
+      const member = this.mMembers.get(from);
+      if (this.mClosed || member === undefined) return;
+      switch (payload.t) {
+        case 'key':
+          await this.receiveKey(member, payload.generation, payload.wrapped);
+          return;
+        case 'key-ack':
+          this.receiveAck(member, payload.generation);
+          return;
+        case 'key-request': {
+          const now = this.mTimers.now();
+          if (now - member.answeredAt < 1000) return;
+          member.answeredAt = now;
+          await this.deliver(member, this.latestKey());
+          return;
+        }
+        case 'chat':
+          return;
+      }
+    });
+  }
+
+  /**
+   * Frames of this member do not decrypt (the frame transforms say so): ask it for its newest key,
+   * at most every 5 s.
+   */
+  requestKey(participantId: string): void {
+    const member = this.mMembers.get(participantId);
+    const now = this.mTimers.now();
+    if (this.mClosed || member === undefined || now - member.requestedAt < 5000) return;
+    member.requestedAt = now;
+    this.mOptions.send(member.id, { t: 'key-request' });
+  }
+
+  close(): void {
+    this.mClosed = true;
+    if (this.mPending !== null) this.mTimers.clearTimeout(this.mPending.timer);
+    this.mPending = null;
+    for (const member of this.mMembers.values()) {
+      if (member.requestTimer !== null) this.mTimers.clearTimeout(member.requestTimer);
+    }
+    this.releaseSwitchWaiters();
+  }
+
+  private enqueue<T>(op: () => Promise<T>): Promise<T> {
+    const run = this.mQueue.then(op);
+    // A failing operation must not stop the ones after it.
+    this.mQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** The newest key: the one waiting for acknowledgements, else the active one. */
+  private latestKey(): SenderKey {
+    return this.mPending?.key ?? this.mCurrent;
+  }
+
+  private activate(key: SenderKey): void {
+    this.mCurrent = key;
+    this.mOptions.media?.setSendKey(key, this.mTag);
+    this.mOptions.onKeyChange?.(null);
+    if (this.mPending === null) this.releaseSwitchWaiters();
+  }
+
+  private activatePending(): void {
+    const pending = this.mPending;
+    if (pending === null) return;
+    this.mTimers.clearTimeout(pending.timer);
+    this.mPending = null;
+    this.activate(pending.key);
+  }
+
+  private releaseSwitchWaiters(): void {
+    const waiters = this.mSwitchWaiters;
+    this.mSwitchWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  private async deliver(member: Member, key: SenderKey): Promise<void> {
+    const wrapped = await member.pair.wrapSenderKey(key, this.mOptions.roomId, this.mOptions.selfId, member.id);
+    if (this.mClosed || !this.mMembers.has(member.id)) return;
+    this.mOptions.send(member.id, { t: 'key', generation: key.generation, wrapped });
+  }
+
+  private async receiveKey(member: Member, generation: number, wrapped: string): Promise<void> {
+    const key = await member.pair.unwrapSenderKey(wrapped, this.mOptions.roomId, member.id, this.mOptions.selfId);
+    if (key === null || key.generation !== generation || this.mClosed) return;
+    const newest = this.ring.newestGeneration(member.id);
+    // Acknowledge even a repeat: the first acknowledgement may have been lost.
+    this.mOptions.send(member.id, { t: 'key-ack', generation });
+    if (newest !== null && generation < newest) return;
+    this.ring.setKey(member.id, key, this.mTimers.now());
+    this.mOptions.media?.setReceiveKey(member.id, key);
+    this.mOptions.onKeyChange?.(member.id);
+  }
+
+  private receiveAck(member: Member, generation: number): void {
+    const pending = this.mPending;
+    if (pending === null) return;
+    const needed = pending.waiting.get(member.id);
+    if (needed === undefined || generation < needed || generation > pending.key.generation) return;
+    pending.waiting.delete(member.id);
+    if (pending.waiting.size === 0) this.activatePending();
+  }
+
+  private scheduleKeyRequest(member: Member): void {
+    const after = (this.mOptions.keyRequestAfterMs ?? 3000) * 2 ** member.requests;
+    member.requestTimer = this.mTimers.setTimeout(() => {
+      member.requestTimer = null;
+      if (this.mClosed || this.mMembers.get(member.id) !== member || this.hasKeyFrom(member.id)) return;
+      this.mOptions.send(member.id, { t: 'key-request' });
+      member.requestedAt = this.mTimers.now();
+      member.requests += 1;
+      if (member.requests < MAX_KEY_REQUESTS) this.scheduleKeyRequest(member);
+    }, after);
+  }
+}

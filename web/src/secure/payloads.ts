@@ -1,0 +1,95 @@
+// The end-to-end encrypted payloads members exchange through the server's `relay` (see
+// docs/protocol.md, "End-to-end encrypted payloads"). The server never parses them: to it they are
+// opaque strings. Each payload is one compact JSON object with a format version `v` and a type `t`:
+//
+//   key          {"v":1,"t":"key","g":<generation>,"k":<wrapped sender key>}      to one member
+//   key-ack      {"v":1,"t":"key-ack","g":<generation>}                           to the key's sender
+//   key-request  {"v":1,"t":"key-request"}                                         to one member
+//   chat         {"v":1,"t":"chat","chat":<chat envelope, src/e2ee/chat.ts>}       to everyone
+//
+// `k` is PairwiseKey.wrapSenderKey() (src/e2ee/keys.ts): base64url of iv(12) || AES-GCM-128 of
+// generation(4) || key(16) || tag(16) = 48 bytes, AAD = ("Conclave sender key v1", roomId, from, to).
+// The generation inside the wrapped key is the one that counts; `g` must match it.
+// No DOM, no crypto: parsing and encoding only.
+
+import { MAX_CHAT_ENVELOPE_LENGTH } from '../e2ee';
+import { MAX_RELAY_PAYLOAD_LENGTH } from '../protocol';
+
+export const RELAY_PAYLOAD_VERSION = 1;
+/** base64url length of a wrapped sender key: 48 bytes. */
+export const WRAPPED_KEY_LENGTH = 64;
+const MAX_GENERATION = 0xffffffff;
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
+
+export type RelayPayload =
+  | { t: 'key'; generation: number; wrapped: string }
+  | { t: 'key-ack'; generation: number }
+  | { t: 'key-request' }
+  /** The chat envelope as the JSON text ChatReceiver.open() takes. */
+  | { t: 'chat'; envelope: string };
+
+function isGeneration(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_GENERATION;
+}
+
+/**
+ * Validates one relayed payload. Null for anything that is not a payload this client knows:
+ * malformed JSON, another version, an unknown type, a field of the wrong type or size.
+ */
+export function parseRelayPayload(text: string): RelayPayload | null {
+  if (text.length > MAX_RELAY_PAYLOAD_LENGTH) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  const o = value as Record<string, unknown>;
+  if (o['v'] !== RELAY_PAYLOAD_VERSION) return null;
+  switch (o['t']) {
+    case 'key': {
+      const generation = o['g'];
+      const wrapped = o['k'];
+      if (!isGeneration(generation)) return null;
+      if (typeof wrapped !== 'string' || wrapped.length !== WRAPPED_KEY_LENGTH || !BASE64URL.test(wrapped)) return null;
+      return { t: 'key', generation, wrapped };
+    }
+    case 'key-ack': {
+      const generation = o['g'];
+      return isGeneration(generation) ? { t: 'key-ack', generation } : null;
+    }
+    case 'key-request':
+      return { t: 'key-request' };
+    case 'chat': {
+      const chat = o['chat'];
+      if (typeof chat !== 'object' || chat === null || Array.isArray(chat)) return null;
+      const envelope = JSON.stringify(chat);
+      return envelope.length <= MAX_CHAT_ENVELOPE_LENGTH ? { t: 'chat', envelope } : null;
+    }
+    default:
+      return null;
+  }
+}
+
+/** The payload string for `relay`. Throws RangeError when it would not fit one relay message. */
+export function encodeRelayPayload(payload: RelayPayload): string {
+  let text: string;
+  switch (payload.t) {
+    case 'key':
+      text = JSON.stringify({ v: RELAY_PAYLOAD_VERSION, t: 'key', g: payload.generation, k: payload.wrapped });
+      break;
+    case 'key-ack':
+      text = JSON.stringify({ v: RELAY_PAYLOAD_VERSION, t: 'key-ack', g: payload.generation });
+      break;
+    case 'key-request':
+      text = JSON.stringify({ v: RELAY_PAYLOAD_VERSION, t: 'key-request' });
+      break;
+    case 'chat':
+      // The envelope is JSON already (ChatSender.seal); nest it as an object, not as a string.
+      text = `{"v":${RELAY_PAYLOAD_VERSION},"t":"chat","chat":${payload.envelope}}`;
+      break;
+  }
+  if (text.length > MAX_RELAY_PAYLOAD_LENGTH) throw new RangeError('relay payload too large');
+  return text;
+}

@@ -1,0 +1,474 @@
+// End-to-end encryption of one membership: who is a verified member, the keys (KeyManager), the
+// security code, and encrypted chat. No DOM; the session feeds it roster events and relayed
+// payloads, and it talks back through `relay` only.
+//
+// Membership: every participant's profile envelope must carry a proof made with the room secret
+// (src/e2ee/membership.ts). A participant whose proof does not verify is an "unverified
+// participant": its name stays unknown, it gets no key, its frames are not decrypted, its payloads
+// are dropped, and the view warns about it loudly. When every other participant fails with
+// `not-a-member` (and not all of them came after this one), it is this browser's secret that is
+// wrong: `wrongLink`.
+
+import {
+  ChatReceiver,
+  ChatSender,
+  MAX_CHAT_TEXT_LENGTH,
+  base64UrlEncode,
+  chatDeleteAt,
+  equalBytes,
+  randomBytes,
+  securityCode,
+  type ChatMessage,
+  type FileManifest,
+  type Identity,
+  type OpenProfileError,
+  type PeerIdentity,
+  type RoomKeys,
+} from '../e2ee';
+import { openMemberProfile, sealOwnProfile } from '../profile';
+import type { Participant } from '../protocol';
+import type { ChatLog } from './chat_log';
+import { KeyManager, type AddMemberResult, type KeyManagerOptions, type MediaKeySink } from './key_manager';
+import { encodeRelayPayload, parseRelayPayload, type RelayPayload } from './payloads';
+import { REAL_TIMERS, type TimerHandle, type Timers } from './timers';
+
+export type Trust = 'verifying' | 'verified' | 'unverified';
+export type UnverifiedReason = OpenProfileError | 'duplicate-identity' | 'identity-changed';
+/** Whether a verified member's media key arrived; `missing` once it is overdue. */
+export type KeyState = 'received' | 'waiting' | 'missing';
+
+export interface PeerSecurity {
+  id: string;
+  trust: Trust;
+  /** Only for verified members (null if their profile carries no usable name). */
+  name: string | null;
+  reason: UnverifiedReason | null;
+  key: KeyState;
+}
+
+export interface SecuritySnapshot {
+  /** The code to compare ("12345 67890 ..."), null while it is computed. */
+  code: string | null;
+  /** Every other participant failed with not-a-member: this browser's link is wrong. */
+  wrongLink: boolean;
+}
+
+/** What SecureRoom needs from the signaling client (SignalingClient implements it). */
+export interface SecureSignaling {
+  relay(payload: string, to?: string): Promise<void>;
+}
+
+export interface SecureRoomOptions {
+  room: RoomKeys;
+  identity: Identity;
+  selfId: string;
+  signaling: SecureSignaling;
+  media?: MediaKeySink | null;
+  chat?: ChatLog | null;
+  timers?: Timers;
+  /** A verified member's key counts as missing after this long. Default 5000 ms. */
+  keyMissingAfterMs?: number;
+  keyOptions?: Pick<KeyManagerOptions, 'switchTimeoutMs' | 'keyRequestAfterMs'>;
+  onChange: () => void;
+  /** A participant's profile was checked: `previous` is its state before (null: new participant). */
+  onVerdict?: (peer: PeerSecurity, previous: PeerSecurity | null) => void;
+  /** Relay failures (rate limits, closed connection); the state machines recover by themselves. */
+  onError?: (error: unknown) => void;
+}
+
+interface PeerRecord {
+  id: string;
+  /** It joined after this participant (false: it was there already). */
+  newcomer: boolean;
+  trust: Trust;
+  name: string | null;
+  reason: UnverifiedReason | null;
+  identity: PeerIdentity | null;
+  verifiedAt: number;
+  /** Serializes this participant's profile checks; payloads from it wait for the current one. */
+  verification: Promise<void>;
+  missingTimer: TimerHandle | null;
+}
+
+interface PendingChat {
+  from: string;
+  envelope: string;
+  receivedAt: number;
+}
+
+/** How long a chat message waits for its sender's key before it is dropped. */
+const CHAT_KEY_WAIT_MS = 15000;
+const MAX_PENDING_CHATS = 64;
+
+export class SecureRoom {
+  private readonly mOptions: SecureRoomOptions;
+  private readonly mTimers: Timers;
+  private readonly mKeys: Promise<KeyManager>;
+  private mKeyManager: KeyManager | null = null;
+  private readonly mPeers = new Map<string, PeerRecord>();
+  private readonly mChatSender: ChatSender;
+  private readonly mChatReceiver: Promise<ChatReceiver>;
+  private mPendingChats: PendingChat[] = [];
+  private mCode: string | null = null;
+  private mCodeVersion = 0;
+  private mCodeUpdate: Promise<void> = Promise.resolve();
+  /** Chat messages being opened (tests wait for them through idle()). */
+  private readonly mInflight = new Set<Promise<void>>();
+  private mClosed = false;
+
+  constructor(options: SecureRoomOptions) {
+    this.mOptions = options;
+    this.mTimers = options.timers ?? REAL_TIMERS;
+    const { room, identity, selfId } = options;
+    this.mKeys = KeyManager.create({
+      roomId: room.roomId,
+      selfId,
+      identity,
+      pairwiseSalt: room.pairwiseSalt,
+      send: (to, payload) => this.send(payload, to),
+      media: options.media ?? null,
+      timers: this.mTimers,
+      onKeyChange: (from) => this.onKeyChange(from),
+      ...options.keyOptions,
+    }).then((keys) => {
+      this.mKeyManager = keys;
+      if (this.mClosed) keys.close();
+      return keys;
+    });
+    this.mChatSender = new ChatSender(room.roomId, selfId, identity);
+    this.mChatReceiver = this.mKeys.then(
+      (keys) => new ChatReceiver(room.roomId, keys.ring, (id) => this.verifiedIdentity(id)?.verifyKey),
+    );
+    this.updateCode();
+  }
+
+  /** The KeyManager, once created (tests and the test hook). */
+  keys(): Promise<KeyManager> {
+    return this.mKeys;
+  }
+
+  /** Resolves once every check, key operation and message in progress has finished. */
+  async idle(): Promise<void> {
+    for (let i = 0; i < 10; i++) {
+      const keys = await this.mKeys;
+      const work = [...this.pendingWork(), keys.idle()];
+      await Promise.all(work.map((p) => p.catch(() => undefined)));
+      const after = this.pendingWork();
+      if (after.every((p) => work.includes(p))) return;
+    }
+  }
+
+  private pendingWork(): Promise<void>[] {
+    return [...[...this.mPeers.values()].map((r) => r.verification), this.mCodeUpdate, ...this.mInflight];
+  }
+
+  /** The participants who were there when this one joined. */
+  start(participants: readonly Participant[]): void {
+    for (const p of participants) this.addParticipant(p, false);
+  }
+
+  participantJoined(p: Participant): void {
+    this.addParticipant(p, true);
+  }
+
+  participantUpdated(p: Participant): void {
+    const record = this.mPeers.get(p.id);
+    if (record === undefined) {
+      this.addParticipant(p, true);
+      return;
+    }
+    record.verification = record.verification.then(() => this.reverify(record, p.profile));
+  }
+
+  participantLeft(id: string): void {
+    const record = this.mPeers.get(id);
+    if (record === undefined) return;
+    this.mPeers.delete(id);
+    this.clearMissingTimer(record);
+    void this.mChatReceiver.then((receiver) => receiver.forget(id));
+    this.mPendingChats = this.mPendingChats.filter((c) => c.from !== id);
+    if (record.trust === 'verified') {
+      void this.mKeys.then((keys) => keys.removeMember(id)).catch((err: unknown) => this.mOptions.onError?.(err));
+      this.updateCode();
+    }
+    this.changed();
+  }
+
+  /** A payload another participant relayed. Anything not from a verified member is dropped. */
+  async relay(from: string, text: string): Promise<void> {
+    const payload = parseRelayPayload(text);
+    const record = this.mPeers.get(from);
+    if (payload === null || record === undefined) return;
+    await record.verification;
+    if (this.mClosed || this.mPeers.get(from) !== record || record.trust !== 'verified') return;
+    if (payload.t === 'chat') {
+      await this.track(this.receiveChat(from, payload.envelope, this.mTimers.now()));
+      return;
+    }
+    const keys = await this.mKeys;
+    await keys.handlePayload(from, payload);
+  }
+
+  /** The frame transforms cannot decrypt this participant's media: ask it for its key (if it is a member). */
+  reportUndecryptable(participantId: string): void {
+    if (this.mPeers.get(participantId)?.trust !== 'verified') return;
+    this.mKeyManager?.requestKey(participantId);
+  }
+
+  /** This participant's new profile envelope after a rename (for `update-profile`). */
+  sealProfile(name: string): Promise<string> {
+    return sealOwnProfile(this.mOptions.room, this.mOptions.identity, { name });
+  }
+
+  peer(id: string): PeerSecurity | null {
+    const record = this.mPeers.get(id);
+    return record === undefined ? null : this.view(record);
+  }
+
+  peers(): PeerSecurity[] {
+    return [...this.mPeers.values()].map((r) => this.view(r));
+  }
+
+  /**
+   * `wrongLink`: every other participant fails the membership proof, and some of them were here
+   * before this one. (With only later arrivals failing, they are the ones with a wrong link: the
+   * first in a meeting is usually the one who made the link.)
+   */
+  snapshot(): SecuritySnapshot {
+    const others = [...this.mPeers.values()];
+    const wrongLink =
+      others.some((r) => !r.newcomer) && others.every((r) => r.trust === 'unverified' && r.reason === 'not-a-member');
+    return { code: this.mCode, wrongLink };
+  }
+
+  /**
+   * Sends a chat message to everyone, encrypted under this participant's sender key and signed.
+   * `lifetimeMs`: self-destruct after this long (null: keep). Throws RangeError for a text that
+   * is too long.
+   */
+  async sendChat(text: string, lifetimeMs: number | null, file?: FileManifest): Promise<void> {
+    if (text.length > MAX_CHAT_TEXT_LENGTH) throw new RangeError('chat text too long');
+    const keys = await this.mKeys;
+    const key = await keys.chatKey();
+    const ts = this.mTimers.now();
+    const message: ChatMessage = { id: base64UrlEncode(randomBytes(12)), ts, text };
+    if (lifetimeMs !== null) message.expiresAt = ts + lifetimeMs;
+    if (file !== undefined) message.file = file;
+    const envelope = await this.mChatSender.seal(key, message);
+    await this.mOptions.signaling.relay(encodeRelayPayload({ t: 'chat', envelope }));
+    this.mOptions.chat?.add({
+      key: `${this.mOptions.selfId}/${message.id}`,
+      senderId: this.mOptions.selfId,
+      senderName: null,
+      self: true,
+      text,
+      sentAt: ts,
+      receivedAt: ts,
+      deleteAt: chatDeleteAt(message, ts),
+      file: file ?? null,
+    });
+  }
+
+  close(): void {
+    this.mClosed = true;
+    this.mKeyManager?.close();
+    for (const record of this.mPeers.values()) this.clearMissingTimer(record);
+    this.mPendingChats = [];
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private addParticipant(p: Participant, newcomer: boolean): void {
+    if (this.mClosed || this.mPeers.has(p.id) || p.id === this.mOptions.selfId) return;
+    const record: PeerRecord = {
+      id: p.id,
+      newcomer,
+      trust: 'verifying',
+      name: null,
+      reason: null,
+      identity: null,
+      verifiedAt: 0,
+      verification: Promise.resolve(),
+      missingTimer: null,
+    };
+    this.mPeers.set(p.id, record);
+    record.verification = this.verify(record, p.profile, newcomer, null);
+    this.changed();
+  }
+
+  private async verify(
+    record: PeerRecord,
+    envelope: string,
+    newcomer: boolean,
+    previous: PeerSecurity | null,
+  ): Promise<void> {
+    try {
+      const opened = await openMemberProfile(this.mOptions.room, envelope);
+      if (!this.current(record)) return;
+      if (!opened.ok) {
+        this.markUnverified(record, opened.error, previous);
+        return;
+      }
+      const own = equalBytes(opened.peer.signingPublic, this.mOptions.identity.signingPublic);
+      if (own || this.identityTaken(record, opened.peer)) {
+        this.markUnverified(record, 'duplicate-identity', previous);
+        return;
+      }
+      const keys = await this.mKeys;
+      const added: AddMemberResult = await keys.addMember(record.id, opened.peer, newcomer);
+      if (!this.current(record)) return;
+      if (added !== 'added' && added !== 'already') {
+        this.markUnverified(record, added === 'duplicate-identity' ? 'duplicate-identity' : 'malformed', previous);
+        return;
+      }
+      record.trust = 'verified';
+      record.reason = null;
+      record.identity = opened.peer;
+      record.name = opened.profile?.name ?? null;
+      record.verifiedAt = this.mTimers.now();
+      this.startMissingTimer(record);
+      this.updateCode();
+      this.mOptions.onVerdict?.(this.view(record), previous);
+      this.changed();
+    } catch (err) {
+      this.mOptions.onError?.(err);
+      if (this.current(record)) this.markUnverified(record, 'malformed', previous);
+    }
+  }
+
+  /** A profile update: a verified member may change its name, never its identity keys. */
+  private async reverify(record: PeerRecord, envelope: string): Promise<void> {
+    if (!this.current(record)) return;
+    const previous = this.view(record);
+    if (record.trust !== 'verified' || record.identity === null) {
+      await this.verify(record, envelope, true, previous);
+      return;
+    }
+    const opened = await openMemberProfile(this.mOptions.room, envelope);
+    if (!this.current(record)) return;
+    const same =
+      opened.ok &&
+      equalBytes(opened.peer.signingPublic, record.identity.signingPublic) &&
+      equalBytes(opened.peer.agreementPublic, record.identity.agreementPublic);
+    if (!opened.ok || !same) {
+      // The server (or someone) swapped the member's keys: stop trusting it, and rotate.
+      this.clearMissingTimer(record);
+      const keys = await this.mKeys;
+      await keys.removeMember(record.id);
+      this.updateCode();
+      this.markUnverified(record, opened.ok ? 'identity-changed' : opened.error, previous);
+      return;
+    }
+    record.name = opened.profile?.name ?? null;
+    this.mOptions.onVerdict?.(this.view(record), previous);
+    this.changed();
+  }
+
+  private markUnverified(record: PeerRecord, reason: UnverifiedReason, previous: PeerSecurity | null): void {
+    record.trust = 'unverified';
+    record.reason = reason;
+    record.name = null;
+    record.identity = null;
+    this.mOptions.onVerdict?.(this.view(record), previous);
+    this.changed();
+  }
+
+  private current(record: PeerRecord): boolean {
+    return !this.mClosed && this.mPeers.get(record.id) === record;
+  }
+
+  private identityTaken(record: PeerRecord, peer: PeerIdentity): boolean {
+    for (const other of this.mPeers.values()) {
+      if (other === record || other.identity === null) continue;
+      if (equalBytes(other.identity.signingPublic, peer.signingPublic)) return true;
+    }
+    return false;
+  }
+
+  private verifiedIdentity(id: string): PeerIdentity | null {
+    const record = this.mPeers.get(id);
+    return record !== undefined && record.trust === 'verified' ? record.identity : null;
+  }
+
+  private view(record: PeerRecord): PeerSecurity {
+    let key: KeyState = 'waiting';
+    if (record.trust === 'verified') {
+      if (this.mKeyManager?.hasKeyFrom(record.id)) key = 'received';
+      else if (this.mTimers.now() - record.verifiedAt >= (this.mOptions.keyMissingAfterMs ?? 5000)) key = 'missing';
+    }
+    return { id: record.id, trust: record.trust, name: record.name, reason: record.reason, key };
+  }
+
+  private startMissingTimer(record: PeerRecord): void {
+    this.clearMissingTimer(record);
+    record.missingTimer = this.mTimers.setTimeout(() => {
+      record.missingTimer = null;
+      if (this.current(record)) this.changed();
+    }, this.mOptions.keyMissingAfterMs ?? 5000);
+  }
+
+  private clearMissingTimer(record: PeerRecord): void {
+    if (record.missingTimer !== null) this.mTimers.clearTimeout(record.missingTimer);
+    record.missingTimer = null;
+  }
+
+  private updateCode(): void {
+    const version = ++this.mCodeVersion;
+    const keys = [this.mOptions.identity.signingPublic];
+    for (const record of this.mPeers.values()) {
+      if (record.trust === 'verified' && record.identity) keys.push(record.identity.signingPublic);
+    }
+    this.mCodeUpdate = securityCode(this.mOptions.room.roomId, keys).then((code) => {
+      if (version !== this.mCodeVersion || this.mClosed) return;
+      this.mCode = code;
+      this.changed();
+    });
+  }
+
+  private track(work: Promise<void>): Promise<void> {
+    this.mInflight.add(work);
+    return work.finally(() => this.mInflight.delete(work));
+  }
+
+  private onKeyChange(from: string | null): void {
+    if (from === null) return;
+    this.changed();
+    const waiting = this.mPendingChats.filter((c) => c.from === from);
+    if (waiting.length === 0) return;
+    this.mPendingChats = this.mPendingChats.filter((c) => c.from !== from);
+    for (const chat of waiting) void this.track(this.receiveChat(chat.from, chat.envelope, chat.receivedAt));
+  }
+
+  private async receiveChat(from: string, envelope: string, receivedAt: number): Promise<void> {
+    const now = this.mTimers.now();
+    const result = await (await this.mChatReceiver).open(envelope, now, from);
+    if (this.mClosed) return;
+    if (!result.ok) {
+      if ((result.error === 'no-key' || result.error === 'decrypt-failed') && now - receivedAt < CHAT_KEY_WAIT_MS) {
+        this.mPendingChats = [...this.mPendingChats, { from, envelope, receivedAt }].slice(-MAX_PENDING_CHATS);
+      }
+      return;
+    }
+    const record = this.mPeers.get(from);
+    this.mOptions.chat?.add({
+      key: `${from}/${result.message.id}`,
+      senderId: from,
+      senderName: record?.name ?? null,
+      self: false,
+      text: result.message.text,
+      sentAt: result.message.ts,
+      receivedAt,
+      deleteAt: chatDeleteAt(result.message, receivedAt),
+      file: result.message.file ?? null,
+    });
+  }
+
+  private send(payload: RelayPayload, to?: string): void {
+    if (this.mClosed) return;
+    this.mOptions.signaling.relay(encodeRelayPayload(payload), to).catch((err: unknown) => this.mOptions.onError?.(err));
+  }
+
+  private changed(): void {
+    if (!this.mClosed) this.mOptions.onChange();
+  }
+}

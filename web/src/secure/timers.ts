@@ -1,0 +1,16 @@
+// Time as a parameter: the E2EE state machines take their clock and timers from here, so the unit
+// tests drive them with a manual clock.
+
+export type TimerHandle = unknown;
+
+export interface Timers {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): TimerHandle;
+  clearTimeout(handle: TimerHandle): void;
+}
+
+export const REAL_TIMERS: Timers = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
+  clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof globalThis.setTimeout>),
+};

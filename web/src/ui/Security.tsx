@@ -1,0 +1,101 @@
+// The visible side of end-to-end encryption: the badge on every tile (calm when a stream is
+// encrypted, loud when it is not), the security code everyone compares, and the alerts for a
+// wrong link, unverified participants and browsers that cannot encrypt.
+import type { SecuritySnapshot } from '../secure/secure_room';
+import type { TransformMode } from '../media/frame_crypto';
+import type { RosterEntry } from '../session';
+import { LOUD_BADGES, type BadgeState } from './encryption';
+import { useLang } from './lang';
+import { LockIcon, WarningIcon } from './media';
+
+export function EncryptionBadge({ state, compact = false }: { state: BadgeState; compact?: boolean }) {
+  const { t } = useLang();
+  const loud = LOUD_BADGES.has(state);
+  const text = t(`e2ee.badge.${state}`);
+  const look = loud ? 'e2ee-loud' : state === 'encrypted' ? 'e2ee-ok' : 'e2ee-pending';
+  return (
+    <span
+      class={`e2ee-badge ${look}${compact ? ' e2ee-compact' : ''}`}
+      data-testid="e2ee-badge"
+      data-state={state}
+      title={text}
+      role={compact ? 'img' : undefined}
+      aria-label={compact ? text : undefined}
+    >
+      {loud ? <WarningIcon /> : <LockIcon />}
+      {!compact && <span class="e2ee-text">{text}</span>}
+    </span>
+  );
+}
+
+/** The name shown for a roster entry: only verified members (and oneself) have one. */
+export function displayName(entry: RosterEntry, t: ReturnType<typeof useLang>['t']): string {
+  if (entry.self || entry.trust === 'verified') return entry.name ?? t('room.unnamed');
+  return entry.trust === 'unverified' ? t('e2ee.unverifiedName') : t('e2ee.verifyingName');
+}
+
+export function SecurityCode({ security }: { security: SecuritySnapshot }) {
+  const { t } = useLang();
+  return (
+    <div class="security" data-testid="security-panel">
+      <p class="security-hint">
+        <LockIcon />
+        <span>
+          {security.code === null ? (
+            t('e2ee.codePending')
+          ) : (
+            <>
+              {t('e2ee.codeHint', { code: '' })}
+              <span class="security-code" data-testid="security-code" aria-label={t('e2ee.codeLabel')}>
+                {security.code}
+              </span>
+            </>
+          )}
+        </span>
+      </p>
+      <details class="security-more">
+        <summary>{t('e2ee.codeWhat')}</summary>
+        <p class="hint">{t('e2ee.codeExplain')}</p>
+      </details>
+    </div>
+  );
+}
+
+interface AlertsProps {
+  security: SecuritySnapshot;
+  roster: RosterEntry[];
+  mode: TransformMode;
+}
+
+export function SecurityAlerts({ security, roster, mode }: AlertsProps) {
+  const { t } = useLang();
+  const unverified = roster.some((e) => !e.self && e.trust === 'unverified');
+  return (
+    <>
+      {mode === 'none' && (
+        <div class="alert e2ee-alert" role="alert" data-testid="e2ee-unsupported">
+          <WarningIcon />
+          <p>{t('e2ee.unsupported')}</p>
+        </div>
+      )}
+      {security.wrongLink ? (
+        <div class="alert e2ee-alert" role="alert" data-testid="wrong-link">
+          <WarningIcon />
+          <div>
+            <p>
+              <strong data-testid="wrong-link-title">{t('link.invalidTitle')}</strong>
+            </p>
+            <p>{t('e2ee.wrongLinkHint')}</p>
+          </div>
+        </div>
+      ) : (
+        unverified && (
+          <div class="alert e2ee-alert" role="alert" data-testid="unverified-alert">
+            <WarningIcon />
+            <p>{t('e2ee.unverifiedAlert')}</p>
+          </div>
+        )
+      )}
+    </>
+  );
+}

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { MAX_RELAY_PAYLOAD_LENGTH } from '../../src/protocol';
+import { encodeRelayPayload, parseRelayPayload, WRAPPED_KEY_LENGTH, type RelayPayload } from '../../src/secure/payloads';
+
+const WRAPPED = 'A'.repeat(WRAPPED_KEY_LENGTH - 2) + '_-';
+const ENVELOPE = '{"v":1,"from":"aliceAliceAliceAlice_-","g":3,"n":1,"ct":"AAAA","sig":"BBBB"}';
+
+describe('relay payloads', () => {
+  it('encodes the documented formats and parses them back', () => {
+    const cases: [RelayPayload, string][] = [
+      [{ t: 'key', generation: 7, wrapped: WRAPPED }, `{"v":1,"t":"key","g":7,"k":"${WRAPPED}"}`],
+      [{ t: 'key-ack', generation: 4294967295 }, '{"v":1,"t":"key-ack","g":4294967295}'],
+      [{ t: 'key-request' }, '{"v":1,"t":"key-request"}'],
+      [{ t: 'chat', envelope: ENVELOPE }, `{"v":1,"t":"chat","chat":${ENVELOPE}}`],
+    ];
+    for (const [payload, text] of cases) {
+      expect(encodeRelayPayload(payload)).toBe(text);
+      expect(parseRelayPayload(text)).toEqual(payload);
+    }
+  });
+
+  it('ignores fields it does not know', () => {
+    expect(parseRelayPayload('{"v":1,"t":"key-request","later":true}')).toEqual({ t: 'key-request' });
+  });
+
+  it('refuses anything else', () => {
+    const bad = [
+      '',
+      'not json',
+      '[]',
+      'null',
+      '{"t":"key-request"}',
+      '{"v":2,"t":"key-request"}',
+      '{"v":"1","t":"key-request"}',
+      '{"v":1,"t":"hello"}',
+      '{"v":1}',
+      `{"v":1,"t":"key","g":-1,"k":"${WRAPPED}"}`,
+      `{"v":1,"t":"key","g":1.5,"k":"${WRAPPED}"}`,
+      `{"v":1,"t":"key","g":4294967296,"k":"${WRAPPED}"}`,
+      `{"v":1,"t":"key","g":"1","k":"${WRAPPED}"}`,
+      `{"v":1,"t":"key","g":1,"k":"${WRAPPED}A"}`,
+      `{"v":1,"t":"key","g":1,"k":"${'A'.repeat(63)}="}`,
+      '{"v":1,"t":"key","g":1}',
+      '{"v":1,"t":"key-ack"}',
+      '{"v":1,"t":"chat","chat":"a string"}',
+      '{"v":1,"t":"chat","chat":[1]}',
+      '{"v":1,"t":"chat"}',
+      `{"v":1,"t":"key-request","pad":"${'x'.repeat(MAX_RELAY_PAYLOAD_LENGTH)}"}`,
+    ];
+    for (const text of bad) expect(parseRelayPayload(text), text.slice(0, 80)).toBeNull();
+  });
+
+  it('refuses to encode a payload larger than one relay message', () => {
+    const huge = `{"ct":"${'A'.repeat(MAX_RELAY_PAYLOAD_LENGTH)}"}`;
+    expect(() => encodeRelayPayload({ t: 'chat', envelope: huge })).toThrow(RangeError);
+  });
+});
