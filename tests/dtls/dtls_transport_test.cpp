@@ -37,6 +37,14 @@ class DtlsTransportTest : public ::testing::Test {
     link = std::make_unique<Link>(Link{*client, clientEvents, *server, serverEvents});
   }
 
+  // The same, but the server has not got the client's fingerprint yet (the SDP answer is late).
+  void makePairBeforeServerKnowsFingerprint() {
+    server = std::make_unique<DtlsTransport>(*sServerContext, DtlsRole::Server, serverEvents);
+    client = std::make_unique<DtlsTransport>(*sClientContext, DtlsRole::Client, clientEvents);
+    ASSERT_TRUE(client->setRemoteFingerprint("sha-256", sServerContext->localFingerprintText()));
+    link = std::make_unique<Link>(Link{*client, clientEvents, *server, serverEvents});
+  }
+
   static std::unique_ptr<DtlsContext> sServerContext;
   static std::unique_ptr<DtlsContext> sClientContext;
   Recorder serverEvents, clientEvents;
@@ -204,12 +212,9 @@ TEST_F(DtlsTransportTest, ClientRefusesServerWithWrongFingerprint) {
 }
 
 TEST_F(DtlsTransportTest, FingerprintArrivingAfterTheHandshakeIsCheckedThen) {
-  server = std::make_unique<DtlsTransport>(*sServerContext, DtlsRole::Server, serverEvents);
-  client = std::make_unique<DtlsTransport>(*sClientContext, DtlsRole::Client, clientEvents);
-  client->setRemoteFingerprint("sha-256", sServerContext->localFingerprintText());
-  Link l{*client, clientEvents, *server, serverEvents};
+  makePairBeforeServerKnowsFingerprint();
   client->start(t0);
-  l.pump(t0);
+  link->pump(t0);
   ASSERT_TRUE(clientEvents.connected);
   EXPECT_FALSE(serverEvents.connected);  // the SDP answer has not reached the server yet
   EXPECT_EQ(server->state(), DtlsState::Connecting);
@@ -220,17 +225,14 @@ TEST_F(DtlsTransportTest, FingerprintArrivingAfterTheHandshakeIsCheckedThen) {
 }
 
 TEST_F(DtlsTransportTest, LateWrongFingerprintFailsAndClosesThePeer) {
-  server = std::make_unique<DtlsTransport>(*sServerContext, DtlsRole::Server, serverEvents);
-  client = std::make_unique<DtlsTransport>(*sClientContext, DtlsRole::Client, clientEvents);
-  client->setRemoteFingerprint("sha-256", sServerContext->localFingerprintText());
-  Link l{*client, clientEvents, *server, serverEvents};
+  makePairBeforeServerKnowsFingerprint();
   client->start(t0);
-  l.pump(t0);
+  link->pump(t0);
   ASSERT_TRUE(clientEvents.connected);
   server->setRemoteFingerprint("sha-256", sServerContext->localFingerprintText());  // wrong one
   ASSERT_TRUE(serverEvents.failed);
   EXPECT_FALSE(serverEvents.connected);
-  l.pump(t0);  // our close_notify
+  link->pump(t0);  // our close_notify
   EXPECT_TRUE(clientEvents.closed);
 }
 

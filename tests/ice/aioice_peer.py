@@ -34,8 +34,8 @@ TIE_BREAKER = 0x1122334455667788
 PRIORITY = 0x6E7F1EFF
 
 
-def binding_request(use_candidate: bool) -> bytes:
-    """A check as aioice's Connection.build_request() makes it (controlling side)."""
+def _check_request() -> stun.Message:
+    """A Binding request with the attributes of every check, not yet signed."""
     request = stun.Message(
         message_method=stun.Method.BINDING,
         message_class=stun.Class.REQUEST,
@@ -44,6 +44,12 @@ def binding_request(use_candidate: bool) -> bytes:
     request.attributes["USERNAME"] = f"{SERVER_UFRAG}:{CLIENT_UFRAG}"
     request.attributes["PRIORITY"] = PRIORITY
     request.attributes["ICE-CONTROLLING"] = TIE_BREAKER
+    return request
+
+
+def binding_request(use_candidate: bool) -> bytes:
+    """A check as aioice's Connection.build_request() makes it (controlling side)."""
+    request = _check_request()
     if use_candidate:
         request.attributes["USE-CANDIDATE"] = None
     request.add_message_integrity(SERVER_PWD.encode("utf8"))  # adds MI, then FINGERPRINT
@@ -57,14 +63,7 @@ def binding_request_sha256() -> bytes:
     module, following the RFC's rule: HMAC-SHA256 over the message up to the attribute, with the
     header length already counting the attribute (4 + 32 bytes).
     """
-    request = stun.Message(
-        message_method=stun.Method.BINDING,
-        message_class=stun.Class.REQUEST,
-        transaction_id=TRANSACTION_ID,
-    )
-    request.attributes["USERNAME"] = f"{SERVER_UFRAG}:{CLIENT_UFRAG}"
-    request.attributes["PRIORITY"] = PRIORITY
-    request.attributes["ICE-CONTROLLING"] = TIE_BREAKER
+    request = _check_request()
     data = bytes(request)
     mac_input = stun.set_body_length(data, len(data) - stun.HEADER_LENGTH + 4 + 32)
     mac = hmac.new(SERVER_PWD.encode("utf8"), mac_input, hashlib.sha256).digest()

@@ -7,18 +7,14 @@
 #include "rtcp/captured_packets.h"
 #include "rtcp/compound.h"
 #include "rtcp/feedback.h"
+#include "rtcp_test_util.h"
 
 using namespace conclave::rtcp;
 using namespace conclave::testdata;
 using conclave::common::ByteWriter;
+using conclave::rtcp::test::nth;
 
 namespace {
-RtcpPacket nth(std::span<const uint8_t> compound, size_t n) {
-  CompoundReader reader(compound);
-  for (size_t i = 0; i < n; ++i) reader.next();
-  return *reader.next();
-}
-
 std::vector<uint16_t> lostOf(const GenericNack& nack) {
   std::vector<uint16_t> lost;
   nack.forEachLost([&](uint16_t s) { lost.push_back(s); });

@@ -8,19 +8,12 @@
 #include "rtcp/compound.h"
 #include "rtcp/sdes.h"
 #include "rtcp/sender_report.h"
+#include "rtcp_test_util.h"
 
 using namespace conclave::rtcp;
 using namespace conclave::testdata;
 using conclave::common::ByteWriter;
-
-namespace {
-// The n-th packet of a compound packet.
-RtcpPacket nth(std::span<const uint8_t> compound, size_t n) {
-  CompoundReader reader(compound);
-  for (size_t i = 0; i < n; ++i) reader.next();
-  return *reader.next();
-}
-}  // namespace
+using conclave::rtcp::test::nth;
 
 // Expected values come from aiortc's parser (tests/rtp/capture/select_vectors.py output).
 TEST(SenderReport, ParsesAndRebuildsChromiumSr) {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "sdp_test_util.h"
+#include "server_transport.h"
 
 namespace conclave::sdp {
 namespace {
@@ -15,14 +16,8 @@ using test::replaceAll;
 using test::replaceOnce;
 
 LocalTransport serverTransport() {
-  LocalTransport t;
-  t.iceUfrag = "srvU";
-  t.icePwd = "serverPasswordIs22Long";
-  t.fingerprint.algorithm = "sha-256";
-  for (uint8_t i = 0; i < 32; ++i) t.fingerprint.bytes.push_back(i);
-  t.candidates.push_back({"192.0.2.10", 40000, 65535});
-  t.candidates.push_back({"2001:db8::10", 40000, 65534});
-  return t;
+  return test::makeServerTransport("srvU", "serverPasswordIs22Long", 0, 1,
+                                   {{"192.0.2.10", 40000, 65535}, {"2001:db8::10", 40000, 65534}});
 }
 
 PublishAnswer negotiate(const std::string& offerText, const Capabilities& caps = Capabilities::defaults()) {

@@ -16,22 +16,13 @@
 
 #include "sdp/publish.h"
 #include "sdp/subscribe.h"
+#include "server_transport.h"
 
 namespace {
 
 using conclave::sdp::Error;
 using nlohmann::json;
 namespace sdp = conclave::sdp;
-
-sdp::LocalTransport serverTransport() {
-  sdp::LocalTransport t;
-  t.iceUfrag = "cnclvSfu";
-  t.icePwd = "conclaveServerPassword0123";
-  t.fingerprint.algorithm = "sha-256";
-  for (int i = 0; i < 32; ++i) t.fingerprint.bytes.push_back(static_cast<uint8_t>(i * 7 + 3));
-  t.candidates.push_back({"127.0.0.1", 40000, 65535});
-  return t;
-}
 
 json failure(const Error& e) {
   return json{{"ok", false}, {"code", e.code}, {"line", e.line}, {"message", e.message}};
@@ -114,7 +105,7 @@ class Tool {
   }
 
   sdp::Capabilities mCapabilities = sdp::Capabilities::defaults();
-  sdp::LocalTransport mTransport = serverTransport();
+  sdp::LocalTransport mTransport = sdp::test::loopbackServerTransport();
   sdp::MidAllocator mSlots;
   std::map<std::string, sdp::OutgoingTrack> mTracks;
   std::string mLastOffer;

@@ -5,24 +5,16 @@
 #include <gtest/gtest.h>
 
 #include "sdp_test_util.h"
+#include "server_transport.h"
 
 namespace conclave::sdp {
 namespace {
 
+using test::loopbackServerTransport;
 using test::readData;
 using test::removeLines;
 using test::replaceAll;
 using test::replaceOnce;
-
-LocalTransport serverTransport() {
-  LocalTransport t;
-  t.iceUfrag = "cnclvSfu";
-  t.icePwd = "conclaveServerPassword0123";
-  t.fingerprint.algorithm = "sha-256";
-  for (int i = 0; i < 32; ++i) t.fingerprint.bytes.push_back(static_cast<uint8_t>(i * 7 + 3));
-  t.candidates.push_back({"127.0.0.1", 40000, 65535});
-  return t;
-}
 
 OutgoingTrack track(const std::string& mid, MediaKind kind, uint32_t ssrc, int n) {
   OutgoingTrack t;
@@ -38,8 +30,8 @@ OutgoingTrack track(const std::string& mid, MediaKind kind, uint32_t ssrc, int n
 
 SessionDescription offerOf(const MidAllocator& slots, const std::vector<OutgoingTrack>& tracks,
                            uint64_t version = 1) {
-  auto text = buildSubscribeOffer(slots.slots(), tracks, serverTransport(), {987654321, version},
-                                  Capabilities::defaults());
+  auto text = buildSubscribeOffer(slots.slots(), tracks, loopbackServerTransport(),
+                                  {987654321, version}, Capabilities::defaults());
   EXPECT_TRUE(text.ok()) << text.error().code;
   if (!text.ok()) return {};
   auto parsed = parseSessionDescription(text.value());
@@ -186,7 +178,8 @@ TEST(SubscribeOffer, Errors) {
   MidAllocator slots;
   std::string audio = *slots.acquire(MediaKind::Audio);
   auto build = [&](const std::vector<OutgoingTrack>& tracks, const Capabilities& caps = Capabilities::defaults()) {
-    auto result = buildSubscribeOffer(slots.slots(), tracks, serverTransport(), {1, 1}, caps);
+    auto result =
+        buildSubscribeOffer(slots.slots(), tracks, loopbackServerTransport(), {1, 1}, caps);
     return result.ok() ? std::string("ok") : result.error().code;
   };
   EXPECT_EQ(build({}), "missing-track");

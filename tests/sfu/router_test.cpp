@@ -16,6 +16,7 @@
 #include "rtp/captured_packets.h"
 #include "rtp/vp8.h"
 #include "sfu/sfu_test_util.h"
+#include "transport/dtls_contexts_test.h"
 
 using namespace conclave;
 using namespace conclave::sfu;
@@ -88,17 +89,8 @@ ConsumerSpec consumerSpec(uint64_t id, uint64_t producer, uint32_t ssrc, uint8_t
   return s;
 }
 
-class RouterTest : public ::testing::Test {
+class RouterTest : public transport::test::DtlsContextsTest {
  protected:
-  static void SetUpTestSuite() {
-    sServer = std::make_unique<dtls::DtlsContext>(common::Certificate::generateSelfSigned("sfu"));
-    sBrowser = std::make_unique<dtls::DtlsContext>(common::Certificate::generateSelfSigned("browser"));
-  }
-  static void TearDownTestSuite() {
-    sServer.reset();
-    sBrowser.reset();
-  }
-
   void SetUp() override {
     for (auto* p : {&alice, &bob, &carol}) wire.attach(*p);
     for (auto id : {"alice", "bob", "carol"}) router.addParticipant(id);
@@ -169,7 +161,6 @@ class RouterTest : public ::testing::Test {
   static constexpr uint16_t kFirstSeq = 65530;  // wraps during the tests
   static constexpr uint32_t kFirstTs = 0xfffff000;
 
-  static std::unique_ptr<dtls::DtlsContext> sServer, sBrowser;
   TimePoint now = std::chrono::steady_clock::now();
   FakeHost host{*sServer};
   Observer observer;
@@ -178,9 +169,6 @@ class RouterTest : public ::testing::Test {
   std::map<BrowserPeer*, ice::IceCredentials> serverIce;
   Wire wire{host.recorder(), [this](std::span<uint8_t> d, const ice::Endpoint& from, TimePoint t) { host.dispatch(d, from, t); }};
 };
-
-std::unique_ptr<dtls::DtlsContext> RouterTest::sServer;
-std::unique_ptr<dtls::DtlsContext> RouterTest::sBrowser;
 
 TEST_F(RouterTest, ForwardsToEverySubscriberWithItsOwnSsrcSequenceAndPayloadType) {
   setUpVideoCall();

@@ -15,6 +15,7 @@
 #include "rtp/captured_packets.h"
 #include "rtp/packet.h"
 #include "transport/browser_peer.h"
+#include "transport/dtls_contexts_test.h"
 
 using namespace conclave;
 using namespace conclave::transport;
@@ -52,17 +53,8 @@ std::vector<uint8_t> pli(uint32_t sender, uint32_t media) {
   return buf;
 }
 
-class WebRtcTransportTest : public ::testing::Test {
+class WebRtcTransportTest : public test::DtlsContextsTest {
  protected:
-  static void SetUpTestSuite() {
-    sServer = std::make_unique<dtls::DtlsContext>(common::Certificate::generateSelfSigned("sfu"));
-    sBrowser = std::make_unique<dtls::DtlsContext>(common::Certificate::generateSelfSigned("browser"));
-  }
-  static void TearDownTestSuite() {
-    sServer.reset();
-    sBrowser.reset();
-  }
-
   WebRtcTransport::Params params(dtls::DtlsRole role = dtls::DtlsRole::Server) {
     WebRtcTransport::Params p;
     p.id = 7;
@@ -85,7 +77,6 @@ class WebRtcTransportTest : public ::testing::Test {
     ASSERT_TRUE(peer->dtlsConnected());
   }
 
-  static std::unique_ptr<dtls::DtlsContext> sServer, sBrowser;
   TimePoint now = std::chrono::steady_clock::now();
   ice::IceCredentials serverIce = ice::IceCredentials::generate();
   Events events;
@@ -97,9 +88,6 @@ class WebRtcTransportTest : public ::testing::Test {
 
   void SetUp() override { wire.attach(*peer); }
 };
-
-std::unique_ptr<dtls::DtlsContext> WebRtcTransportTest::sServer;
-std::unique_ptr<dtls::DtlsContext> WebRtcTransportTest::sBrowser;
 
 TEST_F(WebRtcTransportTest, ChecksAreAnsweredAndTheNominatedEndpointSelected) {
   create(params());

@@ -16,21 +16,21 @@ Loopback only: only 127.0.0.1 candidates are gathered or used.
 """
 
 import asyncio
-import ctypes
 import os
-import shutil
-import signal
-import subprocess
 import sys
-import tempfile
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import aioice.ice
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.rtcdtlstransport import RTCDtlsTransport
 
-aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
+from chromium_page import (chromium_on_page, gather_loopback_only,  # noqa: E402
+                           keep_loopback_candidates, offer_page)
+
+if len(sys.argv) > 1 and sys.argv[1] in ("-h", "--help"):
+    print(__doc__.strip())
+    sys.exit(0)
+gather_loopback_only()
 AIORTC_ROLE = sys.argv[1] if len(sys.argv) > 1 else "server"
 OUT_DIR = sys.argv[2] if len(sys.argv) > 2 else "/tmp/dtls-capture"
 DATAGRAMS = []
@@ -62,51 +62,13 @@ RTCDtlsTransport.__init__ = _init
 aioice.ice.Connection.recv = _recv  # what RTCIceTransport._recv / _send are bound to
 aioice.ice.Connection.send = _send
 
-PAGE = """<!doctype html><html><body><script>
-(async () => {
+PAGE = offer_page("""
   const pc = new RTCPeerConnection();
   pc.addTransceiver('audio', {direction: 'recvonly'});
   pc.addTransceiver('video', {direction: 'recvonly'});
   const dc = pc.createDataChannel('chat');
   dc.onopen = () => dc.send('hello');
-  await pc.setLocalDescription(await pc.createOffer());
-  await new Promise((r) => { if (pc.iceGatheringState === 'complete') r();
-      pc.onicegatheringstatechange = () => pc.iceGatheringState === 'complete' && r(); });
-  const sdp = pc.localDescription.sdp.split('\\r\\n').filter((l) => !l.startsWith('a=candidate')
-      || (l.includes(' 127.0.0.1 ') && l.includes(' udp '))).join('\\r\\n');
-  const res = await fetch('/offer', {method: 'POST', body: sdp});
-  await pc.setRemoteDescription({type: 'answer', sdp: await res.text()});
-})();
-</script></body></html>"""
-
-
-
-def _die_with_parent():
-    # Chromium must not outlive this script, even if the test kills it.
-    ctypes.CDLL("libc.so.6").prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
-class Handler(BaseHTTPRequestHandler):
-    loop = None
-    answer_fn = None
-
-    def log_message(self, *args):
-        pass
-
-    def do_GET(self):
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html")
-        self.end_headers()
-        self.wfile.write(PAGE.encode())
-
-    def do_POST(self):
-        offer = self.rfile.read(int(self.headers["Content-Length"])).decode()
-        fut = asyncio.run_coroutine_threadsafe(Handler.answer_fn(offer), Handler.loop)
-        answer = fut.result(timeout=20)
-        self.send_response(200)
-        self.send_header("Content-Type", "text/plain")
-        self.end_headers()
-        self.wfile.write(answer.encode())
+""")
 
 
 async def main():
@@ -117,30 +79,16 @@ async def main():
     async def answer(offer_sdp):
         await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
         await pc.setLocalDescription(await pc.createAnswer())
-        lines = [l for l in pc.localDescription.sdp.split("\r\n")
-                 if not l.startswith("a=candidate") or " 127.0.0.1 " in l]
+        lines = keep_loopback_candidates(pc.localDescription.sdp).split("\r\n")
         setup = [l for l in lines if l.startswith("a=setup:")]
         print("answer", setup[0] if setup else "?", file=sys.stderr)
         return "\r\n".join(lines)
 
-    Handler.loop = asyncio.get_running_loop()
-    Handler.answer_fn = answer
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    profile = tempfile.mkdtemp(prefix="conclave-dtls-capture-")
-    chrome = subprocess.Popen([
-        "chromium", "--headless=new", "--no-sandbox", "--allow-loopback-in-peer-connection",
-        "--disable-features=WebRtcHideLocalIpsWithMdns", f"--user-data-dir={profile}",
-        "--no-first-run", f"http://127.0.0.1:{server.server_port}/"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent)
     try:
-        await asyncio.sleep(float(os.environ.get("CAPTURE_SECONDS", "6")))
+        async with chromium_on_page(PAGE, answer, profile_prefix="conclave-dtls-capture-"):
+            await asyncio.sleep(float(os.environ.get("CAPTURE_SECONDS", "6")))
     finally:
-        chrome.terminate()
-        chrome.wait(timeout=10)
         await pc.close()
-        server.shutdown()
-        shutil.rmtree(profile, ignore_errors=True)
     os.makedirs(OUT_DIR, exist_ok=True)
     for i, (direction, data) in enumerate(DATAGRAMS):
         with open(os.path.join(OUT_DIR, f"chromium-{AIORTC_ROLE}-{i:02d}-{direction}.bin"), "wb") as f:

@@ -22,13 +22,8 @@ No traffic leaves loopback: only 127.0.0.1 candidates are gathered or used.
 import asyncio
 import json
 import os
-import subprocess
 import sys
-import tempfile
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import aioice.ice
 import aiortc.codecs
 from aiortc import RTCPeerConnection, RTCSessionDescription, rtp
 from aiortc.contrib.media import MediaBlackhole
@@ -36,11 +31,19 @@ from aiortc.mediastreams import VideoStreamTrack
 from aiortc.rtcdtlstransport import RTCDtlsTransport
 from aiortc.rtcrtpparameters import RTCRtcpFeedback, RTCRtpHeaderExtensionParameters
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
+from chromium_page import (chromium_on_page, gather_loopback_only,  # noqa: E402
+                           keep_loopback_candidates, offer_page)
+
+if len(sys.argv) > 1 and sys.argv[1] in ("-h", "--help"):
+    print(__doc__.strip())
+    sys.exit(0)
+
 TWCC_URI = "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
 SECONDS = float(os.environ.get("CAPTURE_SECONDS", "8"))
 
 # --- aiortc patches -------------------------------------------------------------------------
-aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]
+gather_loopback_only()
 for kind in ("audio", "video"):
     aiortc.codecs.HEADER_EXTENSIONS[kind].append(
         RTCRtpHeaderExtensionParameters(id=3, uri=TWCC_URI))
@@ -101,8 +104,7 @@ RTCDtlsTransport._handle_rtcp_data = _handle_rtcp
 RTCDtlsTransport._send_rtp = _send_rtp
 
 # --- the page ---------------------------------------------------------------------------------
-PAGE = """<!doctype html><html><body><script>
-(async () => {
+PAGE = offer_page("""
   const stream = await navigator.mediaDevices.getUserMedia({audio: true,
       video: {width: 640, height: 360}});
   const pc = new RTCPeerConnection();
@@ -111,39 +113,7 @@ PAGE = """<!doctype html><html><body><script>
       {direction: 'sendrecv', sendEncodings: [{scalabilityMode: 'L1T3'}]});
   pc.ontrack = (e) => { const v = document.createElement('video'); v.srcObject = e.streams[0] ||
       new MediaStream([e.track]); v.muted = true; v.play(); document.body.appendChild(v); };
-  await pc.setLocalDescription(await pc.createOffer());
-  await new Promise((r) => { if (pc.iceGatheringState === 'complete') r();
-      pc.onicegatheringstatechange = () => pc.iceGatheringState === 'complete' && r(); });
-  // Loopback only: keep only UDP host candidates on 127.0.0.1.
-  const sdp = pc.localDescription.sdp.split('\\r\\n').filter((l) => !l.startsWith('a=candidate')
-      || (l.includes(' 127.0.0.1 ') && l.includes(' udp '))).join('\\r\\n');
-  const res = await fetch('/offer', {method: 'POST', body: sdp});
-  await pc.setRemoteDescription({type: 'answer', sdp: await res.text()});
-})();
-</script></body></html>"""
-
-
-class Handler(BaseHTTPRequestHandler):
-    loop = None
-    answer_fn = None
-
-    def log_message(self, *args):
-        pass
-
-    def do_GET(self):
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html")
-        self.end_headers()
-        self.wfile.write(PAGE.encode())
-
-    def do_POST(self):
-        offer = self.rfile.read(int(self.headers["Content-Length"])).decode()
-        fut = asyncio.run_coroutine_threadsafe(Handler.answer_fn(offer), Handler.loop)
-        answer = fut.result(timeout=20)
-        self.send_response(200)
-        self.send_header("Content-Type", "text/plain")
-        self.end_headers()
-        self.wfile.write(answer.encode())
+""")
 
 
 async def main(out_path):
@@ -163,29 +133,14 @@ async def main(out_path):
         await pc.setLocalDescription(await pc.createAnswer())
         await sink.start()
         # Keep only the loopback candidate in the answer as well.
-        lines = [l for l in pc.localDescription.sdp.split("\r\n")
-                 if not l.startswith("a=candidate") or " 127.0.0.1 " in l]
-        return "\r\n".join(lines)
+        return keep_loopback_candidates(pc.localDescription.sdp)
 
-    Handler.loop = asyncio.get_running_loop()
-    Handler.answer_fn = answer
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_port}/"
-    profile = tempfile.mkdtemp(prefix="capture-chromium-")
-    chrome = subprocess.Popen([
-        "chromium", "--headless=new", "--no-sandbox", "--use-fake-device-for-media-stream",
-        "--use-fake-ui-for-media-stream", "--allow-loopback-in-peer-connection",
-        "--disable-features=WebRtcHideLocalIpsWithMdns", f"--user-data-dir={profile}",
-        "--no-first-run", url], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        await asyncio.sleep(SECONDS)
+        async with chromium_on_page(PAGE, answer, profile_prefix="capture-chromium-"):
+            await asyncio.sleep(SECONDS)
     finally:
-        chrome.terminate()
-        chrome.wait(timeout=10)
         await sink.stop()
         await pc.close()
-        server.shutdown()
     with open(out_path, "w") as f:
         for entry in LOG:
             f.write(json.dumps(entry) + "\n")
