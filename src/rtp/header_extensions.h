@@ -12,18 +12,7 @@
 
 namespace conclave::rtp {
 
-namespace uri {
-inline constexpr std::string_view kMid = "urn:ietf:params:rtp-hdrext:sdes:mid";
-inline constexpr std::string_view kRid = "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id";
-inline constexpr std::string_view kRepairedRid =
-    "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id";
-inline constexpr std::string_view kAudioLevel = "urn:ietf:params:rtp-hdrext:ssrc-audio-level";
-inline constexpr std::string_view kAbsSendTime =
-    "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time";
-inline constexpr std::string_view kTransportCc =
-    "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01";
-inline constexpr std::string_view kVideoOrientation = "urn:3gpp:video-orientation";
-}  // namespace uri
+// Which id carries which extension is negotiated in SDP: the URIs live in sdp/capabilities.h.
 
 // RFC 6464 client-to-mixer audio level: V flag and level in -dBov (0 loudest .. 127 silence).
 struct AudioLevel {

@@ -111,7 +111,6 @@ class Router final : private transport::WebRtcTransport::Listener {
   std::unordered_map<uint64_t, Participant*> mByTransport;
   std::map<uint64_t, std::unique_ptr<Producer>> mProducers;
   std::map<uint64_t, std::unique_ptr<Consumer>> mConsumers;
-  std::vector<std::unique_ptr<transport::WebRtcTransport>> mClosedTransports;
   common::TimePoint mNextReport{};
   Stats mStats;
 };

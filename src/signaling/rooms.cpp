@@ -65,7 +65,7 @@ std::variant<RoomManager::Joined, ErrorCode> RoomManager::join(const std::string
   Joined joined;
   joined.participantId = common::randomToken(16);
   for (const auto& m : room.members) joined.others.push_back(m.info);
-  common::logger("tap")->trace("profile {} bytes: {}", profile.size(), profile.substr(0, 64));
+  common::logger("tap")->trace("profile {} bytes: {}", profile.size(), std::string_view(profile).substr(0, 64));
   ParticipantInfo info{joined.participantId, std::move(profile)};
   broadcast(room, "", {{"type", "participant-joined"}, {"participant", participantJson(info)}});
   room.members.push_back(Member{std::move(info), &peer});
@@ -105,7 +105,7 @@ bool RoomManager::relay(const std::string& roomId, const std::string& from, cons
   auto it = mRooms.find(roomId);
   if (it == mRooms.end()) return false;
   // At trace level the head of what is relayed is logged: tests check that it is ciphertext.
-  common::logger("tap")->trace("relay {} bytes: {}", payload.size(), payload.substr(0, 64));
+  common::logger("tap")->trace("relay {} bytes: {}", payload.size(), std::string_view(payload).substr(0, 64));
   nlohmann::json message = {{"type", "relay"}, {"from", from}, {"payload", payload}};
   if (to.empty()) {
     broadcast(it->second, from, message);

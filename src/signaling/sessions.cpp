@@ -235,9 +235,7 @@ void HttpSession::send(Response&& response) {
   auto res = std::make_shared<R>(std::forward<Response>(response));
   setSecurityHeaders(*res);
   if (mServer.shuttingDown()) res->keep_alive(false);
-  mPendingResponse = res;
   http::async_write(mStream, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
-    self->mPendingResponse.reset();
     if (ec) return;
     if (!res->keep_alive()) return self->close();
     self->readRequest();

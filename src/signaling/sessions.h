@@ -46,7 +46,6 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   std::optional<beast::http::request_parser<beast::http::empty_body>> mHeaderParser;
   std::optional<beast::http::request_parser<beast::http::string_body>> mParser;
   std::optional<beast::http::request_parser<beast::http::file_body>> mUploadParser;
-  std::shared_ptr<void> mPendingResponse;
 };
 
 class WsSession : public std::enable_shared_from_this<WsSession>, private Peer {
