@@ -134,14 +134,22 @@ std::pair<int, std::string> runConclave(const std::vector<std::string>& args,
   return {status, err};
 }
 
+tcp::socket connectFrom(asio::io_context& io, uint16_t port, const std::string& source) {
+  tcp::socket socket(io);
+  socket.open(tcp::v4());
+  socket.bind(tcp::endpoint(asio::ip::make_address(source), 0));
+  socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  return socket;
+}
+
 HttpResult httpsRequest(uint16_t port, http::verb method, const std::string& target,
-                        const std::map<std::string, std::string>& extraHeaders, const std::string& body) {
+                        const std::map<std::string, std::string>& extraHeaders, const std::string& body,
+                        const std::string& source) {
   asio::io_context io;
   asio::ssl::context tls(asio::ssl::context::tls_client);
   tls.set_verify_mode(asio::ssl::verify_none);
-  beast::ssl_stream<beast::tcp_stream> stream(io, tls);
+  beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(connectFrom(io, port, source)), tls);
   beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(10));
-  beast::get_lowest_layer(stream).connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
   SSL_set_tlsext_host_name(stream.native_handle(), "localhost");
   stream.handshake(asio::ssl::stream_base::client);
   http::request<http::string_body> req{method, target, 11};
@@ -170,10 +178,10 @@ HttpResult httpsRequest(uint16_t port, http::verb method, const std::string& tar
   return out;
 }
 
-WsClient::WsClient(uint16_t port) : mWs(mIo, mTls) {
+WsClient::WsClient(uint16_t port, const std::string& source) : mWs(mIo, mTls) {
   mTls.set_verify_mode(asio::ssl::verify_none);
   auto& sock = beast::get_lowest_layer(mWs);
-  sock.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  sock = connectFrom(mIo, port, source);
   // A stuck test fails after 10 s instead of hanging.
   timeval tv{10, 0};
   ::setsockopt(sock.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);

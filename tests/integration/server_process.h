@@ -52,12 +52,19 @@ struct HttpResult {
   std::string body;
 };
 
+// `source` is the client's local address: other loopback addresses (127.0.0.2, ...) stand for
+// other machines in tests of per-source limits.
 HttpResult httpsRequest(uint16_t port, boost::beast::http::verb method, const std::string& target,
-                        const std::map<std::string, std::string>& extraHeaders = {}, const std::string& body = {});
+                        const std::map<std::string, std::string>& extraHeaders = {}, const std::string& body = {},
+                        const std::string& source = "127.0.0.1");
+
+// A TCP socket connected to the server from `source` (no TLS yet).
+boost::asio::ip::tcp::socket connectFrom(boost::asio::io_context& io, uint16_t port,
+                                         const std::string& source = "127.0.0.1");
 
 class WsClient {
  public:
-  explicit WsClient(uint16_t port);
+  explicit WsClient(uint16_t port, const std::string& source = "127.0.0.1");
   void sendText(const std::string& text);
   void sendJson(const nlohmann::json& message) { sendText(message.dump()); }
   // The next message, or nullopt when the server closed the connection (closeCode() tells why).
