@@ -52,7 +52,14 @@ const std::vector<Setting>& settings() {
       INT_SETTING("ws_rate", wsRate, 1, 10000, "Signaling messages per second per connection"),
       INT_SETTING("ws_burst", wsBurst, 1, 100000, "Signaling message burst per connection"),
       INT_SETTING("max_connections", maxConnections, 1, 1000000, "Concurrent HTTPS/WebSocket connections"),
-      INT_SETTING("http_timeout_seconds", httpTimeoutSeconds, 1, 3600, "Time a client has to send a request"),
+      INT_SETTING("max_connections_per_source", maxConnectionsPerSource, 1, 1000000,
+                  "Concurrent connections from one IPv4 address or IPv6 /64"),
+      INT_SETTING("max_handshakes_per_source", maxHandshakesPerSource, 1, 100000,
+                  "TLS handshakes in progress from one IPv4 address or IPv6 /64"),
+      INT_SETTING("ws_join_timeout_seconds", wsJoinTimeoutSeconds, 1, 86400,
+                  "A WebSocket that joins no meeting is closed after this long"),
+      INT_SETTING("http_timeout_seconds", httpTimeoutSeconds, 1, 3600,
+                  "Time a client has to send a request, and the longest pause in a transfer"),
       STRING_SETTING("media_listen", mediaListen, "Address the media workers' UDP sockets bind to"),
       STRING_SETTING("media_announced_address", mediaAnnouncedAddress,
                      "Address browsers send media to (default: the host's primary address)"),
@@ -61,6 +68,10 @@ const std::vector<Setting>& settings() {
       INT_SETTING("max_file_megabytes", maxFileMegabytes, 0, 4096, "Largest shared file in MiB (0: file sharing off)"),
       INT_SETTING("file_retention_seconds", fileRetentionSeconds, 0, 31536000,
                   "Delete shared files after this long (0: when the meeting ends)"),
+      INT_SETTING("max_file_store_megabytes", maxFileStoreMegabytes, 1, 100000000,
+                  "All shared files together, in MiB (the disk also keeps 512 MiB free)"),
+      INT_SETTING("max_file_megabytes_per_source", maxFileMegabytesPerSource, 1, 100000000,
+                  "Shared files from one IPv4 address or IPv6 /64, in MiB"),
   };
   return table;
 }

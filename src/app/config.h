@@ -27,6 +27,9 @@ struct Config {
   int wsRate = 50;
   int wsBurst = 200;
   int maxConnections = 2000;
+  int maxConnectionsPerSource = 100;
+  int maxHandshakesPerSource = 20;
+  int wsJoinTimeoutSeconds = 30;
   int httpTimeoutSeconds = 30;
   std::string mediaListen = "0.0.0.0";
   std::string mediaAnnouncedAddress;  // empty: the host's primary address
@@ -34,6 +37,8 @@ struct Config {
   int mediaWorkers = 0;  // 0: one per core
   int maxFileMegabytes = 100;
   int fileRetentionSeconds = 0;  // 0: until the meeting ends
+  int maxFileStoreMegabytes = 10240;
+  int maxFileMegabytesPerSource = 1024;
 };
 
 // One bad setting: `key` names it as in the TOML file.

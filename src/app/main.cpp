@@ -4,6 +4,7 @@
 #include <ifaddrs.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
@@ -106,6 +107,22 @@ std::string primaryAddress() {
   return found;
 }
 
+// Raises the soft limit on open files to the hard limit and returns how many descriptors the
+// HTTPS front may use for connections: every connection may hold a second one (a file it
+// serves), and the rest of the process (media sockets, epoll, the store, logs) keeps a reserve.
+size_t connectionBudget(int mediaWorkers) {
+  constexpr rlim_t kCeiling = 1 << 20;
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return 0;
+  rlim_t wanted = limit.rlim_max == RLIM_INFINITY ? kCeiling : std::min(limit.rlim_max, kCeiling);
+  if (limit.rlim_cur < wanted) {
+    rlimit raised{wanted, limit.rlim_max};
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) limit.rlim_cur = wanted;
+  }
+  rlim_t reserve = 64 + 8 * static_cast<rlim_t>(mediaWorkers);
+  return limit.rlim_cur > reserve ? static_cast<size_t>((limit.rlim_cur - reserve) / 2) : 1;
+}
+
 void configureTls(asio::ssl::context& ctx, const Config& config, const common::Certificate& cert) {
   SSL_CTX* native = ctx.native_handle();
   SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
@@ -162,6 +179,8 @@ int run(const Config& config) {
     fileSettings.maxFileBytes = static_cast<uint64_t>(config.maxFileMegabytes) * 1024 * 1024;
     fileSettings.maxRoomBytes = std::max<uint64_t>(fileSettings.maxFileBytes * 4, 1024ull * 1024 * 1024);
     fileSettings.retention = std::chrono::seconds(config.fileRetentionSeconds);
+    fileSettings.maxTotalBytes = static_cast<uint64_t>(config.maxFileStoreMegabytes) * 1024 * 1024;
+    fileSettings.maxSourceBytes = static_cast<uint64_t>(config.maxFileMegabytesPerSource) * 1024 * 1024;
     files = std::make_unique<signaling::FileStore>(fileSettings);
   }
   signaling::RoomManager rooms(issuer,
@@ -173,6 +192,14 @@ int run(const Config& config) {
   settings.webRoot = config.webRoot.empty() ? std::string(CONCLAVE_DEFAULT_WEB_ROOT) : config.webRoot;
   settings.httpTimeout = std::chrono::seconds(config.httpTimeoutSeconds);
   settings.maxConnections = static_cast<size_t>(config.maxConnections);
+  size_t budget = connectionBudget(mediaSettings.workers);
+  if (settings.maxConnections > budget) {
+    log->warn("max_connections {} is more than the open-file limit allows; using {}", settings.maxConnections, budget);
+    settings.maxConnections = budget;
+  }
+  settings.perSource.maxConnections = static_cast<size_t>(config.maxConnectionsPerSource);
+  settings.perSource.maxHandshakes = static_cast<size_t>(config.maxHandshakesPerSource);
+  settings.wsJoinTimeout = std::chrono::seconds(config.wsJoinTimeoutSeconds);
   settings.connection.maxMessageBytes = static_cast<size_t>(config.maxMessageBytes);
   settings.connection.rate = config.wsRate;
   settings.connection.burst = config.wsBurst;

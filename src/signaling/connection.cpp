@@ -27,8 +27,9 @@ const Connection::Route Connection::kRoutes[] = {
     {"file-upload", &Connection::handleFileUpload},
 };
 
-Connection::Connection(RoomManager& rooms, Peer& peer, ConnectionLimits limits, common::TimePoint now)
-    : mRooms(rooms), mPeer(peer), mLimits(limits), mBucket(limits.rate, limits.burst, now) {}
+Connection::Connection(RoomManager& rooms, Peer& peer, ConnectionLimits limits, common::TimePoint now,
+                       const SourceKey& source)
+    : mRooms(rooms), mPeer(peer), mLimits(limits), mBucket(limits.rate, limits.burst, now), mSource(source) {}
 
 Connection::~Connection() = default;
 
@@ -221,14 +222,22 @@ void Connection::handleFileUpload(const nlohmann::json& msg, common::TimePoint n
     sendError(ErrorCode::FileTooLarge, "file sharing is off on this server", requestIdOf(msg));
     return;
   }
-  auto result = files->reserve(mRoomId, msg["size"].get<uint64_t>(), now);
+  auto result = files->reserve(mRoomId, msg["size"].get<uint64_t>(), now, mSource);
   if (auto* error = std::get_if<FileStore::Error>(&result)) {
-    if (*error == FileStore::Error::RoomQuota)
-      sendError(ErrorCode::QuotaExceeded, "this meeting has no room for more files", requestIdOf(msg));
-    else
-      sendError(ErrorCode::FileTooLarge, "files may have at most " + std::to_string(files->maxFileBytes()) + " bytes",
-                requestIdOf(msg));
-    return;
+    switch (*error) {
+      case FileStore::Error::RoomQuota:
+        return sendError(ErrorCode::QuotaExceeded, "this meeting has no room for more files", requestIdOf(msg));
+      case FileStore::Error::SourceQuota:
+        return sendError(ErrorCode::QuotaExceeded, "you have shared as much as this server allows", requestIdOf(msg));
+      case FileStore::Error::TooManyPending:
+        return sendError(ErrorCode::QuotaExceeded, "finish the uploads you started first", requestIdOf(msg));
+      case FileStore::Error::StoreFull:
+        return sendError(ErrorCode::QuotaExceeded, "the server has no room for more files now", requestIdOf(msg));
+      default:
+        return sendError(ErrorCode::FileTooLarge,
+                         "files may have at most " + std::to_string(files->maxFileBytes()) + " bytes",
+                         requestIdOf(msg));
+    }
   }
   auto& upload = std::get<FileStore::Upload>(result);
   auto out = reply("file-upload-ready", msg);

@@ -10,6 +10,7 @@
 
 #include "common/clock.h"
 #include "signaling/rooms.h"
+#include "signaling/source_table.h"
 #include "signaling/token_bucket.h"
 
 namespace conclave::signaling {
@@ -23,7 +24,9 @@ struct ConnectionLimits {
 
 class Connection {
  public:
-  Connection(RoomManager& rooms, Peer& peer, ConnectionLimits limits, common::TimePoint now);
+  // `source` (the client's network, see source_table.h) is what per-source budgets count against.
+  Connection(RoomManager& rooms, Peer& peer, ConnectionLimits limits, common::TimePoint now,
+             const SourceKey& source = {});
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -69,6 +72,7 @@ class Connection {
   bool mHelloDone = false;
   std::string mRoomId;
   std::string mParticipantId;
+  SourceKey mSource;
 };
 
 }  // namespace conclave::signaling

@@ -19,15 +19,36 @@ FileStore::FileStore(Settings settings) : mSettings(std::move(settings)) {
 std::filesystem::path FileStore::pathOf(const std::string& fileId) const { return mSettings.directory / fileId; }
 
 std::variant<FileStore::Upload, FileStore::Error> FileStore::reserve(const std::string& roomId, uint64_t size,
-                                                                     common::TimePoint now) {
+                                                                     common::TimePoint now, const SourceKey& source) {
   if (size == 0 || size > mSettings.maxFileBytes) return Error::TooLarge;
-  uint64_t used = 0;
-  for (const auto& [id, e] : mFiles)
-    if (e.roomId == roomId) used += e.size;
-  if (used + size > mSettings.maxRoomBytes) return Error::RoomQuota;
+  if (roomBytes(roomId) + size > mSettings.maxRoomBytes) return Error::RoomQuota;
+  SourceUsage existing = mSources.count(source) ? mSources.at(source) : SourceUsage{};
+  if (existing.pending >= mSettings.maxPendingPerSource) return Error::TooManyPending;
+  if (existing.bytes + size > mSettings.maxSourceBytes) return Error::SourceQuota;
+  if (mTotalBytes + size > mSettings.maxTotalBytes) return Error::StoreFull;
+  // Reserved bytes are not on the disk yet: they count against its free space as well.
+  std::error_code ec;
+  auto space = std::filesystem::space(mSettings.directory, ec);
+  if (ec || space.available < mSettings.minFreeDiskBytes + (mTotalBytes - mWrittenBytes) + size)
+    return Error::StoreFull;
+  auto& usage = mSources[source];
   Upload up{common::randomToken(16), common::randomToken(16)};
-  mFiles[up.fileId] = Entry{roomId, up.token, size, false, false, now};
+  mFiles[up.fileId] = Entry{roomId, source, up.token, size, false, false, now};
+  usage.bytes += size;
+  ++usage.pending;
+  mRoomBytes[roomId] += size;
+  mTotalBytes += size;
   return up;
+}
+
+uint64_t FileStore::roomBytes(const std::string& roomId) const {
+  auto it = mRoomBytes.find(roomId);
+  return it == mRoomBytes.end() ? 0 : it->second;
+}
+
+uint64_t FileStore::sourceBytes(const SourceKey& source) const {
+  auto it = mSources.find(source);
+  return it == mSources.end() ? 0 : it->second.bytes;
 }
 
 std::variant<std::filesystem::path, FileStore::Error> FileStore::beginUpload(const std::string& fileId,
@@ -41,6 +62,7 @@ std::variant<std::filesystem::path, FileStore::Error> FileStore::beginUpload(con
   if (it->second.uploading || it->second.complete) return Error::AlreadyUploaded;
   if (contentLength != it->second.size) return Error::TooLarge;
   it->second.uploading = true;
+  settle(it->second);
   return pathOf(fileId);
 }
 
@@ -53,6 +75,7 @@ bool FileStore::completeUpload(const std::string& fileId, uint64_t written) {
   }
   it->second.uploading = false;
   it->second.complete = true;
+  mWrittenBytes += it->second.size;
   return true;
 }
 
@@ -63,9 +86,26 @@ std::optional<std::filesystem::path> FileStore::download(const std::string& file
   return pathOf(fileId);
 }
 
+void FileStore::settle(Entry& e) {
+  auto it = mSources.find(e.source);
+  if (it != mSources.end() && it->second.pending > 0) --it->second.pending;
+}
+
 void FileStore::erase(std::map<std::string, Entry>::iterator it) {
   std::error_code ec;
   std::filesystem::remove(pathOf(it->first), ec);
+  Entry& e = it->second;
+  if (!e.uploading && !e.complete) settle(e);
+  if (e.complete) mWrittenBytes -= e.size;
+  if (auto source = mSources.find(e.source); source != mSources.end()) {
+    source->second.bytes -= e.size;
+    if (source->second.bytes == 0 && source->second.pending == 0) mSources.erase(source);
+  }
+  if (auto room = mRoomBytes.find(e.roomId); room != mRoomBytes.end()) {
+    room->second -= e.size;
+    if (room->second == 0) mRoomBytes.erase(room);
+  }
+  mTotalBytes -= e.size;
   mFiles.erase(it);
 }
 
@@ -85,16 +125,20 @@ void FileStore::deleteRoom(const std::string& roomId) {
 }
 
 void FileStore::tick(common::TimePoint now) {
-  if (mSettings.retention == common::Duration::zero()) return;
+  const bool retention = mSettings.retention != common::Duration::zero();
+  size_t expired = 0;
   for (auto it = mFiles.begin(); it != mFiles.end();) {
-    if (now - it->second.created >= mSettings.retention && !it->second.uploading) {
-      auto next = std::next(it);
+    const Entry& e = it->second;
+    bool unused = !e.uploading && !e.complete && now - e.created >= mSettings.reservationTimeout;
+    bool old = retention && !e.uploading && now - e.created >= mSettings.retention;
+    auto next = std::next(it);
+    if (unused || old) {
+      expired += unused;
       erase(it);
-      it = next;
-    } else {
-      ++it;
     }
+    it = next;
   }
+  if (expired) common::logger("files")->debug("{} unused upload reservations expired", expired);
 }
 
 }  // namespace conclave::signaling

@@ -2,6 +2,11 @@
 // before upload; the key travels in an end-to-end encrypted chat message), under a random
 // 128-bit file ID that is the capability to download it. Files are deleted when their meeting
 // ends, or earlier after the configured retention; leftovers are wiped at start.
+//
+// Every byte is budgeted before it is written (issue 7, finding 6): per file, per meeting, per
+// source (IPv4 address or IPv6 /64 of the connection that reserved it), for the whole store, and
+// against the free space of the disk. A reservation whose upload does not start in time expires.
+// All accounting is O(1) or O(log n) per operation.
 #pragma once
 
 #include <filesystem>
@@ -11,6 +16,7 @@
 #include <variant>
 
 #include "common/clock.h"
+#include "signaling/source_table.h"
 
 namespace conclave::signaling {
 
@@ -20,18 +26,24 @@ class FileStore {
     std::filesystem::path directory;
     uint64_t maxFileBytes = 100ull * 1024 * 1024;
     uint64_t maxRoomBytes = 1024ull * 1024 * 1024;
+    uint64_t maxTotalBytes = 10ull * 1024 * 1024 * 1024;
+    uint64_t maxSourceBytes = 1024ull * 1024 * 1024;
+    size_t maxPendingPerSource = 8;   // reservations not yet uploaded
+    uint64_t minFreeDiskBytes = 512ull * 1024 * 1024;  // never fill the disk past this
+    common::Duration reservationTimeout = std::chrono::seconds(60);
     common::Duration retention{};  // zero: until the meeting ends
   };
   struct Upload {
     std::string fileId;
     std::string token;
   };
-  enum class Error { TooLarge, RoomQuota, NotFound, BadToken, AlreadyUploaded };
+  enum class Error { TooLarge, RoomQuota, SourceQuota, StoreFull, TooManyPending, NotFound, BadToken, AlreadyUploaded };
 
   explicit FileStore(Settings settings);
 
-  // Reserves a file of `size` bytes (ciphertext) for a room.
-  std::variant<Upload, Error> reserve(const std::string& roomId, uint64_t size, common::TimePoint now);
+  // Reserves a file of `size` bytes (ciphertext) for a room, on behalf of `source`.
+  std::variant<Upload, Error> reserve(const std::string& roomId, uint64_t size, common::TimePoint now,
+                                      const SourceKey& source = {});
   // Checks an upload's token; gives the path to write `size` bytes to.
   std::variant<std::filesystem::path, Error> beginUpload(const std::string& fileId, const std::string& token,
                                                          uint64_t contentLength);
@@ -41,26 +53,39 @@ class FileStore {
   std::optional<std::filesystem::path> download(const std::string& fileId) const;
 
   void deleteRoom(const std::string& roomId);
-  // Retention: deletes files older than Settings::retention.
+  // Retention and expiry of reservations that were never used.
   void tick(common::TimePoint now);
 
   uint64_t maxFileBytes() const { return mSettings.maxFileBytes; }
   size_t fileCount() const { return mFiles.size(); }
+  uint64_t totalBytes() const { return mTotalBytes; }
+  uint64_t roomBytes(const std::string& roomId) const;
+  uint64_t sourceBytes(const SourceKey& source) const;
 
  private:
   struct Entry {
     std::string roomId;
+    SourceKey source{};
     std::string token;
     uint64_t size = 0;
     bool uploading = false;
     bool complete = false;
     common::TimePoint created;
   };
+  struct SourceUsage {
+    uint64_t bytes = 0;
+    size_t pending = 0;
+  };
   std::filesystem::path pathOf(const std::string& fileId) const;
   void erase(std::map<std::string, Entry>::iterator it);
+  void settle(Entry& e);  // a reservation stops being pending
 
   Settings mSettings;
   std::map<std::string, Entry> mFiles;
+  std::map<std::string, uint64_t> mRoomBytes;
+  std::map<SourceKey, SourceUsage> mSources;
+  uint64_t mTotalBytes = 0;    // reserved, uploading and stored
+  uint64_t mWrittenBytes = 0;  // stored (complete) only
 };
 
 }  // namespace conclave::signaling

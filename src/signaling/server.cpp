@@ -10,8 +10,28 @@ namespace conclave::signaling {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
+namespace {
+
+constexpr std::chrono::milliseconds kFirstAcceptBackoff{50};
+constexpr std::chrono::milliseconds kMaxAcceptBackoff{1000};
+constexpr std::chrono::seconds kAcceptWarningInterval{10};
+
+// Errors that say the process or the system is out of something: retrying at once would spin.
+bool isResourceExhaustion(const boost::system::error_code& ec) {
+  return ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space ||
+         ec == asio::error::no_memory || ec.value() == ENFILE;
+}
+
+}  // namespace
+
 Server::Server(asio::io_context& io, asio::ssl::context& tls, RoomManager& rooms, ServerSettings settings)
-    : mIo(io), mTls(tls), mRooms(rooms), mSettings(std::move(settings)), mAcceptor(io) {}
+    : mIo(io),
+      mTls(tls),
+      mRooms(rooms),
+      mSettings(std::move(settings)),
+      mAcceptor(io),
+      mSources(mSettings.perSource),
+      mAcceptRetry(io) {}
 
 Server::~Server() = default;
 
@@ -34,22 +54,78 @@ void Server::start() {
 
 void Server::accept() {
   mAcceptor.async_accept(mIo, [this](boost::system::error_code ec, tcp::socket socket) {
-    if (ec) {
-      if (ec != asio::error::operation_aborted) common::logger("http")->warn("accept failed: {}", ec.message());
-      if (!mShuttingDown && mAcceptor.is_open()) accept();
-      return;
-    }
-    if (mShuttingDown) return;
-    if (mConnections >= mSettings.maxConnections) {
-      common::logger("http")->warn("connection limit reached; refusing a client");
-      boost::system::error_code ignored;
-      socket.close(ignored);
-    } else {
-      socket.set_option(tcp::no_delay(true));
-      std::make_shared<HttpSession>(*this, std::move(socket), mTls)->run();
-    }
-    accept();
+    onAccept(ec, std::move(socket));
   });
+}
+
+void Server::onAccept(boost::system::error_code ec, tcp::socket socket) {
+  if (ec) {
+    if (ec == asio::error::operation_aborted || mShuttingDown || !mAcceptor.is_open()) return;
+    if (isResourceExhaustion(ec)) return acceptLater(ec);
+    common::logger("http")->debug("accept failed: {}", ec.message());
+    return accept();
+  }
+  mAcceptBackoff = std::chrono::milliseconds(0);
+  if (mShuttingDown) return;
+  boost::system::error_code peerError;
+  auto peer = socket.remote_endpoint(peerError);
+  if (peerError) return accept();  // gone already
+  SourceKey source = sourceKeyOf(peer.address());
+  if (!mSources.tryOpen(source)) {
+    // The address is not logged (log_ips aside): it is the client's business, not the log's.
+    common::logger("http")->debug("per-source connection limit reached; refusing {}",
+                                  common::logAddress(peer.address().to_string()));
+    socket.close(peerError);
+    return accept();
+  }
+  SourceSlot slot(mSources, source);
+  if (mConnections >= mSettings.maxConnections && !evictOldestIdle()) {
+    common::logger("http")->warn("connection limit ({}) reached and no idle connection to close; refusing a client",
+                                 mSettings.maxConnections);
+    socket.close(peerError);
+    return accept();
+  }
+  socket.set_option(tcp::no_delay(true), peerError);
+  std::make_shared<HttpSession>(*this, std::move(socket), mTls, std::move(slot))->run();
+  accept();
+}
+
+void Server::acceptLater(const boost::system::error_code& ec) {
+  ++mAcceptFailures;
+  auto now = std::chrono::steady_clock::now();
+  if (now - mLastAcceptWarning >= kAcceptWarningInterval) {
+    common::logger("http")->warn("cannot accept connections: {} ({} times since the last warning); backing off",
+                                 ec.message(), mAcceptFailures);
+    mLastAcceptWarning = now;
+    mAcceptFailures = 0;
+  }
+  // Closing the oldest idle connection frees a descriptor for a client that will do something.
+  evictOldestIdle();
+  mAcceptBackoff = std::min(kMaxAcceptBackoff, std::max(kFirstAcceptBackoff, mAcceptBackoff * 2));
+  mAcceptRetry.expires_after(mAcceptBackoff);
+  mAcceptRetry.async_wait([this](boost::system::error_code e) {
+    if (!e && !mShuttingDown && mAcceptor.is_open()) accept();
+  });
+}
+
+void Server::markIdle(Evictable* e) {
+  if (e->mIdleSince) return;
+  e->mIdleSince = ++mIdleCounter;
+  mIdle.emplace(e->mIdleSince, e);
+}
+
+void Server::markBusy(Evictable* e) {
+  if (!e->mIdleSince) return;
+  mIdle.erase(e->mIdleSince);
+  e->mIdleSince = 0;
+}
+
+bool Server::evictOldestIdle() {
+  if (mIdle.empty()) return false;
+  Evictable* oldest = mIdle.begin()->second;
+  markBusy(oldest);
+  oldest->evict();
+  return true;
 }
 
 void Server::removeWs(WsSession* s) {
@@ -66,6 +142,7 @@ void Server::shutdown(std::function<void()> done) {
   mShuttingDown = true;
   boost::system::error_code ignored;
   mAcceptor.close(ignored);
+  mAcceptRetry.cancel();
   common::logger("http")->info("shutting down: saying goodbye to {} signaling clients", mWsSessions.size());
   mShutdownDone = std::move(done);
   if (mWsSessions.empty()) {

@@ -9,13 +9,17 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <unordered_set>
 
+#include <boost/asio/steady_timer.hpp>
+
 #include "signaling/connection.h"
 #include "signaling/file_store.h"
 #include "signaling/rooms.h"
+#include "signaling/source_table.h"
 
 namespace conclave::signaling {
 
@@ -24,7 +28,12 @@ struct ServerSettings {
   uint16_t port = 8443;
   std::filesystem::path webRoot;
   std::chrono::seconds httpTimeout{30};
+  // A TLS handshake must finish in this time.
+  std::chrono::seconds handshakeTimeout{10};
+  // A WebSocket that is in no room is closed after this long.
+  std::chrono::seconds wsJoinTimeout{30};
   size_t maxConnections = 2000;
+  SourceTable::Limits perSource;
   size_t maxHeaderBytes = 8 * 1024;
   size_t maxBodyBytes = 64 * 1024;
   size_t maxFrameBytes = 1024 * 1024;
@@ -32,6 +41,22 @@ struct ServerSettings {
 };
 
 class WsSession;
+
+// A connection the server may close when it is out of slots: one that does nothing useful yet
+// (a TLS handshake, an HTTP connection waiting for a request, a WebSocket in no room). The
+// oldest goes first, so a flood of idle connections cannot lock out a new client (or /healthz).
+class Evictable {
+ public:
+  virtual void evict() = 0;
+
+ protected:
+  virtual ~Evictable() = default;
+  bool isIdle() const { return mIdleSince != 0; }
+
+ private:
+  friend class Server;
+  uint64_t mIdleSince = 0;  // position in the server's idle list; 0 while busy
+};
 
 class Server {
  public:
@@ -56,9 +81,15 @@ class Server {
   void removeWs(WsSession* s);
   void connectionOpened() { ++mConnections; }
   void connectionClosed() { --mConnections; }
+  void markIdle(Evictable* e);
+  void markBusy(Evictable* e);
+  size_t connectionCount() const { return mConnections; }
 
  private:
   void accept();
+  void onAccept(boost::system::error_code ec, boost::asio::ip::tcp::socket socket);
+  void acceptLater(const boost::system::error_code& ec);
+  bool evictOldestIdle();
 
   boost::asio::io_context& mIo;
   boost::asio::ssl::context& mTls;
@@ -68,6 +99,14 @@ class Server {
   uint16_t mPort = 0;
   std::chrono::steady_clock::time_point mStartedAt;
   size_t mConnections = 0;
+  SourceTable mSources;
+  std::map<uint64_t, Evictable*> mIdle;
+  uint64_t mIdleCounter = 0;
+  // Out of file descriptors: accepting is retried after a growing pause, logged once a while.
+  boost::asio::steady_timer mAcceptRetry;
+  std::chrono::milliseconds mAcceptBackoff{0};
+  std::chrono::steady_clock::time_point mLastAcceptWarning{};
+  size_t mAcceptFailures = 0;
   bool mShuttingDown = false;
   std::unordered_set<WsSession*> mWsSessions;
   std::function<void()> mShutdownDone;

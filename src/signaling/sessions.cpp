@@ -37,20 +37,31 @@ http::response<http::string_body> errorResponse(const http::request<http::string
 
 // ---- HttpSession -------------------------------------------------------------------------------
 
-HttpSession::HttpSession(Server& server, boost::asio::ip::tcp::socket socket, boost::asio::ssl::context& tls)
-    : mServer(server), mStream(std::move(socket), tls) {
+HttpSession::HttpSession(Server& server, boost::asio::ip::tcp::socket socket, boost::asio::ssl::context& tls,
+                         SourceSlot slot)
+    : mServer(server), mSlot(std::move(slot)), mStream(std::move(socket), tls) {
   mServer.connectionOpened();
 }
 
-HttpSession::~HttpSession() { mServer.connectionClosed(); }
+HttpSession::~HttpSession() {
+  mServer.markBusy(this);
+  mServer.connectionClosed();
+}
 
 void HttpSession::run() {
-  beast::get_lowest_layer(mStream).expires_after(std::chrono::seconds(10));
+  // Handshakes cost the server far more than the client: a source has only a few at a time.
+  if (!mSlot.startHandshake()) {
+    common::logger("http")->debug("too many TLS handshakes from one source; closing");
+    return;
+  }
+  mServer.markIdle(this);
+  beast::get_lowest_layer(mStream).expires_after(mServer.settings().handshakeTimeout);
   mStream.async_handshake(boost::asio::ssl::stream_base::server,
                           [self = shared_from_this()](beast::error_code ec) { self->onHandshake(ec); });
 }
 
 void HttpSession::onHandshake(beast::error_code ec) {
+  mSlot.endHandshake();
   if (ec) {
     common::logger("http")->debug("TLS handshake failed: {}", ec.message());
     return;
@@ -58,23 +69,37 @@ void HttpSession::onHandshake(beast::error_code ec) {
   readRequest();
 }
 
+void HttpSession::evict() {
+  common::logger("http")->debug("closing an idle connection to make room");
+  beast::get_lowest_layer(mStream).close();
+}
+
 void HttpSession::readRequest() {
   mHeaderParser.emplace();
   mHeaderParser->header_limit(static_cast<uint32_t>(mServer.settings().maxHeaderBytes));
+  // Beast compares Content-Length with the body limit while it parses the header, so the
+  // header parser must allow the largest body of any route; onHeader() applies the route's own.
+  uint64_t largest = mServer.settings().maxBodyBytes;
+  if (FileStore* files = mServer.files()) largest = std::max<uint64_t>(largest, files->maxFileBytes());
+  mHeaderParser->body_limit(largest);
   beast::get_lowest_layer(mStream).expires_after(mServer.settings().httpTimeout);
+  mServer.markIdle(this);
   http::async_read_header(mStream, mBuffer, *mHeaderParser,
                           [self = shared_from_this()](beast::error_code ec, size_t) { self->onHeader(ec); });
 }
 
 void HttpSession::onHeader(beast::error_code ec) {
+  mServer.markBusy(this);
   if (ec) return onRead(ec);
   // File uploads stream to disk with their own size limit; everything else is small.
   const auto& req = mHeaderParser->get();
   std::string_view target(req.target().data(), req.target().size());
   constexpr std::string_view kFiles = "/api/files/";
   if (req.method() == http::verb::put && target.rfind(kFiles, 0) == 0) return readUpload(std::string(target.substr(kFiles.size())));
+  auto length = mHeaderParser->content_length();
+  if (length && *length > mServer.settings().maxBodyBytes) return onRead(http::error::body_limit);
   mParser.emplace(std::move(*mHeaderParser));
-  mParser->body_limit(mServer.settings().maxBodyBytes);
+  mParser->body_limit(mServer.settings().maxBodyBytes);  // chunked bodies are checked as they come
   http::async_read(mStream, mBuffer, *mParser,
                    [self = shared_from_this()](beast::error_code e, size_t) { self->onRead(e); });
 }
@@ -108,26 +133,39 @@ void HttpSession::readUpload(const std::string& fileId) {
     files->completeUpload(fileId, 0);
     return fail(http::status::internal_server_error, "internal", "cannot store the file");
   }
-  // Large bodies may take a while; the timeout is per read.
-  beast::get_lowest_layer(mStream).expires_after(std::chrono::minutes(30));
-  http::async_read(mStream, mBuffer, *mUploadParser, [self = shared_from_this(), fileId](beast::error_code e, size_t) {
-    auto& body = self->mUploadParser->get().body();
-    beast::error_code ignored;
-    uint64_t written = body.is_open() ? body.file().size(ignored) : 0;
-    body.file().close(ignored);
-    bool ok = !e && self->mServer.files() && self->mServer.files()->completeUpload(fileId, written);
-    http::request<http::string_body> head;
-    head.version(11);
-    if (!ok) {
-      if (self->mServer.files()) self->mServer.files()->completeUpload(fileId, 0);
-      auto res = errorResponse(head, http::status::bad_request, "upload-failed", "the upload was incomplete");
-      res.keep_alive(false);
-      return self->send(std::move(res));
-    }
-    auto res = jsonResponse(head, http::status::created, {{"fileId", fileId}});
-    res.keep_alive(self->mUploadParser->get().keep_alive());
-    self->send(std::move(res));
-  });
+  readUploadBody(fileId);
+}
+
+// A large body may take long; what must not happen is a long pause. The timeout is per read,
+// so an upload fails only when no byte arrived for `httpTimeout`.
+void HttpSession::readUploadBody(const std::string& fileId) {
+  if (mUploadParser->is_done()) return finishUpload(fileId, {});
+  beast::get_lowest_layer(mStream).expires_after(mServer.settings().httpTimeout);
+  http::async_read_some(mStream, mBuffer, *mUploadParser,
+                        [self = shared_from_this(), fileId](beast::error_code e, size_t) {
+                          if (e) return self->finishUpload(fileId, e);
+                          self->readUploadBody(fileId);
+                        });
+}
+
+void HttpSession::finishUpload(const std::string& fileId, beast::error_code ec) {
+  auto& body = mUploadParser->get().body();
+  beast::error_code ignored;
+  uint64_t written = body.is_open() ? body.file().size(ignored) : 0;
+  body.file().close(ignored);
+  FileStore* files = mServer.files();
+  bool ok = !ec && files && files->completeUpload(fileId, written);
+  http::request<http::string_body> head;
+  head.version(11);
+  if (!ok) {
+    if (files) files->completeUpload(fileId, 0);
+    auto res = errorResponse(head, http::status::bad_request, "upload-failed", "the upload was incomplete");
+    res.keep_alive(false);
+    return send(std::move(res));
+  }
+  auto res = jsonResponse(head, http::status::created, {{"fileId", fileId}});
+  res.keep_alive(mUploadParser->get().keep_alive());
+  send(std::move(res));
 }
 
 void HttpSession::serveDownload(std::string_view fileId) {
@@ -174,7 +212,7 @@ void HttpSession::onRead(beast::error_code ec) {
       return send(errorResponse(req, http::status::forbidden, "forbidden-origin", "cross-origin WebSocket refused"));
     }
     beast::get_lowest_layer(mStream).expires_never();
-    auto ws = std::make_shared<WsSession>(mServer, std::move(mStream));
+    auto ws = std::make_shared<WsSession>(mServer, std::move(mStream), std::move(mSlot));
     ws->accept(mParser->release());
     return;
   }
@@ -235,8 +273,19 @@ void HttpSession::send(Response&& response) {
   auto res = std::make_shared<R>(std::forward<Response>(response));
   setSecurityHeaders(*res);
   if (mServer.shuttingDown()) res->keep_alive(false);
-  http::async_write(mStream, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
+  auto serializer = std::make_shared<http::response_serializer<typename R::body_type, typename R::fields_type>>(*res);
+  writeSome(std::move(res), std::move(serializer));
+}
+
+// Writes a response piece by piece; like uploads, a download fails only when the client
+// stops reading for `httpTimeout`, not when a large file takes longer than that.
+template <typename R, typename S>
+void HttpSession::writeSome(std::shared_ptr<R> res, std::shared_ptr<S> serializer) {
+  beast::get_lowest_layer(mStream).expires_after(mServer.settings().httpTimeout);
+  auto& sr = *serializer;
+  http::async_write_some(mStream, sr, [self = shared_from_this(), res, serializer](beast::error_code ec, size_t) {
     if (ec) return;
+    if (!serializer->is_done()) return self->writeSome(res, serializer);
     if (!res->keep_alive()) return self->close();
     self->readRequest();
   });
@@ -252,19 +301,49 @@ void HttpSession::close() {
 
 // ---- WsSession ---------------------------------------------------------------------------------
 
-WsSession::WsSession(Server& server, TlsStream stream)
-    : mServer(server), mWs(std::move(stream)), mConnection(server.rooms(), *this, server.settings().connection, now()) {
+WsSession::WsSession(Server& server, TlsStream stream, SourceSlot slot)
+    : mServer(server),
+      mSlot(std::move(slot)),
+      mWs(std::move(stream)),
+      mJoinTimer(mWs.get_executor()),
+      mConnection(server.rooms(), *this, server.settings().connection, now(), mSlot.key()) {
   mServer.connectionOpened();
 }
 
 WsSession::~WsSession() {
   finish();
+  mServer.markBusy(this);
   mServer.connectionClosed();
+}
+
+void WsSession::updateIdle() {
+  if (mFinished || mCloseReason) return;
+  if (!mConnection.participantId().empty()) {
+    mServer.markBusy(this);
+    mJoinTimer.cancel();
+    return;
+  }
+  if (isIdle()) return;
+  mServer.markIdle(this);
+  mJoinTimer.expires_after(mServer.settings().wsJoinTimeout);
+  mJoinTimer.async_wait([weak = weak_from_this()](beast::error_code ec) {
+    auto self = weak.lock();
+    if (ec || !self || !self->mConnection.participantId().empty()) return;
+    common::logger("ws")->debug("client joined no meeting in time; closed");
+    self->closeWith({websocket::close_code::policy_error, "join a meeting or disconnect"});
+  });
+}
+
+void WsSession::evict() {
+  common::logger("ws")->debug("closing a WebSocket in no meeting to make room");
+  closeWith({websocket::close_code::try_again_later, "server busy"});
 }
 
 void WsSession::accept(http::request<http::string_body> request) {
   auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
   timeouts.idle_timeout = std::chrono::seconds(60);
+  // Also bounds the closing handshake: a client that does not answer a close frame is dropped.
+  timeouts.handshake_timeout = std::chrono::seconds(5);
   timeouts.keep_alive_pings = true;
   mWs.set_option(timeouts);
   mWs.set_option(websocket::stream_base::decorator([](websocket::response_type& res) { setSecurityHeaders(res); }));
@@ -276,6 +355,7 @@ void WsSession::accept(http::request<http::string_body> request) {
     }
     self->mServer.addWs(self.get());
     common::logger("ws")->debug("client connected");
+    self->updateIdle();
     self->read();
   });
 }
@@ -299,6 +379,7 @@ void WsSession::onRead(beast::error_code ec, size_t) {
   std::string text = beast::buffers_to_string(mBuffer.data());
   mBuffer.consume(mBuffer.size());
   mConnection.onText(text, now());
+  updateIdle();
   if (mConnection.mustClose()) {
     common::logger("ws")->info("client flooded; closed");
     return closeWith({websocket::close_code::policy_error, "rate limit exceeded"});
@@ -361,6 +442,7 @@ void WsSession::closeWith(websocket::close_reason reason, bool dropQueued) {
 void WsSession::finish() {
   if (mFinished) return;
   mFinished = true;
+  mJoinTimer.cancel();
   mConnection.onClosed(now());
   mServer.removeWs(this);
 }

@@ -22,9 +22,9 @@ namespace conclave::signaling {
 namespace beast = boost::beast;
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
-class HttpSession : public std::enable_shared_from_this<HttpSession> {
+class HttpSession : public std::enable_shared_from_this<HttpSession>, private Evictable {
  public:
-  HttpSession(Server& server, boost::asio::ip::tcp::socket socket, boost::asio::ssl::context& tls);
+  HttpSession(Server& server, boost::asio::ip::tcp::socket socket, boost::asio::ssl::context& tls, SourceSlot slot);
   ~HttpSession();
   void run();
 
@@ -34,13 +34,19 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void onHeader(beast::error_code ec);
   void onRead(beast::error_code ec);
   void readUpload(const std::string& fileId);
+  void readUploadBody(const std::string& fileId);
+  void finishUpload(const std::string& fileId, beast::error_code ec);
   void serveDownload(std::string_view fileId);
   void handleRequest();
   template <typename Response>
   void send(Response&& response);
+  template <typename R, typename S>
+  void writeSome(std::shared_ptr<R> res, std::shared_ptr<S> serializer);
   void close();
+  void evict() override;
 
   Server& mServer;
+  SourceSlot mSlot;
   TlsStream mStream;
   beast::flat_buffer mBuffer;
   std::optional<beast::http::request_parser<beast::http::empty_body>> mHeaderParser;
@@ -48,9 +54,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   std::optional<beast::http::request_parser<beast::http::file_body>> mUploadParser;
 };
 
-class WsSession : public std::enable_shared_from_this<WsSession>, private Peer {
+class WsSession : public std::enable_shared_from_this<WsSession>, private Peer, private Evictable {
  public:
-  WsSession(Server& server, TlsStream stream);
+  WsSession(Server& server, TlsStream stream, SourceSlot slot);
   ~WsSession() override;
 
   void accept(beast::http::request<beast::http::string_body> request);
@@ -64,9 +70,14 @@ class WsSession : public std::enable_shared_from_this<WsSession>, private Peer {
   void flush();
   void closeWith(beast::websocket::close_reason reason, bool dropQueued = false);
   void finish();
+  void evict() override;
+  // Idle (evictable, and closed after wsJoinTimeout) while in no room.
+  void updateIdle();
 
   Server& mServer;
+  SourceSlot mSlot;
   beast::websocket::stream<TlsStream> mWs;
+  boost::asio::steady_timer mJoinTimer;
   beast::flat_buffer mBuffer;
   Connection mConnection;
   std::deque<std::string> mOutbox;

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -39,7 +40,15 @@ pid_t spawn(const std::vector<std::string>& args, const std::map<std::string, st
   if (pid != 0) return pid;
   ::dup2(stdoutFd, 1);
   ::dup2(stderrFd, 2);
-  for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
+  for (const auto& [k, v] : env) {
+    // Not an environment variable: the child's open-file limit, for tests of descriptor exhaustion.
+    if (k == kNofileLimit) {
+      rlimit limit{std::stoul(v), std::stoul(v)};
+      ::setrlimit(RLIMIT_NOFILE, &limit);
+      continue;
+    }
+    ::setenv(k.c_str(), v.c_str(), 1);
+  }
   std::vector<char*> argv;
   std::string bin = CONCLAVE_BIN;
   argv.push_back(bin.data());
@@ -157,7 +166,9 @@ HttpResult httpsRequest(uint16_t port, http::verb method, const std::string& tar
   for (const auto& [k, v] : extraHeaders) req.set(k, v);
   req.body() = body;
   req.prepare_payload();
-  http::write(stream, req);
+  // A server may answer (413, 403) and close before reading a large body: the answer counts.
+  beast::error_code writeError;
+  http::write(stream, req, writeError);
   beast::flat_buffer buffer;
   http::response<http::string_body> res;
   http::response_parser<http::string_body> parser;

@@ -20,6 +20,9 @@
 
 namespace conclave::testing {
 
+// In ServerProcess's `env`: not a variable but the child's RLIMIT_NOFILE (soft and hard).
+inline constexpr const char* kNofileLimit = "(RLIMIT_NOFILE)";
+
 class ServerProcess {
  public:
   // Starts `conclave --port 0 --data-dir <fresh dir> <extraArgs>` and waits for it to print the
@@ -30,6 +33,7 @@ class ServerProcess {
   ServerProcess& operator=(const ServerProcess&) = delete;
 
   uint16_t port() const { return mPort; }
+  pid_t pid() const { return mPid; }
   const std::filesystem::path& dataDir() const { return mDataDir; }
   std::string log() const;
   // Sends `signal` and waits for the exit status (or -1 after `timeout`).
