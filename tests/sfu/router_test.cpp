@@ -643,6 +643,9 @@ TEST_F(RouterTest, SetTransportWithNewLocalCredentialsRestartsIceAndKeepsSrtp) {
   EXPECT_TRUE(host.byUfrag.count(spec.localIce.ufrag));
   bob.sendCheck(spec.localIce, true);
   wire.pump(now);
+  // The new path answered our check; the switch waits switchInterval (2 s) after the last one.
+  router.tick(now + 2s);
+  wire.pump(now + 2s);
   EXPECT_EQ(*before->selectedEndpoint(), bob.address());
   sendVideo(2, 2, false);
   ASSERT_EQ(bob.rtp.size(), 4u);
