@@ -354,6 +354,10 @@ void Router::onTransportEndpoint(transport::WebRtcTransport& t, const ice::Endpo
   mHost.registerEndpoint(endpoint, &t);
 }
 
+void Router::onTransportEndpointRemoved(transport::WebRtcTransport& t, const ice::Endpoint& endpoint) {
+  mHost.unregisterEndpoint(endpoint, &t);
+}
+
 void Router::onTransportIceDisconnected(transport::WebRtcTransport& t, std::string_view reason) {
   Participant* p = owner(t);
   if (!p) return;
