@@ -48,6 +48,7 @@ class Router final : private transport::WebRtcTransport::Listener {
     uint64_t rtpForwarded = 0;
     uint64_t rtpDropped = 0;  // unknown SSRC, etc.
     uint64_t retransmitted = 0;
+    uint64_t retransmitsRefused = 0;  // over a consumer's per-packet limits or byte budget
     uint64_t keyframeRequests = 0;
   };
 
@@ -72,6 +73,8 @@ class Router final : private transport::WebRtcTransport::Listener {
   const Stats& stats() const { return mStats; }
   size_t producerCount() const { return mProducers.size(); }
   size_t consumerCount() const { return mConsumers.size(); }
+  // Bytes the producers' retransmission caches hold allocated.
+  size_t cacheBytes() const;
   const Producer* producer(uint64_t id) const;
   const transport::WebRtcTransport* transport(const std::string& participantId, TransportRole role) const;
 
