@@ -30,6 +30,7 @@ class ServerProcess {
   ServerProcess& operator=(const ServerProcess&) = delete;
 
   uint16_t port() const { return mPort; }
+  pid_t pid() const { return mPid; }
   const std::filesystem::path& dataDir() const { return mDataDir; }
   std::string log() const;
   // Sends `signal` and waits for the exit status (or -1 after `timeout`).

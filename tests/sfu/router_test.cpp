@@ -445,6 +445,31 @@ TEST_F(RouterTest, APacketIsResentAtMostAFewTimesAndNotFasterThanTheMinimumInter
   EXPECT_EQ(resent, size_t{Consumer::kMaxResends});
 }
 
+// Issue 7, finding 3: a published video section costs no cache memory until its media arrives,
+// at most the cache's byte bound after, and nothing once the producer is gone.
+TEST_F(RouterTest, RetransmissionCachesAreAllocatedOnFirstMediaAndFreedWithTheirProducer) {
+  connectPublisher("alice", alice);
+  for (uint64_t i = 0; i < 63; ++i) {
+    auto spec = videoSpec();
+    spec.id = 1000 + i;
+    spec.ssrc = 0x1000 + static_cast<uint32_t>(i);
+    spec.rtxSsrc.reset();
+    router.addProducer("alice", spec);
+  }
+  EXPECT_EQ(router.producerCount(), 63u);
+  EXPECT_EQ(router.cacheBytes(), 0u);
+  router.addProducer("alice", videoSpec());
+  connectSubscriber("bob", bob);
+  router.addConsumer("bob", consumerSpec(kBobVideo, kVideoProducer, kBobVideoSsrc, kSubscriberVideoPt));
+  sendVideo(0, 10);
+  EXPECT_GT(router.cacheBytes(), 0u);
+  EXPECT_LE(router.cacheBytes(), rtp::PacketCache::kDefaultMaxBytes + 1024 * 32);
+  router.removeProducer(kVideoProducer);
+  for (uint64_t i = 0; i < 63; ++i) router.removeProducer(1000 + i);
+  EXPECT_EQ(router.cacheBytes(), 0u);
+  EXPECT_EQ(router.producerCount(), 0u);
+}
+
 TEST_F(RouterTest, SubscriberPliAndFirReachThePublisherAsPli) {
   setUpVideoCall();
   sendVideo(0, 2);
