@@ -45,7 +45,10 @@ struct UdpBrowser {
   size_t drain() {
     size_t total = 0;
     while (size_t n = receive.receive(socket)) {
-      for (size_t i = 0; i < n; ++i) peer.receive(receive.data(i), std::chrono::steady_clock::now());
+      for (size_t i = 0; i < n; ++i) {
+        bytesReceived += receive.data(i).size();
+        peer.receive(receive.data(i), std::chrono::steady_clock::now());
+      }
       total += n;
     }
     return total;
@@ -60,6 +63,7 @@ struct UdpBrowser {
   ice::Endpoint target;
   net::SendBatch send{socket, 16};
   net::ReceiveBatch receive{32};
+  size_t bytesReceived = 0;
 };
 
 // Polls the sockets, feeds the peers and sends what they queued until `done` or the limit.
@@ -303,6 +307,41 @@ TEST_F(MediaWorkerTest, TheRoutingTableIsBoundedPerTransport) {
   // Bob's own path still works.
   sendVideo(20);
   EXPECT_TRUE(runUntil(all, [&] { return bob.peer.rtp.size() >= 20; }, 5s));
+}
+
+// Issue 7, finding 2, both halves together, over real UDP: Bob forges a nomination from a third
+// party's address, then sends 50 NACKs that each name every packet he got. The third party gets no
+// media; Bob gets at most his retransmission budget (32 KiB plus half of what he was forwarded),
+// where the server used to resend every listed packet for every NACK.
+TEST_F(MediaWorkerTest, ANackFloodAfterAForgedNominationIsBoundedAndReachesNoThirdParty) {
+  setUpRoom();
+  connectAll();
+  ASSERT_TRUE(runUntil(all, [&] { return !sfu::test::plisOf(alice.peer).empty(); }, 3s));
+  ThirdParty victim;
+  victim.send.send(bob.peer.bindingRequest(subs["bob"].localIce, true), sfuAddress);
+  victim.send.flush();
+  constexpr size_t kPackets = 100;
+  sendVideo(kPackets);
+  ASSERT_TRUE(runUntil(all, [&] { return bob.peer.rtp.size() >= kPackets; }, 5s)) << bob.peer.rtp.size();
+  size_t forwarded = 0;
+  for (const auto& p : bob.peer.rtp) forwarded += p.size();
+  const uint16_t first = rtp::RtpPacket::parse(bob.peer.rtp[0])->sequenceNumber();
+  std::vector<uint16_t> lost;
+  for (size_t i = 0; i < kPackets; ++i) lost.push_back(static_cast<uint16_t>(first + i));
+  const auto nack = sfu::test::nack(0x0b0b, kBobSsrc, lost);
+  const size_t bobBefore = bob.bytesReceived;
+  for (int i = 0; i < 50; ++i) {
+    bob.peer.sendRtcp(nack);
+    runUntil(all, [] { return false; }, 10ms);
+  }
+  runUntil(all, [] { return false; }, 100ms);
+  victim.drain();
+  const size_t toBob = bob.bytesReceived - bobBefore;
+  std::printf("50 NACKs of %zu bytes: %zu bytes to Bob (forwarded %zu), third party %zu STUN + %zu other bytes\n",
+              nack.size(), toBob, forwarded, victim.stunBytes, victim.otherBytes);
+  EXPECT_EQ(victim.otherBytes, 0u);
+  // Plain-byte budget, plus SRTP tags, plus the RTCP and STUN the server sends Bob meanwhile.
+  EXPECT_LE(toBob, Consumer::kRetransmitBurstBytes + forwarded * Consumer::kRetransmitSharePercent / 100 + 16 * 1024);
 }
 
 }  // namespace

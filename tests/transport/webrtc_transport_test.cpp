@@ -169,6 +169,34 @@ TEST_F(WebRtcTransportTest, DtlsFromAnUnvalidatedAddressIsIgnored) {
     if (ice::classifyPacket(d.bytes) == ice::PacketKind::Dtls) EXPECT_EQ(d.to, other.address());
 }
 
+// Issue 7, finding 2: a nominating check and a ClientHello from an address that does not answer
+// our check (a forged source) get STUN answers and one check each, but no DTLS flight (which would
+// reflect a certificate chain at a third party). Once the address answers, the held flight goes.
+TEST_F(WebRtcTransportTest, NothingButStunGoesToAnAddressUntilItAnswersOurCheck) {
+  create(params());
+  peer->answerChecks = false;
+  peer->sendCheck(serverIce, true);
+  peer->startDtls(now);
+  wire.pump(now);
+  EXPECT_FALSE(transport->selectedEndpoint());
+  EXPECT_EQ(peer->dtlsDatagramsReceived(), 0u);
+  EXPECT_EQ(peer->stunAnswers.size(), 1u);
+  EXPECT_EQ(peer->checksReceived, 1u);
+  // Retries of our check are paid for by the address's own requests: no request, no retry.
+  for (int i = 1; i <= 10; ++i) transport->tick(now + i * 500ms);
+  wire.pump(now + 5s);
+  EXPECT_EQ(peer->checksReceived, 1u);
+  EXPECT_EQ(peer->dtlsDatagramsReceived(), 0u);
+  // The real browser answers: the pair is selected and the handshake completes.
+  peer->answerChecks = true;
+  peer->sendCheck(serverIce, true);
+  wire.pump(now + 5s);
+  ASSERT_TRUE(transport->selectedEndpoint());
+  wire.pump(now + 5s);
+  EXPECT_TRUE(transport->connected());
+  EXPECT_TRUE(peer->dtlsConnected());
+}
+
 TEST_F(WebRtcTransportTest, HandshakeCompletesAndConnectedFiresOnce) {
   create(params());
   EXPECT_FALSE(transport->connected());
