@@ -139,7 +139,7 @@ void WebRtcTransport::onIceSelectedEndpoint(ice::IceServer&, const ice::Endpoint
     std::memcpy(buf.data(), datagram.data(), datagram.size());
     mSink.commit(datagram.size(), endpoint);
   }
-  mHeldDtls.clear();
+  mHeldDtls = {};  // and its memory
   // As DTLS client we speak first, once a nominated pair has answered.
   if (!mDtlsStarted && mDtls.role() == dtls::DtlsRole::Client) {
     mDtlsStarted = true;
