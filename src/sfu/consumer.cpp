@@ -50,9 +50,11 @@ size_t Consumer::writePacket(const rtp::RtpPacket& source, std::span<uint8_t> ou
 bool Consumer::allowRetransmit(uint16_t seq, size_t bytes, common::TimePoint now) {
   if (mResends.empty()) return false;
   Resend& r = mResends[seq % kResendWindow];
-  // Another sequence number in this slot is one the cache no longer has (same window): forget it.
-  if (r.count != 0 && r.seq != seq) r = Resend{};
-  const bool refused = (r.count >= kMaxResends) || (r.count != 0 && now - r.last < kMinResendInterval) ||
+  const auto nowMs = static_cast<uint32_t>(common::toMillis(now.time_since_epoch()));
+  const bool recent = r.count != 0 && nowMs - r.lastMs < static_cast<uint32_t>(common::toMillis(kMinResendInterval));
+  // The slot belongs to another sequence number: take it over unless that one was just resent.
+  if (r.count != 0 && r.seq != seq && !recent) r = Resend{};
+  const bool refused = (r.count != 0 && (r.seq != seq || recent || r.count >= kMaxResends)) ||
                        mRetransmitTokens < static_cast<int64_t>(bytes);
   if (refused) {
     ++mRetransmitsRefused;
@@ -61,7 +63,7 @@ bool Consumer::allowRetransmit(uint16_t seq, size_t bytes, common::TimePoint now
   mRetransmitTokens -= static_cast<int64_t>(bytes);
   r.seq = seq;
   ++r.count;
-  r.last = now;
+  r.lastMs = nowMs;
   return true;
 }
 

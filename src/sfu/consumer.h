@@ -59,8 +59,9 @@ class Consumer {
   static constexpr common::Duration kMinResendInterval = std::chrono::milliseconds(30);
   static constexpr uint64_t kRetransmitSharePercent = 50;
   static constexpr int64_t kRetransmitBurstBytes = 32 * 1024;
-  // Sequence numbers tracked for resends: the packet cache's window (PacketCache capacity).
-  static constexpr size_t kResendWindow = 1024;
+  // Sequence numbers tracked for resends (8 bytes each, 2 KiB per video consumer). A NACK for a
+  // sequence number whose slot another one used less than kMinResendInterval ago is refused.
+  static constexpr size_t kResendWindow = 256;
 
   bool waitingForKeyframe() const { return mWaitForKeyframe; }
   void requireKeyframe() { mWaitForKeyframe = isVideo(); }
@@ -72,8 +73,8 @@ class Consumer {
 
   struct Resend {
     uint16_t seq = 0;
-    uint8_t count = 0;  // 0: slot unused
-    common::TimePoint last{};
+    uint8_t count = 0;    // 0: slot unused
+    uint32_t lastMs = 0;  // steady clock, milliseconds (wraps; only differences are used)
   };
 
   ConsumerSpec mSpec;
