@@ -181,7 +181,10 @@ class BenchHost final : public sfu::TransportHost, public transport::PacketSink 
   transport::PacketSink& sink() override { return *this; }
   const dtls::DtlsContext& dtlsContext() override { return mContext; }
   void registerTransport(const std::string& ufrag, WebRtcTransport* t) override { mByUfrag[ufrag] = t; }
-  void registerEndpoint(const ice::Endpoint& e, WebRtcTransport* t) override { mByEndpoint[e] = t; }
+  void registerEndpoint(const ice::Endpoint& e, WebRtcTransport* t) override { mByEndpoint.try_emplace(e, t); }
+  void unregisterEndpoint(const ice::Endpoint& e, WebRtcTransport* t) override {
+    if (auto it = mByEndpoint.find(e); it != mByEndpoint.end() && it->second == t) mByEndpoint.erase(it);
+  }
   void unregisterTransport(WebRtcTransport* t) override {
     std::erase_if(mByUfrag, [t](const auto& e) { return e.second == t; });
     std::erase_if(mByEndpoint, [t](const auto& e) { return e.second == t; });

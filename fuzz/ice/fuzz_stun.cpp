@@ -39,6 +39,11 @@ class NullListener : public IceServer::Listener {
   void onIceDisconnected(IceServer& server, IceServer::DisconnectReason) override {
     if (server.selectedEndpoint()) std::abort();
   }
+  // The server's own checks must fit a datagram and be well-formed STUN.
+  void onIceSendRequest(IceServer&, std::span<const uint8_t> request, const Endpoint&) override {
+    if (request.empty() || request.size() > 1500 || !StunMessage::parse(request)) std::abort();
+  }
+  void onIceEndpointRemoved(IceServer&, const Endpoint&) override {}
 };
 
 void check(bool condition) {

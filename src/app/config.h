@@ -35,6 +35,7 @@ struct Config {
   std::string mediaAnnouncedAddress;  // empty: the host's primary address
   int mediaPort = 40000;
   int mediaWorkers = 0;  // 0: one per core
+  int maxRoomTracks = 200;
   int maxFileMegabytes = 100;
   int fileRetentionSeconds = 0;  // 0: until the meeting ends
   int maxFileStoreMegabytes = 10240;

@@ -158,6 +158,7 @@ int run(const Config& config) {
   mediaSettings.listen = config.mediaListen;
   mediaSettings.announcedAddress = config.mediaAnnouncedAddress.empty() ? primaryAddress() : config.mediaAnnouncedAddress;
   mediaSettings.port = static_cast<uint16_t>(config.mediaPort);
+  mediaSettings.maxRoomTracks = static_cast<size_t>(config.maxRoomTracks);
   mediaSettings.workers = config.mediaWorkers > 0 ? config.mediaWorkers
                                                   : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   signaling::MediaPlane media(

@@ -43,6 +43,7 @@ IceServer::IceServer(Listener& listener, IceCredentials local, std::optional<Ice
     : mListener(listener),
       mConfig(config),
       mCurrent{std::move(local), std::move(remote)},
+      mTieBreaker(common::randomU64()),
       mCreatedAt(now) {
   mConfig.maxPairs = std::max<size_t>(mConfig.maxPairs, 2);
   mPairs.reserve(mConfig.maxPairs);
@@ -152,6 +153,12 @@ IceServer::Result IceServer::handleStun(std::span<const uint8_t> datagram, const
     ++mStats.badFingerprints;
     return {Outcome::Dropped, DropReason::BadFingerprint, 0, {}};
   }
+  if (message->messageClass() == StunClass::SuccessResponse ||
+      message->messageClass() == StunClass::ErrorResponse) {
+    // An answer to a check of ours is consumed; anything else is ignored like an indication.
+    const bool ours = handleResponse(*message, from, now);
+    return {Outcome::Dropped, ours ? DropReason::None : DropReason::NotRequest, 0, {}};
+  }
   if (message->messageClass() != StunClass::Request) {
     ++mStats.ignored;
     return {Outcome::Dropped, DropReason::NotRequest, 0, {}};
@@ -191,7 +198,10 @@ IceServer::Result IceServer::processRequest(const StunMessage& request, const En
     // First check with the new credentials: the restart is complete (RFC 8445 §9).
     mPrevious.reset();
   }
-  if (recordCheck(request, from, now)) {
+  Pair& pair = recordCheck(request, from, now);
+  // Our own check toward the source proves (or not) that it is the peer's return path.
+  maybeCheck(pair, now);
+  if (trySelect(pair, now)) {
     // Last thing done: the listener may act on the server (but not destroy it) from here.
     mListener.onIceSelectedEndpoint(*this, from);
   }
@@ -210,8 +220,8 @@ const IceServer::Pair* IceServer::findPair(const Endpoint& remote) const {
   return it == mPairs.end() ? nullptr : &*it;
 }
 
-bool IceServer::recordCheck(const StunMessage& request, const Endpoint& from,
-                            common::TimePoint now) {
+IceServer::Pair& IceServer::recordCheck(const StunMessage& request, const Endpoint& from,
+                                        common::TimePoint now) {
   Pair* pair = findPair(from);
   if (pair == nullptr) {
     if (mPairs.size() >= mConfig.maxPairs) {
@@ -221,22 +231,128 @@ bool IceServer::recordCheck(const StunMessage& request, const Endpoint& from,
         if (mSelected && it->remote == *mSelected) continue;
         if (victim == mPairs.end() || it->lastCheck < victim->lastCheck) victim = it;
       }
-      *victim = Pair{from, now, 0};
+      const Endpoint evicted = victim->remote;
+      *victim = Pair{};
+      victim->remote = from;
       pair = &*victim;
+      mListener.onIceEndpointRemoved(*this, evicted);
     } else {
-      pair = &mPairs.emplace_back(Pair{from, now, 0});
+      pair = &mPairs.emplace_back();
+      pair->remote = from;
     }
   }
   pair->lastCheck = now;
   pair->priority = request.priority().value_or(0);
+  // Each authenticated request pays for one check of ours toward its source.
+  pair->credit = static_cast<uint8_t>(std::min<int>(pair->credit + 1, kCheckCredit));
+  if (request.useCandidate()) {
+    // The latest nomination wins (the browser moved: network change, ICE restart).
+    for (Pair& p : mPairs) p.nominated = &p == pair;
+  }
+  return *pair;
+}
 
-  if (!request.useCandidate() || (mSelected && *mSelected == from)) return false;
-  // A nomination of another pair: the browser moved (network change, ICE restart) and the latest
-  // nomination wins.
-  mSelected = from;
+bool IceServer::confirmed(const Pair& pair, common::TimePoint now) const {
+  return pair.lastResponse && now - *pair.lastResponse < mConfig.consentTimeout;
+}
+
+bool IceServer::isConfirmed(const Endpoint& endpoint, common::TimePoint now) const {
+  const Pair* pair = findPair(endpoint);
+  return pair != nullptr && confirmed(*pair, now);
+}
+
+common::Duration IceServer::jitteredConsentInterval() const {
+  // RFC 7675 §5.1: uniformly between 0.8 and 1.2 times the interval.
+  const auto permille = 800 + common::randomU32() % 401;
+  return mConfig.consentInterval * permille / 1000;
+}
+
+void IceServer::maybeCheck(Pair& pair, common::TimePoint now) {
+  if (!mCurrent.remote || now < pair.nextCheck) return;
+  const bool selected = mSelected && *mSelected == pair.remote;
+  const bool proven = confirmed(pair, now);
+  if (!selected) {
+    if (proven || pair.credit == 0) return;  // nothing to prove, or not paid for
+    --pair.credit;
+  }
+  StunTransactionId tid{};
+  common::randomBytes(tid);
+  // USERNAME of a check we send: "theirUfrag:ourUfrag" (RFC 8445 §7.2.2), built without a heap
+  // string (ufrags are at most 256 characters each).
+  std::array<char, 2 * 256 + 1> user{};
+  const std::string& theirs = mCurrent.remote->ufrag;
+  const std::string& ours = mCurrent.local.ufrag;
+  if (theirs.size() + ours.size() + 1 > user.size()) return;
+  std::copy(theirs.begin(), theirs.end(), user.begin());
+  user[theirs.size()] = ':';
+  std::copy(ours.begin(), ours.end(), user.begin() + static_cast<std::ptrdiff_t>(theirs.size() + 1));
+  std::array<uint8_t, 640> buf{};
+  StunBuilder b(buf, kStunMethodBinding, StunClass::Request, tid);
+  b.addUsername(std::string_view(user.data(), theirs.size() + ours.size() + 1));
+  b.addPriority((126u << 24) | (65535u << 8) | 255u);  // a host candidate (RFC 8445 §5.1.2)
+  b.addIceControlled(mTieBreaker);
+  b.addMessageIntegrity(mCurrent.remote->pwd);
+  b.addFingerprint();
+  if (!b.ok()) return;
+
+  if (selected) {
+    // Consent: every ~5 s; sooner while the previous check is unanswered.
+    pair.nextCheck = now + (pair.tidCount > 0 ? std::chrono::seconds(1) : jitteredConsentInterval());
+  } else {
+    pair.nextCheck = now + mConfig.checkRetry;
+  }
+  pair.tids[pair.nextTid] = tid;
+  pair.nextTid = static_cast<uint8_t>((pair.nextTid + 1) % kOutstandingChecks);
+  pair.tidCount = static_cast<uint8_t>(std::min<size_t>(pair.tidCount + 1, kOutstandingChecks));
+  ++mStats.checksSent;
+  mListener.onIceSendRequest(*this, b.bytes(), pair.remote);
+}
+
+bool IceServer::handleResponse(const StunMessage& response, const Endpoint& from,
+                               common::TimePoint now) {
+  Pair* pair = findPair(from);
+  // Only a success response from exactly the address we sent to, with the transaction id of a
+  // check of ours, signed with the peer's password (RFC 8445 §7.2.5.2.1, RFC 7675 §5.1).
+  bool matches = false;
+  if (pair != nullptr && response.messageClass() == StunClass::SuccessResponse) {
+    const auto tid = response.transactionId();
+    for (size_t i = 0; i < kOutstandingChecks && !matches; ++i) {
+      const size_t slot = (pair->nextTid + kOutstandingChecks - 1 - i) % kOutstandingChecks;
+      if (i < pair->tidCount && std::equal(tid.begin(), tid.end(), pair->tids[slot].begin()))
+        matches = true;
+    }
+  }
+  if (matches) {
+    const bool hasIntegrity =
+        response.hasMessageIntegrity() || response.hasMessageIntegritySha256();
+    matches = hasIntegrity && ((mCurrent.remote && integrityMatches(response, mCurrent.remote->pwd)) ||
+                               (mPrevious && mPrevious->remote &&
+                                integrityMatches(response, mPrevious->remote->pwd)));
+  }
+  if (!matches) {
+    ++mStats.ignored;
+    return false;
+  }
+  ++mStats.checksAnswered;
+  pair->lastResponse = now;
+  pair->tidCount = 0;
+  if (trySelect(*pair, now)) mListener.onIceSelectedEndpoint(*this, from);
+  return true;
+}
+
+bool IceServer::trySelect(Pair& pair, common::TimePoint now) {
+  if (!pair.nominated || !confirmed(pair, now)) return false;
+  if (mSelected && *mSelected == pair.remote) return false;
+  if (mState == State::Connected && mLastSwitch && now - *mLastSwitch < mConfig.switchInterval) {
+    ++mStats.switchesDeferred;  // tick() applies it once the interval has passed
+    return false;
+  }
+  mSelected = pair.remote;
   mState = State::Connected;
+  mLastSwitch = now;
+  pair.nextCheck = now + jitteredConsentInterval();
   ++mStats.selections;
-  common::logger("ice")->info("selected endpoint {}", common::logAddress(from.toString()));
+  common::logger("ice")->info("selected endpoint {}", common::logAddress(pair.remote.toString()));
   return true;
 }
 
@@ -245,26 +361,51 @@ bool IceServer::isValidated(const Endpoint& endpoint) const {
 }
 
 common::TimePoint IceServer::nextDeadline() const {
-  if (mState == State::New) return mCreatedAt + mConfig.connectTimeout;
-  common::TimePoint deadline = common::TimePoint::max();
-  for (const Pair& p : mPairs) deadline = std::min(deadline, p.lastCheck + mConfig.consentTimeout);
+  if (mState == State::New && mPairs.empty()) return mCreatedAt + mConfig.connectTimeout;
+  common::TimePoint deadline =
+      mState == State::New ? mCreatedAt + mConfig.connectTimeout : common::TimePoint::max();
+  for (const Pair& p : mPairs) {
+    const bool selected = mSelected && p.remote == *mSelected;
+    const auto last = selected ? p.lastResponse.value_or(p.lastCheck)
+                               : std::max(p.lastCheck, p.lastResponse.value_or(p.lastCheck));
+    deadline = std::min(deadline, last + mConfig.consentTimeout);
+    if (mCurrent.remote && (selected || p.credit > 0)) deadline = std::min(deadline, p.nextCheck);
+    if (p.nominated && !selected && mLastSwitch)
+      deadline = std::min(deadline, *mLastSwitch + mConfig.switchInterval);
+  }
   return deadline;
 }
 
 IceServer::State IceServer::tick(common::TimePoint now) {
-  // Pairs without a valid check for the consent timeout are gone (RFC 7675 §5.1).
+  // Pairs without a valid check for the consent timeout are gone; the selected one when its
+  // consent (answers to our checks) is 30 s old (RFC 7675 §5.1).
   bool selectedExpired = false;
-  std::erase_if(mPairs, [&](const Pair& p) {
-    if (now - p.lastCheck < mConfig.consentTimeout) return false;
-    if (mSelected && p.remote == *mSelected) selectedExpired = true;
-    return true;
-  });
+  for (size_t i = 0; i < mPairs.size();) {
+    const Pair& p = mPairs[i];
+    const bool selected = mSelected && p.remote == *mSelected;
+    const bool expired =
+        selected ? !confirmed(p, now)
+                 : now - std::max(p.lastCheck, p.lastResponse.value_or(p.lastCheck)) >=
+                       mConfig.consentTimeout;
+    if (!expired) {
+      ++i;
+      continue;
+    }
+    selectedExpired = selectedExpired || selected;
+    const Endpoint gone = p.remote;
+    mPairs.erase(mPairs.begin() + static_cast<std::ptrdiff_t>(i));
+    mListener.onIceEndpointRemoved(*this, gone);
+  }
   if (mState == State::Connected && selectedExpired) {
     mSelected.reset();
     mState = State::Disconnected;
     common::logger("ice")->info("consent expired");
     mListener.onIceDisconnected(*this, DisconnectReason::ConsentExpired);
     return State::Disconnected;
+  }
+  for (Pair& p : mPairs) {
+    maybeCheck(p, now);
+    if (trySelect(p, now)) mListener.onIceSelectedEndpoint(*this, p.remote);
   }
   if (mState == State::New && now - mCreatedAt >= mConfig.connectTimeout) {
     mState = State::Disconnected;

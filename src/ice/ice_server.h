@@ -1,8 +1,27 @@
-// ICE-lite agent for one session (RFC 8445 §2.5): it gathers only host candidates, never sends
-// checks, and is always controlled (§6.1.1). It answers the browser's connectivity checks, learns
-// candidate pairs from them (one per remote endpoint; the local side is the one socket the caller
-// received on), takes the pair the browser nominates with USE-CANDIDATE as the selected one, and
-// declares the session gone when the browser's checks (its consent freshness, RFC 7675) stop.
+// ICE-lite agent for one session (RFC 8445 §2.5): it gathers only host candidates and is always
+// controlled (§6.1.1). It answers the browser's connectivity checks, learns candidate pairs from
+// them (one per remote endpoint; the local side is the one socket the caller received on), and
+// takes the pair the browser nominates with USE-CANDIDATE as the selected one.
+//
+// Return-path check before any media goes out. An authenticated request only shows that someone
+// who knows the password can put that source address on a packet; the password is the
+// participant's own, so a hostile participant could spoof a check from a third party's address
+// and have its media aimed there. So, beyond plain ICE-lite, the server sends its own Binding
+// request (USERNAME "remoteUfrag:localUfrag", ICE-CONTROLLED, signed with the remote password, as
+// a full agent's triggered check, RFC 8445 §7.3.1.4) to the address a check came from, and a
+// nominated pair becomes the selected one only once an authenticated success response with the
+// same transaction id came back from exactly that address (RFC 8445 §7.2.5.2.1). A third party
+// never has the peer's password, so a one-way spoofed packet cannot move media. Checks toward an
+// address that has not answered are paid for by the requests that came from it (one check per
+// authenticated request, at most kCheckCredit in advance), so they reflect no more than the
+// requests themselves; switches of the selected pair are spaced by Config::switchInterval (the
+// first selection is immediate; a later one waits, the old pair carrying media meanwhile).
+//
+// Consent freshness (RFC 7675 §5.1), as the side that sends media: the server sends a check on the
+// selected pair every Config::consentInterval (randomised 0.8..1.2, every second while the last
+// one is unanswered) and consent expires Config::consentTimeout (30 s) after the last
+// authenticated success response from that pair. Requests from the peer do not renew it (a
+// spoofed source can send requests too).
 //
 // No I/O: handleStun() gets the datagram, its source and the time, and writes the answer (if any)
 // into the caller's buffer; events go to the Listener.
@@ -36,6 +55,7 @@
 // IceServer that calls it; the server does not touch itself after a callback returns.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -81,16 +101,27 @@ class IceServer {
   class Listener {
    public:
     virtual ~Listener() = default;
-    // A pair was nominated and is now the selected one (first nomination, or a switch, e.g. after
-    // the browser changed networks). Media goes to `endpoint` from now on.
+    // A pair was nominated, its return path answered, and it is now the selected one (first
+    // nomination, or a switch, e.g. after the browser changed networks). Media goes to `endpoint`
+    // from now on.
     virtual void onIceSelectedEndpoint(IceServer& server, const Endpoint& endpoint) = 0;
+    // A Binding request of ours (return-path or consent check) to send to `to`.
+    virtual void onIceSendRequest(IceServer& server, std::span<const uint8_t> request, const Endpoint& to) = 0;
+    // `endpoint` is no longer a candidate pair of this session (evicted or expired): forget it.
+    virtual void onIceEndpointRemoved(IceServer& server, const Endpoint& endpoint) = 0;
     // The session lost its selected pair (or never got one). The owner usually closes it.
     virtual void onIceDisconnected(IceServer& server, DisconnectReason reason) = 0;
   };
 
   struct Config {
-    // RFC 7675 §5.1: consent expires 30 s after the last successful check.
+    // RFC 7675 §5.1: consent expires 30 s after the last authenticated response to our check.
     common::Duration consentTimeout = std::chrono::seconds(30);
+    // RFC 7675 §5.1: a consent check every 5 s, randomised to 0.8..1.2 of that.
+    common::Duration consentInterval = std::chrono::seconds(5);
+    // An unanswered check is repeated after this long (if the address has credit for one).
+    common::Duration checkRetry = std::chrono::milliseconds(500);
+    // Minimum time between two changes of the selected pair (not for the first selection).
+    common::Duration switchInterval = std::chrono::seconds(2);
     common::Duration connectTimeout = std::chrono::seconds(30);
     size_t maxPairs = 8;  // remote endpoints tracked at once; the least recently checked goes
     bool answerRoleConflict = true;
@@ -115,8 +146,11 @@ class IceServer {
     uint64_t roleConflicts = 0;      // 487
     uint64_t malformed = 0;
     uint64_t badFingerprints = 0;
-    uint64_t ignored = 0;  // indications and responses
+    uint64_t ignored = 0;  // indications, and responses that match no check of ours
     uint64_t selections = 0;
+    uint64_t checksSent = 0;       // our Binding requests (return-path and consent checks)
+    uint64_t checksAnswered = 0;   // authenticated success responses to them
+    uint64_t switchesDeferred = 0;  // nominations held back by switchInterval
   };
 
   // An answer never exceeds this size; give handleStun() a buffer at least this large.
@@ -131,12 +165,14 @@ class IceServer {
       : IceServer(listener, std::move(local), std::move(remote), now, Config{}) {}
 
   // Packet path: never throws; does not allocate (the pair table is reserved up front; only a
-  // change of the selected endpoint formats a log line).
+  // change of the selected endpoint formats a log line). Requests are answered; responses to our
+  // own checks are consumed (Outcome::Dropped, DropReason::None, nothing to send back).
   Result handleStun(std::span<const uint8_t> datagram, const Endpoint& from, common::TimePoint now,
                     std::span<uint8_t> responseOut);
 
-  // Checks consent and the connect timeout; call at least once a second. Returns the state after
-  // the check (Disconnected when the session is dead).
+  // Sends due checks, applies a deferred switch, checks consent and the connect timeout; call at
+  // least every few hundred milliseconds. Returns the state after the check (Disconnected when
+  // the session is dead).
   State tick(common::TimePoint now);
   // The time at which tick() next has something to do (for the caller's timer).
   common::TimePoint nextDeadline() const;
@@ -150,8 +186,13 @@ class IceServer {
 
   State state() const { return mState; }
   const std::optional<Endpoint>& selectedEndpoint() const { return mSelected; }
-  // True if `endpoint` passed a check and has not expired: only such sources may send DTLS/SRTP.
+  // True if `endpoint` sent an authenticated check that has not expired: only such sources may
+  // send DTLS/SRTP to us (receiving amplifies nothing).
   bool isValidated(const Endpoint& endpoint) const;
+  // True if `endpoint` answered one of our checks within the consent timeout: the return path is
+  // proven, so the server may send to it.
+  bool isConfirmed(const Endpoint& endpoint, common::TimePoint now) const;
+  size_t pairCount() const { return mPairs.size(); }
   const IceCredentials& localCredentials() const { return mCurrent.local; }
   const std::optional<IceCredentials>& remoteCredentials() const { return mCurrent.remote; }
   bool restartPending() const { return mPrevious.has_value(); }
@@ -162,9 +203,19 @@ class IceServer {
     IceCredentials local;
     std::optional<IceCredentials> remote;
   };
+  static constexpr size_t kOutstandingChecks = 4;  // transaction ids remembered per pair
+  static constexpr uint8_t kCheckCredit = 3;        // checks an unanswered address may be owed
+
   struct Pair {
     Endpoint remote;
-    common::TimePoint lastCheck;
+    common::TimePoint lastCheck;  // last authenticated request from it
+    std::optional<common::TimePoint> lastResponse;  // last authenticated answer to our check
+    common::TimePoint nextCheck{};                  // our next check is due
+    std::array<StunTransactionId, kOutstandingChecks> tids{};
+    uint8_t tidCount = 0;
+    uint8_t nextTid = 0;
+    uint8_t credit = 0;  // checks this address has paid for with its requests
+    bool nominated = false;
     uint32_t priority = 0;
   };
   enum class Auth : uint8_t { Current, Previous, NoUsernameMatch, BadIntegrity };
@@ -179,8 +230,15 @@ class IceServer {
                        const std::string& password, std::span<uint8_t> out);
   Result processRequest(const StunMessage& request, const Endpoint& from, common::TimePoint now,
                         std::span<uint8_t> out);
-  // Updates the pair table; returns true if the selected endpoint changed.
-  bool recordCheck(const StunMessage& request, const Endpoint& from, common::TimePoint now);
+  // Updates the pair table after an authenticated request; returns the pair.
+  Pair& recordCheck(const StunMessage& request, const Endpoint& from, common::TimePoint now);
+  bool handleResponse(const StunMessage& response, const Endpoint& from, common::TimePoint now);
+  bool confirmed(const Pair& pair, common::TimePoint now) const;
+  // Sends our check to `pair` if one is due and paid for.
+  void maybeCheck(Pair& pair, common::TimePoint now);
+  // Selects the nominated, confirmed pair if the switch interval allows; true if it did.
+  bool trySelect(Pair& pair, common::TimePoint now);
+  common::Duration jitteredConsentInterval() const;
   Pair* findPair(const Endpoint& remote);
   const Pair* findPair(const Endpoint& remote) const;
 
@@ -190,6 +248,8 @@ class IceServer {
   std::optional<CredentialSet> mPrevious;
   std::vector<Pair> mPairs;
   std::optional<Endpoint> mSelected;
+  std::optional<common::TimePoint> mLastSwitch;
+  uint64_t mTieBreaker;
   State mState = State::New;
   common::TimePoint mCreatedAt;
   Stats mStats;

@@ -1,5 +1,6 @@
 #include "sfu/consumer.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "common/random.h"
@@ -14,11 +15,15 @@ Consumer::Consumer(const ConsumerSpec& spec, Producer& producer, std::string sub
       mSubscriberId(std::move(subscriberId)),
       mRewriter(spec.ssrc, producer.spec().clockRate, static_cast<uint16_t>(common::randomU32()),
                 common::randomU32()),
-      mWaitForKeyframe(producer.kind() == MediaKind::Video) {}
+      mWaitForKeyframe(producer.kind() == MediaKind::Video) {
+  // Only video is cached, so only video is ever resent.
+  if (isVideo()) mResends.resize(kResendWindow);
+}
 
 bool Consumer::isVideo() const { return mProducer.kind() == MediaKind::Video; }
 
-size_t Consumer::writePacket(const rtp::RtpPacket& source, std::span<uint8_t> out, common::TimePoint now) {
+size_t Consumer::writePacket(const rtp::RtpPacket& source, std::span<uint8_t> out, common::TimePoint now,
+                             bool retransmission) {
   if (source.size() > out.size()) return 0;
   if (mWaitForKeyframe) {
     auto vp8 = rtp::Vp8Descriptor::parse(source.payload());
@@ -36,7 +41,30 @@ size_t Consumer::writePacket(const rtp::RtpPacket& source, std::span<uint8_t> ou
   packet->setPayloadType(mSpec.payloadType);  // extensions were remapped once, on arrival
   ++mPacketsSent;
   mOctetsSent += static_cast<uint32_t>(packet->payloadSize());
+  if (!retransmission)
+    mRetransmitTokens = std::min<int64_t>(
+      mRetransmitTokens + static_cast<int64_t>(packet->size() * kRetransmitSharePercent / 100), kRetransmitBurstBytes);
   return packet->size();
+}
+
+bool Consumer::allowRetransmit(uint16_t seq, size_t bytes, common::TimePoint now) {
+  if (mResends.empty()) return false;
+  Resend& r = mResends[seq % kResendWindow];
+  const auto nowMs = static_cast<uint32_t>(common::toMillis(now.time_since_epoch()));
+  const bool recent = r.count != 0 && nowMs - r.lastMs < static_cast<uint32_t>(common::toMillis(kMinResendInterval));
+  // The slot belongs to another sequence number: take it over unless that one was just resent.
+  if (r.count != 0 && r.seq != seq && !recent) r = Resend{};
+  const bool refused = (r.count != 0 && (r.seq != seq || recent || r.count >= kMaxResends)) ||
+                       mRetransmitTokens < static_cast<int64_t>(bytes);
+  if (refused) {
+    ++mRetransmitsRefused;
+    return false;
+  }
+  mRetransmitTokens -= static_cast<int64_t>(bytes);
+  r.seq = seq;
+  ++r.count;
+  r.lastMs = nowMs;
+  return true;
 }
 
 }  // namespace conclave::sfu

@@ -265,15 +265,27 @@ void Router::retransmit(Participant& subscriber, Consumer& consumer, uint16_t se
   if (!cache || !source || !subscriber.subscribe) return;
   auto entry = cache->get(*source);
   if (!entry) return;
+  // Per packet and per consumer limits, and a byte budget tied to what the consumer receives.
+  if (!consumer.allowRetransmit(seq, entry->bytes.size(), now)) {
+    ++mStats.retransmitsRefused;
+    return;
+  }
   // The cache hands out a read-only copy; the packet is rewritten in the send buffer.
   bool sent = subscriber.subscribe->sendRtpWith([&](std::span<uint8_t> out) -> size_t {
     if (entry->bytes.size() > out.size()) return 0;
     std::array<uint8_t, rtp::PacketCache::kMaxPacketSize> scratch;
     std::copy(entry->bytes.begin(), entry->bytes.end(), scratch.begin());
     auto packet = rtp::RtpPacket::parse(std::span(scratch).first(entry->bytes.size()));
-    return packet ? consumer.writePacket(*packet, out, now) : 0;
+    return packet ? consumer.writePacket(*packet, out, now, true) : 0;
   });
   if (sent) ++mStats.retransmitted;
+}
+
+size_t Router::cacheBytes() const {
+  size_t total = 0;
+  for (const auto& [id, producer] : mProducers)
+    if (const auto* cache = producer->cache()) total += cache->allocatedBytes();
+  return total;
 }
 
 void Router::requestKeyframe(Producer& producer, common::TimePoint now) {
@@ -352,6 +364,10 @@ void Router::onTransportConnected(transport::WebRtcTransport& t) {
 
 void Router::onTransportEndpoint(transport::WebRtcTransport& t, const ice::Endpoint& endpoint) {
   mHost.registerEndpoint(endpoint, &t);
+}
+
+void Router::onTransportEndpointRemoved(transport::WebRtcTransport& t, const ice::Endpoint& endpoint) {
+  mHost.unregisterEndpoint(endpoint, &t);
 }
 
 void Router::onTransportIceDisconnected(transport::WebRtcTransport& t, std::string_view reason) {

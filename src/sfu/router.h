@@ -25,7 +25,10 @@ class TransportHost {
   virtual transport::PacketSink& sink() = 0;
   virtual const dtls::DtlsContext& dtlsContext() = 0;
   virtual void registerTransport(const std::string& localUfrag, transport::WebRtcTransport* transport) = 0;
+  // Routes datagrams from `endpoint` to `transport`. An endpoint another live transport holds
+  // stays with it (a participant cannot claim someone else's address with a spoofed check).
   virtual void registerEndpoint(const ice::Endpoint& endpoint, transport::WebRtcTransport* transport) = 0;
+  virtual void unregisterEndpoint(const ice::Endpoint& endpoint, transport::WebRtcTransport* transport) = 0;
   virtual void unregisterTransport(transport::WebRtcTransport* transport) = 0;
   virtual uint64_t nextTransportId() = 0;
 };
@@ -45,6 +48,7 @@ class Router final : private transport::WebRtcTransport::Listener {
     uint64_t rtpForwarded = 0;
     uint64_t rtpDropped = 0;  // unknown SSRC, etc.
     uint64_t retransmitted = 0;
+    uint64_t retransmitsRefused = 0;  // over a consumer's per-packet limits or byte budget
     uint64_t keyframeRequests = 0;
   };
 
@@ -69,6 +73,8 @@ class Router final : private transport::WebRtcTransport::Listener {
   const Stats& stats() const { return mStats; }
   size_t producerCount() const { return mProducers.size(); }
   size_t consumerCount() const { return mConsumers.size(); }
+  // Bytes the producers' retransmission caches hold allocated.
+  size_t cacheBytes() const;
   const Producer* producer(uint64_t id) const;
   const transport::WebRtcTransport* transport(const std::string& participantId, TransportRole role) const;
 
@@ -86,6 +92,7 @@ class Router final : private transport::WebRtcTransport::Listener {
   // transport::WebRtcTransport::Listener
   void onTransportConnected(transport::WebRtcTransport& transport) override;
   void onTransportEndpoint(transport::WebRtcTransport& transport, const ice::Endpoint& endpoint) override;
+  void onTransportEndpointRemoved(transport::WebRtcTransport& transport, const ice::Endpoint& endpoint) override;
   void onTransportRtp(transport::WebRtcTransport& transport, rtp::RtpPacket& packet, common::TimePoint now) override;
   void onTransportRtcp(transport::WebRtcTransport& transport, std::span<uint8_t> compound,
                        common::TimePoint now) override;

@@ -56,7 +56,13 @@ void MediaWorker::registerTransport(const std::string& localUfrag, transport::We
 }
 
 void MediaWorker::registerEndpoint(const ice::Endpoint& endpoint, transport::WebRtcTransport* t) {
-  mByEndpoint[endpoint] = t;
+  // try_emplace: an address stays with the transport that has it until that one forgets it.
+  mByEndpoint.try_emplace(endpoint, t);
+}
+
+void MediaWorker::unregisterEndpoint(const ice::Endpoint& endpoint, transport::WebRtcTransport* t) {
+  auto it = mByEndpoint.find(endpoint);
+  if (it != mByEndpoint.end() && it->second == t) mByEndpoint.erase(it);
 }
 
 void MediaWorker::unregisterTransport(transport::WebRtcTransport* t) {

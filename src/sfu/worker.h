@@ -51,6 +51,9 @@ class MediaWorker final : public TransportHost, public transport::PacketSink {
   const dtls::DtlsContext& dtlsContext() override { return mDtls; }
   void registerTransport(const std::string& localUfrag, transport::WebRtcTransport* transport) override;
   void registerEndpoint(const ice::Endpoint& endpoint, transport::WebRtcTransport* transport) override;
+  void unregisterEndpoint(const ice::Endpoint& endpoint, transport::WebRtcTransport* transport) override;
+  // Entries of the 5-tuple routing table (bounded by IceServer::Config::maxPairs per transport).
+  size_t routedEndpoints() const { return mByEndpoint.size(); }
   void unregisterTransport(transport::WebRtcTransport* transport) override;
   uint64_t nextTransportId() override { return ++mTransportIds; }
 

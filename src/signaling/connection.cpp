@@ -160,6 +160,7 @@ namespace {
 ErrorCode mediaErrorCode(const std::string& code) {
   if (code == "bad-sdp") return ErrorCode::BadSdp;
   if (code == "invalid-state") return ErrorCode::InvalidState;
+  if (code == "too-many-tracks") return ErrorCode::TooManyTracks;
   return ErrorCode::NegotiationFailed;
 }
 

@@ -19,6 +19,7 @@ struct MediaSettings {
   std::string announcedAddress = "127.0.0.1";
   uint16_t port = 40000;  // worker i listens on port + i; 0: any free port
   int workers = 1;
+  size_t maxRoomTracks = 200;  // published tracks per room (config: max_room_tracks)
 };
 
 class MediaPlane final : private sfu::RouterObserver {

@@ -92,6 +92,7 @@ std::variant<std::string, MediaError> MediaRoom::publish(const std::string& part
   if (!parsed) return sdpError("bad-sdp", parsed.error());
   auto answer = sdp::negotiatePublish(parsed.value(), mEnv.capabilities);
   if (!answer) return sdpError("negotiation-failed", answer.error());
+  if (auto refused = checkTrackBudget(participantId, answer.value())) return *refused;
 
   const auto& remote = answer->remote;
   bool restart = p.publishIce && p.publishRemoteUfrag != remote.ice.ufrag;
@@ -110,6 +111,30 @@ std::variant<std::string, MediaError> MediaRoom::publish(const std::string& part
   post([participantId, spec](sfu::Router& r) { r.setTransport(participantId, sfu::TransportRole::Publish, spec); });
   updateProducers(participantId, answer.value(), sources);
   return sdpText;
+}
+
+// A sending section the SFU accepted is a track (a producer once it is published).
+std::optional<MediaError> MediaRoom::checkTrackBudget(const std::string& participantId,
+                                                      const sdp::PublishAnswer& answer) const {
+  size_t audio = 0, video = 0;
+  for (const auto& m : answer.media) {
+    if (!m.accepted || m.direction != sdp::Direction::RecvOnly) continue;
+    ++(m.kind == sdp::MediaKind::Video ? video : audio);
+  }
+  if (audio > mEnv.maxAudioTracks || video > mEnv.maxVideoTracks) {
+    return MediaError{"too-many-tracks", "a publish may send at most " + std::to_string(mEnv.maxAudioTracks) +
+                                             " audio and " + std::to_string(mEnv.maxVideoTracks) + " video tracks"};
+  }
+  // The room's tracks once this publish replaces the participant's own.
+  size_t others = 0;
+  for (const auto& [id, prod] : mProducers)
+    if (prod.participantId != participantId) ++others;
+  if (others + audio + video > mEnv.maxRoomTracks) {
+    return MediaError{"too-many-tracks",
+                      "the room already has " + std::to_string(others) + " of its " +
+                          std::to_string(mEnv.maxRoomTracks) + " published tracks"};
+  }
+  return std::nullopt;
 }
 
 void MediaRoom::updateProducers(const std::string& participantId, const sdp::PublishAnswer& answer,

@@ -34,10 +34,16 @@ struct MediaEnvironment {
   std::string announcedAddress;
   // Runs `task` on the control thread after `delay` (batching of renegotiations).
   std::function<void(common::Duration delay, std::function<void()> task)> schedule;
+  // Budgets (issue 7): sending sections one publish may have, by kind (microphone + screen-audio,
+  // camera + screen), and published tracks a room may hold. More is refused with too-many-tracks
+  // before anything is allocated.
+  size_t maxAudioTracks = 2;
+  size_t maxVideoTracks = 2;
+  size_t maxRoomTracks = 200;
 };
 
 struct MediaError {
-  std::string code;     // stable: bad-sdp, negotiation-failed, not-ready
+  std::string code;     // stable: bad-sdp, negotiation-failed, invalid-state, too-many-tracks
   std::string message;  // for humans
 };
 
@@ -103,6 +109,7 @@ class MediaRoom {
   sdp::LocalTransport localTransport(const ice::IceCredentials& ice) const;
   void updateProducers(const std::string& participantId, const sdp::PublishAnswer& answer,
                        const std::vector<TrackSource>& sources);
+  std::optional<MediaError> checkTrackBudget(const std::string& participantId, const sdp::PublishAnswer& answer) const;
   void markAllSubscribersDirty(const std::string& except);
   void scheduleFlush(const std::string& participantId);
   void flushSubscriptions(const std::string& participantId);

@@ -73,6 +73,7 @@ std::string_view errorCodeName(ErrorCode code) {
     case ErrorCode::ParticipantNotFound: return "participant-not-found";
     case ErrorCode::FileTooLarge: return "file-too-large";
     case ErrorCode::QuotaExceeded: return "quota-exceeded";
+    case ErrorCode::TooManyTracks: return "too-many-tracks";
     case ErrorCode::Internal: return "internal";
   }
   return "internal";

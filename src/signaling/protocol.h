@@ -36,6 +36,7 @@ enum class ErrorCode {
   ParticipantNotFound,
   FileTooLarge,
   QuotaExceeded,
+  TooManyTracks,
   Internal,
 };
 

@@ -23,6 +23,7 @@ WebRtcTransport::~WebRtcTransport() = default;
 
 void WebRtcTransport::receive(std::span<uint8_t> datagram, const ice::Endpoint& from, TimePoint now) {
   if (mClosed) return;
+  mNow = now;
   switch (ice::classifyPacket(datagram)) {
     case ice::PacketKind::Stun: {
       std::array<uint8_t, ice::IceServer::kMaxResponseSize> response{};
@@ -32,19 +33,11 @@ void WebRtcTransport::receive(std::span<uint8_t> datagram, const ice::Endpoint& 
         std::memcpy(buf.data(), result.response.data(), result.response.size());
         mSink.commit(result.response.size(), from);
       }
-      if (result.outcome == ice::IceServer::Outcome::Success) {
-        mListener.onTransportEndpoint(*this, from);
-        // As DTLS client we speak first, once the browser has nominated a pair.
-        if (!mDtlsStarted && mDtls.role() == dtls::DtlsRole::Client && mIce.selectedEndpoint()) {
-          mDtlsStarted = true;
-          mDtls.start(now);
-        }
-      }
+      if (result.outcome == ice::IceServer::Outcome::Success) mListener.onTransportEndpoint(*this, from);
       return;
     }
     case ice::PacketKind::Dtls:
       if (!mIce.isValidated(from)) break;
-      mDtlsPeer = from;
       if (!mDtlsStarted) {
         mDtlsStarted = true;
         mDtls.start(now);
@@ -119,6 +112,7 @@ void WebRtcTransport::restartIce(const ice::IceCredentials& local, const ice::Ic
 
 void WebRtcTransport::tick(TimePoint now) {
   if (mClosed) return;
+  mNow = now;
   mIce.tick(now);
   if (mClosed) return;
   if (auto t = mDtls.nextTimeout(); t && *t <= now) mDtls.handleTimeout(now);
@@ -138,6 +132,30 @@ void WebRtcTransport::markClosed(std::string_view reason) {
 
 void WebRtcTransport::onIceSelectedEndpoint(ice::IceServer&, const ice::Endpoint& endpoint) {
   common::logger("ice")->debug("transport {}: pair selected ({})", mId, common::logAddress(endpoint.toString()));
+  // The confirmed peer may now be sent to: first what DTLS wrote while we waited.
+  for (const auto& datagram : mHeldDtls) {
+    auto buf = mSink.slot();
+    if (datagram.size() > buf.size()) continue;
+    std::memcpy(buf.data(), datagram.data(), datagram.size());
+    mSink.commit(datagram.size(), endpoint);
+  }
+  mHeldDtls = {};  // and its memory
+  // As DTLS client we speak first, once a nominated pair has answered.
+  if (!mDtlsStarted && mDtls.role() == dtls::DtlsRole::Client) {
+    mDtlsStarted = true;
+    mDtls.start(mNow);
+  }
+}
+
+void WebRtcTransport::onIceSendRequest(ice::IceServer&, std::span<const uint8_t> request, const ice::Endpoint& to) {
+  auto buf = mSink.slot();
+  if (request.size() > buf.size()) return;
+  std::memcpy(buf.data(), request.data(), request.size());
+  mSink.commit(request.size(), to);
+}
+
+void WebRtcTransport::onIceEndpointRemoved(ice::IceServer&, const ice::Endpoint& endpoint) {
+  mListener.onTransportEndpointRemoved(*this, endpoint);
 }
 
 void WebRtcTransport::onIceDisconnected(ice::IceServer&, ice::IceServer::DisconnectReason reason) {
@@ -146,8 +164,13 @@ void WebRtcTransport::onIceDisconnected(ice::IceServer&, ice::IceServer::Disconn
 }
 
 void WebRtcTransport::onDtlsSend(std::span<const uint8_t> datagram) {
-  const auto& to = mIce.selectedEndpoint() ? mIce.selectedEndpoint() : mDtlsPeer;
-  if (!to) return;
+  // Only to the selected pair, whose return path answered our check: a ClientHello from a spoofed
+  // source must not make us send a certificate flight to a third party.
+  const auto& to = mIce.selectedEndpoint();
+  if (!to) {
+    if (mHeldDtls.size() < kMaxHeldDtls) mHeldDtls.emplace_back(datagram.begin(), datagram.end());
+    return;
+  }
   auto buf = mSink.slot();
   if (datagram.size() > buf.size()) return;
   std::memcpy(buf.data(), datagram.data(), datagram.size());

@@ -45,6 +45,9 @@ class WebRtcTransport final : private ice::IceServer::Listener, private dtls::Dt
     virtual void onTransportConnected(WebRtcTransport& transport) = 0;
     // `endpoint` passed an ICE check for this transport: the worker routes its datagrams here.
     virtual void onTransportEndpoint(WebRtcTransport& transport, const ice::Endpoint& endpoint) = 0;
+    // `endpoint` is no longer a candidate of this transport (evicted or expired): stop routing it
+    // here, so the routing table holds at most IceServer::Config::maxPairs entries per transport.
+    virtual void onTransportEndpointRemoved(WebRtcTransport& transport, const ice::Endpoint& endpoint) = 0;
     virtual void onTransportRtp(WebRtcTransport& transport, rtp::RtpPacket& packet, TimePoint now) = 0;
     virtual void onTransportRtcp(WebRtcTransport& transport, std::span<uint8_t> compound, TimePoint now) = 0;
     // ICE consent expired (or no nomination came): media stops until the peer restarts ICE. The
@@ -111,10 +114,14 @@ class WebRtcTransport final : private ice::IceServer::Listener, private dtls::Dt
   bool closed() const { return mClosed; }
   const ice::IceCredentials& localIce() const { return mIce.localCredentials(); }
   const std::optional<ice::Endpoint>& selectedEndpoint() const { return mIce.selectedEndpoint(); }
+  const ice::IceServer& ice() const { return mIce; }
   const Stats& stats() const { return mStats; }
 
  private:
   static constexpr size_t kSrtpRoom = 32;  // room left for the SRTP/SRTCP trailer
+  // DTLS datagrams written before any pair is selected wait here (at most one handshake flight),
+  // since nothing goes to an address whose return path is not proven.
+  static constexpr size_t kMaxHeldDtls = 8;
 
   bool protectAndCommit(std::span<uint8_t> buf, size_t len, bool rtcp);
   void markClosed(std::string_view reason);
@@ -122,6 +129,8 @@ class WebRtcTransport final : private ice::IceServer::Listener, private dtls::Dt
   // ice::IceServer::Listener
   void onIceSelectedEndpoint(ice::IceServer& server, const ice::Endpoint& endpoint) override;
   void onIceDisconnected(ice::IceServer& server, ice::IceServer::DisconnectReason reason) override;
+  void onIceSendRequest(ice::IceServer& server, std::span<const uint8_t> request, const ice::Endpoint& to) override;
+  void onIceEndpointRemoved(ice::IceServer& server, const ice::Endpoint& endpoint) override;
   // dtls::DtlsTransport::Listener
   void onDtlsSend(std::span<const uint8_t> datagram) override;
   void onDtlsConnected(srtp::SrtpProfile profile, const srtp::SrtpKeyMaterial& local,
@@ -135,7 +144,8 @@ class WebRtcTransport final : private ice::IceServer::Listener, private dtls::Dt
   ice::IceServer mIce;
   dtls::DtlsTransport mDtls;
   std::unique_ptr<srtp::SrtpSession> mSrtp;
-  std::optional<ice::Endpoint> mDtlsPeer;  // where the last DTLS datagram came from
+  std::vector<std::vector<uint8_t>> mHeldDtls;  // see kMaxHeldDtls
+  TimePoint mNow{};  // of the datagram or tick being handled, for callbacks that need it
   bool mDtlsStarted = false;
   bool mClosed = false;
   Stats mStats;

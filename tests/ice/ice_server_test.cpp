@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <optional>
 #include <set>
@@ -107,9 +108,48 @@ class RecordingListener : public IceServer::Listener {
   void onIceDisconnected(IceServer&, IceServer::DisconnectReason reason) override {
     disconnects.push_back(reason);
   }
+  void onIceSendRequest(IceServer&, std::span<const uint8_t> request, const Endpoint& to) override {
+    requests.push_back({{request.begin(), request.end()}, to});
+  }
+  void onIceEndpointRemoved(IceServer&, const Endpoint& endpoint) override { removed.push_back(endpoint); }
+  // How many of our checks went to `to`.
+  size_t requestsTo(const Endpoint& to) const {
+    return static_cast<size_t>(std::count_if(requests.begin(), requests.end(), [&](const auto& r) { return r.to == to; }));
+  }
+  struct Sent {
+    std::vector<uint8_t> bytes;
+    Endpoint to;
+  };
   std::vector<Endpoint> selected;
   std::vector<IceServer::DisconnectReason> disconnects;
+  std::vector<Sent> requests;
+  std::vector<Endpoint> removed;
 };
+
+// The browser's answer to a check of ours: success, same transaction id, signed with its password.
+std::vector<uint8_t> answerTo(std::span<const uint8_t> request, const Endpoint& mapped,
+                              std::string_view password = kRemote.pwd) {
+  auto req = StunMessage::parse(request);
+  EXPECT_TRUE(req);
+  std::array<uint8_t, 256> out{};
+  auto b = StunBuilder::responseTo(*req, StunClass::SuccessResponse, out);
+  b.addXorMappedAddress(mapped);
+  b.addMessageIntegrity(password);
+  b.addFingerprint();
+  return {b.bytes().begin(), b.bytes().end()};
+}
+
+// Answers the last check the server sent to `peer`, from `peer` (what a real browser does).
+bool answerLast(IceServer& server, const RecordingListener& listener, const Endpoint& peer,
+                conclave::common::TimePoint now, std::string_view password = kRemote.pwd) {
+  for (auto it = listener.requests.rbegin(); it != listener.requests.rend(); ++it) {
+    if (it->to != peer) continue;
+    std::array<uint8_t, IceServer::kMaxResponseSize> out{};
+    auto r = server.handleStun(answerTo(it->bytes, peer, password), peer, now, out);
+    return r.response.empty();
+  }
+  return false;
+}
 
 class IceServerTest : public ::testing::Test {
  protected:
@@ -117,6 +157,13 @@ class IceServerTest : public ::testing::Test {
 
   IceServer::Result send(const std::vector<uint8_t>& datagram, const Endpoint& from) {
     return server.handleStun(datagram, from, clock.now(), responseBuffer);
+  }
+  // The peer at `from` answers our last check to it.
+  void confirm(const Endpoint& from) { EXPECT_TRUE(answerLast(server, listener, from, clock.now())); }
+  // A nominating check from `from`, and the answer to our return-path check.
+  void nominate(const Endpoint& from) {
+    EXPECT_EQ(send(makeCheck({.useCandidate = true}), from).outcome, IceServer::Outcome::Success);
+    confirm(from);
   }
   // Parses the response and checks that it answers `request`.
   StunMessage response(const IceServer::Result& result, const std::vector<uint8_t>& request) {
@@ -190,6 +237,8 @@ TEST_F(IceServerTest, AioiceChecksAreAnsweredAndNominate) {
   const auto nominating = fromHex(kAioiceNominatingCheck);
   result = send(nominating, browser);
   ASSERT_EQ(result.outcome, IceServer::Outcome::Success);
+  EXPECT_TRUE(listener.selected.empty());  // not before the return path answered
+  confirm(browser);
   ASSERT_EQ(listener.selected.size(), 1u);
   EXPECT_EQ(listener.selected[0], browser);
   EXPECT_EQ(server.state(), IceServer::State::Connected);
@@ -363,43 +412,109 @@ TEST(IceServerConfig, RoleConflictAnswerCanBeTurnedOff) {
   EXPECT_EQ(result.outcome, IceServer::Outcome::Success);
 }
 
-TEST_F(IceServerTest, UseCandidateSelectsAndANewNominationSwitches) {
+TEST_F(IceServerTest, UseCandidateSelectsOnlyAfterTheReturnPathAnswered) {
   EXPECT_EQ(send(makeCheck({}), browser).outcome, IceServer::Outcome::Success);
-  EXPECT_TRUE(listener.selected.empty());
+  // The first check from an address gets a check of ours back: USERNAME "theirs:ours",
+  // ICE-CONTROLLED, signed with the browser's password.
+  ASSERT_EQ(listener.requestsTo(browser), 1u);
+  auto ours = StunMessage::parse(listener.requests[0].bytes);
+  ASSERT_TRUE(ours);
+  EXPECT_EQ(ours->messageClass(), StunClass::Request);
+  EXPECT_EQ(ours->username(), kRemote.ufrag + ":" + kLocal.ufrag);
+  EXPECT_TRUE(ours->iceControlled());
+  EXPECT_FALSE(ours->useCandidate());
+  EXPECT_TRUE(checkIntegrity(*ours, kRemote.pwd));
+  EXPECT_TRUE(checkFingerprint(*ours));
+
   EXPECT_EQ(send(makeCheck({.useCandidate = true}), browser).outcome, IceServer::Outcome::Success);
+  EXPECT_TRUE(listener.selected.empty());
+  EXPECT_FALSE(server.selectedEndpoint());
+  // An answer signed with the wrong password, or from another address, proves nothing.
+  EXPECT_TRUE(answerLast(server, listener, browser, clock.now(), "notTheBrowserPassword012"));
+  auto reply = answerTo(listener.requests.back().bytes, browser);
+  server.handleStun(reply, browser2, clock.now(), responseBuffer);
+  EXPECT_FALSE(server.selectedEndpoint());
+  EXPECT_FALSE(server.isConfirmed(browser, clock.now()));
+  // The real answer from the address itself selects it.
+  confirm(browser);
   ASSERT_EQ(listener.selected.size(), 1u);
   EXPECT_EQ(listener.selected[0], browser);
   EXPECT_EQ(server.selectedEndpoint(), browser);
   EXPECT_EQ(server.state(), IceServer::State::Connected);
+  EXPECT_EQ(server.stats().checksAnswered, 1u);
+  // A replayed answer (same transaction id) counts once.
+  server.handleStun(reply, browser, clock.now(), responseBuffer);
+  EXPECT_EQ(server.stats().checksAnswered, 1u);
+}
 
+TEST_F(IceServerTest, SpoofedNominationNeverMovesMedia) {
+  nominate(browser);
+  ASSERT_EQ(server.selectedEndpoint(), browser);
+  // The participant (who knows the password) sends nominating checks with a third party's
+  // source address, again and again. The third party never answers our checks.
+  const auto victim = *Endpoint::parse("192.0.2.99:9");
+  for (int i = 0; i < 50; ++i) {
+    clock.advance(std::chrono::milliseconds(100));
+    EXPECT_EQ(send(makeCheck({.useCandidate = true}), victim).outcome, IceServer::Outcome::Success);
+    server.tick(clock.now());
+    confirm(browser);  // the real browser keeps answering consent checks
+  }
+  EXPECT_EQ(server.selectedEndpoint(), browser);
+  EXPECT_EQ(listener.selected.size(), 1u);
+  // What the victim got from us beyond the answers: at most one check per request it "sent",
+  // paced by checkRetry (500 ms): about 10 here.
+  EXPECT_LE(listener.requestsTo(victim), 11u);
+  EXPECT_GE(listener.requestsTo(victim), 1u);
+}
+
+TEST_F(IceServerTest, ANewNominationSwitchesAfterItsRoundTripAndTheSwitchInterval) {
+  nominate(browser);
   // Consent checks on the selected pair, with or without USE-CANDIDATE, change nothing.
   send(makeCheck({.useCandidate = true}), browser);
   send(makeCheck({}), browser);
   // Checks on another path do not move media...
   send(makeCheck({}), browser2);
+  confirm(browser2);
   EXPECT_EQ(listener.selected.size(), 1u);
   EXPECT_TRUE(server.isValidated(browser2));
-  // ...until that path is nominated (e.g. the browser moved from Wi-Fi to cellular).
+  // ...until that path is nominated (e.g. the browser moved from Wi-Fi to cellular), and not
+  // sooner than switchInterval (2 s) after the last switch.
   send(makeCheck({.useCandidate = true}), browser2);
+  EXPECT_EQ(server.selectedEndpoint(), browser);
+  EXPECT_EQ(server.stats().switchesDeferred, 1u);
+  clock.advance(seconds(2));
+  server.tick(clock.now());
   ASSERT_EQ(listener.selected.size(), 2u);
   EXPECT_EQ(listener.selected[1], browser2);
   EXPECT_EQ(server.selectedEndpoint(), browser2);
   EXPECT_EQ(server.stats().selections, 2u);
   // A failed check never nominates.
   send(makeCheck({.password = "notTheServerPassword0123", .useCandidate = true}), browser);
+  clock.advance(seconds(3));
+  server.tick(clock.now());
   EXPECT_EQ(server.selectedEndpoint(), browser2);
 }
 
-TEST_F(IceServerTest, ConsentExpiresThirtySecondsAfterTheLastCheck) {
-  send(makeCheck({.useCandidate = true}), browser);
+TEST_F(IceServerTest, ConsentExpiresThirtySecondsAfterTheLastAnswerToOurChecks) {
+  nominate(browser);
   ASSERT_EQ(server.state(), IceServer::State::Connected);
-  clock.advance(seconds(20));
-  send(makeCheck({}), browser);  // consent refreshed
-  clock.advance(seconds(29));
-  EXPECT_EQ(server.tick(clock.now()), IceServer::State::Connected);
-  EXPECT_EQ(server.nextDeadline(), clock.now() + seconds(1));
-  // Invalid checks do not refresh consent.
-  send(makeCheck({.password = "notTheServerPassword0123"}), browser);
+  // The server checks consent every 5 s (0.8..1.2): about 4 checks in 20 s.
+  const size_t before = listener.requestsTo(browser);
+  for (int i = 0; i < 200; ++i) {
+    clock.advance(std::chrono::milliseconds(100));
+    server.tick(clock.now());
+  }
+  const size_t consentChecks = listener.requestsTo(browser) - before;
+  EXPECT_GE(consentChecks, 3u);
+  EXPECT_LE(consentChecks, 12u);  // unanswered: one a second
+  confirm(browser);  // consent refreshed 20 s in
+  // The peer's own requests do not refresh consent (anyone can spoof a source address)...
+  for (int i = 0; i < 29; ++i) {
+    clock.advance(seconds(1));
+    send(makeCheck({}), browser);
+    EXPECT_EQ(server.tick(clock.now()), IceServer::State::Connected);
+  }
+  // ...and consent ends 30 s after the last answer.
   clock.advance(seconds(1));
   EXPECT_EQ(server.tick(clock.now()), IceServer::State::Disconnected);
   ASSERT_EQ(listener.disconnects.size(), 1u);
@@ -410,16 +525,17 @@ TEST_F(IceServerTest, ConsentExpiresThirtySecondsAfterTheLastCheck) {
   clock.advance(seconds(60));
   EXPECT_EQ(server.tick(clock.now()), IceServer::State::Disconnected);
   EXPECT_EQ(listener.disconnects.size(), 1u);
-  // A new nomination connects again.
-  send(makeCheck({.useCandidate = true}), browser);
+  // A new nomination with its round trip connects again.
+  nominate(browser);
   EXPECT_EQ(server.state(), IceServer::State::Connected);
   EXPECT_EQ(listener.selected.size(), 2u);
 }
 
 TEST_F(IceServerTest, ConsentFollowsTheSelectedPairNotOthers) {
-  send(makeCheck({.useCandidate = true}), browser);
+  nominate(browser);
   clock.advance(seconds(25));
   send(makeCheck({}), browser2);  // another path alive, but not nominated
+  confirm(browser2);
   clock.advance(seconds(5));
   EXPECT_EQ(server.tick(clock.now()), IceServer::State::Disconnected);
   EXPECT_TRUE(server.isValidated(browser2));
@@ -445,6 +561,7 @@ TEST(IceServerConfig, ConnectTimeoutAndConfigurableConsent) {
   std::array<uint8_t, IceServer::kMaxResponseSize> out{};
   const auto from = *Endpoint::parse("192.0.2.1:1");
   fast.handleStun(makeCheck({.useCandidate = true}), from, clock.now(), out);
+  EXPECT_TRUE(answerLast(fast, listener, from, clock.now()));
   clock.advance(seconds(4));
   EXPECT_EQ(fast.tick(clock.now()), IceServer::State::Connected);
   clock.advance(seconds(1));
@@ -453,7 +570,7 @@ TEST(IceServerConfig, ConnectTimeoutAndConfigurableConsent) {
 }
 
 TEST_F(IceServerTest, RestartKeepsOldCredentialsUntilTheFirstNewCheck) {
-  send(makeCheck({.useCandidate = true}), browser);
+  nominate(browser);
   const IceCredentials newRemote{"aioiCli2", "aioiceClientPassword9999"};
   const IceCredentials newLocal = server.restart(newRemote);
   EXPECT_TRUE(newLocal.valid());
@@ -472,10 +589,16 @@ TEST_F(IceServerTest, RestartKeepsOldCredentialsUntilTheFirstNewCheck) {
   auto newCheck = makeCheck({.username = newLocal.ufrag + ":" + newRemote.ufrag,
                              .password = newLocal.pwd,
                              .useCandidate = true});
+  clock.advance(seconds(2));
   result = send(newCheck, browser2);
   ASSERT_EQ(result.outcome, IceServer::Outcome::Success);
   EXPECT_TRUE(checkIntegrity(response(result, newCheck), newLocal.pwd));
   EXPECT_FALSE(server.restartPending());
+  // Our check to the new path uses the new credentials; the browser answers with its new password.
+  auto ours = StunMessage::parse(listener.requests.back().bytes);
+  ASSERT_TRUE(ours);
+  EXPECT_EQ(ours->username(), newRemote.ufrag + ":" + newLocal.ufrag);
+  EXPECT_TRUE(answerLast(server, listener, browser2, clock.now(), newRemote.pwd));
   EXPECT_EQ(server.selectedEndpoint(), browser2);
 
   // From now on the old credentials are refused.
@@ -520,6 +643,8 @@ TEST_F(IceServerTest, MappedAndIpv6SourcesGetTheRightMappedAddress) {
   auto result = send(request, mapped);
   ASSERT_EQ(result.outcome, IceServer::Outcome::Success);
   EXPECT_EQ(*response(result, request).xorMappedAddress(), browser);
+  EXPECT_EQ(listener.requestsTo(mapped), 1u);  // our check goes out through the same socket
+  confirm(mapped);
   EXPECT_EQ(server.selectedEndpoint(), mapped);  // replies go out through the same socket
 
   const auto v6 = *Endpoint::parse("[2001:db8::77]:3478");
@@ -540,6 +665,7 @@ TEST(IceServerPairs, TableIsBoundedAndKeepsTheSelectedPair) {
   const auto b = *Endpoint::parse("192.0.2.2:2");
   const auto c = *Endpoint::parse("192.0.2.3:3");
   server.handleStun(makeCheck({.useCandidate = true}), a, clock.now(), out);
+  EXPECT_TRUE(answerLast(server, listener, a, clock.now()));
   clock.advance(seconds(1));
   server.handleStun(makeCheck({}), b, clock.now(), out);
   clock.advance(seconds(1));
@@ -548,6 +674,10 @@ TEST(IceServerPairs, TableIsBoundedAndKeepsTheSelectedPair) {
   EXPECT_FALSE(server.isValidated(b));
   EXPECT_TRUE(server.isValidated(c));
   EXPECT_EQ(server.selectedEndpoint(), a);
+  // The owner is told, so the worker's routing table forgets b too.
+  ASSERT_EQ(listener.removed.size(), 1u);
+  EXPECT_EQ(listener.removed[0], b);
+  EXPECT_EQ(server.pairCount(), 2u);
 }
 
 TEST(IceServerChromium, CapturedChecksAreAnsweredAndNominate) {
@@ -577,6 +707,8 @@ TEST(IceServerChromium, CapturedChecksAreAnsweredAndNominate) {
 
   result = server.handleStun(fromHex(kChromiumNominatingCheck), from, {}, out);
   ASSERT_EQ(result.outcome, IceServer::Outcome::Success);
+  EXPECT_TRUE(listener.selected.empty());
+  EXPECT_TRUE(answerLast(server, listener, from, {}, kChromium.pwd));
   ASSERT_EQ(listener.selected.size(), 1u);
   EXPECT_EQ(listener.selected[0], from);
 

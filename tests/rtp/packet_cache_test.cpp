@@ -116,3 +116,48 @@ TEST(PacketCache, RefusesOversizedPackets) {
   EXPECT_FALSE(cache.get(1));
   EXPECT_EQ(cache.size(), 0u);
 }
+
+// Issue 7, finding 3: a cache costs nothing until packets arrive, and then at most its byte bound.
+TEST(PacketCache, AllocatesNothingBeforeTheFirstPacket) {
+  PacketCache cache(1024);
+  EXPECT_EQ(cache.allocatedBytes(), 0u);
+  EXPECT_FALSE(cache.get(1));
+  ASSERT_TRUE(cache.insert(packetWithSeq(1), 1, {}));
+  EXPECT_GT(cache.allocatedBytes(), 0u);
+  EXPECT_LE(cache.allocatedBytes(), PacketCache::kDefaultMaxBytes + 1024 * 32);
+  EXPECT_TRUE(holds(cache, 1));
+}
+
+TEST(PacketCache, IsBoundedByBytesAndNeverReturnsOverwrittenCopies) {
+  // 64 slots but room for 10 packets of 1000 bytes.
+  PacketCache cache(64, 10'000);
+  EXPECT_EQ(cache.maxBytes(), 10'000u);
+  for (uint16_t s = 0; s < 40; ++s) ASSERT_TRUE(cache.insert(packetWithSeq(s, 1000), s, {}));
+  // Only the newest ones whose bytes are intact answer, and they answer with their own bytes.
+  size_t held = 0;
+  for (uint16_t s = 0; s < 40; ++s) {
+    if (cache.get(s)) {
+      EXPECT_TRUE(holds(cache, s)) << s;
+      ++held;
+    }
+  }
+  EXPECT_GE(held, 9u);
+  EXPECT_LE(held, 10u);
+  EXPECT_TRUE(holds(cache, 39));
+  EXPECT_FALSE(cache.get(0));
+  EXPECT_FALSE(cache.get(29));
+  // Mixed sizes: a packet that does not fit at the end of the ring starts at its beginning.
+  for (uint16_t s = 40; s < 200; ++s) {
+    const size_t size = 60 + (s * 37) % 1400;
+    ASSERT_TRUE(cache.insert(packetWithSeq(s, size), s, {}));
+    EXPECT_TRUE(holds(cache, s));
+    EXPECT_TRUE(holds(cache, static_cast<uint16_t>(s - 1)) || !cache.get(static_cast<uint16_t>(s - 1)));
+  }
+  size_t bytes = 0;
+  for (uint16_t s = 0; s < 200; ++s)
+    if (auto e = cache.get(s)) {
+      EXPECT_TRUE(holds(cache, s)) << s;
+      bytes += e->bytes.size();
+    }
+  EXPECT_LE(bytes, 10'000u);
+}

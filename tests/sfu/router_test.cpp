@@ -370,6 +370,106 @@ TEST_F(RouterTest, ANackIsAnsweredFromTheCacheWithTheSameOutputSequenceNumber) {
   EXPECT_EQ(router.stats().retransmitted, 2u);
 }
 
+// Issue 7, finding 2: NACKs that list the same packets over and over. Fifty NACKs (each naming
+// all 100 cached packets, some twice) over two seconds used to resend 5,000 packets; now each packet
+// goes out at most Consumer::kMaxResends times, at most once per kMinResendInterval, and all
+// resent bytes stay within the consumer's budget: the burst plus half of what it was forwarded.
+TEST_F(RouterTest, ANackFloodIsBoundedPerPacketAndByTheRetransmissionBudget) {
+  setUpVideoCall();
+  constexpr size_t kPackets = 100;
+  sendVideo(0, kPackets);
+  ASSERT_EQ(bob.rtp.size(), kPackets);
+  size_t forwardedBytes = 0;
+  for (const auto& p : bob.rtp) forwardedBytes += p.size();
+  const uint16_t s = rtp::RtpPacket::parse(bob.rtp[0])->sequenceNumber();
+  std::vector<uint16_t> all;
+  for (size_t i = 0; i < kPackets; ++i) all.push_back(static_cast<uint16_t>(s + i));
+  all.push_back(s);  // listed twice in the same NACK
+  size_t resentBytes = 0, resentPackets = 0;
+  wire.setFilter([&](const Datagram& d) {
+    if (d.to == bob.address() && ice::classifyPacket(d.bytes) == ice::PacketKind::RtpRtcp && !ice::isRtcp(d.bytes)) {
+      resentBytes += d.bytes.size();
+      ++resentPackets;
+    }
+    return true;
+  });
+  const size_t nackBytes = sfu::test::nack(0x0b0b, kBobVideoSsrc, all).size();
+  for (int i = 0; i < 50; ++i) {
+    bob.sendRtcp(sfu::test::nack(0x0b0b, kBobVideoSsrc, all));
+    wire.pump(now + i * 40ms);
+  }
+  std::printf("50 NACKs of %zu bytes: %zu packets, %zu bytes resent (forwarded %zu bytes)\n", nackBytes,
+              resentPackets, resentBytes, forwardedBytes);
+  EXPECT_LE(resentPackets, kPackets * Consumer::kMaxResends);
+  // SRTP adds its tag to every packet the budget counted in plain bytes.
+  const size_t budget = static_cast<size_t>(Consumer::kRetransmitBurstBytes) +
+                        forwardedBytes * Consumer::kRetransmitSharePercent / 100;
+  EXPECT_LE(resentBytes, budget + resentPackets * 16);
+  EXPECT_GT(resentPackets, 0u);  // a real loss is still repaired
+  EXPECT_GT(router.stats().retransmitsRefused, 0u);
+  // Carol's budget is her own: her NACK is answered (counted on the wire: her SRTP context drops
+  // the copy as a replay, since she had the packet).
+  const uint16_t c = rtp::RtpPacket::parse(carol.rtp[0])->sequenceNumber();
+  size_t toCarol = 0;
+  wire.setFilter([&](const Datagram& d) {
+    if (d.to == carol.address() && ice::classifyPacket(d.bytes) == ice::PacketKind::RtpRtcp && !ice::isRtcp(d.bytes))
+      ++toCarol;
+    return true;
+  });
+  carol.sendRtcp(sfu::test::nack(0x0c0c, kCarolVideoSsrc, {static_cast<uint16_t>(c + 7)}));
+  wire.pump(now + 3s);
+  EXPECT_EQ(toCarol, 1u);
+}
+
+// A packet NACKed twice within the minimum interval is resent once; after the interval, again,
+// up to kMaxResends times in all.
+TEST_F(RouterTest, APacketIsResentAtMostAFewTimesAndNotFasterThanTheMinimumInterval) {
+  setUpVideoCall();
+  sendVideo(0, 10);
+  const uint16_t s = rtp::RtpPacket::parse(bob.rtp[0])->sequenceNumber();
+  const auto lost = static_cast<uint16_t>(s + 4);
+  size_t resent = 0;  // on the wire (Bob's SRTP drops the copies as replays)
+  wire.setFilter([&](const Datagram& d) {
+    if (d.to == bob.address() && ice::classifyPacket(d.bytes) == ice::PacketKind::RtpRtcp && !ice::isRtcp(d.bytes))
+      ++resent;
+    return true;
+  });
+  bob.sendRtcp(sfu::test::nack(0x0b0b, kBobVideoSsrc, {lost, lost}));
+  bob.sendRtcp(sfu::test::nack(0x0b0b, kBobVideoSsrc, {lost}));
+  wire.pump(now);
+  EXPECT_EQ(resent, 1u);
+  for (int i = 1; i <= 5; ++i) {
+    bob.sendRtcp(sfu::test::nack(0x0b0b, kBobVideoSsrc, {lost}));
+    wire.pump(now + i * Consumer::kMinResendInterval);
+  }
+  EXPECT_EQ(resent, size_t{Consumer::kMaxResends});
+}
+
+// Issue 7, finding 3: a published video section costs no cache memory until its media arrives,
+// at most the cache's byte bound after, and nothing once the producer is gone.
+TEST_F(RouterTest, RetransmissionCachesAreAllocatedOnFirstMediaAndFreedWithTheirProducer) {
+  connectPublisher("alice", alice);
+  for (uint64_t i = 0; i < 63; ++i) {
+    auto spec = videoSpec();
+    spec.id = 1000 + i;
+    spec.ssrc = 0x1000 + static_cast<uint32_t>(i);
+    spec.rtxSsrc.reset();
+    router.addProducer("alice", spec);
+  }
+  EXPECT_EQ(router.producerCount(), 63u);
+  EXPECT_EQ(router.cacheBytes(), 0u);
+  router.addProducer("alice", videoSpec());
+  connectSubscriber("bob", bob);
+  router.addConsumer("bob", consumerSpec(kBobVideo, kVideoProducer, kBobVideoSsrc, kSubscriberVideoPt));
+  sendVideo(0, 10);
+  EXPECT_GT(router.cacheBytes(), 0u);
+  EXPECT_LE(router.cacheBytes(), rtp::PacketCache::kDefaultMaxBytes + 1024 * 32);
+  router.removeProducer(kVideoProducer);
+  for (uint64_t i = 0; i < 63; ++i) router.removeProducer(1000 + i);
+  EXPECT_EQ(router.cacheBytes(), 0u);
+  EXPECT_EQ(router.producerCount(), 0u);
+}
+
 TEST_F(RouterTest, SubscriberPliAndFirReachThePublisherAsPli) {
   setUpVideoCall();
   sendVideo(0, 2);
@@ -643,6 +743,9 @@ TEST_F(RouterTest, SetTransportWithNewLocalCredentialsRestartsIceAndKeepsSrtp) {
   EXPECT_TRUE(host.byUfrag.count(spec.localIce.ufrag));
   bob.sendCheck(spec.localIce, true);
   wire.pump(now);
+  // The new path answered our check; the switch waits switchInterval (2 s) after the last one.
+  router.tick(now + 2s);
+  wire.pump(now + 2s);
   EXPECT_EQ(*before->selectedEndpoint(), bob.address());
   sendVideo(2, 2, false);
   ASSERT_EQ(bob.rtp.size(), 4u);

@@ -33,7 +33,10 @@ class FakeHost final : public TransportHost {
   transport::PacketSink& sink() override { return mSink; }
   const dtls::DtlsContext& dtlsContext() override { return mContext; }
   void registerTransport(const std::string& localUfrag, WebRtcTransport* t) override { byUfrag[localUfrag] = t; }
-  void registerEndpoint(const ice::Endpoint& endpoint, WebRtcTransport* t) override { byEndpoint[endpoint] = t; }
+  void registerEndpoint(const ice::Endpoint& endpoint, WebRtcTransport* t) override { byEndpoint.try_emplace(endpoint, t); }
+  void unregisterEndpoint(const ice::Endpoint& endpoint, WebRtcTransport* t) override {
+    if (auto it = byEndpoint.find(endpoint); it != byEndpoint.end() && it->second == t) byEndpoint.erase(it);
+  }
   void unregisterTransport(WebRtcTransport* t) override {
     std::erase_if(byUfrag, [t](const auto& e) { return e.second == t; });
     std::erase_if(byEndpoint, [t](const auto& e) { return e.second == t; });

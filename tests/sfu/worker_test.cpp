@@ -45,7 +45,10 @@ struct UdpBrowser {
   size_t drain() {
     size_t total = 0;
     while (size_t n = receive.receive(socket)) {
-      for (size_t i = 0; i < n; ++i) peer.receive(receive.data(i), std::chrono::steady_clock::now());
+      for (size_t i = 0; i < n; ++i) {
+        bytesReceived += receive.data(i).size();
+        peer.receive(receive.data(i), std::chrono::steady_clock::now());
+      }
       total += n;
     }
     return total;
@@ -60,6 +63,7 @@ struct UdpBrowser {
   ice::Endpoint target;
   net::SendBatch send{socket, 16};
   net::ReceiveBatch receive{32};
+  size_t bytesReceived = 0;
 };
 
 // Polls the sockets, feeds the peers and sends what they queued until `done` or the limit.
@@ -173,6 +177,16 @@ class MediaWorkerTest : public ::testing::Test {
     }
   }
 
+  // Runs `task` on the worker thread with the worker itself.
+  template <typename T>
+  T onWorkerValue(std::function<T(MediaWorker&)> task) {
+    std::promise<T> result;
+    worker.post([&](MediaWorker& w) { result.set_value(task(w)); });
+    auto f = result.get_future();
+    EXPECT_EQ(f.wait_for(5s), std::future_status::ready);
+    return f.get();
+  }
+
   static constexpr uint32_t kBobSsrc = 0xb0b00001, kCarolSsrc = 0xca700001;
   const dtls::DtlsContext serverContext{common::Certificate::generateSelfSigned("sfu")};
   const dtls::DtlsContext browserContext{common::Certificate::generateSelfSigned("browser")};
@@ -210,6 +224,124 @@ TEST_F(MediaWorkerTest, PublisherToTwoSubscribersOverRealUdp) {
   EXPECT_EQ(worker.counters().datagramsUnrouted.load(), 0u);
   worker.stop();
   EXPECT_EQ(observer.failures.load(), 0);
+}
+
+// A socket on 127.0.0.1 that plays the third party: it never answers, it only counts.
+struct ThirdParty {
+  size_t drain() {
+    size_t n = 0;
+    while (size_t got = receive.receive(socket)) {
+      for (size_t i = 0; i < got; ++i) {
+        auto d = receive.data(i);
+        (ice::isStun(d) ? stunBytes : otherBytes) += d.size();
+        ++n;
+      }
+    }
+    return n;
+  }
+  net::UdpSocket socket{"127.0.0.1", 0};
+  net::SendBatch send{socket, 16};
+  net::ReceiveBatch receive{32};
+  size_t stunBytes = 0, otherBytes = 0;
+};
+
+// Issue 7, finding 2: a subscriber who knows its own ICE password sends nominating checks with a
+// third party's source address. Media must stay on the subscriber's proven path; the third party
+// gets only the STUN answers and our return-path checks, a few hundred bytes.
+TEST_F(MediaWorkerTest, ASpoofedNominationDoesNotAimMediaAtAThirdParty) {
+  setUpRoom();
+  connectAll();
+  ASSERT_TRUE(runUntil(all, [&] { return !sfu::test::plisOf(alice.peer).empty(); }, 3s));
+  ThirdParty victim;
+  const auto bobPath = bob.peer.address();
+  for (int i = 0; i < 5; ++i) {
+    // Bob's check, but from the victim's address (what a raw socket with a forged source sends).
+    victim.send.send(bob.peer.bindingRequest(subs["bob"].localIce, true), sfuAddress);
+    victim.send.flush();
+    runUntil(all, [] { return false; }, 20ms);
+  }
+  constexpr size_t kPackets = 200;
+  sendVideo(kPackets);
+  ASSERT_TRUE(runUntil(all, [&] { return carol.peer.rtp.size() >= kPackets; }, 5s)) << carol.peer.rtp.size();
+  EXPECT_TRUE(runUntil(all, [&] { return bob.peer.rtp.size() >= kPackets; }, 2s)) << bob.peer.rtp.size();
+  runUntil(all, [] { return false; }, 50ms);
+  victim.drain();
+  EXPECT_EQ(victim.otherBytes, 0u) << "media or DTLS reached the third party";
+  EXPECT_LE(victim.stunBytes, 5u * 2 * 120) << "more than an answer and a check per spoofed request";
+  std::printf("third party received %zu STUN bytes and %zu other bytes\n", victim.stunBytes, victim.otherBytes);
+  auto selected = onWorkerValue<std::optional<ice::Endpoint>>([](MediaWorker& w) {
+    return w.router("room").transport("bob", TransportRole::Subscribe)->selectedEndpoint();
+  });
+  EXPECT_EQ(selected, bobPath);
+}
+
+// Issue 7, finding 10: checks from ever new source addresses (the participant's own password,
+// forged sources) must not grow the worker's 5-tuple routing table without bound.
+TEST_F(MediaWorkerTest, TheRoutingTableIsBoundedPerTransport) {
+  setUpRoom();
+  connectAll();
+  const size_t before = onWorkerValue<size_t>([](MediaWorker& w) { return w.routedEndpoints(); });
+  EXPECT_EQ(before, 3u);
+  std::vector<std::unique_ptr<ThirdParty>> sources;
+  for (int i = 0; i < 40; ++i) {
+    sources.push_back(std::make_unique<ThirdParty>());
+    sources.back()->send.send(bob.peer.bindingRequest(subs["bob"].localIce, false), sfuAddress);
+    sources.back()->send.flush();
+  }
+  // Wait until the worker answered every one of them (each source gets its answer).
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  size_t answered = 0;
+  while (answered < sources.size() && std::chrono::steady_clock::now() < deadline) {
+    answered = 0;
+    for (auto& s : sources) {
+      s->drain();
+      if (s->stunBytes > 0) ++answered;
+    }
+    runUntil(all, [] { return false; }, 5ms);
+  }
+  ASSERT_EQ(answered, sources.size());
+  const size_t after = onWorkerValue<size_t>([](MediaWorker& w) { return w.routedEndpoints(); });
+  // Bob's transport holds at most IceServer::Config::maxPairs (8) addresses, his own included.
+  EXPECT_LE(after, 2u + 8u);
+  EXPECT_GE(after, 3u);
+  // Bob's own path still works.
+  sendVideo(20);
+  EXPECT_TRUE(runUntil(all, [&] { return bob.peer.rtp.size() >= 20; }, 5s));
+}
+
+// Issue 7, finding 2, both halves together, over real UDP: Bob forges a nomination from a third
+// party's address, then sends 50 NACKs that each name every packet he got. The third party gets no
+// media; Bob gets at most his retransmission budget (32 KiB plus half of what he was forwarded),
+// where the server used to resend every listed packet for every NACK.
+TEST_F(MediaWorkerTest, ANackFloodAfterAForgedNominationIsBoundedAndReachesNoThirdParty) {
+  setUpRoom();
+  connectAll();
+  ASSERT_TRUE(runUntil(all, [&] { return !sfu::test::plisOf(alice.peer).empty(); }, 3s));
+  ThirdParty victim;
+  victim.send.send(bob.peer.bindingRequest(subs["bob"].localIce, true), sfuAddress);
+  victim.send.flush();
+  constexpr size_t kPackets = 100;
+  sendVideo(kPackets);
+  ASSERT_TRUE(runUntil(all, [&] { return bob.peer.rtp.size() >= kPackets; }, 5s)) << bob.peer.rtp.size();
+  size_t forwarded = 0;
+  for (const auto& p : bob.peer.rtp) forwarded += p.size();
+  const uint16_t first = rtp::RtpPacket::parse(bob.peer.rtp[0])->sequenceNumber();
+  std::vector<uint16_t> lost;
+  for (size_t i = 0; i < kPackets; ++i) lost.push_back(static_cast<uint16_t>(first + i));
+  const auto nack = sfu::test::nack(0x0b0b, kBobSsrc, lost);
+  const size_t bobBefore = bob.bytesReceived;
+  for (int i = 0; i < 50; ++i) {
+    bob.peer.sendRtcp(nack);
+    runUntil(all, [] { return false; }, 10ms);
+  }
+  runUntil(all, [] { return false; }, 100ms);
+  victim.drain();
+  const size_t toBob = bob.bytesReceived - bobBefore;
+  std::printf("50 NACKs of %zu bytes: %zu bytes to Bob (forwarded %zu), third party %zu STUN + %zu other bytes\n",
+              nack.size(), toBob, forwarded, victim.stunBytes, victim.otherBytes);
+  EXPECT_EQ(victim.otherBytes, 0u);
+  // Plain-byte budget, plus SRTP tags, plus the RTCP and STUN the server sends Bob meanwhile.
+  EXPECT_LE(toBob, Consumer::kRetransmitBurstBytes + forwarded * Consumer::kRetransmitSharePercent / 100 + 16 * 1024);
 }
 
 }  // namespace

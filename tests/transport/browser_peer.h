@@ -133,7 +133,11 @@ class BrowserPeer final : private dtls::DtlsTransport::Listener {
   std::vector<std::vector<uint8_t>> takeOutbox() { return std::exchange(mOutbox, {}); }
   bool hasOutput() const { return !mOutbox.empty(); }
 
-  // What arrived (decrypted), in order.
+  // Whether checks from the SFU get an answer (a third party or a vanished browser gives none).
+  bool answerChecks = true;
+  size_t checksReceived = 0;
+
+  // What arrived (decrypted), in order. stunAnswers: answers to our checks.
   std::vector<StunAnswer> stunAnswers;
   std::vector<std::vector<uint8_t>> rtp;
   std::vector<std::vector<uint8_t>> rtcp;
@@ -155,6 +159,10 @@ class BrowserPeer final : private dtls::DtlsTransport::Listener {
   void onStun(std::span<const uint8_t> datagram) {
     auto msg = ice::StunMessage::parse(datagram);
     if (!msg) return;
+    if (msg->messageClass() == ice::StunClass::Request) {
+      answerCheck(*msg);
+      return;
+    }
     StunAnswer a;
     a.bytes.assign(datagram.begin(), datagram.end());
     a.cls = msg->messageClass();
@@ -162,6 +170,22 @@ class BrowserPeer final : private dtls::DtlsTransport::Listener {
     a.integrityOk = msg->hasMessageIntegrity() && ice::checkIntegrity(*msg, std::string_view(mCheckPassword));
     a.mappedAddress = msg->xorMappedAddress();
     stunAnswers.push_back(std::move(a));
+  }
+
+  // A check from the SFU (return-path or consent check): answered as a browser does, with
+  // USERNAME "ourUfrag:theirUfrag" and our password, unless answerChecks is off.
+  void answerCheck(const ice::StunMessage& request) {
+    ++checksReceived;
+    auto user = request.username();
+    if (!answerChecks || !user || user->substr(0, user->find(':')) != mIce.ufrag ||
+        !ice::checkIntegrity(request, std::string_view(mIce.pwd)))
+      return;
+    std::array<uint8_t, 256> buf{};
+    auto b = ice::StunBuilder::responseTo(request, ice::StunClass::SuccessResponse, buf);
+    b.addXorMappedAddress(mAddress);
+    b.addMessageIntegrity(mIce.pwd);
+    b.addFingerprint();
+    if (b.ok()) mOutbox.emplace_back(b.bytes().begin(), b.bytes().end());
   }
 
   void onSrtp(std::span<const uint8_t> datagram) {

@@ -29,6 +29,7 @@ namespace {
 struct Events final : WebRtcTransport::Listener {
   void onTransportConnected(WebRtcTransport&) override { ++connected; }
   void onTransportEndpoint(WebRtcTransport&, const ice::Endpoint& e) override { endpoints.push_back(e); }
+  void onTransportEndpointRemoved(WebRtcTransport&, const ice::Endpoint& e) override { removed.push_back(e); }
   void onTransportRtp(WebRtcTransport&, rtp::RtpPacket& p, TimePoint) override {
     rtp.emplace_back(p.data().begin(), p.data().end());
   }
@@ -37,7 +38,7 @@ struct Events final : WebRtcTransport::Listener {
   void onTransportClosed(WebRtcTransport&, std::string_view r) override { closed.emplace_back(r); }
 
   int connected = 0;
-  std::vector<ice::Endpoint> endpoints;
+  std::vector<ice::Endpoint> endpoints, removed;
   std::vector<std::vector<uint8_t>> rtp, rtcp;
   std::vector<std::string> iceDisconnected, closed;
 };
@@ -140,10 +141,16 @@ TEST_F(WebRtcTransportTest, DtlsFromAnUnvalidatedAddressIsIgnored) {
   EXPECT_TRUE(sink.sent.empty());
   EXPECT_EQ(transport->stats().dropped, hello.size());
 
-  // Another address passed ICE (and was nominated); the peer's own address still has not.
+  // Another address passed ICE (nominated, and answered our check); the peer's own address still
+  // has not sent a check.
   BrowserPeer other(*sBrowser, test::loopback(50001), test::fingerprintOf(*sServer));
+  other.setIce(peer->ice());
+  transport->setRemoteParameters(peer->ice(), test::fingerprintOf(*sBrowser));
   auto check = other.bindingRequest(serverIce, true);
   transport->receive(check, other.address(), now);
+  for (auto& d : sink.take())
+    if (d.to == other.address()) other.receive(d.bytes, now);
+  for (auto& d : other.takeOutbox()) transport->receive(d, other.address(), now);
   ASSERT_TRUE(transport->selectedEndpoint());
   sink.sent.clear();
   for (auto& d : hello) transport->receive(d, peer->address(), now);
@@ -156,7 +163,38 @@ TEST_F(WebRtcTransportTest, DtlsFromAnUnvalidatedAddressIsIgnored) {
   sink.sent.clear();
   for (auto& d : hello) transport->receive(d, peer->address(), now);
   ASSERT_FALSE(sink.sent.empty());
-  EXPECT_EQ(ice::classifyPacket(sink.sent[0].bytes), ice::PacketKind::Dtls);
+  EXPECT_EQ(ice::classifyPacket(sink.sent.back().bytes), ice::PacketKind::Dtls);
+  // DTLS goes only to the selected pair, whose return path answered.
+  for (const auto& d : sink.sent)
+    if (ice::classifyPacket(d.bytes) == ice::PacketKind::Dtls) EXPECT_EQ(d.to, other.address());
+}
+
+// Issue 7, finding 2: a nominating check and a ClientHello from an address that does not answer
+// our check (a forged source) get STUN answers and one check each, but no DTLS flight (which would
+// reflect a certificate chain at a third party). Once the address answers, the held flight goes.
+TEST_F(WebRtcTransportTest, NothingButStunGoesToAnAddressUntilItAnswersOurCheck) {
+  create(params());
+  peer->answerChecks = false;
+  peer->sendCheck(serverIce, true);
+  peer->startDtls(now);
+  wire.pump(now);
+  EXPECT_FALSE(transport->selectedEndpoint());
+  EXPECT_EQ(peer->dtlsDatagramsReceived(), 0u);
+  EXPECT_EQ(peer->stunAnswers.size(), 1u);
+  EXPECT_EQ(peer->checksReceived, 1u);
+  // Retries of our check are paid for by the address's own requests: no request, no retry.
+  for (int i = 1; i <= 10; ++i) transport->tick(now + i * 500ms);
+  wire.pump(now + 5s);
+  EXPECT_EQ(peer->checksReceived, 1u);
+  EXPECT_EQ(peer->dtlsDatagramsReceived(), 0u);
+  // The real browser answers: the pair is selected and the handshake completes.
+  peer->answerChecks = true;
+  peer->sendCheck(serverIce, true);
+  wire.pump(now + 5s);
+  ASSERT_TRUE(transport->selectedEndpoint());
+  wire.pump(now + 5s);
+  EXPECT_TRUE(transport->connected());
+  EXPECT_TRUE(peer->dtlsConnected());
 }
 
 TEST_F(WebRtcTransportTest, HandshakeCompletesAndConnectedFiresOnce) {
@@ -181,12 +219,18 @@ TEST_F(WebRtcTransportTest, RemoteParametersMayArriveAfterTheHandshakeStarted) {
   create(p);
   peer->sendCheck(serverIce, true);
   wire.pump(now);
-  ASSERT_TRUE(transport->selectedEndpoint());
+  // Without the browser's password the server cannot check the return path: nothing selected,
+  // nothing but STUN answers sent.
+  EXPECT_FALSE(transport->selectedEndpoint());
   peer->startDtls(now);
   wire.pump(now);
   EXPECT_FALSE(transport->connected());
   EXPECT_EQ(events.connected, 0);
+  EXPECT_EQ(peer->dtlsDatagramsReceived(), 0u);
   transport->setRemoteParameters(peer->ice(), test::fingerprintOf(*sBrowser));
+  transport->tick(now);  // the return-path check goes out, the answer selects the pair
+  wire.pump(now);
+  ASSERT_TRUE(transport->selectedEndpoint());
   wire.pump(now);
   EXPECT_TRUE(transport->connected());
   EXPECT_EQ(events.connected, 1);
