@@ -79,7 +79,7 @@ interface PendingSwitch {
   timer: TimerHandle;
 }
 
-export type AddMemberResult = 'added' | 'already' | 'bad-key' | 'duplicate-identity' | 'closed';
+export type AddMemberResult = 'added' | 'already' | 'bad-key' | 'duplicate-identity' | 'closed' | 'gone';
 
 const MAX_KEY_REQUESTS = 3;
 
@@ -151,13 +151,23 @@ export class KeyManager {
   /**
    * A member whose profile verified. `newcomer`: it joined after this participant (so this
    * participant's key ratchets first); false for members already there when this one joined.
+   * `stillPresent`: whether the roster entry this was asked for is still there; checked inside
+   * the queue right before the member is registered, so a participant that left meanwhile (its
+   * removeMember() queued behind this, or already run) never gets a key (`gone`).
    */
-  addMember(participantId: string, peer: PeerIdentity, newcomer: boolean): Promise<AddMemberResult> {
+  addMember(
+    participantId: string,
+    peer: PeerIdentity,
+    newcomer: boolean,
+    stillPresent: () => boolean = () => true,
+  ): Promise<AddMemberResult> {
     return this.enqueue(async () => {
       if (this.mClosed) return 'closed';
       if (this.mMembers.has(participantId)) return 'already';
       const tag = await senderTag(peer.signingPublic);
       const pair = await PairwiseKey.derive(this.mOptions.identity, peer.agreementPublic, this.mOptions.pairwiseSalt);
+      if (this.mClosed) return 'closed';
+      if (!stillPresent()) return 'gone';
       if (pair === null) return 'bad-key';
       if (tag === this.mTag || !this.ring.addSender(participantId, tag)) return 'duplicate-identity';
       const member: Member = {

@@ -187,10 +187,11 @@ export class SecureRoom {
     this.clearMissingTimer(record);
     void this.mChatReceiver.then((receiver) => receiver.forget(id));
     this.mPendingChats = this.mPendingChats.filter((c) => c.from !== id);
-    if (record.trust === 'verified') {
-      void this.mKeys.then((keys) => keys.removeMember(id)).catch((err: unknown) => this.mOptions.onError?.(err));
-      this.updateCode();
-    }
+    // Whatever state it was in (a check in progress may be adding it to the key manager right
+    // now), it leaves the key manager too. The key manager runs one operation at a time, so the
+    // removal comes after any addition already queued, and a later one sees `current` false.
+    void this.mKeys.then((keys) => keys.removeMember(id)).catch((err: unknown) => this.mOptions.onError?.(err));
+    if (record.trust === 'verified') this.updateCode();
     this.changed();
   }
 
@@ -315,7 +316,9 @@ export class SecureRoom {
         return;
       }
       const keys = await this.mKeys;
-      const added: AddMemberResult = await keys.addMember(record.id, opened.peer, newcomer);
+      // The key manager adds it only while it is still this roster entry (checked inside the
+      // key manager's queue, after its own awaits).
+      const added: AddMemberResult = await keys.addMember(record.id, opened.peer, newcomer, () => this.current(record));
       if (!this.current(record)) return;
       if (added !== 'added' && added !== 'already') {
         this.markUnverified(record, added === 'duplicate-identity' ? 'duplicate-identity' : 'malformed', previous);

@@ -353,4 +353,33 @@ describe('SecureRoom', () => {
       ['alice', 'bob', 'key-ack'],
     ]);
   });
+
+  it('never hands keys to a participant that left while its profile was being checked', async () => {
+    const hub = new Hub();
+    const alice = await hub.join('Alice');
+    const ghost = await generateIdentity();
+    const ghostId = 'ghostGhostGhostGhost00';
+    const ghostProfile = await sealOwnProfile(await roomKeys(), ghost, { name: 'Ghost' });
+    // participant-left lands while Alice's key manager is adding the participant.
+    alice.media.onAdd = (id) => {
+      if (id === ghostId) alice.room.participantLeft(ghostId);
+    };
+    alice.room.participantJoined({ id: ghostId, profile: ghostProfile });
+    await hub.deliver();
+    await alice.room.idle();
+    const keys = await alice.room.keys();
+    expect(alice.room.peer(ghostId)).toBeNull();
+    expect(keys.isMember(ghostId)).toBe(false);
+    expect(keys.ring.hasSender(ghostId)).toBe(false);
+    expect(alice.media.senders.has(ghostId)).toBe(false);
+    // A later join's key goes to Bob only.
+    const before = hub.forwarded.length;
+    const bob = await hub.join('Bob');
+    await alice.room.idle();
+    const keyTargets = hub.forwarded
+      .slice(before)
+      .filter((f) => f.from === alice.id && parseRelayPayload(f.payload)?.t === 'key')
+      .map((f) => f.to);
+    expect(keyTargets).toEqual([bob.id]);
+  });
 });
