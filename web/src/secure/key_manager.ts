@@ -6,8 +6,9 @@
 // - A verified member joins: the key ratchets forward (generation + 1) and is used at once; the
 //   newcomer gets the ratcheted key, wrapped to it alone. The other members derive it themselves
 //   (KeyRing ratchets on demand), so nobody else needs a message, and the newcomer cannot go back.
-// - A verified member leaves: a fresh random key (generation + 1) goes to every remaining member,
-//   wrapped pairwise. It becomes active once all of them acknowledged it (`key-ack`) or after
+// - A participant leaves (verified here or not): a fresh random key (generation + 1) goes to every
+//   remaining member, wrapped pairwise; receivers ratchet nobody's key until that sender's
+//   rotated key arrives (KeyRing.expectRotation), so an ex-member's ratchet of an old key is refused. It becomes active once all of them acknowledged it (`key-ack`) or after
 //   `switchTimeoutMs` (1.5 s), whichever comes first; until then frames still go out under the old
 //   key, which the members keep for a grace period. Chat waits for the switch. The member who
 //   left never gets the new key, and no ratchet of the old one reaches it.
@@ -37,6 +38,8 @@ export interface MediaKeySink {
   addSender(participantId: string, tag: number): void;
   removeSender(participantId: string): void;
   setReceiveKey(participantId: string, key: SenderKey): void;
+  /** Someone left: every sender's next key must be delivered, none may be ratcheted (KeyRing.expectRotation). */
+  expectRotation(): void;
 }
 
 /** How a key payload reaches one member (a `relay` with `to`). */
@@ -197,15 +200,24 @@ export class KeyManager {
     });
   }
 
-  /** A member left (or is no longer trusted): rotate to a fresh key the others get pairwise. */
+  /**
+   * A participant left (or is no longer trusted), whether or not it was a member here: rotate to a
+   * fresh key the others get pairwise, and take no ratchet of anyone's key until their rotated
+   * key arrives. Every member does both on every leave, so what one expects the other sends,
+   * whatever each thought of the leaver (another member may have verified it and given it keys).
+   */
   removeMember(participantId: string): Promise<void> {
     return this.enqueue(async () => {
+      if (this.mClosed) return;
       const member = this.mMembers.get(participantId);
-      if (this.mClosed || member === undefined) return;
-      this.mMembers.delete(participantId);
-      if (member.requestTimer !== null) this.mTimers.clearTimeout(member.requestTimer);
-      this.ring.removeSender(participantId);
-      this.mOptions.media?.removeSender(participantId);
+      if (member !== undefined) {
+        this.mMembers.delete(participantId);
+        if (member.requestTimer !== null) this.mTimers.clearTimeout(member.requestTimer);
+        this.ring.removeSender(participantId);
+        this.mOptions.media?.removeSender(participantId);
+      }
+      this.ring.expectRotation(this.mTimers.now());
+      this.mOptions.media?.expectRotation();
       const next = this.latestKey().rotate();
       if (this.mPending !== null) this.mTimers.clearTimeout(this.mPending.timer);
       this.mPending = null;
@@ -323,10 +335,11 @@ export class KeyManager {
   private async receiveKey(member: Member, generation: number, wrapped: string): Promise<void> {
     const key = await member.pair.unwrapSenderKey(wrapped, this.mOptions.roomId, member.id, this.mOptions.selfId);
     if (key === null || key.generation !== generation || this.mClosed) return;
-    const newest = this.ring.newestGeneration(member.id);
+    const delivered = this.ring.deliveredGeneration(member.id);
     // Acknowledge even a repeat: the first acknowledgement may have been lost.
     this.mOptions.send(member.id, { t: 'key-ack', generation });
-    if (newest !== null && generation < newest) return;
+    // Only delivered keys rank: a ratchet this ring confirmed never makes a delivered key look old.
+    if (delivered !== null && generation < delivered) return;
     this.ring.setKey(member.id, key, this.mTimers.now());
     this.mOptions.media?.setReceiveKey(member.id, key);
     this.mOptions.onKeyChange?.(member.id);

@@ -97,6 +97,9 @@ export class RecordingSink implements MediaKeySink {
     this.senders.delete(participantId);
     this.log.push(`remove ${participantId}`);
   }
+  expectRotation(): void {
+    this.log.push('expect-rotation');
+  }
   setReceiveKey(participantId: string, key: SenderKey): void {
     this.received.set(participantId, [...(this.received.get(participantId) ?? []), key]);
     this.log.push(`receive ${participantId} ${key.generation}`);

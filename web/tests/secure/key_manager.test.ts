@@ -357,4 +357,33 @@ describe('KeyManager', () => {
     const rotated = old.rotate();
     expect((await ring.resolveGeneration(SELF_ID, rotated.generation, 0))?.key.material).not.toEqual(rotated.material);
   });
+
+  it('after any leave, takes no ratchet of a sender key until that sender delivers its rotated key', async () => {
+    const { get, deliver } = await setup([SELF_ID, ALICE_ID]);
+    const me = get(SELF_ID);
+    const alice = get(ALICE_ID);
+    await me.keys.addMember(ALICE_ID, alice.peer, false);
+    await alice.keys.addMember(SELF_ID, me.peer, false);
+    await deliver();
+    const aliceKey = alice.keys.activeKey;
+    // Carol (whom neither had finished verifying) leaves; both sides hear of it.
+    await me.keys.removeMember(CAROL_ID);
+    await alice.keys.removeMember(CAROL_ID);
+    expect(me.media.log).toContain('expect-rotation');
+    // Carol, who may hold Alice's key from another member's point of view, ratchets it: refused.
+    const forged = new MediaEncryptor(alice.keys.tag, 'camera');
+    await forged.setKey(await aliceKey.ratchet());
+    const frame = await forged.encrypt('vp8', new Uint8Array([0x01, 2, 3, 4]));
+    if (!frame) throw new Error('no frame');
+    const view = new MediaDecryptor(me.keys.ring, 'camera', ALICE_ID);
+    expect(await view.decrypt('vp8', frame, 0)).toEqual({ ok: false, error: 'unknown-key' });
+    // Alice rotated (on every leave) and delivers the fresh key: it decrypts.
+    await deliver();
+    expect(me.keys.ring.deliveredGeneration(ALICE_ID)).toBe(aliceKey.generation + 1);
+    const real = new MediaEncryptor(alice.keys.tag, 'camera');
+    await real.setKey(alice.keys.activeKey);
+    const good = await real.encrypt('vp8', new Uint8Array([0x01, 5, 6, 7]));
+    if (!good) throw new Error('no frame');
+    expect((await view.decrypt('vp8', good, 0)).ok).toBe(true);
+  });
 });
