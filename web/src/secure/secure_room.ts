@@ -33,7 +33,13 @@ import { encodeRelayPayload, parseRelayPayload, type RelayPayload } from './payl
 import { REAL_TIMERS, type TimerHandle, type Timers } from './timers';
 
 export type Trust = 'verifying' | 'verified' | 'unverified';
-export type UnverifiedReason = OpenProfileError | 'duplicate-identity' | 'identity-changed';
+/**
+ * Besides the profile errors: `duplicate-identity` (its identity keys belong to another
+ * participant of this meeting, present or departed, or to this one), `identity-changed` (a member
+ * whose keys changed), `replayed` (a participant ID that was here before and left: the server
+ * announced it again; every join gets a fresh ID and fresh keys).
+ */
+export type UnverifiedReason = OpenProfileError | 'duplicate-identity' | 'identity-changed' | 'replayed';
 /** Whether a verified member's media key arrived; `missing` once it is overdue. */
 export type KeyState = 'received' | 'waiting' | 'missing';
 
@@ -106,6 +112,13 @@ export class SecureRoom {
   private readonly mKeys: Promise<KeyManager>;
   private mKeyManager: KeyManager | null = null;
   private readonly mPeers = new Map<string, PeerRecord>();
+  /** Every participant ID seen in this membership: an ID that left never comes back. */
+  private readonly mSeenIds = new Set<string>();
+  /**
+   * Ed25519 key (base64url) -> the participant ID it was verified for, for the whole meeting:
+   * a departed member's profile is never accepted again, under any ID.
+   */
+  private readonly mIdentities = new Map<string, string>();
   private readonly mChatSender: ChatSender;
   private readonly mChatReceiver: Promise<ChatReceiver>;
   private mPendingChats: PendingChat[] = [];
@@ -136,9 +149,8 @@ export class SecureRoom {
       return keys;
     });
     this.mChatSender = new ChatSender(room.roomId, selfId, identity);
-    this.mChatReceiver = this.mKeys.then(
-      (keys) => new ChatReceiver(room.roomId, keys.ring, (id) => this.verifiedIdentity(id)?.verifyKey),
-    );
+    this.mChatReceiver = this.mKeys.then((keys) => new ChatReceiver(room.roomId, keys.ring, (id) => this.verifiedIdentity(id)));
+    this.mIdentities.set(base64UrlEncode(identity.signingPublic), selfId);
     this.updateCode();
   }
 
@@ -185,7 +197,7 @@ export class SecureRoom {
     if (record === undefined) return;
     this.mPeers.delete(id);
     this.clearMissingTimer(record);
-    void this.mChatReceiver.then((receiver) => receiver.forget(id));
+    // The chat receiver keeps the replay state of its identity for the whole meeting.
     this.mPendingChats = this.mPendingChats.filter((c) => c.from !== id);
     // Whatever state it was in (a check in progress may be adding it to the key manager right
     // now), it leaves the key manager too. The key manager runs one operation at a time, so the
@@ -281,6 +293,8 @@ export class SecureRoom {
 
   private addParticipant(p: Participant, newcomer: boolean): void {
     if (this.mClosed || this.mPeers.has(p.id) || p.id === this.mOptions.selfId) return;
+    const replayed = this.mSeenIds.has(p.id);
+    this.mSeenIds.add(p.id);
     const record: PeerRecord = {
       id: p.id,
       newcomer,
@@ -293,6 +307,11 @@ export class SecureRoom {
       missingTimer: null,
     };
     this.mPeers.set(p.id, record);
+    if (replayed) {
+      // Shown (loudly, as unverified) but never checked, never given a key, its payloads dropped.
+      this.markUnverified(record, 'replayed', null);
+      return;
+    }
     record.verification = this.verify(record, p.profile, newcomer, null);
     this.changed();
   }
@@ -324,6 +343,13 @@ export class SecureRoom {
         this.markUnverified(record, added === 'duplicate-identity' ? 'duplicate-identity' : 'malformed', previous);
         return;
       }
+      // Checked again after the awaits: another record may have claimed the identity meanwhile.
+      if (this.identityTaken(record, opened.peer)) {
+        await keys.removeMember(record.id);
+        this.markUnverified(record, 'duplicate-identity', previous);
+        return;
+      }
+      this.mIdentities.set(base64UrlEncode(opened.peer.signingPublic), record.id);
       record.trust = 'verified';
       record.reason = null;
       record.identity = opened.peer;
@@ -381,6 +407,8 @@ export class SecureRoom {
   }
 
   private identityTaken(record: PeerRecord, peer: PeerIdentity): boolean {
+    const owner = this.mIdentities.get(base64UrlEncode(peer.signingPublic));
+    if (owner !== undefined && owner !== record.id) return true;
     for (const other of this.mPeers.values()) {
       if (other === record || other.identity === null) continue;
       if (equalBytes(other.identity.signingPublic, peer.signingPublic)) return true;

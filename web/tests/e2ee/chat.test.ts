@@ -47,7 +47,7 @@ async function setup() {
     [ALICE, await peer(alice)],
     [MALLORY, await peer(mallory)],
   ]);
-  const receiver = new ChatReceiver(ROOM, ring, (id) => peers.get(id)?.verifyKey);
+  const receiver = new ChatReceiver(ROOM, ring, (id) => peers.get(id));
   return { alice, mallory, aliceKey, ring, receiver, sender: new ChatSender(ROOM, ALICE, alice) };
 }
 
@@ -65,7 +65,7 @@ describe('chat', () => {
     const ring = new KeyRing();
     ring.addSender(KAT.aliceId, KAT.senderTag);
     ring.setKey(KAT.aliceId, must(SenderKey.fromMaterial(0, hex(KAT.senderKey))), 0);
-    const receiver = new ChatReceiver(KAT.roomId, ring, (id) => (id === KAT.aliceId ? alice?.verifyKey : undefined));
+    const receiver = new ChatReceiver(KAT.roomId, ring, (id) => (id === KAT.aliceId ? alice : undefined));
     // The message is under generation 1: the receiver follows Alice's ratchet on demand.
     const result = await receiver.open(KAT.chatEnvelope, 0);
     expect(result.ok).toBe(true);
@@ -144,7 +144,7 @@ describe('chat', () => {
 
   it('a member who left cannot read messages after the rotation; a newcomer cannot read older ones', async () => {
     const { sender, aliceKey, alice } = await setup();
-    const verify = (await peer(alice)).verifyKey;
+    const verify = await peer(alice);
     const before = await sender.seal(aliceKey, hello);
     const rotated = aliceKey.rotate();
     const after = await sender.seal(rotated, { ...hello, id: 'm2' });

@@ -382,4 +382,41 @@ describe('SecureRoom', () => {
       .map((f) => f.to);
     expect(keyTargets).toEqual([bob.id]);
   });
+
+  it('refuses a departed participant re-announced under its old ID, and replays of its old chat', async () => {
+    const hub = new Hub();
+    const alice = await hub.join('Alice');
+    const bob = await hub.join('Bob');
+    const carol = await hub.join('Carol');
+    await carol.room.sendChat('self-destructing', 1000);
+    await hub.deliver();
+    const recorded = hub.forwarded.filter((f) => f.from === carol.id && parseRelayPayload(f.payload)?.t === 'chat');
+    expect(recorded).toHaveLength(1);
+    hub.timers.advance(1000);
+    expect(alice.chat.entries).toEqual([]);
+    await hub.leave(carol);
+    // The server announces Carol again, same ID, same (validly signed) profile, and replays her chat.
+    alice.room.participantJoined({ id: carol.id, profile: carol.profile });
+    await hub.deliver();
+    expect(alice.room.peer(carol.id)).toMatchObject({ trust: 'unverified', reason: 'replayed' });
+    const keys = await alice.room.keys();
+    expect(keys.isMember(carol.id)).toBe(false);
+    for (const f of recorded) await alice.room.relay(carol.id, f.payload);
+    await hub.deliver();
+    expect(alice.chat.entries).toEqual([]);
+    expect(bob.room.peer(carol.id)).toBeNull();
+  });
+
+  it('refuses a departed member profile under a new ID for the whole meeting', async () => {
+    const hub = new Hub();
+    const alice = await hub.join('Alice');
+    const carol = await hub.join('Carol');
+    await hub.leave(carol);
+    const newId = 'newIdNewIdNewIdNewId00';
+    alice.room.participantJoined({ id: newId, profile: carol.profile });
+    await hub.deliver();
+    expect(alice.room.peer(newId)).toMatchObject({ trust: 'unverified', reason: 'duplicate-identity' });
+    expect((await alice.room.keys()).isMember(newId)).toBe(false);
+    expect(hub.forwarded.filter((f) => f.to === newId)).toEqual([]);
+  });
 });
