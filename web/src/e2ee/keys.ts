@@ -30,7 +30,17 @@
 //   key    = HKDF-SHA256(shared, salt = room's pairwise salt (derived from the room secret),
 //                        info fields("Conclave pairwise v1", lower X25519 public, higher X25519 public), 16)
 //   wrapped = iv(12 random) || AES-GCM-128(key, iv, aad, pack(sender key))
-// with aad = fields("Conclave sender key v1", roomId, from participant, to participant).
+// with aad = fields("Conclave sender key v1", roomId, from participant, to participant,
+//                   from's join nonce, to's join nonce).
+// Key acknowledgements and key requests go under the same pairwise key (sealControl):
+//   sealed = iv(12 random) || AES-GCM-128(key, iv, aad, generation as 4 bytes big-endian)
+// with aad = fields("Conclave key control v1", "key-ack" | "key-request", roomId, from, to,
+//                   from's join nonce, to's join nonce),
+// so only the member itself can acknowledge a key or ask for one.
+//
+// Join nonce: 16 random bytes made with every identity (so fresh for every join), signed inside
+// the profile envelope (membership.ts) and part of every pairwise AAD: whatever a member sealed
+// for one join of a participant opens for that join only.
 
 import {
   base64UrlDecode,
@@ -52,6 +62,7 @@ import { deriveSFrameKey, ReplayWindow, type SFrameKey, type SFrameKeyUsage } fr
 
 export const PUBLIC_KEY_BYTES = 32;
 export const SIGNATURE_BYTES = 64;
+export const JOIN_NONCE_BYTES = 16;
 
 // ---------------------------------------------------------------------------------------------
 // Identities
@@ -65,12 +76,15 @@ export interface Identity {
   /** Raw 32-byte public keys. */
   signingPublic: Bytes;
   agreementPublic: Bytes;
+  /** 16 random bytes naming this join (signed in the profile envelope, bound into pairwise AADs). */
+  joinNonce: Bytes;
 }
 
 /** Another participant's public keys, imported once. */
 export interface PeerIdentity {
   signingPublic: Bytes;
   agreementPublic: Bytes;
+  joinNonce: Bytes;
   verifyKey: CryptoKey;
   agreementKey: CryptoKey;
 }
@@ -87,18 +101,20 @@ export async function generateIdentity(): Promise<Identity> {
     agreementKey: agreement.privateKey,
     signingPublic: new Uint8Array(signingPublic),
     agreementPublic: new Uint8Array(agreementPublic),
+    joinNonce: randomBytes(JOIN_NONCE_BYTES),
   };
 }
 
-/** Imports raw public keys; null when either is not a valid key. */
-export async function importPeerIdentity(signingPublic: Bytes, agreementPublic: Bytes): Promise<PeerIdentity | null> {
+/** Imports raw public keys and the join nonce; null when either key is not valid. */
+export async function importPeerIdentity(signingPublic: Bytes, agreementPublic: Bytes, joinNonce: Bytes): Promise<PeerIdentity | null> {
   if (signingPublic.length !== PUBLIC_KEY_BYTES || agreementPublic.length !== PUBLIC_KEY_BYTES) return null;
+  if (joinNonce.length !== JOIN_NONCE_BYTES) return null;
   try {
     const [verifyKey, agreementKey] = await Promise.all([
       subtle.importKey('raw', signingPublic, { name: 'Ed25519' }, true, ['verify']),
       subtle.importKey('raw', agreementPublic, { name: 'X25519' }, true, []),
     ]);
-    return { signingPublic, agreementPublic, verifyKey, agreementKey };
+    return { signingPublic, agreementPublic, joinNonce, verifyKey, agreementKey };
   } catch {
     return null;
   }
@@ -211,9 +227,25 @@ export class SenderKey {
 // ---------------------------------------------------------------------------------------------
 // Pairwise key transport
 
-/** AAD for a sender key sent from one participant to another (binds room and direction). */
-export function senderKeyAad(roomId: string, fromParticipant: string, toParticipant: string): Bytes {
-  return encodeFields(LABELS.senderKeyTransport, roomId, fromParticipant, toParticipant);
+/** Who sends to whom, in which room, for which joins of the two participants. */
+export interface KeyDirection {
+  roomId: string;
+  from: string;
+  to: string;
+  fromJoin: Bytes;
+  toJoin: Bytes;
+}
+
+/** AAD for a sender key sent from one participant to another (binds room, direction and joins). */
+export function senderKeyAad(d: KeyDirection): Bytes {
+  return encodeFields(LABELS.senderKeyTransport, d.roomId, d.from, d.to, d.fromJoin, d.toJoin);
+}
+
+export type KeyControl = 'key-ack' | 'key-request';
+
+/** AAD for a key acknowledgement or request. */
+export function keyControlAad(kind: KeyControl, d: KeyDirection): Bytes {
+  return encodeFields(LABELS.keyControl, kind, d.roomId, d.from, d.to, d.fromJoin, d.toJoin);
 }
 
 /** The symmetric key two members share: both sides derive the same one. */
@@ -249,16 +281,31 @@ export class PairwiseKey {
   }
 
   /** A sender key for one recipient, base64url (to put into a `relay` payload addressed `to` it). */
-  async wrapSenderKey(key: SenderKey, roomId: string, from: string, to: string): Promise<string> {
-    return base64UrlEncode(await this.wrap(key.pack(), senderKeyAad(roomId, from, to)));
+  async wrapSenderKey(key: SenderKey, direction: KeyDirection): Promise<string> {
+    return base64UrlEncode(await this.wrap(key.pack(), senderKeyAad(direction)));
   }
 
   /** The sender key `from` sent to `to`; null if it was not sealed by the holder of this pair key for that direction. */
-  async unwrapSenderKey(wrapped: string, roomId: string, from: string, to: string): Promise<SenderKey | null> {
+  async unwrapSenderKey(wrapped: string, direction: KeyDirection): Promise<SenderKey | null> {
     const bytes = base64UrlDecode(wrapped);
     if (bytes === null) return null;
-    const packed = await this.unwrap(bytes, senderKeyAad(roomId, from, to));
+    const packed = await this.unwrap(bytes, senderKeyAad(direction));
     return packed === null ? null : SenderKey.unpack(packed);
+  }
+
+  /** A key-ack or key-request naming `generation`, base64url (32 bytes). */
+  async sealControl(kind: KeyControl, generation: number, direction: KeyDirection): Promise<string> {
+    const body = new Uint8Array(4);
+    new DataView(body.buffer).setUint32(0, generation >>> 0);
+    return base64UrlEncode(await this.wrap(body, keyControlAad(kind, direction)));
+  }
+
+  /** The generation of a sealed key-ack or key-request; null if the member did not seal it so. */
+  async openControl(kind: KeyControl, sealed: string, direction: KeyDirection): Promise<number | null> {
+    const bytes = base64UrlDecode(sealed);
+    if (bytes === null) return null;
+    const body = await this.unwrap(bytes, keyControlAad(kind, direction));
+    return body === null || body.length !== 4 ? null : new DataView(body.buffer, body.byteOffset).getUint32(0);
   }
 }
 

@@ -21,6 +21,8 @@
 import {
   KeyRing,
   PairwiseKey,
+  type KeyControl,
+  type KeyDirection,
   SenderKey,
   senderTag,
   type Bytes,
@@ -255,12 +257,16 @@ export class KeyManager {
         case 'key':
           await this.receiveKey(member, payload.generation, payload.wrapped);
           return;
-        case 'key-ack':
-          this.receiveAck(member, payload.generation);
+        case 'key-ack': {
+          const generation = await member.pair.openControl('key-ack', payload.sealed, this.from(member));
+          if (generation !== null && !this.mClosed) this.receiveAck(member, generation);
           return;
+        }
         case 'key-request': {
+          // Only the member itself can ask (sealed under the pairwise key); answered once a second.
+          if ((await member.pair.openControl('key-request', payload.sealed, this.from(member))) === null) return;
           const now = this.mTimers.now();
-          if (now - member.answeredAt < 1000) return;
+          if (this.mClosed || now - member.answeredAt < 1000) return;
           member.answeredAt = now;
           await this.deliver(member, this.latestKey());
           return;
@@ -280,7 +286,8 @@ export class KeyManager {
     const now = this.mTimers.now();
     if (this.mClosed || member === undefined || now - member.requestedAt < 5000) return;
     member.requestedAt = now;
-    this.mOptions.send(member.id, { t: 'key-request' });
+    // Queued like every other operation, so idle() covers it.
+    void this.enqueue(() => this.sendControl(member, 'key-request', this.ring.deliveredGeneration(member.id) ?? 0));
   }
 
   close(): void {
@@ -326,18 +333,36 @@ export class KeyManager {
     for (const resolve of waiters) resolve();
   }
 
+  /** This participant -> the member, for this join of each. */
+  private to(member: Member): KeyDirection {
+    const { roomId, selfId, identity } = this.mOptions;
+    return { roomId, from: selfId, to: member.id, fromJoin: identity.joinNonce, toJoin: member.peer.joinNonce };
+  }
+
+  /** The member -> this participant. */
+  private from(member: Member): KeyDirection {
+    const { roomId, selfId, identity } = this.mOptions;
+    return { roomId, from: member.id, to: selfId, fromJoin: member.peer.joinNonce, toJoin: identity.joinNonce };
+  }
+
   private async deliver(member: Member, key: SenderKey): Promise<void> {
-    const wrapped = await member.pair.wrapSenderKey(key, this.mOptions.roomId, this.mOptions.selfId, member.id);
+    const wrapped = await member.pair.wrapSenderKey(key, this.to(member));
     if (this.mClosed || !this.mMembers.has(member.id)) return;
     this.mOptions.send(member.id, { t: 'key', generation: key.generation, wrapped });
   }
 
+  private async sendControl(member: Member, kind: KeyControl, generation: number): Promise<void> {
+    const sealed = await member.pair.sealControl(kind, generation, this.to(member));
+    if (this.mClosed || this.mMembers.get(member.id) !== member) return;
+    this.mOptions.send(member.id, { t: kind, sealed });
+  }
+
   private async receiveKey(member: Member, generation: number, wrapped: string): Promise<void> {
-    const key = await member.pair.unwrapSenderKey(wrapped, this.mOptions.roomId, member.id, this.mOptions.selfId);
+    const key = await member.pair.unwrapSenderKey(wrapped, this.from(member));
     if (key === null || key.generation !== generation || this.mClosed) return;
     const delivered = this.ring.deliveredGeneration(member.id);
     // Acknowledge even a repeat: the first acknowledgement may have been lost.
-    this.mOptions.send(member.id, { t: 'key-ack', generation });
+    await this.sendControl(member, 'key-ack', generation);
     // Only delivered keys rank: a ratchet this ring confirmed never makes a delivered key look old.
     if (delivered !== null && generation < delivered) return;
     this.ring.setKey(member.id, key, this.mTimers.now());
@@ -359,7 +384,7 @@ export class KeyManager {
     member.requestTimer = this.mTimers.setTimeout(() => {
       member.requestTimer = null;
       if (this.mClosed || this.mMembers.get(member.id) !== member || this.hasKeyFrom(member.id)) return;
-      this.mOptions.send(member.id, { t: 'key-request' });
+      void this.enqueue(() => this.sendControl(member, 'key-request', 0));
       member.requestedAt = this.mTimers.now();
       member.requests += 1;
       if (member.requests < MAX_KEY_REQUESTS) this.scheduleKeyRequest(member);

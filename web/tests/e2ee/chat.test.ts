@@ -31,7 +31,7 @@ function must<T>(value: T | null | undefined): T {
 }
 
 async function peer(identity: Identity): Promise<PeerIdentity> {
-  return must(await importPeerIdentity(identity.signingPublic, identity.agreementPublic));
+  return must(await importPeerIdentity(identity.signingPublic, identity.agreementPublic, identity.joinNonce));
 }
 
 /** Alice sends; the receiver (Bob) knows Alice's verified keys and her sender key. */
@@ -61,7 +61,7 @@ function edit(envelope: string, change: (o: Record<string, unknown>) => void): s
 
 describe('chat', () => {
   it('opens a message made by an independent implementation, with its file (known answer)', async () => {
-    const alice = await importPeerIdentity(b64(KAT.aliceEdPublic), b64(KAT.aliceXPublic));
+    const alice = await importPeerIdentity(b64(KAT.aliceEdPublic), b64(KAT.aliceXPublic), b64(KAT.aliceJoin));
     const ring = new KeyRing();
     ring.addSender(KAT.aliceId, KAT.senderTag);
     ring.setKey(KAT.aliceId, must(SenderKey.fromMaterial(0, hex(KAT.senderKey))), 0);
