@@ -14,7 +14,8 @@
 //
 // End-to-end encryption: every sender and receiver gets a frame transform (FrameTransforms,
 // src/media/frame_crypto.ts) before any media flows, and each receiver is told whose track its
-// m-section carries. Without a transform API nothing is published: media never leaves in the clear.
+// m-section carries. Without a transform API nothing is published (media never leaves in the
+// clear) and every subscription is declined (media that cannot be checked is never rendered).
 
 import type {
   MediaConnection,
@@ -293,11 +294,15 @@ export class Call {
         const pc = this.mSubscribePc;
         try {
           await pc.setRemoteDescription({ type: 'offer', sdp });
-          this.protectReceivers(tracks);
+          // Without a transform API nothing could be decrypted or checked: decline every section
+          // (the server then forwards nothing) and show nothing. The view says why (e2ee.unsupported).
+          const refuse = this.mOptions.transforms.mode === 'none';
+          if (refuse) for (const transceiver of pc.getTransceivers()) transceiver.direction = 'inactive';
+          else this.protectReceivers(tracks);
           const answer = await pc.createAnswer();
           await pc.setLocalDescription(answer);
           if (this.mClosed) return;
-          const change = this.mSubscriptions.update(tracks, this.mOptions.selfId);
+          const change = this.mSubscriptions.update(refuse ? [] : tracks, this.mOptions.selfId);
           for (const gone of change.removed) {
             if (!this.mSubscriptions.get(gone.mid)) this.mOptions.transforms.assignReceiver(gone.mid, null);
           }
