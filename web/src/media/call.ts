@@ -26,7 +26,7 @@ import type {
   TrackSource,
 } from '../protocol';
 import { SignalingError } from '../protocol';
-import { preferSupportedCodecs } from './codecs';
+import { constantBitrateAudio, preferSupportedCodecs } from './codecs';
 import type { FrameTransforms } from './frame_crypto';
 import { Renegotiator, SerialQueue, type NegotiationRequest } from './queue';
 import { receiveStats, SubscriptionMap, type RemoteParticipantMedia, type TrackStats } from './tracks';
@@ -283,7 +283,8 @@ export class Call {
       throw error;
     }
     if (this.mClosed) return;
-    await pc.setRemoteDescription({ type: 'answer', sdp: answer });
+    // Constant-bitrate Opus, no DTX, no audio levels: packet sizes and headers must not show speech.
+    await pc.setRemoteDescription({ type: 'answer', sdp: constantBitrateAudio(answer) });
   }
 
   private onSubscribeOffer(sdp: string, tracks: SubscribedTrack[]): void {
