@@ -96,6 +96,17 @@ interface PeerRecord {
   missingTimer: TimerHandle | null;
 }
 
+/** Counter gaps of one sender identity (its chat counters are 1, 2, 3, ... per join). */
+interface ChatCounters {
+  /** Highest counter opened. */
+  highest: number;
+  /** Open gaps: counters lo..hi not seen, `missing` of them still outstanding. */
+  gaps: { key: string; lo: number; hi: number; missing: number }[];
+}
+
+/** Gaps older than this many counters can no longer fill (the replay window refuses them). */
+const MAX_OPEN_GAPS = 16;
+
 interface PendingChat {
   from: string;
   envelope: string;
@@ -122,6 +133,8 @@ export class SecureRoom {
   private readonly mChatSender: ChatSender;
   private readonly mChatReceiver: Promise<ChatReceiver>;
   private mPendingChats: PendingChat[] = [];
+  /** base64url Ed25519 key -> its chat counters (for the whole membership, like replay state). */
+  private readonly mChatCounters = new Map<string, ChatCounters>();
   private mCode: string | null = null;
   private mCodeVersion = 0;
   private mCodeUpdate: Promise<void> = Promise.resolve();
@@ -481,6 +494,7 @@ export class SecureRoom {
       return;
     }
     const record = this.mPeers.get(from);
+    this.noteCounter(from, record, result.counter, receivedAt);
     this.mOptions.chat?.add({
       key: `${from}/${result.message.id}`,
       senderId: from,
@@ -492,6 +506,49 @@ export class SecureRoom {
       deleteAt: chatDeleteAt(result.message, receivedAt),
       file: result.message.file ?? null,
     });
+  }
+
+  /**
+   * Shows skipped chat counters as "n messages missing" in the chat, and closes a gap as late
+   * messages fill it. The first message seen from a sender sets where counting starts (what it
+   * sent before this participant joined was never meant for it).
+   */
+  private noteCounter(from: string, record: PeerRecord | undefined, counter: number, receivedAt: number): void {
+    const identity = record?.identity;
+    const chat = this.mOptions.chat;
+    if (identity === null || identity === undefined || !chat) return;
+    const id = base64UrlEncode(identity.signingPublic);
+    const state = this.mChatCounters.get(id);
+    if (state === undefined) {
+      this.mChatCounters.set(id, { highest: counter, gaps: [] });
+      return;
+    }
+    if (counter > state.highest) {
+      if (counter > state.highest + 1) {
+        const gap = { key: `${from}/missing/${state.highest + 1}`, lo: state.highest + 1, hi: counter - 1, missing: counter - state.highest - 1 };
+        state.gaps = [...state.gaps, gap].slice(-MAX_OPEN_GAPS);
+        chat.add({
+          key: gap.key,
+          senderId: from,
+          senderName: record?.name ?? null,
+          self: false,
+          text: '',
+          sentAt: receivedAt,
+          receivedAt,
+          deleteAt: null,
+          file: null,
+          missing: gap.missing,
+        });
+      }
+      state.highest = counter;
+      return;
+    }
+    // A late message (it waited for its key, or the server delivered it late) fills its gap.
+    const gap = state.gaps.find((g) => counter >= g.lo && counter <= g.hi);
+    if (gap === undefined) return;
+    gap.missing -= 1;
+    chat.setMissing(gap.key, gap.missing);
+    if (gap.missing === 0) state.gaps = state.gaps.filter((g) => g !== gap);
   }
 
   private send(payload: RelayPayload, to?: string): void {

@@ -419,4 +419,48 @@ describe('SecureRoom', () => {
     expect((await alice.room.keys()).isMember(newId)).toBe(false);
     expect(hub.forwarded.filter((f) => f.to === newId)).toEqual([]);
   });
+
+  it('shows a gap in a sender chat counters as missing messages, and closes it when they arrive', async () => {
+    const hub = new Hub();
+    const alice = await hub.join('Alice');
+    await alice.room.sendChat('before Bob', null);
+    await hub.deliver();
+    const bob = await hub.join('Bob');
+    const held: string[] = [];
+    hub.drop = (f) => {
+      const text = parseRelayPayload(f.payload)?.t === 'chat' && f.from === alice.id && held.length < 2;
+      if (text && hub.forwarded.filter((x) => x.from === alice.id && parseRelayPayload(x.payload)?.t === 'chat').length >= 3) {
+        held.push(f.payload);
+        return true;
+      }
+      return false;
+    };
+    for (const text of ['one', 'two', 'three', 'four']) {
+      await alice.room.sendChat(text, null);
+      await hub.deliver();
+    }
+    // Bob joined after 'before Bob': no gap for it. 'two' and 'three' were withheld.
+    const view = (): [string, number][] => bob.chat.entries.map((e) => [e.text, e.missing ?? 0]);
+    expect(view()).toEqual([
+      ['one', 0],
+      ['', 2],
+      ['four', 0],
+    ]);
+    expect(bob.chat.entries[1]).toMatchObject({ senderId: alice.id, senderName: 'Alice', self: false });
+    hub.drop = () => false;
+    await bob.room.relay(alice.id, held[0] ?? '');
+    expect(view()).toEqual([
+      ['one', 0],
+      ['', 1],
+      ['four', 0],
+      ['two', 0],
+    ]);
+    await bob.room.relay(alice.id, held[1] ?? '');
+    expect(view()).toEqual([
+      ['one', 0],
+      ['four', 0],
+      ['two', 0],
+      ['three', 0],
+    ]);
+  });
 });
