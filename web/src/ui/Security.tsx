@@ -50,7 +50,8 @@ export function SecurityCode({ security }: { security: SecuritySnapshot }) {
                 {/* 12 groups of 5 digits, read in rows of four. */}
                 {security.code.split(' ').map((group, i) => (
                   <span key={i} class="security-group">
-                    {group}{' '}
+                    {i > 0 ? ' ' : ''}
+                    {group}
                   </span>
                 ))}
               </span>
