@@ -118,7 +118,7 @@ const en = {
   'e2ee.wrongLinkHint':
     'You are connected, but nobody here could confirm your link, so nobody sends you keys. Ask the person who invited you for the whole link, including everything after the # sign.',
   'e2ee.unsupported':
-    'This browser cannot encrypt audio and video end to end, so it sends none. Please use a current browser.',
+    'This browser cannot encrypt or check audio and video end to end, so it sends none and shows none from the others. Please use a current browser.',
 
   'chat.title': 'Messages',
   'chat.hint': 'End-to-end encrypted and signed, never stored on the server.',
@@ -131,6 +131,8 @@ const en = {
   'chat.expiry.10m': '10 minutes',
   'chat.expiry.1h': '1 hour',
   'chat.you': 'You',
+  'chat.missingOne': '1 message from {name} is missing (the server did not deliver it).',
+  'chat.missing': '{count} messages from {name} are missing (the server did not deliver them).',
   'chat.expires': 'Deleted at {time}',
   'chat.sendFailed': 'The message could not be sent ({code}).',
   'chat.tooLong': 'The message is too long.',
@@ -295,7 +297,7 @@ const de: Messages = {
   'e2ee.wrongLinkHint':
     'Sie sind verbunden, aber niemand hier konnte Ihren Link bestätigen, daher sendet Ihnen niemand Schlüssel. Bitten Sie die Person, die Sie eingeladen hat, um den ganzen Link, mit allem nach dem Zeichen #.',
   'e2ee.unsupported':
-    'Dieser Browser kann Audio und Video nicht Ende-zu-Ende verschlüsseln und sendet daher nichts. Bitte verwenden Sie einen aktuellen Browser.',
+    'Dieser Browser kann Audio und Video nicht Ende-zu-Ende verschlüsseln oder prüfen: Er sendet daher nichts und zeigt nichts von den anderen. Bitte verwenden Sie einen aktuellen Browser.',
 
   'chat.title': 'Nachrichten',
   'chat.hint': 'Ende-zu-Ende-verschlüsselt und signiert, nie auf dem Server gespeichert.',
@@ -308,6 +310,8 @@ const de: Messages = {
   'chat.expiry.10m': '10 Minuten',
   'chat.expiry.1h': '1 Stunde',
   'chat.you': 'Sie',
+  'chat.missingOne': '1 Nachricht von {name} fehlt (der Server hat sie nicht zugestellt).',
+  'chat.missing': '{count} Nachrichten von {name} fehlen (der Server hat sie nicht zugestellt).',
   'chat.expires': 'Wird um {time} gelöscht',
   'chat.sendFailed': 'Die Nachricht konnte nicht gesendet werden ({code}).',
   'chat.tooLong': 'Die Nachricht ist zu lang.',

@@ -322,6 +322,9 @@ export class FakeTransforms implements FrameCrypto {
   removeSender(participantId: string): void {
     this.log.push(`remove-sender ${participantId}`);
   }
+  expectRotation(): void {
+    this.log.push('expect-rotation');
+  }
   setReceiveKey(participantId: string, key: SenderKey): void {
     this.log.push(`receive-key ${participantId} ${key.generation}`);
   }

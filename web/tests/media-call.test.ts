@@ -395,4 +395,16 @@ describe('Call: end-to-end encryption', () => {
     expect(FakePeerConnection.created).toHaveLength(1);
     expect(signaling.count('publish')).toBe(0);
   });
+
+  it('refuses every subscription without a transform API: media it cannot check is never rendered', async () => {
+    const transforms = new FakeTransforms();
+    transforms.mode = 'none';
+    const { call, signaling, subscribePc } = setup(transforms);
+    signaling.offer(`offer-1 ${ALL_SECTIONS}`, [aliceMic, aliceCam, bobMic, bobCam]);
+    await settle();
+    // The answer declines every section (the server then sends nothing), and nothing is shown.
+    expect(signaling.count('subscribe-answer')).toBe(1);
+    expect(subscribePc.transceivers.map((t) => t.direction)).toEqual(['inactive', 'inactive', 'inactive', 'inactive']);
+    expect(call.remote).toEqual([]);
+  });
 });

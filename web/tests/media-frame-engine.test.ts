@@ -1,7 +1,7 @@
 // The frame-transform worker's logic with real crypto: one engine sends, another receives, as the
 // browsers' RTCRtpScriptTransforms would, with the keys posted the way frame_crypto.ts posts them.
 import { describe, expect, it } from 'vitest';
-import { SenderKey, VP8_KEYFRAME_CLEAR_BYTES } from '../src/e2ee';
+import { MediaEncryptor, SenderKey, VP8_KEYFRAME_CLEAR_BYTES } from '../src/e2ee';
 import { FrameCryptoEngine, type EncodedFrameLike, type FrameCryptoRequest } from '../src/media/frame_engine';
 import { ALICE_ID, BOB_ID } from './fake-socket';
 
@@ -188,5 +188,41 @@ describe('FrameCryptoEngine', () => {
     expect(receiver.stats()[0]?.state).toBe('idle');
     fresh.close();
     expect(receiver.stats()).toEqual([]);
+  });
+
+  it('refuses a frame replayed after a subscribe offer reassigned the m-section, or on another one', async () => {
+    const { send, receive, receiver } = await pair();
+    const f = frame([...VP8_DELTA]);
+    expect(await send.process(f)).toBe(true);
+    const recorded = f.data.slice(0);
+    expect(await receive.process(f)).toBe(true);
+    // The server reassigns mid 1 (away and back: a fresh decryptor) and replays the frame there...
+    receiver.handle({ type: 'assign', mid: '1', participantId: BOB_ID, source: 'camera' });
+    receiver.handle({ type: 'assign', mid: '1', participantId: ALICE_ID, source: 'camera' });
+    expect(await receive.process({ data: recorded.slice(0) })).toBe(false);
+    // ...or on a new m-section it assigns to Alice's camera.
+    const other = receiver.createTransform({ role: 'receive', kind: 'video', mid: '7', participantId: ALICE_ID, source: 'camera' });
+    expect(await other.process({ data: recorded.slice(0) })).toBe(false);
+    expect(receiver.stats().find((s) => s.mid === '7')?.lastError).toBe('replay');
+  });
+
+  it('takes no ratchet of a sender key after someone left, until its rotated key arrives', async () => {
+    const { receive, receiver, key } = await pair();
+    receiver.handle({ type: 'expect-rotation' });
+    const sealed = async (k: SenderKey): Promise<EncodedFrameLike> => {
+      const encryptor = new MediaEncryptor(TAG, 'camera');
+      await encryptor.setKey(k);
+      const out = await encryptor.encrypt('vp8', new Uint8Array(VP8_DELTA));
+      if (!out) throw new Error('no frame');
+      return { data: out.slice().buffer };
+    };
+    // A former member ratchets Alice's key and sends under her tag: refused.
+    expect(await receive.process(await sealed(await key.ratchet()))).toBe(false);
+    expect(receiver.stats().find((s) => s.mid === '1')?.lastError).toBe('unknown-key');
+    // Alice's rotated key arrives: her frames decrypt, and joins ratchet from it again.
+    const rotated = key.rotate();
+    receiver.handle(keyMessages(rotated).receive);
+    expect(await receive.process(await sealed(rotated))).toBe(true);
+    expect(await receive.process(await sealed(await rotated.ratchet()))).toBe(true);
   });
 });

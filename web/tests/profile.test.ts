@@ -9,7 +9,7 @@ describe('profile', () => {
     const identity = await generateIdentity();
     const envelope = await sealOwnProfile(room, identity, { name: 'Jürgen "J" Ö' });
     expect(envelope).not.toContain('ürgen');
-    expect(Object.keys(JSON.parse(envelope) as object).sort()).toEqual(['box', 'ed', 'proof', 'sig', 'v', 'x']);
+    expect(Object.keys(JSON.parse(envelope) as object).sort()).toEqual(['box', 'ed', 'j', 'proof', 'sig', 'v', 'x']);
     const opened = await openMemberProfile(room, envelope);
     expect(opened.ok && opened.profile).toEqual({ name: 'Jürgen "J" Ö' });
     expect(opened.ok && opened.peer.signingPublic).toEqual(identity.signingPublic);

@@ -140,8 +140,8 @@ export type ChatOpenResult =
   | { ok: true; senderId: string; message: ChatMessage; generation: number; counter: number }
   | { ok: false; error: ChatOpenError };
 
-/** Ed25519 verify key of a participant whose profile verified (PeerIdentity.verifyKey). */
-export type VerifyKeyLookup = (senderId: string) => CryptoKey | undefined;
+/** The identity of a participant whose profile verified (a PeerIdentity). */
+export type VerifyKeyLookup = (senderId: string) => { verifyKey: CryptoKey; signingPublic: Bytes } | null | undefined;
 
 interface ParsedEnvelope {
   from: string;
@@ -173,8 +173,13 @@ function parseEnvelope(envelope: string): ParsedEnvelope | null {
   return { from, generation, counter, ct, sig };
 }
 
-/** Opens incoming messages of one room; remembers which counters each sender used. */
+/**
+ * Opens incoming messages of one room; remembers which counters each sender identity used, for
+ * as long as it lives (the whole membership): a participant that left and is announced again,
+ * under any ID, finds its old counters still used.
+ */
 export class ChatReceiver {
+  /** base64url Ed25519 key -> counters. */
   private readonly mSeen = new Map<string, ReplayWindow>();
 
   constructor(
@@ -183,23 +188,20 @@ export class ChatReceiver {
     private readonly mVerifyKey: VerifyKeyLookup,
   ) {}
 
-  /** Forget a sender (it left); its counters start over if it ever comes back as the same ID. */
-  forget(senderId: string): void {
-    this.mSeen.delete(senderId);
-  }
-
   /** `relayedFrom`: the participant the server's `relay` says sent it (checked when given). */
   async open(envelope: string, now: number, relayedFrom?: string): Promise<ChatOpenResult> {
     const parsed = parseEnvelope(envelope);
     if (parsed === null) return { ok: false, error: 'malformed' };
     if (relayedFrom !== undefined && relayedFrom !== parsed.from) return { ok: false, error: 'wrong-sender' };
-    const verifyKey = this.mVerifyKey(parsed.from);
-    if (verifyKey === undefined) return { ok: false, error: 'unknown-sender' };
+    const sender = this.mVerifyKey(parsed.from);
+    if (sender === undefined || sender === null) return { ok: false, error: 'unknown-sender' };
+    const { verifyKey } = sender;
+    const seenKey = base64UrlEncode(sender.signingPublic);
     const header = chatHeader(this.mRoomId, parsed.from, parsed.generation, parsed.counter);
     if (!(await verifySignature(verifyKey, parsed.sig, signatureInput(header, parsed.ct)))) {
       return { ok: false, error: 'bad-signature' };
     }
-    if (this.mSeen.get(parsed.from)?.check(BigInt(parsed.counter)) === false) return { ok: false, error: 'replay' };
+    if (this.mSeen.get(seenKey)?.check(BigInt(parsed.counter)) === false) return { ok: false, error: 'replay' };
     const resolved = await this.mRing.resolveGeneration(parsed.from, parsed.generation, now);
     if (resolved === null) return { ok: false, error: 'no-key' };
     const plaintext = await openRandomIv(await chatKey(resolved.key), parsed.ct, header);
@@ -213,10 +215,10 @@ export class ChatReceiver {
     }
     const message = parseChatMessage(value);
     if (message === null) return { ok: false, error: 'bad-message' };
-    let seen = this.mSeen.get(parsed.from);
+    let seen = this.mSeen.get(seenKey);
     if (seen === undefined) {
       seen = new ReplayWindow();
-      this.mSeen.set(parsed.from, seen);
+      this.mSeen.set(seenKey, seen);
     }
     // commit() fails if another open() of the same message finished during the awaits.
     if (!seen.commit(BigInt(parsed.counter))) return { ok: false, error: 'replay' };

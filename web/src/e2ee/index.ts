@@ -11,18 +11,22 @@
 //      ├─ profileKey = HKDF(roomKey, "Conclave profile v1")            AES-GCM-128: names, profiles
 //      └─ pairwiseSalt = HKDF(roomKey, "Conclave pairwise salt v1")
 //
-//   identity, fresh for every join (private keys non-extractable)                      keys.ts
-//   ├─ Ed25519: signs the profile envelope and chat messages; the security code is over these keys
+//   identity, fresh for every join (private keys non-extractable), join nonce (16 B)   keys.ts
+//   ├─ Ed25519: signs the profile envelope (with the join nonce) and chat messages; the security
+//   │           code is over these keys
 //   └─ X25519:  pairwise keys
 //        pairKey = HKDF(X25519(mine, theirs), salt = pairwiseSalt,
 //                       "Conclave pairwise v1" || lower pub || higher pub)           AES-GCM-128
-//        carries sender keys: AAD = ("Conclave sender key v1", roomId, from, to)
+//        carries sender keys: AAD = ("Conclave sender key v1", roomId, from, to, both join nonces)
+//        and key-acks / key-requests: AAD = ("Conclave key control v1", kind, roomId, from, to,
+//        both join nonces)
 //
 //   sender key (16 random bytes + generation), one per member                          keys.ts
 //   ├─ on a join: every sender ratchets, next = HKDF(key, "Conclave ratchet v1"), generation + 1;
 //   │             the newcomer gets only the current key (pairwise)
 //   ├─ on a leave: every sender makes a fresh random key, generation + 1, and sends it pairwise
-//   │             to the remaining members (switching after acks or a timeout; then a keyframe)
+//   │             to the remaining members (switching after acks or a timeout; then a keyframe);
+//   │             receivers ratchet nobody's key until its fresh key arrived (KeyRing)
 //   ├─ media: base_key(source) = HKDF(key, "Conclave media v1" || source)            media.ts
 //   │         SFrame RFC 9605, suite AES_128_GCM_SHA256_128, KID = senderTag << 8 | generation & 0xff
 //   │         senderTag = first 32 bits of SHA-256("Conclave kid v1" || Ed25519 pub)  sframe.ts
@@ -32,7 +36,7 @@
 //            files: random per-file key, 64 KiB chunks, AAD = (fileId, index, isLast);
 //            manifest (key, SHA-256) inside a chat message                                files.ts
 //
-//   security code = 5 x 5 digits of SHA-256("Conclave security code v1", roomId,
+//   security code = 12 x 5 digits of SHA-512("Conclave security code v2", roomId,
 //                   sorted Ed25519 pubs of all members)                             security_code.ts
 //
 // All MAC, signature, AAD and HKDF-info inputs are encodeFields(...): each field a 4-byte length

@@ -30,13 +30,24 @@
 //   key    = HKDF-SHA256(shared, salt = room's pairwise salt (derived from the room secret),
 //                        info fields("Conclave pairwise v1", lower X25519 public, higher X25519 public), 16)
 //   wrapped = iv(12 random) || AES-GCM-128(key, iv, aad, pack(sender key))
-// with aad = fields("Conclave sender key v1", roomId, from participant, to participant).
+// with aad = fields("Conclave sender key v1", roomId, from participant, to participant,
+//                   from's join nonce, to's join nonce).
+// Key acknowledgements and key requests go under the same pairwise key (sealControl):
+//   sealed = iv(12 random) || AES-GCM-128(key, iv, aad, generation as 4 bytes big-endian)
+// with aad = fields("Conclave key control v1", "key-ack" | "key-request", roomId, from, to,
+//                   from's join nonce, to's join nonce),
+// so only the member itself can acknowledge a key or ask for one.
+//
+// Join nonce: 16 random bytes made with every identity (so fresh for every join), signed inside
+// the profile envelope (membership.ts) and part of every pairwise AAD: whatever a member sealed
+// for one join of a participant opens for that join only.
 
 import {
   base64UrlDecode,
   base64UrlEncode,
   compareBytes,
   encodeFields,
+  equalBytes,
   hkdf,
   importAesGcmKey,
   LABELS,
@@ -47,10 +58,11 @@ import {
   subtle,
   type Bytes,
 } from './util';
-import { deriveSFrameKey, type SFrameKey, type SFrameKeyUsage } from './sframe';
+import { deriveSFrameKey, ReplayWindow, type SFrameKey, type SFrameKeyUsage } from './sframe';
 
 export const PUBLIC_KEY_BYTES = 32;
 export const SIGNATURE_BYTES = 64;
+export const JOIN_NONCE_BYTES = 16;
 
 // ---------------------------------------------------------------------------------------------
 // Identities
@@ -64,12 +76,15 @@ export interface Identity {
   /** Raw 32-byte public keys. */
   signingPublic: Bytes;
   agreementPublic: Bytes;
+  /** 16 random bytes naming this join (signed in the profile envelope, bound into pairwise AADs). */
+  joinNonce: Bytes;
 }
 
 /** Another participant's public keys, imported once. */
 export interface PeerIdentity {
   signingPublic: Bytes;
   agreementPublic: Bytes;
+  joinNonce: Bytes;
   verifyKey: CryptoKey;
   agreementKey: CryptoKey;
 }
@@ -86,18 +101,20 @@ export async function generateIdentity(): Promise<Identity> {
     agreementKey: agreement.privateKey,
     signingPublic: new Uint8Array(signingPublic),
     agreementPublic: new Uint8Array(agreementPublic),
+    joinNonce: randomBytes(JOIN_NONCE_BYTES),
   };
 }
 
-/** Imports raw public keys; null when either is not a valid key. */
-export async function importPeerIdentity(signingPublic: Bytes, agreementPublic: Bytes): Promise<PeerIdentity | null> {
+/** Imports raw public keys and the join nonce; null when either key is not valid. */
+export async function importPeerIdentity(signingPublic: Bytes, agreementPublic: Bytes, joinNonce: Bytes): Promise<PeerIdentity | null> {
   if (signingPublic.length !== PUBLIC_KEY_BYTES || agreementPublic.length !== PUBLIC_KEY_BYTES) return null;
+  if (joinNonce.length !== JOIN_NONCE_BYTES) return null;
   try {
     const [verifyKey, agreementKey] = await Promise.all([
       subtle.importKey('raw', signingPublic, { name: 'Ed25519' }, true, ['verify']),
       subtle.importKey('raw', agreementPublic, { name: 'X25519' }, true, []),
     ]);
-    return { signingPublic, agreementPublic, verifyKey, agreementKey };
+    return { signingPublic, agreementPublic, joinNonce, verifyKey, agreementKey };
   } catch {
     return null;
   }
@@ -210,9 +227,25 @@ export class SenderKey {
 // ---------------------------------------------------------------------------------------------
 // Pairwise key transport
 
-/** AAD for a sender key sent from one participant to another (binds room and direction). */
-export function senderKeyAad(roomId: string, fromParticipant: string, toParticipant: string): Bytes {
-  return encodeFields(LABELS.senderKeyTransport, roomId, fromParticipant, toParticipant);
+/** Who sends to whom, in which room, for which joins of the two participants. */
+export interface KeyDirection {
+  roomId: string;
+  from: string;
+  to: string;
+  fromJoin: Bytes;
+  toJoin: Bytes;
+}
+
+/** AAD for a sender key sent from one participant to another (binds room, direction and joins). */
+export function senderKeyAad(d: KeyDirection): Bytes {
+  return encodeFields(LABELS.senderKeyTransport, d.roomId, d.from, d.to, d.fromJoin, d.toJoin);
+}
+
+export type KeyControl = 'key-ack' | 'key-request';
+
+/** AAD for a key acknowledgement or request. */
+export function keyControlAad(kind: KeyControl, d: KeyDirection): Bytes {
+  return encodeFields(LABELS.keyControl, kind, d.roomId, d.from, d.to, d.fromJoin, d.toJoin);
 }
 
 /** The symmetric key two members share: both sides derive the same one. */
@@ -248,16 +281,31 @@ export class PairwiseKey {
   }
 
   /** A sender key for one recipient, base64url (to put into a `relay` payload addressed `to` it). */
-  async wrapSenderKey(key: SenderKey, roomId: string, from: string, to: string): Promise<string> {
-    return base64UrlEncode(await this.wrap(key.pack(), senderKeyAad(roomId, from, to)));
+  async wrapSenderKey(key: SenderKey, direction: KeyDirection): Promise<string> {
+    return base64UrlEncode(await this.wrap(key.pack(), senderKeyAad(direction)));
   }
 
   /** The sender key `from` sent to `to`; null if it was not sealed by the holder of this pair key for that direction. */
-  async unwrapSenderKey(wrapped: string, roomId: string, from: string, to: string): Promise<SenderKey | null> {
+  async unwrapSenderKey(wrapped: string, direction: KeyDirection): Promise<SenderKey | null> {
     const bytes = base64UrlDecode(wrapped);
     if (bytes === null) return null;
-    const packed = await this.unwrap(bytes, senderKeyAad(roomId, from, to));
+    const packed = await this.unwrap(bytes, senderKeyAad(direction));
     return packed === null ? null : SenderKey.unpack(packed);
+  }
+
+  /** A key-ack or key-request naming `generation`, base64url (32 bytes). */
+  async sealControl(kind: KeyControl, generation: number, direction: KeyDirection): Promise<string> {
+    const body = new Uint8Array(4);
+    new DataView(body.buffer).setUint32(0, generation >>> 0);
+    return base64UrlEncode(await this.wrap(body, keyControlAad(kind, direction)));
+  }
+
+  /** The generation of a sealed key-ack or key-request; null if the member did not seal it so. */
+  async openControl(kind: KeyControl, sealed: string, direction: KeyDirection): Promise<number | null> {
+    const bytes = base64UrlDecode(sealed);
+    if (bytes === null) return null;
+    const body = await this.unwrap(bytes, keyControlAad(kind, direction));
+    return body === null || body.length !== 4 ? null : new DataView(body.buffer, body.byteOffset).getUint32(0);
   }
 }
 
@@ -267,7 +315,7 @@ export class PairwiseKey {
 export interface KeyRingOptions {
   /** How long a superseded generation still decrypts (frames in flight). Default 10 s. */
   graceMs?: number;
-  /** How many generations past the newest known one a frame may ratchet to. Default 16. */
+  /** How many generations past the newest delivered one a frame may ratchet to. Default 16. */
   maxRatchetAhead?: number;
 }
 
@@ -281,25 +329,56 @@ export interface ResolvedKey<T> {
   confirm(now: number): void;
 }
 
+/** A media key also carries the replay window of its (sender, source, generation). */
+export interface ResolvedMediaKey extends ResolvedKey<SFrameKey> {
+  /** Shared by every decryptor of this ring: a frame accepted once is refused by any other transform. */
+  replay: ReplayWindow;
+}
+
+interface MediaEntry {
+  key: Promise<SFrameKey>;
+  replay: ReplayWindow;
+}
+
 interface Entry {
   key: SenderKey;
+  /** Delivered by its owner (setKey); false: ratcheted here on demand. */
+  explicit: boolean;
+  /**
+   * A ratcheted entry: the delivered generation it was ratcheted from, and the material of every
+   * step after it (so a key delivered later for a step in between can be checked against it).
+   */
+  base: number;
+  path: Bytes[];
   confirmed: boolean;
   supersededAt: number | null;
-  media: Map<string, Promise<SFrameKey>>;
+  /** Per source: the SFrame key and the replay window. */
+  media: Map<string, MediaEntry>;
 }
 
 interface SenderState {
   tag: number;
   entries: Map<number, Entry>;
+  /** Newest generation in use: the newest delivered one or a confirmed ratchet of it. */
   newest: number | null;
+  /** Newest generation delivered by the owner (setKey). */
+  delivered: number | null;
+  /**
+   * A member left: no ratchet until a key newer than this delivered generation arrives (its
+   * owner rotates on every leave, and the leaver can ratchet every key it had).
+   */
+  barrier: number | null;
 }
 
 /**
  * Holds (sender, generation) -> keys for everyone this participant receives from. Explicit keys
- * come from setKey() (unwrapped pairwise messages). A frame or message with a newer generation
- * than known is tried with a key ratcheted forward on demand; it becomes the newest only once
- * something authenticated under it (a rotated key never ratchets into place: it fails and waits
- * for setKey). Superseded generations are forgotten after the grace period.
+ * come from setKey() (unwrapped pairwise messages) and always rank above ratchets: a frame or
+ * message with a newer generation than known is tried with a key ratcheted forward on demand,
+ * only ever from the newest delivered key, never while a rotation is expected (expectRotation(),
+ * after a leave), and it becomes the newest only once something authenticated under it. A key
+ * delivered later drops every ratchet that went past it with other material. Superseded
+ * generations are forgotten after the grace period. Replay windows live here, per (sender,
+ * generation, source), so every decryptor shares them.
  */
 export class KeyRing {
   private readonly mSenders = new Map<string, SenderState>();
@@ -318,7 +397,9 @@ export class KeyRing {
     if (owner !== undefined && owner !== senderId) return false;
     const existing = this.mSenders.get(senderId);
     if (existing !== undefined && existing.tag !== tag) this.removeSender(senderId);
-    if (!this.mSenders.has(senderId)) this.mSenders.set(senderId, { tag, entries: new Map(), newest: null });
+    if (!this.mSenders.has(senderId)) {
+      this.mSenders.set(senderId, { tag, entries: new Map(), newest: null, delivered: null, barrier: null });
+    }
     this.mByTag.set(tag, senderId);
     return true;
   }
@@ -339,19 +420,56 @@ export class KeyRing {
     return this.mSenders.get(senderId)?.newest ?? null;
   }
 
+  /** The newest generation its owner delivered, or null. */
+  deliveredGeneration(senderId: string): number | null {
+    return this.mSenders.get(senderId)?.delivered ?? null;
+  }
+
+  /**
+   * Someone left: every sender rotates, so each sender's next generation must be delivered. Until
+   * it is, nothing ratchets, and the keys held now (which the leaver has too) last only the grace
+   * period.
+   */
+  expectRotation(now: number): void {
+    for (const state of this.mSenders.values()) {
+      state.barrier = state.delivered ?? -1;
+      for (const entry of state.entries.values()) entry.supersededAt ??= now;
+    }
+  }
+
   /** Stores a sender key received from its owner. False for an unknown sender. */
   setKey(senderId: string, key: SenderKey, now: number): boolean {
     const state = this.mSenders.get(senderId);
     if (state === undefined) return false;
-    state.entries.set(key.generation, { key, confirmed: true, supersededAt: null, media: new Map() });
-    if (state.newest === null || key.generation > state.newest) this.advance(state, key.generation, now);
-    else this.supersedeOlder(state, now);
+    const generation = key.generation;
+    const existing = state.entries.get(generation);
+    const same = existing !== undefined && equalBytes(existing.key.material, key.material);
+    if (existing !== undefined && existing.explicit && same) return true; // a repeat: keep its replay state
+    if (existing !== undefined && same) {
+      existing.explicit = true;
+      existing.confirmed = true;
+    } else {
+      state.entries.set(generation, newEntry(key, true, generation, []));
+    }
+    if (state.delivered === null || generation > state.delivered) {
+      state.delivered = generation;
+      if (state.barrier !== null && generation > state.barrier) state.barrier = null;
+      this.dropCrossedRatchets(state, generation, key.material);
+      const entry = state.entries.get(generation);
+      if (entry !== undefined) entry.supersededAt = null;
+      state.newest = this.newestInUse(state);
+      this.supersedeOlder(state, now);
+    } else if (state.newest !== null && generation < state.newest) {
+      // An older delivered key (messages crossed): usable for the grace period only.
+      const entry = state.entries.get(generation);
+      if (entry !== undefined) entry.supersededAt ??= now;
+    }
     this.prune(state, now);
     return true;
   }
 
   /** The SFrame key for a media frame's KID and the track's source; null if none can be had. */
-  async resolveMedia(kid: bigint, source: string, now: number): Promise<ResolvedKey<SFrameKey> | null> {
+  async resolveMedia(kid: bigint, source: string, now: number): Promise<ResolvedMediaKey | null> {
     const parts = splitKid(kid);
     if (parts === null) return null;
     const senderId = this.mByTag.get(parts.tag);
@@ -364,10 +482,10 @@ export class KeyRing {
     const { generation, entry } = found;
     let media = entry.media.get(source);
     if (media === undefined) {
-      media = entry.key.sframeKey(state.tag, source, 'decrypt');
+      media = { key: entry.key.sframeKey(state.tag, source, 'decrypt'), replay: new ReplayWindow() };
       entry.media.set(source, media);
     }
-    return this.resolved(senderId, state, generation, entry, await media);
+    return { ...this.resolved(senderId, state, generation, entry, await media.key), replay: media.replay };
   }
 
   /** The sender key of one generation (for chat); ratchets ahead on demand like resolveMedia. */
@@ -379,7 +497,13 @@ export class KeyRing {
     return this.resolved(senderId, state, found.generation, found.entry, found.entry.key);
   }
 
-  private resolved<T>(senderId: string, state: SenderState, generation: number, entry: Entry, key: T): ResolvedKey<T> {
+  private resolved<T>(
+    senderId: string,
+    state: SenderState,
+    generation: number,
+    entry: Entry,
+    key: T,
+  ): ResolvedKey<T> {
     return {
       senderId,
       generation,
@@ -388,7 +512,8 @@ export class KeyRing {
       confirm: (now: number) => {
         if (entry.confirmed || this.mSenders.get(senderId) !== state || state.entries.get(generation) !== entry) return;
         entry.confirmed = true;
-        if (state.newest === null || generation > state.newest) this.advance(state, generation, now);
+        state.newest = this.newestInUse(state);
+        this.supersedeOlder(state, now);
         this.prune(state, now);
       },
     };
@@ -399,24 +524,52 @@ export class KeyRing {
     if (!Number.isInteger(generation) || generation < 0 || generation > MAX_GENERATION) return null;
     const existing = state.entries.get(generation);
     if (existing !== undefined) return { generation, entry: existing };
-    const newest = state.newest;
-    if (newest === null || generation <= newest || generation - newest > this.mMaxAhead) return null;
-    const base = state.entries.get(newest);
+    // Ratchet only from the newest delivered key, and never across an expected rotation.
+    const from = state.delivered;
+    if (from === null || state.barrier !== null || generation <= from || generation - from > this.mMaxAhead) return null;
+    const base = state.entries.get(from);
     if (base === undefined) return null;
     let key = base.key;
-    while (key.generation < generation) key = await key.ratchet();
-    // Another call may have stored this generation (or removed the sender) meanwhile.
-    if (this.mSenders.get(senderId) !== state) return null;
+    const path: Bytes[] = [];
+    while (key.generation < generation) {
+      key = await key.ratchet();
+      path.push(key.material);
+    }
+    // Another call may have stored this generation (or a key arrived, or the sender went) meanwhile.
+    if (this.mSenders.get(senderId) !== state || state.delivered !== from || state.barrier !== null) return null;
     const raced = state.entries.get(generation);
     if (raced !== undefined) return { generation, entry: raced };
-    const entry: Entry = { key, confirmed: false, supersededAt: null, media: new Map() };
+    const entry = newEntry(key, false, from, path);
     state.entries.set(generation, entry);
     return { generation, entry };
   }
 
-  private advance(state: SenderState, generation: number, now: number): void {
-    state.newest = generation;
-    this.supersedeOlder(state, now);
+  /** The newest delivered generation, or a confirmed ratchet of it above it. */
+  private newestInUse(state: SenderState): number | null {
+    let newest = state.delivered;
+    if (newest === null) return null;
+    for (const [generation, entry] of state.entries) {
+      if (!entry.explicit && entry.confirmed && entry.base === state.delivered && generation > newest) newest = generation;
+    }
+    return newest;
+  }
+
+  /**
+   * A key for `generation` was delivered: every ratchet above it that started below it must have
+   * passed through exactly this material, else it was a forgery (an ex-member's ratchet of an old
+   * key) and goes. The ones that did pass through it now count as ratchets of it.
+   */
+  private dropCrossedRatchets(state: SenderState, generation: number, material: Bytes): void {
+    for (const [g, entry] of state.entries) {
+      if (entry.explicit || g <= generation || entry.base >= generation) continue;
+      const step = entry.path[generation - entry.base - 1];
+      if (step !== undefined && equalBytes(step, material)) {
+        entry.path = entry.path.slice(generation - entry.base);
+        entry.base = generation;
+      } else {
+        state.entries.delete(g);
+      }
+    }
   }
 
   private supersedeOlder(state: SenderState, now: number): void {
@@ -425,7 +578,7 @@ export class KeyRing {
       if (generation >= state.newest) continue;
       // A guess that never authenticated is dropped at once; real keys get the grace period.
       if (!entry.confirmed) state.entries.delete(generation);
-      else if (entry.supersededAt === null) entry.supersededAt = now;
+      else entry.supersededAt ??= now;
     }
   }
 
@@ -434,8 +587,20 @@ export class KeyRing {
     for (const [generation, entry] of state.entries) {
       const expired = entry.supersededAt !== null && now - entry.supersededAt > this.mGraceMs;
       const unreachable = newest !== null && newest - generation > 127;
-      const tooFarAhead = newest !== null && generation - newest > this.mMaxAhead && !entry.confirmed;
+      const tooFarAhead = state.delivered !== null && generation - state.delivered > this.mMaxAhead && !entry.explicit;
       if (expired || unreachable || tooFarAhead) state.entries.delete(generation);
     }
   }
+}
+
+function newEntry(key: SenderKey, explicit: boolean, base: number, path: Bytes[]): Entry {
+  return {
+    key,
+    explicit,
+    base,
+    path,
+    confirmed: explicit,
+    supersededAt: null,
+    media: new Map(),
+  };
 }

@@ -2,12 +2,11 @@
 // worker runs for each outgoing and incoming track. No DOM. Never throws on the frame path:
 // results say why a frame was dropped.
 
-import type { KeyRing, ResolvedKey, SenderKey } from './keys';
+import type { KeyRing, ResolvedMediaKey, SenderKey } from './keys';
 import {
   openProtectedMediaFrame,
   parseProtectedMediaFrame,
   protectMediaFrame,
-  ReplayWindow,
   type MediaCodec,
   type SFrameKey,
 } from './sframe';
@@ -68,16 +67,14 @@ export type MediaDecryptResult =
   | { ok: true; frame: Bytes; senderId: string | null; generation: number | null }
   | { ok: false; error: MediaDecryptError };
 
-const MAX_REPLAY_WINDOWS = 16;
-
 /**
  * Decrypts the frames of one incoming track. `expectedSender` is the participant the server says
  * the track belongs to: frames under another member's key are refused, so the server cannot move
- * one member's media into another member's tile.
+ * one member's media into another member's tile. Replay state is the KeyRing's, per (sender,
+ * source, generation), shared by every decryptor: a frame recorded by the server and sent again
+ * on another m-section (or after a subscribe offer reassigned this one) is refused.
  */
 export class MediaDecryptor {
-  private readonly mWindows = new Map<bigint, ReplayWindow>();
-
   constructor(
     private readonly mRing: KeyRing,
     private readonly mSource: string,
@@ -89,8 +86,7 @@ export class MediaDecryptor {
     const parsed = parseProtectedMediaFrame(codec, frame);
     if (parsed === null) return { ok: false, error: 'malformed' };
     const { kid, ctr } = parsed.sframe;
-    if (this.mWindows.get(kid)?.check(ctr) === false) return { ok: false, error: 'replay' };
-    let resolved: ResolvedKey<SFrameKey> | null;
+    let resolved: ResolvedMediaKey | null;
     try {
       resolved = await this.mRing.resolveMedia(kid, this.mSource, now);
     } catch {
@@ -100,23 +96,11 @@ export class MediaDecryptor {
     if (this.mExpectedSender !== null && resolved.senderId !== this.mExpectedSender) {
       return { ok: false, error: 'wrong-sender' };
     }
+    if (!resolved.replay.check(ctr)) return { ok: false, error: 'replay' };
     const plaintext = await openProtectedMediaFrame(resolved.key, parsed);
     if (plaintext === null) return { ok: false, error: 'auth-failed' };
-    if (!this.window(kid).commit(ctr)) return { ok: false, error: 'replay' };
+    if (!resolved.replay.commit(ctr)) return { ok: false, error: 'replay' };
     resolved.confirm(now);
     return { ok: true, frame: plaintext, senderId: resolved.senderId, generation: resolved.generation };
-  }
-
-  private window(kid: bigint): ReplayWindow {
-    let window = this.mWindows.get(kid);
-    if (window === undefined) {
-      if (this.mWindows.size >= MAX_REPLAY_WINDOWS) {
-        const oldest = this.mWindows.keys().next();
-        if (!oldest.done) this.mWindows.delete(oldest.value);
-      }
-      window = new ReplayWindow();
-      this.mWindows.set(kid, window);
-    }
-    return window;
   }
 }

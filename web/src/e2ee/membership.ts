@@ -14,16 +14,26 @@
 //
 // Profile envelope: the server-visible `profile` string, compact JSON the server never parses:
 //
-//   {"v":1,"ed":<Ed25519 pub>,"x":<X25519 pub>,"proof":<32 bytes>,"box":<iv || AES-GCM(profileKey)>,"sig":<64 bytes>}
+//   {"v":2,"ed":<Ed25519 pub>,"x":<X25519 pub>,"j":<16 bytes>,"proof":<32 bytes>,"box":<iv || AES-GCM(profileKey)>,"sig":<64 bytes>}
 //
-// all values base64url without padding.
+// all values base64url without padding. `j` is the join nonce (keys.ts): fresh for every join and
+// bound into every pairwise message, so the envelope names the one join it was made for.
 //   box = iv(12) || AES-GCM-128(profileKey, iv, aad = fields("Conclave profile v1", roomId, ed, x), profile)
-//   sig = Ed25519(fields("Conclave profile signature v1", roomId, ed, x, proof, box))
+//   sig = Ed25519(fields("Conclave profile signature v1", roomId, ed, x, j, proof, box))
 // The signature binds the X25519 key and the profile to the Ed25519 key, so the security code
 // (over Ed25519 keys) covers them too. The inner profile is an opaque UTF-8 string (today the JSON
 // of src/profile.ts).
 
-import { importPeerIdentity, sign, verifySignature, PUBLIC_KEY_BYTES, SIGNATURE_BYTES, type Identity, type PeerIdentity } from './keys';
+import {
+  importPeerIdentity,
+  sign,
+  verifySignature,
+  JOIN_NONCE_BYTES,
+  PUBLIC_KEY_BYTES,
+  SIGNATURE_BYTES,
+  type Identity,
+  type PeerIdentity,
+} from './keys';
 import {
   base64UrlDecode,
   base64UrlDecodeExact,
@@ -41,7 +51,7 @@ import {
   type Bytes,
 } from './util';
 
-export const PROFILE_ENVELOPE_VERSION = 1;
+export const PROFILE_ENVELOPE_VERSION = 2;
 /** Longest inner profile (UTF-8 bytes); the envelope then stays well under the 8,192-character limit. */
 export const MAX_INNER_PROFILE_BYTES = 4096;
 export const MIN_SECRET_BYTES = 16;
@@ -107,8 +117,8 @@ export class RoomKeys {
   }
 }
 
-function signatureInput(roomId: string, ed: Bytes, x: Bytes, proof: Bytes, box: Bytes): Bytes {
-  return encodeFields(LABELS.profileSignature, roomId, ed, x, proof, box);
+function signatureInput(roomId: string, ed: Bytes, x: Bytes, join: Bytes, proof: Bytes, box: Bytes): Bytes {
+  return encodeFields(LABELS.profileSignature, roomId, ed, x, join, proof, box);
 }
 
 /** Builds this participant's `profile` string. Throws RangeError if the inner profile is too long. */
@@ -119,11 +129,13 @@ export async function sealProfile(room: RoomKeys, identity: Identity, profile: s
   const x = identity.agreementPublic;
   const proof = await room.proof(ed, x);
   const box = await room.sealBox(inner, room.boxAad(ed, x));
-  const sig = await sign(identity, signatureInput(room.roomId, ed, x, proof, box));
+  const join = identity.joinNonce;
+  const sig = await sign(identity, signatureInput(room.roomId, ed, x, join, proof, box));
   return JSON.stringify({
     v: PROFILE_ENVELOPE_VERSION,
     ed: base64UrlEncode(ed),
     x: base64UrlEncode(x),
+    j: base64UrlEncode(join),
     proof: base64UrlEncode(proof),
     box: base64UrlEncode(box),
     sig: base64UrlEncode(sig),
@@ -160,15 +172,18 @@ export async function openProfile(room: RoomKeys, envelope: string): Promise<Ope
   }
   const ed = base64UrlDecodeExact(o['ed'], PUBLIC_KEY_BYTES);
   const x = base64UrlDecodeExact(o['x'], PUBLIC_KEY_BYTES);
+  const join = base64UrlDecodeExact(o['j'], JOIN_NONCE_BYTES);
   const proof = base64UrlDecodeExact(o['proof'], PROOF_BYTES);
   const sig = base64UrlDecodeExact(o['sig'], SIGNATURE_BYTES);
   const box = typeof o['box'] === 'string' ? base64UrlDecode(o['box']) : null;
-  if (ed === null || x === null || proof === null || sig === null || box === null) return { ok: false, error: 'malformed' };
+  if (ed === null || x === null || join === null || proof === null || sig === null || box === null) {
+    return { ok: false, error: 'malformed' };
+  }
   if (box.length < GCM_IV_BYTES + GCM_TAG_BYTES) return { ok: false, error: 'malformed' };
   if (!(await room.verifyProof(ed, x, proof))) return { ok: false, error: 'not-a-member' };
-  const peer = await importPeerIdentity(ed, x);
+  const peer = await importPeerIdentity(ed, x, join);
   if (peer === null) return { ok: false, error: 'malformed' };
-  if (!(await verifySignature(peer.verifyKey, sig, signatureInput(room.roomId, ed, x, proof, box)))) {
+  if (!(await verifySignature(peer.verifyKey, sig, signatureInput(room.roomId, ed, x, join, proof, box)))) {
     return { ok: false, error: 'bad-signature' };
   }
   const inner = await room.openBox(box, room.boxAad(ed, x));

@@ -15,12 +15,13 @@ export const LABELS = {
   pairwiseSalt: 'Conclave pairwise salt v1',
   pairwise: 'Conclave pairwise v1',
   senderKeyTransport: 'Conclave sender key v1',
+  keyControl: 'Conclave key control v1',
   ratchet: 'Conclave ratchet v1',
   media: 'Conclave media v1',
   kid: 'Conclave kid v1',
   chat: 'Conclave chat v1',
   file: 'Conclave file v1',
-  securityCode: 'Conclave security code v1',
+  securityCode: 'Conclave security code v2',
 } as const;
 
 const EMPTY: Bytes = new Uint8Array(0);

@@ -14,7 +14,8 @@
 //
 // End-to-end encryption: every sender and receiver gets a frame transform (FrameTransforms,
 // src/media/frame_crypto.ts) before any media flows, and each receiver is told whose track its
-// m-section carries. Without a transform API nothing is published: media never leaves in the clear.
+// m-section carries. Without a transform API nothing is published (media never leaves in the
+// clear) and every subscription is declined (media that cannot be checked is never rendered).
 
 import type {
   MediaConnection,
@@ -25,7 +26,7 @@ import type {
   TrackSource,
 } from '../protocol';
 import { SignalingError } from '../protocol';
-import { preferSupportedCodecs } from './codecs';
+import { constantBitrateAudio, preferSupportedCodecs } from './codecs';
 import type { FrameTransforms } from './frame_crypto';
 import { Renegotiator, SerialQueue, type NegotiationRequest } from './queue';
 import { receiveStats, SubscriptionMap, type RemoteParticipantMedia, type TrackStats } from './tracks';
@@ -282,7 +283,8 @@ export class Call {
       throw error;
     }
     if (this.mClosed) return;
-    await pc.setRemoteDescription({ type: 'answer', sdp: answer });
+    // Constant-bitrate Opus, no DTX, no audio levels: packet sizes and headers must not show speech.
+    await pc.setRemoteDescription({ type: 'answer', sdp: constantBitrateAudio(answer) });
   }
 
   private onSubscribeOffer(sdp: string, tracks: SubscribedTrack[]): void {
@@ -293,11 +295,15 @@ export class Call {
         const pc = this.mSubscribePc;
         try {
           await pc.setRemoteDescription({ type: 'offer', sdp });
-          this.protectReceivers(tracks);
+          // Without a transform API nothing could be decrypted or checked: decline every section
+          // (the server then forwards nothing) and show nothing. The view says why (e2ee.unsupported).
+          const refuse = this.mOptions.transforms.mode === 'none';
+          if (refuse) for (const transceiver of pc.getTransceivers()) transceiver.direction = 'inactive';
+          else this.protectReceivers(tracks);
           const answer = await pc.createAnswer();
           await pc.setLocalDescription(answer);
           if (this.mClosed) return;
-          const change = this.mSubscriptions.update(tracks, this.mOptions.selfId);
+          const change = this.mSubscriptions.update(refuse ? [] : tracks, this.mOptions.selfId);
           for (const gone of change.removed) {
             if (!this.mSubscriptions.get(gone.mid)) this.mOptions.transforms.assignReceiver(gone.mid, null);
           }

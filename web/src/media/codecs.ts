@@ -45,3 +45,43 @@ export function preferSupportedCodecs(
     return false;
   }
 }
+
+const AUDIO_LEVEL_URI = 'urn:ietf:params:rtp-hdrext:ssrc-audio-level';
+
+/**
+ * The publish answer as this client applies it: Opus at constant bitrate (`cbr=1`) without
+ * discontinuous transmission (`usedtx=0`), and no audio-level header extension. With variable
+ * bitrate, DTX or RFC 6464 levels, packet sizes, gaps or a clear header field would tell the
+ * server who speaks when and, from VBR sizes, even what (SFrame hides the content, not its size).
+ * CBR costs no extra bandwidth at Opus's voice bitrates; padding SFrame payloads to buckets would
+ * need a format change on every receiver and still leak the bucket. RFC 7587 makes `cbr` and
+ * `usedtx` the receiver's preference, which the browser's encoder follows.
+ */
+export function constantBitrateAudio(sdp: string): string {
+  const eol = sdp.includes('\r\n') ? '\r\n' : '\n';
+  const lines = sdp.split(eol).filter((line) => !(line.startsWith('a=extmap:') && line.includes(AUDIO_LEVEL_URI)));
+  const opus = new Set<string>();
+  for (const line of lines) {
+    const match = /^a=rtpmap:(\d+) opus\/48000/i.exec(line);
+    if (match?.[1] !== undefined) opus.add(match[1]);
+  }
+  const withFmtp = new Set<string>();
+  const out: string[] = [];
+  for (const line of lines) {
+    const fmtp = /^a=fmtp:(\d+) (.*)$/.exec(line);
+    if (fmtp?.[1] !== undefined && opus.has(fmtp[1])) {
+      withFmtp.add(fmtp[1]);
+      const params = (fmtp[2] ?? '').split(';').filter((p) => p !== '' && !/^\s*(usedtx|cbr)=/i.test(p));
+      out.push(`a=fmtp:${fmtp[1]} ${[...params, 'usedtx=0', 'cbr=1'].join(';')}`);
+      continue;
+    }
+    out.push(line);
+  }
+  // An Opus payload type without fmtp gets one right after its rtpmap.
+  for (const pt of opus) {
+    if (withFmtp.has(pt)) continue;
+    const at = out.findIndex((line) => line.startsWith(`a=rtpmap:${pt} `));
+    if (at >= 0) out.splice(at + 1, 0, `a=fmtp:${pt} usedtx=0;cbr=1`);
+  }
+  return out.join(eol);
+}

@@ -103,6 +103,10 @@ export class WorkerFrameCrypto implements FrameCrypto {
     this.post({ type: 'receive-key', participantId, generation: key.generation, material: key.material.slice() });
   }
 
+  expectRotation(): void {
+    this.post({ type: 'expect-rotation' });
+  }
+
   reset(keepKeys: boolean): void {
     this.mStats = [];
     this.post({ type: 'reset', keepKeys });
@@ -147,6 +151,7 @@ export class UnsupportedFrameCrypto implements FrameCrypto {
   addSender(): void {}
   removeSender(): void {}
   setReceiveKey(): void {}
+  expectRotation(): void {}
   reset(): void {}
   stats(): TrackCryptoStats[] {
     return [];

@@ -30,6 +30,8 @@ export type FrameCryptoRequest =
   | { type: 'add-sender'; participantId: string; tag: number }
   | { type: 'remove-sender'; participantId: string }
   | { type: 'receive-key'; participantId: string; generation: number; material: Uint8Array }
+  /** Someone left: no ratchet of any sender key until its rotated key arrives. */
+  | { type: 'expect-rotation' }
   | { type: 'assign'; mid: string; participantId: string | null; source: string | null }
   /** createEncodedStreams() fallback: the streams of one sender or receiver. */
   | { type: 'streams'; options: TransformOptions; readable: ReadableStream; writable: WritableStream };
@@ -300,6 +302,9 @@ export class FrameCryptoEngine {
         if (key !== null) this.mRing.setKey(request.participantId, key, this.now());
         return;
       }
+      case 'expect-rotation':
+        this.mRing.expectRotation(this.now());
+        return;
       case 'assign':
         for (const t of this.mTransforms) {
           if (t instanceof ReceiveTransform && t.mid === request.mid && t.epoch === this.mEpoch) {

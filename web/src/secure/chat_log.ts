@@ -20,6 +20,11 @@ export interface ChatEntry {
   /** When this client deletes the message (self-destruct), or null. */
   deleteAt: number | null;
   file: FileManifest | null;
+  /**
+   * A notice instead of a message: this many messages from the sender are missing (its signed
+   * counters skipped them: the server withheld or lost them). Absent or 0 for a message.
+   */
+  missing?: number;
 }
 
 /** Most messages kept; older ones drop off the top. */
@@ -55,6 +60,18 @@ export class ChatLog {
     this.schedule();
     this.notify();
     return true;
+  }
+
+  /** Changes the missing count of a gap notice; 0 removes it. */
+  setMissing(key: string, missing: number): void {
+    const index = this.mEntries.findIndex((e) => e.key === key);
+    const entry = this.mEntries[index];
+    if (entry === undefined) return;
+    this.mEntries =
+      missing > 0
+        ? this.mEntries.map((e, i) => (i === index ? { ...entry, missing } : e))
+        : this.mEntries.filter((_, i) => i !== index);
+    this.notify();
   }
 
   /** Deletes every message whose time has come. */

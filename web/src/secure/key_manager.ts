@@ -6,8 +6,9 @@
 // - A verified member joins: the key ratchets forward (generation + 1) and is used at once; the
 //   newcomer gets the ratcheted key, wrapped to it alone. The other members derive it themselves
 //   (KeyRing ratchets on demand), so nobody else needs a message, and the newcomer cannot go back.
-// - A verified member leaves: a fresh random key (generation + 1) goes to every remaining member,
-//   wrapped pairwise. It becomes active once all of them acknowledged it (`key-ack`) or after
+// - A participant leaves (verified here or not): a fresh random key (generation + 1) goes to every
+//   remaining member, wrapped pairwise; receivers ratchet nobody's key until that sender's
+//   rotated key arrives (KeyRing.expectRotation), so an ex-member's ratchet of an old key is refused. It becomes active once all of them acknowledged it (`key-ack`) or after
 //   `switchTimeoutMs` (1.5 s), whichever comes first; until then frames still go out under the old
 //   key, which the members keep for a grace period. Chat waits for the switch. The member who
 //   left never gets the new key, and no ratchet of the old one reaches it.
@@ -20,6 +21,8 @@
 import {
   KeyRing,
   PairwiseKey,
+  type KeyControl,
+  type KeyDirection,
   SenderKey,
   senderTag,
   type Bytes,
@@ -37,6 +40,8 @@ export interface MediaKeySink {
   addSender(participantId: string, tag: number): void;
   removeSender(participantId: string): void;
   setReceiveKey(participantId: string, key: SenderKey): void;
+  /** Someone left: every sender's next key must be delivered, none may be ratcheted (KeyRing.expectRotation). */
+  expectRotation(): void;
 }
 
 /** How a key payload reaches one member (a `relay` with `to`). */
@@ -79,7 +84,7 @@ interface PendingSwitch {
   timer: TimerHandle;
 }
 
-export type AddMemberResult = 'added' | 'already' | 'bad-key' | 'duplicate-identity' | 'closed';
+export type AddMemberResult = 'added' | 'already' | 'bad-key' | 'duplicate-identity' | 'closed' | 'gone';
 
 const MAX_KEY_REQUESTS = 3;
 
@@ -151,13 +156,23 @@ export class KeyManager {
   /**
    * A member whose profile verified. `newcomer`: it joined after this participant (so this
    * participant's key ratchets first); false for members already there when this one joined.
+   * `stillPresent`: whether the roster entry this was asked for is still there; checked inside
+   * the queue right before the member is registered, so a participant that left meanwhile (its
+   * removeMember() queued behind this, or already run) never gets a key (`gone`).
    */
-  addMember(participantId: string, peer: PeerIdentity, newcomer: boolean): Promise<AddMemberResult> {
+  addMember(
+    participantId: string,
+    peer: PeerIdentity,
+    newcomer: boolean,
+    stillPresent: () => boolean = () => true,
+  ): Promise<AddMemberResult> {
     return this.enqueue(async () => {
       if (this.mClosed) return 'closed';
       if (this.mMembers.has(participantId)) return 'already';
       const tag = await senderTag(peer.signingPublic);
       const pair = await PairwiseKey.derive(this.mOptions.identity, peer.agreementPublic, this.mOptions.pairwiseSalt);
+      if (this.mClosed) return 'closed';
+      if (!stillPresent()) return 'gone';
       if (pair === null) return 'bad-key';
       if (tag === this.mTag || !this.ring.addSender(participantId, tag)) return 'duplicate-identity';
       const member: Member = {
@@ -187,15 +202,24 @@ export class KeyManager {
     });
   }
 
-  /** A member left (or is no longer trusted): rotate to a fresh key the others get pairwise. */
+  /**
+   * A participant left (or is no longer trusted), whether or not it was a member here: rotate to a
+   * fresh key the others get pairwise, and take no ratchet of anyone's key until their rotated
+   * key arrives. Every member does both on every leave, so what one expects the other sends,
+   * whatever each thought of the leaver (another member may have verified it and given it keys).
+   */
   removeMember(participantId: string): Promise<void> {
     return this.enqueue(async () => {
+      if (this.mClosed) return;
       const member = this.mMembers.get(participantId);
-      if (this.mClosed || member === undefined) return;
-      this.mMembers.delete(participantId);
-      if (member.requestTimer !== null) this.mTimers.clearTimeout(member.requestTimer);
-      this.ring.removeSender(participantId);
-      this.mOptions.media?.removeSender(participantId);
+      if (member !== undefined) {
+        this.mMembers.delete(participantId);
+        if (member.requestTimer !== null) this.mTimers.clearTimeout(member.requestTimer);
+        this.ring.removeSender(participantId);
+        this.mOptions.media?.removeSender(participantId);
+      }
+      this.ring.expectRotation(this.mTimers.now());
+      this.mOptions.media?.expectRotation();
       const next = this.latestKey().rotate();
       if (this.mPending !== null) this.mTimers.clearTimeout(this.mPending.timer);
       this.mPending = null;
@@ -233,12 +257,16 @@ export class KeyManager {
         case 'key':
           await this.receiveKey(member, payload.generation, payload.wrapped);
           return;
-        case 'key-ack':
-          this.receiveAck(member, payload.generation);
+        case 'key-ack': {
+          const generation = await member.pair.openControl('key-ack', payload.sealed, this.from(member));
+          if (generation !== null && !this.mClosed) this.receiveAck(member, generation);
           return;
+        }
         case 'key-request': {
+          // Only the member itself can ask (sealed under the pairwise key); answered once a second.
+          if ((await member.pair.openControl('key-request', payload.sealed, this.from(member))) === null) return;
           const now = this.mTimers.now();
-          if (now - member.answeredAt < 1000) return;
+          if (this.mClosed || now - member.answeredAt < 1000) return;
           member.answeredAt = now;
           await this.deliver(member, this.latestKey());
           return;
@@ -258,7 +286,8 @@ export class KeyManager {
     const now = this.mTimers.now();
     if (this.mClosed || member === undefined || now - member.requestedAt < 5000) return;
     member.requestedAt = now;
-    this.mOptions.send(member.id, { t: 'key-request' });
+    // Queued like every other operation, so idle() covers it.
+    void this.enqueue(() => this.sendControl(member, 'key-request', this.ring.deliveredGeneration(member.id) ?? 0));
   }
 
   close(): void {
@@ -304,19 +333,38 @@ export class KeyManager {
     for (const resolve of waiters) resolve();
   }
 
+  /** This participant -> the member, for this join of each. */
+  private to(member: Member): KeyDirection {
+    const { roomId, selfId, identity } = this.mOptions;
+    return { roomId, from: selfId, to: member.id, fromJoin: identity.joinNonce, toJoin: member.peer.joinNonce };
+  }
+
+  /** The member -> this participant. */
+  private from(member: Member): KeyDirection {
+    const { roomId, selfId, identity } = this.mOptions;
+    return { roomId, from: member.id, to: selfId, fromJoin: member.peer.joinNonce, toJoin: identity.joinNonce };
+  }
+
   private async deliver(member: Member, key: SenderKey): Promise<void> {
-    const wrapped = await member.pair.wrapSenderKey(key, this.mOptions.roomId, this.mOptions.selfId, member.id);
+    const wrapped = await member.pair.wrapSenderKey(key, this.to(member));
     if (this.mClosed || !this.mMembers.has(member.id)) return;
     this.mOptions.send(member.id, { t: 'key', generation: key.generation, wrapped });
   }
 
+  private async sendControl(member: Member, kind: KeyControl, generation: number): Promise<void> {
+    const sealed = await member.pair.sealControl(kind, generation, this.to(member));
+    if (this.mClosed || this.mMembers.get(member.id) !== member) return;
+    this.mOptions.send(member.id, { t: kind, sealed });
+  }
+
   private async receiveKey(member: Member, generation: number, wrapped: string): Promise<void> {
-    const key = await member.pair.unwrapSenderKey(wrapped, this.mOptions.roomId, member.id, this.mOptions.selfId);
+    const key = await member.pair.unwrapSenderKey(wrapped, this.from(member));
     if (key === null || key.generation !== generation || this.mClosed) return;
-    const newest = this.ring.newestGeneration(member.id);
+    const delivered = this.ring.deliveredGeneration(member.id);
     // Acknowledge even a repeat: the first acknowledgement may have been lost.
-    this.mOptions.send(member.id, { t: 'key-ack', generation });
-    if (newest !== null && generation < newest) return;
+    await this.sendControl(member, 'key-ack', generation);
+    // Only delivered keys rank: a ratchet this ring confirmed never makes a delivered key look old.
+    if (delivered !== null && generation < delivered) return;
     this.ring.setKey(member.id, key, this.mTimers.now());
     this.mOptions.media?.setReceiveKey(member.id, key);
     this.mOptions.onKeyChange?.(member.id);
@@ -336,7 +384,7 @@ export class KeyManager {
     member.requestTimer = this.mTimers.setTimeout(() => {
       member.requestTimer = null;
       if (this.mClosed || this.mMembers.get(member.id) !== member || this.hasKeyFrom(member.id)) return;
-      this.mOptions.send(member.id, { t: 'key-request' });
+      void this.enqueue(() => this.sendControl(member, 'key-request', 0));
       member.requestedAt = this.mTimers.now();
       member.requests += 1;
       if (member.requests < MAX_KEY_REQUESTS) this.scheduleKeyRequest(member);

@@ -2,29 +2,37 @@
 // docs/protocol.md, "End-to-end encrypted payloads"). The server never parses them: to it they are
 // opaque strings. Each payload is one compact JSON object with a format version `v` and a type `t`:
 //
-//   key          {"v":1,"t":"key","g":<generation>,"k":<wrapped sender key>}      to one member
-//   key-ack      {"v":1,"t":"key-ack","g":<generation>}                           to the key's sender
-//   key-request  {"v":1,"t":"key-request"}                                         to one member
-//   chat         {"v":1,"t":"chat","chat":<chat envelope, src/e2ee/chat.ts>}       to everyone
+//   key          {"v":2,"t":"key","g":<generation>,"k":<wrapped sender key>}      to one member
+//   key-ack      {"v":2,"t":"key-ack","s":<sealed generation>}                    to the key's sender
+//   key-request  {"v":2,"t":"key-request","s":<sealed generation>}                to one member
+//   chat         {"v":2,"t":"chat","chat":<chat envelope, src/e2ee/chat.ts>}       to everyone
 //
 // `k` is PairwiseKey.wrapSenderKey() (src/e2ee/keys.ts): base64url of iv(12) || AES-GCM-128 of
-// generation(4) || key(16) || tag(16) = 48 bytes, AAD = ("Conclave sender key v1", roomId, from, to).
-// The generation inside the wrapped key is the one that counts; `g` must match it.
+// generation(4) || key(16) || tag(16) = 48 bytes, AAD = ("Conclave sender key v1", roomId, from, to,
+// from's join nonce, to's join nonce). The generation inside the wrapped key is the one that
+// counts; `g` must match it. `s` is PairwiseKey.sealControl(): base64url of iv(12) || AES-GCM-128
+// of generation(4) || tag(16) = 32 bytes under the same pairwise key (the acknowledged generation;
+// for a request, the newest generation the requester holds from the member), so neither the
+// server nor another member can acknowledge a key for someone or ask in its name.
 // No DOM, no crypto: parsing and encoding only.
 
 import { MAX_CHAT_ENVELOPE_LENGTH } from '../e2ee';
 import { MAX_RELAY_PAYLOAD_LENGTH } from '../protocol';
 
-export const RELAY_PAYLOAD_VERSION = 1;
+export const RELAY_PAYLOAD_VERSION = 2;
 /** base64url length of a wrapped sender key: 48 bytes. */
 export const WRAPPED_KEY_LENGTH = 64;
+/** base64url length of a sealed key-ack or key-request: 32 bytes. */
+export const SEALED_CONTROL_LENGTH = 43;
 const MAX_GENERATION = 0xffffffff;
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
 
 export type RelayPayload =
   | { t: 'key'; generation: number; wrapped: string }
-  | { t: 'key-ack'; generation: number }
-  | { t: 'key-request' }
+  /** `sealed`: PairwiseKey.sealControl('key-ack', generation). */
+  | { t: 'key-ack'; sealed: string }
+  /** `sealed`: PairwiseKey.sealControl('key-request', generation). */
+  | { t: 'key-request'; sealed: string }
   /** The chat envelope as the JSON text ChatReceiver.open() takes. */
   | { t: 'chat'; envelope: string };
 
@@ -55,12 +63,12 @@ export function parseRelayPayload(text: string): RelayPayload | null {
       if (typeof wrapped !== 'string' || wrapped.length !== WRAPPED_KEY_LENGTH || !BASE64URL.test(wrapped)) return null;
       return { t: 'key', generation, wrapped };
     }
-    case 'key-ack': {
-      const generation = o['g'];
-      return isGeneration(generation) ? { t: 'key-ack', generation } : null;
+    case 'key-ack':
+    case 'key-request': {
+      const sealed = o['s'];
+      if (typeof sealed !== 'string' || sealed.length !== SEALED_CONTROL_LENGTH || !BASE64URL.test(sealed)) return null;
+      return { t: o['t'], sealed };
     }
-    case 'key-request':
-      return { t: 'key-request' };
     case 'chat': {
       const chat = o['chat'];
       if (typeof chat !== 'object' || chat === null || Array.isArray(chat)) return null;
@@ -80,10 +88,8 @@ export function encodeRelayPayload(payload: RelayPayload): string {
       text = JSON.stringify({ v: RELAY_PAYLOAD_VERSION, t: 'key', g: payload.generation, k: payload.wrapped });
       break;
     case 'key-ack':
-      text = JSON.stringify({ v: RELAY_PAYLOAD_VERSION, t: 'key-ack', g: payload.generation });
-      break;
     case 'key-request':
-      text = JSON.stringify({ v: RELAY_PAYLOAD_VERSION, t: 'key-request' });
+      text = JSON.stringify({ v: RELAY_PAYLOAD_VERSION, t: payload.t, s: payload.sealed });
       break;
     case 'chat':
       // The envelope is JSON already (ChatSender.seal); nest it as an object, not as a string.

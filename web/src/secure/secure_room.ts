@@ -33,7 +33,13 @@ import { encodeRelayPayload, parseRelayPayload, type RelayPayload } from './payl
 import { REAL_TIMERS, type TimerHandle, type Timers } from './timers';
 
 export type Trust = 'verifying' | 'verified' | 'unverified';
-export type UnverifiedReason = OpenProfileError | 'duplicate-identity' | 'identity-changed';
+/**
+ * Besides the profile errors: `duplicate-identity` (its identity keys belong to another
+ * participant of this meeting, present or departed, or to this one), `identity-changed` (a member
+ * whose keys changed), `replayed` (a participant ID that was here before and left: the server
+ * announced it again; every join gets a fresh ID and fresh keys).
+ */
+export type UnverifiedReason = OpenProfileError | 'duplicate-identity' | 'identity-changed' | 'replayed';
 /** Whether a verified member's media key arrived; `missing` once it is overdue. */
 export type KeyState = 'received' | 'waiting' | 'missing';
 
@@ -90,6 +96,17 @@ interface PeerRecord {
   missingTimer: TimerHandle | null;
 }
 
+/** Counter gaps of one sender identity (its chat counters are 1, 2, 3, ... per join). */
+interface ChatCounters {
+  /** Highest counter opened. */
+  highest: number;
+  /** Open gaps: counters lo..hi not seen, `missing` of them still outstanding. */
+  gaps: { key: string; lo: number; hi: number; missing: number }[];
+}
+
+/** Gaps older than this many counters can no longer fill (the replay window refuses them). */
+const MAX_OPEN_GAPS = 16;
+
 interface PendingChat {
   from: string;
   envelope: string;
@@ -106,9 +123,18 @@ export class SecureRoom {
   private readonly mKeys: Promise<KeyManager>;
   private mKeyManager: KeyManager | null = null;
   private readonly mPeers = new Map<string, PeerRecord>();
+  /** Every participant ID seen in this membership: an ID that left never comes back. */
+  private readonly mSeenIds = new Set<string>();
+  /**
+   * Ed25519 key (base64url) -> the participant ID it was verified for, for the whole meeting:
+   * a departed member's profile is never accepted again, under any ID.
+   */
+  private readonly mIdentities = new Map<string, string>();
   private readonly mChatSender: ChatSender;
   private readonly mChatReceiver: Promise<ChatReceiver>;
   private mPendingChats: PendingChat[] = [];
+  /** base64url Ed25519 key -> its chat counters (for the whole membership, like replay state). */
+  private readonly mChatCounters = new Map<string, ChatCounters>();
   private mCode: string | null = null;
   private mCodeVersion = 0;
   private mCodeUpdate: Promise<void> = Promise.resolve();
@@ -136,9 +162,8 @@ export class SecureRoom {
       return keys;
     });
     this.mChatSender = new ChatSender(room.roomId, selfId, identity);
-    this.mChatReceiver = this.mKeys.then(
-      (keys) => new ChatReceiver(room.roomId, keys.ring, (id) => this.verifiedIdentity(id)?.verifyKey),
-    );
+    this.mChatReceiver = this.mKeys.then((keys) => new ChatReceiver(room.roomId, keys.ring, (id) => this.verifiedIdentity(id)));
+    this.mIdentities.set(base64UrlEncode(identity.signingPublic), selfId);
     this.updateCode();
   }
 
@@ -185,12 +210,13 @@ export class SecureRoom {
     if (record === undefined) return;
     this.mPeers.delete(id);
     this.clearMissingTimer(record);
-    void this.mChatReceiver.then((receiver) => receiver.forget(id));
+    // The chat receiver keeps the replay state of its identity for the whole meeting.
     this.mPendingChats = this.mPendingChats.filter((c) => c.from !== id);
-    if (record.trust === 'verified') {
-      void this.mKeys.then((keys) => keys.removeMember(id)).catch((err: unknown) => this.mOptions.onError?.(err));
-      this.updateCode();
-    }
+    // Whatever state it was in (a check in progress may be adding it to the key manager right
+    // now), it leaves the key manager too. The key manager runs one operation at a time, so the
+    // removal comes after any addition already queued, and a later one sees `current` false.
+    void this.mKeys.then((keys) => keys.removeMember(id)).catch((err: unknown) => this.mOptions.onError?.(err));
+    if (record.trust === 'verified') this.updateCode();
     this.changed();
   }
 
@@ -280,6 +306,8 @@ export class SecureRoom {
 
   private addParticipant(p: Participant, newcomer: boolean): void {
     if (this.mClosed || this.mPeers.has(p.id) || p.id === this.mOptions.selfId) return;
+    const replayed = this.mSeenIds.has(p.id);
+    this.mSeenIds.add(p.id);
     const record: PeerRecord = {
       id: p.id,
       newcomer,
@@ -292,6 +320,11 @@ export class SecureRoom {
       missingTimer: null,
     };
     this.mPeers.set(p.id, record);
+    if (replayed) {
+      // Shown (loudly, as unverified) but never checked, never given a key, its payloads dropped.
+      this.markUnverified(record, 'replayed', null);
+      return;
+    }
     record.verification = this.verify(record, p.profile, newcomer, null);
     this.changed();
   }
@@ -315,12 +348,21 @@ export class SecureRoom {
         return;
       }
       const keys = await this.mKeys;
-      const added: AddMemberResult = await keys.addMember(record.id, opened.peer, newcomer);
+      // The key manager adds it only while it is still this roster entry (checked inside the
+      // key manager's queue, after its own awaits).
+      const added: AddMemberResult = await keys.addMember(record.id, opened.peer, newcomer, () => this.current(record));
       if (!this.current(record)) return;
       if (added !== 'added' && added !== 'already') {
         this.markUnverified(record, added === 'duplicate-identity' ? 'duplicate-identity' : 'malformed', previous);
         return;
       }
+      // Checked again after the awaits: another record may have claimed the identity meanwhile.
+      if (this.identityTaken(record, opened.peer)) {
+        await keys.removeMember(record.id);
+        this.markUnverified(record, 'duplicate-identity', previous);
+        return;
+      }
+      this.mIdentities.set(base64UrlEncode(opened.peer.signingPublic), record.id);
       record.trust = 'verified';
       record.reason = null;
       record.identity = opened.peer;
@@ -378,6 +420,8 @@ export class SecureRoom {
   }
 
   private identityTaken(record: PeerRecord, peer: PeerIdentity): boolean {
+    const owner = this.mIdentities.get(base64UrlEncode(peer.signingPublic));
+    if (owner !== undefined && owner !== record.id) return true;
     for (const other of this.mPeers.values()) {
       if (other === record || other.identity === null) continue;
       if (equalBytes(other.identity.signingPublic, peer.signingPublic)) return true;
@@ -450,6 +494,7 @@ export class SecureRoom {
       return;
     }
     const record = this.mPeers.get(from);
+    this.noteCounter(from, record, result.counter, receivedAt);
     this.mOptions.chat?.add({
       key: `${from}/${result.message.id}`,
       senderId: from,
@@ -461,6 +506,49 @@ export class SecureRoom {
       deleteAt: chatDeleteAt(result.message, receivedAt),
       file: result.message.file ?? null,
     });
+  }
+
+  /**
+   * Shows skipped chat counters as "n messages missing" in the chat, and closes a gap as late
+   * messages fill it. The first message seen from a sender sets where counting starts (what it
+   * sent before this participant joined was never meant for it).
+   */
+  private noteCounter(from: string, record: PeerRecord | undefined, counter: number, receivedAt: number): void {
+    const identity = record?.identity;
+    const chat = this.mOptions.chat;
+    if (identity === null || identity === undefined || !chat) return;
+    const id = base64UrlEncode(identity.signingPublic);
+    const state = this.mChatCounters.get(id);
+    if (state === undefined) {
+      this.mChatCounters.set(id, { highest: counter, gaps: [] });
+      return;
+    }
+    if (counter > state.highest) {
+      if (counter > state.highest + 1) {
+        const gap = { key: `${from}/missing/${state.highest + 1}`, lo: state.highest + 1, hi: counter - 1, missing: counter - state.highest - 1 };
+        state.gaps = [...state.gaps, gap].slice(-MAX_OPEN_GAPS);
+        chat.add({
+          key: gap.key,
+          senderId: from,
+          senderName: record?.name ?? null,
+          self: false,
+          text: '',
+          sentAt: receivedAt,
+          receivedAt,
+          deleteAt: null,
+          file: null,
+          missing: gap.missing,
+        });
+      }
+      state.highest = counter;
+      return;
+    }
+    // A late message (it waited for its key, or the server delivered it late) fills its gap.
+    const gap = state.gaps.find((g) => counter >= g.lo && counter <= g.hi);
+    if (gap === undefined) return;
+    gap.missing -= 1;
+    chat.setMissing(gap.key, gap.missing);
+    if (gap.missing === 0) state.gaps = state.gaps.filter((g) => g !== gap);
   }
 
   private send(payload: RelayPayload, to?: string): void {

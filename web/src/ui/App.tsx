@@ -2,6 +2,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import logoUrl from '../favicon.svg';
 import { detectLanguage, isLang, LANGUAGES, type Lang } from '../i18n';
 import { parseRoomLocation } from '../protocol';
+import { AddressSecrets } from './address';
 import { LangContext, langValue, useLang } from './lang';
 import { Landing } from './Landing';
 import { Room } from './Room';
@@ -18,8 +19,12 @@ interface Place {
   hash: string;
 }
 
+/** Reads the room secret from the address once and clears it from the address bar and history. */
+const addressSecrets = new AddressSecrets(window.history);
+
 function currentPlace(): Place {
-  return { pathname: window.location.pathname, hash: window.location.hash };
+  const { pathname, search, hash } = window.location;
+  return { pathname, hash: addressSecrets.read(pathname, search, hash) };
 }
 
 export function App() {

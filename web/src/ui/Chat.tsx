@@ -192,6 +192,15 @@ export function Chat({ session, names }: { session: MeetingSession; names: Reado
 function ChatItem({ entry, sender, session }: { entry: ChatEntry; sender: string; session: MeetingSession }) {
   const lang = useLang();
   const { t } = lang;
+  const missing = entry.missing ?? 0;
+  if (missing > 0) {
+    // The sender's signed counters skipped these: the server withheld or lost them.
+    return (
+      <li class="chat-missing" data-testid="chat-missing" data-count={missing}>
+        {t(missing === 1 ? 'chat.missingOne' : 'chat.missing', { count: String(missing), name: sender })}
+      </li>
+    );
+  }
   return (
     <li
       class={`chat-message${entry.self ? ' chat-self' : ''}`}

@@ -47,7 +47,13 @@ export function SecurityCode({ security }: { security: SecuritySnapshot }) {
             <>
               {t('e2ee.codeHint', { code: '' })}
               <span class="security-code" data-testid="security-code" aria-label={t('e2ee.codeLabel')}>
-                {security.code}
+                {/* 12 groups of 5 digits, read in rows of four. */}
+                {security.code.split(' ').map((group, i) => (
+                  <span key={i} class="security-group">
+                    {i > 0 ? ' ' : ''}
+                    {group}
+                  </span>
+                ))}
               </span>
             </>
           )}

@@ -31,7 +31,7 @@ function must<T>(value: T | null | undefined): T {
 }
 
 async function peer(identity: Identity): Promise<PeerIdentity> {
-  return must(await importPeerIdentity(identity.signingPublic, identity.agreementPublic));
+  return must(await importPeerIdentity(identity.signingPublic, identity.agreementPublic, identity.joinNonce));
 }
 
 /** Alice sends; the receiver (Bob) knows Alice's verified keys and her sender key. */
@@ -47,7 +47,7 @@ async function setup() {
     [ALICE, await peer(alice)],
     [MALLORY, await peer(mallory)],
   ]);
-  const receiver = new ChatReceiver(ROOM, ring, (id) => peers.get(id)?.verifyKey);
+  const receiver = new ChatReceiver(ROOM, ring, (id) => peers.get(id));
   return { alice, mallory, aliceKey, ring, receiver, sender: new ChatSender(ROOM, ALICE, alice) };
 }
 
@@ -61,11 +61,11 @@ function edit(envelope: string, change: (o: Record<string, unknown>) => void): s
 
 describe('chat', () => {
   it('opens a message made by an independent implementation, with its file (known answer)', async () => {
-    const alice = await importPeerIdentity(b64(KAT.aliceEdPublic), b64(KAT.aliceXPublic));
+    const alice = await importPeerIdentity(b64(KAT.aliceEdPublic), b64(KAT.aliceXPublic), b64(KAT.aliceJoin));
     const ring = new KeyRing();
     ring.addSender(KAT.aliceId, KAT.senderTag);
     ring.setKey(KAT.aliceId, must(SenderKey.fromMaterial(0, hex(KAT.senderKey))), 0);
-    const receiver = new ChatReceiver(KAT.roomId, ring, (id) => (id === KAT.aliceId ? alice?.verifyKey : undefined));
+    const receiver = new ChatReceiver(KAT.roomId, ring, (id) => (id === KAT.aliceId ? alice : undefined));
     // The message is under generation 1: the receiver follows Alice's ratchet on demand.
     const result = await receiver.open(KAT.chatEnvelope, 0);
     expect(result.ok).toBe(true);
@@ -144,7 +144,7 @@ describe('chat', () => {
 
   it('a member who left cannot read messages after the rotation; a newcomer cannot read older ones', async () => {
     const { sender, aliceKey, alice } = await setup();
-    const verify = (await peer(alice)).verifyKey;
+    const verify = await peer(alice);
     const before = await sender.seal(aliceKey, hello);
     const rotated = aliceKey.rotate();
     const after = await sender.seal(rotated, { ...hello, id: 'm2' });

@@ -19,7 +19,13 @@ export function b64(text: string): Bytes {
 }
 
 /** An Identity with the given raw private and public keys (base64url), imported as JWK. */
-export async function fixedIdentity(edPrivate: string, edPublic: string, xPrivate: string, xPublic: string): Promise<Identity> {
+export async function fixedIdentity(
+  edPrivate: string,
+  edPublic: string,
+  xPrivate: string,
+  xPublic: string,
+  join: string,
+): Promise<Identity> {
   const signingKey = await subtle.importKey(
     'jwk',
     { kty: 'OKP', crv: 'Ed25519', d: edPrivate, x: edPublic },
@@ -34,7 +40,7 @@ export async function fixedIdentity(edPrivate: string, edPublic: string, xPrivat
     false,
     ['deriveBits'],
   );
-  return { signingKey, agreementKey, signingPublic: b64(edPublic), agreementPublic: b64(xPublic) };
+  return { signingKey, agreementKey, signingPublic: b64(edPublic), agreementPublic: b64(xPublic), joinNonce: b64(join) };
 }
 
 /** A copy with one bit flipped at `index` (negative counts from the end). */

@@ -41,8 +41,8 @@ describe('identities', () => {
   it('signs and verifies; other data or another key fails', async () => {
     const a = await generateIdentity();
     const b = await generateIdentity();
-    const peerA = await importPeerIdentity(a.signingPublic, a.agreementPublic);
-    const peerB = await importPeerIdentity(b.signingPublic, b.agreementPublic);
+    const peerA = await importPeerIdentity(a.signingPublic, a.agreementPublic, a.joinNonce);
+    const peerB = await importPeerIdentity(b.signingPublic, b.agreementPublic, b.joinNonce);
     if (peerA === null || peerB === null) throw new Error('import failed');
     const data = hex('0102030405');
     const sig = await sign(a, data);
@@ -55,8 +55,9 @@ describe('identities', () => {
 
   it('refuses public keys of the wrong size', async () => {
     const a = await generateIdentity();
-    expect(await importPeerIdentity(a.signingPublic.subarray(0, 31), a.agreementPublic)).toBeNull();
-    expect(await importPeerIdentity(a.signingPublic, new Uint8Array(33))).toBeNull();
+    expect(await importPeerIdentity(a.signingPublic.subarray(0, 31), a.agreementPublic, a.joinNonce)).toBeNull();
+    expect(await importPeerIdentity(a.signingPublic, new Uint8Array(33), a.joinNonce)).toBeNull();
+    expect(await importPeerIdentity(a.signingPublic, a.agreementPublic, new Uint8Array(15))).toBeNull();
   });
 });
 
@@ -118,12 +119,41 @@ describe('sender keys', () => {
   });
 });
 
+const JOIN_A = new Uint8Array(16).fill(1);
+const JOIN_B = new Uint8Array(16).fill(2);
+const AB = { roomId: KAT.roomId, from: 'alice', to: 'bob', fromJoin: JOIN_A, toJoin: JOIN_B };
+const BA = { roomId: KAT.roomId, from: 'bob', to: 'alice', fromJoin: JOIN_B, toJoin: JOIN_A };
+const KAT_DIRECTION = { roomId: KAT.roomId, from: KAT.aliceId, to: KAT.bobId, fromJoin: b64(KAT.aliceJoin), toJoin: b64(KAT.bobJoin) };
+
 describe('pairwise key transport', () => {
+  it('binds a wrapped key to the joins of both participants', async () => {
+    const salt = (await room()).pairwiseSalt;
+    const [alice, bob] = await Promise.all([generateIdentity(), generateIdentity()]);
+    const ab = must(await PairwiseKey.derive(alice, bob.agreementPublic, salt));
+    const ba = must(await PairwiseKey.derive(bob, alice.agreementPublic, salt));
+    const wrapped = await ab.wrapSenderKey(SenderKey.generate(3), AB);
+    expect(await ba.unwrapSenderKey(wrapped, AB)).not.toBeNull();
+    expect(await ba.unwrapSenderKey(wrapped, { ...AB, fromJoin: new Uint8Array(16).fill(9) })).toBeNull();
+    expect(await ba.unwrapSenderKey(wrapped, { ...AB, toJoin: new Uint8Array(16).fill(9) })).toBeNull();
+  });
+
+  it('seals key acknowledgements and requests for one direction and kind (known answer)', async () => {
+    const alice = await fixedIdentity(KAT.aliceEdPrivate, KAT.aliceEdPublic, KAT.aliceXPrivate, KAT.aliceXPublic, KAT.aliceJoin);
+    const pair = must(await PairwiseKey.derive(alice, b64(KAT.bobXPublic), (await room()).pairwiseSalt));
+    const bobToAlice = { ...KAT_DIRECTION, from: KAT.bobId, to: KAT.aliceId, fromJoin: b64(KAT.bobJoin), toJoin: b64(KAT.aliceJoin) };
+    expect(await pair.openControl('key-ack', KAT.keyAck, bobToAlice)).toBe(1);
+    expect(await pair.openControl('key-request', KAT.keyAck, bobToAlice)).toBeNull();
+    expect(await pair.openControl('key-ack', KAT.keyAck, KAT_DIRECTION)).toBeNull();
+    const sealed = await pair.sealControl('key-request', 42, KAT_DIRECTION);
+    expect(sealed).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(await pair.openControl('key-request', sealed, KAT_DIRECTION)).toBe(42);
+  });
+
   it('unwraps a key wrapped by an independent implementation (known answer)', async () => {
-    const bob = await fixedIdentity(KAT.bobEdPrivate, KAT.bobEdPublic, KAT.bobXPrivate, KAT.bobXPublic);
+    const bob = await fixedIdentity(KAT.bobEdPrivate, KAT.bobEdPublic, KAT.bobXPrivate, KAT.bobXPublic, KAT.bobJoin);
     const pair = await PairwiseKey.derive(bob, b64(KAT.aliceXPublic), (await room()).pairwiseSalt);
     if (pair === null) throw new Error('no pairwise key');
-    const packed = await pair.unwrap(hex(KAT.wrappedKey), senderKeyAad(KAT.roomId, KAT.aliceId, KAT.bobId));
+    const packed = await pair.unwrap(hex(KAT.wrappedKey), senderKeyAad(KAT_DIRECTION));
     if (packed === null) throw new Error('did not unwrap');
     const key = SenderKey.unpack(packed);
     expect(key?.generation).toBe(1);
@@ -139,7 +169,7 @@ describe('pairwise key transport', () => {
     const cb = await PairwiseKey.derive(carol, bob.agreementPublic, salt);
     if (!ab || !ba || !ca || !cb) throw new Error('derive failed');
     const key = SenderKey.generate(3);
-    const aad = senderKeyAad(KAT.roomId, 'alice', 'bob');
+    const aad = senderKeyAad(AB);
     const wrapped = await ab.wrap(key.pack(), aad);
     expect(wrapped.length).toBe(12 + 20 + 16);
     expect(toHex((await ba.unwrap(wrapped, aad)) ?? new Uint8Array(0))).toBe(toHex(key.pack()));
@@ -155,10 +185,10 @@ describe('pairwise key transport', () => {
     const ba = await PairwiseKey.derive(bob, alice.agreementPublic, salt);
     const baOther = await PairwiseKey.derive(bob, alice.agreementPublic, otherRoomSalt);
     if (!ab || !ba || !baOther) throw new Error('derive failed');
-    const aad = senderKeyAad(KAT.roomId, 'alice', 'bob');
+    const aad = senderKeyAad(AB);
     const wrapped = await ab.wrap(hex('00112233'), aad);
     expect(await ba.unwrap(wrapped, aad)).not.toBeNull();
-    expect(await ba.unwrap(wrapped, senderKeyAad(KAT.roomId, 'bob', 'alice'))).toBeNull();
+    expect(await ba.unwrap(wrapped, senderKeyAad(BA))).toBeNull();
     expect(await ba.unwrap(flipBit(wrapped, 5), aad)).toBeNull();
     expect(await ba.unwrap(wrapped.subarray(0, 20), aad)).toBeNull();
     expect(await baOther.unwrap(wrapped, aad)).toBeNull();
@@ -170,14 +200,14 @@ describe('pairwise key transport', () => {
     const ab = must(await PairwiseKey.derive(alice, bob.agreementPublic, salt));
     const ba = must(await PairwiseKey.derive(bob, alice.agreementPublic, salt));
     const key = SenderKey.generate(7);
-    const wrapped = await ab.wrapSenderKey(key, KAT.roomId, 'alice', 'bob');
+    const wrapped = await ab.wrapSenderKey(key, AB);
     expect(wrapped).toMatch(/^[A-Za-z0-9_-]{64}$/);
-    const back = await ba.unwrapSenderKey(wrapped, KAT.roomId, 'alice', 'bob');
+    const back = await ba.unwrapSenderKey(wrapped, AB);
     expect(back?.generation).toBe(7);
     expect(toHex(must(back).material)).toBe(toHex(key.material));
-    expect(await ba.unwrapSenderKey(wrapped, KAT.roomId, 'bob', 'alice')).toBeNull();
-    expect(await ba.unwrapSenderKey(wrapped, 'other-room', 'alice', 'bob')).toBeNull();
-    expect(await ba.unwrapSenderKey('not base64url!', KAT.roomId, 'alice', 'bob')).toBeNull();
+    expect(await ba.unwrapSenderKey(wrapped, BA)).toBeNull();
+    expect(await ba.unwrapSenderKey(wrapped, { ...AB, roomId: 'other-room' })).toBeNull();
+    expect(await ba.unwrapSenderKey('not base64url!', AB)).toBeNull();
   });
 
   it('refuses low-order and malformed peer keys', async () => {

@@ -84,6 +84,7 @@ def main():
     room_id = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"[:28] + "room"
     secret = b64u(bytes(range(200, 232)))
     alice_id, bob_id = "alice-participant-id01", "bob-participant-id0001"
+    alice_join, bob_join = bytes(range(140, 156)), bytes(range(160, 176))
 
     # Room keys and Alice's profile envelope.
     room_key = hkdf(b64u_decode(secret), fields("Conclave room v1"), 32, room_id.encode())
@@ -94,9 +95,12 @@ def main():
     inner = json.dumps({"name": "Alice"}, separators=(",", ":")).encode()
     iv = bytes(range(12))
     box = iv + AESGCM(profile_key).encrypt(iv, inner, fields("Conclave profile v1", room_id, a_ed, a_x))
-    sig = alice_ed.sign(fields("Conclave profile signature v1", room_id, a_ed, a_x, proof, box))
+    sig = alice_ed.sign(fields("Conclave profile signature v1", room_id, a_ed, a_x, alice_join, proof, box))
     envelope = json.dumps(
-        {"v": 1, "ed": b64u(a_ed), "x": b64u(a_x), "proof": b64u(proof), "box": b64u(box), "sig": b64u(sig)},
+        {
+            "v": 2, "ed": b64u(a_ed), "x": b64u(a_x), "j": b64u(alice_join), "proof": b64u(proof),
+            "box": b64u(box), "sig": b64u(sig),
+        },
         separators=(",", ":"),
     )
 
@@ -123,7 +127,13 @@ def main():
     packed = struct.pack(">I", generation) + ratcheted
     wrap_iv = bytes(range(100, 112))
     wrapped = wrap_iv + AESGCM(pair_key).encrypt(
-        wrap_iv, packed, fields("Conclave sender key v1", room_id, alice_id, bob_id)
+        wrap_iv, packed, fields("Conclave sender key v1", room_id, alice_id, bob_id, alice_join, bob_join)
+    )
+    # Bob acknowledges generation 1 to Alice.
+    ack_iv = bytes(range(120, 132))
+    ack = ack_iv + AESGCM(pair_key).encrypt(
+        ack_iv, struct.pack(">I", generation),
+        fields("Conclave key control v1", "key-ack", room_id, bob_id, alice_id, bob_join, alice_join),
     )
 
     # A file of 2,500 bytes in 1 KiB chunks, and a chat message from Alice carrying it.
@@ -153,9 +163,9 @@ def main():
         separators=(",", ":"),
     )
 
-    code_digest = hashlib.sha256(fields("Conclave security code v1", room_id, *sorted([a_ed, b_ed]))).digest()
+    code_digest = hashlib.sha512(fields("Conclave security code v2", room_id, *sorted([a_ed, b_ed]))).digest()
     code = " ".join(
-        str(int.from_bytes(code_digest[5 * i:5 * i + 5], "big") % 100000).zfill(5) for i in range(5)
+        str(int.from_bytes(code_digest[5 * i:5 * i + 5], "big") % 100000).zfill(5) for i in range(12)
     )
 
     def private_raw(key):
@@ -169,11 +179,12 @@ def main():
         "aliceXPrivate": b64u(private_raw(alice_x)), "aliceXPublic": b64u(a_x),
         "bobEdPrivate": b64u(private_raw(bob_ed)), "bobEdPublic": b64u(b_ed),
         "bobXPrivate": b64u(private_raw(bob_x)), "bobXPublic": b64u(b_x),
+        "aliceJoin": b64u(alice_join), "bobJoin": b64u(bob_join),
         "proof": b64u(proof), "profileEnvelope": envelope, "profileInner": inner.decode(),
         "senderKey": material.hex(), "ratchetedKey": ratcheted.hex(), "senderTag": tag, "kid": str(kid),
         "sframeKey": skey.hex(), "sframeSalt": ssalt.hex(), "ctr": ctr,
         "frame": frame.hex(), "protectedFrame": protected.hex(),
-        "wrappedKey": wrapped.hex(), "pairwiseKey": pair_key.hex(),
+        "wrappedKey": wrapped.hex(), "pairwiseKey": pair_key.hex(), "keyAck": b64u(ack),
         "fileData": file_data.hex(), "fileChunks": [c.hex() for c in chunks], "chatEnvelope": chat,
         "chatText": message["text"], "securityCode": code,
     }

@@ -228,4 +228,73 @@ describe('ratchet on join, rotation on leave', () => {
       error: 'unknown-key',
     });
   });
+
+  it('an ex-member ratcheting the old key far ahead never outranks the explicitly delivered key', async () => {
+    const key0 = SenderKey.generate(0);
+    const { ring, dec } = await setup(key0);
+    // Carol left holding key0; the server withholds Alice's rotated key from this receiver, and
+    // Carol sends frames under Alice's tag, five ratchets ahead.
+    let forged = key0;
+    for (let i = 0; i < 5; i++) forged = await forged.ratchet();
+    const carol = new MediaEncryptor(ALICE_TAG, 'microphone');
+    await carol.setKey(forged);
+    await dec.decrypt('opus', must(await carol.encrypt('opus', opusFrame(20))), 10);
+    // Alice's real rotated key arrives: it is the newest, and the forged chain is gone.
+    const key1 = key0.rotate();
+    ring.setKey(ALICE, key1, 20);
+    expect(ring.newestGeneration(ALICE)).toBe(1);
+    const alice = new MediaEncryptor(ALICE_TAG, 'microphone');
+    await alice.setKey(key1);
+    // Long after the grace period, Alice's frames still decrypt and Carol's do not.
+    expect(await dec.decrypt('opus', must(await alice.encrypt('opus', opusFrame(21))), 60_000)).toMatchObject({
+      ok: true,
+      generation: 1,
+    });
+    expect((await dec.decrypt('opus', must(await carol.encrypt('opus', opusFrame(22))), 60_000)).ok).toBe(false);
+  });
+
+  it('after a leave, never ratchets a sender key: its next generation must come explicitly', async () => {
+    const key0 = SenderKey.generate(0);
+    const { ring, dec } = await setup(key0);
+    ring.expectRotation(1);
+    // An ex-member's ratchet of the old key, one or more generations ahead, is refused.
+    const carol = new MediaEncryptor(ALICE_TAG, 'microphone');
+    await carol.setKey(await key0.ratchet());
+    expect(await dec.decrypt('opus', must(await carol.encrypt('opus', opusFrame(23))), 1)).toEqual({
+      ok: false,
+      error: 'unknown-key',
+    });
+    expect(ring.newestGeneration(ALICE)).toBe(0);
+    // The rotated key arrives; from it, joins ratchet on demand again.
+    const key1 = key0.rotate();
+    ring.setKey(ALICE, key1, 2);
+    const alice = new MediaEncryptor(ALICE_TAG, 'microphone');
+    await alice.setKey(await key1.ratchet());
+    expect(await dec.decrypt('opus', must(await alice.encrypt('opus', opusFrame(24))), 3)).toMatchObject({
+      ok: true,
+      generation: 2,
+    });
+  });
+});
+
+describe('replay protection shared by every decryptor', () => {
+  it('refuses a frame replayed into another decryptor of the same sender and source', async () => {
+    const { ring, enc, dec } = await setup();
+    const frame = must(await enc.encrypt('opus', opusFrame(30)));
+    expect((await dec.decrypt('opus', frame, 0)).ok).toBe(true);
+    // A subscribe offer reassigns an m-section: the new decryptor must remember the old frames.
+    const reassigned = new MediaDecryptor(ring, 'microphone', ALICE);
+    expect(await reassigned.decrypt('opus', frame, 0)).toEqual({ ok: false, error: 'replay' });
+  });
+
+  it('keeps the replay state when the same key is delivered again', async () => {
+    const { ring, enc, dec, key } = await setup();
+    const frame = must(await enc.encrypt('opus', opusFrame(31)));
+    expect((await dec.decrypt('opus', frame, 0)).ok).toBe(true);
+    ring.setKey(ALICE, key, 1); // a repeated key message (a key-request answer, or a replay)
+    expect(await new MediaDecryptor(ring, 'microphone', ALICE).decrypt('opus', frame, 1)).toEqual({
+      ok: false,
+      error: 'replay',
+    });
+  });
 });

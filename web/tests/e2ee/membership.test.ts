@@ -71,6 +71,7 @@ describe('profile envelope', () => {
     expect(result.profile).toBe(KAT.profileInner);
     expect(base64UrlEncode(result.peer.signingPublic)).toBe(KAT.aliceEdPublic);
     expect(base64UrlEncode(result.peer.agreementPublic)).toBe(KAT.aliceXPublic);
+    expect(base64UrlEncode(result.peer.joinNonce)).toBe(KAT.aliceJoin);
   });
 
   it('round-trips and shows the server nothing but keys, proof, ciphertext and signature', async () => {
@@ -79,7 +80,7 @@ describe('profile envelope', () => {
     expect(envelope).not.toContain('Jürgen');
     expect(envelope).not.toContain('J\u00fcrgen');
     expect(envelope).not.toContain('name');
-    expect(Object.keys(JSON.parse(envelope) as object)).toEqual(['v', 'ed', 'x', 'proof', 'box', 'sig']);
+    expect(Object.keys(JSON.parse(envelope) as object)).toEqual(['v', 'ed', 'x', 'j', 'proof', 'box', 'sig']);
     expect(envelope.length).toBeLessThan(600);
     const result = await openProfile(await room(), envelope);
     expect(result.ok && result.profile).toBe(profile);
@@ -136,7 +137,7 @@ describe('profile envelope', () => {
     const x = mallory.agreementPublic;
     const proof = b64(malloryEnvelope['proof'] ?? '');
     const box = b64(aliceEnvelope['box'] ?? '');
-    const sig = await sign(mallory, encodeFields(LABELS.profileSignature, KAT.roomId, ed, x, proof, box));
+    const sig = await sign(mallory, encodeFields(LABELS.profileSignature, KAT.roomId, ed, x, mallory.joinNonce, proof, box));
     const forged = JSON.stringify({ ...malloryEnvelope, box: aliceEnvelope['box'], sig: base64UrlEncode(sig) });
     expect(await openProfile(r, forged)).toEqual({ ok: false, error: 'bad-box' });
   });
@@ -149,8 +150,10 @@ describe('profile envelope', () => {
       ['{"name":"Alice"}', 'malformed'],
       ['[]', 'malformed'],
       ['null', 'malformed'],
-      [edit(envelope, (e) => (e['v'] = 2)), 'unsupported-version'],
-      [edit(envelope, (e) => (e['v'] = '1')), 'malformed'],
+      [edit(envelope, (e) => (e['v'] = 1)), 'unsupported-version'],
+      [edit(envelope, (e) => (e['v'] = '2')), 'malformed'],
+      [edit(envelope, (e) => delete e['j']), 'malformed'],
+      [edit(envelope, (e) => (e['j'] = 'AAAA')), 'malformed'],
       [edit(envelope, (e) => delete e['proof']), 'malformed'],
       [edit(envelope, (e) => (e['ed'] = 'AAAA')), 'malformed'],
       [edit(envelope, (e) => (e['box'] = 'AAAA')), 'malformed'],
@@ -161,8 +164,15 @@ describe('profile envelope', () => {
   });
 
   it('accepts a fixed identity built from raw keys (test helper check)', async () => {
-    const fixed = await fixedIdentity(KAT.aliceEdPrivate, KAT.aliceEdPublic, KAT.aliceXPrivate, KAT.aliceXPublic);
+    const fixed = await fixedIdentity(KAT.aliceEdPrivate, KAT.aliceEdPublic, KAT.aliceXPrivate, KAT.aliceXPublic, KAT.aliceJoin);
     const result = await openProfile(await room(), await sealProfile(await room(), fixed, 'p'));
     expect(result.ok && base64UrlEncode(result.peer.signingPublic)).toBe(KAT.aliceEdPublic);
+  });
+
+  it('signs the join nonce: an envelope moved to another join does not verify', async () => {
+    const r = await room();
+    const envelope = await sealed();
+    const other = base64UrlEncode(new Uint8Array(16).fill(7));
+    expect(await openProfile(r, edit(envelope, (e) => (e['j'] = other)))).toEqual({ ok: false, error: 'bad-signature' });
   });
 });

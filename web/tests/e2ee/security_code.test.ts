@@ -13,11 +13,13 @@ describe('security code', () => {
     expect(code).toBe(KAT.securityCode);
   });
 
-  it('is five groups of five digits', async () => {
+  it('is twelve groups of five digits: ~199 bits, so a two-sided birthday search costs ~2^100', async () => {
     const groups = await securityCodeGroups(KAT.roomId, await keys(3));
-    expect(groups).toHaveLength(5);
+    expect(groups).toHaveLength(12);
     for (const g of groups) expect(g).toMatch(/^\d{5}$/);
-    expect(await securityCode(KAT.roomId, [])).toMatch(/^\d{5}( \d{5}){4}$/);
+    expect(await securityCode(KAT.roomId, [])).toMatch(/^\d{5}( \d{5}){11}$/);
+    // log2(10^60) ≈ 199.3; a collision between two attacker-chosen key sets needs ~2^99.7 tries.
+    expect((groups.length * 5 * Math.log2(10)) / 2).toBeGreaterThan(99);
   });
 
   it('is the same for everyone, whatever order they learned the roster in', async () => {

@@ -81,6 +81,8 @@ export class RecordingSink implements MediaKeySink {
   sendKey: SenderKey | null = null;
   readonly received = new Map<string, SenderKey[]>();
   readonly senders = new Map<string, number>();
+  /** Called inside addSender (tests use it to make events land mid-operation). */
+  onAdd: ((participantId: string) => void) | null = null;
 
   setSendKey(key: SenderKey, tag: number): void {
     this.sendKey = key;
@@ -89,10 +91,14 @@ export class RecordingSink implements MediaKeySink {
   addSender(participantId: string, tag: number): void {
     this.senders.set(participantId, tag);
     this.log.push(`add ${participantId}`);
+    this.onAdd?.(participantId);
   }
   removeSender(participantId: string): void {
     this.senders.delete(participantId);
     this.log.push(`remove ${participantId}`);
+  }
+  expectRotation(): void {
+    this.log.push('expect-rotation');
   }
   setReceiveKey(participantId: string, key: SenderKey): void {
     this.received.set(participantId, [...(this.received.get(participantId) ?? []), key]);

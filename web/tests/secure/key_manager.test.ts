@@ -5,6 +5,8 @@ import {
   importPeerIdentity,
   KeyRing,
   MediaDecryptor,
+  PairwiseKey,
+  type KeyControl,
   MediaEncryptor,
   SenderKey,
   senderTag,
@@ -33,7 +35,7 @@ interface Member {
 }
 
 async function peerOf(identity: Identity): Promise<PeerIdentity> {
-  const peer = await importPeerIdentity(identity.signingPublic, identity.agreementPublic);
+  const peer = await importPeerIdentity(identity.signingPublic, identity.agreementPublic, identity.joinNonce);
   if (!peer) throw new Error('bad identity');
   return peer;
 }
@@ -78,7 +80,26 @@ async function setup(ids: string[], options: { switchTimeoutMs?: number } = {}) 
     }
     return delivered;
   };
-  return { room, timers, outbox, get, deliver };
+  /** A key-ack or key-request as `from` seals it for `to`. */
+  const control = async (from: string, to: string, kind: KeyControl, generation: number): Promise<RelayPayload> => {
+    const sender = get(from);
+    const receiver = get(to);
+    const pair = await PairwiseKey.derive(sender.identity, receiver.identity.agreementPublic, room.pairwiseSalt);
+    if (!pair) throw new Error('no pair key');
+    const direction = { roomId: ROOM_ID, from, to, fromJoin: sender.identity.joinNonce, toJoin: receiver.identity.joinNonce };
+    return { t: kind, sealed: await pair.sealControl(kind, generation, direction) };
+  };
+  /** The generation a sealed key-ack or key-request from `from` to `to` names (null: not theirs). */
+  const opened = async (sent: Sent): Promise<number | null> => {
+    if (sent.payload.t !== 'key-ack' && sent.payload.t !== 'key-request') return null;
+    const receiver = get(sent.to);
+    const sender = get(sent.from);
+    const pair = await PairwiseKey.derive(receiver.identity, sender.identity.agreementPublic, room.pairwiseSalt);
+    if (!pair) throw new Error('no pair key');
+    const direction = { roomId: ROOM_ID, from: sent.from, to: sent.to, fromJoin: sender.identity.joinNonce, toJoin: receiver.identity.joinNonce };
+    return pair.openControl(sent.payload.t, sent.payload.sealed, direction);
+  };
+  return { room, timers, outbox, get, deliver, control, opened };
 }
 
 describe('KeyManager', () => {
@@ -222,31 +243,35 @@ describe('KeyManager', () => {
     me.keys.requestKey(ALICE_ID);
     me.keys.requestKey(ALICE_ID);
     me.keys.requestKey(BOB_ID);
+    await me.keys.idle();
     expect(outbox.map((s) => `${s.to}:${s.payload.t}`)).toEqual([`${ALICE_ID}:key-request`]);
     timers.advance(2999);
     me.keys.requestKey(ALICE_ID);
+    await me.keys.idle();
     expect(outbox).toHaveLength(1);
     // The scheduled re-request after verification counts too.
     timers.advance(1);
+    await me.keys.idle();
     expect(outbox).toHaveLength(2);
     timers.advance(5000);
     me.keys.requestKey(ALICE_ID);
+    await me.keys.idle();
     expect(outbox).toHaveLength(3);
   });
 
   it('counts only acknowledgements of the pending generation from members it waits for', async () => {
-    const { get, outbox, deliver } = await setup([SELF_ID, ALICE_ID, BOB_ID, CAROL_ID]);
+    const { get, outbox, deliver, control } = await setup([SELF_ID, ALICE_ID, BOB_ID, CAROL_ID]);
     const me = get(SELF_ID);
     for (const id of [ALICE_ID, BOB_ID, CAROL_ID]) await me.keys.addMember(id, get(id).peer, false);
     await deliver();
     await me.keys.removeMember(CAROL_ID);
     outbox.length = 0;
-    await me.keys.handlePayload(ALICE_ID, { t: 'key-ack', generation: 0 });
-    await me.keys.handlePayload(ALICE_ID, { t: 'key-ack', generation: 7 });
-    await me.keys.handlePayload(CAROL_ID, { t: 'key-ack', generation: 1 });
-    await me.keys.handlePayload(ALICE_ID, { t: 'key-ack', generation: 1 });
+    await me.keys.handlePayload(ALICE_ID, await control(ALICE_ID, SELF_ID, 'key-ack', 0));
+    await me.keys.handlePayload(ALICE_ID, await control(ALICE_ID, SELF_ID, 'key-ack', 7));
+    await me.keys.handlePayload(CAROL_ID, await control(CAROL_ID, SELF_ID, 'key-ack', 1));
+    await me.keys.handlePayload(ALICE_ID, await control(ALICE_ID, SELF_ID, 'key-ack', 1));
     expect(me.keys.pendingKey).not.toBeNull();
-    await me.keys.handlePayload(BOB_ID, { t: 'key-ack', generation: 1 });
+    await me.keys.handlePayload(BOB_ID, await control(BOB_ID, SELF_ID, 'key-ack', 1));
     expect(me.keys.pendingKey).toBeNull();
   });
 
@@ -274,7 +299,7 @@ describe('KeyManager', () => {
   });
 
   it('refuses keys not wrapped for it, and acknowledges repeats without going back', async () => {
-    const { get, outbox, deliver } = await setup([SELF_ID, ALICE_ID, BOB_ID]);
+    const { get, outbox, deliver, opened } = await setup([SELF_ID, ALICE_ID, BOB_ID]);
     const me = get(SELF_ID);
     await me.keys.addMember(ALICE_ID, get(ALICE_ID).peer, false);
     await me.keys.addMember(BOB_ID, get(BOB_ID).peer, false);
@@ -292,34 +317,37 @@ describe('KeyManager', () => {
     expect(outbox).toEqual([]);
     await me.keys.handlePayload(ALICE_ID, fromAlice.payload);
     await me.keys.handlePayload(ALICE_ID, fromAlice.payload);
-    expect(outbox.map((s) => s.payload)).toEqual([
-      { t: 'key-ack', generation: 0 },
-      { t: 'key-ack', generation: 0 },
-    ]);
+    expect(outbox.map((s) => `${s.to}:${s.payload.t}`)).toEqual([`${ALICE_ID}:key-ack`, `${ALICE_ID}:key-ack`]);
+    expect(await Promise.all(outbox.map(opened))).toEqual([0, 0]);
     expect(me.media.received.get(ALICE_ID)?.length).toBe(2);
     await deliver();
   });
 
   it('asks again for a key that does not come, and answers requests at most once a second', async () => {
-    const { get, outbox, timers } = await setup([SELF_ID, ALICE_ID], {});
+    const { get, outbox, timers, control } = await setup([SELF_ID, ALICE_ID, BOB_ID], {});
     const me = get(SELF_ID);
     await me.keys.addMember(ALICE_ID, get(ALICE_ID).peer, false);
     outbox.length = 0;
     timers.advance(3000);
+    await me.keys.idle();
     expect(outbox.map((s) => `${s.to}:${s.payload.t}`)).toEqual([`${ALICE_ID}:key-request`]);
     timers.advance(6000);
+    await me.keys.idle();
     timers.advance(12000);
+    await me.keys.idle();
     timers.advance(60000);
+    await me.keys.idle();
     expect(outbox.filter((s) => s.payload.t === 'key-request')).toHaveLength(3);
     outbox.length = 0;
-    await me.keys.handlePayload(ALICE_ID, { t: 'key-request' });
-    await me.keys.handlePayload(ALICE_ID, { t: 'key-request' });
+    const request = await control(ALICE_ID, SELF_ID, 'key-request', 0);
+    await me.keys.handlePayload(ALICE_ID, request);
+    await me.keys.handlePayload(ALICE_ID, request);
     expect(outbox.map((s) => s.payload.t)).toEqual(['key']);
     timers.advance(1000);
-    await me.keys.handlePayload(ALICE_ID, { t: 'key-request' });
+    await me.keys.handlePayload(ALICE_ID, request);
     expect(outbox.map((s) => s.payload.t)).toEqual(['key', 'key']);
     // Nobody else is answered.
-    await me.keys.handlePayload(BOB_ID, { t: 'key-request' });
+    await me.keys.handlePayload(BOB_ID, await control(BOB_ID, SELF_ID, 'key-request', 0));
     expect(outbox).toHaveLength(2);
   });
 
@@ -343,7 +371,7 @@ describe('KeyManager', () => {
     me.keys.close();
     expect(await me.keys.addMember(BOB_ID, get(ALICE_ID).peer, true)).toBe('closed');
     await me.keys.removeMember(ALICE_ID);
-    await me.keys.handlePayload(ALICE_ID, { t: 'key-request' });
+    await me.keys.handlePayload(ALICE_ID, { t: 'key-request', sealed: 'A'.repeat(43) });
     timers.advance(100000);
     expect(outbox).toEqual([]);
     expect(await me.keys.chatKey()).toBe(me.keys.activeKey);
@@ -356,5 +384,58 @@ describe('KeyManager', () => {
     ring.setKey(SELF_ID, old, 0);
     const rotated = old.rotate();
     expect((await ring.resolveGeneration(SELF_ID, rotated.generation, 0))?.key.material).not.toEqual(rotated.material);
+  });
+
+  it('after any leave, takes no ratchet of a sender key until that sender delivers its rotated key', async () => {
+    const { get, deliver } = await setup([SELF_ID, ALICE_ID]);
+    const me = get(SELF_ID);
+    const alice = get(ALICE_ID);
+    await me.keys.addMember(ALICE_ID, alice.peer, false);
+    await alice.keys.addMember(SELF_ID, me.peer, false);
+    await deliver();
+    const aliceKey = alice.keys.activeKey;
+    // Carol (whom neither had finished verifying) leaves; both sides hear of it.
+    await me.keys.removeMember(CAROL_ID);
+    await alice.keys.removeMember(CAROL_ID);
+    expect(me.media.log).toContain('expect-rotation');
+    // Carol, who may hold Alice's key from another member's point of view, ratchets it: refused.
+    const forged = new MediaEncryptor(alice.keys.tag, 'camera');
+    await forged.setKey(await aliceKey.ratchet());
+    const frame = await forged.encrypt('vp8', new Uint8Array([0x01, 2, 3, 4]));
+    if (!frame) throw new Error('no frame');
+    const view = new MediaDecryptor(me.keys.ring, 'camera', ALICE_ID);
+    expect(await view.decrypt('vp8', frame, 0)).toEqual({ ok: false, error: 'unknown-key' });
+    // Alice rotated (on every leave) and delivers the fresh key: it decrypts.
+    await deliver();
+    expect(me.keys.ring.deliveredGeneration(ALICE_ID)).toBe(aliceKey.generation + 1);
+    const real = new MediaEncryptor(alice.keys.tag, 'camera');
+    await real.setKey(alice.keys.activeKey);
+    const good = await real.encrypt('vp8', new Uint8Array([0x01, 5, 6, 7]));
+    if (!good) throw new Error('no frame');
+    expect((await view.decrypt('vp8', good, 0)).ok).toBe(true);
+  });
+
+  it('counts only acknowledgements and requests the member sealed under the pairwise key', async () => {
+    const { get, outbox, deliver, control } = await setup([SELF_ID, ALICE_ID, BOB_ID, CAROL_ID]);
+    const me = get(SELF_ID);
+    for (const id of [ALICE_ID, BOB_ID]) await me.keys.addMember(id, get(id).peer, false);
+    await deliver();
+    await me.keys.removeMember(CAROL_ID);
+    outbox.length = 0;
+    // The server (or Carol) acknowledges the rotated key in Alice's and Bob's names.
+    for (const id of [ALICE_ID, BOB_ID]) {
+      await me.keys.handlePayload(id, await control(CAROL_ID, SELF_ID, 'key-ack', 1));
+      await me.keys.handlePayload(id, { t: 'key-ack', sealed: 'A'.repeat(43) });
+    }
+    expect(me.keys.pendingKey).not.toBeNull();
+    // An acknowledgement Bob sealed for Alice is no acknowledgement from Bob to this participant.
+    await me.keys.handlePayload(BOB_ID, await control(BOB_ID, ALICE_ID, 'key-ack', 1));
+    expect(me.keys.pendingKey).not.toBeNull();
+    // Key requests in someone else's name get no answer either.
+    await me.keys.handlePayload(ALICE_ID, await control(CAROL_ID, SELF_ID, 'key-request', 0));
+    expect(outbox.filter((s) => s.payload.t === 'key')).toEqual([]);
+    await me.keys.handlePayload(ALICE_ID, await control(ALICE_ID, SELF_ID, 'key-ack', 1));
+    await me.keys.handlePayload(BOB_ID, await control(BOB_ID, SELF_ID, 'key-ack', 1));
+    expect(me.keys.pendingKey).toBeNull();
   });
 });

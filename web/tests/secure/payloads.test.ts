@@ -1,17 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_RELAY_PAYLOAD_LENGTH } from '../../src/protocol';
-import { encodeRelayPayload, parseRelayPayload, WRAPPED_KEY_LENGTH, type RelayPayload } from '../../src/secure/payloads';
+import { encodeRelayPayload, parseRelayPayload, SEALED_CONTROL_LENGTH, WRAPPED_KEY_LENGTH, type RelayPayload } from '../../src/secure/payloads';
 
 const WRAPPED = 'A'.repeat(WRAPPED_KEY_LENGTH - 2) + '_-';
+const SEALED = 'B'.repeat(SEALED_CONTROL_LENGTH - 2) + '-_';
 const ENVELOPE = '{"v":1,"from":"aliceAliceAliceAlice_-","g":3,"n":1,"ct":"AAAA","sig":"BBBB"}';
 
 describe('relay payloads', () => {
   it('encodes the documented formats and parses them back', () => {
     const cases: [RelayPayload, string][] = [
-      [{ t: 'key', generation: 7, wrapped: WRAPPED }, `{"v":1,"t":"key","g":7,"k":"${WRAPPED}"}`],
-      [{ t: 'key-ack', generation: 4294967295 }, '{"v":1,"t":"key-ack","g":4294967295}'],
-      [{ t: 'key-request' }, '{"v":1,"t":"key-request"}'],
-      [{ t: 'chat', envelope: ENVELOPE }, `{"v":1,"t":"chat","chat":${ENVELOPE}}`],
+      [{ t: 'key', generation: 7, wrapped: WRAPPED }, `{"v":2,"t":"key","g":7,"k":"${WRAPPED}"}`],
+      [{ t: 'key-ack', sealed: SEALED }, `{"v":2,"t":"key-ack","s":"${SEALED}"}`],
+      [{ t: 'key-request', sealed: SEALED }, `{"v":2,"t":"key-request","s":"${SEALED}"}`],
+      [{ t: 'chat', envelope: ENVELOPE }, `{"v":2,"t":"chat","chat":${ENVELOPE}}`],
     ];
     for (const [payload, text] of cases) {
       expect(encodeRelayPayload(payload)).toBe(text);
@@ -20,7 +21,7 @@ describe('relay payloads', () => {
   });
 
   it('ignores fields it does not know', () => {
-    expect(parseRelayPayload('{"v":1,"t":"key-request","later":true}')).toEqual({ t: 'key-request' });
+    expect(parseRelayPayload(`{"v":2,"t":"key-request","s":"${SEALED}","later":true}`)).toEqual({ t: 'key-request', sealed: SEALED });
   });
 
   it('refuses anything else', () => {
@@ -30,22 +31,27 @@ describe('relay payloads', () => {
       '[]',
       'null',
       '{"t":"key-request"}',
-      '{"v":2,"t":"key-request"}',
-      '{"v":"1","t":"key-request"}',
-      '{"v":1,"t":"hello"}',
+      '{"v":3,"t":"key-request"}',
+      '{"v":"2","t":"key-request"}',
+      '{"v":2,"t":"hello"}',
       '{"v":1}',
-      `{"v":1,"t":"key","g":-1,"k":"${WRAPPED}"}`,
-      `{"v":1,"t":"key","g":1.5,"k":"${WRAPPED}"}`,
-      `{"v":1,"t":"key","g":4294967296,"k":"${WRAPPED}"}`,
-      `{"v":1,"t":"key","g":"1","k":"${WRAPPED}"}`,
-      `{"v":1,"t":"key","g":1,"k":"${WRAPPED}A"}`,
-      `{"v":1,"t":"key","g":1,"k":"${'A'.repeat(63)}="}`,
-      '{"v":1,"t":"key","g":1}',
-      '{"v":1,"t":"key-ack"}',
-      '{"v":1,"t":"chat","chat":"a string"}',
-      '{"v":1,"t":"chat","chat":[1]}',
-      '{"v":1,"t":"chat"}',
-      `{"v":1,"t":"key-request","pad":"${'x'.repeat(MAX_RELAY_PAYLOAD_LENGTH)}"}`,
+      `{"v":2,"t":"key","g":-1,"k":"${WRAPPED}"}`,
+      `{"v":2,"t":"key","g":1.5,"k":"${WRAPPED}"}`,
+      `{"v":2,"t":"key","g":4294967296,"k":"${WRAPPED}"}`,
+      `{"v":2,"t":"key","g":"1","k":"${WRAPPED}"}`,
+      `{"v":2,"t":"key","g":1,"k":"${WRAPPED}A"}`,
+      `{"v":2,"t":"key","g":1,"k":"${'A'.repeat(63)}="}`,
+      '{"v":2,"t":"key","g":1}',
+      '{"v":2,"t":"key-ack"}',
+      '{"v":2,"t":"key-ack","g":1}',
+      '{"v":2,"t":"key-request"}',
+      `{"v":2,"t":"key-request","s":"${SEALED}A"}`,
+      `{"v":2,"t":"key-ack","s":"${'A'.repeat(42)}="}`,
+      `{"v":1,"t":"key-ack","s":"${SEALED}"}`,
+      '{"v":2,"t":"chat","chat":"a string"}',
+      '{"v":2,"t":"chat","chat":[1]}',
+      '{"v":2,"t":"chat"}',
+      `{"v":2,"t":"key-request","pad":"${'x'.repeat(MAX_RELAY_PAYLOAD_LENGTH)}"}`,
     ];
     for (const text of bad) expect(parseRelayPayload(text), text.slice(0, 80)).toBeNull();
   });

@@ -145,7 +145,7 @@ describe('SecureRoom', () => {
     // Everyone computes the same security code.
     const codes = await Promise.all([alice, bob, carol].map(code));
     expect(new Set(codes).size).toBe(1);
-    expect(codes[0]).toMatch(/^\d{5}( \d{5}){4}$/);
+    expect(codes[0]).toMatch(/^\d{5}( \d{5}){11}$/);
     // Nothing but opaque payloads went through the server.
     for (const f of hub.forwarded) {
       expect(parseRelayPayload(f.payload)).not.toBeNull();
@@ -351,6 +351,116 @@ describe('SecureRoom', () => {
       ['alice', 'bob', 'key-request'],
       ['bob', 'alice', 'key'],
       ['alice', 'bob', 'key-ack'],
+    ]);
+  });
+
+  it('never hands keys to a participant that left while its profile was being checked', async () => {
+    const hub = new Hub();
+    const alice = await hub.join('Alice');
+    const ghost = await generateIdentity();
+    const ghostId = 'ghostGhostGhostGhost00';
+    const ghostProfile = await sealOwnProfile(await roomKeys(), ghost, { name: 'Ghost' });
+    // participant-left lands while Alice's key manager is adding the participant.
+    alice.media.onAdd = (id) => {
+      if (id === ghostId) alice.room.participantLeft(ghostId);
+    };
+    alice.room.participantJoined({ id: ghostId, profile: ghostProfile });
+    await hub.deliver();
+    await alice.room.idle();
+    const keys = await alice.room.keys();
+    expect(alice.room.peer(ghostId)).toBeNull();
+    expect(keys.isMember(ghostId)).toBe(false);
+    expect(keys.ring.hasSender(ghostId)).toBe(false);
+    expect(alice.media.senders.has(ghostId)).toBe(false);
+    // A later join's key goes to Bob only.
+    const before = hub.forwarded.length;
+    const bob = await hub.join('Bob');
+    await alice.room.idle();
+    const keyTargets = hub.forwarded
+      .slice(before)
+      .filter((f) => f.from === alice.id && parseRelayPayload(f.payload)?.t === 'key')
+      .map((f) => f.to);
+    expect(keyTargets).toEqual([bob.id]);
+  });
+
+  it('refuses a departed participant re-announced under its old ID, and replays of its old chat', async () => {
+    const hub = new Hub();
+    const alice = await hub.join('Alice');
+    const bob = await hub.join('Bob');
+    const carol = await hub.join('Carol');
+    await carol.room.sendChat('self-destructing', 1000);
+    await hub.deliver();
+    const recorded = hub.forwarded.filter((f) => f.from === carol.id && parseRelayPayload(f.payload)?.t === 'chat');
+    expect(recorded).toHaveLength(1);
+    hub.timers.advance(1000);
+    expect(alice.chat.entries).toEqual([]);
+    await hub.leave(carol);
+    // The server announces Carol again, same ID, same (validly signed) profile, and replays her chat.
+    alice.room.participantJoined({ id: carol.id, profile: carol.profile });
+    await hub.deliver();
+    expect(alice.room.peer(carol.id)).toMatchObject({ trust: 'unverified', reason: 'replayed' });
+    const keys = await alice.room.keys();
+    expect(keys.isMember(carol.id)).toBe(false);
+    for (const f of recorded) await alice.room.relay(carol.id, f.payload);
+    await hub.deliver();
+    expect(alice.chat.entries).toEqual([]);
+    expect(bob.room.peer(carol.id)).toBeNull();
+  });
+
+  it('refuses a departed member profile under a new ID for the whole meeting', async () => {
+    const hub = new Hub();
+    const alice = await hub.join('Alice');
+    const carol = await hub.join('Carol');
+    await hub.leave(carol);
+    const newId = 'newIdNewIdNewIdNewId00';
+    alice.room.participantJoined({ id: newId, profile: carol.profile });
+    await hub.deliver();
+    expect(alice.room.peer(newId)).toMatchObject({ trust: 'unverified', reason: 'duplicate-identity' });
+    expect((await alice.room.keys()).isMember(newId)).toBe(false);
+    expect(hub.forwarded.filter((f) => f.to === newId)).toEqual([]);
+  });
+
+  it('shows a gap in a sender chat counters as missing messages, and closes it when they arrive', async () => {
+    const hub = new Hub();
+    const alice = await hub.join('Alice');
+    await alice.room.sendChat('before Bob', null);
+    await hub.deliver();
+    const bob = await hub.join('Bob');
+    const held: string[] = [];
+    hub.drop = (f) => {
+      const text = parseRelayPayload(f.payload)?.t === 'chat' && f.from === alice.id && held.length < 2;
+      if (text && hub.forwarded.filter((x) => x.from === alice.id && parseRelayPayload(x.payload)?.t === 'chat').length >= 3) {
+        held.push(f.payload);
+        return true;
+      }
+      return false;
+    };
+    for (const text of ['one', 'two', 'three', 'four']) {
+      await alice.room.sendChat(text, null);
+      await hub.deliver();
+    }
+    // Bob joined after 'before Bob': no gap for it. 'two' and 'three' were withheld.
+    const view = (): [string, number][] => bob.chat.entries.map((e) => [e.text, e.missing ?? 0]);
+    expect(view()).toEqual([
+      ['one', 0],
+      ['', 2],
+      ['four', 0],
+    ]);
+    expect(bob.chat.entries[1]).toMatchObject({ senderId: alice.id, senderName: 'Alice', self: false });
+    hub.drop = () => false;
+    await bob.room.relay(alice.id, held[0] ?? '');
+    expect(view()).toEqual([
+      ['one', 0],
+      ['', 1],
+      ['four', 0],
+      ['two', 0],
+    ]);
+    await bob.room.relay(alice.id, held[1] ?? '');
+    expect(view()).toEqual([
+      ['one', 0],
+      ['four', 0],
+      ['two', 0],
+      ['three', 0],
     ]);
   });
 });
