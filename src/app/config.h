@@ -26,6 +26,8 @@ struct Config {
   int maxMessageBytes = 65536;
   int wsRate = 50;
   int wsBurst = 200;
+  int relayBytesPerSecond = 256 * 1024;
+  int roomRelayBytesPerSecond = 1024 * 1024;
   int maxConnections = 2000;
   int maxConnectionsPerSource = 100;
   int maxHandshakesPerSource = 20;

@@ -184,9 +184,12 @@ int run(const Config& config) {
     fileSettings.maxSourceBytes = static_cast<uint64_t>(config.maxFileMegabytesPerSource) * 1024 * 1024;
     files = std::make_unique<signaling::FileStore>(fileSettings);
   }
-  signaling::RoomManager rooms(issuer,
-                               {static_cast<size_t>(config.maxParticipants), std::chrono::seconds(config.roomGraceSeconds)},
-                               &media, files.get());
+  signaling::RoomManager::Settings roomSettings;
+  roomSettings.maxParticipants = static_cast<size_t>(config.maxParticipants);
+  roomSettings.grace = std::chrono::seconds(config.roomGraceSeconds);
+  roomSettings.relayBytesPerSecond = config.roomRelayBytesPerSecond;
+  roomSettings.relayBurstBytes = 4.0 * config.roomRelayBytesPerSecond;
+  signaling::RoomManager rooms(issuer, roomSettings, &media, files.get());
   signaling::ServerSettings settings;
   settings.listen = config.listen;
   settings.port = static_cast<uint16_t>(config.port);
@@ -204,6 +207,8 @@ int run(const Config& config) {
   settings.connection.maxMessageBytes = static_cast<size_t>(config.maxMessageBytes);
   settings.connection.rate = config.wsRate;
   settings.connection.burst = config.wsBurst;
+  settings.connection.relayBytesPerSecond = config.relayBytesPerSecond;
+  settings.connection.relayBurstBytes = 4.0 * config.relayBytesPerSecond;
   if (!std::filesystem::exists(settings.webRoot / "index.html"))
     log->warn("the web client is not built: {} has no index.html (run `make run` or `npm run build` in web/)",
               settings.webRoot.string());

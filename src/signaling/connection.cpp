@@ -29,7 +29,20 @@ const Connection::Route Connection::kRoutes[] = {
 
 Connection::Connection(RoomManager& rooms, Peer& peer, ConnectionLimits limits, common::TimePoint now,
                        const SourceKey& source)
-    : mRooms(rooms), mPeer(peer), mLimits(limits), mBucket(limits.rate, limits.burst, now), mSource(source) {}
+    : mRooms(rooms),
+      mPeer(peer),
+      mLimits(limits),
+      mBucket(limits.rate, limits.burst, now),
+      mRelayBudget(limits.relayBytesPerSecond, limits.relayBurstBytes, now),
+      mSource(source) {}
+
+common::Duration Connection::readDelay(common::TimePoint now) {
+  auto wait = mRelayBudget.wait(now);
+  if (!mParticipantId.empty()) wait = std::max(wait, mRooms.relayWait(mRoomId, now));
+  return wait;
+}
+
+bool Connection::relayBlocked() const { return !mParticipantId.empty() && mRooms.congested(mRoomId, mParticipantId); }
 
 Connection::~Connection() = default;
 
@@ -206,10 +219,14 @@ bool Connection::requireJoined(const nlohmann::json& msg) {
   return false;
 }
 
-void Connection::handleRelay(const nlohmann::json& msg, common::TimePoint) {
+void Connection::handleRelay(const nlohmann::json& msg, common::TimePoint now) {
   if (!requireJoined(msg)) return;
   std::string to = msg.contains("to") ? msg["to"].get<std::string>() : std::string();
-  if (!mRooms.relay(mRoomId, mParticipantId, to, msg["payload"].get<std::string>())) {
+  auto sent = mRooms.relay(mRoomId, mParticipantId, to, msg["payload"].get<std::string>(), now);
+  // The sender pays for what its message costs the server to send: a broadcast once per
+  // recipient, so a room does not amplify one client's traffic beyond its budget.
+  if (sent) mRelayBudget.charge(static_cast<double>(*sent), now);
+  if (!sent) {
     sendError(ErrorCode::ParticipantNotFound, "that participant is not in the meeting", requestIdOf(msg));
     return;
   }

@@ -20,6 +20,9 @@ struct ConnectionLimits {
   double rate = 50;
   double burst = 200;
   size_t maxDroppedBeforeClose = 200;
+  // Relay bytes this connection may cause (bytes out: a broadcast counts per recipient).
+  double relayBytesPerSecond = 256 * 1024;
+  double relayBurstBytes = 1024 * 1024;
 };
 
 class Connection {
@@ -38,6 +41,11 @@ class Connection {
   // Set when the client must be disconnected (flooding); the session closes with 1008.
   bool mustClose() const { return mMustClose; }
   const std::string& participantId() const { return mParticipantId; }
+  // Back-pressure: how long the transport must wait before it reads the next message (the
+  // relay budgets of this connection and its room are in debt)...
+  common::Duration readDelay(common::TimePoint now);
+  // ...and whether it must wait for a member of the room that reads too slowly.
+  bool relayBlocked() const;
 
  private:
   using Handler = void (Connection::*)(const nlohmann::json&, common::TimePoint);
@@ -67,6 +75,7 @@ class Connection {
   Peer& mPeer;
   ConnectionLimits mLimits;
   TokenBucket mBucket;
+  DebtBucket mRelayBudget;
   size_t mDropped = 0;
   bool mMustClose = false;
   bool mHelloDone = false;

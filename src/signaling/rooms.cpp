@@ -100,23 +100,41 @@ void RoomManager::leave(const std::string& roomId, const std::string& participan
   common::logger("room")->info("room {}: participant left, {} present", common::logId(roomId), room.members.size());
 }
 
-bool RoomManager::relay(const std::string& roomId, const std::string& from, const std::string& to,
-                        const std::string& payload) {
+std::optional<size_t> RoomManager::relay(const std::string& roomId, const std::string& from, const std::string& to,
+                                         const std::string& payload, common::TimePoint now) {
   auto it = mRooms.find(roomId);
-  if (it == mRooms.end()) return false;
+  if (it == mRooms.end()) return std::nullopt;
+  Room& room = it->second;
   // At trace level the head of what is relayed is logged: tests check that it is ciphertext.
   common::logger("tap")->trace("relay {} bytes: {}", payload.size(), std::string_view(payload).substr(0, 64));
   nlohmann::json message = {{"type", "relay"}, {"from", from}, {"payload", payload}};
+  size_t sent = 0;
   if (to.empty()) {
-    broadcast(it->second, from, message);
-    return true;
+    sent = broadcast(room, from, message);
+  } else {
+    auto m = std::find_if(room.members.begin(), room.members.end(),
+                          [&](const Member& x) { return x.info.id == to && to != from; });
+    if (m == room.members.end()) return std::nullopt;
+    auto text = std::make_shared<const std::string>(message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    m->peer->sendText(text);
+    sent = text->size();
   }
-  for (const auto& m : it->second.members) {
-    if (m.info.id == to && to != from) {
-      m.peer->send(message);
-      return true;
-    }
-  }
+  if (!room.relayBudget) room.relayBudget.emplace(mSettings.relayBytesPerSecond, mSettings.relayBurstBytes, now);
+  room.relayBudget->charge(static_cast<double>(sent), now);
+  return sent;
+}
+
+common::Duration RoomManager::relayWait(const std::string& roomId, common::TimePoint now) {
+  auto it = mRooms.find(roomId);
+  if (it == mRooms.end() || !it->second.relayBudget) return common::Duration::zero();
+  return it->second.relayBudget->wait(now);
+}
+
+bool RoomManager::congested(const std::string& roomId, const std::string& participantId) const {
+  auto it = mRooms.find(roomId);
+  if (it == mRooms.end()) return false;
+  for (const auto& m : it->second.members)
+    if (m.info.id != participantId && m.peer->queuedBytes() > mSettings.congestedQueueBytes) return true;
   return false;
 }
 
@@ -140,9 +158,15 @@ size_t RoomManager::participantCount(const std::string& roomId) const {
   return it == mRooms.end() ? 0 : it->second.members.size();
 }
 
-void RoomManager::broadcast(const Room& room, const std::string& except, const nlohmann::json& message) {
-  for (const auto& m : room.members)
-    if (m.info.id != except) m.peer->send(message);
+size_t RoomManager::broadcast(const Room& room, const std::string& except, const nlohmann::json& message) {
+  auto text = std::make_shared<const std::string>(message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  size_t sent = 0;
+  for (const auto& m : room.members) {
+    if (m.info.id == except) continue;
+    m.peer->sendText(text);
+    sent += text->size();
+  }
+  return sent;
 }
 
 }  // namespace conclave::signaling

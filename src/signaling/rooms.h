@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <variant>
@@ -16,6 +17,7 @@
 #include "signaling/media_room.h"
 #include "signaling/protocol.h"
 #include "signaling/room_id.h"
+#include "signaling/token_bucket.h"
 
 namespace conclave::signaling {
 
@@ -24,6 +26,10 @@ class Peer {
  public:
   virtual ~Peer() = default;
   virtual void send(const nlohmann::json& message) = 0;
+  // A message already serialized, shared by every recipient of a broadcast.
+  virtual void sendText(std::shared_ptr<const std::string> text) { send(nlohmann::json::parse(*text)); }
+  // Bytes waiting to be written to this client (its reading speed, as the server sees it).
+  virtual size_t queuedBytes() const { return 0; }
 };
 
 struct ParticipantInfo {
@@ -39,6 +45,11 @@ class RoomManager {
   struct Settings {
     size_t maxParticipants = 100;
     common::Duration grace = std::chrono::seconds(60);
+    // Relay traffic a room may cause, counted as bytes out (a broadcast counts once per
+    // recipient), and the queue of one member above which senders wait for it.
+    double relayBytesPerSecond = 1024 * 1024;
+    double relayBurstBytes = 4 * 1024 * 1024;
+    size_t congestedQueueBytes = 1024 * 1024;
   };
   struct Joined {
     std::string participantId;
@@ -58,8 +69,14 @@ class RoomManager {
   void leave(const std::string& roomId, const std::string& participantId, common::TimePoint now);
 
   // Hands `payload` (opaque) from one participant to another, or to all others when `to` is
-  // empty. False if `to` is not in the room.
-  bool relay(const std::string& roomId, const std::string& from, const std::string& to, const std::string& payload);
+  // empty, serialized once. Gives the bytes sent in all (charged to the room's relay budget),
+  // or nullopt if `to` is not in the room.
+  std::optional<size_t> relay(const std::string& roomId, const std::string& from, const std::string& to,
+                              const std::string& payload, common::TimePoint now);
+  // How long senders in the room must wait for its relay budget.
+  common::Duration relayWait(const std::string& roomId, common::TimePoint now);
+  // True while some member other than `participantId` has more queued than it can take.
+  bool congested(const std::string& roomId, const std::string& participantId) const;
 
   // Drops rooms that have been empty for longer than the grace period.
   void tick(common::TimePoint now);
@@ -80,12 +97,14 @@ class RoomManager {
     std::vector<Member> members;
     std::optional<common::TimePoint> emptySince;
     std::unique_ptr<MediaRoom> media;
+    std::optional<DebtBucket> relayBudget;
   };
 
   void closeRoom(std::map<std::string, Room>::iterator it);
   void onTransportFailed(const std::string& participantId, sfu::TransportRole role);
 
-  void broadcast(const Room& room, const std::string& except, const nlohmann::json& message);
+  // Serializes `message` once for every member but `except`; gives the bytes sent.
+  size_t broadcast(const Room& room, const std::string& except, const nlohmann::json& message);
 
   const RoomIdIssuer& mIssuer;
   Settings mSettings;

@@ -13,7 +13,13 @@ namespace websocket = beast::websocket;
 
 namespace {
 
-constexpr size_t kMaxOutboxBytes = 4 * 1024 * 1024;
+// A client whose queue grows past this is not reading at all: senders wait for slow readers
+// (RoomManager::Settings::congestedQueueBytes) long before it is reached.
+constexpr size_t kMaxOutboxBytes = 8 * 1024 * 1024;
+// Senders wait at most this long for a slow member before they are read again regardless (a
+// member that does not read at all then reaches kMaxOutboxBytes and is closed).
+constexpr common::Duration kMaxBlocked = std::chrono::seconds(5);
+constexpr common::Duration kBlockedPoll = std::chrono::milliseconds(20);
 
 common::TimePoint now() { return std::chrono::steady_clock::now(); }
 
@@ -306,6 +312,7 @@ WsSession::WsSession(Server& server, TlsStream stream, SourceSlot slot)
       mSlot(std::move(slot)),
       mWs(std::move(stream)),
       mJoinTimer(mWs.get_executor()),
+      mReadTimer(mWs.get_executor()),
       mConnection(server.rooms(), *this, server.settings().connection, now(), mSlot.key()) {
   mServer.connectionOpened();
 }
@@ -384,17 +391,39 @@ void WsSession::onRead(beast::error_code ec, size_t) {
     common::logger("ws")->info("client flooded; closed");
     return closeWith({websocket::close_code::policy_error, "rate limit exceeded"});
   }
-  read();
+  readWhenAllowed();
+}
+
+void WsSession::readWhenAllowed() {
+  if (mFinished || mCloseReason) return;
+  auto t = now();
+  auto delay = mConnection.readDelay(t);
+  if (mConnection.relayBlocked()) {
+    if (!mBlockedSince) mBlockedSince = t;
+    if (t - *mBlockedSince < kMaxBlocked) delay = std::max(delay, kBlockedPoll);
+  } else {
+    mBlockedSince.reset();
+  }
+  if (delay <= common::Duration::zero()) return read();
+  mReadTimer.expires_after(delay);
+  // The pending wait keeps the session alive, as a pending read would.
+  mReadTimer.async_wait([self = shared_from_this()](beast::error_code ec) {
+    if (!ec) self->readWhenAllowed();
+  });
 }
 
 void WsSession::send(const nlohmann::json& message) {
   if (mFinished || mCloseReason) return;
-  std::string text = message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  if (mOutboxBytes + text.size() > kMaxOutboxBytes) {
-    common::logger("ws")->info("client too slow to read; closed");
+  sendText(std::make_shared<const std::string>(message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
+}
+
+void WsSession::sendText(std::shared_ptr<const std::string> text) {
+  if (mFinished || mCloseReason) return;
+  if (mOutboxBytes + text->size() > kMaxOutboxBytes) {
+    common::logger("ws")->info("client stopped reading; closed");
     return closeWith({websocket::close_code::policy_error, "client too slow"}, true);
   }
-  mOutboxBytes += text.size();
+  mOutboxBytes += text->size();
   mOutbox.push_back(std::move(text));
   flush();
 }
@@ -416,11 +445,14 @@ void WsSession::flush() {
   }
   mWriting = true;
   mWs.text(true);
-  mWs.async_write(boost::asio::buffer(mOutbox.front()), [self = shared_from_this()](beast::error_code ec, size_t) {
+  mWs.async_write(boost::asio::buffer(*mOutbox.front()), [self = shared_from_this()](beast::error_code ec, size_t) {
     self->mWriting = false;
-    self->mOutboxBytes -= self->mOutbox.front().size();
+    self->mOutboxBytes -= self->mOutbox.front()->size();
     self->mOutbox.pop_front();
-    if (ec) return self->finish();
+    if (ec) {
+      common::logger("ws")->debug("write failed: {}", ec.message());
+      return self->finish();
+    }
     self->flush();
   });
 }
@@ -432,7 +464,7 @@ void WsSession::closeWith(websocket::close_reason reason, bool dropQueued) {
   // slow to read gets only the frame being written.
   if (dropQueued) {
     while (mOutbox.size() > (mWriting ? 1u : 0u)) {
-      mOutboxBytes -= mOutbox.back().size();
+      mOutboxBytes -= mOutbox.back()->size();
       mOutbox.pop_back();
     }
   }
@@ -443,6 +475,7 @@ void WsSession::finish() {
   if (mFinished) return;
   mFinished = true;
   mJoinTimer.cancel();
+  mReadTimer.cancel();
   mConnection.onClosed(now());
   mServer.removeWs(this);
 }

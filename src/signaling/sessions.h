@@ -65,7 +65,11 @@ class WsSession : public std::enable_shared_from_this<WsSession>, private Peer, 
 
  private:
   void send(const nlohmann::json& message) override;
+  void sendText(std::shared_ptr<const std::string> text) override;
+  size_t queuedBytes() const override { return mOutboxBytes; }
   void read();
+  // Reads the next message now, or after the back-pressure the connection asks for.
+  void readWhenAllowed();
   void onRead(beast::error_code ec, size_t bytes);
   void flush();
   void closeWith(beast::websocket::close_reason reason, bool dropQueued = false);
@@ -80,7 +84,9 @@ class WsSession : public std::enable_shared_from_this<WsSession>, private Peer, 
   boost::asio::steady_timer mJoinTimer;
   beast::flat_buffer mBuffer;
   Connection mConnection;
-  std::deque<std::string> mOutbox;
+  std::deque<std::shared_ptr<const std::string>> mOutbox;
+  boost::asio::steady_timer mReadTimer;
+  std::optional<common::TimePoint> mBlockedSince;
   size_t mOutboxBytes = 0;
   bool mWriting = false;
   std::optional<beast::websocket::close_reason> mCloseReason;

@@ -29,3 +29,39 @@ class TokenBucket {
 };
 
 }  // namespace conclave::signaling
+
+namespace conclave::signaling {
+
+// A byte budget that may go into debt: what a client already sent is always charged, and a
+// negative balance is how long that client must wait before it is read again. This is
+// back-pressure on the sender, so nothing is lost and nobody else is disconnected.
+class DebtBucket {
+ public:
+  DebtBucket(double ratePerSecond, double burst, common::TimePoint now)
+      : mRate(ratePerSecond), mBurst(burst), mBalance(burst), mLast(now) {}
+
+  void charge(double amount, common::TimePoint now) {
+    refill(now);
+    mBalance -= amount;
+  }
+  // Zero while the balance is not negative.
+  common::Duration wait(common::TimePoint now) {
+    refill(now);
+    if (mBalance >= 0) return common::Duration::zero();
+    return std::chrono::duration_cast<common::Duration>(std::chrono::duration<double>(-mBalance / mRate));
+  }
+
+ private:
+  void refill(common::TimePoint now) {
+    double elapsed = std::chrono::duration<double>(now - mLast).count();
+    if (elapsed > 0) mLast = now;
+    mBalance = std::min(mBurst, mBalance + std::max(0.0, elapsed) * mRate);
+  }
+
+  double mRate;
+  double mBurst;
+  double mBalance;
+  common::TimePoint mLast;
+};
+
+}  // namespace conclave::signaling

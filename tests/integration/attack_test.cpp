@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -340,4 +341,54 @@ TEST_F(HttpAttack, UploadReservationsAreLimitedPerSource) {
   }
   EXPECT_EQ(ready, 8);
   EXPECT_EQ(refused, 32);
+}
+
+// Finding 7: a member's broadcasts were multiplied by the room size without limit, and a member
+// whose socket was slower was disconnected when its queue filled.
+TEST_F(HttpAttack, RelayFloodsAreBudgetedAndSlowReadersStay) {
+  ServerProcess server({"--relay-bytes-per-second", "65536"});
+  auto roomId = json::parse(httpsRequest(server.port(), http::verb::post, "/api/rooms").body)["roomId"];
+  auto member = [&](WsClient& c) {
+    c.hello();
+    c.sendJson({{"type", "join"}, {"roomId", roomId}, {"profile", "p"}});
+    c.readType("joined");
+  };
+  WsClient attacker(server.port()), accomplice(server.port(), "127.0.0.4"), reader(server.port()),
+      slow(server.port(), "127.0.0.3");
+  member(attacker);
+  member(accomplice);
+  member(reader);
+  member(slow);
+  // Two flooders, 180 broadcasts of 48 KB each: about 17 MB toward each member (more than
+  // socket buffers and the old 4 MiB queue hold).
+  const std::string payload(48 * 1024, 'x');
+  auto flood = [&](WsClient& c) {
+    return std::thread([&c, &payload] {
+      for (int i = 0; i < 180; ++i) c.sendJson({{"type", "relay"}, {"payload", payload}});
+    });
+  };
+  std::thread flood1 = flood(attacker), flood2 = flood(accomplice);
+  // The reader counts what reaches it in 8 s: each flooder's budget is 256 KB of burst plus
+  // 64 KB/s, shared by three recipients, so about 10 relays; without it all 360 arrive at once.
+  size_t relays = 0;
+  const auto start = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - start < std::chrono::seconds(8)) {
+    auto m = reader.read();
+    ASSERT_TRUE(m) << "the reader was disconnected";
+    if ((*m)["type"] == "relay") ++relays;
+    EXPECT_NE((*m)["type"], "participant-left") << "nobody may be dropped by a flood";
+  }
+  EXPECT_GE(relays, 1u);
+  EXPECT_LE(relays, 30u) << "the flood was not budgeted";
+  // The member who read nothing for 8 s is still connected: it reads what was queued for it
+  // and its own ping is answered after that.
+  slow.sendJson({{"type", "ping"}, {"id", 7}});
+  for (;;) {
+    auto m = slow.read();
+    ASSERT_TRUE(m) << "the slow member was disconnected: " << slow.closeReason();
+    if ((*m)["type"] == "pong") break;
+  }
+  server.stop(SIGKILL);  // ends the flooders' blocked writes
+  flood1.join();
+  flood2.join();
 }

@@ -179,3 +179,89 @@ TEST_F(ConnectionTest, RateLimitDropsThenDisconnectsFlooders) {
   for (int i = 0; i < 10 && !c->mustClose(); ++i) c->onText(R"({"type":"ping"})", t0 + 200ms);
   EXPECT_TRUE(c->mustClose());
 }
+
+namespace {
+
+// Records the shared text of each message, as a WebSocket session would queue it.
+struct QueueingPeer : FakePeer {
+  std::vector<std::shared_ptr<const std::string>> texts;
+  size_t queued = 0;
+  void sendText(std::shared_ptr<const std::string> text) override {
+    texts.push_back(text);
+    received.push_back(json::parse(*text));
+  }
+  size_t queuedBytes() const override { return queued; }
+};
+
+}  // namespace
+
+// Issue 7, finding 7: a broadcast was serialized once per recipient.
+TEST_F(ConnectionTest, ABroadcastIsSerializedOnceForAllRecipients) {
+  QueueingPeer a, b, c;
+  auto ca = connect(a), cb = connect(b), cc = connect(c);
+  auto room = rooms.createRoomId();
+  join(*ca, a, room, "pa");
+  join(*cb, b, room, "pb");
+  join(*cc, c, room, "pc");
+  b.texts.clear();
+  c.texts.clear();
+  ca->onText(R"({"type":"relay","payload":"hello all"})", t0);
+  ASSERT_EQ(b.texts.size(), 1u);
+  ASSERT_EQ(c.texts.size(), 1u);
+  EXPECT_EQ(b.texts[0].get(), c.texts[0].get()) << "one serialized message shared by every recipient";
+  EXPECT_EQ(json::parse(*b.texts[0])["payload"], "hello all");
+}
+
+// Finding 7: relays were multiplied by the room size without limit. The sender pays for what
+// it causes (bytes out, per recipient) and is read again only when its budget allows.
+TEST_F(ConnectionTest, RelayBytesOutAreChargedToTheSenderAsBackPressure) {
+  QueueingPeer a, b, c;
+  ConnectionLimits limits;
+  limits.relayBytesPerSecond = 1000;
+  limits.relayBurstBytes = 4000;
+  auto ca = connect(a, limits), cb = connect(b), cc = connect(c);
+  auto room = rooms.createRoomId();
+  join(*ca, a, room, "pa");
+  join(*cb, b, room, "pb");
+  join(*cc, c, room, "pc");
+  EXPECT_EQ(ca->readDelay(t0), 0ns);
+  std::string payload(1500, 'x');
+  ca->onText(json({{"type", "relay"}, {"payload", payload}}).dump(), t0);
+  EXPECT_EQ(ca->readDelay(t0), 0ns) << "about 3 KB out is inside the 4 KB burst";
+  ca->onText(json({{"type", "relay"}, {"payload", payload}}).dump(), t0);
+  // About 6.1 KB out against 4 KB: about 2.1 s of debt at 1000 B/s.
+  auto wait = ca->readDelay(t0);
+  EXPECT_GT(wait, 2s);
+  EXPECT_LT(wait, 3s);
+  EXPECT_GT(ca->readDelay(t0 + 1s), 1s);
+  EXPECT_EQ(ca->readDelay(t0 + 3s), 0ns);
+  EXPECT_EQ(cb->readDelay(t0), 0ns) << "others are not charged for the sender's traffic";
+}
+
+TEST_F(ConnectionTest, TheRoomRelayBudgetBoundsAllSendersTogether) {
+  RoomManager small{issuer, {3, 10s, 2000, 2000, 1024 * 1024}};
+  QueueingPeer a, b;
+  Connection ca(small, a, {}, t0), cb(small, b, {}, t0);
+  ca.onText(R"({"type":"hello","version":1})", t0);
+  cb.onText(R"({"type":"hello","version":1})", t0);
+  auto room = small.createRoomId();
+  ca.onText(json({{"type", "join"}, {"roomId", room}, {"profile", "p"}}).dump(), t0);
+  cb.onText(json({{"type", "join"}, {"roomId", room}, {"profile", "p"}}).dump(), t0);
+  ca.onText(json({{"type", "relay"}, {"payload", std::string(3000, 'x')}}).dump(), t0);
+  EXPECT_GT(cb.readDelay(t0), 500ms) << "the room is in debt: every sender in it waits";
+  EXPECT_EQ(cb.readDelay(t0 + 2s), 0ns);
+}
+
+TEST_F(ConnectionTest, SendersWaitForAMemberWhoseQueueIsFull) {
+  QueueingPeer a, b;
+  auto ca = connect(a), cb = connect(b);
+  auto room = rooms.createRoomId();
+  join(*ca, a, room, "pa");
+  join(*cb, b, room, "pb");
+  EXPECT_FALSE(ca->relayBlocked());
+  b.queued = 2 * 1024 * 1024;
+  EXPECT_TRUE(ca->relayBlocked());
+  EXPECT_FALSE(cb->relayBlocked()) << "a member does not wait for itself";
+  b.queued = 0;
+  EXPECT_FALSE(ca->relayBlocked());
+}
