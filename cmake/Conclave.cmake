@@ -59,8 +59,15 @@ function(conclave_test name)
   conclave_target_defaults(${name})
   target_compile_definitions(${name} PRIVATE
     CONCLAVE_SOURCE_DIR="${CMAKE_SOURCE_DIR}" CONCLAVE_BINARY_DIR="${CMAKE_BINARY_DIR}")
-  # Every test is also labelled with its executable's name (ctest -L '^sfu_tests$').
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 30 PROPERTIES LABELS "${ARG_LABELS};${name}")
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 30 PROPERTIES LABELS "${ARG_LABELS}")
+  # Every test also gets its executable's name as a label (ctest -L '^sfu_tests$'). A list of
+  # labels does not survive gtest_discover_tests' PROPERTIES, so a file that ctest reads after
+  # the discovered tests sets them, from the list of names discovery leaves in <name>_TESTS.
+  set(labels ${ARG_LABELS} ${name})
+  set(labels_file ${CMAKE_CURRENT_BINARY_DIR}/${name}_labels.cmake)
+  file(WRITE ${labels_file}
+       "if(${name}_TESTS)\n  set_tests_properties(\${${name}_TESTS} PROPERTIES LABELS \"${labels}\")\nendif()\n")
+  set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES ${labels_file})
 endfunction()
 
 function(conclave_add_subdirs parent)
