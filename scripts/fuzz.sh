@@ -10,7 +10,8 @@ cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-300}
 
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCONCLAVE_FUZZ=ON -DCONCLAVE_TESTS=OFF \
-  -DCONCLAVE_BENCH=OFF -DCONCLAVE_LAYERS= >/dev/null
+  -DCONCLAVE_BENCH=OFF -DCONCLAVE_LAYERS= -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1" "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -g1" >/dev/null
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   mapfile -t targets < <(ninja -C build-fuzz -t targets all | sed -n 's/^\(fuzz_[a-z0-9_]*\): phony$/\1/p')
