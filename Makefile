@@ -34,4 +34,4 @@ fuzz:
 	bash scripts/fuzz.sh
 
 clean:
-	rm -rf $(BUILD) build-fuzz web/dist
+	rm -rf $(BUILD) build-asan build-tsan build-fuzz web/dist

@@ -1,5 +1,29 @@
 # Shared build settings for every Conclave target.
 
+# CONCLAVE_SANITIZE as a -fsanitize= list (empty when off). A finding must fail the run, so
+# UBSan does not recover (ASan and TSan halt through ASAN_OPTIONS/TSAN_OPTIONS, see
+# scripts/test.sh). ASan and TSan cannot be combined.
+set(CONCLAVE_SANITIZERS "")
+if(CONCLAVE_SANITIZE AND NOT CONCLAVE_SANITIZE MATCHES "^(ON|on|On|TRUE|true|YES|yes|1)$")
+  set(CONCLAVE_SANITIZERS "${CONCLAVE_SANITIZE}")
+elseif(CONCLAVE_SANITIZE)
+  set(CONCLAVE_SANITIZERS "address,undefined")
+endif()
+if(CONCLAVE_SANITIZERS MATCHES "thread" AND CONCLAVE_SANITIZERS MATCHES "address")
+  message(FATAL_ERROR "CONCLAVE_SANITIZE: thread cannot be combined with address")
+endif()
+if(CONCLAVE_SANITIZERS AND CONCLAVE_FUZZ)
+  message(FATAL_ERROR "CONCLAVE_SANITIZE: fuzz builds bring their own sanitizers")
+endif()
+set(CONCLAVE_SANITIZE_FLAGS "")
+if(CONCLAVE_SANITIZERS)
+  set(CONCLAVE_SANITIZE_FLAGS -fsanitize=${CONCLAVE_SANITIZERS} -fno-omit-frame-pointer)
+  if(CONCLAVE_SANITIZERS MATCHES "undefined")
+    list(APPEND CONCLAVE_SANITIZE_FLAGS -fno-sanitize-recover=undefined)
+  endif()
+  message(STATUS "Conclave: sanitizers ${CONCLAVE_SANITIZERS}")
+endif()
+
 function(conclave_target_defaults target)
   target_compile_features(${target} PUBLIC cxx_std_20)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow
@@ -7,9 +31,9 @@ function(conclave_target_defaults target)
   if(CONCLAVE_WERROR)
     target_compile_options(${target} PRIVATE -Werror)
   endif()
-  if(CONCLAVE_SANITIZE)
-    target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-omit-frame-pointer)
-    target_link_options(${target} PRIVATE -fsanitize=address,undefined)
+  if(CONCLAVE_SANITIZE_FLAGS)
+    target_compile_options(${target} PRIVATE ${CONCLAVE_SANITIZE_FLAGS})
+    target_link_options(${target} PRIVATE ${CONCLAVE_SANITIZE_FLAGS})
   endif()
 endfunction()
 
@@ -21,11 +45,12 @@ function(conclave_layer name)
   target_link_libraries(conclave_${name} PUBLIC ${ARG_DEPS})
   conclave_target_defaults(conclave_${name})
   if(CONCLAVE_FUZZ)
-    target_compile_options(conclave_${name} PRIVATE -fsanitize=fuzzer-no-link,address,undefined)
+    target_compile_options(conclave_${name} PRIVATE -fsanitize=fuzzer-no-link,address,undefined
+                           -fno-sanitize-recover=undefined)
   endif()
 endfunction()
 
-# A GoogleTest executable registered with ctest: conclave_test(NAME sources... DEPS libs...)
+# A GoogleTest executable registered with ctest: conclave_test(NAME sources... DEPS libs... LABELS ...)
 function(conclave_test name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
@@ -35,6 +60,14 @@ function(conclave_test name)
   target_compile_definitions(${name} PRIVATE
     CONCLAVE_SOURCE_DIR="${CMAKE_SOURCE_DIR}" CONCLAVE_BINARY_DIR="${CMAKE_BINARY_DIR}")
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 30 PROPERTIES LABELS "${ARG_LABELS}")
+  # Every test also gets its executable's name as a label (ctest -L '^sfu_tests$'). A list of
+  # labels does not survive gtest_discover_tests' PROPERTIES, so a file that ctest reads after
+  # the discovered tests sets them, from the list of names discovery leaves in <name>_TESTS.
+  set(labels ${ARG_LABELS} ${name})
+  set(labels_file ${CMAKE_CURRENT_BINARY_DIR}/${name}_labels.cmake)
+  file(WRITE ${labels_file}
+       "if(${name}_TESTS)\n  set_tests_properties(\${${name}_TESTS} PROPERTIES LABELS \"${labels}\")\nendif()\n")
+  set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES ${labels_file})
 endfunction()
 
 function(conclave_add_subdirs parent)
@@ -61,8 +94,8 @@ function(conclave_fuzz name)
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS})
   conclave_target_defaults(${name})
-  target_compile_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
-  target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_compile_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined)
+  target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined)
   set(work ${CMAKE_CURRENT_BINARY_DIR}/${name}-work)
   file(MAKE_DIRECTORY ${work})
   add_test(NAME ${name}

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <regex>
@@ -76,6 +77,16 @@ std::string readAll(const std::filesystem::path& p) {
   return s.str();
 }
 
+// In sanitizer builds scripts/test.sh names a folder in CONCLAVE_SANITIZER_REPORTS. GCC's UBSan
+// writes its reports to stderr (it ignores log_path), which is the server's log file here and
+// deleted with it; a log that holds a report is kept there so the suite fails and shows it.
+void keepSanitizerReport(const std::string& log, pid_t pid) {
+  const char* dir = std::getenv("CONCLAVE_SANITIZER_REPORTS");
+  if (!dir || (log.find("runtime error:") == std::string::npos && log.find("Sanitizer:") == std::string::npos))
+    return;
+  std::ofstream(std::filesystem::path(dir) / ("report.conclave-stderr." + std::to_string(pid))) << log;
+}
+
 }  // namespace
 
 ServerProcess::ServerProcess(std::vector<std::string> extraArgs, std::map<std::string, std::string> env) {
@@ -109,7 +120,9 @@ ServerProcess::ServerProcess(std::vector<std::string> extraArgs, std::map<std::s
 }
 
 ServerProcess::~ServerProcess() {
+  pid_t pid = mPid;
   if (mPid > 0) stop(SIGKILL, std::chrono::seconds(5));
+  keepSanitizerReport(log(), pid);
   std::filesystem::remove_all(mDataDir);
   std::filesystem::remove(mLogFile);
 }
@@ -139,6 +152,7 @@ std::pair<int, std::string> runConclave(const std::vector<std::string>& args,
   ::close(nullFd);
   int status = waitExit(pid, std::chrono::seconds(10));
   auto err = readAll(errFile);
+  keepSanitizerReport(err, pid);
   std::filesystem::remove_all(dir);
   return {status, err};
 }
