@@ -312,8 +312,8 @@ WsSession::WsSession(Server& server, TlsStream stream, SourceSlot slot)
       mSlot(std::move(slot)),
       mWs(std::move(stream)),
       mJoinTimer(mWs.get_executor()),
-      mReadTimer(mWs.get_executor()),
-      mConnection(server.rooms(), *this, server.settings().connection, now(), mSlot.key()) {
+      mConnection(server.rooms(), *this, server.settings().connection, now(), mSlot.key()),
+      mReadTimer(mWs.get_executor()) {
   mServer.connectionOpened();
 }
 
