@@ -165,8 +165,11 @@ TEST_F(WebRtcTransportTest, DtlsFromAnUnvalidatedAddressIsIgnored) {
   ASSERT_FALSE(sink.sent.empty());
   EXPECT_EQ(ice::classifyPacket(sink.sent.back().bytes), ice::PacketKind::Dtls);
   // DTLS goes only to the selected pair, whose return path answered.
-  for (const auto& d : sink.sent)
-    if (ice::classifyPacket(d.bytes) == ice::PacketKind::Dtls) EXPECT_EQ(d.to, other.address());
+  for (const auto& d : sink.sent) {
+    if (ice::classifyPacket(d.bytes) == ice::PacketKind::Dtls) {
+      EXPECT_EQ(d.to, other.address());
+    }
+  }
 }
 
 // Issue 7, finding 2: a nominating check and a ClientHello from an address that does not answer
