@@ -221,6 +221,17 @@ void WsClient::sendText(const std::string& text) {
   mWs.write(asio::buffer(text), ignored);
 }
 
+void WsClient::sendFrameStart(uint64_t length) {
+  std::string frame;
+  frame.push_back(static_cast<char>(0x81));  // FIN, text
+  frame.push_back(static_cast<char>(0x80 | 127));  // masked, 64-bit length
+  for (int i = 7; i >= 0; --i) frame.push_back(static_cast<char>((length >> (8 * i)) & 0xff));
+  frame.append("\x11\x22\x33\x44", 4);  // mask
+  frame.append(16, 'x');
+  beast::error_code ignored;
+  asio::write(mWs.next_layer(), asio::buffer(frame), ignored);
+}
+
 std::optional<nlohmann::json> WsClient::read() {
   if (!mPending.empty()) {
     auto m = mPending.front();

@@ -71,6 +71,9 @@ class WsClient {
   explicit WsClient(uint16_t port, const std::string& source = "127.0.0.1");
   void sendText(const std::string& text);
   void sendJson(const nlohmann::json& message) { sendText(message.dump()); }
+  // Starts a masked text frame that announces `length` bytes and sends only its first few, so a
+  // server that refuses the size has nothing unread when it closes (no RST racing the close).
+  void sendFrameStart(uint64_t length);
   // The next message, or nullopt when the server closed the connection (closeCode() tells why).
   std::optional<nlohmann::json> read();
   // Reads until a message of `type` arrives (others are kept for later reads).

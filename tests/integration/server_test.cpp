@@ -161,7 +161,7 @@ TEST_F(ServerTest, HugeFramesCloseTheConnectionWithTooBig) {
   ServerProcess server;
   WsClient c(server.port());
   c.hello();
-  c.sendText(std::string(2 * 1024 * 1024, 'x'));
+  c.sendFrameStart(2 * 1024 * 1024);
   EXPECT_FALSE(c.read());
   EXPECT_EQ(c.closeCode(), 1009);
   // The server carries on.
