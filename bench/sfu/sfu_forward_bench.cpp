@@ -2,10 +2,10 @@
 // one thread, with no socket.
 //
 // Run it (a plain executable, not a test; the default RelWithDebInfo build is -O2):
-//   cmake -S /work/main -B /work/main/build-bench -G Ninja -DCONCLAVE_TESTS=OFF -DCONCLAVE_LAYERS="common;ice;dtls;srtp;rtp;rtcp;net;transport;sfu"
-//   ninja -C /work/main/build-bench sfu_forward_bench
-//   /work/main/build-bench/bench/sfu/sfu_forward_bench            # all profiles, N = 1, 10, 100
-//   /work/main/build-bench/bench/sfu/sfu_forward_bench --quick    # shorter runs
+//   cmake -S . -B build-bench -G Ninja -DCONCLAVE_TESTS=OFF -DCONCLAVE_LAYERS="common;ice;dtls;srtp;rtp;rtcp;net;transport;sfu"
+//   ninja -C build-bench sfu_forward_bench
+//   build-bench/bench/sfu/sfu_forward_bench            # all profiles, N = 1, 10, 100
+//   build-bench/bench/sfu/sfu_forward_bench --quick    # shorter runs
 //   options: --gcm or --cm (one SRTP profile), --fanout=N (one N, skips the libsrtp-alone lines)
 // Where the time goes:
 //   valgrind --tool=callgrind --toggle-collect='*BenchHost::dispatch*' SFU_BENCH --quick --gcm --fanout=10
