@@ -18,9 +18,6 @@ namespace {
 constexpr common::Duration kReportInterval = std::chrono::seconds(1);
 // What publishers are told they may send per video stream, until bandwidth estimation decides.
 constexpr uint64_t kVideoBitrateHint = 2'000'000;
-constexpr uint8_t kRtcpRtpfb = 205;
-constexpr uint8_t kRtcpPsfb = 206;
-constexpr uint8_t kRtcpSr = 200;
 constexpr uint64_t kTappedPackets = 20;
 
 template <typename Vec, typename Key>
@@ -211,7 +208,7 @@ void Router::onTransportRtcp(transport::WebRtcTransport& t, std::span<uint8_t> c
 void Router::onPublisherRtcp(Participant& publisher, std::span<const uint8_t> compound, common::TimePoint now) {
   rtcp::CompoundReader reader(compound);
   while (auto packet = reader.next()) {
-    if (packet->header.packetType != kRtcpSr) continue;
+    if (packet->header.packetType != rtcp::type::kSenderReport) continue;
     auto sr = rtcp::SenderReport::parse(*packet);
     if (!sr) continue;
     Producer* producer = findIn(publisher.bySsrc, sr->senderSsrc());
@@ -240,17 +237,17 @@ void Router::onSubscriberRtcp(Participant& subscriber, std::span<const uint8_t> 
   while (auto packet = reader.next()) {
     uint8_t type = packet->header.packetType;
     uint8_t fmt = packet->header.count;
-    if (type == kRtcpRtpfb && fmt == 1) {
+    if (type == rtcp::type::kRtpFeedback && fmt == rtcp::fmt::kNack) {
       auto nack = rtcp::GenericNack::parse(*packet);
       if (!nack) continue;
       Consumer* c = findIn(subscriber.consumersBySsrc, nack->mediaSsrc());
       if (!c) continue;
       nack->forEachLost([&](uint16_t seq) { retransmit(subscriber, *c, seq, now); });
-    } else if (type == kRtcpPsfb && fmt == 1) {
+    } else if (type == rtcp::type::kPayloadFeedback && fmt == rtcp::fmt::kPli) {
       auto pli = rtcp::Pli::parse(*packet);
       if (!pli) continue;
       if (Consumer* c = findIn(subscriber.consumersBySsrc, pli->mediaSsrc())) requestKeyframe(c->producer(), now);
-    } else if (type == kRtcpPsfb && fmt == 4) {
+    } else if (type == rtcp::type::kPayloadFeedback && fmt == rtcp::fmt::kFir) {
       auto fir = rtcp::Fir::parse(*packet);
       if (!fir) continue;
       for (size_t i = 0; i < fir->entryCount(); ++i)
