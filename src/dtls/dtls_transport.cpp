@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "common/log.h"
+#include "ice/demux.h"
 
 namespace conclave::dtls {
 namespace {
@@ -19,9 +20,9 @@ constexpr char kExporterLabel[] = "EXTRACTOR-dtls_srtp";  // RFC 5764 §4.2
 constexpr size_t kDtlsRecordHeaderLength = 13;
 constexpr size_t kMaxRecordPlaintext = 16384;
 
-// RFC 7983: a first byte in 20..63 is DTLS (STUN, RTP/RTCP and TURN channels use other ranges).
+// The demultiplexer's DTLS range (RFC 7983), and room for at least one record header.
 bool looksLikeDtls(std::span<const uint8_t> datagram) {
-  return datagram.size() >= kDtlsRecordHeaderLength && datagram[0] >= 20 && datagram[0] <= 63;
+  return datagram.size() >= kDtlsRecordHeaderLength && ice::classifyPacket(datagram) == ice::PacketKind::Dtls;
 }
 
 // RFC 8122 hash function names.

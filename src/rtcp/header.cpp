@@ -31,11 +31,6 @@ std::optional<RtcpPacket> RtcpPacket::parse(std::span<const uint8_t> data) {
   return packet;
 }
 
-bool looksLikeRtcp(std::span<const uint8_t> data) {
-  return data.size() >= RtcpHeader::kSize && (data[0] >> 6) == 2 && data[1] >= 192 &&
-         data[1] <= 223;
-}
-
 bool writeHeader(common::ByteWriter& w, uint8_t count, uint8_t packetType, size_t bodySize) {
   if (bodySize % 4 != 0 || bodySize / 4 > 0xFFFF || count > 31) return false;
   w.u8(static_cast<uint8_t>(0x80 | count));

@@ -55,9 +55,6 @@ struct RtcpPacket {
   static std::optional<RtcpPacket> parse(std::span<const uint8_t> data);
 };
 
-// RFC 5761 §4: an RTCP packet on a muxed port has a second byte of 192..223.
-bool looksLikeRtcp(std::span<const uint8_t> data);
-
 // Writes a header for a packet whose body (after the header) is `bodySize` bytes, a multiple
 // of 4. False if the size is not representable.
 bool writeHeader(common::ByteWriter& w, uint8_t count, uint8_t packetType, size_t bodySize);

@@ -56,11 +56,6 @@ std::optional<RtpPacket> RtpPacket::parse(std::span<uint8_t> buffer) {
   return packet;
 }
 
-bool RtpPacket::looksLikeRtp(std::span<const uint8_t> buffer) {
-  if (buffer.size() < kFixedHeaderSize || (buffer[0] >> 6) != 2) return false;
-  return buffer[1] < 192 || buffer[1] > 223;
-}
-
 bool RtpPacket::parseExtensionBlock(std::span<const uint8_t> block) {
   if (mProfile == ExtensionProfile::Other) return true;
   const bool oneByte = mProfile == ExtensionProfile::OneByte;

@@ -43,9 +43,6 @@ class RtpPacket {
   // nullopt unless the whole buffer is one well-formed RTP packet.
   static std::optional<RtpPacket> parse(std::span<uint8_t> buffer);
 
-  // RFC 5761 §4 demultiplexing: version 2 and a payload type outside the RTCP range 64..95.
-  static bool looksLikeRtp(std::span<const uint8_t> buffer);
-
   // Fixed header.
   bool hasPadding() const { return (mData[0] & 0x20) != 0; }
   bool hasExtension() const { return (mData[0] & 0x10) != 0; }

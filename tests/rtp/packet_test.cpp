@@ -5,7 +5,6 @@
 #include <array>
 #include <vector>
 
-#include "rtcp/header.h"
 #include "rtp/captured_packets.h"
 #include "rtp/header_extensions.h"
 #include "rtp/packet_writer.h"
@@ -259,14 +258,6 @@ TEST(RtpPacket, RejectsBadVersionAndOverlongElements) {
   auto two = copyOf(kTwoByteExtensions);
   two[45] = 0x03;  // the last two-byte element claims 3 bytes, 2 remain
   EXPECT_FALSE(RtpPacket::parse(two));
-}
-
-TEST(RtpPacket, DemultiplexesRtpFromRtcp) {
-  EXPECT_TRUE(RtpPacket::looksLikeRtp(kChromeOpus));
-  EXPECT_FALSE(conclave::rtcp::looksLikeRtcp(kChromeOpus));
-  const uint8_t rr[] = {0x80, 201, 0x00, 0x01, 1, 2, 3, 4, 0, 0, 0, 0};
-  EXPECT_FALSE(RtpPacket::looksLikeRtp(rr));
-  EXPECT_TRUE(conclave::rtcp::looksLikeRtcp(rr));
 }
 
 TEST(RtpPacketWriter, WritesOneByteFormAndParsesBack) {
