@@ -28,7 +28,6 @@ class DtlsContext {
   const common::Certificate& certificate() const { return mCertificate; }
   // For a=fingerprint:sha-256 in our SDP.
   std::array<uint8_t, 32> localFingerprint() const { return mCertificate.sha256Fingerprint(); }
-  std::string localFingerprintText() const { return mCertificate.sha256FingerprintText(); }
 
  private:
   struct CtxFree {

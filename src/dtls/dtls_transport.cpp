@@ -38,27 +38,6 @@ const EVP_MD* digestByName(std::string_view name) {
   return nullptr;
 }
 
-int hexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// "AB:CD:EF" → bytes; nullopt for anything else.
-std::optional<std::vector<uint8_t>> parseFingerprintText(std::string_view text) {
-  std::vector<uint8_t> out;
-  for (size_t i = 0; i < text.size(); i += 3) {
-    if (text.size() - i < 2 || (i + 2 < text.size() && text[i + 2] != ':')) return std::nullopt;
-    const int hi = hexValue(text[i]);
-    const int lo = hexValue(text[i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out.push_back(static_cast<uint8_t>(hi * 16 + lo));
-  }
-  if (out.empty() || text.back() == ':') return std::nullopt;
-  return out;
-}
-
 unsigned int toMicros(Duration d) {
   const auto us = std::chrono::duration_cast<std::chrono::microseconds>(d).count();
   return static_cast<unsigned int>(std::clamp<int64_t>(us, 1000, 60'000'000));
@@ -122,11 +101,6 @@ bool DtlsTransport::setRemoteFingerprint(std::string_view algorithm, std::span<c
     emitEvents();
   }
   return true;
-}
-
-bool DtlsTransport::setRemoteFingerprint(std::string_view algorithm, std::string_view hexWithColons) {
-  const auto digest = parseFingerprintText(hexWithColons);
-  return digest && setRemoteFingerprint(algorithm, std::span<const uint8_t>(*digest));
 }
 
 void DtlsTransport::start(TimePoint now) {

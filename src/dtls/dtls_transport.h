@@ -99,11 +99,9 @@ class DtlsTransport {
   DtlsTransport(const DtlsTransport&) = delete;
   DtlsTransport& operator=(const DtlsTransport&) = delete;
 
-  // From the peer's SDP (algorithm as in RFC 8122: "sha-256", "sha-1", "sha-384", ...; case
-  // does not matter). Returns false for an unknown algorithm or a digest of the wrong size.
+  // From the peer's SDP a=fingerprint, as bytes (sdp::parseFingerprint reads the text form;
+  // algorithm as in RFC 8122: "sha-256", "sha-1", "sha-384", ...; case does not matter). Returns false for an unknown algorithm or a digest of the wrong size.
   bool setRemoteFingerprint(std::string_view algorithm, std::span<const uint8_t> digest);
-  // Same, from the SDP text form "AB:CD:...".
-  bool setRemoteFingerprint(std::string_view algorithm, std::string_view hexWithColons);
 
   // Starts the handshake (a client sends its ClientHello). A server also starts on the first
   // datagram fed to it.

@@ -5,6 +5,7 @@
 
 #include <memory>
 
+#include "dtls/dtls_test_util.h"
 #include "dtls/endpoint.h"
 #include "dtls/interop_util.h"
 
@@ -27,13 +28,13 @@ TEST_P(ChromiumDtlsTest, ChromiumSrtpDecryptsWithOurKeys) {
   Endpoint sfu(context, ourRole);
   ChildProcess peer({"/usr/bin/python3", std::string(CONCLAVE_SOURCE_DIR) + "/tests/dtls/chromium_peer.py",
                      ourRole == DtlsRole::Server ? "passive" : "active", std::to_string(sfu.socket.port()),
-                     context.localFingerprintText()});
+                     test::fingerprintText(context)});
   ASSERT_TRUE(peer.waitForLine("CHROMIUM_FINGERPRINT ", 30s)) << peer.output();
   const auto relayPort = peer.lineAfter("RELAY_PORT ");
   const auto fingerprint = peer.lineAfter("CHROMIUM_FINGERPRINT ");
   ASSERT_TRUE(relayPort && fingerprint) << peer.output();
   sfu.socket.setPeerPort(static_cast<uint16_t>(std::stoi(*relayPort)));
-  ASSERT_TRUE(sfu.transport.setRemoteFingerprint("sha-256", *fingerprint));
+  ASSERT_TRUE(test::setRemoteFingerprintText(sfu.transport, "sha-256", *fingerprint));
   if (ourRole == DtlsRole::Client) sfu.transport.start(std::chrono::steady_clock::now());
 
   ASSERT_TRUE(runUntil(sfu, peer, [&] { return sfu.profile || sfu.failed; }, 20s)) << peer.output();

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "dtls/dtls_transport.h"
+#include "dtls/dtls_test_util.h"
 #include "dtls/endpoint.h"
 #include "dtls/interop_util.h"
 #include "srtp/srtp_session.h"
@@ -41,7 +42,7 @@ TEST_F(DtlsInteropTest, OpenSslClientAgainstOurServerGcm) {
   const auto keyFile = dir.write("key.pem", peerCert.keyPem());
 
   Endpoint sfu(*sfuContext, DtlsRole::Server);
-  ASSERT_TRUE(sfu.transport.setRemoteFingerprint("sha-256", peerCert.sha256FingerprintText()));
+  ASSERT_TRUE(sfu.transport.setRemoteFingerprint("sha-256", std::span<const uint8_t>(peerCert.sha256Fingerprint())));
   ChildProcess client({kOpenSsl, "s_client", "-dtls1_2", "-connect", "127.0.0.1:" + std::to_string(sfu.socket.port()),
                        "-cert", certFile, "-key", keyFile, "-use_srtp",
                        "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80", "-keymatexport", "EXTRACTOR-dtls_srtp",
@@ -84,7 +85,7 @@ TEST_F(DtlsInteropTest, OurClientAgainstOpenSslServerAesCm) {
 
   Endpoint sfu(*sfuContext, DtlsRole::Client);
   sfu.socket.setPeerPort(port);
-  ASSERT_TRUE(sfu.transport.setRemoteFingerprint("sha-256", peerCert.sha256FingerprintText()));
+  ASSERT_TRUE(sfu.transport.setRemoteFingerprint("sha-256", std::span<const uint8_t>(peerCert.sha256Fingerprint())));
   sfu.transport.start(std::chrono::steady_clock::now());
   ASSERT_TRUE(runUntil(sfu, server, [&] { return sfu.profile || sfu.failed; }, 10s)) << server.output();
   ASSERT_FALSE(sfu.failed) << *sfu.failed << "\n" << server.output();
@@ -109,14 +110,14 @@ TEST_P(AiortcInteropTest, DtlsSrtpBothWays) {
   Endpoint sfu(*sfuContext, ourRole);
   const std::string script = std::string(CONCLAVE_SOURCE_DIR) + "/tests/dtls/aiortc_peer.py";
   ChildProcess peer({kPython, script, ourRole == DtlsRole::Server ? "client" : "server",
-                     std::to_string(sfu.socket.port()), sfuContext->localFingerprintText()});
+                     std::to_string(sfu.socket.port()), test::fingerprintText(*sfuContext)});
   ASSERT_TRUE(peer.waitForLine("FINGERPRINT ", 20s)) << peer.output();
   if (peer.output().find("SKIP") != std::string::npos) GTEST_SKIP() << peer.output();
   const auto port = peer.lineAfter("PORT ");
   const auto fingerprint = peer.lineAfter("FINGERPRINT ");
   ASSERT_TRUE(port && fingerprint) << peer.output();
   sfu.socket.setPeerPort(static_cast<uint16_t>(std::stoi(*port)));
-  ASSERT_TRUE(sfu.transport.setRemoteFingerprint("sha-256", *fingerprint));
+  ASSERT_TRUE(test::setRemoteFingerprintText(sfu.transport, "sha-256", *fingerprint));
   if (ourRole == DtlsRole::Client) sfu.transport.start(std::chrono::steady_clock::now());
 
   ASSERT_TRUE(runUntil(sfu, peer, [&] { return sfu.profile || sfu.failed; }, 10s)) << peer.output();

@@ -1,4 +1,5 @@
-// Test helpers: a recording DtlsTransport::Listener and an in-memory link between two transports.
+// Test helpers: fingerprints in their SDP text form, a recording DtlsTransport::Listener and an
+// in-memory link between two transports.
 #pragma once
 
 #include <algorithm>
@@ -9,9 +10,24 @@
 #include <utility>
 #include <vector>
 
+#include "common/certificate.h"
+#include "dtls/dtls_context.h"
 #include "dtls/dtls_transport.h"
+#include "sdp/session_description.h"
 
 namespace conclave::dtls::test {
+
+// The product takes fingerprints as bytes (the SDP layer parses a=fingerprint); peers in these
+// tests (OpenSSL, aiortc, Chromium) print theirs in the SDP text form "AB:CD:...".
+inline std::string fingerprintText(const DtlsContext& context) {
+  return common::fingerprintText(context.localFingerprint());
+}
+
+// False for whatever sdp::parseFingerprint or DtlsTransport::setRemoteFingerprint refuses.
+inline bool setRemoteFingerprintText(DtlsTransport& transport, std::string_view algorithm, std::string_view hex) {
+  const auto fingerprint = sdp::parseFingerprint(std::string(algorithm) + " " + std::string(hex));
+  return fingerprint && transport.setRemoteFingerprint(algorithm, std::span<const uint8_t>(fingerprint->bytes));
+}
 
 struct Recorder final : DtlsTransport::Listener {
   struct Connected {
