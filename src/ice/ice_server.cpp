@@ -22,19 +22,7 @@ std::string iceToken(size_t bytes) {
 
 // ---- credentials ---------------------------------------------------------------------------
 
-bool isIceChars(std::string_view text) {
-  return std::all_of(text.begin(), text.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '+' ||
-           c == '/';
-  });
-}
-
 IceCredentials IceCredentials::generate() { return {iceToken(6), iceToken(18)}; }
-
-bool IceCredentials::valid() const {
-  return ufrag.size() >= 4 && ufrag.size() <= 256 && pwd.size() >= 22 && pwd.size() <= 256 &&
-         isIceChars(ufrag) && isIceChars(pwd);
-}
 
 // ---- IceServer -----------------------------------------------------------------------------
 

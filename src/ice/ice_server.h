@@ -72,7 +72,8 @@
 namespace conclave::ice {
 
 // ice-ufrag / ice-pwd (RFC 8839 §5.4): ufrag 4..256 ice-chars, pwd 22..256 ice-chars, where an
-// ice-char is ALPHA / DIGIT / "+" / "/".
+// ice-char is ALPHA / DIGIT / "+" / "/". The peer's come from its SDP, whose parser
+// (sdp/session_description.cpp) is the one place that enforces these limits.
 struct IceCredentials {
   std::string ufrag;
   std::string pwd;
@@ -80,11 +81,8 @@ struct IceCredentials {
   // Random credentials from the CSPRNG: an 8-character ufrag (48 bits) and a 24-character pwd
   // (144 bits, above the 128 bits RFC 8445 §5.3 asks for), in the ice-char alphabet.
   static IceCredentials generate();
-  bool valid() const;
   bool operator==(const IceCredentials&) const = default;
 };
-
-bool isIceChars(std::string_view text);
 
 class IceServer {
  public:

@@ -7,6 +7,14 @@
 namespace conclave::sdp {
 namespace {
 
+// RFC 8839 §5.4 (ice-ufrag, ice-pwd) and §5.1 (foundation: 1..32 ice-chars). These are the only
+// checks of a peer's ICE credentials: the ice layer takes them as this parser accepted them.
+constexpr size_t kMinUfragLength = 4;
+constexpr size_t kMaxUfragLength = 256;
+constexpr size_t kMinPwdLength = 22;  // 128 bits of ice-chars, RFC 8445 §5.3
+constexpr size_t kMaxPwdLength = 256;
+constexpr size_t kMaxFoundationLength = 32;
+
 bool isIceChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '+' ||
          c == '/';
@@ -520,7 +528,7 @@ class Interpreter {
   }
 
   std::optional<Error> onIceUfrag(const Attribute& a, MediaState& state) {
-    if (state.shared.haveUfrag || !isIceString(a.value, 4, 256))
+    if (state.shared.haveUfrag || !isIceString(a.value, kMinUfragLength, kMaxUfragLength))
       return makeError("bad-ice-ufrag", a.line, "ice-ufrag is 4..256 ice-chars, once");
     state.shared.ice.ufrag = a.value;
     state.shared.haveUfrag = true;
@@ -528,7 +536,7 @@ class Interpreter {
   }
 
   std::optional<Error> onIcePwd(const Attribute& a, MediaState& state) {
-    if (state.shared.havePwd || !isIceString(a.value, 22, 256))
+    if (state.shared.havePwd || !isIceString(a.value, kMinPwdLength, kMaxPwdLength))
       return makeError("bad-ice-pwd", a.line, "ice-pwd is 22..256 ice-chars, once");
     state.shared.ice.pwd = a.value;
     state.shared.havePwd = true;
@@ -772,7 +780,7 @@ std::optional<Candidate> parseCandidate(std::string_view value) {
   auto component = parseDecimal(f[1], 256);
   auto priority = parseDecimal(f[3], UINT32_MAX);
   auto port = parseDecimal(f[5], 65535);
-  if (!isIceString(f[0], 1, 32) || !component || *component == 0 || !isToken(f[2]) || !priority ||
+  if (!isIceString(f[0], 1, kMaxFoundationLength) || !component || *component == 0 || !isToken(f[2]) || !priority ||
       !isAddress(f[4]) || !port || !isToken(f[7]))
     return std::nullopt;
   c.foundation = std::string(f[0]);

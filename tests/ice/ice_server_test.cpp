@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <optional>
 #include <set>
 #include <string>
@@ -188,21 +189,18 @@ class IceServerTest : public ::testing::Test {
 }  // namespace
 
 TEST(IceCredentials, GeneratedAreValidAndDistinct) {
+  // RFC 8839 §5.4 ice-char: ALPHA / DIGIT / "+" / "/".
+  const auto iceChars = [](const std::string& s) {
+    return std::all_of(s.begin(), s.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/'; });
+  };
   std::set<std::string> seen;
   for (int i = 0; i < 50; ++i) {
     auto c = IceCredentials::generate();
-    EXPECT_TRUE(c.valid()) << c.ufrag << " " << c.pwd;
-    EXPECT_GE(c.ufrag.size(), 4u);
-    EXPECT_GE(c.pwd.size(), 22u);
+    EXPECT_EQ(c.ufrag.size(), 8u);
+    EXPECT_EQ(c.pwd.size(), 24u);  // 144 bits, within 22..256
+    EXPECT_TRUE(iceChars(c.ufrag) && iceChars(c.pwd)) << c.ufrag << " " << c.pwd;
     EXPECT_TRUE(seen.insert(c.pwd).second);
   }
-  EXPECT_FALSE((IceCredentials{"abc", "0123456789012345678901"}.valid()));   // ufrag too short
-  EXPECT_FALSE((IceCredentials{"abcd", "012345678901234567890"}.valid()));   // pwd too short
-  EXPECT_FALSE((IceCredentials{"ab-d", "0123456789012345678901"}.valid()));  // '-' not ice-char
-  EXPECT_FALSE((IceCredentials{"ab:d", "0123456789012345678901"}.valid()));
-  EXPECT_TRUE((IceCredentials{"a+/d", "0123456789012345678901"}.valid()));
-  EXPECT_TRUE(kLocal.valid());
-  EXPECT_TRUE(kRemote.valid());
 }
 
 TEST_F(IceServerTest, ValidCheckIsAnsweredWithXorMappedAddress) {
@@ -573,7 +571,7 @@ TEST_F(IceServerTest, RestartKeepsOldCredentialsUntilTheFirstNewCheck) {
   nominate(browser);
   const IceCredentials newRemote{"aioiCli2", "aioiceClientPassword9999"};
   const IceCredentials newLocal = server.restart(newRemote);
-  EXPECT_TRUE(newLocal.valid());
+  EXPECT_EQ(newLocal.pwd.size(), 24u);  // freshly generated (IceCredentials::generate)
   EXPECT_NE(newLocal, kLocal);
   EXPECT_EQ(server.localCredentials(), newLocal);
   EXPECT_TRUE(server.restartPending());
