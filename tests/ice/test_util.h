@@ -1,34 +1,13 @@
 // Helpers shared by the ice tests.
 #pragma once
 
-#include <cstdint>
-#include <stdexcept>
 #include <string_view>
-#include <vector>
+
+#include "common/test_hex.h"
 
 namespace conclave::ice::test {
 
-inline std::vector<uint8_t> fromHex(std::string_view hex) {
-  auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    throw std::invalid_argument("bad hex");
-  };
-  std::vector<uint8_t> out;
-  int high = -1;
-  for (char c : hex) {
-    if (c == ' ' || c == '\n') continue;
-    if (high < 0) {
-      high = nibble(c);
-    } else {
-      out.push_back(static_cast<uint8_t>(high << 4 | nibble(c)));
-      high = -1;
-    }
-  }
-  if (high >= 0) throw std::invalid_argument("odd hex");
-  return out;
-}
+using conclave::test::fromHex;
 
 // RFC 5769 test vectors (checked independently with aioice's STUN parser, which verified the
 // MESSAGE-INTEGRITY and FINGERPRINT of each; the same bytes are the fuzz seed corpus).

@@ -8,26 +8,16 @@
 
 #include "common/bytes.h"
 #include "common/random.h"
+#include "common/test_hex.h"
 
 using namespace conclave::srtp;
 
 namespace {
 
-std::vector<uint8_t> hex(std::string_view text) {
-  std::vector<uint8_t> out;
-  auto nibble = [](char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; };
-  for (size_t i = 0; i + 1 < text.size(); i += 2) {
-    if (text[i] == ' ') {
-      --i;
-      continue;
-    }
-    out.push_back(static_cast<uint8_t>(nibble(text[i]) * 16 + nibble(text[i + 1])));
-  }
-  return out;
-}
+using conclave::test::fromHex;
 
 SrtpKeyMaterial keys(SrtpProfile profile, std::string_view keyHex, std::string_view saltHex) {
-  auto k = SrtpKeyMaterial::make(profile, hex(keyHex), hex(saltHex));
+  auto k = SrtpKeyMaterial::make(profile, fromHex(keyHex), fromHex(saltHex));
   EXPECT_TRUE(k.has_value());
   return *k;
 }
@@ -87,22 +77,22 @@ TEST(SrtpSession, AesCmKnownAnswer) {
   SrtpSession sender(p, testKeys, randomKeys(p));
   SrtpSession receiver(p, randomKeys(p), testKeys);
 
-  auto rtp = hex("800f1234decafbadcafebabe abababababababababababababababab");
+  auto rtp = fromHex("800f1234decafbadcafebabe abababababababababababababababab");
   const auto rtpPlain = rtp;
   rtp.resize(rtp.size() + sender.rtpTrailer());
   size_t len = 28;
   ASSERT_EQ(sender.protectRtp(rtp, len), SrtpResult::Ok);
   EXPECT_EQ(std::vector<uint8_t>(rtp.begin(), rtp.begin() + static_cast<long>(len)),
-            hex("800f1234decafbadcafebabe 4e55dc4ce79978d88ca4d215949d2402 b78d6acc99ea179b8dbb"));
+            fromHex("800f1234decafbadcafebabe 4e55dc4ce79978d88ca4d215949d2402 b78d6acc99ea179b8dbb"));
   ASSERT_EQ(receiver.unprotectRtp(rtp, len), SrtpResult::Ok);
   EXPECT_EQ(std::vector<uint8_t>(rtp.begin(), rtp.begin() + static_cast<long>(len)), rtpPlain);
 
-  auto rtcp = hex("81c8000bcafebabe abababababababababababababababab");
+  auto rtcp = fromHex("81c8000bcafebabe abababababababababababababababab");
   rtcp.resize(rtcp.size() + sender.rtcpTrailer());
   len = 24;
   ASSERT_EQ(sender.protectRtcp(rtcp, len), SrtpResult::Ok);
   EXPECT_EQ(std::vector<uint8_t>(rtcp.begin(), rtcp.begin() + static_cast<long>(len)),
-            hex("81c8000bcafebabe 7128035be487b9bdbef89041f977a5a8 80000001 993e08cd54d6c1230798"));
+            fromHex("81c8000bcafebabe 7128035be487b9bdbef89041f977a5a8 80000001 993e08cd54d6c1230798"));
   ASSERT_EQ(receiver.unprotectRtcp(rtcp, len), SrtpResult::Ok);
   EXPECT_EQ(len, 24u);
 }
@@ -113,20 +103,20 @@ TEST(SrtpSession, AesGcmKnownAnswer) {
   SrtpSession sender(p, testKeys, randomKeys(p));
   SrtpSession receiver(p, randomKeys(p), testKeys);
 
-  auto rtp = hex("800f1234decafbadcafebabe abababababababababababababababab");
+  auto rtp = fromHex("800f1234decafbadcafebabe abababababababababababababababab");
   rtp.resize(rtp.size() + sender.rtpTrailer());
   size_t len = 28;
   ASSERT_EQ(sender.protectRtp(rtp, len), SrtpResult::Ok);
-  EXPECT_EQ(rtp, hex("800f1234decafbadcafebabe c5002ede04cfdd2eb91159e0880aa06e"
+  EXPECT_EQ(rtp, fromHex("800f1234decafbadcafebabe c5002ede04cfdd2eb91159e0880aa06e"
                      "d2976826f796b201df3131a127e8a392"));
   ASSERT_EQ(receiver.unprotectRtp(rtp, len), SrtpResult::Ok);
   EXPECT_EQ(len, 28u);
 
-  auto rtcp = hex("81c8000bcafebabe abababababababababababababababab");
+  auto rtcp = fromHex("81c8000bcafebabe abababababababababababababababab");
   rtcp.resize(rtcp.size() + sender.rtcpTrailer());
   len = 24;
   ASSERT_EQ(sender.protectRtcp(rtcp, len), SrtpResult::Ok);
-  EXPECT_EQ(rtcp, hex("81c8000bcafebabe c98b8b5df0392a55852b6c21ac8e7025"
+  EXPECT_EQ(rtcp, fromHex("81c8000bcafebabe c98b8b5df0392a55852b6c21ac8e7025"
                       "c52c6fbea2b3b446ea31123ba88ce61e 80000001"));
   ASSERT_EQ(receiver.unprotectRtcp(rtcp, len), SrtpResult::Ok);
   EXPECT_EQ(len, 24u);
