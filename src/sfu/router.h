@@ -66,7 +66,8 @@ class Router final : private transport::WebRtcTransport::Listener {
   void removeConsumer(uint64_t consumerId);
 
   // Timers: transport consent and DTLS, receiver reports and bandwidth hints to publishers,
-  // pending keyframe requests. Call every ~100 ms.
+  // pending keyframe requests. The media worker calls it every 50 ms (kTickInterval in
+  // worker.cpp); anything up to a few hundred ms keeps ICE and DTLS working.
   void tick(common::TimePoint now);
 
   bool empty() const { return mParticipants.empty(); }
