@@ -1,12 +1,17 @@
 #include "sfu/producer.h"
 
 namespace conclave::sfu {
+namespace {
+// Sequence numbers a video producer's retransmission cache covers: about a second of packets at
+// high rates (PacketCache::kDefaultMaxBytes bounds the bytes).
+constexpr size_t kVideoCachePackets = 1024;
+}  // namespace
 
 Producer::Producer(const ProducerSpec& spec, std::string participantId)
     : mSpec(spec), mParticipantId(std::move(participantId)), mStats(spec.ssrc, spec.clockRate) {
   for (auto [from, to] : spec.extensionMap) mExtensionMap.set(from, to);
-  // Video is retransmitted on NACK: keep about a second of packets at high rates.
-  if (spec.kind == MediaKind::Video) mCache = std::make_unique<rtp::PacketCache>(1024);
+  // Video is retransmitted on NACK; audio is not.
+  if (spec.kind == MediaKind::Video) mCache = std::make_unique<rtp::PacketCache>(kVideoCachePackets);
 }
 
 void Producer::onRtp(const rtp::RtpPacket& packet, common::TimePoint now) {

@@ -15,10 +15,22 @@
 namespace conclave::sfu {
 namespace {
 
+// Receiver reports and REMB to each publisher, once a second.
 constexpr common::Duration kReportInterval = std::chrono::seconds(1);
 // What publishers are told they may send per video stream, until bandwidth estimation decides.
 constexpr uint64_t kVideoBitrateHint = 2'000'000;
+// At trace level, the first 20 packets of each stream, 48 bytes of each: enough to see the codec
+// bytes left clear and the SFrame ciphertext after them, without flooding the log.
 constexpr uint64_t kTappedPackets = 20;
+constexpr size_t kTappedBytes = 48;
+// Buffers for the RTCP the router writes: a sender report without report blocks is 28 bytes, a
+// PLI 12; the compound RR + REMB to a publisher stays under a typical MTU of 1200 bytes
+// (ReceiverReport::kMaxBlocks report blocks of 24 bytes, REMB with kMaxRembSsrcs SSRCs).
+constexpr size_t kSenderReportBuffer = 64;
+constexpr size_t kPliBuffer = 16;
+constexpr size_t kReportBuffer = 1200;
+// Video SSRCs one REMB names (a publisher has a few video tracks; more are not named).
+constexpr size_t kMaxRembSsrcs = 16;
 
 template <typename Vec, typename Key>
 auto* findIn(Vec& v, Key key) {
@@ -183,7 +195,7 @@ void Router::tapPayload(const Producer& producer, const rtp::RtpPacket& packet) 
   auto payload = packet.payload();
   log->trace("producer {} {} payload {} bytes: {}", producer.id(),
              producer.kind() == MediaKind::Video ? "video" : "audio", payload.size(),
-             common::hexEncode(payload.first(std::min<size_t>(payload.size(), 48))));
+             common::hexEncode(payload.first(std::min(payload.size(), kTappedBytes))));
 }
 
 void Router::forward(Producer& producer, const rtp::RtpPacket& packet, common::TimePoint now) {
@@ -225,7 +237,7 @@ void Router::forwardSenderReport(Producer& producer) {
     auto ts = c->outputTimestamp(info->rtpTimestamp);
     auto sub = mParticipants.find(c->subscriberId());
     if (!ts || sub == mParticipants.end() || !sub->second.subscribe) continue;
-    std::array<uint8_t, 64> buf{};
+    std::array<uint8_t, kSenderReportBuffer> buf{};
     common::ByteWriter w(buf);
     rtcp::SenderInfo out{info->ntpTimestamp, *ts, c->packetsSent(), c->octetsSent()};
     if (rtcp::SenderReport::write(w, c->ssrc(), out, {}) && w.ok()) sub->second.subscribe->sendRtcp(w.written());
@@ -292,7 +304,7 @@ void Router::requestKeyframe(Producer& producer, common::TimePoint now) {
 void Router::sendKeyframeRequest(Producer& producer) {
   auto it = mParticipants.find(producer.participantId());
   if (it == mParticipants.end() || !it->second.publish) return;
-  std::array<uint8_t, 16> buf{};
+  std::array<uint8_t, kPliBuffer> buf{};
   common::ByteWriter w(buf);
   if (rtcp::Pli::write(w, mRtcpSsrc, producer.ssrc()) && w.ok() && it->second.publish->sendRtcp(w.written()))
     ++mStats.keyframeRequests;
@@ -327,7 +339,7 @@ void Router::sendReports(common::TimePoint now) {
   for (auto& [id, p] : mParticipants) {
     if (!p.publish || !p.publish->connected()) continue;
     std::array<rtcp::ReportBlock, rtcp::ReceiverReport::kMaxBlocks> blocks{};
-    std::array<uint32_t, 16> videoSsrcs{};
+    std::array<uint32_t, kMaxRembSsrcs> videoSsrcs{};
     size_t nBlocks = 0, nVideo = 0;
     for (auto& [ssrc, producer] : p.bySsrc) {
       if (ssrc != producer->ssrc()) continue;
@@ -335,7 +347,7 @@ void Router::sendReports(common::TimePoint now) {
         blocks[nBlocks++] = producer->receiverStats().makeReportBlock(now);
       if (producer->kind() == MediaKind::Video && nVideo < videoSsrcs.size()) videoSsrcs[nVideo++] = ssrc;
     }
-    std::array<uint8_t, 1200> buf{};
+    std::array<uint8_t, kReportBuffer> buf{};
     common::ByteWriter w(buf);
     rtcp::ReceiverReport::write(w, mRtcpSsrc, std::span(blocks).first(nBlocks));
     if (nVideo > 0) rtcp::Remb::write(w, mRtcpSsrc, kVideoBitrateHint * nVideo, std::span(videoSsrcs).first(nVideo));

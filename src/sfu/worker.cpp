@@ -6,12 +6,23 @@
 
 namespace conclave::sfu {
 namespace {
+// Router timers: pending keyframe requests (Producer::kKeyframeInterval, 500 ms) and receiver
+// reports (1 s) fire within 50 ms of their time; ICE and DTLS need a tick every few hundred ms.
 constexpr common::Duration kTickInterval = std::chrono::milliseconds(50);
-}
+// Datagrams per recvmmsg: one system call per 32 datagrams under load, for 32 x 2 KiB buffers
+// allocated once.
+constexpr size_t kReceiveBatch = 32;
+// Datagrams per sendmmsg: each received packet can fan out to several subscribers, so the send
+// batch is larger than the receive batch (it flushes early when full).
+constexpr size_t kSendBatch = 64;
+// Receive batches handled per readable event (up to 256 datagrams) before the loop returns to
+// timers and posted tasks, so a flood on the socket cannot starve the control plane's tasks.
+constexpr int kMaxReceiveRounds = 8;
+}  // namespace
 
 MediaWorker::MediaWorker(int index, const std::string& listenAddress, uint16_t port, const dtls::DtlsContext& dtls,
                          RouterObserver* observer)
-    : mIndex(index), mDtls(dtls), mObserver(observer), mSocket(listenAddress, port), mReceive(32), mSend(mSocket, 64) {}
+    : mIndex(index), mDtls(dtls), mObserver(observer), mSocket(listenAddress, port), mReceive(kReceiveBatch), mSend(mSocket, kSendBatch) {}
 
 MediaWorker::~MediaWorker() { stop(); }
 
@@ -103,13 +114,13 @@ void MediaWorker::flush() {
 
 void MediaWorker::onReadable() {
   // Drain the socket in batches; sends collected meanwhile go out in one sendmmsg per batch.
-  for (int round = 0; round < 8; ++round) {
+  for (int round = 0; round < kMaxReceiveRounds; ++round) {
     size_t n = mReceive.receive(mSocket);
     if (n == 0) break;
     auto now = std::chrono::steady_clock::now();
     for (size_t i = 0; i < n; ++i) dispatch(mReceive.data(i), mReceive.from(i), now);
     flush();
-    if (n < 32) break;
+    if (n < kReceiveBatch) break;  // the socket is drained
   }
 }
 
