@@ -8,6 +8,23 @@
 namespace conclave::ice {
 namespace {
 
+// generate(): 6 random bytes make an 8-character ufrag (48 bits), 18 make a 24-character pwd
+// (144 bits, above the 128 RFC 8445 §5.3 asks for).
+constexpr size_t kUfragRandomBytes = 6;
+constexpr size_t kPwdRandomBytes = 18;
+// RFC 7675 §5.1: the consent interval is randomised uniformly to 0.8..1.2 of itself (in 1/1000).
+constexpr uint32_t kConsentJitterMinPermille = 800;
+constexpr uint32_t kConsentJitterMaxPermille = 1200;
+// While our last consent check on the selected pair is unanswered, the next goes after 1 s rather
+// than the full interval, so a lost check or answer does not cost 5 s of the 30 s budget.
+constexpr common::Duration kUnansweredConsentRetry = std::chrono::seconds(1);
+// USERNAME "theirUfrag:ourUfrag" of a check we send: room for two ufrags of the longest length
+// the SDP parser accepts (256 ice-chars, RFC 8839 §5.4); a longer pair is not sent (see maybeCheck).
+constexpr size_t kMaxCheckUsername = 2 * 256 + 1;
+// A check we send: STUN header (20) + USERNAME (4 + 516 with padding) + PRIORITY (8) +
+// ICE-CONTROLLED (12) + MESSAGE-INTEGRITY (24) + FINGERPRINT (8) = 592 bytes at most.
+constexpr size_t kMaxCheckSize = 640;
+
 // randomToken() is base64url; ice-char has "+" and "/" where base64url has "-" and "_".
 std::string iceToken(size_t bytes) {
   std::string token = common::randomToken(bytes);
@@ -22,7 +39,7 @@ std::string iceToken(size_t bytes) {
 
 // ---- credentials ---------------------------------------------------------------------------
 
-IceCredentials IceCredentials::generate() { return {iceToken(6), iceToken(18)}; }
+IceCredentials IceCredentials::generate() { return {iceToken(kUfragRandomBytes), iceToken(kPwdRandomBytes)}; }
 
 // ---- IceServer -----------------------------------------------------------------------------
 
@@ -250,8 +267,8 @@ bool IceServer::isConfirmed(const Endpoint& endpoint, common::TimePoint now) con
 }
 
 common::Duration IceServer::jitteredConsentInterval() const {
-  // RFC 7675 §5.1: uniformly between 0.8 and 1.2 times the interval.
-  const auto permille = 800 + common::randomU32() % 401;
+  const auto permille = kConsentJitterMinPermille +
+                        common::randomU32() % (kConsentJitterMaxPermille - kConsentJitterMinPermille + 1);
   return mConfig.consentInterval * permille / 1000;
 }
 
@@ -266,15 +283,15 @@ void IceServer::maybeCheck(Pair& pair, common::TimePoint now) {
   StunTransactionId tid{};
   common::randomBytes(tid);
   // USERNAME of a check we send: "theirUfrag:ourUfrag" (RFC 8445 §7.2.2), built without a heap
-  // string (ufrags are at most 256 characters each).
-  std::array<char, 2 * 256 + 1> user{};
+  // string.
+  std::array<char, kMaxCheckUsername> user{};
   const std::string& theirs = mCurrent.remote->ufrag;
   const std::string& ours = mCurrent.local.ufrag;
   if (theirs.size() + ours.size() + 1 > user.size()) return;
   std::copy(theirs.begin(), theirs.end(), user.begin());
   user[theirs.size()] = ':';
   std::copy(ours.begin(), ours.end(), user.begin() + static_cast<std::ptrdiff_t>(theirs.size() + 1));
-  std::array<uint8_t, 640> buf{};
+  std::array<uint8_t, kMaxCheckSize> buf{};
   StunBuilder b(buf, kStunMethodBinding, StunClass::Request, tid);
   b.addUsername(std::string_view(user.data(), theirs.size() + ours.size() + 1));
   b.addPriority((126u << 24) | (65535u << 8) | 255u);  // a host candidate (RFC 8445 §5.1.2)
@@ -285,7 +302,7 @@ void IceServer::maybeCheck(Pair& pair, common::TimePoint now) {
 
   if (selected) {
     // Consent: every ~5 s; sooner while the previous check is unanswered.
-    pair.nextCheck = now + (pair.tidCount > 0 ? std::chrono::seconds(1) : jitteredConsentInterval());
+    pair.nextCheck = now + (pair.tidCount > 0 ? kUnansweredConsentRetry : jitteredConsentInterval());
   } else {
     pair.nextCheck = now + mConfig.checkRetry;
   }
