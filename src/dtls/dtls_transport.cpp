@@ -19,6 +19,11 @@ namespace {
 constexpr char kExporterLabel[] = "EXTRACTOR-dtls_srtp";  // RFC 5764 §4.2
 constexpr size_t kDtlsRecordHeaderLength = 13;
 constexpr size_t kMaxRecordPlaintext = 16384;
+// Flight retransmission timeouts handed to OpenSSL (in microseconds) stay within 1 ms..60 s; RFC
+// 6347 §4.2.4.1's own values (1 s, doubling up to 60 s) apply to an SSL without a transport.
+constexpr auto kMinRetransmitTimeout = std::chrono::milliseconds(1);
+constexpr auto kMaxRetransmitTimeout = std::chrono::seconds(60);
+constexpr auto kRfcInitialRetransmitTimeout = std::chrono::seconds(1);
 
 // The demultiplexer's DTLS range (RFC 7983), and room for at least one record header.
 bool looksLikeDtls(std::span<const uint8_t> datagram) {
@@ -40,7 +45,9 @@ const EVP_MD* digestByName(std::string_view name) {
 
 unsigned int toMicros(Duration d) {
   const auto us = std::chrono::duration_cast<std::chrono::microseconds>(d).count();
-  return static_cast<unsigned int>(std::clamp<int64_t>(us, 1000, 60'000'000));
+  return static_cast<unsigned int>(
+      std::clamp<int64_t>(us, std::chrono::microseconds(kMinRetransmitTimeout).count(),
+                          std::chrono::microseconds(kMaxRetransmitTimeout).count()));
 }
 
 std::shared_ptr<spdlog::logger> dtlsLog() { return common::logger("dtls"); }
@@ -376,8 +383,8 @@ int DtlsTransport::verifyCallback(int /*preverifyOk*/, X509_STORE_CTX* store) {
 
 unsigned int DtlsTransport::timerCallback(SSL* ssl, unsigned int previousUs) {
   const auto* self = static_cast<const DtlsTransport*>(SSL_get_app_data(ssl));
-  const unsigned int initial = self ? toMicros(self->mOptions.initialRetransmitTimeout) : 1'000'000;
-  const unsigned int maximum = self ? toMicros(self->mOptions.maxRetransmitTimeout) : 60'000'000;
+  const unsigned int initial = toMicros(self ? self->mOptions.initialRetransmitTimeout : kRfcInitialRetransmitTimeout);
+  const unsigned int maximum = toMicros(self ? self->mOptions.maxRetransmitTimeout : kMaxRetransmitTimeout);
   if (previousUs == 0) return initial;
   return std::min(previousUs * 2, std::max(maximum, initial));
 }
