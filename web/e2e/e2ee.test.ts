@@ -48,7 +48,7 @@ interface Hook {
   securityCode: () => string | null;
   sendChat: (text: string, lifetimeMs: number | null) => Promise<void>;
   keyGenerations: () => Promise<{ active: number; pending: number | null } | null>;
-  spyNextJoin: () => void;
+  spyNextJoin: () => Promise<void>;
 }
 
 async function received(page: Page): Promise<TrackStats[]> {

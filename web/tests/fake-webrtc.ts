@@ -301,6 +301,8 @@ export class FakeTransforms implements FrameCrypto {
   readonly log: string[] = [];
   readonly senders: unknown[] = [];
   readonly receivers: unknown[] = [];
+  /** The keys setReceiveKey was given, in order. */
+  readonly receiveKeys: SenderKey[] = [];
 
   protectSender(sender: RTCRtpSender, source: TrackSource, kind: MediaKind): void {
     this.senders.push(sender);
@@ -326,10 +328,11 @@ export class FakeTransforms implements FrameCrypto {
     this.log.push('expect-rotation');
   }
   setReceiveKey(participantId: string, key: SenderKey): void {
+    this.receiveKeys.push(key);
     this.log.push(`receive-key ${participantId} ${key.generation}`);
   }
-  reset(keepKeys: boolean): void {
-    this.log.push(`reset${keepKeys ? ' keep' : ''}`);
+  reset(): void {
+    this.log.push('reset');
   }
   stats(): TrackCryptoStats[] {
     return [];

@@ -7,7 +7,7 @@
 
 import type { MediaConnection, TrackSource } from '../protocol';
 import { SignalingError } from '../protocol';
-import { Call, type CallStats, type CodecCapabilities, type ConnectionState, type MediaSignaling } from './call';
+import { Call, type CodecCapabilities, type ConnectionState, type MediaSignaling } from './call';
 import {
   acquireDevices,
   classifyMediaError,
@@ -97,7 +97,6 @@ export class MediaController implements MediaAttachment {
   private mCall: Call | null = null;
   private mError: string | null = null;
   private mDisposed = false;
-  private mKeepKeysOnNextAttach = false;
   private mCryptoSummary = '';
   private readonly mOnDeviceChange = (): void => void this.refreshDevices();
 
@@ -120,11 +119,6 @@ export class MediaController implements MediaAttachment {
     if (summary === this.mCryptoSummary) return;
     this.mCryptoSummary = summary;
     this.changed();
-  }
-
-  /** Test hook only: the next membership keeps the frame transforms' keys (see MeetingSession.testSpyNextJoin). */
-  testKeepKeysOnNextAttach(): void {
-    if (__CONCLAVE_TEST_HOOKS__) this.mKeepKeysOnNextAttach = true;
   }
 
   snapshot(): MediaSnapshot {
@@ -251,8 +245,7 @@ export class MediaController implements MediaAttachment {
     if (this.mDisposed) return;
     this.mCall?.close();
     this.mError = null;
-    this.mOptions.frameCrypto.reset(this.mKeepKeysOnNextAttach);
-    this.mKeepKeysOnNextAttach = false;
+    this.mOptions.frameCrypto.reset();
     const call = new Call({
       signaling,
       selfId,
@@ -300,10 +293,6 @@ export class MediaController implements MediaAttachment {
     this.mDisposed = true;
     this.mOptions.frameCrypto.dispose();
     this.mDevices?.removeEventListener?.('devicechange', this.mOnDeviceChange);
-  }
-
-  async stats(): Promise<CallStats | null> {
-    return this.mCall ? this.mCall.stats() : null;
   }
 
   private localStream(): MediaStream {
