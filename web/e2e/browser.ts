@@ -94,6 +94,8 @@ export async function waitForRoster(page: Page, expected: string[]): Promise<voi
     );
   } catch (err) {
     const have = await page.locator('[data-testid="roster-item"] .roster-name').allTextContents();
-    throw new Error(`roster is ${JSON.stringify(have)}, expected ${JSON.stringify(want)}: ${String(err)}`);
+    throw new Error(`roster is ${JSON.stringify(have)}, expected ${JSON.stringify(want)}: ${String(err)}`, {
+      cause: err,
+    });
   }
 }

@@ -259,8 +259,8 @@ export class FakeSignaling implements MediaSignaling {
   on<E extends 'subscribe-offer' | 'media-failed'>(event: E, handler: SignalingEvents[E]): () => void {
     const set = this.mHandlers.get(event) ?? new Set();
     this.mHandlers.set(event, set);
-    set.add(handler as (...args: never[]) => void);
-    return () => set.delete(handler as (...args: never[]) => void);
+    set.add(handler);
+    return () => set.delete(handler);
   }
 
   handlerCount(): number {

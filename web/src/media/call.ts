@@ -179,7 +179,7 @@ export class Call {
   }
 
   private createPc(connection: MediaConnection): RTCPeerConnection {
-    const config = { ...PEER_CONNECTION_CONFIG, ...this.mOptions.transforms.peerConnectionConfig } as RTCConfiguration;
+    const config = { ...PEER_CONNECTION_CONFIG, ...this.mOptions.transforms.peerConnectionConfig };
     const pc = this.mCreatePc(config);
     pc.addEventListener('connectionstatechange', () => {
       if (this.mClosed) return;

@@ -237,7 +237,7 @@ export class MediaController implements MediaAttachment {
     if (!stream) return;
     this.mScreen = null;
     for (const track of stream.getTracks()) track.stop();
-    this.send('screen', null, null);
+    void this.send('screen', null, null);
     this.changed();
   }
 
@@ -263,10 +263,10 @@ export class MediaController implements MediaAttachment {
     });
     this.mCall = call;
     const stream = this.localStream();
-    if (this.mMicrophone.track) this.send('microphone', this.mMicrophone.track, stream);
-    if (this.mCamera.track) this.send('camera', this.mCamera.track, stream);
+    if (this.mMicrophone.track) void this.send('microphone', this.mMicrophone.track, stream);
+    if (this.mCamera.track) void this.send('camera', this.mCamera.track, stream);
     const screen = this.mScreen?.getVideoTracks()[0];
-    if (screen && this.mScreen) this.send('screen', screen, this.mScreen);
+    if (screen && this.mScreen) void this.send('screen', screen, this.mScreen);
     this.changed();
   }
 
@@ -313,7 +313,7 @@ export class MediaController implements MediaAttachment {
     device.track = track;
     device.problem = problem;
     if (!track) {
-      this.send(source, null, null);
+      void this.send(source, null, null);
       return;
     }
     track.enabled = device.enabled;
@@ -328,10 +328,10 @@ export class MediaController implements MediaAttachment {
       if (device.track !== track) return;
       device.track = null;
       device.problem = 'not-found';
-      this.send(source, null, null);
+      void this.send(source, null, null);
       this.changed();
     });
-    this.send(source, track, stream);
+    void this.send(source, track, stream);
   }
 
   /** Hands a track to the current call (if any); a failure shows as `error`, the call goes on. */

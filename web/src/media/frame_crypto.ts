@@ -134,8 +134,8 @@ export class WorkerFrameCrypto implements FrameCrypto {
     const streams = (target as unknown as WithEncodedStreams).createEncodedStreams?.();
     if (!streams) return;
     this.post({ type: 'streams', options, readable: streams.readable, writable: streams.writable }, [
-      streams.readable as unknown as Transferable,
-      streams.writable as unknown as Transferable,
+      streams.readable,
+      streams.writable,
     ]);
   }
 }

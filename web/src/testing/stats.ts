@@ -122,7 +122,7 @@ export function sendStats(report: Iterable<unknown>, sourceOfMid: (mid: string) 
     sent.push({
       source,
       mid: entry['mid'],
-      kind: String(entry['kind'] ?? ''),
+      kind: typeof entry['kind'] === 'string' ? entry['kind'] : '',
       packetsSent: num(entry['packetsSent']),
       framesEncoded: num(entry['framesEncoded']),
     });
