@@ -47,7 +47,7 @@ export interface TestHook {
   crypto: () => CryptoStats;
   securityCode: () => string | null;
   sendChat: (text: string, lifetimeMs: number | null) => Promise<void>;
-  keyGenerations: () => Promise<{ active: number; pending: number | null } | null>;
+  sendKeyGeneration: () => number | null;
   spyNextJoin: () => Promise<void>;
 }
 
@@ -97,11 +97,12 @@ export function securityCode(page: Page): Promise<string | null> {
   });
 }
 
-export function keyGenerations(page: Page): Promise<{ active: number; pending: number | null } | null> {
+/** The generation of the key the page's frames are encrypted with now (null: none yet). */
+export function sendKeyGeneration(page: Page): Promise<number | null> {
   return page.evaluate(() => {
     const hook = (window as unknown as WithHook).__conclaveTest;
     if (!hook) throw new Error('no test hook: build with --mode e2e');
-    return hook.keyGenerations();
+    return hook.sendKeyGeneration();
   });
 }
 

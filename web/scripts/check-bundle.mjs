@@ -23,7 +23,7 @@ const MARKERS = [
   'replaceNextJoinProfile',
   'keepKeys',
   // The hook's other entries.
-  'keyGenerations',
+  'sendKeyGeneration',
   'subscribeSections',
   // Media statistics from getStats() (src/testing/stats.ts): the product reads no RTP counters.
   'inbound-rtp',

@@ -20,7 +20,9 @@ describe('SpyFrameCrypto (the e2e build only)', () => {
     const spy = new SpyFrameCrypto(inner);
     const key = SenderKey.generate(3);
     const material = key.material.slice();
+    expect(spy.sendGeneration).toBeNull();
     spy.setSendKey(SenderKey.generate(1), 9);
+    expect(spy.sendGeneration).toBe(1);
     spy.addSender(ALICE_ID, 5);
     spy.setReceiveKey(ALICE_ID, key);
     spy.addSender(BOB_ID, 6);
@@ -41,8 +43,10 @@ describe('SpyFrameCrypto (the e2e build only)', () => {
       'expect-rotation',
     ]);
     expect(inner.receiveKeys.at(-1)?.material).toEqual(material);
+    expect(spy.sendGeneration).toBe(1);
     // Only once: the membership after that starts empty.
     spy.reset();
+    expect(spy.sendGeneration).toBeNull();
     spy.reset();
     expect(inner.log.slice(-2)).toEqual(['reset', 'reset']);
   });

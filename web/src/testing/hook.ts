@@ -4,7 +4,7 @@
 // Room passes what it injects into the media controller and the session (the peer-connection
 // factory, the frame crypto, the socket factory) through the wrappers below, and exposes
 // `window.__conclaveTest`: media statistics per participant from the page's own peer connections,
-// the frame transforms' counters, the security code, key generations, and the spy rejoin.
+// the frame transforms' counters and send key, the security code, and the spy rejoin.
 
 import { generateIdentity, RoomKeys } from '../e2ee';
 import type { MediaController } from '../media/controller';
@@ -32,8 +32,8 @@ export interface ConclaveTestHook {
   securityCode: () => string | null;
   /** Sends a chat message with any self-destruct lifetime (the view offers 1 min and up). */
   sendChat: (text: string, lifetimeMs: number | null) => Promise<void>;
-  /** This participant's active and pending sender key generations. */
-  keyGenerations: () => Promise<{ active: number; pending: number | null } | null>;
+  /** The generation of the key this participant's frames are encrypted with now (null: none yet). */
+  sendKeyGeneration: () => number | null;
   /**
    * "Spy" mode for the forward-secrecy test: the next join proves membership with a wrong secret
    * (so nobody sends this page keys) while the frame transforms keep every key they hold.
@@ -106,12 +106,7 @@ export function exposeTestHook(controller: MediaController, session: MeetingSess
     crypto: () => ({ ...controller.snapshot().encryption }),
     securityCode: () => (session.state.kind === 'joined' ? session.state.security.code : null),
     sendChat: (text, lifetimeMs) => session.sendChat(text, lifetimeMs),
-    keyGenerations: async () => {
-      const secure = session.secure;
-      if (!secure) return null;
-      const keys = await secure.keys();
-      return { active: keys.activeKey.generation, pending: keys.pendingKey?.generation ?? null };
-    },
+    sendKeyGeneration: () => frameCrypto?.sendGeneration ?? null,
     spyNextJoin: async () => {
       const wrong = await RoomKeys.derive(WRONG_SECRET, roomId);
       if (!wrong.ok) throw new Error('spyNextJoin: cannot derive the wrong room keys');

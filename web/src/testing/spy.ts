@@ -26,6 +26,7 @@ export class SpyFrameCrypto implements FrameCrypto {
   private readonly mInner: FrameCrypto;
   private mCalls: KeyCall[] = [];
   private mKeepKeys = false;
+  private mSendGeneration: number | null = null;
 
   constructor(inner: FrameCrypto) {
     this.mInner = inner;
@@ -33,6 +34,11 @@ export class SpyFrameCrypto implements FrameCrypto {
 
   keepKeysOnNextReset(): void {
     this.mKeepKeys = true;
+  }
+
+  /** The generation of the key this membership sends with now (null before the first). */
+  get sendGeneration(): number | null {
+    return this.mSendGeneration;
   }
 
   get mode(): FrameCrypto['mode'] {
@@ -57,6 +63,7 @@ export class SpyFrameCrypto implements FrameCrypto {
 
   setSendKey(key: SenderKey, tag: number): void {
     this.mCalls.push({ type: 'send-key', tag, generation: key.generation, material: key.material.slice() });
+    this.mSendGeneration = key.generation;
     this.mInner.setSendKey(key, tag);
   }
 
@@ -82,6 +89,7 @@ export class SpyFrameCrypto implements FrameCrypto {
 
   reset(): void {
     this.mInner.reset();
+    this.mSendGeneration = null;
     if (!this.mKeepKeys) {
       this.mCalls = [];
       return;
