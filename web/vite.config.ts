@@ -2,8 +2,9 @@ import { defineConfig } from 'vitest/config';
 
 // Preact through esbuild's automatic JSX runtime; no framework plugin needed.
 // For development against a local server: CONCLAVE_DEV_TARGET=https://localhost:8443 npm run dev
-// `vite build --mode e2e` builds into dist-e2e/ with the test hook (window.__conclaveTest) that the
-// browser tests read media statistics through; the normal build (dist/) has no such hook.
+// `vite build --mode e2e` builds into dist-e2e/ with the test hook (src/testing/, window.__conclaveTest)
+// the browser tests read media statistics through; the normal build (dist/) has none of it, which
+// `npm run check-bundle` (scripts/check-bundle.mjs) checks.
 const devTarget = process.env['CONCLAVE_DEV_TARGET'];
 
 export default defineConfig(({ mode }) => ({

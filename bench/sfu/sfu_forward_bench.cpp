@@ -181,8 +181,8 @@ class BenchHost final : public sfu::TransportHost, public transport::PacketSink 
   transport::PacketSink& sink() override { return *this; }
   const dtls::DtlsContext& dtlsContext() override { return mContext; }
   void registerTransport(const std::string& ufrag, WebRtcTransport* t) override { mByUfrag[ufrag] = t; }
-  void registerEndpoint(const ice::Endpoint& e, WebRtcTransport* t) override { mByEndpoint.try_emplace(e, t); }
-  void unregisterEndpoint(const ice::Endpoint& e, WebRtcTransport* t) override {
+  void registerEndpoint(const net::Endpoint& e, WebRtcTransport* t) override { mByEndpoint.try_emplace(e, t); }
+  void unregisterEndpoint(const net::Endpoint& e, WebRtcTransport* t) override {
     if (auto it = mByEndpoint.find(e); it != mByEndpoint.end() && it->second == t) mByEndpoint.erase(it);
   }
   void unregisterTransport(WebRtcTransport* t) override {
@@ -195,14 +195,14 @@ class BenchHost final : public sfu::TransportHost, public transport::PacketSink 
     if (mCount == mSlots.size()) mCount = 0;  // "sendmmsg"
     return mSlots[mCount];
   }
-  void commit(size_t length, const ice::Endpoint& to) override {
+  void commit(size_t length, const net::Endpoint& to) override {
     if (mRecord) mRecorded.push_back({std::vector<uint8_t>(mSlots[mCount].begin(), mSlots[mCount].begin() + length), {}, to});
     ++mCount;
     ++committed;
   }
 
   // As MediaWorker::dispatch / route.
-  [[gnu::noinline]] void dispatch(std::span<uint8_t> datagram, const ice::Endpoint& from, TimePoint now) {
+  [[gnu::noinline]] void dispatch(std::span<uint8_t> datagram, const net::Endpoint& from, TimePoint now) {
     WebRtcTransport* t = nullptr;
     if (ice::isStun(datagram)) {
       if (auto msg = ice::StunMessage::parse(datagram))
@@ -226,7 +226,7 @@ class BenchHost final : public sfu::TransportHost, public transport::PacketSink 
   bool mRecord = true;
   std::vector<transport::test::Datagram> mRecorded;
   std::unordered_map<std::string, WebRtcTransport*> mByUfrag;
-  std::unordered_map<ice::Endpoint, WebRtcTransport*> mByEndpoint;
+  std::unordered_map<net::Endpoint, WebRtcTransport*> mByEndpoint;
   uint64_t mIds = 0;
 };
 
@@ -286,13 +286,13 @@ class Call {
  public:
   Call(const dtls::DtlsContext& server, const dtls::DtlsContext& browser, size_t subscribers)
       : mServer(server), mBrowser(browser), mHost(server), mRouter(mHost, nullptr) {
-    mPublisher = connect("pub", sfu::TransportRole::Publish, ice::Endpoint::v4({10, 0, 0, 1}, 5000));
+    mPublisher = connect("pub", sfu::TransportRole::Publish, net::Endpoint::v4({10, 0, 0, 1}, 5000));
     sfu::ProducerSpec v{1, sfu::MediaKind::Video, mVideo.ssrc, std::nullopt, 96, 90000, {{2, 2}, {3, 0}, {4, 0}}};
     sfu::ProducerSpec a{2, sfu::MediaKind::Audio, mAudio.ssrc, std::nullopt, 111, 48000, {{1, 1}, {3, 0}, {4, 0}}};
     mRouter.addProducer("pub", v);
     mRouter.addProducer("pub", a);
     for (size_t i = 0; i < subscribers; ++i) {
-      auto address = ice::Endpoint::v4({10, 1, static_cast<uint8_t>(i / 250), static_cast<uint8_t>(1 + i % 250)}, 6000);
+      auto address = net::Endpoint::v4({10, 1, static_cast<uint8_t>(i / 250), static_cast<uint8_t>(1 + i % 250)}, 6000);
       mSubscribers.push_back(connect("sub" + std::to_string(i), sfu::TransportRole::Subscribe, address));
     }
   }
@@ -345,7 +345,7 @@ class Call {
     const uint64_t forwardedBefore = mRouter.stats().rtpForwarded;
     for (size_t done = 0; done < count; done += batch) {
       protectBatch(*mPublisher, s, next, batch, in);
-      const ice::Endpoint from = mPublisher->address();
+      const net::Endpoint from = mPublisher->address();
       AllocationWindow window(true);
       const int64_t t0 = cpuNanos();
       TimePoint now{};
@@ -364,7 +364,7 @@ class Call {
   }
 
  private:
-  std::unique_ptr<BrowserPeer> connect(const std::string& id, sfu::TransportRole role, const ice::Endpoint& address) {
+  std::unique_ptr<BrowserPeer> connect(const std::string& id, sfu::TransportRole role, const net::Endpoint& address) {
     auto peer = std::make_unique<BrowserPeer>(mBrowser, address, transport::test::fingerprintOf(mServer));
     mRouter.addParticipant(id);
     sfu::TransportSpec spec;
@@ -406,7 +406,7 @@ class Call {
   sfu::Router mRouter;
   std::unique_ptr<BrowserPeer> mPublisher;
   std::vector<std::unique_ptr<BrowserPeer>> mSubscribers;
-  std::map<ice::Endpoint, BrowserPeer*> mPeers;
+  std::map<net::Endpoint, BrowserPeer*> mPeers;
   Stream mVideo = videoStream();
   Stream mAudio = audioStream();
   uint64_t mGeneration = 0;

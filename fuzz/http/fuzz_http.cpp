@@ -1,4 +1,4 @@
-// libFuzzer target for HTTP request targets: signaling::resolveStatic(webRoot, target), which
+// libFuzzer target for HTTP request targets: http::resolveStatic(webRoot, target), which
 // maps the path of a GET to a file to serve. The input is the raw request target (path and
 // query, any bytes). The target builds a small web root in a fresh temporary directory:
 //
@@ -24,12 +24,12 @@
 #include <string>
 #include <string_view>
 
-#include "signaling/http_util.h"
+#include "http/static_files.h"
 
 namespace {
 
 namespace fs = std::filesystem;
-using conclave::signaling::resolveStatic;
+using conclave::http::resolveStatic;
 
 struct WebRoot {
   fs::path base;       // the temporary directory

@@ -25,6 +25,7 @@
 #include "ice/stun.h"
 
 using namespace conclave::ice;
+namespace net = conclave::net;
 
 namespace {
 
@@ -33,17 +34,17 @@ const IceCredentials kRemote{"aioiCli1", "aioiceClientPassword0123"};
 
 class NullListener : public IceServer::Listener {
  public:
-  void onIceSelectedEndpoint(IceServer& server, const Endpoint& endpoint) override {
+  void onIceSelectedEndpoint(IceServer& server, const net::Endpoint& endpoint) override {
     if (!server.selectedEndpoint() || *server.selectedEndpoint() != endpoint) std::abort();
   }
   void onIceDisconnected(IceServer& server, IceServer::DisconnectReason) override {
     if (server.selectedEndpoint()) std::abort();
   }
   // The server's own checks must fit a datagram and be well-formed STUN.
-  void onIceSendRequest(IceServer&, std::span<const uint8_t> request, const Endpoint&) override {
+  void onIceSendRequest(IceServer&, std::span<const uint8_t> request, const net::Endpoint&) override {
     if (request.empty() || request.size() > 1500 || !StunMessage::parse(request)) std::abort();
   }
-  void onIceEndpointRemoved(IceServer&, const Endpoint&) override {}
+  void onIceEndpointRemoved(IceServer&, const net::Endpoint&) override {}
 };
 
 void check(bool condition) {
@@ -121,9 +122,9 @@ struct State {
   State() { conclave::common::initLogging({.level = "off"}); }
   NullListener listener;
   IceServer server{listener, kLocal, kRemote, conclave::common::TimePoint{}};
-  std::array<Endpoint, 4> sources{
-      *Endpoint::parse("192.0.2.1:5000"), *Endpoint::parse("192.0.2.2:6000"),
-      *Endpoint::parse("[2001:db8::1]:7000"), *Endpoint::parse("[::ffff:192.0.2.3]:8000")};
+  std::array<net::Endpoint, 4> sources{
+      *net::Endpoint::parse("192.0.2.1:5000"), *net::Endpoint::parse("192.0.2.2:6000"),
+      *net::Endpoint::parse("[2001:db8::1]:7000"), *net::Endpoint::parse("[::ffff:192.0.2.3]:8000")};
   conclave::common::TimePoint now{};
   uint64_t inputs = 0;
   std::array<uint8_t, 65536 + 128> resigned{};
@@ -164,7 +165,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   state->now += std::chrono::milliseconds(size > 0 && data[0] == 0x01 ? 7000 : 100);
   if (state->inputs % 64 == 0) (void)state->server.tick(state->now);
   if (state->inputs % 4096 == 0) (void)state->server.restart(kRemote, kLocal);
-  const Endpoint& from = state->sources[crc32(input) % state->sources.size()];
+  const net::Endpoint& from = state->sources[crc32(input) % state->sources.size()];
 
   std::array<uint8_t, IceServer::kMaxResponseSize> out;
   auto message = StunMessage::parse(input);

@@ -24,10 +24,10 @@
 #include "common/certificate.h"
 #include "common/log.h"
 #include "common/version.h"
-#include "signaling/file_store.h"
-#include "signaling/media_plane.h"
+#include "store/file_store.h"
+#include "conference/media_plane.h"
 #include "signaling/rooms.h"
-#include "signaling/server.h"
+#include "http/server.h"
 #include "store/key_store.h"
 
 #ifndef CONCLAVE_DEFAULT_WEB_ROOT
@@ -154,14 +154,14 @@ int run(const Config& config) {
   asio::ssl::context tls(asio::ssl::context::tls_server);
   configureTls(tls, config, cert);
 
-  signaling::MediaSettings mediaSettings;
+  conference::MediaSettings mediaSettings;
   mediaSettings.listen = config.mediaListen;
   mediaSettings.announcedAddress = config.mediaAnnouncedAddress.empty() ? primaryAddress() : config.mediaAnnouncedAddress;
   mediaSettings.port = static_cast<uint16_t>(config.mediaPort);
   mediaSettings.maxRoomTracks = static_cast<size_t>(config.maxRoomTracks);
   mediaSettings.workers = config.mediaWorkers > 0 ? config.mediaWorkers
                                                   : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  signaling::MediaPlane media(
+  conference::MediaPlane media(
       mediaSettings, [&io](std::function<void()> task) { asio::post(io, std::move(task)); },
       [&io](common::Duration delay, std::function<void()> task) {
         auto timer = std::make_shared<asio::steady_timer>(io, delay);
@@ -173,16 +173,16 @@ int run(const Config& config) {
   log->info("media announced at {} ({} workers)", common::logAddress(mediaSettings.announcedAddress),
             mediaSettings.workers);
 
-  std::unique_ptr<signaling::FileStore> files;
+  std::unique_ptr<store::FileStore> files;
   if (config.maxFileMegabytes > 0) {
-    signaling::FileStore::Settings fileSettings;
+    store::FileStore::Settings fileSettings;
     fileSettings.directory = std::filesystem::path(config.dataDir) / "files";
     fileSettings.maxFileBytes = static_cast<uint64_t>(config.maxFileMegabytes) * 1024 * 1024;
     fileSettings.maxRoomBytes = std::max<uint64_t>(fileSettings.maxFileBytes * 4, 1024ull * 1024 * 1024);
     fileSettings.retention = std::chrono::seconds(config.fileRetentionSeconds);
     fileSettings.maxTotalBytes = static_cast<uint64_t>(config.maxFileStoreMegabytes) * 1024 * 1024;
     fileSettings.maxSourceBytes = static_cast<uint64_t>(config.maxFileMegabytesPerSource) * 1024 * 1024;
-    files = std::make_unique<signaling::FileStore>(fileSettings);
+    files = std::make_unique<store::FileStore>(fileSettings);
   }
   signaling::RoomManager::Settings roomSettings;
   roomSettings.maxParticipants = static_cast<size_t>(config.maxParticipants);
@@ -190,7 +190,7 @@ int run(const Config& config) {
   roomSettings.relayBytesPerSecond = config.roomRelayBytesPerSecond;
   roomSettings.relayBurstBytes = 4.0 * config.roomRelayBytesPerSecond;
   signaling::RoomManager rooms(issuer, roomSettings, &media, files.get());
-  signaling::ServerSettings settings;
+  http::ServerSettings settings;
   settings.listen = config.listen;
   settings.port = static_cast<uint16_t>(config.port);
   settings.webRoot = config.webRoot.empty() ? std::string(CONCLAVE_DEFAULT_WEB_ROOT) : config.webRoot;
@@ -213,7 +213,7 @@ int run(const Config& config) {
     log->warn("the web client is not built: {} has no index.html (run `make run` or `npm run build` in web/)",
               settings.webRoot.string());
 
-  signaling::Server server(io, tls, rooms, settings);
+  http::Server server(io, tls, rooms, settings);
   server.start();
 
   // Empty rooms are dropped after their grace period.

@@ -129,7 +129,7 @@ IceServer::Result IceServer::answerError(const StunMessage& request, uint16_t co
   return {Outcome::ErrorResponse, DropReason::None, code, builder.bytes()};
 }
 
-IceServer::Result IceServer::answerSuccess(const StunMessage& request, const Endpoint& from,
+IceServer::Result IceServer::answerSuccess(const StunMessage& request, const net::Endpoint& from,
                                            const std::string& password, std::span<uint8_t> out) {
   auto builder = StunBuilder::responseTo(request, StunClass::SuccessResponse, out);
   // The peer must see the address it sent from, not the IPv4-mapped form a dual-stack socket
@@ -146,7 +146,7 @@ IceServer::Result IceServer::answerSuccess(const StunMessage& request, const End
   return {Outcome::Success, DropReason::None, 0, builder.bytes()};
 }
 
-IceServer::Result IceServer::handleStun(std::span<const uint8_t> datagram, const Endpoint& from,
+IceServer::Result IceServer::handleStun(std::span<const uint8_t> datagram, const net::Endpoint& from,
                                         common::TimePoint now, std::span<uint8_t> responseOut) {
   auto message = StunMessage::parse(datagram);
   if (!message) {
@@ -175,7 +175,7 @@ IceServer::Result IceServer::handleStun(std::span<const uint8_t> datagram, const
   return processRequest(*message, from, now, responseOut);
 }
 
-IceServer::Result IceServer::processRequest(const StunMessage& request, const Endpoint& from,
+IceServer::Result IceServer::processRequest(const StunMessage& request, const net::Endpoint& from,
                                             common::TimePoint now, std::span<uint8_t> out) {
   if (!request.username() ||
       !(request.hasMessageIntegrity() || request.hasMessageIntegritySha256())) {
@@ -213,19 +213,19 @@ IceServer::Result IceServer::processRequest(const StunMessage& request, const En
   return result;
 }
 
-IceServer::Pair* IceServer::findPair(const Endpoint& remote) {
+IceServer::Pair* IceServer::findPair(const net::Endpoint& remote) {
   auto it =
       std::find_if(mPairs.begin(), mPairs.end(), [&](const Pair& p) { return p.remote == remote; });
   return it == mPairs.end() ? nullptr : &*it;
 }
 
-const IceServer::Pair* IceServer::findPair(const Endpoint& remote) const {
+const IceServer::Pair* IceServer::findPair(const net::Endpoint& remote) const {
   auto it =
       std::find_if(mPairs.begin(), mPairs.end(), [&](const Pair& p) { return p.remote == remote; });
   return it == mPairs.end() ? nullptr : &*it;
 }
 
-IceServer::Pair& IceServer::recordCheck(const StunMessage& request, const Endpoint& from,
+IceServer::Pair& IceServer::recordCheck(const StunMessage& request, const net::Endpoint& from,
                                         common::TimePoint now) {
   Pair* pair = findPair(from);
   if (pair == nullptr) {
@@ -236,7 +236,7 @@ IceServer::Pair& IceServer::recordCheck(const StunMessage& request, const Endpoi
         if (mSelected && it->remote == *mSelected) continue;
         if (victim == mPairs.end() || it->lastCheck < victim->lastCheck) victim = it;
       }
-      const Endpoint evicted = victim->remote;
+      const net::Endpoint evicted = victim->remote;
       *victim = Pair{};
       victim->remote = from;
       pair = &*victim;
@@ -261,7 +261,7 @@ bool IceServer::confirmed(const Pair& pair, common::TimePoint now) const {
   return pair.lastResponse && now - *pair.lastResponse < mConfig.consentTimeout;
 }
 
-bool IceServer::isConfirmed(const Endpoint& endpoint, common::TimePoint now) const {
+bool IceServer::isConfirmed(const net::Endpoint& endpoint, common::TimePoint now) const {
   const Pair* pair = findPair(endpoint);
   return pair != nullptr && confirmed(*pair, now);
 }
@@ -313,7 +313,7 @@ void IceServer::maybeCheck(Pair& pair, common::TimePoint now) {
   mListener.onIceSendRequest(*this, b.bytes(), pair.remote);
 }
 
-bool IceServer::handleResponse(const StunMessage& response, const Endpoint& from,
+bool IceServer::handleResponse(const StunMessage& response, const net::Endpoint& from,
                                common::TimePoint now) {
   Pair* pair = findPair(from);
   // Only a success response from exactly the address we sent to, with the transaction id of a
@@ -361,7 +361,7 @@ bool IceServer::trySelect(Pair& pair, common::TimePoint now) {
   return true;
 }
 
-bool IceServer::isValidated(const Endpoint& endpoint) const {
+bool IceServer::isValidated(const net::Endpoint& endpoint) const {
   return findPair(endpoint) != nullptr;
 }
 
@@ -397,7 +397,7 @@ IceServer::State IceServer::tick(common::TimePoint now) {
       continue;
     }
     selectedExpired = selectedExpired || selected;
-    const Endpoint gone = p.remote;
+    const net::Endpoint gone = p.remote;
     mPairs.erase(mPairs.begin() + static_cast<std::ptrdiff_t>(i));
     mListener.onIceEndpointRemoved(*this, gone);
   }

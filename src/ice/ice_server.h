@@ -66,7 +66,7 @@
 #include <vector>
 
 #include "common/clock.h"
-#include "ice/endpoint.h"
+#include "net/endpoint.h"
 #include "ice/stun.h"
 
 namespace conclave::ice {
@@ -102,11 +102,11 @@ class IceServer {
     // A pair was nominated, its return path answered, and it is now the selected one (first
     // nomination, or a switch, e.g. after the browser changed networks). Media goes to `endpoint`
     // from now on.
-    virtual void onIceSelectedEndpoint(IceServer& server, const Endpoint& endpoint) = 0;
+    virtual void onIceSelectedEndpoint(IceServer& server, const net::Endpoint& endpoint) = 0;
     // A Binding request of ours (return-path or consent check) to send to `to`.
-    virtual void onIceSendRequest(IceServer& server, std::span<const uint8_t> request, const Endpoint& to) = 0;
+    virtual void onIceSendRequest(IceServer& server, std::span<const uint8_t> request, const net::Endpoint& to) = 0;
     // `endpoint` is no longer a candidate pair of this session (evicted or expired): forget it.
-    virtual void onIceEndpointRemoved(IceServer& server, const Endpoint& endpoint) = 0;
+    virtual void onIceEndpointRemoved(IceServer& server, const net::Endpoint& endpoint) = 0;
     // The session lost its selected pair (or never got one). The owner usually closes it.
     virtual void onIceDisconnected(IceServer& server, DisconnectReason reason) = 0;
   };
@@ -165,7 +165,7 @@ class IceServer {
   // Packet path: never throws; does not allocate (the pair table is reserved up front; only a
   // change of the selected endpoint formats a log line). Requests are answered; responses to our
   // own checks are consumed (Outcome::Dropped, DropReason::None, nothing to send back).
-  Result handleStun(std::span<const uint8_t> datagram, const Endpoint& from, common::TimePoint now,
+  Result handleStun(std::span<const uint8_t> datagram, const net::Endpoint& from, common::TimePoint now,
                     std::span<uint8_t> responseOut);
 
   // Sends due checks, applies a deferred switch, checks consent and the connect timeout; call at
@@ -183,13 +183,13 @@ class IceServer {
                                 std::optional<IceCredentials> newLocal = std::nullopt);
 
   State state() const { return mState; }
-  const std::optional<Endpoint>& selectedEndpoint() const { return mSelected; }
+  const std::optional<net::Endpoint>& selectedEndpoint() const { return mSelected; }
   // True if `endpoint` sent an authenticated check that has not expired: only such sources may
   // send DTLS/SRTP to us (receiving amplifies nothing).
-  bool isValidated(const Endpoint& endpoint) const;
+  bool isValidated(const net::Endpoint& endpoint) const;
   // True if `endpoint` answered one of our checks within the consent timeout: the return path is
   // proven, so the server may send to it.
-  bool isConfirmed(const Endpoint& endpoint, common::TimePoint now) const;
+  bool isConfirmed(const net::Endpoint& endpoint, common::TimePoint now) const;
   size_t pairCount() const { return mPairs.size(); }
   const IceCredentials& localCredentials() const { return mCurrent.local; }
   const std::optional<IceCredentials>& remoteCredentials() const { return mCurrent.remote; }
@@ -205,7 +205,7 @@ class IceServer {
   static constexpr uint8_t kCheckCredit = 3;        // checks an unanswered address may be owed
 
   struct Pair {
-    Endpoint remote;
+    net::Endpoint remote;
     common::TimePoint lastCheck;  // last authenticated request from it
     std::optional<common::TimePoint> lastResponse;  // last authenticated answer to our check
     common::TimePoint nextCheck{};                  // our next check is due
@@ -224,28 +224,28 @@ class IceServer {
 
   Result answerError(const StunMessage& request, uint16_t code, const std::string* password,
                      std::span<uint8_t> out);
-  Result answerSuccess(const StunMessage& request, const Endpoint& from,
+  Result answerSuccess(const StunMessage& request, const net::Endpoint& from,
                        const std::string& password, std::span<uint8_t> out);
-  Result processRequest(const StunMessage& request, const Endpoint& from, common::TimePoint now,
+  Result processRequest(const StunMessage& request, const net::Endpoint& from, common::TimePoint now,
                         std::span<uint8_t> out);
   // Updates the pair table after an authenticated request; returns the pair.
-  Pair& recordCheck(const StunMessage& request, const Endpoint& from, common::TimePoint now);
-  bool handleResponse(const StunMessage& response, const Endpoint& from, common::TimePoint now);
+  Pair& recordCheck(const StunMessage& request, const net::Endpoint& from, common::TimePoint now);
+  bool handleResponse(const StunMessage& response, const net::Endpoint& from, common::TimePoint now);
   bool confirmed(const Pair& pair, common::TimePoint now) const;
   // Sends our check to `pair` if one is due and paid for.
   void maybeCheck(Pair& pair, common::TimePoint now);
   // Selects the nominated, confirmed pair if the switch interval allows; true if it did.
   bool trySelect(Pair& pair, common::TimePoint now);
   common::Duration jitteredConsentInterval() const;
-  Pair* findPair(const Endpoint& remote);
-  const Pair* findPair(const Endpoint& remote) const;
+  Pair* findPair(const net::Endpoint& remote);
+  const Pair* findPair(const net::Endpoint& remote) const;
 
   Listener& mListener;
   Config mConfig;
   CredentialSet mCurrent;
   std::optional<CredentialSet> mPrevious;
   std::vector<Pair> mPairs;
-  std::optional<Endpoint> mSelected;
+  std::optional<net::Endpoint> mSelected;
   std::optional<common::TimePoint> mLastSwitch;
   uint64_t mTieBreaker;
   State mState = State::New;

@@ -120,18 +120,18 @@ std::array<uint8_t, 16> xorMask(std::span<const uint8_t, kStunTransactionIdSize>
   return mask;
 }
 
-std::optional<Endpoint> decodeAddress(std::span<const uint8_t> value, const uint8_t* mask) {
+std::optional<net::Endpoint> decodeAddress(std::span<const uint8_t> value, const uint8_t* mask) {
   // Lengths and family were checked by parse().
   uint16_t port = loadU16(&value[2]);
   if (mask != nullptr) port ^= static_cast<uint16_t>(kStunMagicCookie >> 16);
   if (value[1] == 0x01) {
     std::array<uint8_t, 4> a;
     for (size_t i = 0; i < a.size(); ++i) a[i] = value[4 + i] ^ (mask ? mask[i] : 0);
-    return Endpoint::v4(a, port);
+    return net::Endpoint::v4(a, port);
   }
   std::array<uint8_t, 16> a;
   for (size_t i = 0; i < a.size(); ++i) a[i] = value[4 + i] ^ (mask ? mask[i] : 0);
-  return Endpoint::v6(a, port);
+  return net::Endpoint::v6(a, port);
 }
 
 }  // namespace
@@ -348,12 +348,12 @@ std::optional<uint64_t> StunMessage::iceControlled() const {
   return loadU64(valueOf(kIceControlledIdx).data());
 }
 
-std::optional<Endpoint> StunMessage::mappedAddress() const {
+std::optional<net::Endpoint> StunMessage::mappedAddress() const {
   if (!has(kMappedAddressIdx)) return std::nullopt;
   return decodeAddress(valueOf(kMappedAddressIdx), nullptr);
 }
 
-std::optional<Endpoint> StunMessage::xorMappedAddress() const {
+std::optional<net::Endpoint> StunMessage::xorMappedAddress() const {
   if (!has(kXorMappedAddressIdx)) return std::nullopt;
   auto mask = xorMask(transactionId());
   return decodeAddress(valueOf(kXorMappedAddressIdx), mask.data());
@@ -513,7 +513,7 @@ void StunBuilder::addIceControlled(uint64_t tieBreaker) {
   endAttribute(8);
 }
 
-void StunBuilder::addAddress(uint16_t type, const Endpoint& address, bool xored) {
+void StunBuilder::addAddress(uint16_t type, const net::Endpoint& address, bool xored) {
   if (address.empty()) {
     mFailed = true;
     return;
@@ -530,11 +530,11 @@ void StunBuilder::addAddress(uint16_t type, const Endpoint& address, bool xored)
   endAttribute(valueSize);
 }
 
-void StunBuilder::addMappedAddress(const Endpoint& address) {
+void StunBuilder::addMappedAddress(const net::Endpoint& address) {
   addAddress(stun_attr::kMappedAddress, address, false);
 }
 
-void StunBuilder::addXorMappedAddress(const Endpoint& address) {
+void StunBuilder::addXorMappedAddress(const net::Endpoint& address) {
   addAddress(stun_attr::kXorMappedAddress, address, true);
 }
 

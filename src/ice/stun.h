@@ -28,7 +28,7 @@
 
 #include "common/bytes.h"
 #include "ice/demux.h"
-#include "ice/endpoint.h"
+#include "net/endpoint.h"
 
 namespace conclave::ice {
 
@@ -119,8 +119,8 @@ class StunMessage {
   bool useCandidate() const { return has(kUseCandidateIdx); }
   std::optional<uint64_t> iceControlling() const;
   std::optional<uint64_t> iceControlled() const;
-  std::optional<Endpoint> mappedAddress() const;
-  std::optional<Endpoint> xorMappedAddress() const;
+  std::optional<net::Endpoint> mappedAddress() const;
+  std::optional<net::Endpoint> xorMappedAddress() const;
   std::optional<StunErrorCode> errorCode() const;
   // Types listed in an UNKNOWN-ATTRIBUTES attribute; writes up to out.size(), returns how many
   // the attribute lists.
@@ -237,8 +237,8 @@ class StunBuilder {
   void addUseCandidate();
   void addIceControlling(uint64_t tieBreaker);
   void addIceControlled(uint64_t tieBreaker);
-  void addMappedAddress(const Endpoint& address);
-  void addXorMappedAddress(const Endpoint& address);
+  void addMappedAddress(const net::Endpoint& address);
+  void addXorMappedAddress(const net::Endpoint& address);
   void addErrorCode(uint16_t code, std::string_view reason);
   void addErrorCode(uint16_t code) { addErrorCode(code, stun_error::reason(code)); }
   void addUnknownAttributes(std::span<const uint16_t> types);
@@ -257,7 +257,7 @@ class StunBuilder {
  private:
   bool beginAttribute(uint16_t type, size_t valueSize);
   void endAttribute(size_t valueSize);
-  void addAddress(uint16_t type, const Endpoint& address, bool xored);
+  void addAddress(uint16_t type, const net::Endpoint& address, bool xored);
   void addIntegrity(uint16_t type, std::span<const uint8_t> key, bool sha256);
   void setLength(size_t bodySize);
 

@@ -68,7 +68,7 @@ size_t ReceiveBatch::receive(const UdpSocket& socket) {
   if (n <= 0) return 0;
   size_t kept = 0;
   for (int i = 0; i < n; ++i) {
-    auto from = ice::Endpoint::fromSockaddr(reinterpret_cast<::sockaddr*>(&mAddrs[i]), mHeaders[i].msg_hdr.msg_namelen);
+    auto from = net::Endpoint::fromSockaddr(reinterpret_cast<::sockaddr*>(&mAddrs[i]), mHeaders[i].msg_hdr.msg_namelen);
     if (!from || (mHeaders[i].msg_hdr.msg_flags & MSG_TRUNC)) continue;
     if (kept != static_cast<size_t>(i)) std::swap(mBuffers[kept], mBuffers[i]);
     mLengths[kept] = mHeaders[i].msg_len;
@@ -86,7 +86,7 @@ std::span<uint8_t> SendBatch::slot() {
   return mBuffers[mCount];
 }
 
-void SendBatch::commit(size_t length, const ice::Endpoint& to) {
+void SendBatch::commit(size_t length, const net::Endpoint& to) {
   mIovecs[mCount] = {mBuffers[mCount].data(), length};
   mAddrs[mCount] = to.toSockaddrStorage();
   mHeaders[mCount] = {};
@@ -97,7 +97,7 @@ void SendBatch::commit(size_t length, const ice::Endpoint& to) {
   ++mCount;
 }
 
-void SendBatch::send(std::span<const uint8_t> data, const ice::Endpoint& to) {
+void SendBatch::send(std::span<const uint8_t> data, const net::Endpoint& to) {
   if (data.size() > kMaxDatagram) {
     ++mDropped;
     return;

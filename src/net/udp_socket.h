@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "ice/endpoint.h"
+#include "net/endpoint.h"
 
 namespace conclave::net {
 
@@ -40,7 +40,7 @@ class ReceiveBatch {
   // Reads as many datagrams as are waiting (up to capacity); returns how many.
   size_t receive(const UdpSocket& socket);
   std::span<uint8_t> data(size_t i) { return {mBuffers[i].data(), mLengths[i]}; }
-  const ice::Endpoint& from(size_t i) const { return mFrom[i]; }
+  const net::Endpoint& from(size_t i) const { return mFrom[i]; }
 
  private:
   std::vector<std::array<uint8_t, kMaxDatagram>> mBuffers;
@@ -48,7 +48,7 @@ class ReceiveBatch {
   std::vector<::iovec> mIovecs;
   std::vector<::sockaddr_storage> mAddrs;
   std::vector<size_t> mLengths;
-  std::vector<ice::Endpoint> mFrom;
+  std::vector<net::Endpoint> mFrom;
 };
 
 // Datagrams queued for one sendmmsg call. The caller writes into slot() and commits it.
@@ -58,9 +58,9 @@ class SendBatch {
 
   // A buffer for the next datagram (flushes first when the batch is full).
   std::span<uint8_t> slot();
-  void commit(size_t length, const ice::Endpoint& to);
+  void commit(size_t length, const net::Endpoint& to);
   // Copies `data` into a slot and commits it.
-  void send(std::span<const uint8_t> data, const ice::Endpoint& to);
+  void send(std::span<const uint8_t> data, const net::Endpoint& to);
   void flush();
 
   uint64_t sentCount() const { return mSent; }

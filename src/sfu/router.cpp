@@ -371,11 +371,11 @@ void Router::onTransportConnected(transport::WebRtcTransport& t) {
   }
 }
 
-void Router::onTransportEndpoint(transport::WebRtcTransport& t, const ice::Endpoint& endpoint) {
+void Router::onTransportEndpoint(transport::WebRtcTransport& t, const net::Endpoint& endpoint) {
   mHost.registerEndpoint(endpoint, &t);
 }
 
-void Router::onTransportEndpointRemoved(transport::WebRtcTransport& t, const ice::Endpoint& endpoint) {
+void Router::onTransportEndpointRemoved(transport::WebRtcTransport& t, const net::Endpoint& endpoint) {
   mHost.unregisterEndpoint(endpoint, &t);
 }
 

@@ -27,8 +27,8 @@ class TransportHost {
   virtual void registerTransport(const std::string& localUfrag, transport::WebRtcTransport* transport) = 0;
   // Routes datagrams from `endpoint` to `transport`. An endpoint another live transport holds
   // stays with it (a participant cannot claim someone else's address with a spoofed check).
-  virtual void registerEndpoint(const ice::Endpoint& endpoint, transport::WebRtcTransport* transport) = 0;
-  virtual void unregisterEndpoint(const ice::Endpoint& endpoint, transport::WebRtcTransport* transport) = 0;
+  virtual void registerEndpoint(const net::Endpoint& endpoint, transport::WebRtcTransport* transport) = 0;
+  virtual void unregisterEndpoint(const net::Endpoint& endpoint, transport::WebRtcTransport* transport) = 0;
   virtual void unregisterTransport(transport::WebRtcTransport* transport) = 0;
   virtual uint64_t nextTransportId() = 0;
 };
@@ -92,8 +92,8 @@ class Router final : private transport::WebRtcTransport::Listener {
 
   // transport::WebRtcTransport::Listener
   void onTransportConnected(transport::WebRtcTransport& transport) override;
-  void onTransportEndpoint(transport::WebRtcTransport& transport, const ice::Endpoint& endpoint) override;
-  void onTransportEndpointRemoved(transport::WebRtcTransport& transport, const ice::Endpoint& endpoint) override;
+  void onTransportEndpoint(transport::WebRtcTransport& transport, const net::Endpoint& endpoint) override;
+  void onTransportEndpointRemoved(transport::WebRtcTransport& transport, const net::Endpoint& endpoint) override;
   void onTransportRtp(transport::WebRtcTransport& transport, rtp::RtpPacket& packet, common::TimePoint now) override;
   void onTransportRtcp(transport::WebRtcTransport& transport, std::span<uint8_t> compound,
                        common::TimePoint now) override;

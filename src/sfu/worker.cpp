@@ -66,12 +66,12 @@ void MediaWorker::registerTransport(const std::string& localUfrag, transport::We
   mByUfrag[localUfrag] = t;
 }
 
-void MediaWorker::registerEndpoint(const ice::Endpoint& endpoint, transport::WebRtcTransport* t) {
+void MediaWorker::registerEndpoint(const net::Endpoint& endpoint, transport::WebRtcTransport* t) {
   // try_emplace: an address stays with the transport that has it until that one forgets it.
   mByEndpoint.try_emplace(endpoint, t);
 }
 
-void MediaWorker::unregisterEndpoint(const ice::Endpoint& endpoint, transport::WebRtcTransport* t) {
+void MediaWorker::unregisterEndpoint(const net::Endpoint& endpoint, transport::WebRtcTransport* t) {
   auto it = mByEndpoint.find(endpoint);
   if (it != mByEndpoint.end() && it->second == t) mByEndpoint.erase(it);
 }
@@ -81,7 +81,7 @@ void MediaWorker::unregisterTransport(transport::WebRtcTransport* t) {
   std::erase_if(mByEndpoint, [t](const auto& e) { return e.second == t; });
 }
 
-transport::WebRtcTransport* MediaWorker::route(std::span<const uint8_t> datagram, const ice::Endpoint& from) {
+transport::WebRtcTransport* MediaWorker::route(std::span<const uint8_t> datagram, const net::Endpoint& from) {
   if (ice::isStun(datagram)) {
     // STUN finds its transport by the local half of USERNAME ("serverUfrag:clientUfrag").
     auto msg = ice::StunMessage::parse(datagram);
@@ -97,7 +97,7 @@ transport::WebRtcTransport* MediaWorker::route(std::span<const uint8_t> datagram
   return it == mByEndpoint.end() ? nullptr : it->second;
 }
 
-void MediaWorker::dispatch(std::span<uint8_t> datagram, const ice::Endpoint& from, common::TimePoint now) {
+void MediaWorker::dispatch(std::span<uint8_t> datagram, const net::Endpoint& from, common::TimePoint now) {
   mCounters.datagramsReceived.fetch_add(1, std::memory_order_relaxed);
   if (auto* t = route(datagram, from)) {
     t->receive(datagram, from, now);

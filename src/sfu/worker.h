@@ -50,8 +50,8 @@ class MediaWorker final : public TransportHost, public transport::PacketSink {
   transport::PacketSink& sink() override { return *this; }
   const dtls::DtlsContext& dtlsContext() override { return mDtls; }
   void registerTransport(const std::string& localUfrag, transport::WebRtcTransport* transport) override;
-  void registerEndpoint(const ice::Endpoint& endpoint, transport::WebRtcTransport* transport) override;
-  void unregisterEndpoint(const ice::Endpoint& endpoint, transport::WebRtcTransport* transport) override;
+  void registerEndpoint(const net::Endpoint& endpoint, transport::WebRtcTransport* transport) override;
+  void unregisterEndpoint(const net::Endpoint& endpoint, transport::WebRtcTransport* transport) override;
   // Entries of the 5-tuple routing table (bounded by IceServer::Config::maxPairs per transport).
   size_t routedEndpoints() const { return mByEndpoint.size(); }
   void unregisterTransport(transport::WebRtcTransport* transport) override;
@@ -59,16 +59,16 @@ class MediaWorker final : public TransportHost, public transport::PacketSink {
 
   // PacketSink
   std::span<uint8_t> slot() override { return mSend.slot(); }
-  void commit(size_t length, const ice::Endpoint& to) override { mSend.commit(length, to); }
+  void commit(size_t length, const net::Endpoint& to) override { mSend.commit(length, to); }
 
   // Processes one datagram as if it arrived on the socket (the loop uses it; so do benchmarks).
-  void dispatch(std::span<uint8_t> datagram, const ice::Endpoint& from, common::TimePoint now);
+  void dispatch(std::span<uint8_t> datagram, const net::Endpoint& from, common::TimePoint now);
   void flush();
 
  private:
   void onReadable();
   void onTick();
-  transport::WebRtcTransport* route(std::span<const uint8_t> datagram, const ice::Endpoint& from);
+  transport::WebRtcTransport* route(std::span<const uint8_t> datagram, const net::Endpoint& from);
 
   int mIndex;
   const dtls::DtlsContext& mDtls;
@@ -78,7 +78,7 @@ class MediaWorker final : public TransportHost, public transport::PacketSink {
   net::ReceiveBatch mReceive;
   net::SendBatch mSend;
   std::unordered_map<std::string, transport::WebRtcTransport*> mByUfrag;
-  std::unordered_map<ice::Endpoint, transport::WebRtcTransport*> mByEndpoint;
+  std::unordered_map<net::Endpoint, transport::WebRtcTransport*> mByEndpoint;
   std::map<std::string, std::unique_ptr<Router>> mRouters;
   uint64_t mTransportIds = 0;
   std::thread mThread;

@@ -2,7 +2,7 @@
 
 #include "common/log.h"
 #include "common/version.h"
-#include "signaling/file_store.h"
+#include "store/file_store.h"
 
 namespace conclave::signaling {
 namespace {
@@ -28,7 +28,7 @@ const Connection::Route Connection::kRoutes[] = {
 };
 
 Connection::Connection(RoomManager& rooms, Peer& peer, ConnectionLimits limits, common::TimePoint now,
-                       const SourceKey& source)
+                       const net::SourceKey& source)
     : mRooms(rooms),
       mPeer(peer),
       mLimits(limits),
@@ -158,12 +158,12 @@ void Connection::handleLeave(const nlohmann::json& msg, common::TimePoint now) {
 
 void Connection::handlePing(const nlohmann::json& msg, common::TimePoint) { mPeer.send(reply("pong", msg)); }
 
-MediaRoom* Connection::mediaFor(const nlohmann::json& msg) {
+conference::MediaRoom* Connection::mediaFor(const nlohmann::json& msg) {
   if (mParticipantId.empty()) {
     sendError(ErrorCode::NotJoined, "join a meeting first", requestIdOf(msg));
     return nullptr;
   }
-  MediaRoom* media = mRooms.media(mRoomId);
+  conference::MediaRoom* media = mRooms.media(mRoomId);
   if (!media) sendError(ErrorCode::MediaUnavailable, "this server has no media plane running", requestIdOf(msg));
   return media;
 }
@@ -180,12 +180,12 @@ ErrorCode mediaErrorCode(const std::string& code) {
 }  // namespace
 
 void Connection::handlePublish(const nlohmann::json& msg, common::TimePoint) {
-  MediaRoom* media = mediaFor(msg);
+  conference::MediaRoom* media = mediaFor(msg);
   if (!media) return;
-  std::vector<TrackSource> sources;
+  std::vector<conference::TrackSource> sources;
   for (const auto& t : msg["tracks"]) sources.push_back({t["mid"].get<std::string>(), t["source"].get<std::string>()});
   auto result = media->publish(mParticipantId, msg["sdp"].get_ref<const std::string&>(), sources);
-  if (auto* error = std::get_if<MediaError>(&result)) {
+  if (auto* error = std::get_if<conference::MediaError>(&result)) {
     common::logger("media")->info("publish refused: {}", error->message);
     sendError(mediaErrorCode(error->code), error->message, requestIdOf(msg));
     return;
@@ -196,7 +196,7 @@ void Connection::handlePublish(const nlohmann::json& msg, common::TimePoint) {
 }
 
 void Connection::handleSubscribeAnswer(const nlohmann::json& msg, common::TimePoint) {
-  MediaRoom* media = mediaFor(msg);
+  conference::MediaRoom* media = mediaFor(msg);
   if (!media) return;
   if (auto error = media->subscribeAnswer(mParticipantId, msg["sdp"].get_ref<const std::string&>())) {
     common::logger("media")->info("subscribe answer refused: {}", error->message);
@@ -207,7 +207,7 @@ void Connection::handleSubscribeAnswer(const nlohmann::json& msg, common::TimePo
 }
 
 void Connection::handleSubscribeRestart(const nlohmann::json& msg, common::TimePoint) {
-  MediaRoom* media = mediaFor(msg);
+  conference::MediaRoom* media = mediaFor(msg);
   if (!media) return;
   media->restartSubscribe(mParticipantId);
   mPeer.send(reply("subscribe-ok", msg));
@@ -235,21 +235,21 @@ void Connection::handleRelay(const nlohmann::json& msg, common::TimePoint now) {
 
 void Connection::handleFileUpload(const nlohmann::json& msg, common::TimePoint now) {
   if (!requireJoined(msg)) return;
-  FileStore* files = mRooms.files();
+  store::FileStore* files = mRooms.files();
   if (!files) {
     sendError(ErrorCode::FileTooLarge, "file sharing is off on this server", requestIdOf(msg));
     return;
   }
   auto result = files->reserve(mRoomId, msg["size"].get<uint64_t>(), now, mSource);
-  if (auto* error = std::get_if<FileStore::Error>(&result)) {
+  if (auto* error = std::get_if<store::FileStore::Error>(&result)) {
     switch (*error) {
-      case FileStore::Error::RoomQuota:
+      case store::FileStore::Error::RoomQuota:
         return sendError(ErrorCode::QuotaExceeded, "this meeting has no room for more files", requestIdOf(msg));
-      case FileStore::Error::SourceQuota:
+      case store::FileStore::Error::SourceQuota:
         return sendError(ErrorCode::QuotaExceeded, "you have shared as much as this server allows", requestIdOf(msg));
-      case FileStore::Error::TooManyPending:
+      case store::FileStore::Error::TooManyPending:
         return sendError(ErrorCode::QuotaExceeded, "finish the uploads you started first", requestIdOf(msg));
-      case FileStore::Error::StoreFull:
+      case store::FileStore::Error::StoreFull:
         return sendError(ErrorCode::QuotaExceeded, "the server has no room for more files now", requestIdOf(msg));
       default:
         return sendError(ErrorCode::FileTooLarge,
@@ -257,7 +257,7 @@ void Connection::handleFileUpload(const nlohmann::json& msg, common::TimePoint n
                          requestIdOf(msg));
     }
   }
-  auto& upload = std::get<FileStore::Upload>(result);
+  auto& upload = std::get<store::FileStore::Upload>(result);
   auto out = reply("file-upload-ready", msg);
   out["fileId"] = upload.fileId;
   out["uploadToken"] = upload.token;

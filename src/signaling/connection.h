@@ -10,8 +10,8 @@
 
 #include "common/clock.h"
 #include "signaling/rooms.h"
-#include "signaling/source_table.h"
-#include "signaling/token_bucket.h"
+#include "net/source_key.h"
+#include "common/token_bucket.h"
 
 namespace conclave::signaling {
 
@@ -29,7 +29,7 @@ class Connection {
  public:
   // `source` (the client's network, see source_table.h) is what per-source budgets count against.
   Connection(RoomManager& rooms, Peer& peer, ConnectionLimits limits, common::TimePoint now,
-             const SourceKey& source = {});
+             const net::SourceKey& source = {});
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -67,21 +67,21 @@ class Connection {
   void handleFileUpload(const nlohmann::json& msg, common::TimePoint now);
   bool requireJoined(const nlohmann::json& msg);
   // The room's media, or null after an error reply (not joined, no media plane).
-  MediaRoom* mediaFor(const nlohmann::json& msg);
+  conference::MediaRoom* mediaFor(const nlohmann::json& msg);
 
   void sendError(ErrorCode code, std::string_view message, const nlohmann::json* request);
 
   RoomManager& mRooms;
   Peer& mPeer;
   ConnectionLimits mLimits;
-  TokenBucket mBucket;
-  DebtBucket mRelayBudget;
+  common::TokenBucket mBucket;
+  common::DebtBucket mRelayBudget;
   size_t mDropped = 0;
   bool mMustClose = false;
   bool mHelloDone = false;
   std::string mRoomId;
   std::string mParticipantId;
-  SourceKey mSource;
+  net::SourceKey mSource;
 };
 
 }  // namespace conclave::signaling

@@ -4,17 +4,29 @@
 
 #include "common/log.h"
 #include "common/random.h"
-#include "signaling/file_store.h"
-#include "signaling/media_plane.h"
+#include "store/file_store.h"
+#include "conference/media_plane.h"
 
 namespace conclave::signaling {
+
+void Peer::subscribeOffer(const std::string& sdp, const std::vector<conference::OfferedTrack>& tracks) {
+  auto info = nlohmann::json::array();
+  for (const auto& t : tracks) {
+    info.push_back({{"mid", t.mid}, {"kind", sdp::toString(t.kind)}, {"participantId", t.participantId}, {"source", t.source}});
+  }
+  send({{"type", "subscribe-offer"}, {"sdp", sdp}, {"tracks", info}});
+}
+
+void Peer::mediaFailed(sfu::TransportRole role) {
+  send({{"type", "media-failed"}, {"connection", role == sfu::TransportRole::Publish ? "publish" : "subscribe"}});
+}
 namespace {
 
 nlohmann::json participantJson(const ParticipantInfo& p) { return {{"id", p.id}, {"profile", p.profile}}; }
 
 }  // namespace
 
-RoomManager::RoomManager(const RoomIdIssuer& issuer, Settings settings, MediaPlane* media, FileStore* files)
+RoomManager::RoomManager(const RoomIdIssuer& issuer, Settings settings, conference::MediaPlane* media, store::FileStore* files)
     : mIssuer(issuer), mSettings(settings), mMedia(media), mFiles(files) {
   if (mMedia)
     mMedia->transportFailedHandler = [this](const std::string& pid, sfu::TransportRole role) {
@@ -27,7 +39,7 @@ RoomManager::~RoomManager() {
   if (mMedia) mMedia->transportFailedHandler = nullptr;
 }
 
-MediaRoom* RoomManager::media(const std::string& roomId) {
+conference::MediaRoom* RoomManager::media(const std::string& roomId) {
   auto it = mRooms.find(roomId);
   return it == mRooms.end() ? nullptr : it->second.media.get();
 }

@@ -14,22 +14,33 @@
 #include <vector>
 
 #include "common/clock.h"
-#include "signaling/media_room.h"
+#include "common/token_bucket.h"
+#include "conference/media_room.h"
 #include "signaling/protocol.h"
 #include "signaling/room_id.h"
-#include "signaling/token_bucket.h"
+
+namespace conclave::conference {
+class MediaPlane;
+}
+namespace conclave::store {
+class FileStore;
+}
 
 namespace conclave::signaling {
 
-// A connected client as the room logic sees it.
-class Peer {
+// A connected client as the room logic sees it. What the conference layer tells it becomes a
+// protocol message here.
+class Peer : public conference::MediaPeer {
  public:
-  virtual ~Peer() = default;
+  ~Peer() override = default;
   virtual void send(const nlohmann::json& message) = 0;
   // A message already serialized, shared by every recipient of a broadcast.
   virtual void sendText(std::shared_ptr<const std::string> text) { send(nlohmann::json::parse(*text)); }
   // Bytes waiting to be written to this client (its reading speed, as the server sees it).
   virtual size_t queuedBytes() const { return 0; }
+
+  void subscribeOffer(const std::string& sdp, const std::vector<conference::OfferedTrack>& tracks) override;
+  void mediaFailed(sfu::TransportRole role) override;
 };
 
 struct ParticipantInfo {
@@ -37,8 +48,6 @@ struct ParticipantInfo {
   std::string profile;
 };
 
-class MediaPlane;
-class FileStore;
 
 class RoomManager {
  public:
@@ -57,7 +66,7 @@ class RoomManager {
   };
 
   // `media` and `files` may be null (signaling only, as in unit tests).
-  RoomManager(const RoomIdIssuer& issuer, Settings settings, MediaPlane* media = nullptr, FileStore* files = nullptr);
+  RoomManager(const RoomIdIssuer& issuer, Settings settings, conference::MediaPlane* media = nullptr, store::FileStore* files = nullptr);
   ~RoomManager();
 
   std::string createRoomId() const { return mIssuer.issue(); }
@@ -82,8 +91,8 @@ class RoomManager {
   void tick(common::TimePoint now);
 
   // The media side of a room, or null (no media plane).
-  MediaRoom* media(const std::string& roomId);
-  FileStore* files() { return mFiles; }
+  conference::MediaRoom* media(const std::string& roomId);
+  store::FileStore* files() { return mFiles; }
 
   size_t roomCount() const { return mRooms.size(); }
   size_t participantCount(const std::string& roomId) const;
@@ -96,8 +105,8 @@ class RoomManager {
   struct Room {
     std::vector<Member> members;
     std::optional<common::TimePoint> emptySince;
-    std::unique_ptr<MediaRoom> media;
-    std::optional<DebtBucket> relayBudget;
+    std::unique_ptr<conference::MediaRoom> media;
+    std::optional<common::DebtBucket> relayBudget;
   };
 
   void closeRoom(std::map<std::string, Room>::iterator it);
@@ -108,8 +117,8 @@ class RoomManager {
 
   const RoomIdIssuer& mIssuer;
   Settings mSettings;
-  MediaPlane* mMedia;
-  FileStore* mFiles;
+  conference::MediaPlane* mMedia;
+  store::FileStore* mFiles;
   std::map<std::string, Room> mRooms;
 };
 

@@ -21,7 +21,7 @@ WebRtcTransport::WebRtcTransport(Listener& listener, PacketSink& sink, const dtl
 
 WebRtcTransport::~WebRtcTransport() = default;
 
-void WebRtcTransport::receive(std::span<uint8_t> datagram, const ice::Endpoint& from, TimePoint now) {
+void WebRtcTransport::receive(std::span<uint8_t> datagram, const net::Endpoint& from, TimePoint now) {
   if (mClosed) return;
   mNow = now;
   switch (ice::classifyPacket(datagram)) {
@@ -130,7 +130,7 @@ void WebRtcTransport::markClosed(std::string_view reason) {
   mListener.onTransportClosed(*this, reason);
 }
 
-void WebRtcTransport::onIceSelectedEndpoint(ice::IceServer&, const ice::Endpoint& endpoint) {
+void WebRtcTransport::onIceSelectedEndpoint(ice::IceServer&, const net::Endpoint& endpoint) {
   common::logger("ice")->debug("transport {}: pair selected ({})", mId, common::logAddress(endpoint.toString()));
   // The confirmed peer may now be sent to: first what DTLS wrote while we waited.
   for (const auto& datagram : mHeldDtls) {
@@ -147,14 +147,14 @@ void WebRtcTransport::onIceSelectedEndpoint(ice::IceServer&, const ice::Endpoint
   }
 }
 
-void WebRtcTransport::onIceSendRequest(ice::IceServer&, std::span<const uint8_t> request, const ice::Endpoint& to) {
+void WebRtcTransport::onIceSendRequest(ice::IceServer&, std::span<const uint8_t> request, const net::Endpoint& to) {
   auto buf = mSink.slot();
   if (request.size() > buf.size()) return;
   std::memcpy(buf.data(), request.data(), request.size());
   mSink.commit(request.size(), to);
 }
 
-void WebRtcTransport::onIceEndpointRemoved(ice::IceServer&, const ice::Endpoint& endpoint) {
+void WebRtcTransport::onIceEndpointRemoved(ice::IceServer&, const net::Endpoint& endpoint) {
   mListener.onTransportEndpointRemoved(*this, endpoint);
 }
 

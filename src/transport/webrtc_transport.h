@@ -13,7 +13,7 @@
 #include "common/clock.h"
 #include "dtls/dtls_context.h"
 #include "dtls/dtls_transport.h"
-#include "ice/endpoint.h"
+#include "net/endpoint.h"
 #include "ice/ice_server.h"
 #include "rtp/packet.h"
 #include "srtp/srtp_session.h"
@@ -28,7 +28,7 @@ class PacketSink {
  public:
   virtual ~PacketSink() = default;
   virtual std::span<uint8_t> slot() = 0;
-  virtual void commit(size_t length, const ice::Endpoint& to) = 0;
+  virtual void commit(size_t length, const net::Endpoint& to) = 0;
 };
 
 struct RemoteFingerprint {
@@ -44,10 +44,10 @@ class WebRtcTransport final : private ice::IceServer::Listener, private dtls::Dt
     // DTLS is up and SRTP keys are in place: media can flow.
     virtual void onTransportConnected(WebRtcTransport& transport) = 0;
     // `endpoint` passed an ICE check for this transport: the worker routes its datagrams here.
-    virtual void onTransportEndpoint(WebRtcTransport& transport, const ice::Endpoint& endpoint) = 0;
+    virtual void onTransportEndpoint(WebRtcTransport& transport, const net::Endpoint& endpoint) = 0;
     // `endpoint` is no longer a candidate of this transport (evicted or expired): stop routing it
     // here, so the routing table holds at most IceServer::Config::maxPairs entries per transport.
-    virtual void onTransportEndpointRemoved(WebRtcTransport& transport, const ice::Endpoint& endpoint) = 0;
+    virtual void onTransportEndpointRemoved(WebRtcTransport& transport, const net::Endpoint& endpoint) = 0;
     virtual void onTransportRtp(WebRtcTransport& transport, rtp::RtpPacket& packet, TimePoint now) = 0;
     virtual void onTransportRtcp(WebRtcTransport& transport, std::span<uint8_t> compound, TimePoint now) = 0;
     // ICE consent expired (or no nomination came): media stops until the peer restarts ICE. The
@@ -82,7 +82,7 @@ class WebRtcTransport final : private ice::IceServer::Listener, private dtls::Dt
   WebRtcTransport& operator=(const WebRtcTransport&) = delete;
 
   // Packet path: one datagram of this transport.
-  void receive(std::span<uint8_t> datagram, const ice::Endpoint& from, TimePoint now);
+  void receive(std::span<uint8_t> datagram, const net::Endpoint& from, TimePoint now);
 
   // Sends an RTP packet: `fill` writes the plain packet into the buffer it gets and returns its
   // length (0: nothing to send); it is then protected in place and queued. False if not
@@ -113,7 +113,7 @@ class WebRtcTransport final : private ice::IceServer::Listener, private dtls::Dt
   bool connected() const { return mSrtp != nullptr; }
   bool closed() const { return mClosed; }
   const ice::IceCredentials& localIce() const { return mIce.localCredentials(); }
-  const std::optional<ice::Endpoint>& selectedEndpoint() const { return mIce.selectedEndpoint(); }
+  const std::optional<net::Endpoint>& selectedEndpoint() const { return mIce.selectedEndpoint(); }
   const ice::IceServer& ice() const { return mIce; }
   const Stats& stats() const { return mStats; }
 
@@ -127,10 +127,10 @@ class WebRtcTransport final : private ice::IceServer::Listener, private dtls::Dt
   void markClosed(std::string_view reason);
 
   // ice::IceServer::Listener
-  void onIceSelectedEndpoint(ice::IceServer& server, const ice::Endpoint& endpoint) override;
+  void onIceSelectedEndpoint(ice::IceServer& server, const net::Endpoint& endpoint) override;
   void onIceDisconnected(ice::IceServer& server, ice::IceServer::DisconnectReason reason) override;
-  void onIceSendRequest(ice::IceServer& server, std::span<const uint8_t> request, const ice::Endpoint& to) override;
-  void onIceEndpointRemoved(ice::IceServer& server, const ice::Endpoint& endpoint) override;
+  void onIceSendRequest(ice::IceServer& server, std::span<const uint8_t> request, const net::Endpoint& to) override;
+  void onIceEndpointRemoved(ice::IceServer& server, const net::Endpoint& endpoint) override;
   // dtls::DtlsTransport::Listener
   void onDtlsSend(std::span<const uint8_t> datagram) override;
   void onDtlsConnected(srtp::SrtpProfile profile, const srtp::SrtpKeyMaterial& local,

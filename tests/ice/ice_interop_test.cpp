@@ -19,6 +19,7 @@
 #include "ice/ice_server.h"
 
 using namespace conclave::ice;
+namespace net = conclave::net;
 
 namespace {
 
@@ -28,16 +29,16 @@ constexpr const char* kPython = "/usr/bin/python3";
 
 class Listener : public IceServer::Listener {
  public:
-  void onIceSelectedEndpoint(IceServer&, const Endpoint& endpoint) override {
+  void onIceSelectedEndpoint(IceServer&, const net::Endpoint& endpoint) override {
     selected.push_back(endpoint);
   }
   void onIceDisconnected(IceServer&, IceServer::DisconnectReason) override { ++disconnects; }
   // Our return-path checks go to aioice over the socket; aioice (a full agent) answers them.
-  void onIceSendRequest(IceServer&, std::span<const uint8_t> request, const Endpoint& to) override {
+  void onIceSendRequest(IceServer&, std::span<const uint8_t> request, const net::Endpoint& to) override {
     sendto(sock, request.data(), request.size(), 0, to.sockaddr(), to.sockaddrLength());
   }
-  void onIceEndpointRemoved(IceServer&, const Endpoint&) override {}
-  std::vector<Endpoint> selected;
+  void onIceEndpointRemoved(IceServer&, const net::Endpoint&) override {}
+  std::vector<net::Endpoint> selected;
   int disconnects = 0;
   int sock = -1;
 };
@@ -71,7 +72,7 @@ TEST(IceInterop, AioiceConnectsToIceLiteServer) {
   listener.sock = sock;
   IceServer server(listener, kLocal, kRemote, now());
   std::string childOutput;
-  std::vector<std::pair<Endpoint, std::string>> data;
+  std::vector<std::pair<net::Endpoint, std::string>> data;
   const auto deadline = now() + std::chrono::seconds(20);
   bool childDone = false;
   while (!childDone && now() < deadline) {
@@ -84,7 +85,7 @@ TEST(IceInterop, AioiceConnectsToIceLiteServer) {
       const ssize_t n =
           recvfrom(sock, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&from), &fromLen);
       if (n > 0) {
-        auto source = Endpoint::fromSockaddr(reinterpret_cast<sockaddr*>(&from), fromLen);
+        auto source = net::Endpoint::fromSockaddr(reinterpret_cast<sockaddr*>(&from), fromLen);
         ASSERT_TRUE(source);
         std::span<const uint8_t> datagram(buf.data(), static_cast<size_t>(n));
         if (isStun(datagram)) {
@@ -121,7 +122,7 @@ TEST(IceInterop, AioiceConnectsToIceLiteServer) {
                           R"re("verified": (\d+), "failed": (\d+))re");
   ASSERT_TRUE(std::regex_search(childOutput, match, result)) << childOutput;
   const auto aioiceEndpoint =
-      Endpoint::v4({127, 0, 0, 1}, static_cast<uint16_t>(std::stoi(match[1].str())));
+      net::Endpoint::v4({127, 0, 0, 1}, static_cast<uint16_t>(std::stoi(match[1].str())));
   EXPECT_GE(std::stoi(match[2].str()), 2) << "answers aioice checked with the server password";
   EXPECT_EQ(std::stoi(match[3].str()), 0) << "answers aioice could not verify";
 

@@ -14,6 +14,7 @@
 #include "ice/test_util.h"
 
 using namespace conclave::ice;
+namespace net = conclave::net;
 using conclave::common::ManualClock;
 using conclave::ice::test::fromHex;
 using std::chrono::seconds;
@@ -103,32 +104,32 @@ std::vector<uint8_t> makeCheck(const Check& c) {
 
 class RecordingListener : public IceServer::Listener {
  public:
-  void onIceSelectedEndpoint(IceServer&, const Endpoint& endpoint) override {
+  void onIceSelectedEndpoint(IceServer&, const net::Endpoint& endpoint) override {
     selected.push_back(endpoint);
   }
   void onIceDisconnected(IceServer&, IceServer::DisconnectReason reason) override {
     disconnects.push_back(reason);
   }
-  void onIceSendRequest(IceServer&, std::span<const uint8_t> request, const Endpoint& to) override {
+  void onIceSendRequest(IceServer&, std::span<const uint8_t> request, const net::Endpoint& to) override {
     requests.push_back({{request.begin(), request.end()}, to});
   }
-  void onIceEndpointRemoved(IceServer&, const Endpoint& endpoint) override { removed.push_back(endpoint); }
+  void onIceEndpointRemoved(IceServer&, const net::Endpoint& endpoint) override { removed.push_back(endpoint); }
   // How many of our checks went to `to`.
-  size_t requestsTo(const Endpoint& to) const {
+  size_t requestsTo(const net::Endpoint& to) const {
     return static_cast<size_t>(std::count_if(requests.begin(), requests.end(), [&](const auto& r) { return r.to == to; }));
   }
   struct Sent {
     std::vector<uint8_t> bytes;
-    Endpoint to;
+    net::Endpoint to;
   };
-  std::vector<Endpoint> selected;
+  std::vector<net::Endpoint> selected;
   std::vector<IceServer::DisconnectReason> disconnects;
   std::vector<Sent> requests;
-  std::vector<Endpoint> removed;
+  std::vector<net::Endpoint> removed;
 };
 
 // The browser's answer to a check of ours: success, same transaction id, signed with its password.
-std::vector<uint8_t> answerTo(std::span<const uint8_t> request, const Endpoint& mapped,
+std::vector<uint8_t> answerTo(std::span<const uint8_t> request, const net::Endpoint& mapped,
                               std::string_view password = kRemote.pwd) {
   auto req = StunMessage::parse(request);
   EXPECT_TRUE(req);
@@ -141,7 +142,7 @@ std::vector<uint8_t> answerTo(std::span<const uint8_t> request, const Endpoint& 
 }
 
 // Answers the last check the server sent to `peer`, from `peer` (what a real browser does).
-bool answerLast(IceServer& server, const RecordingListener& listener, const Endpoint& peer,
+bool answerLast(IceServer& server, const RecordingListener& listener, const net::Endpoint& peer,
                 conclave::common::TimePoint now, std::string_view password = kRemote.pwd) {
   for (auto it = listener.requests.rbegin(); it != listener.requests.rend(); ++it) {
     if (it->to != peer) continue;
@@ -156,13 +157,13 @@ class IceServerTest : public ::testing::Test {
  protected:
   IceServerTest() : server(listener, kLocal, kRemote, clock.now()) {}
 
-  IceServer::Result send(const std::vector<uint8_t>& datagram, const Endpoint& from) {
+  IceServer::Result send(const std::vector<uint8_t>& datagram, const net::Endpoint& from) {
     return server.handleStun(datagram, from, clock.now(), responseBuffer);
   }
   // The peer at `from` answers our last check to it.
-  void confirm(const Endpoint& from) { EXPECT_TRUE(answerLast(server, listener, from, clock.now())); }
+  void confirm(const net::Endpoint& from) { EXPECT_TRUE(answerLast(server, listener, from, clock.now())); }
   // A nominating check from `from`, and the answer to our return-path check.
-  void nominate(const Endpoint& from) {
+  void nominate(const net::Endpoint& from) {
     EXPECT_EQ(send(makeCheck({.useCandidate = true}), from).outcome, IceServer::Outcome::Success);
     confirm(from);
   }
@@ -182,8 +183,8 @@ class IceServerTest : public ::testing::Test {
   RecordingListener listener;
   IceServer server;
   std::array<uint8_t, IceServer::kMaxResponseSize> responseBuffer{};
-  const Endpoint browser = *Endpoint::parse("203.0.113.5:54321");
-  const Endpoint browser2 = *Endpoint::parse("198.51.100.20:40000");
+  const net::Endpoint browser = *net::Endpoint::parse("203.0.113.5:54321");
+  const net::Endpoint browser2 = *net::Endpoint::parse("198.51.100.20:40000");
 };
 
 }  // namespace
@@ -368,7 +369,7 @@ TEST_F(IceServerTest, WorstCaseAnswerFitsMaxResponseSize) {
   EXPECT_EQ(result.errorCode, 420);
   EXPECT_LE(result.response.size(), IceServer::kMaxResponseSize);
   // Any larger IPv6 success answer fits too.
-  auto v6 = *Endpoint::parse("[2001:db8:ffff:ffff:ffff:ffff:ffff:ffff]:65535");
+  auto v6 = *net::Endpoint::parse("[2001:db8:ffff:ffff:ffff:ffff:ffff:ffff]:65535");
   result = send(makeCheck({.sha256 = true}), v6);
   ASSERT_EQ(result.outcome, IceServer::Outcome::Success);
   EXPECT_LE(result.response.size(), IceServer::kMaxResponseSize);
@@ -406,7 +407,7 @@ TEST(IceServerConfig, RoleConflictAnswerCanBeTurnedOff) {
   IceServer server(listener, kLocal, kRemote, {}, config);
   std::array<uint8_t, IceServer::kMaxResponseSize> out{};
   auto result = server.handleStun(makeCheck({.controlling = false, .controlled = true}),
-                                  *Endpoint::parse("192.0.2.1:1"), {}, out);
+                                  *net::Endpoint::parse("192.0.2.1:1"), {}, out);
   EXPECT_EQ(result.outcome, IceServer::Outcome::Success);
 }
 
@@ -450,7 +451,7 @@ TEST_F(IceServerTest, SpoofedNominationNeverMovesMedia) {
   ASSERT_EQ(server.selectedEndpoint(), browser);
   // The participant (who knows the password) sends nominating checks with a third party's
   // source address, again and again. The third party never answers our checks.
-  const auto victim = *Endpoint::parse("192.0.2.99:9");
+  const auto victim = *net::Endpoint::parse("192.0.2.99:9");
   for (int i = 0; i < 50; ++i) {
     clock.advance(std::chrono::milliseconds(100));
     EXPECT_EQ(send(makeCheck({.useCandidate = true}), victim).outcome, IceServer::Outcome::Success);
@@ -496,9 +497,8 @@ TEST_F(IceServerTest, ANewNominationSwitchesAfterItsRoundTripAndTheSwitchInterva
 TEST_F(IceServerTest, ConsentExpiresThirtySecondsAfterTheLastAnswerToOurChecks) {
   nominate(browser);
   ASSERT_EQ(server.state(), IceServer::State::Connected);
-  // Unanswered consent checks: the first 4..6 s after selection, the second 4..6 s later (the
-  // interval is randomised to 0.8..1.2 of 5 s), then one a second while none is answered. In 20 s
-  // that is 2 + (20 - 8..12) = 10..14 checks.
+  // Consent checks go out every 5 s (x 0.8..1.2), one a second while the last is unanswered:
+  // the first at 4..6 s, the second 4..6 s later, then one a second, so 10..14 in 20 s.
   const size_t before = listener.requestsTo(browser);
   for (int i = 0; i < 200; ++i) {
     clock.advance(std::chrono::milliseconds(100));
@@ -559,7 +559,7 @@ TEST(IceServerConfig, ConnectTimeoutAndConfigurableConsent) {
 
   IceServer fast(listener, kLocal, kRemote, clock.now(), config);
   std::array<uint8_t, IceServer::kMaxResponseSize> out{};
-  const auto from = *Endpoint::parse("192.0.2.1:1");
+  const auto from = *net::Endpoint::parse("192.0.2.1:1");
   fast.handleStun(makeCheck({.useCandidate = true}), from, clock.now(), out);
   EXPECT_TRUE(answerLast(fast, listener, from, clock.now()));
   clock.advance(seconds(4));
@@ -624,7 +624,7 @@ TEST(IceServerEarlyChecks, AcceptedBeforeRemoteCredentialsAreKnown) {
   RecordingListener listener;
   IceServer server(listener, kLocal, std::nullopt, {});
   std::array<uint8_t, IceServer::kMaxResponseSize> out{};
-  const auto from = *Endpoint::parse("192.0.2.1:1");
+  const auto from = *net::Endpoint::parse("192.0.2.1:1");
   EXPECT_EQ(server.handleStun(makeCheck({}), from, {}, out).outcome, IceServer::Outcome::Success);
   EXPECT_EQ(server.handleStun(makeCheck({.username = kLocal.ufrag + ":"}), from, {}, out).errorCode,
             401);  // the remote half must not be empty
@@ -638,7 +638,7 @@ TEST(IceServerEarlyChecks, AcceptedBeforeRemoteCredentialsAreKnown) {
 
 TEST_F(IceServerTest, MappedAndIpv6SourcesGetTheRightMappedAddress) {
   // A dual-stack socket reports an IPv4 peer as ::ffff:a.b.c.d; the peer must see its IPv4.
-  const auto mapped = *Endpoint::parse("[::ffff:203.0.113.5]:54321");
+  const auto mapped = *net::Endpoint::parse("[::ffff:203.0.113.5]:54321");
   auto request = makeCheck({.useCandidate = true});
   auto result = send(request, mapped);
   ASSERT_EQ(result.outcome, IceServer::Outcome::Success);
@@ -647,7 +647,7 @@ TEST_F(IceServerTest, MappedAndIpv6SourcesGetTheRightMappedAddress) {
   confirm(mapped);
   EXPECT_EQ(server.selectedEndpoint(), mapped);  // replies go out through the same socket
 
-  const auto v6 = *Endpoint::parse("[2001:db8::77]:3478");
+  const auto v6 = *net::Endpoint::parse("[2001:db8::77]:3478");
   request = makeCheck({});
   result = send(request, v6);
   ASSERT_EQ(result.outcome, IceServer::Outcome::Success);
@@ -661,9 +661,9 @@ TEST(IceServerPairs, TableIsBoundedAndKeepsTheSelectedPair) {
   config.maxPairs = 2;
   IceServer server(listener, kLocal, kRemote, clock.now(), config);
   std::array<uint8_t, IceServer::kMaxResponseSize> out{};
-  const auto a = *Endpoint::parse("192.0.2.1:1");
-  const auto b = *Endpoint::parse("192.0.2.2:2");
-  const auto c = *Endpoint::parse("192.0.2.3:3");
+  const auto a = *net::Endpoint::parse("192.0.2.1:1");
+  const auto b = *net::Endpoint::parse("192.0.2.2:2");
+  const auto c = *net::Endpoint::parse("192.0.2.3:3");
   server.handleStun(makeCheck({.useCandidate = true}), a, clock.now(), out);
   EXPECT_TRUE(answerLast(server, listener, a, clock.now()));
   clock.advance(seconds(1));
@@ -684,7 +684,7 @@ TEST(IceServerChromium, CapturedChecksAreAnsweredAndNominate) {
   RecordingListener listener;
   IceServer server(listener, kLocal, kChromium, {});
   std::array<uint8_t, IceServer::kMaxResponseSize> out{};
-  const auto from = *Endpoint::parse("127.0.0.1:60034");
+  const auto from = *net::Endpoint::parse("127.0.0.1:60034");
 
   const auto check = fromHex(kChromiumCheck);
   auto parsed = StunMessage::parse(check);

@@ -9,6 +9,7 @@
 #include "ice/test_util.h"
 
 using namespace conclave::ice;
+namespace net = conclave::net;
 using conclave::ice::test::fromHex;
 
 namespace {
@@ -91,7 +92,7 @@ TEST(StunRfc5769, Ipv4ResponseParsesAndIsRebuilt) {
                                    StunClass::SuccessResponse, out);
   b.setPaddingByte(0x20);
   b.addSoftware("test vector");
-  b.addXorMappedAddress(*Endpoint::parse("192.0.2.1:32853"));
+  b.addXorMappedAddress(*net::Endpoint::parse("192.0.2.1:32853"));
   b.addMessageIntegrity(test::kRfc5769Password);
   b.addFingerprint();
   ASSERT_TRUE(b.ok());
@@ -111,7 +112,7 @@ TEST(StunRfc5769, Ipv6ResponseParsesAndIsRebuilt) {
   StunBuilder b(out, kStunMethodBinding, StunClass::SuccessResponse, m->transactionId());
   b.setPaddingByte(0x20);
   b.addSoftware("test vector");
-  b.addXorMappedAddress(*Endpoint::parse("[2001:db8:1234:5678:11:2233:4455:6677]:32853"));
+  b.addXorMappedAddress(*net::Endpoint::parse("[2001:db8:1234:5678:11:2233:4455:6677]:32853"));
   b.addMessageIntegrity(test::kRfc5769Password);
   b.addFingerprint();
   ASSERT_TRUE(b.ok());
@@ -367,14 +368,14 @@ TEST(StunBuild, FailsCleanlyOnOverflowAndMisuse) {
   EXPECT_FALSE(badCode.ok());
 
   StunBuilder noAddress(out, kStunMethodBinding, StunClass::SuccessResponse, kTxId);
-  noAddress.addXorMappedAddress(Endpoint());
+  noAddress.addXorMappedAddress(net::Endpoint());
   EXPECT_FALSE(noAddress.ok());
 }
 
 TEST(StunBuild, MappedAddressIsNotXored) {
   std::array<uint8_t, 64> out{};
   StunBuilder b(out, kStunMethodBinding, StunClass::SuccessResponse, kTxId);
-  b.addMappedAddress(*Endpoint::parse("192.0.2.1:32853"));
+  b.addMappedAddress(*net::Endpoint::parse("192.0.2.1:32853"));
   ASSERT_TRUE(b.ok());
   EXPECT_EQ(std::vector<uint8_t>(b.bytes().begin() + 20, b.bytes().end()),
             fromHex("00010008 0001 8055 c0000201"));

@@ -6,7 +6,7 @@
 #include "net/event_loop.h"
 
 using namespace conclave::net;
-using conclave::ice::Endpoint;
+using conclave::net::Endpoint;
 
 TEST(UdpSocket, BatchedSendAndReceiveOverLoopback) {
   UdpSocket a("127.0.0.1", 0), b("127.0.0.1", 0);

@@ -167,7 +167,7 @@ class RouterTest : public transport::test::DtlsContextsTest {
   Router router{host, &observer};
   BrowserPeer alice = makePeer(40001), bob = makePeer(40002), carol = makePeer(40003);
   std::map<BrowserPeer*, ice::IceCredentials> serverIce;
-  Wire wire{host.recorder(), [this](std::span<uint8_t> d, const ice::Endpoint& from, TimePoint t) { host.dispatch(d, from, t); }};
+  Wire wire{host.recorder(), [this](std::span<uint8_t> d, const net::Endpoint& from, TimePoint t) { host.dispatch(d, from, t); }};
 };
 
 TEST_F(RouterTest, ForwardsToEverySubscriberWithItsOwnSsrcSequenceAndPayloadType) {

@@ -33,8 +33,8 @@ class FakeHost final : public TransportHost {
   transport::PacketSink& sink() override { return mSink; }
   const dtls::DtlsContext& dtlsContext() override { return mContext; }
   void registerTransport(const std::string& localUfrag, WebRtcTransport* t) override { byUfrag[localUfrag] = t; }
-  void registerEndpoint(const ice::Endpoint& endpoint, WebRtcTransport* t) override { byEndpoint.try_emplace(endpoint, t); }
-  void unregisterEndpoint(const ice::Endpoint& endpoint, WebRtcTransport* t) override {
+  void registerEndpoint(const net::Endpoint& endpoint, WebRtcTransport* t) override { byEndpoint.try_emplace(endpoint, t); }
+  void unregisterEndpoint(const net::Endpoint& endpoint, WebRtcTransport* t) override {
     if (auto it = byEndpoint.find(endpoint); it != byEndpoint.end() && it->second == t) byEndpoint.erase(it);
   }
   void unregisterTransport(WebRtcTransport* t) override {
@@ -44,7 +44,7 @@ class FakeHost final : public TransportHost {
   }
   uint64_t nextTransportId() override { return ++mIds; }
 
-  void dispatch(std::span<uint8_t> datagram, const ice::Endpoint& from, TimePoint now) {
+  void dispatch(std::span<uint8_t> datagram, const net::Endpoint& from, TimePoint now) {
     if (WebRtcTransport* t = route(datagram, from)) {
       t->receive(datagram, from, now);
     } else {
@@ -55,12 +55,12 @@ class FakeHost final : public TransportHost {
   transport::test::RecordingSink& recorder() { return mSink; }
 
   std::map<std::string, WebRtcTransport*> byUfrag;
-  std::map<ice::Endpoint, WebRtcTransport*> byEndpoint;
+  std::map<net::Endpoint, WebRtcTransport*> byEndpoint;
   size_t unregistered = 0;
   size_t unrouted = 0;
 
  private:
-  WebRtcTransport* route(std::span<const uint8_t> datagram, const ice::Endpoint& from) {
+  WebRtcTransport* route(std::span<const uint8_t> datagram, const net::Endpoint& from) {
     if (ice::isStun(datagram)) {
       if (auto msg = ice::StunMessage::parse(datagram)) {
         if (auto user = msg->username()) {

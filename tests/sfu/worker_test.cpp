@@ -33,7 +33,7 @@ struct NullObserver final : RouterObserver {
 
 // A browser side on its own UDP socket.
 struct UdpBrowser {
-  UdpBrowser(const dtls::DtlsContext& browser, const dtls::DtlsContext& server, const ice::Endpoint& sfuAddress)
+  UdpBrowser(const dtls::DtlsContext& browser, const dtls::DtlsContext& server, const net::Endpoint& sfuAddress)
       : peer(browser, transport::test::loopback(socket.localPort()), transport::test::fingerprintOf(server)),
         target(sfuAddress) {}
 
@@ -60,7 +60,7 @@ struct UdpBrowser {
 
   net::UdpSocket socket{"127.0.0.1", 0};
   BrowserPeer peer;
-  ice::Endpoint target;
+  net::Endpoint target;
   net::SendBatch send{socket, 16};
   net::ReceiveBatch receive{32};
   size_t bytesReceived = 0;
@@ -192,7 +192,7 @@ class MediaWorkerTest : public ::testing::Test {
   const dtls::DtlsContext browserContext{common::Certificate::generateSelfSigned("browser")};
   NullObserver observer;
   MediaWorker worker{0, "127.0.0.1", 0, serverContext, &observer};
-  const ice::Endpoint sfuAddress = transport::test::loopback(worker.port());
+  const net::Endpoint sfuAddress = transport::test::loopback(worker.port());
   UdpBrowser alice{browserContext, serverContext, sfuAddress};
   UdpBrowser bob{browserContext, serverContext, sfuAddress};
   UdpBrowser carol{browserContext, serverContext, sfuAddress};
@@ -269,7 +269,7 @@ TEST_F(MediaWorkerTest, ASpoofedNominationDoesNotAimMediaAtAThirdParty) {
   EXPECT_EQ(victim.otherBytes, 0u) << "media or DTLS reached the third party";
   EXPECT_LE(victim.stunBytes, 5u * 2 * 120) << "more than an answer and a check per spoofed request";
   std::printf("third party received %zu STUN bytes and %zu other bytes\n", victim.stunBytes, victim.otherBytes);
-  auto selected = onWorkerValue<std::optional<ice::Endpoint>>([](MediaWorker& w) {
+  auto selected = onWorkerValue<std::optional<net::Endpoint>>([](MediaWorker& w) {
     return w.router("room").transport("bob", TransportRole::Subscribe)->selectedEndpoint();
   });
   EXPECT_EQ(selected, bobPath);

@@ -25,7 +25,7 @@
 #include "dtls/dtls_context.h"
 #include "dtls/dtls_transport.h"
 #include "ice/demux.h"
-#include "ice/endpoint.h"
+#include "net/endpoint.h"
 #include "ice/ice_server.h"
 #include "ice/stun.h"
 #include "srtp/srtp_profile.h"
@@ -39,8 +39,8 @@ using common::TimePoint;
 // One datagram as it travelled: bytes, source and destination.
 struct Datagram {
   std::vector<uint8_t> bytes;
-  ice::Endpoint from;
-  ice::Endpoint to;
+  net::Endpoint from;
+  net::Endpoint to;
 };
 
 inline RemoteFingerprint fingerprintOf(const dtls::DtlsContext& context) {
@@ -48,7 +48,7 @@ inline RemoteFingerprint fingerprintOf(const dtls::DtlsContext& context) {
   return RemoteFingerprint{"sha-256", std::vector<uint8_t>(digest.begin(), digest.end())};
 }
 
-inline ice::Endpoint loopback(uint16_t port, uint8_t lastOctet = 1) { return ice::Endpoint::v4({127, 0, 0, lastOctet}, port); }
+inline net::Endpoint loopback(uint16_t port, uint8_t lastOctet = 1) { return net::Endpoint::v4({127, 0, 0, lastOctet}, port); }
 
 class BrowserPeer final : private dtls::DtlsTransport::Listener {
  public:
@@ -57,19 +57,19 @@ class BrowserPeer final : private dtls::DtlsTransport::Listener {
     ice::StunClass cls = ice::StunClass::Request;
     uint16_t errorCode = 0;
     bool integrityOk = false;  // MESSAGE-INTEGRITY valid for the password the request used
-    std::optional<ice::Endpoint> mappedAddress;
+    std::optional<net::Endpoint> mappedAddress;
   };
 
   // `context` holds the browser's certificate; `serverFingerprint` is the SFU's.
-  BrowserPeer(const dtls::DtlsContext& context, ice::Endpoint address, RemoteFingerprint serverFingerprint,
+  BrowserPeer(const dtls::DtlsContext& context, net::Endpoint address, RemoteFingerprint serverFingerprint,
               dtls::DtlsRole role = dtls::DtlsRole::Client)
       : mAddress(address), mIce(ice::IceCredentials::generate()), mDtls(context, role, *this) {
     mDtls.setRemoteFingerprint(serverFingerprint.algorithm, std::span<const uint8_t>(serverFingerprint.digest));
     common::randomBytes(std::span(reinterpret_cast<uint8_t*>(&mTieBreaker), sizeof mTieBreaker));
   }
 
-  const ice::Endpoint& address() const { return mAddress; }
-  void setAddress(const ice::Endpoint& address) { mAddress = address; }
+  const net::Endpoint& address() const { return mAddress; }
+  void setAddress(const net::Endpoint& address) { mAddress = address; }
   const ice::IceCredentials& ice() const { return mIce; }
   void setIce(ice::IceCredentials credentials) { mIce = std::move(credentials); }
 
@@ -215,7 +215,7 @@ class BrowserPeer final : private dtls::DtlsTransport::Listener {
   void onDtlsClosed() override { mFailed = "closed"; }
   void onDtlsFailed(std::string_view reason) override { mFailed = std::string(reason); }
 
-  ice::Endpoint mAddress;
+  net::Endpoint mAddress;
   ice::IceCredentials mIce;
   uint64_t mTieBreaker = 0;
   std::string mCheckPassword;
@@ -231,7 +231,7 @@ class BrowserPeer final : private dtls::DtlsTransport::Listener {
 class RecordingSink final : public PacketSink {
  public:
   std::span<uint8_t> slot() override { return mBuffer; }
-  void commit(size_t length, const ice::Endpoint& to) override {
+  void commit(size_t length, const net::Endpoint& to) override {
     sent.push_back(Datagram{std::vector<uint8_t>(mBuffer.begin(), mBuffer.begin() + length), {}, to});
   }
   std::vector<Datagram> take() { return std::exchange(sent, {}); }
@@ -246,7 +246,7 @@ class RecordingSink final : public PacketSink {
 // address, until nothing moves. A filter may drop datagrams (return false).
 class Wire {
  public:
-  using Deliver = std::function<void(std::span<uint8_t> datagram, const ice::Endpoint& from, TimePoint now)>;
+  using Deliver = std::function<void(std::span<uint8_t> datagram, const net::Endpoint& from, TimePoint now)>;
   using Filter = std::function<bool(const Datagram&)>;
 
   Wire(RecordingSink& sink, Deliver toServer) : mSink(sink), mToServer(std::move(toServer)) {}
@@ -287,7 +287,7 @@ class Wire {
   size_t undeliverable = 0;
 
  private:
-  BrowserPeer* find(const ice::Endpoint& to) {
+  BrowserPeer* find(const net::Endpoint& to) {
     for (BrowserPeer* p : mPeers)
       if (p->address() == to) return p;
     return nullptr;

@@ -28,8 +28,8 @@ namespace {
 
 struct Events final : WebRtcTransport::Listener {
   void onTransportConnected(WebRtcTransport&) override { ++connected; }
-  void onTransportEndpoint(WebRtcTransport&, const ice::Endpoint& e) override { endpoints.push_back(e); }
-  void onTransportEndpointRemoved(WebRtcTransport&, const ice::Endpoint& e) override { removed.push_back(e); }
+  void onTransportEndpoint(WebRtcTransport&, const net::Endpoint& e) override { endpoints.push_back(e); }
+  void onTransportEndpointRemoved(WebRtcTransport&, const net::Endpoint& e) override { removed.push_back(e); }
   void onTransportRtp(WebRtcTransport&, rtp::RtpPacket& p, TimePoint) override {
     rtp.emplace_back(p.data().begin(), p.data().end());
   }
@@ -38,7 +38,7 @@ struct Events final : WebRtcTransport::Listener {
   void onTransportClosed(WebRtcTransport&, std::string_view r) override { closed.emplace_back(r); }
 
   int connected = 0;
-  std::vector<ice::Endpoint> endpoints, removed;
+  std::vector<net::Endpoint> endpoints, removed;
   std::vector<std::vector<uint8_t>> rtp, rtcp;
   std::vector<std::string> iceDisconnected, closed;
 };
@@ -85,7 +85,7 @@ class WebRtcTransportTest : public test::DtlsContextsTest {
   std::unique_ptr<BrowserPeer> peer =
       std::make_unique<BrowserPeer>(*sBrowser, test::loopback(50000), test::fingerprintOf(*sServer));
   std::unique_ptr<WebRtcTransport> transport;
-  Wire wire{sink, [this](std::span<uint8_t> d, const ice::Endpoint& from, TimePoint t) { transport->receive(d, from, t); }};
+  Wire wire{sink, [this](std::span<uint8_t> d, const net::Endpoint& from, TimePoint t) { transport->receive(d, from, t); }};
 
   void SetUp() override { wire.attach(*peer); }
 };

@@ -1,5 +1,23 @@
-// Debian's Chromium driven by playwright-core, plus a recorder of everything the pages send.
+// Debian's Chromium driven by playwright-core, a recorder of everything the pages send, and the
+// page actions and waits the browser tests share.
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { WAIT_MS } from './deadline';
+
+export { WAIT_MS };
+
+/** Every message type a client may send (docs/protocol.md); the pages send nothing else. */
+export const CLIENT_TYPES = new Set([
+  'hello',
+  'join',
+  'update-profile',
+  'leave',
+  'ping',
+  'publish',
+  'subscribe-answer',
+  'subscribe-restart',
+  'relay',
+  'file-upload',
+]);
 
 const CHROMIUM_ARGS = [
   '--no-sandbox',
@@ -39,6 +57,7 @@ export class Traffic {
   readonly framesSent: string[] = [];
   readonly framesReceived: string[] = [];
   readonly consoleErrors: string[] = [];
+  private readonly mReceivedBy = new Map<Page, string[]>();
 
   watch(context: BrowserContext): void {
     context.on('request', (req) => {
@@ -52,12 +71,25 @@ export class Traffic {
     page.on('websocket', (ws) => {
       this.webSockets.push(ws.url());
       ws.on('framesent', (frame) => this.framesSent.push(String(frame.payload)));
-      ws.on('framereceived', (frame) => this.framesReceived.push(String(frame.payload)));
+      ws.on('framereceived', (frame) => {
+        this.framesReceived.push(String(frame.payload));
+        this.framesReceivedBy(page).push(String(frame.payload));
+      });
     });
     page.on('console', (message) => {
       if (message.type() === 'error') this.consoleErrors.push(message.text());
     });
     page.on('pageerror', (error) => this.consoleErrors.push(`pageerror: ${error.message}`));
+  }
+
+  /** The WebSocket frames one page received. */
+  framesReceivedBy(page: Page): string[] {
+    let frames = this.mReceivedBy.get(page);
+    if (!frames) {
+      frames = [];
+      this.mReceivedBy.set(page, frames);
+    }
+    return frames;
   }
 
   /** Every URL a page reached: HTTP requests and WebSockets. */
@@ -72,8 +104,78 @@ export async function newContext(browser: Browser, locale = 'en-US'): Promise<Br
     locale,
     viewport: { width: 1024, height: 720 },
   });
-  context.setDefaultTimeout(15000);
+  context.setDefaultTimeout(WAIT_MS);
   return context;
+}
+
+/** The browser contexts one group of tests opens, closed together at its end. */
+export class Contexts {
+  private readonly mOpen: BrowserContext[] = [];
+
+  async context(browser: Browser, options: { locale?: string; traffic?: Traffic } = {}): Promise<BrowserContext> {
+    const context = await newContext(browser, options.locale);
+    this.mOpen.push(context);
+    options.traffic?.watch(context);
+    return context;
+  }
+
+  async page(browser: Browser, options: { locale?: string; traffic?: Traffic } = {}): Promise<Page> {
+    return (await this.context(browser, options)).newPage();
+  }
+
+  async closeAll(): Promise<void> {
+    for (const context of this.mOpen.splice(0)) await context.close();
+  }
+}
+
+/**
+ * Waits until `ok(read())` holds, reading again every `intervalMs`; for what has no event to wait
+ * on (statistics counters). Fails with `what` and the last value read after `timeoutMs`.
+ */
+export async function waitUntil<T>(
+  what: string,
+  read: () => Promise<T>,
+  ok: (value: T) => boolean,
+  { timeoutMs = WAIT_MS, intervalMs = 250 } = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last = await read();
+  while (!ok(last)) {
+    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(last)} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+    last = await read();
+  }
+  return last;
+}
+
+/** Starts a meeting from the landing page; returns its invite link. */
+export async function startMeeting(page: Page, origin: string): Promise<string> {
+  await page.goto(`${origin}/`);
+  await page.getByTestId('start-meeting').click();
+  const invite = page.getByTestId('invite-link');
+  await invite.waitFor();
+  return invite.inputValue();
+}
+
+export function secretOf(link: string): string {
+  return link.slice(link.indexOf('#') + 1);
+}
+
+/**
+ * Joins under `name` (opening `link` first if given). With `preview`, waits until the camera
+ * preview shows, so the fake devices are running and are published with the join.
+ */
+export async function joinAs(page: Page, name: string, options: { link?: string; preview?: boolean } = {}): Promise<void> {
+  if (options.link !== undefined) await page.goto(options.link);
+  if (options.preview) await page.getByTestId('preview-video').waitFor();
+  await page.getByTestId('name-input').fill(name);
+  await page.getByTestId('join-button').click();
+}
+
+/** This page's participant ID, from its own camera tile. */
+export async function selfId(page: Page): Promise<string> {
+  const tile = page.locator('[data-testid="tile"][data-self="true"][data-kind="camera"]');
+  return (await tile.getAttribute('data-participant-id')) ?? '';
 }
 
 /** Waits until the roster on `page` shows exactly `expected` (order-insensitive). */
@@ -90,10 +192,12 @@ export async function waitForRoster(page: Page, expected: string[]): Promise<voi
         return JSON.stringify(have) === JSON.stringify(names);
       },
       want,
-      { timeout: 15000 },
+      { timeout: WAIT_MS },
     );
   } catch (err) {
     const have = await page.locator('[data-testid="roster-item"] .roster-name').allTextContents();
-    throw new Error(`roster is ${JSON.stringify(have)}, expected ${JSON.stringify(want)}: ${String(err)}`);
+    throw new Error(`roster is ${JSON.stringify(have)}, expected ${JSON.stringify(want)}: ${String(err)}`, {
+      cause: err,
+    });
   }
 }

@@ -7,10 +7,21 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, newContext, Traffic, waitForRoster } from './browser';
-import { removeDir, serverHasMedia, startServer, WEB_DIR, type RunningServer } from './server';
+import { Contexts, joinAs, launchBrowser, secretOf, selfId, startMeeting, Traffic, waitForRoster, waitUntil } from './browser';
+import {
+  cryptoStats,
+  findTrack as find,
+  sendKeyGeneration,
+  pageStats,
+  securityCode as code,
+  sendChat,
+  spyNextJoin,
+  type CryptoStats,
+  type TrackStats,
+} from './hook';
+import { serverHasMedia, startServer, stopAndRemove, WEB_DIR, type RunningServer } from './server';
 
 const SHOTS = join(WEB_DIR, 'test-results');
 const UNVERIFIED = 'Unverified participant';
@@ -20,79 +31,19 @@ const CHAT_TEXT = 'Meet at the old mill at nine';
 const VANISHING_TEXT = 'This line will vanish soon';
 const FILE_MARKER = 'CONFIDENTIAL PLANS FOR THE MILL ';
 
-interface TrackStats {
-  participantId: string;
-  source: string;
-  kind: string;
-  packetsReceived: number;
-  framesDecoded: number;
-  totalSamplesReceived: number;
-  concealedSamples: number;
-}
-
-interface CryptoTrack {
-  role: 'send' | 'receive';
-  kind: string;
-  source: string | null;
-  participantId: string | null;
-  ok: number;
-  failed: number;
-  lastError: string | null;
-  generation: number | null;
-  state: string;
-}
-
-interface Hook {
-  stats: () => Promise<{ received: TrackStats[] } | null>;
-  crypto: () => { mode: string; tracks: CryptoTrack[] };
-  securityCode: () => string | null;
-  sendChat: (text: string, lifetimeMs: number | null) => Promise<void>;
-  keyGenerations: () => Promise<{ active: number; pending: number | null } | null>;
-  spyNextJoin: () => void;
-}
-
 async function received(page: Page): Promise<TrackStats[]> {
-  return page.evaluate(async () => {
-    const hook = (window as unknown as { __conclaveTest: Hook }).__conclaveTest;
-    return (await hook.stats())?.received ?? [];
-  });
+  return (await pageStats(page)).received;
 }
 
-async function cryptoStats(page: Page): Promise<{ mode: string; tracks: CryptoTrack[] }> {
-  return page.evaluate(() => (window as unknown as { __conclaveTest: Hook }).__conclaveTest.crypto());
-}
-
-async function code(page: Page): Promise<string | null> {
-  return page.evaluate(() => (window as unknown as { __conclaveTest: Hook }).__conclaveTest.securityCode());
-}
-
-async function generations(page: Page): Promise<{ active: number; pending: number | null } | null> {
-  return page.evaluate(() => (window as unknown as { __conclaveTest: Hook }).__conclaveTest.keyGenerations());
-}
-
-async function selfId(page: Page): Promise<string> {
-  return (await page.locator('[data-testid="tile"][data-self="true"][data-kind="camera"]').getAttribute('data-participant-id')) ?? '';
-}
-
-function find<T extends { participantId: string | null; source: string | null }>(list: T[], id: string, source: string): T | undefined {
-  return list.find((t) => t.participantId === id && t.source === source);
-}
-
-async function poll<T>(what: string, read: () => Promise<T>, ok: (value: T) => boolean, timeout = 20000): Promise<T> {
-  const deadline = Date.now() + timeout;
-  let last = await read();
-  while (!ok(last)) {
-    if (Date.now() > deadline) throw new Error(`${what}: ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 250));
-    last = await read();
-  }
-  return last;
+/** What a page receives and what its frame transforms did, read together. */
+async function media(page: Page): Promise<{ received: TrackStats[]; crypto: CryptoStats }> {
+  return { received: await received(page), crypto: await cryptoStats(page) };
 }
 
 describe.skipIf(!serverHasMedia())('end-to-end encryption', () => {
   let browser: Browser;
   let server: RunningServer;
-  const contexts: BrowserContext[] = [];
+  const contexts = new Contexts();
 
   beforeAll(async () => {
     browser = await launchBrowser();
@@ -102,25 +53,13 @@ describe.skipIf(!serverHasMedia())('end-to-end encryption', () => {
   });
 
   afterAll(async () => {
-    for (const context of contexts) await context.close();
+    await contexts.closeAll();
     await browser?.close();
-    await server?.stop();
-    if (server) await removeDir(server.dataDir);
+    await stopAndRemove(server);
   });
 
-  async function page(traffic: Traffic): Promise<Page> {
-    const context = await newContext(browser);
-    contexts.push(context);
-    traffic.watch(context);
-    return context.newPage();
-  }
-
-  async function joinAs(p: Page, link: string, name: string): Promise<void> {
-    await p.goto(link);
-    await p.getByTestId('preview-video').waitFor();
-    await p.getByTestId('name-input').fill(name);
-    await p.getByTestId('join-button').click();
-  }
+  const page = (traffic: Traffic): Promise<Page> => contexts.page(browser, { traffic });
+  const enter = (p: Page, link: string, name: string): Promise<void> => joinAs(p, name, { link, preview: true });
 
   it('protects media, names, chat and files; refuses a wrong link; forward secrecy after a leave', async () => {
     const traffic = new Traffic();
@@ -128,17 +67,15 @@ describe.skipIf(!serverHasMedia())('end-to-end encryption', () => {
     const bob = await page(traffic);
     const carol = await page(traffic);
     const mallory = await page(traffic);
-    await alice.goto(`${server.origin}/`);
-    await alice.getByTestId('start-meeting').click();
-    const link = await alice.getByTestId('invite-link').inputValue();
-    const secret = link.slice(link.indexOf('#') + 1);
+    const link = await startMeeting(alice, server.origin);
+    const secret = secretOf(link);
     // Mallory has the room ID but not the secret: a well-formed fragment that is not the room's.
     const wrongLink = `${link.slice(0, link.indexOf('#'))}#${randomBytes(32).toString('base64url')}`;
 
-    await joinAs(alice, link, NAMES.alice);
-    await joinAs(bob, link, NAMES.bob);
-    await joinAs(carol, link, NAMES.carol);
-    await joinAs(mallory, wrongLink, NAMES.mallory);
+    await enter(alice, link, NAMES.alice);
+    await enter(bob, link, NAMES.bob);
+    await enter(carol, link, NAMES.carol);
+    await enter(mallory, wrongLink, NAMES.mallory);
     const everyone = { alice, bob, carol } as const;
     for (const [key, p] of Object.entries(everyone)) {
       const names = (['alice', 'bob', 'carol'] as const).map((k) => (k === key ? `${NAMES[k]} (you)` : NAMES[k]));
@@ -160,69 +97,84 @@ describe.skipIf(!serverHasMedia())('end-to-end encryption', () => {
       from.every((id) => (find(list, id, 'camera')?.framesDecoded ?? 0) > 0 && (find(list, id, 'microphone')?.packetsReceived ?? 0) > 0);
     const first: Record<string, TrackStats[]> = {};
     for (const [key, p] of Object.entries(everyone)) {
-      first[key] = await poll(`${key} decodes`, () => received(p), (list) => decodedAll(list, others(key as keyof typeof everyone)));
+      const from = others(key as keyof typeof everyone);
+      first[key] = await waitUntil(`${key} decodes`, () => received(p), (list) => decodedAll(list, from));
     }
-    const malloryFirst = await poll('mallory receives', () => received(mallory), (list) =>
-      others('carol').concat(ids.carol).every((id) => (find(list, id, 'camera')?.packetsReceived ?? 0) > 0),
+    const members = [ids.alice, ids.bob, ids.carol];
+    const malloryFirst = await waitUntil('mallory receives', () => received(mallory), (list) =>
+      members.every((id) => (find(list, id, 'camera')?.packetsReceived ?? 0) > 0),
     );
-    await alice.waitForTimeout(5000);
+    // Media keeps flowing, decrypted: from its first decoded frames on, every member decodes 30
+    // more frames and 2 s of 48 kHz audio (really decoded, not concealed) from each other member.
+    // Waited for, not timed: a slow machine takes longer but does not fail.
+    const audible = (t: TrackStats | undefined): number => (t?.totalSamplesReceived ?? 0) - (t?.concealedSamples ?? 0);
+    const progress = (key: string, now: { received: TrackStats[]; crypto: CryptoStats }, id: string) => {
+      const v0 = find(first[key] ?? [], id, 'camera');
+      const v1 = find(now.received, id, 'camera');
+      const cv = find(now.crypto.tracks, id, 'camera');
+      const ca = find(now.crypto.tracks, id, 'microphone');
+      return {
+        v0,
+        v1,
+        cv,
+        ca,
+        frames: (v1?.framesDecoded ?? 0) - (v0?.framesDecoded ?? 0),
+        audible: audible(find(now.received, id, 'microphone')) - audible(find(first[key] ?? [], id, 'microphone')),
+      };
+    };
     const figures: string[] = [];
     for (const [key, p] of Object.entries(everyone)) {
-      const now = await received(p);
-      const cryptoNow = await cryptoStats(p);
-      expect(cryptoNow.mode).toBe('script');
-      for (const id of others(key as keyof typeof everyone)) {
+      const from = others(key as keyof typeof everyone);
+      const now = await waitUntil(`${key} keeps decoding`, () => media(p), (m) =>
+        from.every((id) => {
+          const g = progress(key, m, id);
+          return g.frames > 30 && g.audible > 48000 * 2 && (g.cv?.ok ?? 0) > 30 && (g.ca?.ok ?? 0) > 100 && g.cv?.state === 'ok';
+        }),
+      );
+      expect(now.crypto.mode).toBe('script');
+      for (const id of from) {
         const who = Object.entries(ids).find(([, v]) => v === id)?.[0];
-        const v0 = find(first[key] ?? [], id, 'camera');
-        const v1 = find(now, id, 'camera');
-        const a0 = find(first[key] ?? [], id, 'microphone');
-        const a1 = find(now, id, 'microphone');
-        const cv = find(cryptoNow.tracks, id, 'camera');
-        const ca = find(cryptoNow.tracks, id, 'microphone');
-        const decoded = (t: TrackStats | undefined): number => (t?.totalSamplesReceived ?? 0) - (t?.concealedSamples ?? 0);
-        const audible = decoded(a1) - decoded(a0);
+        const { v0, v1, cv, ca, audible: heard } = progress(key, now, id);
         figures.push(
           `${key} <- ${who}: framesDecoded ${v0?.framesDecoded} -> ${v1?.framesDecoded}, ` +
             `video decrypted ${cv?.ok} failed ${cv?.failed} (gen ${cv?.generation}), ` +
-            `audio decrypted ${ca?.ok} failed ${ca?.failed}, audio samples decoded (not concealed) +${audible}`,
+            `audio decrypted ${ca?.ok} failed ${ca?.failed}, audio samples decoded (not concealed) +${heard}`,
         );
-        expect((v1?.framesDecoded ?? 0) - (v0?.framesDecoded ?? 0), `${key} <- ${who} video`).toBeGreaterThan(30);
-        expect(cv?.ok ?? 0).toBeGreaterThan(30);
-        expect(ca?.ok ?? 0).toBeGreaterThan(100);
-        // 5 s of 48 kHz audio, most of it really decoded rather than concealed.
-        expect(audible, `${key} <- ${who} audio`).toBeGreaterThan(48000 * 2);
-        expect(cv?.state).toBe('ok');
       }
       // Mallory's stream is refused on every honest page.
-      const fromMallory = find(cryptoNow.tracks, ids.mallory, 'camera');
+      const fromMallory = find(now.crypto.tracks, ids.mallory, 'camera');
       expect(fromMallory?.ok ?? 0).toBe(0);
       expect(await p.locator('[data-testid="tile"][data-self="true"][data-e2ee="encrypted"]').count()).toBe(1);
-      for (const id of others(key as keyof typeof everyone)) {
+      for (const id of from) {
         await p.locator(`[data-testid="tile"][data-participant-id="${id}"][data-e2ee="encrypted"]`).waitFor();
       }
     }
-    const malloryNow = await received(mallory);
-    const malloryCrypto = await cryptoStats(mallory);
+    // Mallory: plenty of packets arrive from every member and every frame fails to decrypt.
+    const malloryNow = await waitUntil('mallory receives and cannot decrypt', () => media(mallory), (m) =>
+      members.every(
+        (id) =>
+          (find(m.received, id, 'camera')?.packetsReceived ?? 0) - (find(malloryFirst, id, 'camera')?.packetsReceived ?? 0) > 50 &&
+          (find(m.crypto.tracks, id, 'camera')?.failed ?? 0) > 30,
+      ),
+    );
     for (const [key, id] of [['alice', ids.alice], ['bob', ids.bob], ['carol', ids.carol]] as const) {
       const v0 = find(malloryFirst, id, 'camera');
-      const v1 = find(malloryNow, id, 'camera');
-      const a1 = find(malloryNow, id, 'microphone');
-      const c = find(malloryCrypto.tracks, id, 'camera');
+      const v1 = find(malloryNow.received, id, 'camera');
+      const a1 = find(malloryNow.received, id, 'microphone');
+      const c = find(malloryNow.crypto.tracks, id, 'camera');
       figures.push(
         `mallory <- ${key}: video packets ${v0?.packetsReceived} -> ${v1?.packetsReceived}, framesDecoded ${v1?.framesDecoded}, ` +
           `decrypted ${c?.ok} failed ${c?.failed} (${c?.lastError}); audio packets ${a1?.packetsReceived}, ` +
           `concealed ${a1?.concealedSamples}/${a1?.totalSamplesReceived}`,
       );
-      expect((v1?.packetsReceived ?? 0) - (v0?.packetsReceived ?? 0)).toBeGreaterThan(50);
       expect(v1?.framesDecoded ?? 0).toBe(0);
       expect(c?.ok ?? 0).toBe(0);
-      expect(c?.failed ?? 0).toBeGreaterThan(30);
       await mallory.locator(`[data-testid="tile"][data-participant-id="${id}"][data-e2ee="unverified"]`).waitFor();
     }
     console.log(`E2EE media:\n  ${figures.join('\n  ')}`);
 
     // The security code: the same on the three members' pages, another on Mallory's.
-    const code3 = await poll(
+    const code3 = await waitUntil(
       'codes agree',
       () => Promise.all([code(alice), code(bob), code(carol)]),
       (c) => c[0] !== null && c.every((x) => x === c[0]),
@@ -234,6 +186,8 @@ describe.skipIf(!serverHasMedia())('end-to-end encryption', () => {
     await mallory.screenshot({ path: join(SHOTS, 'e2ee-wrong-link.png') });
 
     // Chat: typed and sent through the view; the others read it, Mallory does not.
+    const relaysToMallory = (): number => traffic.framesReceivedBy(mallory).filter((f) => f.includes('"type":"relay"')).length;
+    const malloryRelaysBefore = relaysToMallory();
     await alice.getByTestId('chat-input').fill(CHAT_TEXT);
     await alice.getByTestId('chat-send').click();
     for (const p of [bob, carol]) {
@@ -242,12 +196,17 @@ describe.skipIf(!serverHasMedia())('end-to-end encryption', () => {
       expect(await message.getByTestId('chat-sender').textContent()).toBe(NAMES.alice);
     }
     expect(await alice.getByTestId('chat-text').allTextContents()).toEqual([CHAT_TEXT]);
-    // Self-destruct: gone everywhere after its lifetime (4 s here; the view offers 1 min and up).
-    await bob.evaluate((text) => (window as unknown as { __conclaveTest: Hook }).__conclaveTest.sendChat(text, 4000), VANISHING_TEXT);
-    for (const p of [alice, bob, carol]) await p.getByTestId('chat-text').filter({ hasText: VANISHING_TEXT }).waitFor();
+    // Self-destruct: gone everywhere after its lifetime (10 s here, long enough for a slow machine
+    // to show it on all three pages first; the view offers 1 min and up).
+    await sendChat(bob, VANISHING_TEXT, 10_000);
+    for (const p of [alice, bob, carol]) {
+      const vanishing = p.getByTestId('chat-message').filter({ hasText: VANISHING_TEXT });
+      await vanishing.waitFor();
+      expect(await vanishing.getByTestId('chat-expires').count()).toBe(1);
+    }
     expect(await alice.getByTestId('chat-expires').count()).toBe(1);
     for (const p of [alice, bob, carol]) {
-      await expect.poll(() => p.getByTestId('chat-text').filter({ hasText: VANISHING_TEXT }).count(), { timeout: 8000 }).toBe(0);
+      await expect.poll(() => p.getByTestId('chat-text').filter({ hasText: VANISHING_TEXT }).count()).toBe(0);
     }
     expect(await alice.getByTestId('chat-text').allTextContents()).toEqual([CHAT_TEXT]);
 
@@ -270,39 +229,52 @@ describe.skipIf(!serverHasMedia())('end-to-end encryption', () => {
       expect(got).toEqual({ size: content.length, sha256: wanted });
     }
     await alice.screenshot({ path: join(SHOTS, 'e2ee-chat.png') });
-    await mallory.waitForTimeout(500);
+    // Mallory got the three chat relays (the text, the vanishing one, the file) and shows none.
+    await waitUntil('mallory receives the chat relays', () => Promise.resolve(relaysToMallory()), (n) => n >= malloryRelaysBefore + 3);
+    await mallory.waitForTimeout(500); // a grace to open them: an absence can only be seen after a while
     expect(await mallory.getByTestId('chat-message').count()).toBe(0);
 
     // Carol leaves: Alice and Bob rotate to fresh keys, and their code changes (to the same one).
-    const before = { alice: await generations(alice), bob: await generations(bob) };
+    // (The send key generation is that of the key their frames are encrypted with: it changes when
+    // the rotated key is switched to, after the others' acknowledgements or a timeout.)
+    const before = { alice: await sendKeyGeneration(alice), bob: await sendKeyGeneration(bob) };
+    expect(before.alice).not.toBeNull();
+    expect(before.bob).not.toBeNull();
     await carol.getByTestId('leave-button').click();
     await carol.getByTestId('left-message').waitFor();
-    const code2 = await poll(
+    const code2 = await waitUntil(
       'codes after the leave',
       () => Promise.all([code(alice), code(bob)]),
       (c) => c[0] !== null && c[0] !== code3[0] && c[0] === c[1],
     );
     for (const [key, p] of [['alice', alice], ['bob', bob]] as const) {
-      const switched = (g: { active: number; pending: number | null } | null): boolean =>
-        g !== null && g.pending === null && g.active > (before[key]?.active ?? 0);
-      const after = await poll(`${key} switched keys`, () => generations(p), switched);
-      console.log(`${key}: key generation ${before[key]?.active} -> ${after?.active}`);
+      const switched = (g: number | null): boolean => g !== null && g > (before[key] ?? 0);
+      const after = await waitUntil(`${key} switched keys`, () => sendKeyGeneration(p), switched);
+      console.log(`${key}: key generation ${before[key]} -> ${after}`);
     }
     console.log(`security code with three members: ${code3[0]}; after Carol left: ${code2[0]}; Mallory's: ${await code(mallory)}`);
 
     // Carol comes back as a "spy": her frame transforms keep every key she had, but her new
     // profile does not prove membership, so nobody sends her a key. She decrypts nothing.
-    await carol.evaluate(() => (window as unknown as { __conclaveTest: Hook }).__conclaveTest.spyNextJoin());
+    await spyNextJoin(carol);
     await carol.getByTestId('rejoin-button').click();
     await waitForRoster(carol, [NAMES.alice, NAMES.bob, `${NAMES.carol} (you)`, UNVERIFIED]);
     const spyId = await selfId(carol);
     await waitForRoster(alice, [`${NAMES.alice} (you)`, NAMES.bob, UNVERIFIED, UNVERIFIED]);
-    const spyFirst = await poll('spy receives', () => received(carol), (list) =>
+    const spyFirst = await waitUntil('spy receives', () => received(carol), (list) =>
       [ids.alice, ids.bob].every((id) => (find(list, id, 'camera')?.packetsReceived ?? 0) > 0),
     );
-    await carol.waitForTimeout(3000);
-    const spyNow = await received(carol);
-    const spyCrypto = await cryptoStats(carol);
+    // Plenty arrives and every frame fails to decrypt (she tries her old keys: 'auth-failed').
+    const spy = await waitUntil('the spy receives and cannot decrypt', () => media(carol), (m) =>
+      [ids.alice, ids.bob].every(
+        (id) =>
+          (find(m.received, id, 'camera')?.packetsReceived ?? 0) - (find(spyFirst, id, 'camera')?.packetsReceived ?? 0) > 20 &&
+          (find(m.crypto.tracks, id, 'camera')?.failed ?? 0) > 20 &&
+          find(m.crypto.tracks, id, 'microphone') !== undefined,
+      ),
+    );
+    const spyNow = spy.received;
+    const spyCrypto = spy.crypto;
     for (const [key, id] of [['alice', ids.alice], ['bob', ids.bob]] as const) {
       const v0 = find(spyFirst, id, 'camera');
       const v1 = find(spyNow, id, 'camera');
@@ -312,10 +284,8 @@ describe.skipIf(!serverHasMedia())('end-to-end encryption', () => {
         `spy <- ${key}: video packets ${v0?.packetsReceived} -> ${v1?.packetsReceived}, framesDecoded ${v1?.framesDecoded}, ` +
           `video decrypted ${cv?.ok} failed ${cv?.failed} (${cv?.lastError}), audio decrypted ${ca?.ok} failed ${ca?.failed}`,
       );
-      expect((v1?.packetsReceived ?? 0) - (v0?.packetsReceived ?? 0)).toBeGreaterThan(20);
       expect(cv?.ok ?? -1).toBe(0);
       expect(ca?.ok ?? -1).toBe(0);
-      expect(cv?.failed ?? 0).toBeGreaterThan(20);
       expect(v1?.framesDecoded ?? 0).toBe(0);
     }
 
@@ -404,31 +374,27 @@ describe.skipIf(!serverHasMedia())('end-to-end encryption', () => {
 
   it('falls back to createEncodedStreams() where RTCRtpScriptTransform is missing', async () => {
     const traffic = new Traffic();
-    const context = await newContext(browser);
-    contexts.push(context);
-    traffic.watch(context);
+    const context = await contexts.context(browser, { traffic });
     // This page's browser "lacks" the newer API: the client uses encodedInsertableStreams instead.
     await context.addInitScript(() => {
       delete (window as unknown as { RTCRtpScriptTransform?: unknown }).RTCRtpScriptTransform;
     });
     const old = await context.newPage();
     const current = await page(traffic);
-    await current.goto(`${server.origin}/`);
-    await current.getByTestId('start-meeting').click();
-    const link = await current.getByTestId('invite-link').inputValue();
-    await joinAs(current, link, NAMES.alice);
-    await joinAs(old, link, NAMES.bob);
+    const link = await startMeeting(current, server.origin);
+    await enter(current, link, NAMES.alice);
+    await enter(old, link, NAMES.bob);
     await waitForRoster(old, [NAMES.alice, `${NAMES.bob} (you)`]);
     const ids = { current: await selfId(current), old: await selfId(old) };
     for (const [key, p, from] of [
       ['streams page', old, ids.current],
       ['script page', current, ids.old],
     ] as const) {
-      const list = await poll(`${key} decodes`, () => received(p), (l) =>
+      const list = await waitUntil(`${key} decodes`, () => received(p), (l) =>
         (find(l, from, 'camera')?.framesDecoded ?? 0) > 10 && (find(l, from, 'microphone')?.totalSamplesReceived ?? 0) > 0,
       );
       // The worker reports its counters twice a second.
-      const c = await poll(`${key} decrypts`, () => cryptoStats(p), (s) =>
+      const c = await waitUntil(`${key} decrypts`, () => cryptoStats(p), (s) =>
         (find(s.tracks, from, 'camera')?.ok ?? 0) > 10 && (find(s.tracks, from, 'microphone')?.ok ?? 0) > 10,
       );
       const video = find(c.tracks, from, 'camera');

@@ -3,13 +3,10 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, newContext, Traffic, waitForRoster } from './browser';
-import { fetchInsecure, removeDir, startServer, WEB_DIR, type RunningServer } from './server';
+import { CLIENT_TYPES, Contexts, joinAs, launchBrowser, secretOf, startMeeting as start, Traffic, waitForRoster } from './browser';
+import { fetchInsecure, startServer, stopAndRemove, WEB_DIR, type RunningServer } from './server';
 
 const SHOTS = join(WEB_DIR, 'test-results');
-const CLIENT_TYPES = new Set([
-  'hello', 'join', 'update-profile', 'leave', 'ping', 'publish', 'subscribe-answer', 'subscribe-restart', 'relay', 'file-upload',
-]);
 
 let browser: Browser;
 
@@ -22,17 +19,8 @@ afterAll(async () => {
   await browser?.close();
 });
 
-async function joinAs(page: Page, name: string): Promise<void> {
-  await page.getByTestId('name-input').fill(name);
-  await page.getByTestId('join-button').click();
-}
-
-async function startMeeting(page: Page, server: RunningServer): Promise<string> {
-  await page.goto(`${server.origin}/`);
-  await page.getByTestId('start-meeting').click();
-  const invite = page.getByTestId('invite-link');
-  await invite.waitFor();
-  return invite.inputValue();
+function startMeeting(page: Page, server: RunningServer): Promise<string> {
+  return start(page, server.origin);
 }
 
 /** Presses Tab until the element with `testId` has the focus. */
@@ -45,33 +33,24 @@ async function tabTo(page: Page, testId: string): Promise<void> {
   throw new Error(`could not reach ${testId} with the Tab key`);
 }
 
-function secretOf(link: string): string {
-  return link.slice(link.indexOf('#') + 1);
-}
-
 function roomIdOf(link: string): string {
   return new URL(link).pathname.split('/')[2] ?? '';
 }
 
 describe('meeting', () => {
   let server: RunningServer;
-  const contexts: BrowserContext[] = [];
+  const contexts = new Contexts();
 
   beforeAll(async () => {
     server = await startServer();
   });
 
   afterAll(async () => {
-    for (const context of contexts) await context.close();
-    await server?.stop();
-    if (server) await removeDir(server.dataDir);
+    await contexts.closeAll();
+    await stopAndRemove(server);
   });
 
-  async function context(locale = 'en-US'): Promise<BrowserContext> {
-    const created = await newContext(browser, locale);
-    contexts.push(created);
-    return created;
-  }
+  const context = (locale = 'en-US'): Promise<BrowserContext> => contexts.context(browser, { locale });
 
   it('answers /healthz and POST /api/rooms as docs/protocol.md says', async () => {
     const health = await fetchInsecure(server.port, '/healthz');
@@ -253,21 +232,19 @@ describe('meeting', () => {
 
 describe('server restarts', () => {
   let server: RunningServer;
-  let ctx: BrowserContext;
+  const contexts = new Contexts();
 
   beforeAll(async () => {
     server = await startServer();
-    ctx = await newContext(browser);
   });
 
   afterAll(async () => {
-    await ctx?.close();
-    await server?.stop();
-    if (server) await removeDir(server.dataDir);
+    await contexts.closeAll();
+    await stopAndRemove(server);
   });
 
   it('shows goodbye on shutdown, reconnects after a crash', async () => {
-    const page = await ctx.newPage();
+    const page = await contexts.page(browser);
     const link = await startMeeting(page, server);
     await page.goto(link);
     await joinAs(page, 'Carol');
@@ -276,7 +253,7 @@ describe('server restarts', () => {
     // Orderly shutdown: the server says goodbye, the page says so.
     await server.stop('SIGTERM');
     await expect
-      .poll(() => page.getByTestId('error-message').textContent(), { timeout: 10000 })
+      .poll(() => page.getByTestId('error-message').textContent())
       .toContain('The server is shutting down');
     await page.screenshot({ path: join(SHOTS, 'room-shutdown.png'), fullPage: true });
 
@@ -287,7 +264,7 @@ describe('server restarts', () => {
 
     // A crash (no goodbye): the page notices and reconnects by itself with backoff.
     await server.stop('SIGKILL');
-    await page.getByTestId('connection-status').waitFor({ timeout: 10000 });
+    await page.getByTestId('connection-status').waitFor();
     await page.screenshot({ path: join(SHOTS, 'room-reconnecting.png'), fullPage: true });
     server = await startServer({ port: server.port, dataDir: server.dataDir });
     await waitForRoster(page, ['Carol (you)']);

@@ -62,6 +62,9 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** A generous deadline for one HTTPS request: the server answers in milliseconds when idle. */
+const REQUEST_TIMEOUT_MS = 15000;
+
 export interface HttpAnswer {
   status: number;
   headers: Record<string, string | string[] | undefined>;
@@ -72,7 +75,7 @@ export interface HttpAnswer {
 export function fetchInsecure(port: number, path: string, method = 'GET'): Promise<HttpAnswer> {
   return new Promise((done, fail) => {
     const req = request(
-      { host: '127.0.0.1', port, path, method, servername: 'localhost', rejectUnauthorized: false, timeout: 2000 },
+      { host: '127.0.0.1', port, path, method, servername: 'localhost', rejectUnauthorized: false, timeout: REQUEST_TIMEOUT_MS },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -105,7 +108,8 @@ export interface StartOptions {
   logLevel?: string;
 }
 
-const STARTUP_TIMEOUT_MS = 20000;
+/** Until the server answers /healthz: it starts in well under a second when the machine is idle. */
+const STARTUP_TIMEOUT_MS = 60000;
 
 export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
   const binary = serverBinary();
@@ -171,4 +175,11 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
 
 export async function removeDir(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true });
+}
+
+/** Stops a server startServer() made (if it got that far) and removes its data directory. */
+export async function stopAndRemove(server: RunningServer | undefined): Promise<void> {
+  if (!server) return;
+  await server.stop();
+  await removeDir(server.dataDir);
 }

@@ -4,5 +4,5 @@ declare module '*.svg' {
   export default url;
 }
 
-// True only in the end-to-end build (`vite build --mode e2e`): exposes window.__conclaveTest.
+// True only in the end-to-end build (`vite build --mode e2e`): Room.tsx wires in src/testing/.
 declare const __CONCLAVE_TEST_HOOKS__: boolean;

@@ -15,6 +15,7 @@ export interface Profile {
 /** Trims and checks a display name typed by the user; null if it is empty. */
 export function normalizeName(raw: string): string | null {
   // Collapse whitespace (including newlines) and drop control characters.
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
   const cleaned = raw.replace(/[\u0000-\u001f\u007f]/g, ' ').replace(/\s+/g, ' ').trim();
   if (cleaned === '') return null;
   return Array.from(cleaned).slice(0, MAX_NAME_LENGTH).join('');

@@ -4,6 +4,8 @@
 // Privacy: nothing in this module ever sees the invite secret except the link helpers at the
 // bottom, which only build and parse links. The signaling client and createRoom() take no secret.
 
+import { base64UrlEncode } from './e2ee/util';
+
 export const PROTOCOL_VERSION = 1;
 export const ROOM_ID_LENGTH = 32;
 export const PARTICIPANT_ID_LENGTH = 22;
@@ -855,11 +857,7 @@ export const SECRET_BYTES = 32;
 export const MIN_SECRET_LENGTH = 22;
 export const MAX_SECRET_LENGTH = 256;
 
-export function base64UrlEncode(bytes: Uint8Array): string {
-  let binary = '';
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
+export { base64UrlEncode };
 
 type RandomSource = Pick<Crypto, 'getRandomValues'>;
 

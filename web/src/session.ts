@@ -100,7 +100,6 @@ export class MeetingSession {
   private mDisposed = false;
   private mRoomKeys: Promise<RoomKeys | null> | null = null;
   private mSecure: SecureRoom | null = null;
-  private mSpyNextJoin = false;
   /** Participants already there when this one joined: their verdicts are not announced. */
   private mPresentAtJoin = new Set<string>();
   readonly chat: ChatLog;
@@ -170,14 +169,6 @@ export class MeetingSession {
     return downloadFile(manifest, this.fetchFn());
   }
 
-  /**
-   * Test hook only: the next join proves membership with a wrong secret (the others then treat
-   * this page as an unverified participant and send it no keys). The keys it still holds stay.
-   */
-  testSpyNextJoin(): void {
-    if (__CONCLAVE_TEST_HOOKS__) this.mSpyNextJoin = true;
-  }
-
   /** Leaves the meeting: says `leave`, then closes the connection. */
   async leave(): Promise<void> {
     const client = this.mClient;
@@ -215,13 +206,7 @@ export class MeetingSession {
   /** A fresh identity and the sealed profile to join with. */
   private async prepare(room: RoomKeys): Promise<{ identity: Identity; profile: string }> {
     const identity = await generateIdentity();
-    let sealWith = room;
-    if (this.mSpyNextJoin) {
-      this.mSpyNextJoin = false;
-      const wrong = await RoomKeys.derive(`${'A'.repeat(42)}Q`, this.mOptions.roomId);
-      if (wrong.ok) sealWith = wrong.room;
-    }
-    return { identity, profile: await sealOwnProfile(sealWith, identity, { name: this.mName }) };
+    return { identity, profile: await sealOwnProfile(room, identity, { name: this.mName }) };
   }
 
   private async attempt(): Promise<void> {

@@ -70,7 +70,7 @@ describe('WorkerFrameCrypto', () => {
     const bridge = new WorkerFrameCrypto(worker, 'script', (s) => reports.push(s));
     expect(bridge.peerConnectionConfig).toEqual({});
     const key = SenderKey.generate(2);
-    bridge.reset(false);
+    bridge.reset();
     bridge.setSendKey(key, 77);
     bridge.addSender(ALICE_ID, 5);
     bridge.setReceiveKey(ALICE_ID, key);
@@ -78,7 +78,7 @@ describe('WorkerFrameCrypto', () => {
     bridge.assignReceiver('3', { mid: '3', kind: 'video', participantId: BOB_ID, source: 'screen' });
     bridge.assignReceiver('3', null);
     expect(worker.posted.map((p) => p.message)).toEqual([
-      { type: 'reset', keepKeys: false },
+      { type: 'reset' },
       { type: 'send-key', tag: 77, generation: 2, material: key.material },
       { type: 'add-sender', participantId: ALICE_ID, tag: 5 },
       { type: 'receive-key', participantId: ALICE_ID, generation: 2, material: key.material },

@@ -259,8 +259,8 @@ export class FakeSignaling implements MediaSignaling {
   on<E extends 'subscribe-offer' | 'media-failed'>(event: E, handler: SignalingEvents[E]): () => void {
     const set = this.mHandlers.get(event) ?? new Set();
     this.mHandlers.set(event, set);
-    set.add(handler as (...args: never[]) => void);
-    return () => set.delete(handler as (...args: never[]) => void);
+    set.add(handler);
+    return () => set.delete(handler);
   }
 
   handlerCount(): number {
@@ -301,6 +301,8 @@ export class FakeTransforms implements FrameCrypto {
   readonly log: string[] = [];
   readonly senders: unknown[] = [];
   readonly receivers: unknown[] = [];
+  /** The keys setReceiveKey was given, in order. */
+  readonly receiveKeys: SenderKey[] = [];
 
   protectSender(sender: RTCRtpSender, source: TrackSource, kind: MediaKind): void {
     this.senders.push(sender);
@@ -326,10 +328,11 @@ export class FakeTransforms implements FrameCrypto {
     this.log.push('expect-rotation');
   }
   setReceiveKey(participantId: string, key: SenderKey): void {
+    this.receiveKeys.push(key);
     this.log.push(`receive-key ${participantId} ${key.generation}`);
   }
-  reset(keepKeys: boolean): void {
-    this.log.push(`reset${keepKeys ? ' keep' : ''}`);
+  reset(): void {
+    this.log.push('reset');
   }
   stats(): TrackCryptoStats[] {
     return [];

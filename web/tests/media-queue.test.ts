@@ -13,9 +13,9 @@ describe('SerialQueue', () => {
       log.push('a end');
       return 'a';
     });
-    const b = queue.run(async () => {
+    const b = queue.run(() => {
       log.push('b');
-      return 'b';
+      return Promise.resolve('b');
     });
     await settle();
     expect(log).toEqual(['a start']);
@@ -44,8 +44,9 @@ describe('SerialQueue', () => {
       await gate.promise;
       log.push('first');
     });
-    const waiting = queue.run(async () => {
+    const waiting = queue.run(() => {
       log.push('second');
+      return Promise.resolve();
     });
     await settle();
     queue.close();

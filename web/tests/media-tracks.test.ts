@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { supportedCodecs } from '../src/media/codecs';
 import { acquireDevices, classifyMediaError, sortDevices, type MediaDevicesLike } from '../src/media/devices';
-import { receiveStats, SubscriptionMap, trackOf } from '../src/media/tracks';
+import { SubscriptionMap, trackOf } from '../src/media/tracks';
 import type { SubscribedTrack } from '../src/protocol';
 import { ALICE_ID, BOB_ID, SELF_ID } from './fake-socket';
 
@@ -70,92 +70,6 @@ describe('SubscriptionMap', () => {
     expect(trackOf(groups[0], 'screen')?.track).toBe('a-screen');
     expect(trackOf(groups[1], 'camera')).toBeNull();
     expect(trackOf(undefined, 'camera')).toBeNull();
-  });
-});
-
-describe('receiveStats', () => {
-  it('sums inbound-rtp counters per mid and labels them with participant and source', () => {
-    const map = new SubscriptionMap();
-    map.update([aliceMic, aliceCam, bobCam]);
-    const report = [
-      {
-        type: 'inbound-rtp',
-        kind: 'audio',
-        mid: '0',
-        packetsReceived: 250,
-        bytesReceived: 20000,
-        totalSamplesReceived: 240000,
-        concealedSamples: 4800,
-      },
-      {
-        type: 'inbound-rtp',
-        kind: 'video',
-        mid: '1',
-        packetsReceived: 900,
-        bytesReceived: 800000,
-        framesDecoded: 300,
-        frameWidth: 640,
-        frameHeight: 480,
-      },
-      // An earlier stream of the same section (before a reuse) is added in.
-      { type: 'inbound-rtp', kind: 'video', mid: '1', packetsReceived: 10, bytesReceived: 1000, framesDecoded: 3 },
-      // Matched through the receiving track when the browser gives no mid.
-      { type: 'inbound-rtp', kind: 'video', trackIdentifier: 'track-b', packetsReceived: 5, framesDecoded: 2 },
-      { type: 'inbound-rtp', kind: 'video', mid: '9', packetsReceived: 1 },
-      { type: 'outbound-rtp', kind: 'video', mid: '1', packetsSent: 50 },
-      { type: 'candidate-pair', state: 'succeeded' },
-      null,
-    ];
-    const stats = receiveStats(report, map, (id) => (id === 'track-b' ? '3' : null));
-    expect(stats).toEqual([
-      {
-        participantId: ALICE_ID,
-        source: 'microphone',
-        kind: 'audio',
-        mid: '0',
-        packetsReceived: 250,
-        bytesReceived: 20000,
-        framesDecoded: 0,
-        frameWidth: 0,
-        frameHeight: 0,
-        totalSamplesReceived: 240000,
-        concealedSamples: 4800,
-      },
-      {
-        participantId: ALICE_ID,
-        source: 'camera',
-        kind: 'video',
-        mid: '1',
-        packetsReceived: 910,
-        bytesReceived: 801000,
-        framesDecoded: 303,
-        frameWidth: 640,
-        frameHeight: 480,
-        totalSamplesReceived: 0,
-        concealedSamples: 0,
-      },
-      {
-        participantId: BOB_ID,
-        source: 'camera',
-        kind: 'video',
-        mid: '3',
-        packetsReceived: 5,
-        bytesReceived: 0,
-        framesDecoded: 2,
-        frameWidth: 0,
-        frameHeight: 0,
-        totalSamplesReceived: 0,
-        concealedSamples: 0,
-      },
-    ]);
-  });
-
-  it('leaves out sections that are no longer subscribed', () => {
-    const map = new SubscriptionMap();
-    map.update([aliceMic, bobMic]);
-    map.update([bobMic]);
-    const stats = receiveStats([{ type: 'inbound-rtp', mid: '0', packetsReceived: 7 }], map);
-    expect(stats).toEqual([]);
   });
 });
 

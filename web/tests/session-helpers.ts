@@ -21,6 +21,11 @@ export async function nameIn(profile: unknown): Promise<string | null> {
   return opened.ok ? (opened.profile?.name ?? null) : null;
 }
 
+/** The Ed25519 public key (`ed`) in the envelope of a profile this client sent. */
+export function signingKeyOf(profile: unknown): unknown {
+  return (JSON.parse(String(profile)) as Record<string, unknown>)['ed'];
+}
+
 function sentOfType(socket: FakeSocket, type: string): Record<string, unknown> | undefined {
   return socket.sentMessages.filter((m) => m['type'] === type).at(-1);
 }

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { backoffDelay, MeetingSession, type Announcement, type SessionState } from '../src/session';
 import { ALICE_ID, BOB_ID, fakeFactory, flush, ROOM_ID, SELF_ID, type FakeSocket } from './fake-socket';
 import { SECRET, until, WRONG_SECRET } from './secure/helpers';
-import { acceptJoin, memberProfile, nameIn, SESSION_FAKE_TIMERS, verified } from './session-helpers';
+import { acceptJoin, memberProfile, nameIn, SESSION_FAKE_TIMERS, signingKeyOf, verified } from './session-helpers';
 
 function setup(secret = SECRET) {
   const { factory, sockets } = fakeFactory();
@@ -184,7 +184,7 @@ describe('MeetingSession', () => {
     await until(() => sockets.length === 3, 'third socket');
     const join = await acceptJoin(socket(2), [], 'newIdnewIdnewIdnewId00');
     expect(await nameIn(join['profile'])).toBe('Me');
-    expect(JSON.parse(String(join['profile']))['ed']).not.toBe(JSON.parse(String(first['profile']))['ed']);
+    expect(signingKeyOf(join['profile'])).not.toBe(signingKeyOf(first['profile']));
     expect(last()).toMatchObject({ kind: 'joined', selfId: 'newIdnewIdnewIdnewId00' });
   });
 
@@ -255,7 +255,7 @@ describe('MeetingSession', () => {
     await until(() => socket(0).lastSent()['type'] === 'update-profile', 'update-profile');
     const update = socket(0).lastSent();
     expect(await nameIn(update['profile'])).toBe('New');
-    expect(JSON.parse(String(update['profile']))['ed']).toBe(JSON.parse(String(join['profile']))['ed']);
+    expect(signingKeyOf(update['profile'])).toBe(signingKeyOf(join['profile']));
     socket(0).receive({ type: 'profile-updated', id: update['id'] });
     await renaming;
     expect(last()).toMatchObject({ roster: [{ id: SELF_ID, name: 'New', self: true }] });

@@ -106,19 +106,6 @@ export function ciphertextSize(size: number, chunkSize: number): number {
   return size + chunkCount(size, chunkSize) * GCM_TAG_BYTES;
 }
 
-/** The chunks as one upload body. */
-export function joinFileChunks(chunks: readonly Bytes[]): Bytes {
-  let length = 0;
-  for (const chunk of chunks) length += chunk.length;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
-}
-
 /** Splits a downloaded ciphertext into the manifest's chunks; null when its length is wrong. */
 export function splitFileCiphertext(manifest: FileManifest, ciphertext: Bytes): Bytes[] | null {
   if (ciphertext.length !== ciphertextSize(manifest.size, manifest.chunkSize)) return null;

@@ -90,7 +90,7 @@ export interface PeerIdentity {
 }
 
 export async function generateIdentity(): Promise<Identity> {
-  const signing = (await subtle.generateKey({ name: 'Ed25519' }, false, ['sign', 'verify'])) as CryptoKeyPair;
+  const signing = await subtle.generateKey({ name: 'Ed25519' }, false, ['sign', 'verify']);
   const agreement = (await subtle.generateKey({ name: 'X25519' }, false, ['deriveBits'])) as CryptoKeyPair;
   const [signingPublic, agreementPublic] = await Promise.all([
     subtle.exportKey('raw', signing.publicKey),

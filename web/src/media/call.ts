@@ -29,7 +29,7 @@ import { SignalingError } from '../protocol';
 import { constantBitrateAudio, preferSupportedCodecs } from './codecs';
 import type { FrameTransforms } from './frame_crypto';
 import { Renegotiator, SerialQueue, type NegotiationRequest } from './queue';
-import { receiveStats, SubscriptionMap, type RemoteParticipantMedia, type TrackStats } from './tracks';
+import { SubscriptionMap, type RemoteParticipantMedia } from './tracks';
 
 /** What the Call needs from the signaling client (SignalingClient implements it). */
 export interface MediaSignaling {
@@ -64,20 +64,6 @@ export interface CallOptions {
 
 export type ConnectionState = RTCPeerConnectionState | 'none';
 
-/** Send counters of one published track. */
-export interface SentStats {
-  source: TrackSource;
-  mid: string;
-  kind: string;
-  packetsSent: number;
-  framesEncoded: number;
-}
-
-export interface CallStats {
-  received: TrackStats[];
-  sent: SentStats[];
-}
-
 function defaultCapabilities(): CodecCapabilities | null {
   const sender = (globalThis as { RTCRtpSender?: typeof RTCRtpSender }).RTCRtpSender;
   if (!sender || typeof sender.getCapabilities !== 'function') return null;
@@ -97,7 +83,6 @@ export class Call {
   private mRemote: RemoteParticipantMedia[] = [];
   private mSubscribeRestartPending = false;
   private readonly mProtectedReceivers = new WeakSet<object>();
-  private mOffersAnswered = 0;
   private mClosed = false;
   private readonly mUnsubscribe: (() => void)[] = [];
 
@@ -131,28 +116,6 @@ export class Call {
       publish: this.mPublishPc?.connectionState ?? 'none',
       subscribe: this.mSubscribePc.connectionState,
     };
-  }
-
-  /** The m-sections of the subscribe connection and their negotiated direction (inactive once a track ended). */
-  subscribeSections(): { mid: string; currentDirection: string | null }[] {
-    return this.mSubscribePc
-      .getTransceivers()
-      .filter((t) => t.mid !== null)
-      .map((t) => ({ mid: t.mid ?? '', currentDirection: t.currentDirection ?? null }));
-  }
-
-  /** Subscribe offers answered so far. */
-  get offersAnswered(): number {
-    return this.mOffersAnswered;
-  }
-
-  /** The mid of each published source (after the first negotiation). */
-  publishedMids(): Partial<Record<TrackSource, string>> {
-    const mids: Partial<Record<TrackSource, string>> = {};
-    for (const [source, transceiver] of this.mPublished) {
-      if (transceiver.mid !== null && transceiver.direction === 'sendonly') mids[source] = transceiver.mid;
-    }
-    return mids;
   }
 
   /**
@@ -202,36 +165,6 @@ export class Call {
       });
   }
 
-  async stats(): Promise<CallStats> {
-    const subscribeReport = await this.mSubscribePc.getStats();
-    const trackMids = new Map<string, string>();
-    for (const transceiver of this.mSubscribePc.getTransceivers()) {
-      if (transceiver.mid !== null) trackMids.set(transceiver.receiver.track.id, transceiver.mid);
-    }
-    const received = receiveStats(subscribeReport.values(), this.mSubscriptions, (id) => trackMids.get(id) ?? null);
-    const sent: SentStats[] = [];
-    if (this.mPublishPc) {
-      const sources = new Map<string, TrackSource>();
-      for (const [source, transceiver] of this.mPublished) {
-        if (transceiver.mid !== null) sources.set(transceiver.mid, source);
-      }
-      const publishReport = await this.mPublishPc.getStats();
-      for (const entry of publishReport.values() as IterableIterator<Record<string, unknown>>) {
-        if (entry['type'] !== 'outbound-rtp' || typeof entry['mid'] !== 'string') continue;
-        const source = sources.get(entry['mid']);
-        if (!source) continue;
-        sent.push({
-          source,
-          mid: entry['mid'],
-          kind: String(entry['kind'] ?? ''),
-          packetsSent: Number(entry['packetsSent'] ?? 0),
-          framesEncoded: Number(entry['framesEncoded'] ?? 0),
-        });
-      }
-    }
-    return { received, sent };
-  }
-
   /** Closes both connections. Local tracks stay with their owner. */
   close(): void {
     if (this.mClosed) return;
@@ -246,7 +179,7 @@ export class Call {
   }
 
   private createPc(connection: MediaConnection): RTCPeerConnection {
-    const config = { ...PEER_CONNECTION_CONFIG, ...this.mOptions.transforms.peerConnectionConfig } as RTCConfiguration;
+    const config = { ...PEER_CONNECTION_CONFIG, ...this.mOptions.transforms.peerConnectionConfig };
     const pc = this.mCreatePc(config);
     pc.addEventListener('connectionstatechange', () => {
       if (this.mClosed) return;
@@ -310,7 +243,6 @@ export class Call {
           for (const track of change.added) this.mOptions.transforms.assignReceiver(track.mid, track);
           this.refreshRemote();
           await this.mOptions.signaling.subscribeAnswer(pc.localDescription?.sdp ?? answer.sdp ?? '');
-          this.mOffersAnswered += 1;
         } catch (error) {
           if (!this.mClosed && pc.signalingState === 'have-remote-offer') {
             await pc.setRemoteDescription({ type: 'rollback' }).catch(() => undefined);

@@ -7,7 +7,7 @@
 
 import type { MediaConnection, TrackSource } from '../protocol';
 import { SignalingError } from '../protocol';
-import { Call, type CallStats, type CodecCapabilities, type ConnectionState, type MediaSignaling } from './call';
+import { Call, type CodecCapabilities, type ConnectionState, type MediaSignaling } from './call';
 import {
   acquireDevices,
   classifyMediaError,
@@ -97,7 +97,6 @@ export class MediaController implements MediaAttachment {
   private mCall: Call | null = null;
   private mError: string | null = null;
   private mDisposed = false;
-  private mKeepKeysOnNextAttach = false;
   private mCryptoSummary = '';
   private readonly mOnDeviceChange = (): void => void this.refreshDevices();
 
@@ -120,11 +119,6 @@ export class MediaController implements MediaAttachment {
     if (summary === this.mCryptoSummary) return;
     this.mCryptoSummary = summary;
     this.changed();
-  }
-
-  /** Test hook only: the next membership keeps the frame transforms' keys (see MeetingSession.testSpyNextJoin). */
-  testKeepKeysOnNextAttach(): void {
-    if (__CONCLAVE_TEST_HOOKS__) this.mKeepKeysOnNextAttach = true;
   }
 
   snapshot(): MediaSnapshot {
@@ -243,7 +237,7 @@ export class MediaController implements MediaAttachment {
     if (!stream) return;
     this.mScreen = null;
     for (const track of stream.getTracks()) track.stop();
-    this.send('screen', null, null);
+    void this.send('screen', null, null);
     this.changed();
   }
 
@@ -251,8 +245,7 @@ export class MediaController implements MediaAttachment {
     if (this.mDisposed) return;
     this.mCall?.close();
     this.mError = null;
-    this.mOptions.frameCrypto.reset(this.mKeepKeysOnNextAttach);
-    this.mKeepKeysOnNextAttach = false;
+    this.mOptions.frameCrypto.reset();
     const call = new Call({
       signaling,
       selfId,
@@ -270,10 +263,10 @@ export class MediaController implements MediaAttachment {
     });
     this.mCall = call;
     const stream = this.localStream();
-    if (this.mMicrophone.track) this.send('microphone', this.mMicrophone.track, stream);
-    if (this.mCamera.track) this.send('camera', this.mCamera.track, stream);
+    if (this.mMicrophone.track) void this.send('microphone', this.mMicrophone.track, stream);
+    if (this.mCamera.track) void this.send('camera', this.mCamera.track, stream);
     const screen = this.mScreen?.getVideoTracks()[0];
-    if (screen && this.mScreen) this.send('screen', screen, this.mScreen);
+    if (screen && this.mScreen) void this.send('screen', screen, this.mScreen);
     this.changed();
   }
 
@@ -302,10 +295,6 @@ export class MediaController implements MediaAttachment {
     this.mDevices?.removeEventListener?.('devicechange', this.mOnDeviceChange);
   }
 
-  async stats(): Promise<CallStats | null> {
-    return this.mCall ? this.mCall.stats() : null;
-  }
-
   private localStream(): MediaStream {
     this.mLocalStream ??= new MediaStream();
     return this.mLocalStream;
@@ -324,7 +313,7 @@ export class MediaController implements MediaAttachment {
     device.track = track;
     device.problem = problem;
     if (!track) {
-      this.send(source, null, null);
+      void this.send(source, null, null);
       return;
     }
     track.enabled = device.enabled;
@@ -339,10 +328,10 @@ export class MediaController implements MediaAttachment {
       if (device.track !== track) return;
       device.track = null;
       device.problem = 'not-found';
-      this.send(source, null, null);
+      void this.send(source, null, null);
       this.changed();
     });
-    this.send(source, track, stream);
+    void this.send(source, track, stream);
   }
 
   /** Hands a track to the current call (if any); a failure shows as `error`, the call goes on. */

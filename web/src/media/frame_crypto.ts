@@ -23,8 +23,8 @@ export interface FrameTransforms {
 }
 
 export interface FrameCrypto extends FrameTransforms, MediaKeySink {
-  /** A new membership: old transforms stop and their counters go; keys too unless keepKeys. */
-  reset(keepKeys: boolean): void;
+  /** A new membership: old transforms stop, their counters and every key go. */
+  reset(): void;
   /** The worker's last per-track counters. */
   stats(): TrackCryptoStats[];
   dispose(): void;
@@ -107,9 +107,9 @@ export class WorkerFrameCrypto implements FrameCrypto {
     this.post({ type: 'expect-rotation' });
   }
 
-  reset(keepKeys: boolean): void {
+  reset(): void {
     this.mStats = [];
-    this.post({ type: 'reset', keepKeys });
+    this.post({ type: 'reset' });
   }
 
   stats(): TrackCryptoStats[] {
@@ -134,8 +134,8 @@ export class WorkerFrameCrypto implements FrameCrypto {
     const streams = (target as unknown as WithEncodedStreams).createEncodedStreams?.();
     if (!streams) return;
     this.post({ type: 'streams', options, readable: streams.readable, writable: streams.writable }, [
-      streams.readable as unknown as Transferable,
-      streams.writable as unknown as Transferable,
+      streams.readable,
+      streams.writable,
     ]);
   }
 }

@@ -24,8 +24,8 @@ export type TransformOptions =
 
 /** Messages from the main thread (src/media/frame_crypto.ts). Key material is raw bytes. */
 export type FrameCryptoRequest =
-  /** A new membership: old transforms stop; keys are forgotten unless keepKeys (test hook only). */
-  | { type: 'reset'; keepKeys: boolean }
+  /** A new membership: old transforms stop; keys are forgotten. */
+  | { type: 'reset' }
   | { type: 'send-key'; tag: number; generation: number; material: Uint8Array }
   | { type: 'add-sender'; participantId: string; tag: number }
   | { type: 'remove-sender'; participantId: string }
@@ -282,7 +282,7 @@ export class FrameCryptoEngine {
   handle(request: FrameCryptoRequest): void {
     switch (request.type) {
       case 'reset':
-        this.reset(request.keepKeys);
+        this.reset();
         return;
       case 'send-key': {
         const key = SenderKey.fromMaterial(request.generation, new Uint8Array(request.material));
@@ -343,11 +343,10 @@ export class FrameCryptoEngine {
     this.mTransforms.delete(transform);
   }
 
-  private reset(keepKeys: boolean): void {
+  private reset(): void {
     this.mEpoch += 1;
     // The old membership's transforms drop everything from now on and leave the statistics.
     this.mTransforms.clear();
-    if (keepKeys) return;
     this.mRing = new KeyRing();
     this.mSendKey = null;
   }

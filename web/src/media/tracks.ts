@@ -1,6 +1,5 @@
 // Bookkeeping of the subscribe connection: which m-section (mid) carries whose track, grouped by
-// participant, and the receive statistics per participant. Pure logic over plain data, so the
-// unit tests drive it without WebRTC.
+// participant. Pure logic over plain data, so the unit tests drive it without WebRTC.
 
 import type { MediaKind, SubscribedTrack } from '../protocol';
 
@@ -101,94 +100,4 @@ export class SubscriptionMap {
 /** The first track of `source` a participant sends, if any. */
 export function trackOf<T>(media: RemoteParticipantMedia<T> | undefined, source: string): RemoteTrack<T> | null {
   return media?.tracks.find((t) => t.source === source) ?? null;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Statistics
-
-/** Receive counters of one participant's track, summed over its inbound RTP streams. */
-export interface TrackStats {
-  participantId: string;
-  source: string;
-  kind: MediaKind;
-  mid: string;
-  packetsReceived: number;
-  bytesReceived: number;
-  /** Video only. */
-  framesDecoded: number;
-  frameWidth: number;
-  frameHeight: number;
-  /** Audio only: samples played out, and how many of them the jitter buffer had to conceal. */
-  totalSamplesReceived: number;
-  concealedSamples: number;
-}
-
-/** The fields of an `inbound-rtp` stats entry this module reads (RTCInboundRtpStreamStats). */
-interface InboundEntry {
-  type: string;
-  kind?: string;
-  mid?: string;
-  trackIdentifier?: string;
-  packetsReceived?: number;
-  bytesReceived?: number;
-  framesDecoded?: number;
-  frameWidth?: number;
-  frameHeight?: number;
-  totalSamplesReceived?: number;
-  concealedSamples?: number;
-}
-
-function num(value: unknown): number {
-  return typeof value === 'number' && Number.isFinite(value) ? value : 0;
-}
-
-/**
- * Per-participant receive statistics from a subscribe connection's getStats() report. An entry is
- * matched to its m-section by `mid`, or else by the receiving track's id through `midOfTrack`.
- */
-export function receiveStats(
-  report: Iterable<unknown>,
-  subscriptions: SubscriptionMap,
-  midOfTrack: (trackId: string) => string | null = () => null,
-): TrackStats[] {
-  const byMid = new Map<string, TrackStats>();
-  for (const raw of report) {
-    if (typeof raw !== 'object' || raw === null) continue;
-    const entry = raw as InboundEntry;
-    if (entry.type !== 'inbound-rtp') continue;
-    const mid =
-      typeof entry.mid === 'string'
-        ? entry.mid
-        : typeof entry.trackIdentifier === 'string'
-          ? midOfTrack(entry.trackIdentifier)
-          : null;
-    if (mid === null) continue;
-    const info = subscriptions.get(mid);
-    if (!info) continue;
-    let stats = byMid.get(mid);
-    if (!stats) {
-      stats = {
-        participantId: info.participantId,
-        source: info.source,
-        kind: info.kind,
-        mid,
-        packetsReceived: 0,
-        bytesReceived: 0,
-        framesDecoded: 0,
-        frameWidth: 0,
-        frameHeight: 0,
-        totalSamplesReceived: 0,
-        concealedSamples: 0,
-      };
-      byMid.set(mid, stats);
-    }
-    stats.packetsReceived += num(entry.packetsReceived);
-    stats.bytesReceived += num(entry.bytesReceived);
-    stats.framesDecoded += num(entry.framesDecoded);
-    stats.frameWidth = Math.max(stats.frameWidth, num(entry.frameWidth));
-    stats.frameHeight = Math.max(stats.frameHeight, num(entry.frameHeight));
-    stats.totalSamplesReceived += num(entry.totalSamplesReceived);
-    stats.concealedSamples += num(entry.concealedSamples);
-  }
-  return [...byMid.values()];
 }

@@ -4,9 +4,9 @@
 // (the manifest). No DOM: fetch and the signaling request are parameters.
 
 import {
+  concatBytes,
   decryptFile,
   encryptFile,
-  joinFileChunks,
   splitFileCiphertext,
   type Bytes,
   type FileInfo,
@@ -40,7 +40,7 @@ export async function uploadFile(
   fetchFn: FetchLike,
 ): Promise<FileManifest> {
   const encrypted = await encryptFile(data, info);
-  const body = joinFileChunks(encrypted.chunks);
+  const body = concatBytes(...encrypted.chunks);
   const target = await requestUpload(body.length);
   let response: Response;
   try {

@@ -230,19 +230,18 @@ export class KeyManager {
       const pending: PendingSwitch = {
         key: next,
         waiting: new Map([...this.mMembers.keys()].map((id) => [id, next.generation])),
-        timer: null,
+        timer: this.mTimers.setTimeout(() => {
+          void this.enqueue(async () => {
+            if (this.mPending !== pending) return;
+            this.activatePending();
+            // Whoever did not acknowledge gets the key once more (a relay may have been lost).
+            for (const id of pending.waiting.keys()) {
+              const waiting = this.mMembers.get(id);
+              if (waiting) await this.deliver(waiting, pending.key);
+            }
+          });
+        }, this.mOptions.switchTimeoutMs ?? 1500),
       };
-      pending.timer = this.mTimers.setTimeout(() => {
-        void this.enqueue(async () => {
-          if (this.mPending !== pending) return;
-          this.activatePending();
-          // Whoever did not acknowledge gets the key once more (a relay may have been lost).
-          for (const id of pending.waiting.keys()) {
-            const waiting = this.mMembers.get(id);
-            if (waiting) await this.deliver(waiting, pending.key);
-          }
-        });
-      }, this.mOptions.switchTimeoutMs ?? 1500);
       this.mPending = pending;
       for (const m of this.mMembers.values()) await this.deliver(m, next);
     });

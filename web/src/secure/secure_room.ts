@@ -167,7 +167,7 @@ export class SecureRoom {
     this.updateCode();
   }
 
-  /** The KeyManager, once created (tests and the test hook). */
+  /** The KeyManager, once created (for the unit tests). */
   keys(): Promise<KeyManager> {
     return this.mKeys;
   }

@@ -1,7 +1,8 @@
 // Time as a parameter: the E2EE state machines take their clock and timers from here, so the unit
 // tests drive them with a manual clock.
 
-export type TimerHandle = unknown;
+/** What setTimeout returned: a number in browsers, an object in Node (and so never null). */
+export type TimerHandle = number | object;
 
 export interface Timers {
   now(): number;

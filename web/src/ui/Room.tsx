@@ -9,7 +9,7 @@ import { useLang, type LangValue } from './lang';
 import { PreJoin } from './PreJoin';
 import { openBrowserSocket } from './socket';
 import { loadSetting } from './storage';
-import { exposeTestHook } from './test-hook';
+import { exposeTestHook, testFrameCrypto, testPeerConnection, testSocketFactory } from '../testing/hook';
 
 function announcementText({ t }: LangValue, a: Announcement): string {
   const unnamed = t('room.unnamed');
@@ -41,19 +41,22 @@ export function Room({ roomId, secret }: { roomId: string; secret: string }) {
   // as long as the component.
   const sessionRef = useRef<MeetingSession | null>(null);
   const [controller] = useState((): MediaController => {
+    // Every frame sent and received goes through the end-to-end encryption worker.
+    const frameCrypto = createFrameCrypto((tracks) => {
+      created.cryptoStatsChanged(tracks);
+      // A member whose frames stopped decrypting is asked for its key again.
+      for (const t of tracks) {
+        if (t.role === 'receive' && t.state === 'failing' && t.participantId !== null) {
+          sessionRef.current?.secure?.reportUndecryptable(t.participantId);
+        }
+      }
+    });
     const created: MediaController = new MediaController({
       // Undefined on plain http (no secure context): joining then works receive-only.
       ...(navigator.mediaDevices ? { devices: navigator.mediaDevices } : {}),
-      // Every frame sent and received goes through the end-to-end encryption worker.
-      frameCrypto: createFrameCrypto((tracks) => {
-        created.cryptoStatsChanged(tracks);
-        // A member whose frames stopped decrypting is asked for its key again.
-        for (const t of tracks) {
-          if (t.role === 'receive' && t.state === 'failing' && t.participantId !== null) {
-            sessionRef.current?.secure?.reportUndecryptable(t.participantId);
-          }
-        }
-      }),
+      // The end-to-end build lets the browser tests see the connections and the keys.
+      frameCrypto: __CONCLAVE_TEST_HOOKS__ ? testFrameCrypto(frameCrypto) : frameCrypto,
+      ...(__CONCLAVE_TEST_HOOKS__ ? { createPeerConnection: testPeerConnection } : {}),
       onChange: () => setMedia(created.snapshot()),
     });
     return created;
@@ -64,7 +67,7 @@ export function Room({ roomId, secret }: { roomId: string; secret: string }) {
         roomId,
         secret,
         url: signalingUrl(window.location.origin),
-        socketFactory: openBrowserSocket,
+        socketFactory: __CONCLAVE_TEST_HOOKS__ ? testSocketFactory(openBrowserSocket) : openBrowserSocket,
         onState: setState,
         onAnnounce: setAnnouncement,
         media: controller,
@@ -72,12 +75,12 @@ export function Room({ roomId, secret }: { roomId: string; secret: string }) {
   );
   sessionRef.current = session;
   useEffect(() => {
-    if (__CONCLAVE_TEST_HOOKS__) exposeTestHook(controller, session);
+    if (__CONCLAVE_TEST_HOOKS__) exposeTestHook(controller, session, roomId);
     return () => {
       session.dispose();
       controller.dispose();
     };
-  }, [session, controller]);
+  }, [session, controller, roomId]);
   useEffect(() => {
     // Leaving turns the camera and microphone off; rejoining asks for them again.
     if (state.kind === 'left') controller.release();

@@ -7,6 +7,7 @@ export function useStream(tracks: (MediaStreamTrack | null | undefined)[]): Medi
   const present = tracks.filter((t): t is MediaStreamTrack => t !== null && t !== undefined);
   const key = present.map((t) => t.id).join(',');
   // The ids are the identity of the tracks: a new array with the same tracks keeps the stream.
+  // eslint-disable-next-line react-hooks/exhaustive-deps -- `key` stands for `present`, see above
   return useMemo(() => (present.length > 0 ? new MediaStream(present) : null), [key]);
 }
 

@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest';
 import {
   base64UrlEncode,
   ciphertextSize,
+  concatBytes,
   decryptFile,
   DEFAULT_FILE_CHUNK_SIZE,
   encryptFile,
   importFileKeys,
-  joinFileChunks,
   parseFileManifest,
   randomBytes,
   sha256,
@@ -141,12 +141,12 @@ describe('file encryption', () => {
     for (const size of [0, 1024, 2500]) {
       const data = randomBytes(size);
       const { manifest, chunks } = await encryptFile(data, INFO, 1024);
-      const blob = joinFileChunks(chunks);
+      const blob = concatBytes(...chunks);
       expect(blob.length).toBe(ciphertextSize(size, 1024));
       const split = must(splitFileCiphertext(manifest, blob));
       expect(await decryptFile(manifest, split)).toEqual({ ok: true, data });
       expect(splitFileCiphertext(manifest, blob.subarray(0, blob.length - 1))).toBeNull();
-      expect(splitFileCiphertext(manifest, joinFileChunks([blob, new Uint8Array(1)]))).toBeNull();
+      expect(splitFileCiphertext(manifest, concatBytes(blob, new Uint8Array(1)))).toBeNull();
     }
     expect(ciphertextSize(0, 1024)).toBe(16);
     expect(ciphertextSize(2048, 1024)).toBe(2048 + 32);

@@ -7,7 +7,7 @@ import { downloadFile, FileShareError, uploadFile } from '../../src/secure/file_
 function fakeServer() {
   const files = new Map<string, Uint8Array>();
   const requests: { url: string; method: string; headers: Record<string, string>; size: number }[] = [];
-  const fetchFn: FetchLike = async (url, init) => {
+  const answer = (url: string, init?: RequestInit): Response => {
     const method = init?.method ?? 'GET';
     const headers = (init?.headers ?? {}) as Record<string, string>;
     const body = init?.body as Uint8Array | undefined;
@@ -21,6 +21,7 @@ function fakeServer() {
     const stored = files.get(id);
     return stored ? new Response(stored.slice(), { status: 200 }) : new Response(null, { status: 404 });
   };
+  const fetchFn: FetchLike = (url, init) => Promise.resolve(answer(url, init));
   const reserved: number[] = [];
   const requestUpload = (size: number) => {
     reserved.push(size);

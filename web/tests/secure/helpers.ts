@@ -2,7 +2,7 @@
 // fake relay "server" that connects several members' SecureRooms.
 import { generateIdentity, RoomKeys, type Identity, type SenderKey } from '../../src/e2ee';
 import type { MediaKeySink } from '../../src/secure/key_manager';
-import type { Timers } from '../../src/secure/timers';
+import type { TimerHandle, Timers } from '../../src/secure/timers';
 import { ROOM_ID } from '../fake-socket';
 
 export const SECRET = 'c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3I';
@@ -26,13 +26,13 @@ export class ManualTimers implements Timers {
     return this.mNow;
   }
 
-  setTimeout(fn: () => void, ms: number): unknown {
+  setTimeout(fn: () => void, ms: number): number {
     const id = this.mNext++;
     this.mTimers.set(id, { at: this.mNow + ms, fn });
     return id;
   }
 
-  clearTimeout(handle: unknown): void {
+  clearTimeout(handle: TimerHandle): void {
     this.mTimers.delete(handle as number);
   }
 

@@ -16,9 +16,9 @@
 #include <variant>
 
 #include "common/clock.h"
-#include "signaling/source_table.h"
+#include "net/source_key.h"
 
-namespace conclave::signaling {
+namespace conclave::store {
 
 class FileStore {
  public:
@@ -43,7 +43,7 @@ class FileStore {
 
   // Reserves a file of `size` bytes (ciphertext) for a room, on behalf of `source`.
   std::variant<Upload, Error> reserve(const std::string& roomId, uint64_t size, common::TimePoint now,
-                                      const SourceKey& source = {});
+                                      const net::SourceKey& source = {});
   // Checks an upload's token; gives the path to write `size` bytes to.
   std::variant<std::filesystem::path, Error> beginUpload(const std::string& fileId, const std::string& token,
                                                          uint64_t contentLength);
@@ -60,12 +60,12 @@ class FileStore {
   size_t fileCount() const { return mFiles.size(); }
   uint64_t totalBytes() const { return mTotalBytes; }
   uint64_t roomBytes(const std::string& roomId) const;
-  uint64_t sourceBytes(const SourceKey& source) const;
+  uint64_t sourceBytes(const net::SourceKey& source) const;
 
  private:
   struct Entry {
     std::string roomId;
-    SourceKey source{};
+    net::SourceKey source{};
     std::string token;
     uint64_t size = 0;
     bool uploading = false;
@@ -83,9 +83,9 @@ class FileStore {
   Settings mSettings;
   std::map<std::string, Entry> mFiles;
   std::map<std::string, uint64_t> mRoomBytes;
-  std::map<SourceKey, SourceUsage> mSources;
+  std::map<net::SourceKey, SourceUsage> mSources;
   uint64_t mTotalBytes = 0;    // reserved, uploading and stored
   uint64_t mWrittenBytes = 0;  // stored (complete) only
 };
 
-}  // namespace conclave::signaling
+}  // namespace conclave::store

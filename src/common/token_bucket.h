@@ -6,7 +6,7 @@
 
 #include "common/clock.h"
 
-namespace conclave::signaling {
+namespace conclave::common {
 
 class TokenBucket {
  public:
@@ -28,9 +28,9 @@ class TokenBucket {
   common::TimePoint mLast;
 };
 
-}  // namespace conclave::signaling
+}  // namespace conclave::common
 
-namespace conclave::signaling {
+namespace conclave::common {
 
 // A byte budget that may go into debt: what a client already sent is always charged, and a
 // negative balance is how long that client must wait before it is read again. This is
@@ -64,4 +64,4 @@ class DebtBucket {
   common::TimePoint mLast;
 };
 
-}  // namespace conclave::signaling
+}  // namespace conclave::common

@@ -1,9 +1,9 @@
-#include "signaling/http_util.h"
+#include "http/static_files.h"
 
 #include <algorithm>
 #include <vector>
 
-namespace conclave::signaling {
+namespace conclave::http {
 
 namespace {
 
@@ -118,4 +118,4 @@ std::optional<StaticTarget> resolveStatic(const std::filesystem::path& webRoot, 
   return StaticTarget{*resolved, segments->size() > 1 && segments->front() == "assets"};
 }
 
-}  // namespace conclave::signaling
+}  // namespace conclave::http

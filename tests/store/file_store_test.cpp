@@ -1,5 +1,5 @@
 // The file store's budgets (issue 7, finding 6), with an injected clock.
-#include "signaling/file_store.h"
+#include "store/file_store.h"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,8 @@
 
 #include <fstream>
 
-using namespace conclave::signaling;
+using namespace conclave::store;
+using conclave::net::SourceKey;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 

@@ -6,8 +6,6 @@
 // an offer waits for its answer, further changes wait for the next one.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <functional>
 #include <map>
 #include <memory>
@@ -23,9 +21,24 @@
 #include "sfu/media.h"
 #include "sfu/worker.h"
 
-namespace conclave::signaling {
+namespace conclave::conference {
 
-class Peer;
+// What the conference tells one participant's browser; the signaling layer turns each call
+// into a protocol message.
+struct OfferedTrack {
+  std::string mid;
+  sdp::MediaKind kind = sdp::MediaKind::Audio;
+  std::string participantId;  // whose track
+  std::string source;         // microphone, camera, screen, screen-audio
+};
+class MediaPeer {
+ public:
+  virtual ~MediaPeer() = default;
+  // A new subscribe offer and what each of its receiving m-sections carries.
+  virtual void subscribeOffer(const std::string& sdp, const std::vector<OfferedTrack>& tracks) = 0;
+  // The publish or subscribe connection lost ICE; the browser should restart it.
+  virtual void mediaFailed(sfu::TransportRole role) = 0;
+};
 
 // Shared by all rooms: the workers' addresses and what the SFU supports.
 struct MediaEnvironment {
@@ -59,7 +72,7 @@ class MediaRoom {
   MediaRoom(const MediaRoom&) = delete;
   MediaRoom& operator=(const MediaRoom&) = delete;
 
-  void addParticipant(const std::string& participantId, Peer& peer);
+  void addParticipant(const std::string& participantId, MediaPeer& peer);
   void removeParticipant(const std::string& participantId);
 
   // A publish offer from the participant's browser: returns the answer SDP.
@@ -89,7 +102,7 @@ class MediaRoom {
     sdp::OutgoingTrack track;
   };
   struct Participant {
-    Peer* peer = nullptr;
+    MediaPeer* peer = nullptr;
     // Publish connection.
     std::optional<ice::IceCredentials> publishIce;
     std::string publishRemoteUfrag;
@@ -123,4 +136,4 @@ class MediaRoom {
   std::shared_ptr<bool> mAlive = std::make_shared<bool>(true);
 };
 
-}  // namespace conclave::signaling
+}  // namespace conclave::conference

@@ -1,11 +1,12 @@
-#include "signaling/server.h"
+#include "http/server.h"
 
 #include <boost/asio/steady_timer.hpp>
 
 #include "common/log.h"
-#include "signaling/sessions.h"
+#include "http/http_session.h"
+#include "http/ws_session.h"
 
-namespace conclave::signaling {
+namespace conclave::http {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
@@ -24,7 +25,7 @@ bool isResourceExhaustion(const boost::system::error_code& ec) {
 
 }  // namespace
 
-Server::Server(asio::io_context& io, asio::ssl::context& tls, RoomManager& rooms, ServerSettings settings)
+Server::Server(asio::io_context& io, asio::ssl::context& tls, signaling::RoomManager& rooms, ServerSettings settings)
     : mIo(io),
       mTls(tls),
       mRooms(rooms),
@@ -70,7 +71,7 @@ void Server::onAccept(boost::system::error_code ec, tcp::socket socket) {
   boost::system::error_code peerError;
   auto peer = socket.remote_endpoint(peerError);
   if (peerError) return accept();  // gone already
-  SourceKey source = sourceKeyOf(peer.address());
+  net::SourceKey source = net::sourceKeyOf(peer.address());
   if (!mSources.tryOpen(source)) {
     // The address is not logged (log_ips aside): it is the client's business, not the log's.
     common::logger("http")->debug("per-source connection limit reached; refusing {}",
@@ -156,4 +157,4 @@ void Server::shutdown(std::function<void()> done) {
   for (auto* s : sessions) s->goAway();
 }
 
-}  // namespace conclave::signaling
+}  // namespace conclave::http

@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-namespace conclave::signaling {
+namespace conclave::http {
 
 namespace http = boost::beast::http;
 
@@ -41,4 +41,4 @@ struct StaticTarget {
 // index.html, other paths the file of that name. nullopt for anything unsafe or absent.
 std::optional<StaticTarget> resolveStatic(const std::filesystem::path& webRoot, std::string_view target);
 
-}  // namespace conclave::signaling
+}  // namespace conclave::http

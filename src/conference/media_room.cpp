@@ -1,12 +1,11 @@
-#include "signaling/media_room.h"
+#include "conference/media_room.h"
 
 #include <algorithm>
 
 #include "common/log.h"
 #include "common/random.h"
-#include "signaling/rooms.h"
 
-namespace conclave::signaling {
+namespace conclave::conference {
 namespace {
 
 constexpr common::Duration kBatchDelay = std::chrono::milliseconds(50);
@@ -63,7 +62,7 @@ sdp::LocalTransport MediaRoom::localTransport(const ice::IceCredentials& ice) co
   return t;
 }
 
-void MediaRoom::addParticipant(const std::string& participantId, Peer& peer) {
+void MediaRoom::addParticipant(const std::string& participantId, MediaPeer& peer) {
   auto& p = mParticipants[participantId];
   p.peer = &peer;
   p.publishOrigin.sessionId = randomSessionId();
@@ -266,14 +265,11 @@ void MediaRoom::flushSubscriptions(const std::string& participantId) {
     post([participantId, spec](sfu::Router& r) { r.setTransport(participantId, sfu::TransportRole::Subscribe, spec); });
   }
   std::vector<sdp::OutgoingTrack> tracks;
-  nlohmann::json trackInfo = nlohmann::json::array();
+  std::vector<OfferedTrack> offered;
   for (const auto& [producerId, sub] : p.subscriptions) {
     tracks.push_back(sub.track);
     const auto& prod = mProducers.at(producerId);
-    trackInfo.push_back({{"mid", sub.track.mid},
-                         {"kind", sdp::toString(prod.kind)},
-                         {"participantId", prod.participantId},
-                         {"source", prod.source}});
+    offered.push_back({sub.track.mid, prod.kind, prod.participantId, prod.source});
   }
   p.subscribeOrigin.version++;
   auto offer = sdp::buildSubscribeOffer(p.mids.slots(), tracks, localTransport(*p.subscribeIce), p.subscribeOrigin,
@@ -283,7 +279,7 @@ void MediaRoom::flushSubscriptions(const std::string& participantId) {
     return;
   }
   p.pendingOffer = offer.value();
-  p.peer->send({{"type", "subscribe-offer"}, {"sdp", p.pendingOffer}, {"tracks", trackInfo}});
+  p.peer->subscribeOffer(p.pendingOffer, offered);
 }
 
 std::optional<MediaError> MediaRoom::subscribeAnswer(const std::string& participantId, std::string_view answer) {
@@ -326,8 +322,7 @@ void MediaRoom::restartSubscribe(const std::string& participantId) {
 void MediaRoom::onTransportFailed(const std::string& participantId, sfu::TransportRole role) {
   auto it = mParticipants.find(participantId);
   if (it == mParticipants.end()) return;
-  it->second.peer->send(
-      {{"type", "media-failed"}, {"connection", role == sfu::TransportRole::Publish ? "publish" : "subscribe"}});
+  it->second.peer->mediaFailed(role);
 }
 
-}  // namespace conclave::signaling
+}  // namespace conclave::conference

@@ -1,10 +1,10 @@
-#include "signaling/http_util.h"
+#include "http/static_files.h"
 
 #include <gtest/gtest.h>
 
 #include <fstream>
 
-using namespace conclave::signaling;
+using namespace conclave::http;
 namespace fs = std::filesystem;
 
 class StaticFiles : public ::testing::Test {

@@ -1,4 +1,4 @@
-#include "ice/endpoint.h"
+#include "net/endpoint.h"
 
 #include <arpa/inet.h>
 
@@ -6,7 +6,7 @@
 #include <charconv>
 #include <cstring>
 
-namespace conclave::ice {
+namespace conclave::net {
 namespace {
 
 constexpr std::array<uint8_t, 12> kV4MappedPrefix{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
@@ -221,4 +221,4 @@ std::strong_ordering Endpoint::operator<=>(const Endpoint& other) const {
   return scopeId() <=> other.scopeId();
 }
 
-}  // namespace conclave::ice
+}  // namespace conclave::net

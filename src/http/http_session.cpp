@@ -1,27 +1,18 @@
-#include "signaling/sessions.h"
+#include "http/http_session.h"
 
 #include <boost/beast/http/file_body.hpp>
+#include <boost/beast/websocket.hpp>
 
 #include "common/log.h"
 #include "common/version.h"
-#include "signaling/http_util.h"
+#include "http/static_files.h"
+#include "http/ws_session.h"
 
-namespace conclave::signaling {
+namespace conclave::http {
 
-namespace http = beast::http;
 namespace websocket = beast::websocket;
 
 namespace {
-
-// A client whose queue grows past this is not reading at all: senders wait for slow readers
-// (RoomManager::Settings::congestedQueueBytes) long before it is reached.
-constexpr size_t kMaxOutboxBytes = 8 * 1024 * 1024;
-// Senders wait at most this long for a slow member before they are read again regardless (a
-// member that does not read at all then reaches kMaxOutboxBytes and is closed).
-constexpr common::Duration kMaxBlocked = std::chrono::seconds(5);
-constexpr common::Duration kBlockedPoll = std::chrono::milliseconds(20);
-
-common::TimePoint now() { return std::chrono::steady_clock::now(); }
 
 http::response<http::string_body> jsonResponse(const http::request<http::string_body>& req, http::status status,
                                                const nlohmann::json& body) {
@@ -40,8 +31,6 @@ http::response<http::string_body> errorResponse(const http::request<http::string
 }
 
 }  // namespace
-
-// ---- HttpSession -------------------------------------------------------------------------------
 
 HttpSession::HttpSession(Server& server, boost::asio::ip::tcp::socket socket, boost::asio::ssl::context& tls,
                          SourceSlot slot)
@@ -86,7 +75,7 @@ void HttpSession::readRequest() {
   // Beast compares Content-Length with the body limit while it parses the header, so the
   // header parser must allow the largest body of any route; onHeader() applies the route's own.
   uint64_t largest = mServer.settings().maxBodyBytes;
-  if (FileStore* files = mServer.files()) largest = std::max<uint64_t>(largest, files->maxFileBytes());
+  if (store::FileStore* files = mServer.files()) largest = std::max<uint64_t>(largest, files->maxFileBytes());
   mHeaderParser->body_limit(largest);
   beast::get_lowest_layer(mStream).expires_after(mServer.settings().httpTimeout);
   mServer.markIdle(this);
@@ -112,7 +101,7 @@ void HttpSession::onHeader(beast::error_code ec) {
 
 void HttpSession::readUpload(const std::string& fileId) {
   const auto& req = mHeaderParser->get();
-  FileStore* files = mServer.files();
+  store::FileStore* files = mServer.files();
   auto auth = std::string(req[http::field::authorization]);
   constexpr std::string_view kBearer = "Bearer ";
   auto length = mHeaderParser->content_length();
@@ -126,8 +115,8 @@ void HttpSession::readUpload(const std::string& fileId) {
   if (!files) return fail(http::status::not_found, "not-found", "file sharing is off");
   if (auth.rfind(kBearer, 0) != 0 || !length) return fail(http::status::unauthorized, "unauthorized", "upload token and length needed");
   auto target = files->beginUpload(fileId, auth.substr(kBearer.size()), *length);
-  if (auto* error = std::get_if<FileStore::Error>(&target)) {
-    bool tooLarge = *error == FileStore::Error::TooLarge;
+  if (auto* error = std::get_if<store::FileStore::Error>(&target)) {
+    bool tooLarge = *error == store::FileStore::Error::TooLarge;
     return fail(tooLarge ? http::status::payload_too_large : http::status::forbidden, tooLarge ? "too-large" : "forbidden",
                 tooLarge ? "the body does not have the reserved size" : "no such upload, or a wrong token");
   }
@@ -159,7 +148,7 @@ void HttpSession::finishUpload(const std::string& fileId, beast::error_code ec) 
   beast::error_code ignored;
   uint64_t written = body.is_open() ? body.file().size(ignored) : 0;
   body.file().close(ignored);
-  FileStore* files = mServer.files();
+  store::FileStore* files = mServer.files();
   bool ok = !ec && files && files->completeUpload(fileId, written);
   http::request<http::string_body> head;
   head.version(11);
@@ -176,7 +165,7 @@ void HttpSession::finishUpload(const std::string& fileId, beast::error_code ec) 
 
 void HttpSession::serveDownload(std::string_view fileId) {
   const auto& req = mParser->get();
-  FileStore* files = mServer.files();
+  store::FileStore* files = mServer.files();
   auto path = files ? files->download(std::string(fileId)) : std::nullopt;
   if (!path) return send(errorResponse(req, http::status::not_found, "not-found", "no such file"));
   http::file_body::value_type body;
@@ -305,179 +294,4 @@ void HttpSession::close() {
   });
 }
 
-// ---- WsSession ---------------------------------------------------------------------------------
-
-WsSession::WsSession(Server& server, TlsStream stream, SourceSlot slot)
-    : mServer(server),
-      mSlot(std::move(slot)),
-      mWs(std::move(stream)),
-      mJoinTimer(mWs.get_executor()),
-      mConnection(server.rooms(), *this, server.settings().connection, now(), mSlot.key()),
-      mReadTimer(mWs.get_executor()) {
-  mServer.connectionOpened();
-}
-
-WsSession::~WsSession() {
-  finish();
-  mServer.markBusy(this);
-  mServer.connectionClosed();
-}
-
-void WsSession::updateIdle() {
-  if (mFinished || mCloseReason) return;
-  if (!mConnection.participantId().empty()) {
-    mServer.markBusy(this);
-    mJoinTimer.cancel();
-    return;
-  }
-  if (isIdle()) return;
-  mServer.markIdle(this);
-  mJoinTimer.expires_after(mServer.settings().wsJoinTimeout);
-  mJoinTimer.async_wait([weak = weak_from_this()](beast::error_code ec) {
-    auto self = weak.lock();
-    if (ec || !self || !self->mConnection.participantId().empty()) return;
-    common::logger("ws")->debug("client joined no meeting in time; closed");
-    self->closeWith({websocket::close_code::policy_error, "join a meeting or disconnect"});
-  });
-}
-
-void WsSession::evict() {
-  common::logger("ws")->debug("closing a WebSocket in no meeting to make room");
-  closeWith({websocket::close_code::try_again_later, "server busy"});
-}
-
-void WsSession::accept(http::request<http::string_body> request) {
-  auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
-  timeouts.idle_timeout = std::chrono::seconds(60);
-  // Also bounds the closing handshake: a client that does not answer a close frame is dropped.
-  timeouts.handshake_timeout = std::chrono::seconds(5);
-  timeouts.keep_alive_pings = true;
-  mWs.set_option(timeouts);
-  mWs.set_option(websocket::stream_base::decorator([](websocket::response_type& res) { setSecurityHeaders(res); }));
-  mWs.read_message_max(mServer.settings().maxFrameBytes);
-  mWs.async_accept(request, [self = shared_from_this()](beast::error_code ec) {
-    if (ec) {
-      common::logger("ws")->debug("upgrade failed: {}", ec.message());
-      return;
-    }
-    self->mServer.addWs(self.get());
-    common::logger("ws")->debug("client connected");
-    self->updateIdle();
-    self->read();
-  });
-}
-
-void WsSession::read() {
-  mWs.async_read(mBuffer, [self = shared_from_this()](beast::error_code ec, size_t n) { self->onRead(ec, n); });
-}
-
-void WsSession::onRead(beast::error_code ec, size_t) {
-  if (ec) {
-    if (ec == websocket::error::message_too_big) common::logger("ws")->info("client sent an oversized frame; closed");
-    else common::logger("ws")->debug("client gone: {}", ec.message());
-    return finish();
-  }
-  if (mCloseReason) return;
-  if (!mWs.got_text()) {
-    mBuffer.consume(mBuffer.size());
-    send(errorMessage(ErrorCode::BadJson, "only text frames with JSON are accepted", nullptr));
-    return read();
-  }
-  std::string text = beast::buffers_to_string(mBuffer.data());
-  mBuffer.consume(mBuffer.size());
-  mConnection.onText(text, now());
-  updateIdle();
-  if (mConnection.mustClose()) {
-    common::logger("ws")->info("client flooded; closed");
-    return closeWith({websocket::close_code::policy_error, "rate limit exceeded"});
-  }
-  readWhenAllowed();
-}
-
-void WsSession::readWhenAllowed() {
-  if (mFinished || mCloseReason) return;
-  auto t = now();
-  auto delay = mConnection.readDelay(t);
-  if (mConnection.relayBlocked()) {
-    if (!mBlockedSince) mBlockedSince = t;
-    if (t - *mBlockedSince < kMaxBlocked) delay = std::max(delay, kBlockedPoll);
-  } else {
-    mBlockedSince.reset();
-  }
-  if (delay <= common::Duration::zero()) return read();
-  mReadTimer.expires_after(delay);
-  // The pending wait keeps the session alive, as a pending read would.
-  mReadTimer.async_wait([self = shared_from_this()](beast::error_code ec) {
-    if (!ec) self->readWhenAllowed();
-  });
-}
-
-void WsSession::send(const nlohmann::json& message) {
-  if (mFinished || mCloseReason) return;
-  sendText(std::make_shared<const std::string>(message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
-}
-
-void WsSession::sendText(std::shared_ptr<const std::string> text) {
-  if (mFinished || mCloseReason) return;
-  if (mOutboxBytes + text->size() > kMaxOutboxBytes) {
-    common::logger("ws")->info("client stopped reading; closed");
-    return closeWith({websocket::close_code::policy_error, "client too slow"}, true);
-  }
-  mOutboxBytes += text->size();
-  mOutbox.push_back(std::move(text));
-  flush();
-}
-
-void WsSession::goAway() {
-  send({{"type", "goodbye"}, {"reason", "server-shutdown"}});
-  closeWith({websocket::close_code::going_away, "server shutting down"});
-}
-
-void WsSession::flush() {
-  if (mWriting || mFinished) return;
-  if (mOutbox.empty()) {
-    if (mCloseReason && !mCloseSent) {
-      mCloseSent = true;
-      mWriting = true;
-      mWs.async_close(*mCloseReason, [self = shared_from_this()](beast::error_code) { self->finish(); });
-    }
-    return;
-  }
-  mWriting = true;
-  mWs.text(true);
-  mWs.async_write(boost::asio::buffer(*mOutbox.front()), [self = shared_from_this()](beast::error_code ec, size_t) {
-    self->mWriting = false;
-    self->mOutboxBytes -= self->mOutbox.front()->size();
-    self->mOutbox.pop_front();
-    if (ec) {
-      common::logger("ws")->debug("write failed: {}", ec.message());
-      return self->finish();
-    }
-    self->flush();
-  });
-}
-
-void WsSession::closeWith(websocket::close_reason reason, bool dropQueued) {
-  if (mCloseReason || mFinished) return;
-  mCloseReason = reason;
-  // Queued messages (goodbye, the last error) go out first, then the close frame; a client too
-  // slow to read gets only the frame being written.
-  if (dropQueued) {
-    while (mOutbox.size() > (mWriting ? 1u : 0u)) {
-      mOutboxBytes -= mOutbox.back()->size();
-      mOutbox.pop_back();
-    }
-  }
-  flush();
-}
-
-void WsSession::finish() {
-  if (mFinished) return;
-  mFinished = true;
-  mJoinTimer.cancel();
-  mReadTimer.cancel();
-  mConnection.onClosed(now());
-  mServer.removeWs(this);
-}
-
-}  // namespace conclave::signaling
+}  // namespace conclave::http

@@ -1,4 +1,4 @@
-#include "signaling/file_store.h"
+#include "store/file_store.h"
 
 #include <openssl/crypto.h>
 
@@ -7,7 +7,7 @@
 #include "common/random.h"
 #include "store/key_store.h"
 
-namespace conclave::signaling {
+namespace conclave::store {
 
 FileStore::FileStore(Settings settings) : mSettings(std::move(settings)) {
   std::error_code ec;
@@ -19,7 +19,7 @@ FileStore::FileStore(Settings settings) : mSettings(std::move(settings)) {
 std::filesystem::path FileStore::pathOf(const std::string& fileId) const { return mSettings.directory / fileId; }
 
 std::variant<FileStore::Upload, FileStore::Error> FileStore::reserve(const std::string& roomId, uint64_t size,
-                                                                     common::TimePoint now, const SourceKey& source) {
+                                                                     common::TimePoint now, const net::SourceKey& source) {
   if (size == 0 || size > mSettings.maxFileBytes) return Error::TooLarge;
   if (roomBytes(roomId) + size > mSettings.maxRoomBytes) return Error::RoomQuota;
   SourceUsage existing = mSources.count(source) ? mSources.at(source) : SourceUsage{};
@@ -46,7 +46,7 @@ uint64_t FileStore::roomBytes(const std::string& roomId) const {
   return it == mRoomBytes.end() ? 0 : it->second;
 }
 
-uint64_t FileStore::sourceBytes(const SourceKey& source) const {
+uint64_t FileStore::sourceBytes(const net::SourceKey& source) const {
   auto it = mSources.find(source);
   return it == mSources.end() ? 0 : it->second.bytes;
 }
@@ -141,4 +141,4 @@ void FileStore::tick(common::TimePoint now) {
   if (expired) common::logger("files")->debug("{} unused upload reservations expired", expired);
 }
 
-}  // namespace conclave::signaling
+}  // namespace conclave::store

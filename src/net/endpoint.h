@@ -23,7 +23,7 @@
 #include <string>
 #include <string_view>
 
-namespace conclave::ice {
+namespace conclave::net {
 
 class Endpoint {
  public:
@@ -75,9 +75,9 @@ class Endpoint {
   Family mFamily = Family::None;
 };
 
-}  // namespace conclave::ice
+}  // namespace conclave::net
 
 template <>
-struct std::hash<conclave::ice::Endpoint> {
-  size_t operator()(const conclave::ice::Endpoint& e) const noexcept { return e.hash(); }
+struct std::hash<conclave::net::Endpoint> {
+  size_t operator()(const conclave::net::Endpoint& e) const noexcept { return e.hash(); }
 };

@@ -1,4 +1,4 @@
-#include "ice/endpoint.h"
+#include "net/endpoint.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -7,7 +7,7 @@
 #include <set>
 #include <unordered_set>
 
-using namespace conclave::ice;
+using namespace conclave::net;
 
 TEST(Endpoint, ParsesAndPrintsIpv4AndIpv6) {
   auto v4 = Endpoint::parse("192.0.2.1:32853");

@@ -1,24 +1,20 @@
 // Per-source accounting for the HTTPS front: how many connections and TLS handshakes each
 // client network holds, so one source cannot take every slot (issue 7, finding 4).
 //
-// A source is an IPv4 address or an IPv6 /64 (one subscriber's prefix: an attacker gets a whole
-// /64 for free). Sources are held in memory only, while they have a connection open, and are
-// never logged.
+// A source is a net::SourceKey (an IPv4 address or an IPv6 /64), held in memory only while it has
+// a connection open, and never logged.
 #pragma once
-
-#include <boost/asio/ip/address.hpp>
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <map>
 
-namespace conclave::signaling {
+#include "net/source_key.h"
 
-using SourceKey = std::array<uint8_t, 16>;
+namespace conclave::http {
 
-// IPv4 (also IPv4-mapped IPv6) keeps all 32 bits; IPv6 keeps its first 64.
-SourceKey sourceKeyOf(const boost::asio::ip::address& address);
+using net::SourceKey;
 
 class SourceTable {
  public:
@@ -77,4 +73,4 @@ class SourceSlot {
   bool mHandshake = false;
 };
 
-}  // namespace conclave::signaling
+}  // namespace conclave::http

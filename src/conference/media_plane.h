@@ -10,9 +10,9 @@
 #include "common/certificate.h"
 #include "dtls/dtls_context.h"
 #include "sfu/worker.h"
-#include "signaling/media_room.h"
+#include "conference/media_room.h"
 
-namespace conclave::signaling {
+namespace conclave::conference {
 
 struct MediaSettings {
   std::string listen = "0.0.0.0";
@@ -52,4 +52,4 @@ class MediaPlane final : private sfu::RouterObserver {
   std::vector<size_t> mRoomsPerWorker;
 };
 
-}  // namespace conclave::signaling
+}  // namespace conclave::conference

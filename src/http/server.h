@@ -17,11 +17,11 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "signaling/connection.h"
-#include "signaling/file_store.h"
+#include "store/file_store.h"
 #include "signaling/rooms.h"
-#include "signaling/source_table.h"
+#include "http/source_table.h"
 
-namespace conclave::signaling {
+namespace conclave::http {
 
 struct ServerSettings {
   std::string listen = "0.0.0.0";
@@ -37,7 +37,7 @@ struct ServerSettings {
   size_t maxHeaderBytes = 8 * 1024;
   size_t maxBodyBytes = 64 * 1024;
   size_t maxFrameBytes = 1024 * 1024;
-  ConnectionLimits connection;
+  signaling::ConnectionLimits connection;
 };
 
 class WsSession;
@@ -60,7 +60,7 @@ class Evictable {
 
 class Server {
  public:
-  Server(boost::asio::io_context& io, boost::asio::ssl::context& tls, RoomManager& rooms, ServerSettings settings);
+  Server(boost::asio::io_context& io, boost::asio::ssl::context& tls, signaling::RoomManager& rooms, ServerSettings settings);
   ~Server();
 
   // Binds and starts accepting; throws std::runtime_error if the address cannot be bound.
@@ -71,8 +71,8 @@ class Server {
 
   uint16_t port() const { return mPort; }
   const ServerSettings& settings() const { return mSettings; }
-  RoomManager& rooms() { return mRooms; }
-  FileStore* files() { return mRooms.files(); }
+  signaling::RoomManager& rooms() { return mRooms; }
+  store::FileStore* files() { return mRooms.files(); }
   std::chrono::steady_clock::time_point startedAt() const { return mStartedAt; }
   bool shuttingDown() const { return mShuttingDown; }
 
@@ -93,7 +93,7 @@ class Server {
 
   boost::asio::io_context& mIo;
   boost::asio::ssl::context& mTls;
-  RoomManager& mRooms;
+  signaling::RoomManager& mRooms;
   ServerSettings mSettings;
   boost::asio::ip::tcp::acceptor mAcceptor;
   uint16_t mPort = 0;
@@ -112,4 +112,4 @@ class Server {
   std::function<void()> mShutdownDone;
 };
 
-}  // namespace conclave::signaling
+}  // namespace conclave::http

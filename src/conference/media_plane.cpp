@@ -1,10 +1,10 @@
-#include "signaling/media_plane.h"
+#include "conference/media_plane.h"
 
 #include <algorithm>
 
 #include "common/log.h"
 
-namespace conclave::signaling {
+namespace conclave::conference {
 
 MediaPlane::MediaPlane(const MediaSettings& settings, std::function<void(std::function<void()>)> postToControl,
                        std::function<void(common::Duration, std::function<void()>)> schedule)
@@ -58,4 +58,4 @@ void MediaPlane::onTransportFailed(const std::string& participantId, sfu::Transp
   });
 }
 
-}  // namespace conclave::signaling
+}  // namespace conclave::conference

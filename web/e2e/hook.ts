@@ -1,0 +1,135 @@
+// What the browser tests read through the e2e build's test hook (window.__conclaveTest, see
+// src/testing/hook.ts), typed once for all of them.
+import type { Page } from 'playwright-core';
+
+/** Receive counters of one remote track (src/testing/stats.ts TrackStats). */
+export interface TrackStats {
+  participantId: string;
+  source: string;
+  kind: string;
+  mid: string;
+  packetsReceived: number;
+  framesDecoded: number;
+  frameWidth: number;
+  frameHeight: number;
+  totalSamplesReceived: number;
+  concealedSamples: number;
+}
+
+export interface PageStats {
+  received: TrackStats[];
+  sent: { source: string; mid: string; kind: string; packetsSent: number; framesEncoded: number }[];
+}
+
+/** One frame transform's counters (src/media/frame_engine.ts TrackCryptoStats). */
+export interface CryptoTrack {
+  role: 'send' | 'receive';
+  kind: string;
+  source: string | null;
+  participantId: string | null;
+  ok: number;
+  failed: number;
+  lastError: string | null;
+  generation: number | null;
+  state: string;
+}
+
+export interface CryptoStats {
+  mode: string;
+  tracks: CryptoTrack[];
+}
+
+/** window.__conclaveTest, as far as the tests use it. */
+export interface TestHook {
+  stats: () => Promise<PageStats>;
+  remote: () => { participantId: string; tracks: { mid: string; kind: string; source: string; readyState: string }[] }[];
+  subscribeSections: () => { mid: string; currentDirection: string | null }[];
+  crypto: () => CryptoStats;
+  securityCode: () => string | null;
+  sendChat: (text: string, lifetimeMs: number | null) => Promise<void>;
+  sendKeyGeneration: () => number | null;
+  spyNextJoin: () => Promise<void>;
+}
+
+type WithHook = { __conclaveTest?: TestHook };
+
+// Each reader below runs in the page (page.evaluate sends the function's text), so each names the
+// hook itself; the page's CSP allows no eval to share that line.
+
+export function pageStats(page: Page): Promise<PageStats> {
+  return page.evaluate(() => {
+    const hook = (window as unknown as WithHook).__conclaveTest;
+    if (!hook) throw new Error('no test hook: build with --mode e2e');
+    return hook.stats();
+  });
+}
+
+export function cryptoStats(page: Page): Promise<CryptoStats> {
+  return page.evaluate(() => {
+    const hook = (window as unknown as WithHook).__conclaveTest;
+    if (!hook) throw new Error('no test hook: build with --mode e2e');
+    return hook.crypto();
+  });
+}
+
+/** Remote participant IDs as the view has them. */
+export function remoteParticipants(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const hook = (window as unknown as WithHook).__conclaveTest;
+    if (!hook) throw new Error('no test hook: build with --mode e2e');
+    return hook.remote().map((r) => r.participantId);
+  });
+}
+
+export function subscribeSections(page: Page): Promise<{ mid: string; currentDirection: string | null }[]> {
+  return page.evaluate(() => {
+    const hook = (window as unknown as WithHook).__conclaveTest;
+    if (!hook) throw new Error('no test hook: build with --mode e2e');
+    return hook.subscribeSections();
+  });
+}
+
+export function securityCode(page: Page): Promise<string | null> {
+  return page.evaluate(() => {
+    const hook = (window as unknown as WithHook).__conclaveTest;
+    if (!hook) throw new Error('no test hook: build with --mode e2e');
+    return hook.securityCode();
+  });
+}
+
+/** The generation of the key the page's frames are encrypted with now (null: none yet). */
+export function sendKeyGeneration(page: Page): Promise<number | null> {
+  return page.evaluate(() => {
+    const hook = (window as unknown as WithHook).__conclaveTest;
+    if (!hook) throw new Error('no test hook: build with --mode e2e');
+    return hook.sendKeyGeneration();
+  });
+}
+
+export function sendChat(page: Page, text: string, lifetimeMs: number | null): Promise<void> {
+  return page.evaluate(
+    ([t, l]) => {
+      const hook = (window as unknown as WithHook).__conclaveTest;
+      if (!hook) throw new Error('no test hook: build with --mode e2e');
+      return hook.sendChat(t, l);
+    },
+    [text, lifetimeMs] as const,
+  );
+}
+
+export function spyNextJoin(page: Page): Promise<void> {
+  return page.evaluate(() => {
+    const hook = (window as unknown as WithHook).__conclaveTest;
+    if (!hook) throw new Error('no test hook: build with --mode e2e');
+    return hook.spyNextJoin();
+  });
+}
+
+/** The counters of `participantId`'s `source` in a list of tracks, if there. */
+export function findTrack<T extends { participantId: string | null; source: string | null }>(
+  list: readonly T[],
+  participantId: string,
+  source: string,
+): T | undefined {
+  return list.find((t) => t.participantId === participantId && t.source === source);
+}
