@@ -11,7 +11,6 @@
 #include <stdexcept>
 
 #include "common/log.h"
-#include "ice/demux.h"
 
 namespace conclave::dtls {
 namespace {
@@ -25,10 +24,6 @@ constexpr auto kMinRetransmitTimeout = std::chrono::milliseconds(1);
 constexpr auto kMaxRetransmitTimeout = std::chrono::seconds(60);
 constexpr auto kRfcInitialRetransmitTimeout = std::chrono::seconds(1);
 
-// The demultiplexer's DTLS range (RFC 7983), and room for at least one record header.
-bool looksLikeDtls(std::span<const uint8_t> datagram) {
-  return datagram.size() >= kDtlsRecordHeaderLength && ice::classifyPacket(datagram) == ice::PacketKind::Dtls;
-}
 
 // RFC 8122 hash function names.
 const EVP_MD* digestByName(std::string_view name) {
@@ -125,7 +120,7 @@ void DtlsTransport::beginHandshake(TimePoint now) {
 void DtlsTransport::feed(std::span<const uint8_t> datagram, TimePoint now) {
   const bool open = mState == DtlsState::Connecting || mState == DtlsState::Connected ||
                     (mState == DtlsState::New && mRole == DtlsRole::Server);
-  if (!open || !looksLikeDtls(datagram)) {
+  if (!open || datagram.size() < kDtlsRecordHeaderLength) {
     ++mStats.datagramsDropped;
     return;
   }

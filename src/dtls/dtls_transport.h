@@ -106,8 +106,9 @@ class DtlsTransport {
   // Starts the handshake (a client sends its ClientHello). A server also starts on the first
   // datagram fed to it.
   void start(TimePoint now);
-  // One datagram received from the peer. Anything whose first byte is not a DTLS content type
-  // (20..63) is dropped and counted.
+  // One datagram received from the peer, already demultiplexed as DTLS by the caller
+  // (WebRtcTransport, with ice::classifyPacket: RFC 7983). One shorter than a record header is
+  // dropped and counted; OpenSSL discards anything else that is not a valid record.
   void feed(std::span<const uint8_t> datagram, TimePoint now);
   // When handleTimeout() must be called next, or nullopt if no timer is needed.
   std::optional<TimePoint> nextTimeout() const;
