@@ -135,3 +135,92 @@ TEST_F(FileStoreTest, TheDiskKeepsItsFreeMargin) {
   FileStore files(settings);
   EXPECT_EQ(errorOf(files.reserve("r", space.available + 1, t0, source(1))), FileStore::Error::StoreFull);
 }
+
+TEST_F(FileStoreTest, OnlyTheReservationsOwnTokenOpensItsUpload) {
+  FileStore files(settings);
+  auto a = std::get<FileStore::Upload>(files.reserve("r", 100, t0, source(1)));
+  auto b = std::get<FileStore::Upload>(files.reserve("r", 100, t0, source(1)));
+  EXPECT_NE(a.fileId, b.fileId);
+  EXPECT_NE(a.token, b.token);
+  auto errorOfBegin = [&](const std::string& id, const std::string& token, uint64_t length) {
+    auto r = files.beginUpload(id, token, length);
+    EXPECT_TRUE(std::holds_alternative<FileStore::Error>(r));
+    return std::holds_alternative<FileStore::Error>(r) ? std::get<FileStore::Error>(r) : FileStore::Error::TooLarge;
+  };
+  EXPECT_EQ(errorOfBegin(a.fileId, b.token, 100), FileStore::Error::BadToken);  // another file's token
+  EXPECT_EQ(errorOfBegin(a.fileId, a.token.substr(1), 100), FileStore::Error::BadToken);
+  EXPECT_EQ(errorOfBegin(a.fileId, "", 100), FileStore::Error::BadToken);
+  EXPECT_EQ(errorOfBegin("no-such-file", a.token, 100), FileStore::Error::NotFound);
+  EXPECT_EQ(errorOfBegin(a.fileId, a.token, 101), FileStore::Error::TooLarge);  // not the reserved size
+  ASSERT_TRUE(std::holds_alternative<fs::path>(files.beginUpload(a.fileId, a.token, 100)));
+  EXPECT_EQ(errorOfBegin(a.fileId, a.token, 100), FileStore::Error::AlreadyUploaded);
+  EXPECT_FALSE(files.download(a.fileId)) << "not downloadable before the upload completes";
+  EXPECT_TRUE(files.completeUpload(a.fileId, 100));
+  EXPECT_EQ(errorOfBegin(a.fileId, a.token, 100), FileStore::Error::AlreadyUploaded);
+  EXPECT_TRUE(files.download(a.fileId));
+  EXPECT_FALSE(files.download(b.fileId));
+  EXPECT_FALSE(files.download("../" + a.fileId));  // only file IDs name files
+  EXPECT_FALSE(files.completeUpload("no-such-file", 100));
+}
+
+TEST_F(FileStoreTest, AStartedUploadFreesItsPendingSlot) {
+  FileStore files(settings);  // 3 pending reservations per source
+  std::vector<FileStore::Upload> ups;
+  for (int i = 0; i < 3; ++i) ups.push_back(std::get<FileStore::Upload>(files.reserve("r", 10, t0, source(1))));
+  EXPECT_EQ(errorOf(files.reserve("r", 10, t0, source(1))), FileStore::Error::TooManyPending);
+  ASSERT_TRUE(std::holds_alternative<fs::path>(files.beginUpload(ups[0].fileId, ups[0].token, 10)));
+  EXPECT_TRUE(std::holds_alternative<FileStore::Upload>(files.reserve("r", 10, t0, source(1))));
+}
+
+TEST_F(FileStoreTest, AMeetingThatEndsTakesItsFilesOffTheDiskAndNoOneElses) {
+  FileStore files(settings);
+  auto a1 = store(files, "room-a", 100, source(1));
+  auto a2 = store(files, "room-a", 200, source(2));
+  auto b = store(files, "room-b", 300, source(1));
+  auto pending = std::get<FileStore::Upload>(files.reserve("room-a", 50, t0, source(3)));
+  files.deleteRoom("room-a");
+  EXPECT_FALSE(files.download(a1));
+  EXPECT_FALSE(files.download(a2));
+  EXPECT_FALSE(fs::exists(dir / a1));
+  EXPECT_FALSE(fs::exists(dir / a2));
+  auto late = files.beginUpload(pending.fileId, pending.token, 50);  // its reservation went too
+  ASSERT_TRUE(std::holds_alternative<FileStore::Error>(late));
+  EXPECT_EQ(std::get<FileStore::Error>(late), FileStore::Error::NotFound);
+  ASSERT_TRUE(files.download(b));
+  EXPECT_TRUE(fs::exists(*files.download(b)));
+  EXPECT_EQ(files.fileCount(), 1u);
+  EXPECT_EQ(files.totalBytes(), 300u);
+  EXPECT_EQ(files.sourceBytes(source(3)), 0u);
+  files.deleteRoom("room-b");
+  EXPECT_TRUE(fs::is_empty(dir));
+  EXPECT_EQ(files.totalBytes(), 0u);
+}
+
+TEST_F(FileStoreTest, RetentionWaitsForAnUploadInProgressAndCountsFromTheReservation) {
+  settings.retention = 10s;
+  FileStore files(settings);
+  auto up = std::get<FileStore::Upload>(files.reserve("r", 100, t0, source(1)));
+  auto path = std::get<fs::path>(files.beginUpload(up.fileId, up.token, 100));
+  { std::ofstream(path) << std::string(100, 'x'); }
+  files.tick(t0 + 20s);
+  EXPECT_EQ(files.fileCount(), 1u) << "an upload in progress is not cut off";
+  ASSERT_TRUE(files.completeUpload(up.fileId, 100));
+  files.tick(t0 + 20s);
+  EXPECT_FALSE(files.download(up.fileId)) << "retention counts from the reservation";
+  EXPECT_FALSE(fs::exists(path));
+}
+
+TEST_F(FileStoreTest, WithoutRetentionStoredFilesLastUntilTheMeetingEnds) {
+  FileStore files(settings);  // retention zero
+  auto id = store(files, "r", 100, source(1));
+  files.tick(t0 + 24h * 30);
+  EXPECT_TRUE(files.download(id));
+}
+
+TEST_F(FileStoreTest, AStartWipesWhatAPreviousRunLeft) {
+  fs::create_directories(dir);
+  { std::ofstream(dir / "leftover") << "ciphertext"; }
+  FileStore files(settings);
+  EXPECT_TRUE(fs::is_empty(dir));
+  EXPECT_EQ(fs::status(dir).permissions() & fs::perms::all, fs::perms::owner_all);
+}
