@@ -9,6 +9,14 @@
 #include <stdexcept>
 
 namespace conclave::net {
+namespace {
+// The longest one epoll_wait sleeps when no timer is due sooner; posted tasks and stop() wake the
+// loop at once through the eventfd, so this only bounds an idle wait.
+constexpr std::chrono::milliseconds kMaxWait{1000};
+// Ready descriptors taken per epoll_wait: a worker watches its socket and the eventfd, so this
+// is never the limit there; a longer ready list is served by the next call.
+constexpr int kMaxEvents = 64;
+}  // namespace
 
 EventLoop::EventLoop() : mNow(std::chrono::steady_clock::now()) {
   mEpoll = ::epoll_create1(EPOLL_CLOEXEC);
@@ -96,14 +104,13 @@ void EventLoop::runTimers() {
 }
 
 int EventLoop::timeoutMillis() const {
-  if (mTimers.empty()) return 1000;
+  if (mTimers.empty()) return static_cast<int>(kMaxWait.count());
   auto wait = mTimers.begin()->first - std::chrono::steady_clock::now();
   auto ms = std::chrono::ceil<std::chrono::milliseconds>(wait).count();
-  return ms < 0 ? 0 : static_cast<int>(std::min<int64_t>(ms, 1000));
+  return ms < 0 ? 0 : static_cast<int>(std::min<int64_t>(ms, kMaxWait.count()));
 }
 
 void EventLoop::run(const Callback& afterBatch) {
-  constexpr int kMaxEvents = 64;
   epoll_event events[kMaxEvents];
   while (!mStopping) {
     int n = ::epoll_wait(mEpoll, events, kMaxEvents, timeoutMillis());

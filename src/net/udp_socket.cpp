@@ -10,6 +10,12 @@
 #include <stdexcept>
 
 namespace conclave::net {
+namespace {
+// Kernel socket buffers (each direction), so that what arrives while the loop runs timers and
+// tasks, or a keyframe fanned out to many subscribers, waits in the kernel instead of being
+// dropped. Linux caps the value at net.core.rmem_max / wmem_max unless those are raised.
+constexpr int kSocketBufferBytes = 4 * 1024 * 1024;
+}  // namespace
 
 UdpSocket::UdpSocket(const std::string& address, uint16_t port) {
   ::sockaddr_storage ss{};
@@ -33,7 +39,7 @@ UdpSocket::UdpSocket(const std::string& address, uint16_t port) {
     int off = 0;
     ::setsockopt(mFd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
   }
-  int size = 4 * 1024 * 1024;
+  int size = kSocketBufferBytes;
   ::setsockopt(mFd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
   ::setsockopt(mFd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
   if (::bind(mFd, reinterpret_cast<::sockaddr*>(&ss), len) != 0) {

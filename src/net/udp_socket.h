@@ -14,6 +14,9 @@
 
 namespace conclave::net {
 
+// Room for any datagram a WebRTC peer sends (DTLS keeps to 1200 bytes, RTP to the path MTU,
+// 1500 on Ethernet). A longer one arrives truncated and is dropped (MSG_TRUNC), as is a longer one
+// given to SendBatch::send().
 inline constexpr size_t kMaxDatagram = 2048;
 
 class UdpSocket {
@@ -36,7 +39,7 @@ class UdpSocket {
 // Received datagrams of one recvmmsg call.
 class ReceiveBatch {
  public:
-  explicit ReceiveBatch(size_t capacity = 32);
+  explicit ReceiveBatch(size_t capacity);
   // Reads as many datagrams as are waiting (up to capacity); returns how many.
   size_t receive(const UdpSocket& socket);
   std::span<uint8_t> data(size_t i) { return {mBuffers[i].data(), mLengths[i]}; }
@@ -54,7 +57,7 @@ class ReceiveBatch {
 // Datagrams queued for one sendmmsg call. The caller writes into slot() and commits it.
 class SendBatch {
  public:
-  SendBatch(UdpSocket& socket, size_t capacity = 64);
+  SendBatch(UdpSocket& socket, size_t capacity);
 
   // A buffer for the next datagram (flushes first when the batch is full).
   std::span<uint8_t> slot();
