@@ -100,7 +100,8 @@ class DtlsTransport {
   DtlsTransport& operator=(const DtlsTransport&) = delete;
 
   // From the peer's SDP a=fingerprint, as bytes (sdp::parseFingerprint reads the text form;
-  // algorithm as in RFC 8122: "sha-256", "sha-1", "sha-384", ...; case does not matter). Returns false for an unknown algorithm or a digest of the wrong size.
+  // algorithm as in RFC 8122: "sha-256", "sha-1", "sha-384", ...; case does not matter).
+  // Returns false for an unknown algorithm or a digest of the wrong size.
   bool setRemoteFingerprint(std::string_view algorithm, std::span<const uint8_t> digest);
 
   // Starts the handshake (a client sends its ClientHello). A server also starts on the first

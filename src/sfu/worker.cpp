@@ -22,7 +22,12 @@ constexpr int kMaxReceiveRounds = 8;
 
 MediaWorker::MediaWorker(int index, const std::string& listenAddress, uint16_t port, const dtls::DtlsContext& dtls,
                          RouterObserver* observer)
-    : mIndex(index), mDtls(dtls), mObserver(observer), mSocket(listenAddress, port), mReceive(kReceiveBatch), mSend(mSocket, kSendBatch) {}
+    : mIndex(index),
+      mDtls(dtls),
+      mObserver(observer),
+      mSocket(listenAddress, port),
+      mReceive(kReceiveBatch),
+      mSend(mSocket, kSendBatch) {}
 
 MediaWorker::~MediaWorker() { stop(); }
 
