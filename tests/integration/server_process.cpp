@@ -20,7 +20,6 @@ namespace conclave::testing {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
-namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 
 namespace {
