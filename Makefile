@@ -1,9 +1,10 @@
-# Conclave: `make run` builds and starts the server; `make test` runs every test suite.
+# Conclave: `make run` builds and starts the server; `make test` runs `make lint` and every test
+# suite; `make format` formats the C++ and web sources as `make lint` checks them.
 BUILD ?= build
 CONCLAVE_FLAGS ?=
 WERROR := $(if $(CI),ON,OFF)
 
-.PHONY: run test deps test-deps build web clean bench fuzz
+.PHONY: run test lint format deps test-deps build web clean bench fuzz
 
 run: deps build web
 	@mkdir -p .conclave-data
@@ -11,6 +12,17 @@ run: deps build web
 
 test:
 	bash scripts/test.sh
+
+# clang-format (check), clang-tidy on the C++ files changed since the merge-base with origin/main
+# (LINT_FLAGS=--all: every file), ESLint and Prettier in web/.
+LINT_FLAGS ?=
+lint:
+	@bash scripts/install-deps.sh lint
+	bash scripts/lint.sh $(LINT_FLAGS)
+
+format:
+	@bash scripts/install-deps.sh lint
+	bash scripts/lint.sh --format
 
 deps:
 	@bash scripts/install-deps.sh run
@@ -34,4 +46,4 @@ fuzz:
 	bash scripts/fuzz.sh
 
 clean:
-	rm -rf $(BUILD) build-asan build-tsan build-fuzz web/dist
+	rm -rf $(BUILD) build-asan build-tsan build-fuzz build-lint web/dist

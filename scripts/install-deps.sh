@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Conclave needs on Debian 12, and nothing that is already there.
 #   scripts/install-deps.sh run    packages to build and run the server and the web client
+#   scripts/install-deps.sh lint   also what `make lint` needs (clang-format, clang-tidy, and the
+#                                  test libraries, so that the compile database covers the tests)
 #   scripts/install-deps.sh test   also what the test suites need (Chromium, aiortc, clang, ...)
 # Idempotent and quick when everything is present.
 set -euo pipefail
@@ -13,14 +15,21 @@ run_packages=(
   libboost-dev libssl-dev libsrtp2-dev nlohmann-json3-dev libtomlplusplus-dev
   libspdlog-dev libfmt-dev libsqlite3-dev libsodium-dev
 )
-test_packages=(
+# Debian 12's clang-format and clang-tidy are version 14, the version .clang-format is checked with.
+lint_packages=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev
-  clang libclang-rt-14-dev
+  clang clang-format clang-tidy
+)
+test_packages=(
+  libclang-rt-14-dev
   chromium python3-aiortc python3-websockets iproute2 openssl
 )
 
 packages=("${run_packages[@]}")
-[ "$mode" = test ] && packages+=("${test_packages[@]}")
+case $mode in
+  lint) packages+=("${lint_packages[@]}") ;;
+  test) packages+=("${lint_packages[@]}" "${test_packages[@]}") ;;
+esac
 
 # Node.js 20 or newer is needed by the web build; Debian's nodejs only if there is no node.
 if ! command -v node >/dev/null 2>&1; then

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Every Conclave test suite, as `make test` and CI run them:
+#   the project's own checks first (scripts/lint.sh: clang-format, clang-tidy on the changed C++
+#   files, ESLint and Prettier), then
 #   C++ unit and integration tests under ASan+UBSan (build-asan), the multi-threaded ones (media
 #   worker, event loop, the server binary) under TSan (build-tsan), fuzz targets (short runs over
 #   their corpus, build-fuzz), web unit tests (Vitest), browser end-to-end tests (Debian's
@@ -114,6 +116,7 @@ web_e2e_tests() {
     (cd web && npm run --silent build && CONCLAVE_BIN="$root/build/src/app/conclave" npm run --silent e2e)
 }
 
+suite "lint: clang-format, clang-tidy, ESLint, Prettier" bash scripts/lint.sh
 suite "C++ unit and integration tests (ASan+UBSan)" asan_tests
 suite "C++ multi-threaded tests: media worker, event loop, server (TSan)" tsan_tests
 if compgen -G "fuzz/*/CMakeLists.txt" >/dev/null; then

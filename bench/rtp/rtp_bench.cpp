@@ -100,9 +100,9 @@ std::vector<uint8_t> twccFeedback(size_t packets) {
   rtcp::TransportCcBuilder builder(1, 2);
   builder.reset(0);
   int64_t t = 1'000'000;
-  for (uint16_t s = 0; s < packets; ++s) {
+  for (size_t s = 0; s < packets; ++s) {
     t += (s % 5 == 0) ? 20'000 : 700;
-    if (s % 13 != 7) builder.addReceived(s, t);
+    if (s % 13 != 7) builder.addReceived(static_cast<uint16_t>(s), t);
   }
   std::vector<uint8_t> out(builder.size());
   common::ByteWriter w(out);

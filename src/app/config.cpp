@@ -26,12 +26,15 @@ struct Setting {
   std::function<std::string(const Config&)> show = nullptr;
 };
 
+// One table row per setting: clang-format would break these macro bodies into something unreadable.
+// clang-format off
 #define STRING_SETTING(key, field, help) \
   Setting{key, Kind::String, 0, 0, help, [](Config& c, const std::string& v) { c.field = v; }, nullptr, nullptr, [](const Config& c) { return c.field; }}
 #define INT_SETTING(key, field, lo, hi, help) \
   Setting{key, Kind::Integer, lo, hi, help, nullptr, [](Config& c, int64_t v) { c.field = static_cast<int>(v); }, nullptr, [](const Config& c) { return std::to_string(c.field); }}
 #define BOOL_SETTING(key, field, help) \
   Setting{key, Kind::Boolean, 0, 0, help, nullptr, nullptr, [](Config& c, bool v) { c.field = v; }, [](const Config& c) { return std::string(c.field ? "true" : "false"); }}
+// clang-format on
 
 const std::vector<Setting>& settings() {
   static const std::vector<Setting> table = {

@@ -221,8 +221,7 @@ bool StunMessage::validValue(Index index, std::span<const uint8_t> value) {
     }
     case kUnknownAttributesIdx:
       return n % 2 == 0;
-    case kRealmIdx:
-      return n <= 763;
+    case kRealmIdx:  // RFC 8489 §14.9 and §14.10: at most 763 bytes each
     case kNonceIdx:
       return n <= 763;
     case kMessageIntegritySha256Idx:

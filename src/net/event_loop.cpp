@@ -5,8 +5,8 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <stdexcept>
+#include <system_error>
 
 namespace conclave::net {
 namespace {
@@ -21,7 +21,8 @@ constexpr int kMaxEvents = 64;
 EventLoop::EventLoop() : mNow(std::chrono::steady_clock::now()) {
   mEpoll = ::epoll_create1(EPOLL_CLOEXEC);
   mWakeFd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (mEpoll < 0 || mWakeFd < 0) throw std::runtime_error(std::string("event loop: ") + std::strerror(errno));
+  if (mEpoll < 0 || mWakeFd < 0)
+    throw std::runtime_error(std::string("event loop: ") + std::generic_category().message(errno));
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.fd = mWakeFd;
@@ -38,7 +39,7 @@ void EventLoop::watch(int fd, Callback onReadable) {
   ev.events = EPOLLIN;
   ev.data.fd = fd;
   if (::epoll_ctl(mEpoll, EPOLL_CTL_ADD, fd, &ev) != 0)
-    throw std::runtime_error(std::string("event loop: cannot watch: ") + std::strerror(errno));
+    throw std::runtime_error(std::string("event loop: cannot watch: ") + std::generic_category().message(errno));
   mWatches[fd] = std::move(onReadable);
 }
 

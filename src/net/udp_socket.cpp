@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
+#include <system_error>
 
 namespace conclave::net {
 namespace {
@@ -34,7 +35,7 @@ UdpSocket::UdpSocket(const std::string& address, uint16_t port) {
     throw std::runtime_error("media address \"" + address + "\" is not an IP address");
   }
   mFd = ::socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (mFd < 0) throw std::runtime_error(std::string("UDP socket: ") + std::strerror(errno));
+  if (mFd < 0) throw std::runtime_error(std::string("UDP socket: ") + std::generic_category().message(errno));
   if (ss.ss_family == AF_INET6) {
     int off = 0;
     ::setsockopt(mFd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
@@ -45,7 +46,8 @@ UdpSocket::UdpSocket(const std::string& address, uint16_t port) {
   if (::bind(mFd, reinterpret_cast<::sockaddr*>(&ss), len) != 0) {
     int err = errno;
     ::close(mFd);
-    throw std::runtime_error("cannot bind UDP " + address + ":" + std::to_string(port) + ": " + std::strerror(err));
+    throw std::runtime_error("cannot bind UDP " + address + ":" + std::to_string(port) + ": " +
+                             std::generic_category().message(err));
   }
   ::sockaddr_storage bound{};
   socklen_t boundLen = sizeof bound;

@@ -49,8 +49,8 @@ std::optional<Rank> sessionRank(char type) {
     case 'p': return Rank{6, true};
     case 'c': return Rank{7, false};
     case 'b': return Rank{8, true};
-    case 't': return Rank{9, true};
-    case 'r': return Rank{9, true};
+    case 't':
+    case 'r': return Rank{9, true};  // r= lines belong to the t= line before them: one rank
     case 'z': return Rank{10, false};
     case 'k': return Rank{11, false};
     case 'a': return Rank{12, true};

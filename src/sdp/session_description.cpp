@@ -812,7 +812,7 @@ std::string formatCandidate(const Candidate& c) {
                     " typ " + c.type;
   if (c.relatedAddress) out += " raddr " + *c.relatedAddress;
   if (c.relatedPort) out += " rport " + std::to_string(*c.relatedPort);
-  for (const auto& [name, value] : c.extensions) out += ' ' + name + ' ' + value;
+  for (const auto& [name, value] : c.extensions) out.append(" ").append(name).append(" ").append(value);
   return out;
 }
 

@@ -11,8 +11,9 @@ using namespace conclave::app;
 namespace {
 
 std::string writeTemp(const std::string& text) {
+  static int count = 0;  // with the process id, a name no other run uses
   auto path = std::filesystem::temp_directory_path() / ("conclave-config-" + std::to_string(::getpid()) + "-" +
-                                                        std::to_string(std::rand()) + ".toml");
+                                                        std::to_string(count++) + ".toml");
   std::ofstream(path) << text;
   return path.string();
 }

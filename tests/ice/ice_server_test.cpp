@@ -286,7 +286,7 @@ TEST_F(IceServerTest, WrongPasswordIsRejectedWith401WithoutIntegrity) {
 }
 
 TEST_F(IceServerTest, WrongUsernameIsRejectedWith401) {
-  for (std::string username : {"otherUfrag:" + kRemote.ufrag, kLocal.ufrag + ":otherRemote",
+  for (const std::string& username : {"otherUfrag:" + kRemote.ufrag, kLocal.ufrag + ":otherRemote",
                                kLocal.ufrag + ":", kLocal.ufrag, kRemote.ufrag + ":" + kLocal.ufrag,
                                kLocal.ufrag + "x:" + kRemote.ufrag, std::string()}) {
     const auto request = makeCheck({.username = username});

@@ -20,7 +20,6 @@ namespace conclave::testing {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
-namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 
 namespace {
@@ -89,7 +88,7 @@ void keepSanitizerReport(const std::string& log, pid_t pid) {
 
 }  // namespace
 
-ServerProcess::ServerProcess(std::vector<std::string> extraArgs, std::map<std::string, std::string> env) {
+ServerProcess::ServerProcess(std::vector<std::string> extraArgs, const std::map<std::string, std::string>& env) {
   mDataDir = freshDir("data");
   mLogFile = mDataDir.parent_path() / (mDataDir.filename().string() + ".log");
   std::vector<std::string> args = {"--port", "0", "--listen", "127.0.0.1", "--data-dir", mDataDir.string(),

@@ -27,7 +27,7 @@ class ServerProcess {
  public:
   // Starts `conclave --port 0 --data-dir <fresh dir> <extraArgs>` and waits for it to print the
   // port it listens on. stderr (the log) goes to a file readable with log().
-  explicit ServerProcess(std::vector<std::string> extraArgs = {}, std::map<std::string, std::string> env = {});
+  explicit ServerProcess(std::vector<std::string> extraArgs = {}, const std::map<std::string, std::string>& env = {});
   ~ServerProcess();
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;

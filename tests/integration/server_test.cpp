@@ -21,7 +21,7 @@ void expectSecurityHeaders(const HttpResult& r) {
   EXPECT_NE(csp.find("default-src 'self'"), std::string::npos);
   EXPECT_NE(csp.find("frame-ancestors 'none'"), std::string::npos);
   EXPECT_EQ(csp.find("http"), std::string::npos) << "no third-party origin may be allowed: " << csp;
-  EXPECT_EQ(csp.find("*"), std::string::npos);
+  EXPECT_EQ(csp.find('*'), std::string::npos);
   EXPECT_TRUE(r.headers.count("strict-transport-security"));
   EXPECT_EQ(r.headers.at("x-content-type-options"), "nosniff");
   EXPECT_EQ(r.headers.at("referrer-policy"), "no-referrer");

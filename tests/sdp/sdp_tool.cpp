@@ -117,7 +117,8 @@ class Tool {
 
 }  // namespace
 
-int main() {
+// An error outside one request (a reply that cannot be serialised) ends the tool, as it should.
+int main() {  // NOLINT(bugprone-exception-escape)
   Tool tool;
   std::string line;
   while (std::getline(std::cin, line)) {

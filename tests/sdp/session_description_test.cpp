@@ -12,7 +12,6 @@ namespace {
 using test::lineOf;
 using test::readData;
 using test::removeLines;
-using test::replaceAll;
 using test::replaceOnce;
 
 SessionDescription mustParse(const std::string& text) {

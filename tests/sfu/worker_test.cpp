@@ -68,7 +68,7 @@ struct UdpBrowser {
 
 // Polls the sockets, feeds the peers and sends what they queued until `done` or the limit.
 template <typename Done>
-bool runUntil(std::vector<UdpBrowser*> sides, Done done, std::chrono::milliseconds limit) {
+bool runUntil(const std::vector<UdpBrowser*>& sides, Done done, std::chrono::milliseconds limit) {
   const auto end = std::chrono::steady_clock::now() + limit;
   while (true) {
     for (auto* s : sides) {

@@ -77,7 +77,7 @@ class BrowserPeer final : private dtls::DtlsTransport::Listener {
   // A Binding request for the SFU whose credentials are `server` (signed with `password`, by
   // default the server's). The password used is remembered to check the answer.
   std::vector<uint8_t> bindingRequest(const ice::IceCredentials& server, bool useCandidate,
-                                      std::optional<std::string> password = std::nullopt) {
+                                      const std::optional<std::string>& password = std::nullopt) {
     ice::StunTransactionId tid{};
     common::randomBytes(tid);
     std::array<uint8_t, 512> buf{};

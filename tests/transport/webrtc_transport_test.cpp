@@ -66,7 +66,9 @@ class WebRtcTransportTest : public test::DtlsContextsTest {
     return p;
   }
 
-  void create(WebRtcTransport::Params p) { transport = std::make_unique<WebRtcTransport>(events, sink, *sServer, p, now); }
+  void create(const WebRtcTransport::Params& p) {
+    transport = std::make_unique<WebRtcTransport>(events, sink, *sServer, p, now);
+  }
 
   // ICE nomination then the DTLS handshake, all in memory.
   void connect() {
