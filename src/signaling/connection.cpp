@@ -123,11 +123,12 @@ void Connection::handleJoin(const nlohmann::json& msg, common::TimePoint) {
   }
   const auto& roomId = msg["roomId"].get_ref<const std::string&>();
   auto result = mRooms.join(roomId, mPeer, msg["profile"].get<std::string>());
-  if (auto* error = std::get_if<ErrorCode>(&result)) {
-    sendError(*error, *error == ErrorCode::RoomFull ? "the meeting is full" : "there is no such meeting", id);
+  if (!result) {
+    ErrorCode error = result.error();
+    sendError(error, error == ErrorCode::RoomFull ? "the meeting is full" : "there is no such meeting", id);
     return;
   }
-  auto& joined = std::get<RoomManager::Joined>(result);
+  const RoomManager::Joined& joined = result.value();
   mRoomId = roomId;
   mParticipantId = joined.participantId;
   auto out = reply("joined", msg);
@@ -168,30 +169,19 @@ conference::MediaRoom* Connection::mediaFor(const nlohmann::json& msg) {
   return media;
 }
 
-namespace {
-
-ErrorCode mediaErrorCode(const std::string& code) {
-  if (code == "bad-sdp") return ErrorCode::BadSdp;
-  if (code == "invalid-state") return ErrorCode::InvalidState;
-  if (code == "too-many-tracks") return ErrorCode::TooManyTracks;
-  return ErrorCode::NegotiationFailed;
-}
-
-}  // namespace
-
 void Connection::handlePublish(const nlohmann::json& msg, common::TimePoint) {
   conference::MediaRoom* media = mediaFor(msg);
   if (!media) return;
   std::vector<conference::TrackSource> sources;
   for (const auto& t : msg["tracks"]) sources.push_back({t["mid"].get<std::string>(), t["source"].get<std::string>()});
   auto result = media->publish(mParticipantId, msg["sdp"].get_ref<const std::string&>(), sources);
-  if (auto* error = std::get_if<conference::MediaError>(&result)) {
-    common::logger("media")->info("publish refused: {}", error->message);
-    sendError(mediaErrorCode(error->code), error->message, requestIdOf(msg));
+  if (!result) {
+    common::logger("media")->info("publish refused: {}", result.error().message);
+    sendError(result.error().code, result.error().message, requestIdOf(msg));
     return;
   }
   auto out = reply("publish-answer", msg);
-  out["sdp"] = std::get<std::string>(result);
+  out["sdp"] = result.value();
   mPeer.send(out);
 }
 
@@ -200,7 +190,7 @@ void Connection::handleSubscribeAnswer(const nlohmann::json& msg, common::TimePo
   if (!media) return;
   if (auto error = media->subscribeAnswer(mParticipantId, msg["sdp"].get_ref<const std::string&>())) {
     common::logger("media")->info("subscribe answer refused: {}", error->message);
-    sendError(mediaErrorCode(error->code), error->message, requestIdOf(msg));
+    sendError(error->code, error->message, requestIdOf(msg));
     return;
   }
   mPeer.send(reply("subscribe-ok", msg));
@@ -241,8 +231,8 @@ void Connection::handleFileUpload(const nlohmann::json& msg, common::TimePoint n
     return;
   }
   auto result = files->reserve(mRoomId, msg["size"].get<uint64_t>(), now, mSource);
-  if (auto* error = std::get_if<store::FileStore::Error>(&result)) {
-    switch (*error) {
+  if (!result) {
+    switch (result.error()) {
       case store::FileStore::Error::RoomQuota:
         return sendError(ErrorCode::QuotaExceeded, "this meeting has no room for more files", requestIdOf(msg));
       case store::FileStore::Error::SourceQuota:
@@ -257,7 +247,7 @@ void Connection::handleFileUpload(const nlohmann::json& msg, common::TimePoint n
                          requestIdOf(msg));
     }
   }
-  auto& upload = std::get<store::FileStore::Upload>(result);
+  const auto& upload = result.value();
   auto out = reply("file-upload-ready", msg);
   out["fileId"] = upload.fileId;
   out["uploadToken"] = upload.token;

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/error_code.h"
 #include "signaling/schema.h"
 
 namespace conclave::signaling {
@@ -17,28 +18,8 @@ inline constexpr size_t kRoomIdLength = 32;
 inline constexpr size_t kMaxSdpBytes = 60000;
 inline constexpr size_t kMaxRelayPayloadBytes = 49152;
 
-enum class ErrorCode {
-  BadJson,
-  TooLarge,
-  UnknownType,
-  InvalidMessage,
-  HelloRequired,
-  UnsupportedVersion,
-  AlreadyJoined,
-  NotJoined,
-  RoomNotFound,
-  RoomFull,
-  RateLimited,
-  BadSdp,
-  NegotiationFailed,
-  InvalidState,
-  MediaUnavailable,
-  ParticipantNotFound,
-  FileTooLarge,
-  QuotaExceeded,
-  TooManyTracks,
-  Internal,
-};
+// The control path's error codes (common/error_code.h); errorCodeName() gives their wire names.
+using common::ErrorCode;
 
 std::string_view errorCodeName(ErrorCode code);
 

@@ -62,8 +62,8 @@ void RoomManager::onTransportFailed(const std::string& participantId, sfu::Trans
   }
 }
 
-std::variant<RoomManager::Joined, ErrorCode> RoomManager::join(const std::string& roomId, Peer& peer,
-                                                              std::string profile) {
+common::Result<RoomManager::Joined, ErrorCode> RoomManager::join(const std::string& roomId, Peer& peer,
+                                                                std::string profile) {
   auto it = mRooms.find(roomId);
   if (it == mRooms.end()) {
     if (!mIssuer.verify(roomId)) return ErrorCode::RoomNotFound;

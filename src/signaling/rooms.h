@@ -10,10 +10,10 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <variant>
 #include <vector>
 
 #include "common/clock.h"
+#include "common/result.h"
 #include "common/token_bucket.h"
 #include "conference/media_room.h"
 #include "signaling/protocol.h"
@@ -73,7 +73,7 @@ class RoomManager {
 
   // Adds `peer` to the room (creating it when the ID is one this server issued) and tells the
   // others. The error is RoomNotFound or RoomFull.
-  std::variant<Joined, ErrorCode> join(const std::string& roomId, Peer& peer, std::string profile);
+  common::Result<Joined, ErrorCode> join(const std::string& roomId, Peer& peer, std::string profile);
   void updateProfile(const std::string& roomId, const std::string& participantId, std::string profile);
   void leave(const std::string& roomId, const std::string& participantId, common::TimePoint now);
 
