@@ -1,7 +1,6 @@
 #include "signaling/connection.h"
 
 #include "common/log.h"
-#include "common/version.h"
 #include "store/file_store.h"
 
 namespace conclave::signaling {
@@ -108,11 +107,7 @@ void Connection::handleHello(const nlohmann::json& msg, common::TimePoint) {
     return;
   }
   mHelloDone = true;
-  auto out = reply("welcome", msg);
-  out["version"] = kProtocolVersion;
-  out["server"] = std::string("conclave/") + kVersion;
-  out["maxMessageBytes"] = mLimits.maxMessageBytes;
-  mPeer.send(out);
+  mPeer.send(messages::welcome(msg, mLimits.maxMessageBytes));
 }
 
 void Connection::handleJoin(const nlohmann::json& msg, common::TimePoint) {
@@ -131,12 +126,7 @@ void Connection::handleJoin(const nlohmann::json& msg, common::TimePoint) {
   const RoomManager::Joined& joined = result.value();
   mRoomId = roomId;
   mParticipantId = joined.participantId;
-  auto out = reply("joined", msg);
-  out["roomId"] = roomId;
-  out["participantId"] = mParticipantId;
-  out["participants"] = nlohmann::json::array();
-  for (const auto& p : joined.others) out["participants"].push_back({{"id", p.id}, {"profile", p.profile}});
-  mPeer.send(out);
+  mPeer.send(messages::joined(msg, roomId, mParticipantId, joined.others));
 }
 
 void Connection::handleUpdateProfile(const nlohmann::json& msg, common::TimePoint) {
@@ -145,7 +135,7 @@ void Connection::handleUpdateProfile(const nlohmann::json& msg, common::TimePoin
     return;
   }
   mRooms.updateProfile(mRoomId, mParticipantId, msg["profile"].get<std::string>());
-  mPeer.send(reply("profile-updated", msg));
+  mPeer.send(messages::profileUpdated(msg));
 }
 
 void Connection::handleLeave(const nlohmann::json& msg, common::TimePoint now) {
@@ -154,10 +144,10 @@ void Connection::handleLeave(const nlohmann::json& msg, common::TimePoint now) {
     return;
   }
   onClosed(now);
-  mPeer.send(reply("left", msg));
+  mPeer.send(messages::left(msg));
 }
 
-void Connection::handlePing(const nlohmann::json& msg, common::TimePoint) { mPeer.send(reply("pong", msg)); }
+void Connection::handlePing(const nlohmann::json& msg, common::TimePoint) { mPeer.send(messages::pong(msg)); }
 
 conference::MediaRoom* Connection::mediaFor(const nlohmann::json& msg) {
   if (mParticipantId.empty()) {
@@ -180,9 +170,7 @@ void Connection::handlePublish(const nlohmann::json& msg, common::TimePoint) {
     sendError(result.error().code, result.error().message, requestIdOf(msg));
     return;
   }
-  auto out = reply("publish-answer", msg);
-  out["sdp"] = result.value();
-  mPeer.send(out);
+  mPeer.send(messages::publishAnswer(msg, result.value()));
 }
 
 void Connection::handleSubscribeAnswer(const nlohmann::json& msg, common::TimePoint) {
@@ -193,14 +181,14 @@ void Connection::handleSubscribeAnswer(const nlohmann::json& msg, common::TimePo
     sendError(error->code, error->message, requestIdOf(msg));
     return;
   }
-  mPeer.send(reply("subscribe-ok", msg));
+  mPeer.send(messages::subscribeOk(msg));
 }
 
 void Connection::handleSubscribeRestart(const nlohmann::json& msg, common::TimePoint) {
   conference::MediaRoom* media = mediaFor(msg);
   if (!media) return;
   media->restartSubscribe(mParticipantId);
-  mPeer.send(reply("subscribe-ok", msg));
+  mPeer.send(messages::subscribeOk(msg));
 }
 
 bool Connection::requireJoined(const nlohmann::json& msg) {
@@ -220,7 +208,7 @@ void Connection::handleRelay(const nlohmann::json& msg, common::TimePoint now) {
     sendError(ErrorCode::ParticipantNotFound, "that participant is not in the meeting", requestIdOf(msg));
     return;
   }
-  mPeer.send(reply("relayed", msg));
+  mPeer.send(messages::relayed(msg));
 }
 
 void Connection::handleFileUpload(const nlohmann::json& msg, common::TimePoint now) {
@@ -248,16 +236,12 @@ void Connection::handleFileUpload(const nlohmann::json& msg, common::TimePoint n
     }
   }
   const auto& upload = result.value();
-  auto out = reply("file-upload-ready", msg);
-  out["fileId"] = upload.fileId;
-  out["uploadToken"] = upload.token;
-  out["url"] = "/api/files/" + upload.fileId;
-  mPeer.send(out);
+  mPeer.send(messages::fileUploadReady(msg, upload.fileId, upload.token));
 }
 
 void Connection::sendError(ErrorCode code, std::string_view message, const nlohmann::json* request) {
   common::logger("ws")->debug("error reply {}", errorCodeName(code));
-  mPeer.send(errorMessage(code, message, request));
+  mPeer.send(messages::error(code, message, request));
 }
 
 }  // namespace conclave::signaling

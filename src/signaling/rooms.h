@@ -16,6 +16,7 @@
 #include "common/result.h"
 #include "common/token_bucket.h"
 #include "conference/media_room.h"
+#include "signaling/messages.h"
 #include "signaling/protocol.h"
 #include "signaling/room_id.h"
 
@@ -42,12 +43,6 @@ class Peer : public conference::MediaPeer {
   void subscribeOffer(const std::string& sdp, const std::vector<conference::OfferedTrack>& tracks) override;
   void mediaFailed(sfu::TransportRole role) override;
 };
-
-struct ParticipantInfo {
-  std::string id;
-  std::string profile;
-};
-
 
 class RoomManager {
  public:
