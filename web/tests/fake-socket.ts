@@ -1,4 +1,4 @@
-import type { SocketFactory, SocketLike } from '../src/protocol';
+import type { SocketFactory, SocketLike } from '../src/protocol/client';
 
 /** An in-memory WebSocket stand-in: records what the client sends, lets the test play the server. */
 export class FakeSocket implements SocketLike {

@@ -1,0 +1,210 @@
+// Validation of server messages (docs/protocol.md). Every field is checked before the message is
+// used. Fields the client does not know are dropped (the server may add fields in a later
+// version), unknown message types are refused.
+
+import {
+  MAX_PROFILE_LENGTH,
+  MAX_RELAY_PAYLOAD_LENGTH,
+  MAX_REQUEST_ID_LENGTH,
+  PARTICIPANT_ID_LENGTH,
+  PROTOCOL_VERSION,
+  ROOM_ID_LENGTH,
+  type Participant,
+  type RequestId,
+  type ServerMessage,
+  type ServerMessageType,
+  type SubscribedTrack,
+} from './messages';
+
+/** Longest SDP the client accepts from the server (far above any real offer). */
+const MAX_SERVER_SDP_LENGTH = 1 << 20;
+/** Most m-sections the client accepts in one subscribe offer. */
+const MAX_SUBSCRIBED_TRACKS = 4096;
+
+export type ValidationResult =
+  | { ok: true; message: ServerMessage }
+  | { ok: false; reason: string };
+
+export const BASE64URL = /^[A-Za-z0-9_-]*$/;
+
+type Json = Record<string, unknown>;
+
+class Invalid extends Error {}
+
+export function isPlainObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function field(obj: Json, name: string): unknown {
+  return Object.prototype.hasOwnProperty.call(obj, name) ? obj[name] : undefined;
+}
+
+function str(obj: Json, name: string, maxLength: number): string {
+  const value = field(obj, name);
+  if (typeof value !== 'string') throw new Invalid(`${name}: expected a string`);
+  if (value.length > maxLength) throw new Invalid(`${name}: longer than ${maxLength}`);
+  return value;
+}
+
+function int(obj: Json, name: string, min: number, max: number): number {
+  const value = field(obj, name);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
+    throw new Invalid(`${name}: expected an integer`);
+  }
+  if (value < min || value > max) throw new Invalid(`${name}: out of range`);
+  return value;
+}
+
+function base64UrlId(obj: Json, name: string, length: number): string {
+  const value = str(obj, name, length);
+  if (value.length !== length || !BASE64URL.test(value)) {
+    throw new Invalid(`${name}: expected ${length} URL-safe base64 characters`);
+  }
+  return value;
+}
+
+export function isRoomId(value: string): boolean {
+  return value.length === ROOM_ID_LENGTH && BASE64URL.test(value);
+}
+
+export function isParticipantId(value: string): boolean {
+  return value.length === PARTICIPANT_ID_LENGTH && BASE64URL.test(value);
+}
+
+export function isRequestId(value: unknown): value is RequestId {
+  if (typeof value === 'number') {
+    return Number.isSafeInteger(value) && value >= 0;
+  }
+  return typeof value === 'string' && value.length <= MAX_REQUEST_ID_LENGTH;
+}
+
+function participant(value: unknown, name: string): Participant {
+  if (!isPlainObject(value)) throw new Invalid(`${name}: expected an object`);
+  return {
+    id: base64UrlId(value, 'id', PARTICIPANT_ID_LENGTH),
+    profile: str(value, 'profile', MAX_PROFILE_LENGTH),
+  };
+}
+
+// Upper bound on the roster a client accepts in one `joined`; far above any sane room limit.
+const MAX_PARTICIPANTS = 10000;
+
+function participants(obj: Json): Participant[] {
+  const value = field(obj, 'participants');
+  if (!Array.isArray(value)) throw new Invalid('participants: expected an array');
+  if (value.length > MAX_PARTICIPANTS) throw new Invalid('participants: too many');
+  const list = value.map((item: unknown, index) => participant(item, `participants[${index}]`));
+  const ids = new Set(list.map((p) => p.id));
+  if (ids.size !== list.length) throw new Invalid('participants: duplicate id');
+  return list;
+}
+
+// An SDP `mid` is a token; Chromium uses small integers, the server its own short names.
+const MID = /^[A-Za-z0-9!#$%&'*+.^_`{|}~-]{1,32}$/;
+
+function mid(obj: Json): string {
+  const value = str(obj, 'mid', 32);
+  if (!MID.test(value)) throw new Invalid('mid: not an SDP token');
+  return value;
+}
+
+function oneOf<T extends string>(obj: Json, name: string, allowed: readonly T[]): T {
+  const value = str(obj, name, 64);
+  if (!(allowed as readonly string[]).includes(value)) throw new Invalid(`${name}: unknown value`);
+  return value as T;
+}
+
+function subscribedTracks(obj: Json): SubscribedTrack[] {
+  const value = field(obj, 'tracks');
+  if (!Array.isArray(value)) throw new Invalid('tracks: expected an array');
+  if (value.length > MAX_SUBSCRIBED_TRACKS) throw new Invalid('tracks: too many');
+  const list = value.map((item: unknown, index): SubscribedTrack => {
+    if (!isPlainObject(item)) throw new Invalid(`tracks[${index}]: expected an object`);
+    return {
+      mid: mid(item),
+      kind: oneOf(item, 'kind', ['audio', 'video'] as const),
+      participantId: base64UrlId(item, 'participantId', PARTICIPANT_ID_LENGTH),
+      source: str(item, 'source', 64),
+    };
+  });
+  if (new Set(list.map((t) => t.mid)).size !== list.length) throw new Invalid('tracks: duplicate mid');
+  return list;
+}
+
+type BodyParser = (obj: Json) => Omit<ServerMessage, 'type' | 'id'>;
+
+// The declarative table: one parser per server message type.
+const SERVER_SCHEMAS: Record<ServerMessageType, BodyParser> = {
+  welcome: (o) => ({
+    version: int(o, 'version', PROTOCOL_VERSION, PROTOCOL_VERSION),
+    server: str(o, 'server', 256),
+    maxMessageBytes: int(o, 'maxMessageBytes', 1024, Number.MAX_SAFE_INTEGER),
+  }),
+  joined: (o) => ({
+    roomId: base64UrlId(o, 'roomId', ROOM_ID_LENGTH),
+    participantId: base64UrlId(o, 'participantId', PARTICIPANT_ID_LENGTH),
+    participants: participants(o),
+  }),
+  'participant-joined': (o) => ({ participant: participant(field(o, 'participant'), 'participant') }),
+  'participant-updated': (o) => ({ participant: participant(field(o, 'participant'), 'participant') }),
+  'participant-left': (o) => ({
+    participantId: base64UrlId(o, 'participantId', PARTICIPANT_ID_LENGTH),
+  }),
+  'profile-updated': () => ({}),
+  left: () => ({}),
+  pong: () => ({}),
+  goodbye: (o) => ({ reason: str(o, 'reason', 64) }),
+  error: (o) => ({ code: str(o, 'code', 64), message: str(o, 'message', 1024) }),
+  'publish-answer': (o) => ({ sdp: str(o, 'sdp', MAX_SERVER_SDP_LENGTH) }),
+  'subscribe-ok': () => ({}),
+  'subscribe-offer': (o) => ({ sdp: str(o, 'sdp', MAX_SERVER_SDP_LENGTH), tracks: subscribedTracks(o) }),
+  'media-failed': (o) => ({ connection: oneOf(o, 'connection', ['publish', 'subscribe'] as const) }),
+  relayed: () => ({}),
+  relay: (o) => ({
+    from: base64UrlId(o, 'from', PARTICIPANT_ID_LENGTH),
+    payload: str(o, 'payload', MAX_RELAY_PAYLOAD_LENGTH),
+  }),
+  'file-upload-ready': (o) => {
+    const fileId = str(o, 'fileId', 128);
+    if (fileId.length === 0 || !BASE64URL.test(fileId)) throw new Invalid('fileId: expected URL-safe base64');
+    const url = str(o, 'url', 256);
+    if (url !== `/api/files/${fileId}`) throw new Invalid('url: not the file\'s /api/files/ path');
+    const uploadToken = str(o, 'uploadToken', 256);
+    if (uploadToken.length === 0 || !BASE64URL.test(uploadToken)) throw new Invalid('uploadToken: expected URL-safe base64');
+    return { fileId, uploadToken, url };
+  },
+};
+
+function isServerMessageType(value: string): value is ServerMessageType {
+  return Object.prototype.hasOwnProperty.call(SERVER_SCHEMAS, value);
+}
+
+/** Validates a server message that was already parsed from JSON. */
+export function validateServerMessage(value: unknown): ValidationResult {
+  if (!isPlainObject(value)) return { ok: false, reason: 'not a JSON object' };
+  const type = field(value, 'type');
+  if (typeof type !== 'string') return { ok: false, reason: 'type: expected a string' };
+  if (!isServerMessageType(type)) return { ok: false, reason: `unknown type "${type.slice(0, 40)}"` };
+  const id = field(value, 'id');
+  if (id !== undefined && !isRequestId(id)) return { ok: false, reason: 'id: invalid' };
+  try {
+    const body = SERVER_SCHEMAS[type](value);
+    const message = { type, ...body, ...(id === undefined ? {} : { id }) } as ServerMessage;
+    return { ok: true, message };
+  } catch (err) {
+    if (err instanceof Invalid) return { ok: false, reason: `${type}: ${err.message}` };
+    throw err;
+  }
+}
+
+/** Parses and validates one WebSocket text frame from the server. */
+export function parseServerFrame(data: unknown): ValidationResult {
+  if (typeof data !== 'string') return { ok: false, reason: 'not a text frame' };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(data);
+  } catch {
+    return { ok: false, reason: 'not JSON' };
+  }
+  return validateServerMessage(parsed);
+}
