@@ -37,7 +37,9 @@ TEST(Messages, EveryReplyMatchesItsSchemaAndEchoesTheRequestId) {
     for (const auto& reply : replies) {
       expectValid(reply);
       EXPECT_EQ(reply.contains("id"), request.contains("id")) << reply;
-      if (request.contains("id")) EXPECT_EQ(reply["id"], request["id"]);
+      if (request.contains("id")) {
+        EXPECT_EQ(reply["id"], request["id"]);
+      }
     }
   }
 }
