@@ -236,6 +236,7 @@ export const SERVER_ERROR_CODES = [
   'participant-not-found',
   'file-too-large',
   'quota-exceeded',
+  'too-many-tracks',
   'internal',
 ] as const;
 

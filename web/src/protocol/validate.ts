@@ -1,6 +1,9 @@
-// Validation of server messages (docs/protocol.md). Every field is checked before the message is
-// used. Fields the client does not know are dropped (the server may add fields in a later
-// version), unknown message types are refused.
+// Validation of server messages (docs/protocol.md), as the server's schemas in
+// src/signaling/protocol.cpp do it; tests/contract/protocol holds the cases both must agree on.
+//
+// Every field is checked before the message is used. Fields the client does not know are dropped
+// (the server may add fields in a later version), unknown message types are refused.
+// String lengths are UTF-8 bytes, as the server counts them.
 
 import {
   MAX_PROFILE_LENGTH,
@@ -20,10 +23,10 @@ import {
 const MAX_SERVER_SDP_LENGTH = 1 << 20;
 /** Most m-sections the client accepts in one subscribe offer. */
 const MAX_SUBSCRIBED_TRACKS = 4096;
+/** Longest `message` of a server `error`. */
+const MAX_ERROR_MESSAGE_LENGTH = 1024;
 
-export type ValidationResult =
-  | { ok: true; message: ServerMessage }
-  | { ok: false; reason: string };
+export type ValidationResult = { ok: true; message: ServerMessage } | { ok: false; reason: string };
 
 export const BASE64URL = /^[A-Za-z0-9_-]*$/;
 
@@ -39,10 +42,36 @@ export function field(obj: Json, name: string): unknown {
   return Object.prototype.hasOwnProperty.call(obj, name) ? obj[name] : undefined;
 }
 
+/** The UTF-8 length of `text`, without encoding it (a lone surrogate counts 3, as U+FFFD). */
+export function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) {
+      bytes += 1;
+    } else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 2; // a surrogate pair: 2 UTF-16 units, 4 bytes
+      i++;
+    } else {
+      bytes += 2;
+    }
+  }
+  return bytes;
+}
+
+/** URL-safe base64 without padding, of a length some byte string encodes to. */
+export function isBase64Url(value: string): boolean {
+  return value.length % 4 !== 1 && BASE64URL.test(value);
+}
+
 function str(obj: Json, name: string, maxLength: number): string {
   const value = field(obj, name);
   if (typeof value !== 'string') throw new Invalid(`${name}: expected a string`);
-  if (value.length > maxLength) throw new Invalid(`${name}: longer than ${maxLength}`);
+  // UTF-8 is at least as long as UTF-16 in units: only a string that might be too long is counted.
+  if (value.length > maxLength || (value.length * 3 > maxLength && utf8Length(value) > maxLength)) {
+    throw new Invalid(`${name}: longer than ${maxLength} bytes`);
+  }
   return value;
 }
 
@@ -57,25 +86,31 @@ function int(obj: Json, name: string, min: number, max: number): number {
 
 function base64UrlId(obj: Json, name: string, length: number): string {
   const value = str(obj, name, length);
-  if (value.length !== length || !BASE64URL.test(value)) {
+  if (value.length !== length || !isBase64Url(value)) {
     throw new Invalid(`${name}: expected ${length} URL-safe base64 characters`);
   }
   return value;
 }
 
+function base64UrlToken(obj: Json, name: string, maxLength: number): string {
+  const value = str(obj, name, maxLength);
+  if (value.length === 0 || !isBase64Url(value)) throw new Invalid(`${name}: expected URL-safe base64`);
+  return value;
+}
+
 export function isRoomId(value: string): boolean {
-  return value.length === ROOM_ID_LENGTH && BASE64URL.test(value);
+  return value.length === ROOM_ID_LENGTH && isBase64Url(value);
 }
 
 export function isParticipantId(value: string): boolean {
-  return value.length === PARTICIPANT_ID_LENGTH && BASE64URL.test(value);
+  return value.length === PARTICIPANT_ID_LENGTH && isBase64Url(value);
 }
 
 export function isRequestId(value: unknown): value is RequestId {
   if (typeof value === 'number') {
     return Number.isSafeInteger(value) && value >= 0;
   }
-  return typeof value === 'string' && value.length <= MAX_REQUEST_ID_LENGTH;
+  return typeof value === 'string' && utf8Length(value) <= MAX_REQUEST_ID_LENGTH;
 }
 
 function participant(value: unknown, name: string): Participant {
@@ -154,7 +189,7 @@ const SERVER_SCHEMAS: Record<ServerMessageType, BodyParser> = {
   left: () => ({}),
   pong: () => ({}),
   goodbye: (o) => ({ reason: str(o, 'reason', 64) }),
-  error: (o) => ({ code: str(o, 'code', 64), message: str(o, 'message', 1024) }),
+  error: (o) => ({ code: str(o, 'code', 64), message: str(o, 'message', MAX_ERROR_MESSAGE_LENGTH) }),
   'publish-answer': (o) => ({ sdp: str(o, 'sdp', MAX_SERVER_SDP_LENGTH) }),
   'subscribe-ok': () => ({}),
   'subscribe-offer': (o) => ({ sdp: str(o, 'sdp', MAX_SERVER_SDP_LENGTH), tracks: subscribedTracks(o) }),
@@ -165,12 +200,10 @@ const SERVER_SCHEMAS: Record<ServerMessageType, BodyParser> = {
     payload: str(o, 'payload', MAX_RELAY_PAYLOAD_LENGTH),
   }),
   'file-upload-ready': (o) => {
-    const fileId = str(o, 'fileId', 128);
-    if (fileId.length === 0 || !BASE64URL.test(fileId)) throw new Invalid('fileId: expected URL-safe base64');
+    const fileId = base64UrlToken(o, 'fileId', 128);
     const url = str(o, 'url', 256);
-    if (url !== `/api/files/${fileId}`) throw new Invalid('url: not the file\'s /api/files/ path');
-    const uploadToken = str(o, 'uploadToken', 256);
-    if (uploadToken.length === 0 || !BASE64URL.test(uploadToken)) throw new Invalid('uploadToken: expected URL-safe base64');
+    if (url !== `/api/files/${fileId}`) throw new Invalid("url: not the file's /api/files/ path");
+    const uploadToken = base64UrlToken(o, 'uploadToken', 256);
     return { fileId, uploadToken, url };
   },
 };
