@@ -2,7 +2,7 @@
 // tests/signaling/contract_test.cpp checks the server's schemas against the same files.
 import { describe, expect, it } from 'vitest';
 import { SERVER_ERROR_CODES } from '../src/protocol/messages';
-import { validateServerMessage } from '../src/protocol/validate';
+import { validateClientMessage, validateServerMessage } from '../src/protocol/validate';
 
 // Vitest runs in Node; the web tsconfig has no Node types, so the one function used is typed here.
 interface NodeFs {
@@ -43,6 +43,18 @@ function typesOf(cases: Case[]): string[] {
 }
 
 describe('protocol contract', () => {
+  it('accepts every client message the server accepts', () => {
+    for (const c of load('client-to-server/accept.json')) {
+      expect(validateClientMessage(c.message), c.name).toBeNull();
+    }
+  });
+
+  it('rejects every client message the server rejects', () => {
+    for (const c of load('client-to-server/reject.json')) {
+      expect(validateClientMessage(c.message), c.name).not.toBeNull();
+    }
+  });
+
   it('accepts every server message of the accept set', () => {
     for (const c of load('server-to-client/accept.json')) {
       const result = validateServerMessage(c.message);
@@ -57,6 +69,20 @@ describe('protocol contract', () => {
   });
 
   it('covers every message type in the accept sets', () => {
+    expect(typesOf(load('client-to-server/accept.json'))).toEqual(
+      [
+        'hello',
+        'join',
+        'update-profile',
+        'leave',
+        'ping',
+        'publish',
+        'subscribe-answer',
+        'subscribe-restart',
+        'relay',
+        'file-upload',
+      ].sort(),
+    );
     expect(typesOf(load('server-to-client/accept.json'))).toEqual(
       [
         'welcome',

@@ -1,17 +1,22 @@
-// Validation of server messages (docs/protocol.md), as the server's schemas in
-// src/signaling/protocol.cpp do it; tests/contract/protocol holds the cases both must agree on.
+// Validation of protocol messages (docs/protocol.md), in both directions, as the server's schemas
+// in src/signaling/protocol.cpp do it; tests/contract/protocol holds the cases both must agree on.
 //
-// Every field is checked before the message is used. Fields the client does not know are dropped
-// (the server may add fields in a later version), unknown message types are refused.
+// Server → client: every field is checked before the message is used. Fields the client does not
+// know are dropped (the server may add fields in a later version), unknown message types are
+// refused. Client → server: what the server accepts, unknown fields refused.
 // String lengths are UTF-8 bytes, as the server counts them.
 
 import {
   MAX_PROFILE_LENGTH,
+  MAX_PUBLISHED_TRACKS,
   MAX_RELAY_PAYLOAD_LENGTH,
   MAX_REQUEST_ID_LENGTH,
+  MAX_SDP_LENGTH,
   PARTICIPANT_ID_LENGTH,
   PROTOCOL_VERSION,
   ROOM_ID_LENGTH,
+  TRACK_SOURCES,
+  type ClientMessage,
   type Participant,
   type RequestId,
   type ServerMessage,
@@ -240,4 +245,109 @@ export function parseServerFrame(data: unknown): ValidationResult {
     return { ok: false, reason: 'not JSON' };
   }
   return validateServerMessage(parsed);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Client → server: a table of field rules per type, as the server's (src/signaling/protocol.cpp).
+
+interface FieldRule {
+  kind: 'string' | 'integer' | 'array';
+  optional?: boolean;
+  /** Strings: length bounds in UTF-8 bytes; integers: value bounds; arrays: most items (max). */
+  min?: number;
+  max?: number;
+  /** Strings: URL-safe base64. */
+  base64Url?: boolean;
+  /** Strings: the allowed values. */
+  oneOf?: readonly string[];
+  /** Arrays: the rules of each item (an object). */
+  items?: Record<string, FieldRule>;
+}
+
+const CLIENT_SCHEMAS: Record<ClientMessage['type'], Record<string, FieldRule>> = {
+  hello: {
+    version: { kind: 'integer', min: 0, max: 1000 },
+    client: { kind: 'string', optional: true, max: 64 },
+  },
+  join: {
+    roomId: { kind: 'string', min: ROOM_ID_LENGTH, max: ROOM_ID_LENGTH, base64Url: true },
+    profile: { kind: 'string', max: MAX_PROFILE_LENGTH },
+  },
+  'update-profile': { profile: { kind: 'string', max: MAX_PROFILE_LENGTH } },
+  leave: {},
+  ping: {},
+  publish: {
+    sdp: { kind: 'string', min: 1, max: MAX_SDP_LENGTH },
+    tracks: {
+      kind: 'array',
+      max: MAX_PUBLISHED_TRACKS,
+      items: { mid: { kind: 'string', min: 1, max: 32 }, source: { kind: 'string', oneOf: TRACK_SOURCES } },
+    },
+  },
+  'subscribe-answer': { sdp: { kind: 'string', min: 1, max: MAX_SDP_LENGTH } },
+  'subscribe-restart': {},
+  relay: {
+    to: {
+      kind: 'string',
+      optional: true,
+      min: PARTICIPANT_ID_LENGTH,
+      max: PARTICIPANT_ID_LENGTH,
+      base64Url: true,
+    },
+    payload: { kind: 'string', min: 1, max: MAX_RELAY_PAYLOAD_LENGTH },
+  },
+  'file-upload': { size: { kind: 'integer', min: 1, max: Number.MAX_SAFE_INTEGER } },
+};
+
+function checkValue(name: string, value: unknown, rule: FieldRule): void {
+  const min = rule.min ?? 0;
+  if (rule.kind === 'string') {
+    if (typeof value !== 'string') throw new Invalid(`${name}: expected a string`);
+    const length = utf8Length(value);
+    if (length < min || (rule.max !== undefined && length > rule.max)) throw new Invalid(`${name}: wrong length`);
+    if (rule.base64Url && !isBase64Url(value)) throw new Invalid(`${name}: expected URL-safe base64`);
+    if (rule.oneOf && !rule.oneOf.includes(value)) throw new Invalid(`${name}: unknown value`);
+  } else if (rule.kind === 'integer') {
+    if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw new Invalid(`${name}: expected an integer`);
+    if (value < min || (rule.max !== undefined && value > rule.max)) throw new Invalid(`${name}: out of range`);
+  } else {
+    if (!Array.isArray(value)) throw new Invalid(`${name}: expected an array`);
+    if (rule.max !== undefined && value.length > rule.max) throw new Invalid(`${name}: too many items`);
+    value.forEach((item: unknown, index) => {
+      if (!isPlainObject(item)) throw new Invalid(`${name}[${index}]: expected an object`);
+      checkFields(item, rule.items ?? {}, `${name}[${index}].`);
+    });
+  }
+}
+
+function checkFields(obj: Json, rules: Record<string, FieldRule>, prefix: string, envelope = false): void {
+  for (const name of Object.keys(obj)) {
+    if (envelope && (name === 'type' || name === 'id')) continue;
+    const rule = Object.prototype.hasOwnProperty.call(rules, name) ? rules[name] : undefined;
+    if (!rule) throw new Invalid(`${prefix}${name}: not allowed`);
+    checkValue(prefix + name, obj[name], rule);
+  }
+  for (const [name, rule] of Object.entries(rules)) {
+    if (!rule.optional && field(obj, name) === undefined) throw new Invalid(`${prefix}${name}: required`);
+  }
+}
+
+/**
+ * Checks a client message as the server will: null when the server accepts it, else the problem.
+ * The server answers a message it refuses with an `error` (`unknown-type` or `invalid-message`).
+ */
+export function validateClientMessage(value: unknown): string | null {
+  if (!isPlainObject(value)) return 'not a JSON object';
+  const type = field(value, 'type');
+  if (typeof type !== 'string') return 'type: expected a string';
+  if (!Object.prototype.hasOwnProperty.call(CLIENT_SCHEMAS, type)) return `unknown type "${type.slice(0, 40)}"`;
+  const id = field(value, 'id');
+  if (id !== undefined && !isRequestId(id)) return 'id: invalid';
+  try {
+    checkFields(value, CLIENT_SCHEMAS[type as ClientMessage['type']], '', true);
+    return null;
+  } catch (err) {
+    if (err instanceof Invalid) return `${type}: ${err.message}`;
+    throw err;
+  }
 }
