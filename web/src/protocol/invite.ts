@@ -2,6 +2,7 @@
 // HTTP, the room secret, and the link `https://HOST/r/<roomId>#<secret>`. Only these helpers see
 // the secret, and they only make, build and parse it; it never goes into any message.
 
+import { MAX_SECRET_LENGTH, MIN_SECRET_BYTES } from '../e2ee/membership';
 import { base64UrlEncode } from '../e2ee/util';
 import { BASE64URL, field, isPlainObject, isRoomId } from './validate';
 
@@ -55,9 +56,8 @@ export async function createRoom(fetchFn: FetchLike): Promise<string> {
 }
 
 export const SECRET_BYTES = 32;
-/** Secrets shorter than 128 bits (22 base64url characters) are refused. */
-export const MIN_SECRET_LENGTH = 22;
-export const MAX_SECRET_LENGTH = 256;
+/** Secrets shorter than MIN_SECRET_BYTES (128 bits: 22 base64url characters) are refused. */
+const MIN_SECRET_LENGTH = Math.ceil((MIN_SECRET_BYTES * 4) / 3);
 
 type RandomSource = Pick<Crypto, 'getRandomValues'>;
 
