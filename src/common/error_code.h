@@ -25,7 +25,7 @@ enum class ErrorCode {
   FileTooLarge,
   QuotaExceeded,
   TooManyTracks,
-  Internal,
+  Internal,  // the last (tests go through every code up to it)
 };
 
 }  // namespace conclave::common

@@ -70,10 +70,11 @@ constexpr std::array kParticipantFields = {
 constexpr std::array kJoinedFields = {
     FieldRule{"roomId", FieldKind::String, true, kRoomIdLength, kRoomIdLength, true},
     FieldRule{"participantId", FieldKind::String, true, kParticipantIdLength, kParticipantIdLength, true},
-    FieldRule{"participants", FieldKind::Array, true, 0, kMaxRosterSize, false, {}, kParticipantFields, "id"},
+    FieldRule{.name = "participants", .kind = FieldKind::Array, .max = kMaxRosterSize, .items = kParticipantFields,
+              .uniqueKey = "id"},
 };
 constexpr std::array kParticipantChangeFields = {
-    FieldRule{"participant", FieldKind::Object, true, 0, 0, false, {}, kParticipantFields},
+    FieldRule{.name = "participant", .kind = FieldKind::Object, .items = kParticipantFields},
 };
 constexpr std::array kParticipantLeftFields = {
     FieldRule{"participantId", FieldKind::String, true, kParticipantIdLength, kParticipantIdLength, true},
@@ -90,7 +91,7 @@ constexpr std::array kPublishAnswerFields = {
 };
 constexpr std::string_view kKinds[] = {"audio", "video"};
 constexpr std::array kOfferedTrackFields = {
-    FieldRule{"mid", FieldKind::String, true, 1, 32, false, {}, {}, {}, true},
+    FieldRule{.name = "mid", .kind = FieldKind::String, .min = 1, .max = 32, .token = true},
     FieldRule{"kind", FieldKind::String, true, 0, 0, false, kKinds},
     FieldRule{"participantId", FieldKind::String, true, kParticipantIdLength, kParticipantIdLength, true},
     // A source this client version does not know is still a track (a later server may add some).
@@ -98,7 +99,8 @@ constexpr std::array kOfferedTrackFields = {
 };
 constexpr std::array kSubscribeOfferFields = {
     FieldRule{"sdp", FieldKind::String, true, 0, kMaxServerSdpBytes},
-    FieldRule{"tracks", FieldKind::Array, true, 0, kMaxSubscribedTracks, false, {}, kOfferedTrackFields, "mid"},
+    FieldRule{.name = "tracks", .kind = FieldKind::Array, .max = kMaxSubscribedTracks, .items = kOfferedTrackFields,
+              .uniqueKey = "mid"},
 };
 constexpr std::string_view kConnections[] = {"publish", "subscribe"};
 constexpr std::array kMediaFailedFields = {
