@@ -36,7 +36,10 @@ class Peer : public conference::MediaPeer {
   ~Peer() override = default;
   virtual void send(const nlohmann::json& message) = 0;
   // A message already serialized, shared by every recipient of a broadcast.
-  virtual void sendText(std::shared_ptr<const std::string> text) { send(nlohmann::json::parse(*text)); }
+  // By value: a transport keeps the pointer (this default only reads it).
+  virtual void sendText(std::shared_ptr<const std::string> text) {  // NOLINT(performance-unnecessary-value-param)
+    send(nlohmann::json::parse(*text));
+  }
   // Bytes waiting to be written to this client (its reading speed, as the server sees it).
   virtual size_t queuedBytes() const { return 0; }
 
@@ -53,7 +56,7 @@ class RoomManager {
     // recipient), and the queue of one member above which senders wait for it.
     double relayBytesPerSecond = 1024 * 1024;
     double relayBurstBytes = 4 * 1024 * 1024;
-    size_t congestedQueueBytes = 1024 * 1024;
+    size_t congestedQueueBytes = size_t{1024} * 1024;
   };
   struct Joined {
     std::string participantId;

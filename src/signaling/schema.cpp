@@ -76,9 +76,15 @@ std::optional<std::string> checkField(const nlohmann::json& v, const FieldRule& 
     if (!rule.uniqueKey.empty()) {
       std::string key(rule.uniqueKey);
       std::set<nlohmann::json> seen;
-      for (const auto& item : v)
-        if (item.contains(key) && !seen.insert(item[key]).second)
-          return "field '" + name + "' has two items with the same '" + key + "'";
+      for (const auto& item : v) {
+        if (item.contains(key) && !seen.insert(item[key]).second) {
+          std::string problem = "field '" + name;
+          problem += "' has two items with the same '";
+          problem += key;
+          problem += "'";
+          return problem;
+        }
+      }
     }
   }
   if (rule.kind == FieldKind::Object && !rule.items.empty()) {

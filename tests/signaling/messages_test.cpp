@@ -9,9 +9,9 @@ using nlohmann::json;
 
 namespace {
 
-const std::string kRoom = "Zx4-8kQ2_pW7mN0aB3cD5eF6gH9iJ1kL";
-const std::string kAlice = "Pq7_Rs2-Tu4vWx6yZa8bCd";
-const std::string kBob = "Ef0gHi1jKl3mNo5pQr7sTu";
+constexpr const char* kRoom = "Zx4-8kQ2_pW7mN0aB3cD5eF6gH9iJ1kL";
+constexpr const char* kAlice = "Pq7_Rs2-Tu4vWx6yZa8bCd";
+constexpr const char* kBob = "Ef0gHi1jKl3mNo5pQr7sTu";
 
 void expectValid(const json& message) {
   EXPECT_EQ(validateServerMessage(message, UnknownFields::Refuse), std::nullopt) << message.dump();
