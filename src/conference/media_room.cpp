@@ -16,11 +16,11 @@ sfu::MediaKind toSfu(sdp::MediaKind kind) {
 
 uint64_t randomSessionId() { return common::randomU64() >> 1; }
 
-MediaError sdpError(std::string code, const sdp::Error& e) {
+MediaError sdpError(common::ErrorCode code, const sdp::Error& e) {
   std::string msg = e.code;
   if (e.line) msg += " (line " + std::to_string(e.line) + ")";
   if (!e.message.empty()) msg += ": " + e.message;
-  return MediaError{std::move(code), msg};
+  return MediaError{code, msg};
 }
 
 // The media SSRC of a section: the first SSRC that is not the second member of an FID group.
@@ -82,15 +82,15 @@ void MediaRoom::removeParticipant(const std::string& participantId) {
   if (hadProducers) markAllSubscribersDirty(participantId);
 }
 
-std::variant<std::string, MediaError> MediaRoom::publish(const std::string& participantId, std::string_view offer,
-                                                         const std::vector<TrackSource>& sources) {
+common::Result<std::string, MediaError> MediaRoom::publish(const std::string& participantId, std::string_view offer,
+                                                           const std::vector<TrackSource>& sources) {
   auto it = mParticipants.find(participantId);
-  if (it == mParticipants.end()) return MediaError{"invalid-state", "not in this room"};
+  if (it == mParticipants.end()) return MediaError{common::ErrorCode::InvalidState, "not in this room"};
   Participant& p = it->second;
   auto parsed = sdp::parseSessionDescription(offer);
-  if (!parsed) return sdpError("bad-sdp", parsed.error());
+  if (!parsed) return sdpError(common::ErrorCode::BadSdp, parsed.error());
   auto answer = sdp::negotiatePublish(parsed.value(), mEnv.capabilities);
-  if (!answer) return sdpError("negotiation-failed", answer.error());
+  if (!answer) return sdpError(common::ErrorCode::NegotiationFailed, answer.error());
   if (auto refused = checkTrackBudget(participantId, answer.value())) return *refused;
 
   const auto& remote = answer->remote;
@@ -121,7 +121,7 @@ std::optional<MediaError> MediaRoom::checkTrackBudget(const std::string& partici
     ++(m.kind == sdp::MediaKind::Video ? video : audio);
   }
   if (audio > mEnv.maxAudioTracks || video > mEnv.maxVideoTracks) {
-    return MediaError{"too-many-tracks", "a publish may send at most " + std::to_string(mEnv.maxAudioTracks) +
+    return MediaError{common::ErrorCode::TooManyTracks, "a publish may send at most " + std::to_string(mEnv.maxAudioTracks) +
                                              " audio and " + std::to_string(mEnv.maxVideoTracks) + " video tracks"};
   }
   // The room's tracks once this publish replaces the participant's own.
@@ -129,7 +129,7 @@ std::optional<MediaError> MediaRoom::checkTrackBudget(const std::string& partici
   for (const auto& [id, prod] : mProducers)
     if (prod.participantId != participantId) ++others;
   if (others + audio + video > mEnv.maxRoomTracks) {
-    return MediaError{"too-many-tracks",
+    return MediaError{common::ErrorCode::TooManyTracks,
                       "the room already has " + std::to_string(others) + " of its " +
                           std::to_string(mEnv.maxRoomTracks) + " published tracks"};
   }
@@ -284,15 +284,15 @@ void MediaRoom::flushSubscriptions(const std::string& participantId) {
 
 std::optional<MediaError> MediaRoom::subscribeAnswer(const std::string& participantId, std::string_view answer) {
   auto it = mParticipants.find(participantId);
-  if (it == mParticipants.end()) return MediaError{"invalid-state", "not in this room"};
+  if (it == mParticipants.end()) return MediaError{common::ErrorCode::InvalidState, "not in this room"};
   Participant& p = it->second;
-  if (p.pendingOffer.empty()) return MediaError{"invalid-state", "no subscribe offer is waiting for an answer"};
+  if (p.pendingOffer.empty()) return MediaError{common::ErrorCode::InvalidState, "no subscribe offer is waiting for an answer"};
   auto parsedAnswer = sdp::parseSessionDescription(answer);
-  if (!parsedAnswer) return sdpError("bad-sdp", parsedAnswer.error());
+  if (!parsedAnswer) return sdpError(common::ErrorCode::BadSdp, parsedAnswer.error());
   auto parsedOffer = sdp::parseSessionDescription(p.pendingOffer);
-  if (!parsedOffer) return sdpError("negotiation-failed", parsedOffer.error());
+  if (!parsedOffer) return sdpError(common::ErrorCode::NegotiationFailed, parsedOffer.error());
   auto checked = sdp::checkSubscribeAnswer(parsedOffer.value(), parsedAnswer.value(), mEnv.capabilities);
-  if (!checked) return sdpError("negotiation-failed", checked.error());
+  if (!checked) return sdpError(common::ErrorCode::NegotiationFailed, checked.error());
 
   p.pendingOffer.clear();
   p.mids.onNegotiated();

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "common/error_code.h"
+#include "common/result.h"
 #include "ice/ice_server.h"
 #include "sdp/capabilities.h"
 #include "sdp/publish.h"
@@ -56,8 +58,8 @@ struct MediaEnvironment {
 };
 
 struct MediaError {
-  std::string code;     // stable: bad-sdp, negotiation-failed, invalid-state, too-many-tracks
-  std::string message;  // for humans
+  common::ErrorCode code;  // BadSdp, NegotiationFailed, InvalidState or TooManyTracks
+  std::string message;     // for humans
 };
 
 struct TrackSource {
@@ -76,8 +78,8 @@ class MediaRoom {
   void removeParticipant(const std::string& participantId);
 
   // A publish offer from the participant's browser: returns the answer SDP.
-  std::variant<std::string, MediaError> publish(const std::string& participantId, std::string_view offer,
-                                                const std::vector<TrackSource>& sources);
+  common::Result<std::string, MediaError> publish(const std::string& participantId, std::string_view offer,
+                                                  const std::vector<TrackSource>& sources);
   // The browser's answer to the last subscribe offer.
   std::optional<MediaError> subscribeAnswer(const std::string& participantId, std::string_view answer);
   // The browser lost its subscribe connection: new ICE credentials and a new offer.

@@ -115,15 +115,15 @@ void HttpSession::readUpload(const std::string& fileId) {
   if (!files) return fail(http::status::not_found, "not-found", "file sharing is off");
   if (auth.rfind(kBearer, 0) != 0 || !length) return fail(http::status::unauthorized, "unauthorized", "upload token and length needed");
   auto target = files->beginUpload(fileId, auth.substr(kBearer.size()), *length);
-  if (auto* error = std::get_if<store::FileStore::Error>(&target)) {
-    bool tooLarge = *error == store::FileStore::Error::TooLarge;
+  if (!target) {
+    bool tooLarge = target.error() == store::FileStore::Error::TooLarge;
     return fail(tooLarge ? http::status::payload_too_large : http::status::forbidden, tooLarge ? "too-large" : "forbidden",
                 tooLarge ? "the body does not have the reserved size" : "no such upload, or a wrong token");
   }
   mUploadParser.emplace(std::move(*mHeaderParser));
   mUploadParser->body_limit(files->maxFileBytes());
   beast::error_code openError;
-  mUploadParser->get().body().open(std::get<std::filesystem::path>(target).c_str(), beast::file_mode::write, openError);
+  mUploadParser->get().body().open(target.value().c_str(), beast::file_mode::write, openError);
   if (openError) {
     files->completeUpload(fileId, 0);
     return fail(http::status::internal_server_error, "internal", "cannot store the file");

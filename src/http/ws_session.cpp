@@ -95,7 +95,7 @@ void WsSession::onRead(beast::error_code ec, size_t) {
   if (mCloseReason) return;
   if (!mWs.got_text()) {
     mBuffer.consume(mBuffer.size());
-    send(signaling::errorMessage(signaling::ErrorCode::BadJson, "only text frames with JSON are accepted", nullptr));
+    send(signaling::messages::error(signaling::ErrorCode::BadJson, "only text frames with JSON are accepted", nullptr));
     return read();
   }
   std::string text = beast::buffers_to_string(mBuffer.data());
@@ -144,7 +144,7 @@ void WsSession::sendText(std::shared_ptr<const std::string> text) {
 }
 
 void WsSession::goAway() {
-  send({{"type", "goodbye"}, {"reason", "server-shutdown"}});
+  send(signaling::messages::goodbye());
   closeWith({websocket::close_code::going_away, "server shutting down"});
 }
 

@@ -15,6 +15,8 @@
 #include <variant>
 #include <vector>
 
+#include "common/result.h"
+
 namespace conclave::sdp {
 
 // A failure to parse or negotiate. `code` is a stable string meant for programs and tests
@@ -25,26 +27,9 @@ struct Error {
   std::string message;
 };
 
-// Either a value or an Error (C++20 has no std::expected).
+// Either a value or an Error (common/result.h).
 template <typename T>
-class [[nodiscard]] Result {
- public:
-  Result(T value) : mState(std::in_place_index<0>, std::move(value)) {}
-  Result(Error error) : mState(std::in_place_index<1>, std::move(error)) {}
-
-  bool ok() const { return mState.index() == 0; }
-  explicit operator bool() const { return ok(); }
-
-  T& value() & { return std::get<0>(mState); }
-  const T& value() const& { return std::get<0>(mState); }
-  T&& value() && { return std::get<0>(std::move(mState)); }
-  T* operator->() { return &value(); }
-  const T* operator->() const { return &value(); }
-  const Error& error() const { return std::get<1>(mState); }
-
- private:
-  std::variant<T, Error> mState;
-};
+using Result = common::Result<T, Error>;
 
 inline Error makeError(std::string code, size_t line, std::string message) {
   return Error{std::move(code), line, std::move(message)};

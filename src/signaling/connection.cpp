@@ -1,7 +1,6 @@
 #include "signaling/connection.h"
 
 #include "common/log.h"
-#include "common/version.h"
 #include "store/file_store.h"
 
 namespace conclave::signaling {
@@ -108,11 +107,7 @@ void Connection::handleHello(const nlohmann::json& msg, common::TimePoint) {
     return;
   }
   mHelloDone = true;
-  auto out = reply("welcome", msg);
-  out["version"] = kProtocolVersion;
-  out["server"] = std::string("conclave/") + kVersion;
-  out["maxMessageBytes"] = mLimits.maxMessageBytes;
-  mPeer.send(out);
+  mPeer.send(messages::welcome(msg, mLimits.maxMessageBytes));
 }
 
 void Connection::handleJoin(const nlohmann::json& msg, common::TimePoint) {
@@ -123,19 +118,15 @@ void Connection::handleJoin(const nlohmann::json& msg, common::TimePoint) {
   }
   const auto& roomId = msg["roomId"].get_ref<const std::string&>();
   auto result = mRooms.join(roomId, mPeer, msg["profile"].get<std::string>());
-  if (auto* error = std::get_if<ErrorCode>(&result)) {
-    sendError(*error, *error == ErrorCode::RoomFull ? "the meeting is full" : "there is no such meeting", id);
+  if (!result) {
+    ErrorCode error = result.error();
+    sendError(error, error == ErrorCode::RoomFull ? "the meeting is full" : "there is no such meeting", id);
     return;
   }
-  auto& joined = std::get<RoomManager::Joined>(result);
+  const RoomManager::Joined& joined = result.value();
   mRoomId = roomId;
   mParticipantId = joined.participantId;
-  auto out = reply("joined", msg);
-  out["roomId"] = roomId;
-  out["participantId"] = mParticipantId;
-  out["participants"] = nlohmann::json::array();
-  for (const auto& p : joined.others) out["participants"].push_back({{"id", p.id}, {"profile", p.profile}});
-  mPeer.send(out);
+  mPeer.send(messages::joined(msg, roomId, mParticipantId, joined.others));
 }
 
 void Connection::handleUpdateProfile(const nlohmann::json& msg, common::TimePoint) {
@@ -144,7 +135,7 @@ void Connection::handleUpdateProfile(const nlohmann::json& msg, common::TimePoin
     return;
   }
   mRooms.updateProfile(mRoomId, mParticipantId, msg["profile"].get<std::string>());
-  mPeer.send(reply("profile-updated", msg));
+  mPeer.send(messages::profileUpdated(msg));
 }
 
 void Connection::handleLeave(const nlohmann::json& msg, common::TimePoint now) {
@@ -153,10 +144,10 @@ void Connection::handleLeave(const nlohmann::json& msg, common::TimePoint now) {
     return;
   }
   onClosed(now);
-  mPeer.send(reply("left", msg));
+  mPeer.send(messages::left(msg));
 }
 
-void Connection::handlePing(const nlohmann::json& msg, common::TimePoint) { mPeer.send(reply("pong", msg)); }
+void Connection::handlePing(const nlohmann::json& msg, common::TimePoint) { mPeer.send(messages::pong(msg)); }
 
 conference::MediaRoom* Connection::mediaFor(const nlohmann::json& msg) {
   if (mParticipantId.empty()) {
@@ -168,31 +159,18 @@ conference::MediaRoom* Connection::mediaFor(const nlohmann::json& msg) {
   return media;
 }
 
-namespace {
-
-ErrorCode mediaErrorCode(const std::string& code) {
-  if (code == "bad-sdp") return ErrorCode::BadSdp;
-  if (code == "invalid-state") return ErrorCode::InvalidState;
-  if (code == "too-many-tracks") return ErrorCode::TooManyTracks;
-  return ErrorCode::NegotiationFailed;
-}
-
-}  // namespace
-
 void Connection::handlePublish(const nlohmann::json& msg, common::TimePoint) {
   conference::MediaRoom* media = mediaFor(msg);
   if (!media) return;
   std::vector<conference::TrackSource> sources;
   for (const auto& t : msg["tracks"]) sources.push_back({t["mid"].get<std::string>(), t["source"].get<std::string>()});
   auto result = media->publish(mParticipantId, msg["sdp"].get_ref<const std::string&>(), sources);
-  if (auto* error = std::get_if<conference::MediaError>(&result)) {
-    common::logger("media")->info("publish refused: {}", error->message);
-    sendError(mediaErrorCode(error->code), error->message, requestIdOf(msg));
+  if (!result) {
+    common::logger("media")->info("publish refused: {}", result.error().message);
+    sendError(result.error().code, result.error().message, requestIdOf(msg));
     return;
   }
-  auto out = reply("publish-answer", msg);
-  out["sdp"] = std::get<std::string>(result);
-  mPeer.send(out);
+  mPeer.send(messages::publishAnswer(msg, result.value()));
 }
 
 void Connection::handleSubscribeAnswer(const nlohmann::json& msg, common::TimePoint) {
@@ -200,17 +178,17 @@ void Connection::handleSubscribeAnswer(const nlohmann::json& msg, common::TimePo
   if (!media) return;
   if (auto error = media->subscribeAnswer(mParticipantId, msg["sdp"].get_ref<const std::string&>())) {
     common::logger("media")->info("subscribe answer refused: {}", error->message);
-    sendError(mediaErrorCode(error->code), error->message, requestIdOf(msg));
+    sendError(error->code, error->message, requestIdOf(msg));
     return;
   }
-  mPeer.send(reply("subscribe-ok", msg));
+  mPeer.send(messages::subscribeOk(msg));
 }
 
 void Connection::handleSubscribeRestart(const nlohmann::json& msg, common::TimePoint) {
   conference::MediaRoom* media = mediaFor(msg);
   if (!media) return;
   media->restartSubscribe(mParticipantId);
-  mPeer.send(reply("subscribe-ok", msg));
+  mPeer.send(messages::subscribeOk(msg));
 }
 
 bool Connection::requireJoined(const nlohmann::json& msg) {
@@ -230,7 +208,7 @@ void Connection::handleRelay(const nlohmann::json& msg, common::TimePoint now) {
     sendError(ErrorCode::ParticipantNotFound, "that participant is not in the meeting", requestIdOf(msg));
     return;
   }
-  mPeer.send(reply("relayed", msg));
+  mPeer.send(messages::relayed(msg));
 }
 
 void Connection::handleFileUpload(const nlohmann::json& msg, common::TimePoint now) {
@@ -241,8 +219,8 @@ void Connection::handleFileUpload(const nlohmann::json& msg, common::TimePoint n
     return;
   }
   auto result = files->reserve(mRoomId, msg["size"].get<uint64_t>(), now, mSource);
-  if (auto* error = std::get_if<store::FileStore::Error>(&result)) {
-    switch (*error) {
+  if (!result) {
+    switch (result.error()) {
       case store::FileStore::Error::RoomQuota:
         return sendError(ErrorCode::QuotaExceeded, "this meeting has no room for more files", requestIdOf(msg));
       case store::FileStore::Error::SourceQuota:
@@ -257,17 +235,13 @@ void Connection::handleFileUpload(const nlohmann::json& msg, common::TimePoint n
                          requestIdOf(msg));
     }
   }
-  auto& upload = std::get<store::FileStore::Upload>(result);
-  auto out = reply("file-upload-ready", msg);
-  out["fileId"] = upload.fileId;
-  out["uploadToken"] = upload.token;
-  out["url"] = "/api/files/" + upload.fileId;
-  mPeer.send(out);
+  const auto& upload = result.value();
+  mPeer.send(messages::fileUploadReady(msg, upload.fileId, upload.token));
 }
 
 void Connection::sendError(ErrorCode code, std::string_view message, const nlohmann::json* request) {
   common::logger("ws")->debug("error reply {}", errorCodeName(code));
-  mPeer.send(errorMessage(code, message, request));
+  mPeer.send(messages::error(code, message, request));
 }
 
 }  // namespace conclave::signaling

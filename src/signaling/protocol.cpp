@@ -24,18 +24,19 @@ constexpr std::array kTrackFields = {
 };
 constexpr std::array kPublishFields = {
     FieldRule{"sdp", FieldKind::String, true, 1, kMaxSdpBytes},
-    FieldRule{"tracks", FieldKind::Array, true, 0, 16, false, {}, kTrackFields},
+    FieldRule{"tracks", FieldKind::Array, true, 0, kMaxPublishedTracks, false, {}, kTrackFields},
 };
 constexpr std::array kSubscribeAnswerFields = {
     FieldRule{"sdp", FieldKind::String, true, 1, kMaxSdpBytes},
 };
 
 constexpr std::array kRelayFields = {
-    FieldRule{"to", FieldKind::String, false, 22, 22, true},
+    FieldRule{"to", FieldKind::String, false, kParticipantIdLength, kParticipantIdLength, true},
     FieldRule{"payload", FieldKind::String, true, 1, kMaxRelayPayloadBytes},
 };
+constexpr int64_t kMaxSafeInteger = (int64_t{1} << 53) - 1;
 constexpr std::array kFileUploadFields = {
-    FieldRule{"size", FieldKind::Integer, true, 1, (int64_t{1} << 53) - 1},
+    FieldRule{"size", FieldKind::Integer, true, 1, kMaxSafeInteger},
 };
 
 const std::array kClientSchemas = {
@@ -50,6 +51,114 @@ const std::array kClientSchemas = {
     MessageSchema{"relay", kRelayFields},
     MessageSchema{"file-upload", kFileUploadFields},
 };
+
+// Server → client. Unknown fields are ignored, as the client does (a later server may add
+// fields); the limits are the client's (web/src/protocol/validate.ts), which are at least what
+// this server sends. Far above any real meeting: a roster and a subscribe offer.
+constexpr int64_t kMaxRosterSize = 10000;
+constexpr int64_t kMaxSubscribedTracks = 4096;
+
+constexpr std::array kWelcomeFields = {
+    FieldRule{"version", FieldKind::Integer, true, kProtocolVersion, kProtocolVersion},
+    FieldRule{"server", FieldKind::String, true, 0, 256},
+    FieldRule{"maxMessageBytes", FieldKind::Integer, true, 1024, kMaxSafeInteger},
+};
+constexpr std::array kParticipantFields = {
+    FieldRule{"id", FieldKind::String, true, kParticipantIdLength, kParticipantIdLength, true},
+    FieldRule{"profile", FieldKind::String, true, 0, kMaxProfileBytes},
+};
+constexpr std::array kJoinedFields = {
+    FieldRule{"roomId", FieldKind::String, true, kRoomIdLength, kRoomIdLength, true},
+    FieldRule{"participantId", FieldKind::String, true, kParticipantIdLength, kParticipantIdLength, true},
+    FieldRule{.name = "participants", .kind = FieldKind::Array, .max = kMaxRosterSize, .items = kParticipantFields,
+              .uniqueKey = "id"},
+};
+constexpr std::array kParticipantChangeFields = {
+    FieldRule{.name = "participant", .kind = FieldKind::Object, .items = kParticipantFields},
+};
+constexpr std::array kParticipantLeftFields = {
+    FieldRule{"participantId", FieldKind::String, true, kParticipantIdLength, kParticipantIdLength, true},
+};
+constexpr std::array kGoodbyeFields = {
+    FieldRule{"reason", FieldKind::String, true, 0, 64},
+};
+constexpr std::array kErrorFields = {
+    FieldRule{"code", FieldKind::String, true, 0, 64},
+    FieldRule{"message", FieldKind::String, true, 0, kMaxErrorMessageBytes},
+};
+constexpr std::array kPublishAnswerFields = {
+    FieldRule{"sdp", FieldKind::String, true, 0, kMaxServerSdpBytes},
+};
+constexpr std::string_view kKinds[] = {"audio", "video"};
+constexpr std::array kOfferedTrackFields = {
+    FieldRule{.name = "mid", .kind = FieldKind::String, .min = 1, .max = 32, .token = true},
+    FieldRule{"kind", FieldKind::String, true, 0, 0, false, kKinds},
+    FieldRule{"participantId", FieldKind::String, true, kParticipantIdLength, kParticipantIdLength, true},
+    // A source this client version does not know is still a track (a later server may add some).
+    FieldRule{"source", FieldKind::String, true, 0, 64},
+};
+constexpr std::array kSubscribeOfferFields = {
+    FieldRule{"sdp", FieldKind::String, true, 0, kMaxServerSdpBytes},
+    FieldRule{.name = "tracks", .kind = FieldKind::Array, .max = kMaxSubscribedTracks, .items = kOfferedTrackFields,
+              .uniqueKey = "mid"},
+};
+constexpr std::string_view kConnections[] = {"publish", "subscribe"};
+constexpr std::array kMediaFailedFields = {
+    FieldRule{"connection", FieldKind::String, true, 0, 0, false, kConnections},
+};
+constexpr std::array kRelayedFields = {
+    FieldRule{"from", FieldKind::String, true, kParticipantIdLength, kParticipantIdLength, true},
+    FieldRule{"payload", FieldKind::String, true, 0, kMaxRelayPayloadBytes},
+};
+constexpr std::array kFileUploadReadyFields = {
+    FieldRule{"fileId", FieldKind::String, true, 1, 128, true},
+    FieldRule{"uploadToken", FieldKind::String, true, 1, 256, true},
+    FieldRule{"url", FieldKind::String, true, 0, 256},
+};
+
+std::optional<std::string> checkFileUrl(const nlohmann::json& message) {
+  if (message["url"] != "/api/files/" + message["fileId"].get<std::string>())
+    return "field 'url' must be the file's /api/files/ path";
+  return std::nullopt;
+}
+
+constexpr auto kIgnore = UnknownFields::Ignore;
+const std::array kServerSchemas = {
+    MessageSchema{"welcome", kWelcomeFields, kIgnore},
+    MessageSchema{"joined", kJoinedFields, kIgnore},
+    MessageSchema{"participant-joined", kParticipantChangeFields, kIgnore},
+    MessageSchema{"participant-updated", kParticipantChangeFields, kIgnore},
+    MessageSchema{"participant-left", kParticipantLeftFields, kIgnore},
+    MessageSchema{"profile-updated", {}, kIgnore},
+    MessageSchema{"left", {}, kIgnore},
+    MessageSchema{"pong", {}, kIgnore},
+    MessageSchema{"goodbye", kGoodbyeFields, kIgnore},
+    MessageSchema{"error", kErrorFields, kIgnore},
+    MessageSchema{"publish-answer", kPublishAnswerFields, kIgnore},
+    MessageSchema{"subscribe-ok", {}, kIgnore},
+    MessageSchema{"subscribe-offer", kSubscribeOfferFields, kIgnore},
+    MessageSchema{"media-failed", kMediaFailedFields, kIgnore},
+    MessageSchema{"relayed", {}, kIgnore},
+    MessageSchema{"relay", kRelayedFields, kIgnore},
+    MessageSchema{"file-upload-ready", kFileUploadReadyFields, kIgnore, checkFileUrl},
+};
+
+const MessageSchema* findSchema(std::span<const MessageSchema> schemas, const nlohmann::json& message,
+                                std::string* problem) {
+  if (!message.is_object()) {
+    *problem = "the message must be a JSON object";
+    return nullptr;
+  }
+  auto type = message.find("type");
+  if (type == message.end() || !type->is_string()) {
+    *problem = "the message has no type";
+    return nullptr;
+  }
+  for (const auto& s : schemas)
+    if (s.type == type->get_ref<const std::string&>()) return &s;
+  *problem = "unknown message type";
+  return nullptr;
+}
 
 }  // namespace
 
@@ -85,16 +194,24 @@ const MessageSchema* findClientSchema(std::string_view type) {
   return nullptr;
 }
 
-nlohmann::json errorMessage(ErrorCode code, std::string_view message, const nlohmann::json* requestId) {
-  nlohmann::json out = {{"type", "error"}, {"code", errorCodeName(code)}, {"message", message}};
-  if (requestId) out["id"] = *requestId;
-  return out;
+const MessageSchema* findServerSchema(std::string_view type) {
+  for (const auto& s : kServerSchemas)
+    if (s.type == type) return &s;
+  return nullptr;
 }
 
-nlohmann::json reply(std::string_view type, const nlohmann::json& request) {
-  nlohmann::json out = {{"type", type}};
-  if (request.is_object() && request.contains("id")) out["id"] = request["id"];
-  return out;
+std::optional<std::string> validateClientMessage(const nlohmann::json& message) {
+  std::string problem;
+  const MessageSchema* schema = findSchema(kClientSchemas, message, &problem);
+  if (!schema) return problem;
+  return validate(message, *schema);
+}
+
+std::optional<std::string> validateServerMessage(const nlohmann::json& message, UnknownFields unknown) {
+  std::string problem;
+  const MessageSchema* schema = findSchema(kServerSchemas, message, &problem);
+  if (!schema) return problem;
+  return validate(message, *schema, unknown);
 }
 
 }  // namespace conclave::signaling

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/error_code.h"
 #include "signaling/schema.h"
 
 namespace conclave::signaling {
@@ -16,38 +17,26 @@ inline constexpr size_t kMaxProfileBytes = 8192;
 inline constexpr size_t kRoomIdLength = 32;
 inline constexpr size_t kMaxSdpBytes = 60000;
 inline constexpr size_t kMaxRelayPayloadBytes = 49152;
+inline constexpr size_t kParticipantIdLength = 22;
+inline constexpr size_t kMaxPublishedTracks = 16;
+// Limits of server messages that the client enforces (web/src/protocol/validate.ts).
+inline constexpr size_t kMaxErrorMessageBytes = 1024;
+inline constexpr size_t kMaxServerSdpBytes = size_t{1} << 20;
 
-enum class ErrorCode {
-  BadJson,
-  TooLarge,
-  UnknownType,
-  InvalidMessage,
-  HelloRequired,
-  UnsupportedVersion,
-  AlreadyJoined,
-  NotJoined,
-  RoomNotFound,
-  RoomFull,
-  RateLimited,
-  BadSdp,
-  NegotiationFailed,
-  InvalidState,
-  MediaUnavailable,
-  ParticipantNotFound,
-  FileTooLarge,
-  QuotaExceeded,
-  TooManyTracks,
-  Internal,
-};
+// The control path's error codes (common/error_code.h); errorCodeName() gives their wire names.
+using common::ErrorCode;
 
 std::string_view errorCodeName(ErrorCode code);
 
-// The schema of a client message type, or nullptr when the type is unknown.
+// The schema of a client → server message type, or nullptr when the type is unknown.
 const MessageSchema* findClientSchema(std::string_view type);
+// The schema of a server → client message type (built in signaling/messages.h), or nullptr.
+const MessageSchema* findServerSchema(std::string_view type);
 
-// Server → client messages.
-nlohmann::json errorMessage(ErrorCode code, std::string_view message, const nlohmann::json* requestId);
-// Copies the request's `id` (if any) into a reply.
-nlohmann::json reply(std::string_view type, const nlohmann::json& request);
+// A whole message checked against the schema of its type: nullopt if it is valid, else the
+// problem. What docs/protocol.md and the fixtures in tests/contract/protocol call accept/reject.
+std::optional<std::string> validateClientMessage(const nlohmann::json& message);
+std::optional<std::string> validateServerMessage(const nlohmann::json& message,
+                                                 UnknownFields unknown = UnknownFields::Ignore);
 
 }  // namespace conclave::signaling

@@ -10,21 +10,10 @@
 namespace conclave::signaling {
 
 void Peer::subscribeOffer(const std::string& sdp, const std::vector<conference::OfferedTrack>& tracks) {
-  auto info = nlohmann::json::array();
-  for (const auto& t : tracks) {
-    info.push_back({{"mid", t.mid}, {"kind", sdp::toString(t.kind)}, {"participantId", t.participantId}, {"source", t.source}});
-  }
-  send({{"type", "subscribe-offer"}, {"sdp", sdp}, {"tracks", info}});
+  send(messages::subscribeOffer(sdp, tracks));
 }
 
-void Peer::mediaFailed(sfu::TransportRole role) {
-  send({{"type", "media-failed"}, {"connection", role == sfu::TransportRole::Publish ? "publish" : "subscribe"}});
-}
-namespace {
-
-nlohmann::json participantJson(const ParticipantInfo& p) { return {{"id", p.id}, {"profile", p.profile}}; }
-
-}  // namespace
+void Peer::mediaFailed(sfu::TransportRole role) { send(messages::mediaFailed(role)); }
 
 RoomManager::RoomManager(const RoomIdIssuer& issuer, Settings settings, conference::MediaPlane* media, store::FileStore* files)
     : mIssuer(issuer), mSettings(settings), mMedia(media), mFiles(files) {
@@ -62,8 +51,8 @@ void RoomManager::onTransportFailed(const std::string& participantId, sfu::Trans
   }
 }
 
-std::variant<RoomManager::Joined, ErrorCode> RoomManager::join(const std::string& roomId, Peer& peer,
-                                                              std::string profile) {
+common::Result<RoomManager::Joined, ErrorCode> RoomManager::join(const std::string& roomId, Peer& peer,
+                                                                std::string profile) {
   auto it = mRooms.find(roomId);
   if (it == mRooms.end()) {
     if (!mIssuer.verify(roomId)) return ErrorCode::RoomNotFound;
@@ -79,7 +68,7 @@ std::variant<RoomManager::Joined, ErrorCode> RoomManager::join(const std::string
   for (const auto& m : room.members) joined.others.push_back(m.info);
   common::logger("tap")->trace("profile {} bytes: {}", profile.size(), std::string_view(profile).substr(0, 64));
   ParticipantInfo info{joined.participantId, std::move(profile)};
-  broadcast(room, "", {{"type", "participant-joined"}, {"participant", participantJson(info)}});
+  broadcast(room, "", messages::participantJoined(info));
   room.members.push_back(Member{std::move(info), &peer});
   room.emptySince.reset();
   if (room.media) room.media->addParticipant(joined.participantId, peer);
@@ -94,7 +83,7 @@ void RoomManager::updateProfile(const std::string& roomId, const std::string& pa
   for (auto& m : it->second.members) {
     if (m.info.id != participantId) continue;
     m.info.profile = std::move(profile);
-    broadcast(it->second, participantId, {{"type", "participant-updated"}, {"participant", participantJson(m.info)}});
+    broadcast(it->second, participantId, messages::participantUpdated(m.info));
     return;
   }
 }
@@ -107,7 +96,7 @@ void RoomManager::leave(const std::string& roomId, const std::string& participan
   std::erase_if(room.members, [&](const Member& m) { return m.info.id == participantId; });
   if (room.members.size() == before) return;
   if (room.media) room.media->removeParticipant(participantId);
-  broadcast(room, participantId, {{"type", "participant-left"}, {"participantId", participantId}});
+  broadcast(room, participantId, messages::participantLeft(participantId));
   if (room.members.empty()) room.emptySince = now;
   common::logger("room")->info("room {}: participant left, {} present", common::logId(roomId), room.members.size());
 }
@@ -119,7 +108,7 @@ std::optional<size_t> RoomManager::relay(const std::string& roomId, const std::s
   Room& room = it->second;
   // At trace level the head of what is relayed is logged: tests check that it is ciphertext.
   common::logger("tap")->trace("relay {} bytes: {}", payload.size(), std::string_view(payload).substr(0, 64));
-  nlohmann::json message = {{"type", "relay"}, {"from", from}, {"payload", payload}};
+  nlohmann::json message = messages::relay(from, payload);
   size_t sent = 0;
   if (to.empty()) {
     sent = broadcast(room, from, message);

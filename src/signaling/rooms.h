@@ -10,12 +10,13 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <variant>
 #include <vector>
 
 #include "common/clock.h"
+#include "common/result.h"
 #include "common/token_bucket.h"
 #include "conference/media_room.h"
+#include "signaling/messages.h"
 #include "signaling/protocol.h"
 #include "signaling/room_id.h"
 
@@ -35,19 +36,16 @@ class Peer : public conference::MediaPeer {
   ~Peer() override = default;
   virtual void send(const nlohmann::json& message) = 0;
   // A message already serialized, shared by every recipient of a broadcast.
-  virtual void sendText(std::shared_ptr<const std::string> text) { send(nlohmann::json::parse(*text)); }
+  // By value: a transport keeps the pointer (this default only reads it).
+  virtual void sendText(std::shared_ptr<const std::string> text) {  // NOLINT(performance-unnecessary-value-param)
+    send(nlohmann::json::parse(*text));
+  }
   // Bytes waiting to be written to this client (its reading speed, as the server sees it).
   virtual size_t queuedBytes() const { return 0; }
 
   void subscribeOffer(const std::string& sdp, const std::vector<conference::OfferedTrack>& tracks) override;
   void mediaFailed(sfu::TransportRole role) override;
 };
-
-struct ParticipantInfo {
-  std::string id;
-  std::string profile;
-};
-
 
 class RoomManager {
  public:
@@ -58,7 +56,7 @@ class RoomManager {
     // recipient), and the queue of one member above which senders wait for it.
     double relayBytesPerSecond = 1024 * 1024;
     double relayBurstBytes = 4 * 1024 * 1024;
-    size_t congestedQueueBytes = 1024 * 1024;
+    size_t congestedQueueBytes = size_t{1024} * 1024;
   };
   struct Joined {
     std::string participantId;
@@ -73,7 +71,7 @@ class RoomManager {
 
   // Adds `peer` to the room (creating it when the ID is one this server issued) and tells the
   // others. The error is RoomNotFound or RoomFull.
-  std::variant<Joined, ErrorCode> join(const std::string& roomId, Peer& peer, std::string profile);
+  common::Result<Joined, ErrorCode> join(const std::string& roomId, Peer& peer, std::string profile);
   void updateProfile(const std::string& roomId, const std::string& participantId, std::string profile);
   void leave(const std::string& roomId, const std::string& participantId, common::TimePoint now);
 

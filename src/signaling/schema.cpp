@@ -1,12 +1,14 @@
 #include "signaling/schema.h"
 
 #include <algorithm>
+#include <set>
 
 #include "common/base64.h"
 
 namespace conclave::signaling {
 
-std::optional<std::string> validateFields(const nlohmann::json& message, const MessageSchema& schema, bool envelope);
+std::optional<std::string> validateFields(const nlohmann::json& message, const MessageSchema& schema, bool envelope,
+                                          UnknownFields unknown);
 
 namespace {
 
@@ -41,7 +43,12 @@ bool hasKind(const nlohmann::json& v, FieldKind kind) {
   return false;
 }
 
-std::optional<std::string> checkField(const nlohmann::json& v, const FieldRule& rule) {
+bool isTokenChar(char c) {
+  if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) return true;
+  return std::string_view("!#$%&'*+-.^_`{|}~").find(c) != std::string_view::npos;
+}
+
+std::optional<std::string> checkField(const nlohmann::json& v, const FieldRule& rule, UnknownFields unknown) {
   std::string name(rule.name);
   if (!hasKind(v, rule.kind)) return "field '" + name + "' must be " + kindName(rule.kind);
   if (rule.kind == FieldKind::String) {
@@ -51,6 +58,8 @@ std::optional<std::string> checkField(const nlohmann::json& v, const FieldRule& 
     if (rule.max > 0 && static_cast<int64_t>(s.size()) > rule.max)
       return "field '" + name + "' must have at most " + std::to_string(rule.max) + " characters";
     if (rule.urlSafe && !common::isBase64Url(s)) return "field '" + name + "' has characters that are not allowed";
+    if (rule.token && !std::all_of(s.begin(), s.end(), isTokenChar))
+      return "field '" + name + "' has characters that are not allowed";
     if (!rule.oneOf.empty() && std::find(rule.oneOf.begin(), rule.oneOf.end(), s) == rule.oneOf.end())
       return "field '" + name + "' has a value that is not allowed";
   }
@@ -61,9 +70,26 @@ std::optional<std::string> checkField(const nlohmann::json& v, const FieldRule& 
       MessageSchema itemSchema{rule.name, rule.items};
       for (const auto& item : v) {
         if (!item.is_object()) return "field '" + name + "' must hold objects";
-        if (auto err = validateFields(item, itemSchema, false)) return "in '" + name + "': " + *err;
+        if (auto err = validateFields(item, itemSchema, false, unknown)) return "in '" + name + "': " + *err;
       }
     }
+    if (!rule.uniqueKey.empty()) {
+      std::string key(rule.uniqueKey);
+      std::set<nlohmann::json> seen;
+      for (const auto& item : v) {
+        if (item.contains(key) && !seen.insert(item[key]).second) {
+          std::string problem = "field '" + name;
+          problem += "' has two items with the same '";
+          problem += key;
+          problem += "'";
+          return problem;
+        }
+      }
+    }
+  }
+  if (rule.kind == FieldKind::Object && !rule.items.empty()) {
+    MessageSchema objectSchema{rule.name, rule.items};
+    if (auto err = validateFields(v, objectSchema, false, unknown)) return "in '" + name + "': " + *err;
   }
   if (rule.kind == FieldKind::Integer) {
     if (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX))
@@ -79,12 +105,16 @@ std::optional<std::string> checkField(const nlohmann::json& v, const FieldRule& 
 
 bool isValidRequestId(const nlohmann::json& id) { return !checkId(id); }
 
-std::optional<std::string> validate(const nlohmann::json& message, const MessageSchema& schema) {
+std::optional<std::string> validate(const nlohmann::json& message, const MessageSchema& schema,
+                                    std::optional<UnknownFields> unknown) {
   if (!message.is_object()) return "the message must be a JSON object";
-  return validateFields(message, schema, true);
+  if (auto err = validateFields(message, schema, true, unknown.value_or(schema.unknown))) return err;
+  if (schema.check) return schema.check(message);
+  return std::nullopt;
 }
 
-std::optional<std::string> validateFields(const nlohmann::json& message, const MessageSchema& schema, bool envelope) {
+std::optional<std::string> validateFields(const nlohmann::json& message, const MessageSchema& schema, bool envelope,
+                                          UnknownFields unknown) {
   for (const auto& [key, value] : message.items()) {
     if (envelope && key == "type") continue;
     if (envelope && key == "id") {
@@ -94,8 +124,11 @@ std::optional<std::string> validateFields(const nlohmann::json& message, const M
     const FieldRule* rule = nullptr;
     for (const auto& r : schema.fields)
       if (r.name == key) rule = &r;
-    if (!rule) return "field '" + key + "' is not allowed in '" + std::string(schema.type) + "'";
-    if (auto err = checkField(value, *rule)) return err;
+    if (!rule) {
+      if (unknown == UnknownFields::Ignore) continue;
+      return "field '" + key + "' is not allowed in '" + std::string(schema.type) + "'";
+    }
+    if (auto err = checkField(value, *rule, unknown)) return err;
   }
   for (const auto& r : schema.fields)
     if (r.required && !message.contains(r.name)) return "field '" + std::string(r.name) + "' is required";

@@ -18,8 +18,9 @@ FileStore::FileStore(Settings settings) : mSettings(std::move(settings)) {
 
 std::filesystem::path FileStore::pathOf(const std::string& fileId) const { return mSettings.directory / fileId; }
 
-std::variant<FileStore::Upload, FileStore::Error> FileStore::reserve(const std::string& roomId, uint64_t size,
-                                                                     common::TimePoint now, const net::SourceKey& source) {
+common::Result<FileStore::Upload, FileStore::Error> FileStore::reserve(const std::string& roomId, uint64_t size,
+                                                                       common::TimePoint now,
+                                                                       const net::SourceKey& source) {
   if (size == 0 || size > mSettings.maxFileBytes) return Error::TooLarge;
   if (roomBytes(roomId) + size > mSettings.maxRoomBytes) return Error::RoomQuota;
   SourceUsage existing = mSources.count(source) ? mSources.at(source) : SourceUsage{};
@@ -51,9 +52,9 @@ uint64_t FileStore::sourceBytes(const net::SourceKey& source) const {
   return it == mSources.end() ? 0 : it->second.bytes;
 }
 
-std::variant<std::filesystem::path, FileStore::Error> FileStore::beginUpload(const std::string& fileId,
-                                                                             const std::string& token,
-                                                                             uint64_t contentLength) {
+common::Result<std::filesystem::path, FileStore::Error> FileStore::beginUpload(const std::string& fileId,
+                                                                               const std::string& token,
+                                                                               uint64_t contentLength) {
   auto it = mFiles.find(fileId);
   if (it == mFiles.end()) return Error::NotFound;
   const auto& expected = it->second.token;

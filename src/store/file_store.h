@@ -13,9 +13,9 @@
 #include <map>
 #include <optional>
 #include <string>
-#include <variant>
 
 #include "common/clock.h"
+#include "common/result.h"
 #include "net/source_key.h"
 
 namespace conclave::store {
@@ -42,11 +42,11 @@ class FileStore {
   explicit FileStore(Settings settings);
 
   // Reserves a file of `size` bytes (ciphertext) for a room, on behalf of `source`.
-  std::variant<Upload, Error> reserve(const std::string& roomId, uint64_t size, common::TimePoint now,
-                                      const net::SourceKey& source = {});
+  common::Result<Upload, Error> reserve(const std::string& roomId, uint64_t size, common::TimePoint now,
+                                        const net::SourceKey& source = {});
   // Checks an upload's token; gives the path to write `size` bytes to.
-  std::variant<std::filesystem::path, Error> beginUpload(const std::string& fileId, const std::string& token,
-                                                         uint64_t contentLength);
+  common::Result<std::filesystem::path, Error> beginUpload(const std::string& fileId, const std::string& token,
+                                                           uint64_t contentLength);
   // The body has been written; a size other than the reserved one discards the file.
   bool completeUpload(const std::string& fileId, uint64_t written);
   // A complete file's path, or nullopt.

@@ -13,7 +13,11 @@ namespace {
 
 struct FakePeer : Peer {
   std::vector<json> received;
-  void send(const json& message) override { received.push_back(message); }
+  void send(const json& message) override {
+    // Whatever the server sends is what the client accepts (no field the schema does not name).
+    EXPECT_EQ(validateServerMessage(message, UnknownFields::Refuse), std::nullopt) << message.dump().substr(0, 200);
+    received.push_back(message);
+  }
   json last() const { return received.empty() ? json() : received.back(); }
   json take() {
     json out = last();
@@ -55,6 +59,16 @@ TEST_F(ConnectionTest, HelloIsRequiredAndVersioned) {
   EXPECT_EQ(peer.last()["type"], "welcome");
   EXPECT_EQ(peer.last()["id"], "b");
   EXPECT_EQ(peer.last()["version"], 1);
+}
+
+TEST_F(ConnectionTest, AnUnknownFieldWithALongNameGetsAnErrorTheClientAccepts) {
+  FakePeer peer;
+  auto c = connect(peer);
+  // The schema error names the field; the client drops error messages over 1024 bytes.
+  c->onText(json({{"type", "ping"}, {"id", 4}, {std::string(4000, 'k'), 1}}).dump(), t0);
+  EXPECT_EQ(peer.last()["code"], "invalid-message");
+  EXPECT_EQ(peer.last()["id"], 4);
+  EXPECT_LE(peer.last()["message"].get<std::string>().size(), kMaxErrorMessageBytes);
 }
 
 TEST_F(ConnectionTest, BadInputGetsErrorsAndTheConnectionCarriesOn) {

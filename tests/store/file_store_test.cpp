@@ -36,15 +36,15 @@ class FileStoreTest : public ::testing::Test {
     settings.reservationTimeout = 60s;
   }
   void TearDown() override { fs::remove_all(dir); }
-  FileStore::Error errorOf(const std::variant<FileStore::Upload, FileStore::Error>& r) {
-    EXPECT_TRUE(std::holds_alternative<FileStore::Error>(r));
-    return std::holds_alternative<FileStore::Error>(r) ? std::get<FileStore::Error>(r) : FileStore::Error::NotFound;
+  FileStore::Error errorOf(const conclave::common::Result<FileStore::Upload, FileStore::Error>& r) {
+    EXPECT_FALSE(r.ok());
+    return r ? FileStore::Error::NotFound : r.error();
   }
   // Reserves and uploads `size` bytes.
   std::string store(FileStore& files, const std::string& room, uint64_t size, const SourceKey& from) {
     auto r = files.reserve(room, size, t0, from);
-    auto up = std::get<FileStore::Upload>(r);
-    auto path = std::get<fs::path>(files.beginUpload(up.fileId, up.token, size));
+    auto up = r.value();
+    auto path = files.beginUpload(up.fileId, up.token, size).value();
     { std::ofstream(path) << std::string(size, 'x'); }
     EXPECT_TRUE(files.completeUpload(up.fileId, size));
     return up.fileId;
@@ -81,14 +81,14 @@ TEST_F(FileStoreTest, EachBudgetRefusesWhatWouldExceedIt) {
   EXPECT_EQ(files.sourceBytes(source(1)), 0u);
   EXPECT_EQ(files.sourceBytes(source(2)), 1000u);
   EXPECT_EQ(files.roomBytes("room-a"), 0u);
-  EXPECT_TRUE(std::holds_alternative<FileStore::Upload>(files.reserve("room-a", 1000, t0, source(1))));
+  EXPECT_TRUE(files.reserve("room-a", 1000, t0, source(1)).ok());
 }
 
 TEST_F(FileStoreTest, UnusedReservationsArePendingLimitedAndExpire) {
   FileStore files(settings);
-  for (int i = 0; i < 3; ++i) ASSERT_TRUE(std::holds_alternative<FileStore::Upload>(files.reserve("r", 10, t0, source(1))));
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(files.reserve("r", 10, t0, source(1)).ok());
   EXPECT_EQ(errorOf(files.reserve("r", 10, t0, source(1))), FileStore::Error::TooManyPending);
-  EXPECT_TRUE(std::holds_alternative<FileStore::Upload>(files.reserve("r", 10, t0, source(2))));
+  EXPECT_TRUE(files.reserve("r", 10, t0, source(2)).ok());
   EXPECT_EQ(files.fileCount(), 4u);
   files.tick(t0 + 59s);
   EXPECT_EQ(files.fileCount(), 4u);
@@ -96,13 +96,13 @@ TEST_F(FileStoreTest, UnusedReservationsArePendingLimitedAndExpire) {
   EXPECT_EQ(files.fileCount(), 0u);
   EXPECT_EQ(files.totalBytes(), 0u);
   EXPECT_EQ(files.sourceBytes(source(1)), 0u);
-  EXPECT_TRUE(std::holds_alternative<FileStore::Upload>(files.reserve("r", 10, t0 + 60s, source(1))));
+  EXPECT_TRUE(files.reserve("r", 10, t0 + 60s, source(1)).ok());
 }
 
 TEST_F(FileStoreTest, AnUploadInProgressIsNoLongerPendingAndAFailedOneGivesItsBytesBack) {
   FileStore files(settings);
-  auto up = std::get<FileStore::Upload>(files.reserve("r", 500, t0, source(1)));
-  ASSERT_TRUE(std::holds_alternative<fs::path>(files.beginUpload(up.fileId, up.token, 500)));
+  auto up = files.reserve("r", 500, t0, source(1)).value();
+  ASSERT_TRUE(files.beginUpload(up.fileId, up.token, 500).ok());
   files.tick(t0 + 120s);
   EXPECT_EQ(files.fileCount(), 1u) << "an upload that started does not expire as unused";
   EXPECT_FALSE(files.completeUpload(up.fileId, 499));

@@ -9,14 +9,9 @@
 import { generateIdentity, RoomKeys, type Bytes, type FileInfo, type FileManifest, type Identity } from './e2ee';
 import type { MediaAttachment } from './media/controller';
 import { sealOwnProfile } from './profile';
-import {
-  SignalingClient,
-  SignalingError,
-  type CloseInfo,
-  type FetchLike,
-  type Participant,
-  type SocketFactory,
-} from './protocol';
+import type { Participant } from './protocol/messages';
+import { SignalingClient, SignalingError, type CloseInfo, type SocketFactory } from './protocol/client';
+import type { FetchLike } from './protocol/invite';
 import { ChatLog } from './secure/chat_log';
 import { downloadFile, uploadFile } from './secure/file_share';
 import { SecureRoom, type KeyState, type PeerSecurity, type SecuritySnapshot, type Trust } from './secure/secure_room';

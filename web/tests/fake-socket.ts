@@ -1,4 +1,5 @@
-import type { SocketFactory, SocketLike } from '../src/protocol';
+import type { SocketFactory, SocketLike } from '../src/protocol/client';
+import { validateClientMessage } from '../src/protocol/validate';
 
 /** An in-memory WebSocket stand-in: records what the client sends, lets the test play the server. */
 export class FakeSocket implements SocketLike {
@@ -10,12 +11,18 @@ export class FakeSocket implements SocketLike {
   onclose: ((event: { code: number; reason: string }) => void) | null = null;
   onerror: ((event: unknown) => void) | null = null;
 
-  constructor(url: string) {
+  /** With `checkSent`, a message the server would refuse (tests/contract/protocol) fails the test. */
+  constructor(
+    url: string,
+    private readonly checkSent = true,
+  ) {
     this.url = url;
   }
 
   send(data: string): void {
     if (this.closed) throw new Error('send on a closed socket');
+    const problem = this.checkSent ? validateClientMessage(JSON.parse(data)) : null;
+    if (problem !== null) throw new Error(`the server would refuse this message: ${problem}`);
     this.sent.push(data);
   }
 
@@ -47,12 +54,13 @@ export class FakeSocket implements SocketLike {
   }
 }
 
-export function fakeFactory(): { factory: SocketFactory; sockets: FakeSocket[] } {
+/** Sockets that check every message the client sends, unless `checkSent` is false (raw frames). */
+export function fakeFactory(checkSent = true): { factory: SocketFactory; sockets: FakeSocket[] } {
   const sockets: FakeSocket[] = [];
   return {
     sockets,
     factory: (url) => {
-      const socket = new FakeSocket(url);
+      const socket = new FakeSocket(url, checkSent);
       sockets.push(socket);
       return socket;
     },

@@ -4,7 +4,8 @@ import type { SenderKey } from '../src/e2ee';
 import type { MediaSignaling } from '../src/media/call';
 import type { FrameCrypto, TransformMode } from '../src/media/frame_crypto';
 import type { TrackCryptoStats } from '../src/media/frame_engine';
-import type { MediaKind, PublishedTrack, SignalingEvents, SubscribedTrack, TrackSource } from '../src/protocol';
+import type { MediaKind, PublishedTrack, SubscribedTrack, TrackSource } from '../src/protocol/messages';
+import type { SignalingEvents } from '../src/protocol/client';
 
 export class FakeTrack {
   static next = 1;

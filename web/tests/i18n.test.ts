@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { countText, detectLanguage, errorText, LANGUAGES, MESSAGES, translate } from '../src/i18n';
-import { SERVER_ERROR_CODES } from '../src/protocol';
+import { SERVER_ERROR_CODES } from '../src/protocol/messages';
 
 const placeholders = (text: string): string[] => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1] ?? '').sort();
 

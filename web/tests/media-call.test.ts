@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { Call, PEER_CONNECTION_CONFIG } from '../src/media/call';
-import type { MediaConnection, SubscribedTrack } from '../src/protocol';
+import type { MediaConnection, SubscribedTrack } from '../src/protocol/messages';
 import { ALICE_ID, BOB_ID, SELF_ID } from './fake-socket';
 import { deferred, FakePeerConnection, FakeSignaling, FakeTrack, FakeTransforms, settle } from './fake-webrtc';
 

@@ -1,13 +1,8 @@
 // The media messages of docs/protocol.md ("Media"): validation and the SignalingClient methods.
 import { describe, expect, it } from 'vitest';
-import {
-  MAX_SDP_LENGTH,
-  SignalingClient,
-  SignalingError,
-  validateServerMessage,
-  type MediaConnection,
-  type SubscribedTrack,
-} from '../src/protocol';
+import { MAX_SDP_LENGTH, type MediaConnection, type SubscribedTrack } from '../src/protocol/messages';
+import { validateServerMessage } from '../src/protocol/validate';
+import { SignalingClient, SignalingError } from '../src/protocol/client';
 import { ALICE_ID, BOB_ID, fakeFactory, flush, type FakeSocket } from './fake-socket';
 
 const OFFER = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { supportedCodecs } from '../src/media/codecs';
 import { acquireDevices, classifyMediaError, sortDevices, type MediaDevicesLike } from '../src/media/devices';
 import { SubscriptionMap, trackOf } from '../src/media/tracks';
-import type { SubscribedTrack } from '../src/protocol';
+import type { SubscribedTrack } from '../src/protocol/messages';
 import { ALICE_ID, BOB_ID, SELF_ID } from './fake-socket';
 
 const aliceMic: SubscribedTrack = { mid: '0', kind: 'audio', participantId: ALICE_ID, source: 'microphone' };

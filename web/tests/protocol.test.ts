@@ -1,22 +1,18 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { Participant } from '../src/protocol/messages';
+import { parseServerFrame, validateServerMessage } from '../src/protocol/validate';
+import { SignalingClient, SignalingError, signalingUrl, type CloseInfo } from '../src/protocol/client';
 import {
-  base64UrlEncode,
   buildInviteLink,
   createRoom,
   generateSecret,
   isValidSecret,
   parseInviteLink,
   parseRoomLocation,
-  parseServerFrame,
   RoomApiError,
-  SignalingClient,
-  SignalingError,
-  signalingUrl,
-  validateServerMessage,
-  type CloseInfo,
   type FetchLike,
-  type Participant,
-} from '../src/protocol';
+} from '../src/protocol/invite';
+import { base64UrlEncode } from '../src/e2ee/util';
 import { ALICE_ID, BOB_ID, fakeFactory, flush, ROOM_ID, SELF_ID, type FakeSocket } from './fake-socket';
 
 const GOOD: Record<string, unknown>[] = [

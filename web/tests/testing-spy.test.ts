@@ -54,7 +54,7 @@ describe('SpyFrameCrypto (the e2e build only)', () => {
 
 describe('SpySockets (the e2e build only)', () => {
   it('swaps the profile of the next join only, and passes everything else through', () => {
-    const { factory, sockets } = fakeFactory();
+    const { factory, sockets } = fakeFactory(false);
     const spy = new SpySockets();
     const socket = spy.wrap(factory)('wss://example.invalid/ws');
     socket.send(JSON.stringify({ type: 'join', roomId: 'r', profile: 'honest' }));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SubscriptionMap } from '../src/media/tracks';
-import type { SubscribedTrack } from '../src/protocol';
+import type { SubscribedTrack } from '../src/protocol/messages';
 import { callStats, receiveStats, type StatsConnection } from '../src/testing/stats';
 import { ALICE_ID, BOB_ID } from './fake-socket';
 

@@ -54,8 +54,9 @@ import {
 export const PROFILE_ENVELOPE_VERSION = 2;
 /** Longest inner profile (UTF-8 bytes); the envelope then stays well under the 8,192-character limit. */
 export const MAX_INNER_PROFILE_BYTES = 4096;
+/** The room secret: at least 128 bits, at most 256 base64url characters (the invite link's fragment). */
 export const MIN_SECRET_BYTES = 16;
-const MAX_SECRET_LENGTH = 256;
+export const MAX_SECRET_LENGTH = 256;
 const PROOF_BYTES = 32;
 
 export type RoomKeysResult = { ok: true; room: RoomKeys } | { ok: false; error: 'bad-secret' };

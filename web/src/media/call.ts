@@ -17,15 +17,8 @@
 // m-section carries. Without a transform API nothing is published (media never leaves in the
 // clear) and every subscription is declined (media that cannot be checked is never rendered).
 
-import type {
-  MediaConnection,
-  MediaKind,
-  PublishedTrack,
-  SignalingEvents,
-  SubscribedTrack,
-  TrackSource,
-} from '../protocol';
-import { SignalingError } from '../protocol';
+import type { MediaConnection, MediaKind, PublishedTrack, SubscribedTrack, TrackSource } from '../protocol/messages';
+import { SignalingError, type SignalingEvents } from '../protocol/client';
 import { constantBitrateAudio, preferSupportedCodecs } from './codecs';
 import type { FrameTransforms } from './frame_crypto';
 import { Renegotiator, SerialQueue, type NegotiationRequest } from './queue';

@@ -1,7 +1,7 @@
 // The SFU forwards media without decoding it, so everyone must send what it can forward: Opus for
 // audio and VP8 (with RTX retransmission) for video (docs/protocol.md, "SDP details").
 
-import type { MediaKind } from '../protocol';
+import type { MediaKind } from '../protocol/messages';
 
 /** The part of RTCRtpCodec this module reads. */
 export interface CodecLike {

@@ -5,8 +5,8 @@
 // Every frame is end-to-end encrypted by the FrameCrypto (one worker for the page's lifetime); the
 // session hands it the keys of each membership through `keys`.
 
-import type { MediaConnection, TrackSource } from '../protocol';
-import { SignalingError } from '../protocol';
+import type { MediaConnection, TrackSource } from '../protocol/messages';
+import { SignalingError } from '../protocol/client';
 import { Call, type CodecCapabilities, type ConnectionState, type MediaSignaling } from './call';
 import {
   acquireDevices,

@@ -4,7 +4,7 @@
 // worker (src/media/e2ee_worker.ts). A browser with neither API cannot encrypt: the Call then
 // refuses to send anything (mode `none`), it never sends media in the clear.
 
-import type { MediaKind, SubscribedTrack, TrackSource } from '../protocol';
+import type { MediaKind, SubscribedTrack, TrackSource } from '../protocol/messages';
 import type { SenderKey } from '../e2ee';
 import type { MediaKeySink } from '../secure/key_manager';
 import type { FrameCryptoMessage, FrameCryptoRequest, TrackCryptoStats, TransformOptions } from './frame_engine';

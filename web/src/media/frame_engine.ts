@@ -16,7 +16,7 @@
 //   starts decrypting or decryption recovers after failures.
 
 import { KeyRing, MediaDecryptor, MediaEncryptor, SenderKey, type MediaCodec } from '../e2ee';
-import type { MediaKind } from '../protocol';
+import type { MediaKind } from '../protocol/messages';
 
 export type TransformOptions =
   | { role: 'send'; kind: MediaKind; source: string }

@@ -1,7 +1,7 @@
 // Bookkeeping of the subscribe connection: which m-section (mid) carries whose track, grouped by
 // participant. Pure logic over plain data, so the unit tests drive it without WebRTC.
 
-import type { MediaKind, SubscribedTrack } from '../protocol';
+import type { MediaKind, SubscribedTrack } from '../protocol/messages';
 
 /** A received track with what the server said about it. */
 export interface RemoteTrack<T = MediaStreamTrack> {

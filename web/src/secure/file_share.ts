@@ -12,7 +12,7 @@ import {
   type FileInfo,
   type FileManifest,
 } from '../e2ee';
-import type { FetchLike } from '../protocol';
+import type { FetchLike } from '../protocol/invite';
 
 export type FileUploadRequest = (size: number) => Promise<{ fileId: string; uploadToken: string; url: string }>;
 

@@ -17,7 +17,7 @@
 // No DOM, no crypto: parsing and encoding only.
 
 import { MAX_CHAT_ENVELOPE_LENGTH } from '../e2ee';
-import { MAX_RELAY_PAYLOAD_LENGTH } from '../protocol';
+import { MAX_RELAY_PAYLOAD_LENGTH } from '../protocol/messages';
 
 export const RELAY_PAYLOAD_VERSION = 2;
 /** base64url length of a wrapped sender key: 48 bytes. */

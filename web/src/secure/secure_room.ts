@@ -26,7 +26,7 @@ import {
   type RoomKeys,
 } from '../e2ee';
 import { openMemberProfile, sealOwnProfile } from '../profile';
-import type { Participant } from '../protocol';
+import type { Participant } from '../protocol/messages';
 import type { ChatLog } from './chat_log';
 import { KeyManager, type AddMemberResult, type KeyManagerOptions, type MediaKeySink } from './key_manager';
 import { encodeRelayPayload, parseRelayPayload, type RelayPayload } from './payloads';

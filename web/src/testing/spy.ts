@@ -7,7 +7,8 @@
 
 import { SenderKey, type Bytes } from '../e2ee';
 import type { FrameCrypto } from '../media/frame_crypto';
-import type { MediaKind, SocketFactory, SocketLike, SubscribedTrack, TrackSource } from '../protocol';
+import type { MediaKind, SubscribedTrack, TrackSource } from '../protocol/messages';
+import type { SocketFactory, SocketLike } from '../protocol/client';
 
 /** A MediaKeySink call, recorded with a copy of its key material. */
 type KeyCall =

@@ -2,7 +2,7 @@
 // receives per participant and source, and what it sends per source, from the getStats() reports
 // of its peer connections. The product shows none of this, so none of it ships in dist/.
 
-import type { MediaKind, SubscribedTrack } from '../protocol';
+import type { MediaKind, SubscribedTrack } from '../protocol/messages';
 
 /** Receive counters of one participant's track, summed over its inbound RTP streams. */
 export interface TrackStats {

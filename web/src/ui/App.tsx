@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import logoUrl from '../favicon.svg';
 import { detectLanguage, isLang, LANGUAGES, type Lang } from '../i18n';
-import { parseRoomLocation } from '../protocol';
+import { parseRoomLocation } from '../protocol/invite';
 import { AddressSecrets } from './address';
 import { LangContext, langValue, useLang } from './lang';
 import { Landing } from './Landing';

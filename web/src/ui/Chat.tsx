@@ -5,7 +5,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { FileManifest } from '../e2ee';
 import { MAX_CHAT_TEXT_LENGTH } from '../e2ee';
 import type { Lang } from '../i18n';
-import { SignalingError } from '../protocol';
+import { SignalingError } from '../protocol/client';
 import type { ChatEntry, ChatLog } from '../secure/chat_log';
 import { FileShareError } from '../secure/file_share';
 import { CHAT_LIFETIMES, type MeetingSession } from '../session';

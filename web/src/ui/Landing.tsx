@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { buildInviteLink, createRoom, generateSecret, RoomApiError } from '../protocol';
+import { buildInviteLink, createRoom, generateSecret, RoomApiError } from '../protocol/invite';
 import { useLang } from './lang';
 import { InviteLink } from './InviteLink';
 

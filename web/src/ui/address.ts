@@ -4,7 +4,7 @@
 // the invite link stays available in the meeting view for sharing. A reload therefore needs the
 // link again.
 
-import { parseRoomLocation } from '../protocol';
+import { parseRoomLocation } from '../protocol/invite';
 
 /** The part of window.history this needs (tests pass a fake). */
 export interface HistoryLike {

@@ -1,4 +1,4 @@
-import type { SocketLike } from '../protocol';
+import type { SocketLike } from '../protocol/client';
 
 /** Adapts the browser WebSocket to the SocketLike interface the signaling client uses. */
 export function openBrowserSocket(url: string): SocketLike {

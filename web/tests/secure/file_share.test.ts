@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ciphertextSize, randomBytes, DEFAULT_FILE_CHUNK_SIZE, type FileManifest } from '../../src/e2ee';
-import type { FetchLike } from '../../src/protocol';
+import type { FetchLike } from '../../src/protocol/invite';
 import { downloadFile, FileShareError, uploadFile } from '../../src/secure/file_share';
 
 /** Plays the server's /api/files endpoint. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_RELAY_PAYLOAD_LENGTH } from '../../src/protocol';
+import { MAX_RELAY_PAYLOAD_LENGTH } from '../../src/protocol/messages';
 import { encodeRelayPayload, parseRelayPayload, SEALED_CONTROL_LENGTH, WRAPPED_KEY_LENGTH, type RelayPayload } from '../../src/secure/payloads';
 
 const WRAPPED = 'A'.repeat(WRAPPED_KEY_LENGTH - 2) + '_-';

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { generateIdentity, MediaDecryptor, MediaEncryptor, type FileManifest } from '../../src/e2ee';
 import { sealOwnProfile } from '../../src/profile';
-import type { Participant } from '../../src/protocol';
+import type { Participant } from '../../src/protocol/messages';
 import { ChatLog } from '../../src/secure/chat_log';
 import { parseRelayPayload } from '../../src/secure/payloads';
 import { SecureRoom, type PeerSecurity } from '../../src/secure/secure_room';

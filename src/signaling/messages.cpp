@@ -1,0 +1,106 @@
+#include "signaling/messages.h"
+
+#include "common/version.h"
+
+namespace conclave::signaling::messages {
+namespace {
+
+nlohmann::json reply(std::string_view type, const nlohmann::json& request) {
+  nlohmann::json out = {{"type", type}};
+  if (request.is_object() && request.contains("id")) out["id"] = request["id"];
+  return out;
+}
+
+nlohmann::json participantJson(const ParticipantInfo& p) { return {{"id", p.id}, {"profile", p.profile}}; }
+
+// The longest prefix of `text` of at most `max` bytes that does not split a UTF-8 character.
+std::string_view cut(std::string_view text, size_t max) {
+  if (text.size() <= max) return text;
+  size_t end = max;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  return text.substr(0, end);
+}
+
+}  // namespace
+
+nlohmann::json welcome(const nlohmann::json& request, size_t maxMessageBytes) {
+  auto out = reply("welcome", request);
+  out["version"] = kProtocolVersion;
+  out["server"] = std::string("conclave/") + kVersion;
+  out["maxMessageBytes"] = maxMessageBytes;
+  return out;
+}
+
+nlohmann::json joined(const nlohmann::json& request, std::string_view roomId, std::string_view participantId,
+                      const std::vector<ParticipantInfo>& others) {
+  auto out = reply("joined", request);
+  out["roomId"] = roomId;
+  out["participantId"] = participantId;
+  out["participants"] = nlohmann::json::array();
+  for (const auto& p : others) out["participants"].push_back(participantJson(p));
+  return out;
+}
+
+nlohmann::json profileUpdated(const nlohmann::json& request) { return reply("profile-updated", request); }
+
+nlohmann::json left(const nlohmann::json& request) { return reply("left", request); }
+
+nlohmann::json pong(const nlohmann::json& request) { return reply("pong", request); }
+
+nlohmann::json publishAnswer(const nlohmann::json& request, std::string_view sdp) {
+  auto out = reply("publish-answer", request);
+  out["sdp"] = sdp;
+  return out;
+}
+
+nlohmann::json subscribeOk(const nlohmann::json& request) { return reply("subscribe-ok", request); }
+
+nlohmann::json relayed(const nlohmann::json& request) { return reply("relayed", request); }
+
+nlohmann::json fileUploadReady(const nlohmann::json& request, std::string_view fileId, std::string_view uploadToken) {
+  auto out = reply("file-upload-ready", request);
+  out["fileId"] = fileId;
+  out["uploadToken"] = uploadToken;
+  out["url"] = "/api/files/" + std::string(fileId);
+  return out;
+}
+
+nlohmann::json error(ErrorCode code, std::string_view message, const nlohmann::json* requestId) {
+  nlohmann::json out = {
+      {"type", "error"}, {"code", errorCodeName(code)}, {"message", cut(message, kMaxErrorMessageBytes)}};
+  if (requestId) out["id"] = *requestId;
+  return out;
+}
+
+nlohmann::json participantJoined(const ParticipantInfo& participant) {
+  return {{"type", "participant-joined"}, {"participant", participantJson(participant)}};
+}
+
+nlohmann::json participantUpdated(const ParticipantInfo& participant) {
+  return {{"type", "participant-updated"}, {"participant", participantJson(participant)}};
+}
+
+nlohmann::json participantLeft(std::string_view participantId) {
+  return {{"type", "participant-left"}, {"participantId", participantId}};
+}
+
+nlohmann::json subscribeOffer(std::string_view sdp, const std::vector<conference::OfferedTrack>& tracks) {
+  auto info = nlohmann::json::array();
+  for (const auto& t : tracks) {
+    info.push_back(
+        {{"mid", t.mid}, {"kind", sdp::toString(t.kind)}, {"participantId", t.participantId}, {"source", t.source}});
+  }
+  return {{"type", "subscribe-offer"}, {"sdp", sdp}, {"tracks", info}};
+}
+
+nlohmann::json mediaFailed(sfu::TransportRole role) {
+  return {{"type", "media-failed"}, {"connection", role == sfu::TransportRole::Publish ? "publish" : "subscribe"}};
+}
+
+nlohmann::json relay(std::string_view from, std::string_view payload) {
+  return {{"type", "relay"}, {"from", from}, {"payload", payload}};
+}
+
+nlohmann::json goodbye() { return {{"type", "goodbye"}, {"reason", "server-shutdown"}}; }
+
+}  // namespace conclave::signaling::messages

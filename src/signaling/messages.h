@@ -1,0 +1,53 @@
+// Server → client messages: one builder per message type, and the only code in the server that
+// writes a "type". Their shapes are the server schemas in protocol.cpp (tests check every builder
+// against them) and docs/protocol.md; tests/contract/protocol holds examples of each.
+//
+// A reply takes the request it answers and copies the request's `id` into it.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "conference/media_room.h"
+#include "signaling/protocol.h"
+
+namespace conclave::signaling {
+
+// A participant as the others see it: its ID and its opaque profile.
+struct ParticipantInfo {
+  std::string id;
+  std::string profile;
+};
+
+namespace messages {
+
+// Replies.
+nlohmann::json welcome(const nlohmann::json& request, size_t maxMessageBytes);
+nlohmann::json joined(const nlohmann::json& request, std::string_view roomId, std::string_view participantId,
+                      const std::vector<ParticipantInfo>& others);
+nlohmann::json profileUpdated(const nlohmann::json& request);
+nlohmann::json left(const nlohmann::json& request);
+nlohmann::json pong(const nlohmann::json& request);
+nlohmann::json publishAnswer(const nlohmann::json& request, std::string_view sdp);
+nlohmann::json subscribeOk(const nlohmann::json& request);
+nlohmann::json relayed(const nlohmann::json& request);
+nlohmann::json fileUploadReady(const nlohmann::json& request, std::string_view fileId, std::string_view uploadToken);
+// An error, as the reply to the request whose id is `requestId` (null: not a reply). A message
+// longer than the protocol allows is cut (at a character boundary).
+nlohmann::json error(ErrorCode code, std::string_view message, const nlohmann::json* requestId);
+
+// Events.
+nlohmann::json participantJoined(const ParticipantInfo& participant);
+nlohmann::json participantUpdated(const ParticipantInfo& participant);
+nlohmann::json participantLeft(std::string_view participantId);
+nlohmann::json subscribeOffer(std::string_view sdp, const std::vector<conference::OfferedTrack>& tracks);
+nlohmann::json mediaFailed(sfu::TransportRole role);
+nlohmann::json relay(std::string_view from, std::string_view payload);
+// The server is shutting down; it closes the connection (1001) right after.
+nlohmann::json goodbye();
+
+}  // namespace messages
+}  // namespace conclave::signaling

@@ -1,0 +1,369 @@
+// The signaling client (docs/protocol.md, "Signaling over WebSocket"): one WebSocket to the
+// server, requests matched to their replies by id, events for everything else. No DOM code here:
+// tests drive it with a fake socket. It never sees the invite secret.
+
+import {
+  CLOSE_NORMAL,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  MAX_PUBLISHED_TRACKS,
+  MAX_RELAY_PAYLOAD_LENGTH,
+  MAX_SDP_LENGTH,
+  PROTOCOL_VERSION,
+  type ClientMessage,
+  type HelloMessage,
+  type JoinedMessage,
+  type MediaConnection,
+  type Participant,
+  type PublishedTrack,
+  type RequestId,
+  type ServerMessage,
+  type ServerMessageType,
+  type SubscribedTrack,
+  type WelcomeMessage,
+} from './messages';
+import { parseServerFrame } from './validate';
+
+/** The part of the browser WebSocket the client uses, so tests can pass a fake. */
+export interface SocketLike {
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((event: unknown) => void) | null;
+  onmessage: ((event: { data: unknown }) => void) | null;
+  onclose: ((event: { code: number; reason: string }) => void) | null;
+  onerror: ((event: unknown) => void) | null;
+}
+
+export type SocketFactory = (url: string) => SocketLike;
+
+export class SignalingError extends Error {
+  /** A server error code (SERVER_ERROR_CODES) or a client one (CLIENT_ERROR_CODES). */
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = 'SignalingError';
+    this.code = code;
+  }
+}
+
+export interface CloseInfo {
+  code: number;
+  reason: string;
+  /** The server sent `goodbye` before closing. */
+  afterGoodbye: boolean;
+  /** close() was called on this client. */
+  byClient: boolean;
+}
+
+export interface SignalingEvents {
+  'participant-joined': (participant: Participant) => void;
+  'participant-updated': (participant: Participant) => void;
+  'participant-left': (participantId: string) => void;
+  goodbye: (reason: string) => void;
+  /** The server offers the subscribe connection's new state; answer with subscribeAnswer(). */
+  'subscribe-offer': (offer: { sdp: string; tracks: SubscribedTrack[] }) => void;
+  /** The server lost ICE consent on one of the media connections; restart its ICE. */
+  'media-failed': (connection: MediaConnection) => void;
+  /** Another participant relayed an opaque payload to this one (or to everyone). */
+  relay: (from: string, payload: string) => void;
+  /** An `error` from the server that answers no pending request (e.g. `rate-limited`). */
+  'server-error': (error: SignalingError) => void;
+  /** The server sent something that does not match the protocol; the message was dropped. */
+  'protocol-violation': (reason: string) => void;
+  close: (info: CloseInfo) => void;
+}
+
+type EventName = keyof SignalingEvents;
+
+const REPLY_TYPE = {
+  hello: 'welcome',
+  join: 'joined',
+  'update-profile': 'profile-updated',
+  leave: 'left',
+  ping: 'pong',
+  publish: 'publish-answer',
+  'subscribe-answer': 'subscribe-ok',
+  'subscribe-restart': 'subscribe-ok',
+  relay: 'relayed',
+  'file-upload': 'file-upload-ready',
+} as const satisfies Record<ClientMessage['type'], ServerMessageType>;
+
+type ReplyFor<T extends ClientMessage['type']> = Extract<ServerMessage, { type: (typeof REPLY_TYPE)[T] }>;
+
+interface Pending {
+  expect: ServerMessageType;
+  resolve: (message: ServerMessage) => void;
+  reject: (error: SignalingError) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+export type SignalingState = 'new' | 'connecting' | 'open' | 'closed';
+
+export interface SignalingClientOptions {
+  url: string;
+  socketFactory: SocketFactory;
+  /** Sent as `hello.client`. */
+  clientName?: string;
+  requestTimeoutMs?: number;
+}
+
+export class SignalingClient {
+  private readonly mOptions: SignalingClientOptions;
+  private mSocket: SocketLike | null = null;
+  private mState: SignalingState = 'new';
+  private mNextId = 1;
+  private readonly mPending = new Map<RequestId, Pending>();
+  private readonly mHandlers: { [E in EventName]?: Set<SignalingEvents[E]> } = {};
+  private mMaxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES;
+  private mGotGoodbye = false;
+  private mClosedByClient = false;
+  private mWelcome: WelcomeMessage | null = null;
+  private mOpenWaiter: { resolve: () => void; reject: (error: SignalingError) => void } | null = null;
+
+  constructor(options: SignalingClientOptions) {
+    this.mOptions = options;
+  }
+
+  get state(): SignalingState {
+    return this.mState;
+  }
+
+  get welcome(): WelcomeMessage | null {
+    return this.mWelcome;
+  }
+
+  on<E extends EventName>(event: E, handler: SignalingEvents[E]): () => void {
+    const set: Set<SignalingEvents[E]> = this.mHandlers[event] ?? new Set();
+    this.mHandlers[event] = set as (typeof this.mHandlers)[E];
+    set.add(handler);
+    return () => {
+      set.delete(handler);
+    };
+  }
+
+  /** Opens the socket and says hello; resolves with the server's `welcome`. */
+  async connect(): Promise<WelcomeMessage> {
+    if (this.mState !== 'new') throw new SignalingError('not-connected', 'connect() called twice');
+    this.mState = 'connecting';
+    const socket = this.mOptions.socketFactory(this.mOptions.url);
+    this.mSocket = socket;
+    socket.onmessage = (event) => this.handleFrame(event.data);
+    socket.onclose = (event) => this.handleClose(event.code, event.reason);
+    socket.onerror = () => {
+      // The browser follows every error with a close event; handleClose reports it.
+    };
+    await new Promise<void>((resolve, reject) => {
+      this.mOpenWaiter = { resolve, reject };
+      socket.onopen = () => {
+        this.mOpenWaiter = null;
+        this.mState = 'open';
+        resolve();
+      };
+    });
+    const hello: Omit<HelloMessage, 'id'> = { type: 'hello', version: PROTOCOL_VERSION };
+    if (this.mOptions.clientName !== undefined) hello.client = this.mOptions.clientName;
+    const welcome = await this.request(hello);
+    this.mMaxMessageBytes = welcome.maxMessageBytes;
+    this.mWelcome = welcome;
+    return welcome;
+  }
+
+  join(roomId: string, profile: string): Promise<JoinedMessage> {
+    return this.request({ type: 'join', roomId, profile });
+  }
+
+  async updateProfile(profile: string): Promise<void> {
+    await this.request({ type: 'update-profile', profile });
+  }
+
+  async leave(): Promise<void> {
+    await this.request({ type: 'leave' });
+  }
+
+  async ping(): Promise<void> {
+    await this.request({ type: 'ping' });
+  }
+
+  /** Sends a publish offer with the source of each sending m-section; resolves with the answer SDP. */
+  async publish(sdp: string, tracks: PublishedTrack[]): Promise<string> {
+    if (sdp.length > MAX_SDP_LENGTH) throw new SignalingError('too-large-local', 'offer too large');
+    if (tracks.length > MAX_PUBLISHED_TRACKS) throw new SignalingError('too-large-local', 'too many tracks');
+    const listed = tracks.map((t) => ({ mid: t.mid, source: t.source }));
+    const answer = await this.request({ type: 'publish', sdp, tracks: listed });
+    return answer.sdp;
+  }
+
+  /** Answers the last `subscribe-offer`. */
+  async subscribeAnswer(sdp: string): Promise<void> {
+    if (sdp.length > MAX_SDP_LENGTH) throw new SignalingError('too-large-local', 'answer too large');
+    await this.request({ type: 'subscribe-answer', sdp });
+  }
+
+  /** Asks the server to restart ICE on the subscribe connection; a new offer follows. */
+  async subscribeRestart(): Promise<void> {
+    await this.request({ type: 'subscribe-restart' });
+  }
+
+  /**
+   * Relays an opaque payload to one participant (`to`) or to everyone else in the room; resolves
+   * when the server accepted it (`relayed`).
+   */
+  async relay(payload: string, to?: string): Promise<void> {
+    if (payload.length === 0 || payload.length > MAX_RELAY_PAYLOAD_LENGTH) {
+      throw new SignalingError('too-large-local', 'relay payload empty or too large');
+    }
+    await this.request(to === undefined ? { type: 'relay', payload } : { type: 'relay', payload, to });
+  }
+
+  /** Reserves an upload of `size` bytes of ciphertext; resolves with where and how to PUT it. */
+  async fileUpload(size: number): Promise<{ fileId: string; uploadToken: string; url: string }> {
+    if (!Number.isSafeInteger(size) || size < 1) throw new SignalingError('too-large-local', 'invalid file size');
+    const ready = await this.request({ type: 'file-upload', size });
+    return { fileId: ready.fileId, uploadToken: ready.uploadToken, url: ready.url };
+  }
+
+  /** Closes the connection normally (1000). Pending requests are rejected with `closed`. */
+  close(): void {
+    if (this.mState === 'closed') return;
+    this.mClosedByClient = true;
+    const socket = this.mSocket;
+    if (socket) {
+      try {
+        socket.close(CLOSE_NORMAL, 'bye');
+      } catch {
+        // Closing an already failing socket may throw in some browsers; the state is closed anyway.
+      }
+    }
+    this.handleClose(CLOSE_NORMAL, 'closed by client');
+  }
+
+  /** Sends a request with a fresh `id` and resolves with the matching reply. */
+  request<T extends ClientMessage['type']>(
+    message: Omit<Extract<ClientMessage, { type: T }>, 'id'> & { type: T },
+  ): Promise<ReplyFor<T>> {
+    if (this.mState !== 'open' || !this.mSocket) {
+      return Promise.reject(new SignalingError('not-connected', 'not connected'));
+    }
+    const id = this.mNextId++;
+    const text = JSON.stringify({ ...message, id });
+    if (new TextEncoder().encode(text).length > this.mMaxMessageBytes) {
+      return Promise.reject(new SignalingError('too-large-local', 'message too large'));
+    }
+    const expect: ServerMessageType = REPLY_TYPE[message.type];
+    const socket = this.mSocket;
+    return new Promise<ReplyFor<T>>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.mPending.delete(id);
+        reject(new SignalingError('timeout', `no reply to ${message.type}`));
+      }, this.mOptions.requestTimeoutMs ?? 10000);
+      this.mPending.set(id, {
+        expect,
+        resolve: resolve as (m: ServerMessage) => void,
+        reject,
+        timer,
+      });
+      socket.send(text);
+    });
+  }
+
+  private emit<E extends EventName>(event: E, ...args: Parameters<SignalingEvents[E]>): void {
+    const set: Set<SignalingEvents[E]> | undefined = this.mHandlers[event];
+    if (!set) return;
+    for (const handler of [...set]) {
+      (handler as (...a: Parameters<SignalingEvents[E]>) => void)(...args);
+    }
+  }
+
+  private handleFrame(data: unknown): void {
+    if (this.mState === 'closed') return;
+    const result = parseServerFrame(data);
+    if (!result.ok) {
+      this.emit('protocol-violation', result.reason);
+      return;
+    }
+    const message = result.message;
+    if (message.id !== undefined) {
+      this.settle(message.id, message);
+      return;
+    }
+    switch (message.type) {
+      case 'participant-joined':
+        this.emit('participant-joined', message.participant);
+        return;
+      case 'participant-updated':
+        this.emit('participant-updated', message.participant);
+        return;
+      case 'participant-left':
+        this.emit('participant-left', message.participantId);
+        return;
+      case 'subscribe-offer':
+        this.emit('subscribe-offer', { sdp: message.sdp, tracks: message.tracks });
+        return;
+      case 'media-failed':
+        this.emit('media-failed', message.connection);
+        return;
+      case 'relay':
+        this.emit('relay', message.from, message.payload);
+        return;
+      case 'goodbye':
+        this.mGotGoodbye = true;
+        this.emit('goodbye', message.reason);
+        return;
+      case 'error':
+        this.emit('server-error', new SignalingError(message.code, message.message));
+        return;
+      default:
+        this.emit('protocol-violation', `unexpected ${message.type} without id`);
+    }
+  }
+
+  private settle(id: RequestId, message: ServerMessage): void {
+    const pending = this.mPending.get(id);
+    if (!pending) {
+      this.emit('protocol-violation', `reply ${message.type} to an unknown id`);
+      return;
+    }
+    this.mPending.delete(id);
+    clearTimeout(pending.timer);
+    if (message.type === 'error') {
+      pending.reject(new SignalingError(message.code, message.message));
+    } else if (message.type !== pending.expect) {
+      pending.reject(new SignalingError('protocol', `expected ${pending.expect}, got ${message.type}`));
+    } else {
+      pending.resolve(message);
+    }
+  }
+
+  private handleClose(code: number, reason: string): void {
+    if (this.mState === 'closed') return;
+    this.mState = 'closed';
+    const socket = this.mSocket;
+    if (socket) {
+      socket.onopen = null;
+      socket.onmessage = null;
+      socket.onclose = null;
+      socket.onerror = null;
+    }
+    if (this.mOpenWaiter) {
+      this.mOpenWaiter.reject(new SignalingError('closed', `connection closed (${code})`));
+      this.mOpenWaiter = null;
+    }
+    for (const pending of this.mPending.values()) {
+      clearTimeout(pending.timer);
+      pending.reject(new SignalingError('closed', `connection closed (${code})`));
+    }
+    this.mPending.clear();
+    this.emit('close', {
+      code,
+      reason,
+      afterGoodbye: this.mGotGoodbye,
+      byClient: this.mClosedByClient,
+    });
+  }
+}
+
+/** The signaling URL for a page served from `origin` (e.g. `https://host:8443`). */
+export function signalingUrl(origin: string): string {
+  const url = new URL('/ws', origin);
+  url.protocol = url.protocol === 'http:' ? 'ws:' : 'wss:';
+  return url.toString();
+}

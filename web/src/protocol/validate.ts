@@ -1,0 +1,353 @@
+// Validation of protocol messages (docs/protocol.md), in both directions, as the server's schemas
+// in src/signaling/protocol.cpp do it; tests/contract/protocol holds the cases both must agree on.
+//
+// Server → client: every field is checked before the message is used. Fields the client does not
+// know are dropped (the server may add fields in a later version), unknown message types are
+// refused. Client → server: what the server accepts, unknown fields refused.
+// String lengths are UTF-8 bytes, as the server counts them.
+
+import {
+  MAX_PROFILE_LENGTH,
+  MAX_PUBLISHED_TRACKS,
+  MAX_RELAY_PAYLOAD_LENGTH,
+  MAX_REQUEST_ID_LENGTH,
+  MAX_SDP_LENGTH,
+  PARTICIPANT_ID_LENGTH,
+  PROTOCOL_VERSION,
+  ROOM_ID_LENGTH,
+  TRACK_SOURCES,
+  type ClientMessage,
+  type Participant,
+  type RequestId,
+  type ServerMessage,
+  type ServerMessageType,
+  type SubscribedTrack,
+} from './messages';
+
+/** Longest SDP the client accepts from the server (far above any real offer). */
+const MAX_SERVER_SDP_LENGTH = 1 << 20;
+/** Most m-sections the client accepts in one subscribe offer. */
+const MAX_SUBSCRIBED_TRACKS = 4096;
+/** Longest `message` of a server `error`. */
+const MAX_ERROR_MESSAGE_LENGTH = 1024;
+
+export type ValidationResult = { ok: true; message: ServerMessage } | { ok: false; reason: string };
+
+export const BASE64URL = /^[A-Za-z0-9_-]*$/;
+
+type Json = Record<string, unknown>;
+
+class Invalid extends Error {}
+
+export function isPlainObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function field(obj: Json, name: string): unknown {
+  return Object.prototype.hasOwnProperty.call(obj, name) ? obj[name] : undefined;
+}
+
+/** The UTF-8 length of `text`, without encoding it (a lone surrogate counts 3, as U+FFFD). */
+export function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) {
+      bytes += 1;
+    } else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 2; // a surrogate pair: 2 UTF-16 units, 4 bytes
+      i++;
+    } else {
+      bytes += 2;
+    }
+  }
+  return bytes;
+}
+
+/** URL-safe base64 without padding, of a length some byte string encodes to. */
+export function isBase64Url(value: string): boolean {
+  return value.length % 4 !== 1 && BASE64URL.test(value);
+}
+
+function str(obj: Json, name: string, maxLength: number): string {
+  const value = field(obj, name);
+  if (typeof value !== 'string') throw new Invalid(`${name}: expected a string`);
+  // UTF-8 is at least as long as UTF-16 in units: only a string that might be too long is counted.
+  if (value.length > maxLength || (value.length * 3 > maxLength && utf8Length(value) > maxLength)) {
+    throw new Invalid(`${name}: longer than ${maxLength} bytes`);
+  }
+  return value;
+}
+
+function int(obj: Json, name: string, min: number, max: number): number {
+  const value = field(obj, name);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
+    throw new Invalid(`${name}: expected an integer`);
+  }
+  if (value < min || value > max) throw new Invalid(`${name}: out of range`);
+  return value;
+}
+
+function base64UrlId(obj: Json, name: string, length: number): string {
+  const value = str(obj, name, length);
+  if (value.length !== length || !isBase64Url(value)) {
+    throw new Invalid(`${name}: expected ${length} URL-safe base64 characters`);
+  }
+  return value;
+}
+
+function base64UrlToken(obj: Json, name: string, maxLength: number): string {
+  const value = str(obj, name, maxLength);
+  if (value.length === 0 || !isBase64Url(value)) throw new Invalid(`${name}: expected URL-safe base64`);
+  return value;
+}
+
+export function isRoomId(value: string): boolean {
+  return value.length === ROOM_ID_LENGTH && isBase64Url(value);
+}
+
+export function isParticipantId(value: string): boolean {
+  return value.length === PARTICIPANT_ID_LENGTH && isBase64Url(value);
+}
+
+export function isRequestId(value: unknown): value is RequestId {
+  if (typeof value === 'number') {
+    return Number.isSafeInteger(value) && value >= 0;
+  }
+  return typeof value === 'string' && utf8Length(value) <= MAX_REQUEST_ID_LENGTH;
+}
+
+function participant(value: unknown, name: string): Participant {
+  if (!isPlainObject(value)) throw new Invalid(`${name}: expected an object`);
+  return {
+    id: base64UrlId(value, 'id', PARTICIPANT_ID_LENGTH),
+    profile: str(value, 'profile', MAX_PROFILE_LENGTH),
+  };
+}
+
+// Upper bound on the roster a client accepts in one `joined`; far above any sane room limit.
+const MAX_PARTICIPANTS = 10000;
+
+function participants(obj: Json): Participant[] {
+  const value = field(obj, 'participants');
+  if (!Array.isArray(value)) throw new Invalid('participants: expected an array');
+  if (value.length > MAX_PARTICIPANTS) throw new Invalid('participants: too many');
+  const list = value.map((item: unknown, index) => participant(item, `participants[${index}]`));
+  const ids = new Set(list.map((p) => p.id));
+  if (ids.size !== list.length) throw new Invalid('participants: duplicate id');
+  return list;
+}
+
+// An SDP `mid` is a token; Chromium uses small integers, the server its own short names.
+const MID = /^[A-Za-z0-9!#$%&'*+.^_`{|}~-]{1,32}$/;
+
+function mid(obj: Json): string {
+  const value = str(obj, 'mid', 32);
+  if (!MID.test(value)) throw new Invalid('mid: not an SDP token');
+  return value;
+}
+
+function oneOf<T extends string>(obj: Json, name: string, allowed: readonly T[]): T {
+  const value = str(obj, name, 64);
+  if (!(allowed as readonly string[]).includes(value)) throw new Invalid(`${name}: unknown value`);
+  return value as T;
+}
+
+function subscribedTracks(obj: Json): SubscribedTrack[] {
+  const value = field(obj, 'tracks');
+  if (!Array.isArray(value)) throw new Invalid('tracks: expected an array');
+  if (value.length > MAX_SUBSCRIBED_TRACKS) throw new Invalid('tracks: too many');
+  const list = value.map((item: unknown, index): SubscribedTrack => {
+    if (!isPlainObject(item)) throw new Invalid(`tracks[${index}]: expected an object`);
+    return {
+      mid: mid(item),
+      kind: oneOf(item, 'kind', ['audio', 'video'] as const),
+      participantId: base64UrlId(item, 'participantId', PARTICIPANT_ID_LENGTH),
+      source: str(item, 'source', 64),
+    };
+  });
+  if (new Set(list.map((t) => t.mid)).size !== list.length) throw new Invalid('tracks: duplicate mid');
+  return list;
+}
+
+type BodyParser = (obj: Json) => Omit<ServerMessage, 'type' | 'id'>;
+
+// The declarative table: one parser per server message type.
+const SERVER_SCHEMAS: Record<ServerMessageType, BodyParser> = {
+  welcome: (o) => ({
+    version: int(o, 'version', PROTOCOL_VERSION, PROTOCOL_VERSION),
+    server: str(o, 'server', 256),
+    maxMessageBytes: int(o, 'maxMessageBytes', 1024, Number.MAX_SAFE_INTEGER),
+  }),
+  joined: (o) => ({
+    roomId: base64UrlId(o, 'roomId', ROOM_ID_LENGTH),
+    participantId: base64UrlId(o, 'participantId', PARTICIPANT_ID_LENGTH),
+    participants: participants(o),
+  }),
+  'participant-joined': (o) => ({ participant: participant(field(o, 'participant'), 'participant') }),
+  'participant-updated': (o) => ({ participant: participant(field(o, 'participant'), 'participant') }),
+  'participant-left': (o) => ({
+    participantId: base64UrlId(o, 'participantId', PARTICIPANT_ID_LENGTH),
+  }),
+  'profile-updated': () => ({}),
+  left: () => ({}),
+  pong: () => ({}),
+  goodbye: (o) => ({ reason: str(o, 'reason', 64) }),
+  error: (o) => ({ code: str(o, 'code', 64), message: str(o, 'message', MAX_ERROR_MESSAGE_LENGTH) }),
+  'publish-answer': (o) => ({ sdp: str(o, 'sdp', MAX_SERVER_SDP_LENGTH) }),
+  'subscribe-ok': () => ({}),
+  'subscribe-offer': (o) => ({ sdp: str(o, 'sdp', MAX_SERVER_SDP_LENGTH), tracks: subscribedTracks(o) }),
+  'media-failed': (o) => ({ connection: oneOf(o, 'connection', ['publish', 'subscribe'] as const) }),
+  relayed: () => ({}),
+  relay: (o) => ({
+    from: base64UrlId(o, 'from', PARTICIPANT_ID_LENGTH),
+    payload: str(o, 'payload', MAX_RELAY_PAYLOAD_LENGTH),
+  }),
+  'file-upload-ready': (o) => {
+    const fileId = base64UrlToken(o, 'fileId', 128);
+    const url = str(o, 'url', 256);
+    if (url !== `/api/files/${fileId}`) throw new Invalid("url: not the file's /api/files/ path");
+    const uploadToken = base64UrlToken(o, 'uploadToken', 256);
+    return { fileId, uploadToken, url };
+  },
+};
+
+function isServerMessageType(value: string): value is ServerMessageType {
+  return Object.prototype.hasOwnProperty.call(SERVER_SCHEMAS, value);
+}
+
+/** Validates a server message that was already parsed from JSON. */
+export function validateServerMessage(value: unknown): ValidationResult {
+  if (!isPlainObject(value)) return { ok: false, reason: 'not a JSON object' };
+  const type = field(value, 'type');
+  if (typeof type !== 'string') return { ok: false, reason: 'type: expected a string' };
+  if (!isServerMessageType(type)) return { ok: false, reason: `unknown type "${type.slice(0, 40)}"` };
+  const id = field(value, 'id');
+  if (id !== undefined && !isRequestId(id)) return { ok: false, reason: 'id: invalid' };
+  try {
+    const body = SERVER_SCHEMAS[type](value);
+    const message = { type, ...body, ...(id === undefined ? {} : { id }) } as ServerMessage;
+    return { ok: true, message };
+  } catch (err) {
+    if (err instanceof Invalid) return { ok: false, reason: `${type}: ${err.message}` };
+    throw err;
+  }
+}
+
+/** Parses and validates one WebSocket text frame from the server. */
+export function parseServerFrame(data: unknown): ValidationResult {
+  if (typeof data !== 'string') return { ok: false, reason: 'not a text frame' };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(data);
+  } catch {
+    return { ok: false, reason: 'not JSON' };
+  }
+  return validateServerMessage(parsed);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Client → server: a table of field rules per type, as the server's (src/signaling/protocol.cpp).
+
+interface FieldRule {
+  kind: 'string' | 'integer' | 'array';
+  optional?: boolean;
+  /** Strings: length bounds in UTF-8 bytes; integers: value bounds; arrays: most items (max). */
+  min?: number;
+  max?: number;
+  /** Strings: URL-safe base64. */
+  base64Url?: boolean;
+  /** Strings: the allowed values. */
+  oneOf?: readonly string[];
+  /** Arrays: the rules of each item (an object). */
+  items?: Record<string, FieldRule>;
+}
+
+const CLIENT_SCHEMAS: Record<ClientMessage['type'], Record<string, FieldRule>> = {
+  hello: {
+    version: { kind: 'integer', min: 0, max: 1000 },
+    client: { kind: 'string', optional: true, max: 64 },
+  },
+  join: {
+    roomId: { kind: 'string', min: ROOM_ID_LENGTH, max: ROOM_ID_LENGTH, base64Url: true },
+    profile: { kind: 'string', max: MAX_PROFILE_LENGTH },
+  },
+  'update-profile': { profile: { kind: 'string', max: MAX_PROFILE_LENGTH } },
+  leave: {},
+  ping: {},
+  publish: {
+    sdp: { kind: 'string', min: 1, max: MAX_SDP_LENGTH },
+    tracks: {
+      kind: 'array',
+      max: MAX_PUBLISHED_TRACKS,
+      items: { mid: { kind: 'string', min: 1, max: 32 }, source: { kind: 'string', oneOf: TRACK_SOURCES } },
+    },
+  },
+  'subscribe-answer': { sdp: { kind: 'string', min: 1, max: MAX_SDP_LENGTH } },
+  'subscribe-restart': {},
+  relay: {
+    to: {
+      kind: 'string',
+      optional: true,
+      min: PARTICIPANT_ID_LENGTH,
+      max: PARTICIPANT_ID_LENGTH,
+      base64Url: true,
+    },
+    payload: { kind: 'string', min: 1, max: MAX_RELAY_PAYLOAD_LENGTH },
+  },
+  'file-upload': { size: { kind: 'integer', min: 1, max: Number.MAX_SAFE_INTEGER } },
+};
+
+function checkValue(name: string, value: unknown, rule: FieldRule): void {
+  const min = rule.min ?? 0;
+  if (rule.kind === 'string') {
+    if (typeof value !== 'string') throw new Invalid(`${name}: expected a string`);
+    const length = utf8Length(value);
+    if (length < min || (rule.max !== undefined && length > rule.max)) throw new Invalid(`${name}: wrong length`);
+    if (rule.base64Url && !isBase64Url(value)) throw new Invalid(`${name}: expected URL-safe base64`);
+    if (rule.oneOf && !rule.oneOf.includes(value)) throw new Invalid(`${name}: unknown value`);
+  } else if (rule.kind === 'integer') {
+    if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw new Invalid(`${name}: expected an integer`);
+    if (value < min || (rule.max !== undefined && value > rule.max)) throw new Invalid(`${name}: out of range`);
+  } else {
+    if (!Array.isArray(value)) throw new Invalid(`${name}: expected an array`);
+    if (rule.max !== undefined && value.length > rule.max) throw new Invalid(`${name}: too many items`);
+    value.forEach((item: unknown, index) => {
+      if (!isPlainObject(item)) throw new Invalid(`${name}[${index}]: expected an object`);
+      checkFields(item, rule.items ?? {}, `${name}[${index}].`);
+    });
+  }
+}
+
+function checkFields(obj: Json, rules: Record<string, FieldRule>, prefix: string, envelope = false): void {
+  for (const name of Object.keys(obj)) {
+    if (envelope && (name === 'type' || name === 'id')) continue;
+    const rule = Object.prototype.hasOwnProperty.call(rules, name) ? rules[name] : undefined;
+    if (!rule) throw new Invalid(`${prefix}${name}: not allowed`);
+    checkValue(prefix + name, obj[name], rule);
+  }
+  for (const [name, rule] of Object.entries(rules)) {
+    if (!rule.optional && field(obj, name) === undefined) throw new Invalid(`${prefix}${name}: required`);
+  }
+}
+
+/**
+ * Checks a client message as the server will: null when the server accepts it, else the problem.
+ * The server answers a message it refuses with an `error` (`unknown-type` or `invalid-message`).
+ */
+export function validateClientMessage(value: unknown): string | null {
+  if (!isPlainObject(value)) return 'not a JSON object';
+  const type = field(value, 'type');
+  if (typeof type !== 'string') return 'type: expected a string';
+  if (!Object.prototype.hasOwnProperty.call(CLIENT_SCHEMAS, type)) return `unknown type "${type.slice(0, 40)}"`;
+  const id = field(value, 'id');
+  if (id !== undefined && !isRequestId(id)) return 'id: invalid';
+  try {
+    checkFields(value, CLIENT_SCHEMAS[type as ClientMessage['type']], '', true);
+    return null;
+  } catch (err) {
+    if (err instanceof Invalid) return `${type}: ${err.message}`;
+    throw err;
+  }
+}
