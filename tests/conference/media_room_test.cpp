@@ -555,6 +555,29 @@ TEST_F(MediaRoomTest, RestartSubscribeOffersNewIceCredentials) {
   EXPECT_EQ(icePwdOf(lastOffer("carol").sdp), icePwdOf(second));
 }
 
+TEST_F(MediaRoomTest, ARestartAskedForWhileAnOfferWaitsComesWithTheNextOffer) {
+  join("carol");
+  join("alice");
+  publish("alice", publishOffer(1, Sends::AudioOnly));
+  timer.elapse();
+  ASSERT_EQ(answer("carol"), "");
+  publish("alice", publishOffer(1));
+  timer.elapse();
+  ASSERT_EQ(peer("carol").offers.size(), 2u);
+  const std::string waiting = lastOffer("carol").sdp;
+  // The connection fails while that offer waits for its answer; the answer then arrives.
+  room->restartSubscribe("carol");
+  timer.elapse();
+  EXPECT_EQ(peer("carol").offers.size(), 2u);
+  ASSERT_EQ(answer("carol"), "");
+  timer.elapse();
+  ASSERT_EQ(peer("carol").offers.size(), 3u) << "the restart was dropped";
+  EXPECT_NE(iceUfragOf(lastOffer("carol").sdp), iceUfragOf(waiting));
+  EXPECT_NE(icePwdOf(lastOffer("carol").sdp), icePwdOf(waiting));
+  ASSERT_EQ(answer("carol"), "");
+  EXPECT_EQ(routerState("carol").subscribeLocalUfrag, iceUfragOf(lastOffer("carol").sdp));
+}
+
 TEST_F(MediaRoomTest, ATransportFailureReachesThatParticipantWithItsRole) {
   join("alice");
   join("bob");
