@@ -193,7 +193,7 @@ std::string withSsrcs(std::string text, uint32_t offset) {
   return text;
 }
 
-enum class Sends { AudioAndVideo, AudioOnly, VideoOnly, Nothing };
+enum class Sends { AudioAndVideo, AudioOnly, VideoOnly };
 
 std::string publishOffer(int n, Sends sends = Sends::AudioAndVideo) {
   std::string text =
@@ -201,10 +201,8 @@ std::string publishOffer(int n, Sends sends = Sends::AudioAndVideo) {
   text = replaceAll(std::move(text), "a=ice-ufrag:Sb8F", "a=ice-ufrag:Sb8F" + std::to_string(n));
   // A track the browser stopped sending: its transceiver's direction becomes inactive.
   const size_t video = text.find("m=video");
-  if (sends == Sends::VideoOnly || sends == Sends::Nothing)
-    text.replace(text.find("a=sendonly"), 10, "a=inactive");
-  if (sends == Sends::AudioOnly || sends == Sends::Nothing)
-    text.replace(text.find("a=sendonly", video), 10, "a=inactive");
+  if (sends == Sends::VideoOnly) text.replace(text.find("a=sendonly"), 10, "a=inactive");
+  if (sends == Sends::AudioOnly) text.replace(text.find("a=sendonly", video), 10, "a=inactive");
   return text;
 }
 
@@ -234,7 +232,8 @@ const std::vector<TrackSource> kMicAndCamera{{"0", "microphone"}, {"1", "camera"
 struct RouterState {
   size_t producers = 0;
   size_t consumers = 0;
-  std::string subscribeLocalUfrag;   // the subscribe transport's (empty: none)
+  std::string publishLocalUfrag;     // the participant's publish transport (empty: none)
+  std::string subscribeLocalUfrag;   // the participant's subscribe transport (empty: none)
   std::string subscribeRemoteUfrag;  // the browser's, once answered
 };
 
@@ -297,15 +296,17 @@ class MediaRoomTest : public ::testing::Test {
   }
 
   // The Router of the room as the worker sees it once every task posted so far has run.
-  RouterState routerState(const std::string& subscriber = "") {
+  RouterState routerState(const std::string& participant = "") {
     auto promise = std::make_shared<std::promise<RouterState>>();
     auto future = promise->get_future();
-    room->worker().post([promise, subscriber](sfu::MediaWorker& worker) {
+    room->worker().post([promise, participant](sfu::MediaWorker& worker) {
       RouterState state;
       if (const sfu::Router* router = worker.findRouter(kRoomId)) {
         state.producers = router->producerCount();
         state.consumers = router->consumerCount();
-        if (const auto* t = router->transport(subscriber, sfu::TransportRole::Subscribe)) {
+        if (const auto* t = router->transport(participant, sfu::TransportRole::Publish))
+          state.publishLocalUfrag = t->localIce().ufrag;
+        if (const auto* t = router->transport(participant, sfu::TransportRole::Subscribe)) {
           state.subscribeLocalUfrag = t->localIce().ufrag;
           if (const auto& remote = t->ice().remoteCredentials())
             state.subscribeRemoteUfrag = remote->ufrag;
@@ -593,6 +594,31 @@ TEST_F(MediaRoomTest, ATransportFailureReachesThatParticipantWithItsRole) {
   EXPECT_EQ(peer("bob").failures.size(), 1u);
   EXPECT_EQ(peer("alice").failures.size(), 1u);
   EXPECT_TRUE(peer("alice").offers.empty());
+}
+
+TEST_F(MediaRoomTest, APublishIceRestartGetsNewCredentialsAndKeepsTheTracks) {
+  join("carol");
+  join("alice");
+  const std::string first = publish("alice", publishOffer(1));
+  timer.elapse();
+  ASSERT_EQ(answer("carol"), "");
+  EXPECT_EQ(routerState("alice").publishLocalUfrag, iceUfragOf(first));
+  // The same offer again (a renegotiation without changes): same credentials, no new offers.
+  EXPECT_EQ(iceUfragOf(publish("alice", publishOffer(1))), iceUfragOf(first));
+  // The browser restarts ICE: new ufrag and pwd in its offer, so new ones in the answer.
+  const std::string restarted = publish(
+      "alice",
+      replaceAll(replaceAll(publishOffer(1), "a=ice-ufrag:Sb8F1", "a=ice-ufrag:Rst81"),
+                 "a=ice-pwd:01HpAFeWgQw1a8QGJP6Hi3AL", "a=ice-pwd:restartedPassword012345678"));
+  EXPECT_NE(iceUfragOf(restarted), iceUfragOf(first));
+  EXPECT_NE(icePwdOf(restarted), icePwdOf(first));
+  EXPECT_EQ(room->producerCount(), 2u);
+  EXPECT_EQ(timer.pending(), 0u)
+      << "an ICE restart changed no track; subscribers renegotiate nothing";
+  RouterState state = routerState("alice");
+  EXPECT_EQ(state.publishLocalUfrag, iceUfragOf(restarted));
+  EXPECT_EQ(state.producers, 2u);
+  EXPECT_EQ(state.consumers, 2u);
 }
 
 // ---- m-section reuse (sdp::MidAllocator) -----------------------------------------------------
