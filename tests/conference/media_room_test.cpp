@@ -709,6 +709,35 @@ TEST_F(MediaRoomTest, PublishersComingAndGoingDoNotGrowTheSubscribeOffer) {
 
 // ---- Budgets (issue 7) ---------------------------------------------------------------------
 
+// Each subscriber has at most 64 m-sections (MidAllocator's default), however many tracks the
+// room holds: what does not fit is not sent, and takes the first section a leaver frees.
+TEST_F(MediaRoomTest, ASubscribeOfferNeverExceedsItsSectionLimit) {
+  join("carol");
+  for (int i = 1; i <= 34; ++i) {
+    const std::string id = "publisher" + std::to_string(i);
+    join(id);
+    publish(id, publishOffer(i));
+  }
+  timer.elapse();
+  ASSERT_EQ(peer("carol").offers.size(), 1u);
+  auto offer = parsed(lastOffer("carol").sdp);
+  EXPECT_EQ(offer.media.size(), 64u);
+  EXPECT_EQ(lastOffer("carol").tracks.size(), 64u);
+  EXPECT_EQ(room->producerCount(), 68u);
+  ASSERT_EQ(answer("carol"), "");
+
+  room->removeParticipant("publisher1");
+  timer.elapse();
+  ASSERT_EQ(peer("carol").offers.size(), 2u);
+  EXPECT_EQ(parsed(lastOffer("carol").sdp).media.size(), 64u);
+  const std::string tracks = tracksOf(lastOffer("carol"));
+  EXPECT_EQ(
+      tracks.rfind("0=publisher33/microphone 1=publisher33/camera 2=publisher2/microphone", 0), 0u)
+      << tracks;
+  EXPECT_EQ(tracks.find("publisher34"), std::string::npos);
+  ASSERT_EQ(answer("carol"), "");
+}
+
 TEST_F(MediaRoomTest, APublishWithTooManyTracksOfOneKindIsRefusedWithoutSideEffects) {
   join("carol");
   join("alice");
