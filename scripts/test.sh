@@ -83,9 +83,10 @@ asan_tests() {
     sanitized_ctest build-asan
 }
 
-# The tests with more than one thread: the media worker, the event loop and the server binary
-# (which runs signaling and media workers on their own threads), in a TSan build.
-tsan_targets=(net_tests sfu_tests integration_tests)
+# The tests with more than one thread: the media worker, the event loop, the media room (the
+# test thread posts to a worker) and the server binary (which runs signaling and media workers
+# on their own threads), in a TSan build.
+tsan_targets=(net_tests sfu_tests conference_tests integration_tests)
 tsan_tests() {
   local labels
   labels=$(IFS='|'; echo "${tsan_targets[*]}")

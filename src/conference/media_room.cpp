@@ -259,6 +259,8 @@ void MediaRoom::flushSubscriptions(const std::string& participantId) {
 
   bool newTransport = !p.subscribeIce;
   if (newTransport || p.subscribeIceRestart) p.subscribeIce = ice::IceCredentials::generate();
+  // This offer carries the restart; a restart asked for while it waits comes with the next one.
+  p.subscribeIceRestart = false;
   if (newTransport) {
     sfu::TransportSpec spec;
     spec.localIce = *p.subscribeIce;
@@ -306,7 +308,6 @@ std::optional<MediaError> MediaRoom::subscribeAnswer(const std::string& particip
     spec.dtlsRole = checked->localSetup == sdp::SetupRole::Active ? dtls::DtlsRole::Client : dtls::DtlsRole::Server;
     post([participantId, spec](sfu::Router& r) { r.setTransport(participantId, sfu::TransportRole::Subscribe, spec); });
   }
-  p.subscribeIceRestart = false;
   if (p.dirty) scheduleFlush(participantId);
   return std::nullopt;
 }

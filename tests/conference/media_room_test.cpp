@@ -1,0 +1,814 @@
+// MediaRoom (src/conference/media_room.h), the SFU control plane of one room: who publishes,
+// who receives what, and the subscribe renegotiation that follows. The room runs as it does in
+// the server: on a real MediaPlane (one MediaWorker on 127.0.0.1, an ephemeral port), fed with
+// Chromium's captured publish offer (tests/sdp/data). Each subscriber answers the server's
+// offers the way Chromium does (BrowserSubscriber). The test decides when the batching delay
+// has passed (ManualTimer), so nothing here sleeps; what the room posted to the worker is read
+// back on the worker thread, after everything posted before it.
+#include "conference/media_room.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <future>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "conference/media_plane.h"
+#include "sdp/sdp_test_util.h"
+#include "sdp/session_description.h"
+
+namespace conclave::conference {
+namespace {
+
+using namespace std::chrono_literals;
+using sdp::Direction;
+using sdp::MediaKind;
+using sdp::test::readData;
+using sdp::test::replaceAll;
+using sdp::test::replaceOnce;
+
+// ---- How MediaRoom reports results --------------------------------------------------------
+// The only lines that know the result types (publish's variant, MediaError's text code): if
+// they become common::Result and an enum, these helpers change and the tests stay as they are.
+
+using PublishResult = std::variant<std::string, MediaError>;
+
+std::string codeOf(const MediaError& error) { return error.code; }
+
+// The error code of a publish, "" when it produced an answer.
+std::string errorCode(const PublishResult& result) {
+  return std::holds_alternative<MediaError>(result) ? codeOf(std::get<MediaError>(result)) : "";
+}
+// The error code of a subscribe answer, "" when it was accepted.
+std::string errorCode(const std::optional<MediaError>& error) {
+  return error ? codeOf(*error) : "";
+}
+
+std::string answerOf(const PublishResult& result) {
+  return std::holds_alternative<std::string>(result) ? std::get<std::string>(result) : "";
+}
+
+// ---- The test's side of MediaRoom -----------------------------------------------------------
+
+// MediaEnvironment::schedule under the test's control: delayed tasks wait until elapse().
+class ManualTimer {
+ public:
+  void schedule(common::Duration delay, std::function<void()> task) {
+    EXPECT_GT(delay, common::Duration::zero())
+        << "a batching delay that does not wait batches nothing";
+    mTasks.push_back(std::move(task));
+  }
+  size_t pending() const { return mTasks.size(); }
+  // The delay passes: the tasks scheduled so far run (those they schedule wait for the next call).
+  size_t elapse() {
+    auto tasks = std::exchange(mTasks, {});
+    for (auto& task : tasks) task();
+    return tasks.size();
+  }
+
+ private:
+  std::vector<std::function<void()>> mTasks;
+};
+
+// What the room tells one participant's browser.
+class PeerRecorder final : public MediaPeer {
+ public:
+  struct Offer {
+    std::string sdp;
+    std::vector<OfferedTrack> tracks;
+  };
+  void subscribeOffer(const std::string& sdp, const std::vector<OfferedTrack>& tracks) override {
+    offers.push_back({sdp, tracks});
+  }
+  void mediaFailed(sfu::TransportRole role) override { failures.push_back(role); }
+
+  std::vector<Offer> offers;
+  std::vector<sfu::TransportRole> failures;
+};
+
+sdp::SessionDescription parsed(const std::string& text) {
+  auto result = sdp::parseSessionDescription(text);
+  EXPECT_TRUE(result.ok()) << result.error().code << " line " << result.error().line << "\n"
+                           << text;
+  return result.ok() ? std::move(result.value()) : sdp::SessionDescription{};
+}
+
+// A browser's subscribe connection: answers the server's offers as Chromium 156 does
+// (tests/sdp/data/chromium-answer-subscribe.sdp): setup:active, recvonly where the server
+// sends, inactive where it does not, the offered codecs and extensions with the offered ids,
+// port 0 kept for stopped sections. Its ICE credentials and fingerprint are Chromium's; an
+// offer with new ICE credentials (an ICE restart) gets new ones back, as in a browser.
+class BrowserSubscriber {
+ public:
+  BrowserSubscriber() {
+    auto captured = parsed(readData("chromium-answer-subscribe.sdp"));
+    if (captured.media.empty() || captured.media[0].fingerprints.empty()) {
+      ADD_FAILURE() << "chromium-answer-subscribe.sdp has no transport";
+      return;
+    }
+    mUfrag = captured.media[0].ice.ufrag;
+    mPwd = captured.media[0].ice.pwd;
+    mFingerprint = sdp::formatFingerprint(captured.media[0].fingerprints[0]);
+  }
+
+  std::string answer(const std::string& offerText) {
+    auto offer = parsed(offerText);
+    std::string serverUfrag;
+    for (const auto& m : offer.media)
+      if (!m.rejected()) serverUfrag = m.ice.ufrag;
+    if (!mServerUfrag.empty() && serverUfrag != mServerUfrag) ++mGeneration;
+    mServerUfrag = serverUfrag;
+    const std::string ufrag = mUfrag + (mGeneration ? std::to_string(mGeneration) : "");
+
+    std::string out =
+        "v=0\r\no=- 4838488043106654439 " + std::to_string(++mVersion) + " IN IP4 127.0.0.1\r\n";
+    out += "s=-\r\nt=0 0\r\n";
+    std::string bundle;
+    for (const auto& m : offer.media)
+      if (!m.rejected()) bundle += ' ' + m.mid;
+    if (!bundle.empty()) out += "a=group:BUNDLE" + bundle + "\r\n";
+    out += "a=msid-semantic: WMS\r\n";
+    for (const auto& m : offer.media) {
+      std::string formats;
+      for (const auto& c : m.codecs) formats += ' ' + std::to_string(c.payloadType);
+      out += "m=" + m.media + (m.rejected() ? " 0 " : " 9 ") + m.protocol + formats + "\r\n";
+      out += "c=IN IP4 0.0.0.0\r\n";
+      if (m.rejected()) {
+        out += "a=mid:" + m.mid + "\r\na=inactive\r\n";
+        for (const auto& c : m.codecs) out += rtpmap(c);
+        continue;
+      }
+      out += "a=rtcp:9 IN IP4 0.0.0.0\r\n";
+      out += "a=ice-ufrag:" + ufrag + "\r\na=ice-pwd:" + mPwd + "\r\na=ice-options:trickle\r\n";
+      out += "a=fingerprint:" + mFingerprint + "\r\na=setup:active\r\n";
+      out += "a=mid:" + m.mid + "\r\n";
+      for (const auto& e : m.extensions)
+        out += "a=extmap:" + std::to_string(e.id) + ' ' + e.uri + "\r\n";
+      out += m.direction == Direction::SendOnly ? "a=recvonly\r\n" : "a=inactive\r\n";
+      out += "a=rtcp-mux\r\na=rtcp-rsize\r\n";
+      for (const auto& c : m.codecs) {
+        out += rtpmap(c);
+        for (const auto& fb : c.feedback)
+          out += "a=rtcp-fb:" + std::to_string(c.payloadType) + ' ' + fb.type +
+                 (fb.parameter.empty() ? "" : ' ' + fb.parameter) + "\r\n";
+        std::string fmtp;
+        for (const auto& p : c.parameters)
+          fmtp += (fmtp.empty() ? "" : ";") + (p.name.empty() ? p.value : p.name + '=' + p.value);
+        if (!fmtp.empty()) out += "a=fmtp:" + std::to_string(c.payloadType) + ' ' + fmtp + "\r\n";
+      }
+    }
+    return out;
+  }
+
+  std::string ufrag() const { return mUfrag + (mGeneration ? std::to_string(mGeneration) : ""); }
+
+ private:
+  static std::string rtpmap(const sdp::Codec& c) {
+    return "a=rtpmap:" + std::to_string(c.payloadType) + ' ' + c.name + '/' +
+           std::to_string(c.clockRate) + (c.channels > 1 ? '/' + std::to_string(c.channels) : "") +
+           "\r\n";
+  }
+
+  std::string mUfrag, mPwd, mFingerprint;
+  std::string mServerUfrag;
+  int mGeneration = 0;
+  uint64_t mVersion = 1;
+};
+
+// ---- Publish offers from Chromium's capture -------------------------------------------------
+
+// tests/sdp/data/chromium-offer-publish.sdp: microphone (mid 0), camera (mid 1, VP8 + RTX) and a
+// data channel (mid 2). Publisher n gets its own SSRCs and ICE ufrag.
+constexpr uint32_t kAudioSsrc = 2015102730, kVideoSsrc = 519600215, kRtxSsrc = 1993342661;
+
+std::string withSsrcs(std::string text, uint32_t offset) {
+  for (uint32_t ssrc : {kAudioSsrc, kVideoSsrc, kRtxSsrc})
+    text = replaceAll(std::move(text), std::to_string(ssrc), std::to_string(ssrc + offset));
+  return text;
+}
+
+enum class Sends { AudioAndVideo, AudioOnly, VideoOnly };
+
+std::string publishOffer(int n, Sends sends = Sends::AudioAndVideo) {
+  std::string text =
+      withSsrcs(readData("chromium-offer-publish.sdp"), static_cast<uint32_t>(n) * 10);
+  text = replaceAll(std::move(text), "a=ice-ufrag:Sb8F", "a=ice-ufrag:Sb8F" + std::to_string(n));
+  // A track the browser stopped sending: its transceiver's direction becomes inactive.
+  const size_t video = text.find("m=video");
+  if (sends == Sends::VideoOnly) text.replace(text.find("a=sendonly"), 10, "a=inactive");
+  if (sends == Sends::AudioOnly) text.replace(text.find("a=sendonly", video), 10, "a=inactive");
+  return text;
+}
+
+// The offer with `extra` more sections of `kind`, copies of the captured one with new mids
+// (3, 4, ...) and SSRCs, as a browser that adds transceivers writes it.
+std::string publishOfferWithExtra(int n, MediaKind kind, int extra) {
+  std::string text = publishOffer(n);
+  const size_t audio = text.find("m=audio"), video = text.find("m=video"),
+               data = text.find("m=application");
+  const std::string section = kind == MediaKind::Audio ? text.substr(audio, video - audio)
+                                                       : text.substr(video, data - video);
+  std::string bundle = "a=group:BUNDLE 0 1 2";
+  for (int i = 0; i < extra; ++i) {
+    const std::string mid = std::to_string(3 + i);
+    std::string copy = withSsrcs(section, 1000 + static_cast<uint32_t>(i));
+    text += replaceOnce(copy, "a=mid:" + std::string(kind == MediaKind::Audio ? "0" : "1"),
+                        "a=mid:" + mid);
+    bundle += ' ' + mid;
+  }
+  return replaceOnce(std::move(text), "a=group:BUNDLE 0 1 2", bundle);
+}
+
+const std::vector<TrackSource> kMicAndCamera{{"0", "microphone"}, {"1", "camera"}};
+
+// ---- The fixture -----------------------------------------------------------------------------
+
+struct RouterState {
+  size_t producers = 0;
+  size_t consumers = 0;
+  std::string publishLocalUfrag;     // the participant's publish transport (empty: none)
+  std::string subscribeLocalUfrag;   // the participant's subscribe transport (empty: none)
+  std::string subscribeRemoteUfrag;  // the browser's, once answered
+};
+
+class MediaRoomTest : public ::testing::Test {
+ protected:
+  void SetUp() override { open(MediaSettings{}); }
+  void TearDown() override { close(); }
+
+  void open(MediaSettings settings) {
+    close();
+    settings.listen = "127.0.0.1";
+    settings.announcedAddress = "127.0.0.1";
+    settings.port = 0;
+    settings.workers = 1;
+    plane = std::make_unique<MediaPlane>(
+        // No transport connects in these tests; a failure report (none is expected) is dropped.
+        settings, [](std::function<void()>) {},
+        [this](common::Duration delay, std::function<void()> task) {
+          timer.schedule(delay, std::move(task));
+        });
+    plane->start();
+    room = plane->createRoom(kRoomId);
+  }
+  void close() {
+    room.reset();
+    plane.reset();
+  }
+
+  PeerRecorder& join(const std::string& id) {
+    auto& member = members[id];
+    room->addParticipant(id, member.peer);
+    return member.peer;
+  }
+  PeerRecorder& peer(const std::string& id) { return members.at(id).peer; }
+
+  // Publishes and expects an answer.
+  std::string publish(const std::string& id, const std::string& offer,
+                      const std::vector<TrackSource>& sources = kMicAndCamera) {
+    PublishResult result = room->publish(id, offer, sources);
+    EXPECT_EQ(errorCode(result), "") << "publish by " << id;
+    return answerOf(result);
+  }
+  std::string publishError(const std::string& id, const std::string& offer) {
+    return errorCode(room->publish(id, offer, kMicAndCamera));
+  }
+
+  const PeerRecorder::Offer& lastOffer(const std::string& id) {
+    static const PeerRecorder::Offer none;
+    auto& offers = peer(id).offers;
+    EXPECT_FALSE(offers.empty()) << id << " has no subscribe offer";
+    return offers.empty() ? none : offers.back();
+  }
+  // The browser's answer to the participant's last subscribe offer, as it would send it.
+  std::string browserAnswer(const std::string& id) {
+    return members.at(id).browser.answer(lastOffer(id).sdp);
+  }
+  // Answers the last offer; "" when the room accepts the answer, else its error code.
+  std::string answer(const std::string& id) {
+    return errorCode(room->subscribeAnswer(id, browserAnswer(id)));
+  }
+
+  // The Router of the room as the worker sees it once every task posted so far has run.
+  RouterState routerState(const std::string& participant = "") {
+    auto promise = std::make_shared<std::promise<RouterState>>();
+    auto future = promise->get_future();
+    room->worker().post([promise, participant](sfu::MediaWorker& worker) {
+      RouterState state;
+      if (const sfu::Router* router = worker.findRouter(kRoomId)) {
+        state.producers = router->producerCount();
+        state.consumers = router->consumerCount();
+        if (const auto* t = router->transport(participant, sfu::TransportRole::Publish))
+          state.publishLocalUfrag = t->localIce().ufrag;
+        if (const auto* t = router->transport(participant, sfu::TransportRole::Subscribe)) {
+          state.subscribeLocalUfrag = t->localIce().ufrag;
+          if (const auto& remote = t->ice().remoteCredentials())
+            state.subscribeRemoteUfrag = remote->ufrag;
+        }
+      }
+      promise->set_value(state);
+    });
+    // Generous: the worker is idle, but the machine may not be.
+    EXPECT_EQ(future.wait_for(60s), std::future_status::ready)
+        << "the media worker did not run the task";
+    return future.valid() && future.wait_for(0s) == std::future_status::ready ? future.get()
+                                                                              : RouterState{};
+  }
+
+  static constexpr const char* kRoomId = "room-under-test";
+
+  struct Member {
+    PeerRecorder peer;
+    BrowserSubscriber browser;
+  };
+  ManualTimer timer;
+  std::map<std::string, Member> members;
+  std::unique_ptr<MediaPlane> plane;
+  std::unique_ptr<MediaRoom> room;
+};
+
+// The mids, kinds and directions of an offer, "0:audio:sendonly 1:video:inactive".
+std::string sectionsOf(const std::string& offerText) {
+  std::string out;
+  for (const auto& m : parsed(offerText).media)
+    out += (out.empty() ? "" : " ") + m.mid + ':' + std::string(sdp::toString(m.kind)) + ':' +
+           std::string(m.rejected() ? "stopped" : sdp::toString(m.direction));
+  return out;
+}
+
+// Whose tracks an offer carries, in mid order: "0=alice/microphone 1=alice/camera".
+std::string tracksOf(const PeerRecorder::Offer& offer) {
+  std::vector<OfferedTrack> tracks = offer.tracks;
+  std::sort(tracks.begin(), tracks.end(), [](const auto& a, const auto& b) {
+    return std::make_pair(a.mid.size(), a.mid) < std::make_pair(b.mid.size(), b.mid);
+  });
+  std::string out;
+  for (const auto& t : tracks)
+    out += (out.empty() ? "" : " ") + t.mid + '=' + t.participantId + '/' + t.source;
+  return out;
+}
+
+// The stream (publisher) each sending section names in its msid, by mid.
+std::map<std::string, std::string> msidStreams(const std::string& offerText) {
+  std::map<std::string, std::string> out;
+  for (const auto& m : parsed(offerText).media)
+    if (!m.msids.empty()) out[m.mid] = m.msids[0].stream;
+  return out;
+}
+
+std::string iceUfragOf(const std::string& offerText) {
+  auto offer = parsed(offerText);
+  return offer.media.empty() ? "" : offer.media[0].ice.ufrag;
+}
+std::string icePwdOf(const std::string& offerText) {
+  auto offer = parsed(offerText);
+  return offer.media.empty() ? "" : offer.media[0].ice.pwd;
+}
+
+// ---- Renegotiation batching -----------------------------------------------------------------
+
+TEST_F(MediaRoomTest, ChangesWithinTheBatchingDelayMakeOneOfferPerSubscriber) {
+  join("carol");
+  join("alice");
+  join("bob");
+  publish("alice", publishOffer(1));
+  publish("bob", publishOffer(2));
+  EXPECT_TRUE(peer("carol").offers.empty()) << "an offer went out before the batching delay";
+  EXPECT_EQ(timer.pending(), 3u);  // one flush per subscriber, however many changes
+  timer.elapse();
+  ASSERT_EQ(peer("carol").offers.size(), 1u);
+  EXPECT_EQ(tracksOf(lastOffer("carol")),
+            "0=alice/microphone 1=alice/camera 2=bob/microphone 3=bob/camera");
+  EXPECT_EQ(sectionsOf(lastOffer("carol").sdp),
+            "0:audio:sendonly 1:video:sendonly 2:audio:sendonly 3:video:sendonly");
+  ASSERT_EQ(peer("alice").offers.size(), 1u);
+  EXPECT_EQ(tracksOf(lastOffer("alice")), "0=bob/microphone 1=bob/camera");
+  ASSERT_EQ(peer("bob").offers.size(), 1u);
+  EXPECT_EQ(tracksOf(lastOffer("bob")), "0=alice/microphone 1=alice/camera");
+  EXPECT_EQ(timer.elapse(), 0u);
+  RouterState state = routerState();
+  EXPECT_EQ(state.producers, 4u);
+  EXPECT_EQ(state.consumers, 8u);
+  for (const char* id : {"carol", "alice", "bob"}) EXPECT_EQ(answer(id), "") << id;
+
+  // A leave and a publish change in one delay: again one offer for carol, covering both.
+  room->removeParticipant("alice");
+  publish("bob", publishOffer(2, Sends::AudioOnly));
+  EXPECT_EQ(peer("carol").offers.size(), 1u);
+  timer.elapse();
+  ASSERT_EQ(peer("carol").offers.size(), 2u);
+  EXPECT_EQ(tracksOf(lastOffer("carol")), "2=bob/microphone");
+  EXPECT_EQ(sectionsOf(lastOffer("carol").sdp),
+            "0:audio:inactive 1:video:inactive 2:audio:sendonly 3:video:inactive");
+  EXPECT_EQ(peer("bob").offers.size(), 2u);  // alice's tracks ended
+  EXPECT_EQ(timer.elapse(), 0u);
+  state = routerState();
+  EXPECT_EQ(state.producers, 1u);
+  EXPECT_EQ(state.consumers, 1u);  // carol receives bob's microphone
+}
+
+TEST_F(MediaRoomTest, JoiningAndLeavingWithoutPublishingChangesNoOneElsesOffer) {
+  join("carol");
+  join("alice");
+  publish("alice", publishOffer(1));
+  timer.elapse();
+  ASSERT_EQ(answer("carol"), "");
+  // A newcomer receives what is already published, in one offer of its own.
+  join("dave");
+  timer.elapse();
+  ASSERT_EQ(peer("dave").offers.size(), 1u);
+  EXPECT_EQ(tracksOf(lastOffer("dave")), "0=alice/microphone 1=alice/camera");
+  room->removeParticipant("dave");
+  // Someone who leaves before the delay has passed is simply gone.
+  join("erin");
+  room->removeParticipant("erin");
+  timer.elapse();
+  EXPECT_EQ(peer("erin").offers.size(), 0u);
+  EXPECT_EQ(peer("carol").offers.size(), 1u);
+  EXPECT_EQ(peer("alice").offers.size(), 0u);
+  EXPECT_EQ(timer.pending(), 0u);
+  EXPECT_EQ(routerState().consumers, 2u);  // carol's two
+}
+
+// ---- Pending offers ---------------------------------------------------------------------------
+
+TEST_F(MediaRoomTest, ChangesWaitForTheAnswerToTheOfferInFlight) {
+  join("carol");
+  join("alice");
+  publish("alice", publishOffer(1, Sends::AudioOnly));
+  timer.elapse();
+  ASSERT_EQ(peer("carol").offers.size(), 1u);
+  const auto first = parsed(lastOffer("carol").sdp);
+
+  join("bob");
+  publish("bob", publishOffer(2));
+  while (timer.elapse() > 0) {
+  }
+  EXPECT_EQ(peer("carol").offers.size(), 1u)
+      << "a second offer while the first waits for its answer";
+
+  ASSERT_EQ(answer("carol"), "");
+  EXPECT_EQ(peer("carol").offers.size(), 1u) << "the next offer is batched too";
+  timer.elapse();
+  ASSERT_EQ(peer("carol").offers.size(), 2u);
+  EXPECT_EQ(tracksOf(lastOffer("carol")), "0=alice/microphone 1=bob/microphone 2=bob/camera");
+  const auto second = parsed(lastOffer("carol").sdp);
+  EXPECT_EQ(second.origin.sessionId, first.origin.sessionId);
+  EXPECT_EQ(std::stoull(second.origin.sessionVersion),
+            std::stoull(first.origin.sessionVersion) + 1);
+  ASSERT_EQ(answer("carol"), "");
+  EXPECT_EQ(timer.elapse(), 0u);
+  EXPECT_EQ(routerState().consumers, 6u);  // carol 3, alice 2 (bob's), bob 1 (alice's)
+}
+
+TEST_F(MediaRoomTest, AnAnswerWithoutAnOfferIsInvalidState) {
+  join("carol");
+  const std::string someAnswer = readData("chromium-answer-subscribe.sdp");
+  EXPECT_EQ(errorCode(room->subscribeAnswer("carol", someAnswer)), "invalid-state");
+  EXPECT_EQ(errorCode(room->subscribeAnswer("nobody", someAnswer)), "invalid-state");
+  join("alice");
+  publish("alice", publishOffer(1));
+  timer.elapse();
+  const std::string good = browserAnswer("carol");
+  EXPECT_EQ(errorCode(room->subscribeAnswer("carol", good)), "");
+  EXPECT_EQ(errorCode(room->subscribeAnswer("carol", good)), "invalid-state") << "answered twice";
+  EXPECT_EQ(timer.pending(), 0u);
+}
+
+TEST_F(MediaRoomTest, ABadAnswerIsRefusedAndTheOfferKeepsWaiting) {
+  join("carol");
+  join("alice");
+  publish("alice", publishOffer(1, Sends::AudioOnly));
+  timer.elapse();
+  ASSERT_EQ(answer("carol"), "");
+  const std::string staleAnswer = browserAnswer("carol");  // to the one-section offer
+  publish("alice", publishOffer(1));
+  timer.elapse();
+  ASSERT_EQ(peer("carol").offers.size(), 2u);
+  const std::string good = browserAnswer("carol");
+
+  EXPECT_EQ(errorCode(room->subscribeAnswer("carol", "not an SDP")), "bad-sdp");
+  EXPECT_EQ(errorCode(room->subscribeAnswer("carol", replaceOnce(good, "a=mid:1", "a=mid:1 1"))),
+            "bad-sdp");
+  EXPECT_EQ(errorCode(room->subscribeAnswer("carol", staleAnswer)),
+            "negotiation-failed");  // sections differ
+  EXPECT_EQ(
+      errorCode(room->subscribeAnswer("carol", replaceOnce(good, "a=recvonly", "a=sendrecv"))),
+      "negotiation-failed");
+  EXPECT_EQ(errorCode(room->subscribeAnswer("carol",
+                                            replaceAll(good, "a=setup:active", "a=setup:actpass"))),
+            "negotiation-failed");
+  // Refused answers change nothing: no new offer, and the right answer is still welcome.
+  EXPECT_EQ(publishError("bob", publishOffer(2)), "invalid-state");  // not in the room yet
+  join("bob");
+  publish("bob", publishOffer(2));
+  timer.elapse();
+  EXPECT_EQ(peer("carol").offers.size(), 2u);
+  EXPECT_EQ(errorCode(room->subscribeAnswer("carol", good)), "");
+  timer.elapse();
+  ASSERT_EQ(peer("carol").offers.size(), 3u);
+  EXPECT_EQ(tracksOf(lastOffer("carol")),
+            "0=alice/microphone 1=alice/camera 2=bob/microphone 3=bob/camera");
+}
+
+// ---- ICE restart -------------------------------------------------------------------------------
+
+TEST_F(MediaRoomTest, RestartSubscribeOffersNewIceCredentials) {
+  join("carol");
+  room->restartSubscribe("carol");  // no subscribe connection yet: nothing to restart
+  EXPECT_EQ(timer.pending(), 0u);
+  join("alice");
+  publish("alice", publishOffer(1));
+  timer.elapse();
+  ASSERT_EQ(answer("carol"), "");
+  const std::string first = lastOffer("carol").sdp;
+  RouterState before = routerState("carol");
+  EXPECT_EQ(before.subscribeLocalUfrag, iceUfragOf(first));
+  EXPECT_EQ(before.subscribeRemoteUfrag, members.at("carol").browser.ufrag());
+
+  room->restartSubscribe("carol");
+  timer.elapse();
+  ASSERT_EQ(peer("carol").offers.size(), 2u);
+  const std::string second = lastOffer("carol").sdp;
+  EXPECT_NE(iceUfragOf(second), iceUfragOf(first));
+  EXPECT_NE(icePwdOf(second), icePwdOf(first));
+  EXPECT_EQ(sectionsOf(second), sectionsOf(first));
+  EXPECT_EQ(tracksOf(lastOffer("carol")), "0=alice/microphone 1=alice/camera");
+  ASSERT_EQ(answer("carol"), "");
+  RouterState after = routerState("carol");
+  EXPECT_EQ(after.subscribeLocalUfrag, iceUfragOf(second));
+  EXPECT_EQ(after.subscribeRemoteUfrag, members.at("carol").browser.ufrag());
+  EXPECT_NE(after.subscribeRemoteUfrag, before.subscribeRemoteUfrag);
+  EXPECT_EQ(after.consumers, 2u);
+
+  // The next renegotiation without a restart keeps the new credentials.
+  join("bob");
+  publish("bob", publishOffer(2, Sends::AudioOnly));
+  timer.elapse();
+  ASSERT_EQ(peer("carol").offers.size(), 3u);
+  EXPECT_EQ(iceUfragOf(lastOffer("carol").sdp), iceUfragOf(second));
+  EXPECT_EQ(icePwdOf(lastOffer("carol").sdp), icePwdOf(second));
+}
+
+TEST_F(MediaRoomTest, ARestartAskedForWhileAnOfferWaitsComesWithTheNextOffer) {
+  join("carol");
+  join("alice");
+  publish("alice", publishOffer(1, Sends::AudioOnly));
+  timer.elapse();
+  ASSERT_EQ(answer("carol"), "");
+  publish("alice", publishOffer(1));
+  timer.elapse();
+  ASSERT_EQ(peer("carol").offers.size(), 2u);
+  const std::string waiting = lastOffer("carol").sdp;
+  // The connection fails while that offer waits for its answer; the answer then arrives.
+  room->restartSubscribe("carol");
+  timer.elapse();
+  EXPECT_EQ(peer("carol").offers.size(), 2u);
+  ASSERT_EQ(answer("carol"), "");
+  timer.elapse();
+  ASSERT_EQ(peer("carol").offers.size(), 3u) << "the restart was dropped";
+  EXPECT_NE(iceUfragOf(lastOffer("carol").sdp), iceUfragOf(waiting));
+  EXPECT_NE(icePwdOf(lastOffer("carol").sdp), icePwdOf(waiting));
+  ASSERT_EQ(answer("carol"), "");
+  EXPECT_EQ(routerState("carol").subscribeLocalUfrag, iceUfragOf(lastOffer("carol").sdp));
+}
+
+TEST_F(MediaRoomTest, ATransportFailureReachesThatParticipantWithItsRole) {
+  join("alice");
+  join("bob");
+  room->onTransportFailed("bob", sfu::TransportRole::Subscribe);
+  EXPECT_EQ(peer("bob").failures, (std::vector<sfu::TransportRole>{sfu::TransportRole::Subscribe}));
+  EXPECT_TRUE(peer("alice").failures.empty());
+  room->onTransportFailed("alice", sfu::TransportRole::Publish);
+  EXPECT_EQ(peer("alice").failures, (std::vector<sfu::TransportRole>{sfu::TransportRole::Publish}));
+  EXPECT_EQ(peer("bob").failures.size(), 1u);
+  room->removeParticipant("bob");
+  room->onTransportFailed("bob", sfu::TransportRole::Publish);  // gone: nobody to tell
+  room->onTransportFailed("nobody", sfu::TransportRole::Publish);
+  EXPECT_EQ(peer("bob").failures.size(), 1u);
+  EXPECT_EQ(peer("alice").failures.size(), 1u);
+  EXPECT_TRUE(peer("alice").offers.empty());
+}
+
+TEST_F(MediaRoomTest, APublishIceRestartGetsNewCredentialsAndKeepsTheTracks) {
+  join("carol");
+  join("alice");
+  const std::string first = publish("alice", publishOffer(1));
+  timer.elapse();
+  ASSERT_EQ(answer("carol"), "");
+  EXPECT_EQ(routerState("alice").publishLocalUfrag, iceUfragOf(first));
+  // The same offer again (a renegotiation without changes): same credentials, no new offers.
+  EXPECT_EQ(iceUfragOf(publish("alice", publishOffer(1))), iceUfragOf(first));
+  // The browser restarts ICE: new ufrag and pwd in its offer, so new ones in the answer.
+  const std::string restarted = publish(
+      "alice",
+      replaceAll(replaceAll(publishOffer(1), "a=ice-ufrag:Sb8F1", "a=ice-ufrag:Rst81"),
+                 "a=ice-pwd:01HpAFeWgQw1a8QGJP6Hi3AL", "a=ice-pwd:restartedPassword012345678"));
+  EXPECT_NE(iceUfragOf(restarted), iceUfragOf(first));
+  EXPECT_NE(icePwdOf(restarted), icePwdOf(first));
+  EXPECT_EQ(room->producerCount(), 2u);
+  EXPECT_EQ(timer.pending(), 0u)
+      << "an ICE restart changed no track; subscribers renegotiate nothing";
+  RouterState state = routerState("alice");
+  EXPECT_EQ(state.publishLocalUfrag, iceUfragOf(restarted));
+  EXPECT_EQ(state.producers, 2u);
+  EXPECT_EQ(state.consumers, 2u);
+}
+
+// ---- m-section reuse (sdp::MidAllocator) -----------------------------------------------------
+
+TEST_F(MediaRoomTest, ALeaversSectionsGoInactiveThenCarryTheNextTracksUnderTheSameMids) {
+  join("carol");
+  join("alice");
+  publish("alice", publishOffer(1));
+  timer.elapse();
+  ASSERT_EQ(answer("carol"), "");
+  EXPECT_EQ(msidStreams(lastOffer("carol").sdp),
+            (std::map<std::string, std::string>{{"0", "alice"}, {"1", "alice"}}));
+  const auto aliceOffer = parsed(lastOffer("carol").sdp);
+
+  room->removeParticipant("alice");
+  timer.elapse();
+  ASSERT_EQ(peer("carol").offers.size(), 2u);
+  const std::string empty = lastOffer("carol").sdp;
+  EXPECT_EQ(sectionsOf(empty),
+            "0:audio:inactive 1:video:inactive");  // kept, not removed or stopped
+  EXPECT_TRUE(msidStreams(empty).empty());
+  EXPECT_TRUE(lastOffer("carol").tracks.empty());
+  ASSERT_NE(parsed(empty).bundleGroup(), nullptr);
+  EXPECT_EQ(parsed(empty).bundleGroup()->mids, (std::vector<std::string>{"0", "1"}));
+  ASSERT_EQ(answer("carol"), "");
+  EXPECT_EQ(routerState().consumers, 0u);
+
+  join("bob");
+  publish("bob", publishOffer(2));
+  timer.elapse();
+  ASSERT_EQ(peer("carol").offers.size(), 3u);
+  const std::string reused = lastOffer("carol").sdp;
+  EXPECT_EQ(sectionsOf(reused), "0:audio:sendonly 1:video:sendonly");  // no new section
+  EXPECT_EQ(tracksOf(lastOffer("carol")), "0=bob/microphone 1=bob/camera");
+  EXPECT_EQ(msidStreams(reused), (std::map<std::string, std::string>{{"0", "bob"}, {"1", "bob"}}));
+  // A new track for the browser (a fresh `track` event): a new msid track id in the old section.
+  const auto bobOffer = parsed(reused);
+  ASSERT_EQ(bobOffer.media.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    ASSERT_FALSE(bobOffer.media[i].msids.empty());
+    ASSERT_FALSE(aliceOffer.media[i].msids.empty());
+    EXPECT_NE(bobOffer.media[i].msids[0].track, aliceOffer.media[i].msids[0].track);
+  }
+  ASSERT_EQ(answer("carol"), "");
+  EXPECT_EQ(routerState().consumers, 2u);  // carol's; bob had nothing to receive
+}
+
+TEST_F(MediaRoomTest, ASectionIsReusedOnlyByATrackOfItsKind) {
+  join("carol");
+  join("alice");
+  publish("alice", publishOffer(1, Sends::AudioOnly));
+  timer.elapse();
+  ASSERT_EQ(answer("carol"), "");
+  room->removeParticipant("alice");
+  join("bob");
+  publish("bob", publishOffer(2, Sends::VideoOnly));
+  timer.elapse();
+  EXPECT_EQ(sectionsOf(lastOffer("carol").sdp), "0:audio:inactive 1:video:sendonly");
+  EXPECT_EQ(tracksOf(lastOffer("carol")), "1=bob/camera");
+  ASSERT_EQ(answer("carol"), "");
+  join("dave");
+  publish("dave", publishOffer(3, Sends::AudioOnly));
+  timer.elapse();
+  EXPECT_EQ(sectionsOf(lastOffer("carol").sdp), "0:audio:sendonly 1:video:sendonly");
+  EXPECT_EQ(tracksOf(lastOffer("carol")), "0=dave/microphone 1=bob/camera");
+}
+
+TEST_F(MediaRoomTest, PublishersComingAndGoingDoNotGrowTheSubscribeOffer) {
+  join("carol");
+  for (int i = 1; i <= 12; ++i) {
+    const std::string id = "publisher" + std::to_string(i);
+    join(id);
+    publish(id, publishOffer(i));
+    timer.elapse();
+    ASSERT_EQ(answer("carol"), "") << id;
+    EXPECT_EQ(sectionsOf(lastOffer("carol").sdp), "0:audio:sendonly 1:video:sendonly") << id;
+    EXPECT_EQ(tracksOf(lastOffer("carol")), "0=" + id + "/microphone 1=" + id + "/camera");
+    room->removeParticipant(id);
+    timer.elapse();
+    ASSERT_EQ(answer("carol"), "") << id;
+    EXPECT_EQ(sectionsOf(lastOffer("carol").sdp), "0:audio:inactive 1:video:inactive") << id;
+  }
+  EXPECT_EQ(peer("carol").offers.size(), 24u);
+  RouterState state = routerState();
+  EXPECT_EQ(state.producers, 0u);
+  EXPECT_EQ(state.consumers, 0u);
+}
+
+// ---- Budgets (issue 7) ---------------------------------------------------------------------
+
+// Each subscriber has at most 64 m-sections (MidAllocator's default), however many tracks the
+// room holds: what does not fit is not sent, and takes the first section a leaver frees.
+TEST_F(MediaRoomTest, ASubscribeOfferNeverExceedsItsSectionLimit) {
+  join("carol");
+  for (int i = 1; i <= 34; ++i) {
+    const std::string id = "publisher" + std::to_string(i);
+    join(id);
+    publish(id, publishOffer(i));
+  }
+  timer.elapse();
+  ASSERT_EQ(peer("carol").offers.size(), 1u);
+  auto offer = parsed(lastOffer("carol").sdp);
+  EXPECT_EQ(offer.media.size(), 64u);
+  EXPECT_EQ(lastOffer("carol").tracks.size(), 64u);
+  EXPECT_EQ(room->producerCount(), 68u);
+  ASSERT_EQ(answer("carol"), "");
+
+  room->removeParticipant("publisher1");
+  timer.elapse();
+  ASSERT_EQ(peer("carol").offers.size(), 2u);
+  EXPECT_EQ(parsed(lastOffer("carol").sdp).media.size(), 64u);
+  const std::string tracks = tracksOf(lastOffer("carol"));
+  EXPECT_EQ(
+      tracks.rfind("0=publisher33/microphone 1=publisher33/camera 2=publisher2/microphone", 0), 0u)
+      << tracks;
+  EXPECT_EQ(tracks.find("publisher34"), std::string::npos);
+  ASSERT_EQ(answer("carol"), "");
+}
+
+TEST_F(MediaRoomTest, APublishWithTooManyTracksOfOneKindIsRefusedWithoutSideEffects) {
+  join("carol");
+  join("alice");
+  publish("alice", publishOffer(1));
+  timer.elapse();
+  ASSERT_EQ(answer("carol"), "");
+  // Two of a kind is the default budget; a third section of either kind is refused.
+  EXPECT_EQ(publishError("alice", publishOfferWithExtra(1, MediaKind::Audio, 2)),
+            "too-many-tracks");
+  EXPECT_EQ(publishError("alice", publishOfferWithExtra(1, MediaKind::Video, 2)),
+            "too-many-tracks");
+  EXPECT_EQ(room->producerCount(), 2u);
+  EXPECT_EQ(timer.pending(), 0u);
+  RouterState state = routerState();
+  EXPECT_EQ(state.producers, 2u);
+  EXPECT_EQ(state.consumers, 2u);
+
+  publish("alice", publishOfferWithExtra(1, MediaKind::Audio, 1));
+  publish("alice", publishOfferWithExtra(1, MediaKind::Video, 1));
+  EXPECT_EQ(room->producerCount(), 3u);  // microphone, camera and the second camera
+  timer.elapse();
+  EXPECT_EQ(sectionsOf(lastOffer("carol").sdp),
+            "0:audio:sendonly 1:video:sendonly 2:video:sendonly");
+}
+
+TEST_F(MediaRoomTest, APublishThatWouldOverfillTheRoomIsRefused) {
+  MediaSettings settings;
+  settings.maxRoomTracks = 5;
+  open(settings);
+  join("alice");
+  join("bob");
+  join("carol");
+  publish("alice", publishOffer(1));
+  publish("bob", publishOffer(2));
+  timer.elapse();
+  EXPECT_EQ(publishError("carol", publishOffer(3)), "too-many-tracks");  // 4 + 2 > 5
+  EXPECT_EQ(room->producerCount(), 4u);
+  EXPECT_EQ(timer.pending(), 0u);
+  EXPECT_EQ(routerState().producers, 4u);
+  publish("carol", publishOffer(3, Sends::AudioOnly));  // 4 + 1
+  // A publisher's own tracks are replaced, not added: alice may renegotiate the same two.
+  publish("alice", publishOffer(1));
+  join("dave");
+  EXPECT_EQ(publishError("dave", publishOffer(4, Sends::AudioOnly)), "too-many-tracks");
+  EXPECT_EQ(room->producerCount(), 5u);
+  // Room freed by a leave: dave's track fits again.
+  room->removeParticipant("bob");
+  publish("dave", publishOffer(4, Sends::AudioOnly));
+  EXPECT_EQ(room->producerCount(), 4u);
+  EXPECT_EQ(routerState().producers, 4u);
+}
+
+TEST_F(MediaRoomTest, BadPublishOffersAreRefusedWithTheirCode) {
+  EXPECT_EQ(publishError("nobody", publishOffer(1)), "invalid-state");
+  join("alice");
+  EXPECT_EQ(publishError("alice", "not an SDP"), "bad-sdp");
+  EXPECT_EQ(publishError("alice", sdp::test::removeLines(publishOffer(1), "a=group:BUNDLE")),
+            "negotiation-failed");
+  EXPECT_EQ(publishError("alice", sdp::test::removeLines(publishOffer(1), "a=fingerprint")),
+            "negotiation-failed");
+  EXPECT_EQ(room->producerCount(), 0u);
+  // An answer for a good offer: ICE-lite, passive, the server's own fingerprint.
+  const std::string answerText = publish("alice", publishOffer(1));
+  auto answer = parsed(answerText);
+  EXPECT_TRUE(answer.iceLite);
+  ASSERT_EQ(answer.media.size(), 3u);
+  EXPECT_EQ(answer.media[0].setup, sdp::SetupRole::Passive);
+  ASSERT_EQ(answer.media[0].fingerprints.size(), 1u);
+  EXPECT_EQ(answer.media[0].fingerprints[0], plane->environment().fingerprint);
+  EXPECT_EQ(room->producerCount(), 2u);
+}
+
+}  // namespace
+}  // namespace conclave::conference
