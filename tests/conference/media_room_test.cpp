@@ -34,25 +34,28 @@ using sdp::test::replaceAll;
 using sdp::test::replaceOnce;
 
 // ---- How MediaRoom reports results --------------------------------------------------------
-// The only lines that know the result types (publish's variant, MediaError's text code): if
-// they become common::Result and an enum, these helpers change and the tests stay as they are.
+// The only lines that know the result types (publish's common::Result, MediaError's enum code).
+// Codes are compared by their wire names so a failure message reads like the protocol.
 
-using PublishResult = std::variant<std::string, MediaError>;
+using PublishResult = common::Result<std::string, MediaError>;
 
-std::string codeOf(const MediaError& error) { return error.code; }
+std::string codeOf(const MediaError& error) {
+  switch (error.code) {
+    case common::ErrorCode::BadSdp: return "bad-sdp";
+    case common::ErrorCode::NegotiationFailed: return "negotiation-failed";
+    case common::ErrorCode::InvalidState: return "invalid-state";
+    case common::ErrorCode::TooManyTracks: return "too-many-tracks";
+    case common::ErrorCode::MediaUnavailable: return "media-unavailable";
+    default: return "code-" + std::to_string(static_cast<int>(error.code));
+  }
+}
 
 // The error code of a publish, "" when it produced an answer.
-std::string errorCode(const PublishResult& result) {
-  return std::holds_alternative<MediaError>(result) ? codeOf(std::get<MediaError>(result)) : "";
-}
+std::string errorCode(const PublishResult& result) { return result.ok() ? "" : codeOf(result.error()); }
 // The error code of a subscribe answer, "" when it was accepted.
-std::string errorCode(const std::optional<MediaError>& error) {
-  return error ? codeOf(*error) : "";
-}
+std::string errorCode(const std::optional<MediaError>& error) { return error ? codeOf(*error) : ""; }
 
-std::string answerOf(const PublishResult& result) {
-  return std::holds_alternative<std::string>(result) ? std::get<std::string>(result) : "";
-}
+std::string answerOf(const PublishResult& result) { return result.ok() ? result.value() : ""; }
 
 // ---- The test's side of MediaRoom -----------------------------------------------------------
 
@@ -272,7 +275,7 @@ class MediaRoomTest : public ::testing::Test {
   // Publishes and expects an answer.
   std::string publish(const std::string& id, const std::string& offer,
                       const std::vector<TrackSource>& sources = kMicAndCamera) {
-    PublishResult result = room->publish(id, offer, sources);
+    const PublishResult result = room->publish(id, offer, sources);
     EXPECT_EQ(errorCode(result), "") << "publish by " << id;
     return answerOf(result);
   }

@@ -138,21 +138,21 @@ TEST_F(FileStoreTest, TheDiskKeepsItsFreeMargin) {
 
 TEST_F(FileStoreTest, OnlyTheReservationsOwnTokenOpensItsUpload) {
   FileStore files(settings);
-  auto a = std::get<FileStore::Upload>(files.reserve("r", 100, t0, source(1)));
-  auto b = std::get<FileStore::Upload>(files.reserve("r", 100, t0, source(1)));
+  auto a = files.reserve("r", 100, t0, source(1)).value();
+  auto b = files.reserve("r", 100, t0, source(1)).value();
   EXPECT_NE(a.fileId, b.fileId);
   EXPECT_NE(a.token, b.token);
   auto errorOfBegin = [&](const std::string& id, const std::string& token, uint64_t length) {
     auto r = files.beginUpload(id, token, length);
-    EXPECT_TRUE(std::holds_alternative<FileStore::Error>(r));
-    return std::holds_alternative<FileStore::Error>(r) ? std::get<FileStore::Error>(r) : FileStore::Error::TooLarge;
+    EXPECT_FALSE(r.ok());
+    return r ? FileStore::Error::TooLarge : r.error();
   };
   EXPECT_EQ(errorOfBegin(a.fileId, b.token, 100), FileStore::Error::BadToken);  // another file's token
   EXPECT_EQ(errorOfBegin(a.fileId, a.token.substr(1), 100), FileStore::Error::BadToken);
   EXPECT_EQ(errorOfBegin(a.fileId, "", 100), FileStore::Error::BadToken);
   EXPECT_EQ(errorOfBegin("no-such-file", a.token, 100), FileStore::Error::NotFound);
   EXPECT_EQ(errorOfBegin(a.fileId, a.token, 101), FileStore::Error::TooLarge);  // not the reserved size
-  ASSERT_TRUE(std::holds_alternative<fs::path>(files.beginUpload(a.fileId, a.token, 100)));
+  ASSERT_TRUE(files.beginUpload(a.fileId, a.token, 100).ok());
   EXPECT_EQ(errorOfBegin(a.fileId, a.token, 100), FileStore::Error::AlreadyUploaded);
   EXPECT_FALSE(files.download(a.fileId)) << "not downloadable before the upload completes";
   EXPECT_TRUE(files.completeUpload(a.fileId, 100));
@@ -166,10 +166,10 @@ TEST_F(FileStoreTest, OnlyTheReservationsOwnTokenOpensItsUpload) {
 TEST_F(FileStoreTest, AStartedUploadFreesItsPendingSlot) {
   FileStore files(settings);  // 3 pending reservations per source
   std::vector<FileStore::Upload> ups;
-  for (int i = 0; i < 3; ++i) ups.push_back(std::get<FileStore::Upload>(files.reserve("r", 10, t0, source(1))));
+  for (int i = 0; i < 3; ++i) ups.push_back(files.reserve("r", 10, t0, source(1)).value());
   EXPECT_EQ(errorOf(files.reserve("r", 10, t0, source(1))), FileStore::Error::TooManyPending);
-  ASSERT_TRUE(std::holds_alternative<fs::path>(files.beginUpload(ups[0].fileId, ups[0].token, 10)));
-  EXPECT_TRUE(std::holds_alternative<FileStore::Upload>(files.reserve("r", 10, t0, source(1))));
+  ASSERT_TRUE(files.beginUpload(ups[0].fileId, ups[0].token, 10).ok());
+  EXPECT_TRUE(files.reserve("r", 10, t0, source(1)).ok());
 }
 
 TEST_F(FileStoreTest, AMeetingThatEndsTakesItsFilesOffTheDiskAndNoOneElses) {
@@ -177,15 +177,15 @@ TEST_F(FileStoreTest, AMeetingThatEndsTakesItsFilesOffTheDiskAndNoOneElses) {
   auto a1 = store(files, "room-a", 100, source(1));
   auto a2 = store(files, "room-a", 200, source(2));
   auto b = store(files, "room-b", 300, source(1));
-  auto pending = std::get<FileStore::Upload>(files.reserve("room-a", 50, t0, source(3)));
+  auto pending = files.reserve("room-a", 50, t0, source(3)).value();
   files.deleteRoom("room-a");
   EXPECT_FALSE(files.download(a1));
   EXPECT_FALSE(files.download(a2));
   EXPECT_FALSE(fs::exists(dir / a1));
   EXPECT_FALSE(fs::exists(dir / a2));
   auto late = files.beginUpload(pending.fileId, pending.token, 50);  // its reservation went too
-  ASSERT_TRUE(std::holds_alternative<FileStore::Error>(late));
-  EXPECT_EQ(std::get<FileStore::Error>(late), FileStore::Error::NotFound);
+  ASSERT_FALSE(late.ok());
+  EXPECT_EQ(late.error(), FileStore::Error::NotFound);
   ASSERT_TRUE(files.download(b));
   EXPECT_TRUE(fs::exists(*files.download(b)));
   EXPECT_EQ(files.fileCount(), 1u);
@@ -199,8 +199,8 @@ TEST_F(FileStoreTest, AMeetingThatEndsTakesItsFilesOffTheDiskAndNoOneElses) {
 TEST_F(FileStoreTest, RetentionWaitsForAnUploadInProgressAndCountsFromTheReservation) {
   settings.retention = 10s;
   FileStore files(settings);
-  auto up = std::get<FileStore::Upload>(files.reserve("r", 100, t0, source(1)));
-  auto path = std::get<fs::path>(files.beginUpload(up.fileId, up.token, 100));
+  auto up = files.reserve("r", 100, t0, source(1)).value();
+  auto path = files.beginUpload(up.fileId, up.token, 100).value();
   { std::ofstream(path) << std::string(100, 'x'); }
   files.tick(t0 + 20s);
   EXPECT_EQ(files.fileCount(), 1u) << "an upload in progress is not cut off";
