@@ -12,7 +12,7 @@ ALLOWED = {
     "common": set(),
     "net": {"common"},
     "srtp": set(),
-    "sdp": set(),
+    "sdp": {"common"},
     "rtp": {"common"},
     "rtcp": {"common", "rtp"},
     "ice": {"common", "net"},

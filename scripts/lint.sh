@@ -4,6 +4,8 @@
 #   clang-tidy     .clang-tidy's checks over the compile database of build-lint (configured here,
 #                  nothing is compiled), on the C++ files changed since the base below, or on
 #                  every file with --all (the whole tree takes about half an hour on two cores);
+#   layers         scripts/check-layers.py: no layer under src/ includes one it may not use
+#                  (the table in docs/architecture.md);
 #   web            `npm run lint` in web/ (ESLint and Prettier), when web/package.json has it.
 #
 #   scripts/lint.sh [--all] [--base REV]
@@ -158,6 +160,7 @@ if $format; then
 fi
 
 format_check || status=1
+if python3 scripts/check-layers.py; then echo "layers: every include follows docs/architecture.md"; else echo "layers: includes above cross the layer table"; status=1; fi
 tidy_check || { echo "clang-tidy: findings above"; status=1; }
 web_lint || { echo "web: lint failed"; status=1; }
 exit $status

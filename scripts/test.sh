@@ -108,7 +108,7 @@ fuzz_tests() {
 }
 
 web_unit_tests() {
-  (cd web && npm run --silent typecheck && npm run --silent test)
+  (cd web && npm run --silent typecheck && npm run --silent test && npm run --silent check-bundle)
 }
 
 # The browser tests run the plain (unsanitized, optimised) server binary.

@@ -20,7 +20,7 @@ namespace conclave::http {
 class HttpSession : public std::enable_shared_from_this<HttpSession>, private Evictable {
  public:
   HttpSession(Server& server, boost::asio::ip::tcp::socket socket, boost::asio::ssl::context& tls, SourceSlot slot);
-  ~HttpSession();
+  ~HttpSession() override;
   void run();
 
  private:

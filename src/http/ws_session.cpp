@@ -33,7 +33,13 @@ WsSession::WsSession(Server& server, TlsStream stream, SourceSlot slot)
 }
 
 WsSession::~WsSession() {
-  finish();
+  // Leaving the room allocates (messages to the others); should that fail, this one connection's
+  // cleanup is lost, not the server.
+  try {
+    finish();
+  } catch (const std::exception& e) {
+    common::logger("ws")->error("closing a WebSocket failed: {}", e.what());
+  }
   mServer.markBusy(this);
   mServer.connectionClosed();
 }
@@ -61,7 +67,7 @@ void WsSession::evict() {
   closeWith({websocket::close_code::try_again_later, "server busy"});
 }
 
-void WsSession::accept(http::request<http::string_body> request) {
+void WsSession::accept(const http::request<http::string_body>& request) {
   auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
   timeouts.idle_timeout = std::chrono::seconds(60);
   // Also bounds the closing handshake: a client that does not answer a close frame is dropped.
@@ -172,7 +178,7 @@ void WsSession::flush() {
   });
 }
 
-void WsSession::closeWith(websocket::close_reason reason, bool dropQueued) {
+void WsSession::closeWith(const websocket::close_reason& reason, bool dropQueued) {
   if (mCloseReason || mFinished) return;
   mCloseReason = reason;
   // Queued messages (goodbye, the last error) go out first, then the close frame; a client too

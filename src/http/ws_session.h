@@ -22,7 +22,7 @@ class WsSession : public std::enable_shared_from_this<WsSession>, private signal
   WsSession(Server& server, TlsStream stream, SourceSlot slot);
   ~WsSession() override;
 
-  void accept(beast::http::request<beast::http::string_body> request);
+  void accept(const beast::http::request<beast::http::string_body>& request);
   // Tells the client the server is going away (goodbye + close 1001).
   void goAway();
 
@@ -35,7 +35,7 @@ class WsSession : public std::enable_shared_from_this<WsSession>, private signal
   void readWhenAllowed();
   void onRead(beast::error_code ec, size_t bytes);
   void flush();
-  void closeWith(beast::websocket::close_reason reason, bool dropQueued = false);
+  void closeWith(const beast::websocket::close_reason& reason, bool dropQueued = false);
   void finish();
   void evict() override;
   // Idle (evictable, and closed after wsJoinTimeout) while in no room.

@@ -253,7 +253,7 @@ class MediaRoomTest : public ::testing::Test {
     settings.workers = 1;
     plane = std::make_unique<MediaPlane>(
         // No transport connects in these tests; a failure report (none is expected) is dropped.
-        settings, [](std::function<void()>) {},
+        settings, [](const std::function<void()>&) {},
         [this](common::Duration delay, std::function<void()> task) {
           timer.schedule(delay, std::move(task));
         });
@@ -698,7 +698,7 @@ TEST_F(MediaRoomTest, PublishersComingAndGoingDoNotGrowTheSubscribeOffer) {
     timer.elapse();
     ASSERT_EQ(answer("carol"), "") << id;
     EXPECT_EQ(sectionsOf(lastOffer("carol").sdp), "0:audio:sendonly 1:video:sendonly") << id;
-    EXPECT_EQ(tracksOf(lastOffer("carol")), "0=" + id + "/microphone 1=" + id + "/camera");
+    EXPECT_EQ(tracksOf(lastOffer("carol")), std::string("0=").append(id).append("/microphone 1=").append(id).append("/camera"));
     room->removeParticipant(id);
     timer.elapse();
     ASSERT_EQ(answer("carol"), "") << id;
