@@ -4,7 +4,14 @@
 // someone who knows the room secret can make), the profile encrypted under a key derived from the
 // room secret, and an Ed25519 signature. Inside the envelope the profile is JSON `{"name":"..."}`.
 
-import { openProfile, sealProfile, type Identity, type OpenProfileError, type PeerIdentity, type RoomKeys } from './e2ee';
+import {
+  openProfile,
+  sealProfile,
+  type Identity,
+  type OpenProfileError,
+  type PeerIdentity,
+  type RoomKeys,
+} from './e2ee';
 
 export const MAX_NAME_LENGTH = 64;
 
@@ -16,7 +23,8 @@ export interface Profile {
 export function normalizeName(raw: string): string | null {
   // Collapse whitespace (including newlines) and drop control characters.
   // eslint-disable-next-line no-control-regex -- matching control characters is the point
-  const cleaned = raw.replace(/[\u0000-\u001f\u007f]/g, ' ').replace(/\s+/g, ' ').trim();
+  const controls = /[\u0000-\u001f\u007f]/g;
+  const cleaned = raw.replace(controls, ' ').replace(/\s+/g, ' ').trim();
   if (cleaned === '') return null;
   return Array.from(cleaned).slice(0, MAX_NAME_LENGTH).join('');
 }
@@ -47,7 +55,11 @@ export function sealOwnProfile(room: RoomKeys, identity: Identity, profile: Prof
 }
 
 export type MemberProfileResult =
-  | { ok: true; peer: PeerIdentity; /** null when the decrypted profile carries no usable name */ profile: Profile | null }
+  | {
+      ok: true;
+      peer: PeerIdentity;
+      /** null when the decrypted profile carries no usable name */ profile: Profile | null;
+    }
   | { ok: false; error: OpenProfileError };
 
 /** Verifies another participant's envelope (membership proof, signature) and decrypts its profile. */
