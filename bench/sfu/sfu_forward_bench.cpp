@@ -196,7 +196,8 @@ class BenchHost final : public sfu::TransportHost, public transport::PacketSink 
     return mSlots[mCount];
   }
   void commit(size_t length, const net::Endpoint& to) override {
-    if (mRecord) mRecorded.push_back({std::vector<uint8_t>(mSlots[mCount].begin(), mSlots[mCount].begin() + length), {}, to});
+    if (mRecord)
+      mRecorded.push_back({std::vector<uint8_t>(mSlots[mCount].begin(), mSlots[mCount].begin() + length), {}, to});
     ++mCount;
     ++committed;
   }
@@ -207,7 +208,8 @@ class BenchHost final : public sfu::TransportHost, public transport::PacketSink 
     if (ice::isStun(datagram)) {
       if (auto msg = ice::StunMessage::parse(datagram))
         if (auto user = msg->username())
-          if (auto it = mByUfrag.find(std::string(user->substr(0, user->find(':')))); it != mByUfrag.end()) t = it->second;
+          if (auto it = mByUfrag.find(std::string(user->substr(0, user->find(':')))); it != mByUfrag.end())
+            t = it->second;
     }
     if (!t)
       if (auto it = mByEndpoint.find(from); it != mByEndpoint.end()) t = it->second;
@@ -264,7 +266,8 @@ struct Incoming {
 };
 
 // Packets `next`, `next + 1`, ...; the first is a key frame when `key` is set.
-void protectBatch(BrowserPeer& publisher, const Stream& s, uint32_t& next, size_t count, Incoming& out, bool key = false) {
+void protectBatch(BrowserPeer& publisher, const Stream& s, uint32_t& next, size_t count, Incoming& out,
+                  bool key = false) {
   out.buffers.resize(count);
   out.lengths.resize(count);
   for (size_t i = 0; i < count; ++i, ++next) {
@@ -324,7 +327,8 @@ class Call {
     Incoming in;
     protectBatch(*mPublisher, s, next, count, in, true);
     const TimePoint now = std::chrono::steady_clock::now();
-    for (size_t i = 0; i < count; ++i) mHost.dispatch(std::span(in.buffers[i]).first(in.lengths[i]), mPublisher->address(), now);
+    for (size_t i = 0; i < count; ++i)
+      mHost.dispatch(std::span(in.buffers[i]).first(in.lengths[i]), mPublisher->address(), now);
     pump(now);
     mHost.setRecording(false);
     for (auto& sub : mSubscribers)
@@ -484,8 +488,9 @@ void report(srtp::SrtpProfile profile, const Stream& s, size_t n, std::vector<Ca
   const auto& r = results[results.size() / 2];  // the median run
   const double nsPerForwarded = double(r.cpuNs) / double(r.forwarded);
   std::printf("%-24s %-5s %4zu %5zu | %10.0f %10.0f | %7.0f %8.0f | %7.3f %8.3f%s\n", profileName(profile),
-              s.media == Media::Video ? "video" : "audio", n, s.keyTemplate.size(), 1e9 * double(r.incoming) / double(r.cpuNs),
-              1e9 / nsPerForwarded, nsPerForwarded, double(r.cpuNs) / double(r.incoming), double(news) / double(forwarded),
+              s.media == Media::Video ? "video" : "audio", n, s.keyTemplate.size(),
+              1e9 * double(r.incoming) / double(r.cpuNs), 1e9 / nsPerForwarded, nsPerForwarded,
+              double(r.cpuNs) / double(r.incoming), double(news) / double(forwarded),
               double(mallocs) / double(forwarded), complete ? "" : "  (NOT ALL FORWARDED)");
   std::fflush(stdout);
 }
@@ -543,7 +548,8 @@ int main(int argc, char** argv) {
   const dtls::DtlsContext browserCm(common::Certificate::generateSelfSigned("browser"));
   if (SSL_CTX_set_tlsext_use_srtp(browserCm.native(), "SRTP_AES128_CM_SHA1_80") != 0) return 1;
 
-  if (options.srtpAlone) std::printf("libsrtp alone (per packet, CPU time; allocations made inside libsrtp and its crypto backend):\n");
+  if (options.srtpAlone)
+    std::printf("libsrtp alone (per packet, CPU time; allocations made inside libsrtp and its crypto backend):\n");
   for (auto profile : {srtp::SrtpProfile::AeadAes128Gcm, srtp::SrtpProfile::AesCm128HmacSha1_80}) {
     if (!options.srtpAlone) break;
     for (const auto& tmpl : {videoStream().deltaTemplate, audioStream().deltaTemplate}) {
@@ -552,7 +558,8 @@ int main(int argc, char** argv) {
                   profileName(profile), tmpl.size(), r.protectNs, r.protectMallocs, r.unprotectNs, r.unprotectMallocs);
     }
   }
-  std::printf("\nForwarding, one thread (median of %d runs; rates per core from thread CPU time):\n", options.repetitions);
+  std::printf("\nForwarding, one thread (median of %d runs; rates per core from thread CPU time):\n",
+              options.repetitions);
   std::printf("%-24s %-5s %4s %5s | %10s %10s | %7s %8s | %7s %8s\n", "profile", "media", "N", "bytes", "in pkt/s",
               "fwd pkt/s", "ns/fwd", "ns/in", "new/fwd", "malloc/fwd");
   if (options.gcm) benchProfile(server, browserGcm, options);

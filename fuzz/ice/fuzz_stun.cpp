@@ -81,10 +81,8 @@ void checkAnswer(const IceServer::Result& result, const StunMessage& request) {
   }
   auto answer = StunMessage::parse(result.response);
   check(answer.has_value());
-  check(answer->messageClass() == StunClass::SuccessResponse ||
-        answer->messageClass() == StunClass::ErrorResponse);
-  check(std::equal(answer->transactionId().begin(), answer->transactionId().end(),
-                   request.transactionId().begin()));
+  check(answer->messageClass() == StunClass::SuccessResponse || answer->messageClass() == StunClass::ErrorResponse);
+  check(std::equal(answer->transactionId().begin(), answer->transactionId().end(), request.transactionId().begin()));
   check(checkFingerprint(*answer));
   if (result.outcome == IceServer::Outcome::Success) {
     check(answer->xorMappedAddress().has_value());
@@ -122,9 +120,9 @@ struct State {
   State() { conclave::common::initLogging({.level = "off"}); }
   NullListener listener;
   IceServer server{listener, kLocal, kRemote, conclave::common::TimePoint{}};
-  std::array<net::Endpoint, 4> sources{
-      *net::Endpoint::parse("192.0.2.1:5000"), *net::Endpoint::parse("192.0.2.2:6000"),
-      *net::Endpoint::parse("[2001:db8::1]:7000"), *net::Endpoint::parse("[::ffff:192.0.2.3]:8000")};
+  std::array<net::Endpoint, 4> sources{*net::Endpoint::parse("192.0.2.1:5000"), *net::Endpoint::parse("192.0.2.2:6000"),
+                                       *net::Endpoint::parse("[2001:db8::1]:7000"),
+                                       *net::Endpoint::parse("[::ffff:192.0.2.3]:8000")};
   conclave::common::TimePoint now{};
   uint64_t inputs = 0;
   std::array<uint8_t, 65536 + 128> resigned{};
@@ -135,18 +133,14 @@ State* gState = nullptr;
 // CONCLAVE_FUZZ_STATS=1 prints what the server answered, to see which paths the corpus reaches.
 void printStats() {
   const auto& s = gState->server.stats();
-  std::fprintf(
-      stderr,
-      "requests %llu success %llu 400 %llu 401 %llu 420 %llu 487 %llu malformed %llu "
-      "bad-fingerprint %llu ignored %llu selections %llu\n",
-      static_cast<unsigned long long>(s.requests), static_cast<unsigned long long>(s.successes),
-      static_cast<unsigned long long>(s.badRequests),
-      static_cast<unsigned long long>(s.unauthenticated),
-      static_cast<unsigned long long>(s.unknownAttributes),
-      static_cast<unsigned long long>(s.roleConflicts),
-      static_cast<unsigned long long>(s.malformed),
-      static_cast<unsigned long long>(s.badFingerprints),
-      static_cast<unsigned long long>(s.ignored), static_cast<unsigned long long>(s.selections));
+  std::fprintf(stderr,
+               "requests %llu success %llu 400 %llu 401 %llu 420 %llu 487 %llu malformed %llu "
+               "bad-fingerprint %llu ignored %llu selections %llu\n",
+               static_cast<unsigned long long>(s.requests), static_cast<unsigned long long>(s.successes),
+               static_cast<unsigned long long>(s.badRequests), static_cast<unsigned long long>(s.unauthenticated),
+               static_cast<unsigned long long>(s.unknownAttributes), static_cast<unsigned long long>(s.roleConflicts),
+               static_cast<unsigned long long>(s.malformed), static_cast<unsigned long long>(s.badFingerprints),
+               static_cast<unsigned long long>(s.ignored), static_cast<unsigned long long>(s.selections));
 }
 
 }  // namespace

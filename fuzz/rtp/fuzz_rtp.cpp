@@ -22,8 +22,8 @@ void check(bool condition) {
 }
 
 void readEverything(const RtpPacket& p) {
-  volatile uint64_t sink = p.payloadType() + p.sequenceNumber() + p.timestamp() + p.ssrc() +
-                           p.marker() + p.extensionProfileValue() + p.paddingSize();
+  volatile uint64_t sink = p.payloadType() + p.sequenceNumber() + p.timestamp() + p.ssrc() + p.marker() +
+                           p.extensionProfileValue() + p.paddingSize();
   for (size_t i = 0; i < p.csrcCount(); ++i) sink = sink + p.csrc(i);
   check(p.headerSize() + p.payloadSize() + p.paddingSize() == p.size());
   p.forEachExtension([&](const HeaderExtension& e) {
@@ -102,8 +102,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     check(rtx.has_value());
     const auto original = unwrapRtx(*rtx, packet->payloadType(), packet->ssrc());
     check(original.has_value() && original->payloadSize() == packet->payloadSize());
-    check(std::memcmp(original->payload().data(), packet->payload().data(),
-                      packet->payloadSize()) == 0);
+    check(std::memcmp(original->payload().data(), packet->payload().data(), packet->payloadSize()) == 0);
   }
 
   mutate(*packet, input);

@@ -104,7 +104,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   a.onClosed(now);
   b.onClosed(now);
-  if (rooms.participantCount(roomId) != 0) fail("participants left behind", std::to_string(rooms.participantCount(roomId)));
+  if (rooms.participantCount(roomId) != 0)
+    fail("participants left behind", std::to_string(rooms.participantCount(roomId)));
   rooms.tick(now + settings.grace + 1s);
   if (rooms.roomCount() != 0) fail("rooms left behind", std::to_string(rooms.roomCount()));
   return 0;

@@ -70,7 +70,8 @@ const std::vector<Setting>& settings() {
       STRING_SETTING("media_listen", mediaListen, "Address the media workers' UDP sockets bind to"),
       STRING_SETTING("media_announced_address", mediaAnnouncedAddress,
                      "Address browsers send media to (default: the host's primary address)"),
-      INT_SETTING("media_port", mediaPort, 0, 65535, "UDP port of the first media worker; worker i uses port + i (0: any)"),
+      INT_SETTING("media_port", mediaPort, 0, 65535,
+                  "UDP port of the first media worker; worker i uses port + i (0: any)"),
       INT_SETTING("media_workers", mediaWorkers, 0, 256, "Media worker threads (0: one per core)"),
       INT_SETTING("max_room_tracks", maxRoomTracks, 1, 100000, "Published audio/video tracks per room"),
       INT_SETTING("max_file_megabytes", maxFileMegabytes, 0, 4096, "Largest shared file in MiB (0: file sharing off)"),
@@ -111,8 +112,8 @@ void applyText(Config& config, const Setting& s, const std::string& value, const
       s.setString(config, value);
       return;
     case Kind::LogLevel:
-      if (value != "trace" && value != "debug" && value != "info" && value != "warn" &&
-          value != "error" && value != "off")
+      if (value != "trace" && value != "debug" && value != "info" && value != "warn" && value != "error" &&
+          value != "off")
         bad("must be one of trace, debug, info, warn, error, off");
       s.setString(config, value);
       return;

@@ -1,9 +1,10 @@
 // conclave: the server binary. Reads the configuration, prepares keys and the TLS certificate,
 // starts the HTTPS/WebSocket front and runs until SIGINT or SIGTERM.
-#include <openssl/ssl.h>
-#include <ifaddrs.h>
 #include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <netinet/in.h>
+#include <openssl/ssl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
+
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -18,16 +20,15 @@
 #include <iostream>
 #include <sstream>
 #include <thread>
-#include <net/if.h>
 
 #include "app/config.h"
 #include "common/certificate.h"
 #include "common/log.h"
 #include "common/version.h"
-#include "store/file_store.h"
 #include "conference/media_plane.h"
-#include "signaling/rooms.h"
 #include "http/server.h"
+#include "signaling/rooms.h"
+#include "store/file_store.h"
 #include "store/key_store.h"
 
 #ifndef CONCLAVE_DEFAULT_WEB_ROOT
@@ -156,7 +157,8 @@ int run(const Config& config) {
 
   conference::MediaSettings mediaSettings;
   mediaSettings.listen = config.mediaListen;
-  mediaSettings.announcedAddress = config.mediaAnnouncedAddress.empty() ? primaryAddress() : config.mediaAnnouncedAddress;
+  mediaSettings.announcedAddress =
+      config.mediaAnnouncedAddress.empty() ? primaryAddress() : config.mediaAnnouncedAddress;
   mediaSettings.port = static_cast<uint16_t>(config.mediaPort);
   mediaSettings.maxRoomTracks = static_cast<size_t>(config.maxRoomTracks);
   mediaSettings.workers = config.mediaWorkers > 0 ? config.mediaWorkers
@@ -241,8 +243,8 @@ int run(const Config& config) {
     });
   });
 
-  std::printf("Conclave %s is running at https://%s:%u/\n", kVersion,
-              config.publicHost.c_str(), static_cast<unsigned>(server.port()));
+  std::printf("Conclave %s is running at https://%s:%u/\n", kVersion, config.publicHost.c_str(),
+              static_cast<unsigned>(server.port()));
   std::fflush(stdout);
   log->info("listening on port {} (TLS 1.2+)", server.port());
   io.run();

@@ -13,15 +13,11 @@
 namespace conclave::common {
 
 inline uint16_t loadU16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
-inline uint32_t loadU24(const uint8_t* p) {
-  return (uint32_t{p[0]} << 16) | (uint32_t{p[1]} << 8) | uint32_t{p[2]};
-}
+inline uint32_t loadU24(const uint8_t* p) { return (uint32_t{p[0]} << 16) | (uint32_t{p[1]} << 8) | uint32_t{p[2]}; }
 inline uint32_t loadU32(const uint8_t* p) {
   return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};
 }
-inline uint64_t loadU64(const uint8_t* p) {
-  return (uint64_t{loadU32(p)} << 32) | uint64_t{loadU32(p + 4)};
-}
+inline uint64_t loadU64(const uint8_t* p) { return (uint64_t{loadU32(p)} << 32) | uint64_t{loadU32(p + 4)}; }
 inline void storeU16(uint8_t* p, uint16_t v) {
   p[0] = static_cast<uint8_t>(v >> 8);
   p[1] = static_cast<uint8_t>(v);

@@ -54,8 +54,7 @@ Certificate Certificate::generateSelfSigned(std::string_view commonName, std::ch
 
   std::string cn(commonName);
   X509_NAME* name = X509_get_subject_name(cert.get());
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(cn.c_str()),
-                             -1, -1, 0);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0);
   X509_set_issuer_name(cert.get(), name);
 
   std::string san = "DNS:" + cn;
@@ -73,8 +72,7 @@ Certificate Certificate::fromPem(std::string_view certPem, std::string_view keyP
   std::shared_ptr<X509> cert(PEM_read_bio_X509(certBio.get(), nullptr, nullptr, nullptr), X509_free);
   if (!cert) fail("reading the certificate PEM");
   BioPtr keyBio(BIO_new_mem_buf(keyPem.data(), static_cast<int>(keyPem.size())), BIO_free);
-  std::shared_ptr<EVP_PKEY> key(PEM_read_bio_PrivateKey(keyBio.get(), nullptr, nullptr, nullptr),
-                                EVP_PKEY_free);
+  std::shared_ptr<EVP_PKEY> key(PEM_read_bio_PrivateKey(keyBio.get(), nullptr, nullptr, nullptr), EVP_PKEY_free);
   if (!key) fail("reading the private key PEM");
   if (X509_check_private_key(cert.get(), key.get()) != 1) fail("the key does not match the certificate");
   return Certificate(std::move(cert), std::move(key));

@@ -31,8 +31,6 @@ class ManualClock final : public Clock {
   TimePoint mNow{};
 };
 
-inline int64_t toMillis(Duration d) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
-}
+inline int64_t toMillis(Duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); }
 
 }  // namespace conclave::common

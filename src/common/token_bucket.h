@@ -10,7 +10,8 @@ namespace conclave::common {
 
 class TokenBucket {
  public:
-  TokenBucket(double rate, double burst, common::TimePoint now) : mRate(rate), mBurst(burst), mTokens(burst), mLast(now) {}
+  TokenBucket(double rate, double burst, common::TimePoint now)
+      : mRate(rate), mBurst(burst), mTokens(burst), mLast(now) {}
 
   bool take(common::TimePoint now) {
     double elapsed = std::chrono::duration<double>(now - mLast).count();

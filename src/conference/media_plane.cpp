@@ -19,8 +19,8 @@ MediaPlane::MediaPlane(const MediaSettings& settings, std::function<void(std::fu
   mEnv.maxRoomTracks = settings.maxRoomTracks;
   for (int i = 0; i < settings.workers; ++i) {
     uint16_t port = settings.port == 0 ? 0 : static_cast<uint16_t>(settings.port + i);
-    mWorkers.push_back(std::make_unique<sfu::MediaWorker>(i, settings.listen, port, mDtls,
-                                                        static_cast<sfu::RouterObserver*>(this)));
+    mWorkers.push_back(
+        std::make_unique<sfu::MediaWorker>(i, settings.listen, port, mDtls, static_cast<sfu::RouterObserver*>(this)));
   }
   mRoomsPerWorker.assign(mWorkers.size(), 0);
 }

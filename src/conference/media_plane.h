@@ -8,9 +8,9 @@
 #include <vector>
 
 #include "common/certificate.h"
+#include "conference/media_room.h"
 #include "dtls/dtls_context.h"
 #include "sfu/worker.h"
-#include "conference/media_room.h"
 
 namespace conclave::conference {
 

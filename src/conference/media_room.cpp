@@ -77,7 +77,8 @@ void MediaRoom::addParticipant(const std::string& participantId, MediaPeer& peer
 
 void MediaRoom::removeParticipant(const std::string& participantId) {
   if (!mParticipants.erase(participantId)) return;
-  bool hadProducers = std::erase_if(mProducers, [&](const auto& e) { return e.second.participantId == participantId; }) > 0;
+  bool hadProducers =
+      std::erase_if(mProducers, [&](const auto& e) { return e.second.participantId == participantId; }) > 0;
   post([participantId](sfu::Router& r) { r.removeParticipant(participantId); });
   if (hadProducers) markAllSubscribersDirty(participantId);
 }
@@ -104,8 +105,8 @@ common::Result<std::string, MediaError> MediaRoom::publish(const std::string& pa
   spec.localIce = *p.publishIce;
   spec.remoteIce = ice::IceCredentials{remote.ice.ufrag, remote.ice.pwd};
   if (!remote.fingerprints.empty())
-    spec.remoteFingerprint = transport::RemoteFingerprint{remote.fingerprints.front().algorithm,
-                                                          remote.fingerprints.front().bytes};
+    spec.remoteFingerprint =
+        transport::RemoteFingerprint{remote.fingerprints.front().algorithm, remote.fingerprints.front().bytes};
   spec.dtlsRole = answer->localSetup == sdp::SetupRole::Active ? dtls::DtlsRole::Client : dtls::DtlsRole::Server;
   post([participantId, spec](sfu::Router& r) { r.setTransport(participantId, sfu::TransportRole::Publish, spec); });
   updateProducers(participantId, answer.value(), sources);
@@ -121,17 +122,17 @@ std::optional<MediaError> MediaRoom::checkTrackBudget(const std::string& partici
     ++(m.kind == sdp::MediaKind::Video ? video : audio);
   }
   if (audio > mEnv.maxAudioTracks || video > mEnv.maxVideoTracks) {
-    return MediaError{common::ErrorCode::TooManyTracks, "a publish may send at most " + std::to_string(mEnv.maxAudioTracks) +
-                                             " audio and " + std::to_string(mEnv.maxVideoTracks) + " video tracks"};
+    return MediaError{common::ErrorCode::TooManyTracks, "a publish may send at most " +
+                                                            std::to_string(mEnv.maxAudioTracks) + " audio and " +
+                                                            std::to_string(mEnv.maxVideoTracks) + " video tracks"};
   }
   // The room's tracks once this publish replaces the participant's own.
   size_t others = 0;
   for (const auto& [id, prod] : mProducers)
     if (prod.participantId != participantId) ++others;
   if (others + audio + video > mEnv.maxRoomTracks) {
-    return MediaError{common::ErrorCode::TooManyTracks,
-                      "the room already has " + std::to_string(others) + " of its " +
-                          std::to_string(mEnv.maxRoomTracks) + " published tracks"};
+    return MediaError{common::ErrorCode::TooManyTracks, "the room already has " + std::to_string(others) + " of its " +
+                                                            std::to_string(mEnv.maxRoomTracks) + " published tracks"};
   }
   return std::nullopt;
 }
@@ -288,7 +289,8 @@ std::optional<MediaError> MediaRoom::subscribeAnswer(const std::string& particip
   auto it = mParticipants.find(participantId);
   if (it == mParticipants.end()) return MediaError{common::ErrorCode::InvalidState, "not in this room"};
   Participant& p = it->second;
-  if (p.pendingOffer.empty()) return MediaError{common::ErrorCode::InvalidState, "no subscribe offer is waiting for an answer"};
+  if (p.pendingOffer.empty())
+    return MediaError{common::ErrorCode::InvalidState, "no subscribe offer is waiting for an answer"};
   auto parsedAnswer = sdp::parseSessionDescription(answer);
   if (!parsedAnswer) return sdpError(common::ErrorCode::BadSdp, parsedAnswer.error());
   auto parsedOffer = sdp::parseSessionDescription(p.pendingOffer);
@@ -303,8 +305,8 @@ std::optional<MediaError> MediaRoom::subscribeAnswer(const std::string& particip
     sfu::TransportSpec spec;
     spec.localIce = *p.subscribeIce;
     spec.remoteIce = ice::IceCredentials{remote.ice.ufrag, remote.ice.pwd};
-    spec.remoteFingerprint = transport::RemoteFingerprint{remote.fingerprints.front().algorithm,
-                                                          remote.fingerprints.front().bytes};
+    spec.remoteFingerprint =
+        transport::RemoteFingerprint{remote.fingerprints.front().algorithm, remote.fingerprints.front().bytes};
     spec.dtlsRole = checked->localSetup == sdp::SetupRole::Active ? dtls::DtlsRole::Client : dtls::DtlsRole::Server;
     post([participantId, spec](sfu::Router& r) { r.setTransport(participantId, sfu::TransportRole::Subscribe, spec); });
   }

@@ -115,7 +115,7 @@ class MediaRoom {
     sdp::SessionOrigin subscribeOrigin;
     sdp::MidAllocator mids;
     std::map<uint64_t, Subscription> subscriptions;  // by producer id
-    std::string pendingOffer;                          // SDP waiting for its answer
+    std::string pendingOffer;                        // SDP waiting for its answer
     bool dirty = false;
     bool flushScheduled = false;
   };

@@ -83,9 +83,8 @@ const BIO_METHOD* datagramMethod() {
   // Created once and never freed: it is shared by every BIO for the life of the process.
   static const BIO_METHOD* method = [] {
     BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "conclave datagram");
-    if (!m || !BIO_meth_set_write(m, bioWrite) || !BIO_meth_set_read(m, bioRead) ||
-        !BIO_meth_set_ctrl(m, bioCtrl) || !BIO_meth_set_create(m, bioCreate) ||
-        !BIO_meth_set_destroy(m, bioDestroy))
+    if (!m || !BIO_meth_set_write(m, bioWrite) || !BIO_meth_set_read(m, bioRead) || !BIO_meth_set_ctrl(m, bioCtrl) ||
+        !BIO_meth_set_create(m, bioCreate) || !BIO_meth_set_destroy(m, bioDestroy))
       throw std::runtime_error("cannot create the DTLS datagram BIO method");
     return m;
   }();

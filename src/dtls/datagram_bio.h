@@ -51,9 +51,9 @@ class DatagramBuffer {
   size_t mMtu;
   std::span<const uint8_t> mIncoming;
   bool mIncomingRead = false;
-  std::vector<uint8_t> mOut;   // the bytes of all pending datagrams, back to back
-  std::vector<size_t> mEnds;   // end offset of each complete datagram in mOut
-  size_t mDatagramStart = 0;   // start of the datagram being filled
+  std::vector<uint8_t> mOut;  // the bytes of all pending datagrams, back to back
+  std::vector<size_t> mEnds;  // end offset of each complete datagram in mOut
+  size_t mDatagramStart = 0;  // start of the datagram being filled
 };
 
 // A new BIO reading from and writing to `buffer`, which must outlive it.

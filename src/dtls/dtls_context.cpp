@@ -44,8 +44,8 @@ DtlsContext::DtlsContext(const common::Certificate& certificate)
 
   // No path-MTU probing (the transport sets a fixed MTU), no renegotiation, no session
   // resumption (every association is new and keyed by the SDP fingerprints).
-  SSL_CTX_set_options(ctx, SSL_OP_NO_QUERY_MTU | SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET |
-                               SSL_OP_CIPHER_SERVER_PREFERENCE);
+  SSL_CTX_set_options(
+      ctx, SSL_OP_NO_QUERY_MTU | SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET | SSL_OP_CIPHER_SERVER_PREFERENCE);
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
   // The peer must present a certificate; the transport installs the callback that checks it
   // against the SDP fingerprint (self-signed certificates are the norm in WebRTC).

@@ -24,7 +24,6 @@ constexpr auto kMinRetransmitTimeout = std::chrono::milliseconds(1);
 constexpr auto kMaxRetransmitTimeout = std::chrono::seconds(60);
 constexpr auto kRfcInitialRetransmitTimeout = std::chrono::seconds(1);
 
-
 // RFC 8122 hash function names.
 const EVP_MD* digestByName(std::string_view name) {
   std::string lower(name);
@@ -40,9 +39,8 @@ const EVP_MD* digestByName(std::string_view name) {
 
 unsigned int toMicros(Duration d) {
   const auto us = std::chrono::duration_cast<std::chrono::microseconds>(d).count();
-  return static_cast<unsigned int>(
-      std::clamp<int64_t>(us, std::chrono::microseconds(kMinRetransmitTimeout).count(),
-                          std::chrono::microseconds(kMaxRetransmitTimeout).count()));
+  return static_cast<unsigned int>(std::clamp<int64_t>(us, std::chrono::microseconds(kMinRetransmitTimeout).count(),
+                                                       std::chrono::microseconds(kMaxRetransmitTimeout).count()));
 }
 
 std::shared_ptr<spdlog::logger> dtlsLog() { return common::logger("dtls"); }
@@ -68,8 +66,7 @@ std::string_view toString(DtlsState state) {
 DtlsTransport::DtlsTransport(const DtlsContext& context, DtlsRole role, Listener& listener)
     : DtlsTransport(context, role, listener, Options{}) {}
 
-DtlsTransport::DtlsTransport(const DtlsContext& context, DtlsRole role, Listener& listener,
-                             const Options& options)
+DtlsTransport::DtlsTransport(const DtlsContext& context, DtlsRole role, Listener& listener, const Options& options)
     : mRole(role), mListener(listener), mOptions(options), mBuffer(options.mtu), mSsl(SSL_new(context.native())) {
   SSL* ssl = mSsl.get();
   if (!ssl) throw std::runtime_error("SSL_new failed");
@@ -80,10 +77,8 @@ DtlsTransport::DtlsTransport(const DtlsContext& context, DtlsRole role, Listener
   if (SSL_set_mtu(ssl, static_cast<long>(options.mtu)) <= 0)
     throw std::invalid_argument("DTLS MTU too small: " + std::to_string(options.mtu));
   DTLS_set_timer_cb(ssl, timerCallback);
-  if (role == DtlsRole::Client)
-    SSL_set_connect_state(ssl);
-  else
-    SSL_set_accept_state(ssl);
+  if (role == DtlsRole::Client) SSL_set_connect_state(ssl);
+  else SSL_set_accept_state(ssl);
 }
 
 DtlsTransport::~DtlsTransport() {
@@ -220,7 +215,7 @@ void DtlsTransport::onHandshakeDone() {
   }
   mProfile = profile;
   dtlsLog()->debug("handshake done as {}, {}, {}", mRole == DtlsRole::Client ? "client" : "server",
-               SSL_get_cipher_name(mSsl.get()), srtp::srtpProfileParams(*profile).name);
+                   SSL_get_cipher_name(mSsl.get()), srtp::srtpProfileParams(*profile).name);
   verifyPeerAndConnect();
 }
 
@@ -237,7 +232,8 @@ bool DtlsTransport::exportKeys(srtp::SrtpProfile profile) {
     return false;
   }
   const std::span<const uint8_t> m(material.data(), total);
-  const auto client = srtp::SrtpKeyMaterial::make(profile, m.subspan(0, keyLength), m.subspan(2 * keyLength, saltLength));
+  const auto client =
+      srtp::SrtpKeyMaterial::make(profile, m.subspan(0, keyLength), m.subspan(2 * keyLength, saltLength));
   const auto server = srtp::SrtpKeyMaterial::make(profile, m.subspan(keyLength, keyLength),
                                                   m.subspan(2 * keyLength + saltLength, saltLength));
   OPENSSL_cleanse(material.data(), material.size());
@@ -274,8 +270,7 @@ bool DtlsTransport::fingerprintMatches(X509* cert) const {
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
   unsigned int length = 0;
   if (X509_digest(cert, mRemoteDigest, digest.data(), &length) != 1) return false;
-  return length == mRemoteFingerprint.size() &&
-         CRYPTO_memcmp(digest.data(), mRemoteFingerprint.data(), length) == 0;
+  return length == mRemoteFingerprint.size() && CRYPTO_memcmp(digest.data(), mRemoteFingerprint.data(), length) == 0;
 }
 
 void DtlsTransport::readRecords() {

@@ -90,7 +90,8 @@ void HttpSession::onHeader(beast::error_code ec) {
   const auto& req = mHeaderParser->get();
   std::string_view target(req.target().data(), req.target().size());
   constexpr std::string_view kFiles = "/api/files/";
-  if (req.method() == http::verb::put && target.rfind(kFiles, 0) == 0) return readUpload(std::string(target.substr(kFiles.size())));
+  if (req.method() == http::verb::put && target.rfind(kFiles, 0) == 0)
+    return readUpload(std::string(target.substr(kFiles.size())));
   auto length = mHeaderParser->content_length();
   if (length && *length > mServer.settings().maxBodyBytes) return onRead(http::error::body_limit);
   mParser.emplace(std::move(*mHeaderParser));
@@ -113,11 +114,13 @@ void HttpSession::readUpload(const std::string& fileId) {
     send(std::move(res));
   };
   if (!files) return fail(http::status::not_found, "not-found", "file sharing is off");
-  if (auth.rfind(kBearer, 0) != 0 || !length) return fail(http::status::unauthorized, "unauthorized", "upload token and length needed");
+  if (auth.rfind(kBearer, 0) != 0 || !length)
+    return fail(http::status::unauthorized, "unauthorized", "upload token and length needed");
   auto target = files->beginUpload(fileId, auth.substr(kBearer.size()), *length);
   if (!target) {
     bool tooLarge = target.error() == store::FileStore::Error::TooLarge;
-    return fail(tooLarge ? http::status::payload_too_large : http::status::forbidden, tooLarge ? "too-large" : "forbidden",
+    return fail(tooLarge ? http::status::payload_too_large : http::status::forbidden,
+                tooLarge ? "too-large" : "forbidden",
                 tooLarge ? "the body does not have the reserved size" : "no such upload, or a wrong token");
   }
   mUploadParser.emplace(std::move(*mHeaderParser));
@@ -186,8 +189,9 @@ void HttpSession::onRead(beast::error_code ec) {
   if (ec == http::error::end_of_stream) return close();
   if (ec == http::error::header_limit || ec == http::error::body_limit) {
     http::request<http::string_body> dummy;
-    auto res = errorResponse(dummy, ec == http::error::header_limit ? http::status::request_header_fields_too_large
-                                                                     : http::status::payload_too_large,
+    auto res = errorResponse(dummy,
+                             ec == http::error::header_limit ? http::status::request_header_fields_too_large
+                                                             : http::status::payload_too_large,
                              "too-large", "request too large");
     res.keep_alive(false);
     return send(std::move(res));
@@ -222,8 +226,8 @@ void HttpSession::handleRequest() {
   if (path == "/healthz") {
     if (req.method() != http::verb::get && req.method() != http::verb::head)
       return send(errorResponse(req, http::status::method_not_allowed, "method-not-allowed", "use GET"));
-    auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() -
-                                                                   mServer.startedAt());
+    auto uptime =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - mServer.startedAt());
     return send(jsonResponse(req, http::status::ok,
                              {{"status", "ok"},
                               {"version", kVersion},

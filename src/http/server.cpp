@@ -19,8 +19,8 @@ constexpr std::chrono::seconds kAcceptWarningInterval{10};
 
 // Errors that say the process or the system is out of something: retrying at once would spin.
 bool isResourceExhaustion(const boost::system::error_code& ec) {
-  return ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space ||
-         ec == asio::error::no_memory || ec.value() == ENFILE;
+  return ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space || ec == asio::error::no_memory ||
+         ec.value() == ENFILE;
 }
 
 }  // namespace
@@ -54,9 +54,8 @@ void Server::start() {
 }
 
 void Server::accept() {
-  mAcceptor.async_accept(mIo, [this](boost::system::error_code ec, tcp::socket socket) {
-    onAccept(ec, std::move(socket));
-  });
+  mAcceptor.async_accept(mIo,
+                         [this](boost::system::error_code ec, tcp::socket socket) { onAccept(ec, std::move(socket)); });
 }
 
 void Server::onAccept(boost::system::error_code ec, tcp::socket socket) {

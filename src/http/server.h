@@ -5,6 +5,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
 #include <filesystem>
@@ -14,12 +15,10 @@
 #include <string>
 #include <unordered_set>
 
-#include <boost/asio/steady_timer.hpp>
-
-#include "signaling/connection.h"
-#include "store/file_store.h"
-#include "signaling/rooms.h"
 #include "http/source_table.h"
+#include "signaling/connection.h"
+#include "signaling/rooms.h"
+#include "store/file_store.h"
 
 namespace conclave::http {
 
@@ -60,7 +59,8 @@ class Evictable {
 
 class Server {
  public:
-  Server(boost::asio::io_context& io, boost::asio::ssl::context& tls, signaling::RoomManager& rooms, ServerSettings settings);
+  Server(boost::asio::io_context& io, boost::asio::ssl::context& tls, signaling::RoomManager& rooms,
+         ServerSettings settings);
   ~Server();
 
   // Binds and starts accepting; throws std::runtime_error if the address cannot be bound.

@@ -78,7 +78,6 @@ std::optional<std::filesystem::path> confined(const std::filesystem::path& root,
 
 }  // namespace
 
-
 std::string_view mimeType(std::string_view path) {
   auto dot = path.rfind('.');
   std::string_view ext = dot == std::string_view::npos ? "" : path.substr(dot + 1);
@@ -86,13 +85,20 @@ std::string_view mimeType(std::string_view path) {
     std::string_view ext, type;
   };
   static constexpr Entry kTypes[] = {
-      {"html", "text/html; charset=utf-8"},  {"js", "text/javascript; charset=utf-8"},
-      {"mjs", "text/javascript; charset=utf-8"}, {"css", "text/css; charset=utf-8"},
-      {"json", "application/json"},          {"map", "application/json"},
-      {"svg", "image/svg+xml"},              {"png", "image/png"},
-      {"ico", "image/x-icon"},               {"webp", "image/webp"},
-      {"woff2", "font/woff2"},               {"wasm", "application/wasm"},
-      {"txt", "text/plain; charset=utf-8"},  {"webmanifest", "application/manifest+json"},
+      {"html", "text/html; charset=utf-8"},
+      {"js", "text/javascript; charset=utf-8"},
+      {"mjs", "text/javascript; charset=utf-8"},
+      {"css", "text/css; charset=utf-8"},
+      {"json", "application/json"},
+      {"map", "application/json"},
+      {"svg", "image/svg+xml"},
+      {"png", "image/png"},
+      {"ico", "image/x-icon"},
+      {"webp", "image/webp"},
+      {"woff2", "font/woff2"},
+      {"wasm", "application/wasm"},
+      {"txt", "text/plain; charset=utf-8"},
+      {"webmanifest", "application/manifest+json"},
   };
   for (const auto& e : kTypes)
     if (e.ext == ext) return e.type;

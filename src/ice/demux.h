@@ -25,16 +25,14 @@ constexpr PacketKind classifyPacket(std::span<const uint8_t> datagram) {
 }
 
 // First-byte test only (RFC 7983); StunMessage::parse() does the full validation.
-constexpr bool isStun(std::span<const uint8_t> datagram) {
-  return classifyPacket(datagram) == PacketKind::Stun;
-}
+constexpr bool isStun(std::span<const uint8_t> datagram) { return classifyPacket(datagram) == PacketKind::Stun; }
 
 // Within RtpRtcp, RTCP is told from RTP by the second byte (RFC 5761 §4): RTCP packet types
 // 192..223 (the range 64..95 once the RTP marker bit is masked) never collide with the RTP payload
 // types WebRTC uses. Needs at least 2 bytes; false otherwise.
 constexpr bool isRtcp(std::span<const uint8_t> datagram) {
-  return datagram.size() >= 2 && classifyPacket(datagram) == PacketKind::RtpRtcp &&
-         datagram[1] >= 192 && datagram[1] <= 223;
+  return datagram.size() >= 2 && classifyPacket(datagram) == PacketKind::RtpRtcp && datagram[1] >= 192 &&
+         datagram[1] <= 223;
 }
 
 }  // namespace conclave::ice

@@ -95,8 +95,8 @@ IceServer::Auth IceServer::authenticate(const StunMessage& request) const {
   return anyUsername ? Auth::BadIntegrity : Auth::NoUsernameMatch;
 }
 
-IceServer::Result IceServer::answerError(const StunMessage& request, uint16_t code,
-                                         const std::string* password, std::span<uint8_t> out) {
+IceServer::Result IceServer::answerError(const StunMessage& request, uint16_t code, const std::string* password,
+                                         std::span<uint8_t> out) {
   switch (code) {
     case stun_error::kBadRequest:
       ++mStats.badRequests;
@@ -115,8 +115,7 @@ IceServer::Result IceServer::answerError(const StunMessage& request, uint16_t co
   }
   auto builder = StunBuilder::responseTo(request, StunClass::ErrorResponse, out);
   builder.addErrorCode(code);
-  if (code == stun_error::kUnknownAttribute)
-    builder.addUnknownAttributes(request.unknownRequired());
+  if (code == stun_error::kUnknownAttribute) builder.addUnknownAttributes(request.unknownRequired());
   if (password != nullptr) {
     if (request.hasMessageIntegritySha256()) {
       builder.addMessageIntegritySha256(*password);
@@ -158,8 +157,7 @@ IceServer::Result IceServer::handleStun(std::span<const uint8_t> datagram, const
     ++mStats.badFingerprints;
     return {Outcome::Dropped, DropReason::BadFingerprint, 0, {}};
   }
-  if (message->messageClass() == StunClass::SuccessResponse ||
-      message->messageClass() == StunClass::ErrorResponse) {
+  if (message->messageClass() == StunClass::SuccessResponse || message->messageClass() == StunClass::ErrorResponse) {
     // An answer to a check of ours is consumed; anything else is ignored like an indication.
     const bool ours = handleResponse(*message, from, now);
     return {Outcome::Dropped, ours ? DropReason::None : DropReason::NotRequest, 0, {}};
@@ -177,8 +175,7 @@ IceServer::Result IceServer::handleStun(std::span<const uint8_t> datagram, const
 
 IceServer::Result IceServer::processRequest(const StunMessage& request, const net::Endpoint& from,
                                             common::TimePoint now, std::span<uint8_t> out) {
-  if (!request.username() ||
-      !(request.hasMessageIntegrity() || request.hasMessageIntegritySha256())) {
+  if (!request.username() || !(request.hasMessageIntegrity() || request.hasMessageIntegritySha256())) {
     return answerError(request, stun_error::kBadRequest, nullptr, out);
   }
   const Auth auth = authenticate(request);
@@ -214,19 +211,16 @@ IceServer::Result IceServer::processRequest(const StunMessage& request, const ne
 }
 
 IceServer::Pair* IceServer::findPair(const net::Endpoint& remote) {
-  auto it =
-      std::find_if(mPairs.begin(), mPairs.end(), [&](const Pair& p) { return p.remote == remote; });
+  auto it = std::find_if(mPairs.begin(), mPairs.end(), [&](const Pair& p) { return p.remote == remote; });
   return it == mPairs.end() ? nullptr : &*it;
 }
 
 const IceServer::Pair* IceServer::findPair(const net::Endpoint& remote) const {
-  auto it =
-      std::find_if(mPairs.begin(), mPairs.end(), [&](const Pair& p) { return p.remote == remote; });
+  auto it = std::find_if(mPairs.begin(), mPairs.end(), [&](const Pair& p) { return p.remote == remote; });
   return it == mPairs.end() ? nullptr : &*it;
 }
 
-IceServer::Pair& IceServer::recordCheck(const StunMessage& request, const net::Endpoint& from,
-                                        common::TimePoint now) {
+IceServer::Pair& IceServer::recordCheck(const StunMessage& request, const net::Endpoint& from, common::TimePoint now) {
   Pair* pair = findPair(from);
   if (pair == nullptr) {
     if (mPairs.size() >= mConfig.maxPairs) {
@@ -267,8 +261,8 @@ bool IceServer::isConfirmed(const net::Endpoint& endpoint, common::TimePoint now
 }
 
 common::Duration IceServer::jitteredConsentInterval() const {
-  const auto permille = kConsentJitterMinPermille +
-                        common::randomU32() % (kConsentJitterMaxPermille - kConsentJitterMinPermille + 1);
+  const auto permille =
+      kConsentJitterMinPermille + common::randomU32() % (kConsentJitterMaxPermille - kConsentJitterMinPermille + 1);
   return mConfig.consentInterval * permille / 1000;
 }
 
@@ -313,8 +307,7 @@ void IceServer::maybeCheck(Pair& pair, common::TimePoint now) {
   mListener.onIceSendRequest(*this, b.bytes(), pair.remote);
 }
 
-bool IceServer::handleResponse(const StunMessage& response, const net::Endpoint& from,
-                               common::TimePoint now) {
+bool IceServer::handleResponse(const StunMessage& response, const net::Endpoint& from, common::TimePoint now) {
   Pair* pair = findPair(from);
   // Only a success response from exactly the address we sent to, with the transaction id of a
   // check of ours, signed with the peer's password (RFC 8445 §7.2.5.2.1, RFC 7675 §5.1).
@@ -323,16 +316,13 @@ bool IceServer::handleResponse(const StunMessage& response, const net::Endpoint&
     const auto tid = response.transactionId();
     for (size_t i = 0; i < kOutstandingChecks && !matches; ++i) {
       const size_t slot = (pair->nextTid + kOutstandingChecks - 1 - i) % kOutstandingChecks;
-      if (i < pair->tidCount && std::equal(tid.begin(), tid.end(), pair->tids[slot].begin()))
-        matches = true;
+      if (i < pair->tidCount && std::equal(tid.begin(), tid.end(), pair->tids[slot].begin())) matches = true;
     }
   }
   if (matches) {
-    const bool hasIntegrity =
-        response.hasMessageIntegrity() || response.hasMessageIntegritySha256();
+    const bool hasIntegrity = response.hasMessageIntegrity() || response.hasMessageIntegritySha256();
     matches = hasIntegrity && ((mCurrent.remote && integrityMatches(response, mCurrent.remote->pwd)) ||
-                               (mPrevious && mPrevious->remote &&
-                                integrityMatches(response, mPrevious->remote->pwd)));
+                               (mPrevious && mPrevious->remote && integrityMatches(response, mPrevious->remote->pwd)));
   }
   if (!matches) {
     ++mStats.ignored;
@@ -361,22 +351,18 @@ bool IceServer::trySelect(Pair& pair, common::TimePoint now) {
   return true;
 }
 
-bool IceServer::isValidated(const net::Endpoint& endpoint) const {
-  return findPair(endpoint) != nullptr;
-}
+bool IceServer::isValidated(const net::Endpoint& endpoint) const { return findPair(endpoint) != nullptr; }
 
 common::TimePoint IceServer::nextDeadline() const {
   if (mState == State::New && mPairs.empty()) return mCreatedAt + mConfig.connectTimeout;
-  common::TimePoint deadline =
-      mState == State::New ? mCreatedAt + mConfig.connectTimeout : common::TimePoint::max();
+  common::TimePoint deadline = mState == State::New ? mCreatedAt + mConfig.connectTimeout : common::TimePoint::max();
   for (const Pair& p : mPairs) {
     const bool selected = mSelected && p.remote == *mSelected;
-    const auto last = selected ? p.lastResponse.value_or(p.lastCheck)
-                               : std::max(p.lastCheck, p.lastResponse.value_or(p.lastCheck));
+    const auto last =
+        selected ? p.lastResponse.value_or(p.lastCheck) : std::max(p.lastCheck, p.lastResponse.value_or(p.lastCheck));
     deadline = std::min(deadline, last + mConfig.consentTimeout);
     if (mCurrent.remote && (selected || p.credit > 0)) deadline = std::min(deadline, p.nextCheck);
-    if (p.nominated && !selected && mLastSwitch)
-      deadline = std::min(deadline, *mLastSwitch + mConfig.switchInterval);
+    if (p.nominated && !selected && mLastSwitch) deadline = std::min(deadline, *mLastSwitch + mConfig.switchInterval);
   }
   return deadline;
 }
@@ -390,8 +376,7 @@ IceServer::State IceServer::tick(common::TimePoint now) {
     const bool selected = mSelected && p.remote == *mSelected;
     const bool expired =
         selected ? !confirmed(p, now)
-                 : now - std::max(p.lastCheck, p.lastResponse.value_or(p.lastCheck)) >=
-                       mConfig.consentTimeout;
+                 : now - std::max(p.lastCheck, p.lastResponse.value_or(p.lastCheck)) >= mConfig.consentTimeout;
     if (!expired) {
       ++i;
       continue;

@@ -66,8 +66,8 @@
 #include <vector>
 
 #include "common/clock.h"
-#include "net/endpoint.h"
 #include "ice/stun.h"
+#include "net/endpoint.h"
 
 namespace conclave::ice {
 
@@ -146,8 +146,8 @@ class IceServer {
     uint64_t badFingerprints = 0;
     uint64_t ignored = 0;  // indications, and responses that match no check of ours
     uint64_t selections = 0;
-    uint64_t checksSent = 0;       // our Binding requests (return-path and consent checks)
-    uint64_t checksAnswered = 0;   // authenticated success responses to them
+    uint64_t checksSent = 0;        // our Binding requests (return-path and consent checks)
+    uint64_t checksAnswered = 0;    // authenticated success responses to them
     uint64_t switchesDeferred = 0;  // nominations held back by switchInterval
   };
 
@@ -156,10 +156,9 @@ class IceServer {
 
   // `remote` may be unknown yet (the browser's checks can arrive before its SDP is processed):
   // then a USERNAME is accepted on its local half alone until setRemoteCredentials().
-  IceServer(Listener& listener, IceCredentials local, std::optional<IceCredentials> remote,
-            common::TimePoint now, Config config);
-  IceServer(Listener& listener, IceCredentials local, std::optional<IceCredentials> remote,
-            common::TimePoint now)
+  IceServer(Listener& listener, IceCredentials local, std::optional<IceCredentials> remote, common::TimePoint now,
+            Config config);
+  IceServer(Listener& listener, IceCredentials local, std::optional<IceCredentials> remote, common::TimePoint now)
       : IceServer(listener, std::move(local), std::move(remote), now, Config{}) {}
 
   // Packet path: never throws; does not allocate (the pair table is reserved up front; only a
@@ -202,11 +201,11 @@ class IceServer {
     std::optional<IceCredentials> remote;
   };
   static constexpr size_t kOutstandingChecks = 4;  // transaction ids remembered per pair
-  static constexpr uint8_t kCheckCredit = 3;        // checks an unanswered address may be owed
+  static constexpr uint8_t kCheckCredit = 3;       // checks an unanswered address may be owed
 
   struct Pair {
     net::Endpoint remote;
-    common::TimePoint lastCheck;  // last authenticated request from it
+    common::TimePoint lastCheck;                    // last authenticated request from it
     std::optional<common::TimePoint> lastResponse;  // last authenticated answer to our check
     common::TimePoint nextCheck{};                  // our next check is due
     std::array<StunTransactionId, kOutstandingChecks> tids{};
@@ -222,10 +221,9 @@ class IceServer {
   static bool usernameMatches(const CredentialSet& set, std::string_view username);
   static bool integrityMatches(const StunMessage& request, std::string_view password);
 
-  Result answerError(const StunMessage& request, uint16_t code, const std::string* password,
-                     std::span<uint8_t> out);
-  Result answerSuccess(const StunMessage& request, const net::Endpoint& from,
-                       const std::string& password, std::span<uint8_t> out);
+  Result answerError(const StunMessage& request, uint16_t code, const std::string* password, std::span<uint8_t> out);
+  Result answerSuccess(const StunMessage& request, const net::Endpoint& from, const std::string& password,
+                       std::span<uint8_t> out);
   Result processRequest(const StunMessage& request, const net::Endpoint& from, common::TimePoint now,
                         std::span<uint8_t> out);
   // Updates the pair table after an authenticated request; returns the pair.

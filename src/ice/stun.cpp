@@ -44,9 +44,8 @@ class Hmac {
     mMac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
     if (mMac != nullptr) mCtx = EVP_MAC_CTX_new(mMac);
     if (mCtx != nullptr) {
-      OSSL_PARAM params[] = {
-          OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>(digest), 0),
-          OSSL_PARAM_construct_end()};
+      OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>(digest), 0),
+                             OSSL_PARAM_construct_end()};
       if (EVP_MAC_CTX_set_params(mCtx, params) != 1) {
         EVP_MAC_CTX_free(mCtx);
         mCtx = nullptr;
@@ -61,8 +60,8 @@ class Hmac {
   Hmac& operator=(const Hmac&) = delete;
 
   // HMAC(key, header || body) into out (at least 32 bytes); returns the MAC size or 0 on failure.
-  size_t compute(std::span<const uint8_t> key, std::span<const uint8_t> header,
-                 std::span<const uint8_t> body, uint8_t* out) {
+  size_t compute(std::span<const uint8_t> key, std::span<const uint8_t> header, std::span<const uint8_t> body,
+                 uint8_t* out) {
     if (mCtx == nullptr || key.empty()) return 0;
     size_t size = 0;
     if (EVP_MAC_init(mCtx, key.data(), key.size(), nullptr) != 1 ||
@@ -108,9 +107,7 @@ uint32_t fingerprintBefore(std::span<const uint8_t> message, size_t attrOffset) 
   return crc ^ kStunFingerprintXor;
 }
 
-std::span<const uint8_t> asBytes(std::string_view s) {
-  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
-}
+std::span<const uint8_t> asBytes(std::string_view s) { return {reinterpret_cast<const uint8_t*>(s.data()), s.size()}; }
 
 // XOR-MAPPED-ADDRESS mask: the magic cookie, then the transaction id (RFC 8489 §14.2).
 std::array<uint8_t, 16> xorMask(std::span<const uint8_t, kStunTransactionIdSize> transactionId) {
@@ -418,20 +415,16 @@ bool checkIntegritySha256(const StunMessage& message, std::string_view password)
 bool checkFingerprint(const StunMessage& message) {
   if (!message.hasFingerprint()) return false;
   const size_t offset = message.offsetOf(StunMessage::kFingerprintIdx);
-  return fingerprintBefore(message.bytes(), offset) ==
-         loadU32(message.valueOf(StunMessage::kFingerprintIdx).data());
+  return fingerprintBefore(message.bytes(), offset) == loadU32(message.valueOf(StunMessage::kFingerprintIdx).data());
 }
 
-std::array<uint8_t, 16> stunLongTermKey(std::string_view username, std::string_view realm,
-                                        std::string_view password) {
+std::array<uint8_t, 16> stunLongTermKey(std::string_view username, std::string_view realm, std::string_view password) {
   std::array<uint8_t, 16> key{};
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   unsigned size = 0;
   const bool ok = ctx != nullptr && EVP_DigestInit_ex(ctx, EVP_md5(), nullptr) == 1 &&
-                  EVP_DigestUpdate(ctx, username.data(), username.size()) == 1 &&
-                  EVP_DigestUpdate(ctx, ":", 1) == 1 &&
-                  EVP_DigestUpdate(ctx, realm.data(), realm.size()) == 1 &&
-                  EVP_DigestUpdate(ctx, ":", 1) == 1 &&
+                  EVP_DigestUpdate(ctx, username.data(), username.size()) == 1 && EVP_DigestUpdate(ctx, ":", 1) == 1 &&
+                  EVP_DigestUpdate(ctx, realm.data(), realm.size()) == 1 && EVP_DigestUpdate(ctx, ":", 1) == 1 &&
                   EVP_DigestUpdate(ctx, password.data(), password.size()) == 1 &&
                   EVP_DigestFinal_ex(ctx, key.data(), &size) == 1 && size == key.size();
   EVP_MD_CTX_free(ctx);
@@ -452,8 +445,7 @@ StunBuilder::StunBuilder(std::span<uint8_t> out, uint16_t method, StunClass cls,
   mWriter.bytes(mTransactionId);
 }
 
-StunBuilder StunBuilder::responseTo(const StunMessage& request, StunClass cls,
-                                    std::span<uint8_t> out) {
+StunBuilder StunBuilder::responseTo(const StunMessage& request, StunClass cls, std::span<uint8_t> out) {
   return StunBuilder(out, request.method(), cls, request.transactionId());
 }
 
@@ -462,9 +454,7 @@ std::span<const uint8_t> StunBuilder::bytes() const {
   return mWriter.written();
 }
 
-void StunBuilder::setLength(size_t bodySize) {
-  storeU16(mWriter.at(2), static_cast<uint16_t>(bodySize));
-}
+void StunBuilder::setLength(size_t bodySize) { storeU16(mWriter.at(2), static_cast<uint16_t>(bodySize)); }
 
 bool StunBuilder::beginAttribute(uint16_t type, size_t valueSize) {
   if (!ok() || mSealed || valueSize > 0xFFFF ||
@@ -488,9 +478,7 @@ void StunBuilder::addAttribute(uint16_t type, std::span<const uint8_t> value) {
   endAttribute(value.size());
 }
 
-void StunBuilder::addString(uint16_t type, std::string_view value) {
-  addAttribute(type, asBytes(value));
-}
+void StunBuilder::addString(uint16_t type, std::string_view value) { addAttribute(type, asBytes(value)); }
 
 void StunBuilder::addPriority(uint32_t priority) {
   if (!beginAttribute(stun_attr::kPriority, 4)) return;
@@ -523,8 +511,7 @@ void StunBuilder::addAddress(uint16_t type, const net::Endpoint& address, bool x
   const auto mask = xorMask(mTransactionId);
   mWriter.u8(0);
   mWriter.u8(address.isV4() ? 0x01 : 0x02);
-  mWriter.u16(xored ? static_cast<uint16_t>(address.port() ^ (kStunMagicCookie >> 16))
-                    : address.port());
+  mWriter.u16(xored ? static_cast<uint16_t>(address.port() ^ (kStunMagicCookie >> 16)) : address.port());
   for (size_t i = 0; i < bytes.size(); ++i) mWriter.u8(bytes[i] ^ (xored ? mask[i] : 0));
   endAttribute(valueSize);
 }
@@ -582,25 +569,20 @@ void StunBuilder::addMessageIntegrity(std::span<const uint8_t> key) {
   addIntegrity(stun_attr::kMessageIntegrity, key, false);
 }
 
-void StunBuilder::addMessageIntegrity(std::string_view password) {
-  addMessageIntegrity(asBytes(password));
-}
+void StunBuilder::addMessageIntegrity(std::string_view password) { addMessageIntegrity(asBytes(password)); }
 
 void StunBuilder::addMessageIntegritySha256(std::span<const uint8_t> key) {
   addIntegrity(stun_attr::kMessageIntegritySha256, key, true);
 }
 
-void StunBuilder::addMessageIntegritySha256(std::string_view password) {
-  addMessageIntegritySha256(asBytes(password));
-}
+void StunBuilder::addMessageIntegritySha256(std::string_view password) { addMessageIntegritySha256(asBytes(password)); }
 
 void StunBuilder::addFingerprint() {
   const size_t offset = mWriter.size();
   if (!beginAttribute(stun_attr::kFingerprint, kFingerprintSize)) return;
   mWriter.u32(0);
   if (!mWriter.ok()) return;
-  common::storeU32(mWriter.at(offset + kAttributeHeaderSize),
-                   fingerprintBefore(mWriter.written(), offset));
+  common::storeU32(mWriter.at(offset + kAttributeHeaderSize), fingerprintBefore(mWriter.written(), offset));
   endAttribute(kFingerprintSize);
   mSealed = true;
 }

@@ -42,12 +42,7 @@ inline constexpr uint16_t kStunMethodBinding = 0x001;
 
 using StunTransactionId = std::array<uint8_t, kStunTransactionIdSize>;
 
-enum class StunClass : uint8_t {
-  Request = 0,
-  Indication = 1,
-  SuccessResponse = 2,
-  ErrorResponse = 3
-};
+enum class StunClass : uint8_t { Request = 0, Indication = 1, SuccessResponse = 2, ErrorResponse = 3 };
 
 // Attribute types (IANA "STUN Attributes" registry).
 namespace stun_attr {
@@ -80,8 +75,8 @@ std::string_view reason(uint16_t code);  // the RFC's reason phrase, "" for code
 
 constexpr uint16_t stunMessageType(uint16_t method, StunClass cls) {
   const auto c = static_cast<uint16_t>(cls);
-  return static_cast<uint16_t>((method & 0x000F) | ((method & 0x0070) << 1) |
-                               ((method & 0x0F80) << 2) | ((c & 1) << 4) | ((c & 2) << 7));
+  return static_cast<uint16_t>((method & 0x000F) | ((method & 0x0070) << 1) | ((method & 0x0F80) << 2) |
+                               ((c & 1) << 4) | ((c & 2) << 7));
 }
 
 struct StunAttribute {
@@ -104,9 +99,7 @@ class StunMessage {
   uint16_t messageType() const { return common::loadU16(mData.data()); }
   uint16_t method() const;
   StunClass messageClass() const;
-  bool isBindingRequest() const {
-    return messageType() == stunMessageType(kStunMethodBinding, StunClass::Request);
-  }
+  bool isBindingRequest() const { return messageType() == stunMessageType(kStunMethodBinding, StunClass::Request); }
   std::span<const uint8_t, kStunTransactionIdSize> transactionId() const {
     return mData.subspan<8, kStunTransactionIdSize>();
   }
@@ -132,9 +125,7 @@ class StunMessage {
 
   // Comprehension-required attribute types that this parser does not know (the first
   // kMaxUnknownRecorded of them). A request with any must get a 420 (RFC 8489 §6.3.1).
-  std::span<const uint16_t> unknownRequired() const {
-    return std::span<const uint16_t>(mUnknown).first(mUnknownCount);
-  }
+  std::span<const uint16_t> unknownRequired() const { return std::span<const uint16_t>(mUnknown).first(mUnknownCount); }
 
   // All attributes in wire order, including ignored ones, as StunAttribute values.
   class Iterator {
@@ -153,9 +144,7 @@ class StunMessage {
     Iterator begin() const { return b; }
     Iterator end() const { return e; }
   };
-  Range attributes() const {
-    return {Iterator(mData, kStunHeaderSize), Iterator(mData, mData.size())};
-  }
+  Range attributes() const { return {Iterator(mData, kStunHeaderSize), Iterator(mData, mData.size())}; }
 
  private:
   friend bool checkIntegrity(const StunMessage&, std::span<const uint8_t>);
@@ -210,8 +199,7 @@ bool checkFingerprint(const StunMessage& message);
 
 // Long-term credential key (RFC 8489 §9.2.2, MD5 algorithm): MD5(username ":" realm ":" password).
 // The caller applies SASLprep/OpaqueString to realm and password when they are not plain ASCII.
-std::array<uint8_t, 16> stunLongTermKey(std::string_view username, std::string_view realm,
-                                        std::string_view password);
+std::array<uint8_t, 16> stunLongTermKey(std::string_view username, std::string_view realm, std::string_view password);
 
 // CRC-32 (ISO-HDLC, as in zlib), table driven; `crc` chains calls (start with 0).
 uint32_t crc32(std::span<const uint8_t> data, uint32_t crc = 0);

@@ -93,8 +93,7 @@ std::optional<Endpoint> Endpoint::parse(std::string_view text) {
     uint32_t scope = 0;
     if (auto pct = hostPart.find('%'); pct != std::string_view::npos) {
       auto scopeText = hostPart.substr(pct + 1);
-      auto [end, ec] =
-          std::from_chars(scopeText.data(), scopeText.data() + scopeText.size(), scope);
+      auto [end, ec] = std::from_chars(scopeText.data(), scopeText.data() + scopeText.size(), scope);
       if (scopeText.empty() || ec != std::errc{} || end != scopeText.data() + scopeText.size()) {
         return std::nullopt;
       }
@@ -199,8 +198,8 @@ size_t Endpoint::hash() const {
   uint64_t h = mix(static_cast<uint64_t>(mFamily), (uint64_t{port()} << 32) | scopeId());
   auto bytes = addressBytes();
   for (size_t i = 0; i < bytes.size(); i += 4) {
-    h = mix(h, (uint32_t{bytes[i]} << 24) | (uint32_t{bytes[i + 1]} << 16) |
-                   (uint32_t{bytes[i + 2]} << 8) | bytes[i + 3]);
+    h = mix(h,
+            (uint32_t{bytes[i]} << 24) | (uint32_t{bytes[i + 1]} << 16) | (uint32_t{bytes[i + 2]} << 8) | bytes[i + 3]);
   }
   return static_cast<size_t>(h);
 }

@@ -12,7 +12,8 @@ SourceKey sourceKeyOf(const boost::asio::ip::address& address) {
     key[15] = 6;
     return key;
   }
-  auto v4 = address.is_v4() ? address.to_v4() : boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, address.to_v6());
+  auto v4 =
+      address.is_v4() ? address.to_v4() : boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, address.to_v6());
   auto bytes = v4.to_bytes();
   std::copy(bytes.begin(), bytes.end(), key.begin());
   key[15] = 4;

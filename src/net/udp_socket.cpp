@@ -61,7 +61,12 @@ UdpSocket::~UdpSocket() {
 }
 
 ReceiveBatch::ReceiveBatch(size_t capacity)
-    : mBuffers(capacity), mHeaders(capacity), mIovecs(capacity), mAddrs(capacity), mLengths(capacity), mFrom(capacity) {}
+    : mBuffers(capacity),
+      mHeaders(capacity),
+      mIovecs(capacity),
+      mAddrs(capacity),
+      mLengths(capacity),
+      mFrom(capacity) {}
 
 size_t ReceiveBatch::receive(const UdpSocket& socket) {
   for (size_t i = 0; i < mBuffers.size(); ++i) {

@@ -20,8 +20,7 @@ bool isValidCompound(std::span<const uint8_t> data, CompoundRule rule) {
   while (auto packet = reader.next()) {
     if (sawPadding) return false;  // padding is only allowed on the last packet
     sawPadding = packet->header.padding;
-    if (count == 0 && rule == CompoundRule::Strict &&
-        packet->header.packetType != type::kSenderReport &&
+    if (count == 0 && rule == CompoundRule::Strict && packet->header.packetType != type::kSenderReport &&
         packet->header.packetType != type::kReceiverReport) {
       return false;
     }

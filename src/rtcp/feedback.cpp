@@ -9,12 +9,11 @@ namespace {
 constexpr size_t kCommonSize = 8;  // sender SSRC + media SSRC
 
 bool isFeedback(const RtcpPacket& packet, uint8_t packetType, uint8_t format) {
-  return packet.header.packetType == packetType && packet.header.count == format &&
-         packet.body.size() >= kCommonSize;
+  return packet.header.packetType == packetType && packet.header.count == format && packet.body.size() >= kCommonSize;
 }
 
-bool writeCommon(common::ByteWriter& w, uint8_t format, uint8_t packetType, size_t fciSize,
-                 uint32_t senderSsrc, uint32_t mediaSsrc) {
+bool writeCommon(common::ByteWriter& w, uint8_t format, uint8_t packetType, size_t fciSize, uint32_t senderSsrc,
+                 uint32_t mediaSsrc) {
   if (!writeHeader(w, format, packetType, kCommonSize + fciSize)) return false;
   w.u32(senderSsrc);
   w.u32(mediaSsrc);
@@ -137,8 +136,7 @@ std::optional<Remb> Remb::parse(const RtcpPacket& packet) {
   const unsigned exponent = expMantissa >> 18;
   const uint64_t mantissa = expMantissa & 0x3FFFF;
   // Saturate instead of shifting bits out of 64.
-  const uint64_t bitrate =
-      exponent > 46 && mantissa > (~uint64_t{0} >> exponent) ? ~uint64_t{0} : mantissa << exponent;
+  const uint64_t bitrate = exponent > 46 && mantissa > (~uint64_t{0} >> exponent) ? ~uint64_t{0} : mantissa << exponent;
   return Remb(packet.body, bitrate);
 }
 
@@ -147,12 +145,9 @@ std::optional<Remb> Remb::parse(std::span<const uint8_t> data) {
   return packet ? parse(*packet) : std::nullopt;
 }
 
-uint32_t Remb::ssrc(size_t index) const {
-  return index < ssrcCount() ? common::loadU32(&mBody[16 + 4 * index]) : 0;
-}
+uint32_t Remb::ssrc(size_t index) const { return index < ssrcCount() ? common::loadU32(&mBody[16 + 4 * index]) : 0; }
 
-bool Remb::write(common::ByteWriter& w, uint32_t senderSsrc, uint64_t bitrate,
-                 std::span<const uint32_t> ssrcs) {
+bool Remb::write(common::ByteWriter& w, uint32_t senderSsrc, uint64_t bitrate, std::span<const uint32_t> ssrcs) {
   if (ssrcs.size() > kMaxSsrcs) return false;
   unsigned exponent = 0;
   while ((bitrate >> exponent) > 0x3FFFF) ++exponent;

@@ -46,8 +46,7 @@ class GenericNack {
 
   // `lost` in sending order (ascending modulo 2^16). Sequence numbers are grouped into PID+BLP
   // items; the packet is sized for as many items as needed.
-  static bool write(common::ByteWriter& w, uint32_t senderSsrc, uint32_t mediaSsrc,
-                    std::span<const uint16_t> lost);
+  static bool write(common::ByteWriter& w, uint32_t senderSsrc, uint32_t mediaSsrc, std::span<const uint16_t> lost);
 
  private:
   explicit GenericNack(std::span<const uint8_t> body) : mBody(body) {}
@@ -106,8 +105,7 @@ class Remb {
   uint32_t ssrc(size_t index) const;  // index < ssrcCount()
 
   // The bitrate is encoded as an 18-bit mantissa and 6-bit exponent, rounded down.
-  static bool write(common::ByteWriter& w, uint32_t senderSsrc, uint64_t bitrate,
-                    std::span<const uint32_t> ssrcs);
+  static bool write(common::ByteWriter& w, uint32_t senderSsrc, uint64_t bitrate, std::span<const uint32_t> ssrcs);
 
  private:
   Remb(std::span<const uint8_t> body, uint64_t bitrate) : mBody(body), mBitrate(bitrate) {}

@@ -17,9 +17,9 @@ inline constexpr uint8_t kReceiverReport = 201;
 inline constexpr uint8_t kSdes = 202;
 inline constexpr uint8_t kBye = 203;
 inline constexpr uint8_t kApp = 204;
-inline constexpr uint8_t kRtpFeedback = 205;    // RFC 4585 transport layer feedback
+inline constexpr uint8_t kRtpFeedback = 205;      // RFC 4585 transport layer feedback
 inline constexpr uint8_t kPayloadFeedback = 206;  // RFC 4585 payload-specific feedback
-inline constexpr uint8_t kExtendedReport = 207;  // RFC 3611
+inline constexpr uint8_t kExtendedReport = 207;   // RFC 3611
 }  // namespace type
 
 namespace fmt {

@@ -20,8 +20,7 @@ uint32_t toUnits(common::Duration sinceEpoch, uint32_t rate) {
 
 }  // namespace
 
-ReceiverStats::ReceiverStats(uint32_t ssrc, uint32_t clockRate)
-    : mSsrc(ssrc), mClockRate(clockRate) {}
+ReceiverStats::ReceiverStats(uint32_t ssrc, uint32_t clockRate) : mSsrc(ssrc), mClockRate(clockRate) {}
 
 void ReceiverStats::initSequence(uint16_t seq) {
   mBaseSeq = seq;

@@ -9,8 +9,7 @@ ReportBlock ReportBlock::read(common::ByteReader& r) {
   b.ssrc = r.u32();
   b.fractionLost = r.u8();
   const uint32_t lost = r.u24();
-  b.cumulativeLost = (lost & 0x800000) != 0 ? static_cast<int32_t>(lost | 0xFF000000u)
-                                            : static_cast<int32_t>(lost);
+  b.cumulativeLost = (lost & 0x800000) != 0 ? static_cast<int32_t>(lost | 0xFF000000u) : static_cast<int32_t>(lost);
   b.highestSequence = r.u32();
   b.jitter = r.u32();
   b.lastSr = r.u32();

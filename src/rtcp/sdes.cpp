@@ -61,15 +61,12 @@ std::optional<Bye> Bye::parse(std::span<const uint8_t> data) {
   return packet ? parse(*packet) : std::nullopt;
 }
 
-uint32_t Bye::ssrc(size_t index) const {
-  return index < mCount ? common::loadU32(&mBody[4 * index]) : 0;
-}
+uint32_t Bye::ssrc(size_t index) const { return index < mCount ? common::loadU32(&mBody[4 * index]) : 0; }
 
 bool Bye::write(common::ByteWriter& w, std::span<const uint32_t> ssrcs, std::string_view reason) {
   if (ssrcs.size() > 31 || reason.size() > 255) return false;
   const size_t reasonSize = reason.empty() ? 0 : (1 + reason.size() + 3) / 4 * 4;
-  if (!writeHeader(w, static_cast<uint8_t>(ssrcs.size()), type::kBye,
-                   4 * ssrcs.size() + reasonSize)) {
+  if (!writeHeader(w, static_cast<uint8_t>(ssrcs.size()), type::kBye, 4 * ssrcs.size() + reasonSize)) {
     return false;
   }
   for (const uint32_t ssrc : ssrcs) w.u32(ssrc);

@@ -83,8 +83,7 @@ class Bye {
   uint32_t ssrc(size_t index) const;  // index < ssrcCount()
   std::string_view reason() const { return mReason; }
 
-  static bool write(common::ByteWriter& w, std::span<const uint32_t> ssrcs,
-                    std::string_view reason = {});
+  static bool write(common::ByteWriter& w, std::span<const uint32_t> ssrcs, std::string_view reason = {});
 
  private:
   Bye(std::span<const uint8_t> body, uint8_t count, std::string_view reason)

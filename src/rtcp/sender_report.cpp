@@ -74,8 +74,7 @@ ReportBlock ReceiverReport::reportBlock(size_t index) const {
   return index < mCount ? blockAt(mBody, 4, index) : ReportBlock{};
 }
 
-bool ReceiverReport::write(common::ByteWriter& w, uint32_t senderSsrc,
-                           std::span<const ReportBlock> blocks) {
+bool ReceiverReport::write(common::ByteWriter& w, uint32_t senderSsrc, std::span<const ReportBlock> blocks) {
   if (blocks.size() > kMaxBlocks) return false;
   const size_t body = 4 + blocks.size() * ReportBlock::kSize;
   if (!writeHeader(w, static_cast<uint8_t>(blocks.size()), type::kReceiverReport, body)) {

@@ -56,8 +56,7 @@ class ReceiverReport {
   size_t reportCount() const { return mCount; }
   ReportBlock reportBlock(size_t index) const;
 
-  static bool write(common::ByteWriter& w, uint32_t senderSsrc,
-                    std::span<const ReportBlock> blocks);
+  static bool write(common::ByteWriter& w, uint32_t senderSsrc, std::span<const ReportBlock> blocks);
 
  private:
   ReceiverReport(std::span<const uint8_t> body, uint8_t count) : mBody(body), mCount(count) {}

@@ -14,8 +14,8 @@ int64_t floorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0
 }  // namespace
 
 std::optional<TransportCcFeedback> TransportCcFeedback::parse(const RtcpPacket& packet) {
-  if (packet.header.packetType != type::kRtpFeedback ||
-      packet.header.count != fmt::kTransportCc || packet.body.size() < kChunksOffset) {
+  if (packet.header.packetType != type::kRtpFeedback || packet.header.count != fmt::kTransportCc ||
+      packet.body.size() < kChunksOffset) {
     return std::nullopt;
   }
   const auto body = packet.body;
@@ -37,8 +37,7 @@ std::optional<TransportCcFeedback> TransportCcFeedback::parse(std::span<const ui
 
 int32_t TransportCcFeedback::referenceTime() const {
   const uint32_t raw = common::loadU24(&mBody[12]);
-  return (raw & 0x800000) != 0 ? static_cast<int32_t>(raw | 0xFF000000u)
-                               : static_cast<int32_t>(raw);
+  return (raw & 0x800000) != 0 ? static_cast<int32_t>(raw | 0xFF000000u) : static_cast<int32_t>(raw);
 }
 
 size_t TransportCcFeedback::packets(std::span<TransportCcPacket> out) const {
@@ -52,8 +51,7 @@ size_t TransportCcFeedback::packets(std::span<TransportCcPacket> out) const {
 TransportCcBuilder::TransportCcBuilder(uint32_t senderSsrc, uint32_t mediaSsrc)
     : mSenderSsrc(senderSsrc), mMediaSsrc(mediaSsrc) {}
 
-void TransportCcBuilder::reset(uint8_t feedbackPacketCount,
-                               std::optional<uint16_t> baseSequenceNumber) {
+void TransportCcBuilder::reset(uint8_t feedbackPacketCount, std::optional<uint16_t> baseSequenceNumber) {
   mFeedbackCount = feedbackPacketCount;
   mCount = 0;
   mHaveBase = baseSequenceNumber.has_value();
@@ -64,12 +62,10 @@ void TransportCcBuilder::reset(uint8_t feedbackPacketCount,
 bool TransportCcBuilder::addReceived(uint16_t seq, int64_t arrivalUs) {
   const uint16_t base = mHaveBase ? mBaseSeq : seq;
   const int32_t index = rtp::SeqNum::diff(seq, base);
-  if (index < 0 || static_cast<size_t>(index) < mCount ||
-      static_cast<size_t>(index) >= kMaxStatuses) {
+  if (index < 0 || static_cast<size_t>(index) < mCount || static_cast<size_t>(index) >= kMaxStatuses) {
     return false;
   }
-  constexpr int64_t kTicksPerReference =
-      TransportCcFeedback::kReferenceTickUs / TransportCcFeedback::kDeltaTickUs;
+  constexpr int64_t kTicksPerReference = TransportCcFeedback::kReferenceTickUs / TransportCcFeedback::kDeltaTickUs;
   const int64_t ticks = floorDiv(arrivalUs, TransportCcFeedback::kDeltaTickUs);
   int64_t reference = mReferenceTime;
   int64_t lastTicks = mLastTicks;

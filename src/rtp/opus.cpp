@@ -12,10 +12,14 @@ OpusToc::Bandwidth OpusToc::bandwidth() const {
   if (config < 12) return static_cast<Bandwidth>(config / 4);  // NB, MB, WB
   if (config < 16) return config < 14 ? Bandwidth::SuperWide : Bandwidth::Full;
   switch ((config - 16) / 4) {
-    case 0: return Bandwidth::Narrow;
-    case 1: return Bandwidth::Wide;
-    case 2: return Bandwidth::SuperWide;
-    default: return Bandwidth::Full;
+    case 0:
+      return Bandwidth::Narrow;
+    case 1:
+      return Bandwidth::Wide;
+    case 2:
+      return Bandwidth::SuperWide;
+    default:
+      return Bandwidth::Full;
   }
 }
 
@@ -41,9 +45,12 @@ std::optional<uint32_t> opusFrameCount(std::span<const uint8_t> payload) {
   const auto toc = OpusToc::parse(payload);
   if (!toc) return std::nullopt;
   switch (toc->frameCountCode) {
-    case 0: return 1;
-    case 1: return 2;
-    case 2: return payload.size() >= 2 ? std::optional<uint32_t>(2) : std::nullopt;
+    case 0:
+      return 1;
+    case 1:
+      return 2;
+    case 2:
+      return payload.size() >= 2 ? std::optional<uint32_t>(2) : std::nullopt;
     default: {
       if (payload.size() < 2) return std::nullopt;
       const uint32_t count = payload[1] & 0x3F;

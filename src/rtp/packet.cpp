@@ -142,12 +142,8 @@ uint16_t RtpPacket::extensionProfileValue() const {
   return hasExtension() ? common::loadU16(&mData[mExtOffset - 4]) : 0;
 }
 
-void RtpPacket::setMarker(bool marker) {
-  mData[1] = static_cast<uint8_t>((mData[1] & 0x7F) | (marker ? 0x80 : 0));
-}
-void RtpPacket::setPayloadType(uint8_t pt) {
-  mData[1] = static_cast<uint8_t>((mData[1] & 0x80) | (pt & 0x7F));
-}
+void RtpPacket::setMarker(bool marker) { mData[1] = static_cast<uint8_t>((mData[1] & 0x7F) | (marker ? 0x80 : 0)); }
+void RtpPacket::setPayloadType(uint8_t pt) { mData[1] = static_cast<uint8_t>((mData[1] & 0x80) | (pt & 0x7F)); }
 void RtpPacket::setSequenceNumber(uint16_t seq) { common::storeU16(&mData[2], seq); }
 void RtpPacket::setTimestamp(uint32_t ts) { common::storeU32(&mData[4], ts); }
 void RtpPacket::setSsrc(uint32_t ssrc) { common::storeU32(&mData[8], ssrc); }

@@ -47,8 +47,7 @@ bool PacketCache::insert(std::span<const uint8_t> packet, uint16_t seq, common::
     }
     // Slots that fall out of the window as it advances no longer count.
     if (mHaveNewest) {
-      for (uint16_t s = static_cast<uint16_t>(mNewest + 1); s != static_cast<uint16_t>(seq + 1);
-           ++s) {
+      for (uint16_t s = static_cast<uint16_t>(mNewest + 1); s != static_cast<uint16_t>(seq + 1); ++s) {
         Slot& old = mSlots[slotIndex(s)];
         if (old.used) {
           old.used = false;
@@ -81,8 +80,7 @@ std::optional<PacketCache::Entry> PacketCache::get(uint16_t seq) const {
   if (!slot.used || slot.seq != seq) return std::nullopt;
   // Later copies have been written over this one once the writer is a whole ring ahead of it.
   if (mWritten > slot.position + mMaxBytes) return std::nullopt;
-  return Entry{std::span<const uint8_t>(mRing + slot.position % mMaxBytes, slot.size), seq,
-               slot.storedAt};
+  return Entry{std::span<const uint8_t>(mRing + slot.position % mMaxBytes, slot.size), seq, slot.storedAt};
 }
 
 void PacketCache::clear() {

@@ -28,8 +28,8 @@ size_t elementsSize(ExtensionProfile profile, std::span<const ExtensionValue> ex
   return size;
 }
 
-void writeElements(common::ByteWriter& w, ExtensionProfile profile,
-                   std::span<const ExtensionValue> extensions, size_t paddedSize) {
+void writeElements(common::ByteWriter& w, ExtensionProfile profile, std::span<const ExtensionValue> extensions,
+                   size_t paddedSize) {
   const bool oneByte = profile == ExtensionProfile::OneByte;
   w.u16(oneByte ? RtpPacket::kOneByteProfile : RtpPacket::kTwoByteProfile);
   w.u16(static_cast<uint16_t>(paddedSize / 4));
@@ -48,8 +48,7 @@ void writeElements(common::ByteWriter& w, ExtensionProfile profile,
 
 }  // namespace
 
-size_t writeRtpPacket(std::span<uint8_t> out, const RtpHeader& header,
-                      std::span<const ExtensionValue> extensions,
+size_t writeRtpPacket(std::span<uint8_t> out, const RtpHeader& header, std::span<const ExtensionValue> extensions,
                       std::span<const uint8_t> payload, uint8_t paddingSize) {
   if (header.csrcs.size() > 15 || header.payloadType > 127) return 0;
   const ExtensionProfile profile = chooseExtensionProfile(extensions);
@@ -61,8 +60,7 @@ size_t writeRtpPacket(std::span<uint8_t> out, const RtpHeader& header,
     if (paddedExtSize / 4 > 0xFFFF) return 0;
   }
   common::ByteWriter w(out);
-  w.u8(static_cast<uint8_t>(0x80 | (paddingSize > 0 ? 0x20 : 0) |
-                            (profile != ExtensionProfile::None ? 0x10 : 0) |
+  w.u8(static_cast<uint8_t>(0x80 | (paddingSize > 0 ? 0x20 : 0) | (profile != ExtensionProfile::None ? 0x10 : 0) |
                             header.csrcs.size()));
   w.u8(static_cast<uint8_t>((header.marker ? 0x80 : 0) | header.payloadType));
   w.u16(header.sequenceNumber);
@@ -78,8 +76,8 @@ size_t writeRtpPacket(std::span<uint8_t> out, const RtpHeader& header,
   return w.ok() ? w.size() : 0;
 }
 
-size_t writeRtx(std::span<uint8_t> out, const RtpPacket& original, uint8_t rtxPayloadType,
-                uint32_t rtxSsrc, uint16_t rtxSequenceNumber) {
+size_t writeRtx(std::span<uint8_t> out, const RtpPacket& original, uint8_t rtxPayloadType, uint32_t rtxSsrc,
+                uint16_t rtxSequenceNumber) {
   const size_t header = original.headerSize();
   const auto payload = original.payload();
   const size_t total = header + 2 + payload.size();

@@ -31,14 +31,13 @@ ExtensionProfile chooseExtensionProfile(std::span<const ExtensionValue> extensio
 
 // Writes header, extensions (none: no X bit), payload and `paddingSize` bytes of padding (0 or
 // 1..255). Returns the packet size, or 0 if it does not fit `out` or an argument is invalid.
-size_t writeRtpPacket(std::span<uint8_t> out, const RtpHeader& header,
-                      std::span<const ExtensionValue> extensions,
+size_t writeRtpPacket(std::span<uint8_t> out, const RtpHeader& header, std::span<const ExtensionValue> extensions,
                       std::span<const uint8_t> payload, uint8_t paddingSize = 0);
 
 // The RTX form of `original` (same CSRCs and extension block, padding dropped): payload type,
 // SSRC and sequence number of the RTX stream, payload = original sequence number + payload.
-size_t writeRtx(std::span<uint8_t> out, const RtpPacket& original, uint8_t rtxPayloadType,
-                uint32_t rtxSsrc, uint16_t rtxSequenceNumber);
+size_t writeRtx(std::span<uint8_t> out, const RtpPacket& original, uint8_t rtxPayloadType, uint32_t rtxSsrc,
+                uint16_t rtxSequenceNumber);
 
 // Turns an RTX packet back into the original in place (the payload moves 2 bytes forward):
 // returns the view of the shorter packet, or nullopt if the RTX payload has no OSN.

@@ -10,9 +10,7 @@ namespace conclave::rtp {
 
 struct SeqNum {
   // Signed distance a - b, in the range [-32768, 32767].
-  static int32_t diff(uint16_t a, uint16_t b) {
-    return static_cast<int16_t>(static_cast<uint16_t>(a - b));
-  }
+  static int32_t diff(uint16_t a, uint16_t b) { return static_cast<int16_t>(static_cast<uint16_t>(a - b)); }
   static bool isNewer(uint16_t a, uint16_t b) {
     const auto d = static_cast<uint16_t>(a - b);
     if (d == 0x8000) return a > b;
@@ -23,9 +21,7 @@ struct SeqNum {
 };
 
 struct RtpTimestamp {
-  static int64_t diff(uint32_t a, uint32_t b) {
-    return static_cast<int32_t>(static_cast<uint32_t>(a - b));
-  }
+  static int64_t diff(uint32_t a, uint32_t b) { return static_cast<int32_t>(static_cast<uint32_t>(a - b)); }
   static bool isNewer(uint32_t a, uint32_t b) {
     const auto d = static_cast<uint32_t>(a - b);
     if (d == 0x80000000u) return a > b;

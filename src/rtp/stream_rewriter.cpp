@@ -20,8 +20,8 @@ uint32_t elapsedTicks(common::Duration elapsed, uint32_t clockRate) {
 
 }  // namespace
 
-StreamRewriter::StreamRewriter(uint32_t outSsrc, uint32_t clockRate,
-                               uint16_t firstSequenceNumber, uint32_t firstTimestamp)
+StreamRewriter::StreamRewriter(uint32_t outSsrc, uint32_t clockRate, uint16_t firstSequenceNumber,
+                               uint32_t firstTimestamp)
     : mOutSsrc(outSsrc),
       mClockRate(clockRate),
       mMaxOutSeq(static_cast<uint16_t>(firstSequenceNumber - 1)),
@@ -61,8 +61,7 @@ std::optional<uint16_t> StreamRewriter::skipsBefore(uint16_t seq) const {
   return count;
 }
 
-std::optional<StreamRewriter::Mapped> StreamRewriter::map(uint32_t ssrc, uint16_t seq,
-                                                          uint32_t timestamp,
+std::optional<StreamRewriter::Mapped> StreamRewriter::map(uint32_t ssrc, uint16_t seq, uint32_t timestamp,
                                                           common::TimePoint now) {
   if (!mHaveSource) switchSource(ssrc);
   if (ssrc != mSourceSsrc) return std::nullopt;

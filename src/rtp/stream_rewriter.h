@@ -31,16 +31,14 @@ class StreamRewriter {
   };
 
   // `firstSequenceNumber` and `firstTimestamp` start the output stream (random per RFC 3550).
-  StreamRewriter(uint32_t outSsrc, uint32_t clockRate, uint16_t firstSequenceNumber,
-                 uint32_t firstTimestamp);
+  StreamRewriter(uint32_t outSsrc, uint32_t clockRate, uint16_t firstSequenceNumber, uint32_t firstTimestamp);
 
   // The next packet from `sourceSsrc` starts a new segment. Packets of other SSRCs are dropped
   // until the next switch. Until the first call, the first packet's SSRC is adopted.
   void switchSource(uint32_t sourceSsrc);
 
   // Maps a source packet; nullopt means "do not forward".
-  std::optional<Mapped> map(uint32_t ssrc, uint16_t seq, uint32_t timestamp,
-                            common::TimePoint now);
+  std::optional<Mapped> map(uint32_t ssrc, uint16_t seq, uint32_t timestamp, common::TimePoint now);
   // map() applied to `packet` in place (sequence number, timestamp, SSRC).
   bool rewrite(RtpPacket& packet, common::TimePoint now);
 

@@ -25,8 +25,8 @@ std::optional<Vp8Descriptor> parseDescriptor(std::span<const uint8_t> payload, O
       offsets.pictureId = r.offset();
       const uint8_t high = r.u8();
       d.longPictureId = (high & 0x80) != 0;
-      d.pictureId = d.longPictureId ? static_cast<uint16_t>(((high & 0x7F) << 8) | r.u8())
-                                    : static_cast<uint16_t>(high & 0x7F);
+      d.pictureId =
+          d.longPictureId ? static_cast<uint16_t>(((high & 0x7F) << 8) | r.u8()) : static_cast<uint16_t>(high & 0x7F);
     }
     if ((ext & 0x40) != 0) {  // L
       offsets.tl0PicIdx = r.offset();

@@ -10,9 +10,9 @@
 namespace conclave::rtp {
 
 struct Vp8Descriptor {
-  bool nonReference = false;      // N
-  bool startOfPartition = false;  // S
-  uint8_t partitionId = 0;        // PID
+  bool nonReference = false;          // N
+  bool startOfPartition = false;      // S
+  uint8_t partitionId = 0;            // PID
   std::optional<uint16_t> pictureId;  // 7 or 15 bits
   bool longPictureId = false;         // M: the picture id takes 15 bits
   std::optional<uint8_t> tl0PicIdx;

@@ -5,8 +5,7 @@
 namespace conclave::sdp {
 
 bool CodecCapability::matches(MediaKind mediaKind, const Codec& codec) const {
-  if (mediaKind != kind || !equalsIgnoreCase(codec.name, name) || codec.clockRate != clockRate)
-    return false;
+  if (mediaKind != kind || !equalsIgnoreCase(codec.name, name) || codec.clockRate != clockRate) return false;
   // Opus is always written opus/48000/2 (RFC 7587); other codecs have one channel.
   return codec.channels == channels;
 }
@@ -15,13 +14,22 @@ bool CodecCapability::matches(MediaKind mediaKind, const Codec& codec) const {
 // it uses it for bandwidth estimation and would ignore the REMB the SFU sends.
 Capabilities Capabilities::defaults() {
   Capabilities c;
-  c.codecs.push_back(CodecCapability{
-      MediaKind::Audio, "opus", 48000, 2, 111, std::nullopt,
-      {{"minptime", "10"}, {"useinbandfec", "1"}, {"usedtx", "1"}},
-      {}});
-  c.codecs.push_back(CodecCapability{
-      MediaKind::Video, "VP8", 90000, 1, 96, uint8_t{97}, {},
-      {{"goog-remb", ""}, {"ccm", "fir"}, {"nack", ""}, {"nack", "pli"}}});
+  c.codecs.push_back(CodecCapability{MediaKind::Audio,
+                                     "opus",
+                                     48000,
+                                     2,
+                                     111,
+                                     std::nullopt,
+                                     {{"minptime", "10"}, {"useinbandfec", "1"}, {"usedtx", "1"}},
+                                     {}});
+  c.codecs.push_back(CodecCapability{MediaKind::Video,
+                                     "VP8",
+                                     90000,
+                                     1,
+                                     96,
+                                     uint8_t{97},
+                                     {},
+                                     {{"goog-remb", ""}, {"ccm", "fir"}, {"nack", ""}, {"nack", "pli"}}});
   auto add = [&c](MediaKind kind, std::string_view uri, uint16_t id, bool send) {
     c.extensions.push_back(ExtensionCapability{kind, std::string(uri), id, true, send});
   };
@@ -48,8 +56,8 @@ const ExtensionCapability* Capabilities::findExtension(MediaKind kind, std::stri
 }
 
 bool Capabilities::supportsFingerprint(const Fingerprint& fingerprint) const {
-  return std::find(fingerprintAlgorithms.begin(), fingerprintAlgorithms.end(),
-                   fingerprint.algorithm) != fingerprintAlgorithms.end();
+  return std::find(fingerprintAlgorithms.begin(), fingerprintAlgorithms.end(), fingerprint.algorithm) !=
+         fingerprintAlgorithms.end();
 }
 
 std::string formatParameters(const std::vector<FmtpParameter>& parameters) {

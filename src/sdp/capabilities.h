@@ -20,11 +20,9 @@ inline constexpr std::string_view kMid = "urn:ietf:params:rtp-hdrext:sdes:mid";
 inline constexpr std::string_view kAudioLevel = "urn:ietf:params:rtp-hdrext:ssrc-audio-level";
 inline constexpr std::string_view kTransportCc =
     "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01";
-inline constexpr std::string_view kAbsSendTime =
-    "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time";
+inline constexpr std::string_view kAbsSendTime = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time";
 inline constexpr std::string_view kRtpStreamId = "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id";
-inline constexpr std::string_view kRepairedRtpStreamId =
-    "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id";
+inline constexpr std::string_view kRepairedRtpStreamId = "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id";
 }  // namespace uri
 
 inline constexpr std::string_view kRtpProtocol = "UDP/TLS/RTP/SAVPF";
@@ -34,7 +32,7 @@ struct CodecCapability {
   std::string name;  // matched case-insensitively
   uint32_t clockRate = 0;
   uint8_t channels = 1;
-  uint8_t payloadType = 0;  // used in the server's own (subscribe) offers
+  uint8_t payloadType = 0;                // used in the server's own (subscribe) offers
   std::optional<uint8_t> rtxPayloadType;  // RTX supported when set (offers use this pt)
   // Written in answers and offers: what the SFU wants to receive (e.g. Opus in-band FEC).
   std::vector<FmtpParameter> parameters;
@@ -47,9 +45,9 @@ struct CodecCapability {
 struct ExtensionCapability {
   MediaKind kind = MediaKind::Audio;
   std::string uri;
-  uint16_t id = 0;         // the id used in the server's own (subscribe) offers
-  bool receive = true;     // accepted from publishers
-  bool send = true;        // offered to subscribers
+  uint16_t id = 0;      // the id used in the server's own (subscribe) offers
+  bool receive = true;  // accepted from publishers
+  bool send = true;     // offered to subscribers
 };
 
 struct Capabilities {

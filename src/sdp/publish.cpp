@@ -18,8 +18,7 @@ std::optional<Codec> pickCodec(const MediaDescription& offered, const Capabiliti
     if (!capability) continue;
     Codec answer{codec.payloadType, codec.name, codec.clockRate, codec.channels, capability->parameters, {}};
     for (const auto& feedback : codec.feedback)
-      if (std::find(capability->feedback.begin(), capability->feedback.end(), feedback) !=
-              capability->feedback.end() &&
+      if (std::find(capability->feedback.begin(), capability->feedback.end(), feedback) != capability->feedback.end() &&
           std::find(answer.feedback.begin(), answer.feedback.end(), feedback) == answer.feedback.end())
         answer.feedback.push_back(feedback);
     *matched = capability;
@@ -31,13 +30,12 @@ std::optional<Codec> pickCodec(const MediaDescription& offered, const Capabiliti
 std::optional<Codec> pickRtx(const MediaDescription& offered, uint8_t mediaPayloadType) {
   for (const Codec& codec : offered.codecs)
     if (codec.rtxApt() == mediaPayloadType && codec.clockRate != 0)
-      return Codec{codec.payloadType, codec.name, codec.clockRate, 1,
-                   {{"apt", std::to_string(mediaPayloadType)}}, {}};
+      return Codec{codec.payloadType, codec.name, codec.clockRate, 1, {{"apt", std::to_string(mediaPayloadType)}}, {}};
   return std::nullopt;
 }
 
-std::vector<HeaderExtension> pickExtensions(const MediaDescription& offered,
-                                            const Capabilities& capabilities, bool allowMixed) {
+std::vector<HeaderExtension> pickExtensions(const MediaDescription& offered, const Capabilities& capabilities,
+                                            bool allowMixed) {
   std::vector<HeaderExtension> out;
   for (const auto& ext : offered.extensions) {
     const ExtensionCapability* capability = capabilities.findExtension(offered.kind, ext.uri);
@@ -61,13 +59,12 @@ void answerSimulcast(const MediaDescription& offered, const Capabilities& capabi
     if (simulcast.recv.size() >= capabilities.maxSimulcastLayers) break;
     std::vector<SimulcastStream> alternatives;
     for (const auto& alternative : stream) {
-      auto rid = std::find_if(offered.rids.begin(), offered.rids.end(),
-                              [&](const Rid& r) { return r.id == alternative.rid; });
+      auto rid =
+          std::find_if(offered.rids.begin(), offered.rids.end(), [&](const Rid& r) { return r.id == alternative.rid; });
       if (rid == offered.rids.end()) continue;
-      bool codecOk = rid->payloadTypes.empty() ||
-                     std::any_of(rid->payloadTypes.begin(), rid->payloadTypes.end(), [&](uint8_t pt) {
-                       return pt == media.codecs.front().payloadType;
-                     });
+      bool codecOk =
+          rid->payloadTypes.empty() || std::any_of(rid->payloadTypes.begin(), rid->payloadTypes.end(),
+                                                   [&](uint8_t pt) { return pt == media.codecs.front().payloadType; });
       if (!codecOk) continue;
       alternatives.push_back(alternative);
       Rid answerRid{rid->id, RidDirection::Recv, {}, {}};
@@ -80,8 +77,8 @@ void answerSimulcast(const MediaDescription& offered, const Capabilities& capabi
   else media.rids.clear();
 }
 
-AnswerMedia answerMedia(const MediaDescription& offered, const Group* bundle,
-                        const Capabilities& capabilities, bool allowMixed) {
+AnswerMedia answerMedia(const MediaDescription& offered, const Group* bundle, const Capabilities& capabilities,
+                        bool allowMixed) {
   AnswerMedia media;
   media.mid = offered.mid;
   media.kind = offered.kind;

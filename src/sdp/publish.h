@@ -40,7 +40,7 @@ struct AnswerMedia {
   std::vector<SsrcInfo> ssrcs;
   std::vector<SsrcGroup> ssrcGroups;
   std::vector<Msid> msids;
-  std::vector<Rid> rids;  // as answered: direction recv, only the layers kept
+  std::vector<Rid> rids;               // as answered: direction recv, only the layers kept
   std::optional<Simulcast> simulcast;  // as answered: a recv list
 
   const Codec* mediaCodec() const;  // the first non-RTX codec, or null
@@ -51,14 +51,13 @@ struct PublishAnswer {
   RemoteTransport remote;  // the browser's ICE credentials, fingerprints, setup
   SetupRole localSetup = SetupRole::Passive;
   bool extmapAllowMixed = false;
-  std::vector<AnswerMedia> media;      // one per offered m-section, in order
+  std::vector<AnswerMedia> media;       // one per offered m-section, in order
   std::vector<std::string> bundleMids;  // accepted mids; the first carries the transport
 };
 
 // Error codes (the offer as a whole is unusable): not-an-offer (no sections), missing-bundle,
 // plus those of remoteTransport() for the BUNDLE transport.
-Result<PublishAnswer> negotiatePublish(const SessionDescription& offer,
-                                       const Capabilities& capabilities);
+Result<PublishAnswer> negotiatePublish(const SessionDescription& offer, const Capabilities& capabilities);
 
 std::string writePublishAnswer(const PublishAnswer& answer, const LocalTransport& transport,
                                const SessionOrigin& origin);

@@ -9,9 +9,8 @@ namespace {
 bool isTokenChar(char c) {
   auto u = static_cast<unsigned char>(c);
   if (u < 0x21 || u > 0x7E) return false;
-  return u != 0x22 && u != 0x28 && u != 0x29 && u != 0x2C && u != 0x2F && u != 0x3A &&
-         u != 0x3B && u != 0x3C && u != 0x3D && u != 0x3E && u != 0x3F && u != 0x40 &&
-         u != 0x5B && u != 0x5C && u != 0x5D;
+  return u != 0x22 && u != 0x28 && u != 0x29 && u != 0x2C && u != 0x2F && u != 0x3A && u != 0x3B && u != 0x3C &&
+         u != 0x3D && u != 0x3E && u != 0x3F && u != 0x40 && u != 0x5B && u != 0x5C && u != 0x5D;
 }
 
 // Non-space visible characters (origin username, addresses, formats).
@@ -40,32 +39,52 @@ struct Rank {
 
 std::optional<Rank> sessionRank(char type) {
   switch (type) {
-    case 'v': return Rank{0, false};
-    case 'o': return Rank{1, false};
-    case 's': return Rank{2, false};
-    case 'i': return Rank{3, false};
-    case 'u': return Rank{4, false};
-    case 'e': return Rank{5, true};
-    case 'p': return Rank{6, true};
-    case 'c': return Rank{7, false};
-    case 'b': return Rank{8, true};
+    case 'v':
+      return Rank{0, false};
+    case 'o':
+      return Rank{1, false};
+    case 's':
+      return Rank{2, false};
+    case 'i':
+      return Rank{3, false};
+    case 'u':
+      return Rank{4, false};
+    case 'e':
+      return Rank{5, true};
+    case 'p':
+      return Rank{6, true};
+    case 'c':
+      return Rank{7, false};
+    case 'b':
+      return Rank{8, true};
     case 't':
-    case 'r': return Rank{9, true};  // r= lines belong to the t= line before them: one rank
-    case 'z': return Rank{10, false};
-    case 'k': return Rank{11, false};
-    case 'a': return Rank{12, true};
-    default: return std::nullopt;
+    case 'r':
+      return Rank{9, true};  // r= lines belong to the t= line before them: one rank
+    case 'z':
+      return Rank{10, false};
+    case 'k':
+      return Rank{11, false};
+    case 'a':
+      return Rank{12, true};
+    default:
+      return std::nullopt;
   }
 }
 
 std::optional<Rank> mediaRank(char type) {
   switch (type) {
-    case 'i': return Rank{1, false};
-    case 'c': return Rank{2, true};
-    case 'b': return Rank{3, true};
-    case 'k': return Rank{4, false};
-    case 'a': return Rank{5, true};
-    default: return std::nullopt;
+    case 'i':
+      return Rank{1, false};
+    case 'c':
+      return Rank{2, true};
+    case 'b':
+      return Rank{3, true};
+    case 'k':
+      return Rank{4, false};
+    case 'a':
+      return Rank{5, true};
+    default:
+      return std::nullopt;
   }
 }
 
@@ -75,8 +94,7 @@ class Parser {
 
   Result<Description> run() {
     if (mText.size() > mLimits.maxBytes)
-      return makeError("too-large", 0, "description exceeds " + std::to_string(mLimits.maxBytes) +
-                                           " bytes");
+      return makeError("too-large", 0, "description exceeds " + std::to_string(mLimits.maxBytes) + " bytes");
     size_t pos = 0;
     while (pos < mText.size()) {
       size_t end = mText.find('\n', pos);
@@ -138,32 +156,49 @@ class Parser {
         if (value != "0") return fail("bad-version", "only v=0 is defined");
         mHaveVersion = true;
         return std::nullopt;
-      case 'o': return parseOrigin(value);
+      case 'o':
+        return parseOrigin(value);
       case 's':
         if (value.empty()) return fail("bad-session-name", "s= must not be empty");
         d.sessionName = std::string(value);
         mHaveSessionName = true;
         return std::nullopt;
-      case 'i': d.information = std::string(value); return std::nullopt;
-      case 'u': d.uri = std::string(value); return std::nullopt;
-      case 'e': d.emails.emplace_back(value); return std::nullopt;
-      case 'p': d.phones.emplace_back(value); return std::nullopt;
+      case 'i':
+        d.information = std::string(value);
+        return std::nullopt;
+      case 'u':
+        d.uri = std::string(value);
+        return std::nullopt;
+      case 'e':
+        d.emails.emplace_back(value);
+        return std::nullopt;
+      case 'p':
+        d.phones.emplace_back(value);
+        return std::nullopt;
       case 'c': {
         auto connection = parseConnection(value);
         if (!connection) return fail("bad-connection", "expected <nettype> <addrtype> <address>");
         d.connection = std::move(*connection);
         return std::nullopt;
       }
-      case 'b': return parseBandwidth(value, d.bandwidths);
-      case 't': return parseTiming(value);
+      case 'b':
+        return parseBandwidth(value, d.bandwidths);
+      case 't':
+        return parseTiming(value);
       case 'r':
         if (value.empty()) return fail("bad-timing", "empty r= line");
         mTimings.back().repeats.emplace_back(value);
         return std::nullopt;
-      case 'z': d.zone = std::string(value); return std::nullopt;
-      case 'k': d.key = std::string(value); return std::nullopt;
-      case 'a': return parseAttribute(value, d.attributes);
-      default: return fail("unknown-line-type", "unknown line type");
+      case 'z':
+        d.zone = std::string(value);
+        return std::nullopt;
+      case 'k':
+        d.key = std::string(value);
+        return std::nullopt;
+      case 'a':
+        return parseAttribute(value, d.attributes);
+      default:
+        return fail("unknown-line-type", "unknown line type");
     }
   }
 
@@ -171,26 +206,32 @@ class Parser {
     if (auto error = checkOrder(mediaRank(type), type)) return error;
     MediaSection& m = mDescription.media.back();
     switch (type) {
-      case 'i': m.title = std::string(value); return std::nullopt;
+      case 'i':
+        m.title = std::string(value);
+        return std::nullopt;
       case 'c': {
         auto connection = parseConnection(value);
         if (!connection) return fail("bad-connection", "expected <nettype> <addrtype> <address>");
         m.connections.push_back(std::move(*connection));
         return std::nullopt;
       }
-      case 'b': return parseBandwidth(value, m.bandwidths);
-      case 'k': m.key = std::string(value); return std::nullopt;
-      case 'a': return parseAttribute(value, m.attributes);
-      default: return fail("unknown-line-type", "unknown line type");
+      case 'b':
+        return parseBandwidth(value, m.bandwidths);
+      case 'k':
+        m.key = std::string(value);
+        return std::nullopt;
+      case 'a':
+        return parseAttribute(value, m.attributes);
+      default:
+        return fail("unknown-line-type", "unknown line type");
     }
   }
 
   std::optional<Error> parseOrigin(std::string_view value) {
     auto f = splitSpaces(value);
-    if (f.size() != 6 || !isVisible(f[0]) || !isDigits(f[1]) || !isDigits(f[2]) ||
-        !isToken(f[3]) || !isToken(f[4]) || !isVisible(f[5]))
-      return fail("bad-origin",
-                  "expected <username> <sess-id> <sess-version> <nettype> <addrtype> <address>");
+    if (f.size() != 6 || !isVisible(f[0]) || !isDigits(f[1]) || !isDigits(f[2]) || !isToken(f[3]) || !isToken(f[4]) ||
+        !isVisible(f[5]))
+      return fail("bad-origin", "expected <username> <sess-id> <sess-version> <nettype> <addrtype> <address>");
     mDescription.origin = Origin{std::string(f[0]), std::string(f[1]), std::string(f[2]),
                                  std::string(f[3]), std::string(f[4]), std::string(f[5])};
     mHaveOrigin = true;
@@ -247,8 +288,7 @@ class Parser {
     if (mDescription.media.empty())
       if (auto error = checkSessionComplete()) return error;
     if (mDescription.media.size() >= mLimits.maxMediaSections)
-      return fail("too-many-media", "more than " + std::to_string(mLimits.maxMediaSections) +
-                                        " media sections");
+      return fail("too-many-media", "more than " + std::to_string(mLimits.maxMediaSections) + " media sections");
     auto f = splitSpaces(value);
     if (f.size() < 4 || !isToken(f[0])) return fail("bad-media", "expected <media> <port> <proto> <fmt> ...");
     MediaSection m;
@@ -370,25 +410,23 @@ const Attribute* findAttribute(const std::vector<Attribute>& attributes, std::st
   return nullptr;
 }
 
-std::vector<const Attribute*> findAttributes(const std::vector<Attribute>& attributes,
-                                             std::string_view name) {
+std::vector<const Attribute*> findAttributes(const std::vector<Attribute>& attributes, std::string_view name) {
   std::vector<const Attribute*> out;
   for (const auto& a : attributes)
     if (a.name == name) out.push_back(&a);
   return out;
 }
 
-Result<Description> parse(std::string_view text, const Limits& limits) {
-  return Parser(text, limits).run();
-}
+Result<Description> parse(std::string_view text, const Limits& limits) { return Parser(text, limits).run(); }
 
 std::string serialize(const Description& d) {
   std::string out;
   out.reserve(1024 + d.media.size() * 1024);
   writeLine(out, 'v', "0");
   const Origin& o = d.origin;
-  writeLine(out, 'o', o.username + ' ' + o.sessionId + ' ' + o.sessionVersion + ' ' + o.netType +
-                          ' ' + o.addrType + ' ' + o.address);
+  writeLine(
+      out, 'o',
+      o.username + ' ' + o.sessionId + ' ' + o.sessionVersion + ' ' + o.netType + ' ' + o.addrType + ' ' + o.address);
   writeLine(out, 's', d.sessionName);
   if (d.information) writeLine(out, 'i', *d.information);
   if (d.uri) writeLine(out, 'u', *d.uri);

@@ -36,8 +36,8 @@ inline Error makeError(std::string code, size_t line, std::string message) {
 }
 
 struct Limits {
-  size_t maxBytes = 64 * 1024;   // whole description (matches the signaling message limit)
-  size_t maxLineBytes = 4096;    // one line without its line ending
+  size_t maxBytes = 64 * 1024;  // whole description (matches the signaling message limit)
+  size_t maxLineBytes = 4096;   // one line without its line ending
   size_t maxLines = 8192;
   size_t maxMediaSections = 64;
 };
@@ -82,8 +82,7 @@ struct Timing {
 
 // Lookup helpers over an attribute list.
 const Attribute* findAttribute(const std::vector<Attribute>& attributes, std::string_view name);
-std::vector<const Attribute*> findAttributes(const std::vector<Attribute>& attributes,
-                                             std::string_view name);
+std::vector<const Attribute*> findAttributes(const std::vector<Attribute>& attributes, std::string_view name);
 
 struct MediaSection {
   std::string media;  // "audio", "video", "application", ...
@@ -101,9 +100,7 @@ struct MediaSection {
   const Attribute* find(std::string_view name) const { return findAttribute(attributes, name); }
   bool has(std::string_view name) const { return find(name) != nullptr; }
   void add(std::string name) { attributes.push_back({std::move(name), {}, false, 0}); }
-  void add(std::string name, std::string value) {
-    attributes.push_back({std::move(name), std::move(value), true, 0});
-  }
+  void add(std::string name, std::string value) { attributes.push_back({std::move(name), std::move(value), true, 0}); }
 };
 
 struct Description {
@@ -124,9 +121,7 @@ struct Description {
   const Attribute* find(std::string_view name) const { return findAttribute(attributes, name); }
   bool has(std::string_view name) const { return find(name) != nullptr; }
   void add(std::string name) { attributes.push_back({std::move(name), {}, false, 0}); }
-  void add(std::string name, std::string value) {
-    attributes.push_back({std::move(name), std::move(value), true, 0});
-  }
+  void add(std::string name, std::string value) { attributes.push_back({std::move(name), std::move(value), true, 0}); }
 };
 
 // Lines end in CRLF or LF (a final line ending may be missing); any other control character

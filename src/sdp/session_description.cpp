@@ -16,8 +16,7 @@ constexpr size_t kMaxPwdLength = 256;
 constexpr size_t kMaxFoundationLength = 32;
 
 bool isIceChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '+' ||
-         c == '/';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
 }
 
 bool isIceString(std::string_view text, size_t minLength, size_t maxLength) {
@@ -26,16 +25,15 @@ bool isIceString(std::string_view text, size_t minLength, size_t maxLength) {
 }
 
 bool isRidChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '_';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
 }
 
 // Addresses in candidates: IPv4/IPv6 literals or (mDNS) host names.
 bool isAddress(std::string_view text) {
   if (text.empty() || text.size() > 255) return false;
   return std::all_of(text.begin(), text.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-           c == ':' || c == '-' || c == '%';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == ':' ||
+           c == '-' || c == '%';
   });
 }
 
@@ -122,9 +120,12 @@ std::optional<Codec> staticCodec(uint8_t pt) {
     const char* name;
     uint32_t clockRate;
   };
-  static constexpr std::array<Entry, 7> kStatic{{{0, "PCMU", 8000}, {3, "GSM", 8000},
-                                                 {4, "G723", 8000}, {8, "PCMA", 8000},
-                                                 {9, "G722", 8000}, {13, "CN", 8000},
+  static constexpr std::array<Entry, 7> kStatic{{{0, "PCMU", 8000},
+                                                 {3, "GSM", 8000},
+                                                 {4, "G723", 8000},
+                                                 {8, "PCMA", 8000},
+                                                 {9, "G722", 8000},
+                                                 {13, "CN", 8000},
                                                  {18, "G729", 8000}}};
   for (const auto& e : kStatic)
     if (e.pt == pt) return Codec{pt, e.name, e.clockRate, 1, {}, {}};
@@ -469,8 +470,7 @@ class Interpreter {
   std::optional<Error> onRid(const Attribute& a, MediaState& state) {
     auto fields = splitSpaces(a.value);
     if (fields.size() < 2 || fields.size() > 3 || fields[0].empty() || fields[0].size() > 16 ||
-        !std::all_of(fields[0].begin(), fields[0].end(), isRidChar) ||
-        (fields[1] != "send" && fields[1] != "recv"))
+        !std::all_of(fields[0].begin(), fields[0].end(), isRidChar) || (fields[1] != "send" && fields[1] != "recv"))
       return makeError("bad-rid", a.line, "expected <rid> send|recv [<restrictions>]");
     Rid rid{std::string(fields[0]), fields[1] == "send" ? RidDirection::Send : RidDirection::Recv, {}, {}};
     for (const auto& other : state.media->rids)
@@ -499,8 +499,7 @@ class Interpreter {
       for (std::string_view alternative : split(stream, ',')) {
         bool paused = !alternative.empty() && alternative.front() == '~';
         if (paused) alternative.remove_prefix(1);
-        if (alternative.empty() || !std::all_of(alternative.begin(), alternative.end(), isRidChar))
-          return std::nullopt;
+        if (alternative.empty() || !std::all_of(alternative.begin(), alternative.end(), isRidChar)) return std::nullopt;
         alternatives.push_back({std::string(alternative), paused});
       }
       list.push_back(std::move(alternatives));
@@ -567,7 +566,8 @@ class Interpreter {
     else if (a.value == "active") role = SetupRole::Active;
     else if (a.value == "passive") role = SetupRole::Passive;
     else if (a.value == "holdconn") role = SetupRole::HoldConn;
-    if (!role || state.shared.setup) return makeError("bad-setup", a.line, "setup is actpass|active|passive|holdconn, once");
+    if (!role || state.shared.setup)
+      return makeError("bad-setup", a.line, "setup is actpass|active|passive|holdconn, once");
     state.shared.setup = role;
     return std::nullopt;
   }
@@ -595,7 +595,8 @@ class Interpreter {
     for (size_t i = 0; i < m.codecs.size(); ++i) {
       Codec& codec = m.codecs[i];
       if (codec.name.empty() && !m.rejected())
-        return makeError("missing-rtpmap", m.line, "payload type " + std::to_string(codec.payloadType) + " has no rtpmap");
+        return makeError("missing-rtpmap", m.line,
+                         "payload type " + std::to_string(codec.payloadType) + " has no rtpmap");
       for (const auto& feedback : state.wildcardFeedback) codec.feedback.push_back(feedback);
     }
     for (const auto& [group, line] : state.groupLines)
@@ -631,7 +632,8 @@ class Interpreter {
     m.extensions = std::move(own.extensions);
     if (state.rtp)
       for (const auto& ext : mSession.extensions)
-        if (!std::any_of(m.extensions.begin(), m.extensions.end(), [&](const HeaderExtension& e) { return e.id == ext.id; }))
+        if (!std::any_of(m.extensions.begin(), m.extensions.end(),
+                         [&](const HeaderExtension& e) { return e.id == ext.id; }))
           m.extensions.push_back(ext);
   }
 
@@ -665,8 +667,7 @@ class Interpreter {
   // ids used to find a packet's m-section (mid, rid, repaired rid) are unambiguous: so only
   // conflicts involving those URIs are refused.
   static bool isDemuxUri(std::string_view uri) {
-    return uri == "urn:ietf:params:rtp-hdrext:sdes:mid" ||
-           uri == "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id" ||
+    return uri == "urn:ietf:params:rtp-hdrext:sdes:mid" || uri == "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id" ||
            uri == "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id";
   }
 
@@ -700,30 +701,42 @@ class Interpreter {
 
 std::string_view toString(MediaKind kind) {
   switch (kind) {
-    case MediaKind::Audio: return "audio";
-    case MediaKind::Video: return "video";
-    case MediaKind::Application: return "application";
-    case MediaKind::Other: break;
+    case MediaKind::Audio:
+      return "audio";
+    case MediaKind::Video:
+      return "video";
+    case MediaKind::Application:
+      return "application";
+    case MediaKind::Other:
+      break;
   }
   return "other";
 }
 
 std::string_view toString(Direction direction) {
   switch (direction) {
-    case Direction::SendRecv: return "sendrecv";
-    case Direction::SendOnly: return "sendonly";
-    case Direction::RecvOnly: return "recvonly";
-    case Direction::Inactive: break;
+    case Direction::SendRecv:
+      return "sendrecv";
+    case Direction::SendOnly:
+      return "sendonly";
+    case Direction::RecvOnly:
+      return "recvonly";
+    case Direction::Inactive:
+      break;
   }
   return "inactive";
 }
 
 std::string_view toString(SetupRole role) {
   switch (role) {
-    case SetupRole::ActPass: return "actpass";
-    case SetupRole::Active: return "active";
-    case SetupRole::Passive: return "passive";
-    case SetupRole::HoldConn: break;
+    case SetupRole::ActPass:
+      return "actpass";
+    case SetupRole::Active:
+      return "active";
+    case SetupRole::Passive:
+      return "passive";
+    case SetupRole::HoldConn:
+      break;
   }
   return "holdconn";
 }
@@ -808,8 +821,7 @@ std::optional<Candidate> parseCandidate(std::string_view value) {
 
 std::string formatCandidate(const Candidate& c) {
   std::string out = c.foundation + ' ' + std::to_string(c.component) + ' ' + c.transport + ' ' +
-                    std::to_string(c.priority) + ' ' + c.address + ' ' + std::to_string(c.port) +
-                    " typ " + c.type;
+                    std::to_string(c.priority) + ' ' + c.address + ' ' + std::to_string(c.port) + " typ " + c.type;
   if (c.relatedAddress) out += " raddr " + *c.relatedAddress;
   if (c.relatedPort) out += " rport " + std::to_string(*c.relatedPort);
   for (const auto& [name, value] : c.extensions) out.append(" ").append(name).append(" ").append(value);
@@ -866,9 +878,7 @@ const MediaDescription* SessionDescription::findMid(std::string_view mid) const 
   return nullptr;
 }
 
-Result<SessionDescription> interpret(const Description& description) {
-  return Interpreter(description).run();
-}
+Result<SessionDescription> interpret(const Description& description) { return Interpreter(description).run(); }
 
 Result<SessionDescription> parseSessionDescription(std::string_view text, const Limits& limits) {
   auto parsed = parse(text, limits);

@@ -24,7 +24,7 @@ enum class MediaKind { Audio, Video, Application, Other };
 enum class Direction { SendRecv, SendOnly, RecvOnly, Inactive };
 enum class SetupRole { ActPass, Active, Passive, HoldConn };
 
-std::string_view toString(MediaKind kind);  // "audio", "video", "application", "other"
+std::string_view toString(MediaKind kind);       // "audio", "video", "application", "other"
 std::string_view toString(Direction direction);  // "sendrecv", ...
 std::string_view toString(SetupRole role);       // "actpass", ...
 // The direction seen from the other side: sendonly <-> recvonly.
@@ -99,8 +99,8 @@ enum class RidDirection { Send, Recv };
 struct Rid {
   std::string id;
   RidDirection direction = RidDirection::Send;
-  std::vector<uint8_t> payloadTypes;           // pt=...
-  std::vector<FmtpParameter> restrictions;     // max-width=..., verbatim
+  std::vector<uint8_t> payloadTypes;        // pt=...
+  std::vector<FmtpParameter> restrictions;  // max-width=..., verbatim
 };
 
 struct SimulcastStream {
@@ -121,9 +121,9 @@ struct Candidate {
   uint16_t component = 1;
   std::string transport;  // "udp", "tcp" (as written)
   uint32_t priority = 0;
-  std::string address;    // IP literal or an mDNS name
+  std::string address;  // IP literal or an mDNS name
   uint16_t port = 0;
-  std::string type;       // "host", "srflx", "prflx", "relay"
+  std::string type;  // "host", "srflx", "prflx", "relay"
   std::optional<std::string> relatedAddress;
   std::optional<uint16_t> relatedPort;
   std::vector<std::pair<std::string, std::string>> extensions;  // tcptype, generation, ufrag...
@@ -164,7 +164,7 @@ struct MediaDescription {
   std::vector<Rid> rids;
   std::optional<Simulcast> simulcast;
 
-  IceParameters ice;  // effective (media level, else session level)
+  IceParameters ice;                      // effective (media level, else session level)
   std::vector<Fingerprint> fingerprints;  // effective
   std::optional<SetupRole> setup;         // effective
   std::vector<Candidate> candidates;

@@ -59,11 +59,15 @@ namespace {
 std::vector<Codec> offerCodecs(MediaKind kind, const Capabilities& capabilities) {
   for (const auto& capability : capabilities.codecs) {
     if (capability.kind != kind) continue;
-    std::vector<Codec> codecs{Codec{capability.payloadType, capability.name, capability.clockRate,
-                                    capability.channels, capability.parameters, capability.feedback}};
+    std::vector<Codec> codecs{Codec{capability.payloadType, capability.name, capability.clockRate, capability.channels,
+                                    capability.parameters, capability.feedback}};
     if (capability.rtxPayloadType)
-      codecs.push_back(Codec{*capability.rtxPayloadType, "rtx", capability.clockRate, 1,
-                             {{"apt", std::to_string(capability.payloadType)}}, {}});
+      codecs.push_back(Codec{*capability.rtxPayloadType,
+                             "rtx",
+                             capability.clockRate,
+                             1,
+                             {{"apt", std::to_string(capability.payloadType)}},
+                             {}});
     return codecs;
   }
   return {};
@@ -129,9 +133,8 @@ const OutgoingTrack* trackFor(const std::vector<OutgoingTrack>& tracks, std::str
 }  // namespace
 
 Result<std::string> buildSubscribeOffer(const std::vector<MidAllocator::Slot>& slots,
-                                        const std::vector<OutgoingTrack>& tracks,
-                                        const LocalTransport& transport, const SessionOrigin& origin,
-                                        const Capabilities& capabilities) {
+                                        const std::vector<OutgoingTrack>& tracks, const LocalTransport& transport,
+                                        const SessionOrigin& origin, const Capabilities& capabilities) {
   for (const auto& track : tracks) {
     auto slot = std::find_if(slots.begin(), slots.end(), [&](const auto& s) { return s.mid == track.mid; });
     if (slot == slots.end() || slot->state != SlotState::Active)
@@ -189,8 +192,7 @@ std::optional<Error> checkAnswerMedia(const MediaDescription& offered, const Med
 
 }  // namespace
 
-Result<SubscribeAnswer> checkSubscribeAnswer(const SessionDescription& offer,
-                                             const SessionDescription& answer,
+Result<SubscribeAnswer> checkSubscribeAnswer(const SessionDescription& offer, const SessionDescription& answer,
                                              const Capabilities& capabilities) {
   if (offer.media.size() != answer.media.size())
     return makeError("answer-mismatch", 0, "the answer has a different number of m= sections");

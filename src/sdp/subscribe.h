@@ -68,9 +68,8 @@ struct OutgoingTrack {
 
 // Error codes: unknown-mid, missing-track, kind-mismatch, no-codec, bad-track.
 Result<std::string> buildSubscribeOffer(const std::vector<MidAllocator::Slot>& slots,
-                                        const std::vector<OutgoingTrack>& tracks,
-                                        const LocalTransport& transport, const SessionOrigin& origin,
-                                        const Capabilities& capabilities);
+                                        const std::vector<OutgoingTrack>& tracks, const LocalTransport& transport,
+                                        const SessionOrigin& origin, const Capabilities& capabilities);
 
 struct SubscribeAnswerMedia {
   std::string mid;
@@ -82,7 +81,7 @@ struct SubscribeAnswerMedia {
 };
 
 struct SubscribeAnswer {
-  RemoteTransport remote;  // empty when no section was accepted
+  RemoteTransport remote;                     // empty when no section was accepted
   SetupRole localSetup = SetupRole::Passive;  // the server's DTLS role
   std::vector<SubscribeAnswerMedia> media;
   std::vector<std::string> bundleMids;
@@ -92,8 +91,7 @@ struct SubscribeAnswer {
 // (sections, mids or kinds differ, or a stopped section was accepted), missing-bundle,
 // rtcp-mux-required, bad-direction, unknown-codec, no-common-codec, bad-extmap, bad-setup,
 // plus those of remoteTransport().
-Result<SubscribeAnswer> checkSubscribeAnswer(const SessionDescription& offer,
-                                             const SessionDescription& answer,
+Result<SubscribeAnswer> checkSubscribeAnswer(const SessionDescription& offer, const SessionDescription& answer,
                                              const Capabilities& capabilities);
 
 }  // namespace conclave::sdp

@@ -8,15 +8,12 @@ uint32_t hostCandidatePriority(uint16_t localPreference, uint16_t component) {
   return (kHostTypePreference << 24) + (uint32_t{localPreference} << 8) + componentPart;
 }
 
-Result<RemoteTransport> remoteTransport(const SessionDescription& description,
-                                        const MediaDescription& carrier,
+Result<RemoteTransport> remoteTransport(const SessionDescription& description, const MediaDescription& carrier,
                                         const Capabilities& capabilities) {
-  if (description.iceLite)
-    return makeError("remote-ice-lite", 0, "both sides are ICE-lite: nobody would send checks");
+  if (description.iceLite) return makeError("remote-ice-lite", 0, "both sides are ICE-lite: nobody would send checks");
   if (carrier.ice.ufrag.empty() || carrier.ice.pwd.empty())
     return makeError("missing-ice-credentials", carrier.line, "no ice-ufrag/ice-pwd");
-  if (carrier.fingerprints.empty())
-    return makeError("missing-fingerprint", carrier.line, "no DTLS fingerprint");
+  if (carrier.fingerprints.empty()) return makeError("missing-fingerprint", carrier.line, "no DTLS fingerprint");
   if (!carrier.setup) return makeError("missing-setup", carrier.line, "no a=setup");
   if (*carrier.setup == SetupRole::HoldConn)
     return makeError("bad-setup", carrier.line, "setup:holdconn is not supported");

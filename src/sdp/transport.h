@@ -31,9 +31,9 @@ uint32_t hostCandidatePriority(uint16_t localPreference, uint16_t component = 1)
 
 // The server's side, written into every accepted m-section.
 struct LocalTransport {
-  std::string iceUfrag;  // 4..256 ice-chars
-  std::string icePwd;    // 22..256 ice-chars
-  Fingerprint fingerprint;  // of the server's DTLS certificate (sha-256)
+  std::string iceUfrag;                   // 4..256 ice-chars
+  std::string icePwd;                     // 22..256 ice-chars
+  Fingerprint fingerprint;                // of the server's DTLS certificate (sha-256)
   std::vector<HostCandidate> candidates;  // at least one; the first is the default address
 };
 
@@ -54,8 +54,7 @@ struct RemoteTransport {
 
 // Error codes: missing-ice-credentials, missing-fingerprint, unsupported-fingerprint,
 // missing-setup, bad-setup (holdconn), remote-ice-lite.
-Result<RemoteTransport> remoteTransport(const SessionDescription& description,
-                                        const MediaDescription& carrier,
+Result<RemoteTransport> remoteTransport(const SessionDescription& description, const MediaDescription& carrier,
                                         const Capabilities& capabilities);
 
 // v=0, o=- <id> <version> IN IP4 127.0.0.1, s=-, t=0 0, a=ice-lite.

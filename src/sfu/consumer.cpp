@@ -13,8 +13,7 @@ Consumer::Consumer(const ConsumerSpec& spec, Producer& producer, std::string sub
     : mSpec(spec),
       mProducer(producer),
       mSubscriberId(std::move(subscriberId)),
-      mRewriter(spec.ssrc, producer.spec().clockRate, static_cast<uint16_t>(common::randomU32()),
-                common::randomU32()),
+      mRewriter(spec.ssrc, producer.spec().clockRate, static_cast<uint16_t>(common::randomU32()), common::randomU32()),
       mWaitForKeyframe(producer.kind() == MediaKind::Video) {
   // Only video is cached, so only video is ever resent.
   if (isVideo()) mResends.resize(kResendWindow);
@@ -42,8 +41,9 @@ size_t Consumer::writePacket(const rtp::RtpPacket& source, std::span<uint8_t> ou
   ++mPacketsSent;
   mOctetsSent += static_cast<uint32_t>(packet->payloadSize());
   if (!retransmission)
-    mRetransmitTokens = std::min<int64_t>(
-      mRetransmitTokens + static_cast<int64_t>(packet->size() * kRetransmitSharePercent / 100), kRetransmitBurstBytes);
+    mRetransmitTokens =
+        std::min<int64_t>(mRetransmitTokens + static_cast<int64_t>(packet->size() * kRetransmitSharePercent / 100),
+                          kRetransmitBurstBytes);
   return packet->size();
 }
 

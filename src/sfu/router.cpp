@@ -100,7 +100,8 @@ void Router::setTransport(const std::string& participantId, TransportRole role, 
   params.remoteIce = spec.remoteIce;
   params.remoteFingerprint = spec.remoteFingerprint;
   params.dtlsRole = spec.dtlsRole;
-  slot = std::make_unique<transport::WebRtcTransport>(static_cast<transport::WebRtcTransport::Listener&>(*this), mHost.sink(), mHost.dtlsContext(), params,
+  slot = std::make_unique<transport::WebRtcTransport>(static_cast<transport::WebRtcTransport::Listener&>(*this),
+                                                      mHost.sink(), mHost.dtlsContext(), params,
                                                       std::chrono::steady_clock::now());
   mByTransport[params.id] = &it->second;
   mHost.registerTransport(spec.localIce.ufrag, slot.get());
@@ -205,8 +206,7 @@ void Router::forward(Producer& producer, const rtp::RtpPacket& packet, common::T
     bool wasWaiting = c->waitingForKeyframe();
     bool sent = t->sendRtpWith([&](std::span<uint8_t> out) { return c->writePacket(packet, out, now); });
     if (sent) ++mStats.rtpForwarded;
-    else if (wasWaiting && c->waitingForKeyframe() && t->connected())
-      requestKeyframe(producer, now);
+    else if (wasWaiting && c->waitingForKeyframe() && t->connected()) requestKeyframe(producer, now);
   }
 }
 
@@ -308,8 +308,7 @@ void Router::sendKeyframeRequest(Producer& producer) {
   common::ByteWriter w(buf);
   if (rtcp::Pli::write(w, mRtcpSsrc, producer.ssrc()) && w.ok() && it->second.publish->sendRtcp(w.written()))
     ++mStats.keyframeRequests;
-  else
-    producer.markKeyframePending();  // not sent (publisher not connected yet): try again later
+  else producer.markKeyframePending();  // not sent (publisher not connected yet): try again later
 }
 
 // ---- timers ------------------------------------------------------------------------------------
@@ -328,10 +327,11 @@ void Router::tick(common::TimePoint now) {
   if (now >= mNextReport) {
     mNextReport = now + kReportInterval;
     sendReports(now);
-    common::logger("sfu")->debug("router: {} producers, {} consumers, forwarded {}, dropped {}, retransmitted {}, "
-                                 "keyframe requests {}",
-                                 mProducers.size(), mConsumers.size(), mStats.rtpForwarded, mStats.rtpDropped,
-                                 mStats.retransmitted, mStats.keyframeRequests);
+    common::logger("sfu")->debug(
+        "router: {} producers, {} consumers, forwarded {}, dropped {}, retransmitted {}, "
+        "keyframe requests {}",
+        mProducers.size(), mConsumers.size(), mStats.rtpForwarded, mStats.rtpDropped, mStats.retransmitted,
+        mStats.keyframeRequests);
   }
 }
 

@@ -78,8 +78,7 @@ void Connection::onText(std::string_view text, common::TimePoint now) {
   }
   if (auto problem = validate(msg, *schema)) {
     // A malformed id is not echoed back.
-    sendError(ErrorCode::InvalidMessage, *problem,
-              requestId && isValidRequestId(*requestId) ? requestId : nullptr);
+    sendError(ErrorCode::InvalidMessage, *problem, requestId && isValidRequestId(*requestId) ? requestId : nullptr);
     return;
   }
   if (!mHelloDone && type != "hello") {

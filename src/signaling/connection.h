@@ -9,9 +9,9 @@
 #include <string_view>
 
 #include "common/clock.h"
-#include "signaling/rooms.h"
-#include "net/source_key.h"
 #include "common/token_bucket.h"
+#include "net/source_key.h"
+#include "signaling/rooms.h"
 
 namespace conclave::signaling {
 

@@ -70,7 +70,10 @@ constexpr std::array kParticipantFields = {
 constexpr std::array kJoinedFields = {
     FieldRule{"roomId", FieldKind::String, true, kRoomIdLength, kRoomIdLength, true},
     FieldRule{"participantId", FieldKind::String, true, kParticipantIdLength, kParticipantIdLength, true},
-    FieldRule{.name = "participants", .kind = FieldKind::Array, .max = kMaxRosterSize, .items = kParticipantFields,
+    FieldRule{.name = "participants",
+              .kind = FieldKind::Array,
+              .max = kMaxRosterSize,
+              .items = kParticipantFields,
               .uniqueKey = "id"},
 };
 constexpr std::array kParticipantChangeFields = {
@@ -99,7 +102,10 @@ constexpr std::array kOfferedTrackFields = {
 };
 constexpr std::array kSubscribeOfferFields = {
     FieldRule{"sdp", FieldKind::String, true, 0, kMaxServerSdpBytes},
-    FieldRule{.name = "tracks", .kind = FieldKind::Array, .max = kMaxSubscribedTracks, .items = kOfferedTrackFields,
+    FieldRule{.name = "tracks",
+              .kind = FieldKind::Array,
+              .max = kMaxSubscribedTracks,
+              .items = kOfferedTrackFields,
               .uniqueKey = "mid"},
 };
 constexpr std::string_view kConnections[] = {"publish", "subscribe"};
@@ -164,26 +170,46 @@ const MessageSchema* findSchema(std::span<const MessageSchema> schemas, const nl
 
 std::string_view errorCodeName(ErrorCode code) {
   switch (code) {
-    case ErrorCode::BadJson: return "bad-json";
-    case ErrorCode::TooLarge: return "too-large";
-    case ErrorCode::UnknownType: return "unknown-type";
-    case ErrorCode::InvalidMessage: return "invalid-message";
-    case ErrorCode::HelloRequired: return "hello-required";
-    case ErrorCode::UnsupportedVersion: return "unsupported-version";
-    case ErrorCode::AlreadyJoined: return "already-joined";
-    case ErrorCode::NotJoined: return "not-joined";
-    case ErrorCode::RoomNotFound: return "room-not-found";
-    case ErrorCode::RoomFull: return "room-full";
-    case ErrorCode::RateLimited: return "rate-limited";
-    case ErrorCode::BadSdp: return "bad-sdp";
-    case ErrorCode::NegotiationFailed: return "negotiation-failed";
-    case ErrorCode::InvalidState: return "invalid-state";
-    case ErrorCode::MediaUnavailable: return "media-unavailable";
-    case ErrorCode::ParticipantNotFound: return "participant-not-found";
-    case ErrorCode::FileTooLarge: return "file-too-large";
-    case ErrorCode::QuotaExceeded: return "quota-exceeded";
-    case ErrorCode::TooManyTracks: return "too-many-tracks";
-    case ErrorCode::Internal: return "internal";
+    case ErrorCode::BadJson:
+      return "bad-json";
+    case ErrorCode::TooLarge:
+      return "too-large";
+    case ErrorCode::UnknownType:
+      return "unknown-type";
+    case ErrorCode::InvalidMessage:
+      return "invalid-message";
+    case ErrorCode::HelloRequired:
+      return "hello-required";
+    case ErrorCode::UnsupportedVersion:
+      return "unsupported-version";
+    case ErrorCode::AlreadyJoined:
+      return "already-joined";
+    case ErrorCode::NotJoined:
+      return "not-joined";
+    case ErrorCode::RoomNotFound:
+      return "room-not-found";
+    case ErrorCode::RoomFull:
+      return "room-full";
+    case ErrorCode::RateLimited:
+      return "rate-limited";
+    case ErrorCode::BadSdp:
+      return "bad-sdp";
+    case ErrorCode::NegotiationFailed:
+      return "negotiation-failed";
+    case ErrorCode::InvalidState:
+      return "invalid-state";
+    case ErrorCode::MediaUnavailable:
+      return "media-unavailable";
+    case ErrorCode::ParticipantNotFound:
+      return "participant-not-found";
+    case ErrorCode::FileTooLarge:
+      return "file-too-large";
+    case ErrorCode::QuotaExceeded:
+      return "quota-exceeded";
+    case ErrorCode::TooManyTracks:
+      return "too-many-tracks";
+    case ErrorCode::Internal:
+      return "internal";
   }
   return "internal";
 }

@@ -4,8 +4,8 @@
 
 #include "common/log.h"
 #include "common/random.h"
-#include "store/file_store.h"
 #include "conference/media_plane.h"
+#include "store/file_store.h"
 
 namespace conclave::signaling {
 
@@ -15,7 +15,8 @@ void Peer::subscribeOffer(const std::string& sdp, const std::vector<conference::
 
 void Peer::mediaFailed(sfu::TransportRole role) { send(messages::mediaFailed(role)); }
 
-RoomManager::RoomManager(const RoomIdIssuer& issuer, Settings settings, conference::MediaPlane* media, store::FileStore* files)
+RoomManager::RoomManager(const RoomIdIssuer& issuer, Settings settings, conference::MediaPlane* media,
+                         store::FileStore* files)
     : mIssuer(issuer), mSettings(settings), mMedia(media), mFiles(files) {
   if (mMedia)
     mMedia->transportFailedHandler = [this](const std::string& pid, sfu::TransportRole role) {
@@ -52,7 +53,7 @@ void RoomManager::onTransportFailed(const std::string& participantId, sfu::Trans
 }
 
 common::Result<RoomManager::Joined, ErrorCode> RoomManager::join(const std::string& roomId, Peer& peer,
-                                                                std::string profile) {
+                                                                 std::string profile) {
   auto it = mRooms.find(roomId);
   if (it == mRooms.end()) {
     if (!mIssuer.verify(roomId)) return ErrorCode::RoomNotFound;
@@ -72,8 +73,7 @@ common::Result<RoomManager::Joined, ErrorCode> RoomManager::join(const std::stri
   room.members.push_back(Member{std::move(info), &peer});
   room.emptySince.reset();
   if (room.media) room.media->addParticipant(joined.participantId, peer);
-  common::logger("room")->info("room {}: participant joined, {} present", common::logId(roomId),
-                               room.members.size());
+  common::logger("room")->info("room {}: participant joined, {} present", common::logId(roomId), room.members.size());
   return joined;
 }
 
@@ -116,7 +116,8 @@ std::optional<size_t> RoomManager::relay(const std::string& roomId, const std::s
     auto m = std::find_if(room.members.begin(), room.members.end(),
                           [&](const Member& x) { return x.info.id == to && to != from; });
     if (m == room.members.end()) return std::nullopt;
-    auto text = std::make_shared<const std::string>(message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    auto text =
+        std::make_shared<const std::string>(message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     m->peer->sendText(text);
     sent = text->size();
   }
@@ -160,7 +161,8 @@ size_t RoomManager::participantCount(const std::string& roomId) const {
 }
 
 size_t RoomManager::broadcast(const Room& room, const std::string& except, const nlohmann::json& message) {
-  auto text = std::make_shared<const std::string>(message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  auto text =
+      std::make_shared<const std::string>(message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   size_t sent = 0;
   for (const auto& m : room.members) {
     if (m.info.id == except) continue;

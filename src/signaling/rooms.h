@@ -64,7 +64,8 @@ class RoomManager {
   };
 
   // `media` and `files` may be null (signaling only, as in unit tests).
-  RoomManager(const RoomIdIssuer& issuer, Settings settings, conference::MediaPlane* media = nullptr, store::FileStore* files = nullptr);
+  RoomManager(const RoomIdIssuer& issuer, Settings settings, conference::MediaPlane* media = nullptr,
+              store::FileStore* files = nullptr);
   ~RoomManager();
 
   std::string createRoomId() const { return mIssuer.issue(); }

@@ -23,22 +23,32 @@ std::optional<std::string> checkId(const nlohmann::json& id) {
 
 const char* kindName(FieldKind kind) {
   switch (kind) {
-    case FieldKind::String: return "a string";
-    case FieldKind::Integer: return "an integer";
-    case FieldKind::Boolean: return "a boolean";
-    case FieldKind::Object: return "an object";
-    case FieldKind::Array: return "an array";
+    case FieldKind::String:
+      return "a string";
+    case FieldKind::Integer:
+      return "an integer";
+    case FieldKind::Boolean:
+      return "a boolean";
+    case FieldKind::Object:
+      return "an object";
+    case FieldKind::Array:
+      return "an array";
   }
   return "?";
 }
 
 bool hasKind(const nlohmann::json& v, FieldKind kind) {
   switch (kind) {
-    case FieldKind::String: return v.is_string();
-    case FieldKind::Integer: return v.is_number_integer();
-    case FieldKind::Boolean: return v.is_boolean();
-    case FieldKind::Object: return v.is_object();
-    case FieldKind::Array: return v.is_array();
+    case FieldKind::String:
+      return v.is_string();
+    case FieldKind::Integer:
+      return v.is_number_integer();
+    case FieldKind::Boolean:
+      return v.is_boolean();
+    case FieldKind::Object:
+      return v.is_object();
+    case FieldKind::Array:
+      return v.is_array();
   }
   return false;
 }

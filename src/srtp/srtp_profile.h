@@ -66,8 +66,7 @@ struct SrtpKeyMaterial {
   static std::optional<SrtpKeyMaterial> make(SrtpProfile profile, std::span<const uint8_t> masterKey,
                                              std::span<const uint8_t> masterSalt) {
     const auto params = srtpProfileParams(profile);
-    if (masterKey.size() != params.masterKeyLength || masterSalt.size() != params.masterSaltLength)
-      return std::nullopt;
+    if (masterKey.size() != params.masterKeyLength || masterSalt.size() != params.masterSaltLength) return std::nullopt;
     SrtpKeyMaterial out;
     std::copy(masterKey.begin(), masterKey.end(), out.key.begin());
     std::copy(masterSalt.begin(), masterSalt.end(), out.salt.begin());

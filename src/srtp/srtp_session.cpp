@@ -21,8 +21,7 @@ void initLibsrtpOnce() {
   static std::once_flag once;
   static srtp_err_status_t status = srtp_err_status_ok;
   std::call_once(once, [] { status = srtp_init(); });
-  if (status != srtp_err_status_ok)
-    throw std::runtime_error("srtp_init failed with status " + std::to_string(status));
+  if (status != srtp_err_status_ok) throw std::runtime_error("srtp_init failed with status " + std::to_string(status));
 }
 
 SrtpResult fromStatus(srtp_err_status_t status) {

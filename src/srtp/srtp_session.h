@@ -48,8 +48,7 @@ class SrtpSession {
   // delivers them). Throws std::invalid_argument for key material that does not fit the
   // profile and std::runtime_error if libsrtp refuses the policy.
   SrtpSession(SrtpProfile profile, const SrtpKeyMaterial& local, const SrtpKeyMaterial& remote);
-  SrtpSession(SrtpProfile profile, const SrtpKeyMaterial& local, const SrtpKeyMaterial& remote,
-              const Options& options);
+  SrtpSession(SrtpProfile profile, const SrtpKeyMaterial& local, const SrtpKeyMaterial& remote, const Options& options);
   ~SrtpSession();
   SrtpSession(SrtpSession&& other) noexcept;
   SrtpSession& operator=(SrtpSession&& other) noexcept;

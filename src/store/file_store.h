@@ -28,7 +28,7 @@ class FileStore {
     uint64_t maxRoomBytes = 1024ull * 1024 * 1024;
     uint64_t maxTotalBytes = 10ull * 1024 * 1024 * 1024;
     uint64_t maxSourceBytes = 1024ull * 1024 * 1024;
-    size_t maxPendingPerSource = 8;   // reservations not yet uploaded
+    size_t maxPendingPerSource = 8;                    // reservations not yet uploaded
     uint64_t minFreeDiskBytes = 512ull * 1024 * 1024;  // never fill the disk past this
     common::Duration reservationTimeout = std::chrono::seconds(60);
     common::Duration retention{};  // zero: until the meeting ends

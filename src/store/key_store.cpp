@@ -42,8 +42,7 @@ KeyStore::KeyStore(const std::string& dataDir) {
     throw std::runtime_error("cannot open " + path + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
   ::chmod(path.c_str(), 0600);
   char* err = nullptr;
-  if (sqlite3_exec(mDb.get(),
-                   "CREATE TABLE IF NOT EXISTS server_keys (name TEXT PRIMARY KEY, value BLOB NOT NULL)",
+  if (sqlite3_exec(mDb.get(), "CREATE TABLE IF NOT EXISTS server_keys (name TEXT PRIMARY KEY, value BLOB NOT NULL)",
                    nullptr, nullptr, &err) != SQLITE_OK) {
     std::string msg = err ? err : "unknown error";
     sqlite3_free(err);

@@ -16,7 +16,8 @@ WebRtcTransport::WebRtcTransport(Listener& listener, PacketSink& sink, const dtl
       mIce(*this, params.localIce, params.remoteIce, now),
       mDtls(dtls, params.dtlsRole, *this) {
   if (params.remoteFingerprint)
-    mDtls.setRemoteFingerprint(params.remoteFingerprint->algorithm, std::span<const uint8_t>(params.remoteFingerprint->digest));
+    mDtls.setRemoteFingerprint(params.remoteFingerprint->algorithm,
+                               std::span<const uint8_t>(params.remoteFingerprint->digest));
 }
 
 WebRtcTransport::~WebRtcTransport() = default;
@@ -159,8 +160,9 @@ void WebRtcTransport::onIceEndpointRemoved(ice::IceServer&, const net::Endpoint&
 }
 
 void WebRtcTransport::onIceDisconnected(ice::IceServer&, ice::IceServer::DisconnectReason reason) {
-  mListener.onTransportIceDisconnected(
-      *this, reason == ice::IceServer::DisconnectReason::ConsentExpired ? "ice consent expired" : "ice connect timeout");
+  mListener.onTransportIceDisconnected(*this, reason == ice::IceServer::DisconnectReason::ConsentExpired
+                                                  ? "ice consent expired"
+                                                  : "ice connect timeout");
 }
 
 void WebRtcTransport::onDtlsSend(std::span<const uint8_t> datagram) {

@@ -13,8 +13,8 @@
 #include "common/clock.h"
 #include "dtls/dtls_context.h"
 #include "dtls/dtls_transport.h"
-#include "net/endpoint.h"
 #include "ice/ice_server.h"
+#include "net/endpoint.h"
 #include "rtp/packet.h"
 #include "srtp/srtp_session.h"
 
@@ -75,8 +75,7 @@ class WebRtcTransport final : private ice::IceServer::Listener, private dtls::Dt
     uint64_t dropped = 0;  // not from a validated address, not parseable, or before keys
   };
 
-  WebRtcTransport(Listener& listener, PacketSink& sink, const dtls::DtlsContext& dtls, Params params,
-                  TimePoint now);
+  WebRtcTransport(Listener& listener, PacketSink& sink, const dtls::DtlsContext& dtls, Params params, TimePoint now);
   ~WebRtcTransport() override;
   WebRtcTransport(const WebRtcTransport&) = delete;
   WebRtcTransport& operator=(const WebRtcTransport&) = delete;
@@ -145,7 +144,7 @@ class WebRtcTransport final : private ice::IceServer::Listener, private dtls::Dt
   dtls::DtlsTransport mDtls;
   std::unique_ptr<srtp::SrtpSession> mSrtp;
   std::vector<std::vector<uint8_t>> mHeldDtls;  // see kMaxHeldDtls
-  TimePoint mNow{};  // of the datagram or tick being handled, for callbacks that need it
+  TimePoint mNow{};                             // of the datagram or tick being handled, for callbacks that need it
   bool mDtlsStarted = false;
   bool mClosed = false;
   Stats mStats;

@@ -12,8 +12,8 @@ namespace {
 
 std::string writeTemp(const std::string& text) {
   static int count = 0;  // with the process id, a name no other run uses
-  auto path = std::filesystem::temp_directory_path() / ("conclave-config-" + std::to_string(::getpid()) + "-" +
-                                                        std::to_string(count++) + ".toml");
+  auto path = std::filesystem::temp_directory_path() /
+              ("conclave-config-" + std::to_string(::getpid()) + "-" + std::to_string(count++) + ".toml");
   std::ofstream(path) << text;
   return path.string();
 }
@@ -87,9 +87,9 @@ TEST(Config, InvalidFileNamesTheKey) {
 
 TEST(Config, HelpListsEverySetting) {
   auto help = helpText();
-  for (const char* flag : {"--port", "--listen", "--data-dir", "--web-root", "--tls-cert", "--tls-key", "--log-level",
-                           "--log-ips", "--room-grace-seconds", "--max-participants", "--max-message-bytes",
-                           "--ws-rate", "--ws-burst", "--config"})
+  for (const char* flag :
+       {"--port", "--listen", "--data-dir", "--web-root", "--tls-cert", "--tls-key", "--log-level", "--log-ips",
+        "--room-grace-seconds", "--max-participants", "--max-message-bytes", "--ws-rate", "--ws-burst", "--config"})
     EXPECT_NE(help.find(flag), std::string::npos) << flag;
   EXPECT_NE(help.find("CONCLAVE_PORT"), std::string::npos);
   EXPECT_TRUE(parseConfig({"--help"}, {}).showHelp);

@@ -1,6 +1,7 @@
 #include "common/certificate.h"
 
 #include <gtest/gtest.h>
+
 #include <openssl/x509v3.h>
 
 using conclave::common::Certificate;

@@ -41,12 +41,18 @@ using PublishResult = common::Result<std::string, MediaError>;
 
 std::string codeOf(const MediaError& error) {
   switch (error.code) {
-    case common::ErrorCode::BadSdp: return "bad-sdp";
-    case common::ErrorCode::NegotiationFailed: return "negotiation-failed";
-    case common::ErrorCode::InvalidState: return "invalid-state";
-    case common::ErrorCode::TooManyTracks: return "too-many-tracks";
-    case common::ErrorCode::MediaUnavailable: return "media-unavailable";
-    default: return "code-" + std::to_string(static_cast<int>(error.code));
+    case common::ErrorCode::BadSdp:
+      return "bad-sdp";
+    case common::ErrorCode::NegotiationFailed:
+      return "negotiation-failed";
+    case common::ErrorCode::InvalidState:
+      return "invalid-state";
+    case common::ErrorCode::TooManyTracks:
+      return "too-many-tracks";
+    case common::ErrorCode::MediaUnavailable:
+      return "media-unavailable";
+    default:
+      return "code-" + std::to_string(static_cast<int>(error.code));
   }
 }
 
@@ -63,8 +69,7 @@ std::string answerOf(const PublishResult& result) { return result.ok() ? result.
 class ManualTimer {
  public:
   void schedule(common::Duration delay, std::function<void()> task) {
-    EXPECT_GT(delay, common::Duration::zero())
-        << "a batching delay that does not wait batches nothing";
+    EXPECT_GT(delay, common::Duration::zero()) << "a batching delay that does not wait batches nothing";
     mTasks.push_back(std::move(task));
   }
   size_t pending() const { return mTasks.size(); }
@@ -97,8 +102,7 @@ class PeerRecorder final : public MediaPeer {
 
 sdp::SessionDescription parsed(const std::string& text) {
   auto result = sdp::parseSessionDescription(text);
-  EXPECT_TRUE(result.ok()) << result.error().code << " line " << result.error().line << "\n"
-                           << text;
+  EXPECT_TRUE(result.ok()) << result.error().code << " line " << result.error().line << "\n" << text;
   return result.ok() ? std::move(result.value()) : sdp::SessionDescription{};
 }
 
@@ -129,8 +133,7 @@ class BrowserSubscriber {
     mServerUfrag = serverUfrag;
     const std::string ufrag = mUfrag + (mGeneration ? std::to_string(mGeneration) : "");
 
-    std::string out =
-        "v=0\r\no=- 4838488043106654439 " + std::to_string(++mVersion) + " IN IP4 127.0.0.1\r\n";
+    std::string out = "v=0\r\no=- 4838488043106654439 " + std::to_string(++mVersion) + " IN IP4 127.0.0.1\r\n";
     out += "s=-\r\nt=0 0\r\n";
     std::string bundle;
     for (const auto& m : offer.media)
@@ -151,8 +154,7 @@ class BrowserSubscriber {
       out += "a=ice-ufrag:" + ufrag + "\r\na=ice-pwd:" + mPwd + "\r\na=ice-options:trickle\r\n";
       out += "a=fingerprint:" + mFingerprint + "\r\na=setup:active\r\n";
       out += "a=mid:" + m.mid + "\r\n";
-      for (const auto& e : m.extensions)
-        out += "a=extmap:" + std::to_string(e.id) + ' ' + e.uri + "\r\n";
+      for (const auto& e : m.extensions) out += "a=extmap:" + std::to_string(e.id) + ' ' + e.uri + "\r\n";
       out += m.direction == Direction::SendOnly ? "a=recvonly\r\n" : "a=inactive\r\n";
       out += "a=rtcp-mux\r\na=rtcp-rsize\r\n";
       for (const auto& c : m.codecs) {
@@ -173,9 +175,8 @@ class BrowserSubscriber {
 
  private:
   static std::string rtpmap(const sdp::Codec& c) {
-    return "a=rtpmap:" + std::to_string(c.payloadType) + ' ' + c.name + '/' +
-           std::to_string(c.clockRate) + (c.channels > 1 ? '/' + std::to_string(c.channels) : "") +
-           "\r\n";
+    return "a=rtpmap:" + std::to_string(c.payloadType) + ' ' + c.name + '/' + std::to_string(c.clockRate) +
+           (c.channels > 1 ? '/' + std::to_string(c.channels) : "") + "\r\n";
   }
 
   std::string mUfrag, mPwd, mFingerprint;
@@ -199,8 +200,7 @@ std::string withSsrcs(std::string text, uint32_t offset) {
 enum class Sends { AudioAndVideo, AudioOnly, VideoOnly };
 
 std::string publishOffer(int n, Sends sends = Sends::AudioAndVideo) {
-  std::string text =
-      withSsrcs(readData("chromium-offer-publish.sdp"), static_cast<uint32_t>(n) * 10);
+  std::string text = withSsrcs(readData("chromium-offer-publish.sdp"), static_cast<uint32_t>(n) * 10);
   text = replaceAll(std::move(text), "a=ice-ufrag:Sb8F", "a=ice-ufrag:Sb8F" + std::to_string(n));
   // A track the browser stopped sending: its transceiver's direction becomes inactive.
   const size_t video = text.find("m=video");
@@ -213,16 +213,14 @@ std::string publishOffer(int n, Sends sends = Sends::AudioAndVideo) {
 // (3, 4, ...) and SSRCs, as a browser that adds transceivers writes it.
 std::string publishOfferWithExtra(int n, MediaKind kind, int extra) {
   std::string text = publishOffer(n);
-  const size_t audio = text.find("m=audio"), video = text.find("m=video"),
-               data = text.find("m=application");
-  const std::string section = kind == MediaKind::Audio ? text.substr(audio, video - audio)
-                                                       : text.substr(video, data - video);
+  const size_t audio = text.find("m=audio"), video = text.find("m=video"), data = text.find("m=application");
+  const std::string section =
+      kind == MediaKind::Audio ? text.substr(audio, video - audio) : text.substr(video, data - video);
   std::string bundle = "a=group:BUNDLE 0 1 2";
   for (int i = 0; i < extra; ++i) {
     const std::string mid = std::to_string(3 + i);
     std::string copy = withSsrcs(section, 1000 + static_cast<uint32_t>(i));
-    text += replaceOnce(copy, "a=mid:" + std::string(kind == MediaKind::Audio ? "0" : "1"),
-                        "a=mid:" + mid);
+    text += replaceOnce(copy, "a=mid:" + std::string(kind == MediaKind::Audio ? "0" : "1"), "a=mid:" + mid);
     bundle += ' ' + mid;
   }
   return replaceOnce(std::move(text), "a=group:BUNDLE 0 1 2", bundle);
@@ -254,9 +252,7 @@ class MediaRoomTest : public ::testing::Test {
     plane = std::make_unique<MediaPlane>(
         // No transport connects in these tests; a failure report (none is expected) is dropped.
         settings, [](const std::function<void()>&) {},
-        [this](common::Duration delay, std::function<void()> task) {
-          timer.schedule(delay, std::move(task));
-        });
+        [this](common::Duration delay, std::function<void()> task) { timer.schedule(delay, std::move(task)); });
     plane->start();
     room = plane->createRoom(kRoomId);
   }
@@ -290,13 +286,9 @@ class MediaRoomTest : public ::testing::Test {
     return offers.empty() ? none : offers.back();
   }
   // The browser's answer to the participant's last subscribe offer, as it would send it.
-  std::string browserAnswer(const std::string& id) {
-    return members.at(id).browser.answer(lastOffer(id).sdp);
-  }
+  std::string browserAnswer(const std::string& id) { return members.at(id).browser.answer(lastOffer(id).sdp); }
   // Answers the last offer; "" when the room accepts the answer, else its error code.
-  std::string answer(const std::string& id) {
-    return errorCode(room->subscribeAnswer(id, browserAnswer(id)));
-  }
+  std::string answer(const std::string& id) { return errorCode(room->subscribeAnswer(id, browserAnswer(id))); }
 
   // The Router of the room as the worker sees it once every task posted so far has run.
   RouterState routerState(const std::string& participant = "") {
@@ -311,17 +303,14 @@ class MediaRoomTest : public ::testing::Test {
           state.publishLocalUfrag = t->localIce().ufrag;
         if (const auto* t = router->transport(participant, sfu::TransportRole::Subscribe)) {
           state.subscribeLocalUfrag = t->localIce().ufrag;
-          if (const auto& remote = t->ice().remoteCredentials())
-            state.subscribeRemoteUfrag = remote->ufrag;
+          if (const auto& remote = t->ice().remoteCredentials()) state.subscribeRemoteUfrag = remote->ufrag;
         }
       }
       promise->set_value(state);
     });
     // Generous: the worker is idle, but the machine may not be.
-    EXPECT_EQ(future.wait_for(60s), std::future_status::ready)
-        << "the media worker did not run the task";
-    return future.valid() && future.wait_for(0s) == std::future_status::ready ? future.get()
-                                                                              : RouterState{};
+    EXPECT_EQ(future.wait_for(60s), std::future_status::ready) << "the media worker did not run the task";
+    return future.valid() && future.wait_for(0s) == std::future_status::ready ? future.get() : RouterState{};
   }
 
   static constexpr const char* kRoomId = "room-under-test";
@@ -352,8 +341,7 @@ std::string tracksOf(const PeerRecorder::Offer& offer) {
     return std::make_pair(a.mid.size(), a.mid) < std::make_pair(b.mid.size(), b.mid);
   });
   std::string out;
-  for (const auto& t : tracks)
-    out += (out.empty() ? "" : " ") + t.mid + '=' + t.participantId + '/' + t.source;
+  for (const auto& t : tracks) out += (out.empty() ? "" : " ") + t.mid + '=' + t.participantId + '/' + t.source;
   return out;
 }
 
@@ -386,10 +374,8 @@ TEST_F(MediaRoomTest, ChangesWithinTheBatchingDelayMakeOneOfferPerSubscriber) {
   EXPECT_EQ(timer.pending(), 3u);  // one flush per subscriber, however many changes
   timer.elapse();
   ASSERT_EQ(peer("carol").offers.size(), 1u);
-  EXPECT_EQ(tracksOf(lastOffer("carol")),
-            "0=alice/microphone 1=alice/camera 2=bob/microphone 3=bob/camera");
-  EXPECT_EQ(sectionsOf(lastOffer("carol").sdp),
-            "0:audio:sendonly 1:video:sendonly 2:audio:sendonly 3:video:sendonly");
+  EXPECT_EQ(tracksOf(lastOffer("carol")), "0=alice/microphone 1=alice/camera 2=bob/microphone 3=bob/camera");
+  EXPECT_EQ(sectionsOf(lastOffer("carol").sdp), "0:audio:sendonly 1:video:sendonly 2:audio:sendonly 3:video:sendonly");
   ASSERT_EQ(peer("alice").offers.size(), 1u);
   EXPECT_EQ(tracksOf(lastOffer("alice")), "0=bob/microphone 1=bob/camera");
   ASSERT_EQ(peer("bob").offers.size(), 1u);
@@ -407,8 +393,7 @@ TEST_F(MediaRoomTest, ChangesWithinTheBatchingDelayMakeOneOfferPerSubscriber) {
   timer.elapse();
   ASSERT_EQ(peer("carol").offers.size(), 2u);
   EXPECT_EQ(tracksOf(lastOffer("carol")), "2=bob/microphone");
-  EXPECT_EQ(sectionsOf(lastOffer("carol").sdp),
-            "0:audio:inactive 1:video:inactive 2:audio:sendonly 3:video:inactive");
+  EXPECT_EQ(sectionsOf(lastOffer("carol").sdp), "0:audio:inactive 1:video:inactive 2:audio:sendonly 3:video:inactive");
   EXPECT_EQ(peer("bob").offers.size(), 2u);  // alice's tracks ended
   EXPECT_EQ(timer.elapse(), 0u);
   state = routerState();
@@ -453,8 +438,7 @@ TEST_F(MediaRoomTest, ChangesWaitForTheAnswerToTheOfferInFlight) {
   publish("bob", publishOffer(2));
   while (timer.elapse() > 0) {
   }
-  EXPECT_EQ(peer("carol").offers.size(), 1u)
-      << "a second offer while the first waits for its answer";
+  EXPECT_EQ(peer("carol").offers.size(), 1u) << "a second offer while the first waits for its answer";
 
   ASSERT_EQ(answer("carol"), "");
   EXPECT_EQ(peer("carol").offers.size(), 1u) << "the next offer is batched too";
@@ -463,8 +447,7 @@ TEST_F(MediaRoomTest, ChangesWaitForTheAnswerToTheOfferInFlight) {
   EXPECT_EQ(tracksOf(lastOffer("carol")), "0=alice/microphone 1=bob/microphone 2=bob/camera");
   const auto second = parsed(lastOffer("carol").sdp);
   EXPECT_EQ(second.origin.sessionId, first.origin.sessionId);
-  EXPECT_EQ(std::stoull(second.origin.sessionVersion),
-            std::stoull(first.origin.sessionVersion) + 1);
+  EXPECT_EQ(std::stoull(second.origin.sessionVersion), std::stoull(first.origin.sessionVersion) + 1);
   ASSERT_EQ(answer("carol"), "");
   EXPECT_EQ(timer.elapse(), 0u);
   EXPECT_EQ(routerState().consumers, 6u);  // carol 3, alice 2 (bob's), bob 1 (alice's)
@@ -497,15 +480,12 @@ TEST_F(MediaRoomTest, ABadAnswerIsRefusedAndTheOfferKeepsWaiting) {
   const std::string good = browserAnswer("carol");
 
   EXPECT_EQ(errorCode(room->subscribeAnswer("carol", "not an SDP")), "bad-sdp");
-  EXPECT_EQ(errorCode(room->subscribeAnswer("carol", replaceOnce(good, "a=mid:1", "a=mid:1 1"))),
-            "bad-sdp");
+  EXPECT_EQ(errorCode(room->subscribeAnswer("carol", replaceOnce(good, "a=mid:1", "a=mid:1 1"))), "bad-sdp");
   EXPECT_EQ(errorCode(room->subscribeAnswer("carol", staleAnswer)),
             "negotiation-failed");  // sections differ
-  EXPECT_EQ(
-      errorCode(room->subscribeAnswer("carol", replaceOnce(good, "a=recvonly", "a=sendrecv"))),
-      "negotiation-failed");
-  EXPECT_EQ(errorCode(room->subscribeAnswer("carol",
-                                            replaceAll(good, "a=setup:active", "a=setup:actpass"))),
+  EXPECT_EQ(errorCode(room->subscribeAnswer("carol", replaceOnce(good, "a=recvonly", "a=sendrecv"))),
+            "negotiation-failed");
+  EXPECT_EQ(errorCode(room->subscribeAnswer("carol", replaceAll(good, "a=setup:active", "a=setup:actpass"))),
             "negotiation-failed");
   // Refused answers change nothing: no new offer, and the right answer is still welcome.
   EXPECT_EQ(publishError("bob", publishOffer(2)), "invalid-state");  // not in the room yet
@@ -516,8 +496,7 @@ TEST_F(MediaRoomTest, ABadAnswerIsRefusedAndTheOfferKeepsWaiting) {
   EXPECT_EQ(errorCode(room->subscribeAnswer("carol", good)), "");
   timer.elapse();
   ASSERT_EQ(peer("carol").offers.size(), 3u);
-  EXPECT_EQ(tracksOf(lastOffer("carol")),
-            "0=alice/microphone 1=alice/camera 2=bob/microphone 3=bob/camera");
+  EXPECT_EQ(tracksOf(lastOffer("carol")), "0=alice/microphone 1=alice/camera 2=bob/microphone 3=bob/camera");
 }
 
 // ---- ICE restart -------------------------------------------------------------------------------
@@ -609,15 +588,13 @@ TEST_F(MediaRoomTest, APublishIceRestartGetsNewCredentialsAndKeepsTheTracks) {
   // The same offer again (a renegotiation without changes): same credentials, no new offers.
   EXPECT_EQ(iceUfragOf(publish("alice", publishOffer(1))), iceUfragOf(first));
   // The browser restarts ICE: new ufrag and pwd in its offer, so new ones in the answer.
-  const std::string restarted = publish(
-      "alice",
-      replaceAll(replaceAll(publishOffer(1), "a=ice-ufrag:Sb8F1", "a=ice-ufrag:Rst81"),
-                 "a=ice-pwd:01HpAFeWgQw1a8QGJP6Hi3AL", "a=ice-pwd:restartedPassword012345678"));
+  const std::string restarted =
+      publish("alice", replaceAll(replaceAll(publishOffer(1), "a=ice-ufrag:Sb8F1", "a=ice-ufrag:Rst81"),
+                                  "a=ice-pwd:01HpAFeWgQw1a8QGJP6Hi3AL", "a=ice-pwd:restartedPassword012345678"));
   EXPECT_NE(iceUfragOf(restarted), iceUfragOf(first));
   EXPECT_NE(icePwdOf(restarted), icePwdOf(first));
   EXPECT_EQ(room->producerCount(), 2u);
-  EXPECT_EQ(timer.pending(), 0u)
-      << "an ICE restart changed no track; subscribers renegotiate nothing";
+  EXPECT_EQ(timer.pending(), 0u) << "an ICE restart changed no track; subscribers renegotiate nothing";
   RouterState state = routerState("alice");
   EXPECT_EQ(state.publishLocalUfrag, iceUfragOf(restarted));
   EXPECT_EQ(state.producers, 2u);
@@ -632,8 +609,7 @@ TEST_F(MediaRoomTest, ALeaversSectionsGoInactiveThenCarryTheNextTracksUnderTheSa
   publish("alice", publishOffer(1));
   timer.elapse();
   ASSERT_EQ(answer("carol"), "");
-  EXPECT_EQ(msidStreams(lastOffer("carol").sdp),
-            (std::map<std::string, std::string>{{"0", "alice"}, {"1", "alice"}}));
+  EXPECT_EQ(msidStreams(lastOffer("carol").sdp), (std::map<std::string, std::string>{{"0", "alice"}, {"1", "alice"}}));
   const auto aliceOffer = parsed(lastOffer("carol").sdp);
 
   room->removeParticipant("alice");
@@ -698,7 +674,8 @@ TEST_F(MediaRoomTest, PublishersComingAndGoingDoNotGrowTheSubscribeOffer) {
     timer.elapse();
     ASSERT_EQ(answer("carol"), "") << id;
     EXPECT_EQ(sectionsOf(lastOffer("carol").sdp), "0:audio:sendonly 1:video:sendonly") << id;
-    EXPECT_EQ(tracksOf(lastOffer("carol")), std::string("0=").append(id).append("/microphone 1=").append(id).append("/camera"));
+    EXPECT_EQ(tracksOf(lastOffer("carol")),
+              std::string("0=").append(id).append("/microphone 1=").append(id).append("/camera"));
     room->removeParticipant(id);
     timer.elapse();
     ASSERT_EQ(answer("carol"), "") << id;
@@ -734,9 +711,7 @@ TEST_F(MediaRoomTest, ASubscribeOfferNeverExceedsItsSectionLimit) {
   ASSERT_EQ(peer("carol").offers.size(), 2u);
   EXPECT_EQ(parsed(lastOffer("carol").sdp).media.size(), 64u);
   const std::string tracks = tracksOf(lastOffer("carol"));
-  EXPECT_EQ(
-      tracks.rfind("0=publisher33/microphone 1=publisher33/camera 2=publisher2/microphone", 0), 0u)
-      << tracks;
+  EXPECT_EQ(tracks.rfind("0=publisher33/microphone 1=publisher33/camera 2=publisher2/microphone", 0), 0u) << tracks;
   EXPECT_EQ(tracks.find("publisher34"), std::string::npos);
   ASSERT_EQ(answer("carol"), "");
 }
@@ -748,10 +723,8 @@ TEST_F(MediaRoomTest, APublishWithTooManyTracksOfOneKindIsRefusedWithoutSideEffe
   timer.elapse();
   ASSERT_EQ(answer("carol"), "");
   // Two of a kind is the default budget; a third section of either kind is refused.
-  EXPECT_EQ(publishError("alice", publishOfferWithExtra(1, MediaKind::Audio, 2)),
-            "too-many-tracks");
-  EXPECT_EQ(publishError("alice", publishOfferWithExtra(1, MediaKind::Video, 2)),
-            "too-many-tracks");
+  EXPECT_EQ(publishError("alice", publishOfferWithExtra(1, MediaKind::Audio, 2)), "too-many-tracks");
+  EXPECT_EQ(publishError("alice", publishOfferWithExtra(1, MediaKind::Video, 2)), "too-many-tracks");
   EXPECT_EQ(room->producerCount(), 2u);
   EXPECT_EQ(timer.pending(), 0u);
   RouterState state = routerState();
@@ -762,8 +735,7 @@ TEST_F(MediaRoomTest, APublishWithTooManyTracksOfOneKindIsRefusedWithoutSideEffe
   publish("alice", publishOfferWithExtra(1, MediaKind::Video, 1));
   EXPECT_EQ(room->producerCount(), 3u);  // microphone, camera and the second camera
   timer.elapse();
-  EXPECT_EQ(sectionsOf(lastOffer("carol").sdp),
-            "0:audio:sendonly 1:video:sendonly 2:video:sendonly");
+  EXPECT_EQ(sectionsOf(lastOffer("carol").sdp), "0:audio:sendonly 1:video:sendonly 2:video:sendonly");
 }
 
 TEST_F(MediaRoomTest, APublishThatWouldOverfillTheRoomIsRefused) {
@@ -797,10 +769,8 @@ TEST_F(MediaRoomTest, BadPublishOffersAreRefusedWithTheirCode) {
   EXPECT_EQ(publishError("nobody", publishOffer(1)), "invalid-state");
   join("alice");
   EXPECT_EQ(publishError("alice", "not an SDP"), "bad-sdp");
-  EXPECT_EQ(publishError("alice", sdp::test::removeLines(publishOffer(1), "a=group:BUNDLE")),
-            "negotiation-failed");
-  EXPECT_EQ(publishError("alice", sdp::test::removeLines(publishOffer(1), "a=fingerprint")),
-            "negotiation-failed");
+  EXPECT_EQ(publishError("alice", sdp::test::removeLines(publishOffer(1), "a=group:BUNDLE")), "negotiation-failed");
+  EXPECT_EQ(publishError("alice", sdp::test::removeLines(publishOffer(1), "a=fingerprint")), "negotiation-failed");
   EXPECT_EQ(room->producerCount(), 0u);
   // An answer for a good offer: ICE-lite, passive, the server's own fingerprint.
   const std::string answerText = publish("alice", publishOffer(1));

@@ -37,17 +37,19 @@ TEST_P(ChromiumDtlsTest, ChromiumSrtpDecryptsWithOurKeys) {
   ASSERT_TRUE(test::setRemoteFingerprintText(sfu.transport, "sha-256", *fingerprint));
   if (ourRole == DtlsRole::Client) sfu.transport.start(std::chrono::steady_clock::now());
 
-  ASSERT_TRUE(runUntil(sfu, peer, [&] { return sfu.profile || sfu.failed; }, 20s)) << peer.output();
+  ASSERT_TRUE(runUntil(
+      sfu, peer, [&] { return sfu.profile || sfu.failed; }, 20s))
+      << peer.output();
   ASSERT_FALSE(sfu.failed) << *sfu.failed;
   // The DTLS server chooses. We prefer GCM; Chromium 156 as server prefers its own first entry,
   // SRTP_AES128_CM_SHA1_80 (its use_srtp list is 0x0001, 0x0008, 0x0007).
-  EXPECT_EQ(*sfu.profile, ourRole == DtlsRole::Server ? srtp::SrtpProfile::AeadAes128Gcm
-                                                      : srtp::SrtpProfile::AesCm128HmacSha1_80);
+  EXPECT_EQ(*sfu.profile,
+            ourRole == DtlsRole::Server ? srtp::SrtpProfile::AeadAes128Gcm : srtp::SrtpProfile::AesCm128HmacSha1_80);
 
-  ASSERT_TRUE(runUntil(sfu, peer, [&] {
-    return sfu.rtpReceived.size() >= 50 && !sfu.rtcpReceived.empty() && sfu.appData.size() >= 12;
-  }, 20s)) << "rtp " << sfu.rtpReceived.size() << " rtcp " << sfu.rtcpReceived.size() << " data "
-           << sfu.appData.size();
+  ASSERT_TRUE(runUntil(
+      sfu, peer, [&] { return sfu.rtpReceived.size() >= 50 && !sfu.rtcpReceived.empty() && sfu.appData.size() >= 12; },
+      20s))
+      << "rtp " << sfu.rtpReceived.size() << " rtcp " << sfu.rtcpReceived.size() << " data " << sfu.appData.size();
   EXPECT_TRUE(sfu.srtpErrors.empty()) << sfu.srtpErrors.size() << " SRTP errors, first "
                                       << srtp::toString(sfu.srtpErrors.front());
   for (const auto& rtp : sfu.rtpReceived) EXPECT_EQ(rtp[0] >> 6, 2);  // RTP version 2 once decrypted

@@ -1,5 +1,6 @@
 // Our DtlsTransport fed with real datagrams recorded from Chromium 156 (tests/dtls/data).
 #include <gtest/gtest.h>
+
 #include <openssl/evp.h>
 
 #include <fstream>

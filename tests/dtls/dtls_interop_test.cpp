@@ -5,8 +5,8 @@
 
 #include <memory>
 
-#include "dtls/dtls_transport.h"
 #include "dtls/dtls_test_util.h"
+#include "dtls/dtls_transport.h"
 #include "dtls/endpoint.h"
 #include "dtls/interop_util.h"
 #include "srtp/srtp_session.h"
@@ -44,11 +44,12 @@ TEST_F(DtlsInteropTest, OpenSslClientAgainstOurServerGcm) {
   Endpoint sfu(*sfuContext, DtlsRole::Server);
   ASSERT_TRUE(sfu.transport.setRemoteFingerprint("sha-256", std::span<const uint8_t>(peerCert.sha256Fingerprint())));
   ChildProcess client({kOpenSsl, "s_client", "-dtls1_2", "-connect", "127.0.0.1:" + std::to_string(sfu.socket.port()),
-                       "-cert", certFile, "-key", keyFile, "-use_srtp",
-                       "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80", "-keymatexport", "EXTRACTOR-dtls_srtp",
-                       "-keymatexportlen", "56"});
+                       "-cert", certFile, "-key", keyFile, "-use_srtp", "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80",
+                       "-keymatexport", "EXTRACTOR-dtls_srtp", "-keymatexportlen", "56"});
 
-  ASSERT_TRUE(runUntil(sfu, client, [&] { return sfu.profile || sfu.failed; }, 10s)) << client.output();
+  ASSERT_TRUE(runUntil(
+      sfu, client, [&] { return sfu.profile || sfu.failed; }, 10s))
+      << client.output();
   ASSERT_FALSE(sfu.failed) << *sfu.failed << "\n" << client.output();
   EXPECT_EQ(*sfu.profile, srtp::SrtpProfile::AeadAes128Gcm);
   ASSERT_TRUE(client.waitForLine("Keying material: ", 5s)) << client.output();
@@ -57,12 +58,15 @@ TEST_F(DtlsInteropTest, OpenSslClientAgainstOurServerGcm) {
 
   // Application data typed into s_client arrives as one record.
   client.writeStdin("hello conclave\n");
-  ASSERT_TRUE(runUntil(sfu, client, [&] { return !sfu.appData.empty(); }, 5s));
+  ASSERT_TRUE(runUntil(
+      sfu, client, [&] { return !sfu.appData.empty(); }, 5s));
   EXPECT_EQ(sfu.appData, "hello conclave\n");
 
   // End of input: s_client sends close_notify.
   client.closeStdin();
-  ASSERT_TRUE(runUntil(sfu, client, [&] { return sfu.closed; }, 5s)) << client.output();
+  ASSERT_TRUE(runUntil(
+      sfu, client, [&] { return sfu.closed; }, 5s))
+      << client.output();
   EXPECT_EQ(sfu.transport.state(), DtlsState::Closed);
   EXPECT_TRUE(client.waitExit(5s));
 }
@@ -87,7 +91,9 @@ TEST_F(DtlsInteropTest, OurClientAgainstOpenSslServerAesCm) {
   sfu.socket.setPeerPort(port);
   ASSERT_TRUE(sfu.transport.setRemoteFingerprint("sha-256", std::span<const uint8_t>(peerCert.sha256Fingerprint())));
   sfu.transport.start(std::chrono::steady_clock::now());
-  ASSERT_TRUE(runUntil(sfu, server, [&] { return sfu.profile || sfu.failed; }, 10s)) << server.output();
+  ASSERT_TRUE(runUntil(
+      sfu, server, [&] { return sfu.profile || sfu.failed; }, 10s))
+      << server.output();
   ASSERT_FALSE(sfu.failed) << *sfu.failed << "\n" << server.output();
   EXPECT_EQ(*sfu.profile, srtp::SrtpProfile::AesCm128HmacSha1_80);
   ASSERT_TRUE(server.waitForLine("Keying material: ", 5s)) << server.output();
@@ -120,12 +126,15 @@ TEST_P(AiortcInteropTest, DtlsSrtpBothWays) {
   ASSERT_TRUE(test::setRemoteFingerprintText(sfu.transport, "sha-256", *fingerprint));
   if (ourRole == DtlsRole::Client) sfu.transport.start(std::chrono::steady_clock::now());
 
-  ASSERT_TRUE(runUntil(sfu, peer, [&] { return sfu.profile || sfu.failed; }, 10s)) << peer.output();
+  ASSERT_TRUE(runUntil(
+      sfu, peer, [&] { return sfu.profile || sfu.failed; }, 10s))
+      << peer.output();
   ASSERT_FALSE(sfu.failed) << *sfu.failed << "\n" << peer.output();
   EXPECT_EQ(*sfu.profile, srtp::SrtpProfile::AesCm128HmacSha1_80);
 
   // What aiortc sent, protected with its keys, decrypts with ours.
-  ASSERT_TRUE(runUntil(sfu, peer, [&] { return !sfu.rtpReceived.empty() && !sfu.rtcpReceived.empty() && !sfu.appData.empty(); }, 10s))
+  ASSERT_TRUE(runUntil(
+      sfu, peer, [&] { return !sfu.rtpReceived.empty() && !sfu.rtcpReceived.empty() && !sfu.appData.empty(); }, 10s))
       << peer.output();
   EXPECT_EQ(sfu.appData, "hello from aiortc");
   EXPECT_TRUE(sfu.srtpErrors.empty());
@@ -139,7 +148,9 @@ TEST_P(AiortcInteropTest, DtlsSrtpBothWays) {
   sfu.sendSrtp(rtp, false);
   sfu.sendSrtp(rtcp, true);
   ASSERT_TRUE(sfu.transport.sendApplicationData(bytesOf("hello from conclave")));
-  ASSERT_TRUE(runUntil(sfu, peer, [&] { return sfu.closed; }, 10s)) << peer.output();  // aiortc stops when done
+  ASSERT_TRUE(runUntil(
+      sfu, peer, [&] { return sfu.closed; }, 10s))
+      << peer.output();  // aiortc stops when done
   EXPECT_EQ(peer.lineAfter("GOT_RTP "), hexUpper(rtp));
   EXPECT_EQ(peer.lineAfter("GOT_RTCP "), hexUpper(rtcp));
   EXPECT_EQ(peer.lineAfter("GOT_DATA "), hexUpper(bytesOf("hello from conclave")));
@@ -148,4 +159,6 @@ TEST_P(AiortcInteropTest, DtlsSrtpBothWays) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Roles, AiortcInteropTest, ::testing::Values(DtlsRole::Server, DtlsRole::Client),
-                         [](const ::testing::TestParamInfo<DtlsRole>& p) { return p.param == DtlsRole::Server ? "SfuIsServer" : "SfuIsClient"; });
+                         [](const ::testing::TestParamInfo<DtlsRole>& p) {
+                           return p.param == DtlsRole::Server ? "SfuIsServer" : "SfuIsClient";
+                         });

@@ -53,7 +53,9 @@ struct Recorder final : DtlsTransport::Listener {
     failed = std::string(reason);
     ++events;
   }
-  void onDtlsApplicationData(std::span<const uint8_t> data) override { received.emplace_back(data.begin(), data.end()); }
+  void onDtlsApplicationData(std::span<const uint8_t> data) override {
+    received.emplace_back(data.begin(), data.end());
+  }
 
   std::vector<std::vector<uint8_t>> takeOutbox() { return std::exchange(outbox, {}); }
 

@@ -202,7 +202,8 @@ TEST_F(DtlsTransportTest, ServerRefusesClientWithWrongFingerprint) {
 
 TEST_F(DtlsTransportTest, ClientRefusesServerWithWrongFingerprint) {
   makePair();
-  client->setRemoteFingerprint("sha-256", std::span<const uint8_t>(sClientContext->localFingerprint()));  // not the server's
+  client->setRemoteFingerprint("sha-256",
+                               std::span<const uint8_t>(sClientContext->localFingerprint()));  // not the server's
   client->start(t0);
   link->pump(t0);
   ASSERT_TRUE(clientEvents.failed);
@@ -361,7 +362,8 @@ TEST_F(DtlsTransportTest, DropsDatagramsShorterThanARecordHeader) {
 
 TEST_F(DtlsTransportTest, BytesThatAreNotDtlsDoNotDisturbTheHandshake) {
   makePair();
-  const std::vector<uint8_t> stun{0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+  const std::vector<uint8_t> stun{0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42, 1,  2,
+                                  3,    4,    5,    6,    7,    8,    9,    10,   11, 12};
   const std::vector<uint8_t> rtp{0x80, 0x60, 0, 1, 0, 0, 0, 1, 0, 0, 0, 2, 0xaa, 0xbb};
   server->feed(stun, t0);
   server->feed(rtp, t0);

@@ -40,7 +40,8 @@ struct Endpoint final : DtlsTransport::Listener {
   void step(std::chrono::milliseconds wait = 10ms) {
     auto timeout = transport.nextTimeout();
     if (timeout) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*timeout - std::chrono::steady_clock::now());
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(*timeout - std::chrono::steady_clock::now());
       wait = std::clamp(left, 0ms, wait);
     }
     if (auto d = socket.receive(wait)) {

@@ -2,8 +2,9 @@
 // controlling; python3-aiortc) runs its checks and nomination against IceServer over a loopback
 // UDP socket. tests/ice/aioice_peer.py is the aioice side; it also verifies MESSAGE-INTEGRITY and
 // FINGERPRINT of every answer with aioice's own STUN parser. Only 127.0.0.1 is used.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
+
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -29,9 +30,7 @@ constexpr const char* kPython = "/usr/bin/python3";
 
 class Listener : public IceServer::Listener {
  public:
-  void onIceSelectedEndpoint(IceServer&, const net::Endpoint& endpoint) override {
-    selected.push_back(endpoint);
-  }
+  void onIceSelectedEndpoint(IceServer&, const net::Endpoint& endpoint) override { selected.push_back(endpoint); }
   void onIceDisconnected(IceServer&, IceServer::DisconnectReason) override { ++disconnects; }
   // Our return-path checks go to aioice over the socket; aioice (a full agent) answers them.
   void onIceSendRequest(IceServer&, std::span<const uint8_t> request, const net::Endpoint& to) override {
@@ -48,8 +47,7 @@ conclave::common::TimePoint now() { return std::chrono::steady_clock::now(); }
 }  // namespace
 
 TEST(IceInterop, AioiceConnectsToIceLiteServer) {
-  if (access(kPython, X_OK) != 0 ||
-      std::system("/usr/bin/python3 -c 'import aioice' >/dev/null 2>&1") != 0) {
+  if (access(kPython, X_OK) != 0 || std::system("/usr/bin/python3 -c 'import aioice' >/dev/null 2>&1") != 0) {
     GTEST_SKIP() << "needs /usr/bin/python3 with aioice (python3-aiortc)";
   }
   const int sock = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
@@ -62,9 +60,8 @@ TEST(IceInterop, AioiceConnectsToIceLiteServer) {
   ASSERT_EQ(getsockname(sock, reinterpret_cast<sockaddr*>(&addr), &len), 0);
   const uint16_t port = ntohs(addr.sin_port);
 
-  const std::string command = std::string(kPython) +
-                              " " CONCLAVE_SOURCE_DIR "/tests/ice/aioice_peer.py interop --port " +
-                              std::to_string(port);
+  const std::string command =
+      std::string(kPython) + " " CONCLAVE_SOURCE_DIR "/tests/ice/aioice_peer.py interop --port " + std::to_string(port);
   FILE* child = popen(command.c_str(), "r");
   ASSERT_NE(child, nullptr);
 
@@ -82,8 +79,7 @@ TEST(IceInterop, AioiceConnectsToIceLiteServer) {
       std::array<uint8_t, 1500> buf;
       sockaddr_storage from{};
       socklen_t fromLen = sizeof(from);
-      const ssize_t n =
-          recvfrom(sock, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&from), &fromLen);
+      const ssize_t n = recvfrom(sock, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&from), &fromLen);
       if (n > 0) {
         auto source = net::Endpoint::fromSockaddr(reinterpret_cast<sockaddr*>(&from), fromLen);
         ASSERT_TRUE(source);
@@ -121,8 +117,7 @@ TEST(IceInterop, AioiceConnectsToIceLiteServer) {
   const std::regex result(R"re("connected": true, "local": \["127\.0\.0\.1", (\d+)\], )re"
                           R"re("verified": (\d+), "failed": (\d+))re");
   ASSERT_TRUE(std::regex_search(childOutput, match, result)) << childOutput;
-  const auto aioiceEndpoint =
-      net::Endpoint::v4({127, 0, 0, 1}, static_cast<uint16_t>(std::stoi(match[1].str())));
+  const auto aioiceEndpoint = net::Endpoint::v4({127, 0, 0, 1}, static_cast<uint16_t>(std::stoi(match[1].str())));
   EXPECT_GE(std::stoi(match[2].str()), 2) << "answers aioice checked with the server password";
   EXPECT_EQ(std::stoi(match[3].str()), 0) << "answers aioice could not verify";
 

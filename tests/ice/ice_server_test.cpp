@@ -104,19 +104,16 @@ std::vector<uint8_t> makeCheck(const Check& c) {
 
 class RecordingListener : public IceServer::Listener {
  public:
-  void onIceSelectedEndpoint(IceServer&, const net::Endpoint& endpoint) override {
-    selected.push_back(endpoint);
-  }
-  void onIceDisconnected(IceServer&, IceServer::DisconnectReason reason) override {
-    disconnects.push_back(reason);
-  }
+  void onIceSelectedEndpoint(IceServer&, const net::Endpoint& endpoint) override { selected.push_back(endpoint); }
+  void onIceDisconnected(IceServer&, IceServer::DisconnectReason reason) override { disconnects.push_back(reason); }
   void onIceSendRequest(IceServer&, std::span<const uint8_t> request, const net::Endpoint& to) override {
     requests.push_back({{request.begin(), request.end()}, to});
   }
   void onIceEndpointRemoved(IceServer&, const net::Endpoint& endpoint) override { removed.push_back(endpoint); }
   // How many of our checks went to `to`.
   size_t requestsTo(const net::Endpoint& to) const {
-    return static_cast<size_t>(std::count_if(requests.begin(), requests.end(), [&](const auto& r) { return r.to == to; }));
+    return static_cast<size_t>(
+        std::count_if(requests.begin(), requests.end(), [&](const auto& r) { return r.to == to; }));
   }
   struct Sent {
     std::vector<uint8_t> bytes;
@@ -172,8 +169,7 @@ class IceServerTest : public ::testing::Test {
     auto m = StunMessage::parse(result.response);
     EXPECT_TRUE(m);
     auto req = StunMessage::parse(request);
-    EXPECT_TRUE(std::equal(m->transactionId().begin(), m->transactionId().end(),
-                           req->transactionId().begin()));
+    EXPECT_TRUE(std::equal(m->transactionId().begin(), m->transactionId().end(), req->transactionId().begin()));
     EXPECT_EQ(m->method(), kStunMethodBinding);
     EXPECT_TRUE(checkFingerprint(*m));  // every answer carries FINGERPRINT
     return *m;
@@ -192,7 +188,8 @@ class IceServerTest : public ::testing::Test {
 TEST(IceCredentials, GeneratedAreValidAndDistinct) {
   // RFC 8839 §5.4 ice-char: ALPHA / DIGIT / "+" / "/".
   const auto iceChars = [](const std::string& s) {
-    return std::all_of(s.begin(), s.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/'; });
+    return std::all_of(s.begin(), s.end(),
+                       [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/'; });
   };
   std::set<std::string> seen;
   for (int i = 0; i < 50; ++i) {
@@ -275,8 +272,7 @@ TEST_F(IceServerTest, WrongPasswordIsRejectedWith401WithoutIntegrity) {
   auto tampered = fromHex(kAioiceCheck);
   tampered[tampered.size() - 9] ^= 1;
   std::array<uint8_t, 128> fixed{};
-  StunBuilder rebuilt(fixed, kStunMethodBinding, StunClass::Request,
-                      StunMessage::parse(tampered)->transactionId());
+  StunBuilder rebuilt(fixed, kStunMethodBinding, StunClass::Request, StunMessage::parse(tampered)->transactionId());
   for (StunAttribute a : StunMessage::parse(tampered)->attributes()) {
     if (a.type != stun_attr::kFingerprint) rebuilt.addAttribute(a.type, a.value);
   }
@@ -286,9 +282,9 @@ TEST_F(IceServerTest, WrongPasswordIsRejectedWith401WithoutIntegrity) {
 }
 
 TEST_F(IceServerTest, WrongUsernameIsRejectedWith401) {
-  for (const std::string& username : {"otherUfrag:" + kRemote.ufrag, kLocal.ufrag + ":otherRemote",
-                               kLocal.ufrag + ":", kLocal.ufrag, kRemote.ufrag + ":" + kLocal.ufrag,
-                               kLocal.ufrag + "x:" + kRemote.ufrag, std::string()}) {
+  for (const std::string& username :
+       {"otherUfrag:" + kRemote.ufrag, kLocal.ufrag + ":otherRemote", kLocal.ufrag + ":", kLocal.ufrag,
+        kRemote.ufrag + ":" + kLocal.ufrag, kLocal.ufrag + "x:" + kRemote.ufrag, std::string()}) {
     const auto request = makeCheck({.username = username});
     auto result = send(request, browser);
     EXPECT_EQ(result.outcome, IceServer::Outcome::ErrorResponse) << username;
@@ -349,8 +345,7 @@ TEST_F(IceServerTest, UnknownComprehensionRequiredAttributeIs420) {
   EXPECT_EQ(unknown[0], 0x0003);
   EXPECT_TRUE(checkIntegrity(m, kLocal.pwd));  // authenticated request: signed answer
   // Comprehension-optional unknown attributes (e.g. Chrome's GOOG-NETWORK-INFO) are fine.
-  EXPECT_EQ(send(makeCheck({.extraAttribute = 0xC057}), browser).outcome,
-            IceServer::Outcome::Success);
+  EXPECT_EQ(send(makeCheck({.extraAttribute = 0xC057}), browser).outcome, IceServer::Outcome::Success);
 }
 
 TEST_F(IceServerTest, WorstCaseAnswerFitsMaxResponseSize) {
@@ -586,9 +581,8 @@ TEST_F(IceServerTest, RestartKeepsOldCredentialsUntilTheFirstNewCheck) {
   EXPECT_TRUE(checkIntegrity(response(result, oldCheck), kLocal.pwd));
 
   // The first check with the new credentials completes the restart.
-  auto newCheck = makeCheck({.username = newLocal.ufrag + ":" + newRemote.ufrag,
-                             .password = newLocal.pwd,
-                             .useCandidate = true});
+  auto newCheck =
+      makeCheck({.username = newLocal.ufrag + ":" + newRemote.ufrag, .password = newLocal.pwd, .useCandidate = true});
   clock.advance(seconds(2));
   result = send(newCheck, browser2);
   ASSERT_EQ(result.outcome, IceServer::Outcome::Success);
@@ -605,9 +599,7 @@ TEST_F(IceServerTest, RestartKeepsOldCredentialsUntilTheFirstNewCheck) {
   EXPECT_EQ(send(makeCheck({}), browser).errorCode, 401);
   // Mixing new local and old remote ufrag is refused too.
   EXPECT_EQ(
-      send(makeCheck({.username = newLocal.ufrag + ":" + kRemote.ufrag, .password = newLocal.pwd}),
-           browser)
-          .errorCode,
+      send(makeCheck({.username = newLocal.ufrag + ":" + kRemote.ufrag, .password = newLocal.pwd}), browser).errorCode,
       401);
 }
 
@@ -615,9 +607,8 @@ TEST_F(IceServerTest, RestartWithGivenLocalCredentials) {
   const IceCredentials newLocal{"srvNew1", "cnclvServerPasswordNew01"};
   EXPECT_EQ(server.restart(std::nullopt, newLocal), newLocal);
   // Remote side not known yet: any remote ufrag half is accepted with the new local credentials.
-  EXPECT_EQ(
-      send(makeCheck({.username = "srvNew1:whatever", .password = newLocal.pwd}), browser).outcome,
-      IceServer::Outcome::Success);
+  EXPECT_EQ(send(makeCheck({.username = "srvNew1:whatever", .password = newLocal.pwd}), browser).outcome,
+            IceServer::Outcome::Success);
 }
 
 TEST(IceServerEarlyChecks, AcceptedBeforeRemoteCredentialsAreKnown) {
@@ -630,9 +621,7 @@ TEST(IceServerEarlyChecks, AcceptedBeforeRemoteCredentialsAreKnown) {
             401);  // the remote half must not be empty
   EXPECT_EQ(server.handleStun(makeCheck({.password = kRemote.pwd}), from, {}, out).errorCode, 401);
   server.setRemoteCredentials(kRemote);
-  EXPECT_EQ(
-      server.handleStun(makeCheck({.username = kLocal.ufrag + ":other"}), from, {}, out).errorCode,
-      401);
+  EXPECT_EQ(server.handleStun(makeCheck({.username = kLocal.ufrag + ":other"}), from, {}, out).errorCode, 401);
   EXPECT_EQ(server.handleStun(makeCheck({}), from, {}, out).outcome, IceServer::Outcome::Success);
 }
 

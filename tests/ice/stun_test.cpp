@@ -14,9 +14,7 @@ using conclave::ice::test::fromHex;
 
 namespace {
 
-std::span<const uint8_t> bytesOf(std::string_view s) {
-  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
-}
+std::span<const uint8_t> bytesOf(std::string_view s) { return {reinterpret_cast<const uint8_t*>(s.data()), s.size()}; }
 
 std::vector<uint8_t> attributeTypes(const StunMessage& m) {
   std::vector<uint8_t> out;
@@ -88,8 +86,8 @@ TEST(StunRfc5769, Ipv4ResponseParsesAndIsRebuilt) {
   EXPECT_TRUE(checkFingerprint(*m));
 
   std::array<uint8_t, 256> out{};
-  auto b = StunBuilder::responseTo(*StunMessage::parse(fromHex(test::kRfc5769Request)),
-                                   StunClass::SuccessResponse, out);
+  auto b =
+      StunBuilder::responseTo(*StunMessage::parse(fromHex(test::kRfc5769Request)), StunClass::SuccessResponse, out);
   b.setPaddingByte(0x20);
   b.addSoftware("test vector");
   b.addXorMappedAddress(*net::Endpoint::parse("192.0.2.1:32853"));
@@ -123,8 +121,7 @@ TEST(StunRfc5769, LongTermRequestValidatesAndIsRebuilt) {
   const auto expected = fromHex(test::kRfc5769LongTermRequest);
   auto m = StunMessage::parse(expected);
   ASSERT_TRUE(m);
-  const std::string username =
-      "\xe3\x83\x9e\xe3\x83\x88\xe3\x83\xaa\xe3\x83\x83\xe3\x82\xaf\xe3\x82\xb9";
+  const std::string username = "\xe3\x83\x9e\xe3\x83\x88\xe3\x83\xaa\xe3\x83\x83\xe3\x82\xaf\xe3\x82\xb9";
   EXPECT_EQ(m->username(), username);
   const auto key = stunLongTermKey(username, "example.org", "TheMatrIX");
   EXPECT_TRUE(checkIntegrity(*m, key));
@@ -285,8 +282,7 @@ TEST(StunParse, MessageTypeEncoding) {
   EXPECT_EQ(stunMessageType(0x003, StunClass::Request), 0x0003);  // TURN Allocate
   EXPECT_EQ(stunMessageType(0xFFF, StunClass::ErrorResponse), 0x3FFF);
   for (uint16_t method : {0x001, 0x00A, 0x080, 0x0F0, 0xABC, 0xFFF}) {
-    for (auto cls : {StunClass::Request, StunClass::Indication, StunClass::SuccessResponse,
-                     StunClass::ErrorResponse}) {
+    for (auto cls : {StunClass::Request, StunClass::Indication, StunClass::SuccessResponse, StunClass::ErrorResponse}) {
       std::array<uint8_t, 20> out{};
       StunBuilder b(out, method, cls, kTxId);
       auto m = StunMessage::parse(b.bytes());
@@ -377,8 +373,7 @@ TEST(StunBuild, MappedAddressIsNotXored) {
   StunBuilder b(out, kStunMethodBinding, StunClass::SuccessResponse, kTxId);
   b.addMappedAddress(*net::Endpoint::parse("192.0.2.1:32853"));
   ASSERT_TRUE(b.ok());
-  EXPECT_EQ(std::vector<uint8_t>(b.bytes().begin() + 20, b.bytes().end()),
-            fromHex("00010008 0001 8055 c0000201"));
+  EXPECT_EQ(std::vector<uint8_t>(b.bytes().begin() + 20, b.bytes().end()), fromHex("00010008 0001 8055 c0000201"));
   auto m = StunMessage::parse(b.bytes());
   ASSERT_TRUE(m && m->mappedAddress());
   EXPECT_EQ(m->mappedAddress()->toString(), "192.0.2.1:32853");

@@ -6,14 +6,14 @@
 #include <signal.h>
 #include <sys/socket.h>
 
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+
 #include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 #include <thread>
-
-#include <boost/asio/read.hpp>
-#include <boost/asio/write.hpp>
 
 #include "server_process.h"
 
@@ -204,7 +204,8 @@ TEST_F(HttpAttack, RunningOutOfDescriptorsNeitherSpinsNorFloodsTheLog) {
   const auto start = std::chrono::steady_clock::now();
   asio::io_context io;
   std::vector<tcp::socket> flood;
-  for (int i = 0; i < 200; ++i) flood.push_back(connectFrom(io, server.port(), "127.0.0." + std::to_string(2 + i % 50)));
+  for (int i = 0; i < 200; ++i)
+    flood.push_back(connectFrom(io, server.port(), "127.0.0." + std::to_string(2 + i % 50)));
   std::this_thread::sleep_for(std::chrono::seconds(3));
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double cpu = cpuSeconds(server.pid()) - cpuBefore;

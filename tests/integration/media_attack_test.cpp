@@ -3,6 +3,7 @@
 // section at once (about 93 MiB per message), and the memory stayed after the connections closed.
 // The server's resident memory is read from /proc/<pid>/status.
 #include <gtest/gtest.h>
+
 #include <unistd.h>
 
 #include <cstdio>

@@ -63,7 +63,8 @@ int waitExit(pid_t pid, std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     int status = 0;
-    if (::waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (::waitpid(pid, &status, WNOHANG) == pid)
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return -1;
@@ -81,8 +82,7 @@ std::string readAll(const std::filesystem::path& p) {
 // deleted with it; a log that holds a report is kept there so the suite fails and shows it.
 void keepSanitizerReport(const std::string& log, pid_t pid) {
   const char* dir = std::getenv("CONCLAVE_SANITIZER_REPORTS");
-  if (!dir || (log.find("runtime error:") == std::string::npos && log.find("Sanitizer:") == std::string::npos))
-    return;
+  if (!dir || (log.find("runtime error:") == std::string::npos && log.find("Sanitizer:") == std::string::npos)) return;
   std::ofstream(std::filesystem::path(dir) / ("report.conclave-stderr." + std::to_string(pid))) << log;
 }
 
@@ -91,9 +91,20 @@ void keepSanitizerReport(const std::string& log, pid_t pid) {
 ServerProcess::ServerProcess(std::vector<std::string> extraArgs, const std::map<std::string, std::string>& env) {
   mDataDir = freshDir("data");
   mLogFile = mDataDir.parent_path() / (mDataDir.filename().string() + ".log");
-  std::vector<std::string> args = {"--port", "0", "--listen", "127.0.0.1", "--data-dir", mDataDir.string(),
-                                   "--media-port", "0", "--media-workers", "1", "--media-listen", "127.0.0.1",
-                                   "--media-announced-address", "127.0.0.1"};
+  std::vector<std::string> args = {"--port",
+                                   "0",
+                                   "--listen",
+                                   "127.0.0.1",
+                                   "--data-dir",
+                                   mDataDir.string(),
+                                   "--media-port",
+                                   "0",
+                                   "--media-workers",
+                                   "1",
+                                   "--media-listen",
+                                   "127.0.0.1",
+                                   "--media-announced-address",
+                                   "127.0.0.1"};
   args.insert(args.end(), extraArgs.begin(), extraArgs.end());
   int pipeFds[2];
   if (::pipe(pipeFds) != 0) throw std::runtime_error("pipe failed");
@@ -222,7 +233,7 @@ void WsClient::sendText(const std::string& text) {
 
 void WsClient::sendFrameStart(uint64_t length) {
   std::string frame;
-  frame.push_back(static_cast<char>(0x81));  // FIN, text
+  frame.push_back(static_cast<char>(0x81));        // FIN, text
   frame.push_back(static_cast<char>(0x80 | 127));  // masked, 64-bit length
   for (int i = 7; i >= 0; --i) frame.push_back(static_cast<char>((length >> (8 * i)) & 0xff));
   frame.append("\x11\x22\x33\x44", 4);  // mask

@@ -1,5 +1,6 @@
 // The real conclave binary over loopback: HTTPS, security headers, signaling, limits, shutdown.
 #include <gtest/gtest.h>
+
 #include <signal.h>
 
 #include <algorithm>
@@ -343,8 +344,11 @@ TEST_F(ServerTest, EncryptedFilesUploadDownloadAndGoWithTheMeeting) {
 TEST_F(ServerTest, CrossOriginWebSocketsAreRefused) {
   ServerProcess server;
   auto r = httpsRequest(server.port(), http::verb::get, "/ws",
-                        {{"Connection", "Upgrade"}, {"Upgrade", "websocket"}, {"Sec-WebSocket-Version", "13"},
-                         {"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="}, {"Origin", "https://evil.example"}});
+                        {{"Connection", "Upgrade"},
+                         {"Upgrade", "websocket"},
+                         {"Sec-WebSocket-Version", "13"},
+                         {"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="},
+                         {"Origin", "https://evil.example"}});
   EXPECT_EQ(r.status, 403u);
   expectSecurityHeaders(r);
 }

@@ -1,7 +1,8 @@
 #include "net/endpoint.h"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
+
+#include <arpa/inet.h>
 
 #include <cstring>
 #include <set>
@@ -29,9 +30,9 @@ TEST(Endpoint, ParsesAndPrintsIpv4AndIpv6) {
   EXPECT_EQ(scoped->scopeId(), 3u);
   EXPECT_EQ(scoped->toString(), "[fe80::1%3]:5000");
 
-  for (const char* bad : {"", "192.0.2.1", "192.0.2.1:", "192.0.2.1:65536", "192.0.2.256:1",
-                          "2001:db8::1:80", "[2001:db8::1]", "[2001:db8::1]80", "[::1]:x",
-                          "[fe80::1%]:1", "host:80", "1.2.3.4:-1", "1.2.3.4:+1"}) {
+  for (const char* bad :
+       {"", "192.0.2.1", "192.0.2.1:", "192.0.2.1:65536", "192.0.2.256:1", "2001:db8::1:80", "[2001:db8::1]",
+        "[2001:db8::1]80", "[::1]:x", "[fe80::1%]:1", "host:80", "1.2.3.4:-1", "1.2.3.4:+1"}) {
     EXPECT_FALSE(Endpoint::parse(bad)) << bad;
   }
   EXPECT_EQ(Endpoint().toString(), "-");

@@ -29,7 +29,8 @@ TEST(EventLoop, TasksPostedFromOtherThreadsRunOnTheLoop) {
     loopThread = std::this_thread::get_id();
     loop.run();
   });
-  for (int i = 0; i < 100; ++i) loop.post([&] {
+  for (int i = 0; i < 100; ++i)
+    loop.post([&] {
       EXPECT_EQ(std::this_thread::get_id(), loopThread);
       ++ran;
     });

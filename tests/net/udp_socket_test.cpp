@@ -1,6 +1,7 @@
 #include "net/udp_socket.h"
 
 #include <gtest/gtest.h>
+
 #include <poll.h>
 
 #include "net/event_loop.h"
@@ -40,6 +41,4 @@ TEST(UdpSocket, BatchedSendAndReceiveOverLoopback) {
   for (bool s : seen) EXPECT_TRUE(s);
 }
 
-TEST(UdpSocket, BadAddressIsAClearError) {
-  EXPECT_THROW(UdpSocket("not-an-ip", 0), std::runtime_error);
-}
+TEST(UdpSocket, BadAddressIsAClearError) { EXPECT_THROW(UdpSocket("not-an-ip", 0), std::runtime_error); }

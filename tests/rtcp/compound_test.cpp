@@ -18,19 +18,13 @@ namespace {
 class Recorder : public RtcpDispatcher::Listener {
  public:
   std::vector<std::string> events;
-  void onRtcpSenderReport(const SenderReport& p) override {
-    events.push_back("sr:" + std::to_string(p.senderSsrc()));
-  }
+  void onRtcpSenderReport(const SenderReport& p) override { events.push_back("sr:" + std::to_string(p.senderSsrc())); }
   void onRtcpReceiverReport(const ReceiverReport& p) override {
     events.push_back("rr:" + std::to_string(p.reportCount()));
   }
-  void onRtcpSdes(const Sdes& p) override {
-    events.push_back("sdes:" + std::to_string(p.chunkCount()));
-  }
+  void onRtcpSdes(const Sdes& p) override { events.push_back("sdes:" + std::to_string(p.chunkCount())); }
   void onRtcpBye(const Bye&) override { events.push_back("bye"); }
-  void onRtcpNack(const GenericNack& p) override {
-    events.push_back("nack:" + std::to_string(p.item(0).pid));
-  }
+  void onRtcpNack(const GenericNack& p) override { events.push_back("nack:" + std::to_string(p.item(0).pid)); }
   void onRtcpTransportCc(const TransportCcFeedback& p) override {
     events.push_back("twcc:" + std::to_string(p.packetStatusCount()));
   }
@@ -38,9 +32,7 @@ class Recorder : public RtcpDispatcher::Listener {
   void onRtcpFir(const Fir&) override { events.push_back("fir"); }
   void onRtcpRemb(const Remb& p) override { events.push_back("remb:" + std::to_string(p.bitrate())); }
   void onRtcpExtendedReport(const ExtendedReport&) override { events.push_back("xr"); }
-  void onRtcpOther(const RtcpPacket& p) override {
-    events.push_back("other:" + std::to_string(p.header.packetType));
-  }
+  void onRtcpOther(const RtcpPacket& p) override { events.push_back("other:" + std::to_string(p.header.packetType)); }
 };
 
 std::vector<uint8_t> concat(std::initializer_list<std::span<const uint8_t>> parts) {
@@ -94,16 +86,14 @@ TEST(CompoundValidation, RejectsBadFraming) {
   // Padding on a packet that is not the last one.
   const auto paddedFirst = concat({kChromeTwccPadded, kAiortcBye});
   EXPECT_FALSE(isValidCompound(paddedFirst, CompoundRule::AllowReducedSize));
-  EXPECT_TRUE(isValidCompound(concat({kAiortcBye, kChromeTwccPadded}),
-                              CompoundRule::AllowReducedSize));
+  EXPECT_TRUE(isValidCompound(concat({kAiortcBye, kChromeTwccPadded}), CompoundRule::AllowReducedSize));
   // Lengths must add up to the datagram exactly.
   auto trailing = concat({kChromeRrNack});
   trailing.push_back(0);
   EXPECT_FALSE(isValidCompound(trailing, CompoundRule::AllowReducedSize));
   for (size_t n = 1; n < sizeof(kChromeRrNack); ++n) {
     const bool boundary = n == 32;  // the RR alone is a valid compound
-    EXPECT_EQ(isValidCompound(std::span(kChromeRrNack).first(n), CompoundRule::Strict), boundary)
-        << n;
+    EXPECT_EQ(isValidCompound(std::span(kChromeRrNack).first(n), CompoundRule::Strict), boundary) << n;
   }
   // Version 1 in the second packet.
   auto version = concat({kChromeRrNack});
@@ -126,9 +116,8 @@ TEST(RtcpDispatcher, DeliversEveryTypeAndCounts) {
   EXPECT_TRUE(dispatcher.handle(kChromeTwccLoss));
   EXPECT_TRUE(dispatcher.handle(kAiortcRemb));
   EXPECT_TRUE(dispatcher.handle(kAiortcBye));
-  const std::vector<std::string> expected = {
-      "sr:4237406397", "sdes:1", "rr:1", "nack:46968", "rr:0", "pli", "twcc:8",
-      "remb:189040",   "bye"};
+  const std::vector<std::string> expected = {"sr:4237406397", "sdes:1", "rr:1",        "nack:46968", "rr:0",
+                                             "pli",           "twcc:8", "remb:189040", "bye"};
   EXPECT_EQ(recorder.events, expected);
   EXPECT_EQ(dispatcher.counters().compounds, 6u);
   EXPECT_EQ(dispatcher.counters().packets, 9u);
@@ -163,9 +152,8 @@ TEST(RtcpDispatcher, DeliversBuiltFirAndXr) {
   const FirEntry fir[] = {{5, 1}};
   ASSERT_TRUE(Fir::write(w, 1, fir));
   // XR (RFC 3611 §4.4, §4.5): receiver reference time, then a DLRR with one sub-block.
-  const uint8_t xr[] = {0x80, 207, 0x00, 0x08, 0, 0, 0, 1,
-                        4, 0, 0x00, 0x02, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88,
-                        5, 0, 0x00, 0x03, 0, 0, 0, 9, 0xaa, 0xaa, 0xaa, 0xaa, 0, 0, 0x10, 0x00};
+  const uint8_t xr[] = {0x80, 207,  0x00, 0x08, 0,    0,    0, 1, 4, 0, 0x00, 0x02, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66,
+                        0x77, 0x88, 5,    0,    0x00, 0x03, 0, 0, 0, 9, 0xaa, 0xaa, 0xaa, 0xaa, 0,    0,    0x10, 0x00};
   w.bytes(xr);
   ASSERT_TRUE(w.ok());
   Recorder recorder;

@@ -1,4 +1,6 @@
 // NACK, PLI, FIR and REMB: real packets parsed and rebuilt, plus round trips.
+#include "rtcp/feedback.h"
+
 #include <gtest/gtest.h>
 
 #include <array>
@@ -6,7 +8,6 @@
 
 #include "rtcp/captured_packets.h"
 #include "rtcp/compound.h"
-#include "rtcp/feedback.h"
 #include "rtcp_test_util.h"
 
 using namespace conclave::rtcp;
@@ -94,9 +95,8 @@ TEST(Pli, ParsesAndRebuildsChromiumPli) {
 TEST(Fir, MatchesTheRfc5104Layout) {
   // RFC 5104 §4.3.1: PSFB (206), FMT 4, media source SSRC 0, then per target SSRC + seq nr +
   // 24 reserved bits. Hand-written from the figure.
-  const uint8_t expected[] = {0x84, 0xce, 0x00, 0x06, 0x11, 0x22, 0x33, 0x44, 0x00, 0x00,
-                              0x00, 0x00, 0xaa, 0xbb, 0xcc, 0xdd, 0x07, 0x00, 0x00, 0x00,
-                              0x01, 0x02, 0x03, 0x04, 0xff, 0x00, 0x00, 0x00};
+  const uint8_t expected[] = {0x84, 0xce, 0x00, 0x06, 0x11, 0x22, 0x33, 0x44, 0x00, 0x00, 0x00, 0x00, 0xaa, 0xbb,
+                              0xcc, 0xdd, 0x07, 0x00, 0x00, 0x00, 0x01, 0x02, 0x03, 0x04, 0xff, 0x00, 0x00, 0x00};
   const FirEntry entries[] = {{0xaabbccdd, 7}, {0x01020304, 255}};
   std::array<uint8_t, 64> out{};
   ByteWriter w(out);
@@ -133,8 +133,8 @@ TEST(Remb, ParsesAndRebuildsAiortcRemb) {
 }
 
 TEST(Remb, ExponentMantissaRoundTrip) {
-  for (const uint64_t bps : {0ull, 1ull, 0x3FFFFull, 0x40000ull, 2'500'000ull, 1'000'000'007ull,
-                             (1ull << 40) + 12345}) {
+  for (const uint64_t bps :
+       {0ull, 1ull, 0x3FFFFull, 0x40000ull, 2'500'000ull, 1'000'000'007ull, (1ull << 40) + 12345}) {
     std::array<uint8_t, 32> out{};
     ByteWriter w(out);
     ASSERT_TRUE(Remb::write(w, 1, bps, {}));

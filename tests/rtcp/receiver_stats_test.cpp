@@ -39,8 +39,8 @@ TEST(ReceiverStats, LossPerIntervalAndCumulative) {
   EXPECT_EQ(b.fractionLost, (10 << 8) / 100);  // 25
   for (uint16_t i = 100; i < 200; ++i) stats.onPacket(i, 960u * i, kT0 + i * 20ms);
   b = stats.makeReportBlock(kT0 + 4s);
-  EXPECT_EQ(b.fractionLost, 0);      // nothing lost in this interval
-  EXPECT_EQ(b.cumulativeLost, 10);   // still 10 overall
+  EXPECT_EQ(b.fractionLost, 0);     // nothing lost in this interval
+  EXPECT_EQ(b.cumulativeLost, 10);  // still 10 overall
   for (uint16_t i = 200; i < 204; ++i) {
     if (i != 201) stats.onPacket(i, 960u * i, kT0 + i * 20ms);
   }

@@ -90,8 +90,8 @@ TEST(ReceiverReport, RejectsBlocksBeyondTheLength) {
   bad[0] = 0x83;  // claims three blocks
   EXPECT_FALSE(ReceiverReport::parse(bad));
   bad[0] = 0x81;
-  EXPECT_TRUE(ReceiverReport::parse(bad));   // fewer blocks than room: the rest is ignored
-  EXPECT_FALSE(SenderReport::parse(bad));    // not an SR
+  EXPECT_TRUE(ReceiverReport::parse(bad));                        // fewer blocks than room: the rest is ignored
+  EXPECT_FALSE(SenderReport::parse(bad));                         // not an SR
   EXPECT_FALSE(ReceiverReport::parse(std::span(bad).first(52)));  // length says 56
 }
 
@@ -105,8 +105,7 @@ TEST(Sdes, ParsesAndRebuildsCnames) {
   ASSERT_TRUE(aiortc);
   EXPECT_EQ(aiortc->cname(1211492096u), "eb87d1f7-f68b-4474-9eb2-9adc63e09ec2");
 
-  for (const auto compound : {std::span<const uint8_t>(kChromeSrSdes),
-                              std::span<const uint8_t>(kAiortcSrSdes)}) {
+  for (const auto compound : {std::span<const uint8_t>(kChromeSrSdes), std::span<const uint8_t>(kAiortcSrSdes)}) {
     const auto packet = nth(compound, 1);
     const auto sdes = Sdes::parse(packet);
     SdesChunk chunk;

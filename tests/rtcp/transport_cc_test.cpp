@@ -80,8 +80,7 @@ TEST(TransportCcFeedback, ParsesChromiumFeedbackWithLosses) {
   ASSERT_TRUE(fb);
   EXPECT_EQ(fb->feedbackPacketCount(), 0x0e);
   EXPECT_EQ(fb->receivedCount(), 5u);
-  expectPackets(*fb, {{29, {}}, {30, {}}, {31, {}}, {32, 238}, {33, 3}, {34, 2}, {35, 0},
-                      {36, 135}});
+  expectPackets(*fb, {{29, {}}, {30, {}}, {31, {}}, {32, 238}, {33, 3}, {34, 2}, {35, 0}, {36, 135}});
   std::array<TransportCcPacket, 3> firstThree{};
   EXPECT_EQ(fb->packets(firstThree), 3u);
   EXPECT_FALSE(firstThree[2].received);
@@ -94,8 +93,7 @@ TEST(TransportCcFeedback, ParsesChromiumPaddedFeedback) {
 }
 
 TEST(TransportCcBuilder, ReproducesChromiumBytesExactly) {
-  for (const auto bytes : {std::span<const uint8_t>(kChromeTwccRun),
-                           std::span<const uint8_t>(kChromeTwccLoss),
+  for (const auto bytes : {std::span<const uint8_t>(kChromeTwccRun), std::span<const uint8_t>(kChromeTwccLoss),
                            std::span<const uint8_t>(kChromeTwccPadded)}) {
     const auto fb = TransportCcFeedback::parse(bytes);
     ASSERT_TRUE(fb);
@@ -115,7 +113,7 @@ TEST(TransportCcBuilder, RoundTripsLossesRunsLargeAndNegativeDeltas) {
     if (i % 29 == 0) {
       t += 70'000;  // a large delta (> 63.75 ms)
     } else if (i % 31 == 0) {
-      t -= 3'000;   // arrived before the previous packet: negative delta
+      t -= 3'000;  // arrived before the previous packet: negative delta
     } else {
       t += 1'000 + (i % 7) * 377;
     }
@@ -169,7 +167,7 @@ TEST(TransportCcBuilder, RefusesWhatDoesNotFit) {
   builder.reset(2, 500);
   EXPECT_FALSE(builder.addReceived(499, 1'000'000));  // before the base
   EXPECT_TRUE(builder.addReceived(503, 1'000'000));
-  EXPECT_EQ(builder.statusCount(), 4u);               // 500..502 not received, then 503
+  EXPECT_EQ(builder.statusCount(), 4u);  // 500..502 not received, then 503
 }
 
 TEST(TransportCcFeedback, RejectsTruncatedAndReservedSymbols) {
@@ -193,7 +191,7 @@ TEST(TransportCcFeedback, RejectsTruncatedAndReservedSymbols) {
 
 TEST(TransportCcFeedback, LongRunOfLosses) {
   // One run-length chunk: 8191 packets not received; no deltas at all.
-  const uint8_t bytes[] = {0x8f, 0xcd, 0x00, 0x05, 0, 0, 0, 1, 0, 0, 0, 2,
+  const uint8_t bytes[] = {0x8f, 0xcd, 0x00, 0x05, 0,    0,    0,    1,    0,    0,    0, 2,
                            0xff, 0xf0, 0x1f, 0xff, 0xff, 0xff, 0xff, 0x03, 0x1f, 0xff, 0, 0};
   const auto fb = TransportCcFeedback::parse(std::span<const uint8_t>(bytes));
   ASSERT_TRUE(fb);

@@ -39,8 +39,7 @@ TEST(PacketCache, RoundsCapacityToAPowerOfTwo) {
 
 TEST(PacketCache, StoresACopyOfARealPacket) {
   PacketCache cache(64);
-  std::vector<uint8_t> buf(std::begin(conclave::testdata::kChromeVp8Key),
-                           std::end(conclave::testdata::kChromeVp8Key));
+  std::vector<uint8_t> buf(std::begin(conclave::testdata::kChromeVp8Key), std::end(conclave::testdata::kChromeVp8Key));
   const auto packet = RtpPacket::parse(buf);
   const TimePoint t = TimePoint{} + 5s;
   ASSERT_TRUE(cache.insert(*packet, t));

@@ -20,11 +20,10 @@ std::vector<uint8_t> copyOf(std::span<const uint8_t> bytes) { return {bytes.begi
 // (aiortc.rtp.pack_header_extensions([(1, b''), (20, b'conclave-mid-value-x'), (3, b'\0*')]))
 // behind a hand-written fixed header with one CSRC; aiortc.rtp.RtpPacket.parse reads it back
 // with payload aabbcc and CSRC 0x11223344.
-constexpr uint8_t kTwoByteExtensions[] = {
-    0x91, 0x60, 0xff, 0xfe, 0x01, 0x02, 0x03, 0x04, 0xde, 0xad, 0xbe, 0xef, 0x11, 0x22, 0x33,
-    0x44, 0x10, 0x00, 0x00, 0x07, 0x01, 0x00, 0x14, 0x14, 0x63, 0x6f, 0x6e, 0x63, 0x6c, 0x61,
-    0x76, 0x65, 0x2d, 0x6d, 0x69, 0x64, 0x2d, 0x76, 0x61, 0x6c, 0x75, 0x65, 0x2d, 0x78, 0x03,
-    0x02, 0x00, 0x2a, 0xaa, 0xbb, 0xcc};
+constexpr uint8_t kTwoByteExtensions[] = {0x91, 0x60, 0xff, 0xfe, 0x01, 0x02, 0x03, 0x04, 0xde, 0xad, 0xbe, 0xef, 0x11,
+                                          0x22, 0x33, 0x44, 0x10, 0x00, 0x00, 0x07, 0x01, 0x00, 0x14, 0x14, 0x63, 0x6f,
+                                          0x6e, 0x63, 0x6c, 0x61, 0x76, 0x65, 0x2d, 0x6d, 0x69, 0x64, 0x2d, 0x76, 0x61,
+                                          0x6c, 0x75, 0x65, 0x2d, 0x78, 0x03, 0x02, 0x00, 0x2a, 0xaa, 0xbb, 0xcc};
 
 }  // namespace
 
@@ -172,9 +171,8 @@ TEST(RtpPacket, RemapsSwapsAndRemovesExtensionIds) {
 
 TEST(RtpPacket, IdFifteenEndsOneByteBlock) {
   // RFC 8285 §4.2: processing stops at an element with id 15, whatever follows.
-  std::vector<uint8_t> buf = {0x90, 0x60, 0x00, 0x01, 0, 0, 0, 1, 0, 0, 0, 2,
-                              0xBE, 0xDE, 0x00, 0x02, 0x10, 0x55, 0xF3, 0x40,
-                              0x31, 0xFF, 0xFF, 0xFF, 0xAB};
+  std::vector<uint8_t> buf = {0x90, 0x60, 0x00, 0x01, 0,    0,    0,    1,    0,    0,    0,    2,   0xBE,
+                              0xDE, 0x00, 0x02, 0x10, 0x55, 0xF3, 0x40, 0x31, 0xFF, 0xFF, 0xFF, 0xAB};
   const auto p = RtpPacket::parse(buf);
   ASSERT_TRUE(p);
   EXPECT_EQ((*p->extension(1))[0], 0x55);
@@ -186,8 +184,8 @@ TEST(RtpPacket, IdFifteenEndsOneByteBlock) {
 TEST(RtpPacket, IdZeroIsAlwaysOnePaddingByte) {
   // 0x05 has id 0: one padding byte, whatever its length nibble (found by fuzz_rtp: read as an
   // element it would be an id that lookups cannot find).
-  std::vector<uint8_t> buf = {0x90, 0x60, 0x00, 0x01, 0, 0, 0, 1, 0, 0, 0, 2,
-                              0xBE, 0xDE, 0x00, 0x01, 0x05, 0x10, 0x55, 0x00};
+  std::vector<uint8_t> buf = {0x90, 0x60, 0x00, 0x01, 0,    0,    0,    1,    0,    0,
+                              0,    2,    0xBE, 0xDE, 0x00, 0x01, 0x05, 0x10, 0x55, 0x00};
   const auto p = RtpPacket::parse(buf);
   ASSERT_TRUE(p);
   size_t elements = 0;
@@ -229,8 +227,7 @@ TEST(RtpPacket, RejectsBadPadding) {
 }
 
 TEST(RtpPacket, RejectsEveryTruncatedHeader) {
-  for (const auto packet : {std::span<const uint8_t>(kChromeOpus),
-                            std::span<const uint8_t>(kTwoByteExtensions)}) {
+  for (const auto packet : {std::span<const uint8_t>(kChromeOpus), std::span<const uint8_t>(kTwoByteExtensions)}) {
     auto buf = copyOf(packet);
     const size_t header = RtpPacket::parse(buf)->headerSize();
     for (size_t n = 0; n < header; ++n) {
@@ -310,8 +307,7 @@ TEST(Rtx, UnwrapsChromiumRetransmissionToTheOriginal) {
   auto keyBuf = copyOf(kChromeVp8Key);
   const auto key = RtpPacket::parse(keyBuf);
   ASSERT_EQ(original->payloadSize(), key->payloadSize());
-  EXPECT_TRUE(std::equal(key->payload().begin(), key->payload().end(),
-                         original->payload().begin()));
+  EXPECT_TRUE(std::equal(key->payload().begin(), key->payload().end(), original->payload().begin()));
 }
 
 TEST(Rtx, WrapsLikeChromium) {
@@ -327,8 +323,7 @@ TEST(Rtx, WrapsLikeChromium) {
   // Same fixed header and payload as Chromium's own RTX packet; the extension values (send time,
   // transport seq) differ because Chromium stamped them when it resent.
   EXPECT_TRUE(std::equal(out.begin(), out.begin() + 12, kChromeRtxOfKey));
-  EXPECT_TRUE(std::equal(rtx->payload().begin(), rtx->payload().end(),
-                         chrome->payload().begin()));
+  EXPECT_TRUE(std::equal(rtx->payload().begin(), rtx->payload().end(), chrome->payload().begin()));
   EXPECT_EQ(writeRtx(std::span(out).first(n - 1), *key, 97, 1, 1), 0u);
 }
 
@@ -341,6 +336,5 @@ TEST(Rtx, WrapsInPlace) {
   auto chromeBuf = copyOf(kChromeRtxOfKey);
   const auto chrome = RtpPacket::parse(chromeBuf);
   ASSERT_TRUE(rtx);
-  EXPECT_TRUE(std::equal(rtx->payload().begin(), rtx->payload().end(),
-                         chrome->payload().begin()));
+  EXPECT_TRUE(std::equal(rtx->payload().begin(), rtx->payload().end(), chrome->payload().begin()));
 }

@@ -108,8 +108,8 @@ TEST(StreamRewriter, ReorderedPacketsKeepTheirPlace) {
 
 TEST(StreamRewriter, SkippedPacketsCloseTheGap) {
   StreamRewriter r(kOut, kVideoRate, 0, 0);
-  send(r, 5, 100, 0, kT0);                   // out 0
-  r.skip(101);                               // e.g. temporal layer 2, filtered out
+  send(r, 5, 100, 0, kT0);  // out 0
+  r.skip(101);              // e.g. temporal layer 2, filtered out
   r.skip(102);
   EXPECT_EQ(send(r, 5, 104, 3000, kT0).seq, 2);  // 103 not here yet
   EXPECT_EQ(send(r, 5, 103, 3000, kT0).seq, 1);  // arrives late, still fits
@@ -160,8 +160,7 @@ TEST(StreamRewriter, ManySkipsAcrossTheWrap) {
 }
 
 TEST(StreamRewriter, RewritesARealPacketInPlace) {
-  std::vector<uint8_t> buf(std::begin(conclave::testdata::kChromeVp8Key),
-                           std::end(conclave::testdata::kChromeVp8Key));
+  std::vector<uint8_t> buf(std::begin(conclave::testdata::kChromeVp8Key), std::end(conclave::testdata::kChromeVp8Key));
   auto packet = RtpPacket::parse(buf);
   ASSERT_TRUE(packet);
   StreamRewriter r(kOut, kVideoRate, 7, 123);

@@ -227,10 +227,12 @@ TEST(Publish, SetupAndDirection) {
 TEST(Publish, ExtensionRules) {
   std::string sim = readData("chromium-offer-simulcast.sdp");
   // Ids above 14 need two-byte headers: dropped unless mixed headers are allowed.
-  std::string high = replaceOnce(sim, "a=extmap:3 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01\r\n"
-                                      "a=extmap:4",
-                                 "a=extmap:23 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01\r\n"
-                                 "a=extmap:4");
+  std::string high =
+      replaceOnce(sim,
+                  "a=extmap:3 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01\r\n"
+                  "a=extmap:4",
+                  "a=extmap:23 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01\r\n"
+                  "a=extmap:4");
   PublishAnswer oneByte = negotiate(high);
   EXPECT_EQ(ids(oneByte.media[0].extensions), (std::vector<uint16_t>{1, 2, 4}));
   Capabilities mixed = Capabilities::defaults();
@@ -276,8 +278,7 @@ TEST(PublishErrors, WholeOfferFailures) {
   EXPECT_EQ(negotiateError(removeLines(chromium, "a=setup")), "missing-setup");
   EXPECT_EQ(negotiateError(removeLines(chromium, "a=ice-pwd")), "missing-ice-credentials");
   EXPECT_EQ(negotiateError(replaceAll(chromium, "a=setup:actpass", "a=setup:holdconn")), "bad-setup");
-  EXPECT_EQ(negotiateError(replaceOnce(chromium, "a=group:BUNDLE", "a=ice-lite\r\na=group:BUNDLE")),
-            "remote-ice-lite");
+  EXPECT_EQ(negotiateError(replaceOnce(chromium, "a=group:BUNDLE", "a=ice-lite\r\na=group:BUNDLE")), "remote-ice-lite");
   std::string sha1 = removeLines(chromium, "a=fingerprint");
   sha1 = replaceAll(sha1, "a=setup:actpass",
                     "a=fingerprint:sha-1 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33\r\n"

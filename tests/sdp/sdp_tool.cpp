@@ -8,10 +8,11 @@
 //   {"cmd":"offer"}                         -> {"ok":true,"sdp":OFFER}
 //   {"cmd":"apply-answer","sdp":ANSWER}     -> {"ok":true,"media":[...],"setup":"passive"}
 // Failures: {"ok":false,"code":CODE,"line":N,"message":TEXT}.
+#include <nlohmann/json.hpp>
+
 #include <cstdio>
 #include <iostream>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <string>
 
 #include "sdp/publish.h"
@@ -24,9 +25,7 @@ using conclave::sdp::Error;
 using nlohmann::json;
 namespace sdp = conclave::sdp;
 
-json failure(const Error& e) {
-  return json{{"ok", false}, {"code", e.code}, {"line", e.line}, {"message", e.message}};
-}
+json failure(const Error& e) { return json{{"ok", false}, {"code", e.code}, {"line", e.line}, {"message", e.message}}; }
 
 class Tool {
  public:
@@ -34,7 +33,8 @@ class Tool {
     const std::string cmd = request.value("cmd", "");
     if (cmd == "answer") return answer(request.at("sdp").get<std::string>());
     if (cmd == "add") return add(request.at("kind").get<std::string>());
-    if (cmd == "remove") return json{{"ok", mSlots.release(request.at("mid").get<std::string>()) && dropTrack(request)}};
+    if (cmd == "remove")
+      return json{{"ok", mSlots.release(request.at("mid").get<std::string>()) && dropTrack(request)}};
     if (cmd == "stop") {
       dropTrack(request);
       return json{{"ok", mSlots.stop(request.at("mid").get<std::string>())}};
@@ -52,8 +52,7 @@ class Tool {
     if (!negotiated) return failure(negotiated.error());
     json media = json::array();
     for (const auto& m : negotiated->media)
-      media.push_back({{"mid", m.mid}, {"accepted", m.accepted}, {"reason", m.rejectReason},
-                       {"rids", m.rids.size()}});
+      media.push_back({{"mid", m.mid}, {"accepted", m.accepted}, {"reason", m.rejectReason}, {"rids", m.rids.size()}});
     std::string text = sdp::writePublishAnswer(negotiated.value(), mTransport, {1234567890123, mPublishVersion++});
     return json{{"ok", true}, {"sdp", text}, {"media", media}};
   }
@@ -79,8 +78,8 @@ class Tool {
   json offer() {
     std::vector<sdp::OutgoingTrack> tracks;
     for (const auto& [mid, track] : mTracks) tracks.push_back(track);
-    auto text = sdp::buildSubscribeOffer(mSlots.slots(), tracks, mTransport, {987654321, mSubscribeVersion++},
-                                         mCapabilities);
+    auto text =
+        sdp::buildSubscribeOffer(mSlots.slots(), tracks, mTransport, {987654321, mSubscribeVersion++}, mCapabilities);
     if (!text) return failure(text.error());
     mLastOffer = text.value();
     return json{{"ok", true}, {"sdp", text.value()}};
@@ -98,8 +97,11 @@ class Tool {
     for (const auto& m : checked->media) {
       json codecs = json::array();
       for (const auto& c : m.codecs) codecs.push_back(c.name);
-      media.push_back({{"mid", m.mid}, {"accepted", m.accepted}, {"direction", sdp::toString(m.direction)},
-                       {"codecs", codecs}, {"extensions", m.extensions.size()}});
+      media.push_back({{"mid", m.mid},
+                       {"accepted", m.accepted},
+                       {"direction", sdp::toString(m.direction)},
+                       {"codecs", codecs},
+                       {"extensions", m.extensions.size()}});
     }
     return json{{"ok", true}, {"media", media}, {"setup", sdp::toString(checked->localSetup)}};
   }

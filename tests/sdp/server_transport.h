@@ -12,8 +12,8 @@
 namespace conclave::sdp::test {
 
 // A sha-256 fingerprint of bytes first, first + step, first + 2 * step, ... (32 of them).
-inline LocalTransport makeServerTransport(std::string ufrag, std::string pwd, uint8_t first,
-                                          uint8_t step, std::vector<HostCandidate> candidates) {
+inline LocalTransport makeServerTransport(std::string ufrag, std::string pwd, uint8_t first, uint8_t step,
+                                          std::vector<HostCandidate> candidates) {
   LocalTransport t;
   t.iceUfrag = std::move(ufrag);
   t.icePwd = std::move(pwd);
@@ -28,8 +28,7 @@ inline LocalTransport makeServerTransport(std::string ufrag, std::string pwd, ui
 // The transport of the subscribe tests and of sdp_tool (whose offers Chromium checks): one host
 // candidate on 127.0.0.1:40000.
 inline LocalTransport loopbackServerTransport() {
-  return makeServerTransport("cnclvSfu", "conclaveServerPassword0123", 3, 7,
-                             {{"127.0.0.1", 40000, 65535}});
+  return makeServerTransport("cnclvSfu", "conclaveServerPassword0123", 3, 7, {{"127.0.0.1", 40000, 65535}});
 }
 
 }  // namespace conclave::sdp::test

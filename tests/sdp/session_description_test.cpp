@@ -16,8 +16,7 @@ using test::replaceOnce;
 
 SessionDescription mustParse(const std::string& text) {
   auto result = parseSessionDescription(text);
-  EXPECT_TRUE(result.ok()) << result.error().code << " line " << result.error().line << ": "
-                           << result.error().message;
+  EXPECT_TRUE(result.ok()) << result.error().code << " line " << result.error().line << ": " << result.error().message;
   return result.ok() ? std::move(result.value()) : SessionDescription{};
 }
 
@@ -172,14 +171,16 @@ TEST(SessionDescription, SessionLevelAttributesAreInherited) {
   std::string text =
       "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE a v\r\n"
       "a=ice-ufrag:ABCD\r\na=ice-pwd:abcdefghijklmnopqrstuv\r\na=ice-options:ice2 trickle\r\n"
-      "a=fingerprint:SHA-256 " + std::string(31 * 3, 'x') + "\r\n";
+      "a=fingerprint:SHA-256 " +
+      std::string(31 * 3, 'x') + "\r\n";
   std::string fingerprint;
   for (int i = 0; i < 32; ++i) fingerprint += std::string(i ? ":" : "") + "ab";
   text = replaceOnce(text, std::string(31 * 3, 'x'), fingerprint);
-  text += "a=setup:actpass\r\na=sendonly\r\na=extmap:3 urn:x\r\n"
-          "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:a\r\na=rtpmap:111 opus/48000/2\r\n"
-          "m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:v\r\na=ice-ufrag:WXYZ\r\na=setup:passive\r\n"
-          "a=inactive\r\na=rtpmap:96 VP8/90000\r\na=rtcp-fb:* nack\r\na=rtcp-fb:96 nack pli\r\n";
+  text +=
+      "a=setup:actpass\r\na=sendonly\r\na=extmap:3 urn:x\r\n"
+      "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:a\r\na=rtpmap:111 opus/48000/2\r\n"
+      "m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:v\r\na=ice-ufrag:WXYZ\r\na=setup:passive\r\n"
+      "a=inactive\r\na=rtpmap:96 VP8/90000\r\na=rtcp-fb:* nack\r\na=rtcp-fb:96 nack pli\r\n";
   SessionDescription d = mustParse(text);
   ASSERT_EQ(d.media.size(), 2u);
   EXPECT_EQ(d.media[0].ice.ufrag, "ABCD");
@@ -196,8 +197,7 @@ TEST(SessionDescription, SessionLevelAttributesAreInherited) {
   ASSERT_EQ(d.media[0].extensions.size(), 1u);
   EXPECT_EQ(d.media[0].extensions[0].uri, "urn:x");
   // rtcp-fb:* applies to every codec of the section.
-  EXPECT_EQ(d.media[1].codecs[0].feedback,
-            (std::vector<RtcpFeedback>{{"nack", "pli"}, {"nack", ""}}));
+  EXPECT_EQ(d.media[1].codecs[0].feedback, (std::vector<RtcpFeedback>{{"nack", "pli"}, {"nack", ""}}));
 }
 
 TEST(SessionDescription, FingerprintFormatRoundTrip) {
@@ -215,8 +215,9 @@ TEST(SessionDescription, FingerprintFormatRoundTrip) {
 }
 
 TEST(SessionDescription, CandidateRoundTrip) {
-  std::string line = "842163049 1 udp 1677729535 203.0.113.7 61665 typ srflx raddr 10.0.0.2 rport 61665 "
-                     "generation 0 ufrag a+/b network-cost 999";
+  std::string line =
+      "842163049 1 udp 1677729535 203.0.113.7 61665 typ srflx raddr 10.0.0.2 rport 61665 "
+      "generation 0 ufrag a+/b network-cost 999";
   auto candidate = parseCandidate(line);
   ASSERT_TRUE(candidate.has_value());
   EXPECT_EQ(candidate->type, "srflx");
@@ -276,20 +277,18 @@ TEST_F(SessionDescriptionErrors, GroupsAndTransport) {
 TEST_F(SessionDescriptionErrors, Codecs) {
   expectError(replaceOnce(chromium, "a=rtpmap:111 opus/48000/2", "a=rtpmap:112 opus/48000/2"), "bad-rtpmap",
               "a=rtpmap:112");
-  expectError(replaceOnce(chromium, "a=rtpmap:111 opus/48000/2", "a=rtpmap:111 opus"), "bad-rtpmap",
-              "a=rtpmap:111");
+  expectError(replaceOnce(chromium, "a=rtpmap:111 opus/48000/2", "a=rtpmap:111 opus"), "bad-rtpmap", "a=rtpmap:111");
   expectError(replaceOnce(chromium, "a=rtpmap:111 opus/48000/2", "a=rtpmap:111 opus/0/2"), "bad-rtpmap",
               "a=rtpmap:111");
   expectError(replaceOnce(chromium, "a=rtpmap:111 opus/48000/2", "a=rtpmap:111 opus/48000/2\r\na=rtpmap:111 x/1"),
               "bad-rtpmap", "a=rtpmap:111 x");
   expectError(removeLines(chromium, "a=rtpmap:111 "), "missing-rtpmap", "m=audio");
-  expectError(replaceOnce(chromium, "m=audio 9 UDP/TLS/RTP/SAVPF 111", "m=audio 9 UDP/TLS/RTP/SAVPF 128"),
-              "bad-media", "m=audio");
+  expectError(replaceOnce(chromium, "m=audio 9 UDP/TLS/RTP/SAVPF 111", "m=audio 9 UDP/TLS/RTP/SAVPF 128"), "bad-media",
+              "m=audio");
   expectError(replaceOnce(chromium, "m=audio 9 UDP/TLS/RTP/SAVPF 111", "m=audio 9 UDP/TLS/RTP/SAVPF 111 111"),
               "bad-media", "m=audio");
   expectError(replaceOnce(chromium, "a=fmtp:111 ", "a=fmtp:112 "), "bad-fmtp", "a=fmtp:112");
-  expectError(replaceOnce(chromium, "a=fmtp:111 ", "a=fmtp:111 x=1\r\na=fmtp:111 "), "bad-fmtp",
-              "a=fmtp:111 minptime");
+  expectError(replaceOnce(chromium, "a=fmtp:111 ", "a=fmtp:111 x=1\r\na=fmtp:111 "), "bad-fmtp", "a=fmtp:111 minptime");
   expectError(replaceOnce(chromium, "a=rtcp-fb:111 transport-cc", "a=rtcp-fb:112 transport-cc"), "bad-rtcp-fb",
               "a=rtcp-fb:112");
   // Rejected sections need no rtpmap: their formats mean nothing.
@@ -327,8 +326,8 @@ TEST_F(SessionDescriptionErrors, SsrcsAndMsid) {
   expectError(replaceOnce(chromium, group, "a=ssrc-group:FID " + first + " x"), "bad-ssrc-group", "a=ssrc-group");
   expectError(replaceOnce(chromium, "a=ssrc:" + first + " cname:", "a=ssrc:4294967296 cname:"), "bad-ssrc",
               "a=ssrc:4294967296");
-  expectError(replaceOnce(chromium, "a=ssrc:" + first + " cname:", "a=ssrc:" + first + " cname:x\r\na=ssrc:" +
-                                                                        first + " cname:"),
+  expectError(replaceOnce(chromium,
+                          "a=ssrc:" + first + " cname:", "a=ssrc:" + first + " cname:x\r\na=ssrc:" + first + " cname:"),
               "bad-ssrc", "");
   expectError(replaceOnce(chromium, "a=msid:", "a=msid:a b c\r\na=x:"), "bad-msid", "a=msid:a b c");
   expectError(replaceOnce(chromium, "a=msid:", "a=msid:" + std::string(65, 'a') + "\r\na=x:"), "bad-msid",
@@ -337,10 +336,8 @@ TEST_F(SessionDescriptionErrors, SsrcsAndMsid) {
 
 TEST(SessionDescriptionRidErrors, RidsAndSimulcast) {
   std::string sim = readData("chromium-offer-simulcast.sdp");
-  expectError(replaceOnce(sim, "a=simulcast:send h;m;l", "a=simulcast:send h;m;x"), "bad-simulcast",
-              "a=simulcast");
-  expectError(replaceOnce(sim, "a=simulcast:send h;m;l", "a=simulcast:recv h;m;l"), "bad-simulcast",
-              "a=simulcast");
+  expectError(replaceOnce(sim, "a=simulcast:send h;m;l", "a=simulcast:send h;m;x"), "bad-simulcast", "a=simulcast");
+  expectError(replaceOnce(sim, "a=simulcast:send h;m;l", "a=simulcast:recv h;m;l"), "bad-simulcast", "a=simulcast");
   expectError(replaceOnce(sim, "a=simulcast:send h;m;l", "a=simulcast:send h;;l"), "bad-simulcast", "a=simulcast");
   expectError(replaceOnce(sim, "a=simulcast:send h;m;l", "a=simulcast:up h;m;l"), "bad-simulcast", "a=simulcast");
   expectError(replaceOnce(sim, "a=rid:m send", "a=rid:m sideways"), "bad-rid", "a=rid:m");

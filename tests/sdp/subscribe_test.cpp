@@ -28,10 +28,9 @@ OutgoingTrack track(const std::string& mid, MediaKind kind, uint32_t ssrc, int n
   return t;
 }
 
-SessionDescription offerOf(const MidAllocator& slots, const std::vector<OutgoingTrack>& tracks,
-                           uint64_t version = 1) {
-  auto text = buildSubscribeOffer(slots.slots(), tracks, loopbackServerTransport(),
-                                  {987654321, version}, Capabilities::defaults());
+SessionDescription offerOf(const MidAllocator& slots, const std::vector<OutgoingTrack>& tracks, uint64_t version = 1) {
+  auto text = buildSubscribeOffer(slots.slots(), tracks, loopbackServerTransport(), {987654321, version},
+                                  Capabilities::defaults());
   EXPECT_TRUE(text.ok()) << text.error().code;
   if (!text.ok()) return {};
   auto parsed = parseSessionDescription(text.value());
@@ -178,8 +177,7 @@ TEST(SubscribeOffer, Errors) {
   MidAllocator slots;
   std::string audio = *slots.acquire(MediaKind::Audio);
   auto build = [&](const std::vector<OutgoingTrack>& tracks, const Capabilities& caps = Capabilities::defaults()) {
-    auto result =
-        buildSubscribeOffer(slots.slots(), tracks, loopbackServerTransport(), {1, 1}, caps);
+    auto result = buildSubscribeOffer(slots.slots(), tracks, loopbackServerTransport(), {1, 1}, caps);
     return result.ok() ? std::string("ok") : result.error().code;
   };
   EXPECT_EQ(build({}), "missing-track");
@@ -211,8 +209,8 @@ TEST(SubscribeOffer, GoldenOfferIsWhatTheCodeOffers) {
   MidAllocator slots;
   std::vector<OutgoingTrack> tracks{track(*slots.acquire(MediaKind::Audio), MediaKind::Audio, 1000, 1),
                                     track(*slots.acquire(MediaKind::Video), MediaKind::Video, 1001, 2)};
-  auto text = buildSubscribeOffer(slots.slots(), tracks, loopbackServerTransport(), {987654321, 1},
-                                  Capabilities::defaults());
+  auto text =
+      buildSubscribeOffer(slots.slots(), tracks, loopbackServerTransport(), {987654321, 1}, Capabilities::defaults());
   ASSERT_TRUE(text.ok()) << text.error().code;
   EXPECT_EQ(text.value(), readData("conclave-offer-subscribe.sdp"))
       << "the subscribe offer changed: regenerate conclave-offer-subscribe.sdp and "
@@ -261,8 +259,7 @@ TEST_F(SubscribeAnswerTest, ChromiumAnswerIsAccepted) {
 
 TEST_F(SubscribeAnswerTest, RejectsAnswersThatDoNotFitTheOffer) {
   EXPECT_EQ(check(replaceAll(answer, "a=mid:1", "a=mid:7")), "bad-group");  // group names mid 1
-  EXPECT_EQ(check(replaceAll(replaceAll(answer, "a=mid:1", "a=mid:7"), "BUNDLE 0 1", "BUNDLE 0 7")),
-            "answer-mismatch");
+  EXPECT_EQ(check(replaceAll(replaceAll(answer, "a=mid:1", "a=mid:7"), "BUNDLE 0 1", "BUNDLE 0 7")), "answer-mismatch");
   std::string oneSection = answer.substr(0, answer.find("m=video"));
   EXPECT_EQ(check(replaceOnce(oneSection, "BUNDLE 0 1", "BUNDLE 0")), "answer-mismatch");
   EXPECT_EQ(check(replaceOnce(answer, "a=recvonly", "a=sendrecv")), "bad-direction");

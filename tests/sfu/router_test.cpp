@@ -149,9 +149,9 @@ class RouterTest : public transport::test::DtlsContextsTest {
   static std::vector<uint8_t> videoPacket(size_t i, bool key = false) {
     const auto seq = static_cast<uint16_t>(kFirstSeq + i);
     const uint32_t ts = kFirstTs + static_cast<uint32_t>(i) * 3000;
-    return sfu::test::rtpFrom(key ? std::span<const uint8_t>(testdata::kChromeVp8Key)
-                                  : std::span<const uint8_t>(testdata::kChromeVp8Tid2),
-                              seq, ts);
+    return sfu::test::rtpFrom(
+        key ? std::span<const uint8_t>(testdata::kChromeVp8Key) : std::span<const uint8_t>(testdata::kChromeVp8Tid2),
+        seq, ts);
   }
   void sendVideo(size_t from, size_t count, bool firstIsKey = true) {
     for (size_t i = from; i < from + count; ++i) alice.sendRtp(videoPacket(i, firstIsKey && i == from));
@@ -167,7 +167,8 @@ class RouterTest : public transport::test::DtlsContextsTest {
   Router router{host, &observer};
   BrowserPeer alice = makePeer(40001), bob = makePeer(40002), carol = makePeer(40003);
   std::map<BrowserPeer*, ice::IceCredentials> serverIce;
-  Wire wire{host.recorder(), [this](std::span<uint8_t> d, const net::Endpoint& from, TimePoint t) { host.dispatch(d, from, t); }};
+  Wire wire{host.recorder(),
+            [this](std::span<uint8_t> d, const net::Endpoint& from, TimePoint t) { host.dispatch(d, from, t); }};
 };
 
 TEST_F(RouterTest, ForwardsToEverySubscriberWithItsOwnSsrcSequenceAndPayloadType) {
@@ -398,12 +399,12 @@ TEST_F(RouterTest, ANackFloodIsBoundedPerPacketAndByTheRetransmissionBudget) {
     bob.sendRtcp(sfu::test::nack(0x0b0b, kBobVideoSsrc, all));
     wire.pump(now + i * 40ms);
   }
-  std::printf("50 NACKs of %zu bytes: %zu packets, %zu bytes resent (forwarded %zu bytes)\n", nackBytes,
-              resentPackets, resentBytes, forwardedBytes);
+  std::printf("50 NACKs of %zu bytes: %zu packets, %zu bytes resent (forwarded %zu bytes)\n", nackBytes, resentPackets,
+              resentBytes, forwardedBytes);
   EXPECT_LE(resentPackets, kPackets * Consumer::kMaxResends);
   // SRTP adds its tag to every packet the budget counted in plain bytes.
-  const size_t budget = static_cast<size_t>(Consumer::kRetransmitBurstBytes) +
-                        forwardedBytes * Consumer::kRetransmitSharePercent / 100;
+  const size_t budget =
+      static_cast<size_t>(Consumer::kRetransmitBurstBytes) + forwardedBytes * Consumer::kRetransmitSharePercent / 100;
   EXPECT_LE(resentBytes, budget + resentPackets * 16);
   EXPECT_GT(resentPackets, 0u);  // a real loss is still repaired
   EXPECT_GT(router.stats().retransmitsRefused, 0u);

@@ -33,7 +33,9 @@ class FakeHost final : public TransportHost {
   transport::PacketSink& sink() override { return mSink; }
   const dtls::DtlsContext& dtlsContext() override { return mContext; }
   void registerTransport(const std::string& localUfrag, WebRtcTransport* t) override { byUfrag[localUfrag] = t; }
-  void registerEndpoint(const net::Endpoint& endpoint, WebRtcTransport* t) override { byEndpoint.try_emplace(endpoint, t); }
+  void registerEndpoint(const net::Endpoint& endpoint, WebRtcTransport* t) override {
+    byEndpoint.try_emplace(endpoint, t);
+  }
   void unregisterEndpoint(const net::Endpoint& endpoint, WebRtcTransport* t) override {
     if (auto it = byEndpoint.find(endpoint); it != byEndpoint.end() && it->second == t) byEndpoint.erase(it);
   }

@@ -5,6 +5,7 @@
 #include "sfu/worker.h"
 
 #include <gtest/gtest.h>
+
 #include <poll.h>
 
 #include <future>
@@ -135,18 +136,21 @@ class MediaWorkerTest : public ::testing::Test {
     alice.peer.sendCheck(pub.localIce, true);
     bob.peer.sendCheck(subs["bob"].localIce, true);
     carol.peer.sendCheck(subs["carol"].localIce, true);
-    ASSERT_TRUE(runUntil(all, [&] {
-      return alice.peer.stunAnswers.size() + bob.peer.stunAnswers.size() + carol.peer.stunAnswers.size() == 3;
-    }, 5s));
+    ASSERT_TRUE(runUntil(
+        all,
+        [&] {
+          return alice.peer.stunAnswers.size() + bob.peer.stunAnswers.size() + carol.peer.stunAnswers.size() == 3;
+        },
+        5s));
     for (auto* s : all) {
       ASSERT_EQ(s->peer.stunAnswers[0].cls, ice::StunClass::SuccessResponse);
       EXPECT_TRUE(s->peer.stunAnswers[0].integrityOk);
       EXPECT_EQ(s->peer.stunAnswers[0].mappedAddress, s->peer.address());
       s->peer.startDtls(std::chrono::steady_clock::now());
     }
-    ASSERT_TRUE(runUntil(all, [&] {
-      return alice.peer.dtlsConnected() && bob.peer.dtlsConnected() && carol.peer.dtlsConnected();
-    }, 10s));
+    ASSERT_TRUE(runUntil(
+        all, [&] { return alice.peer.dtlsConnected() && bob.peer.dtlsConnected() && carol.peer.dtlsConnected(); },
+        10s));
   }
 
   // `count` packets, a key frame first, then delta frames, in bursts of 10 as a camera sends.
@@ -156,7 +160,9 @@ class MediaWorkerTest : public ::testing::Test {
                                               : std::span<const uint8_t>(testdata::kChromeVp8Tid2),
                                        static_cast<uint16_t>(1000 + i), static_cast<uint32_t>(90000 + 3000 * (i / 3)));
       alice.peer.sendRtp(packet);
-      if (i % 10 == 9) runUntil(all, [] { return false; }, 2ms);
+      if (i % 10 == 9)
+        runUntil(
+            all, [] { return false; }, 2ms);
     }
   }
 
@@ -206,11 +212,13 @@ TEST_F(MediaWorkerTest, PublisherToTwoSubscribersOverRealUdp) {
   connectAll();
   // The consumers were added before the publisher connected, so their keyframe requests had no
   // way out yet; a pending one reaches the publisher once the throttle interval has passed.
-  EXPECT_TRUE(runUntil(all, [&] { return !sfu::test::plisOf(alice.peer).empty(); }, 3s));
+  EXPECT_TRUE(runUntil(
+      all, [&] { return !sfu::test::plisOf(alice.peer).empty(); }, 3s));
 
   constexpr size_t kPackets = 300;
   sendVideo(kPackets);
-  ASSERT_TRUE(runUntil(all, [&] { return bob.peer.rtp.size() >= kPackets && carol.peer.rtp.size() >= kPackets; }, 5s))
+  ASSERT_TRUE(runUntil(
+      all, [&] { return bob.peer.rtp.size() >= kPackets && carol.peer.rtp.size() >= kPackets; }, 5s))
       << "bob " << bob.peer.rtp.size() << ", carol " << carol.peer.rtp.size();
   expectStream(bob.peer, kBobSsrc, kPackets);
   expectStream(carol.peer, kCarolSsrc, kPackets);
@@ -251,27 +259,33 @@ struct ThirdParty {
 TEST_F(MediaWorkerTest, ASpoofedNominationDoesNotAimMediaAtAThirdParty) {
   setUpRoom();
   connectAll();
-  ASSERT_TRUE(runUntil(all, [&] { return !sfu::test::plisOf(alice.peer).empty(); }, 3s));
+  ASSERT_TRUE(runUntil(
+      all, [&] { return !sfu::test::plisOf(alice.peer).empty(); }, 3s));
   ThirdParty victim;
   const auto bobPath = bob.peer.address();
   for (int i = 0; i < 5; ++i) {
     // Bob's check, but from the victim's address (what a raw socket with a forged source sends).
     victim.send.send(bob.peer.bindingRequest(subs["bob"].localIce, true), sfuAddress);
     victim.send.flush();
-    runUntil(all, [] { return false; }, 20ms);
+    runUntil(
+        all, [] { return false; }, 20ms);
   }
   constexpr size_t kPackets = 200;
   sendVideo(kPackets);
-  ASSERT_TRUE(runUntil(all, [&] { return carol.peer.rtp.size() >= kPackets; }, 5s)) << carol.peer.rtp.size();
-  EXPECT_TRUE(runUntil(all, [&] { return bob.peer.rtp.size() >= kPackets; }, 2s)) << bob.peer.rtp.size();
-  runUntil(all, [] { return false; }, 50ms);
+  ASSERT_TRUE(runUntil(
+      all, [&] { return carol.peer.rtp.size() >= kPackets; }, 5s))
+      << carol.peer.rtp.size();
+  EXPECT_TRUE(runUntil(
+      all, [&] { return bob.peer.rtp.size() >= kPackets; }, 2s))
+      << bob.peer.rtp.size();
+  runUntil(
+      all, [] { return false; }, 50ms);
   victim.drain();
   EXPECT_EQ(victim.otherBytes, 0u) << "media or DTLS reached the third party";
   EXPECT_LE(victim.stunBytes, 5u * 2 * 120) << "more than an answer and a check per spoofed request";
   std::printf("third party received %zu STUN bytes and %zu other bytes\n", victim.stunBytes, victim.otherBytes);
-  auto selected = onWorkerValue<std::optional<net::Endpoint>>([](MediaWorker& w) {
-    return w.router("room").transport("bob", TransportRole::Subscribe)->selectedEndpoint();
-  });
+  auto selected = onWorkerValue<std::optional<net::Endpoint>>(
+      [](MediaWorker& w) { return w.router("room").transport("bob", TransportRole::Subscribe)->selectedEndpoint(); });
   EXPECT_EQ(selected, bobPath);
 }
 
@@ -297,7 +311,8 @@ TEST_F(MediaWorkerTest, TheRoutingTableIsBoundedPerTransport) {
       s->drain();
       if (s->stunBytes > 0) ++answered;
     }
-    runUntil(all, [] { return false; }, 5ms);
+    runUntil(
+        all, [] { return false; }, 5ms);
   }
   ASSERT_EQ(answered, sources.size());
   const size_t after = onWorkerValue<size_t>([](MediaWorker& w) { return w.routedEndpoints(); });
@@ -306,7 +321,8 @@ TEST_F(MediaWorkerTest, TheRoutingTableIsBoundedPerTransport) {
   EXPECT_GE(after, 3u);
   // Bob's own path still works.
   sendVideo(20);
-  EXPECT_TRUE(runUntil(all, [&] { return bob.peer.rtp.size() >= 20; }, 5s));
+  EXPECT_TRUE(runUntil(
+      all, [&] { return bob.peer.rtp.size() >= 20; }, 5s));
 }
 
 // Issue 7, finding 2, both halves together, over real UDP: Bob forges a nomination from a third
@@ -316,13 +332,16 @@ TEST_F(MediaWorkerTest, TheRoutingTableIsBoundedPerTransport) {
 TEST_F(MediaWorkerTest, ANackFloodAfterAForgedNominationIsBoundedAndReachesNoThirdParty) {
   setUpRoom();
   connectAll();
-  ASSERT_TRUE(runUntil(all, [&] { return !sfu::test::plisOf(alice.peer).empty(); }, 3s));
+  ASSERT_TRUE(runUntil(
+      all, [&] { return !sfu::test::plisOf(alice.peer).empty(); }, 3s));
   ThirdParty victim;
   victim.send.send(bob.peer.bindingRequest(subs["bob"].localIce, true), sfuAddress);
   victim.send.flush();
   constexpr size_t kPackets = 100;
   sendVideo(kPackets);
-  ASSERT_TRUE(runUntil(all, [&] { return bob.peer.rtp.size() >= kPackets; }, 5s)) << bob.peer.rtp.size();
+  ASSERT_TRUE(runUntil(
+      all, [&] { return bob.peer.rtp.size() >= kPackets; }, 5s))
+      << bob.peer.rtp.size();
   size_t forwarded = 0;
   for (const auto& p : bob.peer.rtp) forwarded += p.size();
   const uint16_t first = rtp::RtpPacket::parse(bob.peer.rtp[0])->sequenceNumber();
@@ -332,9 +351,11 @@ TEST_F(MediaWorkerTest, ANackFloodAfterAForgedNominationIsBoundedAndReachesNoThi
   const size_t bobBefore = bob.bytesReceived;
   for (int i = 0; i < 50; ++i) {
     bob.peer.sendRtcp(nack);
-    runUntil(all, [] { return false; }, 10ms);
+    runUntil(
+        all, [] { return false; }, 10ms);
   }
-  runUntil(all, [] { return false; }, 100ms);
+  runUntil(
+      all, [] { return false; }, 100ms);
   victim.drain();
   const size_t toBob = bob.bytesReceived - bobBefore;
   std::printf("50 NACKs of %zu bytes: %zu bytes to Bob (forwarded %zu), third party %zu STUN + %zu other bytes\n",

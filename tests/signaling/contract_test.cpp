@@ -63,7 +63,8 @@ TEST(Contract, TheServerAcceptsEveryClientMessageOfTheAcceptSet) {
 }
 
 TEST(Contract, TheServerRejectsEveryClientMessageOfTheRejectSet) {
-  for (const auto& c : load("client-to-server/reject.json")) EXPECT_NE(validateClientMessage(c.message), std::nullopt) << c.name;
+  for (const auto& c : load("client-to-server/reject.json"))
+    EXPECT_NE(validateClientMessage(c.message), std::nullopt) << c.name;
 }
 
 TEST(Contract, TheServerSchemasAcceptEveryServerMessageOfTheAcceptSet) {
@@ -72,17 +73,31 @@ TEST(Contract, TheServerSchemasAcceptEveryServerMessageOfTheAcceptSet) {
 }
 
 TEST(Contract, TheServerSchemasRejectEveryServerMessageOfTheRejectSet) {
-  for (const auto& c : load("server-to-client/reject.json")) EXPECT_NE(validateServerMessage(c.message), std::nullopt) << c.name;
+  for (const auto& c : load("server-to-client/reject.json"))
+    EXPECT_NE(validateServerMessage(c.message), std::nullopt) << c.name;
 }
 
 TEST(Contract, TheAcceptSetsHoldEveryMessageType) {
-  const std::set<std::string> client = {"hello",   "join",    "update-profile",   "leave",
-                                        "ping",    "publish", "subscribe-answer", "subscribe-restart",
-                                        "relay",   "file-upload"};
-  const std::set<std::string> server = {"welcome", "joined", "participant-joined", "participant-updated",
-                                        "participant-left", "profile-updated", "left", "pong", "goodbye",
-                                        "error", "publish-answer", "subscribe-ok", "subscribe-offer",
-                                        "media-failed", "relayed", "relay", "file-upload-ready"};
+  const std::set<std::string> client = {"hello", "join",       "update-profile",   "leave",
+                                        "ping",  "publish",    "subscribe-answer", "subscribe-restart",
+                                        "relay", "file-upload"};
+  const std::set<std::string> server = {"welcome",
+                                        "joined",
+                                        "participant-joined",
+                                        "participant-updated",
+                                        "participant-left",
+                                        "profile-updated",
+                                        "left",
+                                        "pong",
+                                        "goodbye",
+                                        "error",
+                                        "publish-answer",
+                                        "subscribe-ok",
+                                        "subscribe-offer",
+                                        "media-failed",
+                                        "relayed",
+                                        "relay",
+                                        "file-upload-ready"};
   EXPECT_EQ(typesOf(load("client-to-server/accept.json")), client);
   EXPECT_EQ(typesOf(load("server-to-client/accept.json")), server);
   for (const auto& type : client) EXPECT_NE(findClientSchema(type), nullptr) << type;

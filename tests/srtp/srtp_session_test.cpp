@@ -33,7 +33,9 @@ SrtpKeyMaterial randomKeys(SrtpProfile profile) {
 // Sender and receiver sessions of one association: a's local keys are b's remote keys.
 struct Pair {
   explicit Pair(SrtpProfile profile, SrtpSession::Options options = {})
-      : aKeys(randomKeys(profile)), bKeys(randomKeys(profile)), a(profile, aKeys, bKeys, options),
+      : aKeys(randomKeys(profile)),
+        bKeys(randomKeys(profile)),
+        a(profile, aKeys, bKeys, options),
         b(profile, bKeys, aKeys, options) {}
   SrtpKeyMaterial aKeys, bKeys;
   SrtpSession a, b;
@@ -108,7 +110,7 @@ TEST(SrtpSession, AesGcmKnownAnswer) {
   size_t len = 28;
   ASSERT_EQ(sender.protectRtp(rtp, len), SrtpResult::Ok);
   EXPECT_EQ(rtp, fromHex("800f1234decafbadcafebabe c5002ede04cfdd2eb91159e0880aa06e"
-                     "d2976826f796b201df3131a127e8a392"));
+                         "d2976826f796b201df3131a127e8a392"));
   ASSERT_EQ(receiver.unprotectRtp(rtp, len), SrtpResult::Ok);
   EXPECT_EQ(len, 28u);
 
@@ -117,7 +119,7 @@ TEST(SrtpSession, AesGcmKnownAnswer) {
   len = 24;
   ASSERT_EQ(sender.protectRtcp(rtcp, len), SrtpResult::Ok);
   EXPECT_EQ(rtcp, fromHex("81c8000bcafebabe c98b8b5df0392a55852b6c21ac8e7025"
-                      "c52c6fbea2b3b446ea31123ba88ce61e 80000001"));
+                          "c52c6fbea2b3b446ea31123ba88ce61e 80000001"));
   ASSERT_EQ(receiver.unprotectRtcp(rtcp, len), SrtpResult::Ok);
   EXPECT_EQ(len, 24u);
 }
@@ -284,8 +286,7 @@ TEST(SrtpSession, KeyMaterialMustFitTheProfile) {
   EXPECT_THROW(SrtpSession(SrtpProfile::AesCm128HmacSha1_80, gcmKeys, cmKeys), std::invalid_argument);
   EXPECT_THROW(SrtpSession(SrtpProfile::AeadAes128Gcm, gcmKeys, cmKeys), std::invalid_argument);
   EXPECT_FALSE(SrtpKeyMaterial::make(SrtpProfile::AeadAes128Gcm, std::vector<uint8_t>(16), std::vector<uint8_t>(14)));
-  EXPECT_THROW(SrtpSession(SrtpProfile::AeadAes128Gcm, gcmKeys, gcmKeys, {.replayWindow = 10}),
-               std::runtime_error);
+  EXPECT_THROW(SrtpSession(SrtpProfile::AeadAes128Gcm, gcmKeys, gcmKeys, {.replayWindow = 10}), std::runtime_error);
 }
 
 TEST(SrtpSession, MovedSessionKeepsWorking) {

@@ -1,6 +1,7 @@
 #include "store/key_store.h"
 
 #include <gtest/gtest.h>
+
 #include <sys/stat.h>
 
 #include <filesystem>

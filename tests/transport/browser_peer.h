@@ -25,9 +25,9 @@
 #include "dtls/dtls_context.h"
 #include "dtls/dtls_transport.h"
 #include "ice/demux.h"
-#include "net/endpoint.h"
 #include "ice/ice_server.h"
 #include "ice/stun.h"
+#include "net/endpoint.h"
 #include "srtp/srtp_profile.h"
 #include "srtp/srtp_session.h"
 #include "transport/webrtc_transport.h"
@@ -48,7 +48,9 @@ inline RemoteFingerprint fingerprintOf(const dtls::DtlsContext& context) {
   return RemoteFingerprint{"sha-256", std::vector<uint8_t>(digest.begin(), digest.end())};
 }
 
-inline net::Endpoint loopback(uint16_t port, uint8_t lastOctet = 1) { return net::Endpoint::v4({127, 0, 0, lastOctet}, port); }
+inline net::Endpoint loopback(uint16_t port, uint8_t lastOctet = 1) {
+  return net::Endpoint::v4({127, 0, 0, lastOctet}, port);
+}
 
 class BrowserPeer final : private dtls::DtlsTransport::Listener {
  public:
@@ -206,7 +208,9 @@ class BrowserPeer final : private dtls::DtlsTransport::Listener {
   }
 
   // dtls::DtlsTransport::Listener
-  void onDtlsSend(std::span<const uint8_t> datagram) override { mOutbox.emplace_back(datagram.begin(), datagram.end()); }
+  void onDtlsSend(std::span<const uint8_t> datagram) override {
+    mOutbox.emplace_back(datagram.begin(), datagram.end());
+  }
   void onDtlsConnected(srtp::SrtpProfile profile, const srtp::SrtpKeyMaterial& local,
                        const srtp::SrtpKeyMaterial& remote) override {
     mProfile = profile;

@@ -16,8 +16,7 @@ class DtlsContextsTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     sServer = std::make_unique<dtls::DtlsContext>(common::Certificate::generateSelfSigned("sfu"));
-    sBrowser =
-        std::make_unique<dtls::DtlsContext>(common::Certificate::generateSelfSigned("browser"));
+    sBrowser = std::make_unique<dtls::DtlsContext>(common::Certificate::generateSelfSigned("browser"));
   }
   static void TearDownTestSuite() {
     sServer.reset();

@@ -33,7 +33,9 @@ struct Events final : WebRtcTransport::Listener {
   void onTransportRtp(WebRtcTransport&, rtp::RtpPacket& p, TimePoint) override {
     rtp.emplace_back(p.data().begin(), p.data().end());
   }
-  void onTransportRtcp(WebRtcTransport&, std::span<uint8_t> c, TimePoint) override { rtcp.emplace_back(c.begin(), c.end()); }
+  void onTransportRtcp(WebRtcTransport&, std::span<uint8_t> c, TimePoint) override {
+    rtcp.emplace_back(c.begin(), c.end());
+  }
   void onTransportIceDisconnected(WebRtcTransport&, std::string_view r) override { iceDisconnected.emplace_back(r); }
   void onTransportClosed(WebRtcTransport&, std::string_view r) override { closed.emplace_back(r); }
 
@@ -87,7 +89,8 @@ class WebRtcTransportTest : public test::DtlsContextsTest {
   std::unique_ptr<BrowserPeer> peer =
       std::make_unique<BrowserPeer>(*sBrowser, test::loopback(50000), test::fingerprintOf(*sServer));
   std::unique_ptr<WebRtcTransport> transport;
-  Wire wire{sink, [this](std::span<uint8_t> d, const net::Endpoint& from, TimePoint t) { transport->receive(d, from, t); }};
+  Wire wire{sink,
+            [this](std::span<uint8_t> d, const net::Endpoint& from, TimePoint t) { transport->receive(d, from, t); }};
 
   void SetUp() override { wire.attach(*peer); }
 };

@@ -165,7 +165,11 @@ export function secretOf(link: string): string {
  * Joins under `name` (opening `link` first if given). With `preview`, waits until the camera
  * preview shows, so the fake devices are running and are published with the join.
  */
-export async function joinAs(page: Page, name: string, options: { link?: string; preview?: boolean } = {}): Promise<void> {
+export async function joinAs(
+  page: Page,
+  name: string,
+  options: { link?: string; preview?: boolean } = {},
+): Promise<void> {
   if (options.link !== undefined) await page.goto(options.link);
   if (options.preview) await page.getByTestId('preview-video').waitFor();
   await page.getByTestId('name-input').fill(name);

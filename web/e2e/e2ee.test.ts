@@ -9,7 +9,17 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Contexts, joinAs, launchBrowser, secretOf, selfId, startMeeting, Traffic, waitForRoster, waitUntil } from './browser';
+import {
+  Contexts,
+  joinAs,
+  launchBrowser,
+  secretOf,
+  selfId,
+  startMeeting,
+  Traffic,
+  waitForRoster,
+  waitUntil,
+} from './browser';
 import {
   cryptoStats,
   findTrack as find,
@@ -83,8 +93,15 @@ describe.skipIf(!serverHasMedia())('end-to-end encryption', () => {
     }
     // Mallory sees nobody's name, and is told her link is wrong.
     await waitForRoster(mallory, [`${NAMES.mallory} (you)`, UNVERIFIED, UNVERIFIED, UNVERIFIED]);
-    await expect.poll(() => mallory.getByTestId('wrong-link-title').textContent()).toBe('This link is incomplete or wrong');
-    const ids = { alice: await selfId(alice), bob: await selfId(bob), carol: await selfId(carol), mallory: await selfId(mallory) };
+    await expect
+      .poll(() => mallory.getByTestId('wrong-link-title').textContent())
+      .toBe('This link is incomplete or wrong');
+    const ids = {
+      alice: await selfId(alice),
+      bob: await selfId(bob),
+      carol: await selfId(carol),
+      mallory: await selfId(mallory),
+    };
     for (const p of Object.values(everyone)) {
       await p.locator(`[data-testid="tile"][data-participant-id="${ids.mallory}"][data-e2ee="unverified"]`).waitFor();
       expect(await p.getByTestId('unverified-alert').count()).toBe(1);
@@ -92,17 +109,28 @@ describe.skipIf(!serverHasMedia())('end-to-end encryption', () => {
     }
 
     // Media: everyone decodes the other two; Mallory receives packets but decodes nothing.
-    const others = (me: keyof typeof everyone): string[] => (['alice', 'bob', 'carol'] as const).filter((k) => k !== me).map((k) => ids[k]);
+    const others = (me: keyof typeof everyone): string[] =>
+      (['alice', 'bob', 'carol'] as const).filter((k) => k !== me).map((k) => ids[k]);
     const decodedAll = (list: TrackStats[], from: string[]): boolean =>
-      from.every((id) => (find(list, id, 'camera')?.framesDecoded ?? 0) > 0 && (find(list, id, 'microphone')?.packetsReceived ?? 0) > 0);
+      from.every(
+        (id) =>
+          (find(list, id, 'camera')?.framesDecoded ?? 0) > 0 &&
+          (find(list, id, 'microphone')?.packetsReceived ?? 0) > 0,
+      );
     const first: Record<string, TrackStats[]> = {};
     for (const [key, p] of Object.entries(everyone)) {
       const from = others(key as keyof typeof everyone);
-      first[key] = await waitUntil(`${key} decodes`, () => received(p), (list) => decodedAll(list, from));
+      first[key] = await waitUntil(
+        `${key} decodes`,
+        () => received(p),
+        (list) => decodedAll(list, from),
+      );
     }
     const members = [ids.alice, ids.bob, ids.carol];
-    const malloryFirst = await waitUntil('mallory receives', () => received(mallory), (list) =>
-      members.every((id) => (find(list, id, 'camera')?.packetsReceived ?? 0) > 0),
+    const malloryFirst = await waitUntil(
+      'mallory receives',
+      () => received(mallory),
+      (list) => members.every((id) => (find(list, id, 'camera')?.packetsReceived ?? 0) > 0),
     );
     // Media keeps flowing, decrypted: from its first decoded frames on, every member decodes 30
     // more frames and 2 s of 48 kHz audio (really decoded, not concealed) from each other member.
@@ -125,11 +153,20 @@ describe.skipIf(!serverHasMedia())('end-to-end encryption', () => {
     const figures: string[] = [];
     for (const [key, p] of Object.entries(everyone)) {
       const from = others(key as keyof typeof everyone);
-      const now = await waitUntil(`${key} keeps decoding`, () => media(p), (m) =>
-        from.every((id) => {
-          const g = progress(key, m, id);
-          return g.frames > 30 && g.audible > 48000 * 2 && (g.cv?.ok ?? 0) > 30 && (g.ca?.ok ?? 0) > 100 && g.cv?.state === 'ok';
-        }),
+      const now = await waitUntil(
+        `${key} keeps decoding`,
+        () => media(p),
+        (m) =>
+          from.every((id) => {
+            const g = progress(key, m, id);
+            return (
+              g.frames > 30 &&
+              g.audible > 48000 * 2 &&
+              (g.cv?.ok ?? 0) > 30 &&
+              (g.ca?.ok ?? 0) > 100 &&
+              g.cv?.state === 'ok'
+            );
+          }),
       );
       expect(now.crypto.mode).toBe('script');
       for (const id of from) {
@@ -150,14 +187,22 @@ describe.skipIf(!serverHasMedia())('end-to-end encryption', () => {
       }
     }
     // Mallory: plenty of packets arrive from every member and every frame fails to decrypt.
-    const malloryNow = await waitUntil('mallory receives and cannot decrypt', () => media(mallory), (m) =>
-      members.every(
-        (id) =>
-          (find(m.received, id, 'camera')?.packetsReceived ?? 0) - (find(malloryFirst, id, 'camera')?.packetsReceived ?? 0) > 50 &&
-          (find(m.crypto.tracks, id, 'camera')?.failed ?? 0) > 30,
-      ),
+    const malloryNow = await waitUntil(
+      'mallory receives and cannot decrypt',
+      () => media(mallory),
+      (m) =>
+        members.every(
+          (id) =>
+            (find(m.received, id, 'camera')?.packetsReceived ?? 0) -
+              (find(malloryFirst, id, 'camera')?.packetsReceived ?? 0) >
+              50 && (find(m.crypto.tracks, id, 'camera')?.failed ?? 0) > 30,
+        ),
     );
-    for (const [key, id] of [['alice', ids.alice], ['bob', ids.bob], ['carol', ids.carol]] as const) {
+    for (const [key, id] of [
+      ['alice', ids.alice],
+      ['bob', ids.bob],
+      ['carol', ids.carol],
+    ] as const) {
       const v0 = find(malloryFirst, id, 'camera');
       const v1 = find(malloryNow.received, id, 'camera');
       const a1 = find(malloryNow.received, id, 'microphone');
@@ -186,7 +231,8 @@ describe.skipIf(!serverHasMedia())('end-to-end encryption', () => {
     await mallory.screenshot({ path: join(SHOTS, 'e2ee-wrong-link.png') });
 
     // Chat: typed and sent through the view; the others read it, Mallory does not.
-    const relaysToMallory = (): number => traffic.framesReceivedBy(mallory).filter((f) => f.includes('"type":"relay"')).length;
+    const relaysToMallory = (): number =>
+      traffic.framesReceivedBy(mallory).filter((f) => f.includes('"type":"relay"')).length;
     const malloryRelaysBefore = relaysToMallory();
     await alice.getByTestId('chat-input').fill(CHAT_TEXT);
     await alice.getByTestId('chat-send').click();
@@ -212,7 +258,9 @@ describe.skipIf(!serverHasMedia())('end-to-end encryption', () => {
 
     // A file: encrypted, uploaded, announced in the chat; downloaded, checked and saved by the others.
     const content = Buffer.concat([Buffer.from(FILE_MARKER.repeat(2000)), randomBytes(150_000)]);
-    await carol.getByTestId('file-input').setInputFiles({ name: 'plans.bin', mimeType: 'application/octet-stream', buffer: content });
+    await carol
+      .getByTestId('file-input')
+      .setInputFiles({ name: 'plans.bin', mimeType: 'application/octet-stream', buffer: content });
     await expect.poll(() => carol.getByTestId('chat-status').textContent()).toBe('plans.bin was shared.');
     const wanted = createHash('sha256').update(content).digest('hex');
     for (const p of [alice, bob]) {
@@ -230,7 +278,11 @@ describe.skipIf(!serverHasMedia())('end-to-end encryption', () => {
     }
     await alice.screenshot({ path: join(SHOTS, 'e2ee-chat.png') });
     // Mallory got the three chat relays (the text, the vanishing one, the file) and shows none.
-    await waitUntil('mallory receives the chat relays', () => Promise.resolve(relaysToMallory()), (n) => n >= malloryRelaysBefore + 3);
+    await waitUntil(
+      'mallory receives the chat relays',
+      () => Promise.resolve(relaysToMallory()),
+      (n) => n >= malloryRelaysBefore + 3,
+    );
     await mallory.waitForTimeout(500); // a grace to open them: an absence can only be seen after a while
     expect(await mallory.getByTestId('chat-message').count()).toBe(0);
 
@@ -247,12 +299,17 @@ describe.skipIf(!serverHasMedia())('end-to-end encryption', () => {
       () => Promise.all([code(alice), code(bob)]),
       (c) => c[0] !== null && c[0] !== code3[0] && c[0] === c[1],
     );
-    for (const [key, p] of [['alice', alice], ['bob', bob]] as const) {
+    for (const [key, p] of [
+      ['alice', alice],
+      ['bob', bob],
+    ] as const) {
       const switched = (g: number | null): boolean => g !== null && g > (before[key] ?? 0);
       const after = await waitUntil(`${key} switched keys`, () => sendKeyGeneration(p), switched);
       console.log(`${key}: key generation ${before[key]} -> ${after}`);
     }
-    console.log(`security code with three members: ${code3[0]}; after Carol left: ${code2[0]}; Mallory's: ${await code(mallory)}`);
+    console.log(
+      `security code with three members: ${code3[0]}; after Carol left: ${code2[0]}; Mallory's: ${await code(mallory)}`,
+    );
 
     // Carol comes back as a "spy": her frame transforms keep every key she had, but her new
     // profile does not prove membership, so nobody sends her a key. She decrypts nothing.
@@ -261,21 +318,31 @@ describe.skipIf(!serverHasMedia())('end-to-end encryption', () => {
     await waitForRoster(carol, [NAMES.alice, NAMES.bob, `${NAMES.carol} (you)`, UNVERIFIED]);
     const spyId = await selfId(carol);
     await waitForRoster(alice, [`${NAMES.alice} (you)`, NAMES.bob, UNVERIFIED, UNVERIFIED]);
-    const spyFirst = await waitUntil('spy receives', () => received(carol), (list) =>
-      [ids.alice, ids.bob].every((id) => (find(list, id, 'camera')?.packetsReceived ?? 0) > 0),
+    const spyFirst = await waitUntil(
+      'spy receives',
+      () => received(carol),
+      (list) => [ids.alice, ids.bob].every((id) => (find(list, id, 'camera')?.packetsReceived ?? 0) > 0),
     );
     // Plenty arrives and every frame fails to decrypt (she tries her old keys: 'auth-failed').
-    const spy = await waitUntil('the spy receives and cannot decrypt', () => media(carol), (m) =>
-      [ids.alice, ids.bob].every(
-        (id) =>
-          (find(m.received, id, 'camera')?.packetsReceived ?? 0) - (find(spyFirst, id, 'camera')?.packetsReceived ?? 0) > 20 &&
-          (find(m.crypto.tracks, id, 'camera')?.failed ?? 0) > 20 &&
-          find(m.crypto.tracks, id, 'microphone') !== undefined,
-      ),
+    const spy = await waitUntil(
+      'the spy receives and cannot decrypt',
+      () => media(carol),
+      (m) =>
+        [ids.alice, ids.bob].every(
+          (id) =>
+            (find(m.received, id, 'camera')?.packetsReceived ?? 0) -
+              (find(spyFirst, id, 'camera')?.packetsReceived ?? 0) >
+              20 &&
+            (find(m.crypto.tracks, id, 'camera')?.failed ?? 0) > 20 &&
+            find(m.crypto.tracks, id, 'microphone') !== undefined,
+        ),
     );
     const spyNow = spy.received;
     const spyCrypto = spy.crypto;
-    for (const [key, id] of [['alice', ids.alice], ['bob', ids.bob]] as const) {
+    for (const [key, id] of [
+      ['alice', ids.alice],
+      ['bob', ids.bob],
+    ] as const) {
       const v0 = find(spyFirst, id, 'camera');
       const v1 = find(spyNow, id, 'camera');
       const cv = find(spyCrypto.tracks, id, 'camera');
@@ -299,7 +366,10 @@ describe.skipIf(!serverHasMedia())('end-to-end encryption', () => {
       const message = JSON.parse(frame) as { type?: string; to?: string; payload?: string };
       if (message.type === 'relay') {
         relays += 1;
-        expect(message.to === ids.mallory || message.to === spyId, `a payload for an unverified participant: ${frame}`).toBe(false);
+        expect(
+          message.to === ids.mallory || message.to === spyId,
+          `a payload for an unverified participant: ${frame}`,
+        ).toBe(false);
       }
     }
     expect(relays).toBeGreaterThan(5);
@@ -361,7 +431,8 @@ describe.skipIf(!serverHasMedia())('end-to-end encryption', () => {
     expect(audio).toBeGreaterThan(10);
     expect(video).toBeGreaterThan(0);
     // Within one key, SFrame counters only go up: these are real SFrame headers, not chance bytes.
-    for (const list of counters.values()) for (let i = 1; i < list.length; i++) expect(list[i]).toBeGreaterThan(list[i - 1] ?? -1);
+    for (const list of counters.values())
+      for (let i = 1; i < list.length; i++) expect(list[i]).toBeGreaterThan(list[i - 1] ?? -1);
 
     const opaque = [...log.matchAll(/\[tap\] (?:relay|profile) \d+ bytes: (.*)/g)].map((m) => m[1] ?? '');
     expect(opaque.length).toBeGreaterThan(5);
@@ -390,12 +461,18 @@ describe.skipIf(!serverHasMedia())('end-to-end encryption', () => {
       ['streams page', old, ids.current],
       ['script page', current, ids.old],
     ] as const) {
-      const list = await waitUntil(`${key} decodes`, () => received(p), (l) =>
-        (find(l, from, 'camera')?.framesDecoded ?? 0) > 10 && (find(l, from, 'microphone')?.totalSamplesReceived ?? 0) > 0,
+      const list = await waitUntil(
+        `${key} decodes`,
+        () => received(p),
+        (l) =>
+          (find(l, from, 'camera')?.framesDecoded ?? 0) > 10 &&
+          (find(l, from, 'microphone')?.totalSamplesReceived ?? 0) > 0,
       );
       // The worker reports its counters twice a second.
-      const c = await waitUntil(`${key} decrypts`, () => cryptoStats(p), (s) =>
-        (find(s.tracks, from, 'camera')?.ok ?? 0) > 10 && (find(s.tracks, from, 'microphone')?.ok ?? 0) > 10,
+      const c = await waitUntil(
+        `${key} decrypts`,
+        () => cryptoStats(p),
+        (s) => (find(s.tracks, from, 'camera')?.ok ?? 0) > 10 && (find(s.tracks, from, 'microphone')?.ok ?? 0) > 10,
       );
       const video = find(c.tracks, from, 'camera');
       const audio = find(c.tracks, from, 'microphone');

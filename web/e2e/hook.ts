@@ -42,7 +42,10 @@ export interface CryptoStats {
 /** window.__conclaveTest, as far as the tests use it. */
 export interface TestHook {
   stats: () => Promise<PageStats>;
-  remote: () => { participantId: string; tracks: { mid: string; kind: string; source: string; readyState: string }[] }[];
+  remote: () => {
+    participantId: string;
+    tracks: { mid: string; kind: string; source: string; readyState: string }[];
+  }[];
   subscribeSections: () => { mid: string; currentDirection: string | null }[];
   crypto: () => CryptoStats;
   securityCode: () => string | null;

@@ -18,7 +18,15 @@ import {
   waitUntil,
   WAIT_MS,
 } from './browser';
-import { cryptoStats, findTrack, pageStats as stats, remoteParticipants, subscribeSections, type PageStats, type TrackStats } from './hook';
+import {
+  cryptoStats,
+  findTrack,
+  pageStats as stats,
+  remoteParticipants,
+  subscribeSections,
+  type PageStats,
+  type TrackStats,
+} from './hook';
 import { serverHasMedia, startServer, stopAndRemove, WEB_DIR, type RunningServer } from './server';
 
 const SHOTS = join(WEB_DIR, 'test-results');
@@ -34,13 +42,16 @@ function joinAs(page: Page, name: string): Promise<void> {
 
 /** Waits until `page` decodes video (and receives audio) from every participant in `from`. */
 function waitForMediaFrom(page: Page, from: string[], sources = ['camera', 'microphone']): Promise<PageStats> {
-  return waitUntil(`media from ${JSON.stringify(from)} (${sources.join(', ')})`, () => stats(page), (last) =>
-    from.every((id) =>
-      sources.every((source) => {
-        const t = find(last, id, source);
-        return t !== undefined && (t.kind === 'video' ? t.framesDecoded > 0 : t.packetsReceived > 0);
-      }),
-    ),
+  return waitUntil(
+    `media from ${JSON.stringify(from)} (${sources.join(', ')})`,
+    () => stats(page),
+    (last) =>
+      from.every((id) =>
+        sources.every((source) => {
+          const t = find(last, id, source);
+          return t !== undefined && (t.kind === 'video' ? t.framesDecoded > 0 : t.packetsReceived > 0);
+        }),
+      ),
   );
 }
 
@@ -107,8 +118,11 @@ describe.skipIf(!serverHasMedia())('media through the SFU', () => {
     // silence, but the fake microphone beeps) from each of the others, with all three in the
     // meeting. Waited for, not timed: a busy machine takes longer, it does not fail.
     const grown = (name: string, now: PageStats, id: string) => ({
-      video: (find(now, id, 'camera')?.framesDecoded ?? 0) - (find(first[name] ?? now, id, 'camera')?.framesDecoded ?? 0),
-      audio: (find(now, id, 'microphone')?.packetsReceived ?? 0) - (find(first[name] ?? now, id, 'microphone')?.packetsReceived ?? 0),
+      video:
+        (find(now, id, 'camera')?.framesDecoded ?? 0) - (find(first[name] ?? now, id, 'camera')?.framesDecoded ?? 0),
+      audio:
+        (find(now, id, 'microphone')?.packetsReceived ?? 0) -
+        (find(first[name] ?? now, id, 'microphone')?.packetsReceived ?? 0),
     });
     const figures: string[] = [];
     for (const [name, p] of Object.entries(pages)) {
@@ -161,8 +175,10 @@ describe.skipIf(!serverHasMedia())('media through the SFU', () => {
       await waitForRoster(p, p === alice ? ['Alice (you)', 'Bob'] : ['Alice', 'Bob (you)']);
       await expect.poll(() => p.locator(`[data-testid="tile"][data-participant-id="${ids.carol}"]`).count()).toBe(0);
       await expect.poll(() => remoteParticipants(p)).not.toContain(ids.carol);
-      await waitUntil('her two sections inactive', () => subscribeSections(p), (sections) =>
-        sections.filter((s) => s.currentDirection === 'inactive').length >= 2,
+      await waitUntil(
+        'her two sections inactive',
+        () => subscribeSections(p),
+        (sections) => sections.filter((s) => s.currentDirection === 'inactive').length >= 2,
       );
       const before = find(await stats(p), ids.carol, 'camera');
       expect(before).toBeUndefined();
@@ -198,8 +214,10 @@ describe.skipIf(!serverHasMedia())('media through the SFU', () => {
         screen: find(await stats(p), ids.alice, 'screen'),
         decrypted: (await cryptoStats(p)).tracks.find((t) => t.role === 'receive' && t.source === 'screen')?.ok ?? 0,
       });
-      const { screen, decrypted } = await waitUntil(`${name} decodes the screen`, screenNow, (n) =>
-        (n.screen?.framesDecoded ?? 0) - (screenFirst[name] ?? 0) >= 3 && n.decrypted >= 3,
+      const { screen, decrypted } = await waitUntil(
+        `${name} decodes the screen`,
+        screenNow,
+        (n) => (n.screen?.framesDecoded ?? 0) - (screenFirst[name] ?? 0) >= 3 && n.decrypted >= 3,
       );
       console.log(
         `${name} <- alice screen: framesDecoded ${screenFirst[name]} -> ${screen?.framesDecoded} ` +

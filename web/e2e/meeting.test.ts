@@ -3,7 +3,16 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLIENT_TYPES, Contexts, joinAs, launchBrowser, secretOf, startMeeting as start, Traffic, waitForRoster } from './browser';
+import {
+  CLIENT_TYPES,
+  Contexts,
+  joinAs,
+  launchBrowser,
+  secretOf,
+  startMeeting as start,
+  Traffic,
+  waitForRoster,
+} from './browser';
 import { fetchInsecure, startServer, stopAndRemove, WEB_DIR, type RunningServer } from './server';
 
 const SHOTS = join(WEB_DIR, 'test-results');
@@ -252,9 +261,7 @@ describe('server restarts', () => {
 
     // Orderly shutdown: the server says goodbye, the page says so.
     await server.stop('SIGTERM');
-    await expect
-      .poll(() => page.getByTestId('error-message').textContent())
-      .toContain('The server is shutting down');
+    await expect.poll(() => page.getByTestId('error-message').textContent()).toContain('The server is shutting down');
     await page.screenshot({ path: join(SHOTS, 'room-shutdown.png'), fullPage: true });
 
     // Same port and data directory: the room ID is still valid.

@@ -43,10 +43,14 @@ export function serverHasMedia(): boolean {
 function mediaArgs(): string[] {
   if (!serverHasMedia()) return [];
   return [
-    '--media-listen', '127.0.0.1',
-    '--media-announced-address', '127.0.0.1',
-    '--media-port', '0',
-    '--media-workers', '1',
+    '--media-listen',
+    '127.0.0.1',
+    '--media-announced-address',
+    '127.0.0.1',
+    '--media-port',
+    '0',
+    '--media-workers',
+    '1',
   ];
 }
 
@@ -75,7 +79,15 @@ export interface HttpAnswer {
 export function fetchInsecure(port: number, path: string, method = 'GET'): Promise<HttpAnswer> {
   return new Promise((done, fail) => {
     const req = request(
-      { host: '127.0.0.1', port, path, method, servername: 'localhost', rejectUnauthorized: false, timeout: REQUEST_TIMEOUT_MS },
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method,
+        servername: 'localhost',
+        rejectUnauthorized: false,
+        timeout: REQUEST_TIMEOUT_MS,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -122,12 +134,17 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const port = options.port ?? (await freePort());
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'conclave-e2e-')));
   const args = [
-    '--listen', '127.0.0.1',
-    '--port', String(port),
-    '--data-dir', dataDir,
-    '--web-root', webRoot(),
+    '--listen',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--data-dir',
+    dataDir,
+    '--web-root',
+    webRoot(),
     // E2E_SERVER_LOG_LEVEL=debug shows what the server does (printed with a failing startup).
-    '--log-level', options.logLevel ?? process.env['E2E_SERVER_LOG_LEVEL'] ?? 'warn',
+    '--log-level',
+    options.logLevel ?? process.env['E2E_SERVER_LOG_LEVEL'] ?? 'warn',
     ...mediaArgs(),
   ];
   // The harness's own variables are not server options (the server warns about unknown CONCLAVE_*).

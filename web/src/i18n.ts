@@ -272,8 +272,7 @@ const de: Messages = {
   'call.screenOf': 'Bildschirm von {name}',
   'call.yourScreen': 'Ihr Bildschirm',
   'call.people': 'Personen',
-  'call.mediaError':
-    'Audio und Video konnten nicht verbunden werden ({code}). Sie sind weiterhin in der Besprechung.',
+  'call.mediaError': 'Audio und Video konnten nicht verbunden werden ({code}). Sie sind weiterhin in der Besprechung.',
   'call.mediaReconnecting': 'Audio und Video werden neu verbunden…',
   'call.shareFailed': 'Der Bildschirm konnte nicht geteilt werden.',
 

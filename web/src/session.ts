@@ -134,7 +134,8 @@ export class MeetingSession {
   async rename(name: string): Promise<void> {
     const client = this.mClient;
     const secure = this.mSecure;
-    if (this.mState.kind !== 'joined' || !client || !secure) throw new SignalingError('not-joined', 'not in the meeting');
+    if (this.mState.kind !== 'joined' || !client || !secure)
+      throw new SignalingError('not-joined', 'not in the meeting');
     await client.updateProfile(await secure.sealProfile(name));
     this.mName = name;
     this.publishRoster();
@@ -154,7 +155,8 @@ export class MeetingSession {
   async shareFile(data: Bytes, info: FileInfo, lifetimeMs: number | null): Promise<void> {
     const client = this.mClient;
     const secure = this.mSecure;
-    if (this.mState.kind !== 'joined' || !client || !secure) throw new SignalingError('not-joined', 'not in the meeting');
+    if (this.mState.kind !== 'joined' || !client || !secure)
+      throw new SignalingError('not-joined', 'not in the meeting');
     const manifest = await uploadFile(data, info, (size) => client.fileUpload(size), this.fetchFn());
     await secure.sendChat('', lifetimeMs, manifest);
   }

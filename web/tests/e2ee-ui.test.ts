@@ -38,15 +38,22 @@ describe('participantBadge', () => {
   });
 
   it('is loud for anyone not secured', () => {
-    expect(participantBadge(entry({ trust: 'unverified', name: null }), [track({ ok: 0, state: 'failing' })], 'script')).toBe('unverified');
+    expect(
+      participantBadge(entry({ trust: 'unverified', name: null }), [track({ ok: 0, state: 'failing' })], 'script'),
+    ).toBe('unverified');
     expect(participantBadge(entry({ key: 'missing' }), [], 'script')).toBe('no-key');
     expect(participantBadge(entry({}), [track({ state: 'failing' })], 'script')).toBe('failing');
     // Another participant's failing track does not count.
-    expect(participantBadge(entry({}), [track({ participantId: BOB_ID, state: 'failing' })], 'script')).toBe('encrypted');
+    expect(participantBadge(entry({}), [track({ participantId: BOB_ID, state: 'failing' })], 'script')).toBe(
+      'encrypted',
+    );
     expect(participantBadge(entry({}), [], 'none')).toBe('unsupported');
     expect(participantBadge(entry({ id: SELF_ID, self: true }), [], 'none')).toBe('unsupported');
-    expect(participantBadge(entry({ id: SELF_ID, self: true }), [track({ role: 'send', state: 'failing' })], 'script')).toBe('failing');
-    for (const state of ['unverified', 'no-key', 'failing', 'unsupported'] as const) expect(LOUD_BADGES.has(state)).toBe(true);
+    expect(
+      participantBadge(entry({ id: SELF_ID, self: true }), [track({ role: 'send', state: 'failing' })], 'script'),
+    ).toBe('failing');
+    for (const state of ['unverified', 'no-key', 'failing', 'unsupported'] as const)
+      expect(LOUD_BADGES.has(state)).toBe(true);
     for (const state of ['encrypted', 'verifying', 'waiting'] as const) expect(LOUD_BADGES.has(state)).toBe(false);
   });
 });
@@ -108,7 +115,12 @@ describe('WorkerFrameCrypto', () => {
     const receiver = { createEncodedStreams: streams } as unknown as RTCRtpReceiver;
     bridge.protectSender(sender, 'camera', 'video');
     bridge.protectSender(sender, 'camera', 'video');
-    bridge.protectReceiver(receiver, '4', 'audio', { mid: '4', kind: 'audio', participantId: ALICE_ID, source: 'microphone' });
+    bridge.protectReceiver(receiver, '4', 'audio', {
+      mid: '4',
+      kind: 'audio',
+      participantId: ALICE_ID,
+      source: 'microphone',
+    });
     expect(created).toBe(2);
     expect(worker.posted.map((p) => [p.message.type, p.transfer.length])).toEqual([
       ['streams', 2],

@@ -19,7 +19,9 @@ describe('i18n', () => {
       for (const key of keys) {
         const text = (messages as Record<string, string>)[key] ?? '';
         expect(text.trim(), `${lang} ${key}`).not.toBe('');
-        expect(placeholders(text), `${lang} ${key}`).toEqual(placeholders((english as Record<string, string>)[key] ?? ''));
+        expect(placeholders(text), `${lang} ${key}`).toEqual(
+          placeholders((english as Record<string, string>)[key] ?? ''),
+        );
       }
     }
   });

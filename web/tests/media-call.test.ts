@@ -351,7 +351,12 @@ describe('Call: end-to-end encryption', () => {
     await settle();
     transforms.log.length = 0;
     // Alice leaves; her camera section is reused for Carol's camera.
-    const carolCam: SubscribedTrack = { mid: '1', kind: 'video', participantId: 'carolCarolCarolCarol00', source: 'camera' };
+    const carolCam: SubscribedTrack = {
+      mid: '1',
+      kind: 'video',
+      participantId: 'carolCarolCarolCarol00',
+      source: 'camera',
+    };
     signaling.offer(`offer-2 ${ALL_SECTIONS}`, [carolCam, bobMic, bobCam]);
     await settle();
     // Receivers are protected once; the worker learns the new owners.
@@ -359,10 +364,18 @@ describe('Call: end-to-end encryption', () => {
     // A new section gets its transform when it first appears.
     signaling.last('subscribe-answer').reply.resolve();
     await settle();
-    const carolMic: SubscribedTrack = { mid: '4', kind: 'audio', participantId: 'carolCarolCarolCarol00', source: 'microphone' };
+    const carolMic: SubscribedTrack = {
+      mid: '4',
+      kind: 'audio',
+      participantId: 'carolCarolCarolCarol00',
+      source: 'microphone',
+    };
     signaling.offer(`offer-3 ${ALL_SECTIONS} 4=audio`, [carolCam, carolMic, bobMic, bobCam]);
     await settle();
-    expect(transforms.log.slice(2)).toEqual(['receive 4 audio carolCarolCarolCarol00/microphone', 'assign 4 carolCarolCarolCarol00/microphone']);
+    expect(transforms.log.slice(2)).toEqual([
+      'receive 4 audio carolCarolCarolCarol00/microphone',
+      'assign 4 carolCarolCarolCarol00/microphone',
+    ]);
   });
 
   it('asks for the connection settings of the transform mode', () => {
@@ -377,7 +390,9 @@ describe('Call: end-to-end encryption', () => {
     const transforms = new FakeTransforms();
     transforms.mode = 'none';
     const { call, signaling } = setup(transforms);
-    await expect(call.setTrack('camera', asTrack(new FakeTrack('video')), stream)).rejects.toMatchObject({ code: 'e2ee-unsupported' });
+    await expect(call.setTrack('camera', asTrack(new FakeTrack('video')), stream)).rejects.toMatchObject({
+      code: 'e2ee-unsupported',
+    });
     await settle();
     expect(FakePeerConnection.created).toHaveLength(1);
     expect(signaling.count('publish')).toBe(0);

@@ -35,13 +35,22 @@ async function pair() {
   const receiver = new FrameCryptoEngine(time.now);
   const key = SenderKey.generate(3);
   const keyframes: string[] = [];
-  const send = sender.createTransform({ role: 'send', kind: 'video', source: 'camera' }, { generateKeyFrame: () => keyframes.push('generate') });
+  const send = sender.createTransform(
+    { role: 'send', kind: 'video', source: 'camera' },
+    { generateKeyFrame: () => keyframes.push('generate') },
+  );
   const sendAudio = sender.createTransform({ role: 'send', kind: 'audio', source: 'microphone' });
   const receive = receiver.createTransform(
     { role: 'receive', kind: 'video', mid: '1', participantId: ALICE_ID, source: 'camera' },
     { requestKeyFrame: () => keyframes.push('request') },
   );
-  const receiveAudio = receiver.createTransform({ role: 'receive', kind: 'audio', mid: '0', participantId: ALICE_ID, source: 'microphone' });
+  const receiveAudio = receiver.createTransform({
+    role: 'receive',
+    kind: 'audio',
+    mid: '0',
+    participantId: ALICE_ID,
+    source: 'microphone',
+  });
   const messages = keyMessages(key);
   sender.handle(messages.send);
   receiver.handle({ type: 'add-sender', participantId: ALICE_ID, tag: TAG });
@@ -87,22 +96,46 @@ describe('FrameCryptoEngine', () => {
     };
     // A receiver that has no key (like a page with the wrong link).
     const stranger = new FrameCryptoEngine();
-    const blind = stranger.createTransform({ role: 'receive', kind: 'video', mid: '1', participantId: ALICE_ID, source: 'camera' });
+    const blind = stranger.createTransform({
+      role: 'receive',
+      kind: 'video',
+      mid: '1',
+      participantId: ALICE_ID,
+      source: 'camera',
+    });
     expect(await blind.process({ data: await sealed() })).toBe(false);
     expect(stranger.stats()[0]).toMatchObject({ ok: 0, failed: 1, lastError: 'unknown-key', state: 'failing' });
     // The server says the track is Bob's, but it is under Alice's key.
-    const wrong = receiver.createTransform({ role: 'receive', kind: 'video', mid: '5', participantId: BOB_ID, source: 'camera' });
+    const wrong = receiver.createTransform({
+      role: 'receive',
+      kind: 'video',
+      mid: '5',
+      participantId: BOB_ID,
+      source: 'camera',
+    });
     expect(await wrong.process({ data: await sealed() })).toBe(false);
     // Altered, and replayed.
     const data = await sealed();
     const altered = new Uint8Array(data.slice(0));
     altered[altered.length - 1] = (altered[altered.length - 1] ?? 0) ^ 1;
-    const rx = receiver.createTransform({ role: 'receive', kind: 'video', mid: '6', participantId: ALICE_ID, source: 'camera' });
+    const rx = receiver.createTransform({
+      role: 'receive',
+      kind: 'video',
+      mid: '6',
+      participantId: ALICE_ID,
+      source: 'camera',
+    });
     expect(await rx.process({ data: altered.buffer })).toBe(false);
     expect(await rx.process({ data: data.slice(0) })).toBe(true);
     expect(await rx.process({ data: data.slice(0) })).toBe(false);
     // A track of another source gets other keys.
-    const screen = receiver.createTransform({ role: 'receive', kind: 'video', mid: '7', participantId: ALICE_ID, source: 'screen' });
+    const screen = receiver.createTransform({
+      role: 'receive',
+      kind: 'video',
+      mid: '7',
+      participantId: ALICE_ID,
+      source: 'screen',
+    });
     expect(await screen.process({ data: await sealed() })).toBe(false);
     const errors = receiver.stats().map((s) => [s.mid, s.lastError]);
     expect(errors).toEqual([
@@ -176,7 +209,13 @@ describe('FrameCryptoEngine', () => {
     // The old membership's transform drops everything from now on.
     expect(await receive.process({ data: copy.slice(0) })).toBe(false);
     // A new transform has no key for the frame the old one could have decrypted.
-    const fresh = receiver.createTransform({ role: 'receive', kind: 'video', mid: '1', participantId: ALICE_ID, source: 'camera' });
+    const fresh = receiver.createTransform({
+      role: 'receive',
+      kind: 'video',
+      mid: '1',
+      participantId: ALICE_ID,
+      source: 'camera',
+    });
     expect(await fresh.process({ data: copy.slice(0) })).toBe(false);
     expect(receiver.stats()[0]?.lastError).toBe('unknown-key');
     time.advance(2000);
@@ -196,7 +235,13 @@ describe('FrameCryptoEngine', () => {
     receiver.handle({ type: 'assign', mid: '1', participantId: ALICE_ID, source: 'camera' });
     expect(await receive.process({ data: recorded.slice(0) })).toBe(false);
     // ...or on a new m-section it assigns to Alice's camera.
-    const other = receiver.createTransform({ role: 'receive', kind: 'video', mid: '7', participantId: ALICE_ID, source: 'camera' });
+    const other = receiver.createTransform({
+      role: 'receive',
+      kind: 'video',
+      mid: '7',
+      participantId: ALICE_ID,
+      source: 'camera',
+    });
     expect(await other.process({ data: recorded.slice(0) })).toBe(false);
     expect(receiver.stats().find((s) => s.mid === '7')?.lastError).toBe('replay');
   });

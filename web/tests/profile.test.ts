@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { generateIdentity } from '../src/e2ee';
-import { decodeProfile, encodeProfile, MAX_NAME_LENGTH, normalizeName, openMemberProfile, sealOwnProfile } from '../src/profile';
+import {
+  decodeProfile,
+  encodeProfile,
+  MAX_NAME_LENGTH,
+  normalizeName,
+  openMemberProfile,
+  sealOwnProfile,
+} from '../src/profile';
 import { roomKeys, WRONG_SECRET } from './secure/helpers';
 
 describe('profile', () => {
@@ -19,7 +26,10 @@ describe('profile', () => {
     const room = await roomKeys();
     const wrong = await roomKeys(WRONG_SECRET);
     const identity = await generateIdentity();
-    expect(await openMemberProfile(room, await sealOwnProfile(wrong, identity, { name: 'M' }))).toEqual({ ok: false, error: 'not-a-member' });
+    expect(await openMemberProfile(room, await sealOwnProfile(wrong, identity, { name: 'M' }))).toEqual({
+      ok: false,
+      error: 'not-a-member',
+    });
     expect(await openMemberProfile(room, '{"name":"Alice"}')).toEqual({ ok: false, error: 'malformed' });
     expect(await openMemberProfile(room, '')).toEqual({ ok: false, error: 'malformed' });
   });

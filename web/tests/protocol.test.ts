@@ -40,7 +40,13 @@ const GOOD: Record<string, unknown>[] = [
   { type: 'relayed', id: 6 },
   { type: 'relay', from: ALICE_ID, payload: '{"v":1,"t":"key-request"}' },
   { type: 'relay', from: BOB_ID, payload: 'x'.repeat(49152) },
-  { type: 'file-upload-ready', id: 7, fileId: 'AbC_-012345678901234567', uploadToken: 'tok_en-1', url: '/api/files/AbC_-012345678901234567' },
+  {
+    type: 'file-upload-ready',
+    id: 7,
+    fileId: 'AbC_-012345678901234567',
+    uploadToken: 'tok_en-1',
+    url: '/api/files/AbC_-012345678901234567',
+  },
 ];
 
 const BAD: [string, unknown][] = [
@@ -98,10 +104,19 @@ const BAD: [string, unknown][] = [
   ['relay without payload', { type: 'relay', from: ALICE_ID }],
   ['relay payload too long', { type: 'relay', from: ALICE_ID, payload: 'x'.repeat(49153) }],
   ['file-upload-ready without token', { type: 'file-upload-ready', fileId: 'abc', url: '/api/files/abc' }],
-  ['file-upload-ready elsewhere', { type: 'file-upload-ready', fileId: 'abc', uploadToken: 't', url: 'https://evil.example/api/files/abc' }],
-  ['file-upload-ready other file', { type: 'file-upload-ready', fileId: 'abc', uploadToken: 't', url: '/api/files/abd' }],
+  [
+    'file-upload-ready elsewhere',
+    { type: 'file-upload-ready', fileId: 'abc', uploadToken: 't', url: 'https://evil.example/api/files/abc' },
+  ],
+  [
+    'file-upload-ready other file',
+    { type: 'file-upload-ready', fileId: 'abc', uploadToken: 't', url: '/api/files/abd' },
+  ],
   ['file-upload-ready bad id', { type: 'file-upload-ready', fileId: '../x', uploadToken: 't', url: '/api/files/../x' }],
-  ['file-upload-ready empty token', { type: 'file-upload-ready', fileId: 'abc', uploadToken: '', url: '/api/files/abc' }],
+  [
+    'file-upload-ready empty token',
+    { type: 'file-upload-ready', fileId: 'abc', uploadToken: '', url: '/api/files/abc' },
+  ],
 ];
 
 describe('validateServerMessage', () => {
@@ -126,7 +141,10 @@ describe('validateServerMessage', () => {
       type: 'participant-joined',
       participant: { id: ALICE_ID, profile: 'p', ip: '10.0.0.1' },
     });
-    expect(result).toEqual({ ok: true, message: { type: 'participant-joined', participant: { id: ALICE_ID, profile: 'p' } } });
+    expect(result).toEqual({
+      ok: true,
+      message: { type: 'participant-joined', participant: { id: ALICE_ID, profile: 'p' } },
+    });
   });
 
   it('is not fooled by inherited properties', () => {
@@ -286,7 +304,13 @@ describe('SignalingClient', () => {
     const { client, socket } = await connected();
     const ready = client.fileUpload(1234);
     expect(socket.lastSent()).toMatchObject({ type: 'file-upload', size: 1234 });
-    socket.receive({ type: 'file-upload-ready', id: socket.lastSent()['id'], fileId: 'f1', uploadToken: 't1', url: '/api/files/f1' });
+    socket.receive({
+      type: 'file-upload-ready',
+      id: socket.lastSent()['id'],
+      fileId: 'f1',
+      uploadToken: 't1',
+      url: '/api/files/f1',
+    });
     await expect(ready).resolves.toEqual({ fileId: 'f1', uploadToken: 't1', url: '/api/files/f1' });
     const tooLarge = client.fileUpload(5);
     socket.receive({ type: 'error', id: socket.lastSent()['id'], code: 'file-too-large', message: 'no' });

@@ -7,7 +7,9 @@ import { flush, ROOM_ID, SELF_ID, type FakeSocket } from './fake-socket';
 import { roomKeys, until } from './secure/helpers';
 
 /** Fake timers for the session's own timers; setImmediate stays real so crypto can finish. */
-export const SESSION_FAKE_TIMERS = { toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] as const };
+export const SESSION_FAKE_TIMERS = {
+  toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] as const,
+};
 
 /** A member's `profile` string made with the room secret (or with `secret`). */
 export async function memberProfile(name: string, secret?: string): Promise<string> {
@@ -38,7 +40,13 @@ export async function acceptJoin(
 ): Promise<Record<string, unknown>> {
   socket.open();
   await until(() => sentOfType(socket, 'hello') !== undefined, 'hello');
-  socket.receive({ type: 'welcome', id: sentOfType(socket, 'hello')?.['id'], version: 1, server: 'test', maxMessageBytes: 65536 });
+  socket.receive({
+    type: 'welcome',
+    id: sentOfType(socket, 'hello')?.['id'],
+    version: 1,
+    server: 'test',
+    maxMessageBytes: 65536,
+  });
   await until(() => sentOfType(socket, 'join') !== undefined, 'join');
   const join = sentOfType(socket, 'join') ?? {};
   socket.receive({ type: 'joined', id: join['id'], roomId: ROOM_ID, participantId: selfId, participants: others });
@@ -49,7 +57,10 @@ export async function acceptJoin(
 /** Waits until the session checked every participant's profile. */
 export async function verified(session: MeetingSession): Promise<void> {
   await until(
-    () => session.state.kind === 'joined' && session.state.roster.every((e) => e.trust !== 'verifying') && session.state.security.code !== null,
+    () =>
+      session.state.kind === 'joined' &&
+      session.state.roster.every((e) => e.trust !== 'verifying') &&
+      session.state.security.code !== null,
     'verification',
   );
   await session.secure?.idle();

@@ -100,7 +100,9 @@ describe('MeetingSession', () => {
     s.receive({ type: 'participant-updated', participant: { id: BOB_ID, profile: await memberProfile('Robert') } });
     await verified(session);
     // A new identity for Bob: the session stops trusting him.
-    expect(last()).toMatchObject({ roster: [{ id: SELF_ID }, { id: BOB_ID, trust: 'unverified', name: null }, { id: ALICE_ID, trust: 'unverified' }] });
+    expect(last()).toMatchObject({
+      roster: [{ id: SELF_ID }, { id: BOB_ID, trust: 'unverified', name: null }, { id: ALICE_ID, trust: 'unverified' }],
+    });
     s.receive({ type: 'participant-left', participantId: ALICE_ID });
     s.receive({ type: 'participant-left', participantId: 'unknownunknownunknown0' });
     expect(last()).toMatchObject({ kind: 'joined', roster: [{ id: SELF_ID, name: 'Me', self: true }, { id: BOB_ID }] });
@@ -122,7 +124,10 @@ describe('MeetingSession', () => {
     other.session.join('Bob');
     await acceptJoin(other.socket(0), [], BOB_ID);
     const bobJoin = other.socket(0).sentMessages.find((m) => m['type'] === 'join');
-    socket(0).receive({ type: 'participant-joined', participant: { id: BOB_ID, profile: String(bobJoin?.['profile']) } });
+    socket(0).receive({
+      type: 'participant-joined',
+      participant: { id: BOB_ID, profile: String(bobJoin?.['profile']) },
+    });
     await verified(session);
     const renaming = other.session.rename('Robert');
     await until(() => other.socket(0).lastSent()['type'] === 'update-profile', 'update-profile');
@@ -148,7 +153,11 @@ describe('MeetingSession', () => {
     ]);
     await verified(session);
     expect(last()).toMatchObject({
-      roster: [{ id: SELF_ID, name: 'Mallory' }, { id: ALICE_ID, name: null, trust: 'unverified' }, { id: BOB_ID, name: null, trust: 'unverified' }],
+      roster: [
+        { id: SELF_ID, name: 'Mallory' },
+        { id: ALICE_ID, name: null, trust: 'unverified' },
+        { id: BOB_ID, name: null, trust: 'unverified' },
+      ],
       security: { wrongLink: true },
     });
     // Nobody gets a key from this page, nor does it accept one.
@@ -177,7 +186,13 @@ describe('MeetingSession', () => {
     await until(() => sockets.length === 2, 'second socket');
     // The second attempt fails before opening: the next delay doubles.
     socket(1).serverClose(1006, '');
-    await until(() => last().kind === 'reconnecting' && last().kind === 'reconnecting' && (last() as { attempt: number }).attempt === 2, 'attempt 2');
+    await until(
+      () =>
+        last().kind === 'reconnecting' &&
+        last().kind === 'reconnecting' &&
+        (last() as { attempt: number }).attempt === 2,
+      'attempt 2',
+    );
     vi.advanceTimersByTime(1999);
     expect(sockets).toHaveLength(2);
     vi.advanceTimersByTime(1);
@@ -270,7 +285,11 @@ describe('MeetingSession', () => {
     await until(() => relays(socket(0)).some((m) => m['to'] === undefined), 'chat relay');
     const relay = relays(socket(0)).find((m) => m['to'] === undefined) ?? {};
     expect(String(relay['payload'])).not.toContain('Hello');
-    expect(JSON.parse(String(relay['payload']))).toMatchObject({ v: 2, t: 'chat', chat: { v: 1, from: SELF_ID, g: 0, n: 1 } });
+    expect(JSON.parse(String(relay['payload']))).toMatchObject({
+      v: 2,
+      t: 'chat',
+      chat: { v: 1, from: SELF_ID, g: 0, n: 1 },
+    });
     socket(0).receive({ type: 'relayed', id: relay['id'] });
     await sending;
     expect(session.chat.entries.map((e) => [e.text, e.self])).toEqual([['Hello there', true]]);

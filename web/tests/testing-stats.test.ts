@@ -137,7 +137,8 @@ describe('callStats', () => {
         { mid: '2', senderTrack: { kind: 'video' } },
       ],
     );
-    const source = (track: unknown): string | undefined => (track === mic ? 'microphone' : track === cam ? 'camera' : undefined);
+    const source = (track: unknown): string | undefined =>
+      track === mic ? 'microphone' : track === cam ? 'camera' : undefined;
     const stats = await callStats(subscribe, publish, map, source);
     expect(stats.received.map((s) => [s.participantId, s.source, s.framesDecoded, s.packetsReceived])).toEqual([
       [ALICE_ID, 'camera', 40, 100],

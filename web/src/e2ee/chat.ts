@@ -109,7 +109,8 @@ export class ChatSender {
     if (parseChatMessage(JSON.parse(json)) === null) throw new RangeError('invalid chat message');
     const plaintext = utf8(json);
     // base64url of iv || ciphertext || tag, plus the envelope's other fields (< 300 characters).
-    if (Math.ceil(((plaintext.length + 28) * 4) / 3) + 300 > MAX_CHAT_ENVELOPE_LENGTH) throw new RangeError('chat message too large');
+    if (Math.ceil(((plaintext.length + 28) * 4) / 3) + 300 > MAX_CHAT_ENVELOPE_LENGTH)
+      throw new RangeError('chat message too large');
     const counter = ++this.mCounter;
     const header = chatHeader(this.mRoomId, this.mSenderId, key.generation, counter);
     const ct = await sealRandomIv(await chatKey(key), plaintext, header);
@@ -135,7 +136,15 @@ export class ChatSender {
  * - `decrypt-failed`: signed by the sender but not under the key this client holds;
  * - `bad-message`: decrypted, but not a valid message.
  */
-export type ChatOpenError = 'malformed' | 'wrong-sender' | 'unknown-sender' | 'bad-signature' | 'replay' | 'no-key' | 'decrypt-failed' | 'bad-message';
+export type ChatOpenError =
+  | 'malformed'
+  | 'wrong-sender'
+  | 'unknown-sender'
+  | 'bad-signature'
+  | 'replay'
+  | 'no-key'
+  | 'decrypt-failed'
+  | 'bad-message';
 export type ChatOpenResult =
   | { ok: true; senderId: string; message: ChatMessage; generation: number; counter: number }
   | { ok: false; error: ChatOpenError };
@@ -166,8 +175,10 @@ function parseEnvelope(envelope: string): ParsedEnvelope | null {
   const counter = o['n'];
   const ct = typeof o['ct'] === 'string' ? base64UrlDecode(o['ct']) : null;
   const sig = base64UrlDecodeExact(o['sig'], SIGNATURE_BYTES);
-  if (o['v'] !== CHAT_ENVELOPE_VERSION || typeof from !== 'string' || from.length === 0 || from.length > 64) return null;
-  if (typeof generation !== 'number' || !Number.isInteger(generation) || generation < 0 || generation > 0xffffffff) return null;
+  if (o['v'] !== CHAT_ENVELOPE_VERSION || typeof from !== 'string' || from.length === 0 || from.length > 64)
+    return null;
+  if (typeof generation !== 'number' || !Number.isInteger(generation) || generation < 0 || generation > 0xffffffff)
+    return null;
   if (typeof counter !== 'number' || !Number.isSafeInteger(counter) || counter < 1) return null;
   if (ct === null || sig === null) return null;
   return { from, generation, counter, ct, sig };

@@ -92,7 +92,18 @@ export function parseFileManifest(value: unknown): FileManifest | null {
   if (typeof hash !== 'string' || base64UrlDecodeExact(hash, HASH_BYTES) === null) return null;
   if (typeof key !== 'string' || base64UrlDecodeExact(key, KEY_BYTES) === null) return null;
   if (typeof nonce !== 'string' || base64UrlDecodeExact(nonce, NONCE_PREFIX_BYTES) === null) return null;
-  const manifest: FileManifest = { v: FILE_MANIFEST_VERSION, fileId, name, size, mime, chunkSize, chunks, sha256: hash, key, nonce };
+  const manifest: FileManifest = {
+    v: FILE_MANIFEST_VERSION,
+    fileId,
+    name,
+    size,
+    mime,
+    chunkSize,
+    chunks,
+    sha256: hash,
+    key,
+    nonce,
+  };
   const ref = o['ref'];
   if (ref !== undefined) {
     if (typeof ref !== 'string' || !REF.test(ref)) return null;
@@ -111,7 +122,8 @@ export function splitFileCiphertext(manifest: FileManifest, ciphertext: Bytes): 
   if (ciphertext.length !== ciphertextSize(manifest.size, manifest.chunkSize)) return null;
   const step = manifest.chunkSize + GCM_TAG_BYTES;
   const chunks: Bytes[] = [];
-  for (let offset = 0; offset < ciphertext.length; offset += step) chunks.push(ciphertext.subarray(offset, offset + step));
+  for (let offset = 0; offset < ciphertext.length; offset += step)
+    chunks.push(ciphertext.subarray(offset, offset + step));
   return chunks.length === manifest.chunks ? chunks : null;
 }
 
@@ -154,7 +166,11 @@ export interface FileInfo {
 }
 
 /** Encrypts a whole file. Throws RangeError for a file or chunk size out of bounds. */
-export async function encryptFile(data: Bytes, info: FileInfo, chunkSize = DEFAULT_FILE_CHUNK_SIZE): Promise<EncryptedFile> {
+export async function encryptFile(
+  data: Bytes,
+  info: FileInfo,
+  chunkSize = DEFAULT_FILE_CHUNK_SIZE,
+): Promise<EncryptedFile> {
   if (data.length > MAX_FILE_SIZE) throw new RangeError('file too large');
   if (!Number.isSafeInteger(chunkSize) || chunkSize < MIN_FILE_CHUNK_SIZE || chunkSize > MAX_FILE_CHUNK_SIZE) {
     throw new RangeError('chunk size out of range');
@@ -200,7 +216,11 @@ export async function decryptFileChunk(keys: FileKeys, index: number, chunk: Byt
   if (chunk.length !== expected + GCM_TAG_BYTES) return null;
   try {
     const pt = await subtle.decrypt(
-      { name: 'AES-GCM', iv: chunkNonce(keys.noncePrefix, index), additionalData: chunkAad(keys.fileId, index, isLast) },
+      {
+        name: 'AES-GCM',
+        iv: chunkNonce(keys.noncePrefix, index),
+        additionalData: chunkAad(keys.fileId, index, isLast),
+      },
       keys.key,
       chunk,
     );
@@ -212,8 +232,7 @@ export async function decryptFileChunk(keys: FileKeys, index: number, chunk: Byt
 
 export type DecryptFileError = 'bad-manifest' | 'chunk-count' | 'bad-chunk' | 'hash-mismatch';
 export type DecryptFileResult =
-  | { ok: true; data: Bytes }
-  | { ok: false; error: DecryptFileError; /** For bad-chunk: which one. */ chunk?: number };
+  { ok: true; data: Bytes } | { ok: false; error: DecryptFileError; /** For bad-chunk: which one. */ chunk?: number };
 
 /** Decrypts and verifies a whole file; data is returned only when everything checks out. */
 export async function decryptFile(manifest: FileManifest, chunks: readonly Bytes[]): Promise<DecryptFileResult> {

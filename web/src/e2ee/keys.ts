@@ -106,7 +106,11 @@ export async function generateIdentity(): Promise<Identity> {
 }
 
 /** Imports raw public keys and the join nonce; null when either key is not valid. */
-export async function importPeerIdentity(signingPublic: Bytes, agreementPublic: Bytes, joinNonce: Bytes): Promise<PeerIdentity | null> {
+export async function importPeerIdentity(
+  signingPublic: Bytes,
+  agreementPublic: Bytes,
+  joinNonce: Bytes,
+): Promise<PeerIdentity | null> {
   if (signingPublic.length !== PUBLIC_KEY_BYTES || agreementPublic.length !== PUBLIC_KEY_BYTES) return null;
   if (joinNonce.length !== JOIN_NONCE_BYTES) return null;
   try {
@@ -199,7 +203,10 @@ export class SenderKey {
   /** The next generation by the one-way ratchet (what every sender does when someone joins). */
   async ratchet(): Promise<SenderKey> {
     if (this.generation >= MAX_GENERATION) throw new RangeError('generation exhausted');
-    return new SenderKey(this.generation + 1, await hkdf(this.material, encodeFields(LABELS.ratchet), SENDER_KEY_BYTES));
+    return new SenderKey(
+      this.generation + 1,
+      await hkdf(this.material, encodeFields(LABELS.ratchet), SENDER_KEY_BYTES),
+    );
   }
 
   /** The next generation as a fresh random key (what every sender does when someone leaves). */
@@ -266,7 +273,8 @@ export class PairwiseKey {
     }
     if (shared.every((b) => b === 0)) return null;
     const mine = identity.agreementPublic;
-    const [low, high] = compareBytes(mine, peerAgreementPublic) <= 0 ? [mine, peerAgreementPublic] : [peerAgreementPublic, mine];
+    const [low, high] =
+      compareBytes(mine, peerAgreementPublic) <= 0 ? [mine, peerAgreementPublic] : [peerAgreementPublic, mine];
     const raw = await hkdf(shared, encodeFields(LABELS.pairwise, low, high), 16, salt);
     return new PairwiseKey(await importAesGcmKey(raw, ['encrypt', 'decrypt']));
   }
@@ -497,13 +505,7 @@ export class KeyRing {
     return this.resolved(senderId, state, found.generation, found.entry, found.entry.key);
   }
 
-  private resolved<T>(
-    senderId: string,
-    state: SenderState,
-    generation: number,
-    entry: Entry,
-    key: T,
-  ): ResolvedKey<T> {
+  private resolved<T>(senderId: string, state: SenderState, generation: number, entry: Entry, key: T): ResolvedKey<T> {
     return {
       senderId,
       generation,
@@ -519,14 +521,20 @@ export class KeyRing {
     };
   }
 
-  private async entryFor(senderId: string, state: SenderState, generation: number, now: number): Promise<{ generation: number; entry: Entry } | null> {
+  private async entryFor(
+    senderId: string,
+    state: SenderState,
+    generation: number,
+    now: number,
+  ): Promise<{ generation: number; entry: Entry } | null> {
     this.prune(state, now);
     if (!Number.isInteger(generation) || generation < 0 || generation > MAX_GENERATION) return null;
     const existing = state.entries.get(generation);
     if (existing !== undefined) return { generation, entry: existing };
     // Ratchet only from the newest delivered key, and never across an expected rotation.
     const from = state.delivered;
-    if (from === null || state.barrier !== null || generation <= from || generation - from > this.mMaxAhead) return null;
+    if (from === null || state.barrier !== null || generation <= from || generation - from > this.mMaxAhead)
+      return null;
     const base = state.entries.get(from);
     if (base === undefined) return null;
     let key = base.key;
@@ -549,7 +557,8 @@ export class KeyRing {
     let newest = state.delivered;
     if (newest === null) return null;
     for (const [generation, entry] of state.entries) {
-      if (!entry.explicit && entry.confirmed && entry.base === state.delivered && generation > newest) newest = generation;
+      if (!entry.explicit && entry.confirmed && entry.base === state.delivered && generation > newest)
+        newest = generation;
     }
     return newest;
   }

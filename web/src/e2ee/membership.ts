@@ -81,7 +81,10 @@ export class RoomKeys {
       hkdf(roomKey, encodeFields(LABELS.profile), 16),
       hkdf(roomKey, encodeFields(LABELS.pairwiseSalt), 32),
     ]);
-    const membershipKey = await subtle.importKey('raw', membership, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+    const membershipKey = await subtle.importKey('raw', membership, { name: 'HMAC', hash: 'SHA-256' }, false, [
+      'sign',
+      'verify',
+    ]);
     const profileKey = await importAesGcmKey(profile, ['encrypt', 'decrypt']);
     return { ok: true, room: new RoomKeys(roomId, membershipKey, profileKey, pairwiseSalt) };
   }
@@ -92,7 +95,9 @@ export class RoomKeys {
 
   /** The membership proof over a member's two identity public keys. */
   async proof(signingPublic: Bytes, agreementPublic: Bytes): Promise<Bytes> {
-    return new Uint8Array(await subtle.sign('HMAC', this.mMembershipKey, this.proofInput(signingPublic, agreementPublic)));
+    return new Uint8Array(
+      await subtle.sign('HMAC', this.mMembershipKey, this.proofInput(signingPublic, agreementPublic)),
+    );
   }
 
   /** Constant-time check of a proof; false (never an exception) for anything that is not one. */
@@ -153,7 +158,8 @@ export async function sealProfile(room: RoomKeys, identity: Identity, profile: s
  * - `bad-box`: the encrypted profile does not open (altered, or not made for these keys).
  */
 export type OpenProfileError = 'malformed' | 'unsupported-version' | 'not-a-member' | 'bad-signature' | 'bad-box';
-export type OpenProfileResult = { ok: true; profile: string; peer: PeerIdentity } | { ok: false; error: OpenProfileError };
+export type OpenProfileResult =
+  { ok: true; profile: string; peer: PeerIdentity } | { ok: false; error: OpenProfileError };
 
 const MAX_ENVELOPE_LENGTH = 16384;
 

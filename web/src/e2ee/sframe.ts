@@ -128,13 +128,25 @@ export async function deriveSFrameKeyMaterial(baseKey: Bytes, kid: bigint): Prom
   // An empty HKDF salt is HashLen zero bytes (RFC 5869 §2.2), which is what "" means in §4.4.2.
   const salt = new Uint8Array(0);
   const [key, nonceSalt] = await Promise.all([
-    subtle.deriveBits({ name: 'HKDF', hash: 'SHA-256', salt, info: label(KEY_LABEL, kid) }, secret, SFRAME_KEY_BYTES * 8),
-    subtle.deriveBits({ name: 'HKDF', hash: 'SHA-256', salt, info: label(SALT_LABEL, kid) }, secret, SFRAME_NONCE_BYTES * 8),
+    subtle.deriveBits(
+      { name: 'HKDF', hash: 'SHA-256', salt, info: label(KEY_LABEL, kid) },
+      secret,
+      SFRAME_KEY_BYTES * 8,
+    ),
+    subtle.deriveBits(
+      { name: 'HKDF', hash: 'SHA-256', salt, info: label(SALT_LABEL, kid) },
+      secret,
+      SFRAME_NONCE_BYTES * 8,
+    ),
   ]);
   return { key: new Uint8Array(key), salt: new Uint8Array(nonceSalt) };
 }
 
-export async function importSFrameKey(material: SFrameKeyMaterial, kid: bigint, usage: SFrameKeyUsage): Promise<SFrameKey> {
+export async function importSFrameKey(
+  material: SFrameKeyMaterial,
+  kid: bigint,
+  usage: SFrameKeyUsage,
+): Promise<SFrameKey> {
   const key = await subtle.importKey('raw', material.key, { name: 'AES-GCM' }, false, [usage]);
   return { kid, usage, key, salt: material.salt };
 }
@@ -160,7 +172,13 @@ export function sframeNonce(salt: Uint8Array, ctr: bigint): Bytes {
  * Writes prefix || header || AEAD(plaintext) with AAD = header || metadata. sframeEncrypt is
  * the RFC operation (empty prefix); protectMediaFrame passes the clear codec bytes as both.
  */
-async function seal(key: SFrameKey, ctr: bigint, prefix: Uint8Array, metadata: Uint8Array, plaintext: Bytes): Promise<Bytes> {
+async function seal(
+  key: SFrameKey,
+  ctr: bigint,
+  prefix: Uint8Array,
+  metadata: Uint8Array,
+  plaintext: Bytes,
+): Promise<Bytes> {
   if (key.usage !== 'encrypt') throw new TypeError('SFrame key is for decryption only');
   const header = encodeSFrameHeader(key.kid, ctr);
   const ct = await subtle.encrypt(
@@ -201,7 +219,11 @@ export function parseSFrameCiphertext(data: Bytes): SFrameCiphertext | null {
 }
 
 /** AEAD.Decrypt of a parsed ciphertext; null when it does not authenticate. */
-export async function sframeOpen(key: SFrameKey, parsed: SFrameCiphertext, metadata: Uint8Array): Promise<Bytes | null> {
+export async function sframeOpen(
+  key: SFrameKey,
+  parsed: SFrameCiphertext,
+  metadata: Uint8Array,
+): Promise<Bytes | null> {
   if (key.usage !== 'decrypt' || key.kid !== parsed.kid) return null;
   try {
     const pt = await subtle.decrypt(
@@ -219,11 +241,14 @@ export type SFrameKeyLookup = (kid: bigint) => SFrameKey | undefined | null | Pr
 
 export type SFrameDecryptError = 'malformed' | 'unknown-kid' | 'auth-failed';
 export type SFrameDecryptResult =
-  | { ok: true; plaintext: Bytes; kid: bigint; ctr: bigint }
-  | { ok: false; error: SFrameDecryptError };
+  { ok: true; plaintext: Bytes; kid: bigint; ctr: bigint } | { ok: false; error: SFrameDecryptError };
 
 /** RFC 9605 decrypt(metadata, sframe_ciphertext), with the key store as a lookup by KID. */
-export async function sframeDecrypt(keys: SFrameKeyLookup, metadata: Uint8Array, data: Bytes): Promise<SFrameDecryptResult> {
+export async function sframeDecrypt(
+  keys: SFrameKeyLookup,
+  metadata: Uint8Array,
+  data: Bytes,
+): Promise<SFrameDecryptResult> {
   const parsed = parseSFrameCiphertext(data);
   if (parsed === null) return { ok: false, error: 'malformed' };
   const key = await keys(parsed.kid);
@@ -313,7 +338,12 @@ export function clearPrefixLength(codec: MediaCodec, frame: Uint8Array): number 
  * Encrypts one encoded frame with the sender's SFrame key and counter. Null when the frame is
  * too short to be what its first byte claims (a VP8 key frame under 10 bytes): drop it.
  */
-export async function protectMediaFrame(codec: MediaCodec, key: SFrameKey, ctr: bigint, frame: Bytes): Promise<Bytes | null> {
+export async function protectMediaFrame(
+  codec: MediaCodec,
+  key: SFrameKey,
+  ctr: bigint,
+  frame: Bytes,
+): Promise<Bytes | null> {
   if (frame.length === 0) return frame;
   const clear = clearPrefixLength(codec, frame);
   if (frame.length < clear) return null;
@@ -342,11 +372,14 @@ export async function openProtectedMediaFrame(key: SFrameKey, parsed: ProtectedM
 }
 
 export type MediaUnprotectResult =
-  | { ok: true; frame: Bytes; kid: bigint | null; ctr: bigint | null }
-  | { ok: false; error: SFrameDecryptError };
+  { ok: true; frame: Bytes; kid: bigint | null; ctr: bigint | null } | { ok: false; error: SFrameDecryptError };
 
 /** The inverse of protectMediaFrame: the original encoded frame (kid null: it was empty), or why not. */
-export async function unprotectMediaFrame(codec: MediaCodec, keys: SFrameKeyLookup, frame: Bytes): Promise<MediaUnprotectResult> {
+export async function unprotectMediaFrame(
+  codec: MediaCodec,
+  keys: SFrameKeyLookup,
+  frame: Bytes,
+): Promise<MediaUnprotectResult> {
   if (frame.length === 0) return { ok: true, frame, kid: null, ctr: null };
   const parsed = parseProtectedMediaFrame(codec, frame);
   if (parsed === null) return { ok: false, error: 'malformed' };

@@ -40,7 +40,8 @@ type WithEncodedStreams = { createEncodedStreams?: () => EncodedStreams };
 export function detectTransformMode(): TransformMode {
   const g = globalThis as { RTCRtpScriptTransform?: unknown; RTCRtpSender?: { prototype: WithEncodedStreams } };
   if (typeof g.RTCRtpScriptTransform === 'function' && typeof Worker === 'function') return 'script';
-  if (typeof g.RTCRtpSender?.prototype.createEncodedStreams === 'function' && typeof Worker === 'function') return 'streams';
+  if (typeof g.RTCRtpSender?.prototype.createEncodedStreams === 'function' && typeof Worker === 'function')
+    return 'streams';
   return 'none';
 }
 

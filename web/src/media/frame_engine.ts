@@ -145,7 +145,13 @@ class SendTransform extends Transform {
   private mEncryptor: MediaEncryptor | null = null;
   private mTag: number | null = null;
 
-  constructor(engine: FrameCryptoEngine, epoch: number, kind: MediaKind, hooks: TransformHooks, readonly source: string) {
+  constructor(
+    engine: FrameCryptoEngine,
+    epoch: number,
+    kind: MediaKind,
+    hooks: TransformHooks,
+    readonly source: string,
+  ) {
     super(engine, epoch, kind, hooks);
   }
 
@@ -202,7 +208,13 @@ class ReceiveTransform extends Transform {
   participantId: string | null = null;
   source: string | null = null;
 
-  constructor(engine: FrameCryptoEngine, epoch: number, kind: MediaKind, hooks: TransformHooks, readonly mid: string) {
+  constructor(
+    engine: FrameCryptoEngine,
+    epoch: number,
+    kind: MediaKind,
+    hooks: TransformHooks,
+    readonly mid: string,
+  ) {
     super(engine, epoch, kind, hooks);
   }
 
@@ -232,7 +244,8 @@ class ReceiveTransform extends Transform {
     }
     // An empty frame carries nothing and proves nothing.
     if (result.senderId === null) return true;
-    if (this.kind === 'video' && (this.mFailStreak > 0 || result.generation !== this.generation)) this.requestKeyFrame();
+    if (this.kind === 'video' && (this.mFailStreak > 0 || result.generation !== this.generation))
+      this.requestKeyFrame();
     this.mFailStreak = 0;
     frame.data = exactBuffer(result.frame);
     this.succeed(result.generation);

@@ -106,11 +106,14 @@ export class ChatLog {
     this.mTimer = null;
     this.mTimerAt = next;
     if (next === null) return;
-    this.mTimer = this.mTimers.setTimeout(() => {
-      this.mTimer = null;
-      this.mTimerAt = null;
-      this.expire();
-    }, Math.max(0, next - this.mTimers.now()));
+    this.mTimer = this.mTimers.setTimeout(
+      () => {
+        this.mTimer = null;
+        this.mTimerAt = null;
+        this.expire();
+      },
+      Math.max(0, next - this.mTimers.now()),
+    );
   }
 
   private notify(): void {

@@ -162,7 +162,9 @@ export class SecureRoom {
       return keys;
     });
     this.mChatSender = new ChatSender(room.roomId, selfId, identity);
-    this.mChatReceiver = this.mKeys.then((keys) => new ChatReceiver(room.roomId, keys.ring, (id) => this.verifiedIdentity(id)));
+    this.mChatReceiver = this.mKeys.then(
+      (keys) => new ChatReceiver(room.roomId, keys.ring, (id) => this.verifiedIdentity(id)),
+    );
     this.mIdentities.set(base64UrlEncode(identity.signingPublic), selfId);
     this.updateCode();
   }
@@ -525,7 +527,12 @@ export class SecureRoom {
     }
     if (counter > state.highest) {
       if (counter > state.highest + 1) {
-        const gap = { key: `${from}/missing/${state.highest + 1}`, lo: state.highest + 1, hi: counter - 1, missing: counter - state.highest - 1 };
+        const gap = {
+          key: `${from}/missing/${state.highest + 1}`,
+          lo: state.highest + 1,
+          hi: counter - 1,
+          missing: counter - state.highest - 1,
+        };
         state.gaps = [...state.gaps, gap].slice(-MAX_OPEN_GAPS);
         chat.add({
           key: gap.key,
@@ -553,7 +560,9 @@ export class SecureRoom {
 
   private send(payload: RelayPayload, to?: string): void {
     if (this.mClosed) return;
-    this.mOptions.signaling.relay(encodeRelayPayload(payload), to).catch((err: unknown) => this.mOptions.onError?.(err));
+    this.mOptions.signaling
+      .relay(encodeRelayPayload(payload), to)
+      .catch((err: unknown) => this.mOptions.onError?.(err));
   }
 
   private changed(): void {

@@ -82,7 +82,8 @@ export function exposeTestHook(controller: MediaController, session: MeetingSess
   const subscriptions = (): Map<string, SubscribedTrack> => {
     const map = new Map<string, SubscribedTrack>();
     for (const r of controller.snapshot().remote) {
-      for (const t of r.tracks) map.set(t.mid, { mid: t.mid, kind: t.kind, participantId: r.participantId, source: t.source });
+      for (const t of r.tracks)
+        map.set(t.mid, { mid: t.mid, kind: t.kind, participantId: r.participantId, source: t.source });
     }
     return map;
   };

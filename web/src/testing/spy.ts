@@ -79,7 +79,12 @@ export class SpyFrameCrypto implements FrameCrypto {
   }
 
   setReceiveKey(participantId: string, key: SenderKey): void {
-    this.mCalls.push({ type: 'receive-key', participantId, generation: key.generation, material: key.material.slice() });
+    this.mCalls.push({
+      type: 'receive-key',
+      participantId,
+      generation: key.generation,
+      material: key.material.slice(),
+    });
     this.mInner.setReceiveKey(participantId, key);
   }
 

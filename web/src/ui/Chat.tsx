@@ -230,10 +230,7 @@ function ChatItem({ entry, sender, session }: { entry: ChatEntry; sender: string
 }
 
 type FileState =
-  | { kind: 'idle' }
-  | { kind: 'getting' }
-  | { kind: 'ready'; url: string }
-  | { kind: 'error'; code: string };
+  { kind: 'idle' } | { kind: 'getting' } | { kind: 'ready'; url: string } | { kind: 'error'; code: string };
 
 function SharedFile({ manifest, session }: { manifest: FileManifest; session: MeetingSession }) {
   const lang = useLang();
@@ -267,7 +264,11 @@ function SharedFile({ manifest, session }: { manifest: FileManifest; session: Me
           {t('file.get')}
         </button>
       )}
-      {state.kind === 'getting' && <p class="hint" role="status">{t('file.getting')}</p>}
+      {state.kind === 'getting' && (
+        <p class="hint" role="status">
+          {t('file.getting')}
+        </p>
+      )}
       {state.kind === 'ready' && (
         <>
           <a class="button primary" href={state.url} download={manifest.name} data-testid="file-save">

@@ -205,7 +205,10 @@ export function InCall({ roster, security, session, controller, media, link }: P
                 <span data-testid="roster-name">{nameOf(entry)}</span>
                 {entry.self && <span class="you"> {t('room.you')}</span>}
               </span>
-              <EncryptionBadge state={participantBadge(entry, media.encryption.tracks, media.encryption.mode)} compact />
+              <EncryptionBadge
+                state={participantBadge(entry, media.encryption.tracks, media.encryption.mode)}
+                compact
+              />
             </li>
           ))}
         </ul>

@@ -4,10 +4,7 @@ import { useLang } from './lang';
 import { InviteLink } from './InviteLink';
 
 type LandingState =
-  | { kind: 'idle' }
-  | { kind: 'creating' }
-  | { kind: 'ready'; link: string }
-  | { kind: 'error'; code: string };
+  { kind: 'idle' } | { kind: 'creating' } | { kind: 'ready'; link: string } | { kind: 'error'; code: string };
 
 export function Landing() {
   const { t } = useLang();

@@ -118,9 +118,7 @@ export function Room({ roomId, secret }: { roomId: string; secret: string }) {
         />
       )}
       {state.kind === 'reconnecting' && <Reconnecting state={state} session={session} />}
-      {state.kind === 'left' && (
-        <LeftMeeting onRejoin={rejoin} />
-      )}
+      {state.kind === 'left' && <LeftMeeting onRejoin={rejoin} />}
       {state.kind === 'shutdown' && (
         <div class="stack">
           <h1 id="room-title">{t('room.title')}</h1>

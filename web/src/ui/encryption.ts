@@ -10,7 +10,11 @@ export type BadgeState = 'encrypted' | 'verifying' | 'waiting' | 'unverified' | 
 /** The states that mean "this stream is not protected": shown loudly. */
 export const LOUD_BADGES: ReadonlySet<BadgeState> = new Set(['unverified', 'no-key', 'failing', 'unsupported']);
 
-export function participantBadge(entry: RosterEntry, tracks: readonly TrackCryptoStats[], mode: TransformMode): BadgeState {
+export function participantBadge(
+  entry: RosterEntry,
+  tracks: readonly TrackCryptoStats[],
+  mode: TransformMode,
+): BadgeState {
   if (mode === 'none') return 'unsupported';
   if (entry.self) {
     const sending = tracks.filter((t) => t.role === 'send');

@@ -73,7 +73,10 @@ describe('chat', () => {
     expect(result).toMatchObject({ senderId: KAT.aliceId, generation: 1, counter: 1 });
     expect(result.message.text).toBe(KAT.chatText);
     expect(result.message.expiresAt).toBe(1_700_000_060_000);
-    const file = await decryptFile(must(result.message.file), KAT.fileChunks.map((c) => hex(c)));
+    const file = await decryptFile(
+      must(result.message.file),
+      KAT.fileChunks.map((c) => hex(c)),
+    );
     expect(file).toEqual({ ok: true, data: hex(KAT.fileData) });
   });
 
@@ -109,8 +112,18 @@ describe('chat', () => {
       const altered = edit(envelope, (o) => (o['ct'] = base64UrlEncode(flipBit(ct, i))));
       expect(await receiver.open(altered, 0)).toEqual({ ok: false, error: 'bad-signature' });
     }
-    expect(await receiver.open(edit(envelope, (o) => (o['n'] = 2)), 0)).toEqual({ ok: false, error: 'bad-signature' });
-    expect(await receiver.open(edit(envelope, (o) => (o['g'] = 1)), 0)).toEqual({ ok: false, error: 'bad-signature' });
+    expect(
+      await receiver.open(
+        edit(envelope, (o) => (o['n'] = 2)),
+        0,
+      ),
+    ).toEqual({ ok: false, error: 'bad-signature' });
+    expect(
+      await receiver.open(
+        edit(envelope, (o) => (o['g'] = 1)),
+        0,
+      ),
+    ).toEqual({ ok: false, error: 'bad-signature' });
     expect((await receiver.open(envelope, 0)).ok).toBe(true);
   });
 
@@ -121,15 +134,26 @@ describe('chat', () => {
     expect(await receiver.open(await forger.seal(aliceKey, hello), 0)).toEqual({ ok: false, error: 'bad-signature' });
     // Re-labelling one of her own messages as Alice's fails too.
     const own = await new ChatSender(ROOM, MALLORY, mallory).seal(aliceKey, hello);
-    expect(await receiver.open(edit(own, (o) => (o['from'] = ALICE)), 0)).toEqual({ ok: false, error: 'bad-signature' });
+    expect(
+      await receiver.open(
+        edit(own, (o) => (o['from'] = ALICE)),
+        0,
+      ),
+    ).toEqual({ ok: false, error: 'bad-signature' });
   });
 
   it('refuses unknown senders, other rooms, replays and malformed envelopes', async () => {
     const { sender, receiver, aliceKey, alice, ring } = await setup();
     const stranger = new ChatSender(ROOM, 'stranger', alice);
-    expect(await receiver.open(await stranger.seal(aliceKey, hello), 0)).toEqual({ ok: false, error: 'unknown-sender' });
+    expect(await receiver.open(await stranger.seal(aliceKey, hello), 0)).toEqual({
+      ok: false,
+      error: 'unknown-sender',
+    });
     const otherRoom = new ChatSender('BBBBBBBBBBBBBBBBBBBBBBBBBBBBroom', ALICE, alice);
-    expect(await receiver.open(await otherRoom.seal(aliceKey, hello), 0)).toEqual({ ok: false, error: 'bad-signature' });
+    expect(await receiver.open(await otherRoom.seal(aliceKey, hello), 0)).toEqual({
+      ok: false,
+      error: 'bad-signature',
+    });
     const first = await sender.seal(aliceKey, hello);
     const second = await sender.seal(aliceKey, { ...hello, id: 'm2' });
     expect((await receiver.open(second, 0)).ok).toBe(true);
@@ -173,8 +197,14 @@ describe('chat', () => {
 
   it('fits the longest message into one relay payload', async () => {
     const { sender, receiver, aliceKey } = await setup();
-    const file = (await encryptFile(new Uint8Array(10), { name: '\u0001'.repeat(255), mime: '"'.repeat(255) }, 1024)).manifest;
-    const longest: ChatMessage = { ...hello, text: '\u0001'.repeat(4000), expiresAt: hello.ts + 1, file: { ...file, ref: 'r'.repeat(128) } };
+    const file = (await encryptFile(new Uint8Array(10), { name: '\u0001'.repeat(255), mime: '"'.repeat(255) }, 1024))
+      .manifest;
+    const longest: ChatMessage = {
+      ...hello,
+      text: '\u0001'.repeat(4000),
+      expiresAt: hello.ts + 1,
+      file: { ...file, ref: 'r'.repeat(128) },
+    };
     const envelope = await sender.seal(aliceKey, longest);
     expect(envelope.length).toBeLessThanOrEqual(MAX_CHAT_ENVELOPE_LENGTH);
     expect(await receiver.open(envelope, 0)).toMatchObject({ ok: true, message: longest });

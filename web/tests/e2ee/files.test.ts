@@ -42,9 +42,17 @@ function katMessageFile(): unknown {
 
 describe('file encryption', () => {
   it('decrypts chunks made by an independent implementation (known answer)', async () => {
-    const manifest = { ...(katMessageFile() as FileManifest), sha256: base64UrlEncode(await sha256(hex(KAT.fileData))) };
+    const manifest = {
+      ...(katMessageFile() as FileManifest),
+      sha256: base64UrlEncode(await sha256(hex(KAT.fileData))),
+    };
     expect(parseFileManifest(manifest)).toEqual(manifest);
-    expect(await decryptFile(manifest, KAT.fileChunks.map((c) => hex(c)))).toEqual({ ok: true, data: hex(KAT.fileData) });
+    expect(
+      await decryptFile(
+        manifest,
+        KAT.fileChunks.map((c) => hex(c)),
+      ),
+    ).toEqual({ ok: true, data: hex(KAT.fileData) });
   });
 
   it('round-trips files of every shape of last chunk', async () => {
@@ -97,7 +105,11 @@ describe('file encryption', () => {
     it('detects reordered chunks and chunks of another file', async () => {
       const { manifest, chunks } = await sample();
       const [c0, c1, c2, c3] = chunks.map(must);
-      expect(await decryptFile(manifest, [c1, c0, c2, c3].map(must))).toEqual({ ok: false, error: 'bad-chunk', chunk: 0 });
+      expect(await decryptFile(manifest, [c1, c0, c2, c3].map(must))).toEqual({
+        ok: false,
+        error: 'bad-chunk',
+        chunk: 0,
+      });
       const other = await sample();
       const mixed = [c0, must(other.chunks[1]), c2, c3].map(must);
       expect(await decryptFile(manifest, mixed)).toEqual({ ok: false, error: 'bad-chunk', chunk: 1 });

@@ -40,7 +40,13 @@ export async function fixedIdentity(
     false,
     ['deriveBits'],
   );
-  return { signingKey, agreementKey, signingPublic: b64(edPublic), agreementPublic: b64(xPublic), joinNonce: b64(join) };
+  return {
+    signingKey,
+    agreementKey,
+    signingPublic: b64(edPublic),
+    agreementPublic: b64(xPublic),
+    joinNonce: b64(join),
+  };
 }
 
 /** A copy with one bit flipped at `index` (negative counts from the end). */

@@ -123,7 +123,13 @@ const JOIN_A = new Uint8Array(16).fill(1);
 const JOIN_B = new Uint8Array(16).fill(2);
 const AB = { roomId: KAT.roomId, from: 'alice', to: 'bob', fromJoin: JOIN_A, toJoin: JOIN_B };
 const BA = { roomId: KAT.roomId, from: 'bob', to: 'alice', fromJoin: JOIN_B, toJoin: JOIN_A };
-const KAT_DIRECTION = { roomId: KAT.roomId, from: KAT.aliceId, to: KAT.bobId, fromJoin: b64(KAT.aliceJoin), toJoin: b64(KAT.bobJoin) };
+const KAT_DIRECTION = {
+  roomId: KAT.roomId,
+  from: KAT.aliceId,
+  to: KAT.bobId,
+  fromJoin: b64(KAT.aliceJoin),
+  toJoin: b64(KAT.bobJoin),
+};
 
 describe('pairwise key transport', () => {
   it('binds a wrapped key to the joins of both participants', async () => {
@@ -138,9 +144,21 @@ describe('pairwise key transport', () => {
   });
 
   it('seals key acknowledgements and requests for one direction and kind (known answer)', async () => {
-    const alice = await fixedIdentity(KAT.aliceEdPrivate, KAT.aliceEdPublic, KAT.aliceXPrivate, KAT.aliceXPublic, KAT.aliceJoin);
+    const alice = await fixedIdentity(
+      KAT.aliceEdPrivate,
+      KAT.aliceEdPublic,
+      KAT.aliceXPrivate,
+      KAT.aliceXPublic,
+      KAT.aliceJoin,
+    );
     const pair = must(await PairwiseKey.derive(alice, b64(KAT.bobXPublic), (await room()).pairwiseSalt));
-    const bobToAlice = { ...KAT_DIRECTION, from: KAT.bobId, to: KAT.aliceId, fromJoin: b64(KAT.bobJoin), toJoin: b64(KAT.aliceJoin) };
+    const bobToAlice = {
+      ...KAT_DIRECTION,
+      from: KAT.bobId,
+      to: KAT.aliceId,
+      fromJoin: b64(KAT.bobJoin),
+      toJoin: b64(KAT.aliceJoin),
+    };
     expect(await pair.openControl('key-ack', KAT.keyAck, bobToAlice)).toBe(1);
     expect(await pair.openControl('key-request', KAT.keyAck, bobToAlice)).toBeNull();
     expect(await pair.openControl('key-ack', KAT.keyAck, KAT_DIRECTION)).toBeNull();

@@ -50,7 +50,12 @@ describe('media encryption with sender keys', () => {
     const a = must(await enc.encrypt('opus', opusFrame(1)));
     const b = must(await enc.encrypt('opus', opusFrame(1)));
     expect(toHex(a)).not.toBe(toHex(b));
-    expect(await dec.decrypt('opus', b, 0)).toMatchObject({ ok: true, frame: opusFrame(1), senderId: ALICE, generation: 0 });
+    expect(await dec.decrypt('opus', b, 0)).toMatchObject({
+      ok: true,
+      frame: opusFrame(1),
+      senderId: ALICE,
+      generation: 0,
+    });
     expect(await dec.decrypt('opus', a, 0)).toMatchObject({ ok: true }); // out of order is fine
     const video = new MediaEncryptor(ALICE_TAG, 'camera');
     await video.setKey(must(SenderKey.fromMaterial(0, (await setup()).key.material)));

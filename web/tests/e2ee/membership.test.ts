@@ -30,7 +30,15 @@ function edit(envelope: string, change: (o: Record<string, unknown>) => void): s
 
 describe('room secret', () => {
   it('refuses secrets that are not at least 128 bits of base64url', async () => {
-    for (const bad of ['', 'short', 'a'.repeat(21), 'a'.repeat(22) + '=', 'a'.repeat(21) + '+', 'a'.repeat(300), 'a'.repeat(25)]) {
+    for (const bad of [
+      '',
+      'short',
+      'a'.repeat(21),
+      'a'.repeat(22) + '=',
+      'a'.repeat(21) + '+',
+      'a'.repeat(300),
+      'a'.repeat(25),
+    ]) {
       expect(await RoomKeys.derive(bad, KAT.roomId), bad).toEqual({ ok: false, error: 'bad-secret' });
     }
     expect((await RoomKeys.derive('a'.repeat(22), KAT.roomId)).ok).toBe(true);
@@ -48,7 +56,11 @@ describe('room secret', () => {
     const proof = await right.proof(alice.signingPublic, alice.agreementPublic);
     expect(await right.verifyProof(alice.signingPublic, alice.agreementPublic, proof)).toBe(true);
     expect(await (await room(WRONG_SECRET)).verifyProof(alice.signingPublic, alice.agreementPublic, proof)).toBe(false);
-    expect(await (await room(SECRET, 'BBBBBBBBBBBBBBBBBBBBBBBBBBBBroom')).verifyProof(alice.signingPublic, alice.agreementPublic, proof)).toBe(false);
+    expect(
+      await (
+        await room(SECRET, 'BBBBBBBBBBBBBBBBBBBBBBBBBBBBroom')
+      ).verifyProof(alice.signingPublic, alice.agreementPublic, proof),
+    ).toBe(false);
     expect(await right.verifyProof(bob.signingPublic, alice.agreementPublic, proof)).toBe(false);
     expect(await right.verifyProof(alice.signingPublic, bob.agreementPublic, proof)).toBe(false);
     expect(await right.verifyProof(alice.signingPublic, alice.agreementPublic, flipBit(proof, 0))).toBe(false);
@@ -101,7 +113,10 @@ describe('profile envelope', () => {
       error: 'not-a-member',
     });
     // The other way round: a member made with a wrong secret is not one for the right room.
-    expect(await openProfile(await room(), await sealed('{}', WRONG_SECRET))).toEqual({ ok: false, error: 'not-a-member' });
+    expect(await openProfile(await room(), await sealed('{}', WRONG_SECRET))).toEqual({
+      ok: false,
+      error: 'not-a-member',
+    });
   });
 
   it('refuses altered envelopes', async () => {
@@ -110,17 +125,32 @@ describe('profile envelope', () => {
     const o = JSON.parse(envelope) as Record<string, string>;
     const box = b64(o['box'] ?? '');
     const sig = b64(o['sig'] ?? '');
-    expect(await openProfile(r, edit(envelope, (e) => (e['box'] = base64UrlEncode(flipBit(box, -1)))))).toEqual({
+    expect(
+      await openProfile(
+        r,
+        edit(envelope, (e) => (e['box'] = base64UrlEncode(flipBit(box, -1)))),
+      ),
+    ).toEqual({
       ok: false,
       error: 'bad-signature',
     });
-    expect(await openProfile(r, edit(envelope, (e) => (e['sig'] = base64UrlEncode(flipBit(sig, 3)))))).toEqual({
+    expect(
+      await openProfile(
+        r,
+        edit(envelope, (e) => (e['sig'] = base64UrlEncode(flipBit(sig, 3)))),
+      ),
+    ).toEqual({
       ok: false,
       error: 'bad-signature',
     });
     // Someone else's keys with Alice's proof: the proof no longer matches.
     const mallory = await generateIdentity();
-    expect(await openProfile(r, edit(envelope, (e) => (e['x'] = base64UrlEncode(mallory.agreementPublic))))).toEqual({
+    expect(
+      await openProfile(
+        r,
+        edit(envelope, (e) => (e['x'] = base64UrlEncode(mallory.agreementPublic))),
+      ),
+    ).toEqual({
       ok: false,
       error: 'not-a-member',
     });
@@ -137,7 +167,10 @@ describe('profile envelope', () => {
     const x = mallory.agreementPublic;
     const proof = b64(malloryEnvelope['proof'] ?? '');
     const box = b64(aliceEnvelope['box'] ?? '');
-    const sig = await sign(mallory, encodeFields(LABELS.profileSignature, KAT.roomId, ed, x, mallory.joinNonce, proof, box));
+    const sig = await sign(
+      mallory,
+      encodeFields(LABELS.profileSignature, KAT.roomId, ed, x, mallory.joinNonce, proof, box),
+    );
     const forged = JSON.stringify({ ...malloryEnvelope, box: aliceEnvelope['box'], sig: base64UrlEncode(sig) });
     expect(await openProfile(r, forged)).toEqual({ ok: false, error: 'bad-box' });
   });
@@ -160,11 +193,18 @@ describe('profile envelope', () => {
       [edit(envelope, (e) => (e['sig'] = 5)), 'malformed'],
       ['x'.repeat(20000), 'malformed'],
     ];
-    for (const [input, error] of cases) expect(await openProfile(r, input), input.slice(0, 40)).toEqual({ ok: false, error });
+    for (const [input, error] of cases)
+      expect(await openProfile(r, input), input.slice(0, 40)).toEqual({ ok: false, error });
   });
 
   it('accepts a fixed identity built from raw keys (test helper check)', async () => {
-    const fixed = await fixedIdentity(KAT.aliceEdPrivate, KAT.aliceEdPublic, KAT.aliceXPrivate, KAT.aliceXPublic, KAT.aliceJoin);
+    const fixed = await fixedIdentity(
+      KAT.aliceEdPrivate,
+      KAT.aliceEdPublic,
+      KAT.aliceXPrivate,
+      KAT.aliceXPublic,
+      KAT.aliceJoin,
+    );
     const result = await openProfile(await room(), await sealProfile(await room(), fixed, 'p'));
     expect(result.ok && base64UrlEncode(result.peer.signingPublic)).toBe(KAT.aliceEdPublic);
   });
@@ -173,6 +213,11 @@ describe('profile envelope', () => {
     const r = await room();
     const envelope = await sealed();
     const other = base64UrlEncode(new Uint8Array(16).fill(7));
-    expect(await openProfile(r, edit(envelope, (e) => (e['j'] = other)))).toEqual({ ok: false, error: 'bad-signature' });
+    expect(
+      await openProfile(
+        r,
+        edit(envelope, (e) => (e['j'] = other)),
+      ),
+    ).toEqual({ ok: false, error: 'bad-signature' });
   });
 });

@@ -118,14 +118,20 @@ describe('SFrame AES_128_GCM_SHA256_128 (RFC 9605 §4.4, Appendix C.3)', () => {
     const other = await deriveSFrameKey(hex('ff0102030405060708090a0b0c0d0e0f'), kid, 'decrypt');
     expect(await sframeDecrypt(lookup(other), hex(V.metadata), ct)).toEqual({ ok: false, error: 'auth-failed' });
     expect(await sframeDecrypt(() => undefined, hex(V.metadata), ct)).toEqual({ ok: false, error: 'unknown-kid' });
-    expect(await sframeDecrypt(lookup(key), hex(V.metadata), ct.subarray(0, 20))).toEqual({ ok: false, error: 'malformed' });
+    expect(await sframeDecrypt(lookup(key), hex(V.metadata), ct.subarray(0, 20))).toEqual({
+      ok: false,
+      error: 'malformed',
+    });
   });
 
   it('keeps keys to one direction (§4.4.1)', async () => {
     const decryptOnly = await deriveSFrameKey(hex(V.base_key), kid, 'decrypt');
     await expect(sframeEncrypt(decryptOnly, 0n, new Uint8Array(0), hex('00'))).rejects.toThrow(TypeError);
     const encryptOnly = await deriveSFrameKey(hex(V.base_key), kid, 'encrypt');
-    expect(await sframeDecrypt(lookup(encryptOnly), hex(V.metadata), hex(V.ct))).toEqual({ ok: false, error: 'auth-failed' });
+    expect(await sframeDecrypt(lookup(encryptOnly), hex(V.metadata), hex(V.ct))).toEqual({
+      ok: false,
+      error: 'auth-failed',
+    });
   });
 
   it('round-trips with large KIDs and CTRs', async () => {
@@ -240,7 +246,12 @@ describe('media frames: clear codec bytes || SFrame header || ciphertext', () =>
     expect(await protectMediaFrame('vp8', enc, 1n, hex('00010203'))).toBeNull();
     const empty = new Uint8Array(0);
     expect((await protectMediaFrame('opus', enc, 1n, empty))?.length).toBe(0);
-    expect(await unprotectMediaFrame('opus', lookup(dec), empty)).toEqual({ ok: true, frame: empty, kid: null, ctr: null });
+    expect(await unprotectMediaFrame('opus', lookup(dec), empty)).toEqual({
+      ok: true,
+      frame: empty,
+      kid: null,
+      ctr: null,
+    });
     expect(await unprotectMediaFrame('opus', lookup(dec), hex('fc'))).toEqual({ ok: false, error: 'malformed' });
   });
 });

@@ -1,10 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { base64UrlDecode, base64UrlDecodeExact, base64UrlEncode, compareBytes, encodeFields, hkdf } from '../../src/e2ee';
+import {
+  base64UrlDecode,
+  base64UrlDecodeExact,
+  base64UrlEncode,
+  compareBytes,
+  encodeFields,
+  hkdf,
+} from '../../src/e2ee';
 import { hex, toHex } from './helpers';
 
 describe('e2ee byte helpers', () => {
   it('encodes fields with 4-byte lengths', () => {
-    expect(toHex(encodeFields('ab', hex('ff'), 258))).toBe('00000002' + '6162' + '00000001' + 'ff' + '00000008' + '0000000000000102');
+    expect(toHex(encodeFields('ab', hex('ff'), 258))).toBe(
+      '00000002' + '6162' + '00000001' + 'ff' + '00000008' + '0000000000000102',
+    );
     expect(toHex(encodeFields())).toBe('');
     expect(() => encodeFields(-1)).toThrow(RangeError);
     expect(() => encodeFields(1.5)).toThrow(RangeError);

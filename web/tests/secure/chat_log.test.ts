@@ -3,7 +3,17 @@ import { ChatLog, MAX_CHAT_ENTRIES, type ChatEntry } from '../../src/secure/chat
 import { ManualTimers } from './helpers';
 
 function entry(key: string, receivedAt: number, deleteAt: number | null = null): ChatEntry {
-  return { key, senderId: 's', senderName: 'S', self: false, text: key, sentAt: receivedAt, receivedAt, deleteAt, file: null };
+  return {
+    key,
+    senderId: 's',
+    senderName: 'S',
+    self: false,
+    text: key,
+    sentAt: receivedAt,
+    receivedAt,
+    deleteAt,
+    file: null,
+  };
 }
 
 describe('ChatLog', () => {

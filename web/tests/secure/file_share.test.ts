@@ -36,7 +36,12 @@ describe('file sharing', () => {
     const server = fakeServer();
     const data = randomBytes(3 * DEFAULT_FILE_CHUNK_SIZE + 17);
     data.set(new TextEncoder().encode('PLAINTEXT MARKER'), 0);
-    const manifest = await uploadFile(data, { name: 'a.bin', mime: 'application/octet-stream' }, server.requestUpload, server.fetchFn);
+    const manifest = await uploadFile(
+      data,
+      { name: 'a.bin', mime: 'application/octet-stream' },
+      server.requestUpload,
+      server.fetchFn,
+    );
     expect(manifest.ref).toBe('file1');
     expect(server.reserved).toEqual([ciphertextSize(data.length, DEFAULT_FILE_CHUNK_SIZE)]);
     const put = server.requests[0];
@@ -59,7 +64,9 @@ describe('file sharing', () => {
     await expect(downloadFile(manifest, server.fetchFn)).rejects.toMatchObject({ code: 'corrupt' });
     // Another file's ciphertext under this manifest.
     const other = await uploadFile(randomBytes(5000), { name: 'c', mime: '' }, server.requestUpload, server.fetchFn);
-    await expect(downloadFile({ ...manifest, ref: other.ref ?? '' }, server.fetchFn)).rejects.toMatchObject({ code: 'corrupt' });
+    await expect(downloadFile({ ...manifest, ref: other.ref ?? '' }, server.fetchFn)).rejects.toMatchObject({
+      code: 'corrupt',
+    });
     server.files.delete('file1');
     await expect(downloadFile(manifest, server.fetchFn)).rejects.toMatchObject({ code: 'gone' });
     const unsent: FileManifest = { ...manifest };
@@ -70,8 +77,12 @@ describe('file sharing', () => {
   it('reports a refused upload', async () => {
     const server = fakeServer();
     const refuse: FetchLike = () => Promise.resolve(new Response(null, { status: 413 }));
-    await expect(uploadFile(randomBytes(10), { name: 'x', mime: '' }, server.requestUpload, refuse)).rejects.toMatchObject({ code: 'upload-failed' });
+    await expect(
+      uploadFile(randomBytes(10), { name: 'x', mime: '' }, server.requestUpload, refuse),
+    ).rejects.toMatchObject({ code: 'upload-failed' });
     const tooLarge = () => Promise.reject(Object.assign(new Error('too large'), { code: 'file-too-large' }));
-    await expect(uploadFile(randomBytes(10), { name: 'x', mime: '' }, tooLarge, server.fetchFn)).rejects.toMatchObject({ code: 'file-too-large' });
+    await expect(uploadFile(randomBytes(10), { name: 'x', mime: '' }, tooLarge, server.fetchFn)).rejects.toMatchObject({
+      code: 'file-too-large',
+    });
   });
 });

@@ -45,7 +45,8 @@ export class ManualTimers implements Timers {
     const end = this.mNow + ms;
     for (;;) {
       let next: [number, { at: number; fn: () => void }] | null = null;
-      for (const entry of this.mTimers) if (entry[1].at <= end && (next === null || entry[1].at < next[1].at)) next = entry;
+      for (const entry of this.mTimers)
+        if (entry[1].at <= end && (next === null || entry[1].at < next[1].at)) next = entry;
       if (next === null) break;
       this.mTimers.delete(next[0]);
       this.mNow = next[1].at;
@@ -57,7 +58,9 @@ export class ManualTimers implements Timers {
 
 /** One turn of the event loop (setImmediate is Node's; the client's tsconfig has no Node types). */
 function nextTurn(): Promise<void> {
-  return new Promise((resolve) => (globalThis as unknown as { setImmediate: (fn: () => void) => void }).setImmediate(resolve));
+  return new Promise((resolve) =>
+    (globalThis as unknown as { setImmediate: (fn: () => void) => void }).setImmediate(resolve),
+  );
 }
 
 /** Lets real async work (WebCrypto runs off the main thread in Node) finish. */

@@ -86,7 +86,13 @@ async function setup(ids: string[], options: { switchTimeoutMs?: number } = {}) 
     const receiver = get(to);
     const pair = await PairwiseKey.derive(sender.identity, receiver.identity.agreementPublic, room.pairwiseSalt);
     if (!pair) throw new Error('no pair key');
-    const direction = { roomId: ROOM_ID, from, to, fromJoin: sender.identity.joinNonce, toJoin: receiver.identity.joinNonce };
+    const direction = {
+      roomId: ROOM_ID,
+      from,
+      to,
+      fromJoin: sender.identity.joinNonce,
+      toJoin: receiver.identity.joinNonce,
+    };
     return { t: kind, sealed: await pair.sealControl(kind, generation, direction) };
   };
   /** The generation a sealed key-ack or key-request from `from` to `to` names (null: not theirs). */
@@ -96,7 +102,13 @@ async function setup(ids: string[], options: { switchTimeoutMs?: number } = {}) 
     const sender = get(sent.from);
     const pair = await PairwiseKey.derive(receiver.identity, sender.identity.agreementPublic, room.pairwiseSalt);
     if (!pair) throw new Error('no pair key');
-    const direction = { roomId: ROOM_ID, from: sent.from, to: sent.to, fromJoin: sender.identity.joinNonce, toJoin: receiver.identity.joinNonce };
+    const direction = {
+      roomId: ROOM_ID,
+      from: sent.from,
+      to: sent.to,
+      fromJoin: sender.identity.joinNonce,
+      toJoin: receiver.identity.joinNonce,
+    };
     return pair.openControl(sent.payload.t, sent.payload.sealed, direction);
   };
   return { room, timers, outbox, get, deliver, control, opened };
@@ -292,8 +304,16 @@ describe('KeyManager', () => {
     await deliver();
     expect(me.keys.activeKey.generation).toBe(2);
     // Alice got generation 1 and ratchets to 2 herself; Carol got 2 directly.
-    expect(get(ALICE_ID).media.received.get(SELF_ID)?.map((k) => k.generation)).toEqual([0, 1]);
-    expect(get(CAROL_ID).media.received.get(SELF_ID)?.map((k) => k.generation)).toEqual([2]);
+    expect(
+      get(ALICE_ID)
+        .media.received.get(SELF_ID)
+        ?.map((k) => k.generation),
+    ).toEqual([0, 1]);
+    expect(
+      get(CAROL_ID)
+        .media.received.get(SELF_ID)
+        ?.map((k) => k.generation),
+    ).toEqual([2]);
     const resolved = await get(ALICE_ID).keys.ring.resolveGeneration(SELF_ID, 2, 0);
     expect(resolved?.key.material).toEqual(me.keys.activeKey.material);
   });

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_RELAY_PAYLOAD_LENGTH } from '../../src/protocol/messages';
-import { encodeRelayPayload, parseRelayPayload, SEALED_CONTROL_LENGTH, WRAPPED_KEY_LENGTH, type RelayPayload } from '../../src/secure/payloads';
+import {
+  encodeRelayPayload,
+  parseRelayPayload,
+  SEALED_CONTROL_LENGTH,
+  WRAPPED_KEY_LENGTH,
+  type RelayPayload,
+} from '../../src/secure/payloads';
 
 const WRAPPED = 'A'.repeat(WRAPPED_KEY_LENGTH - 2) + '_-';
 const SEALED = 'B'.repeat(SEALED_CONTROL_LENGTH - 2) + '-_';
@@ -21,7 +27,10 @@ describe('relay payloads', () => {
   });
 
   it('ignores fields it does not know', () => {
-    expect(parseRelayPayload(`{"v":2,"t":"key-request","s":"${SEALED}","later":true}`)).toEqual({ t: 'key-request', sealed: SEALED });
+    expect(parseRelayPayload(`{"v":2,"t":"key-request","s":"${SEALED}","later":true}`)).toEqual({
+      t: 'key-request',
+      sealed: SEALED,
+    });
   });
 
   it('refuses anything else', () => {

@@ -83,7 +83,8 @@ class Hub {
 
   async update(client: Client, profile: string): Promise<void> {
     client.profile = profile;
-    for (const other of this.clients.values()) if (other !== client) other.room.participantUpdated({ id: client.id, profile });
+    for (const other of this.clients.values())
+      if (other !== client) other.room.participantUpdated({ id: client.id, profile });
     await this.deliver();
   }
 
@@ -96,7 +97,10 @@ class Hub {
       if (batch.length === 0) return;
       for (const f of batch) {
         if (this.drop(f)) continue;
-        const targets = f.to === null ? [...this.clients.values()].filter((c) => c.id !== f.from) : [this.clients.get(f.to)].filter((c) => c !== undefined);
+        const targets =
+          f.to === null
+            ? [...this.clients.values()].filter((c) => c.id !== f.from)
+            : [this.clients.get(f.to)].filter((c) => c !== undefined);
         for (const target of targets) await target.room.relay(f.from, f.payload);
       }
     }
@@ -136,7 +140,8 @@ describe('SecureRoom', () => {
       );
       expect(c.room.snapshot().wrongLink).toBe(false);
     }
-    for (const s of [alice, bob, carol]) for (const r of [alice, bob, carol]) if (s !== r) expect(await canDecrypt(s, r)).toBe(true);
+    for (const s of [alice, bob, carol])
+      for (const r of [alice, bob, carol]) if (s !== r) expect(await canDecrypt(s, r)).toBe(true);
     // Bob was announced to Alice as a newcomer; Alice was there before Bob.
     expect(alice.verdicts.map(([p, prev]) => [p.id, p.trust, prev])).toEqual([
       [bob.id, 'verified', null],
@@ -214,7 +219,9 @@ describe('SecureRoom', () => {
     ] as const) {
       expect(await canDecrypt(s, r)).toBe(true);
     }
-    expect((await alice.room.keys()).activeKey.generation).toBeGreaterThan(carolKeys.ring.newestGeneration(alice.id) ?? 99);
+    expect((await alice.room.keys()).activeKey.generation).toBeGreaterThan(
+      carolKeys.ring.newestGeneration(alice.id) ?? 99,
+    );
     const code2 = await code(alice);
     expect(code2).not.toBe(code3);
     expect(await code(bob)).toBe(code2);
@@ -227,7 +234,9 @@ describe('SecureRoom', () => {
     const bob = await hub.join('Bob');
     await alice.room.sendChat('Hello Bob', null);
     await hub.deliver();
-    expect(bob.chat.entries.map((e) => [e.senderId, e.senderName, e.text, e.self])).toEqual([[alice.id, 'Alice', 'Hello Bob', false]]);
+    expect(bob.chat.entries.map((e) => [e.senderId, e.senderName, e.text, e.self])).toEqual([
+      [alice.id, 'Alice', 'Hello Bob', false],
+    ]);
     expect(alice.chat.entries.map((e) => [e.text, e.self])).toEqual([['Hello Bob', true]]);
     const chatPayload = hub.forwarded.find((f) => parseRelayPayload(f.payload)?.t === 'chat');
     expect(chatPayload?.to).toBeNull();
@@ -317,7 +326,10 @@ describe('SecureRoom', () => {
     expect(alice.room.peer(copyId)).toMatchObject({ trust: 'unverified', reason: 'duplicate-identity' });
     alice.room.participantJoined({ id: 'selfCopySelfCopySelf00', profile: alice.profile });
     await hub.deliver();
-    expect(alice.room.peer('selfCopySelfCopySelf00')).toMatchObject({ trust: 'unverified', reason: 'duplicate-identity' });
+    expect(alice.room.peer('selfCopySelfCopySelf00')).toMatchObject({
+      trust: 'unverified',
+      reason: 'duplicate-identity',
+    });
     expect(alice.room.peer(bob.id)?.trust).toBe('verified');
   });
 
@@ -429,7 +441,10 @@ describe('SecureRoom', () => {
     const held: string[] = [];
     hub.drop = (f) => {
       const text = parseRelayPayload(f.payload)?.t === 'chat' && f.from === alice.id && held.length < 2;
-      if (text && hub.forwarded.filter((x) => x.from === alice.id && parseRelayPayload(x.payload)?.t === 'chat').length >= 3) {
+      if (
+        text &&
+        hub.forwarded.filter((x) => x.from === alice.id && parseRelayPayload(x.payload)?.t === 'chat').length >= 3
+      ) {
         held.push(f.payload);
         return true;
       }
