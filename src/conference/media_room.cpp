@@ -90,6 +90,8 @@ common::Result<std::string, MediaError> MediaRoom::publish(const std::string& pa
   Participant& p = it->second;
   auto parsed = sdp::parseSessionDescription(offer);
   if (!parsed) return sdpError(common::ErrorCode::BadSdp, parsed.error());
+  if (size_t ignored = parsed->ignoredAttributes())
+    common::logger("media")->debug("publish offer: {} lines for unlisted payload types ignored", ignored);
   auto answer = sdp::negotiatePublish(parsed.value(), mEnv.capabilities);
   if (!answer) return sdpError(common::ErrorCode::NegotiationFailed, answer.error());
   if (auto refused = checkTrackBudget(participantId, answer.value())) return *refused;

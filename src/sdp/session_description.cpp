@@ -303,6 +303,15 @@ class Interpreter {
     return nullptr;
   }
 
+  // An rtpmap, fmtp or rtcp-fb line for a payload type (0..127) the m= line does not list
+  // describes nothing this section offers. Firefox writes them after setCodecPreferences()
+  // (rtcp-fb of the codecs it dropped); they are counted and skipped, not refused. The line
+  // count stays bounded by Limits, so skipping costs nothing the parser had not already paid.
+  static std::optional<Error> ignore(MediaState& state) {
+    ++state.media->ignoredAttributes;
+    return std::nullopt;
+  }
+
   std::optional<Error> onMid(const Attribute& a, MediaState& state) {
     if (state.haveMid) return makeError("duplicate-mid", a.line, "a=mid repeated in one section");
     if (!a.hasValue || a.value.size() > 16 || !isToken(a.value))
@@ -335,8 +344,9 @@ class Interpreter {
     auto [ptText, rest] = splitFirst(a.value);
     auto pt = parsePayloadType(ptText);
     size_t index = 0;
-    Codec* codec = pt && state.rtp ? findCodec(state, *pt, &index) : nullptr;
-    if (!codec) return makeError("bad-rtpmap", a.line, "rtpmap for a payload type not in the m= line");
+    if (!pt || !state.rtp) return makeError("bad-rtpmap", a.line, "expected <pt> <name>/<clock rate>[/<channels>]");
+    Codec* codec = findCodec(state, *pt, &index);
+    if (!codec) return ignore(state);
     if (state.haveRtpmap[index]) return makeError("bad-rtpmap", a.line, "rtpmap repeated");
     auto parts = split(rest, '/');
     if (parts.size() < 2 || parts.size() > 3 || !isToken(parts[0]))
@@ -357,8 +367,9 @@ class Interpreter {
     auto [ptText, rest] = splitFirst(a.value);
     auto pt = parsePayloadType(ptText);
     size_t index = 0;
-    Codec* codec = pt && state.rtp ? findCodec(state, *pt, &index) : nullptr;
-    if (!codec) return makeError("bad-fmtp", a.line, "fmtp for a payload type not in the m= line");
+    if (!pt || !state.rtp) return makeError("bad-fmtp", a.line, "expected <pt> <parameters>");
+    Codec* codec = findCodec(state, *pt, &index);
+    if (!codec) return ignore(state);
     if (state.haveFmtp[index]) return makeError("bad-fmtp", a.line, "fmtp repeated");
     codec->parameters = parseParameterList(rest);
     state.haveFmtp[index] = true;
@@ -375,8 +386,9 @@ class Interpreter {
       return std::nullopt;
     }
     auto pt = parsePayloadType(ptText);
-    Codec* codec = pt ? findCodec(state, *pt) : nullptr;
-    if (!codec) return makeError("bad-rtcp-fb", a.line, "rtcp-fb for a payload type not in the m= line");
+    if (!pt) return makeError("bad-rtcp-fb", a.line, "expected <pt> <type> [<param>]");
+    Codec* codec = findCodec(state, *pt);
+    if (!codec) return ignore(state);
     codec->feedback.push_back(std::move(feedback));
     return std::nullopt;
   }
@@ -870,6 +882,12 @@ const Group* SessionDescription::bundleGroup() const {
   for (const auto& g : groups)
     if (g.semantics == "BUNDLE") return &g;
   return nullptr;
+}
+
+size_t SessionDescription::ignoredAttributes() const {
+  size_t total = 0;
+  for (const auto& m : media) total += m.ignoredAttributes;
+  return total;
 }
 
 const MediaDescription* SessionDescription::findMid(std::string_view mid) const {

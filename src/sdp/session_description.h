@@ -7,6 +7,9 @@
 // RFC 8830 msid) and keeps unknown attributes out of the way (they stay in the generic
 // Description). Session-level ICE credentials, fingerprints and setup are inherited by media
 // sections that do not carry their own, so each MediaDescription holds its effective values.
+// Browsers differ in one known way that is harmless: rtpmap, fmtp and rtcp-fb lines for payload
+// types the m= line does not list (Firefox keeps them for codecs setCodecPreferences() removed).
+// Those are counted in ignoredAttributes and skipped; malformed lines are still errors.
 #pragma once
 
 #include <cstdint>
@@ -176,6 +179,8 @@ struct MediaDescription {
   std::optional<uint16_t> sctpPort;
   std::optional<uint64_t> maxMessageSize;
   size_t line = 0;
+  // rtpmap, fmtp and rtcp-fb lines for payload types not on the m= line: skipped, not refused.
+  size_t ignoredAttributes = 0;
 
   const Codec* codec(uint8_t payloadType) const;
   const HeaderExtension* extension(std::string_view uri) const;
@@ -190,6 +195,7 @@ struct SessionDescription {
   std::vector<MediaDescription> media;
 
   const Group* bundleGroup() const;  // the first BUNDLE group, if any
+  size_t ignoredAttributes() const;  // the sum over all media sections
   const MediaDescription* findMid(std::string_view mid) const;
 };
 

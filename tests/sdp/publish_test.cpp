@@ -1,4 +1,4 @@
-// Publish negotiation (src/sdp/publish.h): captured Chromium and aiortc offers -> answers, the
+// Publish negotiation (src/sdp/publish.h): captured Chromium, Firefox and aiortc offers -> answers, the
 // answer SDP re-parsed, and the rejection and error rules.
 #include "sdp/publish.h"
 
@@ -121,8 +121,39 @@ TEST(Publish, AiortcOfferKeepsThePublishersPayloadTypes) {
   EXPECT_TRUE(answer.remote.endOfCandidates);
 }
 
+// Firefox's publish offer (with rtcp-fb lines for codecs it dropped) is answered like Chromium's,
+// with Firefox's payload types and only extensions Firefox offered (Firefox refuses an answer
+// with an extension id it did not offer).
+TEST(Publish, FirefoxOfferIsAccepted) {
+  std::string text = readData("firefox-offer-publish.sdp");
+  PublishAnswer answer = negotiate(text);
+  ASSERT_EQ(answer.media.size(), 2u);
+  EXPECT_EQ(answer.bundleMids, (std::vector<std::string>{"0", "1"}));
+  const AnswerMedia& audio = answer.media[0];
+  ASSERT_TRUE(audio.accepted);
+  EXPECT_EQ(audio.direction, Direction::RecvOnly);
+  ASSERT_EQ(audio.codecs.size(), 1u);
+  EXPECT_EQ(audio.codecs[0].payloadType, 109);
+  const AnswerMedia& video = answer.media[1];
+  ASSERT_TRUE(video.accepted);
+  EXPECT_EQ(video.mediaCodec()->payloadType, 120);
+  ASSERT_NE(video.rtxCodec(), nullptr);
+  EXPECT_EQ(video.rtxCodec()->payloadType, 124);
+  EXPECT_EQ(video.ssrcs.size(), 2u);
+  ASSERT_EQ(video.ssrcGroups.size(), 1u);
+  auto offer = parseSessionDescription(text);
+  ASSERT_TRUE(offer.ok());
+  for (size_t i = 0; i < answer.media.size(); ++i)
+    for (const auto& ext : answer.media[i].extensions) {
+      const HeaderExtension* offered = offer.value().media[i].extension(ext.uri);
+      ASSERT_NE(offered, nullptr) << ext.uri;
+      EXPECT_EQ(offered->id, ext.id) << ext.uri;
+    }
+}
+
 TEST(Publish, WrittenAnswerParsesBackAndMatches) {
-  for (const char* name : {"chromium-offer-simulcast.sdp", "chromium-offer-publish.sdp", "aiortc-offer.sdp"}) {
+  for (const char* name : {"chromium-offer-simulcast.sdp", "chromium-offer-publish.sdp", "aiortc-offer.sdp",
+                           "firefox-offer-publish.sdp"}) {
     SCOPED_TRACE(name);
     std::string offerText = readData(name);
     PublishAnswer answer = negotiate(offerText);

@@ -1,5 +1,5 @@
-// The typed WebRTC view (src/sdp/session_description.h) of captured Chromium 156 and aiortc 1.4
-// descriptions, and the errors of malformed WebRTC attributes.
+// The typed WebRTC view (src/sdp/session_description.h) of captured Chromium 156, Firefox ESR 153
+// and aiortc 1.4 descriptions, and the errors of malformed WebRTC attributes.
 #include "sdp/session_description.h"
 
 #include <gtest/gtest.h>
@@ -167,6 +167,47 @@ TEST(SessionDescription, AiortcOffer) {
   EXPECT_EQ(video.ssrcGroups.size(), 1u);
 }
 
+// Firefox ESR 153 after setCodecPreferences(Opus; VP8, rtx), as the Conclave client publishes.
+TEST(SessionDescription, FirefoxPublishOffer) {
+  std::string text = readData("firefox-offer-publish.sdp");
+  SessionDescription d = mustParse(text);
+  ASSERT_EQ(d.media.size(), 2u);
+  ASSERT_NE(d.bundleGroup(), nullptr);
+  EXPECT_EQ(d.bundleGroup()->mids, (std::vector<std::string>{"0", "1"}));
+  const MediaDescription& audio = d.media[0];
+  EXPECT_EQ(audio.direction, Direction::SendOnly);
+  ASSERT_EQ(audio.codecs.size(), 1u);
+  EXPECT_EQ(audio.codecs[0].name, "opus");
+  EXPECT_EQ(audio.codecs[0].channels, 2);
+  EXPECT_EQ(audio.ignoredAttributes, 0u);
+  EXPECT_TRUE(audio.extmapAllowMixed);  // Firefox writes it per section
+  const MediaDescription& video = d.media[1];
+  ASSERT_EQ(video.codecs.size(), 2u);
+  EXPECT_EQ(video.codecs[0].name, "VP8");
+  EXPECT_EQ(video.codecs[1].rtxApt(), video.codecs[0].payloadType);
+  EXPECT_EQ(video.codecs[0].feedback.size(), 5u);  // nack, nack pli, ccm fir, goog-remb, transport-cc
+  // The rtcp-fb lines of the four codecs Firefox dropped (VP9, AV1, ulpfec, red), five each.
+  EXPECT_EQ(video.ignoredAttributes, 20u);
+  ASSERT_EQ(video.ssrcGroups.size(), 1u);
+  EXPECT_EQ(video.ssrcGroups[0].semantics, "FID");
+  EXPECT_EQ(video.ssrcs.size(), 2u);
+  ASSERT_EQ(video.msids.size(), 1u);
+  EXPECT_EQ(video.msids[0].stream, audio.msids.at(0).stream);  // one stream for camera and microphone
+  EXPECT_EQ(video.ice.ufrag, audio.ice.ufrag);
+  ASSERT_EQ(video.fingerprints.size(), 1u);  // session level, inherited
+  EXPECT_EQ(video.setup, SetupRole::ActPass);
+}
+
+// Firefox ESR 153's answer to Conclave's subscribe offer (conclave-offer-subscribe.sdp).
+TEST(SessionDescription, FirefoxSubscribeAnswer) {
+  SessionDescription d = mustParse(readData("firefox-answer-subscribe.sdp"));
+  ASSERT_EQ(d.media.size(), 2u);
+  EXPECT_EQ(d.media[0].direction, Direction::RecvOnly);
+  EXPECT_EQ(d.media[1].direction, Direction::RecvOnly);
+  EXPECT_EQ(d.media[0].setup, SetupRole::Active);
+  EXPECT_EQ(d.ignoredAttributes(), 0u);
+}
+
 TEST(SessionDescription, SessionLevelAttributesAreInherited) {
   std::string text =
       "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE a v\r\n"
@@ -275,8 +316,6 @@ TEST_F(SessionDescriptionErrors, GroupsAndTransport) {
 }
 
 TEST_F(SessionDescriptionErrors, Codecs) {
-  expectError(replaceOnce(chromium, "a=rtpmap:111 opus/48000/2", "a=rtpmap:112 opus/48000/2"), "bad-rtpmap",
-              "a=rtpmap:112");
   expectError(replaceOnce(chromium, "a=rtpmap:111 opus/48000/2", "a=rtpmap:111 opus"), "bad-rtpmap", "a=rtpmap:111");
   expectError(replaceOnce(chromium, "a=rtpmap:111 opus/48000/2", "a=rtpmap:111 opus/0/2"), "bad-rtpmap",
               "a=rtpmap:111");
@@ -287,14 +326,40 @@ TEST_F(SessionDescriptionErrors, Codecs) {
               "m=audio");
   expectError(replaceOnce(chromium, "m=audio 9 UDP/TLS/RTP/SAVPF 111", "m=audio 9 UDP/TLS/RTP/SAVPF 111 111"),
               "bad-media", "m=audio");
-  expectError(replaceOnce(chromium, "a=fmtp:111 ", "a=fmtp:112 "), "bad-fmtp", "a=fmtp:112");
   expectError(replaceOnce(chromium, "a=fmtp:111 ", "a=fmtp:111 x=1\r\na=fmtp:111 "), "bad-fmtp", "a=fmtp:111 minptime");
-  expectError(replaceOnce(chromium, "a=rtcp-fb:111 transport-cc", "a=rtcp-fb:112 transport-cc"), "bad-rtcp-fb",
-              "a=rtcp-fb:112");
+  // A payload type that is no number 0..127 is malformed, listed or not.
+  expectError(replaceOnce(chromium, "a=rtpmap:111 ", "a=rtpmap:128 "), "bad-rtpmap", "a=rtpmap:128");
+  expectError(replaceOnce(chromium, "a=fmtp:111 ", "a=fmtp:x "), "bad-fmtp", "a=fmtp:x");
+  expectError(replaceOnce(chromium, "a=rtcp-fb:111 transport-cc", "a=rtcp-fb:-1 transport-cc"), "bad-rtcp-fb",
+              "a=rtcp-fb:-1");
+  expectError(replaceOnce(chromium, "a=rtcp-fb:111 transport-cc", "a=rtcp-fb:112"), "bad-rtcp-fb", "a=rtcp-fb:112");
+  // rtpmap, fmtp and rtcp-fb belong to RTP sections only.
+  expectError(replaceOnce(chromium, "a=sctp-port:5000", "a=sctp-port:5000\r\na=rtpmap:111 opus/48000/2"), "bad-rtpmap",
+              "a=rtpmap:111 opus/48000/2\r\na=max");
   // Rejected sections need no rtpmap: their formats mean nothing.
   std::string rejected = replaceOnce(removeLines(chromium, "a=rtpmap:96 "), "m=video 9", "m=video 0");
   rejected = replaceOnce(rejected, "BUNDLE 0 1 2", "BUNDLE 0 2");
   EXPECT_TRUE(parseSessionDescription(rejected).ok());
+}
+
+// Firefox keeps rtpmap/fmtp/rtcp-fb lines of codecs that setCodecPreferences() took off the m=
+// line; such lines describe nothing offered and are skipped, however many (the parse Limits bound
+// them), while the listed codecs keep exactly their own attributes.
+TEST_F(SessionDescriptionErrors, LinesForUnlistedPayloadTypesAreIgnored) {
+  std::string extra = replaceOnce(chromium, "a=rtcp-fb:111 transport-cc",
+                                  "a=rtcp-fb:111 transport-cc\r\na=rtcp-fb:112 transport-cc\r\na=rtcp-fb:112 nack\r\n"
+                                  "a=rtpmap:112 telephone-event/8000\r\na=rtpmap:112 twice/8000\r\na=fmtp:112 0-15");
+  SessionDescription d = mustParse(extra);
+  ASSERT_EQ(d.media.size(), 3u);
+  EXPECT_EQ(d.media[0].ignoredAttributes, 5u);
+  EXPECT_EQ(d.media[1].ignoredAttributes, 0u);
+  EXPECT_EQ(d.ignoredAttributes(), 5u);
+  EXPECT_EQ(d.media[0].codec(112), nullptr);
+  const Codec* opus = d.media[0].codec(111);
+  ASSERT_NE(opus, nullptr);
+  EXPECT_EQ(opus->feedback, (std::vector<RtcpFeedback>{{"transport-cc", ""}}));
+  EXPECT_EQ(opus->name, "opus");
+  EXPECT_EQ(mustParse(chromium).ignoredAttributes(), 0u);
 }
 
 TEST_F(SessionDescriptionErrors, Extensions) {

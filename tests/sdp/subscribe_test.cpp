@@ -257,6 +257,21 @@ TEST_F(SubscribeAnswerTest, ChromiumAnswerIsAccepted) {
   EXPECT_EQ(a.media[1].codecs[0].feedback.size(), 4u);  // goog-remb, ccm fir, nack, nack pli
 }
 
+TEST_F(SubscribeAnswerTest, FirefoxAnswerIsAccepted) {
+  auto result = checkSubscribeAnswer(offer, parsed(readData("firefox-answer-subscribe.sdp")), Capabilities::defaults());
+  ASSERT_TRUE(result.ok()) << result.error().code << ": " << result.error().message;
+  const SubscribeAnswer& a = result.value();
+  EXPECT_EQ(a.localSetup, SetupRole::Passive);  // Firefox is the DTLS client too
+  EXPECT_EQ(a.bundleMids, (std::vector<std::string>{"0", "1"}));
+  ASSERT_EQ(a.media.size(), 2u);
+  EXPECT_EQ(a.media[0].direction, Direction::RecvOnly);
+  ASSERT_EQ(a.media[0].codecs.size(), 1u);
+  EXPECT_EQ(a.media[0].codecs[0].name, "opus");
+  ASSERT_EQ(a.media[1].codecs.size(), 2u);
+  EXPECT_EQ(a.media[1].codecs[0].name, "VP8");
+  EXPECT_TRUE(a.media[1].codecs[1].isRtx());
+}
+
 TEST_F(SubscribeAnswerTest, RejectsAnswersThatDoNotFitTheOffer) {
   EXPECT_EQ(check(replaceAll(answer, "a=mid:1", "a=mid:7")), "bad-group");  // group names mid 1
   EXPECT_EQ(check(replaceAll(replaceAll(answer, "a=mid:1", "a=mid:7"), "BUNDLE 0 1", "BUNDLE 0 7")), "answer-mismatch");
