@@ -11,21 +11,21 @@
 // setCodecPreferences() down to Opus and VP8/RTX: Firefox then keeps rtcp-fb lines of the codecs
 // it dropped); sdp_tool answers; Firefox must take the answer, audio and video sendonly.
 // SUBSCRIBE: sdp_tool offers Opus + VP8/RTX; Firefox answers; sdp_tool checks the answer.
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const toolPath = process.argv[2];
-const captureIndex = process.argv.indexOf('--capture');
+const captureIndex = process.argv.indexOf("--capture");
 const captureDir = captureIndex > 0 ? process.argv[captureIndex + 1] : null;
-const firefox = process.env.FIREFOX || '/usr/bin/firefox-esr';
+const firefox = process.env.FIREFOX || "/usr/bin/firefox-esr";
 if (!toolPath) {
-  console.error('usage: firefox_check.mjs <sdp_tool> [--capture <dir>]');
+  console.error("usage: firefox_check.mjs <sdp_tool> [--capture <dir>]");
   process.exit(2);
 }
 if (!existsSync(firefox)) {
@@ -34,33 +34,38 @@ if (!existsSync(firefox)) {
 }
 let puppeteer;
 try {
-  const webRequire = createRequire(join(here, '..', '..', '..', 'web', 'package.json'));
-  puppeteer = (await import(pathToFileURL(webRequire.resolve('puppeteer-core')).href)).default;
+  const webRequire = createRequire(
+    join(here, "..", "..", "..", "web", "package.json"),
+  );
+  puppeteer = (
+    await import(pathToFileURL(webRequire.resolve("puppeteer-core")).href)
+  ).default;
 } catch {
-  console.log('SKIP: puppeteer-core not installed (cd web && npm ci)');
+  console.log("SKIP: puppeteer-core not installed (cd web && npm ci)");
   process.exit(77);
 }
 
 // ---- sdp_tool, one JSON request per line ---------------------------------------------------
-const tool = spawn(toolPath, [], { stdio: ['pipe', 'pipe', 'inherit'] });
+const tool = spawn(toolPath, [], { stdio: ["pipe", "pipe", "inherit"] });
 const replies = createInterface({ input: tool.stdout });
 const waiting = [];
-replies.on('line', (line) => waiting.shift()(JSON.parse(line)));
+replies.on("line", (line) => waiting.shift()(JSON.parse(line)));
 function request(message) {
   return new Promise((resolve) => {
     waiting.push(resolve);
-    tool.stdin.write(JSON.stringify(message) + '\n');
+    tool.stdin.write(JSON.stringify(message) + "\n");
   });
 }
 async function must(message) {
   const reply = await request(message);
-  if (!reply.ok) throw new Error(`sdp_tool ${message.cmd}: ${JSON.stringify(reply)}`);
+  if (!reply.ok)
+    throw new Error(`sdp_tool ${message.cmd}: ${JSON.stringify(reply)}`);
   return reply;
 }
 
 let failures = 0;
 function check(condition, what) {
-  console.log(`${condition ? 'ok  ' : 'FAIL'} ${what}`);
+  console.log(`${condition ? "ok  " : "FAIL"} ${what}`);
   if (!condition) failures++;
 }
 
@@ -96,28 +101,53 @@ const PUBLISH_OFFER = `(async () => {
 
 async function publishChecks(page) {
   const offer = await page.evaluate(PUBLISH_OFFER);
-  if (captureDir) writeFileSync(join(captureDir, 'firefox-offer-publish.sdp'), offer);
-  const unlisted = offer.split('\r\n').some((line) => {
+  if (captureDir)
+    writeFileSync(join(captureDir, "firefox-offer-publish.sdp"), offer);
+  const unlisted = offer.split("\r\n").some((line) => {
     const match = /^a=rtcp-fb:(\d+) /.exec(line);
-    return match && !offer.split('\r\n').find((l) => l.startsWith('m=video'))?.split(' ').slice(3).includes(match[1]);
+    return (
+      match &&
+      !offer
+        .split("\r\n")
+        .find((l) => l.startsWith("m=video"))
+        ?.split(" ")
+        .slice(3)
+        .includes(match[1])
+    );
   });
-  check(unlisted, 'publish: Firefox offers rtcp-fb lines for payload types not on the m= line');
-  const answer = await request({ cmd: 'answer', sdp: offer });
-  check(answer.ok, `publish: server answers Firefox's offer${answer.ok ? '' : ` (${JSON.stringify(answer)})`}`);
+  check(
+    unlisted,
+    "publish: Firefox offers rtcp-fb lines for payload types not on the m= line",
+  );
+  const answer = await request({ cmd: "answer", sdp: offer });
+  check(
+    answer.ok,
+    `publish: server answers Firefox's offer${answer.ok ? "" : ` (${JSON.stringify(answer)})`}`,
+  );
   if (!answer.ok) return;
-  check(answer.media.map((m) => m.accepted).join() === 'true,true', 'publish: server accepts audio + video');
-  const taken = await page.evaluate(`pcs.publish.setRemoteDescription({ type: 'answer',
+  check(
+    answer.media.map((m) => m.accepted).join() === "true,true",
+    "publish: server accepts audio + video",
+  );
+  const taken =
+    await page.evaluate(`pcs.publish.setRemoteDescription({ type: 'answer',
     sdp: ${JSON.stringify(answer.sdp)} }).then(() => 'ok', (e) => String(e))`);
-  check(taken === 'ok', `publish: Firefox takes the server's answer (${taken})`);
-  const state = await page.evaluate('describe(pcs.publish)');
-  check(state.length === 2 && state.every((t) => t.current === 'sendonly'), 'publish: audio and video sendonly');
+  check(
+    taken === "ok",
+    `publish: Firefox takes the server's answer (${taken})`,
+  );
+  const state = await page.evaluate("describe(pcs.publish)");
+  check(
+    state.length === 2 && state.every((t) => t.current === "sendonly"),
+    "publish: audio and video sendonly",
+  );
 }
 
 async function subscribeChecks(page) {
   await page.evaluate(`(newPc('subscribe'), true)`);
-  const audio = await must({ cmd: 'add', kind: 'audio' });
-  const video = await must({ cmd: 'add', kind: 'video' });
-  const offer = await must({ cmd: 'offer' });
+  const audio = await must({ cmd: "add", kind: "audio" });
+  const video = await must({ cmd: "add", kind: "video" });
+  const offer = await must({ cmd: "offer" });
   const answer = await page.evaluate(`(async () => {
     const pc = pcs.subscribe;
     await pc.setRemoteDescription({ type: 'offer', sdp: ${JSON.stringify(offer.sdp)} });
@@ -125,32 +155,48 @@ async function subscribeChecks(page) {
     await pc.setLocalDescription(answer);
     return answer.sdp;
   })()`);
-  if (captureDir) writeFileSync(join(captureDir, 'firefox-answer-subscribe.sdp'), answer);
-  const applied = await request({ cmd: 'apply-answer', sdp: answer });
-  check(applied.ok, `subscribe: server accepts Firefox's answer${applied.ok ? '' : ` (${JSON.stringify(applied)})`}`);
-  check(applied.ok && applied.media.every((m) => m.accepted && m.direction === 'recvonly'),
-    'subscribe: Firefox answers recvonly everywhere');
-  check(applied.ok && applied.media[1].codecs.join() === 'VP8,rtx', 'subscribe: Firefox accepts VP8 + rtx');
-  const state = await page.evaluate('describe(pcs.subscribe)');
-  check(state.map((t) => `${t.mid}:${t.kind}:${t.current}`).join() ===
-    `${audio.mid}:audio:recvonly,${video.mid}:video:recvonly`, 'subscribe: audio + video recvonly in Firefox');
+  if (captureDir)
+    writeFileSync(join(captureDir, "firefox-answer-subscribe.sdp"), answer);
+  const applied = await request({ cmd: "apply-answer", sdp: answer });
+  check(
+    applied.ok,
+    `subscribe: server accepts Firefox's answer${applied.ok ? "" : ` (${JSON.stringify(applied)})`}`,
+  );
+  check(
+    applied.ok &&
+      applied.media.every((m) => m.accepted && m.direction === "recvonly"),
+    "subscribe: Firefox answers recvonly everywhere",
+  );
+  check(
+    applied.ok && applied.media[1].codecs.join() === "VP8,rtx",
+    "subscribe: Firefox accepts VP8 + rtx",
+  );
+  const state = await page.evaluate("describe(pcs.subscribe)");
+  check(
+    state.map((t) => `${t.mid}:${t.kind}:${t.current}`).join() ===
+      `${audio.mid}:audio:recvonly,${video.mid}:video:recvonly`,
+    "subscribe: audio + video recvonly in Firefox",
+  );
 }
 
-const profile = mkdtempSync(join(tmpdir(), 'conclave-sdp-firefox-'));
+const profile = mkdtempSync(join(tmpdir(), "conclave-sdp-firefox-"));
 const browser = await puppeteer.launch({
-  browser: 'firefox',
-  protocol: 'webDriverBiDi',
+  browser: "firefox",
+  protocol: "webDriverBiDi",
   executablePath: firefox,
   headless: true,
   extraPrefsFirefox: {
-    'media.navigator.streams.fake': true,
-    'media.navigator.permission.disabled': true,
+    "media.navigator.streams.fake": true,
+    "media.navigator.permission.disabled": true,
   },
 });
 try {
   const page = await browser.newPage();
-  writeFileSync(join(profile, 'index.html'), '<!doctype html><title>sdp check</title>');
-  await page.goto(pathToFileURL(join(profile, 'index.html')).href);
+  writeFileSync(
+    join(profile, "index.html"),
+    "<!doctype html><title>sdp check</title>",
+  );
+  await page.goto(pathToFileURL(join(profile, "index.html")).href);
   check(true, `launched ${await browser.version()}`);
   await page.evaluate(PAGE_SETUP);
   await publishChecks(page);
@@ -163,5 +209,7 @@ try {
   rmSync(profile, { recursive: true, force: true });
   tool.stdin.end();
 }
-console.log(failures === 0 ? 'all Firefox checks passed' : `${failures} check(s) failed`);
+console.log(
+  failures === 0 ? "all Firefox checks passed" : `${failures} check(s) failed`,
+);
 process.exit(failures === 0 ? 0 : 1);
