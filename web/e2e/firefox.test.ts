@@ -29,9 +29,8 @@ import {
   type CryptoStats,
   type PageStats,
 } from './hook';
+import { inLab } from './lab';
 import { serverHasMedia, startServer, stopAndRemove, type RunningServer } from './server';
-
-const inLab = (): boolean => process.env['CONCLAVE_LAB_NS'] !== undefined;
 
 /** One page of either browser, read the same way. */
 interface Peer {
