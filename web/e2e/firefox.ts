@@ -54,12 +54,18 @@ export function launchFirefox(options: FirefoxOptions = {}): Promise<Browser> {
 /** The Firefox pages (each in its own context, so its own storage) one group of tests opens. */
 export class FirefoxPages {
   private readonly mOpen: BrowserContext[] = [];
+  /** Console errors and uncaught exceptions of every page opened here. */
+  readonly consoleErrors: string[] = [];
 
   async page(browser: Browser): Promise<Page> {
     const context = await browser.createBrowserContext();
     this.mOpen.push(context);
     const page = await context.newPage();
     page.setDefaultTimeout(WAIT_MS);
+    page.on('console', (message) => {
+      if (message.type() === 'error') this.consoleErrors.push(message.text());
+    });
+    page.on('pageerror', (error) => this.consoleErrors.push(`pageerror: ${String(error)}`));
     return page;
   }
 
