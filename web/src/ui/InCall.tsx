@@ -9,6 +9,7 @@ import { MAX_NAME_LENGTH, normalizeName } from '../profile';
 import type { SecuritySnapshot } from '../secure/secure_room';
 import type { MeetingSession, RosterEntry } from '../session';
 import { Chat } from './Chat';
+import { DeviceMenu, DeviceNotice } from './DeviceMenu';
 import { participantBadge, type BadgeState } from './encryption';
 import { InviteLink } from './InviteLink';
 import { useLang } from './lang';
@@ -162,6 +163,7 @@ export function InCall({ roster, security, session, controller, media, link }: P
             {t('call.mediaError', { code: media.error })}
           </p>
         )}
+        <DeviceNotice controller={controller} media={media} />
         {reconnecting && (
           <p class="notice" role="status">
             {t('call.mediaReconnecting')}
@@ -226,6 +228,7 @@ export function InCall({ roster, security, session, controller, media, link }: P
             track={a.track}
             sinkId={media.speakerId}
             participantId={a.participantId}
+            onSinkError={(id, error) => controller.speakerFailed(id, error)}
           />
         ))}
       </div>
@@ -335,6 +338,7 @@ function Controls({
           showLabel
         />
       )}
+      <DeviceMenu controller={controller} media={media} />
       <button type="button" class="toggle toggle-leave" data-testid="leave-button" onClick={() => void session.leave()}>
         <LeaveIcon />
         <span class="toggle-label">{t('room.leave')}</span>
