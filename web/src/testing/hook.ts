@@ -40,6 +40,20 @@ export interface ConclaveTestHook {
    * (so nobody sends this page keys) while the frame transforms keep every key they hold.
    */
   spyNextJoin: () => Promise<void>;
+  /** The local devices: chosen ids, problems, and the track each sends now. */
+  devices: () => Record<'camera' | 'microphone', LocalDeviceView> & { speakerId: string | null };
+  /**
+   * Ends a local track as an unplugged device does: stop() and an `ended` event (stop() alone
+   * fires none). False when there is no track.
+   */
+  endDevice: (source: 'camera' | 'microphone') => boolean;
+}
+
+export interface LocalDeviceView {
+  deviceId: string | null;
+  problem: string | null;
+  /** The track's id, label and readyState, or null. */
+  track: { id: string; label: string; readyState: string } | null;
 }
 
 /** Every peer connection this page made, newest last. */
@@ -94,6 +108,15 @@ export function exposeTestHook(controller: MediaController, session: MeetingSess
     if (media.screen?.getVideoTracks().includes(track as MediaStreamTrack)) return 'screen';
     return undefined;
   };
+  const deviceView = (source: 'camera' | 'microphone'): LocalDeviceView => {
+    const device = controller.snapshot()[source];
+    const track = device.track;
+    return {
+      deviceId: device.deviceId,
+      problem: device.problem,
+      track: track ? { id: track.id, label: track.label, readyState: track.readyState } : null,
+    };
+  };
   const hook: ConclaveTestHook = {
     stats: () => callStats(connection('server'), connection('client'), subscriptions(), sourceOfTrack),
     remote: () =>
@@ -115,6 +138,18 @@ export function exposeTestHook(controller: MediaController, session: MeetingSess
       sockets.replaceNextJoinProfile(await sealOwnProfile(wrong.room, await generateIdentity(), { name: 'spy' }));
       if (!frameCrypto) throw new Error('spyNextJoin: the frame crypto was not made through testFrameCrypto');
       frameCrypto.keepKeysOnNextReset();
+    },
+    devices: () => ({
+      camera: deviceView('camera'),
+      microphone: deviceView('microphone'),
+      speakerId: controller.snapshot().speakerId,
+    }),
+    endDevice: (source) => {
+      const track = controller.snapshot()[source].track;
+      if (!track) return false;
+      track.stop();
+      track.dispatchEvent(new Event('ended'));
+      return true;
     },
   };
   (window as unknown as { __conclaveTest?: ConclaveTestHook }).__conclaveTest = hook;
