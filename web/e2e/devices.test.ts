@@ -5,6 +5,7 @@
 // microphones and three speakers. Each step checks on the other page that frames from the new device arrive,
 // decrypt and decode (getStats framesDecoded, the frame transform's counters), and on the
 // sender's own signaling that no new `publish` (renegotiation) was needed where none should be.
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -19,7 +20,9 @@ import {
   WAIT_MS,
 } from './browser';
 import { cryptoStats, endDevice, findTrack, localDevices, pageStats, type LocalDevices } from './hook';
-import { serverHasMedia, startServer, stopAndRemove, type RunningServer } from './server';
+import { serverHasMedia, startServer, stopAndRemove, WEB_DIR, type RunningServer } from './server';
+
+const SHOTS = join(WEB_DIR, 'test-results');
 
 /** Frames (video) or packets (audio) `page` got from `from`'s `source`, and how many decrypted. */
 async function received(page: Page, from: string, source: 'camera' | 'microphone') {
@@ -169,6 +172,7 @@ describe.skipIf(!serverHasMedia())('devices during the call', () => {
       )
       .toEqual([speaker]);
     expect((await localDevices(alice)).speakerId).toBe(speaker);
+    await alice.screenshot({ path: join(SHOTS, 'devices-menu.png') });
     expect(await alice.getByTestId('device-notice').count()).toBe(0);
     expect(traffic.consoleErrors).toEqual([]);
   });
@@ -207,6 +211,7 @@ describe.skipIf(!serverHasMedia())('devices during the call', () => {
       .waitFor({ timeout: WAIT_MS });
     await waitForRoster(alice, ['Alice (you)', 'Bob']);
     expect((await localDevices(alice)).camera.problem).toBe('ended');
+    await alice.screenshot({ path: join(SHOTS, 'devices-ended.png') });
 
     // The camera can be opened again: "Try again" sends it, Bob decodes it.
     await alice.evaluate(() => {
