@@ -2,17 +2,20 @@
 // microphone and speaker without renegotiation, and recovering from a device that was unplugged
 // or refused, against a fake navigator.mediaDevices with devices that can be plugged in and out.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { MediaController } from '../src/media/controller';
+import { MediaController, type MediaSnapshot } from '../src/media/controller';
 import {
   keptSpeaker,
   reappearedDevice,
   recoveryCandidates,
   sortDevices,
   watchPermission,
+  type DeviceProblem,
   type MediaDevicesLike,
   type PermissionsLike,
   type PermissionStatusLike,
 } from '../src/media/devices';
+import { deviceNotice } from '../src/ui/DeviceMenu';
+import { langValue } from '../src/ui/lang';
 import { SELF_ID } from './fake-socket';
 import { FakeMediaStream, FakePeerConnection, FakeSignaling, FakeTrack, FakeTransforms, settle } from './fake-webrtc';
 
@@ -442,5 +445,46 @@ describe('recovering from a lost device without leaving', () => {
     controller.dispose();
     expect(permissions.camera.listeners).toBe(0);
     expect(permissions.microphone.listeners).toBe(0);
+  });
+});
+
+describe('the in-call device notice', () => {
+  const lang = langValue('en');
+  function media(over: Partial<MediaSnapshot>): MediaSnapshot {
+    const { controller } = setup();
+    return { ...controller.snapshot(), ...over };
+  }
+  const device = (problem: DeviceProblem | null) => ({ track: null, enabled: true, deviceId: null, problem });
+
+  it('says nothing while every device works', () => {
+    expect(deviceNotice(lang, media({}))).toEqual([]);
+  });
+
+  it('names a stopped camera, that it is not sent, and what to do', () => {
+    expect(deviceNotice(lang, media({ camera: device('ended') }))).toEqual([
+      'Your camera stopped (unplugged, or taken by another app).',
+      'The others cannot see or hear you through the device that stopped.',
+      'Choose another device under “Devices”, or try again.',
+    ]);
+  });
+
+  it('explains a refusal with the site settings, and a failed switch with its reason', () => {
+    const refused = deviceNotice(lang, media({ camera: device('denied'), microphone: device('denied') }));
+    expect(refused[0]).toBe('The browser blocked the camera and the microphone.');
+    expect(refused[1]).toContain('Allow the camera and microphone for this site');
+    const failed = deviceNotice(lang, media({ switchError: { source: 'microphone', problem: 'in-use' } }));
+    expect(failed).toEqual([
+      'That device could not be used; you are still on the one before.',
+      'The microphone is in use by another app.',
+    ]);
+    expect(deviceNotice(lang, media({ switchError: { source: 'speaker', problem: 'not-found' } }))).toEqual([
+      'That speaker was not found; sound plays on the system default.',
+    ]);
+  });
+
+  it('offers no other device where the page cannot use devices at all', () => {
+    expect(deviceNotice(lang, media({ camera: device('unsupported') }))).toEqual([
+      'This browser cannot use a camera on this page.',
+    ]);
   });
 });

@@ -3,6 +3,7 @@
 // refused or could not be switched to, with a "Try again" button. The switching itself happens
 // in the MediaController (src/media/controller.ts), without renegotiation.
 import type { MediaController, MediaSnapshot } from '../media/controller';
+import type { DeviceProblem } from '../media/devices';
 import { useLang, type LangValue } from './lang';
 import { canChooseSpeaker } from './media';
 import { DeviceSelect, problemKey, usable } from './PreJoin';
@@ -50,6 +51,11 @@ export function DeviceMenu({ controller, media }: { controller: MediaController;
   );
 }
 
+/** Whether asking again can help: not where the page cannot use devices at all (plain http). */
+function retryable(problem: DeviceProblem | null): boolean {
+  return problem !== null && problem !== 'unsupported';
+}
+
 /** What is wrong with the devices in the call, most important first; empty when all is well. */
 export function deviceNotice({ t }: LangValue, media: MediaSnapshot): string[] {
   const lines: string[] = [];
@@ -62,7 +68,7 @@ export function deviceNotice({ t }: LangValue, media: MediaSnapshot): string[] {
   }
   if (cam === 'ended' || mic === 'ended') lines.push(t('devices.notSent'));
   if (cam === 'denied' || mic === 'denied') lines.push(t('devices.deniedHint'));
-  else if (cam !== null || mic !== null) lines.push(t('devices.pickAnother'));
+  else if (retryable(cam) || retryable(mic)) lines.push(t('devices.pickAnother'));
   const failed = media.switchError;
   if (failed !== null) {
     if (failed.source === 'speaker') lines.push(t(`device.speaker.${failed.problem}`));
@@ -75,7 +81,7 @@ export function DeviceNotice({ controller, media }: { controller: MediaControlle
   const lang = useLang();
   const lines = deviceNotice(lang, media);
   if (lines.length === 0) return null;
-  const missing = media.camera.problem !== null || media.microphone.problem !== null;
+  const missing = retryable(media.camera.problem) || retryable(media.microphone.problem);
   return (
     <div class="notice device-notice" role="status" data-testid="device-notice">
       {lines.map((line, i) => (
