@@ -9,10 +9,10 @@ import { MAX_NAME_LENGTH, normalizeName } from '../profile';
 import type { SecuritySnapshot } from '../secure/secure_room';
 import type { MeetingSession, RosterEntry } from '../session';
 import { Chat } from './Chat';
-import { DeviceMenu, DeviceNotice } from './DeviceMenu';
 import { participantBadge, type BadgeState } from './encryption';
 import { InviteLink } from './InviteLink';
 import { useLang } from './lang';
+import { DeviceMenu, DeviceNotice } from './DeviceMenu';
 import { AudioSink, CameraIcon, LeaveIcon, MicIcon, ScreenIcon, useStream, Video } from './media';
 import { avatarClass, initial } from './people';
 import { ToggleButton } from './PreJoin';
@@ -163,12 +163,12 @@ export function InCall({ roster, security, session, controller, media, link }: P
             {t('call.mediaError', { code: media.error })}
           </p>
         )}
-        <DeviceNotice controller={controller} media={media} />
         {reconnecting && (
           <p class="notice" role="status">
             {t('call.mediaReconnecting')}
           </p>
         )}
+        <DeviceNotice controller={controller} media={media} />
         {screens.length > 0 && (
           <div class="stage">
             {screens.map((tile) => (
