@@ -39,6 +39,15 @@ export interface CryptoStats {
   tracks: CryptoTrack[];
 }
 
+/** One local device as the page's controller has it (src/testing/hook.ts LocalDeviceView). */
+export interface LocalDeviceView {
+  deviceId: string | null;
+  problem: string | null;
+  track: { id: string; label: string; readyState: string } | null;
+}
+
+export type LocalDevices = Record<'camera' | 'microphone', LocalDeviceView> & { speakerId: string | null };
+
 /** window.__conclaveTest, as far as the tests use it. */
 export interface TestHook {
   stats: () => Promise<PageStats>;
@@ -49,21 +58,12 @@ export interface TestHook {
   subscribeSections: () => { mid: string; currentDirection: string | null }[];
   crypto: () => CryptoStats;
   securityCode: () => string | null;
+  devices: () => Record<'camera' | 'microphone', LocalDeviceView> & { speakerId: string | null };
+  endDevice: (source: 'camera' | 'microphone') => boolean;
   sendChat: (text: string, lifetimeMs: number | null) => Promise<void>;
   sendKeyGeneration: () => number | null;
   spyNextJoin: () => Promise<void>;
-  devices: () => Record<'camera' | 'microphone', LocalDeviceView> & { speakerId: string | null };
-  endDevice: (source: 'camera' | 'microphone') => boolean;
 }
-
-/** One local device as the page's controller has it (src/testing/hook.ts LocalDeviceView). */
-export interface LocalDeviceView {
-  deviceId: string | null;
-  problem: string | null;
-  track: { id: string; label: string; readyState: string } | null;
-}
-
-export type LocalDevices = Record<'camera' | 'microphone', LocalDeviceView> & { speakerId: string | null };
 
 type WithHook = { __conclaveTest?: TestHook };
 

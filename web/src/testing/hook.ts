@@ -17,6 +17,13 @@ import type { MeetingSession } from '../session';
 import { SpyFrameCrypto, SpySockets } from './spy';
 import { callStats, type PageStats } from './stats';
 
+export interface LocalDeviceView {
+  deviceId: string | null;
+  problem: string | null;
+  /** The track's id, label and readyState, or null. */
+  track: { id: string; label: string; readyState: string } | null;
+}
+
 export interface ConclaveTestHook {
   /** Receive counters per remote participant and source, send counters per published source. */
   stats: () => Promise<PageStats>;
@@ -31,6 +38,13 @@ export interface ConclaveTestHook {
   crypto: () => { mode: string; tracks: TrackCryptoStats[] };
   /** The security code this page shows, or null. */
   securityCode: () => string | null;
+  /** The local devices: chosen ids, problems, and the track each sends now. */
+  devices: () => Record<'camera' | 'microphone', LocalDeviceView> & { speakerId: string | null };
+  /**
+   * Ends a local track as an unplugged device does: stop() and an `ended` event (stop() alone
+   * fires none). False when there is no track.
+   */
+  endDevice: (source: 'camera' | 'microphone') => boolean;
   /** Sends a chat message with any self-destruct lifetime (the view offers 1 min and up). */
   sendChat: (text: string, lifetimeMs: number | null) => Promise<void>;
   /** The generation of the key this participant's frames are encrypted with now (null: none yet). */
@@ -40,20 +54,6 @@ export interface ConclaveTestHook {
    * (so nobody sends this page keys) while the frame transforms keep every key they hold.
    */
   spyNextJoin: () => Promise<void>;
-  /** The local devices: chosen ids, problems, and the track each sends now. */
-  devices: () => Record<'camera' | 'microphone', LocalDeviceView> & { speakerId: string | null };
-  /**
-   * Ends a local track as an unplugged device does: stop() and an `ended` event (stop() alone
-   * fires none). False when there is no track.
-   */
-  endDevice: (source: 'camera' | 'microphone') => boolean;
-}
-
-export interface LocalDeviceView {
-  deviceId: string | null;
-  problem: string | null;
-  /** The track's id, label and readyState, or null. */
-  track: { id: string; label: string; readyState: string } | null;
 }
 
 /** Every peer connection this page made, newest last. */
@@ -130,15 +130,6 @@ export function exposeTestHook(controller: MediaController, session: MeetingSess
         .map((t) => ({ mid: t.mid ?? '', currentDirection: t.currentDirection ?? null })),
     crypto: () => ({ ...controller.snapshot().encryption }),
     securityCode: () => (session.state.kind === 'joined' ? session.state.security.code : null),
-    sendChat: (text, lifetimeMs) => session.sendChat(text, lifetimeMs),
-    sendKeyGeneration: () => frameCrypto?.sendGeneration ?? null,
-    spyNextJoin: async () => {
-      const wrong = await RoomKeys.derive(WRONG_SECRET, roomId);
-      if (!wrong.ok) throw new Error('spyNextJoin: cannot derive the wrong room keys');
-      sockets.replaceNextJoinProfile(await sealOwnProfile(wrong.room, await generateIdentity(), { name: 'spy' }));
-      if (!frameCrypto) throw new Error('spyNextJoin: the frame crypto was not made through testFrameCrypto');
-      frameCrypto.keepKeysOnNextReset();
-    },
     devices: () => ({
       camera: deviceView('camera'),
       microphone: deviceView('microphone'),
@@ -150,6 +141,15 @@ export function exposeTestHook(controller: MediaController, session: MeetingSess
       track.stop();
       track.dispatchEvent(new Event('ended'));
       return true;
+    },
+    sendChat: (text, lifetimeMs) => session.sendChat(text, lifetimeMs),
+    sendKeyGeneration: () => frameCrypto?.sendGeneration ?? null,
+    spyNextJoin: async () => {
+      const wrong = await RoomKeys.derive(WRONG_SECRET, roomId);
+      if (!wrong.ok) throw new Error('spyNextJoin: cannot derive the wrong room keys');
+      sockets.replaceNextJoinProfile(await sealOwnProfile(wrong.room, await generateIdentity(), { name: 'spy' }));
+      if (!frameCrypto) throw new Error('spyNextJoin: the frame crypto was not made through testFrameCrypto');
+      frameCrypto.keepKeysOnNextReset();
     },
   };
   (window as unknown as { __conclaveTest?: ConclaveTestHook }).__conclaveTest = hook;
