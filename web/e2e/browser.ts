@@ -43,13 +43,19 @@ export interface LaunchOptions {
    * name it, so certificate errors are ignored for it.
    */
   executablePath?: string;
+  /** Options of Chromium's fake capture devices, e.g. `device-count=2` for a second camera. */
+  fakeDevices?: string;
 }
 
 export function launchBrowser(options: LaunchOptions = {}): Promise<Browser> {
   const inNamespace = options.executablePath !== undefined;
+  const fake = options.fakeDevices;
+  const args = fake
+    ? CHROMIUM_ARGS.map((a) => (a === '--use-fake-device-for-media-stream' ? `${a}=${fake}` : a))
+    : CHROMIUM_ARGS;
   return chromium.launch({
     executablePath: options.executablePath ?? process.env['CONCLAVE_CHROMIUM'] ?? '/usr/bin/chromium',
-    args: inNamespace ? [...CHROMIUM_ARGS, '--ignore-certificate-errors'] : CHROMIUM_ARGS,
+    args: inNamespace ? [...args, '--ignore-certificate-errors'] : args,
   });
 }
 

@@ -39,6 +39,15 @@ export interface CryptoStats {
   tracks: CryptoTrack[];
 }
 
+/** One local device as the page's controller has it (src/testing/hook.ts LocalDeviceView). */
+export interface LocalDeviceView {
+  deviceId: string | null;
+  problem: string | null;
+  track: { id: string; label: string; readyState: string } | null;
+}
+
+export type LocalDevices = Record<'camera' | 'microphone', LocalDeviceView> & { speakerId: string | null };
+
 /** window.__conclaveTest, as far as the tests use it. */
 export interface TestHook {
   stats: () => Promise<PageStats>;
@@ -49,6 +58,8 @@ export interface TestHook {
   subscribeSections: () => { mid: string; currentDirection: string | null }[];
   crypto: () => CryptoStats;
   securityCode: () => string | null;
+  devices: () => Record<'camera' | 'microphone', LocalDeviceView> & { speakerId: string | null };
+  endDevice: (source: 'camera' | 'microphone') => boolean;
   sendChat: (text: string, lifetimeMs: number | null) => Promise<void>;
   sendKeyGeneration: () => number | null;
   spyNextJoin: () => Promise<void>;
@@ -135,4 +146,22 @@ export function findTrack<T extends { participantId: string | null; source: stri
   source: string,
 ): T | undefined {
   return list.find((t) => t.participantId === participantId && t.source === source);
+}
+
+/** The page's local devices (chosen ids, problems, the tracks sent now). */
+export function localDevices(page: Page): Promise<LocalDevices> {
+  return page.evaluate(() => {
+    const hook = (window as unknown as WithHook).__conclaveTest;
+    if (!hook) throw new Error('no test hook: build with --mode e2e');
+    return hook.devices();
+  });
+}
+
+/** Ends the page's camera or microphone track as an unplugged device does. */
+export function endDevice(page: Page, source: 'camera' | 'microphone'): Promise<boolean> {
+  return page.evaluate((s) => {
+    const hook = (window as unknown as WithHook).__conclaveTest;
+    if (!hook) throw new Error('no test hook: build with --mode e2e');
+    return hook.endDevice(s);
+  }, source);
 }

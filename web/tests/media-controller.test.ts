@@ -178,9 +178,10 @@ describe('MediaController', () => {
     expect(controller.snapshot().screenProblem).toBeNull();
   });
 
-  it('unpublishes a device that goes away', async () => {
-    const { controller } = setup();
+  it('unpublishes a device that goes away and cannot be opened again', async () => {
+    const { controller, devices } = setup();
     await controller.acquire();
+    devices.getUserMedia = () => Promise.reject(new DOMException('gone', 'NotFoundError'));
     const signaling = new FakeSignaling();
     controller.attach(signaling, SELF_ID);
     await settle();
@@ -188,8 +189,9 @@ describe('MediaController', () => {
     await settle();
     (controller.snapshot().camera.track as unknown as FakeTrack).end();
     await settle();
+    await settle();
     expect(controller.snapshot().camera.track).toBeNull();
-    expect(controller.snapshot().camera.problem).toBe('not-found');
+    expect(controller.snapshot().camera.problem).toBe('ended');
     expect(signaling.last('publish').tracks.map((t) => t.source)).toEqual(['microphone']);
   });
 

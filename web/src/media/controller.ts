@@ -11,11 +11,18 @@ import { Call, type CodecCapabilities, type ConnectionState, type MediaSignaling
 import {
   acquireDevices,
   classifyMediaError,
+  devicesOf,
+  keptSpeaker,
   NO_DEVICES,
+  reappearedDevice,
+  recoveryCandidates,
   sortDevices,
+  watchPermission,
   type DeviceLists,
   type DeviceProblem,
+  type DeviceSource,
   type MediaDevicesLike,
+  type PermissionsLike,
 } from './devices';
 import type { MediaKeySink } from '../secure/key_manager';
 import type { FrameCrypto, TransformMode } from './frame_crypto';
@@ -52,6 +59,8 @@ export interface MediaSnapshot {
   screenProblem: DeviceProblem | null;
   canShareScreen: boolean;
   speakerId: string | null;
+  /** The last device switch that failed; the device used before stays in use. */
+  switchError: { source: DeviceSource | 'speaker'; problem: DeviceProblem } | null;
   devices: DeviceLists;
   /** Asking for devices right now. */
   acquiring: boolean;
@@ -65,6 +74,8 @@ export interface MediaSnapshot {
 
 export interface MediaControllerOptions {
   devices?: MediaDevicesLike;
+  /** navigator.permissions where the browser has it: a device allowed again is reopened by itself. */
+  permissions?: PermissionsLike;
   /** The end-to-end encryption of every frame (createFrameCrypto() in the browser). */
   frameCrypto: FrameCrypto;
   onChange: () => void;
@@ -90,6 +101,14 @@ export class MediaController implements MediaAttachment {
   private mScreen: MediaStream | null = null;
   private mScreenProblem: DeviceProblem | null = null;
   private mSpeakerId: string | null = null;
+  private mSwitchError: MediaSnapshot['switchError'] = null;
+  /**
+   * Per device, the number of the latest operation that opens it (choose, recover, retry,
+   * acquire, release): the result of an older one that finishes later is dropped, so two quick
+   * choices or an unplug during a switch never leave two tracks, or a track after leaving.
+   */
+  private readonly mOps: Record<DeviceSource, number> = { microphone: 0, camera: 0 };
+  private readonly mUnwatch: (() => void)[] = [];
   private mDeviceLists: DeviceLists = NO_DEVICES;
   private mAcquiring = false;
   /** The stream the microphone and camera tracks are sent in (one msid for both). */
@@ -98,12 +117,19 @@ export class MediaController implements MediaAttachment {
   private mError: string | null = null;
   private mDisposed = false;
   private mCryptoSummary = '';
-  private readonly mOnDeviceChange = (): void => void this.refreshDevices();
+  private readonly mOnDeviceChange = (): void => void this.devicesChanged();
 
   constructor(options: MediaControllerOptions) {
     this.mOptions = options;
     this.mDevices = options.devices;
     this.mDevices?.addEventListener?.('devicechange', this.mOnDeviceChange);
+    for (const source of ['microphone', 'camera'] as const) {
+      this.mUnwatch.push(
+        watchPermission(options.permissions, source, () => {
+          if (this.device(source).problem === 'denied') void this.retryDevices();
+        }),
+      );
+    }
   }
 
   get keys(): MediaKeySink {
@@ -129,6 +155,7 @@ export class MediaController implements MediaAttachment {
       screenProblem: this.mScreenProblem,
       canShareScreen: typeof this.mDevices?.getDisplayMedia === 'function',
       speakerId: this.mSpeakerId,
+      switchError: this.mSwitchError,
       devices: this.mDeviceLists,
       acquiring: this.mAcquiring,
       inCall: this.mCall !== null,
@@ -147,6 +174,8 @@ export class MediaController implements MediaAttachment {
   async acquire(): Promise<void> {
     if (this.mDisposed || this.mAcquiring) return;
     this.mAcquiring = true;
+    this.mSwitchError = null;
+    const ops = this.startOps(['microphone', 'camera']);
     this.changed();
     this.stopTrack(this.mMicrophone);
     this.stopTrack(this.mCamera);
@@ -157,15 +186,53 @@ export class MediaController implements MediaAttachment {
       cameraId: this.mCamera.deviceId,
     });
     this.mAcquiring = false;
-    if (this.mDisposed) {
+    if (this.mDisposed || !this.current(ops)) {
       result.microphone?.stop();
       result.camera?.stop();
+      this.changed();
       return;
     }
     this.useTrack('microphone', result.microphone, result.microphoneProblem);
     this.useTrack('camera', result.camera, result.cameraProblem);
     await this.refreshDevices();
     this.changed();
+  }
+
+  /**
+   * Asks again for the devices that have no track (refused, missing, or lost during the call),
+   * in one permission prompt, and sends what it gets. The devices that work are left alone. A
+   * chosen device the browser no longer lists is replaced by the system default.
+   */
+  async retryDevices(): Promise<void> {
+    if (this.mDisposed || this.mAcquiring) return;
+    const sources = (['microphone', 'camera'] as const).filter((source) => this.device(source).track === null);
+    if (sources.length === 0) return;
+    this.mAcquiring = true;
+    this.mSwitchError = null;
+    const ops = this.startOps(sources);
+    this.changed();
+    await this.refreshDevices();
+    const listed = (source: DeviceSource): string | null => {
+      const id = this.device(source).deviceId;
+      return devicesOf(this.mDeviceLists, source).some((d) => d.deviceId === id) ? id : null;
+    };
+    const result = await acquireDevices(this.mDevices, {
+      microphone: sources.includes('microphone'),
+      camera: sources.includes('camera'),
+      microphoneId: listed('microphone'),
+      cameraId: listed('camera'),
+    });
+    this.mAcquiring = false;
+    if (this.mDisposed || !this.current(ops)) {
+      result.microphone?.stop();
+      result.camera?.stop();
+      this.changed();
+      return;
+    }
+    if (sources.includes('microphone')) this.useTrack('microphone', result.microphone, result.microphoneProblem);
+    if (sources.includes('camera')) this.useTrack('camera', result.camera, result.cameraProblem);
+    // Permission given now: the labels and ids of every device become visible.
+    await this.refreshDevices();
   }
 
   async chooseMicrophone(deviceId: string): Promise<void> {
@@ -179,6 +246,15 @@ export class MediaController implements MediaAttachment {
   /** The speaker for remote audio (the view applies it with setSinkId). */
   chooseSpeaker(deviceId: string): void {
     this.mSpeakerId = deviceId;
+    this.mSwitchError = null;
+    this.changed();
+  }
+
+  /** The view could not play on the chosen speaker: back to the system default, and say so. */
+  speakerFailed(deviceId: string, error: unknown): void {
+    if (this.mSpeakerId !== deviceId) return;
+    this.mSpeakerId = null;
+    this.mSwitchError = { source: 'speaker', problem: classifyMediaError(error) };
     this.changed();
   }
 
@@ -280,6 +356,7 @@ export class MediaController implements MediaAttachment {
 
   /** Stops every local track (the camera light goes off); acquire() brings them back. */
   release(): void {
+    this.startOps(['microphone', 'camera']);
     this.stopScreenShare();
     this.stopTrack(this.mMicrophone);
     this.stopTrack(this.mCamera);
@@ -291,6 +368,7 @@ export class MediaController implements MediaAttachment {
     this.detach();
     this.release();
     this.mDisposed = true;
+    for (const unwatch of this.mUnwatch.splice(0)) unwatch();
     this.mOptions.frameCrypto.dispose();
     this.mDevices?.removeEventListener?.('devicechange', this.mOnDeviceChange);
   }
@@ -300,8 +378,35 @@ export class MediaController implements MediaAttachment {
     return this.mLocalStream;
   }
 
-  private device(source: 'microphone' | 'camera'): LocalDevice {
+  private device(source: DeviceSource): LocalDevice {
     return source === 'microphone' ? this.mMicrophone : this.mCamera;
+  }
+
+  private startOps(sources: readonly DeviceSource[]): Partial<Record<DeviceSource, number>> {
+    const ops: Partial<Record<DeviceSource, number>> = {};
+    for (const source of sources) ops[source] = ++this.mOps[source];
+    return ops;
+  }
+
+  /** Whether no newer operation started on any device of `ops`. */
+  private current(ops: Partial<Record<DeviceSource, number>>): boolean {
+    return (Object.keys(ops) as DeviceSource[]).every((source) => ops[source] === this.mOps[source]);
+  }
+
+  /** Opens one device (null: the system default). */
+  private async open(
+    source: DeviceSource,
+    deviceId: string | null,
+  ): Promise<{ track: MediaStreamTrack | null; problem: DeviceProblem | null }> {
+    const result = await acquireDevices(this.mDevices, {
+      microphone: source === 'microphone',
+      camera: source === 'camera',
+      microphoneId: deviceId,
+      cameraId: deviceId,
+    });
+    return source === 'microphone'
+      ? { track: result.microphone, problem: result.microphoneProblem }
+      : { track: result.camera, problem: result.cameraProblem };
   }
 
   private useTrack(
@@ -323,14 +428,8 @@ export class MediaController implements MediaAttachment {
       stream.removeTrack(old);
     }
     stream.addTrack(track);
-    track.addEventListener('ended', () => {
-      // The device was unplugged or the permission revoked.
-      if (device.track !== track) return;
-      device.track = null;
-      device.problem = 'not-found';
-      void this.send(source, null, null);
-      this.changed();
-    });
+    // The device was unplugged, taken by the system, or its permission revoked.
+    track.addEventListener('ended', () => void this.recover(source, track));
     void this.send(source, track, stream);
   }
 
@@ -345,28 +444,96 @@ export class MediaController implements MediaAttachment {
     });
   }
 
-  private async switchDevice(source: 'microphone' | 'camera', deviceId: string): Promise<void> {
+  /**
+   * Switches to another device during the call. The new track replaces the old one on the same
+   * sender (RTCRtpSender.replaceTrack, no renegotiation; the sender's end-to-end encryption
+   * transform stays attached). If the new device cannot be opened, the one used before is
+   * opened again and `switchError` says why.
+   */
+  private async switchDevice(source: DeviceSource, deviceId: string): Promise<void> {
     if (this.mDisposed) return;
     const device = this.device(source);
+    const previous = device.deviceId;
+    const hadTrack = device.track !== null;
+    const ops = this.startOps([source]);
+    this.mSwitchError = null;
     device.deviceId = deviceId;
-    // Some cameras cannot be opened twice: stop the old track first.
+    // Some cameras cannot be opened twice: stop the old track first. The sender keeps sending
+    // nothing until the new track replaces it.
     this.stopTrack(device);
     this.changed();
-    const result = await acquireDevices(this.mDevices, {
-      microphone: source === 'microphone',
-      camera: source === 'camera',
-      microphoneId: deviceId,
-      cameraId: deviceId,
-    });
-    if (this.mDisposed) {
-      result.microphone?.stop();
-      result.camera?.stop();
+    let opened = await this.open(source, deviceId);
+    let chosen: string | null = deviceId;
+    if (opened.track === null && hadTrack && previous !== deviceId && this.current(ops) && !this.mDisposed) {
+      const failed = opened.problem ?? 'failed';
+      const back = await this.open(source, previous);
+      if (back.track !== null) {
+        opened = back;
+        chosen = previous;
+        this.mSwitchError = { source, problem: failed };
+      }
+    }
+    if (this.mDisposed || !this.current(ops)) {
+      opened.track?.stop();
       return;
     }
-    if (source === 'microphone') this.useTrack('microphone', result.microphone, result.microphoneProblem);
-    else this.useTrack('camera', result.camera, result.cameraProblem);
-    device.deviceId = deviceId;
+    this.useTrack(source, opened.track, opened.problem);
+    device.deviceId = chosen;
     this.changed();
+  }
+
+  /**
+   * A track ended by itself. Opens the same device again (if the browser still lists it) or the
+   * system default, and sends that on the same sender (no renegotiation). If nothing can be
+   * opened, stops sending the source (the others see the avatar, not a frozen picture) and says
+   * why; retryDevices(), a device plugged in again, or a permission granted again brings it back.
+   */
+  private async recover(source: DeviceSource, ended: MediaStreamTrack): Promise<void> {
+    const device = this.device(source);
+    if (device.track !== ended || this.mDisposed) return;
+    const ops = this.startOps([source]);
+    device.track = null;
+    this.mLocalStream?.removeTrack(ended);
+    this.changed();
+    await this.refreshDevices();
+    let problem: DeviceProblem = 'ended';
+    for (const candidate of recoveryCandidates(device.deviceId, devicesOf(this.mDeviceLists, source))) {
+      if (this.mDisposed || !this.current(ops)) return;
+      const opened = await this.open(source, candidate);
+      if (this.mDisposed || !this.current(ops)) {
+        opened.track?.stop();
+        return;
+      }
+      if (opened.track !== null) {
+        this.useTrack(source, opened.track, null);
+        this.changed();
+        return;
+      }
+      if (opened.problem === 'denied') {
+        problem = 'denied';
+        break;
+      }
+    }
+    this.useTrack(source, null, problem);
+    this.changed();
+  }
+
+  /** A device was plugged in or out: new lists, and a lost device that is back is reopened. */
+  private async devicesChanged(): Promise<void> {
+    await this.refreshDevices();
+    if (this.mDisposed) return;
+    const speaker = keptSpeaker(this.mSpeakerId, this.mDeviceLists);
+    if (speaker !== this.mSpeakerId) {
+      this.mSpeakerId = speaker;
+      this.changed();
+    }
+    if (this.mAcquiring) return;
+    for (const source of ['microphone', 'camera'] as const) {
+      const device = this.device(source);
+      if (device.track !== null) continue;
+      const back = reappearedDevice(device.problem, device.deviceId, devicesOf(this.mDeviceLists, source));
+      if (back !== null) void this.switchDevice(source, back);
+    }
   }
 
   private stopTrack(device: LocalDevice): void {

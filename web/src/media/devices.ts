@@ -1,7 +1,10 @@
 // Cameras, microphones and speakers: asking for them, and what went wrong when that failed.
 
-/** Why a device cannot be used. */
-export type DeviceProblem = 'denied' | 'not-found' | 'in-use' | 'unsupported' | 'failed';
+/**
+ * Why a device cannot be used. `ended`: it worked, then stopped during the call (unplugged, or
+ * taken by the system) and could not be opened again.
+ */
+export type DeviceProblem = 'denied' | 'not-found' | 'in-use' | 'unsupported' | 'failed' | 'ended';
 
 /** The part of navigator.mediaDevices the client uses, so tests can pass a fake. */
 export interface MediaDevicesLike {
@@ -10,6 +13,17 @@ export interface MediaDevicesLike {
   enumerateDevices(): Promise<MediaDeviceInfo[]>;
   addEventListener?(type: 'devicechange', listener: () => void): void;
   removeEventListener?(type: 'devicechange', listener: () => void): void;
+}
+
+/** The part of navigator.permissions the client uses (absent in some browsers), so tests can pass a fake. */
+export interface PermissionsLike {
+  query(descriptor: { name: 'camera' | 'microphone' }): Promise<PermissionStatusLike>;
+}
+
+export interface PermissionStatusLike {
+  readonly state: PermissionState;
+  addEventListener(type: 'change', listener: () => void): void;
+  removeEventListener(type: 'change', listener: () => void): void;
 }
 
 export function classifyMediaError(error: unknown): DeviceProblem {
@@ -134,4 +148,76 @@ export async function acquireDevices(
     result.cameraProblem = classifyMediaError(error);
   }
   return result;
+}
+
+export type DeviceSource = 'microphone' | 'camera';
+
+/** The list of `source` devices. */
+export function devicesOf(lists: DeviceLists, source: DeviceSource): DeviceOption[] {
+  return source === 'camera' ? lists.cameras : lists.microphones;
+}
+
+/**
+ * The devices to try, in order, after the one in use (`lost`) stopped during the call: the same
+ * device again while the browser still lists it (the system took it away for a moment), then the
+ * system default (null: no deviceId constraint). Never more than two attempts, so recovery stays
+ * quick; the user can still pick any other device.
+ */
+export function recoveryCandidates(lost: string | null, available: readonly DeviceOption[]): (string | null)[] {
+  const candidates: (string | null)[] = [];
+  if (lost !== null && available.some((d) => d.deviceId === lost)) candidates.push(lost);
+  candidates.push(null);
+  return candidates;
+}
+
+/**
+ * After a devicechange: the device to reopen by itself, if any. Only a device that was lost
+ * (`ended`, or not found) and whose very deviceId is back (plugged in again) is reopened without
+ * asking: a different camera that appears is offered in the menu, never switched on unasked.
+ */
+export function reappearedDevice(
+  problem: DeviceProblem | null,
+  wanted: string | null,
+  available: readonly DeviceOption[],
+): string | null {
+  if (problem !== 'ended' && problem !== 'not-found') return null;
+  if (wanted === null) return null;
+  return available.some((d) => d.deviceId === wanted) ? wanted : null;
+}
+
+/** The chosen speaker if the browser still lists it, else null (the system default). */
+export function keptSpeaker(speakerId: string | null, lists: DeviceLists): string | null {
+  if (speakerId === null) return null;
+  return lists.speakers.some((d) => d.deviceId === speakerId) ? speakerId : null;
+}
+
+/**
+ * Calls `onGranted` whenever the permission for `name` changes to `granted` (the user allowed the
+ * device in the site settings after refusing it). Where the browser has no Permissions API or
+ * cannot query this permission, it does nothing: the view's "Try again" button remains.
+ * Returns a function that stops watching.
+ */
+export function watchPermission(
+  permissions: PermissionsLike | undefined,
+  name: 'camera' | 'microphone',
+  onGranted: () => void,
+): () => void {
+  let stopped = false;
+  let unwatch = (): void => undefined;
+  if (!permissions || typeof permissions.query !== 'function') return () => undefined;
+  permissions
+    .query({ name })
+    .then((status) => {
+      if (stopped) return;
+      const listener = (): void => {
+        if (status.state === 'granted') onGranted();
+      };
+      status.addEventListener('change', listener);
+      unwatch = () => status.removeEventListener('change', listener);
+    })
+    .catch(() => undefined);
+  return () => {
+    stopped = true;
+    unwatch();
+  };
 }

@@ -17,6 +17,13 @@ import type { MeetingSession } from '../session';
 import { SpyFrameCrypto, SpySockets } from './spy';
 import { callStats, type PageStats } from './stats';
 
+export interface LocalDeviceView {
+  deviceId: string | null;
+  problem: string | null;
+  /** The track's id, label and readyState, or null. */
+  track: { id: string; label: string; readyState: string } | null;
+}
+
 export interface ConclaveTestHook {
   /** Receive counters per remote participant and source, send counters per published source. */
   stats: () => Promise<PageStats>;
@@ -31,6 +38,13 @@ export interface ConclaveTestHook {
   crypto: () => { mode: string; tracks: TrackCryptoStats[] };
   /** The security code this page shows, or null. */
   securityCode: () => string | null;
+  /** The local devices: chosen ids, problems, and the track each sends now. */
+  devices: () => Record<'camera' | 'microphone', LocalDeviceView> & { speakerId: string | null };
+  /**
+   * Ends a local track as an unplugged device does: stop() and an `ended` event (stop() alone
+   * fires none). False when there is no track.
+   */
+  endDevice: (source: 'camera' | 'microphone') => boolean;
   /** Sends a chat message with any self-destruct lifetime (the view offers 1 min and up). */
   sendChat: (text: string, lifetimeMs: number | null) => Promise<void>;
   /** The generation of the key this participant's frames are encrypted with now (null: none yet). */
@@ -94,6 +108,15 @@ export function exposeTestHook(controller: MediaController, session: MeetingSess
     if (media.screen?.getVideoTracks().includes(track as MediaStreamTrack)) return 'screen';
     return undefined;
   };
+  const deviceView = (source: 'camera' | 'microphone'): LocalDeviceView => {
+    const device = controller.snapshot()[source];
+    const track = device.track;
+    return {
+      deviceId: device.deviceId,
+      problem: device.problem,
+      track: track ? { id: track.id, label: track.label, readyState: track.readyState } : null,
+    };
+  };
   const hook: ConclaveTestHook = {
     stats: () => callStats(connection('server'), connection('client'), subscriptions(), sourceOfTrack),
     remote: () =>
@@ -107,6 +130,18 @@ export function exposeTestHook(controller: MediaController, session: MeetingSess
         .map((t) => ({ mid: t.mid ?? '', currentDirection: t.currentDirection ?? null })),
     crypto: () => ({ ...controller.snapshot().encryption }),
     securityCode: () => (session.state.kind === 'joined' ? session.state.security.code : null),
+    devices: () => ({
+      camera: deviceView('camera'),
+      microphone: deviceView('microphone'),
+      speakerId: controller.snapshot().speakerId,
+    }),
+    endDevice: (source) => {
+      const track = controller.snapshot()[source].track;
+      if (!track) return false;
+      track.stop();
+      track.dispatchEvent(new Event('ended'));
+      return true;
+    },
     sendChat: (text, lifetimeMs) => session.sendChat(text, lifetimeMs),
     sendKeyGeneration: () => frameCrypto?.sendGeneration ?? null,
     spyNextJoin: async () => {

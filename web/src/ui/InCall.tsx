@@ -12,6 +12,7 @@ import { Chat } from './Chat';
 import { participantBadge, type BadgeState } from './encryption';
 import { InviteLink } from './InviteLink';
 import { useLang } from './lang';
+import { DeviceMenu, DeviceNotice } from './DeviceMenu';
 import { AudioSink, CameraIcon, LeaveIcon, MicIcon, ScreenIcon, useStream, Video } from './media';
 import { avatarClass, initial } from './people';
 import { ToggleButton } from './PreJoin';
@@ -167,6 +168,7 @@ export function InCall({ roster, security, session, controller, media, link }: P
             {t('call.mediaReconnecting')}
           </p>
         )}
+        <DeviceNotice controller={controller} media={media} />
         {screens.length > 0 && (
           <div class="stage">
             {screens.map((tile) => (
@@ -226,6 +228,7 @@ export function InCall({ roster, security, session, controller, media, link }: P
             track={a.track}
             sinkId={media.speakerId}
             participantId={a.participantId}
+            onSinkError={(id, error) => controller.speakerFailed(id, error)}
           />
         ))}
       </div>
@@ -335,6 +338,7 @@ function Controls({
           showLabel
         />
       )}
+      <DeviceMenu controller={controller} media={media} />
       <button type="button" class="toggle toggle-leave" data-testid="leave-button" onClick={() => void session.leave()}>
         <LeaveIcon />
         <span class="toggle-label">{t('room.leave')}</span>

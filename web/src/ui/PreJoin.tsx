@@ -19,11 +19,11 @@ interface Props {
 }
 
 /** A device list is worth showing unless the browser refuses the device altogether. */
-function usable(problem: DeviceProblem | null): boolean {
+export function usable(problem: DeviceProblem | null): boolean {
   return problem !== 'denied' && problem !== 'unsupported';
 }
 
-function problemKey(device: 'camera' | 'microphone', problem: DeviceProblem): MessageKey {
+export function problemKey(device: 'camera' | 'microphone', problem: DeviceProblem): MessageKey {
   return `device.${device}.${problem}`;
 }
 
@@ -250,7 +250,7 @@ interface SelectProps {
   onChoose: (deviceId: string) => void;
 }
 
-function DeviceSelect({ id, label, numbered, options, value, onChoose }: SelectProps) {
+export function DeviceSelect({ id, label, numbered, options, value, onChoose }: SelectProps) {
   const { t } = useLang();
   if (options.length === 0) return null;
   return (

@@ -55,6 +55,7 @@ export function Room({ roomId, secret }: { roomId: string; secret: string }) {
     const created: MediaController = new MediaController({
       // Undefined on plain http (no secure context): joining then works receive-only.
       ...(navigator.mediaDevices ? { devices: navigator.mediaDevices } : {}),
+      ...(navigator.permissions ? { permissions: navigator.permissions } : {}),
       // The end-to-end build lets the browser tests see the connections and the keys.
       frameCrypto: __CONCLAVE_TEST_HOOKS__ ? testFrameCrypto(frameCrypto) : frameCrypto,
       ...(__CONCLAVE_TEST_HOOKS__ ? { createPeerConnection: testPeerConnection } : {}),

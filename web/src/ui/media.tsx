@@ -71,12 +71,14 @@ interface AudioProps {
   /** A speaker deviceId for setSinkId, where the browser supports it; null for the default. */
   sinkId: string | null;
   participantId: string;
+  /** setSinkId refused the speaker (sound then stays on the default one). */
+  onSinkError?: (sinkId: string, error: unknown) => void;
 }
 
 type SinkElement = HTMLAudioElement & { setSinkId?: (id: string) => Promise<void> };
 
 /** Plays one remote audio track on the chosen speaker. */
-export function AudioSink({ track, sinkId, participantId }: AudioProps) {
+export function AudioSink({ track, sinkId, participantId, onSinkError }: AudioProps) {
   const ref = useRef<SinkElement>(null);
   const stream = useStream([track]);
   useEffect(() => {
@@ -88,7 +90,11 @@ export function AudioSink({ track, sinkId, participantId }: AudioProps) {
   useEffect(() => {
     const element = ref.current;
     if (!element || typeof element.setSinkId !== 'function') return;
-    element.setSinkId(sinkId ?? '').catch(() => undefined);
+    element.setSinkId(sinkId ?? '').catch((error: unknown) => {
+      if (sinkId !== null) onSinkError?.(sinkId, error);
+    });
+    // The handler is the view's; only a new speaker needs a new setSinkId.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [sinkId]);
   return <audio ref={ref} autoplay data-testid="remote-audio" data-participant-id={participantId} />;
 }
