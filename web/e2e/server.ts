@@ -1,5 +1,6 @@
 // Starts the real Conclave server binary for the end-to-end tests.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:https';
@@ -40,7 +41,7 @@ export function serverHasMedia(): boolean {
  * Media options that keep all media on loopback: the workers bind 127.0.0.1 on ports the system
  * picks and announce 127.0.0.1, so no packet ever goes to another address.
  */
-function mediaArgs(): string[] {
+function mediaArgs(mediaPort: number): string[] {
   if (!serverHasMedia()) return [];
   return [
     '--media-listen',
@@ -48,7 +49,7 @@ function mediaArgs(): string[] {
     '--media-announced-address',
     '127.0.0.1',
     '--media-port',
-    '0',
+    String(mediaPort),
     '--media-workers',
     '1',
   ];
@@ -103,8 +104,22 @@ export function fetchInsecure(port: number, path: string, method = 'GET'): Promi
   });
 }
 
+/** A UDP port nobody uses right now on 127.0.0.1 (for a server that must come back on it). */
+export async function freeUdpPort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const probe = createSocket('udp4');
+    probe.once('error', fail);
+    probe.bind(0, '127.0.0.1', () => {
+      const port = probe.address().port;
+      probe.close(() => done(port));
+    });
+  });
+}
+
 export interface RunningServer {
   port: number;
+  /** The first media worker's UDP port (0: the system chose). */
+  mediaPort: number;
   origin: string;
   dataDir: string;
   /** Everything the server printed so far. */
@@ -118,6 +133,10 @@ export interface StartOptions {
   dataDir?: string;
   /** Server log level; 'trace' makes it log the first bytes of forwarded payloads (its "tap"). */
   logLevel?: string;
+  /** UDP port of the media worker (default 0: any); a restarted server passes the old one. */
+  mediaPort?: number;
+  /** More command-line options, e.g. ['--max-room-tracks', '2']. */
+  extraArgs?: string[];
 }
 
 /** Until the server answers /healthz: it starts in well under a second when the machine is idle. */
@@ -145,7 +164,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     // E2E_SERVER_LOG_LEVEL=debug shows what the server does (printed with a failing startup).
     '--log-level',
     options.logLevel ?? process.env['E2E_SERVER_LOG_LEVEL'] ?? 'warn',
-    ...mediaArgs(),
+    ...mediaArgs(options.mediaPort ?? 0),
+    ...(options.extraArgs ?? []),
   ];
   // The harness's own variables are not server options (the server warns about unknown CONCLAVE_*).
   const env = { ...process.env };
@@ -177,6 +197,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
 
   return {
     port,
+    mediaPort: options.mediaPort ?? 0,
     origin: `https://localhost:${port}`,
     dataDir,
     output: () => output,
