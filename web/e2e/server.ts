@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { labAddress } from './lab';
 
 export const WEB_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -38,16 +39,18 @@ export function serverHasMedia(): boolean {
 }
 
 /**
- * Media options that keep all media on loopback: the workers bind 127.0.0.1 on ports the system
- * picks and announce 127.0.0.1, so no packet ever goes to another address.
+ * Media options that keep all media on this machine: the workers bind ports the system picks, on
+ * 127.0.0.1, or in the network lab (scripts/e2e-lab.sh) on the lab's own address, which Firefox
+ * can pair with too. Either way no packet goes to another address.
  */
 function mediaArgs(mediaPort: number): string[] {
   if (!serverHasMedia()) return [];
+  const address = labAddress() ?? '127.0.0.1';
   return [
     '--media-listen',
-    '127.0.0.1',
+    address,
     '--media-announced-address',
-    '127.0.0.1',
+    address,
     '--media-port',
     String(mediaPort),
     '--media-workers',
@@ -104,12 +107,12 @@ export function fetchInsecure(port: number, path: string, method = 'GET'): Promi
   });
 }
 
-/** A UDP port nobody uses right now on 127.0.0.1 (for a server that must come back on it). */
+/** A UDP port nobody uses right now on the media address (for a server that must come back on it). */
 export async function freeUdpPort(): Promise<number> {
   return new Promise((done, fail) => {
     const probe = createSocket('udp4');
     probe.once('error', fail);
-    probe.bind(0, '127.0.0.1', () => {
+    probe.bind(0, labAddress() ?? '127.0.0.1', () => {
       const port = probe.address().port;
       probe.close(() => done(port));
     });
@@ -120,7 +123,10 @@ export interface RunningServer {
   port: number;
   /** The first media worker's UDP port (0: the system chose). */
   mediaPort: number;
+  /** https://localhost:<port>, for browsers in the lab (or on this machine's loopback). */
   origin: string;
+  /** https://<lab address>:<port>, for browsers in a client namespace; null outside the lab. */
+  labOrigin: string | null;
   dataDir: string;
   /** Everything the server printed so far. */
   output(): string;
@@ -152,9 +158,11 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   }
   const port = options.port ?? (await freePort());
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'conclave-e2e-')));
+  const lab = labAddress();
   const args = [
+    // In the lab, browsers in client namespaces reach the server at the lab's address too.
     '--listen',
-    '127.0.0.1',
+    lab ? '0.0.0.0' : '127.0.0.1',
     '--port',
     String(port),
     '--data-dir',
@@ -199,6 +207,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     port,
     mediaPort: options.mediaPort ?? 0,
     origin: `https://localhost:${port}`,
+    labOrigin: lab ? `https://${lab}:${port}` : null,
     dataDir,
     output: () => output,
     stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
