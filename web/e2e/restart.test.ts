@@ -172,6 +172,37 @@ describe.skipIf(!serverHasMedia())('calls survive the server', () => {
     });
   }
 
+  it('a network drop on the client: offline keeps the call and waits, online rejoins at once', async () => {
+    server = await startServer();
+    const aliceContext = await contexts.context(browser, {});
+    const alice = await aliceContext.newPage();
+    const bob = await contexts.page(browser);
+    const link = await startMeeting(alice, server.origin);
+    await alice.goto(link);
+    await bob.goto(link);
+    await joinAs(alice, 'Alice');
+    await joinAs(bob, 'Bob');
+    await waitForRoster(alice, ['Alice (you)', 'Bob']);
+    const before = [await selfId(alice), await selfId(bob)];
+    await waitForGrowingVideo(alice, before[1] ?? '');
+
+    await aliceContext.setOffline(true);
+    const status = alice.locator('[data-testid="call"][data-live="false"] [data-testid="connection-status"]');
+    await status.waitFor();
+    expect(await status.getAttribute('data-reason')).toBe('offline');
+    expect(await status.textContent()).toContain('This device is offline.');
+    await aliceContext.setOffline(false);
+    const onlineAt = Date.now();
+    const [aliceNew] = (await newIds([alice], [before[0] ?? ''])) as [string];
+    const bobId = before[1] ?? '';
+    await Promise.all([waitForGrowingVideo(alice, bobId), waitForGrowingVideo(bob, aliceNew)]);
+    await record(`offline/online: both pages decode each other again ${Date.now() - onlineAt} ms after online`);
+    await alice.locator('[data-testid="call"][data-live="true"]').waitFor();
+    await contexts.closeAll();
+    await stopAndRemove(server);
+    server = undefined;
+  });
+
   it('shows a refused publish as refused, with the reason, on both sides', async () => {
     // Room for one participant's microphone and camera only: the second one's publish is refused.
     server = await startServer({ extraArgs: ['--max-room-tracks', '2'] });
