@@ -39,9 +39,9 @@ export function serverHasMedia(): boolean {
 }
 
 /**
- * Media options that keep all media on this machine: the workers bind ports the system picks, on
- * 127.0.0.1, or in the network lab (scripts/e2e-lab.sh) on the lab's own address, which Firefox
- * can pair with too. Either way no packet goes to another address.
+ * Media options that keep all media on this machine: the worker binds `mediaPort` (0: one the
+ * system picks) on 127.0.0.1, or in the network lab (scripts/e2e-lab.sh) on the lab's own address,
+ * which Firefox can pair with too. Either way no packet goes to another address.
  */
 function mediaArgs(mediaPort: number): string[] {
   if (!serverHasMedia()) return [];
