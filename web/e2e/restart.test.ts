@@ -144,9 +144,13 @@ describe.skipIf(!serverHasMedia())('calls survive the server', () => {
 
       // Both rejoin by themselves (new participant IDs) and decode each other's video again.
       const [aliceNew, bobNew] = (await newIds([alice, bob], before)) as [string, string];
+      const rejoinedAfter = Date.now() - answeredAt;
       await Promise.all([waitForGrowingVideo(alice, bobNew), waitForGrowingVideo(bob, aliceNew)]);
       const decodedAfter = Date.now() - answeredAt;
-      await record(`${signal}: both pages decode each other again ${decodedAfter} ms after the server answered`);
+      await record(
+        `${signal}: both pages decode each other again ${decodedAfter} ms after the server answered ` +
+          `(both rejoined after ${rejoinedAfter} ms)`,
+      );
       expect(decodedAfter).toBeLessThan(RECONNECT_DEADLINE_MS);
 
       await waitForRoster(alice, ['Alice (you)', 'Bob']);

@@ -3,10 +3,11 @@
 // every delay down; MeetingSession owns the timers.
 //
 // - restart: the server said `goodbye` (`server-restart`): it is coming back, so the first try
-//   comes after about its `retryAfterMs` (within a second), then every ~1–2.5 s for two minutes.
+//   comes after about its `retryAfterMs` (within a second), then every 0.6–1.9 s for two minutes:
+//   the call is back about a second after the server is.
 // - dropped: the connection broke without a word (a crash, a network drop): the first try within
-//   a second too, then doubling up to 3 s for the first 30 s (most restarts and network blips end
-//   by then), then doubling up to 15 s.
+//   a second too, then doubling up to 2 s for the first 30 s (most crash restarts and network
+//   blips end by then), then doubling up to 15 s.
 // A restart whose server is not back after its window is treated as `dropped`.
 // Jitter (each delay ×0.5–1.5 for the first try, ×0.75–1.25 after) keeps a room's clients from
 // arriving all at once.
@@ -14,10 +15,10 @@
 export type ReconnectCause = 'restart' | 'dropped';
 
 export const RESTART_FIRST_MS = 500;
-export const RESTART_CAP_MS = 2000;
+export const RESTART_CAP_MS = 1500;
 export const RESTART_WINDOW_MS = 120_000;
 export const DROPPED_FIRST_MS = 500;
-export const DROPPED_FAST_CAP_MS = 3000;
+export const DROPPED_FAST_CAP_MS = 2000;
 export const DROPPED_FAST_WINDOW_MS = 30_000;
 export const DROPPED_CAP_MS = 15_000;
 

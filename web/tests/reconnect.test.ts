@@ -37,13 +37,13 @@ describe('retryDelay', () => {
     expect(retryDelay({ cause: 'restart', attempt: 1, elapsedMs: 0, random: 0, retryAfterMs: 0 })).toBe(0);
   });
 
-  it('keeps the tries of a restart at most 2.5 s apart for two minutes', () => {
+  it('keeps the tries of a restart under 2 s apart for two minutes', () => {
     for (const random of RANDOMS) {
       const delays = schedule('restart', 40, random);
       expect(delays[0]).toBeLessThan(1000);
       for (const d of delays) expect(d).toBeLessThanOrEqual(RESTART_CAP_MS * 1.25);
-      // Growing, not constant: 500, 750, 1125, 1688, then the cap.
-      if (random === 0.5) expect(delays.slice(0, 6)).toEqual([500, 750, 1125, 1688, 2000, 2000]);
+      // Growing, not constant: 500, 750, 1125, then the cap.
+      if (random === 0.5) expect(delays.slice(0, 6)).toEqual([500, 750, 1125, 1500, 1500, 1500]);
     }
   });
 
@@ -52,7 +52,7 @@ describe('retryDelay', () => {
     expect(late).toBe(DROPPED_CAP_MS);
   });
 
-  it('tries within a second after a drop, then doubles up to 3 s for the first 30 s', () => {
+  it('tries within a second after a drop, then doubles up to 2 s for the first 30 s', () => {
     for (const random of RANDOMS) {
       const first = retryDelay({ cause: 'dropped', attempt: 1, elapsedMs: 0, random });
       expect(first).toBeGreaterThanOrEqual(250);
@@ -63,7 +63,7 @@ describe('retryDelay', () => {
         expect(d).toBeGreaterThanOrEqual(750 * 0.99);
       }
     }
-    expect(schedule('dropped', 6, 0.5)).toEqual([500, 1000, 2000, 3000, 3000, 3000]);
+    expect(schedule('dropped', 6, 0.5)).toEqual([500, 1000, 2000, 2000, 2000, 2000]);
   });
 
   it('backs off to 15 s (jittered) after the first 30 s of a drop, never more', () => {
@@ -82,6 +82,6 @@ describe('retryDelay', () => {
     expect(delays.size).toBe(RANDOMS.length);
     // Out-of-range inputs are clamped, never negative or unbounded.
     expect(retryDelay({ cause: 'dropped', attempt: 0, elapsedMs: -5, random: -1 })).toBe(250);
-    expect(retryDelay({ cause: 'dropped', attempt: 3, elapsedMs: 0, random: 7 })).toBe(2500);
+    expect(retryDelay({ cause: 'dropped', attempt: 4, elapsedMs: 0, random: 7 })).toBe(2500);
   });
 });

@@ -225,13 +225,13 @@ describe('MeetingSession', () => {
     expect(sockets).toHaveLength(1);
     vi.advanceTimersByTime(1);
     await until(() => sockets.length === 2, 'second socket');
-    // The server is not back yet: connection refused. The tries stay at most ~2.5 s apart.
+    // The server is not back yet: connection refused. The tries stay under 2 s apart.
     for (let i = 2; i < 10; i++) {
       socket(i - 1).serverClose(1006, '');
       await until(() => (last() as { attempt?: number }).attempt === i, `attempt ${i}`);
       const state = last();
       if (state.kind !== 'reconnecting' || state.retryAt === null) throw new Error('not waiting');
-      expect(state.retryAt - Date.now()).toBeLessThanOrEqual(2500);
+      expect(state.retryAt - Date.now()).toBeLessThanOrEqual(1875);
       expect(state.reason).toBe('restart');
       vi.advanceTimersByTime(state.retryAt - Date.now());
       await until(() => sockets.length === i + 1, `socket ${i + 1}`);
