@@ -19,6 +19,7 @@ import {
   WAIT_MS,
 } from './browser';
 import { findTrack, pageStats } from './hook';
+import { createClientNetwork, inLab, type ClientNetwork } from './lab';
 import { freeUdpPort, serverHasMedia, startServer, stopAndRemove, WEB_DIR, type RunningServer } from './server';
 
 const SHOTS = join(WEB_DIR, 'test-results');
@@ -58,13 +59,13 @@ async function waitForGrowingVideo(page: Page, from: string): Promise<void> {
   );
 }
 
-/** Both pages' participant IDs once both have rejoined (IDs other than `old`). */
-async function newIds(pages: Page[], old: string[]): Promise<string[]> {
+/** The pages' participant IDs once all have rejoined (IDs other than `old`). */
+async function newIds(pages: Page[], old: string[], timeoutMs = WAIT_MS): Promise<string[]> {
   return waitUntil(
     'new participant IDs',
     () => Promise.all(pages.map((p) => selfId(p))),
     (ids) => ids.every((id, i) => id !== '' && id !== old[i]),
-    { intervalMs: 100 },
+    { intervalMs: 100, timeoutMs },
   );
 }
 
@@ -205,6 +206,64 @@ describe.skipIf(!serverHasMedia())('calls survive the server', () => {
     await contexts.closeAll();
     await stopAndRemove(server);
     server = undefined;
+  });
+
+  it.skipIf(!inLab())('media lost for good (UDP cut): ICE restarts do not help, a rejoin does', async () => {
+    server = await startServer();
+    const net: ClientNetwork = createClientNetwork('udpcut');
+    const clientBrowser = await launchBrowser({ executablePath: net.chromiumPath });
+    try {
+      const alice = await contexts.page(browser);
+      const bob = await (await contexts.context(clientBrowser)).newPage();
+      const link = await startMeeting(alice, server.origin);
+      await alice.goto(link);
+      await joinAs(alice, 'Alice');
+      await bob.goto(link.replace(server.origin, server.labOrigin ?? ''));
+      await joinAs(bob, 'Bob');
+      await waitForRoster(bob, ['Alice', 'Bob (you)']);
+      const [aliceId, bobId] = [await selfId(alice), await selfId(bob)];
+      await waitForGrowingVideo(bob, aliceId);
+      await waitForGrowingVideo(alice, bobId);
+
+      // Bob's network starts dropping every UDP packet he sends: media and ICE checks. The server
+      // and Bob's browser notice (consent expires), ICE restarts cannot succeed, so Bob's page
+      // rejoins from scratch, keeping the call on screen all along.
+      net.run(['nft', 'add', 'table', 'inet', 'cut']);
+      net.run([
+        'nft',
+        'add',
+        'chain',
+        'inet',
+        'cut',
+        'out',
+        '{ type filter hook output priority 0 ; policy accept ; }',
+      ]);
+      net.run(['nft', 'add', 'rule', 'inet', 'cut', 'out', 'meta', 'l4proto', 'udp', 'drop']);
+      const cutAt = Date.now();
+      // Consent expires after 30 s without an answer (RFC 7675), then the restart gets 8 s.
+      const [bobNew] = (await newIds([bob], [bobId], 2 * WAIT_MS)) as [string];
+      const rejoinedAfter = Date.now() - cutAt;
+      expect(await bob.getByTestId('call').count()).toBe(1);
+      // Alice hears nothing from Bob: his tile is not shown as encrypted.
+      expect(
+        await alice.locator(`[data-testid="tile"][data-participant-id="${bobId}"][data-e2ee="encrypted"]`).count(),
+      ).toBe(0);
+
+      net.run(['nft', 'delete', 'table', 'inet', 'cut']);
+      const restoredAt = Date.now();
+      await Promise.all([waitForGrowingVideo(alice, bobNew), waitForGrowingVideo(bob, aliceId)]);
+      await record(
+        `UDP cut: rejoined ${rejoinedAfter} ms after the cut; both decode again ${Date.now() - restoredAt} ms ` +
+          'after UDP was let through again',
+      );
+      await bob.locator('[data-testid="call"][data-live="true"]').waitFor();
+    } finally {
+      await contexts.closeAll();
+      await clientBrowser.close();
+      net.close();
+      await stopAndRemove(server);
+      server = undefined;
+    }
   });
 
   it('shows a refused publish as refused, with the reason, on both sides', async () => {
