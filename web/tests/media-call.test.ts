@@ -231,11 +231,19 @@ describe('Call: publish', () => {
   });
 
   it('ignores media-failed for publish before anything was published', async () => {
-    const { signaling } = setup();
-    signaling.mediaFailed('publish');
-    await settle();
-    expect(signaling.calls).toEqual([]);
-    expect(FakePeerConnection.created).toHaveLength(1);
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const { signaling, lost } = setup();
+      signaling.mediaFailed('publish');
+      await settle();
+      expect(signaling.calls).toEqual([]);
+      expect(FakePeerConnection.created).toHaveLength(1);
+      // Nothing to restart, so nothing lost: a receive-only participant is not made to rejoin.
+      vi.advanceTimersByTime(60000);
+      expect(lost).toEqual([]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 

@@ -176,11 +176,13 @@ export class Call {
   /** Restarts ICE on one connection (after `failed` or `media-failed`). */
   restartIce(connection: MediaConnection): void {
     if (this.mClosed) return;
-    this.watchRestart(connection);
     if (connection === 'publish') {
-      if (this.mPublishPc) void this.mPublishNegotiator.request(true);
+      if (!this.mPublishPc) return;
+      this.watchRestart(connection);
+      void this.mPublishNegotiator.request(true);
       return;
     }
+    this.watchRestart(connection);
     if (this.mSubscribeRestartPending) return;
     this.mSubscribeRestartPending = true;
     this.mSubscribeQueue
