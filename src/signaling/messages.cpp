@@ -101,6 +101,8 @@ nlohmann::json relay(std::string_view from, std::string_view payload) {
   return {{"type", "relay"}, {"from", from}, {"payload", payload}};
 }
 
-nlohmann::json goodbye() { return {{"type", "goodbye"}, {"reason", "server-shutdown"}}; }
+nlohmann::json goodbye() {
+  return {{"type", "goodbye"}, {"reason", "server-restart"}, {"retryAfterMs", kGoodbyeRetryAfterMs}};
+}
 
 }  // namespace conclave::signaling::messages

@@ -46,7 +46,9 @@ nlohmann::json participantLeft(std::string_view participantId);
 nlohmann::json subscribeOffer(std::string_view sdp, const std::vector<conference::OfferedTrack>& tracks);
 nlohmann::json mediaFailed(sfu::TransportRole role);
 nlohmann::json relay(std::string_view from, std::string_view payload);
-// The server is shutting down; it closes the connection (1001) right after.
+// The server is stopping (a signal: usually an upgrade or a restart, which it cannot tell from a
+// final stop) and closes the connection (1001) right after. It says `server-restart` with the
+// delay after which clients should try to come back, so calls resume by themselves.
 nlohmann::json goodbye();
 
 }  // namespace messages

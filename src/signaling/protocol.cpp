@@ -84,6 +84,7 @@ constexpr std::array kParticipantLeftFields = {
 };
 constexpr std::array kGoodbyeFields = {
     FieldRule{"reason", FieldKind::String, true, 0, 64},
+    FieldRule{"retryAfterMs", FieldKind::Integer, false, 0, kMaxGoodbyeRetryAfterMs},
 };
 constexpr std::array kErrorFields = {
     FieldRule{"code", FieldKind::String, true, 0, 64},

@@ -22,6 +22,9 @@ inline constexpr size_t kMaxPublishedTracks = 16;
 // Limits of server messages that the client enforces (web/src/protocol/validate.ts).
 inline constexpr size_t kMaxErrorMessageBytes = 1024;
 inline constexpr size_t kMaxServerSdpBytes = size_t{1} << 20;
+// `goodbye.retryAfterMs`: what the server suggests (clients add jitter), and the most it may say.
+inline constexpr int64_t kGoodbyeRetryAfterMs = 500;
+inline constexpr int64_t kMaxGoodbyeRetryAfterMs = 60000;
 
 // The control path's error codes (common/error_code.h); errorCodeName() gives their wire names.
 using common::ErrorCode;

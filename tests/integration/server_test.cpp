@@ -183,7 +183,7 @@ TEST_F(ServerTest, FloodingClosesTheConnectionWithAReason) {
   other.hello();
 }
 
-TEST_F(ServerTest, ShutdownSaysGoodbye) {
+TEST_F(ServerTest, ShutdownSaysItRestartsAndWhenToComeBack) {
   ServerProcess server;
   auto roomId = createRoom(server.port());
   WsClient c(server.port());
@@ -192,7 +192,8 @@ TEST_F(ServerTest, ShutdownSaysGoodbye) {
   c.readType("joined");
   std::thread stopper([&] { EXPECT_EQ(server.stop(SIGTERM), 0); });
   auto bye = c.readType("goodbye");
-  EXPECT_EQ(bye["reason"], "server-shutdown");
+  EXPECT_EQ(bye["reason"], "server-restart");
+  EXPECT_EQ(bye["retryAfterMs"], 500);
   EXPECT_FALSE(c.read());
   EXPECT_EQ(c.closeCode(), 1001);
   stopper.join();

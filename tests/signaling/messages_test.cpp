@@ -63,6 +63,14 @@ TEST(Messages, EveryEventMatchesItsSchema) {
   }
 }
 
+TEST(Messages, GoodbyeSaysTheServerRestartsAndWhenToComeBack) {
+  json goodbye = messages::goodbye();
+  EXPECT_EQ(goodbye["reason"], "server-restart");
+  ASSERT_TRUE(goodbye["retryAfterMs"].is_number_integer());
+  EXPECT_GE(goodbye["retryAfterMs"].get<int64_t>(), 0);
+  EXPECT_LE(goodbye["retryAfterMs"].get<int64_t>(), 1000) << "clients should be back within about a second";
+}
+
 TEST(Messages, EveryErrorCodeHasAWireName) {
   for (int code = 0; code <= static_cast<int>(ErrorCode::Internal); ++code) {
     auto message = messages::error(static_cast<ErrorCode>(code), "why", nullptr);

@@ -252,28 +252,34 @@ describe('server restarts', () => {
     await stopAndRemove(server);
   });
 
-  it('shows goodbye on shutdown, reconnects after a crash', async () => {
+  it('keeps the call on screen and rejoins by itself after a restart and after a crash', async () => {
     const page = await contexts.page(browser);
     const link = await startMeeting(page, server);
     await page.goto(link);
     await joinAs(page, 'Carol');
     await waitForRoster(page, ['Carol (you)']);
 
-    // Orderly shutdown: the server says goodbye, the page says so.
+    // Orderly shutdown: the server says it restarts; the page keeps the call and says so.
     await server.stop('SIGTERM');
-    await expect.poll(() => page.getByTestId('error-message').textContent()).toContain('The server is shutting down');
-    await page.screenshot({ path: join(SHOTS, 'room-shutdown.png'), fullPage: true });
+    const status = page.locator('[data-testid="call"] [data-testid="connection-status"]');
+    await status.waitFor();
+    expect(await status.getAttribute('data-reason')).toBe('restart');
+    await expect.poll(() => status.textContent()).toContain('The server is restarting. Reconnecting…');
+    expect(await page.getByTestId('error-message').count()).toBe(0);
+    await page.screenshot({ path: join(SHOTS, 'room-restarting.png'), fullPage: true });
 
-    // Same port and data directory: the room ID is still valid.
+    // Same port and data directory: the room ID is still valid, and the page comes back by itself.
     server = await startServer({ port: server.port, dataDir: server.dataDir });
-    await page.getByTestId('retry-button').click();
+    await page.locator('[data-testid="call"][data-live="true"]').waitFor();
     await waitForRoster(page, ['Carol (you)']);
 
-    // A crash (no goodbye): the page notices and reconnects by itself with backoff.
+    // A crash (no goodbye): the page notices, keeps the call, and reconnects by itself.
     await server.stop('SIGKILL');
-    await page.getByTestId('connection-status').waitFor();
+    await status.waitFor();
+    expect(await status.getAttribute('data-reason')).toBe('dropped');
     await page.screenshot({ path: join(SHOTS, 'room-reconnecting.png'), fullPage: true });
     server = await startServer({ port: server.port, dataDir: server.dataDir });
+    await page.locator('[data-testid="call"][data-live="true"]').waitFor();
     await waitForRoster(page, ['Carol (you)']);
   });
 });

@@ -1,5 +1,6 @@
 // Starts the real Conclave server binary for the end-to-end tests.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:https';
@@ -38,14 +39,23 @@ export function serverHasMedia(): boolean {
 }
 
 /**
- * Media options that keep all media on this machine: the workers bind ports the system picks, on
- * 127.0.0.1, or in the network lab (scripts/e2e-lab.sh) on the lab's own address, which Firefox
- * can pair with too. Either way no packet goes to another address.
+ * Media options that keep all media on this machine: the worker binds `mediaPort` (0: one the
+ * system picks) on 127.0.0.1, or in the network lab (scripts/e2e-lab.sh) on the lab's own address,
+ * which Firefox can pair with too. Either way no packet goes to another address.
  */
-function mediaArgs(): string[] {
+function mediaArgs(mediaPort: number): string[] {
   if (!serverHasMedia()) return [];
   const address = labAddress() ?? '127.0.0.1';
-  return ['--media-listen', address, '--media-announced-address', address, '--media-port', '0', '--media-workers', '1'];
+  return [
+    '--media-listen',
+    address,
+    '--media-announced-address',
+    address,
+    '--media-port',
+    String(mediaPort),
+    '--media-workers',
+    '1',
+  ];
 }
 
 export async function freePort(): Promise<number> {
@@ -97,8 +107,22 @@ export function fetchInsecure(port: number, path: string, method = 'GET'): Promi
   });
 }
 
+/** A UDP port nobody uses right now on the media address (for a server that must come back on it). */
+export async function freeUdpPort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const probe = createSocket('udp4');
+    probe.once('error', fail);
+    probe.bind(0, labAddress() ?? '127.0.0.1', () => {
+      const port = probe.address().port;
+      probe.close(() => done(port));
+    });
+  });
+}
+
 export interface RunningServer {
   port: number;
+  /** The first media worker's UDP port (0: the system chose). */
+  mediaPort: number;
   /** https://localhost:<port>, for browsers in the lab (or on this machine's loopback). */
   origin: string;
   /** https://<lab address>:<port>, for browsers in a client namespace; null outside the lab. */
@@ -115,6 +139,10 @@ export interface StartOptions {
   dataDir?: string;
   /** Server log level; 'trace' makes it log the first bytes of forwarded payloads (its "tap"). */
   logLevel?: string;
+  /** UDP port of the media worker (default 0: any); a restarted server passes the old one. */
+  mediaPort?: number;
+  /** More command-line options, e.g. ['--max-room-tracks', '2']. */
+  extraArgs?: string[];
 }
 
 /** Until the server answers /healthz: it starts in well under a second when the machine is idle. */
@@ -144,7 +172,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     // E2E_SERVER_LOG_LEVEL=debug shows what the server does (printed with a failing startup).
     '--log-level',
     options.logLevel ?? process.env['E2E_SERVER_LOG_LEVEL'] ?? 'warn',
-    ...mediaArgs(),
+    ...mediaArgs(options.mediaPort ?? 0),
+    ...(options.extraArgs ?? []),
   ];
   // The harness's own variables are not server options (the server warns about unknown CONCLAVE_*).
   const env = { ...process.env };
@@ -176,6 +205,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
 
   return {
     port,
+    mediaPort: options.mediaPort ?? 0,
     origin: `https://localhost:${port}`,
     labOrigin: lab ? `https://${lab}:${port}` : null,
     dataDir,

@@ -1,5 +1,8 @@
-// One person's presence in one meeting: connects, joins, keeps the roster, reconnects with
-// backoff when the connection drops. No DOM code; the view renders the state it reports.
+// One person's presence in one meeting: connects, joins, keeps the roster, and comes back by
+// itself when the connection goes away (a server restart, a crash, a network drop, media that
+// cannot be restored): it rejoins the same meeting under the same name with the same devices
+// (src/reconnect.ts says when). No DOM code; the view renders the state it reports. While it
+// reconnects, the state keeps the call as it was, so the view can keep it on screen.
 //
 // End-to-end encryption is always on: every join generates a new identity and seals the profile
 // with the room secret (src/profile.ts); a SecureRoom per membership verifies the others, keeps
@@ -10,6 +13,7 @@ import { generateIdentity, RoomKeys, type Bytes, type FileInfo, type FileManifes
 import type { MediaAttachment } from './media/controller';
 import { sealOwnProfile } from './profile';
 import type { Participant } from './protocol/messages';
+import { RESTART_WINDOW_MS, retryDelay, type ReconnectCause } from './reconnect';
 import { SignalingClient, SignalingError, type CloseInfo, type SocketFactory } from './protocol/client';
 import type { FetchLike } from './protocol/invite';
 import { ChatLog } from './secure/chat_log';
@@ -27,13 +31,30 @@ export interface RosterEntry {
   key: KeyState;
 }
 
+/** The call as the view last showed it. */
+export interface CallView {
+  selfId: string;
+  roster: RosterEntry[];
+  security: SecuritySnapshot;
+}
+
+/** Why the session is reconnecting: the server restarts, the connection broke, the browser is offline. */
+export type ReconnectReason = ReconnectCause | 'offline';
+
 export type SessionState =
   | { kind: 'idle' }
   | { kind: 'connecting' }
-  | { kind: 'joined'; selfId: string; roster: RosterEntry[]; security: SecuritySnapshot }
-  | { kind: 'reconnecting'; attempt: number; retryAt: number | null }
+  | ({ kind: 'joined' } & CallView)
+  | {
+      kind: 'reconnecting';
+      reason: ReconnectReason;
+      attempt: number;
+      /** When the next try starts (null: trying now, or waiting for the network). */
+      retryAt: number | null;
+      /** The call as it was when the connection went away; null if it never got that far. */
+      call: CallView | null;
+    }
   | { kind: 'left' }
-  | { kind: 'shutdown' }
   | { kind: 'failed'; code: string };
 
 export type Announcement =
@@ -72,14 +93,8 @@ export const CHAT_LIFETIMES = [null, 60_000, 600_000, 3_600_000] as const;
 // Codes that describe a connection problem: worth another attempt. Any other error is final.
 const TRANSIENT_CODES = new Set(['closed', 'timeout', 'not-connected', 'rate-limited', 'internal']);
 
-const BACKOFF_BASE_MS = 1000;
-const BACKOFF_MAX_MS = 30000;
-
-/** The delay before reconnect attempt number `attempt` (1, 2, ...): exponential, with jitter. */
-export function backoffDelay(attempt: number, random: number): number {
-  const exponential = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.max(0, attempt - 1));
-  return Math.round(exponential * (0.75 + 0.5 * random));
-}
+/** Offline: a try now and then anyway, in case the browser's online event never comes. */
+const OFFLINE_RETRY_MS = 15_000;
 
 export class MeetingSession {
   private readonly mOptions: MeetingSessionOptions;
@@ -87,6 +102,10 @@ export class MeetingSession {
   private mClient: SignalingClient | null = null;
   private mName = '';
   private mAttempt = 0;
+  /** Why and since when the connection is gone (null while joined). */
+  private mLost: { cause: ReconnectCause; since: number; retryAfterMs: number | null } | null = null;
+  private mOffline = false;
+  private mLastCall: CallView | null = null;
   private mRetryTimer: ReturnType<typeof setTimeout> | null = null;
   private mPingTimer: ReturnType<typeof setInterval> | null = null;
   /** Participant IDs in the order they came (this participant first). */
@@ -119,16 +138,46 @@ export class MeetingSession {
     if (this.mState.kind === 'connecting' || this.mState.kind === 'joined') return;
     this.mName = name;
     this.mAttempt = 0;
+    this.mLost = null;
+    this.mLastCall = null;
     this.clearRetry();
     this.setState({ kind: 'connecting' });
     void this.attempt();
   }
 
-  /** Skips the remaining backoff delay. */
+  /** Skips the remaining delay before the next try. */
   reconnectNow(): void {
     if (this.mState.kind !== 'reconnecting' || this.mState.retryAt === null) return;
     this.clearRetry();
     void this.attempt();
+  }
+
+  /**
+   * The browser's network went away (`offline`) or came back (`online`). Offline, the session
+   * stops trying (but for a rare try in case the event was wrong); online, it tries at once.
+   */
+  setOnline(online: boolean): void {
+    if (this.mDisposed || this.mOffline === !online) return;
+    this.mOffline = !online;
+    const state = this.mState.kind;
+    if (!online) {
+      if (state === 'joined' || state === 'reconnecting') this.scheduleReconnect('dropped');
+      return;
+    }
+    if (state !== 'reconnecting') return;
+    this.mAttempt = 0;
+    if (this.mLost) this.mLost.since = Date.now();
+    this.clearRetry();
+    void this.attempt();
+  }
+
+  /**
+   * The media connections could not be restored by ICE restarts: a full rejoin (new connections
+   * from scratch) is the remaining remedy.
+   */
+  mediaLost(): void {
+    if (this.mState.kind !== 'joined') return;
+    this.scheduleReconnect('dropped');
   }
 
   async rename(name: string): Promise<void> {
@@ -144,6 +193,7 @@ export class MeetingSession {
   /** Sends an encrypted, signed chat message to everyone; `lifetimeMs` null keeps it. */
   async sendChat(text: string, lifetimeMs: number | null): Promise<void> {
     const secure = this.mSecure;
+    if (this.mState.kind === 'reconnecting') throw new SignalingError('reconnecting', 'reconnecting to the meeting');
     if (this.mState.kind !== 'joined' || !secure) throw new SignalingError('not-joined', 'not in the meeting');
     await secure.sendChat(text, lifetimeMs);
   }
@@ -155,6 +205,7 @@ export class MeetingSession {
   async shareFile(data: Bytes, info: FileInfo, lifetimeMs: number | null): Promise<void> {
     const client = this.mClient;
     const secure = this.mSecure;
+    if (this.mState.kind === 'reconnecting') throw new SignalingError('reconnecting', 'reconnecting to the meeting');
     if (this.mState.kind !== 'joined' || !client || !secure)
       throw new SignalingError('not-joined', 'not in the meeting');
     const manifest = await uploadFile(data, info, (size) => client.fileUpload(size), this.fetchFn());
@@ -179,6 +230,8 @@ export class MeetingSession {
       }
     }
     this.dropClient();
+    this.mLost = null;
+    this.mLastCall = null;
     if (!this.mDisposed) this.setState({ kind: 'left' });
   }
 
@@ -208,9 +261,7 @@ export class MeetingSession {
 
   private async attempt(): Promise<void> {
     this.dropClient();
-    if (this.mState.kind === 'reconnecting') {
-      this.setState({ kind: 'reconnecting', attempt: this.mState.attempt, retryAt: null });
-    }
+    if (this.mState.kind === 'reconnecting') this.setState({ ...this.mState, retryAt: null });
     const client = new SignalingClient({
       url: this.mOptions.url,
       socketFactory: this.mOptions.socketFactory,
@@ -233,10 +284,13 @@ export class MeetingSession {
       this.mOrder = [joined.participantId, ...joined.participants.map((p) => p.id)];
       this.mPresentAtJoin = new Set(joined.participants.map((p) => p.id));
       this.mAttempt = 0;
+      this.mLost = null;
       this.startPing(client);
       // Synchronously after `joined`: the server's first subscribe offer may follow right away.
       // The media side resets its frame transforms first; the keys below then reach them.
-      this.mOptions.media?.attach(client, joined.participantId);
+      this.mOptions.media?.attach(client, joined.participantId, () => {
+        if (client === this.mClient) this.mediaLost();
+      });
       const secure = new SecureRoom({
         room,
         identity,
@@ -259,9 +313,8 @@ export class MeetingSession {
     } catch (err) {
       if (client !== this.mClient) return;
       const code = err instanceof SignalingError ? err.code : 'internal';
-      if (this.mState.kind === 'shutdown') return;
       if (TRANSIENT_CODES.has(code)) {
-        this.scheduleReconnect();
+        this.scheduleReconnect(this.mLost?.cause ?? 'dropped');
       } else {
         this.dropClient();
         this.setState({ kind: 'failed', code });
@@ -295,22 +348,19 @@ export class MeetingSession {
       if (!mine()) return;
       this.mSecure?.relay(from, payload).catch((err: unknown) => this.mOptions.onError?.(err));
     });
-    client.on('goodbye', () => {
+    client.on('goodbye', (reason, retryAfterMs) => {
       if (client !== this.mClient) return;
       this.stopPing();
-      this.mOptions.media?.detach();
-      this.setState({ kind: 'shutdown' });
+      // Any goodbye means "gone for now": a restart comes back soon, so the tries come fast.
+      const cause: ReconnectCause = reason === 'server-restart' ? 'restart' : 'dropped';
+      this.mLost = { cause, since: Date.now(), retryAfterMs: retryAfterMs ?? null };
+      this.mAttempt = 0;
+      this.scheduleReconnect(cause);
     });
     client.on('close', (info: CloseInfo) => {
       if (client !== this.mClient || info.byClient) return;
       this.stopPing();
-      if (info.afterGoodbye || this.mState.kind === 'shutdown') {
-        this.mClient = null;
-        this.mOptions.media?.detach();
-        this.setState({ kind: 'shutdown' });
-      } else if (this.mState.kind === 'joined') {
-        this.scheduleReconnect();
-      }
+      if (this.mState.kind === 'joined') this.scheduleReconnect('dropped');
       // While connecting, the failed request promise schedules the retry.
     });
   }
@@ -348,15 +398,36 @@ export class MeetingSession {
       });
     }
     const security = secure.snapshot();
-    this.setState({ kind: 'joined', selfId: this.mSelfId, roster, security });
+    this.mLastCall = { selfId: this.mSelfId, roster, security };
+    this.setState({ kind: 'joined', ...this.mLastCall });
   }
 
-  private scheduleReconnect(): void {
+  /** Drops the connection (if any) and sets the timer of the next try. */
+  private scheduleReconnect(cause: ReconnectCause): void {
     this.dropClient();
     this.clearRetry();
+    const now = Date.now();
+    if (this.mLost === null || this.mLost.cause !== cause) {
+      this.mLost = { cause, since: now, retryAfterMs: null };
+    }
     this.mAttempt += 1;
-    const delay = backoffDelay(this.mAttempt, (this.mOptions.random ?? Math.random)());
-    this.setState({ kind: 'reconnecting', attempt: this.mAttempt, retryAt: Date.now() + delay });
+    const delay = this.mOffline
+      ? OFFLINE_RETRY_MS
+      : retryDelay({
+          cause,
+          attempt: this.mAttempt,
+          elapsedMs: now - this.mLost.since,
+          random: (this.mOptions.random ?? Math.random)(),
+          retryAfterMs: this.mLost.retryAfterMs,
+        });
+    const restarting = cause === 'restart' && now - this.mLost.since < RESTART_WINDOW_MS;
+    this.setState({
+      kind: 'reconnecting',
+      reason: this.mOffline ? 'offline' : restarting ? 'restart' : 'dropped',
+      attempt: this.mAttempt,
+      retryAt: now + delay,
+      call: this.mLastCall,
+    });
     this.mRetryTimer = setTimeout(() => {
       this.mRetryTimer = null;
       void this.attempt();
@@ -370,7 +441,7 @@ export class MeetingSession {
         // A ping that times out means the connection is dead even if no close event came.
         if (client === this.mClient && err instanceof SignalingError && err.code === 'timeout') {
           this.stopPing();
-          this.scheduleReconnect();
+          this.scheduleReconnect('dropped');
         }
       });
     }, this.mOptions.pingIntervalMs ?? 25000);

@@ -4,7 +4,7 @@ import { SenderKey } from '../src/e2ee';
 import { WorkerFrameCrypto, type WorkerPort } from '../src/media/frame_crypto';
 import type { FrameCryptoMessage, FrameCryptoRequest, TrackCryptoStats } from '../src/media/frame_engine';
 import type { RosterEntry } from '../src/session';
-import { LOUD_BADGES, participantBadge } from '../src/ui/encryption';
+import { LOUD_BADGES, participantBadge, selfMediaProblem, type MediaStatus } from '../src/ui/encryption';
 import { ALICE_ID, BOB_ID, SELF_ID } from './fake-socket';
 
 function entry(over: Partial<RosterEntry>): RosterEntry {
@@ -27,34 +27,106 @@ function track(over: Partial<TrackCryptoStats>): TrackCryptoStats {
   };
 }
 
+function media(over: Partial<MediaStatus>): MediaStatus {
+  return {
+    mode: 'script',
+    tracks: [],
+    reconnecting: false,
+    states: { publish: 'connected', subscribe: 'connected' },
+    publishError: null,
+    publishing: true,
+    offered: new Set([ALICE_ID]),
+    ...over,
+  };
+}
+
+const self = (): RosterEntry => entry({ id: SELF_ID, self: true });
+const sending = (over: Partial<TrackCryptoStats> = {}): TrackCryptoStats =>
+  track({ role: 'send', participantId: null, mid: null, ...over });
+
 describe('participantBadge', () => {
-  it('is calm only for verified members whose key arrived and whose frames decrypt', () => {
-    expect(participantBadge(entry({}), [track({})], 'script')).toBe('encrypted');
-    expect(participantBadge(entry({}), [], 'streams')).toBe('encrypted');
-    expect(participantBadge(entry({ trust: 'verifying' }), [], 'script')).toBe('verifying');
-    expect(participantBadge(entry({ key: 'waiting' }), [], 'script')).toBe('waiting');
+  it('says encrypted only while frames from that member decrypt', () => {
+    expect(participantBadge(entry({}), media({ tracks: [track({})] }))).toBe('encrypted');
+    // No frame decrypted (yet, or any more): not encrypted, whatever else is fine.
+    expect(participantBadge(entry({}), media({ mode: 'streams' }))).toBe('no-media-yet');
+    expect(participantBadge(entry({}), media({ tracks: [track({ state: 'idle' })] }))).toBe('no-media-yet');
+    // Another participant's good frames do not count.
+    expect(participantBadge(entry({}), media({ tracks: [track({ participantId: BOB_ID })] }))).toBe('no-media-yet');
+    expect(participantBadge(entry({ trust: 'verifying' }), media({}))).toBe('verifying');
+    expect(participantBadge(entry({ key: 'waiting' }), media({}))).toBe('waiting');
     // Frames that came before the key are not an alarm yet.
-    expect(participantBadge(entry({ key: 'waiting' }), [track({ ok: 0, state: 'failing' })], 'script')).toBe('waiting');
+    expect(participantBadge(entry({ key: 'waiting' }), media({ tracks: [track({ ok: 0, state: 'failing' })] }))).toBe(
+      'waiting',
+    );
   });
 
-  it('is loud for anyone not secured', () => {
-    expect(
-      participantBadge(entry({ trust: 'unverified', name: null }), [track({ ok: 0, state: 'failing' })], 'script'),
-    ).toBe('unverified');
-    expect(participantBadge(entry({ key: 'missing' }), [], 'script')).toBe('no-key');
-    expect(participantBadge(entry({}), [track({ state: 'failing' })], 'script')).toBe('failing');
-    // Another participant's failing track does not count.
-    expect(participantBadge(entry({}), [track({ participantId: BOB_ID, state: 'failing' })], 'script')).toBe(
-      'encrypted',
+  it('tells no media yet, no media at all and failed media apart', () => {
+    expect(participantBadge(entry({}), media({}))).toBe('no-media-yet');
+    expect(participantBadge(entry({}), media({ offered: new Set() }))).toBe('no-media');
+    expect(participantBadge(entry({}), media({ states: { publish: 'connected', subscribe: 'failed' } }))).toBe(
+      'media-failed',
     );
-    expect(participantBadge(entry({}), [], 'none')).toBe('unsupported');
-    expect(participantBadge(entry({ id: SELF_ID, self: true }), [], 'none')).toBe('unsupported');
+    // Frames still decrypting win over a connection state that lags behind.
     expect(
-      participantBadge(entry({ id: SELF_ID, self: true }), [track({ role: 'send', state: 'failing' })], 'script'),
-    ).toBe('failing');
-    for (const state of ['unverified', 'no-key', 'failing', 'unsupported'] as const)
+      participantBadge(entry({}), media({ tracks: [track({})], states: { publish: 'none', subscribe: 'failed' } })),
+    ).toBe('encrypted');
+  });
+
+  it('marks everyone as not live while the session reconnects', () => {
+    expect(participantBadge(entry({}), media({ tracks: [track({})], reconnecting: true }))).toBe('reconnecting');
+    expect(participantBadge(self(), media({ tracks: [sending()], reconnecting: true }))).toBe('reconnecting');
+    expect(LOUD_BADGES.has('reconnecting')).toBe(false);
+  });
+
+  it("says what happens to one's own media: sent, refused, failed, nothing to send, connecting", () => {
+    expect(participantBadge(self(), media({ tracks: [sending()] }))).toBe('encrypted');
+    expect(participantBadge(self(), media({ tracks: [sending()], publishError: 'too-many-tracks' }))).toBe(
+      'publish-refused',
+    );
+    expect(
+      participantBadge(self(), media({ tracks: [sending()], states: { publish: 'failed', subscribe: 'connected' } })),
+    ).toBe('media-failed');
+    expect(participantBadge(self(), media({ publishing: false }))).toBe('no-media');
+    expect(participantBadge(self(), media({ tracks: [sending({ state: 'idle' })] }))).toBe('no-media-yet');
+    // Frames encrypted but the connection not up: they reach no one yet.
+    expect(
+      participantBadge(
+        self(),
+        media({ tracks: [sending()], states: { publish: 'connecting', subscribe: 'connected' } }),
+      ),
+    ).toBe('no-media-yet');
+    expect(participantBadge(self(), media({ tracks: [sending({ state: 'failing' })] }))).toBe('failing');
+  });
+
+  it("gives the reason one's own media is not reaching the others", () => {
+    const refused = media({ publishError: 'too-many-tracks' });
+    expect(selfMediaProblem(participantBadge(self(), refused), refused)).toEqual({
+      key: 'self.refused',
+      code: 'too-many-tracks',
+    });
+    const failed = media({ states: { publish: 'failed', subscribe: 'connected' } });
+    expect(selfMediaProblem(participantBadge(self(), failed), failed)).toEqual({ key: 'self.failed', code: 'failed' });
+    expect(selfMediaProblem('no-media', media({ publishing: false }))?.key).toBe('self.nothing');
+    expect(selfMediaProblem('encrypted', media({}))).toBeNull();
+    expect(selfMediaProblem('no-media-yet', media({}))).toBeNull();
+    expect(selfMediaProblem('reconnecting', media({}))).toBeNull();
+  });
+
+  it('is loud for anyone not secured and for media that failed or was refused', () => {
+    expect(
+      participantBadge(
+        entry({ trust: 'unverified', name: null }),
+        media({ tracks: [track({ ok: 0, state: 'failing' })] }),
+      ),
+    ).toBe('unverified');
+    expect(participantBadge(entry({ key: 'missing' }), media({}))).toBe('no-key');
+    expect(participantBadge(entry({}), media({ tracks: [track({ state: 'failing' })] }))).toBe('failing');
+    expect(participantBadge(entry({}), media({ mode: 'none' }))).toBe('unsupported');
+    expect(participantBadge(self(), media({ mode: 'none' }))).toBe('unsupported');
+    for (const state of ['unverified', 'no-key', 'failing', 'unsupported', 'media-failed', 'publish-refused'] as const)
       expect(LOUD_BADGES.has(state)).toBe(true);
-    for (const state of ['encrypted', 'verifying', 'waiting'] as const) expect(LOUD_BADGES.has(state)).toBe(false);
+    for (const state of ['encrypted', 'verifying', 'waiting', 'no-media-yet', 'no-media'] as const)
+      expect(LOUD_BADGES.has(state)).toBe(false);
   });
 });
 

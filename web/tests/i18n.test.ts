@@ -35,7 +35,7 @@ describe('i18n', () => {
 
   it('has the strings the brief names', () => {
     expect(translate('en', 'link.invalidTitle')).toBe('This link is incomplete or wrong');
-    expect(translate('en', 'status.shutdown')).toBe('The server is shutting down');
+    expect(translate('en', 'status.restarting')).toBe('The server is restarting. Reconnecting…');
     expect(translate('en', 'left.title')).toBe('You left the meeting');
     expect(translate('en', 'room.inMeeting')).toBe('In this meeting');
     expect(translate('en', 'landing.start')).toBe('Start a meeting');

@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Call, PEER_CONNECTION_CONFIG } from '../src/media/call';
 import type { MediaConnection, SubscribedTrack } from '../src/protocol/messages';
 import { ALICE_ID, BOB_ID, SELF_ID } from './fake-socket';
@@ -20,6 +20,7 @@ function setup(transforms = new FakeTransforms()) {
   FakePeerConnection.created = [];
   const signaling = new FakeSignaling();
   const errors: [MediaConnection, unknown][] = [];
+  const lost: MediaConnection[] = [];
   let changes = 0;
   const call = new Call({
     signaling,
@@ -27,6 +28,8 @@ function setup(transforms = new FakeTransforms()) {
     transforms,
     onChange: () => changes++,
     onError: (connection, error) => errors.push([connection, error]),
+    onLost: (connection) => lost.push(connection),
+    iceRestartTimeoutMs: 8000,
     createPeerConnection: (config) => new FakePeerConnection(config) as unknown as RTCPeerConnection,
     codecCapabilities: (kind) => ({ codecs: CAPABILITIES[kind] as RTCRtpCodec[] }),
   });
@@ -37,7 +40,7 @@ function setup(transforms = new FakeTransforms()) {
     if (!pc) throw new Error('no publish connection');
     return pc;
   };
-  return { call, signaling, errors, subscribePc, publishPc, transforms, changes: () => changes };
+  return { call, signaling, errors, lost, subscribePc, publishPc, transforms, changes: () => changes };
 }
 
 const stream = {} as MediaStream;
@@ -204,12 +207,43 @@ describe('Call: publish', () => {
     expect(call.states.publish).toBe('failed');
   });
 
-  it('ignores media-failed for publish before anything was published', async () => {
-    const { signaling } = setup();
-    signaling.mediaFailed('publish');
+  it('remembers that the server refused the media until it accepts an offer', async () => {
+    const { call, signaling } = setup();
+    expect(call.publishing).toBe(false);
+    void call.setTrack('microphone', asTrack(new FakeTrack('audio')), stream);
     await settle();
-    expect(signaling.calls).toEqual([]);
-    expect(FakePeerConnection.created).toHaveLength(1);
+    expect(call.publishing).toBe(true);
+    expect(call.publishError).toBeNull();
+    signaling.last('publish').reply.reject(Object.assign(new Error('no'), { code: 'too-many-tracks' }));
+    await settle();
+    expect(call.publishError).toBe('too-many-tracks');
+    void call.setTrack('camera', asTrack(new FakeTrack('video')), stream);
+    await settle();
+    // A request that got no answer is not a refusal: the last verdict stays.
+    signaling.last('publish').reply.reject(Object.assign(new Error('gone'), { code: 'closed' }));
+    await settle();
+    expect(call.publishError).toBe('too-many-tracks');
+    void call.setTrack('screen', asTrack(new FakeTrack('video')), stream);
+    await settle();
+    signaling.last('publish').reply.resolve('answer-3');
+    await settle();
+    expect(call.publishError).toBeNull();
+  });
+
+  it('ignores media-failed for publish before anything was published', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const { signaling, lost } = setup();
+      signaling.mediaFailed('publish');
+      await settle();
+      expect(signaling.calls).toEqual([]);
+      expect(FakePeerConnection.created).toHaveLength(1);
+      // Nothing to restart, so nothing lost: a receive-only participant is not made to rejoin.
+      vi.advanceTimersByTime(60000);
+      expect(lost).toEqual([]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 
@@ -291,6 +325,56 @@ describe('Call: subscribe', () => {
     signaling.mediaFailed('subscribe');
     await settle();
     expect(signaling.count('subscribe-restart')).toBe(2);
+  });
+
+  describe('when an ICE restart does not help', () => {
+    beforeEach(() => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    });
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it('gives up (onLost) when the connection is not back in time, so the session rejoins', async () => {
+      const { signaling, subscribePc, lost } = setup();
+      subscribePc.setConnectionState('failed');
+      await settle();
+      expect(signaling.count('subscribe-restart')).toBe(1);
+      vi.advanceTimersByTime(7999);
+      expect(lost).toEqual([]);
+      subscribePc.setConnectionState('connecting');
+      vi.advanceTimersByTime(1);
+      expect(lost).toEqual(['subscribe']);
+    });
+
+    it('does not give up on a restart that worked', async () => {
+      const { call, signaling, publishPc, lost } = setup();
+      void call.setTrack('microphone', asTrack(new FakeTrack('audio')), stream);
+      await settle();
+      signaling.last('publish').reply.resolve('answer-1');
+      await settle();
+      publishPc().setConnectionState('failed');
+      await settle();
+      signaling.last('publish').reply.resolve('answer-2');
+      await settle();
+      publishPc().setConnectionState('connected');
+      vi.advanceTimersByTime(60000);
+      expect(lost).toEqual([]);
+      // A later failure gets its own deadline.
+      publishPc().setConnectionState('failed');
+      await settle();
+      vi.advanceTimersByTime(8000);
+      expect(lost).toEqual(['publish']);
+    });
+
+    it('gives up on nothing once closed', async () => {
+      const { call, subscribePc, lost } = setup();
+      subscribePc.setConnectionState('failed');
+      await settle();
+      call.close();
+      vi.advanceTimersByTime(60000);
+      expect(lost).toEqual([]);
+    });
   });
 
   it('stops listening and closes both connections on close', async () => {

@@ -35,6 +35,7 @@ const GOOD: Record<string, unknown>[] = [
   { type: 'left', id: 4 },
   { type: 'pong', id: 0 },
   { type: 'goodbye', reason: 'server-shutdown' },
+  { type: 'goodbye', reason: 'server-restart', retryAfterMs: 500 },
   { type: 'error', id: 5, code: 'room-not-found', message: 'no such room' },
   { type: 'error', code: 'rate-limited', message: '' },
   { type: 'relayed', id: 6 },
@@ -351,13 +352,13 @@ describe('SignalingClient', () => {
   it('handles goodbye and the 1001 close that follows', async () => {
     const { client, socket } = await connected();
     const pending = client.ping();
-    const reasons: string[] = [];
+    const reasons: [string, number | null][] = [];
     const closes: CloseInfo[] = [];
-    client.on('goodbye', (reason) => reasons.push(reason));
+    client.on('goodbye', (reason, retryAfterMs) => reasons.push([reason, retryAfterMs]));
     client.on('close', (info) => closes.push(info));
-    socket.receive({ type: 'goodbye', reason: 'server-shutdown' });
+    socket.receive({ type: 'goodbye', reason: 'server-restart', retryAfterMs: 500 });
     socket.serverClose(1001, 'shutdown');
-    expect(reasons).toEqual(['server-shutdown']);
+    expect(reasons).toEqual([['server-restart', 500]]);
     expect(closes).toEqual([{ code: 1001, reason: 'shutdown', afterGoodbye: true, byClient: false }]);
     await expect(pending).rejects.toMatchObject({ code: 'closed' });
     expect(client.state).toBe('closed');

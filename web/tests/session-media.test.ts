@@ -99,7 +99,7 @@ describe('MeetingSession media', () => {
     session.join('Me');
     await until(() => sockets.length === 2, 'second socket');
     await acceptJoin(socket(1), SECOND_ID);
-    socket(1).receive({ type: 'goodbye', reason: 'server-shutdown' });
+    socket(1).receive({ type: 'goodbye', reason: 'server-restart', retryAfterMs: 500 });
     expect(media.events.at(-1)).toBe('detach');
     expect(media.events.filter((e) => e === 'detach')).toHaveLength(2);
   });

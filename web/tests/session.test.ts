@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { backoffDelay, MeetingSession, type Announcement, type SessionState } from '../src/session';
+import { MeetingSession, type Announcement, type SessionState } from '../src/session';
 import { ALICE_ID, BOB_ID, fakeFactory, flush, ROOM_ID, SELF_ID, type FakeSocket } from './fake-socket';
 import { SECRET, until, WRONG_SECRET } from './secure/helpers';
 import { acceptJoin, memberProfile, nameIn, SESSION_FAKE_TIMERS, signingKeyOf, verified } from './session-helpers';
@@ -31,17 +31,6 @@ function setup(secret = SECRET) {
 function relays(socket: FakeSocket): Record<string, unknown>[] {
   return socket.sentMessages.filter((m) => m['type'] === 'relay');
 }
-
-describe('backoffDelay', () => {
-  it('grows exponentially with jitter and a ceiling', () => {
-    expect(backoffDelay(1, 0.5)).toBe(1000);
-    expect(backoffDelay(2, 0.5)).toBe(2000);
-    expect(backoffDelay(3, 0.5)).toBe(4000);
-    expect(backoffDelay(20, 0.5)).toBe(30000);
-    expect(backoffDelay(1, 0)).toBe(750);
-    expect(backoffDelay(1, 0.999)).toBe(1250);
-  });
-});
 
 describe('MeetingSession', () => {
   beforeEach(() => {
@@ -178,9 +167,15 @@ describe('MeetingSession', () => {
     session.join('Me');
     const first = await acceptJoin(socket(0));
     socket(0).serverClose(1006, '');
-    expect(last()).toMatchObject({ kind: 'reconnecting', attempt: 1 });
+    // The call stays as it was while the session reconnects.
+    expect(last()).toMatchObject({
+      kind: 'reconnecting',
+      reason: 'dropped',
+      attempt: 1,
+      call: { selfId: SELF_ID, roster: [{ id: SELF_ID, self: true }] },
+    });
     expect(sockets).toHaveLength(1);
-    vi.advanceTimersByTime(999);
+    vi.advanceTimersByTime(499);
     expect(sockets).toHaveLength(1);
     vi.advanceTimersByTime(1);
     await until(() => sockets.length === 2, 'second socket');
@@ -193,7 +188,7 @@ describe('MeetingSession', () => {
         (last() as { attempt: number }).attempt === 2,
       'attempt 2',
     );
-    vi.advanceTimersByTime(1999);
+    vi.advanceTimersByTime(999);
     expect(sockets).toHaveLength(2);
     vi.advanceTimersByTime(1);
     await until(() => sockets.length === 3, 'third socket');
@@ -214,16 +209,79 @@ describe('MeetingSession', () => {
     expect(last()).toMatchObject({ kind: 'reconnecting', retryAt: null });
   });
 
-  it('shows the shutdown after goodbye and does not reconnect', async () => {
+  it('comes back by itself after a restart goodbye: first try after retryAfterMs, then quick tries', async () => {
+    const { session, sockets, socket, last, states } = setup();
+    session.join('Me');
+    await acceptJoin(socket(0));
+    socket(0).receive({ type: 'goodbye', reason: 'server-restart', retryAfterMs: 800 });
+    expect(last()).toMatchObject({ kind: 'reconnecting', reason: 'restart', attempt: 1, call: { selfId: SELF_ID } });
+    socket(0).serverClose(1001, '');
+    expect(last()).toMatchObject({ kind: 'reconnecting', reason: 'restart', attempt: 1 });
+    // Never a state without the call in between (the view keeps the call on screen).
+    expect(states.filter((s) => s.kind !== 'joined' && s.kind !== 'reconnecting' && s.kind !== 'connecting')).toEqual(
+      [],
+    );
+    vi.advanceTimersByTime(799);
+    expect(sockets).toHaveLength(1);
+    vi.advanceTimersByTime(1);
+    await until(() => sockets.length === 2, 'second socket');
+    // The server is not back yet: connection refused. The tries stay under 2 s apart.
+    for (let i = 2; i < 10; i++) {
+      socket(i - 1).serverClose(1006, '');
+      await until(() => (last() as { attempt?: number }).attempt === i, `attempt ${i}`);
+      const state = last();
+      if (state.kind !== 'reconnecting' || state.retryAt === null) throw new Error('not waiting');
+      expect(state.retryAt - Date.now()).toBeLessThanOrEqual(1875);
+      expect(state.reason).toBe('restart');
+      vi.advanceTimersByTime(state.retryAt - Date.now());
+      await until(() => sockets.length === i + 1, `socket ${i + 1}`);
+    }
+    await acceptJoin(socket(9), [], 'newIdnewIdnewIdnewId00');
+    expect(last()).toMatchObject({ kind: 'joined', selfId: 'newIdnewIdnewIdnewId00' });
+  });
+
+  it('reconnects after an old server goodbye too, with the usual delays', async () => {
     const { session, sockets, socket, last } = setup();
     session.join('Me');
     await acceptJoin(socket(0));
     socket(0).receive({ type: 'goodbye', reason: 'server-shutdown' });
-    expect(last()).toEqual({ kind: 'shutdown' });
+    expect(last()).toMatchObject({ kind: 'reconnecting', reason: 'dropped' });
     socket(0).serverClose(1001, '');
-    expect(last()).toEqual({ kind: 'shutdown' });
-    vi.advanceTimersByTime(60000);
+    vi.advanceTimersByTime(500);
+    await until(() => sockets.length === 2, 'second socket');
+  });
+
+  it('says a chat message was not sent while reconnecting (the view keeps the text)', async () => {
+    const { session, socket } = setup();
+    session.join('Me');
+    await acceptJoin(socket(0));
+    socket(0).serverClose(1006, '');
+    await expect(session.sendChat('hello?', null)).rejects.toMatchObject({ code: 'reconnecting' });
+  });
+
+  it('stops trying while offline and tries at once when the network is back', async () => {
+    const { session, sockets, socket, last } = setup();
+    session.join('Me');
+    await acceptJoin(socket(0));
+    session.setOnline(false);
+    expect(last()).toMatchObject({ kind: 'reconnecting', reason: 'offline', call: { selfId: SELF_ID } });
+    expect(socket(0).closed?.code).toBe(1000);
+    vi.advanceTimersByTime(10000);
     expect(sockets).toHaveLength(1);
+    session.setOnline(true);
+    await until(() => sockets.length === 2, 'second socket');
+    await acceptJoin(socket(1), [], 'newIdnewIdnewIdnewId00');
+    expect(last()).toMatchObject({ kind: 'joined', selfId: 'newIdnewIdnewIdnewId00' });
+  });
+
+  it('rejoins from scratch when the media side says its connections are lost', async () => {
+    const { session, sockets, socket, last } = setup();
+    session.join('Me');
+    await acceptJoin(socket(0));
+    session.mediaLost();
+    expect(last()).toMatchObject({ kind: 'reconnecting', reason: 'dropped', attempt: 1 });
+    vi.advanceTimersByTime(500);
+    await until(() => sockets.length === 2, 'second socket');
   });
 
   it('fails for good when the room does not exist', async () => {
@@ -313,7 +371,7 @@ describe('MeetingSession', () => {
     await flush();
     expect(last()).toMatchObject({ kind: 'reconnecting', attempt: 1 });
     expect(socket(0).closed?.code).toBe(1000);
-    vi.advanceTimersByTime(1000);
+    vi.advanceTimersByTime(500);
     await until(() => sockets.length === 2, 'second socket');
   });
 

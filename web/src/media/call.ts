@@ -6,7 +6,8 @@
 // - subscribe: the server offers (`subscribe-offer`), this side answers (`subscribe-answer`). The
 //   offer's `tracks` list says whose track each m-section carries; that mapping is kept here.
 // - ICE: when a connection fails, or the server says `media-failed`, its ICE is restarted (a new
-//   publish offer with new credentials, or `subscribe-restart` and the server's new offer).
+//   publish offer with new credentials, or `subscribe-restart` and the server's new offer). If
+//   the connection is not back within `iceRestartTimeoutMs`, `onLost` asks for a full rejoin.
 // Negotiations of one connection never overlap: each connection has its own queue.
 //
 // A Call lives as long as one signaling connection's membership: when the session reconnects (and
@@ -38,6 +39,15 @@ export const PEER_CONNECTION_CONFIG: RTCConfiguration = {
   iceServers: [],
 };
 
+/** Codes of a request that never reached the server or got no answer: not a refusal. */
+const CONNECTION_CODES = new Set(['closed', 'timeout', 'not-connected']);
+
+/** The server's error code when it refused a request; null when the request got no answer. */
+function refusalCode(error: unknown): string | null {
+  const code = typeof error === 'object' && error !== null && 'code' in error ? error.code : null;
+  return typeof code === 'string' && !CONNECTION_CODES.has(code) ? code : null;
+}
+
 export type CodecCapabilities = (kind: MediaKind) => { codecs: RTCRtpCodec[] } | null;
 
 export interface CallOptions {
@@ -50,12 +60,19 @@ export interface CallOptions {
   onChange: () => void;
   /** A negotiation failed (the call goes on; the next change or ICE restart tries again). */
   onError?: (connection: MediaConnection, error: unknown) => void;
+  /** An ICE restart did not bring `connection` back in time: only a full rejoin can. */
+  onLost?: (connection: MediaConnection) => void;
+  /** How long an ICE restart may take before `onLost` (default ICE_RESTART_TIMEOUT_MS). */
+  iceRestartTimeoutMs?: number;
   createPeerConnection?: (config: RTCConfiguration) => RTCPeerConnection;
   /** RTCRtpSender.getCapabilities where available; null to keep the browser's codec list. */
   codecCapabilities?: CodecCapabilities | null;
 }
 
 export type ConnectionState = RTCPeerConnectionState | 'none';
+
+/** ICE checks, DTLS and the first packets after a restart take well under a second when all is well. */
+export const ICE_RESTART_TIMEOUT_MS = 8000;
 
 function defaultCapabilities(): CodecCapabilities | null {
   const sender = (globalThis as { RTCRtpSender?: typeof RTCRtpSender }).RTCRtpSender;
@@ -78,6 +95,10 @@ export class Call {
   private readonly mProtectedReceivers = new WeakSet<object>();
   private mClosed = false;
   private readonly mUnsubscribe: (() => void)[] = [];
+  /** The server refused the last publish offer (its error code); null after one it accepted. */
+  private mPublishError: string | null = null;
+  /** A restart in progress per connection: gives up (onLost) when it fires. */
+  private readonly mRestartWatch = new Map<MediaConnection, ReturnType<typeof setTimeout>>();
 
   constructor(options: CallOptions) {
     this.mOptions = options;
@@ -102,6 +123,17 @@ export class Call {
   /** Everything received, grouped by participant. */
   get remote(): RemoteParticipantMedia[] {
     return this.mRemote;
+  }
+
+  /** The code of the server's refusal of the last publish offer; null when it was accepted. */
+  get publishError(): string | null {
+    return this.mPublishError;
+  }
+
+  /** Whether any local track is being offered to the server. */
+  get publishing(): boolean {
+    for (const transceiver of this.mPublished.values()) if (transceiver.direction === 'sendonly') return true;
+    return false;
   }
 
   get states(): Record<MediaConnection, ConnectionState> {
@@ -145,9 +177,12 @@ export class Call {
   restartIce(connection: MediaConnection): void {
     if (this.mClosed) return;
     if (connection === 'publish') {
-      if (this.mPublishPc) void this.mPublishNegotiator.request(true);
+      if (!this.mPublishPc) return;
+      this.watchRestart(connection);
+      void this.mPublishNegotiator.request(true);
       return;
     }
+    this.watchRestart(connection);
     if (this.mSubscribeRestartPending) return;
     this.mSubscribeRestartPending = true;
     this.mSubscribeQueue
@@ -162,6 +197,8 @@ export class Call {
   close(): void {
     if (this.mClosed) return;
     this.mClosed = true;
+    for (const timer of this.mRestartWatch.values()) clearTimeout(timer);
+    this.mRestartWatch.clear();
     for (const unsubscribe of this.mUnsubscribe) unsubscribe();
     this.mPublishNegotiator.close();
     this.mSubscribeQueue.close();
@@ -177,9 +214,29 @@ export class Call {
     pc.addEventListener('connectionstatechange', () => {
       if (this.mClosed) return;
       this.mOptions.onChange();
+      if (pc.connectionState === 'connected') this.endWatch(connection);
       if (pc.connectionState === 'failed') this.restartIce(connection);
     });
     return pc;
+  }
+
+  /** Starts the deadline of an ICE restart (one per connection until it is connected again). */
+  private watchRestart(connection: MediaConnection): void {
+    if (this.mRestartWatch.has(connection)) return;
+    const timer = setTimeout(() => {
+      this.mRestartWatch.delete(connection);
+      if (this.mClosed) return;
+      const state = connection === 'publish' ? this.mPublishPc?.connectionState : this.mSubscribePc.connectionState;
+      if (state !== 'connected') this.mOptions.onLost?.(connection);
+    }, this.mOptions.iceRestartTimeoutMs ?? ICE_RESTART_TIMEOUT_MS);
+    this.mRestartWatch.set(connection, timer);
+  }
+
+  private endWatch(connection: MediaConnection): void {
+    const timer = this.mRestartWatch.get(connection);
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    this.mRestartWatch.delete(connection);
   }
 
   private publishPc(): RTCPeerConnection {
@@ -201,7 +258,10 @@ export class Call {
     let answer: string;
     try {
       answer = await this.mOptions.signaling.publish(pc.localDescription?.sdp ?? offer.sdp ?? '', tracks);
+      this.setPublishError(null);
     } catch (error) {
+      const code = refusalCode(error);
+      if (!this.mClosed && code !== null) this.setPublishError(code);
       // Back to `stable`, so that the next negotiation can start from a clean state.
       if (!this.mClosed && pc.signalingState === 'have-local-offer') {
         await pc.setLocalDescription({ type: 'rollback' }).catch(() => undefined);
@@ -211,6 +271,12 @@ export class Call {
     if (this.mClosed) return;
     // Constant-bitrate Opus, no DTX, no audio levels: packet sizes and headers must not show speech.
     await pc.setRemoteDescription({ type: 'answer', sdp: constantBitrateAudio(answer) });
+  }
+
+  private setPublishError(code: string | null): void {
+    if (this.mPublishError === code) return;
+    this.mPublishError = code;
+    this.mOptions.onChange();
   }
 
   private onSubscribeOffer(sdp: string, tracks: SubscribedTrack[]): void {

@@ -31,7 +31,8 @@ import type { RemoteParticipantMedia } from './tracks';
 
 /** What MeetingSession calls on the media side of the meeting. */
 export interface MediaAttachment {
-  attach(signaling: MediaSignaling, selfId: string): void;
+  /** `onLost`: the media connections failed and ICE restarts did not bring them back. */
+  attach(signaling: MediaSignaling, selfId: string, onLost?: () => void): void;
   detach(): void;
   /** Where the current membership's media keys go (the frame transforms). */
   readonly keys?: MediaKeySink | null;
@@ -69,6 +70,10 @@ export interface MediaSnapshot {
   states: Record<MediaConnection, ConnectionState>;
   /** The code of the last failed negotiation (e.g. `media-unavailable`), null after a success. */
   error: string | null;
+  /** The server refused this participant's media (the code of its refusal), null if it took them. */
+  publishError: string | null;
+  /** Whether a local track is offered to the server (false: nothing of this participant is sent). */
+  publishing: boolean;
   encryption: EncryptionSnapshot;
 }
 
@@ -81,6 +86,7 @@ export interface MediaControllerOptions {
   onChange: () => void;
   createPeerConnection?: (config: RTCConfiguration) => RTCPeerConnection;
   codecCapabilities?: CodecCapabilities | null;
+  iceRestartTimeoutMs?: number;
 }
 
 function emptyDevice(): LocalDevice {
@@ -162,6 +168,8 @@ export class MediaController implements MediaAttachment {
       remote: this.mCall?.remote ?? [],
       states: this.mCall?.states ?? { publish: 'none', subscribe: 'none' },
       error: this.mError,
+      publishError: this.mCall?.publishError ?? null,
+      publishing: this.mCall?.publishing ?? false,
       encryption: { mode: this.mOptions.frameCrypto.mode, tracks: this.mOptions.frameCrypto.stats() },
     };
   }
@@ -317,7 +325,7 @@ export class MediaController implements MediaAttachment {
     this.changed();
   }
 
-  attach(signaling: MediaSignaling, selfId: string): void {
+  attach(signaling: MediaSignaling, selfId: string, onLost?: () => void): void {
     if (this.mDisposed) return;
     this.mCall?.close();
     this.mError = null;
@@ -334,6 +342,12 @@ export class MediaController implements MediaAttachment {
         this.mError = errorCode(error);
         this.changed();
       },
+      onLost: () => {
+        if (call === this.mCall) onLost?.();
+      },
+      ...(this.mOptions.iceRestartTimeoutMs === undefined
+        ? {}
+        : { iceRestartTimeoutMs: this.mOptions.iceRestartTimeoutMs }),
       ...(this.mOptions.createPeerConnection ? { createPeerConnection: this.mOptions.createPeerConnection } : {}),
       ...(this.mOptions.codecCapabilities === undefined ? {} : { codecCapabilities: this.mOptions.codecCapabilities }),
     });

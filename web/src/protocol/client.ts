@@ -58,7 +58,8 @@ export interface SignalingEvents {
   'participant-joined': (participant: Participant) => void;
   'participant-updated': (participant: Participant) => void;
   'participant-left': (participantId: string) => void;
-  goodbye: (reason: string) => void;
+  /** The server is going away (`server-restart`: it comes back; first try after about `retryAfterMs`). */
+  goodbye: (reason: string, retryAfterMs: number | null) => void;
   /** The server offers the subscribe connection's new state; answer with subscribeAnswer(). */
   'subscribe-offer': (offer: { sdp: string; tracks: SubscribedTrack[] }) => void;
   /** The server lost ICE consent on one of the media connections; restart its ICE. */
@@ -306,7 +307,7 @@ export class SignalingClient {
         return;
       case 'goodbye':
         this.mGotGoodbye = true;
-        this.emit('goodbye', message.reason);
+        this.emit('goodbye', message.reason, message.retryAfterMs ?? null);
         return;
       case 'error':
         this.emit('server-error', new SignalingError(message.code, message.message));

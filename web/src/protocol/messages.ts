@@ -13,6 +13,8 @@ export const MAX_SDP_LENGTH = 60000;
 export const MAX_PUBLISHED_TRACKS = 16;
 /** Longest `relay` payload (bytes; relay payloads are ASCII JSON, so characters too). */
 export const MAX_RELAY_PAYLOAD_LENGTH = 49152;
+/** Most a `goodbye` may ask clients to wait before coming back (ms). */
+export const MAX_GOODBYE_RETRY_AFTER_MS = 60000;
 
 export type RequestId = number | string;
 
@@ -136,10 +138,16 @@ export interface PongMessage {
   type: 'pong';
   id?: RequestId;
 }
+/**
+ * The server is stopping and closes the connection (1001) right after. `server-restart`: it
+ * expects to be back soon; clients come back by themselves, first after about `retryAfterMs`.
+ */
 export interface GoodbyeMessage {
   type: 'goodbye';
   id?: RequestId;
+  /** `server-restart`, or `server-shutdown` (older servers), or a reason a later server adds. */
   reason: string;
+  retryAfterMs?: number;
 }
 export interface ErrorMessage {
   type: 'error';

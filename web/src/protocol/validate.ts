@@ -7,6 +7,7 @@
 // String lengths are UTF-8 bytes, as the server counts them.
 
 import {
+  MAX_GOODBYE_RETRY_AFTER_MS,
   MAX_PROFILE_LENGTH,
   MAX_PUBLISHED_TRACKS,
   MAX_RELAY_PAYLOAD_LENGTH,
@@ -193,7 +194,12 @@ const SERVER_SCHEMAS: Record<ServerMessageType, BodyParser> = {
   'profile-updated': () => ({}),
   left: () => ({}),
   pong: () => ({}),
-  goodbye: (o) => ({ reason: str(o, 'reason', 64) }),
+  goodbye: (o) => ({
+    reason: str(o, 'reason', 64),
+    ...(field(o, 'retryAfterMs') === undefined
+      ? {}
+      : { retryAfterMs: int(o, 'retryAfterMs', 0, MAX_GOODBYE_RETRY_AFTER_MS) }),
+  }),
   error: (o) => ({ code: str(o, 'code', 64), message: str(o, 'message', MAX_ERROR_MESSAGE_LENGTH) }),
   'publish-answer': (o) => ({ sdp: str(o, 'sdp', MAX_SERVER_SDP_LENGTH) }),
   'subscribe-ok': () => ({}),

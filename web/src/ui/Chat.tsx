@@ -82,7 +82,10 @@ export function Chat({ session, names }: { session: MeetingSession; names: Reado
       setText('');
       setStatus(null);
     } catch (err) {
-      setStatus({ error: true, text: t('chat.sendFailed', { code: errorCode(err) }) });
+      // The text stays in the input: nothing is lost while the meeting reconnects.
+      const code = errorCode(err);
+      const text = code === 'reconnecting' ? t('chat.notSentReconnecting') : t('chat.sendFailed', { code });
+      setStatus({ error: true, text });
     } finally {
       setBusy(false);
     }

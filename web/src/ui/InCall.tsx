@@ -7,9 +7,10 @@ import type { MediaController, MediaSnapshot } from '../media/controller';
 import { trackOf, type RemoteParticipantMedia } from '../media/tracks';
 import { MAX_NAME_LENGTH, normalizeName } from '../profile';
 import type { SecuritySnapshot } from '../secure/secure_room';
-import type { MeetingSession, RosterEntry } from '../session';
+import type { MeetingSession, RosterEntry, SessionState } from '../session';
 import { Chat } from './Chat';
-import { participantBadge, type BadgeState } from './encryption';
+import { ConnectionStatus } from './ConnectionStatus';
+import { participantBadge, selfMediaProblem, type BadgeState, type MediaStatus } from './encryption';
 import { InviteLink } from './InviteLink';
 import { useLang } from './lang';
 import { DeviceMenu, DeviceNotice } from './DeviceMenu';
@@ -26,6 +27,8 @@ interface Props {
   controller: MediaController;
   media: MediaSnapshot;
   link: string;
+  /** The session lost its connection: the call is shown as it was, not live. */
+  reconnecting: Extract<SessionState, { kind: 'reconnecting' }> | null;
 }
 
 interface TileModel {
@@ -59,16 +62,29 @@ export function gridClass(count: number, withScreen: boolean): string {
   return `cols-${cols} rows-${rows}`;
 }
 
+function mediaStatus(media: MediaSnapshot, reconnecting: boolean): MediaStatus {
+  return {
+    mode: media.encryption.mode,
+    tracks: media.encryption.tracks,
+    reconnecting,
+    states: media.states,
+    publishError: media.publishError,
+    publishing: media.publishing,
+    offered: new Set(media.remote.map((r) => r.participantId)),
+  };
+}
+
 function tiles(
   roster: RosterEntry[],
   media: MediaSnapshot,
+  status: MediaStatus,
   nameOf: (entry: RosterEntry) => string,
 ): { screens: TileModel[]; cameras: TileModel[] } {
   const remote = new Map<string, RemoteParticipantMedia>(media.remote.map((r) => [r.participantId, r]));
   const screens: TileModel[] = [];
   const cameras: TileModel[] = [];
   for (const entry of roster) {
-    const badge = participantBadge(entry, media.encryption.tracks, media.encryption.mode);
+    const badge = participantBadge(entry, status);
     const name = nameOf(entry);
     if (entry.self) {
       const screen = media.screen?.getVideoTracks()[0] ?? null;
@@ -129,24 +145,28 @@ function tiles(
   return { screens, cameras };
 }
 
-export function InCall({ roster, security, session, controller, media, link }: Props) {
+export function InCall({ roster, security, session, controller, media, link, reconnecting }: Props) {
   const lang = useLang();
   const { t } = lang;
   const sorted = [...roster].sort((a, b) => Number(b.self) - Number(a.self));
   const headingRef = useRef<HTMLHeadingElement>(null);
   useEffect(() => headingRef.current?.focus(), []);
   const nameOf = (entry: RosterEntry): string => displayName(entry, t);
-  const { screens, cameras } = tiles(sorted, media, nameOf);
+  const status = mediaStatus(media, reconnecting !== null);
+  const { screens, cameras } = tiles(sorted, media, status, nameOf);
+  const selfEntry = sorted.find((e) => e.self);
+  const selfProblem = selfEntry ? selfMediaProblem(participantBadge(selfEntry, status), status) : null;
   const verifiedNames = new Map(
     roster.filter((e) => !e.self && e.trust === 'verified' && e.name !== null).map((e) => [e.id, e.name ?? '']),
   );
   const audio = media.remote.flatMap((r) =>
     r.tracks.filter((track) => track.kind === 'audio').map((track) => ({ participantId: r.participantId, ...track })),
   );
-  const reconnecting = media.states.publish === 'failed' || media.states.subscribe === 'failed';
+  const mediaReconnecting =
+    reconnecting === null && (media.states.publish === 'failed' || media.states.subscribe === 'failed');
 
   return (
-    <div class="call" data-testid="call">
+    <div class="call" data-testid="call" data-live={reconnecting === null ? 'true' : 'false'}>
       <div class="call-main">
         <div class="room-header">
           <h1 id="room-title" ref={headingRef} tabIndex={-1}>
@@ -156,14 +176,20 @@ export function InCall({ roster, security, session, controller, media, link }: P
             {countText(lang.lang, sorted.length)}
           </span>
         </div>
+        {reconnecting !== null && <ConnectionStatus state={reconnecting} session={session} />}
         {!security.wrongLink && <SecurityCode security={security} />}
         <SecurityAlerts security={security} roster={sorted} mode={media.encryption.mode} />
-        {media.error !== null && (
+        {selfProblem !== null && reconnecting === null && (
+          <p class="notice notice-loud" role="status" data-testid="self-media-status" data-problem={selfProblem.key}>
+            {t(selfProblem.key, { code: selfProblem.code })}
+          </p>
+        )}
+        {media.error !== null && media.error !== media.publishError && reconnecting === null && (
           <p class="notice" role="status" data-testid="media-error">
             {t('call.mediaError', { code: media.error })}
           </p>
         )}
-        {reconnecting && (
+        {mediaReconnecting && (
           <p class="notice" role="status">
             {t('call.mediaReconnecting')}
           </p>
@@ -207,10 +233,7 @@ export function InCall({ roster, security, session, controller, media, link }: P
                 <span data-testid="roster-name">{nameOf(entry)}</span>
                 {entry.self && <span class="you"> {t('room.you')}</span>}
               </span>
-              <EncryptionBadge
-                state={participantBadge(entry, media.encryption.tracks, media.encryption.mode)}
-                compact
-              />
+              <EncryptionBadge state={participantBadge(entry, status)} compact />
             </li>
           ))}
         </ul>

@@ -5,6 +5,7 @@ import { createFrameCrypto } from '../media/frame_crypto';
 import { signalingUrl } from '../protocol/client';
 import { buildInviteLink } from '../protocol/invite';
 import { MeetingSession, type Announcement, type SessionState } from '../session';
+import { ConnectionStatus } from './ConnectionStatus';
 import { InCall } from './InCall';
 import { useLang, type LangValue } from './lang';
 import { PreJoin } from './PreJoin';
@@ -84,6 +85,16 @@ export function Room({ roomId, secret }: { roomId: string; secret: string }) {
     };
   }, [session, controller, roomId]);
   useEffect(() => {
+    // The network going away and coming back: stop trying while offline, try at once when back.
+    const update = (): void => session.setOnline(navigator.onLine);
+    window.addEventListener('online', update);
+    window.addEventListener('offline', update);
+    return () => {
+      window.removeEventListener('online', update);
+      window.removeEventListener('offline', update);
+    };
+  }, [session]);
+  useEffect(() => {
     // Leaving turns the camera and microphone off; rejoining asks for them again.
     if (state.kind === 'left') controller.release();
   }, [state.kind, controller]);
@@ -94,8 +105,11 @@ export function Room({ roomId, secret }: { roomId: string; secret: string }) {
     void controller.acquire().then(() => session.join(loadSetting('displayName') ?? ''));
   };
 
+  // While the session reconnects, the call stays on screen as it was (marked as not live).
+  const call = state.kind === 'joined' ? state : state.kind === 'reconnecting' ? state.call : null;
+
   return (
-    <section class={state.kind === 'joined' ? 'call-page' : 'card'} aria-labelledby="room-title">
+    <section class={call !== null ? 'call-page' : 'card'} aria-labelledby="room-title">
       <p class="visually-hidden" aria-live="polite" data-testid="announcer">
         {announcement ? announcementText(lang, announcement) : ''}
       </p>
@@ -108,39 +122,24 @@ export function Room({ roomId, secret }: { roomId: string; secret: string }) {
           onJoin={(name) => session.join(name)}
         />
       )}
-      {state.kind === 'joined' && (
+      {call !== null && (
         <InCall
-          roster={state.roster}
-          security={state.security}
+          roster={call.roster}
+          security={call.security}
           session={session}
           controller={controller}
           media={snapshot}
           link={link}
+          reconnecting={state.kind === 'reconnecting' ? state : null}
         />
       )}
-      {state.kind === 'reconnecting' && <Reconnecting state={state} session={session} />}
-      {state.kind === 'left' && <LeftMeeting onRejoin={rejoin} />}
-      {state.kind === 'shutdown' && (
+      {state.kind === 'reconnecting' && call === null && (
         <div class="stack">
-          <h1 id="room-title">{t('room.title')}</h1>
-          <div class="alert" role="alert" data-testid="error-message">
-            <p>
-              <strong>{t('status.shutdown')}</strong>
-            </p>
-            <p>{t('status.shutdownHint')}</p>
-          </div>
-          <div class="actions">
-            <button
-              type="button"
-              class="button primary"
-              data-testid="retry-button"
-              onClick={() => session.join(loadSetting('displayName') ?? '')}
-            >
-              {t('status.tryAgain')}
-            </button>
-          </div>
+          <h1 id="room-title">{t('room.inMeeting')}</h1>
+          <ConnectionStatus state={state} session={session} />
         </div>
       )}
+      {state.kind === 'left' && <LeftMeeting onRejoin={rejoin} />}
     </section>
   );
 }
@@ -161,45 +160,6 @@ function LeftMeeting({ onRejoin }: { onRejoin: () => void }) {
         <a class="button link" href="/">
           {t('link.home')}
         </a>
-      </div>
-    </div>
-  );
-}
-
-function Reconnecting(props: { state: Extract<SessionState, { kind: 'reconnecting' }>; session: MeetingSession }) {
-  const { t } = useLang();
-  const [now, setNow] = useState(() => Date.now());
-  useEffect(() => {
-    const timer = setInterval(() => setNow(Date.now()), 500);
-    return () => clearInterval(timer);
-  }, []);
-  const { retryAt } = props.state;
-  const seconds = retryAt === null ? 0 : Math.max(0, Math.ceil((retryAt - now) / 1000));
-
-  return (
-    <div class="stack">
-      <h1 id="room-title">{t('room.inMeeting')}</h1>
-      <div class="notice" data-testid="connection-status">
-        <p role="status">{t('status.reconnecting')}</p>
-        <p class="hint">{retryAt === null || seconds === 0 ? '' : t('status.reconnectIn', { seconds })}</p>
-      </div>
-      <div class="actions">
-        <button
-          type="button"
-          class="button secondary"
-          disabled={retryAt === null}
-          onClick={() => props.session.reconnectNow()}
-        >
-          {t('status.reconnectNow')}
-        </button>
-        <button
-          type="button"
-          class="button danger"
-          data-testid="leave-button"
-          onClick={() => void props.session.leave()}
-        >
-          {t('room.leave')}
-        </button>
       </div>
     </div>
   );

@@ -22,7 +22,11 @@ export function EncryptionBadge({ state, compact = false }: { state: BadgeState;
       role={compact ? 'img' : undefined}
       aria-label={compact ? text : undefined}
     >
-      {loud ? <WarningIcon /> : <LockIcon />}
+      {loud ? (
+        <WarningIcon />
+      ) : state === 'encrypted' || state === 'verifying' || state === 'waiting' ? (
+        <LockIcon />
+      ) : null}
       {!compact && <span class="e2ee-text">{text}</span>}
     </span>
   );
