@@ -22,6 +22,8 @@ inline constexpr size_t kMaxPublishedTracks = 16;
 // Limits of server messages that the client enforces (web/src/protocol/validate.ts).
 inline constexpr size_t kMaxErrorMessageBytes = 1024;
 inline constexpr size_t kMaxServerSdpBytes = size_t{1} << 20;
+inline constexpr int64_t kMaxTurnUrls = 8;
+inline constexpr int64_t kMaxTurnTtlSeconds = 7 * 86400;
 
 // The control path's error codes (common/error_code.h); errorCodeName() gives their wire names.
 using common::ErrorCode;
