@@ -115,6 +115,8 @@ export interface StartOptions {
   dataDir?: string;
   /** Server log level; 'trace' makes it log the first bytes of forwarded payloads (its "tap"). */
   logLevel?: string;
+  /** More server options, after the harness's own (a later flag overrides an earlier one). */
+  extraArgs?: string[];
 }
 
 /** Until the server answers /healthz: it starts in well under a second when the machine is idle. */
@@ -145,6 +147,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     '--log-level',
     options.logLevel ?? process.env['E2E_SERVER_LOG_LEVEL'] ?? 'warn',
     ...mediaArgs(),
+    ...(options.extraArgs ?? []),
   ];
   // The harness's own variables are not server options (the server warns about unknown CONCLAVE_*).
   const env = { ...process.env };
