@@ -216,7 +216,9 @@ describe.skipIf(!inLab() || !serverHasMedia())('TURN through a local coturn', ()
       const crypto = await waitUntil(
         'frames decrypted through TURN',
         () => cryptoStats(page),
-        (c) => (findTrack(c.tracks, from, 'camera')?.ok ?? 0) > 30 && (findTrack(c.tracks, from, 'microphone')?.ok ?? 0) > 50,
+        (c) =>
+          (findTrack(c.tracks, from, 'camera')?.ok ?? 0) > 30 &&
+          (findTrack(c.tracks, from, 'microphone')?.ok ?? 0) > 50,
       );
       expect(crypto.mode).toBe('script');
       expect(findTrack(crypto.tracks, from, 'camera')?.state).toBe('ok');
