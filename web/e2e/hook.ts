@@ -53,6 +53,7 @@ export interface TestHook {
   sendKeyGeneration: () => number | null;
   spyNextJoin: () => Promise<void>;
   selectedCandidates: () => Promise<Record<'publish' | 'subscribe', SelectedCandidate | null>>;
+  turnUsernames: () => Record<'publish' | 'subscribe', string[]>;
 }
 
 /** The selected ICE candidate pair of one connection (src/testing/hook.ts SelectedCandidate). */
@@ -82,6 +83,14 @@ export function selectedCandidates(page: Page): Promise<Record<'publish' | 'subs
     const hook = (window as unknown as WithHook).__conclaveTest;
     if (!hook) throw new Error('no test hook: build with --mode e2e');
     return hook.selectedCandidates();
+  });
+}
+
+export function turnUsernames(page: Page): Promise<Record<'publish' | 'subscribe', string[]>> {
+  return page.evaluate(() => {
+    const hook = (window as unknown as WithHook).__conclaveTest;
+    if (!hook) throw new Error('no test hook: build with --mode e2e');
+    return hook.turnUsernames();
   });
 }
 

@@ -13,8 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Contexts, joinAs, launchBrowser, selfId, startMeeting, waitForRoster, waitUntil } from './browser';
-import { cryptoStats, findTrack, pageStats, selectedCandidates, type SelectedCandidate } from './hook';
+import { Contexts, joinAs, launchBrowser, selfId, startMeeting, Traffic, waitForRoster, waitUntil } from './browser';
+import { cryptoStats, findTrack, pageStats, selectedCandidates, turnUsernames, type SelectedCandidate } from './hook';
 import { createClientNetwork, inLab, labAddress, type ClientNetwork } from './lab';
 import { freePort, serverHasMedia, startServer, stopAndRemove, type RunningServer } from './server';
 
@@ -141,6 +141,9 @@ describe.skipIf(!inLab() || !serverHasMedia())('TURN through a local coturn', ()
         `turn:${lab}:${coturn.port}?transport=tcp`,
         '--turn-secret-file',
         join(secretDir, 'secret'),
+        // The shortest lifetime: pages renew their credential after 30 s, within this test.
+        '--turn-credential-seconds',
+        '60',
       ],
     });
     labBrowser = await launchBrowser();
@@ -160,12 +163,13 @@ describe.skipIf(!inLab() || !serverHasMedia())('TURN through a local coturn', ()
   const relayed = (c: SelectedCandidate | null): boolean => c?.localType === 'relay' && c.relayProtocol === 'tcp';
 
   it('connects a browser that can reach neither UDP nor the media port, end-to-end encrypted', async () => {
-    const relayContext = await contexts.context(labBrowser);
+    const traffic = new Traffic();
+    const relayContext = await contexts.context(labBrowser, { traffic });
     await relayContext.addInitScript(() => {
       (window as unknown as { __conclaveTestIcePolicy?: string }).__conclaveTestIcePolicy = 'relay';
     });
     const alice: Page = await relayContext.newPage();
-    const bob: Page = await contexts.page(blockedBrowser);
+    const bob: Page = await contexts.page(blockedBrowser, { traffic });
     const link = await startMeeting(alice, server.origin);
     await joinAs(alice, 'Alice', { link, preview: true });
     await bob.goto(link.replace(server.origin, server.labOrigin ?? ''));
@@ -224,6 +228,42 @@ describe.skipIf(!inLab() || !serverHasMedia())('TURN through a local coturn', ()
       expect(findTrack(crypto.tracks, from, 'camera')?.state).toBe('ok');
       await page.locator(`[data-testid="tile"][data-participant-id="${from}"][data-e2ee="encrypted"]`).waitFor();
     }
+
+    // Halfway through the credential's lifetime each page asks for a new one and puts it into
+    // both connections' configuration; the call goes on through coturn.
+    for (const page of [alice, bob]) {
+      const renewed = await waitUntil(
+        'a renewed TURN credential',
+        () =>
+          Promise.resolve(
+            traffic
+              .framesReceivedBy(page)
+              .map((f) => JSON.parse(f) as { type: string; turn?: { username: string } })
+              .filter((m) => m.type === 'turn-credentials'),
+          ),
+        (list) => list.length > 0,
+      );
+      const username = renewed[0]?.turn?.username ?? '';
+      expect(username).toMatch(/^\d+:[A-Za-z0-9_-]{12}$/);
+      await waitUntil(
+        'the renewed credential in both connections',
+        () => turnUsernames(page),
+        (u) => u.publish.join() === username && u.subscribe.join() === username,
+      );
+    }
+    for (const [page, from] of [
+      [alice, ids.bob],
+      [bob, ids.alice],
+    ] as const) {
+      const before = findTrack((await pageStats(page)).received, from, 'camera')?.framesDecoded ?? 0;
+      await waitUntil(
+        'frames still decoded after the renewal',
+        () => pageStats(page),
+        (s) => (findTrack(s.received, from, 'camera')?.framesDecoded ?? 0) > before + 30,
+      );
+      expect(relayed((await selectedCandidates(page)).publish)).toBe(true);
+    }
+    expect(traffic.consoleErrors).toEqual([]);
 
     // A relay candidate exists only after coturn accepted an Allocate signed with the credential
     // the server issued: the relayed pairs above also prove that the HMAC and expiry are right.

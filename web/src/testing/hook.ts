@@ -42,6 +42,8 @@ export interface ConclaveTestHook {
   spyNextJoin: () => Promise<void>;
   /** The selected ICE candidate pair of the publish and the subscribe connection (null: none yet). */
   selectedCandidates: () => Promise<Record<'publish' | 'subscribe', SelectedCandidate | null>>;
+  /** The TURN usernames in each connection's configuration now (renewals replace them). */
+  turnUsernames: () => Record<'publish' | 'subscribe', string[]>;
 }
 
 export interface SelectedCandidate {
@@ -160,6 +162,11 @@ export function exposeTestHook(controller: MediaController, session: MeetingSess
       sockets.replaceNextJoinProfile(await sealOwnProfile(wrong.room, await generateIdentity(), { name: 'spy' }));
       if (!frameCrypto) throw new Error('spyNextJoin: the frame crypto was not made through testFrameCrypto');
       frameCrypto.keepKeysOnNextReset();
+    },
+    turnUsernames: () => {
+      const usernames = (pc: RTCPeerConnection | null): string[] =>
+        (pc?.getConfiguration().iceServers ?? []).map((server) => server.username ?? '');
+      return { publish: usernames(connection('client')), subscribe: usernames(connection('server')) };
     },
     selectedCandidates: async () => ({
       publish: await selectedCandidate(connection('client')),
