@@ -7,6 +7,8 @@
 #include <sstream>
 
 #include "common/version.h"
+#include "signaling/protocol.h"
+#include "signaling/turn_credentials.h"
 
 namespace conclave::app {
 namespace {
@@ -81,6 +83,14 @@ const std::vector<Setting>& settings() {
                   "All shared files together, in MiB (the disk also keeps 512 MiB free)"),
       INT_SETTING("max_file_megabytes_per_source", maxFileMegabytesPerSource, 1, 100000000,
                   "Shared files from one IPv4 address or IPv6 /64, in MiB"),
+      STRING_SETTING("turn_urls", turnUrls,
+                     "TURN server URLs given to participants, comma-separated (turn:host:3478?transport=udp, "
+                     "turns:host:443?transport=tcp); needs turn_secret or turn_secret_file"),
+      STRING_SETTING("turn_secret", turnSecret,
+                     "Shared secret of the TURN server (coturn static-auth-secret); prefer turn_secret_file"),
+      STRING_SETTING("turn_secret_file", turnSecretFile, "File holding the TURN shared secret (first line)"),
+      INT_SETTING("turn_credential_seconds", turnCredentialSeconds, 60, 604800,
+                  "How long a TURN credential is valid; clients ask for a new one halfway"),
   };
   return table;
 }
@@ -169,11 +179,27 @@ void applyFile(Config& config, const std::string& path) {
   }
 }
 
+void validateTurn(const Config& c) {
+  auto urls = turnUrlList(c);
+  if (urls.size() > static_cast<size_t>(signaling::kMaxTurnUrls))
+    throw ConfigError("turn_urls", "at most " + std::to_string(signaling::kMaxTurnUrls) + " URLs");
+  for (const auto& url : urls)
+    if (!signaling::isTurnUrl(url))
+      throw ConfigError("turn_urls", "\"" + url + "\" is not a turn: or turns: URL of at most 256 characters");
+  bool hasSecret = !c.turnSecret.empty() || !c.turnSecretFile.empty();
+  if (!c.turnSecret.empty() && !c.turnSecretFile.empty())
+    throw ConfigError("turn_secret", "set turn_secret or turn_secret_file, not both");
+  if (!urls.empty() && !hasSecret) throw ConfigError("turn_urls", "needs turn_secret or turn_secret_file");
+  if (urls.empty() && hasSecret)
+    throw ConfigError(c.turnSecret.empty() ? "turn_secret_file" : "turn_secret", "needs turn_urls");
+}
+
 void validate(const Config& c) {
   if (c.tlsCert.empty() != c.tlsKey.empty())
     throw ConfigError(c.tlsCert.empty() ? "tls_cert" : "tls_key", "tls_cert and tls_key go together");
   if (c.dataDir.empty()) throw ConfigError("data_dir", "must not be empty");
   if (c.wsBurst < c.wsRate) throw ConfigError("ws_burst", "must be at least ws_rate");
+  validateTurn(c);
 }
 
 }  // namespace
@@ -232,6 +258,20 @@ ParsedArgs parseConfig(const std::vector<std::string>& args, const std::map<std:
     if (!known) out.warnings.push_back("ignoring unknown environment variable " + name);
   }
   validate(out.config);
+  return out;
+}
+
+std::vector<std::string> turnUrlList(const Config& config) {
+  std::vector<std::string> out;
+  std::string_view rest = config.turnUrls;
+  while (!rest.empty()) {
+    size_t comma = rest.find(',');
+    std::string_view item = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    while (!item.empty() && std::isspace(static_cast<unsigned char>(item.front()))) item.remove_prefix(1);
+    while (!item.empty() && std::isspace(static_cast<unsigned char>(item.back()))) item.remove_suffix(1);
+    if (!item.empty()) out.emplace_back(item);
+  }
   return out;
 }
 

@@ -42,7 +42,15 @@ struct Config {
   int fileRetentionSeconds = 0;  // 0: until the meeting ends
   int maxFileStoreMegabytes = 10240;
   int maxFileMegabytesPerSource = 1024;
+  // TURN (all empty: no TURN server, browsers reach the media workers directly).
+  std::string turnUrls;  // comma-separated turn:/turns: URLs, see turnUrlList()
+  std::string turnSecret;
+  std::string turnSecretFile;
+  int turnCredentialSeconds = 86400;
 };
+
+// The URLs of `turn_urls`, split at commas, blanks trimmed, empty items dropped.
+std::vector<std::string> turnUrlList(const Config& config);
 
 // One bad setting: `key` names it as in the TOML file.
 class ConfigError : public std::runtime_error {

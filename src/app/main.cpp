@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -124,6 +125,24 @@ size_t connectionBudget(int mediaWorkers) {
   return limit.rlim_cur > reserve ? static_cast<size_t>((limit.rlim_cur - reserve) / 2) : 1;
 }
 
+// The TURN server and its shared secret, or nullopt when none is configured.
+std::optional<signaling::TurnSettings> turnSettings(const Config& config) {
+  auto urls = turnUrlList(config);
+  if (urls.empty()) return std::nullopt;
+  std::string secret = config.turnSecret;
+  if (!config.turnSecretFile.empty()) {
+    try {
+      secret = readFile(config.turnSecretFile);
+    } catch (const std::exception& e) {
+      throw ConfigError("turn_secret_file", e.what());
+    }
+    secret = secret.substr(0, secret.find_first_of("\r\n"));
+  }
+  if (secret.empty()) throw ConfigError("turn_secret_file", "the first line of " + config.turnSecretFile + " is empty");
+  return signaling::TurnSettings{std::move(urls), std::move(secret),
+                                 std::chrono::seconds(config.turnCredentialSeconds)};
+}
+
 void configureTls(asio::ssl::context& ctx, const Config& config, const common::Certificate& cert) {
   SSL_CTX* native = ctx.native_handle();
   SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
@@ -191,7 +210,13 @@ int run(const Config& config) {
   roomSettings.grace = std::chrono::seconds(config.roomGraceSeconds);
   roomSettings.relayBytesPerSecond = config.roomRelayBytesPerSecond;
   roomSettings.relayBurstBytes = 4.0 * config.roomRelayBytesPerSecond;
+  std::optional<signaling::TurnIssuer> turn;
+  if (auto turnConfig = turnSettings(config)) {
+    log->info("TURN: {} URLs, credentials valid for {} s", turnConfig->urls.size(), turnConfig->lifetime.count());
+    turn.emplace(std::move(*turnConfig));
+  }
   signaling::RoomManager rooms(issuer, roomSettings, &media, files.get());
+  if (turn) rooms.setTurn(&*turn);
   http::ServerSettings settings;
   settings.listen = config.listen;
   settings.port = static_cast<uint16_t>(config.port);

@@ -24,6 +24,7 @@ const Connection::Route Connection::kRoutes[] = {
     {"subscribe-restart", &Connection::handleSubscribeRestart},
     {"relay", &Connection::handleRelay},
     {"file-upload", &Connection::handleFileUpload},
+    {"turn-refresh", &Connection::handleTurnRefresh},
 };
 
 Connection::Connection(RoomManager& rooms, Peer& peer, ConnectionLimits limits, common::TimePoint now,
@@ -125,7 +126,10 @@ void Connection::handleJoin(const nlohmann::json& msg, common::TimePoint) {
   const RoomManager::Joined& joined = result.value();
   mRoomId = roomId;
   mParticipantId = joined.participantId;
-  mPeer.send(messages::joined(msg, roomId, mParticipantId, joined.others));
+  // TURN credentials go to participants only: a client that has not joined gets none.
+  std::optional<TurnCredential> turn;
+  if (const TurnIssuer* issuer = mRooms.turn()) turn = issuer->issue();
+  mPeer.send(messages::joined(msg, roomId, mParticipantId, joined.others, turn ? &*turn : nullptr));
 }
 
 void Connection::handleUpdateProfile(const nlohmann::json& msg, common::TimePoint) {
@@ -236,6 +240,19 @@ void Connection::handleFileUpload(const nlohmann::json& msg, common::TimePoint n
   }
   const auto& upload = result.value();
   mPeer.send(messages::fileUploadReady(msg, upload.fileId, upload.token));
+}
+
+// The client asks again before its credential expires (a long meeting); each answer is a new
+// credential with a new opaque username. Issuing one costs one HMAC: the message rate limit is
+// budget enough.
+void Connection::handleTurnRefresh(const nlohmann::json& msg, common::TimePoint) {
+  if (!requireJoined(msg)) return;
+  const TurnIssuer* issuer = mRooms.turn();
+  if (!issuer) {
+    sendError(ErrorCode::MediaUnavailable, "this server has no TURN server configured", requestIdOf(msg));
+    return;
+  }
+  mPeer.send(messages::turnCredentials(msg, issuer->issue()));
 }
 
 void Connection::sendError(ErrorCode code, std::string_view message, const nlohmann::json* request) {

@@ -13,6 +13,10 @@ nlohmann::json reply(std::string_view type, const nlohmann::json& request) {
 
 nlohmann::json participantJson(const ParticipantInfo& p) { return {{"id", p.id}, {"profile", p.profile}}; }
 
+nlohmann::json turnJson(const TurnCredential& t) {
+  return {{"urls", t.urls}, {"username", t.username}, {"credential", t.credential}, {"ttl", t.ttl.count()}};
+}
+
 // The longest prefix of `text` of at most `max` bytes that does not split a UTF-8 character.
 std::string_view cut(std::string_view text, size_t max) {
   if (text.size() <= max) return text;
@@ -32,12 +36,19 @@ nlohmann::json welcome(const nlohmann::json& request, size_t maxMessageBytes) {
 }
 
 nlohmann::json joined(const nlohmann::json& request, std::string_view roomId, std::string_view participantId,
-                      const std::vector<ParticipantInfo>& others) {
+                      const std::vector<ParticipantInfo>& others, const TurnCredential* turn) {
   auto out = reply("joined", request);
   out["roomId"] = roomId;
   out["participantId"] = participantId;
   out["participants"] = nlohmann::json::array();
   for (const auto& p : others) out["participants"].push_back(participantJson(p));
+  if (turn) out["turn"] = turnJson(*turn);
+  return out;
+}
+
+nlohmann::json turnCredentials(const nlohmann::json& request, const TurnCredential& turn) {
+  auto out = reply("turn-credentials", request);
+  out["turn"] = turnJson(turn);
   return out;
 }
 

@@ -13,6 +13,7 @@
 
 #include "conference/media_room.h"
 #include "signaling/protocol.h"
+#include "signaling/turn_credentials.h"
 
 namespace conclave::signaling {
 
@@ -26,14 +27,16 @@ namespace messages {
 
 // Replies.
 nlohmann::json welcome(const nlohmann::json& request, size_t maxMessageBytes);
+// `turn`: the TURN server and a credential for it, when the server has one configured.
 nlohmann::json joined(const nlohmann::json& request, std::string_view roomId, std::string_view participantId,
-                      const std::vector<ParticipantInfo>& others);
+                      const std::vector<ParticipantInfo>& others, const TurnCredential* turn = nullptr);
 nlohmann::json profileUpdated(const nlohmann::json& request);
 nlohmann::json left(const nlohmann::json& request);
 nlohmann::json pong(const nlohmann::json& request);
 nlohmann::json publishAnswer(const nlohmann::json& request, std::string_view sdp);
 nlohmann::json subscribeOk(const nlohmann::json& request);
 nlohmann::json relayed(const nlohmann::json& request);
+nlohmann::json turnCredentials(const nlohmann::json& request, const TurnCredential& turn);
 nlohmann::json fileUploadReady(const nlohmann::json& request, std::string_view fileId, std::string_view uploadToken);
 // An error, as the reply to the request whose id is `requestId` (null: not a reply). A message
 // longer than the protocol allows is cut (at a character boundary).

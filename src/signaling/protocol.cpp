@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "signaling/turn_credentials.h"
+
 namespace conclave::signaling {
 namespace {
 
@@ -50,6 +52,7 @@ const std::array kClientSchemas = {
     MessageSchema{"subscribe-restart", {}},
     MessageSchema{"relay", kRelayFields},
     MessageSchema{"file-upload", kFileUploadFields},
+    MessageSchema{"turn-refresh", {}},
 };
 
 // Server → client. Unknown fields are ignored, as the client does (a later server may add
@@ -67,6 +70,12 @@ constexpr std::array kParticipantFields = {
     FieldRule{"id", FieldKind::String, true, kParticipantIdLength, kParticipantIdLength, true},
     FieldRule{"profile", FieldKind::String, true, 0, kMaxProfileBytes},
 };
+constexpr std::array kTurnFields = {
+    FieldRule{.name = "urls", .kind = FieldKind::Array, .max = kMaxTurnUrls, .itemMaxBytes = 256},
+    FieldRule{"username", FieldKind::String, true, 1, 128},
+    FieldRule{"credential", FieldKind::String, true, 1, 128},
+    FieldRule{"ttl", FieldKind::Integer, true, 1, kMaxTurnTtlSeconds},
+};
 constexpr std::array kJoinedFields = {
     FieldRule{"roomId", FieldKind::String, true, kRoomIdLength, kRoomIdLength, true},
     FieldRule{"participantId", FieldKind::String, true, kParticipantIdLength, kParticipantIdLength, true},
@@ -75,6 +84,10 @@ constexpr std::array kJoinedFields = {
               .max = kMaxRosterSize,
               .items = kParticipantFields,
               .uniqueKey = "id"},
+    FieldRule{.name = "turn", .kind = FieldKind::Object, .required = false, .items = kTurnFields},
+};
+constexpr std::array kTurnCredentialsFields = {
+    FieldRule{.name = "turn", .kind = FieldKind::Object, .items = kTurnFields},
 };
 constexpr std::array kParticipantChangeFields = {
     FieldRule{.name = "participant", .kind = FieldKind::Object, .items = kParticipantFields},
@@ -129,10 +142,21 @@ std::optional<std::string> checkFileUrl(const nlohmann::json& message) {
   return std::nullopt;
 }
 
+// A browser is pointed only at TURN servers: at least one URL, each turn: or turns:.
+std::optional<std::string> checkTurnUrls(const nlohmann::json& message) {
+  auto turn = message.find("turn");
+  if (turn == message.end()) return std::nullopt;
+  const auto& urls = (*turn)["urls"];
+  if (urls.empty()) return "field 'urls' must have at least 1 item";
+  for (const auto& url : urls)
+    if (!isTurnUrl(url.get_ref<const std::string&>())) return "field 'urls' must hold turn: or turns: URLs";
+  return std::nullopt;
+}
+
 constexpr auto kIgnore = UnknownFields::Ignore;
 const std::array kServerSchemas = {
     MessageSchema{"welcome", kWelcomeFields, kIgnore},
-    MessageSchema{"joined", kJoinedFields, kIgnore},
+    MessageSchema{"joined", kJoinedFields, kIgnore, checkTurnUrls},
     MessageSchema{"participant-joined", kParticipantChangeFields, kIgnore},
     MessageSchema{"participant-updated", kParticipantChangeFields, kIgnore},
     MessageSchema{"participant-left", kParticipantLeftFields, kIgnore},
@@ -148,6 +172,7 @@ const std::array kServerSchemas = {
     MessageSchema{"relayed", {}, kIgnore},
     MessageSchema{"relay", kRelayedFields, kIgnore},
     MessageSchema{"file-upload-ready", kFileUploadReadyFields, kIgnore, checkFileUrl},
+    MessageSchema{"turn-credentials", kTurnCredentialsFields, kIgnore, checkTurnUrls},
 };
 
 const MessageSchema* findSchema(std::span<const MessageSchema> schemas, const nlohmann::json& message,

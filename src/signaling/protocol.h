@@ -25,6 +25,8 @@ inline constexpr size_t kMaxServerSdpBytes = size_t{1} << 20;
 // `goodbye.retryAfterMs`: what the server suggests (clients add jitter), and the most it may say.
 inline constexpr int64_t kGoodbyeRetryAfterMs = 500;
 inline constexpr int64_t kMaxGoodbyeRetryAfterMs = 60000;
+inline constexpr int64_t kMaxTurnUrls = 8;
+inline constexpr int64_t kMaxTurnTtlSeconds = 7 * 86400;
 
 // The control path's error codes (common/error_code.h); errorCodeName() gives their wire names.
 using common::ErrorCode;

@@ -19,6 +19,7 @@
 #include "signaling/messages.h"
 #include "signaling/protocol.h"
 #include "signaling/room_id.h"
+#include "signaling/turn_credentials.h"
 
 namespace conclave::conference {
 class MediaPlane;
@@ -92,6 +93,9 @@ class RoomManager {
   // The media side of a room, or null (no media plane).
   conference::MediaRoom* media(const std::string& roomId);
   store::FileStore* files() { return mFiles; }
+  // Where joined participants get TURN credentials, or null (no TURN server configured).
+  void setTurn(const TurnIssuer* turn) { mTurn = turn; }
+  const TurnIssuer* turn() const { return mTurn; }
 
   size_t roomCount() const { return mRooms.size(); }
   size_t participantCount(const std::string& roomId) const;
@@ -118,6 +122,7 @@ class RoomManager {
   Settings mSettings;
   conference::MediaPlane* mMedia;
   store::FileStore* mFiles;
+  const TurnIssuer* mTurn = nullptr;
   std::map<std::string, Room> mRooms;
 };
 

@@ -83,6 +83,13 @@ std::optional<std::string> checkField(const nlohmann::json& v, const FieldRule& 
         if (auto err = validateFields(item, itemSchema, false, unknown)) return "in '" + name + "': " + *err;
       }
     }
+    if (rule.itemMaxBytes > 0) {
+      for (const auto& item : v) {
+        if (!item.is_string() || item.get_ref<const std::string&>().empty() ||
+            static_cast<int64_t>(item.get_ref<const std::string&>().size()) > rule.itemMaxBytes)
+          return "field '" + name + "' must hold strings of 1 to " + std::to_string(rule.itemMaxBytes) + " characters";
+      }
+    }
     if (!rule.uniqueKey.empty()) {
       std::string key(rule.uniqueKey);
       std::set<nlohmann::json> seen;

@@ -32,6 +32,8 @@ struct FieldRule {
   std::string_view uniqueKey = {};
   // Strings only: an SDP token (RFC 8866), as a `mid` is.
   bool token = false;
+  // Arrays only, when > 0: each item is a string of 1 to this many bytes.
+  int64_t itemMaxBytes = 0;
 };
 
 // What a schema does with fields it has no rule for: a server refuses them in client messages;

@@ -94,3 +94,40 @@ TEST(Config, HelpListsEverySetting) {
   EXPECT_NE(help.find("CONCLAVE_PORT"), std::string::npos);
   EXPECT_TRUE(parseConfig({"--help"}, {}).showHelp);
 }
+
+TEST(Config, NoTurnByDefault) {
+  auto parsed = parseConfig({}, {});
+  EXPECT_TRUE(turnUrlList(parsed.config).empty());
+  EXPECT_TRUE(parsed.config.turnSecret.empty());
+}
+
+TEST(Config, TurnUrlsAreACommaSeparatedListWithASecret) {
+  auto file = writeTemp(
+      "turn_urls = \"turn:turn.example.org:3478?transport=udp, turn:turn.example.org:3478?transport=tcp,"
+      "turns:turn.example.org:443?transport=tcp\"\n"
+      "turn_secret_file = \"/etc/conclave/turn-secret\"\n"
+      "turn_credential_seconds = 3600\n");
+  auto parsed = parseConfig({"--config", file}, {});
+  EXPECT_EQ(turnUrlList(parsed.config), (std::vector<std::string>{"turn:turn.example.org:3478?transport=udp",
+                                                                  "turn:turn.example.org:3478?transport=tcp",
+                                                                  "turns:turn.example.org:443?transport=tcp"}));
+  EXPECT_EQ(parsed.config.turnSecretFile, "/etc/conclave/turn-secret");
+  EXPECT_EQ(parsed.config.turnCredentialSeconds, 3600);
+  auto fromEnv = parseConfig({}, {{"CONCLAVE_TURN_URLS", "turn:10.0.0.1:3478"}, {"CONCLAVE_TURN_SECRET", "s"}});
+  EXPECT_EQ(turnUrlList(fromEnv.config), std::vector<std::string>{"turn:10.0.0.1:3478"});
+}
+
+TEST(Config, TurnSettingsThatCannotWorkNameTheirKey) {
+  EXPECT_EQ(errorKey({"--turn-urls", "turn:a:3478"}), "turn_urls");  // no secret
+  EXPECT_EQ(errorKey({"--turn-secret", "s"}), "turn_secret");        // no URLs
+  EXPECT_EQ(errorKey({"--turn-secret-file", "/f"}), "turn_secret_file");
+  EXPECT_EQ(errorKey({"--turn-urls", "turn:a", "--turn-secret", "s", "--turn-secret-file", "/f"}), "turn_secret");
+  EXPECT_EQ(errorKey({"--turn-urls", "stun:a:3478", "--turn-secret", "s"}), "turn_urls");
+  EXPECT_EQ(errorKey({"--turn-urls", "https://a/", "--turn-secret", "s"}), "turn_urls");
+  EXPECT_EQ(
+      errorKey({"--turn-urls", "turn:a,turn:b,turn:c,turn:d,turn:e,turn:f,turn:g,turn:h,turn:i", "--turn-secret", "s"}),
+      "turn_urls");
+  EXPECT_EQ(errorKey({"--turn-urls", "turn:a", "--turn-secret", "s", "--turn-credential-seconds", "10"}),
+            "turn_credential_seconds");
+  EXPECT_EQ(errorKey({"--turn-urls", "turn:a", "--turn-secret", "s"}), "");
+}

@@ -279,3 +279,62 @@ TEST_F(ConnectionTest, SendersWaitForAMemberWhoseQueueIsFull) {
   b.queued = 0;
   EXPECT_FALSE(ca->relayBlocked());
 }
+
+TEST_F(ConnectionTest, OnlyJoinedParticipantsGetTurnCredentials) {
+  TurnIssuer turn({{"turn:10.0.0.1:3478?transport=tcp"}, "north", std::chrono::seconds(600)},
+                  [] { return std::chrono::system_clock::time_point(std::chrono::seconds(1700000000)); });
+  rooms.setTurn(&turn);
+  auto room = rooms.createRoomId();
+  FakePeer alicePeer, bobPeer, evePeer;
+  auto alice = connect(alicePeer);
+  auto bob = connect(bobPeer);
+  auto eve = connect(evePeer);
+
+  // Not joined: no credential, whatever it asks.
+  eve->onText(R"({"type":"turn-refresh","id":5})", t0);
+  EXPECT_EQ(evePeer.last()["code"], "not-joined");
+  EXPECT_EQ(evePeer.take()["id"], 5);
+  eve->onText(R"({"type":"join","roomId":")" + std::string(32, 'A') + R"(","profile":""})", t0);
+  EXPECT_EQ(evePeer.last()["code"], "room-not-found");
+  EXPECT_FALSE(evePeer.take().contains("turn"));
+
+  join(*alice, alicePeer, room, "alice-blob");
+  json joined = alicePeer.take();
+  ASSERT_TRUE(joined.contains("turn")) << joined;
+  EXPECT_EQ(joined["turn"]["urls"], json::array({"turn:10.0.0.1:3478?transport=tcp"}));
+  EXPECT_EQ(joined["turn"]["ttl"], 600);
+  std::string username = joined["turn"]["username"];
+  EXPECT_EQ(username.substr(0, 11), "1700000600:");
+  EXPECT_EQ(joined["turn"]["credential"], turnPassword("north", username));
+  // The others see the newcomer but never its credential.
+  join(*bob, bobPeer, room, "bob-blob");
+  json bobJoined = bobPeer.take();
+  ASSERT_TRUE(bobJoined.contains("turn"));
+  EXPECT_NE(bobJoined["turn"]["username"], username);
+  for (const auto& m : alicePeer.received) EXPECT_FALSE(m.dump().find("1700000600:") != std::string::npos) << m;
+
+  // A refresh is a new credential, with a new opaque username.
+  alice->onText(R"({"type":"turn-refresh","id":6})", t0);
+  json refreshed = alicePeer.take();
+  ASSERT_EQ(refreshed["type"], "turn-credentials") << refreshed;
+  EXPECT_EQ(refreshed["id"], 6);
+  EXPECT_NE(refreshed["turn"]["username"], username);
+  EXPECT_EQ(refreshed["turn"]["credential"], turnPassword("north", refreshed["turn"]["username"].get<std::string>()));
+
+  // After leaving, no more.
+  alice->onText(R"({"type":"leave"})", t0);
+  EXPECT_EQ(alicePeer.take()["type"], "left");
+  alice->onText(R"({"type":"turn-refresh"})", t0);
+  EXPECT_EQ(alicePeer.take()["code"], "not-joined");
+  rooms.setTurn(nullptr);
+}
+
+TEST_F(ConnectionTest, WithoutATurnServerJoinedHasNoCredentialsAndRefreshIsRefused) {
+  auto room = rooms.createRoomId();
+  FakePeer peer;
+  auto c = connect(peer);
+  join(*c, peer, room, "p");
+  EXPECT_FALSE(peer.take().contains("turn"));
+  c->onText(R"({"type":"turn-refresh","id":1})", t0);
+  EXPECT_EQ(peer.take()["code"], "media-unavailable");
+}

@@ -78,9 +78,9 @@ TEST(Contract, TheServerSchemasRejectEveryServerMessageOfTheRejectSet) {
 }
 
 TEST(Contract, TheAcceptSetsHoldEveryMessageType) {
-  const std::set<std::string> client = {"hello", "join",       "update-profile",   "leave",
-                                        "ping",  "publish",    "subscribe-answer", "subscribe-restart",
-                                        "relay", "file-upload"};
+  const std::set<std::string> client = {"hello", "join",        "update-profile",   "leave",
+                                        "ping",  "publish",     "subscribe-answer", "subscribe-restart",
+                                        "relay", "file-upload", "turn-refresh"};
   const std::set<std::string> server = {"welcome",
                                         "joined",
                                         "participant-joined",
@@ -97,7 +97,8 @@ TEST(Contract, TheAcceptSetsHoldEveryMessageType) {
                                         "media-failed",
                                         "relayed",
                                         "relay",
-                                        "file-upload-ready"};
+                                        "file-upload-ready",
+                                        "turn-credentials"};
   EXPECT_EQ(typesOf(load("client-to-server/accept.json")), client);
   EXPECT_EQ(typesOf(load("server-to-client/accept.json")), server);
   for (const auto& type : client) EXPECT_NE(findClientSchema(type), nullptr) << type;

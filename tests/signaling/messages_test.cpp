@@ -13,6 +13,11 @@ constexpr const char* kRoom = "Zx4-8kQ2_pW7mN0aB3cD5eF6gH9iJ1kL";
 constexpr const char* kAlice = "Pq7_Rs2-Tu4vWx6yZa8bCd";
 constexpr const char* kBob = "Ef0gHi1jKl3mNo5pQr7sTu";
 
+const TurnCredential kTurn{{"turn:10.0.0.1:3478?transport=udp", "turns:turn.example.org:443?transport=tcp"},
+                           "1700003600:Ab3dE6gH9jK2",
+                           "rdRes6D4AdS5DA7lyYxp56skEtQ=",
+                           std::chrono::seconds(3600)};
+
 void expectValid(const json& message) {
   EXPECT_EQ(validateServerMessage(message, UnknownFields::Refuse), std::nullopt) << message.dump();
 }
@@ -25,6 +30,8 @@ TEST(Messages, EveryReplyMatchesItsSchemaAndEchoesTheRequestId) {
         messages::welcome(request, 65536),
         messages::joined(request, kRoom, kAlice, {}),
         messages::joined(request, kRoom, kAlice, {{kBob, "{\"v\":2}"}, {"Vw9xYz1aBc2dEf3gHi4jKl", ""}}),
+        messages::joined(request, kRoom, kAlice, {}, &kTurn),
+        messages::turnCredentials(request, kTurn),
         messages::profileUpdated(request),
         messages::left(request),
         messages::pong(request),

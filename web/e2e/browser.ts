@@ -17,6 +17,7 @@ export const CLIENT_TYPES = new Set([
   'subscribe-restart',
   'relay',
   'file-upload',
+  'turn-refresh',
 ]);
 
 const CHROMIUM_ARGS = [

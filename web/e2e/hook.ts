@@ -63,6 +63,17 @@ export interface TestHook {
   sendChat: (text: string, lifetimeMs: number | null) => Promise<void>;
   sendKeyGeneration: () => number | null;
   spyNextJoin: () => Promise<void>;
+  selectedCandidates: () => Promise<Record<'publish' | 'subscribe', SelectedCandidate | null>>;
+  turnUsernames: () => Record<'publish' | 'subscribe', string[]>;
+}
+
+/** The selected ICE candidate pair of one connection (src/testing/hook.ts SelectedCandidate). */
+export interface SelectedCandidate {
+  localType: string;
+  localProtocol: string;
+  relayProtocol: string | null;
+  remoteAddress: string;
+  remotePort: number;
 }
 
 type WithHook = { __conclaveTest?: TestHook };
@@ -75,6 +86,22 @@ export function pageStats(page: Page): Promise<PageStats> {
     const hook = (window as unknown as WithHook).__conclaveTest;
     if (!hook) throw new Error('no test hook: build with --mode e2e');
     return hook.stats();
+  });
+}
+
+export function selectedCandidates(page: Page): Promise<Record<'publish' | 'subscribe', SelectedCandidate | null>> {
+  return page.evaluate(() => {
+    const hook = (window as unknown as WithHook).__conclaveTest;
+    if (!hook) throw new Error('no test hook: build with --mode e2e');
+    return hook.selectedCandidates();
+  });
+}
+
+export function turnUsernames(page: Page): Promise<Record<'publish' | 'subscribe', string[]>> {
+  return page.evaluate(() => {
+    const hook = (window as unknown as WithHook).__conclaveTest;
+    if (!hook) throw new Error('no test hook: build with --mode e2e');
+    return hook.turnUsernames();
   });
 }
 

@@ -5,7 +5,7 @@ import type { MediaSignaling } from '../src/media/call';
 import type { FrameCrypto, TransformMode } from '../src/media/frame_crypto';
 import type { TrackCryptoStats } from '../src/media/frame_engine';
 import type { MediaKind, PublishedTrack, SubscribedTrack, TrackSource } from '../src/protocol/messages';
-import type { SignalingEvents } from '../src/protocol/client';
+import type { IceServer, SignalingEvents } from '../src/protocol/client';
 
 export class FakeTrack {
   static next = 1;
@@ -117,8 +117,19 @@ export class FakePeerConnection {
   private mOffers = 0;
   private readonly mListeners: (() => void)[] = [];
 
+  /** Every setConfiguration() call, in order. */
+  readonly reconfigured: RTCConfiguration[] = [];
+
   constructor(readonly config: RTCConfiguration) {
     FakePeerConnection.created.push(this);
+  }
+
+  getConfiguration(): RTCConfiguration {
+    return this.reconfigured.at(-1) ?? this.config;
+  }
+
+  setConfiguration(config: RTCConfiguration): void {
+    this.reconfigured.push(config);
   }
 
   addTransceiver(track: FakeTrack, init: RTCRtpTransceiverInit): FakeTransceiver {
@@ -257,7 +268,9 @@ export class FakeSignaling implements MediaSignaling {
     return reply.promise;
   }
 
-  on<E extends 'subscribe-offer' | 'media-failed'>(event: E, handler: SignalingEvents[E]): () => void {
+  iceServers: IceServer[] = [];
+
+  on<E extends 'subscribe-offer' | 'media-failed' | 'ice-servers'>(event: E, handler: SignalingEvents[E]): () => void {
     const set = this.mHandlers.get(event) ?? new Set();
     this.mHandlers.set(event, set);
     set.add(handler);
@@ -273,6 +286,12 @@ export class FakeSignaling implements MediaSignaling {
   offer(sdp: string, tracks: SubscribedTrack[]): void {
     for (const h of this.mHandlers.get('subscribe-offer') ?? [])
       (h as SignalingEvents['subscribe-offer'])({ sdp, tracks });
+  }
+
+  /** The client renewed its TURN credential. */
+  renewIceServers(servers: IceServer[]): void {
+    this.iceServers = servers;
+    for (const h of this.mHandlers.get('ice-servers') ?? []) (h as SignalingEvents['ice-servers'])(servers);
   }
 
   mediaFailed(connection: 'publish' | 'subscribe'): void {

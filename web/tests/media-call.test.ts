@@ -381,7 +381,7 @@ describe('Call: subscribe', () => {
     const { call, signaling, subscribePc, publishPc } = setup();
     void call.setTrack('microphone', asTrack(new FakeTrack('audio')), stream);
     await settle();
-    expect(signaling.handlerCount()).toBe(2);
+    expect(signaling.handlerCount()).toBe(3);
     call.close();
     expect(signaling.handlerCount()).toBe(0);
     expect(subscribePc.closed).toBe(true);
@@ -492,5 +492,45 @@ describe('Call: end-to-end encryption', () => {
     expect(signaling.count('subscribe-answer')).toBe(1);
     expect(subscribePc.transceivers.map((t) => t.direction)).toEqual(['inactive', 'inactive', 'inactive', 'inactive']);
     expect(call.remote).toEqual([]);
+  });
+});
+
+describe('Call: TURN', () => {
+  const turn = { urls: ['turn:10.0.0.1:3478?transport=tcp'], username: '1700000600:Ab3dE6gH9jK2', credential: 'x=' };
+
+  it('gives both connections the TURN servers of the membership and renews them in place', async () => {
+    FakePeerConnection.created = [];
+    const signaling = new FakeSignaling();
+    signaling.iceServers = [turn];
+    const call = new Call({
+      signaling,
+      selfId: SELF_ID,
+      transforms: new FakeTransforms(),
+      onChange: () => undefined,
+      createPeerConnection: (config) => new FakePeerConnection(config) as unknown as RTCPeerConnection,
+      codecCapabilities: (kind) => ({ codecs: CAPABILITIES[kind] as RTCRtpCodec[] }),
+    });
+    const subscribePc = FakePeerConnection.created[0];
+    expect(subscribePc?.config.iceServers).toEqual([turn]);
+    expect(subscribePc?.config.bundlePolicy).toBe('max-bundle');
+    void call.setTrack('microphone', asTrack(new FakeTrack('audio')), stream);
+    await settle();
+    const publishPc = FakePeerConnection.created[1];
+    expect(publishPc?.config.iceServers).toEqual([turn]);
+
+    const renewed = { ...turn, username: '1700043800:Zz9yX8wV7uT6', credential: 'y=' };
+    signaling.renewIceServers([renewed]);
+    for (const pc of [subscribePc, publishPc]) {
+      expect(pc?.reconfigured).toHaveLength(1);
+      expect(pc?.getConfiguration()).toEqual({ ...pc?.config, iceServers: [renewed] });
+    }
+    call.close();
+    signaling.renewIceServers([turn]);
+    expect(subscribePc?.reconfigured).toHaveLength(1);
+  });
+
+  it('uses no ICE servers when the server has no TURN server', () => {
+    const { subscribePc } = setup();
+    expect(subscribePc.config.iceServers).toEqual([]);
   });
 });

@@ -81,6 +81,7 @@ describe('protocol contract', () => {
         'subscribe-restart',
         'relay',
         'file-upload',
+        'turn-refresh',
       ].sort(),
     );
     expect(typesOf(load('server-to-client/accept.json'))).toEqual(
@@ -102,6 +103,7 @@ describe('protocol contract', () => {
         'relayed',
         'relay',
         'file-upload-ready',
+        'turn-credentials',
       ].sort(),
     );
   });

@@ -412,6 +412,53 @@ describe('SignalingClient', () => {
     await expectation;
   });
 
+  it('keeps the TURN credential of joined and renews it halfway through its lifetime until leave', async () => {
+    const { client, socket } = await connected();
+    vi.useFakeTimers();
+    const turn = (username: string) => ({
+      urls: ['turn:10.0.0.1:3478?transport=udp', 'turns:turn.example.org:443?transport=tcp'],
+      username,
+      credential: 'rdRes6D4AdS5DA7lyYxp56skEtQ=',
+      ttl: 600,
+    });
+    expect(client.iceServers).toEqual([]);
+    const joined = client.join(ROOM_ID, 'p');
+    socket.receive({
+      type: 'joined',
+      id: socket.lastSent()['id'],
+      roomId: ROOM_ID,
+      participantId: SELF_ID,
+      participants: [],
+      turn: turn('1700000600:a'),
+    });
+    await joined;
+    expect(client.iceServers).toEqual([
+      { urls: turn('').urls, username: '1700000600:a', credential: 'rdRes6D4AdS5DA7lyYxp56skEtQ=' },
+    ]);
+    const renewed: unknown[] = [];
+    client.on('ice-servers', (servers) => renewed.push(servers));
+
+    const sent = socket.sent.length;
+    vi.advanceTimersByTime(299_000);
+    expect(socket.sent.length).toBe(sent);
+    vi.advanceTimersByTime(1_000);
+    const refresh = socket.lastSent();
+    expect(refresh).toEqual({ type: 'turn-refresh', id: refresh['id'] });
+    socket.receive({ type: 'turn-credentials', id: refresh['id'], turn: turn('1700000900:b') });
+    await flush();
+    expect(client.iceServers[0]?.username).toBe('1700000900:b');
+    expect(renewed).toHaveLength(1);
+
+    // After leave, nothing is renewed and the old credential is forgotten.
+    const left = client.leave();
+    expect(client.iceServers).toEqual([]);
+    socket.receive({ type: 'left', id: socket.lastSent()['id'] });
+    await left;
+    const afterLeave = socket.sent.length;
+    vi.advanceTimersByTime(3_600_000);
+    expect(socket.sent.length).toBe(afterLeave);
+  });
+
   it('refuses to send a message above maxMessageBytes', async () => {
     const { client, socket } = await connected();
     const sentBefore = socket.sent.length;

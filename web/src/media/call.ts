@@ -19,7 +19,7 @@
 // clear) and every subscription is declined (media that cannot be checked is never rendered).
 
 import type { MediaConnection, MediaKind, PublishedTrack, SubscribedTrack, TrackSource } from '../protocol/messages';
-import { SignalingError, type SignalingEvents } from '../protocol/client';
+import { SignalingError, type IceServer, type SignalingEvents } from '../protocol/client';
 import { constantBitrateAudio, preferSupportedCodecs } from './codecs';
 import type { FrameTransforms } from './frame_crypto';
 import { Renegotiator, SerialQueue, type NegotiationRequest } from './queue';
@@ -30,7 +30,9 @@ export interface MediaSignaling {
   publish(sdp: string, tracks: PublishedTrack[]): Promise<string>;
   subscribeAnswer(sdp: string): Promise<void>;
   subscribeRestart(): Promise<void>;
-  on<E extends 'subscribe-offer' | 'media-failed'>(event: E, handler: SignalingEvents[E]): () => void;
+  on<E extends 'subscribe-offer' | 'media-failed' | 'ice-servers'>(event: E, handler: SignalingEvents[E]): () => void;
+  /** The server's TURN servers with a valid credential (none: media goes straight to the server). */
+  readonly iceServers?: IceServer[];
 }
 
 export const PEER_CONNECTION_CONFIG: RTCConfiguration = {
@@ -113,6 +115,7 @@ export class Call {
     this.mUnsubscribe.push(
       options.signaling.on('subscribe-offer', (offer) => this.onSubscribeOffer(offer.sdp, offer.tracks)),
       options.signaling.on('media-failed', (connection) => this.restartIce(connection)),
+      options.signaling.on('ice-servers', (servers) => this.setIceServers(servers)),
     );
   }
 
@@ -209,7 +212,11 @@ export class Call {
   }
 
   private createPc(connection: MediaConnection): RTCPeerConnection {
-    const config = { ...PEER_CONNECTION_CONFIG, ...this.mOptions.transforms.peerConnectionConfig };
+    const config = {
+      ...PEER_CONNECTION_CONFIG,
+      ...this.mOptions.transforms.peerConnectionConfig,
+      iceServers: this.mOptions.signaling.iceServers ?? [],
+    };
     const pc = this.mCreatePc(config);
     pc.addEventListener('connectionstatechange', () => {
       if (this.mClosed) return;
@@ -237,6 +244,20 @@ export class Call {
     if (timer === undefined) return;
     clearTimeout(timer);
     this.mRestartWatch.delete(connection);
+  }
+
+  // A renewed TURN credential: the connections use it from their next allocation on (an ICE
+  // restart, a TURN refresh after the old one expired). Everything else stays as it was.
+  private setIceServers(servers: IceServer[]): void {
+    if (this.mClosed) return;
+    for (const pc of [this.mSubscribePc, this.mPublishPc]) {
+      if (!pc || pc.signalingState === 'closed') continue;
+      try {
+        pc.setConfiguration({ ...pc.getConfiguration(), iceServers: servers });
+      } catch (error) {
+        this.report(pc === this.mSubscribePc ? 'subscribe' : 'publish', error);
+      }
+    }
   }
 
   private publishPc(): RTCPeerConnection {

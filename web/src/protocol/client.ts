@@ -19,6 +19,7 @@ import {
   type ServerMessage,
   type ServerMessageType,
   type SubscribedTrack,
+  type TurnCredentials,
   type WelcomeMessage,
 } from './messages';
 import { parseServerFrame } from './validate';
@@ -66,6 +67,8 @@ export interface SignalingEvents {
   'media-failed': (connection: MediaConnection) => void;
   /** Another participant relayed an opaque payload to this one (or to everyone). */
   relay: (from: string, payload: string) => void;
+  /** New TURN credentials replaced the ones of `joined` (see iceServers). */
+  'ice-servers': (servers: IceServer[]) => void;
   /** An `error` from the server that answers no pending request (e.g. `rate-limited`). */
   'server-error': (error: SignalingError) => void;
   /** The server sent something that does not match the protocol; the message was dropped. */
@@ -86,6 +89,7 @@ const REPLY_TYPE = {
   'subscribe-restart': 'subscribe-ok',
   relay: 'relayed',
   'file-upload': 'file-upload-ready',
+  'turn-refresh': 'turn-credentials',
 } as const satisfies Record<ClientMessage['type'], ServerMessageType>;
 
 type ReplyFor<T extends ClientMessage['type']> = Extract<ServerMessage, { type: (typeof REPLY_TYPE)[T] }>;
@@ -96,6 +100,16 @@ interface Pending {
   reject: (error: SignalingError) => void;
   timer: ReturnType<typeof setTimeout>;
 }
+
+/** A TURN server with its credential, as RTCConfiguration.iceServers takes it. */
+export interface IceServer {
+  urls: string[];
+  username: string;
+  credential: string;
+}
+
+/** When a failed TURN refresh is tried again. */
+const TURN_RETRY_MS = 15000;
 
 export type SignalingState = 'new' | 'connecting' | 'open' | 'closed';
 
@@ -119,6 +133,10 @@ export class SignalingClient {
   private mClosedByClient = false;
   private mWelcome: WelcomeMessage | null = null;
   private mOpenWaiter: { resolve: () => void; reject: (error: SignalingError) => void } | null = null;
+  private mIceServers: IceServer[] = [];
+  private mTurnTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Counts stopTurn() calls: a refresh answered after leave() is dropped. */
+  private mTurnEpoch = 0;
 
   constructor(options: SignalingClientOptions) {
     this.mOptions = options;
@@ -168,8 +186,19 @@ export class SignalingClient {
     return welcome;
   }
 
-  join(roomId: string, profile: string): Promise<JoinedMessage> {
-    return this.request({ type: 'join', roomId, profile });
+  async join(roomId: string, profile: string): Promise<JoinedMessage> {
+    const joined = await this.request({ type: 'join', roomId, profile });
+    if (joined.turn) this.setTurn(joined.turn);
+    return joined;
+  }
+
+  /**
+   * The TURN servers of this membership with a valid credential (empty when the server has
+   * none). A credential is renewed halfway through its lifetime while the client stays joined;
+   * `ice-servers` reports each renewal.
+   */
+  get iceServers(): IceServer[] {
+    return this.mIceServers;
   }
 
   async updateProfile(profile: string): Promise<void> {
@@ -177,6 +206,7 @@ export class SignalingClient {
   }
 
   async leave(): Promise<void> {
+    this.stopTurn();
     await this.request({ type: 'leave' });
   }
 
@@ -266,6 +296,44 @@ export class SignalingClient {
     });
   }
 
+  private setTurn(turn: TurnCredentials): void {
+    this.mIceServers = [{ urls: turn.urls, username: turn.username, credential: turn.credential }];
+    this.scheduleTurnRefresh(Math.max(1000, (turn.ttl * 1000) / 2));
+  }
+
+  private scheduleTurnRefresh(delayMs: number): void {
+    if (this.mTurnTimer !== null) clearTimeout(this.mTurnTimer);
+    const epoch = this.mTurnEpoch;
+    this.mTurnTimer = setTimeout(() => {
+      this.mTurnTimer = null;
+      this.request({ type: 'turn-refresh' }).then(
+        (reply) => {
+          if (this.mState !== 'open' || epoch !== this.mTurnEpoch) return;
+          this.setTurn(reply.turn);
+          this.emit('ice-servers', this.mIceServers);
+        },
+        (error: unknown) => {
+          // Closed or left: nothing to renew. Anything else (a timeout, rate-limited): later.
+          const code = error instanceof SignalingError ? error.code : '';
+          if (
+            this.mState === 'open' &&
+            epoch === this.mTurnEpoch &&
+            code !== 'not-joined' &&
+            code !== 'media-unavailable'
+          )
+            this.scheduleTurnRefresh(TURN_RETRY_MS);
+        },
+      );
+    }, delayMs);
+  }
+
+  private stopTurn(): void {
+    this.mTurnEpoch++;
+    if (this.mTurnTimer !== null) clearTimeout(this.mTurnTimer);
+    this.mTurnTimer = null;
+    this.mIceServers = [];
+  }
+
   private emit<E extends EventName>(event: E, ...args: Parameters<SignalingEvents[E]>): void {
     const set: Set<SignalingEvents[E]> | undefined = this.mHandlers[event];
     if (!set) return;
@@ -337,6 +405,7 @@ export class SignalingClient {
   private handleClose(code: number, reason: string): void {
     if (this.mState === 'closed') return;
     this.mState = 'closed';
+    this.stopTurn();
     const socket = this.mSocket;
     if (socket) {
       socket.onopen = null;

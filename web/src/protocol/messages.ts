@@ -85,6 +85,11 @@ export interface FileUploadMessage {
   id?: RequestId;
   size: number;
 }
+/** Asks for a new TURN credential before the current one expires (joined participants only). */
+export interface TurnRefreshMessage {
+  type: 'turn-refresh';
+  id?: RequestId;
+}
 export type ClientMessage =
   | HelloMessage
   | JoinMessage
@@ -95,7 +100,8 @@ export type ClientMessage =
   | SubscribeAnswerMessage
   | SubscribeRestartMessage
   | RelayMessage
-  | FileUploadMessage;
+  | FileUploadMessage
+  | TurnRefreshMessage;
 
 export interface WelcomeMessage {
   type: 'welcome';
@@ -110,6 +116,24 @@ export interface JoinedMessage {
   roomId: string;
   participantId: string;
   participants: Participant[];
+  /** The server's TURN servers and a credential for them; absent when it has none. */
+  turn?: TurnCredentials;
+}
+/**
+ * A time-limited TURN credential (the TURN REST API scheme): usable as an RTCIceServer, valid for
+ * `ttl` seconds from when it was sent.
+ */
+export interface TurnCredentials {
+  /** turn: and turns: URLs. */
+  urls: string[];
+  username: string;
+  credential: string;
+  ttl: number;
+}
+export interface TurnCredentialsMessage {
+  type: 'turn-credentials';
+  id?: RequestId;
+  turn: TurnCredentials;
 }
 export interface ParticipantJoinedMessage {
   type: 'participant-joined';
@@ -220,7 +244,8 @@ export type ServerMessage =
   | MediaFailedMessage
   | RelayedMessage
   | RelayReceivedMessage
-  | FileUploadReadyMessage;
+  | FileUploadReadyMessage
+  | TurnCredentialsMessage;
 
 export type ServerMessageType = ServerMessage['type'];
 
@@ -250,6 +275,10 @@ export const SERVER_ERROR_CODES = [
 
 /** Codes the client itself produces when a request fails without a server `error` reply. */
 export const CLIENT_ERROR_CODES = ['timeout', 'closed', 'not-connected', 'protocol', 'too-large-local'] as const;
+
+/** Most TURN URLs and the longest TURN credential lifetime the client accepts. */
+export const MAX_TURN_URLS = 8;
+export const MAX_TURN_TTL_SECONDS = 7 * 86400;
 
 export const CLOSE_NORMAL = 1000;
 export const CLOSE_GOING_AWAY = 1001;

@@ -13,6 +13,8 @@ import {
   MAX_RELAY_PAYLOAD_LENGTH,
   MAX_REQUEST_ID_LENGTH,
   MAX_SDP_LENGTH,
+  MAX_TURN_TTL_SECONDS,
+  MAX_TURN_URLS,
   PARTICIPANT_ID_LENGTH,
   PROTOCOL_VERSION,
   ROOM_ID_LENGTH,
@@ -23,6 +25,7 @@ import {
   type ServerMessage,
   type ServerMessageType,
   type SubscribedTrack,
+  type TurnCredentials,
 } from './messages';
 
 /** Longest SDP the client accepts from the server (far above any real offer). */
@@ -172,6 +175,28 @@ function subscribedTracks(obj: Json): SubscribedTrack[] {
   return list;
 }
 
+// A TURN URL: turn: or turns:, then printable ASCII without blanks, quotes or backslashes, as
+// isTurnUrl() in src/signaling/turn_credentials.cpp.
+const TURN_URL = /^turns?:[\x21\x23-\x5b\x5d-\x7e]+$/;
+
+function turnCredentials(value: unknown): TurnCredentials {
+  if (!isPlainObject(value)) throw new Invalid('turn: expected an object');
+  const urls = field(value, 'urls');
+  if (!Array.isArray(urls) || urls.length === 0 || urls.length > MAX_TURN_URLS) {
+    throw new Invalid(`turn.urls: expected 1 to ${MAX_TURN_URLS} URLs`);
+  }
+  const list = urls.map((url: unknown) => {
+    if (typeof url !== 'string' || url.length > 256 || !TURN_URL.test(url)) {
+      throw new Invalid('turn.urls: expected turn: or turns: URLs');
+    }
+    return url;
+  });
+  const username = str(value, 'username', 128);
+  const credential = str(value, 'credential', 128);
+  if (username.length === 0 || credential.length === 0) throw new Invalid('turn: empty username or credential');
+  return { urls: list, username, credential, ttl: int(value, 'ttl', 1, MAX_TURN_TTL_SECONDS) };
+}
+
 type BodyParser = (obj: Json) => Omit<ServerMessage, 'type' | 'id'>;
 
 // The declarative table: one parser per server message type.
@@ -185,6 +210,7 @@ const SERVER_SCHEMAS: Record<ServerMessageType, BodyParser> = {
     roomId: base64UrlId(o, 'roomId', ROOM_ID_LENGTH),
     participantId: base64UrlId(o, 'participantId', PARTICIPANT_ID_LENGTH),
     participants: participants(o),
+    ...(field(o, 'turn') === undefined ? {} : { turn: turnCredentials(field(o, 'turn')) }),
   }),
   'participant-joined': (o) => ({ participant: participant(field(o, 'participant'), 'participant') }),
   'participant-updated': (o) => ({ participant: participant(field(o, 'participant'), 'participant') }),
@@ -217,6 +243,7 @@ const SERVER_SCHEMAS: Record<ServerMessageType, BodyParser> = {
     const uploadToken = base64UrlToken(o, 'uploadToken', 256);
     return { fileId, uploadToken, url };
   },
+  'turn-credentials': (o) => ({ turn: turnCredentials(field(o, 'turn')) }),
 };
 
 function isServerMessageType(value: string): value is ServerMessageType {
@@ -303,6 +330,7 @@ const CLIENT_SCHEMAS: Record<ClientMessage['type'], Record<string, FieldRule>> =
     payload: { kind: 'string', min: 1, max: MAX_RELAY_PAYLOAD_LENGTH },
   },
   'file-upload': { size: { kind: 'integer', min: 1, max: Number.MAX_SAFE_INTEGER } },
+  'turn-refresh': {},
 };
 
 function checkValue(name: string, value: unknown, rule: FieldRule): void {

@@ -54,6 +54,52 @@ export interface ConclaveTestHook {
    * (so nobody sends this page keys) while the frame transforms keep every key they hold.
    */
   spyNextJoin: () => Promise<void>;
+  /** The selected ICE candidate pair of the publish and the subscribe connection (null: none yet). */
+  selectedCandidates: () => Promise<Record<'publish' | 'subscribe', SelectedCandidate | null>>;
+  /** The TURN usernames in each connection's configuration now (renewals replace them). */
+  turnUsernames: () => Record<'publish' | 'subscribe', string[]>;
+}
+
+export interface SelectedCandidate {
+  /** host, srflx, prflx or relay. */
+  localType: string;
+  /** udp or tcp: how the page reaches the other end (for relay: the TURN server). */
+  localProtocol: string;
+  /** For relay: how the page reaches the TURN server (udp, tcp, tls). */
+  relayProtocol: string | null;
+  remoteAddress: string;
+  remotePort: number;
+}
+
+/**
+ * The ICE transport policy of every peer connection (the lab's TURN test sets 'relay' through
+ * `window.__conclaveTestIcePolicy` before the page loads, so nothing but TURN can carry media).
+ */
+function testIcePolicy(): RTCIceTransportPolicy | undefined {
+  return (window as unknown as { __conclaveTestIcePolicy?: RTCIceTransportPolicy }).__conclaveTestIcePolicy;
+}
+
+async function selectedCandidate(pc: RTCPeerConnection | null): Promise<SelectedCandidate | null> {
+  if (!pc) return null;
+  const stats = await pc.getStats();
+  const byId = new Map<string, Record<string, unknown>>();
+  stats.forEach((report: Record<string, unknown>) => byId.set(String(report['id']), report));
+  let pairId: string | null = null;
+  stats.forEach((report: Record<string, unknown>) => {
+    if (report['type'] === 'transport' && typeof report['selectedCandidatePairId'] === 'string')
+      pairId = report['selectedCandidatePairId'];
+  });
+  const pair = pairId === null ? undefined : byId.get(pairId);
+  const local = byId.get(String(pair?.['localCandidateId']));
+  const remote = byId.get(String(pair?.['remoteCandidateId']));
+  if (!local || !remote) return null;
+  return {
+    localType: String(local['candidateType']),
+    localProtocol: String(local['protocol']),
+    relayProtocol: typeof local['relayProtocol'] === 'string' ? local['relayProtocol'] : null,
+    remoteAddress: String(remote['address'] ?? remote['ip']),
+    remotePort: Number(remote['port']),
+  };
 }
 
 /** Every peer connection this page made, newest last. */
@@ -62,7 +108,8 @@ const sockets = new SpySockets();
 let frameCrypto: SpyFrameCrypto | null = null;
 
 export function testPeerConnection(config: RTCConfiguration): RTCPeerConnection {
-  const pc = new RTCPeerConnection(config);
+  const policy = testIcePolicy();
+  const pc = new RTCPeerConnection(policy ? { ...config, iceTransportPolicy: policy } : config);
   connections.push(pc);
   return pc;
 }
@@ -151,6 +198,15 @@ export function exposeTestHook(controller: MediaController, session: MeetingSess
       if (!frameCrypto) throw new Error('spyNextJoin: the frame crypto was not made through testFrameCrypto');
       frameCrypto.keepKeysOnNextReset();
     },
+    turnUsernames: () => {
+      const usernames = (pc: RTCPeerConnection | null): string[] =>
+        (pc?.getConfiguration().iceServers ?? []).map((server) => server.username ?? '');
+      return { publish: usernames(connection('client')), subscribe: usernames(connection('server')) };
+    },
+    selectedCandidates: async () => ({
+      publish: await selectedCandidate(connection('client')),
+      subscribe: await selectedCandidate(connection('server')),
+    }),
   };
   (window as unknown as { __conclaveTest?: ConclaveTestHook }).__conclaveTest = hook;
 }
