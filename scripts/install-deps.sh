@@ -23,6 +23,7 @@ lint_packages=(
 test_packages=(
   libclang-rt-14-dev
   chromium python3-aiortc python3-websockets iproute2 openssl
+  firefox-esr coturn nftables iptables
 )
 
 packages=("${run_packages[@]}")

@@ -111,10 +111,12 @@ web_unit_tests() {
   (cd web && npm run --silent typecheck && npm run --silent test && npm run --silent check-bundle)
 }
 
-# The browser tests run the plain (unsanitized, optimised) server binary.
+# The browser tests run the plain (unsanitized, optimised) server binary, inside the network lab
+# (scripts/e2e-lab.sh): a namespace of their own where the server has a non-loopback address.
 web_e2e_tests() {
   configure build -DCONCLAVE_SANITIZE=OFF && ninja -C build -j2 conclave &&
-    (cd web && npm run --silent build && CONCLAVE_BIN="$root/build/src/app/conclave" npm run --silent e2e)
+    (cd web && npm run --silent build &&
+      CONCLAVE_BIN="$root/build/src/app/conclave" ../scripts/e2e-lab.sh npm run --silent e2e)
 }
 
 suite "lint: clang-format, clang-tidy, ESLint, Prettier" bash scripts/lint.sh

@@ -7,6 +7,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { labAddress } from './lab';
 
 export const WEB_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -37,21 +38,14 @@ export function serverHasMedia(): boolean {
 }
 
 /**
- * Media options that keep all media on loopback: the workers bind 127.0.0.1 on ports the system
- * picks and announce 127.0.0.1, so no packet ever goes to another address.
+ * Media options that keep all media on this machine: the workers bind ports the system picks, on
+ * 127.0.0.1, or in the network lab (scripts/e2e-lab.sh) on the lab's own address, which Firefox
+ * can pair with too. Either way no packet goes to another address.
  */
 function mediaArgs(): string[] {
   if (!serverHasMedia()) return [];
-  return [
-    '--media-listen',
-    '127.0.0.1',
-    '--media-announced-address',
-    '127.0.0.1',
-    '--media-port',
-    '0',
-    '--media-workers',
-    '1',
-  ];
+  const address = labAddress() ?? '127.0.0.1';
+  return ['--media-listen', address, '--media-announced-address', address, '--media-port', '0', '--media-workers', '1'];
 }
 
 export async function freePort(): Promise<number> {
@@ -105,7 +99,10 @@ export function fetchInsecure(port: number, path: string, method = 'GET'): Promi
 
 export interface RunningServer {
   port: number;
+  /** https://localhost:<port>, for browsers in the lab (or on this machine's loopback). */
   origin: string;
+  /** https://<lab address>:<port>, for browsers in a client namespace; null outside the lab. */
+  labOrigin: string | null;
   dataDir: string;
   /** Everything the server printed so far. */
   output(): string;
@@ -133,9 +130,11 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   }
   const port = options.port ?? (await freePort());
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'conclave-e2e-')));
+  const lab = labAddress();
   const args = [
+    // In the lab, browsers in client namespaces reach the server at the lab's address too.
     '--listen',
-    '127.0.0.1',
+    lab ? '0.0.0.0' : '127.0.0.1',
     '--port',
     String(port),
     '--data-dir',
@@ -178,6 +177,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   return {
     port,
     origin: `https://localhost:${port}`,
+    labOrigin: lab ? `https://${lab}:${port}` : null,
     dataDir,
     output: () => output,
     stop: async (signal: NodeJS.Signals = 'SIGTERM') => {

@@ -1,0 +1,157 @@
+// The network lab of the browser tests (scripts/e2e-lab.sh): the suite runs in a network namespace
+// of its own, where the server announces a real (non-loopback) address that Firefox can pair with.
+// A test that needs a browser on another network (UDP blocked, an address that changes) makes a
+// client namespace joined to the lab by a veth pair and starts Chromium inside it.
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** True when the suite runs inside scripts/e2e-lab.sh. */
+export function inLab(): boolean {
+  return Boolean(process.env['CONCLAVE_LAB_NS'] && process.env['CONCLAVE_LAB_ADDRESS']);
+}
+
+/** The lab's own address (the server announces it), or null outside the lab. */
+export function labAddress(): string | null {
+  return inLab() ? (process.env['CONCLAVE_LAB_ADDRESS'] ?? null) : null;
+}
+
+function requireLab(): { ns: string; address: string } {
+  const ns = process.env['CONCLAVE_LAB_NS'];
+  const address = process.env['CONCLAVE_LAB_ADDRESS'];
+  if (!ns || !address) {
+    throw new Error('this test needs the network lab: run the suite through scripts/e2e-lab.sh (as make test does)');
+  }
+  return { ns, address };
+}
+
+function ip(...args: string[]): void {
+  execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+/** Runs nft rules (one ruleset text) inside a namespace. */
+function nft(namespace: string, rules: string): void {
+  execFileSync('ip', ['netns', 'exec', namespace, 'nft', '-f', '-'], {
+    input: rules,
+    stdio: ['pipe', 'ignore', 'pipe'],
+  });
+}
+
+export interface ClientNetworkOptions {
+  /** Drop every UDP packet the client sends (an office network that blocks UDP). */
+  blockUdp?: boolean;
+  /** Drop the client's TCP connections to these ports (any address). */
+  blockTcpPorts?: number[];
+}
+
+export interface ClientNetwork {
+  /** The namespace's name. */
+  readonly namespace: string;
+  /** The client's current address. */
+  readonly address: string;
+  /** An executable that starts /usr/bin/chromium (or CONCLAVE_CHROMIUM) inside the namespace. */
+  readonly chromiumPath: string;
+  /** Runs a command inside the namespace and returns its standard output. */
+  run(command: string[]): string;
+  /** Moves the client to another address of its subnet (as a network change or NAT rebinding). */
+  setAddress(newAddress: string): void;
+  /** Deletes the namespace (the browsers in it must be closed first). */
+  close(): void;
+}
+
+let nextSubnet = 1;
+
+/**
+ * A client namespace "<lab>-<name>" joined to the lab: client 10.213.<n>.2/24, lab side
+ * 10.213.<n>.1, the client's default route through the lab. The lab's address (the server's)
+ * is reachable from it; nothing else is.
+ */
+export function createClientNetwork(name: string, options: ClientNetworkOptions = {}): ClientNetwork {
+  const lab = requireLab();
+  if (!/^[a-z0-9]{1,8}$/.test(name)) throw new Error(`client network name "${name}": 1-8 of a-z0-9`);
+  const subnet = nextSubnet++;
+  if (subnet > 250) throw new Error('too many client networks in one lab');
+  const namespace = `${lab.ns}-${name}`;
+  // Interface names are limited to 15 characters and live in different namespaces: short is fine.
+  const labSide = `c${subnet}l`;
+  const clientSide = `c${subnet}c`;
+  const gateway = `10.213.${subnet}.1`;
+  let address = `10.213.${subnet}.2`;
+
+  ip('netns', 'add', namespace);
+  try {
+    ip('-n', namespace, 'link', 'set', 'lo', 'up');
+    ip('link', 'add', labSide, 'type', 'veth', 'peer', 'name', clientSide, 'netns', namespace);
+    ip('addr', 'add', `${gateway}/24`, 'dev', labSide);
+    ip('link', 'set', labSide, 'up');
+    ip('-n', namespace, 'addr', 'add', `${address}/24`, 'dev', clientSide);
+    ip('-n', namespace, 'link', 'set', clientSide, 'up');
+    ip('-n', namespace, 'route', 'add', 'default', 'via', gateway);
+
+    const rules: string[] = [];
+    if (options.blockUdp) rules.push('meta l4proto udp drop');
+    for (const port of options.blockTcpPorts ?? []) rules.push(`tcp dport ${port} drop`);
+    if (rules.length > 0) {
+      nft(
+        namespace,
+        `table inet lab {\n  chain out {\n    type filter hook output priority 0; policy accept;\n${rules
+          .map((r) => `    ${r}\n`)
+          .join('')}  }\n}\n`,
+      );
+    }
+  } catch (error) {
+    ip('netns', 'del', namespace);
+    throw error;
+  }
+
+  const scriptDir = mkdtempSync(join(tmpdir(), 'conclave-lab-'));
+  const chromiumPath = join(scriptDir, 'chromium');
+  const chromium = process.env['CONCLAVE_CHROMIUM'] ?? '/usr/bin/chromium';
+  writeFileSync(chromiumPath, `#!/bin/sh\nexec ip netns exec '${namespace}' '${chromium}' "$@"\n`);
+  chmodSync(chromiumPath, 0o755);
+
+  return {
+    namespace,
+    get address() {
+      return address;
+    },
+    chromiumPath,
+    run(command: string[]): string {
+      return execFileSync('ip', ['netns', 'exec', namespace, ...command], { encoding: 'utf8' });
+    },
+    setAddress(newAddress: string): void {
+      ip('-n', namespace, 'addr', 'add', `${newAddress}/24`, 'dev', clientSide);
+      ip('-n', namespace, 'addr', 'del', `${address}/24`, 'dev', clientSide);
+      // Deleting the old address took the default route with it when it was the primary one.
+      try {
+        ip('-n', namespace, 'route', 'replace', 'default', 'via', gateway);
+      } catch {
+        // Still there.
+      }
+      address = newAddress;
+    },
+    close(): void {
+      try {
+        execFileSync('ip', ['netns', 'pids', namespace], { encoding: 'utf8' })
+          .split('\n')
+          .filter((pid) => pid.trim() !== '')
+          .forEach((pid) => {
+            try {
+              process.kill(Number(pid), 'SIGKILL');
+            } catch {
+              // Already gone.
+            }
+          });
+        ip('netns', 'del', namespace);
+      } finally {
+        try {
+          ip('link', 'del', labSide);
+        } catch {
+          // Went with the namespace.
+        }
+        rmSync(scriptDir, { recursive: true, force: true });
+      }
+    },
+  };
+}
