@@ -360,7 +360,7 @@ class IceTcpBudgetTest : public ::testing::Test {
   IceTcpBudgetTest() {
     config.maxConnections = 40;
     config.maxPerSource = 16;
-    config.handshakeTimeout = 3s;  // longer than connecting 500 sockets takes on a busy machine
+    config.handshakeTimeout = 5s;  // much longer than connecting 500 sockets takes on a busy machine
     server = std::make_unique<IceTcpServer>(loop, "127.0.0.1", 0, host, config);
   }
   void SetUp() override {
