@@ -53,7 +53,10 @@ int connectTcp(uint16_t port, const char* source = "127.0.0.1") {
   ::sockaddr_in local{};
   local.sin_family = AF_INET;
   ::inet_pton(AF_INET, source, &local.sin_addr);
-  ::bind(fd, reinterpret_cast<::sockaddr*>(&local), sizeof local);
+  if (::bind(fd, reinterpret_cast<::sockaddr*>(&local), sizeof local) != 0) {
+    ::close(fd);
+    return -1;
+  }
   ::sockaddr_in to{};
   to.sin_family = AF_INET;
   to.sin_port = htons(port);
