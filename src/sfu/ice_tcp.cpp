@@ -92,8 +92,9 @@ void IceTcpServer::onAcceptable() {
     auto [fd, peer] = *accepted;
     const net::SourceKey key = sourceKeyOf(peer);
     auto perSource = mPerSource.find(key);
-    if (mConnections.size() >= mConfig.maxConnections ||
-        (perSource != mPerSource.end() && perSource->second >= mConfig.maxPerSource)) {
+    const size_t live = mConnections.size() - mClosed.size();
+    if ((perSource != mPerSource.end() && perSource->second >= mConfig.maxPerSource) ||
+        (live >= mConfig.maxConnections && !evictOldestHandshake())) {
       ++mStats.refused;
       net::TcpStream refused(fd, peer);  // closes it
       continue;
@@ -107,6 +108,17 @@ void IceTcpServer::onAcceptable() {
         fd, [this, id] { onReadable(id); }, [this, id] { onWritable(id); });
     mConnections.emplace(id, std::move(connection));
   }
+}
+
+bool IceTcpServer::evictOldestHandshake() {
+  Connection* oldest = nullptr;
+  for (auto& [id, c] : mConnections) {
+    if (!c->closed && c->transport == nullptr && (oldest == nullptr || c->acceptedAt < oldest->acceptedAt))
+      oldest = c.get();
+  }
+  if (oldest == nullptr) return false;
+  close(*oldest, CloseReason::Evicted);
+  return true;
 }
 
 void IceTcpServer::onReadable(uint64_t id) {
@@ -260,6 +272,9 @@ void IceTcpServer::close(Connection& c, CloseReason reason) {
       break;
     case CloseReason::ByServer:
       ++mStats.closedByServer;
+      break;
+    case CloseReason::Evicted:
+      ++mStats.evicted;
       break;
   }
   mClosed.push_back(c.id);

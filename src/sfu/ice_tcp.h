@@ -12,7 +12,9 @@
 // Config::handshakeTimeout and a write queue only large enough for STUN answers.
 //
 // Every input is hostile, so every resource is bounded: connections per worker and per client
-// network (net::SourceKey); a read buffer of two maximal frames (a longer length prefix closes the
+// network (net::SourceKey; at the worker's limit a newcomer replaces the oldest connection that is
+// not tied to a transport yet, so silent connections cannot lock browsers out: a browser sends its
+// check at once and is tied within a round trip); a read buffer of two maximal frames (a longer length prefix closes the
 // connection, since it is not a WebRTC peer or the stream lost its framing); a write queue per
 // connection (a frame that does not fit is dropped and counted: late media is worth nothing, TCP
 // already retransmits, and a peer that does not read cannot make the worker buffer without
@@ -62,7 +64,8 @@ class IceTcpServer {
 
   struct Stats {
     uint64_t accepted = 0;
-    uint64_t refused = 0;         // over maxConnections or maxPerSource
+    uint64_t refused = 0;         // over maxPerSource, or over maxConnections with every connection tied
+    uint64_t evicted = 0;         // the oldest connection not yet tied, closed for a newcomer at maxConnections
     uint64_t closedTimeout = 0;   // no accepted Binding request within handshakeTimeout
     uint64_t closedUnrouted = 0;  // first frame not a Binding request for a transport here, or refused by it
     uint64_t closedTooLarge = 0;  // a length prefix over maxFrame
@@ -113,12 +116,14 @@ class IceTcpServer {
 
  private:
   struct Connection;
-  enum class CloseReason : uint8_t { Timeout, Unrouted, TooLarge, ByPeer, ByServer };
+  enum class CloseReason : uint8_t { Timeout, Unrouted, TooLarge, ByPeer, ByServer, Evicted };
   // Accepts stop for this long when the process is out of descriptors (the listener would stay
   // readable and the loop would spin).
   static constexpr common::Duration kAcceptPause = std::chrono::seconds(1);
 
   void onAcceptable();
+  // At maxConnections: closes the oldest connection not tied to a transport yet; false if none.
+  bool evictOldestHandshake();
   void onReadable(uint64_t id);
   void onWritable(uint64_t id);
   void deliver(Connection& connection, std::span<uint8_t> frame, common::TimePoint now);

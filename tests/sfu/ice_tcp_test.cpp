@@ -352,6 +352,31 @@ TEST_F(IceTcpWorkerTest, ASubscriberThatNeverReadsCostsABoundedQueueNotMemory) {
   EXPECT_GT(dropped, 0u);
 }
 
+// 600 silent connections from 20 addresses, more than the worker's 512: the newcomers replace the
+// oldest silent ones, never a connection tied to a transport, so the call over TCP carries on.
+TEST_F(IceTcpWorkerTest, SilentConnectionsBeyondTheLimitNeverDisplaceACall) {
+  setUpRoom();
+  connectAll();
+  std::vector<int> silent;
+  for (int source = 0; source < 20; ++source) {
+    const std::string from = "127.0.2." + std::to_string(source + 1);
+    for (int i = 0; i < 30; ++i)
+      if (int fd = connectTcp(worker.tcpPort(), from.c_str()); fd >= 0) silent.push_back(fd);
+  }
+  ASSERT_EQ(silent.size(), 600u);
+  const IceTcpServer::Config config;
+  ASSERT_TRUE(runUntil(
+      all, [&] { return worker.counters().tcpConnections.load() == config.maxConnections; }, 10s))
+      << worker.counters().tcpConnections.load();
+  constexpr size_t kPackets = 100;
+  sendVideo(kPackets);
+  EXPECT_TRUE(runUntil(
+      all, [&] { return bob.peer().rtp.size() >= kPackets && carol.peer().rtp.size() >= kPackets; }, 5s))
+      << "bob " << bob.peer().rtp.size();
+  EXPECT_EQ(observer.failures.load(), 0);
+  for (int fd : silent) ::close(fd);
+}
+
 // ---- IceTcpServer against hostile clients, on its own loop --------------------------------------
 
 struct NoTransports final : IceTcpServer::Host {
@@ -410,7 +435,7 @@ class IceTcpBudgetTest : public ::testing::Test {
   std::vector<int> clients;
 };
 
-TEST_F(IceTcpBudgetTest, ConnectionsAreCappedPerSourceAndPerWorker) {
+TEST_F(IceTcpBudgetTest, ConnectionsAreCappedPerSourceAndPerWorkerAndSilentOnesMakeRoom) {
   const long rssBefore = rssKib();
   // 100 connections from one address, then 100 from each of four more.
   for (const char* source : {"127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5"})
@@ -424,13 +449,15 @@ TEST_F(IceTcpBudgetTest, ConnectionsAreCappedPerSourceAndPerWorker) {
   const size_t open = connections();
   const size_t buffers = onLoop<size_t>([this] { return server->bufferBytes(); });
   std::printf(
-      "500 connections from 5 addresses: %llu accepted, %llu refused, %zu open, %zu buffer bytes, RSS %ld -> "
-      "%ld KiB\n",
-      static_cast<unsigned long long>(s.accepted), static_cast<unsigned long long>(s.refused), open, buffers, rssBefore,
-      rssKib());
-  EXPECT_EQ(s.accepted, 40u);  // 16 + 16 + 8: per source, then the worker's cap
+      "500 connections from 5 addresses: %llu accepted, %llu evicted, %llu refused, %zu open, %zu buffer bytes, RSS "
+      "%ld -> %ld KiB\n",
+      static_cast<unsigned long long>(s.accepted), static_cast<unsigned long long>(s.evicted),
+      static_cast<unsigned long long>(s.refused), open, buffers, rssBefore, rssKib());
+  // 16 per source; beyond the worker's 40, each newcomer replaced the oldest silent connection.
+  EXPECT_EQ(s.accepted, 5 * 16u);
+  EXPECT_EQ(s.evicted, 5 * 16u - 40);
   EXPECT_EQ(open, 40u);
-  EXPECT_EQ(s.refused, clients.size() - 40);
+  EXPECT_EQ(s.refused, clients.size() - 5 * 16);
   EXPECT_LE(buffers, 40 * (2 * (2 + config.maxFrame) + config.handshakeQueueBytes));
   // They never send a check: all are closed at the handshake timeout, and new ones get in.
   ASSERT_TRUE(waitFor([&] { return connections() == 0; }, 15s));
@@ -438,7 +465,7 @@ TEST_F(IceTcpBudgetTest, ConnectionsAreCappedPerSourceAndPerWorker) {
   EXPECT_EQ(onLoop<size_t>([this] { return server->bufferBytes(); }), 0u);
   int late = connectTcp(server->port());
   clients.push_back(late);
-  EXPECT_TRUE(waitFor([&] { return stats().accepted == 41; }));
+  EXPECT_TRUE(waitFor([&] { return stats().accepted == 5 * 16 + 1; }));
 }
 
 TEST_F(IceTcpBudgetTest, GarbageAndUnknownUfragsAreClosedAtTheFirstFrame) {
