@@ -59,6 +59,7 @@ sdp::LocalTransport MediaRoom::localTransport(const ice::IceCredentials& ice) co
   t.icePwd = ice.pwd;
   t.fingerprint = mEnv.fingerprint;
   t.candidates.push_back({mEnv.announcedAddress, mWorker.port(), 65535});
+  t.tcpPassive = true;  // the worker listens on TCP at the same port number (ICE-TCP)
   return t;
 }
 

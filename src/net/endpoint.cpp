@@ -154,7 +154,13 @@ bool Endpoint::isV4Mapped() const {
 Endpoint Endpoint::unmapped() const {
   if (!isV4Mapped()) return *this;
   auto bytes = addressBytes();
-  return v4({bytes[12], bytes[13], bytes[14], bytes[15]}, port());
+  return v4({bytes[12], bytes[13], bytes[14], bytes[15]}, port()).overConnection(mConnection);
+}
+
+Endpoint Endpoint::overConnection(uint64_t id) const {
+  Endpoint e = *this;
+  e.mConnection = id;
+  return e;
 }
 
 socklen_t Endpoint::sockaddrLength() const {
@@ -181,12 +187,12 @@ std::string Endpoint::toString() const {
   switch (mFamily) {
     case Family::V4:
       inet_ntop(AF_INET, &mAddr.in4.sin_addr, host, sizeof(host));
-      return std::string(host) + ':' + std::to_string(port());
+      return std::string(host) + ':' + std::to_string(port()) + (mConnection != 0 ? " tcp" : "");
     case Family::V6: {
       inet_ntop(AF_INET6, &mAddr.in6.sin6_addr, host, sizeof(host));
       std::string out = "[" + std::string(host);
       if (scopeId() != 0) out += '%' + std::to_string(scopeId());
-      return out + "]:" + std::to_string(port());
+      return out + "]:" + std::to_string(port()) + (mConnection != 0 ? " tcp" : "");
     }
     case Family::None:
       break;
@@ -196,6 +202,7 @@ std::string Endpoint::toString() const {
 
 size_t Endpoint::hash() const {
   uint64_t h = mix(static_cast<uint64_t>(mFamily), (uint64_t{port()} << 32) | scopeId());
+  if (mConnection != 0) h = mix(h, mConnection);
   auto bytes = addressBytes();
   for (size_t i = 0; i < bytes.size(); i += 4) {
     h = mix(h,
@@ -217,7 +224,8 @@ std::strong_ordering Endpoint::operator<=>(const Endpoint& other) const {
     }
   }
   if (auto c = port() <=> other.port(); c != 0) return c;
-  return scopeId() <=> other.scopeId();
+  if (auto c = scopeId() <=> other.scopeId(); c != 0) return c;
+  return mConnection <=> other.mConnection;
 }
 
 }  // namespace conclave::net

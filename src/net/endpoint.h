@@ -8,6 +8,12 @@
 // An IPv4-mapped IPv6 address (::ffff:a.b.c.d, what a dual-stack socket reports for an IPv4 peer)
 // is kept as received, so replies go out through the same socket; `unmapped()` gives the plain
 // IPv4 form, which is what a peer must see in XOR-MAPPED-ADDRESS.
+//
+// ICE-TCP (RFC 6544): a peer's address and port seen on one of a worker's TCP connections is
+// another ICE path than the same address and port over UDP. Such an endpoint carries the worker's
+// id of that connection (`connection()`, never 0 and never reused by a worker; 0 means UDP), which
+// takes part in comparison and hashing, so ICE pairs, routing and sends keep the two apart without
+// knowing about TCP: the worker sends to a connection endpoint over that connection.
 #pragma once
 
 #include <netinet/in.h>
@@ -53,11 +59,15 @@ class Endpoint {
   // The IPv4 form of an IPv4-mapped IPv6 endpoint; any other endpoint unchanged.
   Endpoint unmapped() const;
 
+  // This address and port as seen on the worker's TCP connection `id` (0: back to UDP).
+  Endpoint overConnection(uint64_t id) const;
+  uint64_t connection() const { return mConnection; }
+
   const ::sockaddr* sockaddr() const { return &mAddr.any; }
   socklen_t sockaddrLength() const;
   ::sockaddr_storage toSockaddrStorage() const;
 
-  // "192.0.2.1:3478" / "[2001:db8::1]:3478"; "-" when empty. For logs, pass the result through
+  // "192.0.2.1:3478" / "[2001:db8::1]:3478" (" tcp" added over a connection); "-" when empty. For logs, pass the result through
   // common::logAddress (addresses are personal data).
   std::string toString() const;
 
@@ -73,6 +83,7 @@ class Endpoint {
   };
   Storage mAddr;
   Family mFamily = Family::None;
+  uint64_t mConnection = 0;
 };
 
 }  // namespace conclave::net

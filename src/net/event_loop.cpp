@@ -13,8 +13,9 @@ namespace {
 // The longest one epoll_wait sleeps when no timer is due sooner; posted tasks and stop() wake the
 // loop at once through the eventfd, so this only bounds an idle wait.
 constexpr std::chrono::milliseconds kMaxWait{1000};
-// Ready descriptors taken per epoll_wait: a worker watches its socket and the eventfd, so this
-// is never the limit there; a longer ready list is served by the next call.
+// Ready descriptors taken per epoll_wait: a worker watches its UDP socket, the eventfd, its TCP
+// listener and its TCP connections; a longer ready list is served by the next call
+// (level-triggered, nothing is lost).
 constexpr int kMaxEvents = 64;
 }  // namespace
 
@@ -34,13 +35,24 @@ EventLoop::~EventLoop() {
   ::close(mEpoll);
 }
 
-void EventLoop::watch(int fd, Callback onReadable) {
+void EventLoop::watch(int fd, Callback onReadable) { watch(fd, std::move(onReadable), nullptr); }
+
+void EventLoop::watch(int fd, Callback onReadable, Callback onWritable) {
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.fd = fd;
   if (::epoll_ctl(mEpoll, EPOLL_CTL_ADD, fd, &ev) != 0)
     throw std::runtime_error(std::string("event loop: cannot watch: ") + std::generic_category().message(errno));
-  mWatches[fd] = std::move(onReadable);
+  mWatches[fd] = Watch{std::move(onReadable), std::move(onWritable), false};
+}
+
+void EventLoop::writeWanted(int fd, bool wanted) {
+  auto it = mWatches.find(fd);
+  if (it == mWatches.end() || !it->second.writable || it->second.writeWanted == wanted) return;
+  epoll_event ev{};
+  ev.events = EPOLLIN | (wanted ? EPOLLOUT : 0u);
+  ev.data.fd = fd;
+  if (::epoll_ctl(mEpoll, EPOLL_CTL_MOD, fd, &ev) == 0) it->second.writeWanted = wanted;
 }
 
 void EventLoop::unwatch(int fd) {
@@ -124,8 +136,15 @@ void EventLoop::run(const Callback& afterBatch) {
         runTasks();
         continue;
       }
-      auto it = mWatches.find(fd);
-      if (it != mWatches.end()) it->second();
+      // Each callback may unwatch (and close) the descriptor: look it up again before the next.
+      if (events[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
+        auto it = mWatches.find(fd);
+        if (it != mWatches.end()) it->second.readable();
+      }
+      if (events[i].events & EPOLLOUT) {
+        auto it = mWatches.find(fd);
+        if (it != mWatches.end() && it->second.writeWanted) it->second.writable();
+      }
     }
     runTimers();
     if (afterBatch) afterBatch();

@@ -21,8 +21,13 @@ class EventLoop {
   EventLoop(const EventLoop&) = delete;
   EventLoop& operator=(const EventLoop&) = delete;
 
-  // Calls `onReadable` (on the loop thread) whenever `fd` can be read. Level-triggered.
+  // Calls `onReadable` (on the loop thread) whenever `fd` can be read, or has an error or hang-up
+  // to report (a read then says which). Level-triggered.
   void watch(int fd, Callback onReadable);
+  // Also calls `onWritable` whenever `fd` can be written and writeWanted(fd, true) was asked (a
+  // TCP connection with a queue the kernel did not take). Level-triggered.
+  void watch(int fd, Callback onReadable, Callback onWritable);
+  void writeWanted(int fd, bool wanted);
   void unwatch(int fd);
 
   // Runs `callback` once at `when` (or soon after). Loop thread only.
@@ -48,7 +53,12 @@ class EventLoop {
   int mWakeFd = -1;
   bool mStopping = false;
   common::TimePoint mNow;
-  std::map<int, Callback> mWatches;
+  struct Watch {
+    Callback readable;
+    Callback writable;
+    bool writeWanted = false;
+  };
+  std::map<int, Watch> mWatches;
   std::multimap<common::TimePoint, std::pair<TimerId, Callback>> mTimers;
   std::map<TimerId, common::TimePoint> mTimerIndex;
   TimerId mNextTimer = 1;

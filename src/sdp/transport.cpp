@@ -8,6 +8,14 @@ uint32_t hostCandidatePriority(uint16_t localPreference, uint16_t component) {
   return (kHostTypePreference << 24) + (uint32_t{localPreference} << 8) + componentPart;
 }
 
+uint32_t tcpPassiveCandidatePriority(uint16_t localPreference, uint16_t component) {
+  constexpr uint32_t kHostTcpTypePreference = 90;
+  constexpr uint32_t kPassiveDirectionPreference = 4;
+  const uint32_t local = (kPassiveDirectionPreference << 13) | (uint32_t{localPreference} >> 3);
+  uint32_t componentPart = component >= 1 && component <= 256 ? 256u - component : 255u;
+  return (kHostTcpTypePreference << 24) + (local << 8) + componentPart;
+}
+
 Result<RemoteTransport> remoteTransport(const SessionDescription& description, const MediaDescription& carrier,
                                         const Capabilities& capabilities) {
   if (description.iceLite) return makeError("remote-ice-lite", 0, "both sides are ICE-lite: nobody would send checks");
@@ -71,7 +79,24 @@ void addCandidates(MediaSection& section, const LocalTransport& transport) {
     candidate.type = "host";
     section.add("candidate", formatCandidate(candidate));
   }
+  if (transport.tcpPassive) addTcpCandidates(section, transport);
   section.add("end-of-candidates");
+}
+
+void addTcpCandidates(MediaSection& section, const LocalTransport& transport) {
+  for (size_t i = 0; i < transport.candidates.size(); ++i) {
+    const HostCandidate& host = transport.candidates[i];
+    Candidate candidate;
+    candidate.foundation = "t" + std::to_string(i + 1);
+    candidate.component = 1;
+    candidate.transport = "tcp";
+    candidate.priority = tcpPassiveCandidatePriority(host.localPreference);
+    candidate.address = host.address;
+    candidate.port = host.port;
+    candidate.type = "host";
+    candidate.extensions.emplace_back("tcptype", "passive");
+    section.add("candidate", formatCandidate(candidate));
+  }
 }
 
 }  // namespace conclave::sdp

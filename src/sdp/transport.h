@@ -28,6 +28,10 @@ struct HostCandidate {
 
 // RFC 8445 §5.1.2.1 priority of a host candidate (type preference 126).
 uint32_t hostCandidatePriority(uint16_t localPreference, uint16_t component = 1);
+// RFC 6544 §4.2 priority of a passive TCP host candidate: type preference 90, below every UDP
+// candidate type but relayed, so a browser that can use UDP does; local preference
+// 2^13 * 4 (direction-pref of passive) + the host's local preference scaled to 13 bits.
+uint32_t tcpPassiveCandidatePriority(uint16_t localPreference, uint16_t component = 1);
 
 // The server's side, written into every accepted m-section.
 struct LocalTransport {
@@ -35,6 +39,9 @@ struct LocalTransport {
   std::string icePwd;                     // 22..256 ice-chars
   Fingerprint fingerprint;                // of the server's DTLS certificate (sha-256)
   std::vector<HostCandidate> candidates;  // at least one; the first is the default address
+  // ICE-TCP (RFC 6544): also a passive TCP candidate for each host candidate, at the same address
+  // and port number (the media worker listens on TCP there too).
+  bool tcpPassive = false;
 };
 
 struct SessionOrigin {
@@ -63,7 +70,11 @@ Description startDescription(const SessionOrigin& origin);
 void setDefaultAddress(MediaSection& section, const LocalTransport& transport, bool rejected);
 // ice-ufrag, ice-pwd, fingerprint, setup.
 void addTransportAttributes(MediaSection& section, const LocalTransport& transport, SetupRole setup);
-// candidate lines and end-of-candidates (ICE-lite gathers nothing, so the list is complete).
+// candidate lines (UDP, then TCP if transport.tcpPassive) and end-of-candidates (ICE-lite gathers
+// nothing, so the list is complete).
 void addCandidates(MediaSection& section, const LocalTransport& transport);
+// "a=candidate:<foundation> 1 tcp <priority> <address> <port> typ host tcptype passive" for each
+// host candidate; foundations "t1", "t2"... (a foundation differs by transport, RFC 8445 §5.1.1.3).
+void addTcpCandidates(MediaSection& section, const LocalTransport& transport);
 
 }  // namespace conclave::sdp

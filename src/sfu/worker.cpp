@@ -25,14 +25,16 @@ MediaWorker::MediaWorker(int index, const std::string& listenAddress, uint16_t p
     : mIndex(index),
       mDtls(dtls),
       mObserver(observer),
-      mSocket(listenAddress, port),
+      mSocket(listenAddress, port != 0 ? port : net::freeUdpAndTcpPort(listenAddress)),
       mReceive(kReceiveBatch),
-      mSend(mSocket, kSendBatch) {}
+      mSend(mSocket, kSendBatch),
+      mTcp(mLoop, listenAddress, mSocket.localPort(), *this) {}
 
 MediaWorker::~MediaWorker() { stop(); }
 
 void MediaWorker::start() {
   mLoop.watch(mSocket.fd(), [this] { onReadable(); });
+  mTcp.start();
   mLoop.setTimer(std::chrono::steady_clock::now() + kTickInterval, [this] { onTick(); });
   mThread = std::thread([this] {
     mLoop.run([this] { flush(); });
@@ -72,11 +74,16 @@ void MediaWorker::registerTransport(const std::string& localUfrag, transport::We
 }
 
 void MediaWorker::registerEndpoint(const net::Endpoint& endpoint, transport::WebRtcTransport* t) {
+  if (endpoint.connection() != 0) return;  // ICE-TCP: its connection is tied to the transport already
   // try_emplace: an address stays with the transport that has it until that one forgets it.
   mByEndpoint.try_emplace(endpoint, t);
 }
 
 void MediaWorker::unregisterEndpoint(const net::Endpoint& endpoint, transport::WebRtcTransport* t) {
+  if (endpoint.connection() != 0) {
+    mTcp.closePath(endpoint, t);
+    return;
+  }
   auto it = mByEndpoint.find(endpoint);
   if (it != mByEndpoint.end() && it->second == t) mByEndpoint.erase(it);
 }
@@ -84,6 +91,27 @@ void MediaWorker::unregisterEndpoint(const net::Endpoint& endpoint, transport::W
 void MediaWorker::unregisterTransport(transport::WebRtcTransport* t) {
   std::erase_if(mByUfrag, [t](const auto& e) { return e.second == t; });
   std::erase_if(mByEndpoint, [t](const auto& e) { return e.second == t; });
+  mTcp.closeTransport(t);
+}
+
+void MediaWorker::commit(size_t length, const net::Endpoint& to) {
+  if (to.connection() != 0) {
+    // ICE-TCP: the transport wrote into the UDP slot; the bytes are copied into the connection's
+    // queue and the slot is left for the next datagram.
+    mTcp.send(to, mSlot.first(std::min(length, mSlot.size())));
+    return;
+  }
+  mSend.commit(length, to);
+}
+
+transport::WebRtcTransport* MediaWorker::transportForCheck(std::span<const uint8_t> frame) {
+  // STUN finds its transport by the local half of USERNAME ("serverUfrag:clientUfrag").
+  auto msg = ice::StunMessage::parse(frame);
+  if (!msg || msg->messageClass() != ice::StunClass::Request) return nullptr;
+  auto user = msg->username();
+  if (!user) return nullptr;
+  auto it = mByUfrag.find(std::string(user->substr(0, user->find(':'))));
+  return it == mByUfrag.end() ? nullptr : it->second;
 }
 
 transport::WebRtcTransport* MediaWorker::route(std::span<const uint8_t> datagram, const net::Endpoint& from) {
@@ -115,6 +143,11 @@ void MediaWorker::flush() {
   auto before = mSend.sentCount();
   mSend.flush();
   mCounters.datagramsSent.fetch_add(mSend.sentCount() - before, std::memory_order_relaxed);
+  mTcp.flush();
+  mCounters.tcpConnections.store(mTcp.connectionCount(), std::memory_order_relaxed);
+  mCounters.tcpBufferBytes.store(mTcp.bufferBytes(), std::memory_order_relaxed);
+  mCounters.tcpRefused.store(mTcp.stats().refused, std::memory_order_relaxed);
+  mCounters.tcpFramesDropped.store(mTcp.stats().framesDropped, std::memory_order_relaxed);
 }
 
 void MediaWorker::onReadable() {
@@ -132,6 +165,7 @@ void MediaWorker::onReadable() {
 void MediaWorker::onTick() {
   auto now = std::chrono::steady_clock::now();
   for (auto& [id, router] : mRouters) router->tick(now);
+  mTcp.tick(now);
   mLoop.setTimer(now + kTickInterval, [this] { onTick(); });
 }
 

@@ -1,5 +1,5 @@
-// A media worker: one thread, one UDP port, a batched receive/send loop, and the routers (rooms)
-// that live on it. Workers share no mutable state; the control plane talks to a worker only by
+// A media worker: one thread, one UDP port (and ICE-TCP on the same port number, see ice_tcp.h),
+// a batched receive/send loop, and the routers (rooms) that live on it. Workers share no mutable state; the control plane talks to a worker only by
 // posting tasks to it.
 #pragma once
 
@@ -14,19 +14,26 @@
 #include "dtls/dtls_context.h"
 #include "net/event_loop.h"
 #include "net/udp_socket.h"
+#include "sfu/ice_tcp.h"
 #include "sfu/router.h"
 
 namespace conclave::sfu {
 
-class MediaWorker final : public TransportHost, public transport::PacketSink {
+class MediaWorker final : public TransportHost, public transport::PacketSink, private IceTcpServer::Host {
  public:
   struct Counters {
     std::atomic<uint64_t> datagramsReceived{0};
     std::atomic<uint64_t> datagramsUnrouted{0};
     std::atomic<uint64_t> datagramsSent{0};
+    // ICE-TCP, as of the last batch: open connections, their buffers, and frames not sent.
+    std::atomic<uint64_t> tcpConnections{0};
+    std::atomic<uint64_t> tcpBufferBytes{0};
+    std::atomic<uint64_t> tcpRefused{0};
+    std::atomic<uint64_t> tcpFramesDropped{0};
   };
 
-  // Binds the UDP port now (throws std::runtime_error with the reason if it cannot).
+  // Binds the UDP port, and TCP on the same port number, now (throws std::runtime_error with the
+  // reason if it cannot). Port 0: a port number free for both.
   MediaWorker(int index, const std::string& listenAddress, uint16_t port, const dtls::DtlsContext& dtls,
               RouterObserver* observer);
   ~MediaWorker() override;
@@ -36,6 +43,9 @@ class MediaWorker final : public TransportHost, public transport::PacketSink {
 
   int index() const { return mIndex; }
   uint16_t port() const { return mSocket.localPort(); }
+  // ICE-TCP (worker thread only, except port()).
+  uint16_t tcpPort() const { return mTcp.port(); }
+  const IceTcpServer& iceTcp() const { return mTcp; }
   const Counters& counters() const { return mCounters; }
 
   // Thread-safe: `task` runs on the worker thread.
@@ -58,8 +68,8 @@ class MediaWorker final : public TransportHost, public transport::PacketSink {
   uint64_t nextTransportId() override { return ++mTransportIds; }
 
   // PacketSink
-  std::span<uint8_t> slot() override { return mSend.slot(); }
-  void commit(size_t length, const net::Endpoint& to) override { mSend.commit(length, to); }
+  std::span<uint8_t> slot() override { return mSlot = mSend.slot(); }
+  void commit(size_t length, const net::Endpoint& to) override;
 
   // Processes one datagram as if it arrived on the socket (the loop uses it; so do benchmarks).
   void dispatch(std::span<uint8_t> datagram, const net::Endpoint& from, common::TimePoint now);
@@ -69,6 +79,8 @@ class MediaWorker final : public TransportHost, public transport::PacketSink {
   void onReadable();
   void onTick();
   transport::WebRtcTransport* route(std::span<const uint8_t> datagram, const net::Endpoint& from);
+  // IceTcpServer::Host
+  transport::WebRtcTransport* transportForCheck(std::span<const uint8_t> frame) override;
 
   int mIndex;
   const dtls::DtlsContext& mDtls;
@@ -77,6 +89,8 @@ class MediaWorker final : public TransportHost, public transport::PacketSink {
   net::UdpSocket mSocket;
   net::ReceiveBatch mReceive;
   net::SendBatch mSend;
+  std::span<uint8_t> mSlot;  // the last slot() handed out, which commit() sends
+  IceTcpServer mTcp;
   std::unordered_map<std::string, transport::WebRtcTransport*> mByUfrag;
   std::unordered_map<net::Endpoint, transport::WebRtcTransport*> mByEndpoint;
   std::map<std::string, std::unique_ptr<Router>> mRouters;

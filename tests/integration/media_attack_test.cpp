@@ -4,12 +4,18 @@
 // The server's resident memory is read from /proc/<pid>/status.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "server_process.h"
 
@@ -135,4 +141,110 @@ TEST(MediaAttack, TheRoomTrackLimitIsEnforcedAcrossParticipants) {
   // A participant replacing its own tracks is counted once, not twice.
   a->sendJson({{"type", "publish"}, {"id", 4}, {"sdp", offerWith(2, 2)}, {"tracks", json::array()}});
   EXPECT_EQ(a->readType("publish-answer")["id"], 4);
+}
+
+namespace {
+
+// A TCP connection to 127.0.0.1:`port` from `source`; -1 if refused.
+int connectFrom(const std::string& source, uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ::sockaddr_in local{};
+  local.sin_family = AF_INET;
+  ::inet_pton(AF_INET, source.c_str(), &local.sin_addr);
+  ::sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(port);
+  ::inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+  if (::bind(fd, reinterpret_cast<::sockaddr*>(&local), sizeof local) != 0 ||
+      ::connect(fd, reinterpret_cast<::sockaddr*>(&to), sizeof to) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// True if the peer closed `fd` (EOF or reset) within `limit`.
+bool closedWithin(int fd, std::chrono::milliseconds limit) {
+  pollfd p{fd, POLLIN, 0};
+  if (::poll(&p, 1, static_cast<int>(limit.count())) != 1) return false;
+  char buf[64];
+  return ::recv(fd, buf, sizeof buf, MSG_DONTWAIT) <= 0;
+}
+
+}  // namespace
+
+// Issue 9, item 4: ICE-TCP opens a TCP port on every media worker. 600 connections from 20
+// addresses: a third send garbage frames, a third announce 65535-byte frames and stream filler, a
+// third say nothing. The server accepts at most its budgets, closes the garbage and the huge frames
+// at once and the silent ones at the handshake timeout, and its memory stays where it was.
+TEST(MediaAttack, AFloodOfHostileIceTcpConnectionsIsBoundedAndClosed) {
+  ServerProcess server;
+  const auto roomId = createRoom(server.port());
+  auto client = join(server.port(), roomId);
+  client->sendJson({{"type", "publish"}, {"id", 1}, {"sdp", offerWith(1)}, {"tracks", json::array()}});
+  const std::string answer = client->readType("publish-answer")["sdp"];
+  // The answer offers the worker's passive TCP candidate.
+  const auto at = answer.find(" tcp ");
+  ASSERT_NE(at, std::string::npos) << answer;
+  const std::string line = answer.substr(at, answer.find("\r\n", at) - at);
+  ASSERT_NE(line.find("typ host tcptype passive"), std::string::npos) << line;
+  // " tcp <priority> <address> <port> typ ..."
+  std::istringstream fields(line);
+  std::string tcp, priority, address;
+  int mediaPort = 0;
+  fields >> tcp >> priority >> address >> mediaPort;
+  ASSERT_GT(mediaPort, 0);
+
+  const long before = rssKib(server.pid());
+  std::vector<int> garbage, huge, silent;
+  std::vector<uint8_t> junk(200, 0x42);
+  junk[0] = 0;
+  junk[1] = 198;
+  std::vector<uint8_t> filler(16 * 1024, 0x17);
+  filler[0] = 0xff;
+  filler[1] = 0xff;
+  for (int source = 0; source < 20; ++source) {
+    const std::string from = "127.0.1." + std::to_string(source + 1);
+    for (int i = 0; i < 30; ++i) {
+      int fd = connectFrom(from, static_cast<uint16_t>(mediaPort));
+      if (fd < 0) continue;
+      switch (i % 3) {
+        case 0:
+          ::send(fd, junk.data(), junk.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+          garbage.push_back(fd);
+          break;
+        case 1:
+          ::send(fd, filler.data(), filler.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+          huge.push_back(fd);
+          break;
+        default:
+          silent.push_back(fd);
+      }
+    }
+  }
+  const long during = rssKib(server.pid());
+  size_t garbageClosed = 0, hugeClosed = 0, silentOpen = 0;
+  for (int fd : garbage) garbageClosed += closedWithin(fd, std::chrono::seconds(5));
+  for (int fd : huge) hugeClosed += closedWithin(fd, std::chrono::seconds(5));
+  for (int fd : silent) silentOpen += !closedWithin(fd, std::chrono::milliseconds(1));
+  EXPECT_EQ(garbageClosed, garbage.size());
+  EXPECT_EQ(hugeClosed, huge.size());
+  // The silent ones go at the handshake timeout (10 s), or at once if over the worker's budget.
+  size_t silentClosed = 0;
+  for (int fd : silent) silentClosed += closedWithin(fd, std::chrono::seconds(30));
+  EXPECT_EQ(silentClosed, silent.size());
+  const long after = rssKib(server.pid());
+  std::printf(
+      "ICE-TCP flood: %zu connections (%zu garbage, %zu huge frames, %zu silent, %zu of them held open); "
+      "server RSS %ld KiB before, %ld during, %ld after\n",
+      garbage.size() + huge.size() + silent.size(), garbage.size(), huge.size(), silent.size(), silentOpen, before,
+      during, after);
+  EXPECT_LE(silentOpen, 512u);  // IceTcpServer::Config::maxConnections
+  EXPECT_LT(during - before, 8 * 1024);
+  EXPECT_LT(after - before, 8 * 1024);
+  for (auto* list : {&garbage, &huge, &silent})
+    for (int fd : *list) ::close(fd);
+  // The signaling connection and the server carry on.
+  client->sendJson({{"type", "ping"}, {"id", 7}});
+  EXPECT_EQ(client->readType("pong")["id"], 7);
 }

@@ -116,3 +116,21 @@ TEST(Endpoint, Ipv4MappedIpv6IsUnmapped) {
   EXPECT_EQ(v6.unmapped(), v6);
   EXPECT_EQ(plain.unmapped(), plain);
 }
+
+TEST(Endpoint, TheSameAddressOverATcpConnectionIsAnotherPath) {
+  auto udp = *Endpoint::parse("192.0.2.1:5000");
+  auto tcp1 = udp.overConnection(1);
+  auto tcp2 = udp.overConnection(2);
+  EXPECT_NE(udp, tcp1);
+  EXPECT_NE(tcp1, tcp2);
+  EXPECT_EQ(tcp1, udp.overConnection(1));
+  EXPECT_EQ(tcp1.overConnection(0), udp);
+  EXPECT_EQ(tcp1.connection(), 1u);
+  EXPECT_EQ(udp.connection(), 0u);
+  EXPECT_NE(std::hash<Endpoint>{}(udp), std::hash<Endpoint>{}(tcp1));
+  EXPECT_EQ(tcp1.port(), 5000);
+  EXPECT_EQ(tcp1.toString(), "192.0.2.1:5000 tcp");
+  // What a dual-stack socket reports keeps its connection when unmapped (XOR-MAPPED-ADDRESS).
+  auto mapped = Endpoint::parse("[::ffff:192.0.2.1]:5000")->overConnection(7);
+  EXPECT_EQ(mapped.unmapped(), udp.overConnection(7));
+}

@@ -151,6 +151,49 @@ TEST(Publish, FirefoxOfferIsAccepted) {
     }
 }
 
+TEST(Publish, TheAnswerOffersAPassiveTcpCandidateForEachHostCandidateBelowEveryUdpOne) {
+  LocalTransport transport = serverTransport();
+  transport.tcpPassive = true;
+  PublishAnswer answer = negotiate(readData("chromium-offer-publish.sdp"));
+  std::string text = writePublishAnswer(answer, transport, {1, 1});
+  // RFC 6544 §4.5: "tcptype passive"; priority (90 << 24) + ((4 << 13 | 65535 >> 3) << 8) + 255.
+  EXPECT_NE(text.find("a=candidate:t1 1 tcp 1520435199 192.0.2.10 40000 typ host tcptype passive\r\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("a=candidate:t2 1 tcp 1520435199 2001:db8::10 40000 typ host tcptype passive\r\n"),
+            std::string::npos);
+  // 65534 >> 3 == 65535 >> 3: the second address ties with the first over TCP, as over UDP it
+  // is one lower; both stay below it.
+  auto parsed = parseSessionDescription(text);
+  ASSERT_TRUE(parsed.ok());
+  for (const MediaDescription& m : parsed.value().media) {
+    if (m.rejected()) continue;
+    ASSERT_EQ(m.candidates.size(), 4u);
+    EXPECT_EQ(m.candidates[0].transport, "udp");
+    EXPECT_EQ(m.candidates[1].transport, "udp");
+    for (size_t i : {2u, 3u}) {
+      EXPECT_EQ(m.candidates[i].transport, "tcp");
+      EXPECT_EQ(m.candidates[i].port, 40000);
+      EXPECT_EQ(m.candidates[i].extensions, (std::vector<std::pair<std::string, std::string>>{{"tcptype", "passive"}}));
+      EXPECT_LT(m.candidates[i].priority, m.candidates[1].priority);
+      EXPECT_NE(m.candidates[i].foundation, m.candidates[0].foundation);
+      EXPECT_NE(m.candidates[i].foundation, m.candidates[1].foundation);
+    }
+    EXPECT_TRUE(m.endOfCandidates);
+    EXPECT_EQ(m.port, 40000);  // the default address stays the UDP one
+  }
+  // Without tcpPassive, UDP only.
+  transport.tcpPassive = false;
+  EXPECT_EQ(writePublishAnswer(answer, transport, {1, 1}).find(" tcp "), std::string::npos);
+}
+
+TEST(Publish, TcpCandidatePrioritiesFollowRfc6544) {
+  EXPECT_EQ(tcpPassiveCandidatePriority(65535), (90u << 24) + ((4u << 13 | 8191u) << 8) + 255u);
+  EXPECT_EQ(tcpPassiveCandidatePriority(0), (90u << 24) + ((4u << 13) << 8) + 255u);
+  EXPECT_LT(tcpPassiveCandidatePriority(65535), hostCandidatePriority(0));
+  EXPECT_LT(tcpPassiveCandidatePriority(1000), tcpPassiveCandidatePriority(65535));
+}
+
 TEST(Publish, WrittenAnswerParsesBackAndMatches) {
   for (const char* name : {"chromium-offer-simulcast.sdp", "chromium-offer-publish.sdp", "aiortc-offer.sdp",
                            "firefox-offer-publish.sdp"}) {

@@ -25,10 +25,12 @@ inline LocalTransport makeServerTransport(std::string ufrag, std::string pwd, ui
   return t;
 }
 
-// The transport of the subscribe tests and of sdp_tool (whose offers Chromium checks): one host
-// candidate on 127.0.0.1:40000.
+// The transport of the subscribe tests and of sdp_tool (whose offers and answers Chromium checks):
+// one host candidate on 127.0.0.1:40000, over UDP and ICE-TCP as the media workers offer it.
 inline LocalTransport loopbackServerTransport() {
-  return makeServerTransport("cnclvSfu", "conclaveServerPassword0123", 3, 7, {{"127.0.0.1", 40000, 65535}});
+  auto t = makeServerTransport("cnclvSfu", "conclaveServerPassword0123", 3, 7, {{"127.0.0.1", 40000, 65535}});
+  t.tcpPassive = true;
+  return t;
 }
 
 }  // namespace conclave::sdp::test

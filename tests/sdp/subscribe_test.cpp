@@ -106,7 +106,7 @@ TEST(SubscribeOffer, GeneratedOfferParsesBack) {
   EXPECT_EQ(audio.ssrcs[0].ssrc, 1000u);
   EXPECT_EQ(audio.ssrcs[0].cname, "publisher1");
   EXPECT_TRUE(audio.ssrcGroups.empty());
-  ASSERT_EQ(audio.candidates.size(), 1u);
+  ASSERT_EQ(audio.candidates.size(), 2u);  // UDP and ICE-TCP passive
   EXPECT_TRUE(audio.endOfCandidates);
 
   const MediaDescription& video = d.media[1];
