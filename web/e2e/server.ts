@@ -42,10 +42,21 @@ export function serverHasMedia(): boolean {
  * 127.0.0.1, or in the network lab (scripts/e2e-lab.sh) on the lab's own address, which Firefox
  * can pair with too. Either way no packet goes to another address.
  */
-function mediaArgs(): string[] {
+function mediaArgs(announce?: string[]): string[] {
   if (!serverHasMedia()) return [];
   const address = labAddress() ?? '127.0.0.1';
-  return ['--media-listen', address, '--media-announced-address', address, '--media-port', '0', '--media-workers', '1'];
+  // Several addresses (IPv4 and IPv6): one dual-stack socket on "::" receives them all.
+  const [listen, announced] = announce ? ['::', announce.join(',')] : [address, address];
+  return [
+    '--media-listen',
+    listen,
+    '--media-announced-address',
+    announced,
+    '--media-port',
+    '0',
+    '--media-workers',
+    '1',
+  ];
 }
 
 export async function freePort(): Promise<number> {
@@ -115,6 +126,8 @@ export interface StartOptions {
   dataDir?: string;
   /** Server log level; 'trace' makes it log the first bytes of forwarded payloads (its "tap"). */
   logLevel?: string;
+  /** Media addresses to announce instead of the lab's one (the workers then listen on "::"). */
+  mediaAnnounce?: string[];
 }
 
 /** Until the server answers /healthz: it starts in well under a second when the machine is idle. */
@@ -144,7 +157,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     // E2E_SERVER_LOG_LEVEL=debug shows what the server does (printed with a failing startup).
     '--log-level',
     options.logLevel ?? process.env['E2E_SERVER_LOG_LEVEL'] ?? 'warn',
-    ...mediaArgs(),
+    ...mediaArgs(options.mediaAnnounce),
   ];
   // The harness's own variables are not server options (the server warns about unknown CONCLAVE_*).
   const env = { ...process.env };
