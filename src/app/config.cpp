@@ -64,7 +64,8 @@ std::vector<std::string> parseAddressList(const std::string& text) {
     std::array<unsigned char, 16> bytes{};
     std::array<char, INET6_ADDRSTRLEN> canonical{};
     if (::inet_pton(AF_INET, entry.c_str(), bytes.data()) == 1) {
-      if (entry == "0.0.0.0") throw std::invalid_argument("0.0.0.0 cannot be announced; give the address browsers reach");
+      if (entry == "0.0.0.0")
+        throw std::invalid_argument("0.0.0.0 cannot be announced; give the address browsers reach");
       ::inet_ntop(AF_INET, bytes.data(), canonical.data(), canonical.size());
     } else if (::inet_pton(AF_INET6, entry.c_str(), bytes.data()) == 1) {
       if (bytes == std::array<unsigned char, 16>{})

@@ -297,8 +297,7 @@ void IceServer::maybeCheck(Pair& pair, common::TimePoint now) {
 
   if (selected) {
     // Consent: every ~5 s; sooner while the previous check is unanswered.
-    pair.nextCheck =
-        now + (pair.tidCount > 0 || pair.probing ? kUnansweredConsentRetry : jitteredConsentInterval());
+    pair.nextCheck = now + (pair.tidCount > 0 || pair.probing ? kUnansweredConsentRetry : jitteredConsentInterval());
   } else {
     pair.nextCheck = now + mConfig.checkRetry;
   }

@@ -214,8 +214,8 @@ class IceServer {
     IceCredentials local;
     std::optional<IceCredentials> remote;
   };
-  static constexpr size_t kOutstandingChecks = 4;  // transaction ids remembered per pair
-  static constexpr uint8_t kCheckCredit = 3;       // checks an unanswered address may be owed
+  static constexpr size_t kOutstandingChecks = 4;    // transaction ids remembered per pair
+  static constexpr uint8_t kCheckCredit = 3;         // checks an unanswered address may be owed
   static constexpr uint8_t kStaleConsentChecks = 2;  // unanswered in a row: the selected pair is failing
 
   struct Pair {

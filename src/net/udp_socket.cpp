@@ -51,7 +51,8 @@ UdpSocket::UdpSocket(const std::string& address, uint16_t port) {
     if (::setsockopt(mFd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off) != 0) {
       int err = errno;
       ::close(mFd);
-      throw std::runtime_error("UDP " + address + ": cannot turn IPV6_V6ONLY off: " + std::generic_category().message(err));
+      throw std::runtime_error("UDP " + address +
+                               ": cannot turn IPV6_V6ONLY off: " + std::generic_category().message(err));
     }
   }
   int size = kSocketBufferBytes;

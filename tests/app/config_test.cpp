@@ -116,12 +116,12 @@ TEST(Config, SeveralAnnouncedAddressesFromFlagEnvironmentAndFile) {
   using Addresses = std::vector<std::string>;
   // Comma-separated in a flag or the environment; spaces around entries are fine; IPv6 in
   // canonical form.
-  EXPECT_EQ(parseConfig({"--media-announced-address", "203.0.113.7, 2001:DB8:0:0::7"}, {})
-                .config.mediaAnnouncedAddresses,
-            (Addresses{"203.0.113.7", "2001:db8::7"}));
-  EXPECT_EQ(parseConfig({}, {{"CONCLAVE_MEDIA_ANNOUNCED_ADDRESS", "2001:db8::7,192.0.2.1"}})
-                .config.mediaAnnouncedAddresses,
-            (Addresses{"2001:db8::7", "192.0.2.1"}));
+  EXPECT_EQ(
+      parseConfig({"--media-announced-address", "203.0.113.7, 2001:DB8:0:0::7"}, {}).config.mediaAnnouncedAddresses,
+      (Addresses{"203.0.113.7", "2001:db8::7"}));
+  EXPECT_EQ(
+      parseConfig({}, {{"CONCLAVE_MEDIA_ANNOUNCED_ADDRESS", "2001:db8::7,192.0.2.1"}}).config.mediaAnnouncedAddresses,
+      (Addresses{"2001:db8::7", "192.0.2.1"}));
   // An array (or a single string) in TOML.
   auto array = writeTemp("media_announced_address = [\"192.0.2.1\", \"2001:db8::1\"]\n");
   EXPECT_EQ(parseConfig({"--config", array}, {}).config.mediaAnnouncedAddresses,

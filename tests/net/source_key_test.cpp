@@ -2,12 +2,13 @@
 
 #include <gtest/gtest.h>
 
-using conclave::net::sourceKeyOf;
 using boost::asio::ip::make_address;
+using conclave::net::sourceKeyOf;
 
 TEST(SourceKey, Ipv6CountsPerSlash64) {
   // Every address of one /64 is one source: an attacker gets a whole /64 for free.
-  EXPECT_EQ(sourceKeyOf(make_address("2001:db8:1:2::1")), sourceKeyOf(make_address("2001:db8:1:2:ffff:ffff:ffff:ffff")));
+  EXPECT_EQ(sourceKeyOf(make_address("2001:db8:1:2::1")),
+            sourceKeyOf(make_address("2001:db8:1:2:ffff:ffff:ffff:ffff")));
   EXPECT_NE(sourceKeyOf(make_address("2001:db8:1:2::1")), sourceKeyOf(make_address("2001:db8:1:3::1")));
 }
 

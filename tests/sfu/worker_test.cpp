@@ -438,8 +438,8 @@ TEST_F(MediaWorkerTest, AfterANatRebindingMediaFlowsAgainToTheNewPort) {
       all, [&] { return bob.peer.rtp.size() >= 20; }, 5s));
   const net::Endpoint oldPath = bob.peer.address();
   const size_t dtlsBefore = bob.peer.dtlsDatagramsReceived();
-  const auto gap = moveAndMeasureGap(alice, bob, all, subs["bob"].localIce, false,
-                                     [&] { bob.moveTo("127.0.0.1", sfuAddress); });
+  const auto gap =
+      moveAndMeasureGap(alice, bob, all, subs["bob"].localIce, false, [&] { bob.moveTo("127.0.0.1", sfuAddress); });
   ASSERT_TRUE(gap) << "no media at the new port within 10 s";
   std::printf("NAT rebinding without nomination: video again after %lld ms\n", static_cast<long long>(gap->count()));
   // Probe of the old path, one retry a second later, then the switch: well under the 30 s consent.
@@ -497,9 +497,8 @@ TEST_F(DualStackWorkerTest, Ipv4AndIpv6BrowsersShareTheOnePort) {
       all, [&] { return bob.peer.rtp.size() >= kPackets && carol.peer.rtp.size() >= kPackets; }, 5s))
       << "bob " << bob.peer.rtp.size() << ", carol " << carol.peer.rtp.size();
   expectStream(carol.peer, kCarolSsrc, kPackets);
-  auto selected = onWorkerValue<std::optional<net::Endpoint>>([](MediaWorker& w) {
-    return w.router("room").transport("carol", TransportRole::Subscribe)->selectedEndpoint();
-  });
+  auto selected = onWorkerValue<std::optional<net::Endpoint>>(
+      [](MediaWorker& w) { return w.router("room").transport("carol", TransportRole::Subscribe)->selectedEndpoint(); });
   ASSERT_TRUE(selected);
   EXPECT_TRUE(selected->isV4Mapped());
   EXPECT_EQ(selected->unmapped(), carol.peer.address());
