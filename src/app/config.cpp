@@ -72,10 +72,10 @@ std::vector<std::string> parseAddressList(const std::string& text) {
         throw std::invalid_argument(":: cannot be announced; give the address browsers reach");
       ::inet_ntop(AF_INET6, bytes.data(), canonical.data(), canonical.size());
     } else {
-      std::string hint = entry.find('[') != std::string::npos || entry.find('%') != std::string::npos
-                             ? " (write IPv6 without brackets, port or zone)"
-                             : "";
-      throw std::invalid_argument("\"" + entry + "\" is not an IPv4 or IPv6 address" + hint);
+      std::string message = "\"" + entry + "\" is not an IPv4 or IPv6 address";
+      if (entry.find('[') != std::string::npos || entry.find('%') != std::string::npos)
+        message += " (write IPv6 without brackets, port or zone)";
+      throw std::invalid_argument(message);
     }
     std::string address(canonical.data());
     for (const auto& seen : out)
