@@ -1,10 +1,13 @@
 #include "app/config.h"
 
+#include <arpa/inet.h>
 #include <toml++/toml.h>
 
+#include <array>
 #include <charconv>
 #include <functional>
 #include <sstream>
+#include <string_view>
 
 #include "common/version.h"
 #include "signaling/protocol.h"
@@ -13,7 +16,7 @@
 namespace conclave::app {
 namespace {
 
-enum class Kind { String, Integer, Boolean, LogLevel };
+enum class Kind { String, Integer, Boolean, LogLevel, AddressList };
 
 // One row per setting: the single place that names it for the file, the environment and flags.
 struct Setting {
@@ -37,6 +40,55 @@ struct Setting {
 #define BOOL_SETTING(key, field, help) \
   Setting{key, Kind::Boolean, 0, 0, help, nullptr, nullptr, [](Config& c, bool v) { c.field = v; }, [](const Config& c) { return std::string(c.field ? "true" : "false"); }}
 // clang-format on
+
+std::string joinList(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ",") + item;
+  return out;
+}
+
+std::string trimmed(std::string_view text) {
+  const auto first = text.find_first_not_of(" \t");
+  if (first == std::string_view::npos) return {};
+  return std::string(text.substr(first, text.find_last_not_of(" \t") - first + 1));
+}
+
+// "192.0.2.7, 2001:db8::7" -> {"192.0.2.7", "2001:db8::7"}: IP literals in canonical form.
+// Throws a message (without the key) naming the entry that is wrong.
+std::vector<std::string> parseAddressList(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (true) {
+    const size_t comma = text.find(',', start);
+    const std::string entry =
+        trimmed(std::string_view(text).substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    if (entry.empty()) throw std::invalid_argument("has an empty entry; separate addresses with single commas");
+    std::array<unsigned char, 16> bytes{};
+    std::array<char, INET6_ADDRSTRLEN> canonical{};
+    if (::inet_pton(AF_INET, entry.c_str(), bytes.data()) == 1) {
+      if (entry == "0.0.0.0")
+        throw std::invalid_argument("0.0.0.0 cannot be announced; give the address browsers reach");
+      ::inet_ntop(AF_INET, bytes.data(), canonical.data(), canonical.size());
+    } else if (::inet_pton(AF_INET6, entry.c_str(), bytes.data()) == 1) {
+      if (bytes == std::array<unsigned char, 16>{})
+        throw std::invalid_argument(":: cannot be announced; give the address browsers reach");
+      ::inet_ntop(AF_INET6, bytes.data(), canonical.data(), canonical.size());
+    } else {
+      std::string message = "\"" + entry + "\" is not an IPv4 or IPv6 address";
+      if (entry.find('[') != std::string::npos || entry.find('%') != std::string::npos)
+        message += " (write IPv6 without brackets, port or zone)";
+      throw std::invalid_argument(message);
+    }
+    std::string address(canonical.data());
+    for (const auto& seen : out)
+      if (seen == address) throw std::invalid_argument("lists " + address + " twice");
+    out.push_back(std::move(address));
+    if (out.size() > kMaxAnnouncedAddresses)
+      throw std::invalid_argument("has more than " + std::to_string(kMaxAnnouncedAddresses) + " addresses");
+    if (comma == std::string::npos) return out;
+    start = comma + 1;
+  }
+}
 
 const std::vector<Setting>& settings() {
   static const std::vector<Setting> table = {
@@ -69,9 +121,13 @@ const std::vector<Setting>& settings() {
                   "A WebSocket that joins no meeting is closed after this long"),
       INT_SETTING("http_timeout_seconds", httpTimeoutSeconds, 1, 3600,
                   "Time a client has to send a request, and the longest pause in a transfer"),
-      STRING_SETTING("media_listen", mediaListen, "Address the media workers' UDP sockets bind to"),
-      STRING_SETTING("media_announced_address", mediaAnnouncedAddress,
-                     "Address browsers send media to (default: the host's primary address)"),
+      STRING_SETTING("media_listen", mediaListen,
+                     "Address the media workers' UDP sockets bind to (:: is IPv6 and IPv4 on one socket)"),
+      Setting{"media_announced_address", Kind::AddressList, 0, 0,
+              "Addresses browsers send media to, IPv4 and/or IPv6, comma-separated (TOML: a string or an array; "
+              "default: the host's primary address)",
+              [](Config& c, const std::string& v) { c.mediaAnnouncedAddresses = parseAddressList(v); }, nullptr,
+              nullptr, [](const Config& c) { return joinList(c.mediaAnnouncedAddresses); }},
       INT_SETTING("media_port", mediaPort, 0, 65535,
                   "UDP port of the first media worker; worker i uses port + i (0: any)"),
       INT_SETTING("media_workers", mediaWorkers, 0, 256, "Media worker threads (0: one per core)"),
@@ -121,6 +177,13 @@ void applyText(Config& config, const Setting& s, const std::string& value, const
     case Kind::String:
       s.setString(config, value);
       return;
+    case Kind::AddressList:
+      try {
+        s.setString(config, value);
+      } catch (const std::invalid_argument& e) {
+        bad(e.what());
+      }
+      return;
     case Kind::LogLevel:
       if (value != "trace" && value != "debug" && value != "info" && value != "warn" && value != "error" &&
           value != "off")
@@ -151,6 +214,23 @@ void applyToml(Config& config, const Setting& s, const toml::node& node, const s
       if (!node.is_string()) bad("must be a string");
       applyText(config, s, *node.value<std::string>(), origin);
       return;
+    case Kind::AddressList: {
+      if (node.is_string()) {
+        applyText(config, s, *node.value<std::string>(), origin);
+        return;
+      }
+      const toml::array* items = node.as_array();
+      if (items == nullptr) bad("must be a string or an array of strings");
+      std::vector<std::string> texts;
+      for (const auto& item : *items) {
+        if (!item.is_string()) bad("must be an array of strings");
+        texts.push_back(*item.value<std::string>());
+        if (texts.back().find(',') != std::string::npos) bad("an array entry holds one address, without commas");
+      }
+      if (texts.empty()) bad("must list at least one address");
+      applyText(config, s, joinList(texts), origin);
+      return;
+    }
     case Kind::Boolean:
       if (!node.is_boolean()) bad("must be true or false");
       s.setBool(config, *node.value<bool>());
@@ -194,12 +274,33 @@ void validateTurn(const Config& c) {
     throw ConfigError(c.turnSecret.empty() ? "turn_secret_file" : "turn_secret", "needs turn_urls");
 }
 
+// The media socket must receive every family it announces: a dual-stack "::" receives both; an
+// IPv4 address (0.0.0.0 too) receives no IPv6; an IPv6 address other than "::" receives no IPv4.
+void validateMedia(const Config& c) {
+  std::array<unsigned char, 16> bytes{};
+  const bool listenV4 = ::inet_pton(AF_INET, c.mediaListen.c_str(), bytes.data()) == 1;
+  const bool listenV6 = !listenV4 && ::inet_pton(AF_INET6, c.mediaListen.c_str(), bytes.data()) == 1;
+  if (!listenV4 && !listenV6)
+    throw ConfigError("media_listen", "\"" + c.mediaListen + "\" is not an IPv4 or IPv6 address");
+  const bool dualStack = listenV6 && bytes == std::array<unsigned char, 16>{};
+  for (const auto& address : c.mediaAnnouncedAddresses) {
+    const bool v6 = address.find(':') != std::string::npos;
+    if (v6 && listenV4)
+      throw ConfigError("media_announced_address", "announces IPv6 " + address + " but media_listen " + c.mediaListen +
+                                                       " receives only IPv4 (use media_listen = \"::\")");
+    if (!v6 && listenV6 && !dualStack)
+      throw ConfigError("media_announced_address", "announces IPv4 " + address + " but media_listen " + c.mediaListen +
+                                                       " receives only IPv6 (use media_listen = \"::\")");
+  }
+}
+
 void validate(const Config& c) {
   if (c.tlsCert.empty() != c.tlsKey.empty())
     throw ConfigError(c.tlsCert.empty() ? "tls_cert" : "tls_key", "tls_cert and tls_key go together");
   if (c.dataDir.empty()) throw ConfigError("data_dir", "must not be empty");
   if (c.wsBurst < c.wsRate) throw ConfigError("ws_burst", "must be at least ws_rate");
   validateTurn(c);
+  validateMedia(c);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // variables and command-line flags (flags override the environment, which overrides the file).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -33,8 +34,11 @@ struct Config {
   int maxHandshakesPerSource = 20;
   int wsJoinTimeoutSeconds = 30;
   int httpTimeoutSeconds = 30;
-  std::string mediaListen = "0.0.0.0";
-  std::string mediaAnnouncedAddress;  // empty: the host's primary address
+  // "::" is one dual-stack socket per worker: IPv6, and IPv4 as v4-mapped addresses.
+  std::string mediaListen = "::";
+  // IPv4 and IPv6 literals, canonical form, no duplicates; each becomes a host candidate, the
+  // first the most preferred. Empty: the host's primary address.
+  std::vector<std::string> mediaAnnouncedAddresses;
   int mediaPort = 40000;
   int mediaWorkers = 0;  // 0: one per core
   int maxRoomTracks = 200;
@@ -69,6 +73,9 @@ struct ParsedArgs {
   bool showVersion = false;
   std::vector<std::string> warnings;  // e.g. unknown CONCLAVE_* variables, which are ignored
 };
+
+// At most this many media_announced_address entries (one host candidate each).
+inline constexpr size_t kMaxAnnouncedAddresses = 8;
 
 // Builds the configuration. `env` holds the process environment (only CONCLAVE_* is read).
 // Throws ConfigError for an unknown or invalid setting, a missing or malformed file.

@@ -176,8 +176,8 @@ int run(const Config& config) {
 
   conference::MediaSettings mediaSettings;
   mediaSettings.listen = config.mediaListen;
-  mediaSettings.announcedAddress =
-      config.mediaAnnouncedAddress.empty() ? primaryAddress() : config.mediaAnnouncedAddress;
+  mediaSettings.announcedAddresses = config.mediaAnnouncedAddresses;
+  if (mediaSettings.announcedAddresses.empty()) mediaSettings.announcedAddresses = {primaryAddress()};
   mediaSettings.port = static_cast<uint16_t>(config.mediaPort);
   mediaSettings.maxRoomTracks = static_cast<size_t>(config.maxRoomTracks);
   mediaSettings.workers = config.mediaWorkers > 0 ? config.mediaWorkers
@@ -191,8 +191,8 @@ int run(const Config& config) {
         });
       });
   media.start();
-  log->info("media announced at {} ({} workers)", common::logAddress(mediaSettings.announcedAddress),
-            mediaSettings.workers);
+  for (const auto& address : mediaSettings.announcedAddresses)
+    log->info("media announced at {} ({} workers)", common::logAddress(address), mediaSettings.workers);
 
   std::unique_ptr<store::FileStore> files;
   if (config.maxFileMegabytes > 0) {

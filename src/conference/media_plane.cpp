@@ -14,7 +14,7 @@ MediaPlane::MediaPlane(const MediaSettings& settings, std::function<void(std::fu
   mEnv.fingerprint = sdp::Fingerprint{"sha-256", {}};
   auto digest = mCertificate.sha256Fingerprint();
   mEnv.fingerprint.bytes.assign(digest.begin(), digest.end());
-  mEnv.announcedAddress = settings.announcedAddress;
+  mEnv.announcedAddresses = settings.announcedAddresses;
   mEnv.schedule = std::move(schedule);
   mEnv.maxRoomTracks = settings.maxRoomTracks;
   for (int i = 0; i < settings.workers; ++i) {

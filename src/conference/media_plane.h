@@ -15,8 +15,8 @@
 namespace conclave::conference {
 
 struct MediaSettings {
-  std::string listen = "0.0.0.0";
-  std::string announcedAddress = "127.0.0.1";
+  std::string listen = "::";  // one dual-stack socket per worker (see net::UdpSocket)
+  std::vector<std::string> announcedAddresses{"127.0.0.1"};
   uint16_t port = 40000;  // worker i listens on port + i; 0: any free port
   int workers = 1;
   size_t maxRoomTracks = 200;  // published tracks per room (config: max_room_tracks)

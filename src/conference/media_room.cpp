@@ -58,7 +58,11 @@ sdp::LocalTransport MediaRoom::localTransport(const ice::IceCredentials& ice) co
   t.iceUfrag = ice.ufrag;
   t.icePwd = ice.pwd;
   t.fingerprint = mEnv.fingerprint;
-  t.candidates.push_back({mEnv.announcedAddress, mWorker.port(), 65535});
+  // One host candidate per announced address (IPv4 or IPv6, all on the worker's one dual-stack
+  // port), in the operator's order: each a local preference below the one before, so a browser
+  // that finds several pairs working prefers the first address.
+  for (size_t i = 0; i < mEnv.announcedAddresses.size(); ++i)
+    t.candidates.push_back({mEnv.announcedAddresses[i], mWorker.port(), static_cast<uint16_t>(65535 - i)});
   t.tcpPassive = true;  // the worker listens on TCP at the same port number (ICE-TCP)
   return t;
 }

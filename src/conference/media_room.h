@@ -46,7 +46,8 @@ class MediaPeer {
 struct MediaEnvironment {
   sdp::Capabilities capabilities = sdp::Capabilities::defaults();
   sdp::Fingerprint fingerprint;  // of the DTLS certificate
-  std::string announcedAddress;
+  // One host candidate each, most preferred first (config: media_announced_address).
+  std::vector<std::string> announcedAddresses;
   // Runs `task` on the control thread after `delay` (batching of renegotiations).
   std::function<void(common::Duration delay, std::function<void()> task)> schedule;
   // Budgets (issue 7): sending sections one publish may have, by kind (microphone + screen-audio,

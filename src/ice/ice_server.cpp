@@ -271,7 +271,8 @@ void IceServer::maybeCheck(Pair& pair, common::TimePoint now) {
   const bool selected = mSelected && *mSelected == pair.remote;
   const bool proven = confirmed(pair, now);
   if (!selected) {
-    if (proven || pair.credit == 0) return;  // nothing to prove, or not paid for
+    // Nothing to prove (unless it stopped answering, e.g. the path media left), or not paid for.
+    if ((proven && !pair.stale()) || pair.credit == 0) return;
     --pair.credit;
   }
   StunTransactionId tid{};
@@ -296,7 +297,7 @@ void IceServer::maybeCheck(Pair& pair, common::TimePoint now) {
 
   if (selected) {
     // Consent: every ~5 s; sooner while the previous check is unanswered.
-    pair.nextCheck = now + (pair.tidCount > 0 ? kUnansweredConsentRetry : jitteredConsentInterval());
+    pair.nextCheck = now + (pair.tidCount > 0 || pair.probing ? kUnansweredConsentRetry : jitteredConsentInterval());
   } else {
     pair.nextCheck = now + mConfig.checkRetry;
   }
@@ -331,16 +332,45 @@ bool IceServer::handleResponse(const StunMessage& response, const net::Endpoint&
   ++mStats.checksAnswered;
   pair->lastResponse = now;
   pair->tidCount = 0;
+  pair->probing = false;
+  if (mSelected && *mSelected != from) {
+    // Another address of the peer answers (a new NAT binding, a new network): probe the selected
+    // pair now instead of at its next consent check, so a dead path is noticed within seconds.
+    if (Pair* selected = findPair(*mSelected); selected != nullptr && !selected->probing) {
+      selected->probing = true;
+      selected->nextCheck = std::min(selected->nextCheck, now);
+    }
+  }
   if (trySelect(*pair, now)) mListener.onIceSelectedEndpoint(*this, from);
   return true;
 }
 
+bool IceServer::takesOver(const Pair& pair) const {
+  if (!mSelected || !pair.lastResponse) return false;
+  const Pair* selected = findPair(*mSelected);
+  if (selected == nullptr) return true;
+  return selected->stale() && (!selected->lastResponse || *pair.lastResponse > *selected->lastResponse);
+}
+
 bool IceServer::trySelect(Pair& pair, common::TimePoint now) {
-  if (!pair.nominated || !confirmed(pair, now)) return false;
+  // A pair whose last checks went unanswered waits for an answer, even if nominated again: no
+  // flapping back to a path that stopped answering.
+  if (!confirmed(pair, now) || pair.stale()) return false;
   if (mSelected && *mSelected == pair.remote) return false;
+  if (!pair.nominated && !takesOver(pair)) return false;
   if (mState == State::Connected && mLastSwitch && now - *mLastSwitch < mConfig.switchInterval) {
     ++mStats.switchesDeferred;  // tick() applies it once the interval has passed
     return false;
+  }
+  select(pair, now);
+  return true;
+}
+
+void IceServer::select(Pair& pair, common::TimePoint now) {
+  // The browser's nomination, or the path that replaced it: a later nomination moves it again.
+  for (Pair& p : mPairs) {
+    p.nominated = &p == &pair;
+    p.probing = false;
   }
   mSelected = pair.remote;
   mState = State::Connected;
@@ -348,7 +378,6 @@ bool IceServer::trySelect(Pair& pair, common::TimePoint now) {
   pair.nextCheck = now + jitteredConsentInterval();
   ++mStats.selections;
   common::logger("ice")->info("selected endpoint {}", common::logAddress(pair.remote.toString()));
-  return true;
 }
 
 bool IceServer::isValidated(const net::Endpoint& endpoint) const { return findPair(endpoint) != nullptr; }
@@ -393,8 +422,9 @@ IceServer::State IceServer::tick(common::TimePoint now) {
     mListener.onIceDisconnected(*this, DisconnectReason::ConsentExpired);
     return State::Disconnected;
   }
+  // Checks first: a consent check that goes unanswered once more may let another pair take over.
+  for (Pair& p : mPairs) maybeCheck(p, now);
   for (Pair& p : mPairs) {
-    maybeCheck(p, now);
     if (trySelect(p, now)) mListener.onIceSelectedEndpoint(*this, p.remote);
   }
   if (mState == State::New && now - mCreatedAt >= mConfig.connectTimeout) {

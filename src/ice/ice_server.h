@@ -17,6 +17,20 @@
 // requests themselves; switches of the selected pair are spaced by Config::switchInterval (the
 // first selection is immediate; a later one waits, the old pair carrying media meanwhile).
 //
+// NAT rebinding and network changes. The selected pair moves to another of the peer's addresses
+// when, and only when, that address answered one of our checks (so the peer itself receives
+// there; a spoofed source never does) and either
+//   - the browser nominated it (USE-CANDIDATE; the browser is the controlling agent), or
+//   - the selected pair stopped answering: kStaleConsentChecks consent checks in a row went
+//     unanswered while the other address answered after the selected one last did. This is the
+//     NAT rebinding case: the browser keeps using what it sees as the same pair, its checks
+//     arrive from a new source port, and it may never nominate again. When another address
+//     answers, the selected pair is probed at once, so the switch follows about
+//     kUnansweredConsentRetry (1 s) after the new address proved itself, not a consent interval.
+// The new pair is then treated as the nominated one. DTLS and SRTP are not touched: the same
+// session continues on the new path (mediasoup and pion likewise keep the DTLS association across
+// a tuple change). If no other address answers, consent expires as below and the owner is told.
+//
 // Consent freshness (RFC 7675 §5.1), as the side that sends media: the server sends a check on the
 // selected pair every Config::consentInterval (randomised 0.8..1.2, every second while the last
 // one is unanswered) and consent expires Config::consentTimeout (30 s) after the last
@@ -200,8 +214,9 @@ class IceServer {
     IceCredentials local;
     std::optional<IceCredentials> remote;
   };
-  static constexpr size_t kOutstandingChecks = 4;  // transaction ids remembered per pair
-  static constexpr uint8_t kCheckCredit = 3;       // checks an unanswered address may be owed
+  static constexpr size_t kOutstandingChecks = 4;    // transaction ids remembered per pair
+  static constexpr uint8_t kCheckCredit = 3;         // checks an unanswered address may be owed
+  static constexpr uint8_t kStaleConsentChecks = 2;  // unanswered in a row: the selected pair is failing
 
   struct Pair {
     net::Endpoint remote;
@@ -213,7 +228,10 @@ class IceServer {
     uint8_t nextTid = 0;
     uint8_t credit = 0;  // checks this address has paid for with its requests
     bool nominated = false;
+    bool probing = false;  // selected, and another address answered since its last answer
     uint32_t priority = 0;
+    // Our last kStaleConsentChecks checks to it went unanswered.
+    bool stale() const { return tidCount >= kStaleConsentChecks; }
   };
   enum class Auth : uint8_t { Current, Previous, NoUsernameMatch, BadIntegrity };
 
@@ -232,8 +250,12 @@ class IceServer {
   bool confirmed(const Pair& pair, common::TimePoint now) const;
   // Sends our check to `pair` if one is due and paid for.
   void maybeCheck(Pair& pair, common::TimePoint now);
-  // Selects the nominated, confirmed pair if the switch interval allows; true if it did.
+  // Selects the pair if it is confirmed and nominated (or takes over, see takesOver) and the
+  // switch interval allows; true if it did.
   bool trySelect(Pair& pair, common::TimePoint now);
+  // `pair` answered after the selected pair last did, and the selected one has stopped answering.
+  bool takesOver(const Pair& pair) const;
+  void select(Pair& pair, common::TimePoint now);
   common::Duration jitteredConsentInterval() const;
   Pair* findPair(const net::Endpoint& remote);
   const Pair* findPair(const net::Endpoint& remote) const;

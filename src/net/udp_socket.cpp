@@ -35,10 +35,25 @@ UdpSocket::UdpSocket(const std::string& address, uint16_t port) {
     throw std::runtime_error("media address \"" + address + "\" is not an IP address");
   }
   mFd = ::socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (mFd < 0 && errno == EAFNOSUPPORT && ss.ss_family == AF_INET6 && IN6_IS_ADDR_UNSPECIFIED(&in6->sin6_addr)) {
+    // No IPv6 in this kernel: the wildcard of the one family there is.
+    ss = {};
+    in4->sin_family = AF_INET;
+    in4->sin_port = htons(port);
+    in4->sin_addr.s_addr = htonl(INADDR_ANY);
+    len = sizeof(::sockaddr_in);
+    mFd = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  }
   if (mFd < 0) throw std::runtime_error(std::string("UDP socket: ") + std::generic_category().message(errno));
+  mFamily = ss.ss_family;
   if (ss.ss_family == AF_INET6) {
     int off = 0;
-    ::setsockopt(mFd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
+    if (::setsockopt(mFd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off) != 0) {
+      int err = errno;
+      ::close(mFd);
+      throw std::runtime_error("UDP " + address +
+                               ": cannot turn IPV6_V6ONLY off: " + std::generic_category().message(err));
+    }
   }
   int size = kSocketBufferBytes;
   ::setsockopt(mFd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);

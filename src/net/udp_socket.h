@@ -21,18 +21,31 @@ inline constexpr size_t kMaxDatagram = 2048;
 
 class UdpSocket {
  public:
-  // Binds to `address` ("0.0.0.0", "::", "127.0.0.1") and `port` (0: any). Throws
+  // Binds to `address` ("0.0.0.0", "::", "127.0.0.1", "::1") and `port` (0: any). Throws
   // std::runtime_error with the reason if that fails.
+  //
+  // "::" is one dual-stack socket (IPV6_V6ONLY off, whatever net.ipv6.bindv6only says): IPv6
+  // peers as themselves, IPv4 peers as IPv4-mapped addresses (::ffff:a.b.c.d), which Endpoint
+  // keeps as they came so replies go out through the same socket. One socket per worker rather
+  // than one per family keeps one receive loop, one send batch and one routing table, and every
+  // announced address of either family reaches the same worker on the same port. On a kernel
+  // without IPv6 (socket() fails with EAFNOSUPPORT) "::" falls back to "0.0.0.0".
+  // A wildcard socket's replies leave from the address the kernel's routing picks for the peer;
+  // on a host with several addresses of one family, announce that one (for IPv6 the stable
+  // address, not a temporary one) or bind to the announced address.
   UdpSocket(const std::string& address, uint16_t port);
   ~UdpSocket();
   UdpSocket(const UdpSocket&) = delete;
   UdpSocket& operator=(const UdpSocket&) = delete;
 
   int fd() const { return mFd; }
+  // AF_INET or AF_INET6: the family of the bound address (AF_INET after the fallback above).
+  int family() const { return mFamily; }
   uint16_t localPort() const { return mPort; }
 
  private:
   int mFd = -1;
+  int mFamily = AF_UNSPEC;
   uint16_t mPort = 0;
 };
 

@@ -240,13 +240,17 @@ struct RouterState {
 
 class MediaRoomTest : public ::testing::Test {
  protected:
-  void SetUp() override { open(MediaSettings{}); }
+  void SetUp() override { open(loopbackSettings()); }
   void TearDown() override { close(); }
 
+  static MediaSettings loopbackSettings() {
+    MediaSettings settings;
+    settings.listen = "127.0.0.1";
+    settings.announcedAddresses = {"127.0.0.1"};
+    return settings;
+  }
   void open(MediaSettings settings) {
     close();
-    settings.listen = "127.0.0.1";
-    settings.announcedAddress = "127.0.0.1";
     settings.port = 0;
     settings.workers = 1;
     plane = std::make_unique<MediaPlane>(
@@ -739,7 +743,7 @@ TEST_F(MediaRoomTest, APublishWithTooManyTracksOfOneKindIsRefusedWithoutSideEffe
 }
 
 TEST_F(MediaRoomTest, APublishThatWouldOverfillTheRoomIsRefused) {
-  MediaSettings settings;
+  MediaSettings settings = loopbackSettings();
   settings.maxRoomTracks = 5;
   open(settings);
   join("alice");
@@ -783,5 +787,24 @@ TEST_F(MediaRoomTest, BadPublishOffersAreRefusedWithTheirCode) {
   EXPECT_EQ(room->producerCount(), 2u);
 }
 
+TEST_F(MediaRoomTest, EveryAnnouncedAddressIsAHostCandidateOnTheWorkersPort) {
+  MediaSettings settings;
+  settings.listen = "::";
+  settings.announcedAddresses = {"2001:db8::7", "192.0.2.7"};
+  open(settings);
+  join("alice");
+  const std::string answer = publish("alice", publishOffer(1));
+  const std::string port = std::to_string(room->worker().port());
+  // The first address is the default one (m= port, c= line) and the most preferred candidate;
+  // each has its own foundation; both point at the one dual-stack port.
+  EXPECT_NE(answer.find("c=IN IP6 2001:db8::7\r\n"), std::string::npos) << answer;
+  EXPECT_NE(answer.find("a=candidate:1 1 udp 2130706431 2001:db8::7 " + port + " typ host\r\n"), std::string::npos)
+      << answer;
+  EXPECT_NE(answer.find("a=candidate:2 1 udp 2130706175 192.0.2.7 " + port + " typ host\r\n"), std::string::npos)
+      << answer;
+  EXPECT_EQ(answer.find("a=candidate:3 "), std::string::npos);
+}
+
 }  // namespace
+
 }  // namespace conclave::conference

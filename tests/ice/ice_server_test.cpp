@@ -531,10 +531,106 @@ TEST_F(IceServerTest, ConsentFollowsTheSelectedPairNotOthers) {
   clock.advance(seconds(25));
   send(makeCheck({}), browser2);  // another path alive, but not nominated
   confirm(browser2);
-  clock.advance(seconds(5));
-  EXPECT_EQ(server.tick(clock.now()), IceServer::State::Disconnected);
-  EXPECT_TRUE(server.isValidated(browser2));
-  EXPECT_FALSE(server.isValidated(browser));
+  // The selected pair keeps answering (the browser has two working paths): it stays selected,
+  // and its consent alone decides.
+  for (int i = 0; i < 300; ++i) {
+    clock.advance(std::chrono::milliseconds(100));
+    server.tick(clock.now());
+    confirm(browser);
+  }
+  EXPECT_EQ(server.selectedEndpoint(), browser);
+  EXPECT_EQ(listener.selected.size(), 1u);
+  EXPECT_EQ(server.state(), IceServer::State::Connected);
+}
+
+TEST_F(IceServerTest, NatRebindingMovesMediaToTheNewPortOnceItAnswers) {
+  nominate(browser);
+  clock.advance(seconds(3));
+  // The NAT gives the browser a new port. The browser does not know: it goes on checking what it
+  // sees as the same pair, without USE-CANDIDATE; its checks now come from the new port, and
+  // what we send to the old one is lost.
+  const auto rebound = *net::Endpoint::parse("203.0.113.5:60001");
+  EXPECT_EQ(send(makeCheck({}), rebound).outcome, IceServer::Outcome::Success);
+  EXPECT_EQ(server.selectedEndpoint(), browser);  // a request alone moves nothing
+  const size_t probesBefore = listener.requestsTo(browser);
+  confirm(rebound);                               // our return-path check is answered from there
+  EXPECT_EQ(server.selectedEndpoint(), browser);  // the old path may still be alive: probe it first
+  // The old path is probed at once, and again a second later; both go unanswered, so the new
+  // port takes over about a second after it answered (not after a 5 s consent interval).
+  const auto start = clock.now();
+  for (int i = 0; i < 40 && server.selectedEndpoint() == browser; ++i) {
+    clock.advance(std::chrono::milliseconds(50));
+    server.tick(clock.now());
+  }
+  EXPECT_EQ(server.selectedEndpoint(), rebound);
+  ASSERT_EQ(listener.selected.size(), 2u);
+  EXPECT_EQ(listener.selected[1], rebound);
+  EXPECT_EQ(listener.requestsTo(browser) - probesBefore, 2u);
+  EXPECT_LE(clock.now() - start, std::chrono::milliseconds(1100));
+  EXPECT_GE(clock.now() - start, std::chrono::milliseconds(1000));
+  // A late nominating check from the old port (delayed in the network) does not move media back
+  // there while it does not answer.
+  send(makeCheck({.useCandidate = true}), browser);
+  for (int i = 0; i < 40; ++i) {
+    clock.advance(std::chrono::milliseconds(100));
+    server.tick(clock.now());
+    confirm(rebound);
+  }
+  EXPECT_EQ(server.selectedEndpoint(), rebound);
+  // Consent now runs on the new pair and the call carries on there.
+  for (int i = 0; i < 600; ++i) {
+    clock.advance(std::chrono::milliseconds(100));
+    EXPECT_EQ(server.tick(clock.now()), IceServer::State::Connected);
+    confirm(rebound);
+  }
+  EXPECT_EQ(server.selectedEndpoint(), rebound);
+  EXPECT_FALSE(server.isValidated(browser));  // the old port expired from the table
+  EXPECT_TRUE(listener.disconnects.empty());
+}
+
+TEST_F(IceServerTest, AnotherAnsweringAddressDoesNotTakeOverWhileTheSelectedOneAnswers) {
+  nominate(browser);
+  clock.advance(seconds(3));
+  send(makeCheck({}), browser2);
+  confirm(browser2);
+  // The probe of the selected pair is answered: nothing moves.
+  for (int i = 0; i < 100; ++i) {
+    clock.advance(std::chrono::milliseconds(50));
+    server.tick(clock.now());
+    confirm(browser);
+  }
+  EXPECT_EQ(server.selectedEndpoint(), browser);
+  EXPECT_EQ(listener.selected.size(), 1u);
+}
+
+TEST_F(IceServerTest, AFailingPathIsNeverReplacedByASpoofedOrUnauthenticatedSource) {
+  nominate(browser);
+  // The browser vanishes; its path stops answering. A hostile participant (who knows the
+  // password) sends checks with a victim's source address; someone without the password sends
+  // checks from a third address, and even answers our checks (with a guessed password).
+  const auto victim = *net::Endpoint::parse("192.0.2.99:9");
+  const auto stranger = *net::Endpoint::parse("[2001:db8::66]:4444");
+  for (int i = 0; i < 350; ++i) {
+    clock.advance(std::chrono::milliseconds(100));
+    if (i % 10 == 0) {
+      send(makeCheck({.useCandidate = i % 20 == 0}), victim);
+      const auto refused = send(makeCheck({.password = "notTheServerPassword0123", .useCandidate = true}), stranger);
+      EXPECT_EQ(refused.errorCode, stun_error::kUnauthenticated);
+      if (!listener.requests.empty()) {
+        server.handleStun(answerTo(listener.requests.back().bytes, stranger, "guessedBrowserPassword01"), stranger,
+                          clock.now(), responseBuffer);
+      }
+    }
+    server.tick(clock.now());
+    if (server.state() == IceServer::State::Disconnected) break;
+  }
+  // Media never went to either; consent expired and the owner was told (the client restarts ICE).
+  EXPECT_EQ(listener.selected.size(), 1u);
+  EXPECT_FALSE(server.isValidated(stranger));
+  EXPECT_EQ(listener.requestsTo(stranger), 0u);
+  EXPECT_EQ(server.state(), IceServer::State::Disconnected);
+  ASSERT_EQ(listener.disconnects.size(), 1u);
+  EXPECT_EQ(listener.disconnects[0], IceServer::DisconnectReason::ConsentExpired);
 }
 
 TEST(IceServerConfig, ConnectTimeoutAndConfigurableConsent) {

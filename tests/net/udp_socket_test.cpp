@@ -42,3 +42,49 @@ TEST(UdpSocket, BatchedSendAndReceiveOverLoopback) {
 }
 
 TEST(UdpSocket, BadAddressIsAClearError) { EXPECT_THROW(UdpSocket("not-an-ip", 0), std::runtime_error); }
+
+// Waits for one datagram on `socket` and returns its source (empty endpoint on timeout).
+static Endpoint receiveOne(const UdpSocket& socket, ReceiveBatch& in, std::vector<uint8_t>& payload) {
+  pollfd p{socket.fd(), POLLIN, 0};
+  if (::poll(&p, 1, 5000) != 1 || in.receive(socket) == 0) return {};
+  payload.assign(in.data(0).begin(), in.data(0).end());
+  return in.from(0);
+}
+
+TEST(UdpSocket, DualStackSocketReachesIpv4AndIpv6PeersOnOnePort) {
+  UdpSocket server("::", 0);
+  ASSERT_EQ(server.family(), AF_INET6);
+  UdpSocket v4("127.0.0.1", 0), v6("::1", 0);
+  SendBatch fromV4(v4, 2), fromV6(v6, 2), fromServer(server, 4);
+  ReceiveBatch in(4);
+  std::vector<uint8_t> got;
+
+  fromV4.send(std::vector<uint8_t>{4}, *Endpoint::parse("127.0.0.1:" + std::to_string(server.localPort())));
+  fromV4.flush();
+  const Endpoint mapped = receiveOne(server, in, got);
+  ASSERT_TRUE(mapped.isV4Mapped()) << mapped.toString();  // IPv4 arrives as ::ffff:127.0.0.1
+  EXPECT_EQ(mapped.unmapped(), *Endpoint::parse("127.0.0.1:" + std::to_string(v4.localPort())));
+  EXPECT_EQ(got, std::vector<uint8_t>{4});
+
+  fromV6.send(std::vector<uint8_t>{6}, *Endpoint::parse("[::1]:" + std::to_string(server.localPort())));
+  fromV6.flush();
+  const Endpoint native = receiveOne(server, in, got);
+  EXPECT_EQ(native, *Endpoint::parse("[::1]:" + std::to_string(v6.localPort())));
+  EXPECT_EQ(got, std::vector<uint8_t>{6});
+
+  // Answers to both go out of the same socket, to the addresses exactly as they were received.
+  fromServer.send(std::vector<uint8_t>{44}, mapped);
+  fromServer.send(std::vector<uint8_t>{66}, native);
+  fromServer.flush();
+  EXPECT_EQ(fromServer.sentCount(), 2u);
+  EXPECT_EQ(receiveOne(v4, in, got).port(), server.localPort());
+  EXPECT_EQ(got, std::vector<uint8_t>{44});
+  EXPECT_EQ(receiveOne(v6, in, got).port(), server.localPort());
+  EXPECT_EQ(got, std::vector<uint8_t>{66});
+}
+
+TEST(UdpSocket, SpecificAddressesBindTheirFamily) {
+  EXPECT_EQ(UdpSocket("127.0.0.1", 0).family(), AF_INET);
+  EXPECT_EQ(UdpSocket("::1", 0).family(), AF_INET6);
+  EXPECT_EQ(UdpSocket("0.0.0.0", 0).family(), AF_INET);
+}

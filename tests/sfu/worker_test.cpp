@@ -32,20 +32,39 @@ struct NullObserver final : RouterObserver {
   std::atomic<int> failures{0};
 };
 
-// A browser side on its own UDP socket.
+// "127.0.0.1" or "::1" with a port.
+net::Endpoint endpointOf(const std::string& address, uint16_t port) {
+  const bool v6 = address.find(':') != std::string::npos;
+  return *net::Endpoint::parse((v6 ? "[" + address + "]" : address) + ":" + std::to_string(port));
+}
+
+// A browser side on its own UDP socket (127.0.0.1 or ::1).
 struct UdpBrowser {
-  UdpBrowser(const dtls::DtlsContext& browser, const dtls::DtlsContext& server, const net::Endpoint& sfuAddress)
-      : peer(browser, transport::test::loopback(socket.localPort()), transport::test::fingerprintOf(server)),
+  UdpBrowser(const dtls::DtlsContext& browser, const dtls::DtlsContext& server, const net::Endpoint& sfuAddress,
+             const std::string& address = "127.0.0.1")
+      : socket(std::make_unique<net::UdpSocket>(address, 0)),
+        peer(browser, endpointOf(address, socket->localPort()), transport::test::fingerprintOf(server)),
         target(sfuAddress) {}
 
+  // The browser's address changes (a NAT rebinding, or another network): from now on it sends
+  // from a new socket, with the same ICE, DTLS and SRTP state. The old socket is closed, so what
+  // the SFU still sends to the old address is lost.
+  void moveTo(const std::string& address, const net::Endpoint& sfuAddress) {
+    send.reset();
+    socket = std::make_unique<net::UdpSocket>(address, 0);
+    send = std::make_unique<net::SendBatch>(*socket, 16);
+    peer.setAddress(endpointOf(address, socket->localPort()));
+    target = sfuAddress;
+  }
+
   void flush() {
-    for (auto& d : peer.takeOutbox()) send.send(d, target);
-    send.flush();
+    for (auto& d : peer.takeOutbox()) send->send(d, target);
+    send->flush();
   }
   // Reads what is waiting; returns the number of datagrams.
   size_t drain() {
     size_t total = 0;
-    while (size_t n = receive.receive(socket)) {
+    while (size_t n = receive.receive(*socket)) {
       for (size_t i = 0; i < n; ++i) {
         bytesReceived += receive.data(i).size();
         peer.receive(receive.data(i), std::chrono::steady_clock::now());
@@ -59,10 +78,10 @@ struct UdpBrowser {
     if (auto t = peer.dtls().nextTimeout(); t && *t <= now) peer.dtls().handleTimeout(now);
   }
 
-  net::UdpSocket socket{"127.0.0.1", 0};
+  std::unique_ptr<net::UdpSocket> socket;
   BrowserPeer peer;
   net::Endpoint target;
-  net::SendBatch send{socket, 16};
+  std::unique_ptr<net::SendBatch> send = std::make_unique<net::SendBatch>(*socket, 16);
   net::ReceiveBatch receive{32};
   size_t bytesReceived = 0;
 };
@@ -79,7 +98,7 @@ bool runUntil(const std::vector<UdpBrowser*>& sides, Done done, std::chrono::mil
     if (done()) return true;
     if (std::chrono::steady_clock::now() >= end) return false;
     std::vector<pollfd> fds;
-    for (auto* s : sides) fds.push_back({s->socket.fd(), POLLIN, 0});
+    for (auto* s : sides) fds.push_back({s->socket->fd(), POLLIN, 0});
     ::poll(fds.data(), fds.size(), 10);
     for (auto* s : sides) s->drain();
   }
@@ -87,6 +106,11 @@ bool runUntil(const std::vector<UdpBrowser*>& sides, Done done, std::chrono::mil
 
 class MediaWorkerTest : public ::testing::Test {
  protected:
+  MediaWorkerTest() : MediaWorkerTest("127.0.0.1", "127.0.0.1") {}
+  // The worker's socket on `listen`, the browsers' on `browsers`.
+  MediaWorkerTest(std::string listen, std::string browsers)
+      : listenAddress(std::move(listen)), browserAddress(std::move(browsers)) {}
+
   void SetUp() override { worker.start(); }
   void TearDown() override { worker.stop(); }
 
@@ -197,11 +221,13 @@ class MediaWorkerTest : public ::testing::Test {
   const dtls::DtlsContext serverContext{common::Certificate::generateSelfSigned("sfu")};
   const dtls::DtlsContext browserContext{common::Certificate::generateSelfSigned("browser")};
   NullObserver observer;
-  MediaWorker worker{0, "127.0.0.1", 0, serverContext, &observer};
-  const net::Endpoint sfuAddress = transport::test::loopback(worker.port());
-  UdpBrowser alice{browserContext, serverContext, sfuAddress};
-  UdpBrowser bob{browserContext, serverContext, sfuAddress};
-  UdpBrowser carol{browserContext, serverContext, sfuAddress};
+  const std::string listenAddress;
+  const std::string browserAddress;
+  MediaWorker worker{0, listenAddress, 0, serverContext, &observer};
+  const net::Endpoint sfuAddress = endpointOf(browserAddress, worker.port());
+  UdpBrowser alice{browserContext, serverContext, sfuAddress, browserAddress};
+  UdpBrowser bob{browserContext, serverContext, sfuAddress, browserAddress};
+  UdpBrowser carol{browserContext, serverContext, sfuAddress, browserAddress};
   std::vector<UdpBrowser*> all{&alice, &bob, &carol};
   TransportSpec pub;
   std::map<std::string, TransportSpec> subs;
@@ -363,6 +389,136 @@ TEST_F(MediaWorkerTest, ANackFloodAfterAForgedNominationIsBoundedAndReachesNoThi
   EXPECT_EQ(victim.otherBytes, 0u);
   // Plain-byte budget, plus SRTP tags, plus the RTCP and STUN the server sends Bob meanwhile.
   EXPECT_LE(toBob, Consumer::kRetransmitBurstBytes + forwarded * Consumer::kRetransmitSharePercent / 100 + 16 * 1024);
+}
+
+// Bob's browser moves to a new address (`moveTo`) mid-call while Alice keeps sending video; Bob's
+// browser sends a check every 500 ms from there (`nominate`: with USE-CANDIDATE). Returns how long
+// it took until video reached Bob again, or nullopt after 10 s.
+std::optional<std::chrono::milliseconds> moveAndMeasureGap(UdpBrowser& alice, UdpBrowser& bob,
+                                                           const std::vector<UdpBrowser*>& all,
+                                                           const ice::IceCredentials& bobServerIce, bool nominate,
+                                                           const std::function<void()>& move) {
+  move();
+  const auto movedAt = std::chrono::steady_clock::now();
+  const size_t before = bob.peer.rtp.size();
+  auto nextCheck = movedAt;
+  auto nextFrame = movedAt;
+  uint16_t seq = 5000;
+  const bool flowing = runUntil(
+      all,
+      [&] {
+        const auto now = std::chrono::steady_clock::now();
+        if (now >= nextCheck) {
+          bob.peer.sendCheck(bobServerIce, nominate);
+          nextCheck += 500ms;
+        }
+        if (now >= nextFrame) {  // a video packet every 20 ms
+          alice.peer.sendRtp(sfu::test::rtpFrom(testdata::kChromeVp8Tid2, seq, 90000u + 3000u * seq));
+          ++seq;
+          nextFrame += 20ms;
+        }
+        return bob.peer.rtp.size() > before;
+      },
+      10s);
+  if (!flowing) return std::nullopt;
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - movedAt);
+}
+
+// NAT rebinding mid-call: Bob's NAT gives him a new port. His browser does not notice and goes on
+// checking what it sees as the same pair, without USE-CANDIDATE, now from the new port. Once that
+// port answered the server's check and the old one stopped answering, media follows Bob to the
+// new port, with the same DTLS association and SRTP keys; what he sends from there is accepted.
+TEST_F(MediaWorkerTest, AfterANatRebindingMediaFlowsAgainToTheNewPort) {
+  setUpRoom();
+  connectAll();
+  ASSERT_TRUE(runUntil(
+      all, [&] { return !sfu::test::plisOf(alice.peer).empty(); }, 3s));
+  sendVideo(20);
+  ASSERT_TRUE(runUntil(
+      all, [&] { return bob.peer.rtp.size() >= 20; }, 5s));
+  const net::Endpoint oldPath = bob.peer.address();
+  const size_t dtlsBefore = bob.peer.dtlsDatagramsReceived();
+  const auto gap =
+      moveAndMeasureGap(alice, bob, all, subs["bob"].localIce, false, [&] { bob.moveTo("127.0.0.1", sfuAddress); });
+  ASSERT_TRUE(gap) << "no media at the new port within 10 s";
+  std::printf("NAT rebinding without nomination: video again after %lld ms\n", static_cast<long long>(gap->count()));
+  // Probe of the old path, one retry a second later, then the switch: well under the 30 s consent.
+  EXPECT_LT(*gap, 5s);
+  ASSERT_NE(bob.peer.address(), oldPath);
+  auto selected = onWorkerValue<std::optional<net::Endpoint>>(
+      [](MediaWorker& w) { return w.router("room").transport("bob", TransportRole::Subscribe)->selectedEndpoint(); });
+  EXPECT_EQ(selected, bob.peer.address());
+  EXPECT_EQ(bob.peer.dtlsDatagramsReceived(), dtlsBefore);  // no new handshake
+  EXPECT_TRUE(bob.peer.srtpErrors.empty());
+  // Bob's RTCP from the new port reaches Alice (a PLI, forwarded upstream).
+  const size_t plisBefore = sfu::test::plisOf(alice.peer).size();
+  runUntil(
+      all, [] { return false; }, 600ms);  // the router's keyframe request throttle
+  bob.peer.sendRtcp(sfu::test::pli(0x0b0b, kBobSsrc));
+  EXPECT_TRUE(runUntil(
+      all, [&] { return sfu::test::plisOf(alice.peer).size() > plisBefore; }, 3s));
+  EXPECT_EQ(observer.failures.load(), 0);
+}
+
+// The worker on one dual-stack socket ("::"), the browsers on IPv6 loopback.
+class DualStackWorkerTest : public MediaWorkerTest {
+ protected:
+  DualStackWorkerTest() : MediaWorkerTest("::", "::1") {}
+};
+
+TEST_F(DualStackWorkerTest, ACallOverIpv6ConnectsAndForwards) {
+  setUpRoom();
+  connectAll();  // ICE and the DTLS handshake over ::1; mapped addresses checked there
+  ASSERT_TRUE(alice.peer.stunAnswers[0].mappedAddress);
+  EXPECT_TRUE(alice.peer.stunAnswers[0].mappedAddress->isV6());
+  ASSERT_TRUE(runUntil(
+      all, [&] { return !sfu::test::plisOf(alice.peer).empty(); }, 3s));
+  constexpr size_t kPackets = 100;
+  sendVideo(kPackets);
+  ASSERT_TRUE(runUntil(
+      all, [&] { return bob.peer.rtp.size() >= kPackets && carol.peer.rtp.size() >= kPackets; }, 5s))
+      << "bob " << bob.peer.rtp.size() << ", carol " << carol.peer.rtp.size();
+  expectStream(bob.peer, kBobSsrc, kPackets);
+  expectStream(carol.peer, kCarolSsrc, kPackets);
+  EXPECT_EQ(worker.counters().datagramsUnrouted.load(), 0u);
+}
+
+TEST_F(DualStackWorkerTest, Ipv4AndIpv6BrowsersShareTheOnePort) {
+  // Carol comes over IPv4 to the same port: the socket sees ::ffff:127.0.0.1, she sees 127.0.0.1
+  // in XOR-MAPPED-ADDRESS (checked in connectAll) and gets her media.
+  carol.moveTo("127.0.0.1", endpointOf("127.0.0.1", worker.port()));
+  setUpRoom();
+  connectAll();
+  ASSERT_TRUE(runUntil(
+      all, [&] { return !sfu::test::plisOf(alice.peer).empty(); }, 3s));
+  constexpr size_t kPackets = 100;
+  sendVideo(kPackets);
+  ASSERT_TRUE(runUntil(
+      all, [&] { return bob.peer.rtp.size() >= kPackets && carol.peer.rtp.size() >= kPackets; }, 5s))
+      << "bob " << bob.peer.rtp.size() << ", carol " << carol.peer.rtp.size();
+  expectStream(carol.peer, kCarolSsrc, kPackets);
+  auto selected = onWorkerValue<std::optional<net::Endpoint>>(
+      [](MediaWorker& w) { return w.router("room").transport("carol", TransportRole::Subscribe)->selectedEndpoint(); });
+  ASSERT_TRUE(selected);
+  EXPECT_TRUE(selected->isV4Mapped());
+  EXPECT_EQ(selected->unmapped(), carol.peer.address());
+}
+
+TEST_F(DualStackWorkerTest, ABrowserMovingFromIpv6ToIpv4KeepsTheCall) {
+  setUpRoom();
+  connectAll();
+  ASSERT_TRUE(runUntil(
+      all, [&] { return !sfu::test::plisOf(alice.peer).empty(); }, 3s));
+  sendVideo(20);
+  ASSERT_TRUE(runUntil(
+      all, [&] { return bob.peer.rtp.size() >= 20; }, 5s));
+  // Another network, another family: the browser nominates its new pair.
+  const auto gap = moveAndMeasureGap(alice, bob, all, subs["bob"].localIce, true,
+                                     [&] { bob.moveTo("127.0.0.1", endpointOf("127.0.0.1", worker.port())); });
+  ASSERT_TRUE(gap) << "no media at the new address within 10 s";
+  std::printf("IPv6 -> IPv4 move with nomination: video again after %lld ms\n", static_cast<long long>(gap->count()));
+  EXPECT_LT(*gap, 5s);
+  EXPECT_TRUE(bob.peer.srtpErrors.empty());
 }
 
 }  // namespace

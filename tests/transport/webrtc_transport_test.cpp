@@ -397,6 +397,64 @@ TEST_F(WebRtcTransportTest, ConsentExpiryDisconnectsIceButKeepsSrtpUntilAnIceRes
   EXPECT_EQ(peer->rtp[0], vp8);
 }
 
+// NAT rebinding: the browser's packets suddenly come from a new port and what goes to the old one
+// is lost. Nothing unauthenticated moves the send path (not SRTP, not a check with a wrong
+// password); an authenticated check from the new port does, once its return path answered and the
+// old path stopped answering. DTLS and SRTP carry on: no second handshake.
+TEST_F(WebRtcTransportTest, AfterNatRebindingTheSendPathMovesOnlyAfterAnAuthenticatedRoundTrip) {
+  create(params());
+  connect();
+  const auto vp8 = bytesOf(testdata::kChromeVp8Tid2);
+  const net::Endpoint oldPath = peer->address();
+  TimePoint t = now + 10s;
+  transport->tick(t);
+  peer->setAddress(test::loopback(50001));
+  wire.pump(t);  // a consent check to the old port is lost
+
+  // SRTP from the new port (real keys, but no ICE check from there): dropped, path unchanged.
+  peer->sendRtp(vp8);
+  wire.pump(t);
+  EXPECT_TRUE(events.rtp.empty());
+  // A check with a wrong password from the new port: 401, nothing learnt.
+  auto forged = peer->bindingRequest(serverIce, true, std::string("notTheServerPassword0123"));
+  transport->receive(forged, peer->address(), t);
+  wire.pump(t);
+  EXPECT_EQ(peer->stunAnswers.back().errorCode, 401);
+  for (int i = 0; i < 40; ++i) transport->tick(t += 100ms);
+  wire.pump(t);
+  EXPECT_EQ(transport->selectedEndpoint(), oldPath);
+  sink.sent.clear();
+  ASSERT_TRUE(transport->sendRtp(vp8));
+  EXPECT_EQ(sink.take().back().to, oldPath);  // media still goes to the old port only
+
+  // The browser's own check from the new port (no USE-CANDIDATE: it does not know it moved).
+  peer->sendCheck(serverIce, false);
+  wire.pump(t);
+  EXPECT_EQ(peer->stunAnswers.back().cls, ice::StunClass::SuccessResponse);
+  EXPECT_EQ(peer->stunAnswers.back().mappedAddress, peer->address());
+  EXPECT_EQ(transport->selectedEndpoint(), oldPath);  // the old path gets one more chance
+  const TimePoint confirmedAt = t;
+  while (transport->selectedEndpoint() == oldPath && t - confirmedAt < 5s) {
+    transport->tick(t += 50ms);
+    wire.pump(t);
+  }
+  EXPECT_EQ(transport->selectedEndpoint(), peer->address());
+  EXPECT_LE(t - confirmedAt, 1100ms);
+
+  // Media both ways on the new path, with the keys of the one handshake.
+  const size_t before = peer->rtp.size();
+  ASSERT_TRUE(transport->sendRtp(vp8));
+  wire.pump(t);
+  ASSERT_EQ(peer->rtp.size(), before + 1);
+  EXPECT_EQ(peer->rtp.back(), vp8);
+  peer->sendRtp(vp8);
+  wire.pump(t);
+  ASSERT_EQ(events.rtp.size(), 1u);
+  EXPECT_EQ(events.connected, 1);
+  EXPECT_TRUE(events.iceDisconnected.empty());
+  EXPECT_TRUE(events.closed.empty());
+}
+
 TEST_F(WebRtcTransportTest, ConnectTimeoutWithoutNominationIsReported) {
   create(params());
   transport->tick(now + 29s);

@@ -17,6 +17,11 @@ export function labAddress(): string | null {
   return inLab() ? (process.env['CONCLAVE_LAB_ADDRESS'] ?? null) : null;
 }
 
+/** The lab's IPv6 address (fd00:213::1), or null outside the lab (or an older lab script). */
+export function labAddress6(): string | null {
+  return inLab() ? (process.env['CONCLAVE_LAB_ADDRESS6'] ?? null) : null;
+}
+
 function requireLab(): { ns: string; address: string } {
   const ns = process.env['CONCLAVE_LAB_NS'];
   const address = process.env['CONCLAVE_LAB_ADDRESS'];
@@ -43,6 +48,13 @@ export interface ClientNetworkOptions {
   blockUdp?: boolean;
   /** Drop the client's TCP connections to these ports (any address). */
   blockTcpPorts?: number[];
+  /** Drop the client's IPv4 UDP: its media can only go over IPv6 (fd00:213:<n>::2). */
+  blockUdp4?: boolean;
+  /**
+   * Put the client's IPv4 UDP behind a NAT (source ports mapped into 20000-29999), so that
+   * rebindUdp() can give it new ports mid-call, as a home router does when its mapping expires.
+   */
+  natUdp?: boolean;
 }
 
 export interface ClientNetwork {
@@ -56,6 +68,12 @@ export interface ClientNetwork {
   run(command: string[]): string;
   /** Moves the client to another address of its subnet (as a network change or NAT rebinding). */
   setAddress(newAddress: string): void;
+  /**
+   * A NAT rebinding (needs natUdp): the client's UDP flows get new source ports; what is sent to
+   * the old ones is lost. Its own sockets and TCP connections are untouched, so the browser does
+   * not notice.
+   */
+  rebindUdp(): void;
   /** Deletes the namespace (the browsers in it must be closed first). */
   close(): void;
 }
@@ -88,9 +106,14 @@ export function createClientNetwork(name: string, options: ClientNetworkOptions 
     ip('-n', namespace, 'addr', 'add', `${address}/24`, 'dev', clientSide);
     ip('-n', namespace, 'link', 'set', clientSide, 'up');
     ip('-n', namespace, 'route', 'add', 'default', 'via', gateway);
+    // IPv6 alongside: client fd00:213:<n>::2/64, lab side fd00:213:<n>::1.
+    ip('addr', 'add', `fd00:213:${subnet}::1/64`, 'dev', labSide, 'nodad');
+    ip('-n', namespace, 'addr', 'add', `fd00:213:${subnet}::2/64`, 'dev', clientSide, 'nodad');
+    ip('-n', namespace, '-6', 'route', 'add', 'default', 'via', `fd00:213:${subnet}::1`);
 
     const rules: string[] = [];
     if (options.blockUdp) rules.push('meta l4proto udp drop');
+    if (options.blockUdp4) rules.push('meta nfproto ipv4 meta l4proto udp drop');
     for (const port of options.blockTcpPorts ?? []) rules.push(`tcp dport ${port} drop`);
     if (rules.length > 0) {
       nft(
@@ -104,6 +127,24 @@ export function createClientNetwork(name: string, options: ClientNetworkOptions 
     ip('netns', 'del', namespace);
     throw error;
   }
+
+  // The NAT: a conntrack zone for the client's UDP and a source NAT into a port range. A rebinding
+  // moves the flows to a fresh zone (no mapping yet) and another range, so every flow gets a new
+  // port and the old mappings no longer match anything.
+  let rebindings = 0;
+  const natRules = (): string => {
+    const zone = rebindings + 1;
+    const low = 20000 + (rebindings % 4) * 10000;
+    return (
+      `table ip labnat {\n` +
+      `  chain rawout { type filter hook output priority -300; policy accept; meta l4proto udp ct zone set ${zone}; }\n` +
+      `  chain rawin { type filter hook prerouting priority -300; policy accept; meta l4proto udp ct zone set ${zone}; }\n` +
+      `  chain post { type nat hook postrouting priority 100; policy accept; ` +
+      `oifname "${clientSide}" meta l4proto udp snat to ${address}:${low}-${low + 9999}; }\n` +
+      `}\n`
+    );
+  };
+  if (options.natUdp) nft(namespace, natRules());
 
   const scriptDir = mkdtempSync(join(tmpdir(), 'conclave-lab-'));
   const chromiumPath = join(scriptDir, 'chromium');
@@ -130,6 +171,11 @@ export function createClientNetwork(name: string, options: ClientNetworkOptions 
         // Still there.
       }
       address = newAddress;
+    },
+    rebindUdp(): void {
+      if (!options.natUdp) throw new Error('rebindUdp() needs a client network made with natUdp');
+      rebindings += 1;
+      nft(namespace, `delete table ip labnat\n${natRules()}`);
     },
     close(): void {
       try {

@@ -43,14 +43,16 @@ export function serverHasMedia(): boolean {
  * system picks) on 127.0.0.1, or in the network lab (scripts/e2e-lab.sh) on the lab's own address,
  * which Firefox can pair with too. Either way no packet goes to another address.
  */
-function mediaArgs(mediaPort: number): string[] {
+function mediaArgs(mediaPort: number, announce?: string[]): string[] {
   if (!serverHasMedia()) return [];
   const address = labAddress() ?? '127.0.0.1';
+  // Several addresses (IPv4 and IPv6): one dual-stack socket on "::" receives them all.
+  const [listen, announced] = announce ? ['::', announce.join(',')] : [address, address];
   return [
     '--media-listen',
-    address,
+    listen,
     '--media-announced-address',
-    address,
+    announced,
     '--media-port',
     String(mediaPort),
     '--media-workers',
@@ -143,6 +145,8 @@ export interface StartOptions {
   mediaPort?: number;
   /** More command-line options, e.g. ['--max-room-tracks', '2']. */
   extraArgs?: string[];
+  /** Media addresses to announce instead of the lab's one (the workers then listen on "::"). */
+  mediaAnnounce?: string[];
 }
 
 /** Until the server answers /healthz: it starts in well under a second when the machine is idle. */
@@ -172,7 +176,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     // E2E_SERVER_LOG_LEVEL=debug shows what the server does (printed with a failing startup).
     '--log-level',
     options.logLevel ?? process.env['E2E_SERVER_LOG_LEVEL'] ?? 'warn',
-    ...mediaArgs(options.mediaPort ?? 0),
+    ...mediaArgs(options.mediaPort ?? 0, options.mediaAnnounce),
     ...(options.extraArgs ?? []),
   ];
   // The harness's own variables are not server options (the server warns about unknown CONCLAVE_*).
