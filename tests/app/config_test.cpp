@@ -130,88 +130,89 @@ TEST(Config, TurnSettingsThatCannotWorkNameTheirKey) {
   EXPECT_EQ(errorKey({"--turn-urls", "turn:a", "--turn-secret", "s", "--turn-credential-seconds", "10"}),
             "turn_credential_seconds");
   EXPECT_EQ(errorKey({"--turn-urls", "turn:a", "--turn-secret", "s"}), "");
+}
 
-  namespace {
-  std::string errorMessage(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {}) {
-    try {
-      parseConfig(args, env);
-    } catch (const ConfigError& e) {
-      return e.what();
-    }
-    return "";
+namespace {
+std::string errorMessage(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {}) {
+  try {
+    parseConfig(args, env);
+  } catch (const ConfigError& e) {
+    return e.what();
   }
-  }  // namespace
+  return "";
+}
+}  // namespace
 
-  TEST(Config, MediaListensDualStackByDefault) {
-    auto config = parseConfig({}, {}).config;
-    EXPECT_EQ(config.mediaListen, "::");
-    EXPECT_TRUE(config.mediaAnnouncedAddresses.empty());  // the host's primary address
-  }
+TEST(Config, MediaListensDualStackByDefault) {
+  auto config = parseConfig({}, {}).config;
+  EXPECT_EQ(config.mediaListen, "::");
+  EXPECT_TRUE(config.mediaAnnouncedAddresses.empty());  // the host's primary address
+}
 
-  TEST(Config, SeveralAnnouncedAddressesFromFlagEnvironmentAndFile) {
-    using Addresses = std::vector<std::string>;
-    // Comma-separated in a flag or the environment; spaces around entries are fine; IPv6 in
-    // canonical form.
-    EXPECT_EQ(
-        parseConfig({"--media-announced-address", "203.0.113.7, 2001:DB8:0:0::7"}, {}).config.mediaAnnouncedAddresses,
-        (Addresses{"203.0.113.7", "2001:db8::7"}));
-    EXPECT_EQ(
-        parseConfig({}, {{"CONCLAVE_MEDIA_ANNOUNCED_ADDRESS", "2001:db8::7,192.0.2.1"}}).config.mediaAnnouncedAddresses,
-        (Addresses{"2001:db8::7", "192.0.2.1"}));
-    // An array (or a single string) in TOML.
-    auto array = writeTemp("media_announced_address = [\"192.0.2.1\", \"2001:db8::1\"]\n");
-    EXPECT_EQ(parseConfig({"--config", array}, {}).config.mediaAnnouncedAddresses,
-              (Addresses{"192.0.2.1", "2001:db8::1"}));
-    auto single = writeTemp("media_announced_address = \"192.0.2.1\"\n");
-    EXPECT_EQ(parseConfig({"--config", single}, {}).config.mediaAnnouncedAddresses, (Addresses{"192.0.2.1"}));
-    // The flag replaces the file's list, as for every setting.
-    EXPECT_EQ(parseConfig({"--config", array, "--media-announced-address=::1"}, {}).config.mediaAnnouncedAddresses,
-              (Addresses{"::1"}));
-    for (const auto& f : {array, single}) std::filesystem::remove(f);
-  }
+TEST(Config, SeveralAnnouncedAddressesFromFlagEnvironmentAndFile) {
+  using Addresses = std::vector<std::string>;
+  // Comma-separated in a flag or the environment; spaces around entries are fine; IPv6 in
+  // canonical form.
+  EXPECT_EQ(
+      parseConfig({"--media-announced-address", "203.0.113.7, 2001:DB8:0:0::7"}, {}).config.mediaAnnouncedAddresses,
+      (Addresses{"203.0.113.7", "2001:db8::7"}));
+  EXPECT_EQ(
+      parseConfig({}, {{"CONCLAVE_MEDIA_ANNOUNCED_ADDRESS", "2001:db8::7,192.0.2.1"}}).config.mediaAnnouncedAddresses,
+      (Addresses{"2001:db8::7", "192.0.2.1"}));
+  // An array (or a single string) in TOML.
+  auto array = writeTemp("media_announced_address = [\"192.0.2.1\", \"2001:db8::1\"]\n");
+  EXPECT_EQ(parseConfig({"--config", array}, {}).config.mediaAnnouncedAddresses,
+            (Addresses{"192.0.2.1", "2001:db8::1"}));
+  auto single = writeTemp("media_announced_address = \"192.0.2.1\"\n");
+  EXPECT_EQ(parseConfig({"--config", single}, {}).config.mediaAnnouncedAddresses, (Addresses{"192.0.2.1"}));
+  // The flag replaces the file's list, as for every setting.
+  EXPECT_EQ(parseConfig({"--config", array, "--media-announced-address=::1"}, {}).config.mediaAnnouncedAddresses,
+            (Addresses{"::1"}));
+  for (const auto& f : {array, single}) std::filesystem::remove(f);
+}
 
-  TEST(Config, BadAnnouncedAddressesAreNamedInTheError) {
-    const std::string key = "media_announced_address";
-    auto says = [&](const std::vector<std::string>& args, const std::string& part) {
-      const std::string message = errorMessage(args);
-      EXPECT_EQ(message.rfind(key + ": ", 0), 0u) << message;
-      EXPECT_NE(message.find(part), std::string::npos) << "\"" << message << "\" lacks \"" << part << "\"";
-    };
-    says({"--media-announced-address", "192.0.2.1,meet.example.org"}, "\"meet.example.org\" is not an IPv4 or IPv6");
-    says({"--media-announced-address", "192.0.2.300"}, "\"192.0.2.300\" is not an IPv4 or IPv6 address");
-    says({"--media-announced-address", "[2001:db8::1]"}, "without brackets");
-    says({"--media-announced-address", "fe80::1%eth0"}, "without brackets, port or zone");
-    says({"--media-announced-address", "192.0.2.1,,192.0.2.2"}, "empty entry");
-    says({"--media-announced-address", "192.0.2.1,"}, "empty entry");
-    says({"--media-announced-address", ""}, "empty entry");
-    says({"--media-announced-address", "2001:db8::1, 2001:DB8::1"}, "lists 2001:db8::1 twice");
-    says({"--media-announced-address", "0.0.0.0"}, "0.0.0.0 cannot be announced");
-    says({"--media-announced-address", "::"}, ":: cannot be announced");
-    says({"--media-announced-address", "1.1.1.1,1.1.1.2,1.1.1.3,1.1.1.4,1.1.1.5,1.1.1.6,1.1.1.7,1.1.1.8,1.1.1.9"},
-         "more than 8 addresses");
-    // The origin is named too.
-    EXPECT_NE(errorMessage({}, {{"CONCLAVE_MEDIA_ANNOUNCED_ADDRESS", "x"}}).find("CONCLAVE_MEDIA_ANNOUNCED_ADDRESS"),
-              std::string::npos);
-    auto numbers = writeTemp("media_announced_address = [1, 2]\n");
-    auto commas = writeTemp("media_announced_address = [\"192.0.2.1,192.0.2.2\"]\n");
-    auto empty = writeTemp("media_announced_address = []\n");
-    EXPECT_NE(errorMessage({"--config", numbers}).find("array of strings"), std::string::npos);
-    EXPECT_NE(errorMessage({"--config", commas}).find("without commas"), std::string::npos);
-    EXPECT_NE(errorMessage({"--config", empty}).find("at least one address"), std::string::npos);
-    for (const auto& f : {numbers, commas, empty}) std::filesystem::remove(f);
-  }
+TEST(Config, BadAnnouncedAddressesAreNamedInTheError) {
+  const std::string key = "media_announced_address";
+  auto says = [&](const std::vector<std::string>& args, const std::string& part) {
+    const std::string message = errorMessage(args);
+    EXPECT_EQ(message.rfind(key + ": ", 0), 0u) << message;
+    EXPECT_NE(message.find(part), std::string::npos) << "\"" << message << "\" lacks \"" << part << "\"";
+  };
+  says({"--media-announced-address", "192.0.2.1,meet.example.org"}, "\"meet.example.org\" is not an IPv4 or IPv6");
+  says({"--media-announced-address", "192.0.2.300"}, "\"192.0.2.300\" is not an IPv4 or IPv6 address");
+  says({"--media-announced-address", "[2001:db8::1]"}, "without brackets");
+  says({"--media-announced-address", "fe80::1%eth0"}, "without brackets, port or zone");
+  says({"--media-announced-address", "192.0.2.1,,192.0.2.2"}, "empty entry");
+  says({"--media-announced-address", "192.0.2.1,"}, "empty entry");
+  says({"--media-announced-address", ""}, "empty entry");
+  says({"--media-announced-address", "2001:db8::1, 2001:DB8::1"}, "lists 2001:db8::1 twice");
+  says({"--media-announced-address", "0.0.0.0"}, "0.0.0.0 cannot be announced");
+  says({"--media-announced-address", "::"}, ":: cannot be announced");
+  says({"--media-announced-address", "1.1.1.1,1.1.1.2,1.1.1.3,1.1.1.4,1.1.1.5,1.1.1.6,1.1.1.7,1.1.1.8,1.1.1.9"},
+       "more than 8 addresses");
+  // The origin is named too.
+  EXPECT_NE(errorMessage({}, {{"CONCLAVE_MEDIA_ANNOUNCED_ADDRESS", "x"}}).find("CONCLAVE_MEDIA_ANNOUNCED_ADDRESS"),
+            std::string::npos);
+  auto numbers = writeTemp("media_announced_address = [1, 2]\n");
+  auto commas = writeTemp("media_announced_address = [\"192.0.2.1,192.0.2.2\"]\n");
+  auto empty = writeTemp("media_announced_address = []\n");
+  EXPECT_NE(errorMessage({"--config", numbers}).find("array of strings"), std::string::npos);
+  EXPECT_NE(errorMessage({"--config", commas}).find("without commas"), std::string::npos);
+  EXPECT_NE(errorMessage({"--config", empty}).find("at least one address"), std::string::npos);
+  for (const auto& f : {numbers, commas, empty}) std::filesystem::remove(f);
+}
 
-  TEST(Config, TheMediaSocketMustReceiveEveryAnnouncedFamily) {
-    // An IPv4 socket (also 0.0.0.0) cannot receive what is sent to an IPv6 address, and a socket on
-    // one IPv6 address receives no IPv4; "::" (the default) receives both.
-    EXPECT_NE(errorMessage({"--media-listen", "0.0.0.0", "--media-announced-address", "192.0.2.1,2001:db8::1"})
-                  .find("announces IPv6 2001:db8::1 but media_listen 0.0.0.0 receives only IPv4"),
-              std::string::npos);
-    EXPECT_NE(errorMessage({"--media-listen", "2001:db8::1", "--media-announced-address", "192.0.2.1"})
-                  .find("receives only IPv6"),
-              std::string::npos);
-    EXPECT_EQ(errorKey({"--media-listen", "localhost"}), "media_listen");
-    EXPECT_EQ(errorKey({"--media-announced-address", "192.0.2.1,2001:db8::1"}), "");
-    EXPECT_EQ(errorKey({"--media-listen", "::", "--media-announced-address", "192.0.2.1"}), "");
-    EXPECT_EQ(errorKey({"--media-listen", "10.0.0.5", "--media-announced-address", "203.0.113.7"}), "");  // NAT
-  }
+TEST(Config, TheMediaSocketMustReceiveEveryAnnouncedFamily) {
+  // An IPv4 socket (also 0.0.0.0) cannot receive what is sent to an IPv6 address, and a socket on
+  // one IPv6 address receives no IPv4; "::" (the default) receives both.
+  EXPECT_NE(errorMessage({"--media-listen", "0.0.0.0", "--media-announced-address", "192.0.2.1,2001:db8::1"})
+                .find("announces IPv6 2001:db8::1 but media_listen 0.0.0.0 receives only IPv4"),
+            std::string::npos);
+  EXPECT_NE(errorMessage({"--media-listen", "2001:db8::1", "--media-announced-address", "192.0.2.1"})
+                .find("receives only IPv6"),
+            std::string::npos);
+  EXPECT_EQ(errorKey({"--media-listen", "localhost"}), "media_listen");
+  EXPECT_EQ(errorKey({"--media-announced-address", "192.0.2.1,2001:db8::1"}), "");
+  EXPECT_EQ(errorKey({"--media-listen", "::", "--media-announced-address", "192.0.2.1"}), "");
+  EXPECT_EQ(errorKey({"--media-listen", "10.0.0.5", "--media-announced-address", "203.0.113.7"}), "");  // NAT
+}
