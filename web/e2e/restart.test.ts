@@ -225,7 +225,7 @@ describe.skipIf(!serverHasMedia())('calls survive the server', () => {
       await waitForGrowingVideo(bob, aliceId);
       await waitForGrowingVideo(alice, bobId);
 
-      // Bob's network starts dropping every UDP packet he sends: media and ICE checks. The server
+      // Bob's network starts dropping every UDP packet and all TCP but signaling: media and ICE checks. The server
       // and Bob's browser notice (consent expires), ICE restarts cannot succeed, so Bob's page
       // rejoins from scratch, keeping the call on screen all along.
       net.run(['nft', 'add', 'table', 'inet', 'cut']);
@@ -239,6 +239,8 @@ describe.skipIf(!serverHasMedia())('calls survive the server', () => {
         '{ type filter hook output priority 0 ; policy accept ; }',
       ]);
       net.run(['nft', 'add', 'rule', 'inet', 'cut', 'out', 'meta', 'l4proto', 'udp', 'drop']);
+      // ICE-TCP to the media port would carry the call instead: only signaling (HTTPS) gets through.
+      net.run(['nft', 'add', 'rule', 'inet', 'cut', 'out', 'tcp', 'dport', '!=', String(server.port), 'drop']);
       const cutAt = Date.now();
       // Consent expires after 30 s without an answer (RFC 7675), then the restart gets 8 s.
       const [bobNew] = (await newIds([bob], [bobId], 2 * WAIT_MS)) as [string];
