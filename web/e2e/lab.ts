@@ -162,14 +162,11 @@ export function createClientNetwork(name: string, options: ClientNetworkOptions 
       return execFileSync('ip', ['netns', 'exec', namespace, ...command], { encoding: 'utf8' });
     },
     setAddress(newAddress: string): void {
-      ip('-n', namespace, 'addr', 'add', `${newAddress}/24`, 'dev', clientSide);
+      // Old address out, new one in (adding first would not help: deleting a primary address
+      // deletes its secondaries in the same subnet too). The default route went with the old one.
       ip('-n', namespace, 'addr', 'del', `${address}/24`, 'dev', clientSide);
-      // Deleting the old address took the default route with it when it was the primary one.
-      try {
-        ip('-n', namespace, 'route', 'replace', 'default', 'via', gateway);
-      } catch {
-        // Still there.
-      }
+      ip('-n', namespace, 'addr', 'add', `${newAddress}/24`, 'dev', clientSide);
+      ip('-n', namespace, 'route', 'replace', 'default', 'via', gateway);
       address = newAddress;
     },
     rebindUdp(): void {
