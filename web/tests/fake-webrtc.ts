@@ -243,7 +243,8 @@ export function deferred<T>(): Deferred<T> {
 export type SignalCall =
   | { type: 'publish'; sdp: string; tracks: PublishedTrack[]; reply: Deferred<string> }
   | { type: 'subscribe-answer'; sdp: string; reply: Deferred<void> }
-  | { type: 'subscribe-restart'; reply: Deferred<void> };
+  | { type: 'subscribe-restart'; reply: Deferred<void> }
+  | { type: 'ping'; timeoutMs: number; reply: Deferred<void> };
 
 /** Plays the server: records every media request; the test settles each reply. */
 export class FakeSignaling implements MediaSignaling {
@@ -265,6 +266,12 @@ export class FakeSignaling implements MediaSignaling {
   subscribeRestart(): Promise<void> {
     const reply = deferred<void>();
     this.calls.push({ type: 'subscribe-restart', reply });
+    return reply.promise;
+  }
+
+  ping(timeoutMs: number): Promise<void> {
+    const reply = deferred<void>();
+    this.calls.push({ type: 'ping', timeoutMs, reply });
     return reply.promise;
   }
 

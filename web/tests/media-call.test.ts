@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Call, PEER_CONNECTION_CONFIG } from '../src/media/call';
+import { Call, DISCONNECTED_GRACE_MS, PEER_CONNECTION_CONFIG, STALL_PING_TIMEOUT_MS } from '../src/media/call';
+import { SignalingError } from '../src/protocol/client';
 import type { MediaConnection, SubscribedTrack } from '../src/protocol/messages';
 import { ALICE_ID, BOB_ID, SELF_ID } from './fake-socket';
 import { deferred, FakePeerConnection, FakeSignaling, FakeTrack, FakeTransforms, settle } from './fake-webrtc';
@@ -365,6 +366,55 @@ describe('Call: subscribe', () => {
       await settle();
       vi.advanceTimersByTime(8000);
       expect(lost).toEqual(['publish']);
+    });
+
+    it('checks the signaling connection of a connection that stays disconnected: no answer means a rejoin', async () => {
+      const { signaling, subscribePc, lost } = setup();
+      subscribePc.setConnectionState('disconnected');
+      vi.advanceTimersByTime(DISCONNECTED_GRACE_MS - 1);
+      expect(signaling.count('ping')).toBe(0);
+      vi.advanceTimersByTime(1);
+      expect(signaling.count('ping')).toBe(1);
+      expect(signaling.last('ping').timeoutMs).toBe(STALL_PING_TIMEOUT_MS);
+      signaling.last('ping').reply.reject(new SignalingError('timeout', 'no reply to ping'));
+      await settle();
+      expect(lost).toEqual(['subscribe']);
+      expect(signaling.count('subscribe-restart')).toBe(0);
+    });
+
+    it('restarts ICE on a connection that stays disconnected while the server answers', async () => {
+      const { signaling, subscribePc, lost } = setup();
+      subscribePc.setConnectionState('disconnected');
+      vi.advanceTimersByTime(DISCONNECTED_GRACE_MS);
+      signaling.last('ping').reply.resolve();
+      await settle();
+      expect(signaling.count('subscribe-restart')).toBe(1);
+      expect(lost).toEqual([]);
+      // A refusal is an answer too: the server is there.
+      subscribePc.setConnectionState('connected');
+      subscribePc.setConnectionState('disconnected');
+      vi.advanceTimersByTime(DISCONNECTED_GRACE_MS);
+      signaling.last('ping').reply.reject(new SignalingError('rate-limited', 'slow down'));
+      await settle();
+      expect(lost).toEqual([]);
+    });
+
+    it('leaves a connection alone that recovers by itself within the grace period', async () => {
+      const { signaling, subscribePc, lost } = setup();
+      subscribePc.setConnectionState('disconnected');
+      vi.advanceTimersByTime(DISCONNECTED_GRACE_MS - 1);
+      subscribePc.setConnectionState('connected');
+      vi.advanceTimersByTime(60000);
+      expect(signaling.count('ping')).toBe(0);
+      expect(signaling.count('subscribe-restart')).toBe(0);
+      expect(lost).toEqual([]);
+      // Recovering while the ping is on its way: no restart either.
+      subscribePc.setConnectionState('disconnected');
+      vi.advanceTimersByTime(DISCONNECTED_GRACE_MS);
+      subscribePc.setConnectionState('connected');
+      signaling.last('ping').reply.resolve();
+      await settle();
+      expect(signaling.count('subscribe-restart')).toBe(0);
     });
 
     it('gives up on nothing once closed', async () => {

@@ -8,6 +8,11 @@
 // - ICE: when a connection fails, or the server says `media-failed`, its ICE is restarted (a new
 //   publish offer with new credentials, or `subscribe-restart` and the server's new offer). If
 //   the connection is not back within `iceRestartTimeoutMs`, `onLost` asks for a full rejoin.
+//   A connection that stays `disconnected` (the browser's checks get no answer: its address
+//   changed, the path broke) is not left to wait for `failed` (about 30 s): after
+//   DISCONNECTED_GRACE_MS the signaling connection is checked with a quick ping. No answer: the
+//   signaling connection died with the path, so `onLost` (a full rejoin) at once; an answer: an
+//   ICE restart over it.
 // Negotiations of one connection never overlap: each connection has its own queue.
 //
 // A Call lives as long as one signaling connection's membership: when the session reconnects (and
@@ -30,6 +35,8 @@ export interface MediaSignaling {
   publish(sdp: string, tracks: PublishedTrack[]): Promise<string>;
   subscribeAnswer(sdp: string): Promise<void>;
   subscribeRestart(): Promise<void>;
+  /** A round trip to the server within `timeoutMs`; rejects when the connection is dead. */
+  ping?(timeoutMs: number): Promise<void>;
   on<E extends 'subscribe-offer' | 'media-failed' | 'ice-servers'>(event: E, handler: SignalingEvents[E]): () => void;
   /** The server's TURN servers with a valid credential (none: media goes straight to the server). */
   readonly iceServers?: IceServer[];
@@ -75,6 +82,10 @@ export type ConnectionState = RTCPeerConnectionState | 'none';
 
 /** ICE checks, DTLS and the first packets after a restart take well under a second when all is well. */
 export const ICE_RESTART_TIMEOUT_MS = 8000;
+/** How long a connection may stay `disconnected` before it is treated as broken (brief loss heals itself). */
+export const DISCONNECTED_GRACE_MS = 2000;
+/** The liveness ping of a stalled connection: the server answers within milliseconds when it is reachable. */
+export const STALL_PING_TIMEOUT_MS = 2500;
 
 function defaultCapabilities(): CodecCapabilities | null {
   const sender = (globalThis as { RTCRtpSender?: typeof RTCRtpSender }).RTCRtpSender;
@@ -101,6 +112,8 @@ export class Call {
   private mPublishError: string | null = null;
   /** A restart in progress per connection: gives up (onLost) when it fires. */
   private readonly mRestartWatch = new Map<MediaConnection, ReturnType<typeof setTimeout>>();
+  /** A connection that went `disconnected`: checked (checkStalled) when it fires. */
+  private readonly mStallWatch = new Map<MediaConnection, ReturnType<typeof setTimeout>>();
 
   constructor(options: CallOptions) {
     this.mOptions = options;
@@ -200,8 +213,9 @@ export class Call {
   close(): void {
     if (this.mClosed) return;
     this.mClosed = true;
-    for (const timer of this.mRestartWatch.values()) clearTimeout(timer);
+    for (const timer of [...this.mRestartWatch.values(), ...this.mStallWatch.values()]) clearTimeout(timer);
     this.mRestartWatch.clear();
+    this.mStallWatch.clear();
     for (const unsubscribe of this.mUnsubscribe) unsubscribe();
     this.mPublishNegotiator.close();
     this.mSubscribeQueue.close();
@@ -223,8 +237,51 @@ export class Call {
       this.mOptions.onChange();
       if (pc.connectionState === 'connected') this.endWatch(connection);
       if (pc.connectionState === 'failed') this.restartIce(connection);
+      this.watchStall(connection, pc.connectionState === 'disconnected');
     });
     return pc;
+  }
+
+  private connectionState(connection: MediaConnection): ConnectionState {
+    return (connection === 'publish' ? this.mPublishPc?.connectionState : this.mSubscribePc.connectionState) ?? 'none';
+  }
+
+  /** Starts (or, when no longer `disconnected`, cancels) the grace period of a disconnected connection. */
+  private watchStall(connection: MediaConnection, disconnected: boolean): void {
+    const timer = this.mStallWatch.get(connection);
+    if (!disconnected) {
+      if (timer !== undefined) clearTimeout(timer);
+      this.mStallWatch.delete(connection);
+      return;
+    }
+    if (timer !== undefined) return;
+    this.mStallWatch.set(
+      connection,
+      setTimeout(() => {
+        this.mStallWatch.delete(connection);
+        void this.checkStalled(connection);
+      }, DISCONNECTED_GRACE_MS),
+    );
+  }
+
+  /** Still `disconnected` after the grace period: a dead signaling connection means a rejoin, else an ICE restart. */
+  private async checkStalled(connection: MediaConnection): Promise<void> {
+    if (this.mClosed || this.connectionState(connection) !== 'disconnected') return;
+    const signaling = this.mOptions.signaling;
+    if (signaling.ping) {
+      try {
+        await signaling.ping(STALL_PING_TIMEOUT_MS);
+      } catch (error) {
+        if (this.mClosed) return;
+        // A refusal (rate-limited) says the server is there; anything else says it is not.
+        if (refusalCode(error) === null) {
+          this.mOptions.onLost?.(connection);
+          return;
+        }
+      }
+    }
+    if (this.mClosed || this.connectionState(connection) !== 'disconnected') return;
+    this.restartIce(connection);
   }
 
   /** Starts the deadline of an ICE restart (one per connection until it is connected again). */
@@ -233,8 +290,7 @@ export class Call {
     const timer = setTimeout(() => {
       this.mRestartWatch.delete(connection);
       if (this.mClosed) return;
-      const state = connection === 'publish' ? this.mPublishPc?.connectionState : this.mSubscribePc.connectionState;
-      if (state !== 'connected') this.mOptions.onLost?.(connection);
+      if (this.connectionState(connection) !== 'connected') this.mOptions.onLost?.(connection);
     }, this.mOptions.iceRestartTimeoutMs ?? ICE_RESTART_TIMEOUT_MS);
     this.mRestartWatch.set(connection, timer);
   }

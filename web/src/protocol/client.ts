@@ -210,8 +210,9 @@ export class SignalingClient {
     await this.request({ type: 'leave' });
   }
 
-  async ping(): Promise<void> {
-    await this.request({ type: 'ping' });
+  /** A round trip to the server; `timeoutMs` overrides the request timeout (a quick liveness check). */
+  async ping(timeoutMs?: number): Promise<void> {
+    await this.request({ type: 'ping' }, timeoutMs);
   }
 
   /** Sends a publish offer with the source of each sending m-section; resolves with the answer SDP. */
@@ -270,6 +271,7 @@ export class SignalingClient {
   /** Sends a request with a fresh `id` and resolves with the matching reply. */
   request<T extends ClientMessage['type']>(
     message: Omit<Extract<ClientMessage, { type: T }>, 'id'> & { type: T },
+    timeoutMs?: number,
   ): Promise<ReplyFor<T>> {
     if (this.mState !== 'open' || !this.mSocket) {
       return Promise.reject(new SignalingError('not-connected', 'not connected'));
@@ -282,10 +284,13 @@ export class SignalingClient {
     const expect: ServerMessageType = REPLY_TYPE[message.type];
     const socket = this.mSocket;
     return new Promise<ReplyFor<T>>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.mPending.delete(id);
-        reject(new SignalingError('timeout', `no reply to ${message.type}`));
-      }, this.mOptions.requestTimeoutMs ?? 10000);
+      const timer = setTimeout(
+        () => {
+          this.mPending.delete(id);
+          reject(new SignalingError('timeout', `no reply to ${message.type}`));
+        },
+        timeoutMs ?? this.mOptions.requestTimeoutMs ?? 10000,
+      );
       this.mPending.set(id, {
         expect,
         resolve: resolve as (m: ServerMessage) => void,
