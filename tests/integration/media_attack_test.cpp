@@ -145,6 +145,20 @@ TEST(MediaAttack, TheRoomTrackLimitIsEnforcedAcrossParticipants) {
 
 namespace {
 
+// ASan keeps freed memory in quarantine and adds shadow memory: the same bounded growth shows up
+// several times larger (9-11 MiB measured for the ICE-TCP flood below, about 1 MiB without).
+#if defined(__SANITIZE_ADDRESS__)
+constexpr long kRssSlackKib = 16 * 1024;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr long kRssSlackKib = 16 * 1024;
+#else
+constexpr long kRssSlackKib = 8 * 1024;
+#endif
+#else
+constexpr long kRssSlackKib = 8 * 1024;
+#endif
+
 // A TCP connection to 127.0.0.1:`port` from `source`; -1 if refused.
 int connectFrom(const std::string& source, uint16_t port) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -240,8 +254,8 @@ TEST(MediaAttack, AFloodOfHostileIceTcpConnectionsIsBoundedAndClosed) {
       garbage.size() + huge.size() + silent.size(), garbage.size(), huge.size(), silent.size(), silentOpen, before,
       during, after);
   EXPECT_LE(silentOpen, 512u);  // IceTcpServer::Config::maxConnections
-  EXPECT_LT(during - before, 8 * 1024);
-  EXPECT_LT(after - before, 8 * 1024);
+  EXPECT_LT(during - before, kRssSlackKib);
+  EXPECT_LT(after - before, kRssSlackKib);
   for (auto* list : {&garbage, &huge, &silent})
     for (int fd : *list) ::close(fd);
   // The signaling connection and the server carry on.
