@@ -43,6 +43,24 @@ function nft(namespace: string, rules: string): void {
   });
 }
 
+let nextLabTable = 1;
+
+/**
+ * Adds nft rules (each one line, e.g. `udp dport 40000 drop`) to the output hook of the lab itself
+ * (where the server and the lab's browsers run); returns a function that removes them.
+ */
+export function blockInLab(rules: string[]): () => void {
+  const lab = requireLab();
+  const table = `labblock${nextLabTable++}`;
+  nft(
+    lab.ns,
+    `table inet ${table} {\n  chain out {\n    type filter hook output priority 0; policy accept;\n${rules
+      .map((r) => `    ${r}\n`)
+      .join('')}  }\n}\n`,
+  );
+  return () => nft(lab.ns, `delete table inet ${table}\n`);
+}
+
 export interface ClientNetworkOptions {
   /** Drop every UDP packet the client sends (an office network that blocks UDP). */
   blockUdp?: boolean;
