@@ -24,7 +24,8 @@ address6=fd00:213::1
 
 cleanup() {
   local n
-  for n in $(ip netns list | awk '{print $1}' | grep -E "^$ns(-|$)" || true); do
+  # (ip netns list complains about the ids of peer namespaces already gone: not our concern.)
+  for n in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^$ns(-|$)" || true); do
     ip netns pids "$n" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
     ip netns del "$n" 2>/dev/null || true
   done
