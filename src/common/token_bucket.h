@@ -15,7 +15,9 @@ class TokenBucket {
 
   bool take(common::TimePoint now) {
     double elapsed = std::chrono::duration<double>(now - mLast).count();
-    mLast = now;
+    // Time that went backwards neither refills nor moves the reference (else the same interval
+    // would be counted again when the clock catches up).
+    if (elapsed > 0) mLast = now;
     mTokens = std::min(mBurst, mTokens + std::max(0.0, elapsed) * mRate);
     if (mTokens < 1.0) return false;
     mTokens -= 1.0;

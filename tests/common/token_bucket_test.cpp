@@ -63,6 +63,8 @@ TEST(TokenBucket, TimeThatGoesBackwardsAddsNothing) {
   TokenBucket bucket(10, 5, t0);
   takeAll(bucket, t0);
   EXPECT_FALSE(bucket.take(t0 - 10s));
+  // Nor does it move the reference: 100 ms after t0 is one token, not the 10 s back and forth.
+  EXPECT_EQ(takeAll(bucket, t0 + 100ms), 1);
 }
 
 TEST(DebtBucket, WithinTheBurstThereIsNoWait) {
