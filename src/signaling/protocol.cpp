@@ -234,6 +234,12 @@ std::string_view errorCodeName(ErrorCode code) {
       return "quota-exceeded";
     case ErrorCode::TooManyTracks:
       return "too-many-tracks";
+    case ErrorCode::ForbiddenByPolicy:
+      return "forbidden-by-policy";
+    case ErrorCode::MeetingEnded:
+      return "meeting-ended";
+    case ErrorCode::MeetingMoved:
+      return "meeting-moved";
     case ErrorCode::Internal:
       return "internal";
   }

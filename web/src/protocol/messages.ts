@@ -270,6 +270,9 @@ export const SERVER_ERROR_CODES = [
   'file-too-large',
   'quota-exceeded',
   'too-many-tracks',
+  'forbidden-by-policy',
+  'meeting-ended',
+  'meeting-moved',
   'internal',
 ] as const;
 
