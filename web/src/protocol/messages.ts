@@ -73,12 +73,21 @@ export interface SubscribeRestartMessage {
   type: 'subscribe-restart';
   id?: RequestId;
 }
+/**
+ * What a relay carries, as far as the server must know: a chat message (the meeting's chat policy
+ * applies) or control traffic (keys, profiles, moves; the default).
+ */
+export const RELAY_KINDS = ['chat', 'control'] as const;
+export type RelayKind = (typeof RELAY_KINDS)[number];
+
 /** An opaque payload for one participant (`to`) or everyone else in the room. */
 export interface RelayMessage {
   type: 'relay';
   id?: RequestId;
   payload: string;
   to?: string;
+  /** Absent: "control". */
+  kind?: RelayKind;
 }
 export interface FileUploadMessage {
   type: 'file-upload';
@@ -218,6 +227,11 @@ export interface RelayReceivedMessage {
   id?: RequestId;
   from: string;
   payload: string;
+  /**
+   * Stamped by the server (absent, from older servers: "control"). Accept a chat message only from
+   * a relay stamped "chat", and keys or control payloads only from one stamped "control".
+   */
+  kind?: RelayKind;
 }
 export interface FileUploadReadyMessage {
   type: 'file-upload-ready';

@@ -17,6 +17,7 @@ import {
   MAX_TURN_URLS,
   PARTICIPANT_ID_LENGTH,
   PROTOCOL_VERSION,
+  RELAY_KINDS,
   ROOM_ID_LENGTH,
   TRACK_SOURCES,
   type ClientMessage,
@@ -235,6 +236,7 @@ const SERVER_SCHEMAS: Record<ServerMessageType, BodyParser> = {
   relay: (o) => ({
     from: base64UrlId(o, 'from', PARTICIPANT_ID_LENGTH),
     payload: str(o, 'payload', MAX_RELAY_PAYLOAD_LENGTH),
+    ...(field(o, 'kind') === undefined ? {} : { kind: oneOf(o, 'kind', RELAY_KINDS) }),
   }),
   'file-upload-ready': (o) => {
     const fileId = base64UrlToken(o, 'fileId', 128);
@@ -328,6 +330,7 @@ const CLIENT_SCHEMAS: Record<ClientMessage['type'], Record<string, FieldRule>> =
       base64Url: true,
     },
     payload: { kind: 'string', min: 1, max: MAX_RELAY_PAYLOAD_LENGTH },
+    kind: { kind: 'string', optional: true, oneOf: RELAY_KINDS },
   },
   'file-upload': { size: { kind: 'integer', min: 1, max: Number.MAX_SAFE_INTEGER } },
   'turn-refresh': {},
