@@ -25,6 +25,13 @@ enum class ErrorCode {
   FileTooLarge,
   QuotaExceeded,
   TooManyTracks,
+  PinRequired,
+  WrongPin,
+  MeetingLocked,
+  Banned,
+  NotAllowed,
+  Blocked,
+  NotWaiting,
   Internal,  // the last (tests go through every code up to it)
 };
 
