@@ -94,6 +94,13 @@ const REPLY_TYPE = {
   admit: 'admitted',
   deny: 'denied',
   'set-role': 'role-set',
+  mute: 'muted',
+  'request-unmute': 'unmute-requested',
+  unmute: 'unmuted',
+  remove: 'removed',
+  'end-meeting': 'ended',
+  'move-meeting': 'meeting-moved',
+  'get-security-log': 'security-log',
 } as const satisfies Record<ClientMessage['type'], ServerMessageType>;
 
 type ReplyFor<T extends ClientMessage['type']> = Extract<ServerMessage, { type: (typeof REPLY_TYPE)[T] }>;

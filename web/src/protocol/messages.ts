@@ -164,6 +164,58 @@ export interface SetRoleMessage {
   participantId: string;
   role: Role;
 }
+/** Sources a host or moderator can mute ("screen" stops the screen share with its audio). */
+export const MUTABLE_SOURCES = ['microphone', 'camera', 'screen'] as const;
+export type MutableSource = (typeof MUTABLE_SOURCES)[number];
+/** Sources a host or moderator can ask someone to switch on again (the person decides). */
+export const REQUESTABLE_SOURCES = ['microphone', 'camera'] as const;
+export type RequestableSource = (typeof REQUESTABLE_SOURCES)[number];
+/** Host or moderator: stops forwarding `participantId`'s `source` → `muted`. */
+export interface MuteMessage {
+  type: 'mute';
+  id?: RequestId;
+  participantId: string;
+  source: MutableSource;
+}
+/** Host or moderator: asks `participantId` to switch `source` on → `unmute-requested`. */
+export interface RequestUnmuteMessage {
+  type: 'request-unmute';
+  id?: RequestId;
+  participantId: string;
+  source: RequestableSource;
+}
+/** Unmutes one's own `source` after a host's mute → `unmuted`, or `forbidden-by-policy`. */
+export interface UnmuteMessage {
+  type: 'unmute';
+  id?: RequestId;
+  source: MutableSource;
+}
+/** Host or moderator: closes `participantId`'s connection and bans its source → `removed`. */
+export interface RemoveMessage {
+  type: 'remove';
+  id?: RequestId;
+  participantId: string;
+}
+/** Host: ends the meeting for everyone → `ended`, then goodbye `meeting-ended`. */
+export interface EndMeetingMessage {
+  type: 'end-meeting';
+  id?: RequestId;
+}
+/** Host: gives the meeting a new room ID → `meeting-moved`. */
+export interface MoveMeetingMessage {
+  type: 'move-meeting';
+  id?: RequestId;
+}
+/** Most security log entries one request may ask for. */
+export const MAX_SECURITY_LOG_ENTRIES = 200;
+/** Host or moderator: the meeting's security event log, newest first → `security-log`. */
+export interface GetSecurityLogMessage {
+  type: 'get-security-log';
+  id?: RequestId;
+  /** Only entries older than this (ms since the epoch): the next page. */
+  before?: number;
+  limit: number;
+}
 export type ClientMessage =
   | HelloMessage
   | JoinMessage
@@ -179,7 +231,14 @@ export type ClientMessage =
   | SetSettingsMessage
   | AdmitMessage
   | DenyMessage
-  | SetRoleMessage;
+  | SetRoleMessage
+  | MuteMessage
+  | RequestUnmuteMessage
+  | UnmuteMessage
+  | RemoveMessage
+  | EndMeetingMessage
+  | MoveMeetingMessage
+  | GetSecurityLogMessage;
 
 export interface WelcomeMessage {
   type: 'welcome';
@@ -365,6 +424,63 @@ export interface RoleSetMessage {
   type: 'role-set';
   id?: RequestId;
 }
+export interface MutedMessage {
+  type: 'muted';
+  id?: RequestId;
+}
+export interface UnmuteRequestedMessage {
+  type: 'unmute-requested';
+  id?: RequestId;
+}
+export interface UnmutedMessage {
+  type: 'unmuted';
+  id?: RequestId;
+}
+export interface RemovedMessage {
+  type: 'removed';
+  id?: RequestId;
+}
+export interface EndedMessage {
+  type: 'ended';
+  id?: RequestId;
+}
+/** The meeting's new room ID and its host token (the reply to `move-meeting`). */
+export interface MeetingMovedMessage {
+  type: 'meeting-moved';
+  id?: RequestId;
+  roomId: string;
+  hostToken: string;
+}
+/** One security log entry; participants only by their per-join IDs. */
+export interface SecurityEvent {
+  /** ms since the epoch */
+  at: number;
+  /** joined, left, knocked, admitted, denied, removed, locked, ..., or one a later server adds. */
+  type: string;
+  actor?: string;
+  subject?: string;
+  detail?: string;
+}
+export interface SecurityLogMessage {
+  type: 'security-log';
+  id?: RequestId;
+  /** Newest first. */
+  entries: SecurityEvent[];
+}
+/** A host or moderator (`by`) muted your `source`: the server no longer forwards it. */
+export interface MutedByHostMessage {
+  type: 'muted-by-host';
+  id?: RequestId;
+  source: string;
+  by: string;
+}
+/** A host or moderator (`by`) asks you to switch `source` on; ask the user. */
+export interface UnmuteRequestMessage {
+  type: 'unmute-request';
+  id?: RequestId;
+  source: string;
+  by: string;
+}
 export type ServerMessage =
   | WelcomeMessage
   | JoinedMessage
@@ -391,7 +507,16 @@ export type ServerMessage =
   | SettingsUpdatedMessage
   | AdmittedMessage
   | DeniedMessage
-  | RoleSetMessage;
+  | RoleSetMessage
+  | MutedMessage
+  | UnmuteRequestedMessage
+  | UnmutedMessage
+  | RemovedMessage
+  | EndedMessage
+  | MeetingMovedMessage
+  | SecurityLogMessage
+  | MutedByHostMessage
+  | UnmuteRequestMessage;
 
 export type ServerMessageType = ServerMessage['type'];
 

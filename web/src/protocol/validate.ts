@@ -25,8 +25,11 @@ import {
   MAX_TURN_TTL_SECONDS,
   MAX_TURN_URLS,
   PARTICIPANT_ID_LENGTH,
+  MAX_SECURITY_LOG_ENTRIES,
+  MUTABLE_SOURCES,
   PROTOCOL_VERSION,
   RELAY_KINDS,
+  REQUESTABLE_SOURCES,
   ROOM_ID_LENGTH,
   TRACK_SOURCES,
   type ClientMessage,
@@ -36,6 +39,7 @@ import {
   type Policies,
   type RequestId,
   type Role,
+  type SecurityEvent,
   type ServerMessage,
   type ServerMessageType,
   type SubscribedTrack,
@@ -252,6 +256,35 @@ function turnCredentials(value: unknown): TurnCredentials {
   return { urls: list, username, credential, ttl: int(value, 'ttl', 1, MAX_TURN_TTL_SECONDS) };
 }
 
+function optionalParticipantId(obj: Json, name: string): Record<string, string> {
+  return field(obj, name) === undefined ? {} : { [name]: base64UrlId(obj, name, PARTICIPANT_ID_LENGTH) };
+}
+
+function securityEvents(obj: Json): SecurityEvent[] {
+  const value = field(obj, 'entries');
+  if (!Array.isArray(value)) throw new Invalid('entries: expected an array');
+  if (value.length > MAX_SECURITY_LOG_ENTRIES) throw new Invalid('entries: too many');
+  return value.map((item: unknown, index): SecurityEvent => {
+    if (!isPlainObject(item)) throw new Invalid(`entries[${index}]: expected an object`);
+    const type = str(item, 'type', 32);
+    if (type.length === 0) throw new Invalid(`entries[${index}].type: empty`);
+    return {
+      at: int(item, 'at', 0, Number.MAX_SAFE_INTEGER),
+      type,
+      ...optionalParticipantId(item, 'actor'),
+      ...optionalParticipantId(item, 'subject'),
+      ...(field(item, 'detail') === undefined ? {} : { detail: str(item, 'detail', 64) }),
+    };
+  });
+}
+
+/** `muted-by-host` and `unmute-request`: a source a later server adds is still a source. */
+function hostRequest(obj: Json): { source: string; by: string } {
+  const source = str(obj, 'source', 64);
+  if (source.length === 0) throw new Invalid('source: empty');
+  return { source, by: base64UrlId(obj, 'by', PARTICIPANT_ID_LENGTH) };
+}
+
 type BodyParser = (obj: Json) => Omit<ServerMessage, 'type' | 'id'>;
 
 // The declarative table: one parser per server message type.
@@ -324,6 +357,18 @@ const SERVER_SCHEMAS: Record<ServerMessageType, BodyParser> = {
   admitted: () => ({}),
   denied: () => ({}),
   'role-set': () => ({}),
+  muted: () => ({}),
+  'unmute-requested': () => ({}),
+  unmuted: () => ({}),
+  removed: () => ({}),
+  ended: () => ({}),
+  'meeting-moved': (o) => ({
+    roomId: base64UrlId(o, 'roomId', ROOM_ID_LENGTH),
+    hostToken: base64UrlId(o, 'hostToken', HOST_TOKEN_LENGTH),
+  }),
+  'security-log': (o) => ({ entries: securityEvents(o) }),
+  'muted-by-host': (o) => hostRequest(o),
+  'unmute-request': (o) => hostRequest(o),
 };
 
 function isServerMessageType(value: string): value is ServerMessageType {
@@ -442,6 +487,24 @@ const CLIENT_SCHEMAS: Record<ClientMessage['type'], Record<string, FieldRule>> =
   admit: { participantId: { ...PARTICIPANT_ID_RULE, optional: true }, all: { kind: 'boolean', optional: true } },
   deny: { participantId: PARTICIPANT_ID_RULE },
   'set-role': { participantId: PARTICIPANT_ID_RULE, role: { kind: 'string', oneOf: ROLES } },
+  mute: {
+    participantId: PARTICIPANT_ID_RULE,
+    source: { kind: 'string', oneOf: MUTABLE_SOURCES },
+  },
+  'request-unmute': {
+    participantId: PARTICIPANT_ID_RULE,
+    source: { kind: 'string', oneOf: REQUESTABLE_SOURCES },
+  },
+  unmute: { source: { kind: 'string', oneOf: MUTABLE_SOURCES } },
+  remove: {
+    participantId: PARTICIPANT_ID_RULE,
+  },
+  'end-meeting': {},
+  'move-meeting': {},
+  'get-security-log': {
+    before: { kind: 'integer', optional: true, min: 0, max: Number.MAX_SAFE_INTEGER },
+    limit: { kind: 'integer', min: 1, max: MAX_SECURITY_LOG_ENTRIES },
+  },
 };
 
 /** Rules that span fields, checked after the fields (as the server's schema `check`). */
