@@ -257,8 +257,7 @@ void Connection::handleRelay(const nlohmann::json& msg, common::TimePoint now) {
 void Connection::handleFileUpload(const nlohmann::json& msg, common::TimePoint now) {
   if (!requireJoined(msg)) return;
   if (!mRooms.mayShareFiles(mRoomId, mParticipantId)) {
-    sendError(ErrorCode::ForbiddenByPolicy, "the meeting's policy does not allow you to share files",
-              requestIdOf(msg));
+    sendError(ErrorCode::ForbiddenByPolicy, "the meeting's policy does not allow you to share files", requestIdOf(msg));
     return;
   }
   store::FileStore* files = mRooms.files();
@@ -309,6 +308,8 @@ void Connection::handleSetRole(const nlohmann::json& msg, common::TimePoint) {
               requestIdOf(msg));
     return;
   }
+  // Someone who is no longer a host or moderator may no longer share what the policies keep for them.
+  mRooms.applyPolicies(mRoomId, mParticipantId);
   mPeer.send(messages::roleSet(msg));
 }
 
@@ -332,8 +333,8 @@ void Connection::replyControl(const nlohmann::json& msg, std::optional<ErrorCode
 
 void Connection::handleMute(const nlohmann::json& msg, common::TimePoint) {
   if (!requireJoined(msg)) return;
-  auto error = mRooms.mute(mRoomId, mParticipantId, msg["participantId"].get<std::string>(),
-                           msg["source"].get<std::string>());
+  auto error =
+      mRooms.mute(mRoomId, mParticipantId, msg["participantId"].get<std::string>(), msg["source"].get<std::string>());
   replyControl(msg, error, messages::muted(msg));
 }
 

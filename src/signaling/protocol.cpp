@@ -302,7 +302,8 @@ constexpr std::array kSecurityEventFields = {
     FieldRule{"detail", FieldKind::String, false, 0, 64},
 };
 constexpr std::array kSecurityLogFields = {
-    FieldRule{.name = "entries", .kind = FieldKind::Array, .max = kMaxSecurityLogEntries, .items = kSecurityEventFields},
+    FieldRule{
+        .name = "entries", .kind = FieldKind::Array, .max = kMaxSecurityLogEntries, .items = kSecurityEventFields},
 };
 // muted-by-host and unmute-request: a source a later server adds is still a source.
 constexpr std::array kHostRequestFields = {

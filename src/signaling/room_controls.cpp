@@ -173,8 +173,7 @@ void RoomManager::dismissAll(Room& room, std::string_view reason) {
   }
 }
 
-std::optional<ErrorCode> RoomManager::endMeeting(const std::string& roomId, const std::string& by,
-                                                 common::TimePoint) {
+std::optional<ErrorCode> RoomManager::endMeeting(const std::string& roomId, const std::string& by, common::TimePoint) {
   auto it = mRooms.find(roomId);
   if (it == mRooms.end()) return ErrorCode::NotJoined;
   const Member* actor = findMember(it->second, by);
@@ -187,8 +186,8 @@ std::optional<ErrorCode> RoomManager::endMeeting(const std::string& roomId, cons
   return std::nullopt;
 }
 
-common::Result<RoomManager::Moved, ErrorCode> RoomManager::moveMeeting(const std::string& roomId,
-                                                                       const std::string& by, common::TimePoint now) {
+common::Result<RoomManager::Moved, ErrorCode> RoomManager::moveMeeting(const std::string& roomId, const std::string& by,
+                                                                       common::TimePoint now) {
   auto it = mRooms.find(roomId);
   if (it == mRooms.end()) return ErrorCode::NotJoined;
   const Member* actor = findMember(it->second, by);
@@ -230,9 +229,9 @@ void RoomManager::logEvent(const std::string& roomId, SecurityEventType type, st
 }
 
 common::Result<std::vector<SecurityEvent>, ErrorCode> RoomManager::readSecurityLog(const std::string& roomId,
-                                                                                  const std::string& by,
-                                                                                  std::optional<int64_t> before,
-                                                                                  size_t limit) {
+                                                                                   const std::string& by,
+                                                                                   std::optional<int64_t> before,
+                                                                                   size_t limit) {
   auto it = mRooms.find(roomId);
   if (it == mRooms.end()) return ErrorCode::NotJoined;
   if (!moderator(it->second, by)) return ErrorCode::NotAllowed;

@@ -158,8 +158,7 @@ class RoomManager {
   std::optional<ErrorCode> endMeeting(const std::string& roomId, const std::string& by, common::TimePoint now);
   // A new room ID with the meeting's settings (and PIN and bans); joins of the old one get
   // meeting-moved, and its remaining connections are closed after moveGrace. Hosts only.
-  common::Result<Moved, ErrorCode> moveMeeting(const std::string& roomId, const std::string& by,
-                                               common::TimePoint now);
+  common::Result<Moved, ErrorCode> moveMeeting(const std::string& roomId, const std::string& by, common::TimePoint now);
   // ErrorCode::MeetingEnded or MeetingMoved for a meeting that ended or moved, else nullopt.
   std::optional<ErrorCode> closedMeeting(const std::string& roomId) const;
 
@@ -172,8 +171,8 @@ class RoomManager {
                 std::string detail = {});
   // The log for a host or moderator `by`: NotAllowed otherwise.
   common::Result<std::vector<SecurityEvent>, ErrorCode> readSecurityLog(const std::string& roomId,
-                                                                       const std::string& by,
-                                                                       std::optional<int64_t> before, size_t limit);
+                                                                        const std::string& by,
+                                                                        std::optional<int64_t> before, size_t limit);
 
  private:
   struct Member {

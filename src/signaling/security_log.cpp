@@ -67,8 +67,7 @@ void MemorySecurityLog::append(const std::string& roomId, SecurityEvent event) {
 void MemorySecurityLog::evictLeastRecentRoom(const std::string& except) {
   auto victim = mRooms.end();
   for (auto it = mRooms.begin(); it != mRooms.end(); ++it)
-    if (it->first != except && (victim == mRooms.end() || it->second.lastWrite < victim->second.lastWrite))
-      victim = it;
+    if (it->first != except && (victim == mRooms.end() || it->second.lastWrite < victim->second.lastWrite)) victim = it;
   if (victim == mRooms.end()) return;
   mTotal -= victim->second.entries.size();
   mRooms.erase(victim);

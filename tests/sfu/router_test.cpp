@@ -805,8 +805,8 @@ TEST_F(RouterTest, APausedProducerForwardsNothingUntilResumedAtAKeyframe) {
   EXPECT_EQ(carol.rtp.size(), 3u);
   EXPECT_EQ(router.stats().rtpPaused, 10u);
   // Asking for what was sent during the mute brings nothing.
-  bob.sendRtcp(sfu::test::nack(0x0b0b, kBobVideoSsrc,
-                               {static_cast<uint16_t>(lastSeq + 1), static_cast<uint16_t>(lastSeq + 2)}));
+  bob.sendRtcp(
+      sfu::test::nack(0x0b0b, kBobVideoSsrc, {static_cast<uint16_t>(lastSeq + 1), static_cast<uint16_t>(lastSeq + 2)}));
   wire.pump(now);
   EXPECT_EQ(bob.rtp.size(), 3u);
   EXPECT_EQ(router.stats().retransmitted, 0u);

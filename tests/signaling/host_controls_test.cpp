@@ -78,8 +78,8 @@ std::string offer(uint32_t ssrcBase) {
          transport + "a=mid:0\r\na=rtpmap:111 opus/48000/2\r\na=ssrc:" + std::to_string(ssrcBase) +
          " cname:c\r\n"
          "m=video 9 UDP/TLS/RTP/SAVPF 96\r\n" +
-         transport + "a=mid:1\r\na=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 nack\r\na=ssrc:" +
-         std::to_string(ssrcBase + 1) + " cname:c\r\n";
+         transport + "a=mid:1\r\na=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 nack\r\na=ssrc:" + std::to_string(ssrcBase + 1) +
+         " cname:c\r\n";
 }
 
 json publish(uint32_t ssrcBase, const std::string& videoSource) {
@@ -192,8 +192,7 @@ TEST_F(HostControlsTest, AParticipantMayNotMuteRemoveEndOrMoveTheMeeting) {
 
   // A moderator may mute and remove participants but not a host, and may not end the meeting.
   Client& moderator = join(room, Role::Moderator);
-  EXPECT_EQ(moderator.errorOf({{"type", "mute"}, {"participantId", host.id}, {"source", "microphone"}}),
-            "not-allowed");
+  EXPECT_EQ(moderator.errorOf({{"type", "mute"}, {"participantId", host.id}, {"source", "microphone"}}), "not-allowed");
   EXPECT_EQ(moderator.errorOf({{"type", "remove"}, {"participantId", host.id}}), "not-allowed");
   EXPECT_EQ(moderator.errorOf({{"type", "end-meeting"}}), "not-allowed");
   EXPECT_EQ(moderator.errorOf({{"type", "move-meeting"}}), "not-allowed");
