@@ -153,12 +153,19 @@ std::optional<ErrorCode> RoomManager::remove(const std::string& roomId, const st
   Room& room = it->second;
   Member* subject = findMember(room, target);
   if (!moderator(room, by, subject) || target == by) return ErrorCode::NotAllowed;
-  if (!subject) return ErrorCode::ParticipantNotFound;
-  Peer* peer = subject->peer;
+  // Someone waiting in the lobby (an unverified knock) is removed the same way.
+  Peer* peer = subject ? subject->peer : nullptr;
+  net::SourceKey source = subject ? subject->source : net::SourceKey{};
+  for (const auto& w : room.waiting) {
+    if (w.info.id != target) continue;
+    peer = w.peer;
+    source = w.source;
+  }
+  if (!peer) return ErrorCode::ParticipantNotFound;
   logEvent(roomId, SecurityEventType::Removed, by, target);
-  banSource(room, subject->source);
+  mGuard.ban(roomId, source, now);
   peer->send(messages::goodbye("removed"));
-  leave(roomId, target, now);
+  leave(roomId, target, now);  // a member or someone waiting
   peer->close();
   common::logger("room")->info("room {}: a participant was removed", common::logId(roomId));
   return std::nullopt;
@@ -166,11 +173,28 @@ std::optional<ErrorCode> RoomManager::remove(const std::string& roomId, const st
 
 void RoomManager::dismissAll(Room& room, std::string_view reason) {
   auto members = std::exchange(room.members, {});
+  auto waiting = std::exchange(room.waiting, {});
+  room.waitingBytes = 0;
   for (const auto& m : members) {
     if (room.media) room.media->removeParticipant(m.info.id);
     m.peer->send(messages::goodbye(reason));
     m.peer->close();
   }
+  for (const auto& w : waiting) {
+    w.peer->send(messages::goodbye(reason));
+    w.peer->close();
+  }
+}
+
+void RoomManager::markClosed(const std::string& roomId, const Room& room, bool ended) {
+  MeetingRecord record;
+  if (auto old = mStore->get(roomId)) record = *old;
+  record.settings = room.settings;
+  record.pinHash = room.pinHash;
+  (ended ? record.ended : record.moved) = true;
+  if (!mStore->put(roomId, record, std::chrono::system_clock::now()))
+    common::logger("room")->warn("room {}: the meeting store is full; the meeting is not marked closed",
+                                 common::logId(roomId));
 }
 
 std::optional<ErrorCode> RoomManager::endMeeting(const std::string& roomId, const std::string& by, common::TimePoint) {
@@ -179,7 +203,7 @@ std::optional<ErrorCode> RoomManager::endMeeting(const std::string& roomId, cons
   const Member* actor = findMember(it->second, by);
   if (!actor || actor->info.role != Role::Host) return ErrorCode::NotAllowed;
   logEvent(roomId, SecurityEventType::MeetingEnded, by);
-  mClosed[roomId] = ClosedMeeting{Closed::Ended, mWallClock()};
+  markClosed(roomId, it->second, true);
   dismissAll(it->second, "meeting-ended");
   common::logger("room")->info("room {} ended by a host", common::logId(roomId));
   if (auto again = mRooms.find(roomId); again != mRooms.end()) closeRoom(again);
@@ -193,32 +217,30 @@ common::Result<RoomManager::Moved, ErrorCode> RoomManager::moveMeeting(const std
   const Member* actor = findMember(it->second, by);
   if (!actor || actor->info.role != Role::Host) return ErrorCode::NotAllowed;
   if (it->second.closeMovedAt) return ErrorCode::MeetingMoved;
+  const Room& room = it->second;
   Moved moved{createRoomId(), {}};
   moved.hostToken = mHostTokens.hostToken(moved.roomId);
-  copyMeeting(it->second, moved.roomId, now);
+  // The new room opens with the old one's settings and PIN (from the store) and its bans.
+  MeetingRecord record;
+  record.settings = room.settings;
+  record.pinHash = room.pinHash;
+  if (!mStore->put(moved.roomId, record, std::chrono::system_clock::now())) return ErrorCode::Internal;
+  mGuard.copyBans(roomId, moved.roomId, now);
   logEvent(roomId, SecurityEventType::MeetingMoved, by);
   logEvent(moved.roomId, SecurityEventType::MeetingMoved, by);
-  mClosed[roomId] = ClosedMeeting{Closed::Moved, mWallClock()};
+  markClosed(roomId, room, false);
   // The members still need the old room for a while: the hosts tell them the new secret over it.
   mRooms.at(roomId).closeMovedAt = now + mSettings.moveGrace;
   common::logger("room")->info("room {} moved by a host", common::logId(roomId));
   return moved;
 }
 
-void RoomManager::copyMeeting(const Room& room, const std::string& newRoomId, common::TimePoint now) {
-  Room copy;
-  copy.settings = room.settings;
-  copy.bans = room.bans;
-  // Empty until the members arrive, which they do within seconds; the grace period applies.
-  copy.emptySince = now;
-  if (mMedia) copy.media = mMedia->createRoom(newRoomId);
-  mRooms.emplace(newRoomId, std::move(copy));
-}
-
 std::optional<ErrorCode> RoomManager::closedMeeting(const std::string& roomId) const {
-  auto it = mClosed.find(roomId);
-  if (it == mClosed.end()) return std::nullopt;
-  return it->second.how == Closed::Ended ? ErrorCode::MeetingEnded : ErrorCode::MeetingMoved;
+  auto record = mStore->get(roomId);
+  if (!record) return std::nullopt;
+  if (record->ended) return ErrorCode::MeetingEnded;
+  if (record->moved) return ErrorCode::MeetingMoved;
+  return std::nullopt;
 }
 
 void RoomManager::setSecurityLog(SecurityLog* log) { mLog = log ? log : &mOwnLog; }
@@ -254,8 +276,6 @@ void RoomManager::tickControls(common::TimePoint now) {
   mNextPurge = wall + kPurgeIntervalMs;
   const int64_t logCutoff = wall - common::toMillis(mSettings.securityLogRetention);
   if (size_t purged = mLog->purge(logCutoff)) common::logger("room")->debug("{} security log entries purged", purged);
-  const int64_t closedCutoff = wall - common::toMillis(mSettings.closedMeetingRetention);
-  std::erase_if(mClosed, [&](const auto& e) { return e.second.at < closedCutoff; });
 }
 
 }  // namespace conclave::signaling
