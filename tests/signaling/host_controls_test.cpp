@@ -394,3 +394,38 @@ TEST_F(HostControlsTest, TheSecurityLogNamesParticipantsByIdOnlyAndIsPurgedAfter
   rooms->tick(now + 2s);
   EXPECT_EQ(host.request({{"type", "get-security-log"}, {"limit", 10}})["entries"].size(), 0u);
 }
+
+TEST_F(HostControlsTest, SomeoneWaitingInTheLobbyCanBeRemovedAndIsBanned) {
+  const std::string room = rooms->createRoomId();
+  Client& host = join(room, Role::Host, 1);
+  EXPECT_EQ(host.request({{"type", "set-settings"}, {"lobby", true}})["type"], "settings-updated");
+  Client& knocker = connect(66);
+  json waiting = tryJoin(knocker, room);
+  ASSERT_EQ(waiting["type"], "waiting") << waiting;
+  const std::string knockerId = waiting["participantId"];
+  EXPECT_EQ(host.request({{"type", "remove"}, {"participantId", knockerId}})["type"], "removed");
+  EXPECT_EQ(knocker.peer.last(), json({{"type", "goodbye"}, {"reason", "removed"}}));
+  EXPECT_TRUE(knocker.peer.closed);
+  EXPECT_EQ(rooms->waitingCount(room), 0u);
+  Client& again = connect(66);
+  EXPECT_EQ(tryJoin(again, room)["code"], "banned");
+}
+
+TEST_F(HostControlsTest, WhatTheHostsChangeIsLoggedWithoutNamesOrAddresses) {
+  const std::string room = rooms->createRoomId();
+  Client& host = join(room, Role::Host);
+  Client& alice = join(room);
+  host.request({{"type", "set-settings"}, {"locked", true}, {"lobby", true}, {"policies", {{"screen", "moderators"}}}});
+  host.request({{"type", "set-role"}, {"participantId", alice.id}, {"role", "moderator"}});
+  host.request({{"type", "set-settings"}, {"locked", false}});
+  json log = host.request({{"type", "get-security-log"}, {"limit", 200}});
+  std::vector<std::string> entries;
+  for (const auto& e : log["entries"])
+    entries.push_back(e["type"].get<std::string>() + (e.contains("detail") ? ":" + e["detail"].get<std::string>() : ""));
+  EXPECT_EQ(entries, (std::vector<std::string>{"unlocked", "role-changed:moderator", "policy-changed:screen=moderators",
+                                               "lobby-on", "locked", "joined", "joined"}));
+  // A moderator reads it too; the entries hold nothing but these fields.
+  json seen = alice.request({{"type", "get-security-log"}, {"limit", 1}});
+  ASSERT_EQ(seen["entries"].size(), 1u);
+  EXPECT_EQ(seen["entries"][0], json({{"at", wallMs}, {"type", "unlocked"}, {"actor", host.id}}));
+}
