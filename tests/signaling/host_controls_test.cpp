@@ -421,7 +421,8 @@ TEST_F(HostControlsTest, WhatTheHostsChangeIsLoggedWithoutNamesOrAddresses) {
   json log = host.request({{"type", "get-security-log"}, {"limit", 200}});
   std::vector<std::string> entries;
   for (const auto& e : log["entries"])
-    entries.push_back(e["type"].get<std::string>() + (e.contains("detail") ? ":" + e["detail"].get<std::string>() : ""));
+    entries.push_back(e["type"].get<std::string>() +
+                      (e.contains("detail") ? ":" + e["detail"].get<std::string>() : ""));
   EXPECT_EQ(entries, (std::vector<std::string>{"unlocked", "role-changed:moderator", "policy-changed:screen=moderators",
                                                "lobby-on", "locked", "joined", "joined"}));
   // A moderator reads it too; the entries hold nothing but these fields.
