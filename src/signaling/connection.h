@@ -79,6 +79,8 @@ class Connection {
   // Answers a refused request with the reason's error.
   void refuse(ErrorCode code, const nlohmann::json& msg);
   bool requireJoined(const nlohmann::json& msg);
+  // Leaves the room or its lobby; the connection may join again.
+  void leaveRoom(common::TimePoint now);
   // The room's media, or null after an error reply (not joined, no media plane).
   conference::MediaRoom* mediaFor(const nlohmann::json& msg);
 
