@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <iostream>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -34,6 +35,15 @@ json request(WsClient& c, json msg, int id) {
 
 json joinMsg(const std::string& roomId, const std::string& profile) {
   return {{"type", "join"}, {"roomId", roomId}, {"profile", profile}};
+}
+
+// VmRSS of `pid` in KiB.
+long rssKib(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  return -1;
 }
 
 std::string readText(const std::filesystem::path& p) {
@@ -200,4 +210,53 @@ TEST(ServerAdmission, TheInitialSettingsAreCheckedAndADeniedKnockerIsSentAway) {
   EXPECT_EQ(knocker.readType("goodbye")["reason"], "denied");
   EXPECT_FALSE(knocker.read());
   EXPECT_EQ(knocker.closeCode(), 1000);
+}
+
+TEST(ServerAdmission, AFloodOfKnocksIsBoundedInPeopleBytesAndListsSent) {
+  ServerProcess server;
+  auto created = createRoom(server.port(), R"({"lobby":true})");
+  std::string roomId = created["roomId"];
+  WsClient host(server.port());
+  host.hello();
+  auto hostJoin = joinMsg(roomId, "host");
+  hostJoin["hostToken"] = created["hostToken"];
+  ASSERT_EQ(request(host, hostJoin, 1)["type"], "joined");
+  long rssBefore = rssKib(server.pid());
+
+  // 160 knockers from 4 sources, each with the largest profile: the lobby holds 1 MiB of them.
+  const std::string profile(8000, 'p');
+  std::vector<std::unique_ptr<WsClient>> knockers;
+  int waiting = 0;
+  int full = 0;
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 160; ++i) {
+    knockers.push_back(std::make_unique<WsClient>(server.port(), "127.0.1." + std::to_string(1 + i % 4)));
+    knockers.back()->hello();
+    auto reply = request(*knockers.back(), joinMsg(roomId, profile), 1);
+    if (reply["type"] == "waiting") ++waiting;
+    else if (reply["code"] == "room-full") ++full;
+  }
+  EXPECT_EQ(waiting, 1024 * 1024 / 8000);
+  EXPECT_EQ(full, 160 - waiting);
+  // Whatever the host got was at most one list per second (plus the first and the last).
+  host.sendJson({{"type", "ping"}, {"id", 50}});
+  int lists = 0;
+  size_t largest = 0;
+  for (;;) {
+    auto m = host.read();
+    ASSERT_TRUE(m);
+    if ((*m)["type"] == "pong") break;
+    if ((*m)["type"] == "lobby") {
+      ++lists;
+      largest = std::max(largest, m->dump().size());
+    }
+  }
+  auto seconds = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_LE(lists, seconds + 2);
+  EXPECT_LE(largest, size_t{1100} * 1024);
+  long rssAfter = rssKib(server.pid());
+  std::cout << "lobby flood: " << waiting << " waiting, " << full << " refused, " << lists << " lists to the host in "
+            << seconds << " s, largest " << largest << " bytes, server RSS " << rssBefore << " -> " << rssAfter
+            << " KiB\n";
+  EXPECT_LT(rssAfter - rssBefore, 64 * 1024);
 }
