@@ -109,6 +109,10 @@ void Connection::onText(std::string_view text, common::TimePoint now) {
 
 void Connection::onClosed(common::TimePoint now) {
   mClosed = true;
+  leaveRoom(now);
+}
+
+void Connection::leaveRoom(common::TimePoint now) {
   if (!mParticipantId.empty()) mRooms.leave(mRoomId, mParticipantId, now);
   mParticipantId.clear();
   mRoomId.clear();
@@ -244,7 +248,7 @@ void Connection::handleLeave(const nlohmann::json& msg, common::TimePoint now) {
     sendError(ErrorCode::NotJoined, "not in a meeting", requestIdOf(msg));
     return;
   }
-  onClosed(now);
+  leaveRoom(now);
   mPeer.send(messages::left(msg));
 }
 

@@ -88,6 +88,8 @@ class Connection {
   // Replies to a host control: `ok` when it succeeded, else the error's message.
   void replyControl(const nlohmann::json& msg, std::optional<ErrorCode> error, const nlohmann::json& ok);
   bool requireJoined(const nlohmann::json& msg);
+  // Leaves the room or its lobby; the connection may join again.
+  void leaveRoom(common::TimePoint now);
   // The room's media, or null after an error reply (not joined, no media plane).
   conference::MediaRoom* mediaFor(const nlohmann::json& msg);
 

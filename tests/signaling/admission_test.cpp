@@ -368,6 +368,10 @@ TEST_F(AdmissionTest, APinIsCheckedBeforeJoiningOrKnockingAndHostsNeedNone) {
   EXPECT_EQ(rooms.waitingCount(room), 0u);
   // The right PIN leads into the lobby (it is on), not past it.
   EXPECT_EQ(join(*g, "g", {{"pin", "12345678"}})["type"], "waiting");
+  // Leaving the lobby and knocking again on the same connection checks the PIN again.
+  g->send({{"type", "leave"}}, now);
+  g->peer.clear();
+  EXPECT_EQ(join(*g, "g", {{"pin", "12345678"}})["type"], "waiting");
   auto h2 = connect(3);
   EXPECT_EQ(join(*h2, "h2", {{"hostToken", rooms.hostTokens().hostToken(room)}})["type"], "joined");
   // Clearing it.

@@ -34,7 +34,7 @@ export const MAX_ERROR_RETRY_AFTER_MS = 86400000;
 export interface Participant {
   id: string;
   profile: string;
-  /** Always set by validateServerMessage ("participant" when an older server sent none). */
+  /** Always sent by this server; absent (older servers) means "participant". */
   role?: Role;
 }
 
@@ -255,8 +255,8 @@ export interface JoinedMessage {
   participants: Participant[];
   /** The server's TURN servers and a credential for them; absent when it has none. */
   turn?: TurnCredentials;
-  /** This participant's role ("participant" when an older server sent none). */
-  role: Role;
+  /** This participant's role; always sent by this server, absent (older servers) means "participant". */
+  role?: Role;
   /** The meeting's settings; absent only from older servers. */
   settings?: MeetingSettings;
 }

@@ -145,13 +145,13 @@ function participant(value: unknown, name: string): Participant {
   return {
     id: base64UrlId(value, 'id', PARTICIPANT_ID_LENGTH),
     profile: str(value, 'profile', MAX_PROFILE_LENGTH),
-    role: optionalRole(value),
+    ...optionalRole(value),
   };
 }
 
-/** A role; "participant" when absent (older servers). */
-function optionalRole(obj: Json): Role {
-  return field(obj, 'role') === undefined ? 'participant' : oneOf(obj, 'role', ROLES);
+/** `{role}` when the object has one (this server always sends it; absent means "participant"). */
+function optionalRole(obj: Json): { role?: Role } {
+  return field(obj, 'role') === undefined ? {} : { role: oneOf(obj, 'role', ROLES) };
 }
 
 function bool(obj: Json, name: string): boolean {
@@ -299,7 +299,7 @@ const SERVER_SCHEMAS: Record<ServerMessageType, BodyParser> = {
     participantId: base64UrlId(o, 'participantId', PARTICIPANT_ID_LENGTH),
     participants: participants(o),
     ...(field(o, 'turn') === undefined ? {} : { turn: turnCredentials(field(o, 'turn')) }),
-    role: optionalRole(o),
+    ...optionalRole(o),
     ...(field(o, 'settings') === undefined ? {} : { settings: meetingSettings(field(o, 'settings')) }),
   }),
   'participant-joined': (o) => ({ participant: participant(field(o, 'participant'), 'participant') }),
