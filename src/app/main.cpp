@@ -210,6 +210,7 @@ int run(const Config& config) {
   roomSettings.grace = std::chrono::seconds(config.roomGraceSeconds);
   roomSettings.relayBytesPerSecond = config.roomRelayBytesPerSecond;
   roomSettings.relayBurstBytes = 4.0 * config.roomRelayBytesPerSecond;
+  roomSettings.securityLogRetention = std::chrono::hours(24 * config.securityLogRetentionDays);
   std::optional<signaling::TurnIssuer> turn;
   if (auto turnConfig = turnSettings(config)) {
     log->info("TURN: {} URLs, credentials valid for {} s", turnConfig->urls.size(), turnConfig->lifetime.count());
@@ -217,6 +218,13 @@ int run(const Config& config) {
   }
   signaling::RoomManager rooms(issuer, roomSettings, &media, files.get());
   if (turn) rooms.setTurn(&*turn);
+  rooms.setHostTokenKey(keys.getOrCreateKey("host-token", 32));
+  // Settings of ordinary meetings: in memory until the SQLite store takes over.
+  signaling::InMemoryMeetingStore meetings;
+  rooms.setMeetingStore(&meetings);
+  // PINs are hashed (Argon2id, ~80 ms each) on a thread of their own, results back on this one.
+  signaling::ThreadPinHasher pinHasher([&io](std::function<void()> task) { asio::post(io, std::move(task)); });
+  rooms.setPinHasher(&pinHasher);
   http::ServerSettings settings;
   settings.listen = config.listen;
   settings.port = static_cast<uint16_t>(config.port);

@@ -33,6 +33,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession>, private Ev
   void finishUpload(const std::string& fileId, beast::error_code ec);
   void serveDownload(std::string_view fileId);
   void handleRequest();
+  // POST /api/rooms: a new room ID and its host token, with the initial settings of the body.
+  void createRoom();
   template <typename Response>
   void send(Response&& response);
   template <typename R, typename S>

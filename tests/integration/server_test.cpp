@@ -380,3 +380,58 @@ TEST(ServerTls, OldTlsVersionsAreRefused) {
   s.handshake(boost::asio::ssl::stream_base::client, ec);
   EXPECT_TRUE(ec);
 }
+
+// Issue 10: the server enforces removal and ending, whatever a client does. Other loopback
+// addresses stand for other machines: a removed participant's address is banned from the meeting,
+// someone else's is not.
+TEST_F(ServerTest, ARemovedParticipantCannotRejoinFromItsAddressAndTheEndClosesEveryone) {
+  ServerProcess server;
+  auto created = httpsRequest(server.port(), http::verb::post, "/api/rooms");
+  ASSERT_EQ(created.status, 201u);
+  const std::string roomId = json::parse(created.body)["roomId"];
+  const std::string hostToken = json::parse(created.body)["hostToken"];
+  auto joinFrom = [&](const std::string& source, const json& extra = json::object()) {
+    auto client = std::make_unique<WsClient>(server.port(), source);
+    client->hello();
+    json join = {{"type", "join"}, {"id", "j"}, {"roomId", roomId}, {"profile", "p"}};
+    join.update(extra);
+    client->sendJson(join);
+    return client;
+  };
+  auto host = joinFrom("127.0.0.1", {{"hostToken", hostToken}});
+  const json hostJoined = host->readType("joined");
+  ASSERT_EQ(hostJoined["role"], "host");
+  auto mallory = joinFrom("127.0.0.2");
+  const std::string malloryId = mallory->readType("joined")["participantId"];
+  auto bob = joinFrom("127.0.0.3");
+  bob->readType("joined");
+
+  // A participant may not remove anyone or end the meeting.
+  mallory->sendJson({{"type", "remove"}, {"id", 1}, {"participantId", hostJoined["participantId"]}});
+  EXPECT_EQ(mallory->readType("error")["code"], "not-allowed");
+  mallory->sendJson({{"type", "end-meeting"}, {"id", 2}});
+  EXPECT_EQ(mallory->readType("error")["code"], "not-allowed");
+
+  host->sendJson({{"type", "remove"}, {"id", 3}, {"participantId", malloryId}});
+  EXPECT_EQ(host->readType("removed")["id"], 3);
+  EXPECT_EQ(mallory->readType("goodbye")["reason"], "removed");
+  while (mallory->read()) {
+  }
+  EXPECT_EQ(mallory->closeCode(), 1000);
+  EXPECT_EQ(bob->readType("participant-left")["participantId"], malloryId);
+
+  auto malloryAgain = joinFrom("127.0.0.2");
+  EXPECT_EQ(malloryAgain->readType("error")["code"], "banned");
+  auto carol = joinFrom("127.0.0.4");
+  EXPECT_EQ(carol->readType("joined")["participants"].size(), 2u);
+
+  host->sendJson({{"type", "end-meeting"}, {"id", 4}});
+  EXPECT_EQ(host->readType("ended")["id"], 4);
+  for (auto* client : {host.get(), bob.get(), carol.get()}) {
+    EXPECT_EQ(client->readType("goodbye")["reason"], "meeting-ended");
+    while (client->read()) {
+    }
+  }
+  auto late = joinFrom("127.0.0.5", {{"hostToken", hostToken}});
+  EXPECT_EQ(late->readType("error")["code"], "meeting-ended");
+}

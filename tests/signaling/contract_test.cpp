@@ -78,27 +78,19 @@ TEST(Contract, TheServerSchemasRejectEveryServerMessageOfTheRejectSet) {
 }
 
 TEST(Contract, TheAcceptSetsHoldEveryMessageType) {
-  const std::set<std::string> client = {"hello", "join",        "update-profile",   "leave",
-                                        "ping",  "publish",     "subscribe-answer", "subscribe-restart",
-                                        "relay", "file-upload", "turn-refresh"};
-  const std::set<std::string> server = {"welcome",
-                                        "joined",
-                                        "participant-joined",
-                                        "participant-updated",
-                                        "participant-left",
-                                        "profile-updated",
-                                        "left",
-                                        "pong",
-                                        "goodbye",
-                                        "error",
-                                        "publish-answer",
-                                        "subscribe-ok",
-                                        "subscribe-offer",
-                                        "media-failed",
-                                        "relayed",
-                                        "relay",
-                                        "file-upload-ready",
-                                        "turn-credentials"};
+  const std::set<std::string> client = {
+      "hello", "join", "update-profile", "leave", "ping", "publish", "subscribe-answer", "subscribe-restart", "relay",
+      "file-upload", "turn-refresh", "set-settings", "admit", "deny", "set-role",
+      // issue 10, host controls
+      "mute", "request-unmute", "unmute", "remove", "end-meeting", "move-meeting", "get-security-log"};
+  const std::set<std::string> server = {"welcome", "joined", "participant-joined", "participant-updated",
+                                        "participant-left", "profile-updated", "left", "pong", "goodbye", "error",
+                                        "publish-answer", "subscribe-ok", "subscribe-offer", "media-failed", "relayed",
+                                        "relay", "file-upload-ready", "turn-credentials", "waiting", "lobby",
+                                        "settings", "role", "settings-updated", "admitted", "denied", "role-set",
+                                        // issue 10, host controls
+                                        "muted", "unmute-requested", "unmuted", "removed", "ended", "meeting-moved",
+                                        "security-log", "muted-by-host", "unmute-request"};
   EXPECT_EQ(typesOf(load("client-to-server/accept.json")), client);
   EXPECT_EQ(typesOf(load("server-to-client/accept.json")), server);
   for (const auto& type : client) EXPECT_NE(findClientSchema(type), nullptr) << type;

@@ -90,6 +90,17 @@ const REPLY_TYPE = {
   relay: 'relayed',
   'file-upload': 'file-upload-ready',
   'turn-refresh': 'turn-credentials',
+  'set-settings': 'settings-updated',
+  admit: 'admitted',
+  deny: 'denied',
+  'set-role': 'role-set',
+  mute: 'muted',
+  'request-unmute': 'unmute-requested',
+  unmute: 'unmuted',
+  remove: 'removed',
+  'end-meeting': 'ended',
+  'move-meeting': 'meeting-moved',
+  'get-security-log': 'security-log',
 } as const satisfies Record<ClientMessage['type'], ServerMessageType>;
 
 type ReplyFor<T extends ClientMessage['type']> = Extract<ServerMessage, { type: (typeof REPLY_TYPE)[T] }>;

@@ -18,9 +18,41 @@ export const MAX_GOODBYE_RETRY_AFTER_MS = 60000;
 
 export type RequestId = number | string;
 
+/** host > moderator > participant (docs/protocol.md, "Roles"). */
+export const ROLES = ['host', 'moderator', 'participant'] as const;
+export type Role = (typeof ROLES)[number];
+/** Length of a host (or moderator) token: base64url of an HMAC-SHA256. */
+export const HOST_TOKEN_LENGTH = 43;
+export const MIN_PIN_LENGTH = 6;
+export const MAX_PIN_LENGTH = 12;
+/** Most participants a meeting may allow, and most people its lobby holds. */
+export const MAX_MEETING_PARTICIPANTS = 1000;
+export const MAX_LOBBY_SIZE = 1000;
+/** Most a `blocked` error may ask a client to wait (ms). */
+export const MAX_ERROR_RETRY_AFTER_MS = 86400000;
+
 export interface Participant {
   id: string;
   profile: string;
+  /** Always sent by this server; absent (older servers) means "participant". */
+  role?: Role;
+}
+
+/** Who may do what a policy governs. */
+export const POLICY_VALUES = ['everyone', 'moderators'] as const;
+export type PolicyValue = (typeof POLICY_VALUES)[number];
+export const POLICY_NAMES = ['unmute', 'camera', 'screen', 'chat', 'files'] as const;
+export type PolicyName = (typeof POLICY_NAMES)[number];
+export type Policies = Record<PolicyName, PolicyValue>;
+
+/** A meeting's settings as the server sends them (`pinSet`, never the PIN). */
+export interface MeetingSettings {
+  locked: boolean;
+  lobby: boolean;
+  hostMustBePresent: boolean;
+  pinSet: boolean;
+  maxParticipants: number;
+  policies: Policies;
 }
 
 export interface HelloMessage {
@@ -34,6 +66,10 @@ export interface JoinMessage {
   id?: RequestId;
   roomId: string;
   profile: string;
+  /** The host (or moderator) token this browser keeps for the room. */
+  hostToken?: string;
+  /** 6 to 12 digits, when the meeting has a PIN. */
+  pin?: string;
 }
 export interface UpdateProfileMessage {
   type: 'update-profile';
@@ -73,12 +109,21 @@ export interface SubscribeRestartMessage {
   type: 'subscribe-restart';
   id?: RequestId;
 }
+/**
+ * What a relay carries, as far as the server must know: a chat message (the meeting's chat policy
+ * applies) or control traffic (keys, profiles, moves; the default).
+ */
+export const RELAY_KINDS = ['chat', 'control'] as const;
+export type RelayKind = (typeof RELAY_KINDS)[number];
+
 /** An opaque payload for one participant (`to`) or everyone else in the room. */
 export interface RelayMessage {
   type: 'relay';
   id?: RequestId;
   payload: string;
   to?: string;
+  /** Absent: "control". */
+  kind?: RelayKind;
 }
 export interface FileUploadMessage {
   type: 'file-upload';
@@ -89,6 +134,87 @@ export interface FileUploadMessage {
 export interface TurnRefreshMessage {
   type: 'turn-refresh';
   id?: RequestId;
+}
+/** Any subset of the settings; `pin: null` clears the PIN. */
+export interface SetSettingsMessage {
+  type: 'set-settings';
+  id?: RequestId;
+  locked?: boolean;
+  lobby?: boolean;
+  hostMustBePresent?: boolean;
+  maxParticipants?: number;
+  policies?: Partial<Policies>;
+  pin?: string | null;
+}
+/** Admits one waiting participant, or everyone waiting (`all: true`). */
+export interface AdmitMessage {
+  type: 'admit';
+  id?: RequestId;
+  participantId?: string;
+  all?: true;
+}
+export interface DenyMessage {
+  type: 'deny';
+  id?: RequestId;
+  participantId: string;
+}
+export interface SetRoleMessage {
+  type: 'set-role';
+  id?: RequestId;
+  participantId: string;
+  role: Role;
+}
+/** Sources a host or moderator can mute ("screen" stops the screen share with its audio). */
+export const MUTABLE_SOURCES = ['microphone', 'camera', 'screen'] as const;
+export type MutableSource = (typeof MUTABLE_SOURCES)[number];
+/** Sources a host or moderator can ask someone to switch on again (the person decides). */
+export const REQUESTABLE_SOURCES = ['microphone', 'camera'] as const;
+export type RequestableSource = (typeof REQUESTABLE_SOURCES)[number];
+/** Host or moderator: stops forwarding `participantId`'s `source` → `muted`. */
+export interface MuteMessage {
+  type: 'mute';
+  id?: RequestId;
+  participantId: string;
+  source: MutableSource;
+}
+/** Host or moderator: asks `participantId` to switch `source` on → `unmute-requested`. */
+export interface RequestUnmuteMessage {
+  type: 'request-unmute';
+  id?: RequestId;
+  participantId: string;
+  source: RequestableSource;
+}
+/** Unmutes one's own `source` after a host's mute → `unmuted`, or `forbidden-by-policy`. */
+export interface UnmuteMessage {
+  type: 'unmute';
+  id?: RequestId;
+  source: MutableSource;
+}
+/** Host or moderator: closes `participantId`'s connection and bans its source → `removed`. */
+export interface RemoveMessage {
+  type: 'remove';
+  id?: RequestId;
+  participantId: string;
+}
+/** Host: ends the meeting for everyone → `ended`, then goodbye `meeting-ended`. */
+export interface EndMeetingMessage {
+  type: 'end-meeting';
+  id?: RequestId;
+}
+/** Host: gives the meeting a new room ID → `meeting-moved`. */
+export interface MoveMeetingMessage {
+  type: 'move-meeting';
+  id?: RequestId;
+}
+/** Most security log entries one request may ask for. */
+export const MAX_SECURITY_LOG_ENTRIES = 200;
+/** Host or moderator: the meeting's security event log, newest first → `security-log`. */
+export interface GetSecurityLogMessage {
+  type: 'get-security-log';
+  id?: RequestId;
+  /** Only entries older than this (ms since the epoch): the next page. */
+  before?: number;
+  limit: number;
 }
 export type ClientMessage =
   | HelloMessage
@@ -101,7 +227,18 @@ export type ClientMessage =
   | SubscribeRestartMessage
   | RelayMessage
   | FileUploadMessage
-  | TurnRefreshMessage;
+  | TurnRefreshMessage
+  | SetSettingsMessage
+  | AdmitMessage
+  | DenyMessage
+  | SetRoleMessage
+  | MuteMessage
+  | RequestUnmuteMessage
+  | UnmuteMessage
+  | RemoveMessage
+  | EndMeetingMessage
+  | MoveMeetingMessage
+  | GetSecurityLogMessage;
 
 export interface WelcomeMessage {
   type: 'welcome';
@@ -118,6 +255,10 @@ export interface JoinedMessage {
   participants: Participant[];
   /** The server's TURN servers and a credential for them; absent when it has none. */
   turn?: TurnCredentials;
+  /** This participant's role; always sent by this server, absent (older servers) means "participant". */
+  role?: Role;
+  /** The meeting's settings; absent only from older servers. */
+  settings?: MeetingSettings;
 }
 /**
  * A time-limited TURN credential (the TURN REST API scheme): usable as an RTCIceServer, valid for
@@ -169,7 +310,10 @@ export interface PongMessage {
 export interface GoodbyeMessage {
   type: 'goodbye';
   id?: RequestId;
-  /** `server-restart`, or `server-shutdown` (older servers), or a reason a later server adds. */
+  /**
+   * `server-restart`, or `server-shutdown` (older servers); for this connection only: `denied` (a
+   * host turned the knock down), `lobby-timeout` (waited too long); or a reason a later server adds.
+   */
   reason: string;
   retryAfterMs?: number;
 }
@@ -178,6 +322,8 @@ export interface ErrorMessage {
   id?: RequestId;
   code: string;
   message: string;
+  /** `blocked`: how long to wait before trying again. */
+  retryAfterMs?: number;
 }
 export interface PublishAnswerMessage {
   type: 'publish-answer';
@@ -218,6 +364,11 @@ export interface RelayReceivedMessage {
   id?: RequestId;
   from: string;
   payload: string;
+  /**
+   * Stamped by the server (absent, from older servers: "control"). Accept a chat message only from
+   * a relay stamped "chat", and keys or control payloads only from one stamped "control".
+   */
+  kind?: RelayKind;
 }
 export interface FileUploadReadyMessage {
   type: 'file-upload-ready';
@@ -226,6 +377,109 @@ export interface FileUploadReadyMessage {
   uploadToken: string;
   /** Where to PUT the ciphertext and where the others GET it: `/api/files/<fileId>`. */
   url: string;
+}
+/** The join must wait: in the lobby, or until a host is in. Then `joined` or `goodbye` `denied`. */
+export interface WaitingMessage {
+  type: 'waiting';
+  id?: RequestId;
+  participantId: string;
+  /** "lobby", "host-absent", or a reason a later server adds. */
+  reason: string;
+}
+/** A waiting person as hosts and moderators see it (the profile is sealed with the room secret). */
+export interface LobbyEntry {
+  id: string;
+  profile: string;
+}
+/** To hosts and moderators: everyone waiting, on every change. */
+export interface LobbyMessage {
+  type: 'lobby';
+  id?: RequestId;
+  waiting: LobbyEntry[];
+}
+export interface SettingsMessage {
+  type: 'settings';
+  id?: RequestId;
+  settings: MeetingSettings;
+}
+export interface RoleMessage {
+  type: 'role';
+  id?: RequestId;
+  participantId: string;
+  role: Role;
+}
+export interface SettingsUpdatedMessage {
+  type: 'settings-updated';
+  id?: RequestId;
+}
+export interface AdmittedMessage {
+  type: 'admitted';
+  id?: RequestId;
+}
+export interface DeniedMessage {
+  type: 'denied';
+  id?: RequestId;
+}
+export interface RoleSetMessage {
+  type: 'role-set';
+  id?: RequestId;
+}
+export interface MutedMessage {
+  type: 'muted';
+  id?: RequestId;
+}
+export interface UnmuteRequestedMessage {
+  type: 'unmute-requested';
+  id?: RequestId;
+}
+export interface UnmutedMessage {
+  type: 'unmuted';
+  id?: RequestId;
+}
+export interface RemovedMessage {
+  type: 'removed';
+  id?: RequestId;
+}
+export interface EndedMessage {
+  type: 'ended';
+  id?: RequestId;
+}
+/** The meeting's new room ID and its host token (the reply to `move-meeting`). */
+export interface MeetingMovedMessage {
+  type: 'meeting-moved';
+  id?: RequestId;
+  roomId: string;
+  hostToken: string;
+}
+/** One security log entry; participants only by their per-join IDs. */
+export interface SecurityEvent {
+  /** ms since the epoch */
+  at: number;
+  /** joined, left, knocked, admitted, denied, removed, locked, ..., or one a later server adds. */
+  type: string;
+  actor?: string;
+  subject?: string;
+  detail?: string;
+}
+export interface SecurityLogMessage {
+  type: 'security-log';
+  id?: RequestId;
+  /** Newest first. */
+  entries: SecurityEvent[];
+}
+/** A host or moderator (`by`) muted your `source`: the server no longer forwards it. */
+export interface MutedByHostMessage {
+  type: 'muted-by-host';
+  id?: RequestId;
+  source: string;
+  by: string;
+}
+/** A host or moderator (`by`) asks you to switch `source` on; ask the user. */
+export interface UnmuteRequestMessage {
+  type: 'unmute-request';
+  id?: RequestId;
+  source: string;
+  by: string;
 }
 export type ServerMessage =
   | WelcomeMessage
@@ -245,7 +499,24 @@ export type ServerMessage =
   | RelayedMessage
   | RelayReceivedMessage
   | FileUploadReadyMessage
-  | TurnCredentialsMessage;
+  | TurnCredentialsMessage
+  | WaitingMessage
+  | LobbyMessage
+  | SettingsMessage
+  | RoleMessage
+  | SettingsUpdatedMessage
+  | AdmittedMessage
+  | DeniedMessage
+  | RoleSetMessage
+  | MutedMessage
+  | UnmuteRequestedMessage
+  | UnmutedMessage
+  | RemovedMessage
+  | EndedMessage
+  | MeetingMovedMessage
+  | SecurityLogMessage
+  | MutedByHostMessage
+  | UnmuteRequestMessage;
 
 export type ServerMessageType = ServerMessage['type'];
 
@@ -270,6 +541,16 @@ export const SERVER_ERROR_CODES = [
   'file-too-large',
   'quota-exceeded',
   'too-many-tracks',
+  'pin-required',
+  'wrong-pin',
+  'meeting-locked',
+  'banned',
+  'not-allowed',
+  'blocked',
+  'not-waiting',
+  'forbidden-by-policy',
+  'meeting-ended',
+  'meeting-moved',
   'internal',
 ] as const;
 
