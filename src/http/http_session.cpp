@@ -286,7 +286,7 @@ void HttpSession::createRoom() {
   signaling::MeetingRecord record;
   record.settings = rooms.defaultSettings();
   change.applyTo(record.settings, record.settings.maxParticipants);
-  auto store = [self = shared_from_this(), roomId, created](signaling::MeetingRecord rec) {
+  auto store = [self = shared_from_this(), roomId, created](const signaling::MeetingRecord& rec) {
     const auto& request = self->mParser->get();
     if (!self->mServer.rooms().meetingStore().put(roomId, rec, std::chrono::system_clock::now()))
       return self->send(errorResponse(request, http::status::service_unavailable, "busy",

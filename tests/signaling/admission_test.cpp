@@ -83,7 +83,7 @@ class AdmissionTest : public ::testing::Test {
     return {{"type", "join"}, {"id", 1}, {"roomId", roomId}, {"profile", profile}};
   }
   // Joins and returns the reply (the last message with the join's id).
-  json join(Client& c, const std::string& profile, json extra = json::object(), const std::string& roomId = {}) {
+  json join(Client& c, const std::string& profile, const json& extra = json::object(), const std::string& roomId = {}) {
     json msg = joinMessage(profile, roomId.empty() ? room : roomId);
     msg.update(extra);
     c.send(msg, now);
