@@ -147,6 +147,8 @@ const std::vector<Setting>& settings() {
       STRING_SETTING("turn_secret_file", turnSecretFile, "File holding the TURN shared secret (first line)"),
       INT_SETTING("turn_credential_seconds", turnCredentialSeconds, 60, 604800,
                   "How long a TURN credential is valid; clients ask for a new one halfway"),
+      STRING_SETTING("who_may_create", whoMayCreate,
+                     "Who may start meetings: anyone, or accounts (only signed-in account holders)"),
   };
   return table;
 }
@@ -301,6 +303,8 @@ void validate(const Config& c) {
   if (c.wsBurst < c.wsRate) throw ConfigError("ws_burst", "must be at least ws_rate");
   validateTurn(c);
   validateMedia(c);
+  if (c.whoMayCreate != "anyone" && c.whoMayCreate != "accounts")
+    throw ConfigError("who_may_create", "must be anyone or accounts (got \"" + c.whoMayCreate + "\")");
 }
 
 }  // namespace
@@ -380,7 +384,8 @@ std::string helpText() {
   Config defaults;
   std::ostringstream out;
   out << "conclave " << kVersion << " — self-hosted, end-to-end encrypted video meetings\n\n"
-      << "Usage: conclave [--config FILE] [--option VALUE ...]\n\n"
+      << "Usage: conclave [--config FILE] [--option VALUE ...]\n"
+      << "       conclave admin [--config FILE] [--data-dir DIR] COMMAND   (see conclave admin --help)\n\n"
       << "Every option can also be set in the TOML file (key = value) or in the environment\n"
       << "(CONCLAVE_KEY). Flags override the environment, which overrides the file.\n\n"
       << "  --config FILE               TOML configuration file (env CONCLAVE_CONFIG)\n"

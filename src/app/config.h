@@ -51,6 +51,8 @@ struct Config {
   std::string turnSecret;
   std::string turnSecretFile;
   int turnCredentialSeconds = 86400;
+  // Who may start a meeting (POST /api/rooms): "anyone" or "accounts" (signed-in account holders).
+  std::string whoMayCreate = "anyone";
 };
 
 // The URLs of `turn_urls`, split at commas, blanks trimmed, empty items dropped.
