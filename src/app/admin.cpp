@@ -114,7 +114,7 @@ int runAdmin(const std::vector<std::string>& args, const std::map<std::string, s
   store::AccountStore accountStore(db);
   signaling::RoomIdIssuer issuer(keys.getOrCreateKey("room-id", 32));
   accounts::AccountService service(
-      accountStore, keys.getOrCreateKey("room-token", 32), keys.getOrCreateKey("csrf", 32),
+      accountStore, keys.getOrCreateKey("host-token", 32), keys.getOrCreateKey("csrf", 32),
       [&issuer] { return issuer.issue(); }, accounts::AccountSettings{},
       [](std::function<void()> work, std::function<void()> then) {
         work();

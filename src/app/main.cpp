@@ -253,7 +253,7 @@ int run(const Config& config) {
   asio::thread_pool hasher(1);
   store::AccountStore accountStore(db);
   accounts::AccountService accountService(
-      accountStore, keys.getOrCreateKey("room-token", 32), keys.getOrCreateKey("csrf", 32),
+      accountStore, keys.getOrCreateKey("host-token", 32), keys.getOrCreateKey("csrf", 32),
       [&issuer] { return issuer.issue(); }, accounts::AccountSettings{},
       [&io, &hasher](std::function<void()> work, std::function<void()> then) {
         asio::post(hasher, [&io, work = std::move(work), then = std::move(then)]() mutable {

@@ -1,7 +1,7 @@
 // The server's own secrets, kept in the server_keys table of the database.
 //
 // Nothing about rooms, participants or content is stored here: only keys that must survive a
-// restart (the key that authenticates room IDs, the key for log hashes, the room-token key).
+// restart (the key that authenticates room IDs, the key for log hashes, the host-token key).
 #pragma once
 
 #include <cstdint>
