@@ -25,6 +25,16 @@ enum class ErrorCode {
   FileTooLarge,
   QuotaExceeded,
   TooManyTracks,
+  PinRequired,
+  WrongPin,
+  MeetingLocked,
+  Banned,
+  NotAllowed,
+  Blocked,
+  NotWaiting,
+  ForbiddenByPolicy,
+  MeetingEnded,
+  MeetingMoved,
   Internal,  // the last (tests go through every code up to it)
 };
 

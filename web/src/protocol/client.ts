@@ -90,6 +90,10 @@ const REPLY_TYPE = {
   relay: 'relayed',
   'file-upload': 'file-upload-ready',
   'turn-refresh': 'turn-credentials',
+  'set-settings': 'settings-updated',
+  admit: 'admitted',
+  deny: 'denied',
+  'set-role': 'role-set',
 } as const satisfies Record<ClientMessage['type'], ServerMessageType>;
 
 type ReplyFor<T extends ClientMessage['type']> = Extract<ServerMessage, { type: (typeof REPLY_TYPE)[T] }>;

@@ -18,9 +18,41 @@ export const MAX_GOODBYE_RETRY_AFTER_MS = 60000;
 
 export type RequestId = number | string;
 
+/** host > moderator > participant (docs/protocol.md, "Roles"). */
+export const ROLES = ['host', 'moderator', 'participant'] as const;
+export type Role = (typeof ROLES)[number];
+/** Length of a host (or moderator) token: base64url of an HMAC-SHA256. */
+export const HOST_TOKEN_LENGTH = 43;
+export const MIN_PIN_LENGTH = 6;
+export const MAX_PIN_LENGTH = 12;
+/** Most participants a meeting may allow, and most people its lobby holds. */
+export const MAX_MEETING_PARTICIPANTS = 1000;
+export const MAX_LOBBY_SIZE = 1000;
+/** Most a `blocked` error may ask a client to wait (ms). */
+export const MAX_ERROR_RETRY_AFTER_MS = 86400000;
+
 export interface Participant {
   id: string;
   profile: string;
+  /** Always set by validateServerMessage ("participant" when an older server sent none). */
+  role?: Role;
+}
+
+/** Who may do what a policy governs. */
+export const POLICY_VALUES = ['everyone', 'moderators'] as const;
+export type PolicyValue = (typeof POLICY_VALUES)[number];
+export const POLICY_NAMES = ['unmute', 'camera', 'screen', 'chat', 'files'] as const;
+export type PolicyName = (typeof POLICY_NAMES)[number];
+export type Policies = Record<PolicyName, PolicyValue>;
+
+/** A meeting's settings as the server sends them (`pinSet`, never the PIN). */
+export interface MeetingSettings {
+  locked: boolean;
+  lobby: boolean;
+  hostMustBePresent: boolean;
+  pinSet: boolean;
+  maxParticipants: number;
+  policies: Policies;
 }
 
 export interface HelloMessage {
@@ -34,6 +66,10 @@ export interface JoinMessage {
   id?: RequestId;
   roomId: string;
   profile: string;
+  /** The host (or moderator) token this browser keeps for the room. */
+  hostToken?: string;
+  /** 6 to 12 digits, when the meeting has a PIN. */
+  pin?: string;
 }
 export interface UpdateProfileMessage {
   type: 'update-profile';
@@ -73,12 +109,21 @@ export interface SubscribeRestartMessage {
   type: 'subscribe-restart';
   id?: RequestId;
 }
+/**
+ * What a relay carries, as far as the server must know: a chat message (the meeting's chat policy
+ * applies) or control traffic (keys, profiles, moves; the default).
+ */
+export const RELAY_KINDS = ['chat', 'control'] as const;
+export type RelayKind = (typeof RELAY_KINDS)[number];
+
 /** An opaque payload for one participant (`to`) or everyone else in the room. */
 export interface RelayMessage {
   type: 'relay';
   id?: RequestId;
   payload: string;
   to?: string;
+  /** Absent: "control". */
+  kind?: RelayKind;
 }
 export interface FileUploadMessage {
   type: 'file-upload';
@@ -89,6 +134,35 @@ export interface FileUploadMessage {
 export interface TurnRefreshMessage {
   type: 'turn-refresh';
   id?: RequestId;
+}
+/** Any subset of the settings; `pin: null` clears the PIN. */
+export interface SetSettingsMessage {
+  type: 'set-settings';
+  id?: RequestId;
+  locked?: boolean;
+  lobby?: boolean;
+  hostMustBePresent?: boolean;
+  maxParticipants?: number;
+  policies?: Partial<Policies>;
+  pin?: string | null;
+}
+/** Admits one waiting participant, or everyone waiting (`all: true`). */
+export interface AdmitMessage {
+  type: 'admit';
+  id?: RequestId;
+  participantId?: string;
+  all?: true;
+}
+export interface DenyMessage {
+  type: 'deny';
+  id?: RequestId;
+  participantId: string;
+}
+export interface SetRoleMessage {
+  type: 'set-role';
+  id?: RequestId;
+  participantId: string;
+  role: Role;
 }
 export type ClientMessage =
   | HelloMessage
@@ -101,7 +175,11 @@ export type ClientMessage =
   | SubscribeRestartMessage
   | RelayMessage
   | FileUploadMessage
-  | TurnRefreshMessage;
+  | TurnRefreshMessage
+  | SetSettingsMessage
+  | AdmitMessage
+  | DenyMessage
+  | SetRoleMessage;
 
 export interface WelcomeMessage {
   type: 'welcome';
@@ -118,6 +196,10 @@ export interface JoinedMessage {
   participants: Participant[];
   /** The server's TURN servers and a credential for them; absent when it has none. */
   turn?: TurnCredentials;
+  /** This participant's role ("participant" when an older server sent none). */
+  role: Role;
+  /** The meeting's settings; absent only from older servers. */
+  settings?: MeetingSettings;
 }
 /**
  * A time-limited TURN credential (the TURN REST API scheme): usable as an RTCIceServer, valid for
@@ -169,7 +251,10 @@ export interface PongMessage {
 export interface GoodbyeMessage {
   type: 'goodbye';
   id?: RequestId;
-  /** `server-restart`, or `server-shutdown` (older servers), or a reason a later server adds. */
+  /**
+   * `server-restart`, or `server-shutdown` (older servers); for this connection only: `denied` (a
+   * host turned the knock down), `lobby-timeout` (waited too long); or a reason a later server adds.
+   */
   reason: string;
   retryAfterMs?: number;
 }
@@ -178,6 +263,8 @@ export interface ErrorMessage {
   id?: RequestId;
   code: string;
   message: string;
+  /** `blocked`: how long to wait before trying again. */
+  retryAfterMs?: number;
 }
 export interface PublishAnswerMessage {
   type: 'publish-answer';
@@ -218,6 +305,11 @@ export interface RelayReceivedMessage {
   id?: RequestId;
   from: string;
   payload: string;
+  /**
+   * Stamped by the server (absent, from older servers: "control"). Accept a chat message only from
+   * a relay stamped "chat", and keys or control payloads only from one stamped "control".
+   */
+  kind?: RelayKind;
 }
 export interface FileUploadReadyMessage {
   type: 'file-upload-ready';
@@ -226,6 +318,52 @@ export interface FileUploadReadyMessage {
   uploadToken: string;
   /** Where to PUT the ciphertext and where the others GET it: `/api/files/<fileId>`. */
   url: string;
+}
+/** The join must wait: in the lobby, or until a host is in. Then `joined` or `goodbye` `denied`. */
+export interface WaitingMessage {
+  type: 'waiting';
+  id?: RequestId;
+  participantId: string;
+  /** "lobby", "host-absent", or a reason a later server adds. */
+  reason: string;
+}
+/** A waiting person as hosts and moderators see it (the profile is sealed with the room secret). */
+export interface LobbyEntry {
+  id: string;
+  profile: string;
+}
+/** To hosts and moderators: everyone waiting, on every change. */
+export interface LobbyMessage {
+  type: 'lobby';
+  id?: RequestId;
+  waiting: LobbyEntry[];
+}
+export interface SettingsMessage {
+  type: 'settings';
+  id?: RequestId;
+  settings: MeetingSettings;
+}
+export interface RoleMessage {
+  type: 'role';
+  id?: RequestId;
+  participantId: string;
+  role: Role;
+}
+export interface SettingsUpdatedMessage {
+  type: 'settings-updated';
+  id?: RequestId;
+}
+export interface AdmittedMessage {
+  type: 'admitted';
+  id?: RequestId;
+}
+export interface DeniedMessage {
+  type: 'denied';
+  id?: RequestId;
+}
+export interface RoleSetMessage {
+  type: 'role-set';
+  id?: RequestId;
 }
 export type ServerMessage =
   | WelcomeMessage
@@ -245,7 +383,15 @@ export type ServerMessage =
   | RelayedMessage
   | RelayReceivedMessage
   | FileUploadReadyMessage
-  | TurnCredentialsMessage;
+  | TurnCredentialsMessage
+  | WaitingMessage
+  | LobbyMessage
+  | SettingsMessage
+  | RoleMessage
+  | SettingsUpdatedMessage
+  | AdmittedMessage
+  | DeniedMessage
+  | RoleSetMessage;
 
 export type ServerMessageType = ServerMessage['type'];
 
@@ -270,6 +416,16 @@ export const SERVER_ERROR_CODES = [
   'file-too-large',
   'quota-exceeded',
   'too-many-tracks',
+  'pin-required',
+  'wrong-pin',
+  'meeting-locked',
+  'banned',
+  'not-allowed',
+  'blocked',
+  'not-waiting',
+  'forbidden-by-policy',
+  'meeting-ended',
+  'meeting-moved',
   'internal',
 ] as const;
 

@@ -7,7 +7,16 @@
 // String lengths are UTF-8 bytes, as the server counts them.
 
 import {
+  HOST_TOKEN_LENGTH,
+  MAX_ERROR_RETRY_AFTER_MS,
   MAX_GOODBYE_RETRY_AFTER_MS,
+  MAX_LOBBY_SIZE,
+  MAX_MEETING_PARTICIPANTS,
+  MAX_PIN_LENGTH,
+  MIN_PIN_LENGTH,
+  POLICY_NAMES,
+  POLICY_VALUES,
+  ROLES,
   MAX_PROFILE_LENGTH,
   MAX_PUBLISHED_TRACKS,
   MAX_RELAY_PAYLOAD_LENGTH,
@@ -17,11 +26,16 @@ import {
   MAX_TURN_URLS,
   PARTICIPANT_ID_LENGTH,
   PROTOCOL_VERSION,
+  RELAY_KINDS,
   ROOM_ID_LENGTH,
   TRACK_SOURCES,
   type ClientMessage,
+  type LobbyEntry,
+  type MeetingSettings,
   type Participant,
+  type Policies,
   type RequestId,
+  type Role,
   type ServerMessage,
   type ServerMessageType,
   type SubscribedTrack,
@@ -127,7 +141,48 @@ function participant(value: unknown, name: string): Participant {
   return {
     id: base64UrlId(value, 'id', PARTICIPANT_ID_LENGTH),
     profile: str(value, 'profile', MAX_PROFILE_LENGTH),
+    role: optionalRole(value),
   };
+}
+
+/** A role; "participant" when absent (older servers). */
+function optionalRole(obj: Json): Role {
+  return field(obj, 'role') === undefined ? 'participant' : oneOf(obj, 'role', ROLES);
+}
+
+function bool(obj: Json, name: string): boolean {
+  const value = field(obj, name);
+  if (typeof value !== 'boolean') throw new Invalid(`${name}: expected a boolean`);
+  return value;
+}
+
+function meetingSettings(value: unknown): MeetingSettings {
+  if (!isPlainObject(value)) throw new Invalid('settings: expected an object');
+  const policiesValue = field(value, 'policies');
+  if (!isPlainObject(policiesValue)) throw new Invalid('settings.policies: expected an object');
+  const policies = Object.fromEntries(
+    POLICY_NAMES.map((name) => [name, oneOf(policiesValue, name, POLICY_VALUES)]),
+  ) as Policies;
+  return {
+    locked: bool(value, 'locked'),
+    lobby: bool(value, 'lobby'),
+    hostMustBePresent: bool(value, 'hostMustBePresent'),
+    pinSet: bool(value, 'pinSet'),
+    maxParticipants: int(value, 'maxParticipants', 1, MAX_MEETING_PARTICIPANTS),
+    policies,
+  };
+}
+
+function lobbyEntries(obj: Json): LobbyEntry[] {
+  const value = field(obj, 'waiting');
+  if (!Array.isArray(value)) throw new Invalid('waiting: expected an array');
+  if (value.length > MAX_LOBBY_SIZE) throw new Invalid('waiting: too many');
+  const list = value.map((item: unknown, index): LobbyEntry => {
+    if (!isPlainObject(item)) throw new Invalid(`waiting[${index}]: expected an object`);
+    return { id: base64UrlId(item, 'id', PARTICIPANT_ID_LENGTH), profile: str(item, 'profile', MAX_PROFILE_LENGTH) };
+  });
+  if (new Set(list.map((p) => p.id)).size !== list.length) throw new Invalid('waiting: duplicate id');
+  return list;
 }
 
 // Upper bound on the roster a client accepts in one `joined`; far above any sane room limit.
@@ -211,6 +266,8 @@ const SERVER_SCHEMAS: Record<ServerMessageType, BodyParser> = {
     participantId: base64UrlId(o, 'participantId', PARTICIPANT_ID_LENGTH),
     participants: participants(o),
     ...(field(o, 'turn') === undefined ? {} : { turn: turnCredentials(field(o, 'turn')) }),
+    role: optionalRole(o),
+    ...(field(o, 'settings') === undefined ? {} : { settings: meetingSettings(field(o, 'settings')) }),
   }),
   'participant-joined': (o) => ({ participant: participant(field(o, 'participant'), 'participant') }),
   'participant-updated': (o) => ({ participant: participant(field(o, 'participant'), 'participant') }),
@@ -226,7 +283,13 @@ const SERVER_SCHEMAS: Record<ServerMessageType, BodyParser> = {
       ? {}
       : { retryAfterMs: int(o, 'retryAfterMs', 0, MAX_GOODBYE_RETRY_AFTER_MS) }),
   }),
-  error: (o) => ({ code: str(o, 'code', 64), message: str(o, 'message', MAX_ERROR_MESSAGE_LENGTH) }),
+  error: (o) => ({
+    code: str(o, 'code', 64),
+    message: str(o, 'message', MAX_ERROR_MESSAGE_LENGTH),
+    ...(field(o, 'retryAfterMs') === undefined
+      ? {}
+      : { retryAfterMs: int(o, 'retryAfterMs', 0, MAX_ERROR_RETRY_AFTER_MS) }),
+  }),
   'publish-answer': (o) => ({ sdp: str(o, 'sdp', MAX_SERVER_SDP_LENGTH) }),
   'subscribe-ok': () => ({}),
   'subscribe-offer': (o) => ({ sdp: str(o, 'sdp', MAX_SERVER_SDP_LENGTH), tracks: subscribedTracks(o) }),
@@ -235,6 +298,7 @@ const SERVER_SCHEMAS: Record<ServerMessageType, BodyParser> = {
   relay: (o) => ({
     from: base64UrlId(o, 'from', PARTICIPANT_ID_LENGTH),
     payload: str(o, 'payload', MAX_RELAY_PAYLOAD_LENGTH),
+    ...(field(o, 'kind') === undefined ? {} : { kind: oneOf(o, 'kind', RELAY_KINDS) }),
   }),
   'file-upload-ready': (o) => {
     const fileId = base64UrlToken(o, 'fileId', 128);
@@ -244,6 +308,22 @@ const SERVER_SCHEMAS: Record<ServerMessageType, BodyParser> = {
     return { fileId, uploadToken, url };
   },
   'turn-credentials': (o) => ({ turn: turnCredentials(field(o, 'turn')) }),
+  waiting: (o) => {
+    const participantId = base64UrlId(o, 'participantId', PARTICIPANT_ID_LENGTH);
+    const reason = str(o, 'reason', 64);
+    if (reason.length === 0) throw new Invalid('reason: empty');
+    return { participantId, reason };
+  },
+  lobby: (o) => ({ waiting: lobbyEntries(o) }),
+  settings: (o) => ({ settings: meetingSettings(field(o, 'settings')) }),
+  role: (o) => ({
+    participantId: base64UrlId(o, 'participantId', PARTICIPANT_ID_LENGTH),
+    role: oneOf(o, 'role', ROLES),
+  }),
+  'settings-updated': () => ({}),
+  admitted: () => ({}),
+  denied: () => ({}),
+  'role-set': () => ({}),
 };
 
 function isServerMessageType(value: string): value is ServerMessageType {
@@ -284,8 +364,12 @@ export function parseServerFrame(data: unknown): ValidationResult {
 // Client → server: a table of field rules per type, as the server's (src/signaling/protocol.cpp).
 
 interface FieldRule {
-  kind: 'string' | 'integer' | 'array';
+  kind: 'string' | 'integer' | 'array' | 'boolean' | 'object';
   optional?: boolean;
+  /** JSON null is also accepted. */
+  nullable?: boolean;
+  /** Strings: ASCII digits only. */
+  digits?: boolean;
   /** Strings: length bounds in UTF-8 bytes; integers: value bounds; arrays: most items (max). */
   min?: number;
   max?: number;
@@ -293,9 +377,18 @@ interface FieldRule {
   base64Url?: boolean;
   /** Strings: the allowed values. */
   oneOf?: readonly string[];
-  /** Arrays: the rules of each item (an object). */
+  /** Arrays: the rules of each item (an object); objects: the rules of its fields. */
   items?: Record<string, FieldRule>;
 }
+
+const PIN_RULE: FieldRule = { kind: 'string', min: MIN_PIN_LENGTH, max: MAX_PIN_LENGTH, digits: true };
+const POLICY_RULE: FieldRule = { kind: 'string', optional: true, oneOf: POLICY_VALUES };
+const PARTICIPANT_ID_RULE: FieldRule = {
+  kind: 'string',
+  min: PARTICIPANT_ID_LENGTH,
+  max: PARTICIPANT_ID_LENGTH,
+  base64Url: true,
+};
 
 const CLIENT_SCHEMAS: Record<ClientMessage['type'], Record<string, FieldRule>> = {
   hello: {
@@ -305,6 +398,8 @@ const CLIENT_SCHEMAS: Record<ClientMessage['type'], Record<string, FieldRule>> =
   join: {
     roomId: { kind: 'string', min: ROOM_ID_LENGTH, max: ROOM_ID_LENGTH, base64Url: true },
     profile: { kind: 'string', max: MAX_PROFILE_LENGTH },
+    hostToken: { kind: 'string', optional: true, min: HOST_TOKEN_LENGTH, max: HOST_TOKEN_LENGTH, base64Url: true },
+    pin: { ...PIN_RULE, optional: true },
   },
   'update-profile': { profile: { kind: 'string', max: MAX_PROFILE_LENGTH } },
   leave: {},
@@ -328,19 +423,53 @@ const CLIENT_SCHEMAS: Record<ClientMessage['type'], Record<string, FieldRule>> =
       base64Url: true,
     },
     payload: { kind: 'string', min: 1, max: MAX_RELAY_PAYLOAD_LENGTH },
+    kind: { kind: 'string', optional: true, oneOf: RELAY_KINDS },
   },
   'file-upload': { size: { kind: 'integer', min: 1, max: Number.MAX_SAFE_INTEGER } },
   'turn-refresh': {},
+  'set-settings': {
+    locked: { kind: 'boolean', optional: true },
+    lobby: { kind: 'boolean', optional: true },
+    hostMustBePresent: { kind: 'boolean', optional: true },
+    maxParticipants: { kind: 'integer', optional: true, min: 1, max: MAX_MEETING_PARTICIPANTS },
+    policies: {
+      kind: 'object',
+      optional: true,
+      items: Object.fromEntries(POLICY_NAMES.map((name) => [name, POLICY_RULE])),
+    },
+    pin: { ...PIN_RULE, optional: true, nullable: true },
+  },
+  admit: { participantId: { ...PARTICIPANT_ID_RULE, optional: true }, all: { kind: 'boolean', optional: true } },
+  deny: { participantId: PARTICIPANT_ID_RULE },
+  'set-role': { participantId: PARTICIPANT_ID_RULE, role: { kind: 'string', oneOf: ROLES } },
+};
+
+/** Rules that span fields, checked after the fields (as the server's schema `check`). */
+const CLIENT_CHECKS: Partial<Record<ClientMessage['type'], (obj: Json) => void>> = {
+  admit: (o) => {
+    const all = field(o, 'all');
+    if (all === false) throw new Invalid('all: may only be true');
+    if ((field(o, 'participantId') === undefined) === (all === undefined)) {
+      throw new Invalid('give either participantId or all');
+    }
+  },
 };
 
 function checkValue(name: string, value: unknown, rule: FieldRule): void {
   const min = rule.min ?? 0;
-  if (rule.kind === 'string') {
+  if (rule.nullable && value === null) return;
+  if (rule.kind === 'boolean') {
+    if (typeof value !== 'boolean') throw new Invalid(`${name}: expected a boolean`);
+  } else if (rule.kind === 'object') {
+    if (!isPlainObject(value)) throw new Invalid(`${name}: expected an object`);
+    checkFields(value, rule.items ?? {}, `${name}.`);
+  } else if (rule.kind === 'string') {
     if (typeof value !== 'string') throw new Invalid(`${name}: expected a string`);
     const length = utf8Length(value);
     if (length < min || (rule.max !== undefined && length > rule.max)) throw new Invalid(`${name}: wrong length`);
     if (rule.base64Url && !isBase64Url(value)) throw new Invalid(`${name}: expected URL-safe base64`);
     if (rule.oneOf && !rule.oneOf.includes(value)) throw new Invalid(`${name}: unknown value`);
+    if (rule.digits && !/^[0-9]*$/.test(value)) throw new Invalid(`${name}: digits only`);
   } else if (rule.kind === 'integer') {
     if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw new Invalid(`${name}: expected an integer`);
     if (value < min || (rule.max !== undefined && value > rule.max)) throw new Invalid(`${name}: out of range`);
@@ -379,6 +508,7 @@ export function validateClientMessage(value: unknown): string | null {
   if (id !== undefined && !isRequestId(id)) return 'id: invalid';
   try {
     checkFields(value, CLIENT_SCHEMAS[type as ClientMessage['type']], '', true);
+    CLIENT_CHECKS[type as ClientMessage['type']]?.(value);
     return null;
   } catch (err) {
     if (err instanceof Invalid) return `${type}: ${err.message}`;
