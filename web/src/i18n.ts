@@ -269,6 +269,7 @@ const en = {
   'account.error.unknown-user': 'One of these usernames has no account.',
   'account.error.login-required': 'Please sign in.',
   'account.error.generic': 'That did not work ({code}).',
+  'account.onlyHosts': 'On this server only hosts with an account can start meetings. Use Host login below.',
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -546,6 +547,8 @@ const de: Messages = {
   'account.error.unknown-user': 'Zu einem dieser Benutzernamen gibt es kein Konto.',
   'account.error.login-required': 'Bitte melden Sie sich an.',
   'account.error.generic': 'Das hat nicht geklappt ({code}).',
+  'account.onlyHosts':
+    'Auf diesem Server können nur Gastgeber mit Konto Besprechungen starten. Nutzen Sie unten die Anmeldung für Gastgeber.',
 };
 
 export const MESSAGES: Record<Lang, Messages> = { en, de };

@@ -60,7 +60,7 @@ export function Landing({ account }: { account?: AccountClient }) {
       )}
       {state.kind === 'error' && (
         <p class="alert" role="alert" data-testid="error-message">
-          {t('error.createRoom', { code: state.code })}
+          {state.code === 'login-required' ? t('account.onlyHosts') : t('error.createRoom', { code: state.code })}
         </p>
       )}
       {state.kind === 'ready' && (
