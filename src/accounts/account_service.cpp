@@ -157,8 +157,8 @@ void AccountService::login(const std::string& username, const std::string& passw
     return done(badCredentials());
   }
   if (mPendingHashes >= mSettings.maxPendingHashes) return done(busy());
-  ++mPendingHashes;
   auto user = validUsername(username) ? mStore.findUser(username) : std::nullopt;
+  ++mPendingHashes;
   auto ok = std::make_shared<bool>(false);
   std::string hash = user ? user->passwordHash : std::string();
   mOffload(

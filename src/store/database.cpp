@@ -43,6 +43,26 @@ constexpr const char* kMigrations[] = {
     "  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
     "  PRIMARY KEY (room_id, user_id)) WITHOUT ROWID;"
     "CREATE INDEX room_moderators_user ON room_moderators(user_id);",
+    // 3: meetings' settings, and their security event log (participant IDs only, no addresses,
+    // no names).
+    "CREATE TABLE meetings ("
+    "  room_id TEXT PRIMARY KEY,"
+    "  settings TEXT NOT NULL,"
+    "  pin_hash TEXT NOT NULL DEFAULT '',"
+    "  ended INTEGER NOT NULL DEFAULT 0,"
+    "  moved INTEGER NOT NULL DEFAULT 0,"
+    "  created INTEGER NOT NULL,"
+    "  last_used INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX meetings_last_used ON meetings(last_used);"
+    "CREATE TABLE security_log ("
+    "  room_id TEXT NOT NULL,"
+    "  at INTEGER NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  actor TEXT NOT NULL DEFAULT '',"
+    "  subject TEXT NOT NULL DEFAULT '',"
+    "  detail TEXT NOT NULL DEFAULT '');"
+    "CREATE INDEX security_log_room_at ON security_log(room_id, at);"
+    "CREATE INDEX security_log_at ON security_log(at);",
 };
 static_assert(std::size(kMigrations) == Database::kSchemaVersion);
 

@@ -9,6 +9,7 @@
 // Version history (the `schema_version` table holds one row):
 //   1  server_keys (the tables of releases before the version table existed count as 1)
 //   2  users, recovery_codes, sessions, rooms, room_moderators (host accounts)
+//   3  meetings (settings of ordinary meetings), security_log (the security event log of meetings)
 #pragma once
 
 #include <sqlite3.h>
@@ -57,7 +58,7 @@ class Statement {
 class Database {
  public:
   // The schema version this binary writes.
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
 
   // Opens (or creates) <dataDir>/conclave.db, creating dataDir with mode 0700 if needed, and
   // migrates it to kSchemaVersion. Throws DatabaseError.

@@ -57,8 +57,8 @@ TEST_F(DatabaseTest, AnEmptyDirectoryGetsTheWholeSchemaInWalModeWithForeignKeys)
   Database db(dir.string());
   EXPECT_EQ(db.schemaVersion(), Database::kSchemaVersion);
   auto names = tables(db);
-  for (const char* t :
-       {"server_keys", "schema_version", "users", "sessions", "recovery_codes", "rooms", "room_moderators"})
+  for (const char* t : {"server_keys", "schema_version", "users", "sessions", "recovery_codes", "rooms",
+                        "room_moderators", "security_log", "meetings"})
     EXPECT_NE(std::find(names.begin(), names.end(), t), names.end()) << t;
   auto mode = db.prepare("PRAGMA journal_mode");
   ASSERT_TRUE(mode.step());
@@ -75,7 +75,7 @@ TEST_F(DatabaseTest, AVersionOneDatabaseFromBeforeTheVersionTableIsMigratedKeepi
       "INSERT INTO server_keys VALUES ('room-id', x'" +
       std::string(64, 'a') + "');");
   Database db(dir.string());
-  EXPECT_EQ(db.schemaVersion(), 2);
+  EXPECT_EQ(db.schemaVersion(), Database::kSchemaVersion);
   KeyStore keys(db);
   EXPECT_EQ(keys.getOrCreateKey("room-id", 32), std::vector<uint8_t>(32, 0xaa));
   auto users = db.prepare("SELECT count(*) FROM users");
@@ -91,10 +91,10 @@ TEST_F(DatabaseTest, AVersionOneDatabaseWithItsVersionTableIsMigratedOnTheNextOp
     EXPECT_EQ(tables(old).size(), 2u);  // server_keys, schema_version
   }
   Database db(dir.string());
-  EXPECT_EQ(db.schemaVersion(), 2);
+  EXPECT_EQ(db.schemaVersion(), Database::kSchemaVersion);
   auto version = db.prepare("SELECT version FROM schema_version");
   ASSERT_TRUE(version.step());
-  EXPECT_EQ(version.columnInt(0), 2);
+  EXPECT_EQ(version.columnInt(0), Database::kSchemaVersion);
 }
 
 TEST_F(DatabaseTest, ADatabaseFromANewerConclaveIsRefusedAndLeftAsItWas) {
@@ -105,7 +105,7 @@ TEST_F(DatabaseTest, ADatabaseFromANewerConclaveIsRefusedAndLeftAsItWas) {
     Database db(dir.string());
     FAIL() << "a newer schema was accepted";
   } catch (const DatabaseError& e) {
-    EXPECT_NE(std::string(e.what()).find("schema version 99, newer than this conclave (2)"), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("schema version 99, newer than this conclave (3)"), std::string::npos)
         << e.what();
   }
   EXPECT_EQ(fileBytes(), before);
