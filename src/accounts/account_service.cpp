@@ -147,7 +147,7 @@ LoginResult AccountService::startSession(const store::UserRecord& user) {
 }
 
 void AccountService::login(const std::string& username, const std::string& password, const net::SourceKey& source,
-                           std::function<void(Outcome<LoginResult>)> done) {
+                           const std::function<void(Outcome<LoginResult>)>& done) {
   std::string lowered;
   for (char c : username) lowered += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   std::string userKey = "u:" + lowered, srcKey = sourceKey(source);
@@ -262,7 +262,7 @@ void AccountService::purgeExpired() {
 }
 
 void AccountService::changePassword(const Session& session, const std::string& oldPassword,
-                                    const std::string& newPassword, std::function<void(Outcome<Done>)> done) {
+                                    const std::string& newPassword, const std::function<void(Outcome<Done>)>& done) {
   if (auto weak = checkNewPassword(newPassword)) return done(*weak);
   auto user = mStore.findUser(session.userId);
   if (!user) return done(badCredentials());
@@ -323,7 +323,7 @@ Outcome<std::vector<std::string>> AccountService::confirmTotp(const Session& ses
 }
 
 void AccountService::disableTotp(const Session& session, const std::string& password, const std::string& code,
-                                 std::function<void(Outcome<Done>)> done) {
+                                 const std::function<void(Outcome<Done>)>& done) {
   auto user = mStore.findUser(session.userId);
   if (!user) return done(badCredentials());
   if (user->totpSecret.empty()) return done(Failure{409, "totp-off", "2-step login is off"});

@@ -106,7 +106,7 @@ class AccountService {
 
   // --- Login. `source` is the client's network, counted under a salted daily hash. ---
   void login(const std::string& username, const std::string& password, const net::SourceKey& source,
-             std::function<void(Outcome<LoginResult>)> done);
+             const std::function<void(Outcome<LoginResult>)>& done);
   Outcome<LoginResult> loginTotp(const std::string& ticket, const std::string& code, const net::SourceKey& source);
   // The session of a cookie token, if it is valid and not expired (its idle time restarts).
   std::optional<Session> session(std::string_view token);
@@ -117,11 +117,11 @@ class AccountService {
 
   // --- The signed-in user's account. ---
   void changePassword(const Session& session, const std::string& oldPassword, const std::string& newPassword,
-                      std::function<void(Outcome<Done>)> done);
+                      const std::function<void(Outcome<Done>)>& done);
   Outcome<TotpSetup> setupTotp(const Session& session);
   Outcome<std::vector<std::string>> confirmTotp(const Session& session, const std::string& code);
   void disableTotp(const Session& session, const std::string& password, const std::string& code,
-                   std::function<void(Outcome<Done>)> done);
+                   const std::function<void(Outcome<Done>)>& done);
 
   // --- Persistent rooms. ---
   std::vector<RoomView> rooms(const Session& session);

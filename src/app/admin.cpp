@@ -116,7 +116,7 @@ int runAdmin(const std::vector<std::string>& args, const std::map<std::string, s
   accounts::AccountService service(
       accountStore, keys.getOrCreateKey("host-token", 32), keys.getOrCreateKey("csrf", 32),
       [&issuer] { return issuer.issue(); }, accounts::AccountSettings{},
-      [](std::function<void()> work, std::function<void()> then) {
+      [](const std::function<void()>& work, const std::function<void()>& then) {
         work();
         then();
       },

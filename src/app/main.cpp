@@ -32,6 +32,7 @@
 #include "conference/media_plane.h"
 #include "http/account_api.h"
 #include "http/server.h"
+#include "signaling/protocol.h"
 #include "signaling/rooms.h"
 #include "store/account_store.h"
 #include "store/database.h"
@@ -271,6 +272,12 @@ int run(const Config& config) {
                    std::chrono::system_clock::now().time_since_epoch())
             .count();
       });
+  // A persistent room's settings are what set-settings takes, without a PIN (a PIN is set in the
+  // meeting, where it is hashed; the room's settings are stored as they come).
+  accountService.setSettingsCheck([](const nlohmann::json& asked) -> std::optional<std::string> {
+    if (asked.contains("pin")) return "a PIN is set in the meeting, not with the room's settings";
+    return signaling::settingsChangeProblem(asked);
+  });
   accountService.purgeExpired();
   http::AccountApi accountApi(
       accountService, config.whoMayCreate == "accounts" ? http::WhoMayCreate::Accounts : http::WhoMayCreate::Anyone);

@@ -95,7 +95,7 @@ std::optional<ApiResponse> AccountApi::checkCreateMeeting(const ApiRequest& requ
   return std::nullopt;
 }
 
-void AccountApi::handle(const ApiRequest& request, Done done) {
+void AccountApi::handle(const ApiRequest& request, const Done& done) {
   try {
     dispatch(request, done);
   } catch (const std::exception&) {
@@ -133,7 +133,7 @@ void AccountApi::dispatch(const ApiRequest& request, const Done& done) {
   route(request, body, &*session, done);
 }
 
-void AccountApi::login(const ApiRequest& request, const json& body, Done done) {
+void AccountApi::login(const ApiRequest& request, const json& body, const Done& done) {
   auto username = stringField(body, "username", 256);
   auto password = stringField(body, "password", 4096);
   if (!username || !password) return done(error(400, "invalid", "username and password are needed"));
@@ -143,7 +143,7 @@ void AccountApi::login(const ApiRequest& request, const json& body, Done done) {
   });
 }
 
-void AccountApi::loginTotp(const ApiRequest& request, const json& body, Done done) {
+void AccountApi::loginTotp(const ApiRequest& request, const json& body, const Done& done) {
   auto ticket = stringField(body, "ticket", 64);
   auto code = stringField(body, "code", 32);
   if (!ticket || !code) return done(error(400, "invalid", "ticket and code are needed"));
@@ -152,7 +152,8 @@ void AccountApi::loginTotp(const ApiRequest& request, const json& body, Done don
   done(loginAnswer(r.value(), mService.settings()));
 }
 
-void AccountApi::route(const ApiRequest& request, const json& body, const accounts::Session* sessionPtr, Done done) {
+void AccountApi::route(const ApiRequest& request, const json& body, const accounts::Session* sessionPtr,
+                       const Done& done) {
   const accounts::Session& session = *sessionPtr;
   const std::string& path = request.path;
   auto only = [&](verb method) {
@@ -175,9 +176,9 @@ void AccountApi::route(const ApiRequest& request, const json& body, const accoun
     if (!only(verb::post)) return;
     auto oldPassword = stringField(body, "old", 4096), newPassword = stringField(body, "new", 4096);
     if (!oldPassword || !newPassword) return done(error(400, "invalid", "old and new are needed"));
-    return mService.changePassword(session, *oldPassword, *newPassword, [done](accounts::Outcome<accounts::Done> r) {
-      done(r ? noContent() : failure(r.error()));
-    });
+    return mService.changePassword(
+        session, *oldPassword, *newPassword,
+        [done](const accounts::Outcome<accounts::Done>& r) { done(r ? noContent() : failure(r.error())); });
   }
   if (path == "/api/account/totp/setup") {
     if (!only(verb::post)) return;
@@ -197,18 +198,18 @@ void AccountApi::route(const ApiRequest& request, const json& body, const accoun
     if (!only(verb::post)) return;
     auto password = stringField(body, "password", 4096), code = stringField(body, "code", 32);
     if (!password || !code) return done(error(400, "invalid", "password and code are needed"));
-    return mService.disableTotp(session, *password, *code, [done](accounts::Outcome<accounts::Done> r) {
+    return mService.disableTotp(session, *password, *code, [done](const accounts::Outcome<accounts::Done>& r) {
       done(r ? noContent() : failure(r.error()));
     });
   }
   constexpr std::string_view kRooms = "/api/account/rooms";
   if (path.rfind(kRooms, 0) == 0 && (path.size() == kRooms.size() || path[kRooms.size()] == '/'))
-    return rooms(request, std::string_view(path).substr(kRooms.size()), body, session, std::move(done));
+    return rooms(request, std::string_view(path).substr(kRooms.size()), body, session, done);
   done(error(404, "not-found", "no such API"));
 }
 
 void AccountApi::rooms(const ApiRequest& request, std::string_view rest, const json& body,
-                       const accounts::Session& session, Done done) {
+                       const accounts::Session& session, const Done& done) {
   if (rest.empty() || rest == "/") {
     if (request.method == verb::get) {
       json list = json::array();

@@ -49,7 +49,7 @@ class AccountApi {
       : mService(service), mWhoMayCreate(whoMayCreate) {}
 
   static bool handles(std::string_view path) { return path == "/api/account" || path.rfind("/api/account/", 0) == 0; }
-  void handle(const ApiRequest& request, std::function<void(ApiResponse)> done);
+  void handle(const ApiRequest& request, const std::function<void(ApiResponse)>& done);
   // POST /api/rooms: nullopt if the request may start a meeting, else the refusal (403 `csrf` for
   // a signed-in request without its CSRF token; 401 `login-required` when only accounts may).
   std::optional<ApiResponse> checkCreateMeeting(const ApiRequest& request);
@@ -57,11 +57,11 @@ class AccountApi {
  private:
   using Done = std::function<void(ApiResponse)>;
   void dispatch(const ApiRequest& request, const Done& done);
-  void route(const ApiRequest& request, const nlohmann::json& body, const accounts::Session* session, Done done);
-  void login(const ApiRequest& request, const nlohmann::json& body, Done done);
-  void loginTotp(const ApiRequest& request, const nlohmann::json& body, Done done);
+  void route(const ApiRequest& request, const nlohmann::json& body, const accounts::Session* session, const Done& done);
+  void login(const ApiRequest& request, const nlohmann::json& body, const Done& done);
+  void loginTotp(const ApiRequest& request, const nlohmann::json& body, const Done& done);
   void rooms(const ApiRequest& request, std::string_view rest, const nlohmann::json& body,
-             const accounts::Session& session, Done done);
+             const accounts::Session& session, const Done& done);
   std::optional<accounts::Session> sessionOf(const ApiRequest& request);
 
   accounts::AccountService& mService;

@@ -238,7 +238,7 @@ void HttpSession::handleRequest() {
     AccountApi* accounts = mServer.accounts();
     if (!accounts) return send(errorResponse(req, http::status::not_found, "not-found", "accounts are off"));
     // The answer may come later (a password hash runs off this thread); `self` keeps us alive.
-    return accounts->handle(apiRequest(), [self = shared_from_this()](ApiResponse r) { self->sendApi(r); });
+    return accounts->handle(apiRequest(), [self = shared_from_this()](const ApiResponse& r) { self->sendApi(r); });
   }
   if (path == "/api/rooms") {
     if (req.method() != http::verb::post)

@@ -65,7 +65,7 @@ class AccountServiceTest : public ::testing::Test {
                          std::vector<uint8_t>(32, 8),
                          [this] { return "room" + std::to_string(++roomCounter); },
                          quick(),
-                         [](std::function<void()> work, std::function<void()> then) {
+                         [](const std::function<void()>& work, const std::function<void()>& then) {
                            work();
                            then();
                          },
@@ -197,11 +197,11 @@ TEST_F(AccountServiceTest, DisablingTwoStepLoginNeedsThePasswordAndACode) {
   EXPECT_EQ(service.setupTotp(session).error().code, "totp-enabled");
   std::optional<Outcome<Done>> out;
   nowMs += 30'000;
-  service.disableTotp(session, "wrong", currentCode(secret), [&](Outcome<Done> r) { out.emplace(r); });
+  service.disableTotp(session, "wrong", currentCode(secret), [&](const Outcome<Done>& r) { out.emplace(r); });
   EXPECT_EQ(out->error().code, "bad-credentials");
-  service.disableTotp(session, "correct horse", "123", [&](Outcome<Done> r) { out.emplace(r); });
+  service.disableTotp(session, "correct horse", "123", [&](const Outcome<Done>& r) { out.emplace(r); });
   EXPECT_EQ(out->error().code, "bad-code");
-  service.disableTotp(session, "correct horse", currentCode(secret), [&](Outcome<Done> r) { out.emplace(r); });
+  service.disableTotp(session, "correct horse", currentCode(secret), [&](const Outcome<Done>& r) { out.emplace(r); });
   EXPECT_TRUE(out->ok());
   EXPECT_TRUE(login("alice", "correct horse").ok());
   EXPECT_FALSE(login("alice", "correct horse")->totpRequired);
@@ -212,9 +212,9 @@ TEST_F(AccountServiceTest, ChangingThePasswordEndsTheOtherSessions) {
   auto elsewhere = login("alice", "correct horse");
   auto session = *service.session(here->token);
   std::optional<Outcome<Done>> out;
-  service.changePassword(session, "wrong", "a new password", [&](Outcome<Done> r) { out.emplace(r); });
+  service.changePassword(session, "wrong", "a new password", [&](const Outcome<Done>& r) { out.emplace(r); });
   EXPECT_EQ(out->error().code, "bad-credentials");
-  service.changePassword(session, "correct horse", "a new password", [&](Outcome<Done> r) { out.emplace(r); });
+  service.changePassword(session, "correct horse", "a new password", [&](const Outcome<Done>& r) { out.emplace(r); });
   ASSERT_TRUE(out->ok());
   EXPECT_TRUE(service.session(here->token));
   EXPECT_FALSE(service.session(elsewhere->token));

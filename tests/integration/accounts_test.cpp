@@ -141,6 +141,11 @@ TEST_F(AccountsTest, AccountsSessionsAndPersistentRoomsSurviveARestart) {
   auto patched = alice.call(http::verb::patch, "/api/account/rooms/" + roomId,
                             json{{"settings", {{"lobby", true}}}, {"moderators", json::array()}});
   ASSERT_EQ(patched.status, 200u) << patched.body;
+  for (const json& bad : {json{{"bogus", true}}, json{{"lobby", "yes"}}, json{{"pin", "123456"}}}) {
+    auto refused = alice.call(http::verb::patch, "/api/account/rooms/" + roomId, json{{"settings", bad}});
+    EXPECT_EQ(refused.status, 400u) << bad.dump();
+    EXPECT_EQ(errorCode(refused), "invalid");
+  }
 
   EXPECT_EQ(server->stop(SIGTERM), 0);
   server = start();
