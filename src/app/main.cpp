@@ -34,6 +34,7 @@
 #include "http/server.h"
 #include "signaling/protocol.h"
 #include "signaling/rooms.h"
+#include "signaling/stored_meeting_store.h"
 #include "store/account_store.h"
 #include "store/database.h"
 #include "store/file_store.h"
@@ -226,6 +227,15 @@ int run(const Config& config) {
   signaling::RoomManager rooms(issuer, roomSettings, &media, files.get());
   if (turn) rooms.setTurn(&*turn);
   rooms.setHostTokenKey(keys.getOrCreateKey("host-token", 32));
+  // Settings of meetings (and their PINs' hashes) in the database; persistent rooms keep theirs
+  // with the room. Purged 30 days after their last use (hourly, below).
+  constexpr auto kMeetingRetention = std::chrono::hours(24 * 30);
+  signaling::StoredMeetingStore meetings(db, 100000, config.maxParticipants);
+  meetings.purge(std::chrono::system_clock::now() - kMeetingRetention);
+  rooms.setMeetingStore(&meetings);
+  // PINs are hashed (Argon2id, ~80 ms each) on a thread of their own, results back on this one.
+  signaling::ThreadPinHasher pinHasher([&io](std::function<void()> task) { asio::post(io, std::move(task)); });
+  rooms.setPinHasher(&pinHasher);
   http::ServerSettings settings;
   settings.listen = config.listen;
   settings.port = static_cast<uint16_t>(config.port);
@@ -285,7 +295,7 @@ int run(const Config& config) {
   server.start();
 
   // Empty rooms are dropped after their grace period.
-  // Expired login sessions go hourly.
+  // Expired login sessions and meetings go hourly.
   asio::steady_timer tick(io);
   uint64_t ticks = 0;
   std::function<void()> scheduleTick = [&] {
@@ -296,8 +306,9 @@ int run(const Config& config) {
       if (++ticks % 3600 == 0) {
         try {
           accountService.purgeExpired();
+          meetings.purge(std::chrono::system_clock::now() - kMeetingRetention);
         } catch (const std::exception& e) {
-          log->warn("purging expired sessions failed: {}", e.what());
+          log->warn("purging expired sessions and meetings failed: {}", e.what());
         }
       }
       scheduleTick();

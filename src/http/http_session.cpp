@@ -246,10 +246,7 @@ void HttpSession::handleRequest() {
     if (AccountApi* accounts = mServer.accounts()) {
       if (auto refusal = accounts->checkCreateMeeting(apiRequest())) return sendApi(*refusal);
     }
-    // The creator's browser keeps the host token (never in the invite link).
-    auto roomId = mServer.rooms().createRoomId();
-    return send(jsonResponse(req, http::status::created,
-                             {{"roomId", roomId}, {"hostToken", mServer.rooms().hostTokens().hostToken(roomId)}}));
+    return createRoom();
   }
   if (req.method() != http::verb::get && req.method() != http::verb::head)
     return send(errorResponse(req, http::status::method_not_allowed, "method-not-allowed", "use GET"));
@@ -307,6 +304,44 @@ void HttpSession::sendApi(const ApiResponse& response) {
   auto res = jsonResponse(req, status, response.body);
   if (!response.setCookie.empty()) res.set(http::field::set_cookie, response.setCookie);
   send(std::move(res));
+}
+
+// The body, when there is one, holds the meeting's first settings (as `set-settings` takes them),
+// so that whoever arrives before the host already meets the lobby or the PIN. A PIN is hashed
+// off the I/O thread before the answer goes out.
+void HttpSession::createRoom() {
+  const auto& req = mParser->get();
+  signaling::RoomManager& rooms = mServer.rooms();
+  auto roomId = rooms.createRoomId();
+  // The creator's browser keeps the host token (never in the invite link).
+  nlohmann::json created = {{"roomId", roomId}, {"hostToken", rooms.hostTokens().hostToken(roomId)}};
+  if (req.body().find_first_not_of(" \t\r\n") == std::string::npos)
+    return send(jsonResponse(req, http::status::created, created));
+  auto body = nlohmann::json::parse(req.body(), nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded())
+    return send(errorResponse(req, http::status::bad_request, "bad-json", "the body is not JSON"));
+  if (auto problem = signaling::settingsChangeProblem(body))
+    return send(errorResponse(req, http::status::bad_request, "invalid-settings", *problem));
+  auto change = signaling::SettingsChange::fromJson(body);
+  signaling::MeetingRecord record;
+  record.settings = rooms.defaultSettings();
+  change.applyTo(record.settings, record.settings.maxParticipants);
+  auto store = [self = shared_from_this(), roomId, created](signaling::MeetingRecord rec) {
+    const auto& request = self->mParser->get();
+    if (!self->mServer.rooms().meetingStore().put(roomId, rec, std::chrono::system_clock::now()))
+      return self->send(errorResponse(request, http::status::service_unavailable, "busy",
+                                      "the server cannot take more meetings with settings now"));
+    self->send(jsonResponse(request, http::status::created, created));
+  };
+  if (!change.pin || change.pin->empty()) return store(std::move(record));
+  rooms.pinHasher().hash(*change.pin, [self = shared_from_this(), store, record](const std::string& hash) mutable {
+    // Never a meeting without the PIN its creator asked for.
+    if (hash.empty())
+      return self->send(errorResponse(self->mParser->get(), http::status::service_unavailable, "busy",
+                                      "the server is busy; try again in a moment"));
+    record.pinHash = hash;
+    store(std::move(record));
+  });
 }
 
 template <typename Response>

@@ -36,6 +36,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession>, private Ev
   void handleRequest();
   ApiRequest apiRequest() const;
   void sendApi(const ApiResponse& response);
+  // POST /api/rooms: a new room ID and its host token, with the initial settings of the body.
+  void createRoom();
   template <typename Response>
   void send(Response&& response);
   template <typename R, typename S>

@@ -26,6 +26,9 @@ const Connection::Route Connection::kRoutes[] = {
     {"file-upload", &Connection::handleFileUpload},
     {"turn-refresh", &Connection::handleTurnRefresh},
     {"set-role", &Connection::handleSetRole},
+    {"set-settings", &Connection::handleSetSettings},
+    {"admit", &Connection::handleAdmit},
+    {"deny", &Connection::handleDeny},
 };
 
 Connection::Connection(RoomManager& rooms, Peer& peer, ConnectionLimits limits, common::TimePoint now,
@@ -48,6 +51,7 @@ bool Connection::relayBlocked() const { return !mParticipantId.empty() && mRooms
 Connection::~Connection() = default;
 
 void Connection::onText(std::string_view text, common::TimePoint now) {
+  mLastNow = now;
   if (!mBucket.take(now)) {
     if (++mDropped > mLimits.maxDroppedBeforeClose) {
       mMustClose = true;
@@ -97,6 +101,7 @@ void Connection::onText(std::string_view text, common::TimePoint now) {
 }
 
 void Connection::onClosed(common::TimePoint now) {
+  mClosed = true;
   if (!mParticipantId.empty()) mRooms.leave(mRoomId, mParticipantId, now);
   mParticipantId.clear();
   mRoomId.clear();
@@ -111,44 +116,111 @@ void Connection::handleHello(const nlohmann::json& msg, common::TimePoint) {
   mPeer.send(messages::welcome(msg, mLimits.maxMessageBytes));
 }
 
-void Connection::handleJoin(const nlohmann::json& msg, common::TimePoint) {
+void Connection::handleJoin(const nlohmann::json& msg, common::TimePoint now) {
   const nlohmann::json* id = requestIdOf(msg);
-  if (!mParticipantId.empty()) {
+  if (!mParticipantId.empty() || mPending) {
     sendError(ErrorCode::AlreadyJoined, "this connection is already in a room", id);
     return;
   }
   const auto& roomId = msg["roomId"].get_ref<const std::string&>();
-  Role role = Role::Participant;
-  if (auto token = msg.find("hostToken"); token != msg.end()) {
-    // A credential that is not this meeting's is refused rather than ignored: its holder learns
-    // at once that it is not a host here (instead of waiting in its own lobby).
-    auto given = mRooms.hostTokens().roleOf(roomId, token->get_ref<const std::string&>());
-    if (!given) {
-      sendError(ErrorCode::NotAllowed, "the host credential is not valid for this meeting", id);
+  AdmissionGuard& guard = mRooms.admission();
+  std::optional<Role> tokenRole;
+  if (auto token = msg.find("hostToken"); token != msg.end())
+    tokenRole = mRooms.hostTokens().roleOf(roomId, token->get_ref<const std::string&>());
+  // Holders of a valid token are never blocked: a flood of failures cannot keep the host out.
+  if (!tokenRole) {
+    if (auto wait = guard.blockedFor(roomId, mSource, now); wait > common::Duration::zero()) {
+      auto seconds = std::to_string((common::toMillis(wait) + 999) / 1000);
+      mPeer.send(messages::blocked("too many failed attempts; try again in " + seconds + " s", id, wait));
       return;
     }
-    role = *given;
   }
-  auto result = mRooms.join(roomId, mPeer, msg["profile"].get<std::string>(), role);
-  if (!result) {
-    ErrorCode error = result.error();
-    sendError(error, error == ErrorCode::RoomFull ? "the meeting is full" : "there is no such meeting", id);
+  if (msg.contains("hostToken") && !tokenRole) {
+    // A credential that is not this meeting's is refused rather than ignored: its holder learns
+    // at once that it is not a host here (instead of waiting in its own lobby). It counts as a
+    // failed attempt, as a wrong PIN does.
+    guard.recordFailure(roomId, mSource, now);
+    sendError(ErrorCode::NotAllowed, "the host credential is not valid for this meeting", id);
     return;
   }
-  const RoomManager::Joined& joined = result.value();
+  tryJoin(msg, tokenRole.value_or(Role::Participant), false, now);
+}
+
+void Connection::tryJoin(const nlohmann::json& msg, Role role, bool pinChecked, common::TimePoint now) {
+  const nlohmann::json* id = requestIdOf(msg);
+  const auto& roomId = msg["roomId"].get_ref<const std::string&>();
+  RoomManager::JoinRequest request{msg["profile"].get<std::string>(), role, mSource, msg.contains("pin"), pinChecked};
+  auto result = mRooms.join(roomId, mPeer, std::move(request), now);
+  if (!result) return refuse(result.error(), msg);
+  RoomManager::Joined& joined = result.value();
+  if (joined.state == RoomManager::JoinState::CheckPin) return checkPin(msg, role, joined.pinHash);
   mRoomId = roomId;
   mParticipantId = joined.participantId;
+  if (joined.state == RoomManager::JoinState::Waiting) {
+    mPeer.send(messages::waiting(id, mParticipantId, joined.reason));
+    return;
+  }
   // TURN credentials go to participants only: a client that has not joined gets none.
   std::optional<TurnCredential> turn;
   if (const TurnIssuer* issuer = mRooms.turn()) turn = issuer->issue();
   mPeer.send(messages::joined(msg, roomId, mParticipantId, joined.others, turn ? &*turn : nullptr, joined.info));
+  if (isModeratorOrHost(role)) mRooms.sendLobby(mRoomId, mParticipantId);
+}
+
+void Connection::checkPin(const nlohmann::json& msg, Role role, const std::string& pinHash) {
+  mPending = true;
+  std::weak_ptr<bool> alive = mAlive;
+  mRooms.pinHasher().verify(pinHash, msg["pin"].get<std::string>(), [this, alive, msg, role](PinCheck check) {
+    if (alive.expired() || mClosed) return;
+    mPending = false;
+    if (check == PinCheck::Busy) {
+      sendError(ErrorCode::RateLimited, "the server is busy; try again in a moment", requestIdOf(msg));
+      return;
+    }
+    if (check == PinCheck::Mismatch) {
+      mRooms.admission().recordFailure(msg["roomId"].get<std::string>(), mSource, mLastNow);
+      sendError(ErrorCode::WrongPin, "that PIN is not this meeting's", requestIdOf(msg));
+      return;
+    }
+    tryJoin(msg, role, true, mLastNow);
+  });
+}
+
+void Connection::refuse(ErrorCode code, const nlohmann::json& msg) {
+  const char* text = "there is no such meeting";
+  switch (code) {
+    case ErrorCode::RoomFull:
+      text = "the meeting (or its lobby) is full";
+      break;
+    case ErrorCode::MeetingLocked:
+      text = "the meeting is locked";
+      break;
+    case ErrorCode::Banned:
+      text = "you may not come back into this meeting";
+      break;
+    case ErrorCode::PinRequired:
+      text = "this meeting needs a PIN";
+      break;
+    case ErrorCode::NotAllowed:
+      text = "your role may not do that";
+      break;
+    case ErrorCode::NotWaiting:
+      text = "that person is not waiting in the lobby";
+      break;
+    case ErrorCode::NotJoined:
+      text = "join a meeting first";
+      break;
+    case ErrorCode::ParticipantNotFound:
+      text = "that participant is not in the meeting";
+      break;
+    default:
+      break;
+  }
+  sendError(code, text, requestIdOf(msg));
 }
 
 void Connection::handleUpdateProfile(const nlohmann::json& msg, common::TimePoint) {
-  if (mParticipantId.empty()) {
-    sendError(ErrorCode::NotJoined, "join a meeting first", requestIdOf(msg));
-    return;
-  }
+  if (!requireJoined(msg)) return;
   mRooms.updateProfile(mRoomId, mParticipantId, msg["profile"].get<std::string>());
   mPeer.send(messages::profileUpdated(msg));
 }
@@ -165,10 +237,7 @@ void Connection::handleLeave(const nlohmann::json& msg, common::TimePoint now) {
 void Connection::handlePing(const nlohmann::json& msg, common::TimePoint) { mPeer.send(messages::pong(msg)); }
 
 conference::MediaRoom* Connection::mediaFor(const nlohmann::json& msg) {
-  if (mParticipantId.empty()) {
-    sendError(ErrorCode::NotJoined, "join a meeting first", requestIdOf(msg));
-    return nullptr;
-  }
+  if (!requireJoined(msg)) return nullptr;
   conference::MediaRoom* media = mRooms.media(mRoomId);
   if (!media) sendError(ErrorCode::MediaUnavailable, "this server has no media plane running", requestIdOf(msg));
   return media;
@@ -206,8 +275,13 @@ void Connection::handleSubscribeRestart(const nlohmann::json& msg, common::TimeP
   mPeer.send(messages::subscribeOk(msg));
 }
 
+// A waiting client is not joined: it may only leave (or be let in).
 bool Connection::requireJoined(const nlohmann::json& msg) {
-  if (!mParticipantId.empty()) return true;
+  if (!mParticipantId.empty() && mRooms.roleOf(mRoomId, mParticipantId)) return true;
+  if (!mParticipantId.empty() && mRooms.isWaiting(mRoomId, mParticipantId)) {
+    sendError(ErrorCode::NotJoined, "you are waiting to be let in", requestIdOf(msg));
+    return false;
+  }
   sendError(ErrorCode::NotJoined, "join a meeting first", requestIdOf(msg));
   return false;
 }
@@ -268,16 +342,54 @@ void Connection::handleTurnRefresh(const nlohmann::json& msg, common::TimePoint)
   mPeer.send(messages::turnCredentials(msg, issuer->issue()));
 }
 
-void Connection::handleSetRole(const nlohmann::json& msg, common::TimePoint) {
+void Connection::handleSetRole(const nlohmann::json& msg, common::TimePoint now) {
   if (!requireJoined(msg)) return;
   auto role = parseRole(msg["role"].get_ref<const std::string&>());
-  if (auto error = mRooms.setRole(mRoomId, mParticipantId, msg["participantId"].get<std::string>(), *role)) {
-    sendError(*error,
-              *error == ErrorCode::NotAllowed ? "only a host may give roles" : "that participant is not in the meeting",
-              requestIdOf(msg));
+  if (auto error = mRooms.setRole(mRoomId, mParticipantId, msg["participantId"].get<std::string>(), *role, now))
+    return refuse(*error == ErrorCode::NotAllowed ? ErrorCode::NotAllowed : *error, msg);
+  mPeer.send(messages::roleSet(msg));
+}
+
+void Connection::handleSetSettings(const nlohmann::json& msg, common::TimePoint now) {
+  if (!requireJoined(msg)) return;
+  if (mPending) {
+    sendError(ErrorCode::InvalidState, "the last change is still being made", requestIdOf(msg));
     return;
   }
-  mPeer.send(messages::roleSet(msg));
+  auto change = SettingsChange::fromJson(msg);
+  if (auto error = mRooms.mayChangeSettings(mRoomId, mParticipantId, change)) return refuse(*error, msg);
+  if (!change.pin || change.pin->empty()) {
+    if (auto error = mRooms.changeSettings(mRoomId, mParticipantId, change, {}, now)) return refuse(*error, msg);
+    mPeer.send(messages::settingsUpdated(msg));
+    return;
+  }
+  // A new PIN is hashed off the I/O thread first.
+  mPending = true;
+  std::weak_ptr<bool> alive = mAlive;
+  mRooms.pinHasher().hash(*change.pin, [this, alive, msg, change](const std::string& hash) {
+    if (alive.expired() || mClosed) return;
+    mPending = false;
+    if (hash.empty()) {
+      sendError(ErrorCode::RateLimited, "the server is busy; try again in a moment", requestIdOf(msg));
+      return;
+    }
+    if (auto error = mRooms.changeSettings(mRoomId, mParticipantId, change, hash, mLastNow)) return refuse(*error, msg);
+    mPeer.send(messages::settingsUpdated(msg));
+  });
+}
+
+void Connection::handleAdmit(const nlohmann::json& msg, common::TimePoint now) {
+  if (!requireJoined(msg)) return;
+  std::string target = msg.contains("participantId") ? msg["participantId"].get<std::string>() : std::string();
+  if (auto error = mRooms.admit(mRoomId, mParticipantId, target, now)) return refuse(*error, msg);
+  mPeer.send(messages::admitted(msg));
+}
+
+void Connection::handleDeny(const nlohmann::json& msg, common::TimePoint now) {
+  if (!requireJoined(msg)) return;
+  if (auto error = mRooms.deny(mRoomId, mParticipantId, msg["participantId"].get<std::string>(), now))
+    return refuse(*error, msg);
+  mPeer.send(messages::denied(msg));
 }
 
 void Connection::sendError(ErrorCode code, std::string_view message, const nlohmann::json* request) {

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -35,11 +36,12 @@ class Connection {
   Connection& operator=(const Connection&) = delete;
 
   void onText(std::string_view text, common::TimePoint now);
-  // The transport closed: leaves the room.
+  // The transport closed: leaves the room (or its lobby).
   void onClosed(common::TimePoint now);
 
   // Set when the client must be disconnected (flooding); the session closes with 1008.
   bool mustClose() const { return mMustClose; }
+  // Set once joined or waiting in a lobby.
   const std::string& participantId() const { return mParticipantId; }
   // Back-pressure: how long the transport must wait before it reads the next message (the
   // relay budgets of this connection and its room are in debt)...
@@ -67,6 +69,15 @@ class Connection {
   void handleFileUpload(const nlohmann::json& msg, common::TimePoint now);
   void handleTurnRefresh(const nlohmann::json& msg, common::TimePoint now);
   void handleSetRole(const nlohmann::json& msg, common::TimePoint now);
+  void handleSetSettings(const nlohmann::json& msg, common::TimePoint now);
+  void handleAdmit(const nlohmann::json& msg, common::TimePoint now);
+  void handleDeny(const nlohmann::json& msg, common::TimePoint now);
+  // Asks the room to let this client in; with `pinChecked` after the PIN matched.
+  void tryJoin(const nlohmann::json& msg, Role role, bool pinChecked, common::TimePoint now);
+  // Checks `pin` off the I/O thread, then carries the join on.
+  void checkPin(const nlohmann::json& msg, Role role, const std::string& pinHash);
+  // Answers a refused request with the reason's error.
+  void refuse(ErrorCode code, const nlohmann::json& msg);
   bool requireJoined(const nlohmann::json& msg);
   // The room's media, or null after an error reply (not joined, no media plane).
   conference::MediaRoom* mediaFor(const nlohmann::json& msg);
@@ -84,6 +95,13 @@ class Connection {
   std::string mRoomId;
   std::string mParticipantId;
   net::SourceKey mSource;
+  // A join waits for its PIN check (or a set-settings for its PIN hash): no second one meanwhile.
+  bool mPending = false;
+  bool mClosed = false;
+  // When the last message came: the time work that finishes later (off the I/O thread) uses.
+  common::TimePoint mLastNow{};
+  // Checked by work that finishes later (a PIN hash): expired once this connection is gone.
+  std::shared_ptr<bool> mAlive = std::make_shared<bool>(true);
 };
 
 }  // namespace conclave::signaling

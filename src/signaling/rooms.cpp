@@ -26,7 +26,12 @@ void Peer::mediaFailed(sfu::TransportRole role) { send(messages::mediaFailed(rol
 
 RoomManager::RoomManager(const RoomIdIssuer& issuer, Settings settings, conference::MediaPlane* media,
                          store::FileStore* files)
-    : mIssuer(issuer), mSettings(settings), mMedia(media), mFiles(files), mHostTokens(randomKey()) {
+    : mIssuer(issuer),
+      mSettings(settings),
+      mMedia(media),
+      mFiles(files),
+      mHostTokens(randomKey()),
+      mGuard(settings.guard) {
   if (mMedia)
     mMedia->transportFailedHandler = [this](const std::string& pid, sfu::TransportRole role) {
       onTransportFailed(pid, role);
@@ -43,10 +48,35 @@ conference::MediaRoom* RoomManager::media(const std::string& roomId) {
   return it == mRooms.end() ? nullptr : it->second.media.get();
 }
 
-void RoomManager::closeRoom(std::map<std::string, Room>::iterator it) {
+MeetingSettings RoomManager::defaultSettings() const {
+  MeetingSettings settings;
+  settings.maxParticipants = static_cast<int>(std::min<size_t>(mSettings.maxParticipants, kMaxMeetingParticipants));
+  return settings;
+}
+
+RoomManager::RoomIt RoomManager::findOrOpen(const std::string& roomId) {
+  auto it = mRooms.find(roomId);
+  if (it != mRooms.end()) return it;
+  auto record = mStore->get(roomId);
+  if (!record && !mIssuer.verify(roomId)) return mRooms.end();
+  it = mRooms.emplace(roomId, Room{}).first;
+  Room& room = it->second;
+  room.settings = defaultSettings();
+  if (record) {
+    room.settings = record->settings;
+    room.settings.maxParticipants = std::min(room.settings.maxParticipants, defaultSettings().maxParticipants);
+    room.pinHash = record->pinHash;
+  }
+  if (mMedia) room.media = mMedia->createRoom(roomId);
+  common::logger("room")->info("room {} opened", common::logId(roomId));
+  return it;
+}
+
+void RoomManager::closeRoom(RoomIt it) {
   if (it->second.media && mMedia) mMedia->roomClosed(it->second.media->worker().index());
-  // The meeting has ended: its files go with it.
+  // The meeting has ended: its files and its bans go with it.
   if (mFiles) mFiles->deleteRoom(it->first);
+  mGuard.forgetMeeting(it->first);
   mRooms.erase(it);
 }
 
@@ -61,33 +91,86 @@ void RoomManager::onTransportFailed(const std::string& participantId, sfu::Trans
   }
 }
 
+common::Result<RoomManager::Joined, ErrorCode> RoomManager::fail(const std::string& roomId,
+                                                                 const net::SourceKey& source, ErrorCode code,
+                                                                 common::TimePoint now) {
+  mGuard.recordFailure(roomId, source, now);
+  return code;
+}
+
+bool RoomManager::hostPresent(const Room& room) {
+  return std::any_of(room.members.begin(), room.members.end(),
+                     [](const Member& m) { return m.info.role == Role::Host; });
+}
+
+std::string RoomManager::waitReason(const Room& room, Role role) {
+  if (role == Role::Host) return {};
+  if (room.settings.hostMustBePresent && !hostPresent(room)) return "host-absent";
+  if (room.settings.lobby && role == Role::Participant) return "lobby";
+  return {};
+}
+
+size_t RoomManager::capacity(const Room& room) const {
+  return std::min<size_t>(mSettings.maxParticipants, static_cast<size_t>(room.settings.maxParticipants));
+}
+
 common::Result<RoomManager::Joined, ErrorCode> RoomManager::join(const std::string& roomId, Peer& peer,
-                                                                 std::string profile, Role role) {
-  auto it = mRooms.find(roomId);
-  if (it == mRooms.end()) {
-    if (!mIssuer.verify(roomId)) return ErrorCode::RoomNotFound;
-    it = mRooms.emplace(roomId, Room{}).first;
-    it->second.settings.maxParticipants =
-        static_cast<int>(std::min<size_t>(mSettings.maxParticipants, kMaxMeetingParticipants));
-    if (mMedia) it->second.media = mMedia->createRoom(roomId);
-    common::logger("room")->info("room {} opened", common::logId(roomId));
-  }
+                                                                 JoinRequest request, common::TimePoint now) {
+  auto it = findOrOpen(roomId);
+  if (it == mRooms.end()) return fail(roomId, request.source, ErrorCode::RoomNotFound, now);
   Room& room = it->second;
-  if (room.members.size() >= std::min<size_t>(mSettings.maxParticipants, room.settings.maxParticipants))
-    return ErrorCode::RoomFull;
+  // A room opened by a failed attempt closes after its grace period like any empty room.
+  updateEmpty(room, now);
+  if (request.role == Role::Participant) {
+    if (room.settings.locked) return fail(roomId, request.source, ErrorCode::MeetingLocked, now);
+  }
+  if (request.role != Role::Host && mGuard.isBanned(roomId, request.source, now))
+    return fail(roomId, request.source, ErrorCode::Banned, now);
+  if (request.role == Role::Participant && !room.pinHash.empty() && !request.pinChecked) {
+    if (!request.pinGiven) return fail(roomId, request.source, ErrorCode::PinRequired, now);
+    Joined check;
+    check.state = JoinState::CheckPin;
+    check.pinHash = room.pinHash;
+    return check;
+  }
 
   Joined joined;
   joined.participantId = common::randomToken(16);
-  joined.info = {role, room.settings, false};
+  common::logger("tap")->trace("profile {} bytes: {}", request.profile.size(),
+                               std::string_view(request.profile).substr(0, 64));
+  if (auto reason = waitReason(room, request.role); !reason.empty()) {
+    if (room.waiting.size() >= mSettings.maxLobby ||
+        room.waitingBytes + request.profile.size() > mSettings.maxLobbyProfileBytes)
+      return ErrorCode::RoomFull;
+    room.waitingBytes += request.profile.size();
+    room.waiting.push_back(
+        Waiting{{joined.participantId, std::move(request.profile), request.role}, &peer, request.source, now, reason});
+    room.emptySince.reset();
+    lobbyChanged(room, now);
+    common::logger("room")->info("room {}: someone waits ({}), {} waiting", common::logId(roomId), reason,
+                                 room.waiting.size());
+    joined.state = JoinState::Waiting;
+    joined.reason = reason;
+    return joined;
+  }
+  if (room.members.size() >= capacity(room)) return ErrorCode::RoomFull;
   for (const auto& m : room.members) joined.others.push_back(m.info);
-  common::logger("tap")->trace("profile {} bytes: {}", profile.size(), std::string_view(profile).substr(0, 64));
-  ParticipantInfo info{joined.participantId, std::move(profile), role};
-  broadcast(room, "", messages::participantJoined(info));
-  room.members.push_back(Member{std::move(info), &peer});
-  room.emptySince.reset();
-  if (room.media) room.media->addParticipant(joined.participantId, peer);
-  common::logger("room")->info("room {}: participant joined, {} present", common::logId(roomId), room.members.size());
+  joined.info = {request.role, room.settings, !room.pinHash.empty()};
+  addMember(roomId, room, {joined.participantId, std::move(request.profile), request.role}, peer, request.source);
+  if (request.role == Role::Host) reconsiderLobby(roomId, room, now);
   return joined;
+}
+
+RoomManager::Member& RoomManager::addMember(const std::string& roomId, Room& room, ParticipantInfo info, Peer& peer,
+                                            const net::SourceKey& source) {
+  broadcast(room, "", messages::participantJoined(info));
+  std::string id = info.id;
+  room.members.push_back(Member{std::move(info), &peer, source});
+  room.emptySince.reset();
+  if (room.media) room.media->addParticipant(id, peer);
+  mStore->touch(roomId, std::chrono::system_clock::now());
+  common::logger("room")->info("room {}: participant joined, {} present", common::logId(roomId), room.members.size());
+  return room.members.back();
 }
 
 std::optional<Role> RoomManager::roleOf(const std::string& roomId, const std::string& participantId) const {
@@ -98,20 +181,11 @@ std::optional<Role> RoomManager::roleOf(const std::string& roomId, const std::st
   return std::nullopt;
 }
 
-std::optional<ErrorCode> RoomManager::setRole(const std::string& roomId, const std::string& by,
-                                              const std::string& target, Role role) {
+bool RoomManager::isWaiting(const std::string& roomId, const std::string& participantId) const {
   auto it = mRooms.find(roomId);
-  if (it == mRooms.end()) return ErrorCode::NotJoined;
-  Room& room = it->second;
-  auto byRole = roleOf(roomId, by);
-  if (!byRole) return ErrorCode::NotJoined;
-  if (*byRole != Role::Host) return ErrorCode::NotAllowed;
-  auto m = std::find_if(room.members.begin(), room.members.end(), [&](const Member& x) { return x.info.id == target; });
-  if (m == room.members.end()) return ErrorCode::ParticipantNotFound;
-  m->info.role = role;
-  broadcast(room, "", messages::role(target, role));
-  common::logger("room")->info("room {}: a role changed to {}", common::logId(roomId), roleName(role));
-  return std::nullopt;
+  if (it == mRooms.end()) return false;
+  return std::any_of(it->second.waiting.begin(), it->second.waiting.end(),
+                     [&](const Waiting& w) { return w.info.id == participantId; });
 }
 
 void RoomManager::updateProfile(const std::string& roomId, const std::string& participantId, std::string profile) {
@@ -125,19 +199,33 @@ void RoomManager::updateProfile(const std::string& roomId, const std::string& pa
   }
 }
 
+void RoomManager::updateEmpty(Room& room, common::TimePoint now) {
+  if (room.members.empty() && room.waiting.empty()) {
+    if (!room.emptySince) room.emptySince = now;
+  } else {
+    room.emptySince.reset();
+  }
+}
+
 void RoomManager::leave(const std::string& roomId, const std::string& participantId, common::TimePoint now) {
   auto it = mRooms.find(roomId);
   if (it == mRooms.end()) return;
   Room& room = it->second;
+  for (size_t i = 0; i < room.waiting.size(); ++i) {
+    if (room.waiting[i].info.id != participantId) continue;
+    removeWaiting(room, i);
+    lobbyChanged(room, now);
+    updateEmpty(room, now);
+    return;
+  }
   auto before = room.members.size();
   std::erase_if(room.members, [&](const Member& m) { return m.info.id == participantId; });
   if (room.members.size() == before) return;
   if (room.media) room.media->removeParticipant(participantId);
   broadcast(room, participantId, messages::participantLeft(participantId));
-  if (room.members.empty()) room.emptySince = now;
+  updateEmpty(room, now);
   common::logger("room")->info("room {}: participant left, {} present", common::logId(roomId), room.members.size());
 }
-
 std::optional<size_t> RoomManager::relay(const std::string& roomId, const std::string& from, const std::string& to,
                                          const std::string& payload, common::TimePoint now, std::string_view kind) {
   auto it = mRooms.find(roomId);
@@ -182,8 +270,26 @@ bool RoomManager::congested(const std::string& roomId, const std::string& partic
 void RoomManager::tick(common::TimePoint now) {
   if (mFiles) mFiles->tick(now);
   for (auto it = mRooms.begin(); it != mRooms.end();) {
-    const Room& room = it->second;
-    if (room.members.empty() && room.emptySince && now - *room.emptySince >= mSettings.grace) {
+    Room& room = it->second;
+    // Nobody waits forever: the lobby is a budget like any other.
+    bool changed = false;
+    for (size_t i = 0; i < room.waiting.size();) {
+      if (now - room.waiting[i].since < mSettings.lobbyTimeout) {
+        ++i;
+        continue;
+      }
+      Peer* peer = room.waiting[i].peer;
+      removeWaiting(room, i);
+      peer->send(messages::goodbye("lobby-timeout"));
+      peer->close();
+      changed = true;
+    }
+    if (changed) {
+      lobbyChanged(room, now);
+      updateEmpty(room, now);
+    }
+    flushLobby(room, now, false);
+    if (room.members.empty() && room.waiting.empty() && room.emptySince && now - *room.emptySince >= mSettings.grace) {
       common::logger("room")->info("room {} closed", common::logId(it->first));
       auto next = std::next(it);
       closeRoom(it);
@@ -197,6 +303,11 @@ void RoomManager::tick(common::TimePoint now) {
 size_t RoomManager::participantCount(const std::string& roomId) const {
   auto it = mRooms.find(roomId);
   return it == mRooms.end() ? 0 : it->second.members.size();
+}
+
+size_t RoomManager::waitingCount(const std::string& roomId) const {
+  auto it = mRooms.find(roomId);
+  return it == mRooms.end() ? 0 : it->second.waiting.size();
 }
 
 size_t RoomManager::broadcast(const Room& room, const std::string& except, const nlohmann::json& message) {

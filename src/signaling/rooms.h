@@ -16,8 +16,12 @@
 #include "common/result.h"
 #include "common/token_bucket.h"
 #include "conference/media_room.h"
+#include "net/source_key.h"
+#include "signaling/admission_guard.h"
 #include "signaling/host_token.h"
+#include "signaling/meeting_store.h"
 #include "signaling/messages.h"
+#include "signaling/pin_hasher.h"
 #include "signaling/protocol.h"
 #include "signaling/room_id.h"
 #include "signaling/turn_credentials.h"
@@ -61,11 +65,31 @@ class RoomManager {
     double relayBytesPerSecond = 1024 * 1024;
     double relayBurstBytes = 4 * 1024 * 1024;
     size_t congestedQueueBytes = size_t{1024} * 1024;
+    // The lobby's budgets: people, bytes of their profiles (a `lobby` message stays far below a
+    // client's outbox limit), how long one may wait, and how often hosts get the list at most.
+    size_t maxLobby = kMaxLobbySize;
+    size_t maxLobbyProfileBytes = size_t{1024} * 1024;
+    common::Duration lobbyTimeout = std::chrono::minutes(15);
+    common::Duration lobbyUpdateInterval = std::chrono::seconds(1);
+    AdmissionGuard::Limits guard = {};
   };
+  struct JoinRequest {
+    std::string profile;
+    Role role = Role::Participant;
+    // The client's network (its connection's), for the ban table and the failure counters.
+    net::SourceKey source{};
+    bool pinGiven = false;
+    // The PIN given was checked against the meeting's hash (off the I/O thread, by the caller).
+    bool pinChecked = false;
+  };
+  enum class JoinState { Joined, Waiting, CheckPin };
   struct Joined {
+    JoinState state = JoinState::Joined;
     std::string participantId;
     std::vector<ParticipantInfo> others;
     JoinedInfo info;
+    std::string reason;   // Waiting: "lobby" or "host-absent"
+    std::string pinHash;  // CheckPin: what the PIN must match
   };
 
   // `media` and `files` may be null (signaling only, as in unit tests).
@@ -77,18 +101,48 @@ class RoomManager {
   // Host and moderator tokens (a random key unless setHostTokenKey() gave the server's).
   const HostTokens& hostTokens() const { return mHostTokens; }
   void setHostTokenKey(std::vector<uint8_t> key) { mHostTokens = HostTokens(std::move(key)); }
+  // Where settings are kept (an in-memory store unless one is set) and who hashes PINs (on the
+  // calling thread unless one is set). Set before the first join; not owned.
+  void setMeetingStore(MeetingStore* store) { mStore = store; }
+  MeetingStore& meetingStore() { return *mStore; }
+  void setPinHasher(PinHasher* hasher) { mHasher = hasher; }
+  PinHasher& pinHasher() { return *mHasher; }
+  AdmissionGuard& admission() { return mGuard; }
+  // The settings a new meeting starts with: the server's limits, nothing else on.
+  MeetingSettings defaultSettings() const;
 
-  // Adds `peer` to the room (creating it when the ID is one this server issued) with `role` and
-  // tells the others. The error is RoomNotFound or RoomFull.
-  common::Result<Joined, ErrorCode> join(const std::string& roomId, Peer& peer, std::string profile,
-                                         Role role = Role::Participant);
-  // The role of a member of the room, or nullopt when it is not one.
+  // Lets `peer` into the room, or into its lobby, or says why not (RoomNotFound, RoomFull,
+  // MeetingLocked, Banned, PinRequired), counting failures against the source and the meeting.
+  // CheckPin: the caller checks the PIN against `pinHash` and calls again with pinChecked.
+  // Hosts pass lock, PIN, lobby and bans; moderators lock, PIN and lobby.
+  common::Result<Joined, ErrorCode> join(const std::string& roomId, Peer& peer, JoinRequest request,
+                                         common::TimePoint now);
+  // The role of a member of the room, or nullopt when it is not one (also while waiting).
   std::optional<Role> roleOf(const std::string& roomId, const std::string& participantId) const;
+  bool isWaiting(const std::string& roomId, const std::string& participantId) const;
   // `by` (a host) gives `target` a role; everyone is told. The error is NotAllowed or
   // ParticipantNotFound.
   std::optional<ErrorCode> setRole(const std::string& roomId, const std::string& by, const std::string& target,
-                                   Role role);
+                                   Role role, common::TimePoint now);
+  // Whether `by` may make `change` (NotAllowed, NotJoined), before the caller hashes a new PIN.
+  std::optional<ErrorCode> mayChangeSettings(const std::string& roomId, const std::string& by,
+                                             const SettingsChange& change) const;
+  // Applies `change` (its PIN as `pinHash`, already hashed; ignored when change.pin is unset or
+  // empty), stores it and tells everyone; the lobby follows (lobby off: everyone waiting is in).
+  std::optional<ErrorCode> changeSettings(const std::string& roomId, const std::string& by,
+                                          const SettingsChange& change, const std::string& pinHash,
+                                          common::TimePoint now);
+  // Hosts and moderators let one (or, with an empty `target`, everyone) in from the lobby, or
+  // turn one away (goodbye `denied`). Errors: NotAllowed, NotWaiting, RoomFull.
+  std::optional<ErrorCode> admit(const std::string& roomId, const std::string& by, const std::string& target,
+                                 common::TimePoint now);
+  std::optional<ErrorCode> deny(const std::string& roomId, const std::string& by, const std::string& target,
+                                common::TimePoint now);
+  // Sends the lobby list to one host or moderator (after its `joined`).
+  void sendLobby(const std::string& roomId, const std::string& participantId);
+
   void updateProfile(const std::string& roomId, const std::string& participantId, std::string profile);
+  // Leaves the room or its lobby.
   void leave(const std::string& roomId, const std::string& participantId, common::TimePoint now);
 
   // Hands `payload` (opaque) from one participant to another, or to all others when `to` is
@@ -102,7 +156,8 @@ class RoomManager {
   // True while some member other than `participantId` has more queued than it can take.
   bool congested(const std::string& roomId, const std::string& participantId) const;
 
-  // Drops rooms that have been empty for longer than the grace period.
+  // Drops rooms that have been empty for longer than the grace period, sends lobby lists that
+  // waited for their interval, and sends away who waited in a lobby too long.
   void tick(common::TimePoint now);
 
   // The media side of a room, or null (no media plane).
@@ -114,22 +169,57 @@ class RoomManager {
 
   size_t roomCount() const { return mRooms.size(); }
   size_t participantCount(const std::string& roomId) const;
+  size_t waitingCount(const std::string& roomId) const;
 
  private:
   struct Member {
     ParticipantInfo info;
     Peer* peer;
+    net::SourceKey source;
+  };
+  struct Waiting {
+    ParticipantInfo info;
+    Peer* peer;
+    net::SourceKey source;
+    common::TimePoint since;
+    std::string reason;
   };
   struct Room {
     std::vector<Member> members;
     MeetingSettings settings;
+    std::string pinHash;
+    std::vector<Waiting> waiting;
+    size_t waitingBytes = 0;
+    bool lobbyDirty = false;
+    std::optional<common::TimePoint> lobbySentAt;
     std::optional<common::TimePoint> emptySince;
     std::unique_ptr<conference::MediaRoom> media;
     std::optional<common::DebtBucket> relayBudget;
   };
+  using RoomIt = std::map<std::string, Room>::iterator;
 
-  void closeRoom(std::map<std::string, Room>::iterator it);
+  // The room (opened with its stored settings when the ID is valid), or end().
+  RoomIt findOrOpen(const std::string& roomId);
+  void closeRoom(RoomIt it);
   void onTransportFailed(const std::string& participantId, sfu::TransportRole role);
+  common::Result<Joined, ErrorCode> fail(const std::string& roomId, const net::SourceKey& source, ErrorCode code,
+                                         common::TimePoint now);
+  // Why someone of `role` must wait now ("lobby", "host-absent"), or empty when it need not.
+  static std::string waitReason(const Room& room, Role role);
+  static bool hostPresent(const Room& room);
+  size_t capacity(const Room& room) const;
+  Member& addMember(const std::string& roomId, Room& room, ParticipantInfo info, Peer& peer,
+                    const net::SourceKey& source);
+  // Moves waiting[index] into the meeting and sends it `joined`. False when the meeting is full.
+  bool admitWaiting(const std::string& roomId, Room& room, size_t index, common::TimePoint now);
+  void removeWaiting(Room& room, size_t index);
+  // After a change of who is in or of the settings: lets in who need not wait any longer and
+  // tells the others a new reason.
+  void reconsiderLobby(const std::string& roomId, Room& room, common::TimePoint now);
+  void lobbyChanged(Room& room, common::TimePoint now);
+  void flushLobby(Room& room, common::TimePoint now, bool force);
+  void updateEmpty(Room& room, common::TimePoint now);
+  void storeSettings(const std::string& roomId, const Room& room);
 
   // Serializes `message` once for every member but `except`; gives the bytes sent.
   size_t broadcast(const Room& room, const std::string& except, const nlohmann::json& message);
@@ -140,6 +230,11 @@ class RoomManager {
   store::FileStore* mFiles;
   const TurnIssuer* mTurn = nullptr;
   HostTokens mHostTokens;
+  InMemoryMeetingStore mOwnStore;
+  InlinePinHasher mOwnHasher;
+  MeetingStore* mStore = &mOwnStore;
+  PinHasher* mHasher = &mOwnHasher;
+  AdmissionGuard mGuard;
   std::map<std::string, Room> mRooms;
 };
 

@@ -33,10 +33,31 @@ struct FakePeer : Peer {
 
 class AdmissionTest : public ::testing::Test {
  protected:
+  static RoomManager::Settings settings() {
+    RoomManager::Settings s;
+    s.maxParticipants = 10;
+    s.grace = 10s;
+    s.lobbyUpdateInterval = 0s;
+    return s;
+  }
   RoomIdIssuer issuer{std::vector<uint8_t>(32, 7)};
-  RoomManager rooms{issuer, {10, 10s}};
+  RoomManager rooms{issuer, settings()};
+  // libsodium's minimum limits: the same Argon2id, fast enough for many tests.
+  InlinePinHasher hasher{true};
   conclave::common::TimePoint now{};
   std::string room = rooms.createRoomId();
+
+  void SetUp() override { rooms.setPinHasher(&hasher); }
+  // The meeting starts with these settings, as POST /api/rooms would store them.
+  void create(const std::string& roomId, MeetingSettings s, const std::string& pin = {}) {
+    MeetingRecord record{s, pin.empty() ? std::string() : hashPin(pin, true)};
+    ASSERT_TRUE(rooms.meetingStore().put(roomId, record, std::chrono::system_clock::now()));
+  }
+  MeetingSettings lobbyOn() const {
+    auto s = rooms.defaultSettings();
+    s.lobby = true;
+    return s;
+  }
 
   struct Client {
     FakePeer peer;
@@ -49,7 +70,10 @@ class AdmissionTest : public ::testing::Test {
     auto c = std::make_unique<Client>();
     conclave::net::SourceKey key{};
     key[0] = source;
-    c->connection = std::make_unique<Connection>(rooms, c->peer, ConnectionLimits{}, now, key);
+    ConnectionLimits limits;
+    limits.rate = 1000;
+    limits.burst = 1000;
+    c->connection = std::make_unique<Connection>(rooms, c->peer, limits, now, key);
     c->send({{"type", "hello"}, {"version", 1}}, now);
     EXPECT_EQ(c->peer.last()["type"], "welcome");
     c->peer.clear();
@@ -58,18 +82,29 @@ class AdmissionTest : public ::testing::Test {
   json joinMessage(const std::string& profile, const std::string& roomId) const {
     return {{"type", "join"}, {"id", 1}, {"roomId", roomId}, {"profile", profile}};
   }
-  // Joins and returns the reply.
+  // Joins and returns the reply (the last message with the join's id).
   json join(Client& c, const std::string& profile, json extra = json::object(), const std::string& roomId = {}) {
     json msg = joinMessage(profile, roomId.empty() ? room : roomId);
     msg.update(extra);
     c.send(msg, now);
-    return c.peer.last();
+    return replyTo(c, 1);
+  }
+  static json replyTo(const Client& c, int id) {
+    for (auto it = c.peer.received.rbegin(); it != c.peer.received.rend(); ++it)
+      if (it->contains("id") && (*it)["id"] == id) return *it;
+    return json();
   }
   std::unique_ptr<Client> host(uint8_t source = 1) {
+    return privileged(source, rooms.hostTokens().hostToken(room), "host");
+  }
+  std::unique_ptr<Client> moderator(uint8_t source = 1) {
+    return privileged(source, rooms.hostTokens().moderatorToken(room), "moderator");
+  }
+  std::unique_ptr<Client> privileged(uint8_t source, const std::string& token, const std::string& role) {
     auto c = connect(source);
-    auto reply = join(*c, "host", {{"hostToken", rooms.hostTokens().hostToken(room)}});
+    auto reply = join(*c, role, {{"hostToken", token}});
     EXPECT_EQ(reply["type"], "joined") << reply;
-    EXPECT_EQ(reply["role"], "host");
+    EXPECT_EQ(reply["role"], role);
     c->peer.clear();
     return c;
   }
@@ -133,4 +168,338 @@ TEST_F(AdmissionTest, OnlyAHostMaySetRolesAndEveryoneIsTold) {
   // Someone not in the meeting.
   h->send({{"type", "set-role"}, {"id", 8}, {"participantId", std::string(22, 'Z')}, {"role", "host"}}, now);
   EXPECT_EQ(h->peer.last()["code"], "participant-not-found");
+}
+
+TEST_F(AdmissionTest, WithTheLobbyOnWhoArrivesBeforeTheHostWaitsUntilAdmitted) {
+  create(room, lobbyOn());
+  auto guest = connect(2);
+  auto reply = join(*guest, "sealed-name");
+  ASSERT_EQ(reply["type"], "waiting") << reply;
+  EXPECT_EQ(reply["reason"], "lobby");
+  EXPECT_EQ(rooms.participantCount(room), 0u);
+  EXPECT_EQ(rooms.waitingCount(room), 1u);
+
+  auto h = connect(1);
+  join(*h, "host", {{"hostToken", rooms.hostTokens().hostToken(room)}});
+  // The host is told who waits, with the sealed profile only.
+  auto lobby = h->peer.ofType("lobby");
+  ASSERT_EQ(lobby.size(), 1u);
+  ASSERT_EQ(lobby[0]["waiting"].size(), 1u);
+  EXPECT_EQ(lobby[0]["waiting"][0]["id"], guest->id());
+  EXPECT_EQ(lobby[0]["waiting"][0]["profile"], "sealed-name");
+  // The host's arrival does not let the guest in: the lobby is on.
+  EXPECT_TRUE(guest->peer.ofType("joined").empty());
+
+  h->peer.clear();
+  h->send({{"type", "admit"}, {"id", 4}, {"participantId", guest->id()}}, now);
+  EXPECT_EQ(replyTo(*h, 4)["type"], "admitted");
+  auto joined = guest->peer.ofType("joined");
+  ASSERT_EQ(joined.size(), 1u);
+  EXPECT_FALSE(joined[0].contains("id"));  // an event, not a reply
+  EXPECT_EQ(joined[0]["participantId"], guest->id());
+  EXPECT_EQ(joined[0]["participants"].size(), 1u);
+  EXPECT_EQ(joined[0]["settings"]["lobby"], true);
+  EXPECT_EQ(h->peer.ofType("participant-joined").size(), 1u);
+  EXPECT_EQ(h->peer.ofType("lobby").back()["waiting"].size(), 0u);
+  EXPECT_EQ(rooms.participantCount(room), 2u);
+  // Admitting someone who is not waiting.
+  h->send({{"type", "admit"}, {"id", 5}, {"participantId", guest->id()}}, now);
+  EXPECT_EQ(replyTo(*h, 5)["code"], "not-waiting");
+}
+
+TEST_F(AdmissionTest, HostMustBePresentHoldsEveryoneElseUntilAHostIsIn) {
+  auto s = rooms.defaultSettings();
+  s.hostMustBePresent = true;
+  create(room, s);
+  auto a = connect(2);
+  auto m = connect(3);
+  EXPECT_EQ(join(*a, "a")["reason"], "host-absent");
+  // Moderators wait for a host too.
+  EXPECT_EQ(join(*m, "m", {{"hostToken", rooms.hostTokens().moderatorToken(room)}})["reason"], "host-absent");
+  EXPECT_EQ(rooms.participantCount(room), 0u);
+  auto h = connect(1);
+  join(*h, "host", {{"hostToken", rooms.hostTokens().hostToken(room)}});
+  // The lobby is off: they are let in when the host arrives.
+  EXPECT_EQ(a->peer.ofType("joined").size(), 1u);
+  EXPECT_EQ(m->peer.ofType("joined").size(), 1u);
+  EXPECT_EQ(m->peer.ofType("joined")[0]["role"], "moderator");
+  EXPECT_EQ(rooms.participantCount(room), 3u);
+}
+
+TEST_F(AdmissionTest, HostMustBePresentWithTheLobbyOnWaitsForAdmissionAfterTheHostCame) {
+  auto s = lobbyOn();
+  s.hostMustBePresent = true;
+  create(room, s);
+  auto a = connect(2);
+  EXPECT_EQ(join(*a, "a")["reason"], "host-absent");
+  auto h = host();
+  // Still waiting, now for the host's decision.
+  EXPECT_TRUE(a->peer.ofType("joined").empty());
+  auto waiting = a->peer.ofType("waiting");
+  ASSERT_EQ(waiting.size(), 2u);
+  EXPECT_EQ(waiting[1]["reason"], "lobby");
+  // Switching the lobby off lets everyone in.
+  h->send({{"type", "set-settings"}, {"id", 3}, {"lobby", false}}, now);
+  EXPECT_EQ(replyTo(*h, 3)["type"], "settings-updated");
+  EXPECT_EQ(a->peer.ofType("joined").size(), 1u);
+}
+
+TEST_F(AdmissionTest, AWaitingPersonGetsNoRosterNoRelayNoChatAndCannotSend) {
+  create(room, lobbyOn());
+  auto h = host();
+  auto member = connect(2);
+  join(*member, "member");
+  h->send({{"type", "admit"}, {"all", true}}, now);
+  auto waiting = connect(3);
+  ASSERT_EQ(join(*waiting, "w")["type"], "waiting");
+  waiting->peer.clear();
+
+  // Chat and keys go by relay: to everyone, and addressed to the waiting one.
+  member->send({{"type", "relay"}, {"payload", "{\"t\":\"chat\"}"}}, now);
+  member->send({{"type", "relay"}, {"id", 9}, {"to", waiting->id()}, {"payload", "key"}}, now);
+  EXPECT_EQ(replyTo(*member, 9)["code"], "participant-not-found");
+  // Roster events: someone joins, changes its profile, leaves; settings change; roles change.
+  auto other = connect(4);
+  ASSERT_EQ(join(*other, "other")["type"], "waiting");
+  h->send({{"type", "admit"}, {"participantId", other->id()}}, now);
+  auto joined = other->peer.ofType("joined");
+  ASSERT_EQ(joined.size(), 1u);
+  // The roster the others see has no waiting person in it.
+  for (const auto& p : joined[0]["participants"]) EXPECT_NE(p["id"], waiting->id());
+  h->send({{"type", "set-settings"}, {"locked", true}}, now);
+  other->send({{"type", "update-profile"}, {"profile", "x"}}, now);
+  h->send({{"type", "set-role"}, {"participantId", other->id()}, {"role", "moderator"}}, now);
+  other->send({{"type", "leave"}}, now);
+  EXPECT_TRUE(waiting->peer.received.empty()) << waiting->peer.received.front();
+
+  // Whatever it sends that needs membership is refused.
+  for (const json& msg :
+       {json{{"type", "relay"}, {"id", 20}, {"payload", "x"}},
+        json{{"type", "publish"}, {"id", 20}, {"sdp", "v=0"}, {"tracks", json::array()}},
+        json{{"type", "update-profile"}, {"id", 20}, {"profile", "y"}}, json{{"type", "turn-refresh"}, {"id", 20}},
+        json{{"type", "file-upload"}, {"id", 20}, {"size", 10}}, json{{"type", "admit"}, {"id", 20}, {"all", true}},
+        json{{"type", "set-settings"}, {"id", 20}, {"lobby", false}}}) {
+    waiting->peer.clear();
+    waiting->send(msg, now);
+    EXPECT_EQ(replyTo(*waiting, 20)["code"], "not-joined") << msg;
+  }
+  EXPECT_EQ(rooms.waitingCount(room), 1u);
+  EXPECT_EQ(member->peer.ofType("participant-joined").size(), 1u);  // only `other`
+}
+
+TEST_F(AdmissionTest, DenySendsTheKnockerAwayAndLeavingTheLobbyTellsTheHosts) {
+  create(room, lobbyOn());
+  auto h = host();
+  auto a = connect(2);
+  auto b = connect(3);
+  join(*a, "a");
+  join(*b, "b");
+  EXPECT_EQ(h->peer.ofType("lobby").back()["waiting"].size(), 2u);
+  h->send({{"type", "deny"}, {"id", 6}, {"participantId", a->id()}}, now);
+  EXPECT_EQ(replyTo(*h, 6)["type"], "denied");
+  EXPECT_EQ(a->peer.last()["type"], "goodbye");
+  EXPECT_EQ(a->peer.last()["reason"], "denied");
+  EXPECT_TRUE(a->peer.closed);
+  EXPECT_EQ(h->peer.ofType("lobby").back()["waiting"].size(), 1u);
+  b->send({{"type", "leave"}, {"id", 2}}, now);
+  EXPECT_EQ(replyTo(*b, 2)["type"], "left");
+  EXPECT_EQ(h->peer.ofType("lobby").back()["waiting"].size(), 0u);
+  // A participant may not admit or deny.
+  auto p = connect(4);
+  h->send({{"type", "set-settings"}, {"lobby", false}}, now);
+  join(*p, "p");
+  p->send({{"type", "deny"}, {"id", 7}, {"participantId", a->id()}}, now);
+  EXPECT_EQ(replyTo(*p, 7)["code"], "not-allowed");
+}
+
+TEST_F(AdmissionTest, ALockKeepsNewPeopleOutAndTheLobbyToo) {
+  auto h = host();
+  auto in = connect(2);
+  join(*in, "in");
+  h->send({{"type", "set-settings"}, {"id", 3}, {"locked", true}}, now);
+  EXPECT_EQ(replyTo(*h, 3)["type"], "settings-updated");
+  EXPECT_EQ(in->peer.ofType("settings").back()["settings"]["locked"], true);
+  auto late = connect(3);
+  EXPECT_EQ(join(*late, "late")["code"], "meeting-locked");
+  h->send({{"type", "set-settings"}, {"lobby", true}}, now);
+  EXPECT_EQ(join(*late, "late")["code"], "meeting-locked");
+  EXPECT_EQ(rooms.waitingCount(room), 0u);
+  EXPECT_EQ(rooms.participantCount(room), 2u);
+  // A host (with the token) still gets in: the lock is not a trap for the meeting's own hosts.
+  auto h2 = connect(4);
+  EXPECT_EQ(join(*h2, "h2", {{"hostToken", rooms.hostTokens().hostToken(room)}})["type"], "joined");
+}
+
+TEST_F(AdmissionTest, AModeratorMayLockAndSwitchTheLobbyButNotTheRest) {
+  auto h = host();
+  auto m = moderator(2);
+  auto p = connect(3);
+  join(*p, "p");
+  m->send({{"type", "set-settings"}, {"id", 1}, {"locked", true}, {"lobby", true}}, now);
+  EXPECT_EQ(replyTo(*m, 1)["type"], "settings-updated");
+  int id = 10;
+  for (const json& change : {json{{"pin", "123456"}}, json{{"pin", nullptr}}, json{{"hostMustBePresent", true}},
+                             json{{"policies", {{"chat", "moderators"}}}}, json{{"maxParticipants", 5}},
+                             json{{"lobby", false}, {"pin", "123456"}}}) {
+    json msg = {{"type", "set-settings"}, {"id", ++id}};
+    msg.update(change);
+    m->send(msg, now);
+    EXPECT_EQ(replyTo(*m, id)["code"], "not-allowed") << change;
+  }
+  m->send({{"type", "set-role"}, {"id", 30}, {"participantId", p->id()}, {"role", "moderator"}}, now);
+  EXPECT_EQ(replyTo(*m, 30)["code"], "not-allowed");
+  // A participant may change nothing.
+  p->send({{"type", "set-settings"}, {"id", 31}, {"locked", false}}, now);
+  EXPECT_EQ(replyTo(*p, 31)["code"], "not-allowed");
+  auto s = p->peer.ofType("settings").back()["settings"];
+  EXPECT_EQ(s["locked"], true);
+  EXPECT_EQ(s["pinSet"], false);
+  EXPECT_EQ(s["hostMustBePresent"], false);
+}
+
+TEST_F(AdmissionTest, APinIsCheckedBeforeJoiningOrKnockingAndHostsNeedNone) {
+  auto h = host();
+  h->send({{"type", "set-settings"}, {"id", 2}, {"pin", "12345678"}, {"lobby", true}}, now);
+  EXPECT_EQ(replyTo(*h, 2)["type"], "settings-updated");
+  EXPECT_EQ(h->peer.ofType("settings").back()["settings"]["pinSet"], true);
+  auto g = connect(2);
+  EXPECT_EQ(join(*g, "g")["code"], "pin-required");
+  EXPECT_EQ(join(*g, "g", {{"pin", "87654321"}})["code"], "wrong-pin");
+  EXPECT_EQ(rooms.waitingCount(room), 0u);
+  // The right PIN leads into the lobby (it is on), not past it.
+  EXPECT_EQ(join(*g, "g", {{"pin", "12345678"}})["type"], "waiting");
+  auto h2 = connect(3);
+  EXPECT_EQ(join(*h2, "h2", {{"hostToken", rooms.hostTokens().hostToken(room)}})["type"], "joined");
+  // Clearing it.
+  h->send({{"type", "set-settings"}, {"id", 3}, {"pin", nullptr}, {"lobby", false}}, now);
+  EXPECT_EQ(h->peer.ofType("settings").back()["settings"]["pinSet"], false);
+  auto g2 = connect(4);
+  EXPECT_EQ(join(*g2, "g2")["type"], "joined");
+}
+
+TEST_F(AdmissionTest, TwentyWrongPinsAreBlockedWithBackoffWhileAnotherMeetingIsUnaffected) {
+  create(room, rooms.defaultSettings(), "24681357");
+  auto other = rooms.createRoomId();
+  auto attacker = connect(9);
+  std::vector<int64_t> waits;
+  int wrong = 0;
+  int blocked = 0;
+  for (int i = 0; i < 20; ++i) {
+    auto reply = join(*attacker, "x", {{"pin", "00000" + std::to_string(100 + i)}});
+    if (reply["code"] == "wrong-pin") {
+      ++wrong;
+      continue;
+    }
+    ASSERT_EQ(reply["code"], "blocked") << reply;
+    ++blocked;
+    waits.push_back(reply["retryAfterMs"].get<int64_t>());
+    // Try again once the block is over: every further failure doubles it.
+    now += std::chrono::milliseconds(reply["retryAfterMs"].get<int64_t>());
+  }
+  EXPECT_EQ(wrong, 5 + 7);  // 5 free, then one attempt after each of 7 blocks
+  ASSERT_GE(waits.size(), 4u);
+  EXPECT_EQ(waits[0], 1000);
+  EXPECT_EQ(waits[1], 2000);
+  EXPECT_EQ(waits[2], 4000);
+  // While blocked, even the right PIN is refused: the attacker cannot keep guessing.
+  json reply;
+  do {
+    reply = join(*attacker, "x", {{"pin", "11111111"}});
+  } while (reply["code"] == "wrong-pin");
+  EXPECT_EQ(reply["code"], "blocked");
+  EXPECT_EQ(join(*attacker, "x", {{"pin", "24681357"}})["code"], "blocked");
+  // Someone else, elsewhere, joins another meeting and this one.
+  auto guest = connect(10);
+  EXPECT_EQ(join(*guest, "g", json::object(), other)["type"], "joined");
+  auto friendly = connect(11);
+  EXPECT_EQ(join(*friendly, "f", {{"pin", "24681357"}})["type"], "joined");
+}
+
+TEST_F(AdmissionTest, FailuresFromManySourcesBlockOnlyThatMeetingAndNotItsHosts) {
+  create(room, rooms.defaultSettings(), "24681357");
+  for (int i = 0; i < 51; ++i) {
+    auto c = connect(static_cast<uint8_t>(20 + i));
+    EXPECT_EQ(join(*c, "x")["code"], "pin-required");
+  }
+  auto fresh = connect(200);
+  auto reply = join(*fresh, "f", {{"pin", "24681357"}});
+  EXPECT_EQ(reply["code"], "blocked");
+  EXPECT_GT(reply["retryAfterMs"].get<int64_t>(), 0);
+  EXPECT_LE(reply["retryAfterMs"].get<int64_t>(), 60000);
+  EXPECT_EQ(join(*fresh, "f", json::object(), rooms.createRoomId())["type"], "joined");
+  auto h = connect(201);
+  EXPECT_EQ(join(*h, "h", {{"hostToken", rooms.hostTokens().hostToken(room)}})["type"], "joined");
+  // A minute later the meeting is open again.
+  now += 61s;
+  auto later = connect(202);
+  EXPECT_EQ(join(*later, "l", {{"pin", "24681357"}})["type"], "joined");
+}
+
+TEST_F(AdmissionTest, MadeUpHostTokensCountAsFailures) {
+  auto c = connect(5);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(join(*c, "x", {{"hostToken", std::string(43, 'B')}})["code"], "not-allowed");
+  EXPECT_EQ(join(*c, "x", {{"hostToken", std::string(43, 'B')}})["code"], "blocked");
+}
+
+TEST_F(AdmissionTest, NobodyWaitsForeverAndTheLobbyIsBounded) {
+  RoomManager::Settings s = settings();
+  s.maxLobby = 2;
+  s.lobbyTimeout = 15min;
+  RoomManager small{issuer, s};
+  small.setPinHasher(&hasher);
+  MeetingRecord record{lobbyOn(), {}};
+  ASSERT_TRUE(small.meetingStore().put(room, record, std::chrono::system_clock::now()));
+  std::vector<std::unique_ptr<FakePeer>> peers;
+  std::vector<std::unique_ptr<Connection>> conns;
+  auto knock = [&](uint8_t source) {
+    peers.push_back(std::make_unique<FakePeer>());
+    conclave::net::SourceKey key{};
+    key[0] = source;
+    conns.push_back(std::make_unique<Connection>(small, *peers.back(), ConnectionLimits{}, now, key));
+    conns.back()->onText(json({{"type", "hello"}, {"version", 1}}).dump(), now);
+    conns.back()->onText(joinMessage("p", room).dump(), now);
+    return peers.back()->last();
+  };
+  EXPECT_EQ(knock(1)["type"], "waiting");
+  EXPECT_EQ(knock(2)["type"], "waiting");
+  EXPECT_EQ(knock(3)["code"], "room-full");
+  small.tick(now + 14min);
+  EXPECT_EQ(small.waitingCount(room), 2u);
+  small.tick(now + 15min);
+  EXPECT_EQ(small.waitingCount(room), 0u);
+  EXPECT_EQ(peers[0]->last()["reason"], "lobby-timeout");
+  EXPECT_TRUE(peers[0]->closed);
+  for (auto& c : conns) c->onClosed(now + 15min);
+}
+
+TEST_F(AdmissionTest, KnockingFastSendsHostsAtMostOneListPerInterval) {
+  RoomManager::Settings s = settings();
+  s.lobbyUpdateInterval = 1s;
+  RoomManager slow{issuer, s};
+  MeetingRecord record{lobbyOn(), {}};
+  ASSERT_TRUE(slow.meetingStore().put(room, record, std::chrono::system_clock::now()));
+  FakePeer hostPeer;
+  Connection h(slow, hostPeer, ConnectionLimits{}, now, {});
+  h.onText(json({{"type", "hello"}, {"version", 1}}).dump(), now);
+  json j = joinMessage("h", room);
+  j["hostToken"] = slow.hostTokens().hostToken(room);
+  h.onText(j.dump(), now);
+  hostPeer.clear();
+  std::vector<std::unique_ptr<FakePeer>> peers;
+  std::vector<std::unique_ptr<Connection>> conns;
+  for (int i = 0; i < 50; ++i) {
+    peers.push_back(std::make_unique<FakePeer>());
+    conns.push_back(
+        std::make_unique<Connection>(slow, *peers.back(), ConnectionLimits{}, now, conclave::net::SourceKey{}));
+    conns.back()->onText(json({{"type", "hello"}, {"version", 1}}).dump(), now);
+    conns.back()->onText(joinMessage("p", room).dump(), now);
+    conns.back()->onText(json({{"type", "leave"}}).dump(), now);
+  }
+  EXPECT_EQ(hostPeer.ofType("lobby").size(), 1u);
+  slow.tick(now + 1s);
+  auto lists = hostPeer.ofType("lobby");
+  ASSERT_EQ(lists.size(), 2u);
+  EXPECT_EQ(lists[1]["waiting"].size(), 0u);
+  for (auto& c : conns) c->onClosed(now);
+  h.onClosed(now);
 }
