@@ -325,3 +325,20 @@ TEST_F(AccountsTest, ADatabaseFileItCannotReadStopsTheServerWithAClearError) {
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.output.find("unreadable or damaged"), std::string::npos) << r.output;
 }
+
+TEST_F(AccountsTest, AMeetingsPinAndSettingsSurviveARestart) {
+  auto server = start();
+  auto created = httpsRequest(server->port(), http::verb::post, "/api/rooms", {{"Content-Type", "application/json"}},
+                              json{{"pin", "246810"}, {"lobby", true}}.dump());
+  ASSERT_EQ(created.status, 201u) << created.body;
+  std::string roomId = json::parse(created.body)["roomId"];
+  EXPECT_EQ(server->stop(SIGTERM), 0);
+  server = start();
+  WsClient ws(server->port());
+  ws.hello();
+  ws.sendJson({{"type", "join"}, {"roomId", roomId}, {"profile", "p"}});
+  auto answer = ws.read();
+  ASSERT_TRUE(answer);
+  EXPECT_EQ((*answer)["type"], "error") << answer->dump();
+  EXPECT_EQ((*answer)["code"], "pin-required") << "the PIN outlived the restart";
+}
