@@ -20,10 +20,11 @@ ALLOWED = {
     "transport": {"common", "net", "ice", "dtls", "srtp", "rtp"},
     "sfu": {"common", "net", "ice", "dtls", "rtp", "rtcp", "transport"},
     "store": {"common", "net"},
+    "accounts": {"common", "net", "store"},
     "conference": {"common", "ice", "dtls", "sdp", "sfu"},
     "signaling": {"common", "net", "store", "conference"},
-    "http": {"common", "net", "store", "signaling"},
-    "app": {"common", "store", "conference", "signaling", "http"},
+    "http": {"common", "net", "store", "signaling", "accounts"},
+    "app": {"common", "store", "conference", "signaling", "http", "accounts"},
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([a-z_]+)/')
 

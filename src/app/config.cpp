@@ -149,6 +149,8 @@ const std::vector<Setting>& settings() {
                   "How long a TURN credential is valid; clients ask for a new one halfway"),
       INT_SETTING("security_log_retention_days", securityLogRetentionDays, 1, 3650,
                   "How long the entries of a meeting's security event log are kept"),
+      STRING_SETTING("who_may_create", whoMayCreate,
+                     "Who may start meetings: anyone, or accounts (only signed-in account holders)"),
   };
   return table;
 }
@@ -303,6 +305,8 @@ void validate(const Config& c) {
   if (c.wsBurst < c.wsRate) throw ConfigError("ws_burst", "must be at least ws_rate");
   validateTurn(c);
   validateMedia(c);
+  if (c.whoMayCreate != "anyone" && c.whoMayCreate != "accounts")
+    throw ConfigError("who_may_create", "must be anyone or accounts (got \"" + c.whoMayCreate + "\")");
 }
 
 }  // namespace
@@ -382,7 +386,8 @@ std::string helpText() {
   Config defaults;
   std::ostringstream out;
   out << "conclave " << kVersion << " — self-hosted, end-to-end encrypted video meetings\n\n"
-      << "Usage: conclave [--config FILE] [--option VALUE ...]\n\n"
+      << "Usage: conclave [--config FILE] [--option VALUE ...]\n"
+      << "       conclave admin [--config FILE] [--data-dir DIR] COMMAND   (see conclave admin --help)\n\n"
       << "Every option can also be set in the TOML file (key = value) or in the environment\n"
       << "(CONCLAVE_KEY). Flags override the environment, which overrides the file.\n\n"
       << "  --config FILE               TOML configuration file (env CONCLAVE_CONFIG)\n"

@@ -52,6 +52,8 @@ struct Config {
   std::string turnSecretFile;
   int turnCredentialSeconds = 86400;
   int securityLogRetentionDays = 7;
+  // Who may start a meeting (POST /api/rooms): "anyone" or "accounts" (signed-in account holders).
+  std::string whoMayCreate = "anyone";
 };
 
 // The URLs of `turn_urls`, split at commas, blanks trimmed, empty items dropped.

@@ -12,6 +12,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 
 #include <cstdio>
 #include <cstdlib>
@@ -22,13 +23,20 @@
 #include <sstream>
 #include <thread>
 
+#include "accounts/account_service.h"
+#include "app/admin.h"
 #include "app/config.h"
 #include "common/certificate.h"
 #include "common/log.h"
 #include "common/version.h"
 #include "conference/media_plane.h"
+#include "http/account_api.h"
 #include "http/server.h"
+#include "signaling/protocol.h"
 #include "signaling/rooms.h"
+#include "signaling/stored_meeting_store.h"
+#include "store/account_store.h"
+#include "store/database.h"
 #include "store/file_store.h"
 #include "store/key_store.h"
 
@@ -165,7 +173,8 @@ int run(const Config& config) {
   common::initLogging({config.logLevel, config.logIps});
   auto log = common::logger("main");
 
-  store::KeyStore keys(config.dataDir);
+  store::Database db(config.dataDir);
+  store::KeyStore keys(db);
   common::setLogKey(keys.getOrCreateKey("log-hash", 32));
   signaling::RoomIdIssuer issuer(keys.getOrCreateKey("room-id", 32));
   auto cert = tlsCertificate(config);
@@ -219,8 +228,11 @@ int run(const Config& config) {
   signaling::RoomManager rooms(issuer, roomSettings, &media, files.get());
   if (turn) rooms.setTurn(&*turn);
   rooms.setHostTokenKey(keys.getOrCreateKey("host-token", 32));
-  // Settings of ordinary meetings: in memory until the SQLite store takes over.
-  signaling::InMemoryMeetingStore meetings;
+  // Settings of meetings (and their PINs' hashes) in the database; persistent rooms keep theirs
+  // with the room. Purged 30 days after their last use (hourly, below).
+  constexpr auto kMeetingRetention = std::chrono::hours(24 * 30);
+  signaling::StoredMeetingStore meetings(db, 100000, config.maxParticipants);
+  meetings.purge(std::chrono::system_clock::now() - kMeetingRetention);
   rooms.setMeetingStore(&meetings);
   // PINs are hashed (Argon2id, ~80 ms each) on a thread of their own, results back on this one.
   signaling::ThreadPinHasher pinHasher([&io](std::function<void()> task) { asio::post(io, std::move(task)); });
@@ -249,15 +261,57 @@ int run(const Config& config) {
               settings.webRoot.string());
 
   http::Server server(io, tls, rooms, settings);
+
+  // Host accounts. Argon2id hashes (256 MiB, ~0.5 s each) run one at a time on their own thread.
+  asio::thread_pool hasher(1);
+  store::AccountStore accountStore(db);
+  accounts::AccountService accountService(
+      accountStore, keys.getOrCreateKey("host-token", 32), keys.getOrCreateKey("csrf", 32),
+      [&issuer] { return issuer.issue(); }, accounts::AccountSettings{},
+      [&io, &hasher](std::function<void()> work, std::function<void()> then) {
+        asio::post(hasher, [&io, work = std::move(work), then = std::move(then)]() mutable {
+          try {
+            work();
+          } catch (const std::exception& e) {
+            common::logger("accounts")->error("password hashing failed: {}", e.what());
+          }
+          asio::post(io, std::move(then));
+        });
+      },
+      [] {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+            .count();
+      });
+  // A persistent room's settings are what set-settings takes, without a PIN (a PIN is set in the
+  // meeting, where it is hashed; the room's settings are stored as they come).
+  accountService.setSettingsCheck([](const nlohmann::json& asked) -> std::optional<std::string> {
+    if (asked.contains("pin")) return "a PIN is set in the meeting, not with the room's settings";
+    return signaling::settingsChangeProblem(asked);
+  });
+  accountService.purgeExpired();
+  http::AccountApi accountApi(
+      accountService, config.whoMayCreate == "accounts" ? http::WhoMayCreate::Accounts : http::WhoMayCreate::Anyone);
+  server.setAccounts(&accountApi);
   server.start();
 
   // Empty rooms are dropped after their grace period.
+  // Expired login sessions and meetings go hourly.
   asio::steady_timer tick(io);
+  uint64_t ticks = 0;
   std::function<void()> scheduleTick = [&] {
     tick.expires_after(std::chrono::seconds(1));
     tick.async_wait([&](boost::system::error_code ec) {
       if (ec) return;
       rooms.tick(std::chrono::steady_clock::now());
+      if (++ticks % 3600 == 0) {
+        try {
+          accountService.purgeExpired();
+          meetings.purge(std::chrono::system_clock::now() - kMeetingRetention);
+        } catch (const std::exception& e) {
+          log->warn("purging expired sessions and meetings failed: {}", e.what());
+        }
+      }
       scheduleTick();
     });
   };
@@ -295,6 +349,14 @@ int run(const Config& config) {
 int main(int argc, char** argv) {
   using namespace conclave::app;
   std::vector<std::string> args(argv + 1, argv + argc);
+  if (!args.empty() && args[0] == "admin") {
+    try {
+      return runAdmin(std::vector<std::string>(args.begin() + 1, args.end()), environment(), stdin, stdout, stderr);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "conclave admin: %s\n", e.what());
+      return 1;
+    }
+  }
   ParsedArgs parsed;
   try {
     parsed = parseConfig(args, environment());

@@ -234,9 +234,18 @@ void HttpSession::handleRequest() {
                               {"uptimeSeconds", uptime.count()},
                               {"rooms", mServer.rooms().roomCount()}}));
   }
+  if (AccountApi::handles(path)) {
+    AccountApi* accounts = mServer.accounts();
+    if (!accounts) return send(errorResponse(req, http::status::not_found, "not-found", "accounts are off"));
+    // The answer may come later (a password hash runs off this thread); `self` keeps us alive.
+    return accounts->handle(apiRequest(), [self = shared_from_this()](const ApiResponse& r) { self->sendApi(r); });
+  }
   if (path == "/api/rooms") {
     if (req.method() != http::verb::post)
       return send(errorResponse(req, http::status::method_not_allowed, "method-not-allowed", "use POST"));
+    if (AccountApi* accounts = mServer.accounts()) {
+      if (auto refusal = accounts->checkCreateMeeting(apiRequest())) return sendApi(*refusal);
+    }
     return createRoom();
   }
   if (req.method() != http::verb::get && req.method() != http::verb::head)
@@ -263,6 +272,37 @@ void HttpSession::handleRequest() {
     head.keep_alive(req.keep_alive());
     return send(std::move(head));
   }
+  send(std::move(res));
+}
+
+ApiRequest HttpSession::apiRequest() const {
+  const auto& req = mParser->get();
+  std::string_view target(req.target().data(), req.target().size());
+  ApiRequest r;
+  r.method = req.method();
+  r.path = std::string(target.substr(0, target.find('?')));
+  r.body = req.body();
+  r.cookie = std::string(req[http::field::cookie]);
+  r.csrf = std::string(req["X-Conclave-CSRF"]);
+  r.origin = std::string(req[http::field::origin]);
+  r.host = std::string(req[http::field::host]);
+  r.source = mSlot.key();
+  return r;
+}
+
+void HttpSession::sendApi(const ApiResponse& response) {
+  const auto& req = mParser->get();
+  auto status = static_cast<http::status>(response.status);
+  if (response.body.is_null()) {
+    http::response<http::string_body> res{status, req.version()};
+    res.set(http::field::cache_control, "no-store");
+    res.keep_alive(req.keep_alive());
+    if (!response.setCookie.empty()) res.set(http::field::set_cookie, response.setCookie);
+    res.prepare_payload();
+    return send(std::move(res));
+  }
+  auto res = jsonResponse(req, status, response.body);
+  if (!response.setCookie.empty()) res.set(http::field::set_cookie, response.setCookie);
   send(std::move(res));
 }
 

@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "http/account_api.h"
 #include "http/server.h"
 #include "http/tls_stream.h"
 
@@ -33,6 +34,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession>, private Ev
   void finishUpload(const std::string& fileId, beast::error_code ec);
   void serveDownload(std::string_view fileId);
   void handleRequest();
+  ApiRequest apiRequest() const;
+  void sendApi(const ApiResponse& response);
   // POST /api/rooms: a new room ID and its host token, with the initial settings of the body.
   void createRoom();
   template <typename Response>

@@ -40,6 +40,7 @@ struct ServerSettings {
 };
 
 class WsSession;
+class AccountApi;
 
 // A connection the server may close when it is out of slots: one that does nothing useful yet
 // (a TLS handshake, an HTTP connection waiting for a request, a WebSocket in no room). The
@@ -73,6 +74,9 @@ class Server {
   const ServerSettings& settings() const { return mSettings; }
   signaling::RoomManager& rooms() { return mRooms; }
   store::FileStore* files() { return mRooms.files(); }
+  // The accounts API (null: /api/account answers 404 and anyone may start meetings).
+  void setAccounts(AccountApi* accounts) { mAccounts = accounts; }
+  AccountApi* accounts() { return mAccounts; }
   std::chrono::steady_clock::time_point startedAt() const { return mStartedAt; }
   bool shuttingDown() const { return mShuttingDown; }
 
@@ -110,6 +114,7 @@ class Server {
   bool mShuttingDown = false;
   std::unordered_set<WsSession*> mWsSessions;
   std::function<void()> mShutdownDone;
+  AccountApi* mAccounts = nullptr;
 };
 
 }  // namespace conclave::http

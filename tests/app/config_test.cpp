@@ -216,3 +216,13 @@ TEST(Config, TheMediaSocketMustReceiveEveryAnnouncedFamily) {
   EXPECT_EQ(errorKey({"--media-listen", "::", "--media-announced-address", "192.0.2.1"}), "");
   EXPECT_EQ(errorKey({"--media-listen", "10.0.0.5", "--media-announced-address", "203.0.113.7"}), "");  // NAT
 }
+
+TEST(Config, WhoMayCreateIsAnyoneOrAccountsFromFileEnvironmentOrFlag) {
+  EXPECT_EQ(parseConfig({}, {}).config.whoMayCreate, "anyone");
+  EXPECT_EQ(parseConfig({}, {{"CONCLAVE_WHO_MAY_CREATE", "accounts"}}).config.whoMayCreate, "accounts");
+  EXPECT_EQ(parseConfig({"--who-may-create", "accounts"}, {}).config.whoMayCreate, "accounts");
+  auto file = writeTemp("who_may_create = \"accounts\"\n");
+  EXPECT_EQ(parseConfig({"--config", file}, {}).config.whoMayCreate, "accounts");
+  std::filesystem::remove(file);
+  EXPECT_EQ(errorKey({"--who-may-create", "everybody"}), "who_may_create");
+}

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 
+using conclave::store::Database;
 using conclave::store::KeyStore;
 
 TEST(KeyStore, KeysPersistAcrossOpensAndFilesArePrivate) {
@@ -13,12 +14,14 @@ TEST(KeyStore, KeysPersistAcrossOpensAndFilesArePrivate) {
   std::filesystem::remove_all(dir);
   std::vector<uint8_t> first;
   {
-    KeyStore store(dir.string());
+    Database db(dir.string());
+    KeyStore store(db);
     first = store.getOrCreateKey("room-id", 32);
     EXPECT_EQ(first.size(), 32u);
     EXPECT_NE(store.getOrCreateKey("log-hash", 32), first);
   }
-  KeyStore again(dir.string());
+  Database db(dir.string());
+  KeyStore again(db);
   EXPECT_EQ(again.getOrCreateKey("room-id", 32), first);
   struct stat st {};
   ASSERT_EQ(::stat((dir / "conclave.db").c_str(), &st), 0);

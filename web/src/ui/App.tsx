@@ -1,6 +1,9 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import logoUrl from '../favicon.svg';
 import { detectLanguage, isLang, LANGUAGES, type Lang } from '../i18n';
+import { AccountPage } from '../account/Account';
+import { AccountClient } from '../account/api';
+import { LoginPage } from '../account/Login';
 import { parseRoomLocation } from '../protocol/invite';
 import { AddressSecrets } from './address';
 import { LangContext, langValue, useLang } from './lang';
@@ -21,6 +24,9 @@ interface Place {
 
 /** Reads the room secret from the address once and clears it from the address bar and history. */
 const addressSecrets = new AddressSecrets(window.history);
+
+/** The host account of this browser, if it signs in (pages /login and /account). */
+const accountClient = new AccountClient((input, init) => fetch(input, init));
 
 function currentPlace(): Place {
   const { pathname, search, hash } = window.location;
@@ -75,7 +81,9 @@ export function App() {
 
 function Page({ place }: { place: Place }) {
   const { t } = useLang();
-  if (place.pathname === '/' || place.pathname === '/index.html') return <Landing />;
+  if (place.pathname === '/' || place.pathname === '/index.html') return <Landing account={accountClient} />;
+  if (place.pathname === '/login') return <LoginPage client={accountClient} />;
+  if (place.pathname === '/account') return <AccountPage client={accountClient} />;
   const link = parseRoomLocation(place.pathname, place.hash);
   if (link.ok) return <Room key={`${link.roomId}#${link.secret}`} roomId={link.roomId} secret={link.secret} />;
   const isRoomPath = link.problem !== 'not-a-room';

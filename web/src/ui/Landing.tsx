@@ -1,15 +1,24 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { buildInviteLink, createRoom, generateSecret, RoomApiError } from '../protocol/invite';
+import type { AccountClient } from '../account/api';
+import { buildInviteLink, createRoom, generateSecret, RoomApiError, type FetchLike } from '../protocol/invite';
 import { useLang } from './lang';
 import { InviteLink } from './InviteLink';
 
 type LandingState =
   { kind: 'idle' } | { kind: 'creating' } | { kind: 'ready'; link: string } | { kind: 'error'; code: string };
 
-export function Landing() {
+export function Landing({ account }: { account?: AccountClient }) {
   const { t } = useLang();
   const [state, setState] = useState<LandingState>({ kind: 'idle' });
+  const [signedIn, setSignedIn] = useState(false);
   const readyRef = useRef<HTMLHeadingElement>(null);
+
+  useEffect(() => {
+    account?.me().then(
+      (user) => setSignedIn(user !== null),
+      () => setSignedIn(false),
+    );
+  }, [account]);
 
   useEffect(() => {
     if (state.kind === 'ready') readyRef.current?.focus();
@@ -18,7 +27,14 @@ export function Landing() {
   const start = async (): Promise<void> => {
     setState({ kind: 'creating' });
     try {
-      const roomId = await createRoom((input, init) => fetch(input, init));
+      // A signed-in host sends its session and CSRF token (a server may let only hosts start meetings).
+      const csrf = signedIn ? (account?.csrfToken ?? null) : null;
+      const fetchFn: FetchLike =
+        csrf === null
+          ? (input, init) => fetch(input, init)
+          : (input, init) =>
+              fetch(input, { ...init, credentials: 'same-origin', headers: { 'X-Conclave-CSRF': csrf } });
+      const roomId = await createRoom(fetchFn);
       // The secret is made here, after the request, and never leaves this page except in the link.
       const link = buildInviteLink(window.location.origin, roomId, generateSecret());
       setState({ kind: 'ready', link });
@@ -44,7 +60,7 @@ export function Landing() {
       )}
       {state.kind === 'error' && (
         <p class="alert" role="alert" data-testid="error-message">
-          {t('error.createRoom', { code: state.code })}
+          {state.code === 'login-required' ? t('account.onlyHosts') : t('error.createRoom', { code: state.code })}
         </p>
       )}
       {state.kind === 'ready' && (
@@ -65,6 +81,11 @@ export function Landing() {
           <p class="hint">{t('landing.privacy')}</p>
         </div>
       )}
+      <p class="hint host-login">
+        <a href={signedIn ? '/account' : '/login'} data-testid={signedIn ? 'my-rooms-link' : 'host-login-link'}>
+          {signedIn ? t('account.myRooms') : t('account.hostLogin')}
+        </a>
+      </p>
     </section>
   );
 }
