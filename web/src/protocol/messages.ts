@@ -21,6 +21,67 @@ export type RequestId = number | string;
 export interface Participant {
   id: string;
   profile: string;
+  /** What the server lets this participant do (absent from servers before issue 10: participant). */
+  role?: Role;
+}
+
+/** Roles in a meeting (docs/protocol.md, "Meeting security"). */
+export const ROLES = ['host', 'moderator', 'participant'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Who may do what a policy governs: everyone, or hosts and moderators only. */
+export const POLICY_VALUES = ['everyone', 'moderators'] as const;
+export type PolicyValue = (typeof POLICY_VALUES)[number];
+export const POLICY_NAMES = ['unmute', 'camera', 'screen', 'chat', 'files'] as const;
+export type PolicyName = (typeof POLICY_NAMES)[number];
+export type Policies = Record<PolicyName, PolicyValue>;
+
+/** A meeting's settings as the server reports them (the PIN itself never comes back). */
+export interface MeetingSettings {
+  locked: boolean;
+  lobby: boolean;
+  hostMustBePresent: boolean;
+  pinSet: boolean;
+  maxParticipants: number;
+  policies: Policies;
+}
+
+/** A change to the settings (`set-settings`): any subset; `pin` a new PIN, or null to clear it. */
+export interface SettingsChange {
+  locked?: boolean;
+  lobby?: boolean;
+  hostMustBePresent?: boolean;
+  maxParticipants?: number;
+  policies?: Partial<Policies>;
+  pin?: string | null;
+}
+
+export const MAX_PARTICIPANTS_SETTING = 1000;
+/** Host and moderator tokens: base64url of an HMAC-SHA256 (43 characters). */
+export const HOST_TOKEN_LENGTH = 43;
+export const PIN_PATTERN = /^[0-9]{6,12}$/;
+/** Most people a `lobby` lists. */
+export const MAX_LOBBY = 1000;
+/** The sources a host may mute, and those whose unmuting it may ask for. */
+export const MUTE_SOURCES = ['microphone', 'camera', 'screen'] as const;
+export type MuteSource = (typeof MUTE_SOURCES)[number];
+export const UNMUTE_SOURCES = ['microphone', 'camera'] as const;
+export type UnmuteSource = (typeof UNMUTE_SOURCES)[number];
+/** What a relay carries, as the server sees it (it enforces the `chat` policy on it). */
+export const RELAY_KINDS = ['chat', 'control'] as const;
+export type RelayKind = (typeof RELAY_KINDS)[number];
+export const WAITING_REASONS = ['lobby', 'host-absent'] as const;
+/** `lobby`, `host-absent`, or a reason a later server adds. */
+export type WaitingReason = string;
+export const MAX_SECURITY_LOG_LIMIT = 200;
+
+/** One entry of a meeting's security log: pseudonymous participant IDs, no names, no addresses. */
+export interface SecurityLogEntry {
+  at: number;
+  type: string;
+  actor?: string;
+  subject?: string;
+  detail?: string;
 }
 
 export interface HelloMessage {
@@ -34,6 +95,10 @@ export interface JoinMessage {
   id?: RequestId;
   roomId: string;
   profile: string;
+  /** The host credential of this room, kept by the browser that created it. */
+  hostToken?: string;
+  /** The meeting's PIN, when the server asked for one. */
+  pin?: string;
 }
 export interface UpdateProfileMessage {
   type: 'update-profile';
@@ -79,6 +144,8 @@ export interface RelayMessage {
   id?: RequestId;
   payload: string;
   to?: string;
+  /** `chat` or `control` (the default): the server enforces the chat policy on `chat`. */
+  kind?: RelayKind;
 }
 export interface FileUploadMessage {
   type: 'file-upload';
@@ -89,6 +156,64 @@ export interface FileUploadMessage {
 export interface TurnRefreshMessage {
   type: 'turn-refresh';
   id?: RequestId;
+}
+export interface SetSettingsMessage extends SettingsChange {
+  type: 'set-settings';
+  id?: RequestId;
+}
+export interface AdmitMessage {
+  type: 'admit';
+  id?: RequestId;
+  participantId?: string;
+  all?: boolean;
+}
+export interface DenyMessage {
+  type: 'deny';
+  id?: RequestId;
+  participantId: string;
+}
+export interface SetRoleMessage {
+  type: 'set-role';
+  id?: RequestId;
+  participantId: string;
+  role: Role;
+}
+export interface MuteMessage {
+  type: 'mute';
+  id?: RequestId;
+  participantId: string;
+  source: MuteSource;
+}
+export interface RequestUnmuteMessage {
+  type: 'request-unmute';
+  id?: RequestId;
+  participantId: string;
+  source: UnmuteSource;
+}
+/** Unmutes oneself after a host's mute (allowed by policy, role, or a request since the mute). */
+export interface UnmuteMessage {
+  type: 'unmute';
+  id?: RequestId;
+  source: MuteSource;
+}
+export interface RemoveMessage {
+  type: 'remove';
+  id?: RequestId;
+  participantId: string;
+}
+export interface EndMeetingMessage {
+  type: 'end-meeting';
+  id?: RequestId;
+}
+export interface MoveMeetingMessage {
+  type: 'move-meeting';
+  id?: RequestId;
+}
+export interface GetSecurityLogMessage {
+  type: 'get-security-log';
+  id?: RequestId;
+  before?: number;
+  limit: number;
 }
 export type ClientMessage =
   | HelloMessage
@@ -101,7 +226,18 @@ export type ClientMessage =
   | SubscribeRestartMessage
   | RelayMessage
   | FileUploadMessage
-  | TurnRefreshMessage;
+  | TurnRefreshMessage
+  | SetSettingsMessage
+  | AdmitMessage
+  | DenyMessage
+  | SetRoleMessage
+  | MuteMessage
+  | RequestUnmuteMessage
+  | UnmuteMessage
+  | RemoveMessage
+  | EndMeetingMessage
+  | MoveMeetingMessage
+  | GetSecurityLogMessage;
 
 export interface WelcomeMessage {
   type: 'welcome';
@@ -118,6 +254,9 @@ export interface JoinedMessage {
   participants: Participant[];
   /** The server's TURN servers and a credential for them; absent when it has none. */
   turn?: TurnCredentials;
+  /** This participant's role (absent from servers before issue 10: participant). */
+  role?: Role;
+  settings?: MeetingSettings;
 }
 /**
  * A time-limited TURN credential (the TURN REST API scheme): usable as an RTCIceServer, valid for
@@ -178,6 +317,8 @@ export interface ErrorMessage {
   id?: RequestId;
   code: string;
   message: string;
+  /** `blocked`: how long until another try may succeed. */
+  retryAfterMs?: number;
 }
 export interface PublishAnswerMessage {
   type: 'publish-answer';
@@ -218,6 +359,8 @@ export interface RelayReceivedMessage {
   id?: RequestId;
   from: string;
   payload: string;
+  /** What the server stamped on it; absent from servers before issue 10 (then: `control`). */
+  kind?: RelayKind;
 }
 export interface FileUploadReadyMessage {
   type: 'file-upload-ready';
@@ -226,6 +369,92 @@ export interface FileUploadReadyMessage {
   uploadToken: string;
   /** Where to PUT the ciphertext and where the others GET it: `/api/files/<fileId>`. */
   url: string;
+}
+/** The join waits: in the lobby, or until a host arrives. `joined` follows when admitted. */
+export interface WaitingMessage {
+  type: 'waiting';
+  id?: RequestId;
+  participantId: string;
+  reason: WaitingReason;
+}
+/** To hosts and moderators: everyone waiting, on every change. */
+export interface LobbyMessage {
+  type: 'lobby';
+  id?: RequestId;
+  waiting: Participant[];
+}
+export interface SettingsMessage {
+  type: 'settings';
+  id?: RequestId;
+  settings: MeetingSettings;
+}
+export interface RoleMessage {
+  type: 'role';
+  id?: RequestId;
+  participantId: string;
+  role: Role;
+}
+export interface MutedByHostMessage {
+  type: 'muted-by-host';
+  id?: RequestId;
+  /** One of MUTE_SOURCES, or a source a later server adds. */
+  source: string;
+  by: string;
+}
+export interface UnmuteRequestMessage {
+  type: 'unmute-request';
+  id?: RequestId;
+  source: string;
+  by: string;
+}
+export interface SettingsUpdatedMessage {
+  type: 'settings-updated';
+  id?: RequestId;
+  settings?: MeetingSettings;
+}
+export interface AdmittedMessage {
+  type: 'admitted';
+  id?: RequestId;
+}
+export interface DeniedMessage {
+  type: 'denied';
+  id?: RequestId;
+}
+export interface RoleSetMessage {
+  type: 'role-set';
+  id?: RequestId;
+}
+export interface MutedMessage {
+  type: 'muted';
+  id?: RequestId;
+}
+export interface UnmuteRequestedMessage {
+  type: 'unmute-requested';
+  id?: RequestId;
+}
+export interface UnmutedMessage {
+  type: 'unmuted';
+  id?: RequestId;
+}
+export interface RemovedMessage {
+  type: 'removed';
+  id?: RequestId;
+}
+export interface EndedMessage {
+  type: 'ended';
+  id?: RequestId;
+}
+/** The meeting's new room and this host's credential for it (the reply to `move-meeting`). */
+export interface MeetingMovedMessage {
+  type: 'meeting-moved';
+  id?: RequestId;
+  roomId: string;
+  hostToken: string;
+}
+export interface SecurityLogMessage {
+  type: 'security-log';
+  id?: RequestId;
+  entries: SecurityLogEntry[];
 }
 export type ServerMessage =
   | WelcomeMessage
@@ -245,7 +474,24 @@ export type ServerMessage =
   | RelayedMessage
   | RelayReceivedMessage
   | FileUploadReadyMessage
-  | TurnCredentialsMessage;
+  | TurnCredentialsMessage
+  | WaitingMessage
+  | LobbyMessage
+  | SettingsMessage
+  | RoleMessage
+  | MutedByHostMessage
+  | UnmuteRequestMessage
+  | SettingsUpdatedMessage
+  | AdmittedMessage
+  | DeniedMessage
+  | RoleSetMessage
+  | MutedMessage
+  | UnmuteRequestedMessage
+  | UnmutedMessage
+  | RemovedMessage
+  | EndedMessage
+  | MeetingMovedMessage
+  | SecurityLogMessage;
 
 export type ServerMessageType = ServerMessage['type'];
 
@@ -271,6 +517,21 @@ export const SERVER_ERROR_CODES = [
   'quota-exceeded',
   'too-many-tracks',
   'internal',
+] as const;
+
+/** Codes of issue 10 (meeting security) the client explains; not yet in the contract fixtures. */
+export const SECURITY_ERROR_CODES = [
+  'pin-required',
+  'wrong-pin',
+  'meeting-locked',
+  'banned',
+  'meeting-ended',
+  'meeting-moved',
+  'not-allowed',
+  'forbidden-by-policy',
+  'blocked',
+  'not-waiting',
+  'login-required',
 ] as const;
 
 /** Codes the client itself produces when a request fails without a server `error` reply. */

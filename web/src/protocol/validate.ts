@@ -7,6 +7,20 @@
 // String lengths are UTF-8 bytes, as the server counts them.
 
 import {
+  HOST_TOKEN_LENGTH,
+  PIN_PATTERN,
+  MAX_LOBBY,
+  MAX_PARTICIPANTS_SETTING,
+  MAX_SECURITY_LOG_LIMIT,
+  MUTE_SOURCES,
+  POLICY_NAMES,
+  POLICY_VALUES,
+  RELAY_KINDS,
+  ROLES,
+  UNMUTE_SOURCES,
+  type MeetingSettings,
+  type Policies,
+  type SecurityLogEntry,
   MAX_GOODBYE_RETRY_AFTER_MS,
   MAX_PROFILE_LENGTH,
   MAX_PUBLISHED_TRACKS,
@@ -127,7 +141,57 @@ function participant(value: unknown, name: string): Participant {
   return {
     id: base64UrlId(value, 'id', PARTICIPANT_ID_LENGTH),
     profile: str(value, 'profile', MAX_PROFILE_LENGTH),
+    ...(field(value, 'role') === undefined ? {} : { role: oneOf(value, 'role', ROLES) }),
   };
+}
+
+function bool(obj: Json, name: string): boolean {
+  const value = field(obj, name);
+  if (typeof value !== 'boolean') throw new Invalid(`${name}: expected true or false`);
+  return value;
+}
+
+function settings(value: unknown): MeetingSettings {
+  if (!isPlainObject(value)) throw new Invalid('settings: expected an object');
+  const rawPolicies = field(value, 'policies');
+  if (!isPlainObject(rawPolicies)) throw new Invalid('settings.policies: expected an object');
+  const policies = {} as Policies;
+  for (const name of POLICY_NAMES) policies[name] = oneOf(rawPolicies, name, POLICY_VALUES);
+  return {
+    locked: bool(value, 'locked'),
+    lobby: bool(value, 'lobby'),
+    hostMustBePresent: bool(value, 'hostMustBePresent'),
+    pinSet: bool(value, 'pinSet'),
+    maxParticipants: int(value, 'maxParticipants', 1, MAX_PARTICIPANTS_SETTING),
+    policies,
+  };
+}
+
+function lobbyList(obj: Json): Participant[] {
+  const value = field(obj, 'waiting');
+  if (!Array.isArray(value)) throw new Invalid('waiting: expected an array');
+  if (value.length > MAX_LOBBY) throw new Invalid('waiting: too many');
+  const list = value.map((item: unknown, index) => participant(item, `waiting[${index}]`));
+  if (new Set(list.map((p) => p.id)).size !== list.length) throw new Invalid('waiting: duplicate id');
+  return list;
+}
+
+const LOG_ENTRY_TYPE = /^[a-z-]{1,32}$/;
+
+function logEntries(obj: Json): SecurityLogEntry[] {
+  const value = field(obj, 'entries');
+  if (!Array.isArray(value)) throw new Invalid('entries: expected an array');
+  if (value.length > MAX_SECURITY_LOG_LIMIT) throw new Invalid('entries: too many');
+  return value.map((item: unknown, index): SecurityLogEntry => {
+    if (!isPlainObject(item)) throw new Invalid(`entries[${index}]: expected an object`);
+    const type = str(item, 'type', 32);
+    if (!LOG_ENTRY_TYPE.test(type)) throw new Invalid(`entries[${index}].type: not a log entry type`);
+    const entry: SecurityLogEntry = { at: int(item, 'at', 0, Number.MAX_SAFE_INTEGER), type };
+    if (field(item, 'actor') !== undefined) entry.actor = base64UrlId(item, 'actor', PARTICIPANT_ID_LENGTH);
+    if (field(item, 'subject') !== undefined) entry.subject = base64UrlId(item, 'subject', PARTICIPANT_ID_LENGTH);
+    if (field(item, 'detail') !== undefined) entry.detail = str(item, 'detail', 64);
+    return entry;
+  });
 }
 
 // Upper bound on the roster a client accepts in one `joined`; far above any sane room limit.
@@ -211,6 +275,8 @@ const SERVER_SCHEMAS: Record<ServerMessageType, BodyParser> = {
     participantId: base64UrlId(o, 'participantId', PARTICIPANT_ID_LENGTH),
     participants: participants(o),
     ...(field(o, 'turn') === undefined ? {} : { turn: turnCredentials(field(o, 'turn')) }),
+    ...(field(o, 'role') === undefined ? {} : { role: oneOf(o, 'role', ROLES) }),
+    ...(field(o, 'settings') === undefined ? {} : { settings: settings(field(o, 'settings')) }),
   }),
   'participant-joined': (o) => ({ participant: participant(field(o, 'participant'), 'participant') }),
   'participant-updated': (o) => ({ participant: participant(field(o, 'participant'), 'participant') }),
@@ -226,7 +292,13 @@ const SERVER_SCHEMAS: Record<ServerMessageType, BodyParser> = {
       ? {}
       : { retryAfterMs: int(o, 'retryAfterMs', 0, MAX_GOODBYE_RETRY_AFTER_MS) }),
   }),
-  error: (o) => ({ code: str(o, 'code', 64), message: str(o, 'message', MAX_ERROR_MESSAGE_LENGTH) }),
+  error: (o) => ({
+    code: str(o, 'code', 64),
+    message: str(o, 'message', MAX_ERROR_MESSAGE_LENGTH),
+    ...(field(o, 'retryAfterMs') === undefined
+      ? {}
+      : { retryAfterMs: int(o, 'retryAfterMs', 0, Number.MAX_SAFE_INTEGER) }),
+  }),
   'publish-answer': (o) => ({ sdp: str(o, 'sdp', MAX_SERVER_SDP_LENGTH) }),
   'subscribe-ok': () => ({}),
   'subscribe-offer': (o) => ({ sdp: str(o, 'sdp', MAX_SERVER_SDP_LENGTH), tracks: subscribedTracks(o) }),
@@ -235,6 +307,7 @@ const SERVER_SCHEMAS: Record<ServerMessageType, BodyParser> = {
   relay: (o) => ({
     from: base64UrlId(o, 'from', PARTICIPANT_ID_LENGTH),
     payload: str(o, 'payload', MAX_RELAY_PAYLOAD_LENGTH),
+    ...(field(o, 'kind') === undefined ? {} : { kind: oneOf(o, 'kind', RELAY_KINDS) }),
   }),
   'file-upload-ready': (o) => {
     const fileId = base64UrlToken(o, 'fileId', 128);
@@ -244,6 +317,32 @@ const SERVER_SCHEMAS: Record<ServerMessageType, BodyParser> = {
     return { fileId, uploadToken, url };
   },
   'turn-credentials': (o) => ({ turn: turnCredentials(field(o, 'turn')) }),
+  waiting: (o) => ({
+    participantId: base64UrlId(o, 'participantId', PARTICIPANT_ID_LENGTH),
+    reason: str(o, 'reason', 64),
+  }),
+  lobby: (o) => ({ waiting: lobbyList(o) }),
+  settings: (o) => ({ settings: settings(field(o, 'settings')) }),
+  role: (o) => ({
+    participantId: base64UrlId(o, 'participantId', PARTICIPANT_ID_LENGTH),
+    role: oneOf(o, 'role', ROLES),
+  }),
+  'muted-by-host': (o) => ({ source: str(o, 'source', 64), by: base64UrlId(o, 'by', PARTICIPANT_ID_LENGTH) }),
+  'unmute-request': (o) => ({ source: str(o, 'source', 64), by: base64UrlId(o, 'by', PARTICIPANT_ID_LENGTH) }),
+  'settings-updated': (o) => (field(o, 'settings') === undefined ? {} : { settings: settings(field(o, 'settings')) }),
+  admitted: () => ({}),
+  denied: () => ({}),
+  'role-set': () => ({}),
+  muted: () => ({}),
+  'unmute-requested': () => ({}),
+  unmuted: () => ({}),
+  removed: () => ({}),
+  ended: () => ({}),
+  'meeting-moved': (o) => ({
+    roomId: base64UrlId(o, 'roomId', ROOM_ID_LENGTH),
+    hostToken: base64UrlId(o, 'hostToken', HOST_TOKEN_LENGTH),
+  }),
+  'security-log': (o) => ({ entries: logEntries(o) }),
 };
 
 function isServerMessageType(value: string): value is ServerMessageType {
@@ -284,8 +383,14 @@ export function parseServerFrame(data: unknown): ValidationResult {
 // Client → server: a table of field rules per type, as the server's (src/signaling/protocol.cpp).
 
 interface FieldRule {
-  kind: 'string' | 'integer' | 'array';
+  kind: 'string' | 'integer' | 'array' | 'boolean' | 'object';
   optional?: boolean;
+  /** The value may also be null. */
+  nullable?: boolean;
+  /** Strings: a pattern the whole string matches. */
+  pattern?: RegExp;
+  /** Objects: the rules of its fields (all optional unless said). */
+  fields?: Record<string, FieldRule>;
   /** Strings: length bounds in UTF-8 bytes; integers: value bounds; arrays: most items (max). */
   min?: number;
   max?: number;
@@ -297,6 +402,21 @@ interface FieldRule {
   items?: Record<string, FieldRule>;
 }
 
+const PARTICIPANT_RULE: FieldRule = {
+  kind: 'string',
+  min: PARTICIPANT_ID_LENGTH,
+  max: PARTICIPANT_ID_LENGTH,
+  base64Url: true,
+};
+const HOST_TOKEN_RULE: FieldRule = {
+  kind: 'string',
+  optional: true,
+  min: HOST_TOKEN_LENGTH,
+  max: HOST_TOKEN_LENGTH,
+  base64Url: true,
+};
+const PIN_RULE = PIN_PATTERN;
+
 const CLIENT_SCHEMAS: Record<ClientMessage['type'], Record<string, FieldRule>> = {
   hello: {
     version: { kind: 'integer', min: 0, max: 1000 },
@@ -305,6 +425,8 @@ const CLIENT_SCHEMAS: Record<ClientMessage['type'], Record<string, FieldRule>> =
   join: {
     roomId: { kind: 'string', min: ROOM_ID_LENGTH, max: ROOM_ID_LENGTH, base64Url: true },
     profile: { kind: 'string', max: MAX_PROFILE_LENGTH },
+    hostToken: HOST_TOKEN_RULE,
+    pin: { kind: 'string', optional: true, pattern: PIN_RULE },
   },
   'update-profile': { profile: { kind: 'string', max: MAX_PROFILE_LENGTH } },
   leave: {},
@@ -328,19 +450,54 @@ const CLIENT_SCHEMAS: Record<ClientMessage['type'], Record<string, FieldRule>> =
       base64Url: true,
     },
     payload: { kind: 'string', min: 1, max: MAX_RELAY_PAYLOAD_LENGTH },
+    kind: { kind: 'string', optional: true, oneOf: RELAY_KINDS },
   },
   'file-upload': { size: { kind: 'integer', min: 1, max: Number.MAX_SAFE_INTEGER } },
   'turn-refresh': {},
+  'set-settings': {
+    locked: { kind: 'boolean', optional: true },
+    lobby: { kind: 'boolean', optional: true },
+    hostMustBePresent: { kind: 'boolean', optional: true },
+    maxParticipants: { kind: 'integer', optional: true, min: 1, max: MAX_PARTICIPANTS_SETTING },
+    policies: {
+      kind: 'object',
+      optional: true,
+      fields: Object.fromEntries(
+        POLICY_NAMES.map((name) => [name, { kind: 'string', optional: true, oneOf: POLICY_VALUES } as FieldRule]),
+      ),
+    },
+    pin: { kind: 'string', optional: true, nullable: true, pattern: PIN_RULE },
+  },
+  admit: { participantId: { ...PARTICIPANT_RULE, optional: true }, all: { kind: 'boolean', optional: true } },
+  deny: { participantId: PARTICIPANT_RULE },
+  'set-role': { participantId: PARTICIPANT_RULE, role: { kind: 'string', oneOf: ROLES } },
+  mute: { participantId: PARTICIPANT_RULE, source: { kind: 'string', oneOf: MUTE_SOURCES } },
+  'request-unmute': { participantId: PARTICIPANT_RULE, source: { kind: 'string', oneOf: UNMUTE_SOURCES } },
+  unmute: { source: { kind: 'string', oneOf: MUTE_SOURCES } },
+  remove: { participantId: PARTICIPANT_RULE },
+  'end-meeting': {},
+  'move-meeting': {},
+  'get-security-log': {
+    before: { kind: 'integer', optional: true, min: 0, max: Number.MAX_SAFE_INTEGER },
+    limit: { kind: 'integer', min: 1, max: MAX_SECURITY_LOG_LIMIT },
+  },
 };
 
 function checkValue(name: string, value: unknown, rule: FieldRule): void {
   const min = rule.min ?? 0;
-  if (rule.kind === 'string') {
+  if (value === null && rule.nullable) return;
+  if (rule.kind === 'boolean') {
+    if (typeof value !== 'boolean') throw new Invalid(`${name}: expected true or false`);
+  } else if (rule.kind === 'object') {
+    if (!isPlainObject(value)) throw new Invalid(`${name}: expected an object`);
+    checkFields(value, rule.fields ?? {}, `${name}.`);
+  } else if (rule.kind === 'string') {
     if (typeof value !== 'string') throw new Invalid(`${name}: expected a string`);
     const length = utf8Length(value);
     if (length < min || (rule.max !== undefined && length > rule.max)) throw new Invalid(`${name}: wrong length`);
     if (rule.base64Url && !isBase64Url(value)) throw new Invalid(`${name}: expected URL-safe base64`);
     if (rule.oneOf && !rule.oneOf.includes(value)) throw new Invalid(`${name}: unknown value`);
+    if (rule.pattern && !rule.pattern.test(value)) throw new Invalid(`${name}: wrong format`);
   } else if (rule.kind === 'integer') {
     if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw new Invalid(`${name}: expected an integer`);
     if (value < min || (rule.max !== undefined && value > rule.max)) throw new Invalid(`${name}: out of range`);

@@ -77,7 +77,16 @@ function Page({ place }: { place: Place }) {
   const { t } = useLang();
   if (place.pathname === '/' || place.pathname === '/index.html') return <Landing />;
   const link = parseRoomLocation(place.pathname, place.hash);
-  if (link.ok) return <Room key={`${link.roomId}#${link.secret}`} roomId={link.roomId} secret={link.secret} />;
+  if (link.ok) {
+    return (
+      <Room
+        key={`${link.roomId}#${link.secret}`}
+        roomId={link.roomId}
+        secret={link.secret}
+        onMoved={(roomId, secret) => addressSecrets.remember(roomId, secret)}
+      />
+    );
+  }
   const isRoomPath = link.problem !== 'not-a-room';
   return (
     <section class="card" aria-labelledby="problem-title">

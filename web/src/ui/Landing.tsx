@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { buildInviteLink, createRoom, generateSecret, RoomApiError } from '../protocol/invite';
 import { useLang } from './lang';
 import { InviteLink } from './InviteLink';
+import { saveHostToken } from './storage';
 
 type LandingState =
   { kind: 'idle' } | { kind: 'creating' } | { kind: 'ready'; link: string } | { kind: 'error'; code: string };
@@ -18,7 +19,9 @@ export function Landing() {
   const start = async (): Promise<void> => {
     setState({ kind: 'creating' });
     try {
-      const roomId = await createRoom((input, init) => fetch(input, init));
+      const { roomId, hostToken } = await createRoom((input, init) => fetch(input, init));
+      // The host credential stays in this browser (never in the link): opening the meeting here makes this person its host.
+      if (hostToken !== null) saveHostToken(roomId, hostToken);
       // The secret is made here, after the request, and never leaves this page except in the link.
       const link = buildInviteLink(window.location.origin, roomId, generateSecret());
       setState({ kind: 'ready', link });

@@ -15,6 +15,7 @@ interface Forwarded {
   from: string;
   to: string | null;
   payload: string;
+  kind: 'chat' | 'control';
 }
 
 interface Client {
@@ -53,8 +54,8 @@ class Hub {
       identity,
       selfId: id,
       signaling: {
-        relay: (payload, to) => {
-          const f: Forwarded = { from: id, to: to ?? null, payload };
+        relay: (payload, to, kind) => {
+          const f: Forwarded = { from: id, to: to ?? null, payload, kind: kind ?? 'control' };
           this.forwarded.push(f);
           this.mQueue.push(f);
           return Promise.resolve();
@@ -101,7 +102,7 @@ class Hub {
           f.to === null
             ? [...this.clients.values()].filter((c) => c.id !== f.from)
             : [this.clients.get(f.to)].filter((c) => c !== undefined);
-        for (const target of targets) await target.room.relay(f.from, f.payload);
+        for (const target of targets) await target.room.relay(f.from, f.payload, f.kind);
       }
     }
   }
@@ -413,7 +414,7 @@ describe('SecureRoom', () => {
     expect(alice.room.peer(carol.id)).toMatchObject({ trust: 'unverified', reason: 'replayed' });
     const keys = await alice.room.keys();
     expect(keys.isMember(carol.id)).toBe(false);
-    for (const f of recorded) await alice.room.relay(carol.id, f.payload);
+    for (const f of recorded) await alice.room.relay(carol.id, f.payload, 'chat');
     await hub.deliver();
     expect(alice.chat.entries).toEqual([]);
     expect(bob.room.peer(carol.id)).toBeNull();
@@ -463,14 +464,14 @@ describe('SecureRoom', () => {
     ]);
     expect(bob.chat.entries[1]).toMatchObject({ senderId: alice.id, senderName: 'Alice', self: false });
     hub.drop = () => false;
-    await bob.room.relay(alice.id, held[0] ?? '');
+    await bob.room.relay(alice.id, held[0] ?? '', 'chat');
     expect(view()).toEqual([
       ['one', 0],
       ['', 1],
       ['four', 0],
       ['two', 0],
     ]);
-    await bob.room.relay(alice.id, held[1] ?? '');
+    await bob.room.relay(alice.id, held[1] ?? '', 'chat');
     expect(view()).toEqual([
       ['one', 0],
       ['four', 0],
