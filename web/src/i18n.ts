@@ -567,7 +567,7 @@ const de: Messages = {
 
   'pin.title': 'Diese Besprechung hat eine PIN',
   'pin.hint': 'Geben Sie die PIN aus der Einladung ein (6 bis 12 Ziffern).',
-  'pin.label': 'PIN',
+  'pin.label': 'Ihre PIN',
   'pin.wrong': 'Diese PIN ist falsch. Bitte versuchen Sie es erneut.',
   'pin.invalid': 'Eine PIN hat 6 bis 12 Ziffern.',
   'pin.submit': 'Teilnehmen',
@@ -587,11 +587,11 @@ const de: Messages = {
   'gone.retry': 'Erneut versuchen',
 
   'role.host': 'Gastgeber',
-  'role.moderator': 'Moderator',
+  'role.moderator': 'Moderation',
   'role.participant': 'Teilnehmer',
   'meeting.locked': 'Gesperrt',
   'meeting.lobbyOn': 'Warteraum an',
-  'meeting.pinOn': 'PIN',
+  'meeting.pinOn': 'PIN aktiv',
   'meeting.hosts': 'Gastgeber: {names}',
   'meeting.noHost': 'Kein Gastgeber anwesend',
 
@@ -633,7 +633,7 @@ const de: Messages = {
   'settings.locked': 'Besprechung sperren: Niemand Neues kommt herein, auch nicht in den Warteraum',
   'settings.lobby': 'Warteraum: Personen warten, bis ein Gastgeber oder Moderator sie einlässt',
   'settings.hostMustBePresent': 'Auf einen Gastgeber warten: Die Besprechung beginnt, wenn ein Gastgeber teilnimmt',
-  'settings.pin': 'PIN',
+  'settings.pin': 'PIN der Besprechung',
   'settings.pinSet': 'Eine PIN ist gesetzt.',
   'settings.pinNone': 'Keine PIN.',
   'settings.pinNew': 'Neue PIN (6 bis 12 Ziffern)',
