@@ -170,6 +170,7 @@ export function Room({
           controller={controller}
           media={snapshot}
           link={link}
+          meeting={call.meeting}
           reconnecting={state.kind === 'reconnecting' ? state : null}
         />
       )}
