@@ -285,14 +285,18 @@ export class SecureRoom {
       await this.track(this.receiveChat(from, payload.envelope, this.mTimers.now()));
       return;
     }
-    const keys = await this.mKeys;
     if (payload.t === 'move') {
-      const opened = await keys.openFrom(from, payload.box);
-      const move = opened === null ? null : parseMoveInstruction(opened);
-      if (move !== null && !this.mClosed && this.mPeers.get(from) === record) this.mOptions.onMove?.(from, move);
+      await this.track(this.receiveMove(from, record, payload.box));
       return;
     }
+    const keys = await this.mKeys;
     await keys.handlePayload(from, payload);
+  }
+
+  private async receiveMove(from: string, record: PeerRecord, box: string): Promise<void> {
+    const opened = await (await this.mKeys).openFrom(from, box);
+    const move = opened === null ? null : parseMoveInstruction(opened);
+    if (move !== null && !this.mClosed && this.mPeers.get(from) === record) this.mOptions.onMove?.(from, move);
   }
 
   /**
