@@ -575,7 +575,8 @@ const de: Messages = {
   'gone.removed': 'Ein Gastgeber hat Sie aus dieser Besprechung entfernt.',
   'gone.denied': 'Ein Gastgeber hat Sie nicht eingelassen.',
   'gone.meeting-ended': 'Die Besprechung ist beendet.',
-  'gone.meeting-moved': 'Diese Besprechung ist zu einem neuen Link umgezogen. Bitten Sie den Gastgeber um den neuen Link.',
+  'gone.meeting-moved':
+    'Diese Besprechung ist zu einem neuen Link umgezogen. Bitten Sie den Gastgeber um den neuen Link.',
   'gone.meeting-locked':
     'Die Besprechung ist gesperrt: Niemand Neues kann teilnehmen. Bitten Sie einen Gastgeber, sie zu entsperren.',
   'gone.banned': 'Sie können dieser Besprechung nicht erneut beitreten.',

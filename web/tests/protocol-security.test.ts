@@ -51,7 +51,13 @@ describe('meeting security messages', () => {
       { type: 'settings', settings: { ...SETTINGS, policies: { ...SETTINGS.policies, chat: 'nobody' } } },
       { type: 'settings', settings: { ...SETTINGS, maxParticipants: 0 } },
       { type: 'settings', settings: { ...SETTINGS, locked: 'yes' } },
-      { type: 'lobby', waiting: [{ id: ALICE_ID, profile: 'p' }, { id: ALICE_ID, profile: 'q' }] },
+      {
+        type: 'lobby',
+        waiting: [
+          { id: ALICE_ID, profile: 'p' },
+          { id: ALICE_ID, profile: 'q' },
+        ],
+      },
       { type: 'role', participantId: ALICE_ID, role: 'owner' },
       { type: 'meeting-moved', roomId: ROOM_ID, hostToken: 'short' },
       { type: 'security-log', entries: [{ at: 1, type: 'Removed!' }] },

@@ -493,8 +493,10 @@ describe('createRoom', () => {
 
   it('returns the host token, and ignores a malformed one', async () => {
     const token = 'T'.repeat(43);
-    const reply = (hostToken: unknown): FetchLike => () =>
-      Promise.resolve(jsonResponse(201, { roomId: ROOM_ID, hostToken }));
+    const reply =
+      (hostToken: unknown): FetchLike =>
+      () =>
+        Promise.resolve(jsonResponse(201, { roomId: ROOM_ID, hostToken }));
     await expect(createRoom(reply(token))).resolves.toEqual({ roomId: ROOM_ID, hostToken: token });
     await expect(createRoom(reply('short'))).resolves.toEqual({ roomId: ROOM_ID, hostToken: null });
     await expect(createRoom(reply(`${'T'.repeat(42)}/`))).resolves.toEqual({ roomId: ROOM_ID, hostToken: null });

@@ -327,7 +327,10 @@ describe('MeetingSession meeting security', () => {
       participants: [
         { id: ALICE_ID, profile: alice.profile, role: 'host' },
         { id: BOB_ID, profile: bob.profile, role: 'participant' },
-        { id: 'mallorymallorymallory0', profile: await memberProfile('Mallory', 'd3Jvbmctd3Jvbmctd3Jvbmctd3Jvbmctd3Jvbmctd3I') },
+        {
+          id: 'mallorymallorymallory0',
+          profile: await memberProfile('Mallory', 'd3Jvbmctd3Jvbmctd3Jvbmctd3Jvbmctd3Jvbmctd3I'),
+        },
       ],
       role: 'host',
       settings: SETTINGS,
@@ -386,7 +389,9 @@ describe('MeetingSession meeting security', () => {
       ],
     });
     await until(
-      () => last().kind === 'joined' && (last() as { meeting: { lobby: { verified: unknown }[] } }).meeting.lobby.every((e) => e.verified !== null),
+      () =>
+        last().kind === 'joined' &&
+        (last() as { meeting: { lobby: { verified: unknown }[] } }).meeting.lobby.every((e) => e.verified !== null),
       'lobby names',
     );
     expect(last()).toMatchObject({

@@ -464,7 +464,8 @@ export class MediaController implements MediaAttachment {
       if (!allowed) this.stopScreenShare();
       return;
     }
-    if (this.mCamera.track) void this.send('camera', allowed ? this.mCamera.track : null, allowed ? this.localStream() : null);
+    if (this.mCamera.track)
+      void this.send('camera', allowed ? this.mCamera.track : null, allowed ? this.localStream() : null);
     this.changed();
   }
 

@@ -44,7 +44,6 @@ export interface SocketLike {
 
 export type SocketFactory = (url: string) => SocketLike;
 
-
 export interface CloseInfo {
   code: number;
   reason: string;
@@ -244,7 +243,11 @@ export class SignalingClient {
    * Joins a room: resolves with `joined`, or with `waiting` when the meeting makes this
    * participant wait (the `admitted` event brings the `joined` later, or `goodbye` `denied`).
    */
-  async join(roomId: string, profile: string, credentials: JoinCredentials = {}): Promise<JoinedMessage | WaitingMessage> {
+  async join(
+    roomId: string,
+    profile: string,
+    credentials: JoinCredentials = {},
+  ): Promise<JoinedMessage | WaitingMessage> {
     const message: Omit<Extract<ClientMessage, { type: 'join' }>, 'id'> = { type: 'join', roomId, profile };
     if (credentials.hostToken) message.hostToken = credentials.hostToken;
     if (credentials.pin) message.pin = credentials.pin;

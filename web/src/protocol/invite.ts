@@ -60,7 +60,8 @@ export async function createRoom(fetchFn: FetchLike): Promise<CreatedRoom> {
     throw new RoomApiError('protocol', response.status, 'the server sent no valid room ID');
   }
   const token = isPlainObject(body) ? field(body, 'hostToken') : undefined;
-  const hostToken = typeof token === 'string' && token.length === HOST_TOKEN_LENGTH && BASE64URL.test(token) ? token : null;
+  const hostToken =
+    typeof token === 'string' && token.length === HOST_TOKEN_LENGTH && BASE64URL.test(token) ? token : null;
   return { roomId, hostToken };
 }
 

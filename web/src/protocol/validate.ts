@@ -463,7 +463,10 @@ const CLIENT_SCHEMAS: Record<ClientMessage['type'], Record<string, FieldRule>> =
       kind: 'object',
       optional: true,
       fields: Object.fromEntries(
-        POLICY_NAMES.map((name) => [name, { kind: 'string', optional: true, oneOf: POLICY_VALUES } as FieldRule]),
+        POLICY_NAMES.map((name): [string, FieldRule] => [
+          name,
+          { kind: 'string', optional: true, oneOf: POLICY_VALUES },
+        ]),
       ),
     },
     pin: { kind: 'string', optional: true, nullable: true, pattern: PIN_RULE },

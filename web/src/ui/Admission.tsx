@@ -42,12 +42,7 @@ export function WaitingScreen({ reason, session }: { reason: string; session: Me
       </p>
       <p class="hint">{t('waiting.private')}</p>
       <div class="actions">
-        <button
-          type="button"
-          class="button secondary"
-          data-testid="waiting-leave"
-          onClick={() => void session.leave()}
-        >
+        <button type="button" class="button secondary" data-testid="waiting-leave" onClick={() => void session.leave()}>
           {t('waiting.leave')}
         </button>
       </div>

@@ -186,7 +186,8 @@ function menuItems(
       ['participant', 'host.makeParticipant'],
     ];
     for (const [role, key] of roles) {
-      if (role !== entry.role) items.push({ key: `role-${role}`, label: t(key), run: () => session.setRole(entry.id, role) });
+      if (role !== entry.role)
+        items.push({ key: `role-${role}`, label: t(key), run: () => session.setRole(entry.id, role) });
     }
   }
   items.push({
@@ -398,7 +399,15 @@ export function SettingsPanel({ meeting, session }: { meeting: MeetingView; sess
   );
 }
 
-function SettingsForm({ settings, host, session }: { settings: MeetingSettings; host: boolean; session: MeetingSession }) {
+function SettingsForm({
+  settings,
+  host,
+  session,
+}: {
+  settings: MeetingSettings;
+  host: boolean;
+  session: MeetingSession;
+}) {
   const { t } = useLang();
   const [error, run] = useAction();
   const [pin, setPin] = useState('');

@@ -241,12 +241,7 @@ export function InCall({ roster, security, session, controller, media, link, mee
         )}
         {reconnecting !== null && <ConnectionStatus state={reconnecting} session={session} />}
         {!security.wrongLink && <SecurityCode security={security} compared={meeting.compared} session={session} />}
-        <SecurityAlerts
-          security={security}
-          roster={sorted}
-          mode={media.encryption.mode}
-          onRemove={removeUnverified}
-        />
+        <SecurityAlerts security={security} roster={sorted} mode={media.encryption.mode} onRemove={removeUnverified} />
         {selfProblem !== null && reconnecting === null && (
           <p class="notice notice-loud" role="status" data-testid="self-media-status" data-problem={selfProblem.key}>
             {t(selfProblem.key, { code: selfProblem.code })}
@@ -310,7 +305,12 @@ export function InCall({ roster, security, session, controller, media, link, mee
             </li>
           ))}
         </ul>
-        <Chat session={session} names={verifiedNames} canChat={session.may('chat')} canShareFiles={session.may('files')} />
+        <Chat
+          session={session}
+          names={verifiedNames}
+          canChat={session.may('chat')}
+          canShareFiles={session.may('files')}
+        />
         <RenameForm session={session} />
         <details class="disclosure">
           <summary>{t('room.inviteOthers')}</summary>
@@ -424,7 +424,9 @@ function Controls({
         on={mic.enabled && mic.track !== null}
         disabled={mic.track === null || micBlocked !== null}
         onToggle={() =>
-          !mic.enabled && hostMuted('microphone') ? onUnmute('microphone') : controller.setMicrophoneEnabled(!mic.enabled)
+          !mic.enabled && hostMuted('microphone')
+            ? onUnmute('microphone')
+            : controller.setMicrophoneEnabled(!mic.enabled)
         }
         icon={<MicIcon off={!mic.enabled || mic.track === null} />}
         showLabel

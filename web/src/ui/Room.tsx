@@ -127,10 +127,11 @@ export function Room({
       window.removeEventListener('offline', update);
     };
   }, [session]);
+  const sentAway = state.kind === 'left' || (state.kind === 'failed' && GONE_CODES.has(state.code));
   useEffect(() => {
     // Leaving (or being sent away) turns the camera and microphone off; rejoining asks for them again.
-    if (state.kind === 'left' || (state.kind === 'failed' && GONE_CODES.has(state.code))) controller.release();
-  }, [state.kind, controller]);
+    if (sentAway) controller.release();
+  }, [sentAway, controller]);
 
   const link = buildInviteLink(window.location.origin, roomId, secret);
   const snapshot = media ?? controller.snapshot();

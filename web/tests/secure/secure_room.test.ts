@@ -487,9 +487,9 @@ describe('SecureRoom', () => {
     const hub = new Hub();
     const alice = await hub.join('Alice');
     const bob = await hub.join('Bob');
-    expect(hub.forwarded.filter((f) => parseRelayPayload(f.payload)?.t === 'key').every((f) => f.kind === 'control')).toBe(
-      true,
-    );
+    expect(
+      hub.forwarded.filter((f) => parseRelayPayload(f.payload)?.t === 'key').every((f) => f.kind === 'control'),
+    ).toBe(true);
     // A chat the server delivers as `control` (so it skipped the chat policy) is dropped.
     const asControl = hub.drop;
     hub.drop = (f) => parseRelayPayload(f.payload)?.t === 'chat';
