@@ -623,6 +623,8 @@ export class MeetingSession {
     this.mPin = null;
     this.mAttempt = 0;
     this.mLost = null;
+    // The code covers the room ID: it changes for everyone who moved, so compare it afresh.
+    this.mCompared = null;
     this.mOptions.onMoved?.(roomId, secret);
     this.mOptions.onAnnounce?.({ kind: 'moved' });
     this.setState({ kind: 'reconnecting', reason: 'moving', attempt: 0, retryAt: null, call: this.mLastCall });

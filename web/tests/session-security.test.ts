@@ -413,4 +413,21 @@ describe('MeetingSession meeting security', () => {
     answer(socket(0), 'admit', { type: 'error', code: 'not-waiting', message: 'nobody' });
     await expect(all).rejects.toMatchObject({ code: 'not-waiting' });
   });
+
+  it('after the code was marked as compared, says that it changed and who joined and left since', async () => {
+    const { session, socket, last } = setup();
+    session.join('Me');
+    await acceptJoin(socket(0), [{ id: ALICE_ID, profile: await memberProfile('Alice') }]);
+    await verified(session);
+    expect(last()).toMatchObject({ meeting: { compared: null } });
+    session.markCodeCompared();
+    expect(last()).toMatchObject({ meeting: { compared: { changed: false, joined: [], left: [] } } });
+    socket(0).receive({ type: 'participant-joined', participant: { id: BOB_ID, profile: await memberProfile('Bob') } });
+    await verified(session);
+    socket(0).receive({ type: 'participant-left', participantId: ALICE_ID });
+    await verified(session);
+    expect(last()).toMatchObject({ meeting: { compared: { changed: true, joined: ['Bob'], left: ['Alice'] } } });
+    session.markCodeCompared();
+    expect(last()).toMatchObject({ meeting: { compared: { changed: false, joined: [], left: [] } } });
+  });
 });
