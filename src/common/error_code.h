@@ -25,6 +25,9 @@ enum class ErrorCode {
   FileTooLarge,
   QuotaExceeded,
   TooManyTracks,
+  ForbiddenByPolicy,
+  MeetingEnded,
+  MeetingMoved,
   Internal,  // the last (tests go through every code up to it)
 };
 

@@ -39,7 +39,19 @@ std::optional<std::pair<uint32_t, std::optional<uint32_t>>> mediaSsrcs(const sdp
   return std::make_pair(primary, rtx);
 }
 
+// The source the browser declared for the section `mid` ("" when it declared none).
+std::string_view declaredSource(const std::vector<TrackSource>& sources, const std::string& mid) {
+  for (const auto& s : sources)
+    if (s.mid == mid) return s.source;
+  return {};
+}
+
 }  // namespace
+
+std::string effectiveSource(sdp::MediaKind kind, std::string_view declared) {
+  if (kind == sdp::MediaKind::Video) return declared == "screen" ? "screen" : "camera";
+  return declared == "screen-audio" ? "screen-audio" : "microphone";
+}
 
 MediaRoom::MediaRoom(std::string roomId, sfu::MediaWorker& worker, const MediaEnvironment& env)
     : mRoomId(std::move(roomId)), mWorker(worker), mEnv(env) {}
@@ -89,7 +101,8 @@ void MediaRoom::removeParticipant(const std::string& participantId) {
 }
 
 common::Result<std::string, MediaError> MediaRoom::publish(const std::string& participantId, std::string_view offer,
-                                                           const std::vector<TrackSource>& sources) {
+                                                           const std::vector<TrackSource>& sources,
+                                                           const SourceSet& forbidden) {
   auto it = mParticipants.find(participantId);
   if (it == mParticipants.end()) return MediaError{common::ErrorCode::InvalidState, "not in this room"};
   Participant& p = it->second;
@@ -100,6 +113,7 @@ common::Result<std::string, MediaError> MediaRoom::publish(const std::string& pa
   auto answer = sdp::negotiatePublish(parsed.value(), mEnv.capabilities);
   if (!answer) return sdpError(common::ErrorCode::NegotiationFailed, answer.error());
   if (auto refused = checkTrackBudget(participantId, answer.value())) return *refused;
+  if (auto refused = checkPolicy(answer.value(), sources, forbidden)) return *refused;
 
   const auto& remote = answer->remote;
   bool restart = p.publishIce && p.publishRemoteUfrag != remote.ice.ufrag;
@@ -144,6 +158,40 @@ std::optional<MediaError> MediaRoom::checkTrackBudget(const std::string& partici
   return std::nullopt;
 }
 
+std::optional<MediaError> MediaRoom::checkPolicy(const sdp::PublishAnswer& answer,
+                                                 const std::vector<TrackSource>& sources,
+                                                 const SourceSet& forbidden) const {
+  if (forbidden.empty()) return std::nullopt;
+  for (const auto& m : answer.media) {
+    if (!m.accepted || m.direction != sdp::Direction::RecvOnly) continue;
+    std::string source = effectiveSource(m.kind, declaredSource(sources, m.mid));
+    if (forbidden.count(source))
+      return MediaError{common::ErrorCode::ForbiddenByPolicy,
+                        "the meeting's policy does not allow you to share your " + source};
+  }
+  return std::nullopt;
+}
+
+void MediaRoom::setPausedSources(const std::string& participantId, SourceSet paused) {
+  auto it = mParticipants.find(participantId);
+  if (it == mParticipants.end()) return;
+  it->second.paused = std::move(paused);
+  for (auto& [id, prod] : mProducers) {
+    if (prod.participantId != participantId) continue;
+    bool pause = it->second.paused.count(prod.source) > 0;
+    if (pause == prod.paused) continue;
+    prod.paused = pause;
+    post([id = id, pause](sfu::Router& r) { r.setProducerPaused(id, pause); });
+  }
+}
+
+SourceSet MediaRoom::publishedSources(const std::string& participantId) const {
+  SourceSet out;
+  for (const auto& [id, prod] : mProducers)
+    if (prod.participantId == participantId) out.insert(prod.source);
+  return out;
+}
+
 void MediaRoom::updateProducers(const std::string& participantId, const sdp::PublishAnswer& answer,
                                 const std::vector<TrackSource>& sources) {
   bool changed = false;
@@ -156,15 +204,15 @@ void MediaRoom::updateProducers(const std::string& participantId, const sdp::Pub
       common::logger("media")->info("a published section has no SSRC; it is not forwarded");
       continue;
     }
-    std::string source = m.kind == sdp::MediaKind::Video ? "camera" : "microphone";
-    for (const auto& s : sources)
-      if (s.mid == m.mid) source = s.source;
+    std::string source = effectiveSource(m.kind, declaredSource(sources, m.mid));
+    const bool paused = mParticipants.at(participantId).paused.count(source) > 0;
     // An existing producer for the same section and stream stays as it is.
     auto existing = std::find_if(mProducers.begin(), mProducers.end(), [&](const auto& e) {
       return e.second.participantId == participantId && e.second.mid == m.mid && e.second.ssrc == ssrcs->first;
     });
+    // A track keeps the source it was published as (the client keeps one section per source): a
+    // muted microphone declared as screen-audio in the next offer stays a muted microphone.
     if (existing != mProducers.end()) {
-      existing->second.source = source;
       keep.push_back(existing->first);
       continue;
     }
@@ -175,13 +223,14 @@ void MediaRoom::updateProducers(const std::string& participantId, const sdp::Pub
     spec.rtxSsrc = ssrcs->second;
     spec.payloadType = codec->payloadType;
     spec.clockRate = codec->clockRate;
+    spec.paused = paused;
     for (const auto& ext : m.extensions) {
       const auto* cap = mEnv.capabilities.findExtension(m.kind, ext.uri);
       // Routing and transport-wide extensions are the publisher's own business: removed.
       bool forward = cap && cap->send && ext.uri != sdp::uri::kMid && ext.uri != sdp::uri::kTransportCc;
       spec.extensionMap.emplace_back(static_cast<uint8_t>(ext.id), forward ? static_cast<uint8_t>(cap->id) : 0);
     }
-    mProducers[spec.id] = ProducerInfo{spec.id, participantId, m.mid, m.kind, source, spec.ssrc};
+    mProducers[spec.id] = ProducerInfo{spec.id, participantId, m.mid, m.kind, source, spec.ssrc, paused};
     keep.push_back(spec.id);
     post([participantId, spec](sfu::Router& r) { r.addProducer(participantId, spec); });
     changed = true;

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -59,7 +60,7 @@ struct MediaEnvironment {
 };
 
 struct MediaError {
-  common::ErrorCode code;  // BadSdp, NegotiationFailed, InvalidState or TooManyTracks
+  common::ErrorCode code;  // BadSdp, NegotiationFailed, InvalidState, TooManyTracks or ForbiddenByPolicy
   std::string message;     // for humans
 };
 
@@ -67,6 +68,13 @@ struct TrackSource {
   std::string mid;
   std::string source;  // microphone, camera, screen, screen-audio
 };
+// Sources (microphone, camera, screen, screen-audio) by name.
+using SourceSet = std::set<std::string, std::less<>>;
+
+// The source a sending section carries: what the browser declared when it fits the section's
+// kind (microphone or screen-audio for audio, camera or screen for video), else the kind's
+// default, so that a declared source cannot slip a track past a policy or a mute of another kind.
+std::string effectiveSource(sdp::MediaKind kind, std::string_view declared);
 
 class MediaRoom {
  public:
@@ -78,9 +86,17 @@ class MediaRoom {
   void addParticipant(const std::string& participantId, MediaPeer& peer);
   void removeParticipant(const std::string& participantId);
 
-  // A publish offer from the participant's browser: returns the answer SDP.
+  // A publish offer from the participant's browser: returns the answer SDP. An offer that sends
+  // a source in `forbidden` (the meeting's policy) is refused with ForbiddenByPolicy and changes
+  // nothing.
   common::Result<std::string, MediaError> publish(const std::string& participantId, std::string_view offer,
-                                                  const std::vector<TrackSource>& sources);
+                                                  const std::vector<TrackSource>& sources,
+                                                  const SourceSet& forbidden = {});
+  // The participant's tracks of these sources are forwarded to no one (a host muted them, or a
+  // policy forbids them now), also tracks of them published later; the others are forwarded.
+  void setPausedSources(const std::string& participantId, SourceSet paused);
+  // The sources the participant publishes now.
+  SourceSet publishedSources(const std::string& participantId) const;
   // The browser's answer to the last subscribe offer.
   std::optional<MediaError> subscribeAnswer(const std::string& participantId, std::string_view answer);
   // The browser lost its subscribe connection: new ICE credentials and a new offer.
@@ -99,6 +115,7 @@ class MediaRoom {
     sdp::MediaKind kind = sdp::MediaKind::Audio;
     std::string source;
     uint32_t ssrc = 0;
+    bool paused = false;
   };
   struct Subscription {
     uint64_t consumerId = 0;
@@ -117,6 +134,7 @@ class MediaRoom {
     sdp::MidAllocator mids;
     std::map<uint64_t, Subscription> subscriptions;  // by producer id
     std::string pendingOffer;                        // SDP waiting for its answer
+    SourceSet paused;                                // sources not forwarded
     bool dirty = false;
     bool flushScheduled = false;
   };
@@ -126,6 +144,8 @@ class MediaRoom {
   void updateProducers(const std::string& participantId, const sdp::PublishAnswer& answer,
                        const std::vector<TrackSource>& sources);
   std::optional<MediaError> checkTrackBudget(const std::string& participantId, const sdp::PublishAnswer& answer) const;
+  std::optional<MediaError> checkPolicy(const sdp::PublishAnswer& answer, const std::vector<TrackSource>& sources,
+                                        const SourceSet& forbidden) const;
   void markAllSubscribersDirty(const std::string& except);
   void scheduleFlush(const std::string& participantId);
   void flushSubscriptions(const std::string& participantId);

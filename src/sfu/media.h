@@ -35,6 +35,9 @@ struct ProducerSpec {
   uint32_t clockRate = 48000;
   // Publisher's header extension id → the id subscribers negotiated (0: strip the element).
   std::vector<std::pair<uint8_t, uint8_t>> extensionMap;
+  // Starts paused: its packets are dropped until Router::setProducerPaused(id, false) (a
+  // participant a host muted publishes the muted source again).
+  bool paused = false;
 };
 
 struct ConsumerSpec {

@@ -8,7 +8,7 @@ constexpr size_t kVideoCachePackets = 1024;
 }  // namespace
 
 Producer::Producer(const ProducerSpec& spec, std::string participantId)
-    : mSpec(spec), mParticipantId(std::move(participantId)), mStats(spec.ssrc, spec.clockRate) {
+    : mSpec(spec), mParticipantId(std::move(participantId)), mStats(spec.ssrc, spec.clockRate), mPaused(spec.paused) {
   for (auto [from, to] : spec.extensionMap) mExtensionMap.set(from, to);
   // Video is retransmitted on NACK; audio is not.
   if (spec.kind == MediaKind::Video) mCache = std::make_unique<rtp::PacketCache>(kVideoCachePackets);

@@ -46,6 +46,11 @@ class Producer {
 
   uint64_t packetsReceived() const { return mPackets; }
 
+  // A paused producer (its participant was muted by a host, or a policy forbids the source)
+  // forwards nothing and answers no NACK; the flag is read once per packet.
+  bool paused() const { return mPaused; }
+  void setPaused(bool paused) { mPaused = paused; }
+
  private:
   static constexpr common::Duration kKeyframeInterval = std::chrono::milliseconds(500);
 
@@ -59,6 +64,7 @@ class Producer {
   std::optional<common::TimePoint> mLastKeyframeRequest;
   bool mKeyframePending = false;
   uint64_t mPackets = 0;
+  bool mPaused = false;
 };
 
 }  // namespace conclave::sfu

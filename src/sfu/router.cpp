@@ -127,6 +127,17 @@ void Router::removeProducer(uint64_t producerId) {
   mProducers.erase(it);
 }
 
+void Router::setProducerPaused(uint64_t producerId, bool paused) {
+  auto it = mProducers.find(producerId);
+  if (it == mProducers.end() || it->second->paused() == paused) return;
+  Producer& producer = *it->second;
+  producer.setPaused(paused);
+  if (paused) return;
+  // Subscribers saw nothing while it was paused: they start again at a keyframe.
+  for (Consumer* c : producer.consumers()) c->requireKeyframe();
+  requestKeyframe(producer, std::chrono::steady_clock::now());
+}
+
 void Router::addConsumer(const std::string& subscriberId, const ConsumerSpec& spec) {
   auto sub = mParticipants.find(subscriberId);
   auto prod = mProducers.find(spec.producerId);
@@ -179,6 +190,11 @@ void Router::onTransportRtp(transport::WebRtcTransport& t, rtp::RtpPacket& packe
   // RTX (padding probes, retransmissions we did not ask for) is not forwarded.
   if (!producer || packet.ssrc() != producer->ssrc() || packet.payloadSize() == 0) {
     ++mStats.rtpDropped;
+    return;
+  }
+  // Muted: not cached either, so no NACK can bring a packet sent during the mute to anyone.
+  if (producer->paused()) {
+    ++mStats.rtpPaused;
     return;
   }
   // Extension ids become the subscribers' once, before caching and fan-out.
@@ -270,6 +286,7 @@ void Router::onSubscriberRtcp(Participant& subscriber, std::span<const uint8_t> 
 
 void Router::retransmit(Participant& subscriber, Consumer& consumer, uint16_t seq, common::TimePoint now) {
   const rtp::PacketCache* cache = consumer.producer().cache();
+  if (consumer.producer().paused()) return;
   auto source = consumer.sourceSequenceNumber(seq);
   if (!cache || !source || !subscriber.subscribe) return;
   auto entry = cache->get(*source);

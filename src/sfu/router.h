@@ -50,6 +50,7 @@ class Router final : private transport::WebRtcTransport::Listener {
     uint64_t retransmitted = 0;
     uint64_t retransmitsRefused = 0;  // over a consumer's per-packet limits or byte budget
     uint64_t keyframeRequests = 0;
+    uint64_t rtpPaused = 0;  // of a paused producer (muted by a host or by a policy): not forwarded
   };
 
   Router(TransportHost& host, RouterObserver* observer);
@@ -62,6 +63,9 @@ class Router final : private transport::WebRtcTransport::Listener {
   void setTransport(const std::string& participantId, TransportRole role, const TransportSpec& spec);
   void addProducer(const std::string& participantId, const ProducerSpec& spec);
   void removeProducer(uint64_t producerId);
+  // Stops (or resumes) forwarding one producer's packets; its consumers stay, so resuming needs
+  // no renegotiation. Resuming video asks the publisher for a keyframe.
+  void setProducerPaused(uint64_t producerId, bool paused);
   void addConsumer(const std::string& subscriberId, const ConsumerSpec& spec);
   void removeConsumer(uint64_t consumerId);
 

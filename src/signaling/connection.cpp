@@ -203,7 +203,8 @@ bool Connection::requireJoined(const nlohmann::json& msg) {
 void Connection::handleRelay(const nlohmann::json& msg, common::TimePoint now) {
   if (!requireJoined(msg)) return;
   std::string to = msg.contains("to") ? msg["to"].get<std::string>() : std::string();
-  auto sent = mRooms.relay(mRoomId, mParticipantId, to, msg["payload"].get<std::string>(), now);
+  const std::string kind = msg.value("kind", std::string("control"));
+  auto sent = mRooms.relay(mRoomId, mParticipantId, to, msg["payload"].get<std::string>(), now, kind);
   // The sender pays for what its message costs the server to send: a broadcast once per
   // recipient, so a room does not amplify one client's traffic beyond its budget.
   if (sent) mRelayBudget.charge(static_cast<double>(*sent), now);

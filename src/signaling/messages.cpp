@@ -108,8 +108,8 @@ nlohmann::json mediaFailed(sfu::TransportRole role) {
   return {{"type", "media-failed"}, {"connection", role == sfu::TransportRole::Publish ? "publish" : "subscribe"}};
 }
 
-nlohmann::json relay(std::string_view from, std::string_view payload) {
-  return {{"type", "relay"}, {"from", from}, {"payload", payload}};
+nlohmann::json relay(std::string_view from, std::string_view payload, std::string_view kind) {
+  return {{"type", "relay"}, {"from", from}, {"payload", payload}, {"kind", kind}};
 }
 
 nlohmann::json goodbye() {

@@ -48,7 +48,8 @@ nlohmann::json participantUpdated(const ParticipantInfo& participant);
 nlohmann::json participantLeft(std::string_view participantId);
 nlohmann::json subscribeOffer(std::string_view sdp, const std::vector<conference::OfferedTrack>& tracks);
 nlohmann::json mediaFailed(sfu::TransportRole role);
-nlohmann::json relay(std::string_view from, std::string_view payload);
+// `kind`: "chat" or "control", as the server checked it against the chat policy.
+nlohmann::json relay(std::string_view from, std::string_view payload, std::string_view kind = "control");
 // The server is stopping (a signal: usually an upgrade or a restart, which it cannot tell from a
 // final stop) and closes the connection (1001) right after. It says `server-restart` with the
 // delay after which clients should try to come back, so calls resume by themselves.

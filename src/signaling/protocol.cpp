@@ -32,9 +32,13 @@ constexpr std::array kSubscribeAnswerFields = {
     FieldRule{"sdp", FieldKind::String, true, 1, kMaxSdpBytes},
 };
 
+// What a relay carries, as far as the server must know to apply the chat policy: "chat" (a chat
+// message) or "control" (keys, profiles, moves: the default).
+constexpr std::string_view kRelayKinds[] = {"chat", "control"};
 constexpr std::array kRelayFields = {
     FieldRule{"to", FieldKind::String, false, kParticipantIdLength, kParticipantIdLength, true},
     FieldRule{"payload", FieldKind::String, true, 1, kMaxRelayPayloadBytes},
+    FieldRule{"kind", FieldKind::String, false, 0, 0, false, kRelayKinds},
 };
 constexpr int64_t kMaxSafeInteger = (int64_t{1} << 53) - 1;
 constexpr std::array kFileUploadFields = {
@@ -129,6 +133,9 @@ constexpr std::array kMediaFailedFields = {
 constexpr std::array kRelayedFields = {
     FieldRule{"from", FieldKind::String, true, kParticipantIdLength, kParticipantIdLength, true},
     FieldRule{"payload", FieldKind::String, true, 0, kMaxRelayPayloadBytes},
+    // Stamped by the server (absent from older servers: "control"); a client takes a chat
+    // message only from a relay stamped "chat", and keys only from one stamped "control".
+    FieldRule{"kind", FieldKind::String, false, 0, 0, false, kRelayKinds},
 };
 constexpr std::array kFileUploadReadyFields = {
     FieldRule{"fileId", FieldKind::String, true, 1, 128, true},
@@ -234,6 +241,12 @@ std::string_view errorCodeName(ErrorCode code) {
       return "quota-exceeded";
     case ErrorCode::TooManyTracks:
       return "too-many-tracks";
+    case ErrorCode::ForbiddenByPolicy:
+      return "forbidden-by-policy";
+    case ErrorCode::MeetingEnded:
+      return "meeting-ended";
+    case ErrorCode::MeetingMoved:
+      return "meeting-moved";
     case ErrorCode::Internal:
       return "internal";
   }

@@ -102,13 +102,15 @@ void RoomManager::leave(const std::string& roomId, const std::string& participan
 }
 
 std::optional<size_t> RoomManager::relay(const std::string& roomId, const std::string& from, const std::string& to,
-                                         const std::string& payload, common::TimePoint now) {
+                                         const std::string& payload, common::TimePoint now, std::string_view kind) {
   auto it = mRooms.find(roomId);
   if (it == mRooms.end()) return std::nullopt;
   Room& room = it->second;
+  if (std::none_of(room.members.begin(), room.members.end(), [&](const Member& m) { return m.info.id == from; }))
+    return std::nullopt;
   // At trace level the head of what is relayed is logged: tests check that it is ciphertext.
   common::logger("tap")->trace("relay {} bytes: {}", payload.size(), std::string_view(payload).substr(0, 64));
-  nlohmann::json message = messages::relay(from, payload);
+  nlohmann::json message = messages::relay(from, payload, kind);
   size_t sent = 0;
   if (to.empty()) {
     sent = broadcast(room, from, message);

@@ -78,10 +78,11 @@ class RoomManager {
   void leave(const std::string& roomId, const std::string& participantId, common::TimePoint now);
 
   // Hands `payload` (opaque) from one participant to another, or to all others when `to` is
-  // empty, serialized once. Gives the bytes sent in all (charged to the room's relay budget),
-  // or nullopt if `to` is not in the room.
+  // empty, serialized once and stamped with its `kind` ("chat" or "control"). Gives the bytes
+  // sent in all (charged to the room's relay budget), or nullopt if `to` or `from` is not in the
+  // room (`from` was removed and its connection is closing).
   std::optional<size_t> relay(const std::string& roomId, const std::string& from, const std::string& to,
-                              const std::string& payload, common::TimePoint now);
+                              const std::string& payload, common::TimePoint now, std::string_view kind = "control");
   // How long senders in the room must wait for its relay budget.
   common::Duration relayWait(const std::string& roomId, common::TimePoint now);
   // True while some member other than `participantId` has more queued than it can take.

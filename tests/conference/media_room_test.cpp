@@ -51,6 +51,8 @@ std::string codeOf(const MediaError& error) {
       return "too-many-tracks";
     case common::ErrorCode::MediaUnavailable:
       return "media-unavailable";
+    case common::ErrorCode::ForbiddenByPolicy:
+      return "forbidden-by-policy";
     default:
       return "code-" + std::to_string(static_cast<int>(error.code));
   }
@@ -232,6 +234,7 @@ const std::vector<TrackSource> kMicAndCamera{{"0", "microphone"}, {"1", "camera"
 
 struct RouterState {
   size_t producers = 0;
+  size_t pausedProducers = 0;
   size_t consumers = 0;
   std::string publishLocalUfrag;     // the participant's publish transport (empty: none)
   std::string subscribeLocalUfrag;   // the participant's subscribe transport (empty: none)
@@ -279,8 +282,9 @@ class MediaRoomTest : public ::testing::Test {
     EXPECT_EQ(errorCode(result), "") << "publish by " << id;
     return answerOf(result);
   }
-  std::string publishError(const std::string& id, const std::string& offer) {
-    return errorCode(room->publish(id, offer, kMicAndCamera));
+  std::string publishError(const std::string& id, const std::string& offer,
+                           const std::vector<TrackSource>& sources = kMicAndCamera, const SourceSet& forbidden = {}) {
+    return errorCode(room->publish(id, offer, sources, forbidden));
   }
 
   const PeerRecorder::Offer& lastOffer(const std::string& id) {
@@ -303,6 +307,9 @@ class MediaRoomTest : public ::testing::Test {
       if (const sfu::Router* router = worker.findRouter(kRoomId)) {
         state.producers = router->producerCount();
         state.consumers = router->consumerCount();
+        // MediaRoom numbers producers and consumers from 1 up.
+        for (uint64_t id = 1; id < 1000; ++id)
+          if (const sfu::Producer* p = router->producer(id); p && p->paused()) ++state.pausedProducers;
         if (const auto* t = router->transport(participant, sfu::TransportRole::Publish))
           state.publishLocalUfrag = t->localIce().ufrag;
         if (const auto* t = router->transport(participant, sfu::TransportRole::Subscribe)) {
@@ -803,6 +810,53 @@ TEST_F(MediaRoomTest, EveryAnnouncedAddressIsAHostCandidateOnTheWorkersPort) {
   EXPECT_NE(answer.find("a=candidate:2 1 udp 2130706175 192.0.2.7 " + port + " typ host\r\n"), std::string::npos)
       << answer;
   EXPECT_EQ(answer.find("a=candidate:3 "), std::string::npos);
+}
+
+// ---- Mutes and policies (issue 10) ----------------------------------------------------------
+
+TEST_F(MediaRoomTest, APublishOfASourceThePolicyForbidsIsRefusedAndChangesNothing) {
+  join("carol");
+  join("alice");
+  const SourceSet noScreen{"screen", "screen-audio"};
+  const std::vector<TrackSource> micAndScreen{{"0", "microphone"}, {"1", "screen"}};
+  EXPECT_EQ(publishError("alice", publishOffer(1), micAndScreen, noScreen), "forbidden-by-policy");
+  EXPECT_EQ(room->producerCount(), 0u);
+  EXPECT_EQ(timer.pending(), 0u);
+  EXPECT_EQ(routerState("alice").publishLocalUfrag, "");
+  // The camera is not the screen; and a video section declared as a microphone is a camera.
+  EXPECT_EQ(publishError("alice", publishOffer(1), kMicAndCamera, noScreen), "");
+  const std::vector<TrackSource> disguised{{"0", "microphone"}, {"1", "microphone"}};
+  EXPECT_EQ(publishError("alice", publishOffer(1), disguised, SourceSet{"camera"}), "forbidden-by-policy");
+  // A section the browser stopped sending is no track: audio alone passes.
+  EXPECT_EQ(publishError("alice", publishOffer(1, Sends::AudioOnly), micAndScreen, noScreen), "");
+}
+
+TEST_F(MediaRoomTest, PausedSourcesStayPausedAcrossRepublishingUntilReleased) {
+  join("carol");
+  join("alice");
+  publish("alice", publishOffer(1));
+  EXPECT_EQ(routerState().pausedProducers, 0u);
+  EXPECT_EQ(room->publishedSources("alice"), (SourceSet{"camera", "microphone"}));
+
+  room->setPausedSources("alice", {"microphone"});
+  EXPECT_EQ(routerState().pausedProducers, 1u);
+  // A new microphone track (new SSRCs) starts paused; the subscribers' offer still has it.
+  publish("alice", publishOffer(2));
+  RouterState state = routerState();
+  EXPECT_EQ(state.producers, 2u);
+  EXPECT_EQ(state.pausedProducers, 1u);
+  // Declaring the paused track as another source of its kind does not free it.
+  const std::vector<TrackSource> relabelled{{"0", "screen-audio"}, {"1", "camera"}};
+  publish("alice", publishOffer(2), relabelled);
+  EXPECT_EQ(routerState().pausedProducers, 1u);
+  EXPECT_EQ(room->publishedSources("alice"), (SourceSet{"camera", "microphone"}));
+  room->setPausedSources("alice", {"microphone", "camera"});
+  EXPECT_EQ(routerState().pausedProducers, 2u);
+  room->setPausedSources("alice", {});
+  EXPECT_EQ(routerState().pausedProducers, 0u);
+  // Other participants are untouched; unknown participants are ignored.
+  room->setPausedSources("nobody", {"camera"});
+  EXPECT_EQ(routerState().producers, 2u);
 }
 
 }  // namespace

@@ -788,3 +788,58 @@ TEST_F(RouterTest, AFailedTransportIsReportedDestroyedAndReplaceable) {
 }
 
 }  // namespace
+
+// Issue 10: a host's mute is enforced here, not in the muted browser. A paused producer's
+// packets reach no subscriber, are not cached (a NACK brings none of them back), and resuming
+// starts each subscriber again at a keyframe it asks the publisher for.
+TEST_F(RouterTest, APausedProducerForwardsNothingUntilResumedAtAKeyframe) {
+  setUpVideoCall();
+  sendVideo(0, 3);
+  ASSERT_EQ(bob.rtp.size(), 3u);
+  ASSERT_EQ(carol.rtp.size(), 3u);
+  const uint16_t lastSeq = rtp::RtpPacket::parse(bob.rtp[2])->sequenceNumber();
+
+  router.setProducerPaused(kVideoProducer, true);
+  sendVideo(3, 10);
+  EXPECT_EQ(bob.rtp.size(), 3u);
+  EXPECT_EQ(carol.rtp.size(), 3u);
+  EXPECT_EQ(router.stats().rtpPaused, 10u);
+  // Asking for what was sent during the mute brings nothing.
+  bob.sendRtcp(sfu::test::nack(0x0b0b, kBobVideoSsrc,
+                               {static_cast<uint16_t>(lastSeq + 1), static_cast<uint16_t>(lastSeq + 2)}));
+  wire.pump(now);
+  EXPECT_EQ(bob.rtp.size(), 3u);
+  EXPECT_EQ(router.stats().retransmitted, 0u);
+
+  const TimePoint later = std::chrono::steady_clock::now() + 1s;
+  const size_t plis = sfu::test::plisOf(alice).size();
+  router.setProducerPaused(kVideoProducer, false);
+  router.tick(later);
+  wire.pump(later);
+  EXPECT_GT(sfu::test::plisOf(alice).size(), plis);
+  // Delta frames after the resume wait for the keyframe.
+  sendVideo(13, 2, false);
+  EXPECT_EQ(bob.rtp.size(), 3u);
+  sendVideo(15, 2, true);
+  EXPECT_EQ(bob.rtp.size(), 5u);
+  EXPECT_EQ(carol.rtp.size(), 5u);
+}
+
+TEST_F(RouterTest, AProducerCreatedPausedForwardsNothing) {
+  connectPublisher("alice", alice);
+  ProducerSpec spec = audioSpec();
+  spec.paused = true;
+  router.addProducer("alice", spec);
+  connectSubscriber("bob", bob);
+  router.addConsumer("bob", consumerSpec(kBobAudio, kAudioProducer, kBobAudioSsrc, kSubscriberAudioPt));
+  wire.pump(now);
+  auto opus = [](uint16_t seq) { return sfu::test::rtpFrom(testdata::kChromeOpus, seq, seq * 960u); };
+  alice.sendRtp(opus(1));
+  wire.pump(now);
+  EXPECT_TRUE(bob.rtp.empty());
+  EXPECT_EQ(router.stats().rtpPaused, 1u);
+  router.setProducerPaused(kAudioProducer, false);
+  alice.sendRtp(opus(2));
+  wire.pump(now);
+  EXPECT_EQ(bob.rtp.size(), 1u);
+}

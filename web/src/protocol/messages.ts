@@ -67,9 +67,6 @@ export const MUTE_SOURCES = ['microphone', 'camera', 'screen'] as const;
 export type MuteSource = (typeof MUTE_SOURCES)[number];
 export const UNMUTE_SOURCES = ['microphone', 'camera'] as const;
 export type UnmuteSource = (typeof UNMUTE_SOURCES)[number];
-/** What a relay carries, as the server sees it (it enforces the `chat` policy on it). */
-export const RELAY_KINDS = ['chat', 'control'] as const;
-export type RelayKind = (typeof RELAY_KINDS)[number];
 export const WAITING_REASONS = ['lobby', 'host-absent'] as const;
 /** `lobby`, `host-absent`, or a reason a later server adds. */
 export type WaitingReason = string;
@@ -138,13 +135,20 @@ export interface SubscribeRestartMessage {
   type: 'subscribe-restart';
   id?: RequestId;
 }
+/**
+ * What a relay carries, as far as the server must know: a chat message (the meeting's chat policy
+ * applies) or control traffic (keys, profiles, moves; the default).
+ */
+export const RELAY_KINDS = ['chat', 'control'] as const;
+export type RelayKind = (typeof RELAY_KINDS)[number];
+
 /** An opaque payload for one participant (`to`) or everyone else in the room. */
 export interface RelayMessage {
   type: 'relay';
   id?: RequestId;
   payload: string;
   to?: string;
-  /** `chat` or `control` (the default): the server enforces the chat policy on `chat`. */
+  /** Absent: "control". */
   kind?: RelayKind;
 }
 export interface FileUploadMessage {
@@ -359,7 +363,10 @@ export interface RelayReceivedMessage {
   id?: RequestId;
   from: string;
   payload: string;
-  /** What the server stamped on it; absent from servers before issue 10 (then: `control`). */
+  /**
+   * Stamped by the server (absent, from older servers: "control"). Accept a chat message only from
+   * a relay stamped "chat", and keys or control payloads only from one stamped "control".
+   */
   kind?: RelayKind;
 }
 export interface FileUploadReadyMessage {
@@ -516,6 +523,9 @@ export const SERVER_ERROR_CODES = [
   'file-too-large',
   'quota-exceeded',
   'too-many-tracks',
+  'forbidden-by-policy',
+  'meeting-ended',
+  'meeting-moved',
   'internal',
 ] as const;
 
