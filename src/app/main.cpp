@@ -217,6 +217,7 @@ int run(const Config& config) {
   }
   signaling::RoomManager rooms(issuer, roomSettings, &media, files.get());
   if (turn) rooms.setTurn(&*turn);
+  rooms.setHostTokenKey(keys.getOrCreateKey("host-token", 32));
   http::ServerSettings settings;
   settings.listen = config.listen;
   settings.port = static_cast<uint16_t>(config.port);

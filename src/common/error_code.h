@@ -28,6 +28,13 @@ enum class ErrorCode {
   ForbiddenByPolicy,
   MeetingEnded,
   MeetingMoved,
+  PinRequired,
+  WrongPin,
+  MeetingLocked,
+  Banned,
+  NotAllowed,
+  Blocked,
+  NotWaiting,
   Internal,  // the last (tests go through every code up to it)
 };
 

@@ -237,7 +237,10 @@ void HttpSession::handleRequest() {
   if (path == "/api/rooms") {
     if (req.method() != http::verb::post)
       return send(errorResponse(req, http::status::method_not_allowed, "method-not-allowed", "use POST"));
-    return send(jsonResponse(req, http::status::created, {{"roomId", mServer.rooms().createRoomId()}}));
+    // The creator's browser keeps the host token (never in the invite link).
+    auto roomId = mServer.rooms().createRoomId();
+    return send(jsonResponse(req, http::status::created,
+                             {{"roomId", roomId}, {"hostToken", mServer.rooms().hostTokens().hostToken(roomId)}}));
   }
   if (req.method() != http::verb::get && req.method() != http::verb::head)
     return send(errorResponse(req, http::status::method_not_allowed, "method-not-allowed", "use GET"));

@@ -156,6 +156,8 @@ void WsSession::goAway() {
   closeWith({websocket::close_code::going_away, "server shutting down"});
 }
 
+void WsSession::close() { closeWith({websocket::close_code::normal, "goodbye"}); }
+
 void WsSession::flush() {
   if (mWriting || mFinished) return;
   if (mOutbox.empty()) {

@@ -30,6 +30,7 @@ class WsSession : public std::enable_shared_from_this<WsSession>, private signal
   void send(const nlohmann::json& message) override;
   void sendText(std::shared_ptr<const std::string> text) override;
   size_t queuedBytes() const override { return mOutboxBytes; }
+  void close() override;
   void read();
   // Reads the next message now, or after the back-pressure the connection asks for.
   void readWhenAllowed();

@@ -25,6 +25,7 @@ const Connection::Route Connection::kRoutes[] = {
     {"relay", &Connection::handleRelay},
     {"file-upload", &Connection::handleFileUpload},
     {"turn-refresh", &Connection::handleTurnRefresh},
+    {"set-role", &Connection::handleSetRole},
 };
 
 Connection::Connection(RoomManager& rooms, Peer& peer, ConnectionLimits limits, common::TimePoint now,
@@ -117,7 +118,18 @@ void Connection::handleJoin(const nlohmann::json& msg, common::TimePoint) {
     return;
   }
   const auto& roomId = msg["roomId"].get_ref<const std::string&>();
-  auto result = mRooms.join(roomId, mPeer, msg["profile"].get<std::string>());
+  Role role = Role::Participant;
+  if (auto token = msg.find("hostToken"); token != msg.end()) {
+    // A credential that is not this meeting's is refused rather than ignored: its holder learns
+    // at once that it is not a host here (instead of waiting in its own lobby).
+    auto given = mRooms.hostTokens().roleOf(roomId, token->get_ref<const std::string&>());
+    if (!given) {
+      sendError(ErrorCode::NotAllowed, "the host credential is not valid for this meeting", id);
+      return;
+    }
+    role = *given;
+  }
+  auto result = mRooms.join(roomId, mPeer, msg["profile"].get<std::string>(), role);
   if (!result) {
     ErrorCode error = result.error();
     sendError(error, error == ErrorCode::RoomFull ? "the meeting is full" : "there is no such meeting", id);
@@ -129,7 +141,7 @@ void Connection::handleJoin(const nlohmann::json& msg, common::TimePoint) {
   // TURN credentials go to participants only: a client that has not joined gets none.
   std::optional<TurnCredential> turn;
   if (const TurnIssuer* issuer = mRooms.turn()) turn = issuer->issue();
-  mPeer.send(messages::joined(msg, roomId, mParticipantId, joined.others, turn ? &*turn : nullptr));
+  mPeer.send(messages::joined(msg, roomId, mParticipantId, joined.others, turn ? &*turn : nullptr, joined.info));
 }
 
 void Connection::handleUpdateProfile(const nlohmann::json& msg, common::TimePoint) {
@@ -254,6 +266,18 @@ void Connection::handleTurnRefresh(const nlohmann::json& msg, common::TimePoint)
     return;
   }
   mPeer.send(messages::turnCredentials(msg, issuer->issue()));
+}
+
+void Connection::handleSetRole(const nlohmann::json& msg, common::TimePoint) {
+  if (!requireJoined(msg)) return;
+  auto role = parseRole(msg["role"].get_ref<const std::string&>());
+  if (auto error = mRooms.setRole(mRoomId, mParticipantId, msg["participantId"].get<std::string>(), *role)) {
+    sendError(*error,
+              *error == ErrorCode::NotAllowed ? "only a host may give roles" : "that participant is not in the meeting",
+              requestIdOf(msg));
+    return;
+  }
+  mPeer.send(messages::roleSet(msg));
 }
 
 void Connection::sendError(ErrorCode code, std::string_view message, const nlohmann::json* request) {

@@ -66,6 +66,7 @@ class Connection {
   void handleRelay(const nlohmann::json& msg, common::TimePoint now);
   void handleFileUpload(const nlohmann::json& msg, common::TimePoint now);
   void handleTurnRefresh(const nlohmann::json& msg, common::TimePoint now);
+  void handleSetRole(const nlohmann::json& msg, common::TimePoint now);
   bool requireJoined(const nlohmann::json& msg);
   // The room's media, or null after an error reply (not joined, no media plane).
   conference::MediaRoom* mediaFor(const nlohmann::json& msg);

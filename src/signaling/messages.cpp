@@ -1,5 +1,7 @@
 #include "signaling/messages.h"
 
+#include <algorithm>
+
 #include "common/version.h"
 
 namespace conclave::signaling::messages {
@@ -11,7 +13,9 @@ nlohmann::json reply(std::string_view type, const nlohmann::json& request) {
   return out;
 }
 
-nlohmann::json participantJson(const ParticipantInfo& p) { return {{"id", p.id}, {"profile", p.profile}}; }
+nlohmann::json participantJson(const ParticipantInfo& p) {
+  return {{"id", p.id}, {"profile", p.profile}, {"role", roleName(p.role)}};
+}
 
 nlohmann::json turnJson(const TurnCredential& t) {
   return {{"urls", t.urls}, {"username", t.username}, {"credential", t.credential}, {"ttl", t.ttl.count()}};
@@ -36,13 +40,15 @@ nlohmann::json welcome(const nlohmann::json& request, size_t maxMessageBytes) {
 }
 
 nlohmann::json joined(const nlohmann::json& request, std::string_view roomId, std::string_view participantId,
-                      const std::vector<ParticipantInfo>& others, const TurnCredential* turn) {
+                      const std::vector<ParticipantInfo>& others, const TurnCredential* turn, const JoinedInfo& info) {
   auto out = reply("joined", request);
   out["roomId"] = roomId;
   out["participantId"] = participantId;
   out["participants"] = nlohmann::json::array();
   for (const auto& p : others) out["participants"].push_back(participantJson(p));
   if (turn) out["turn"] = turnJson(*turn);
+  out["role"] = roleName(info.role);
+  out["settings"] = settingsJson(info.settings, info.pinSet);
   return out;
 }
 
@@ -83,6 +89,26 @@ nlohmann::json error(ErrorCode code, std::string_view message, const nlohmann::j
   return out;
 }
 
+nlohmann::json blocked(std::string_view message, const nlohmann::json* requestId, common::Duration retryAfter) {
+  auto out = error(ErrorCode::Blocked, message, requestId);
+  out["retryAfterMs"] = std::clamp<int64_t>(common::toMillis(retryAfter), 1, kMaxErrorRetryAfterMs);
+  return out;
+}
+
+nlohmann::json settingsUpdated(const nlohmann::json& request) { return reply("settings-updated", request); }
+
+nlohmann::json admitted(const nlohmann::json& request) { return reply("admitted", request); }
+
+nlohmann::json denied(const nlohmann::json& request) { return reply("denied", request); }
+
+nlohmann::json roleSet(const nlohmann::json& request) { return reply("role-set", request); }
+
+nlohmann::json waiting(const nlohmann::json* requestId, std::string_view participantId, std::string_view reason) {
+  nlohmann::json out = {{"type", "waiting"}, {"participantId", participantId}, {"reason", reason}};
+  if (requestId) out["id"] = *requestId;
+  return out;
+}
+
 nlohmann::json participantJoined(const ParticipantInfo& participant) {
   return {{"type", "participant-joined"}, {"participant", participantJson(participant)}};
 }
@@ -110,6 +136,22 @@ nlohmann::json mediaFailed(sfu::TransportRole role) {
 
 nlohmann::json relay(std::string_view from, std::string_view payload, std::string_view kind) {
   return {{"type", "relay"}, {"from", from}, {"payload", payload}, {"kind", kind}};
+}
+
+nlohmann::json goodbye(std::string_view reason) { return {{"type", "goodbye"}, {"reason", reason}}; }
+
+nlohmann::json lobby(const std::vector<ParticipantInfo>& waiting) {
+  auto list = nlohmann::json::array();
+  for (const auto& p : waiting) list.push_back({{"id", p.id}, {"profile", p.profile}});
+  return {{"type", "lobby"}, {"waiting", std::move(list)}};
+}
+
+nlohmann::json settings(const MeetingSettings& settings, bool pinSet) {
+  return {{"type", "settings"}, {"settings", settingsJson(settings, pinSet)}};
+}
+
+nlohmann::json role(std::string_view participantId, Role role) {
+  return {{"type", "role"}, {"participantId", participantId}, {"role", roleName(role)}};
 }
 
 nlohmann::json goodbye() {

@@ -11,16 +11,26 @@
 #include <string_view>
 #include <vector>
 
+#include "common/clock.h"
 #include "conference/media_room.h"
+#include "signaling/meeting_settings.h"
 #include "signaling/protocol.h"
 #include "signaling/turn_credentials.h"
 
 namespace conclave::signaling {
 
-// A participant as the others see it: its ID and its opaque profile.
+// A participant as the others see it: its ID, its opaque profile and its role.
 struct ParticipantInfo {
   std::string id;
   std::string profile;
+  Role role = Role::Participant;
+};
+
+// What `joined` tells the one who joined about itself and the meeting.
+struct JoinedInfo {
+  Role role = Role::Participant;
+  MeetingSettings settings;
+  bool pinSet = false;
 };
 
 namespace messages {
@@ -28,8 +38,10 @@ namespace messages {
 // Replies.
 nlohmann::json welcome(const nlohmann::json& request, size_t maxMessageBytes);
 // `turn`: the TURN server and a credential for it, when the server has one configured.
+// `request` is null when a waiting participant is admitted (not a reply).
 nlohmann::json joined(const nlohmann::json& request, std::string_view roomId, std::string_view participantId,
-                      const std::vector<ParticipantInfo>& others, const TurnCredential* turn = nullptr);
+                      const std::vector<ParticipantInfo>& others, const TurnCredential* turn = nullptr,
+                      const JoinedInfo& info = {});
 nlohmann::json profileUpdated(const nlohmann::json& request);
 nlohmann::json left(const nlohmann::json& request);
 nlohmann::json pong(const nlohmann::json& request);
@@ -41,6 +53,15 @@ nlohmann::json fileUploadReady(const nlohmann::json& request, std::string_view f
 // An error, as the reply to the request whose id is `requestId` (null: not a reply). A message
 // longer than the protocol allows is cut (at a character boundary).
 nlohmann::json error(ErrorCode code, std::string_view message, const nlohmann::json* requestId);
+// `blocked`: the client may try again after `retryAfter`.
+nlohmann::json blocked(std::string_view message, const nlohmann::json* requestId, common::Duration retryAfter);
+nlohmann::json settingsUpdated(const nlohmann::json& request);
+nlohmann::json admitted(const nlohmann::json& request);
+nlohmann::json denied(const nlohmann::json& request);
+nlohmann::json roleSet(const nlohmann::json& request);
+// The reply to a join that must wait (reason "lobby" or "host-absent"); also sent again, without
+// an id, when the reason changes.
+nlohmann::json waiting(const nlohmann::json* requestId, std::string_view participantId, std::string_view reason);
 
 // Events.
 nlohmann::json participantJoined(const ParticipantInfo& participant);
@@ -54,6 +75,12 @@ nlohmann::json relay(std::string_view from, std::string_view payload, std::strin
 // final stop) and closes the connection (1001) right after. It says `server-restart` with the
 // delay after which clients should try to come back, so calls resume by themselves.
 nlohmann::json goodbye();
+// The server closes this connection for a reason of the meeting's (denied, lobby-timeout, ...).
+nlohmann::json goodbye(std::string_view reason);
+// To hosts and moderators: everyone waiting in the lobby.
+nlohmann::json lobby(const std::vector<ParticipantInfo>& waiting);
+nlohmann::json settings(const MeetingSettings& settings, bool pinSet);
+nlohmann::json role(std::string_view participantId, Role role);
 
 }  // namespace messages
 }  // namespace conclave::signaling

@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "signaling/host_token.h"
+#include "signaling/meeting_settings.h"
 #include "signaling/turn_credentials.h"
 
 namespace conclave::signaling {
@@ -14,6 +16,13 @@ constexpr std::array kHelloFields = {
 constexpr std::array kJoinFields = {
     FieldRule{"roomId", FieldKind::String, true, kRoomIdLength, kRoomIdLength, true},
     FieldRule{"profile", FieldKind::String, true, 0, kMaxProfileBytes},
+    FieldRule{"hostToken", FieldKind::String, false, kHostTokenLength, kHostTokenLength, true},
+    FieldRule{.name = "pin",
+              .kind = FieldKind::String,
+              .required = false,
+              .min = kMinPinLength,
+              .max = kMaxPinLength,
+              .digits = true},
 };
 constexpr std::array kUpdateProfileFields = {
     FieldRule{"profile", FieldKind::String, true, 0, kMaxProfileBytes},
@@ -45,6 +54,50 @@ constexpr std::array kFileUploadFields = {
     FieldRule{"size", FieldKind::Integer, true, 1, kMaxSafeInteger},
 };
 
+constexpr std::string_view kAllowed[] = {"everyone", "moderators"};
+constexpr std::array kPolicyChangeFields = {
+    FieldRule{"unmute", FieldKind::String, false, 0, 0, false, kAllowed},
+    FieldRule{"camera", FieldKind::String, false, 0, 0, false, kAllowed},
+    FieldRule{"screen", FieldKind::String, false, 0, 0, false, kAllowed},
+    FieldRule{"chat", FieldKind::String, false, 0, 0, false, kAllowed},
+    FieldRule{"files", FieldKind::String, false, 0, 0, false, kAllowed},
+};
+// `set-settings`, and the body of POST /api/rooms (settingsChangeProblem()).
+constexpr std::array kSetSettingsFields = {
+    FieldRule{"locked", FieldKind::Boolean, false},
+    FieldRule{"lobby", FieldKind::Boolean, false},
+    FieldRule{"hostMustBePresent", FieldKind::Boolean, false},
+    FieldRule{"maxParticipants", FieldKind::Integer, false, 1, kMaxMeetingParticipants},
+    FieldRule{.name = "policies", .kind = FieldKind::Object, .required = false, .items = kPolicyChangeFields},
+    FieldRule{.name = "pin",
+              .kind = FieldKind::String,
+              .required = false,
+              .min = kMinPinLength,
+              .max = kMaxPinLength,
+              .nullable = true,
+              .digits = true},
+};
+constexpr std::array kAdmitFields = {
+    FieldRule{"participantId", FieldKind::String, false, kParticipantIdLength, kParticipantIdLength, true},
+    FieldRule{"all", FieldKind::Boolean, false},
+};
+// admit: one participant, or `all: true`; not both, not neither.
+std::optional<std::string> checkAdmit(const nlohmann::json& message) {
+  bool one = message.contains("participantId");
+  auto all = message.find("all");
+  if (all != message.end() && !all->get<bool>()) return "field 'all' may only be true";
+  if (one == (all != message.end())) return "give either 'participantId' or 'all'";
+  return std::nullopt;
+}
+constexpr std::array kParticipantIdFields = {
+    FieldRule{"participantId", FieldKind::String, true, kParticipantIdLength, kParticipantIdLength, true},
+};
+constexpr std::string_view kRoles[] = {"host", "moderator", "participant"};
+constexpr std::array kSetRoleFields = {
+    FieldRule{"participantId", FieldKind::String, true, kParticipantIdLength, kParticipantIdLength, true},
+    FieldRule{"role", FieldKind::String, true, 0, 0, false, kRoles},
+};
+
 const std::array kClientSchemas = {
     MessageSchema{"hello", kHelloFields},
     MessageSchema{"join", kJoinFields},
@@ -57,6 +110,10 @@ const std::array kClientSchemas = {
     MessageSchema{"relay", kRelayFields},
     MessageSchema{"file-upload", kFileUploadFields},
     MessageSchema{"turn-refresh", {}},
+    MessageSchema{"set-settings", kSetSettingsFields},
+    MessageSchema{"admit", kAdmitFields, UnknownFields::Refuse, checkAdmit},
+    MessageSchema{"deny", kParticipantIdFields},
+    MessageSchema{"set-role", kSetRoleFields},
 };
 
 // Server → client. Unknown fields are ignored, as the client does (a later server may add
@@ -73,6 +130,23 @@ constexpr std::array kWelcomeFields = {
 constexpr std::array kParticipantFields = {
     FieldRule{"id", FieldKind::String, true, kParticipantIdLength, kParticipantIdLength, true},
     FieldRule{"profile", FieldKind::String, true, 0, kMaxProfileBytes},
+    // Always sent by this server; a client takes a participant without one as "participant".
+    FieldRule{"role", FieldKind::String, false, 0, 0, false, kRoles},
+};
+constexpr std::array kPolicyFields = {
+    FieldRule{"unmute", FieldKind::String, true, 0, 0, false, kAllowed},
+    FieldRule{"camera", FieldKind::String, true, 0, 0, false, kAllowed},
+    FieldRule{"screen", FieldKind::String, true, 0, 0, false, kAllowed},
+    FieldRule{"chat", FieldKind::String, true, 0, 0, false, kAllowed},
+    FieldRule{"files", FieldKind::String, true, 0, 0, false, kAllowed},
+};
+constexpr std::array kSettingsFields = {
+    FieldRule{"locked", FieldKind::Boolean},
+    FieldRule{"lobby", FieldKind::Boolean},
+    FieldRule{"hostMustBePresent", FieldKind::Boolean},
+    FieldRule{"pinSet", FieldKind::Boolean},
+    FieldRule{"maxParticipants", FieldKind::Integer, true, 1, kMaxMeetingParticipants},
+    FieldRule{.name = "policies", .kind = FieldKind::Object, .items = kPolicyFields},
 };
 constexpr std::array kTurnFields = {
     FieldRule{.name = "urls", .kind = FieldKind::Array, .max = kMaxTurnUrls, .itemMaxBytes = 256},
@@ -89,6 +163,9 @@ constexpr std::array kJoinedFields = {
               .items = kParticipantFields,
               .uniqueKey = "id"},
     FieldRule{.name = "turn", .kind = FieldKind::Object, .required = false, .items = kTurnFields},
+    // Always sent by this server (older servers sent neither).
+    FieldRule{"role", FieldKind::String, false, 0, 0, false, kRoles},
+    FieldRule{.name = "settings", .kind = FieldKind::Object, .required = false, .items = kSettingsFields},
 };
 constexpr std::array kTurnCredentialsFields = {
     FieldRule{.name = "turn", .kind = FieldKind::Object, .items = kTurnFields},
@@ -106,6 +183,7 @@ constexpr std::array kGoodbyeFields = {
 constexpr std::array kErrorFields = {
     FieldRule{"code", FieldKind::String, true, 0, 64},
     FieldRule{"message", FieldKind::String, true, 0, kMaxErrorMessageBytes},
+    FieldRule{"retryAfterMs", FieldKind::Integer, false, 0, kMaxErrorRetryAfterMs},
 };
 constexpr std::array kPublishAnswerFields = {
     FieldRule{"sdp", FieldKind::String, true, 0, kMaxServerSdpBytes},
@@ -160,6 +238,30 @@ std::optional<std::string> checkTurnUrls(const nlohmann::json& message) {
   return std::nullopt;
 }
 
+constexpr std::array kWaitingFields = {
+    FieldRule{"participantId", FieldKind::String, true, kParticipantIdLength, kParticipantIdLength, true},
+    // "lobby" or "host-absent"; a reason a later server adds is still waiting.
+    FieldRule{"reason", FieldKind::String, true, 1, 64},
+};
+constexpr std::array kLobbyEntryFields = {
+    FieldRule{"id", FieldKind::String, true, kParticipantIdLength, kParticipantIdLength, true},
+    FieldRule{"profile", FieldKind::String, true, 0, kMaxProfileBytes},
+};
+constexpr std::array kLobbyFields = {
+    FieldRule{.name = "waiting",
+              .kind = FieldKind::Array,
+              .max = kMaxLobbySize,
+              .items = kLobbyEntryFields,
+              .uniqueKey = "id"},
+};
+constexpr std::array kSettingsMessageFields = {
+    FieldRule{.name = "settings", .kind = FieldKind::Object, .items = kSettingsFields},
+};
+constexpr std::array kRoleFields = {
+    FieldRule{"participantId", FieldKind::String, true, kParticipantIdLength, kParticipantIdLength, true},
+    FieldRule{"role", FieldKind::String, true, 0, 0, false, kRoles},
+};
+
 constexpr auto kIgnore = UnknownFields::Ignore;
 const std::array kServerSchemas = {
     MessageSchema{"welcome", kWelcomeFields, kIgnore},
@@ -180,6 +282,14 @@ const std::array kServerSchemas = {
     MessageSchema{"relay", kRelayedFields, kIgnore},
     MessageSchema{"file-upload-ready", kFileUploadReadyFields, kIgnore, checkFileUrl},
     MessageSchema{"turn-credentials", kTurnCredentialsFields, kIgnore, checkTurnUrls},
+    MessageSchema{"waiting", kWaitingFields, kIgnore},
+    MessageSchema{"lobby", kLobbyFields, kIgnore},
+    MessageSchema{"settings", kSettingsMessageFields, kIgnore},
+    MessageSchema{"role", kRoleFields, kIgnore},
+    MessageSchema{"settings-updated", {}, kIgnore},
+    MessageSchema{"admitted", {}, kIgnore},
+    MessageSchema{"denied", {}, kIgnore},
+    MessageSchema{"role-set", {}, kIgnore},
 };
 
 const MessageSchema* findSchema(std::span<const MessageSchema> schemas, const nlohmann::json& message,
@@ -247,6 +357,20 @@ std::string_view errorCodeName(ErrorCode code) {
       return "meeting-ended";
     case ErrorCode::MeetingMoved:
       return "meeting-moved";
+    case ErrorCode::PinRequired:
+      return "pin-required";
+    case ErrorCode::WrongPin:
+      return "wrong-pin";
+    case ErrorCode::MeetingLocked:
+      return "meeting-locked";
+    case ErrorCode::Banned:
+      return "banned";
+    case ErrorCode::NotAllowed:
+      return "not-allowed";
+    case ErrorCode::Blocked:
+      return "blocked";
+    case ErrorCode::NotWaiting:
+      return "not-waiting";
     case ErrorCode::Internal:
       return "internal";
   }
@@ -270,6 +394,13 @@ std::optional<std::string> validateClientMessage(const nlohmann::json& message) 
   const MessageSchema* schema = findSchema(kClientSchemas, message, &problem);
   if (!schema) return problem;
   return validate(message, *schema);
+}
+
+std::optional<std::string> settingsChangeProblem(const nlohmann::json& body) {
+  static const MessageSchema schema{"settings", kSetSettingsFields};
+  if (!body.is_object()) return "the settings must be a JSON object";
+  if (body.contains("type") || body.contains("id")) return "the settings have fields that are not allowed";
+  return validate(body, schema);
 }
 
 std::optional<std::string> validateServerMessage(const nlohmann::json& message, UnknownFields unknown) {

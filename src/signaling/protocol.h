@@ -27,6 +27,10 @@ inline constexpr int64_t kGoodbyeRetryAfterMs = 500;
 inline constexpr int64_t kMaxGoodbyeRetryAfterMs = 60000;
 inline constexpr int64_t kMaxTurnUrls = 8;
 inline constexpr int64_t kMaxTurnTtlSeconds = 7 * 86400;
+// `error.retryAfterMs` (a `blocked` join): at most a day.
+inline constexpr int64_t kMaxErrorRetryAfterMs = int64_t{86400} * 1000;
+// Most people a meeting's lobby holds (and a `lobby` message lists).
+inline constexpr int64_t kMaxLobbySize = 1000;
 
 // The control path's error codes (common/error_code.h); errorCodeName() gives their wire names.
 using common::ErrorCode;
@@ -41,6 +45,8 @@ const MessageSchema* findServerSchema(std::string_view type);
 // A whole message checked against the schema of its type: nullopt if it is valid, else the
 // problem. What docs/protocol.md and the fixtures in tests/contract/protocol call accept/reject.
 std::optional<std::string> validateClientMessage(const nlohmann::json& message);
+// The initial settings of POST /api/rooms, as `set-settings` takes them: nullopt if valid.
+std::optional<std::string> settingsChangeProblem(const nlohmann::json& body);
 std::optional<std::string> validateServerMessage(const nlohmann::json& message,
                                                  UnknownFields unknown = UnknownFields::Ignore);
 

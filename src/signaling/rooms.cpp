@@ -8,6 +8,15 @@
 #include "store/file_store.h"
 
 namespace conclave::signaling {
+namespace {
+
+std::vector<uint8_t> randomKey() {
+  std::vector<uint8_t> key(32);
+  common::randomBytes(key);
+  return key;
+}
+
+}  // namespace
 
 void Peer::subscribeOffer(const std::string& sdp, const std::vector<conference::OfferedTrack>& tracks) {
   send(messages::subscribeOffer(sdp, tracks));
@@ -17,7 +26,7 @@ void Peer::mediaFailed(sfu::TransportRole role) { send(messages::mediaFailed(rol
 
 RoomManager::RoomManager(const RoomIdIssuer& issuer, Settings settings, conference::MediaPlane* media,
                          store::FileStore* files)
-    : mIssuer(issuer), mSettings(settings), mMedia(media), mFiles(files) {
+    : mIssuer(issuer), mSettings(settings), mMedia(media), mFiles(files), mHostTokens(randomKey()) {
   if (mMedia)
     mMedia->transportFailedHandler = [this](const std::string& pid, sfu::TransportRole role) {
       onTransportFailed(pid, role);
@@ -53,28 +62,56 @@ void RoomManager::onTransportFailed(const std::string& participantId, sfu::Trans
 }
 
 common::Result<RoomManager::Joined, ErrorCode> RoomManager::join(const std::string& roomId, Peer& peer,
-                                                                 std::string profile) {
+                                                                 std::string profile, Role role) {
   auto it = mRooms.find(roomId);
   if (it == mRooms.end()) {
     if (!mIssuer.verify(roomId)) return ErrorCode::RoomNotFound;
     it = mRooms.emplace(roomId, Room{}).first;
+    it->second.settings.maxParticipants =
+        static_cast<int>(std::min<size_t>(mSettings.maxParticipants, kMaxMeetingParticipants));
     if (mMedia) it->second.media = mMedia->createRoom(roomId);
     common::logger("room")->info("room {} opened", common::logId(roomId));
   }
   Room& room = it->second;
-  if (room.members.size() >= mSettings.maxParticipants) return ErrorCode::RoomFull;
+  if (room.members.size() >= std::min<size_t>(mSettings.maxParticipants, room.settings.maxParticipants))
+    return ErrorCode::RoomFull;
 
   Joined joined;
   joined.participantId = common::randomToken(16);
+  joined.info = {role, room.settings, false};
   for (const auto& m : room.members) joined.others.push_back(m.info);
   common::logger("tap")->trace("profile {} bytes: {}", profile.size(), std::string_view(profile).substr(0, 64));
-  ParticipantInfo info{joined.participantId, std::move(profile)};
+  ParticipantInfo info{joined.participantId, std::move(profile), role};
   broadcast(room, "", messages::participantJoined(info));
   room.members.push_back(Member{std::move(info), &peer});
   room.emptySince.reset();
   if (room.media) room.media->addParticipant(joined.participantId, peer);
   common::logger("room")->info("room {}: participant joined, {} present", common::logId(roomId), room.members.size());
   return joined;
+}
+
+std::optional<Role> RoomManager::roleOf(const std::string& roomId, const std::string& participantId) const {
+  auto it = mRooms.find(roomId);
+  if (it == mRooms.end()) return std::nullopt;
+  for (const auto& m : it->second.members)
+    if (m.info.id == participantId) return m.info.role;
+  return std::nullopt;
+}
+
+std::optional<ErrorCode> RoomManager::setRole(const std::string& roomId, const std::string& by,
+                                              const std::string& target, Role role) {
+  auto it = mRooms.find(roomId);
+  if (it == mRooms.end()) return ErrorCode::NotJoined;
+  Room& room = it->second;
+  auto byRole = roleOf(roomId, by);
+  if (!byRole) return ErrorCode::NotJoined;
+  if (*byRole != Role::Host) return ErrorCode::NotAllowed;
+  auto m = std::find_if(room.members.begin(), room.members.end(), [&](const Member& x) { return x.info.id == target; });
+  if (m == room.members.end()) return ErrorCode::ParticipantNotFound;
+  m->info.role = role;
+  broadcast(room, "", messages::role(target, role));
+  common::logger("room")->info("room {}: a role changed to {}", common::logId(roomId), roleName(role));
+  return std::nullopt;
 }
 
 void RoomManager::updateProfile(const std::string& roomId, const std::string& participantId, std::string profile) {

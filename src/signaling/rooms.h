@@ -16,6 +16,7 @@
 #include "common/result.h"
 #include "common/token_bucket.h"
 #include "conference/media_room.h"
+#include "signaling/host_token.h"
 #include "signaling/messages.h"
 #include "signaling/protocol.h"
 #include "signaling/room_id.h"
@@ -43,6 +44,8 @@ class Peer : public conference::MediaPeer {
   }
   // Bytes waiting to be written to this client (its reading speed, as the server sees it).
   virtual size_t queuedBytes() const { return 0; }
+  // Closes the connection after what was sent so far (a goodbye) has gone out.
+  virtual void close() {}
 
   void subscribeOffer(const std::string& sdp, const std::vector<conference::OfferedTrack>& tracks) override;
   void mediaFailed(sfu::TransportRole role) override;
@@ -62,6 +65,7 @@ class RoomManager {
   struct Joined {
     std::string participantId;
     std::vector<ParticipantInfo> others;
+    JoinedInfo info;
   };
 
   // `media` and `files` may be null (signaling only, as in unit tests).
@@ -70,10 +74,20 @@ class RoomManager {
   ~RoomManager();
 
   std::string createRoomId() const { return mIssuer.issue(); }
+  // Host and moderator tokens (a random key unless setHostTokenKey() gave the server's).
+  const HostTokens& hostTokens() const { return mHostTokens; }
+  void setHostTokenKey(std::vector<uint8_t> key) { mHostTokens = HostTokens(std::move(key)); }
 
-  // Adds `peer` to the room (creating it when the ID is one this server issued) and tells the
-  // others. The error is RoomNotFound or RoomFull.
-  common::Result<Joined, ErrorCode> join(const std::string& roomId, Peer& peer, std::string profile);
+  // Adds `peer` to the room (creating it when the ID is one this server issued) with `role` and
+  // tells the others. The error is RoomNotFound or RoomFull.
+  common::Result<Joined, ErrorCode> join(const std::string& roomId, Peer& peer, std::string profile,
+                                         Role role = Role::Participant);
+  // The role of a member of the room, or nullopt when it is not one.
+  std::optional<Role> roleOf(const std::string& roomId, const std::string& participantId) const;
+  // `by` (a host) gives `target` a role; everyone is told. The error is NotAllowed or
+  // ParticipantNotFound.
+  std::optional<ErrorCode> setRole(const std::string& roomId, const std::string& by, const std::string& target,
+                                   Role role);
   void updateProfile(const std::string& roomId, const std::string& participantId, std::string profile);
   void leave(const std::string& roomId, const std::string& participantId, common::TimePoint now);
 
@@ -108,6 +122,7 @@ class RoomManager {
   };
   struct Room {
     std::vector<Member> members;
+    MeetingSettings settings;
     std::optional<common::TimePoint> emptySince;
     std::unique_ptr<conference::MediaRoom> media;
     std::optional<common::DebtBucket> relayBudget;
@@ -124,6 +139,7 @@ class RoomManager {
   conference::MediaPlane* mMedia;
   store::FileStore* mFiles;
   const TurnIssuer* mTurn = nullptr;
+  HostTokens mHostTokens;
   std::map<std::string, Room> mRooms;
 };
 

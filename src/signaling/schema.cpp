@@ -60,6 +60,7 @@ bool isTokenChar(char c) {
 
 std::optional<std::string> checkField(const nlohmann::json& v, const FieldRule& rule, UnknownFields unknown) {
   std::string name(rule.name);
+  if (rule.nullable && v.is_null()) return std::nullopt;
   if (!hasKind(v, rule.kind)) return "field '" + name + "' must be " + kindName(rule.kind);
   if (rule.kind == FieldKind::String) {
     const auto& s = v.get_ref<const std::string&>();
@@ -70,6 +71,8 @@ std::optional<std::string> checkField(const nlohmann::json& v, const FieldRule& 
     if (rule.urlSafe && !common::isBase64Url(s)) return "field '" + name + "' has characters that are not allowed";
     if (rule.token && !std::all_of(s.begin(), s.end(), isTokenChar))
       return "field '" + name + "' has characters that are not allowed";
+    if (rule.digits && !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      return "field '" + name + "' must hold digits only";
     if (!rule.oneOf.empty() && std::find(rule.oneOf.begin(), rule.oneOf.end(), s) == rule.oneOf.end())
       return "field '" + name + "' has a value that is not allowed";
   }

@@ -34,6 +34,10 @@ struct FieldRule {
   bool token = false;
   // Arrays only, when > 0: each item is a string of 1 to this many bytes.
   int64_t itemMaxBytes = 0;
+  // JSON null is also accepted (e.g. `pin: null` clears a PIN).
+  bool nullable = false;
+  // Strings only: ASCII digits only (a PIN).
+  bool digits = false;
 };
 
 // What a schema does with fields it has no rule for: a server refuses them in client messages;

@@ -80,7 +80,8 @@ TEST(Contract, TheServerSchemasRejectEveryServerMessageOfTheRejectSet) {
 TEST(Contract, TheAcceptSetsHoldEveryMessageType) {
   const std::set<std::string> client = {"hello", "join",        "update-profile",   "leave",
                                         "ping",  "publish",     "subscribe-answer", "subscribe-restart",
-                                        "relay", "file-upload", "turn-refresh"};
+                                        "relay", "file-upload", "turn-refresh",     "set-settings",
+                                        "admit", "deny",        "set-role"};
   const std::set<std::string> server = {"welcome",
                                         "joined",
                                         "participant-joined",
@@ -98,7 +99,15 @@ TEST(Contract, TheAcceptSetsHoldEveryMessageType) {
                                         "relayed",
                                         "relay",
                                         "file-upload-ready",
-                                        "turn-credentials"};
+                                        "turn-credentials",
+                                        "waiting",
+                                        "lobby",
+                                        "settings",
+                                        "role",
+                                        "settings-updated",
+                                        "admitted",
+                                        "denied",
+                                        "role-set"};
   EXPECT_EQ(typesOf(load("client-to-server/accept.json")), client);
   EXPECT_EQ(typesOf(load("server-to-client/accept.json")), server);
   for (const auto& type : client) EXPECT_NE(findClientSchema(type), nullptr) << type;

@@ -231,6 +231,7 @@ const en = {
   'gone.forbidden-by-policy': 'The meeting does not allow that.',
   'gone.login-required': 'Only account holders may start meetings on this server.',
   'gone.retry': 'Try again',
+  'gone.lobby-timeout': 'Nobody let you in for a long time. You can knock again.',
 
   'role.host': 'Host',
   'role.moderator': 'Moderator',
@@ -586,6 +587,7 @@ const de: Messages = {
   'gone.forbidden-by-policy': 'Die Besprechung erlaubt das nicht.',
   'gone.login-required': 'Auf diesem Server dürfen nur Kontoinhaber Besprechungen starten.',
   'gone.retry': 'Erneut versuchen',
+  'gone.lobby-timeout': 'Niemand hat Sie lange Zeit eingelassen. Sie können erneut anklopfen.',
 
   'role.host': 'Gastgeber',
   'role.moderator': 'Moderation',

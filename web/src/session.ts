@@ -172,7 +172,7 @@ export interface MeetingSessionOptions {
 }
 
 /** Goodbye reasons after which coming back makes no sense. */
-const FINAL_GOODBYES = new Set(['removed', 'denied', 'meeting-ended', 'meeting-moved']);
+const FINAL_GOODBYES = new Set(['removed', 'denied', 'meeting-ended', 'meeting-moved', 'lobby-timeout']);
 
 /** Self-destruct choices the view offers (ms); null keeps the message. */
 export const CHAT_LIFETIMES = [null, 60_000, 600_000, 3_600_000] as const;
@@ -207,6 +207,8 @@ export class MeetingSession {
   private mRoomId: string;
   private mSecret: string;
   private mPin: string | null = null;
+  /** The server refused the stored host token for this room (`not-allowed`): joins go without it. */
+  private mTokenRefused = false;
   /** A join that got `waiting`: what it needs once admitted. */
   private mWaiting: { room: RoomKeys; identity: Identity } | null = null;
   private mRole: Role = 'participant';
@@ -393,7 +395,7 @@ export class MeetingSession {
       const [{ identity, profile }] = await Promise.all([this.prepare(room), connected]);
       if (client !== this.mClient) return;
       const reply = await client.join(this.mRoomId, profile, {
-        hostToken: this.mOptions.hostTokens?.load(this.mRoomId) ?? null,
+        hostToken: this.mTokenRefused ? null : (this.mOptions.hostTokens?.load(this.mRoomId) ?? null),
         pin: this.mPin,
       });
       if (client !== this.mClient) return;
@@ -473,6 +475,12 @@ export class MeetingSession {
       return;
     }
     this.dropClient();
+    if (code === 'not-allowed' && !this.mTokenRefused && this.mOptions.hostTokens?.load(this.mRoomId)) {
+      // A stale credential (the server's key changed): join as everyone else does.
+      this.mTokenRefused = true;
+      void this.attempt();
+      return;
+    }
     this.mLost = null;
     if (code === 'pin-required' || code === 'wrong-pin') {
       this.setState({ kind: 'pin', wrong: code === 'wrong-pin' });
@@ -621,6 +629,7 @@ export class MeetingSession {
     this.mSecret = secret;
     this.mRoomKeys = null;
     this.mPin = null;
+    this.mTokenRefused = false;
     this.mAttempt = 0;
     this.mLost = null;
     // The code covers the room ID: it changes for everyone who moved, so compare it afresh.

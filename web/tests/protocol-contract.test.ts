@@ -82,6 +82,10 @@ describe('protocol contract', () => {
         'relay',
         'file-upload',
         'turn-refresh',
+        'set-settings',
+        'admit',
+        'deny',
+        'set-role',
       ].sort(),
     );
     expect(typesOf(load('server-to-client/accept.json'))).toEqual(
@@ -104,6 +108,14 @@ describe('protocol contract', () => {
         'relay',
         'file-upload-ready',
         'turn-credentials',
+        'waiting',
+        'lobby',
+        'settings',
+        'role',
+        'settings-updated',
+        'admitted',
+        'denied',
+        'role-set',
       ].sort(),
     );
   });

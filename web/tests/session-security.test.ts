@@ -430,4 +430,17 @@ describe('MeetingSession meeting security', () => {
     session.markCodeCompared();
     expect(last()).toMatchObject({ meeting: { compared: { changed: false, joined: [], left: [] } } });
   });
+
+  it('joins without a host token the server refuses (not-allowed), instead of failing', async () => {
+    const { session, socket, sockets, tokens, last } = setup();
+    tokens.save(ROOM_ID, HOST_TOKEN);
+    session.join('Me');
+    expect((await helloThenJoin(socket(0)))['hostToken']).toBe(HOST_TOKEN);
+    answer(socket(0), 'join', { type: 'error', code: 'not-allowed', message: 'not this meeting' });
+    await until(() => sockets.length === 2, 'second try');
+    expect(await helloThenJoin(socket(1))).not.toHaveProperty('hostToken');
+    answer(socket(1), 'join', { type: 'error', code: 'not-allowed', message: 'still' });
+    await until(() => last().kind === 'failed', 'failed');
+    expect(last()).toEqual({ kind: 'failed', code: 'not-allowed' });
+  });
 });

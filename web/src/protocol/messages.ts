@@ -71,6 +71,8 @@ export const WAITING_REASONS = ['lobby', 'host-absent'] as const;
 /** `lobby`, `host-absent`, or a reason a later server adds. */
 export type WaitingReason = string;
 export const MAX_SECURITY_LOG_LIMIT = 200;
+/** Most a `blocked` error may ask a client to wait (ms). */
+export const MAX_ERROR_RETRY_AFTER_MS = 86400000;
 
 /** One entry of a meeting's security log: pseudonymous participant IDs, no names, no addresses. */
 export interface SecurityLogEntry {
@@ -526,6 +528,13 @@ export const SERVER_ERROR_CODES = [
   'forbidden-by-policy',
   'meeting-ended',
   'meeting-moved',
+  'pin-required',
+  'wrong-pin',
+  'meeting-locked',
+  'banned',
+  'not-allowed',
+  'blocked',
+  'not-waiting',
   'internal',
 ] as const;
 

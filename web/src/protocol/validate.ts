@@ -8,6 +8,7 @@
 
 import {
   HOST_TOKEN_LENGTH,
+  MAX_ERROR_RETRY_AFTER_MS,
   PIN_PATTERN,
   MAX_LOBBY,
   MAX_PARTICIPANTS_SETTING,
@@ -297,7 +298,7 @@ const SERVER_SCHEMAS: Record<ServerMessageType, BodyParser> = {
     message: str(o, 'message', MAX_ERROR_MESSAGE_LENGTH),
     ...(field(o, 'retryAfterMs') === undefined
       ? {}
-      : { retryAfterMs: int(o, 'retryAfterMs', 0, Number.MAX_SAFE_INTEGER) }),
+      : { retryAfterMs: int(o, 'retryAfterMs', 0, MAX_ERROR_RETRY_AFTER_MS) }),
   }),
   'publish-answer': (o) => ({ sdp: str(o, 'sdp', MAX_SERVER_SDP_LENGTH) }),
   'subscribe-ok': () => ({}),
@@ -317,10 +318,11 @@ const SERVER_SCHEMAS: Record<ServerMessageType, BodyParser> = {
     return { fileId, uploadToken, url };
   },
   'turn-credentials': (o) => ({ turn: turnCredentials(field(o, 'turn')) }),
-  waiting: (o) => ({
-    participantId: base64UrlId(o, 'participantId', PARTICIPANT_ID_LENGTH),
-    reason: str(o, 'reason', 64),
-  }),
+  waiting: (o) => {
+    const reason = str(o, 'reason', 64);
+    if (reason.length === 0) throw new Invalid('reason: empty');
+    return { participantId: base64UrlId(o, 'participantId', PARTICIPANT_ID_LENGTH), reason };
+  },
   lobby: (o) => ({ waiting: lobbyList(o) }),
   settings: (o) => ({ settings: settings(field(o, 'settings')) }),
   role: (o) => ({
@@ -539,6 +541,10 @@ export function validateClientMessage(value: unknown): string | null {
   if (id !== undefined && !isRequestId(id)) return 'id: invalid';
   try {
     checkFields(value, CLIENT_SCHEMAS[type as ClientMessage['type']], '', true);
+    if (type === 'admit' && (field(value, 'all') === undefined) === (field(value, 'participantId') === undefined)) {
+      throw new Invalid('exactly one of participantId and all');
+    }
+    if (type === 'admit' && field(value, 'all') === false) throw new Invalid('all: must be true');
     return null;
   } catch (err) {
     if (err instanceof Invalid) return `${type}: ${err.message}`;

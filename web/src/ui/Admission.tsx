@@ -17,10 +17,11 @@ export const GONE_CODES = new Set([
   'banned',
   'blocked',
   'login-required',
+  'lobby-timeout',
 ]);
 
 /** Where trying again may help (the rest are final for this link). */
-const RETRYABLE = new Set(['meeting-locked', 'blocked']);
+const RETRYABLE = new Set(['meeting-locked', 'blocked', 'lobby-timeout']);
 
 function useFocusOnMount<T extends HTMLElement>() {
   const ref = useRef<T>(null);
