@@ -147,6 +147,8 @@ const std::vector<Setting>& settings() {
       STRING_SETTING("turn_secret_file", turnSecretFile, "File holding the TURN shared secret (first line)"),
       INT_SETTING("turn_credential_seconds", turnCredentialSeconds, 60, 604800,
                   "How long a TURN credential is valid; clients ask for a new one halfway"),
+      INT_SETTING("security_log_retention_days", securityLogRetentionDays, 1, 3650,
+                  "How long the entries of a meeting's security event log are kept"),
   };
   return table;
 }

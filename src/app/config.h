@@ -51,6 +51,7 @@ struct Config {
   std::string turnSecret;
   std::string turnSecretFile;
   int turnCredentialSeconds = 86400;
+  int securityLogRetentionDays = 7;
 };
 
 // The URLs of `turn_urls`, split at commas, blanks trimmed, empty items dropped.

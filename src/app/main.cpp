@@ -210,6 +210,7 @@ int run(const Config& config) {
   roomSettings.grace = std::chrono::seconds(config.roomGraceSeconds);
   roomSettings.relayBytesPerSecond = config.roomRelayBytesPerSecond;
   roomSettings.relayBurstBytes = 4.0 * config.roomRelayBytesPerSecond;
+  roomSettings.securityLogRetention = std::chrono::hours(24 * config.securityLogRetentionDays);
   std::optional<signaling::TurnIssuer> turn;
   if (auto turnConfig = turnSettings(config)) {
     log->info("TURN: {} URLs, credentials valid for {} s", turnConfig->urls.size(), turnConfig->lifetime.count());

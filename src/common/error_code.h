@@ -25,9 +25,6 @@ enum class ErrorCode {
   FileTooLarge,
   QuotaExceeded,
   TooManyTracks,
-  ForbiddenByPolicy,
-  MeetingEnded,
-  MeetingMoved,
   PinRequired,
   WrongPin,
   MeetingLocked,
@@ -35,6 +32,9 @@ enum class ErrorCode {
   NotAllowed,
   Blocked,
   NotWaiting,
+  ForbiddenByPolicy,
+  MeetingEnded,
+  MeetingMoved,
   Internal,  // the last (tests go through every code up to it)
 };
 

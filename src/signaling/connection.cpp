@@ -11,6 +11,21 @@ const nlohmann::json* requestIdOf(const nlohmann::json& msg) {
   return it == msg.end() ? nullptr : &*it;
 }
 
+std::string_view joinErrorMessage(ErrorCode error) {
+  switch (error) {
+    case ErrorCode::RoomFull:
+      return "the meeting is full";
+    case ErrorCode::Banned:
+      return "you were removed from this meeting";
+    case ErrorCode::MeetingEnded:
+      return "the meeting has ended";
+    case ErrorCode::MeetingMoved:
+      return "the meeting has moved to a new link; ask its host for it";
+    default:
+      return "there is no such meeting";
+  }
+}
+
 }  // namespace
 
 const Connection::Route Connection::kRoutes[] = {
@@ -26,6 +41,13 @@ const Connection::Route Connection::kRoutes[] = {
     {"file-upload", &Connection::handleFileUpload},
     {"turn-refresh", &Connection::handleTurnRefresh},
     {"set-role", &Connection::handleSetRole},
+    {"mute", &Connection::handleMute},
+    {"request-unmute", &Connection::handleRequestUnmute},
+    {"unmute", &Connection::handleUnmute},
+    {"remove", &Connection::handleRemove},
+    {"end-meeting", &Connection::handleEndMeeting},
+    {"move-meeting", &Connection::handleMoveMeeting},
+    {"get-security-log", &Connection::handleGetSecurityLog},
 };
 
 Connection::Connection(RoomManager& rooms, Peer& peer, ConnectionLimits limits, common::TimePoint now,
@@ -129,10 +151,10 @@ void Connection::handleJoin(const nlohmann::json& msg, common::TimePoint) {
     }
     role = *given;
   }
-  auto result = mRooms.join(roomId, mPeer, msg["profile"].get<std::string>(), role);
+  auto result = mRooms.join(roomId, mPeer, msg["profile"].get<std::string>(), role, mSource);
   if (!result) {
     ErrorCode error = result.error();
-    sendError(error, error == ErrorCode::RoomFull ? "the meeting is full" : "there is no such meeting", id);
+    sendError(error, joinErrorMessage(error), id);
     return;
   }
   const RoomManager::Joined& joined = result.value();
@@ -179,7 +201,8 @@ void Connection::handlePublish(const nlohmann::json& msg, common::TimePoint) {
   if (!media) return;
   std::vector<conference::TrackSource> sources;
   for (const auto& t : msg["tracks"]) sources.push_back({t["mid"].get<std::string>(), t["source"].get<std::string>()});
-  auto result = media->publish(mParticipantId, msg["sdp"].get_ref<const std::string&>(), sources);
+  auto result = media->publish(mParticipantId, msg["sdp"].get_ref<const std::string&>(), sources,
+                               mRooms.forbiddenSources(mRoomId, mParticipantId));
   if (!result) {
     common::logger("media")->info("publish refused: {}", result.error().message);
     sendError(result.error().code, result.error().message, requestIdOf(msg));
@@ -216,6 +239,10 @@ void Connection::handleRelay(const nlohmann::json& msg, common::TimePoint now) {
   if (!requireJoined(msg)) return;
   std::string to = msg.contains("to") ? msg["to"].get<std::string>() : std::string();
   const std::string kind = msg.value("kind", std::string("control"));
+  if (kind == "chat" && !mRooms.mayChat(mRoomId, mParticipantId)) {
+    sendError(ErrorCode::ForbiddenByPolicy, "the meeting's policy does not allow you to chat", requestIdOf(msg));
+    return;
+  }
   auto sent = mRooms.relay(mRoomId, mParticipantId, to, msg["payload"].get<std::string>(), now, kind);
   // The sender pays for what its message costs the server to send: a broadcast once per
   // recipient, so a room does not amplify one client's traffic beyond its budget.
@@ -229,6 +256,11 @@ void Connection::handleRelay(const nlohmann::json& msg, common::TimePoint now) {
 
 void Connection::handleFileUpload(const nlohmann::json& msg, common::TimePoint now) {
   if (!requireJoined(msg)) return;
+  if (!mRooms.mayShareFiles(mRoomId, mParticipantId)) {
+    sendError(ErrorCode::ForbiddenByPolicy, "the meeting's policy does not allow you to share files",
+              requestIdOf(msg));
+    return;
+  }
   store::FileStore* files = mRooms.files();
   if (!files) {
     sendError(ErrorCode::FileTooLarge, "file sharing is off on this server", requestIdOf(msg));
@@ -278,6 +310,74 @@ void Connection::handleSetRole(const nlohmann::json& msg, common::TimePoint) {
     return;
   }
   mPeer.send(messages::roleSet(msg));
+}
+
+// ---- Host controls ---------------------------------------------------------------------------
+
+void Connection::replyControl(const nlohmann::json& msg, std::optional<ErrorCode> error, const nlohmann::json& ok) {
+  if (!error) return mPeer.send(ok);
+  switch (*error) {
+    case ErrorCode::NotAllowed:
+      return sendError(*error, "your role in this meeting does not allow this", requestIdOf(msg));
+    case ErrorCode::ParticipantNotFound:
+      return sendError(*error, "that participant is not in the meeting", requestIdOf(msg));
+    case ErrorCode::ForbiddenByPolicy:
+      return sendError(*error, "the meeting's policy does not allow this", requestIdOf(msg));
+    case ErrorCode::MeetingMoved:
+      return sendError(*error, "this meeting has already moved", requestIdOf(msg));
+    default:
+      return sendError(*error, "not in a meeting", requestIdOf(msg));
+  }
+}
+
+void Connection::handleMute(const nlohmann::json& msg, common::TimePoint) {
+  if (!requireJoined(msg)) return;
+  auto error = mRooms.mute(mRoomId, mParticipantId, msg["participantId"].get<std::string>(),
+                           msg["source"].get<std::string>());
+  replyControl(msg, error, messages::muted(msg));
+}
+
+void Connection::handleRequestUnmute(const nlohmann::json& msg, common::TimePoint) {
+  if (!requireJoined(msg)) return;
+  auto error = mRooms.requestUnmute(mRoomId, mParticipantId, msg["participantId"].get<std::string>(),
+                                    msg["source"].get<std::string>());
+  replyControl(msg, error, messages::unmuteRequested(msg));
+}
+
+void Connection::handleUnmute(const nlohmann::json& msg, common::TimePoint) {
+  if (!requireJoined(msg)) return;
+  auto error = mRooms.unmute(mRoomId, mParticipantId, msg["source"].get<std::string>());
+  replyControl(msg, error, messages::unmuted(msg));
+}
+
+void Connection::handleRemove(const nlohmann::json& msg, common::TimePoint now) {
+  if (!requireJoined(msg)) return;
+  auto error = mRooms.remove(mRoomId, mParticipantId, msg["participantId"].get<std::string>(), now);
+  replyControl(msg, error, messages::removed(msg));
+}
+
+void Connection::handleEndMeeting(const nlohmann::json& msg, common::TimePoint now) {
+  if (!requireJoined(msg)) return;
+  // The host's connection is closed with the others': the reply goes out before the goodbye.
+  if (mRooms.roleOf(mRoomId, mParticipantId) != Role::Host) return replyControl(msg, ErrorCode::NotAllowed, {});
+  mPeer.send(messages::ended(msg));
+  mRooms.endMeeting(mRoomId, mParticipantId, now);
+}
+
+void Connection::handleMoveMeeting(const nlohmann::json& msg, common::TimePoint now) {
+  if (!requireJoined(msg)) return;
+  auto result = mRooms.moveMeeting(mRoomId, mParticipantId, now);
+  if (!result) return replyControl(msg, result.error(), {});
+  mPeer.send(messages::meetingMoved(msg, result.value().roomId, result.value().hostToken));
+}
+
+void Connection::handleGetSecurityLog(const nlohmann::json& msg, common::TimePoint) {
+  if (!requireJoined(msg)) return;
+  std::optional<int64_t> before;
+  if (msg.contains("before")) before = msg["before"].get<int64_t>();
+  auto result = mRooms.readSecurityLog(mRoomId, mParticipantId, before, msg["limit"].get<size_t>());
+  if (!result) return replyControl(msg, result.error(), {});
+  mPeer.send(messages::securityLog(msg, result.value()));
 }
 
 void Connection::sendError(ErrorCode code, std::string_view message, const nlohmann::json* request) {

@@ -67,6 +67,15 @@ class Connection {
   void handleFileUpload(const nlohmann::json& msg, common::TimePoint now);
   void handleTurnRefresh(const nlohmann::json& msg, common::TimePoint now);
   void handleSetRole(const nlohmann::json& msg, common::TimePoint now);
+  void handleMute(const nlohmann::json& msg, common::TimePoint now);
+  void handleRequestUnmute(const nlohmann::json& msg, common::TimePoint now);
+  void handleUnmute(const nlohmann::json& msg, common::TimePoint now);
+  void handleRemove(const nlohmann::json& msg, common::TimePoint now);
+  void handleEndMeeting(const nlohmann::json& msg, common::TimePoint now);
+  void handleMoveMeeting(const nlohmann::json& msg, common::TimePoint now);
+  void handleGetSecurityLog(const nlohmann::json& msg, common::TimePoint now);
+  // Replies to a host control: `ok` when it succeeded, else the error's message.
+  void replyControl(const nlohmann::json& msg, std::optional<ErrorCode> error, const nlohmann::json& ok);
   bool requireJoined(const nlohmann::json& msg);
   // The room's media, or null after an error reply (not joined, no media plane).
   conference::MediaRoom* mediaFor(const nlohmann::json& msg);

@@ -158,4 +158,42 @@ nlohmann::json goodbye() {
   return {{"type", "goodbye"}, {"reason", "server-restart"}, {"retryAfterMs", kGoodbyeRetryAfterMs}};
 }
 
+nlohmann::json muted(const nlohmann::json& request) { return reply("muted", request); }
+
+nlohmann::json unmuteRequested(const nlohmann::json& request) { return reply("unmute-requested", request); }
+
+nlohmann::json unmuted(const nlohmann::json& request) { return reply("unmuted", request); }
+
+nlohmann::json removed(const nlohmann::json& request) { return reply("removed", request); }
+
+nlohmann::json ended(const nlohmann::json& request) { return reply("ended", request); }
+
+nlohmann::json meetingMoved(const nlohmann::json& request, std::string_view roomId, std::string_view hostToken) {
+  auto out = reply("meeting-moved", request);
+  out["roomId"] = roomId;
+  out["hostToken"] = hostToken;
+  return out;
+}
+
+nlohmann::json securityLog(const nlohmann::json& request, const std::vector<SecurityEvent>& entries) {
+  auto out = reply("security-log", request);
+  out["entries"] = nlohmann::json::array();
+  for (const auto& e : entries) {
+    nlohmann::json entry = {{"at", e.at}, {"type", securityEventName(e.type)}};
+    if (!e.actor.empty()) entry["actor"] = e.actor;
+    if (!e.subject.empty()) entry["subject"] = e.subject;
+    if (!e.detail.empty()) entry["detail"] = e.detail;
+    out["entries"].push_back(std::move(entry));
+  }
+  return out;
+}
+
+nlohmann::json mutedByHost(std::string_view source, std::string_view by) {
+  return {{"type", "muted-by-host"}, {"source", source}, {"by", by}};
+}
+
+nlohmann::json unmuteRequest(std::string_view source, std::string_view by) {
+  return {{"type", "unmute-request"}, {"source", source}, {"by", by}};
+}
+
 }  // namespace conclave::signaling::messages

@@ -15,6 +15,7 @@
 #include "conference/media_room.h"
 #include "signaling/meeting_settings.h"
 #include "signaling/protocol.h"
+#include "signaling/security_log.h"
 #include "signaling/turn_credentials.h"
 
 namespace conclave::signaling {
@@ -81,6 +82,19 @@ nlohmann::json goodbye(std::string_view reason);
 nlohmann::json lobby(const std::vector<ParticipantInfo>& waiting);
 nlohmann::json settings(const MeetingSettings& settings, bool pinSet);
 nlohmann::json role(std::string_view participantId, Role role);
+
+// Host controls (replies).
+nlohmann::json muted(const nlohmann::json& request);
+nlohmann::json unmuteRequested(const nlohmann::json& request);
+nlohmann::json unmuted(const nlohmann::json& request);
+nlohmann::json removed(const nlohmann::json& request);
+nlohmann::json ended(const nlohmann::json& request);
+// The meeting's new room ID and its host token (for the host who moved it).
+nlohmann::json meetingMoved(const nlohmann::json& request, std::string_view roomId, std::string_view hostToken);
+nlohmann::json securityLog(const nlohmann::json& request, const std::vector<SecurityEvent>& entries);
+// Host controls (events, to the participant concerned). `by`: the host or moderator.
+nlohmann::json mutedByHost(std::string_view source, std::string_view by);
+nlohmann::json unmuteRequest(std::string_view source, std::string_view by);
 
 }  // namespace messages
 }  // namespace conclave::signaling

@@ -97,6 +97,27 @@ constexpr std::array kSetRoleFields = {
     FieldRule{"participantId", FieldKind::String, true, kParticipantIdLength, kParticipantIdLength, true},
     FieldRule{"role", FieldKind::String, true, 0, 0, false, kRoles},
 };
+// Host controls (issue 10).
+constexpr std::string_view kMutableSources[] = {"microphone", "camera", "screen"};
+constexpr std::string_view kRequestableSources[] = {"microphone", "camera"};
+constexpr std::array kMuteFields = {
+    FieldRule{"participantId", FieldKind::String, true, kParticipantIdLength, kParticipantIdLength, true},
+    FieldRule{"source", FieldKind::String, true, 0, 0, false, kMutableSources},
+};
+constexpr std::array kRequestUnmuteFields = {
+    FieldRule{"participantId", FieldKind::String, true, kParticipantIdLength, kParticipantIdLength, true},
+    FieldRule{"source", FieldKind::String, true, 0, 0, false, kRequestableSources},
+};
+constexpr std::array kUnmuteFields = {
+    FieldRule{"source", FieldKind::String, true, 0, 0, false, kMutableSources},
+};
+constexpr std::array kRemoveFields = {
+    FieldRule{"participantId", FieldKind::String, true, kParticipantIdLength, kParticipantIdLength, true},
+};
+constexpr std::array kGetSecurityLogFields = {
+    FieldRule{"before", FieldKind::Integer, false, 0, kMaxSafeInteger},
+    FieldRule{"limit", FieldKind::Integer, true, 1, kMaxSecurityLogEntries},
+};
 
 const std::array kClientSchemas = {
     MessageSchema{"hello", kHelloFields},
@@ -114,6 +135,13 @@ const std::array kClientSchemas = {
     MessageSchema{"admit", kAdmitFields, UnknownFields::Refuse, checkAdmit},
     MessageSchema{"deny", kParticipantIdFields},
     MessageSchema{"set-role", kSetRoleFields},
+    MessageSchema{"mute", kMuteFields},
+    MessageSchema{"request-unmute", kRequestUnmuteFields},
+    MessageSchema{"unmute", kUnmuteFields},
+    MessageSchema{"remove", kRemoveFields},
+    MessageSchema{"end-meeting", {}},
+    MessageSchema{"move-meeting", {}},
+    MessageSchema{"get-security-log", kGetSecurityLogFields},
 };
 
 // Server → client. Unknown fields are ignored, as the client does (a later server may add
@@ -261,6 +289,26 @@ constexpr std::array kRoleFields = {
     FieldRule{"participantId", FieldKind::String, true, kParticipantIdLength, kParticipantIdLength, true},
     FieldRule{"role", FieldKind::String, true, 0, 0, false, kRoles},
 };
+constexpr std::array kMeetingMovedFields = {
+    FieldRule{"roomId", FieldKind::String, true, kRoomIdLength, kRoomIdLength, true},
+    FieldRule{"hostToken", FieldKind::String, true, kHostTokenLength, kHostTokenLength, true},
+};
+constexpr std::array kSecurityEventFields = {
+    FieldRule{"at", FieldKind::Integer, true, 0, kMaxSafeInteger},
+    // A type a later server adds is still an entry.
+    FieldRule{"type", FieldKind::String, true, 1, 32},
+    FieldRule{"actor", FieldKind::String, false, kParticipantIdLength, kParticipantIdLength, true},
+    FieldRule{"subject", FieldKind::String, false, kParticipantIdLength, kParticipantIdLength, true},
+    FieldRule{"detail", FieldKind::String, false, 0, 64},
+};
+constexpr std::array kSecurityLogFields = {
+    FieldRule{.name = "entries", .kind = FieldKind::Array, .max = kMaxSecurityLogEntries, .items = kSecurityEventFields},
+};
+// muted-by-host and unmute-request: a source a later server adds is still a source.
+constexpr std::array kHostRequestFields = {
+    FieldRule{"source", FieldKind::String, true, 1, 64},
+    FieldRule{"by", FieldKind::String, true, kParticipantIdLength, kParticipantIdLength, true},
+};
 
 constexpr auto kIgnore = UnknownFields::Ignore;
 const std::array kServerSchemas = {
@@ -290,6 +338,15 @@ const std::array kServerSchemas = {
     MessageSchema{"admitted", {}, kIgnore},
     MessageSchema{"denied", {}, kIgnore},
     MessageSchema{"role-set", {}, kIgnore},
+    MessageSchema{"muted", {}, kIgnore},
+    MessageSchema{"unmute-requested", {}, kIgnore},
+    MessageSchema{"unmuted", {}, kIgnore},
+    MessageSchema{"removed", {}, kIgnore},
+    MessageSchema{"ended", {}, kIgnore},
+    MessageSchema{"meeting-moved", kMeetingMovedFields, kIgnore},
+    MessageSchema{"security-log", kSecurityLogFields, kIgnore},
+    MessageSchema{"muted-by-host", kHostRequestFields, kIgnore},
+    MessageSchema{"unmute-request", kHostRequestFields, kIgnore},
 };
 
 const MessageSchema* findSchema(std::span<const MessageSchema> schemas, const nlohmann::json& message,
@@ -351,12 +408,6 @@ std::string_view errorCodeName(ErrorCode code) {
       return "quota-exceeded";
     case ErrorCode::TooManyTracks:
       return "too-many-tracks";
-    case ErrorCode::ForbiddenByPolicy:
-      return "forbidden-by-policy";
-    case ErrorCode::MeetingEnded:
-      return "meeting-ended";
-    case ErrorCode::MeetingMoved:
-      return "meeting-moved";
     case ErrorCode::PinRequired:
       return "pin-required";
     case ErrorCode::WrongPin:
@@ -371,6 +422,12 @@ std::string_view errorCodeName(ErrorCode code) {
       return "blocked";
     case ErrorCode::NotWaiting:
       return "not-waiting";
+    case ErrorCode::ForbiddenByPolicy:
+      return "forbidden-by-policy";
+    case ErrorCode::MeetingEnded:
+      return "meeting-ended";
+    case ErrorCode::MeetingMoved:
+      return "meeting-moved";
     case ErrorCode::Internal:
       return "internal";
   }

@@ -31,6 +31,8 @@ inline constexpr int64_t kMaxTurnTtlSeconds = 7 * 86400;
 inline constexpr int64_t kMaxErrorRetryAfterMs = int64_t{86400} * 1000;
 // Most people a meeting's lobby holds (and a `lobby` message lists).
 inline constexpr int64_t kMaxLobbySize = 1000;
+// `get-security-log.limit` and the entries of one `security-log`.
+inline constexpr int64_t kMaxSecurityLogEntries = 200;
 
 // The control path's error codes (common/error_code.h); errorCodeName() gives their wire names.
 using common::ErrorCode;

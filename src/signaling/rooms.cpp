@@ -62,7 +62,9 @@ void RoomManager::onTransportFailed(const std::string& participantId, sfu::Trans
 }
 
 common::Result<RoomManager::Joined, ErrorCode> RoomManager::join(const std::string& roomId, Peer& peer,
-                                                                 std::string profile, Role role) {
+                                                                 std::string profile, Role role,
+                                                                 const net::SourceKey& source) {
+  if (auto closed = closedMeeting(roomId)) return *closed;
   auto it = mRooms.find(roomId);
   if (it == mRooms.end()) {
     if (!mIssuer.verify(roomId)) return ErrorCode::RoomNotFound;
@@ -73,6 +75,8 @@ common::Result<RoomManager::Joined, ErrorCode> RoomManager::join(const std::stri
     common::logger("room")->info("room {} opened", common::logId(roomId));
   }
   Room& room = it->second;
+  const BanKey sourceKey = mSourceHasher.hash(source);
+  if (room.bans.contains(sourceKey)) return ErrorCode::Banned;
   if (room.members.size() >= std::min<size_t>(mSettings.maxParticipants, room.settings.maxParticipants))
     return ErrorCode::RoomFull;
 
@@ -83,9 +87,10 @@ common::Result<RoomManager::Joined, ErrorCode> RoomManager::join(const std::stri
   common::logger("tap")->trace("profile {} bytes: {}", profile.size(), std::string_view(profile).substr(0, 64));
   ParticipantInfo info{joined.participantId, std::move(profile), role};
   broadcast(room, "", messages::participantJoined(info));
-  room.members.push_back(Member{std::move(info), &peer});
+  room.members.push_back(Member{std::move(info), &peer, {}, {}, sourceKey});
   room.emptySince.reset();
   if (room.media) room.media->addParticipant(joined.participantId, peer);
+  logEvent(roomId, SecurityEventType::Joined, {}, joined.participantId);
   common::logger("room")->info("room {}: participant joined, {} present", common::logId(roomId), room.members.size());
   return joined;
 }
@@ -134,6 +139,7 @@ void RoomManager::leave(const std::string& roomId, const std::string& participan
   if (room.members.size() == before) return;
   if (room.media) room.media->removeParticipant(participantId);
   broadcast(room, participantId, messages::participantLeft(participantId));
+  logEvent(roomId, SecurityEventType::Left, {}, participantId);
   if (room.members.empty()) room.emptySince = now;
   common::logger("room")->info("room {}: participant left, {} present", common::logId(roomId), room.members.size());
 }
@@ -181,6 +187,7 @@ bool RoomManager::congested(const std::string& roomId, const std::string& partic
 
 void RoomManager::tick(common::TimePoint now) {
   if (mFiles) mFiles->tick(now);
+  tickControls(now);
   for (auto it = mRooms.begin(); it != mRooms.end();) {
     const Room& room = it->second;
     if (room.members.empty() && room.emptySince && now - *room.emptySince >= mSettings.grace) {

@@ -16,10 +16,12 @@
 #include "common/result.h"
 #include "common/token_bucket.h"
 #include "conference/media_room.h"
+#include "signaling/bans.h"
 #include "signaling/host_token.h"
 #include "signaling/messages.h"
 #include "signaling/protocol.h"
 #include "signaling/room_id.h"
+#include "signaling/security_log.h"
 #include "signaling/turn_credentials.h"
 
 namespace conclave::conference {
@@ -61,6 +63,16 @@ class RoomManager {
     double relayBytesPerSecond = 1024 * 1024;
     double relayBurstBytes = 4 * 1024 * 1024;
     size_t congestedQueueBytes = size_t{1024} * 1024;
+    // Security event log entries are kept this long (security_log_retention_days).
+    common::Duration securityLogRetention = std::chrono::hours(24 * 7);
+    // An ended or moved meeting answers joins with meeting-ended / meeting-moved this long.
+    common::Duration closedMeetingRetention = std::chrono::hours(24 * 30);
+    // After move-meeting, the old room's remaining connections are closed this much later.
+    common::Duration moveGrace = std::chrono::seconds(30);
+  };
+  struct Moved {
+    std::string roomId;
+    std::string hostToken;
   };
   struct Joined {
     std::string participantId;
@@ -79,9 +91,10 @@ class RoomManager {
   void setHostTokenKey(std::vector<uint8_t> key) { mHostTokens = HostTokens(std::move(key)); }
 
   // Adds `peer` to the room (creating it when the ID is one this server issued) with `role` and
-  // tells the others. The error is RoomNotFound or RoomFull.
+  // tells the others. The error is RoomNotFound or RoomFull, or Banned (`source` was banned from
+  // the meeting), MeetingEnded or MeetingMoved.
   common::Result<Joined, ErrorCode> join(const std::string& roomId, Peer& peer, std::string profile,
-                                         Role role = Role::Participant);
+                                         Role role = Role::Participant, const net::SourceKey& source = {});
   // The role of a member of the room, or nullopt when it is not one.
   std::optional<Role> roleOf(const std::string& roomId, const std::string& participantId) const;
   // `by` (a host) gives `target` a role; everyone is told. The error is NotAllowed or
@@ -115,10 +128,66 @@ class RoomManager {
   size_t roomCount() const { return mRooms.size(); }
   size_t participantCount(const std::string& roomId) const;
 
+  // ---- Host controls and policies (room_controls.cpp) ----
+  // Each takes the acting participant (`by`) and checks its role: NotAllowed for a participant
+  // (or a moderator acting on a host), ParticipantNotFound for a target not in the meeting.
+
+  // Stops forwarding `target`'s `source` (microphone, camera, screen; screen includes
+  // screen-audio) until the target unmutes itself; the target gets `muted-by-host`.
+  std::optional<ErrorCode> mute(const std::string& roomId, const std::string& by, const std::string& target,
+                                const std::string& source);
+  // Asks `target` to unmute `source` (`unmute-request`); from then on it may.
+  std::optional<ErrorCode> requestUnmute(const std::string& roomId, const std::string& by, const std::string& target,
+                                         const std::string& source);
+  // The participant unmutes its own `source`: allowed when the unmute policy lets it, or a host
+  // or moderator asked since the mute. ForbiddenByPolicy otherwise, and for a camera or screen the
+  // policy does not let it share.
+  std::optional<ErrorCode> unmute(const std::string& roomId, const std::string& participantId,
+                                  const std::string& source);
+  // What the meeting's policies let `participantId` do now.
+  conference::SourceSet forbiddenSources(const std::string& roomId, const std::string& participantId) const;
+  bool mayChat(const std::string& roomId, const std::string& participantId) const;
+  bool mayShareFiles(const std::string& roomId, const std::string& participantId) const;
+  // After the policies or roles changed (`by` changed them): tracks of sources someone may no
+  // longer share are stopped like a mute (`muted-by-host` from `by`); allowed ones go on.
+  void applyPolicies(const std::string& roomId, const std::string& by);
+  // Closes `target`'s connection with goodbye `removed` and bans its source for the meeting's life.
+  std::optional<ErrorCode> remove(const std::string& roomId, const std::string& by, const std::string& target,
+                                  common::TimePoint now);
+  // Everyone gets goodbye `meeting-ended`; joins get meeting-ended from then on. Hosts only.
+  std::optional<ErrorCode> endMeeting(const std::string& roomId, const std::string& by, common::TimePoint now);
+  // A new room ID with the meeting's settings (and PIN and bans); joins of the old one get
+  // meeting-moved, and its remaining connections are closed after moveGrace. Hosts only.
+  common::Result<Moved, ErrorCode> moveMeeting(const std::string& roomId, const std::string& by,
+                                               common::TimePoint now);
+  // ErrorCode::MeetingEnded or MeetingMoved for a meeting that ended or moved, else nullopt.
+  std::optional<ErrorCode> closedMeeting(const std::string& roomId) const;
+
+  // The security event log (an in-memory one unless setSecurityLog gave another), and the wall
+  // clock its entries are stamped with (tests set their own).
+  void setSecurityLog(SecurityLog* log);
+  void setWallClock(MillisClock clock) { mWallClock = std::move(clock); }
+  SecurityLog& securityLog() { return *mLog; }
+  void logEvent(const std::string& roomId, SecurityEventType type, std::string actor = {}, std::string subject = {},
+                std::string detail = {});
+  // The log for a host or moderator `by`: NotAllowed otherwise.
+  common::Result<std::vector<SecurityEvent>, ErrorCode> readSecurityLog(const std::string& roomId,
+                                                                       const std::string& by,
+                                                                       std::optional<int64_t> before, size_t limit);
+
  private:
   struct Member {
     ParticipantInfo info;
     Peer* peer;
+    // Host controls: sources a host muted, and those a host asked to unmute since.
+    conference::SourceSet muted;
+    conference::SourceSet unmuteRequested;
+    BanKey source{};  // where it connects from, as a ban would name it
+  };
+  enum class Closed { Ended, Moved };
+  struct ClosedMeeting {
+    Closed how;
+    int64_t at;  // wall clock, ms
   };
   struct Room {
     std::vector<Member> members;
@@ -126,9 +195,25 @@ class RoomManager {
     std::optional<common::TimePoint> emptySince;
     std::unique_ptr<conference::MediaRoom> media;
     std::optional<common::DebtBucket> relayBudget;
+    // Set by move-meeting: the remaining connections are closed at this time.
+    std::optional<common::TimePoint> closeMovedAt;
+    BanList bans;
   };
 
   void closeRoom(std::map<std::string, Room>::iterator it);
+  // room_controls.cpp
+  Member* findMember(Room& room, const std::string& participantId);
+  const Member* findMember(const Room& room, const std::string& participantId) const;
+  // The acting member if it is a host or moderator (and, when `target` is given, may act on it).
+  Member* moderator(Room& room, const std::string& by, const Member* target = nullptr);
+  // Pauses the member's sources that are muted or that the policies forbid it.
+  void updatePausedSources(Room& room, const Member& member);
+  // Says goodbye with `reason` to every member, closes them and takes them out of the room.
+  void dismissAll(Room& room, std::string_view reason);
+  void banSource(Room& room, const BanKey& source) { room.bans.add(source); }
+  // The room `newRoomId` with `room`'s settings, PIN and bans (for move-meeting).
+  void copyMeeting(const Room& room, const std::string& newRoomId, common::TimePoint now);
+  void tickControls(common::TimePoint now);
   void onTransportFailed(const std::string& participantId, sfu::TransportRole role);
 
   // Serializes `message` once for every member but `except`; gives the bytes sent.
@@ -141,6 +226,12 @@ class RoomManager {
   const TurnIssuer* mTurn = nullptr;
   HostTokens mHostTokens;
   std::map<std::string, Room> mRooms;
+  std::map<std::string, ClosedMeeting> mClosed;
+  MemorySecurityLog mOwnLog;
+  SecurityLog* mLog = &mOwnLog;
+  MillisClock mWallClock = systemClockMs;
+  std::optional<int64_t> mNextPurge;
+  SourceHasher mSourceHasher;
 };
 
 }  // namespace conclave::signaling

@@ -51,7 +51,7 @@ struct SecurityEvent {
 };
 
 // Milliseconds since the Unix epoch; tests inject their own.
-using WallClock = std::function<int64_t()>;
+using MillisClock = std::function<int64_t()>;
 int64_t systemClockMs();
 
 // Where entries are kept. The in-memory one below until the SQLite store takes over.

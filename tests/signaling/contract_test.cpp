@@ -81,7 +81,10 @@ TEST(Contract, TheAcceptSetsHoldEveryMessageType) {
   const std::set<std::string> client = {"hello", "join",        "update-profile",   "leave",
                                         "ping",  "publish",     "subscribe-answer", "subscribe-restart",
                                         "relay", "file-upload", "turn-refresh",     "set-settings",
-                                        "admit", "deny",        "set-role"};
+                                        "admit", "deny",        "set-role",
+                                        // issue 10, host controls
+                                        "mute", "request-unmute", "unmute", "remove", "end-meeting", "move-meeting",
+                                        "get-security-log"};
   const std::set<std::string> server = {"welcome",
                                         "joined",
                                         "participant-joined",
@@ -107,7 +110,17 @@ TEST(Contract, TheAcceptSetsHoldEveryMessageType) {
                                         "settings-updated",
                                         "admitted",
                                         "denied",
-                                        "role-set"};
+                                        "role-set",
+                                        // issue 10, host controls
+                                        "muted",
+                                        "unmute-requested",
+                                        "unmuted",
+                                        "removed",
+                                        "ended",
+                                        "meeting-moved",
+                                        "security-log",
+                                        "muted-by-host",
+                                        "unmute-request"};
   EXPECT_EQ(typesOf(load("client-to-server/accept.json")), client);
   EXPECT_EQ(typesOf(load("server-to-client/accept.json")), server);
   for (const auto& type : client) EXPECT_NE(findClientSchema(type), nullptr) << type;

@@ -40,6 +40,16 @@ TEST(Messages, EveryReplyMatchesItsSchemaAndEchoesTheRequestId) {
         messages::relayed(request),
         messages::fileUploadReady(request, "Mn3oPq5rSt7uVw9xYz1aBc", "Uq2wEr4tYu6iOp8aSd0fGh"),
         messages::error(ErrorCode::RoomFull, "the meeting is full", request.contains("id") ? &request["id"] : nullptr),
+        messages::muted(request),
+        messages::unmuteRequested(request),
+        messages::unmuted(request),
+        messages::removed(request),
+        messages::ended(request),
+        messages::meetingMoved(request, kRoom, std::string(43, 'h')),
+        messages::securityLog(request, {}),
+        messages::securityLog(request, {{1764748800000, SecurityEventType::RoleChanged, kAlice, kBob, "moderator"},
+                                        {1764748700000, SecurityEventType::Locked, kAlice, "", ""},
+                                        {1764748600000, SecurityEventType::Joined, "", kBob, ""}}),
     };
     for (const auto& reply : replies) {
       expectValid(reply);
@@ -64,6 +74,9 @@ TEST(Messages, EveryEventMatchesItsSchema) {
            messages::mediaFailed(conclave::sfu::TransportRole::Subscribe),
            messages::relay(kAlice, "{\"v\":2,\"t\":\"key\"}"),
            messages::goodbye(),
+           messages::relay(kAlice, "x", "chat"),
+           messages::mutedByHost("screen", kAlice),
+           messages::unmuteRequest("microphone", kAlice),
        }) {
     expectValid(event);
     EXPECT_FALSE(event.contains("id")) << event;

@@ -86,6 +86,13 @@ describe('protocol contract', () => {
         'admit',
         'deny',
         'set-role',
+        'mute',
+        'request-unmute',
+        'unmute',
+        'remove',
+        'end-meeting',
+        'move-meeting',
+        'get-security-log',
       ].sort(),
     );
     expect(typesOf(load('server-to-client/accept.json'))).toEqual(
@@ -116,6 +123,15 @@ describe('protocol contract', () => {
         'admitted',
         'denied',
         'role-set',
+        'muted',
+        'unmute-requested',
+        'unmuted',
+        'removed',
+        'ended',
+        'meeting-moved',
+        'security-log',
+        'muted-by-host',
+        'unmute-request',
       ].sort(),
     );
   });

@@ -60,7 +60,8 @@ describe('meeting security messages', () => {
       },
       { type: 'role', participantId: ALICE_ID, role: 'owner' },
       { type: 'meeting-moved', roomId: ROOM_ID, hostToken: 'short' },
-      { type: 'security-log', entries: [{ at: 1, type: 'Removed!' }] },
+      { type: 'security-log', entries: [{ at: 1, type: '' }] },
+      { type: 'muted-by-host', source: '', by: ALICE_ID },
       { type: 'joined', roomId: ROOM_ID, participantId: SELF_ID, participants: [], role: 'king' },
       { type: 'relay', from: ALICE_ID, payload: 'x', kind: 'secret' },
     ];

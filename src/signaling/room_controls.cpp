@@ -1,0 +1,262 @@
+// RoomManager: what hosts and moderators do to others (mute, ask to unmute, remove, end, move),
+// the meeting's policies where the server enforces them, and the security event log. Every
+// rule is checked here, whatever a client's UI shows.
+#include <algorithm>
+
+#include "common/log.h"
+#include "conference/media_plane.h"
+#include "signaling/rooms.h"
+
+namespace conclave::signaling {
+namespace {
+
+constexpr int64_t kPurgeIntervalMs = int64_t{3600} * 1000;
+
+// The sources one `mute` or `unmute` of `source` covers: a screen share has its audio.
+conference::SourceSet sourcesOf(const std::string& source) {
+  if (source == "screen") return {"screen", "screen-audio"};
+  return {source};
+}
+
+// What the policies forbid a member of `role` to share.
+conference::SourceSet forbiddenBy(const Policies& policies, Role role) {
+  conference::SourceSet out;
+  if (!mayUnder(policies.camera, role)) out.insert("camera");
+  if (!mayUnder(policies.screen, role)) out.insert({"screen", "screen-audio"});
+  return out;
+}
+
+}  // namespace
+
+RoomManager::Member* RoomManager::findMember(Room& room, const std::string& participantId) {
+  auto m = std::find_if(room.members.begin(), room.members.end(),
+                        [&](const Member& x) { return x.info.id == participantId; });
+  return m == room.members.end() ? nullptr : &*m;
+}
+
+const RoomManager::Member* RoomManager::findMember(const Room& room, const std::string& participantId) const {
+  auto m = std::find_if(room.members.begin(), room.members.end(),
+                        [&](const Member& x) { return x.info.id == participantId; });
+  return m == room.members.end() ? nullptr : &*m;
+}
+
+RoomManager::Member* RoomManager::moderator(Room& room, const std::string& by, const Member* target) {
+  Member* actor = findMember(room, by);
+  if (!actor || !isModeratorOrHost(actor->info.role)) return nullptr;
+  // A moderator does not act on a host (a host may act on anyone).
+  if (target && actor->info.role != Role::Host && target->info.role == Role::Host) return nullptr;
+  return actor;
+}
+
+void RoomManager::updatePausedSources(Room& room, const Member& member) {
+  if (!room.media) return;
+  conference::SourceSet paused = forbiddenBy(room.settings.policies, member.info.role);
+  paused.insert(member.muted.begin(), member.muted.end());
+  room.media->setPausedSources(member.info.id, std::move(paused));
+}
+
+std::optional<ErrorCode> RoomManager::mute(const std::string& roomId, const std::string& by, const std::string& target,
+                                           const std::string& source) {
+  auto it = mRooms.find(roomId);
+  if (it == mRooms.end()) return ErrorCode::NotJoined;
+  Room& room = it->second;
+  Member* subject = findMember(room, target);
+  if (!moderator(room, by, subject)) return ErrorCode::NotAllowed;
+  if (!subject) return ErrorCode::ParticipantNotFound;
+  for (const auto& s : sourcesOf(source)) {
+    subject->muted.insert(s);
+    // Only a request made after this mute lets a participant unmute.
+    subject->unmuteRequested.erase(s);
+  }
+  updatePausedSources(room, *subject);
+  subject->peer->send(messages::mutedByHost(source, by));
+  common::logger("room")->info("room {}: a participant's {} was muted", common::logId(roomId), source);
+  return std::nullopt;
+}
+
+std::optional<ErrorCode> RoomManager::requestUnmute(const std::string& roomId, const std::string& by,
+                                                    const std::string& target, const std::string& source) {
+  auto it = mRooms.find(roomId);
+  if (it == mRooms.end()) return ErrorCode::NotJoined;
+  Room& room = it->second;
+  Member* subject = findMember(room, target);
+  if (!moderator(room, by, subject)) return ErrorCode::NotAllowed;
+  if (!subject) return ErrorCode::ParticipantNotFound;
+  subject->unmuteRequested.insert(source);
+  subject->peer->send(messages::unmuteRequest(source, by));
+  return std::nullopt;
+}
+
+std::optional<ErrorCode> RoomManager::unmute(const std::string& roomId, const std::string& participantId,
+                                             const std::string& source) {
+  auto it = mRooms.find(roomId);
+  if (it == mRooms.end()) return ErrorCode::NotJoined;
+  Room& room = it->second;
+  Member* self = findMember(room, participantId);
+  if (!self) return ErrorCode::NotJoined;
+  const Role role = self->info.role;
+  const Policies& policies = room.settings.policies;
+  if (forbiddenBy(policies, role).count(source)) return ErrorCode::ForbiddenByPolicy;
+  const bool muted = self->muted.count(source) > 0;
+  if (muted && !mayUnder(policies.unmute, role) && !self->unmuteRequested.count(source))
+    return ErrorCode::ForbiddenByPolicy;
+  for (const auto& s : sourcesOf(source)) {
+    self->muted.erase(s);
+    self->unmuteRequested.erase(s);
+  }
+  updatePausedSources(room, *self);
+  return std::nullopt;
+}
+
+conference::SourceSet RoomManager::forbiddenSources(const std::string& roomId, const std::string& participantId) const {
+  auto it = mRooms.find(roomId);
+  if (it == mRooms.end()) return {};
+  const Member* m = findMember(it->second, participantId);
+  return m ? forbiddenBy(it->second.settings.policies, m->info.role) : conference::SourceSet{};
+}
+
+bool RoomManager::mayChat(const std::string& roomId, const std::string& participantId) const {
+  auto it = mRooms.find(roomId);
+  if (it == mRooms.end()) return false;
+  const Member* m = findMember(it->second, participantId);
+  return m && mayUnder(it->second.settings.policies.chat, m->info.role);
+}
+
+bool RoomManager::mayShareFiles(const std::string& roomId, const std::string& participantId) const {
+  auto it = mRooms.find(roomId);
+  if (it == mRooms.end()) return false;
+  const Member* m = findMember(it->second, participantId);
+  return m && mayUnder(it->second.settings.policies.files, m->info.role);
+}
+
+void RoomManager::applyPolicies(const std::string& roomId, const std::string& by) {
+  auto it = mRooms.find(roomId);
+  if (it == mRooms.end()) return;
+  Room& room = it->second;
+  for (const auto& m : room.members) {
+    if (room.media) {
+      const conference::SourceSet published = room.media->publishedSources(m.info.id);
+      // Tell each one whose sharing stops; "screen" stands for the share with its audio.
+      for (const auto& source : forbiddenBy(room.settings.policies, m.info.role)) {
+        if (!published.count(source) || m.muted.count(source) || source == "screen-audio") continue;
+        m.peer->send(messages::mutedByHost(source, by));
+      }
+    }
+    updatePausedSources(room, m);
+  }
+}
+
+std::optional<ErrorCode> RoomManager::remove(const std::string& roomId, const std::string& by,
+                                             const std::string& target, common::TimePoint now) {
+  auto it = mRooms.find(roomId);
+  if (it == mRooms.end()) return ErrorCode::NotJoined;
+  Room& room = it->second;
+  Member* subject = findMember(room, target);
+  if (!moderator(room, by, subject) || target == by) return ErrorCode::NotAllowed;
+  if (!subject) return ErrorCode::ParticipantNotFound;
+  Peer* peer = subject->peer;
+  logEvent(roomId, SecurityEventType::Removed, by, target);
+  banSource(room, subject->source);
+  peer->send(messages::goodbye("removed"));
+  leave(roomId, target, now);
+  peer->close();
+  common::logger("room")->info("room {}: a participant was removed", common::logId(roomId));
+  return std::nullopt;
+}
+
+void RoomManager::dismissAll(Room& room, std::string_view reason) {
+  auto members = std::exchange(room.members, {});
+  for (const auto& m : members) {
+    if (room.media) room.media->removeParticipant(m.info.id);
+    m.peer->send(messages::goodbye(reason));
+    m.peer->close();
+  }
+}
+
+std::optional<ErrorCode> RoomManager::endMeeting(const std::string& roomId, const std::string& by,
+                                                 common::TimePoint) {
+  auto it = mRooms.find(roomId);
+  if (it == mRooms.end()) return ErrorCode::NotJoined;
+  const Member* actor = findMember(it->second, by);
+  if (!actor || actor->info.role != Role::Host) return ErrorCode::NotAllowed;
+  logEvent(roomId, SecurityEventType::MeetingEnded, by);
+  mClosed[roomId] = ClosedMeeting{Closed::Ended, mWallClock()};
+  dismissAll(it->second, "meeting-ended");
+  common::logger("room")->info("room {} ended by a host", common::logId(roomId));
+  if (auto again = mRooms.find(roomId); again != mRooms.end()) closeRoom(again);
+  return std::nullopt;
+}
+
+common::Result<RoomManager::Moved, ErrorCode> RoomManager::moveMeeting(const std::string& roomId,
+                                                                       const std::string& by, common::TimePoint now) {
+  auto it = mRooms.find(roomId);
+  if (it == mRooms.end()) return ErrorCode::NotJoined;
+  const Member* actor = findMember(it->second, by);
+  if (!actor || actor->info.role != Role::Host) return ErrorCode::NotAllowed;
+  if (it->second.closeMovedAt) return ErrorCode::MeetingMoved;
+  Moved moved{createRoomId(), {}};
+  moved.hostToken = mHostTokens.hostToken(moved.roomId);
+  copyMeeting(it->second, moved.roomId, now);
+  logEvent(roomId, SecurityEventType::MeetingMoved, by);
+  logEvent(moved.roomId, SecurityEventType::MeetingMoved, by);
+  mClosed[roomId] = ClosedMeeting{Closed::Moved, mWallClock()};
+  // The members still need the old room for a while: the hosts tell them the new secret over it.
+  mRooms.at(roomId).closeMovedAt = now + mSettings.moveGrace;
+  common::logger("room")->info("room {} moved by a host", common::logId(roomId));
+  return moved;
+}
+
+void RoomManager::copyMeeting(const Room& room, const std::string& newRoomId, common::TimePoint now) {
+  Room copy;
+  copy.settings = room.settings;
+  copy.bans = room.bans;
+  // Empty until the members arrive, which they do within seconds; the grace period applies.
+  copy.emptySince = now;
+  if (mMedia) copy.media = mMedia->createRoom(newRoomId);
+  mRooms.emplace(newRoomId, std::move(copy));
+}
+
+std::optional<ErrorCode> RoomManager::closedMeeting(const std::string& roomId) const {
+  auto it = mClosed.find(roomId);
+  if (it == mClosed.end()) return std::nullopt;
+  return it->second.how == Closed::Ended ? ErrorCode::MeetingEnded : ErrorCode::MeetingMoved;
+}
+
+void RoomManager::setSecurityLog(SecurityLog* log) { mLog = log ? log : &mOwnLog; }
+
+void RoomManager::logEvent(const std::string& roomId, SecurityEventType type, std::string actor, std::string subject,
+                           std::string detail) {
+  mLog->append(roomId, SecurityEvent{mWallClock(), type, std::move(actor), std::move(subject), std::move(detail)});
+}
+
+common::Result<std::vector<SecurityEvent>, ErrorCode> RoomManager::readSecurityLog(const std::string& roomId,
+                                                                                  const std::string& by,
+                                                                                  std::optional<int64_t> before,
+                                                                                  size_t limit) {
+  auto it = mRooms.find(roomId);
+  if (it == mRooms.end()) return ErrorCode::NotJoined;
+  if (!moderator(it->second, by)) return ErrorCode::NotAllowed;
+  return mLog->list(roomId, before, std::min(limit, SecurityLog::kMaxListed));
+}
+
+void RoomManager::tickControls(common::TimePoint now) {
+  // Moved meetings: whoever is still in the old room did not follow (removed, or a straggler).
+  for (auto it = mRooms.begin(); it != mRooms.end();) {
+    auto next = std::next(it);
+    if (it->second.closeMovedAt && now >= *it->second.closeMovedAt) {
+      dismissAll(it->second, "meeting-moved");
+      closeRoom(it);
+    }
+    it = next;
+  }
+  // Hourly (and on the first tick): log entries and closed meetings past their retention.
+  const int64_t wall = mWallClock();
+  if (mNextPurge && wall < *mNextPurge) return;
+  mNextPurge = wall + kPurgeIntervalMs;
+  const int64_t logCutoff = wall - common::toMillis(mSettings.securityLogRetention);
+  if (size_t purged = mLog->purge(logCutoff)) common::logger("room")->debug("{} security log entries purged", purged);
+  const int64_t closedCutoff = wall - common::toMillis(mSettings.closedMeetingRetention);
+  std::erase_if(mClosed, [&](const auto& e) { return e.second.at < closedCutoff; });
+}
+
+}  // namespace conclave::signaling
