@@ -142,6 +142,8 @@ describe.skipIf(!serverHasMedia())('meeting security', () => {
         expect(message.type === 'relay' && message.to === ids.carol, `a payload for the removed: ${frame}`).toBe(false);
       }
       // She cannot come back into this meeting (banned for its life).
+      // A new page load (the same address with its fragment would only be a fragment navigation).
+      await carol.goto('about:blank');
       await carol.goto(carolLink);
       await joinAs(carol, NAMES.carol, { preview: true });
       await carol.locator('[data-testid="gone"][data-code="banned"]').waitFor();
