@@ -177,7 +177,6 @@ function lobbyList(obj: Json): Participant[] {
   return list;
 }
 
-
 function logEntries(obj: Json): SecurityLogEntry[] {
   const value = field(obj, 'entries');
   if (!Array.isArray(value)) throw new Invalid('entries: expected an array');
