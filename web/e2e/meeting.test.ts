@@ -75,7 +75,10 @@ describe('meeting', () => {
 
     const room = await fetchInsecure(server.port, '/api/rooms', 'POST');
     expect(room.status).toBe(201);
-    expect(JSON.parse(room.body)).toEqual({ roomId: expect.stringMatching(/^[A-Za-z0-9_-]{32}$/) as unknown });
+    expect(JSON.parse(room.body)).toEqual({
+      roomId: expect.stringMatching(/^[A-Za-z0-9_-]{32}$/) as unknown,
+      hostToken: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) as unknown,
+    });
   });
 
   it('lets two people meet, and nothing leaves the origin or reveals the secret', async () => {

@@ -8,17 +8,42 @@
 // with the room secret (src/profile.ts); a SecureRoom per membership verifies the others, keeps
 // the keys, the security code and the chat (src/secure/secure_room.ts). Names come only from
 // verified profiles.
+//
+// Meeting security (docs/protocol.md, "Meeting security"): the server decides who is admitted
+// (host token, PIN, lock, lobby); a join may wait (`waiting`) until a host admits it. Keys go only
+// to participants that are in the server's roster and verified, so a lobby entry never gets one.
+// A host can move the meeting to a new room and secret: the instruction travels sealed pairwise
+// to every verified member, and each session rejoins there keeping the call on screen.
 
 import { generateIdentity, RoomKeys, type Bytes, type FileInfo, type FileManifest, type Identity } from './e2ee';
 import type { MediaAttachment } from './media/controller';
-import { sealOwnProfile } from './profile';
-import type { Participant } from './protocol/messages';
+import { openMemberProfile, sealOwnProfile } from './profile';
+import { generateSecret } from './protocol/invite';
+import {
+  MUTE_SOURCES,
+  type JoinedMessage,
+  type MeetingSettings,
+  type MuteSource,
+  type Participant,
+  type PolicyName,
+  type Role,
+  type SecurityLogEntry,
+  type SettingsChange,
+  type UnmuteSource,
+} from './protocol/messages';
 import { RESTART_WINDOW_MS, retryDelay, type ReconnectCause } from './reconnect';
 import { SignalingClient, SignalingError, type CloseInfo, type SocketFactory } from './protocol/client';
 import type { FetchLike } from './protocol/invite';
 import { ChatLog } from './secure/chat_log';
 import { downloadFile, uploadFile } from './secure/file_share';
-import { SecureRoom, type KeyState, type PeerSecurity, type SecuritySnapshot, type Trust } from './secure/secure_room';
+import {
+  SecureRoom,
+  type KeyState,
+  type MoveInstruction,
+  type PeerSecurity,
+  type SecuritySnapshot,
+  type Trust,
+} from './secure/secure_room';
 
 export interface RosterEntry {
   id: string;
@@ -29,17 +54,52 @@ export interface RosterEntry {
   trust: Trust;
   /** Verified members: whether their media key arrived. */
   key: KeyState;
+  role: Role;
+}
+
+/** Someone waiting in the lobby, as hosts and moderators see them. */
+export interface LobbyEntry {
+  id: string;
+  /** The name in its profile, when the profile opens with the room secret (null: no name given). */
+  name: string | null;
+  /** Its profile opened with this room's secret; false: unknown (a wrong link?), true: not yet known. */
+  verified: boolean | null;
+}
+
+/** After the security code was marked as compared: what changed since. */
+export interface ComparedCode {
+  /** The code differs from the one compared. */
+  changed: boolean;
+  /** Verified members (by name) who joined or left since. */
+  joined: (string | null)[];
+  left: (string | null)[];
+}
+
+/** The security-related state of the meeting (server-side roles and settings, host actions). */
+export interface MeetingView {
+  role: Role;
+  /** Null from a server that reports none. */
+  settings: MeetingSettings | null;
+  /** Hosts and moderators: who is waiting. */
+  lobby: LobbyEntry[];
+  /** This participant's sources a host muted (until it unmutes itself). */
+  hostMuted: MuteSource[];
+  /** The last open request to unmute (nothing switches on by itself). */
+  unmuteRequest: { source: UnmuteSource; by: string | null } | null;
+  compared: ComparedCode | null;
 }
 
 /** The call as the view last showed it. */
 export interface CallView {
   selfId: string;
+  roomId: string;
   roster: RosterEntry[];
   security: SecuritySnapshot;
+  meeting: MeetingView;
 }
 
-/** Why the session is reconnecting: the server restarts, the connection broke, the browser is offline. */
-export type ReconnectReason = ReconnectCause | 'offline';
+/** Why the session is reconnecting: the server restarts, the connection broke, the browser is offline, or the meeting moves. */
+export type ReconnectReason = ReconnectCause | 'offline' | 'moving';
 
 export type SessionState =
   | { kind: 'idle' }
@@ -54,8 +114,16 @@ export type SessionState =
       /** The call as it was when the connection went away; null if it never got that far. */
       call: CallView | null;
     }
+  /** Admitted by the server only later: in the lobby, or until a host arrives. */
+  | { kind: 'waiting'; reason: string }
+  /** The meeting has a PIN: ask for it (`wrong`: the last one was wrong). */
+  | { kind: 'pin'; wrong: boolean }
   | { kind: 'left' }
-  | { kind: 'failed'; code: string };
+  /**
+   * A final error, or a final `goodbye` (removed, denied, meeting-ended, meeting-moved). `retryAt`:
+   * when a `blocked` join may be tried again.
+   */
+  | { kind: 'failed'; code: string; retryAt?: number };
 
 export type Announcement =
   | { kind: 'self-joined' }
@@ -63,7 +131,17 @@ export type Announcement =
   /** A participant whose profile does not prove membership. */
   | { kind: 'unverified' }
   | { kind: 'left'; name: string | null }
-  | { kind: 'renamed'; old: string | null; name: string | null };
+  | { kind: 'renamed'; old: string | null; name: string | null }
+  | { kind: 'moved' }
+  | { kind: 'role'; role: Role }
+  | { kind: 'muted-by-host'; source: string }
+  | { kind: 'waiting' };
+
+/** Where a browser keeps the host credentials of its rooms (localStorage in the page). */
+export interface HostTokenStore {
+  load(roomId: string): string | null;
+  save(roomId: string, token: string): void;
+}
 
 export interface MeetingSessionOptions {
   roomId: string;
@@ -85,7 +163,16 @@ export interface MeetingSessionOptions {
   random?: () => number;
   pingIntervalMs?: number;
   requestTimeoutMs?: number;
+  /** Host credentials by room ID; the session sends the current room's with `join`. */
+  hostTokens?: HostTokenStore;
+  /** A host muted one of this participant's sources: switch it off here too. */
+  onHostMute?: (source: MuteSource) => void;
+  /** The meeting moved to a new room and secret (the page updates its address and invite link). */
+  onMoved?: (roomId: string, secret: string) => void;
 }
+
+/** Goodbye reasons after which coming back makes no sense. */
+const FINAL_GOODBYES = new Set(['removed', 'denied', 'meeting-ended', 'meeting-moved', 'lobby-timeout']);
 
 /** Self-destruct choices the view offers (ms); null keeps the message. */
 export const CHAT_LIFETIMES = [null, 60_000, 600_000, 3_600_000] as const;
@@ -117,10 +204,39 @@ export class MeetingSession {
   /** Participants already there when this one joined: their verdicts are not announced. */
   private mPresentAtJoin = new Set<string>();
   readonly chat: ChatLog;
+  private mRoomId: string;
+  private mSecret: string;
+  private mPin: string | null = null;
+  /** The server refused the stored host token for this room (`not-allowed`): joins go without it. */
+  private mTokenRefused = false;
+  /** A join that got `waiting`: what it needs once admitted. */
+  private mWaiting: { room: RoomKeys; identity: Identity } | null = null;
+  private mRole: Role = 'participant';
+  private readonly mRoles = new Map<string, Role>();
+  private mSettings: MeetingSettings | null = null;
+  private mLobby: Participant[] = [];
+  /** Lobby profile -> what it says (opened once). */
+  private readonly mLobbyNames = new Map<string, { name: string | null; verified: boolean }>();
+  private readonly mHostMuted = new Set<MuteSource>();
+  /** Sources a host asked this participant to unmute since their mute. */
+  private readonly mUnmuteAllowed = new Set<MuteSource>();
+  private mUnmuteRequest: { source: UnmuteSource; by: string } | null = null;
+  private mCompared: { code: string; names: (string | null)[] } | null = null;
 
   constructor(options: MeetingSessionOptions) {
     this.mOptions = options;
+    this.mRoomId = options.roomId;
+    this.mSecret = options.secret;
     this.chat = options.chat ?? new ChatLog();
+  }
+
+  /** The meeting's current room (it changes when a host moves the meeting). */
+  get roomId(): string {
+    return this.mRoomId;
+  }
+
+  get secret(): string {
+    return this.mSecret;
   }
 
   get state(): SessionState {
@@ -135,7 +251,7 @@ export class MeetingSession {
   /** Joins (or rejoins) the meeting under `name`. */
   join(name: string): void {
     if (this.mDisposed) return;
-    if (this.mState.kind === 'connecting' || this.mState.kind === 'joined') return;
+    if (this.mState.kind === 'connecting' || this.mState.kind === 'joined' || this.mState.kind === 'waiting') return;
     this.mName = name;
     this.mAttempt = 0;
     this.mLost = null;
@@ -222,7 +338,7 @@ export class MeetingSession {
     const client = this.mClient;
     this.clearRetry();
     this.stopPing();
-    if (client && this.mState.kind === 'joined') {
+    if (client && (this.mState.kind === 'joined' || this.mState.kind === 'waiting')) {
       try {
         await client.leave();
       } catch {
@@ -249,7 +365,7 @@ export class MeetingSession {
   }
 
   private roomKeys(): Promise<RoomKeys | null> {
-    this.mRoomKeys ??= RoomKeys.derive(this.mOptions.secret, this.mOptions.roomId).then((r) => (r.ok ? r.room : null));
+    this.mRoomKeys ??= RoomKeys.derive(this.mSecret, this.mRoomId).then((r) => (r.ok ? r.room : null));
     return this.mRoomKeys;
   }
 
@@ -278,11 +394,44 @@ export class MeetingSession {
       if (room === null) throw new SignalingError('bad-secret', 'the link is incomplete or wrong');
       const [{ identity, profile }] = await Promise.all([this.prepare(room), connected]);
       if (client !== this.mClient) return;
-      const joined = await client.join(this.mOptions.roomId, profile);
+      const reply = await client.join(this.mRoomId, profile, {
+        hostToken: this.mTokenRefused ? null : (this.mOptions.hostTokens?.load(this.mRoomId) ?? null),
+        pin: this.mPin,
+      });
       if (client !== this.mClient) return;
+      if (reply.type === 'waiting') {
+        this.mWaiting = { room, identity };
+        this.mSelfId = reply.participantId;
+        this.mAttempt = 0;
+        this.mLost = null;
+        this.startPing(client);
+        this.setState({ kind: 'waiting', reason: reply.reason });
+        this.mOptions.onAnnounce?.({ kind: 'waiting' });
+        return;
+      }
+      this.enter(client, reply, room, identity);
+    } catch (err) {
+      if (client !== this.mClient) return;
+      this.joinFailed(err);
+    }
+  }
+
+  /** `joined` arrived (at once or after a wait): the call starts. */
+  private enter(client: SignalingClient, joined: JoinedMessage, room: RoomKeys, identity: Identity): void {
+    try {
+      this.mWaiting = null;
       this.mSelfId = joined.participantId;
       this.mOrder = [joined.participantId, ...joined.participants.map((p) => p.id)];
       this.mPresentAtJoin = new Set(joined.participants.map((p) => p.id));
+      this.mRole = joined.role ?? 'participant';
+      this.mSettings = joined.settings ?? null;
+      this.mRoles.clear();
+      for (const p of joined.participants) this.mRoles.set(p.id, p.role ?? 'participant');
+      this.mLobby = [];
+      // A new membership: the server forwards this participant's media afresh.
+      this.mHostMuted.clear();
+      this.mUnmuteAllowed.clear();
+      this.mUnmuteRequest = null;
       this.mAttempt = 0;
       this.mLost = null;
       this.startPing(client);
@@ -304,6 +453,9 @@ export class MeetingSession {
         onVerdict: (peer, previous) => {
           if (secure === this.mSecure) this.announceVerdict(peer, previous);
         },
+        onMove: (from, move) => {
+          if (secure === this.mSecure) this.obeyMove(from, move);
+        },
         ...(this.mOptions.onError ? { onError: this.mOptions.onError } : {}),
       });
       this.mSecure = secure;
@@ -312,21 +464,290 @@ export class MeetingSession {
       this.mOptions.onAnnounce?.({ kind: 'self-joined' });
     } catch (err) {
       if (client !== this.mClient) return;
-      const code = err instanceof SignalingError ? err.code : 'internal';
-      if (TRANSIENT_CODES.has(code)) {
-        this.scheduleReconnect(this.mLost?.cause ?? 'dropped');
-      } else {
-        this.dropClient();
-        this.setState({ kind: 'failed', code });
-      }
+      this.joinFailed(err);
     }
+  }
+
+  private joinFailed(err: unknown): void {
+    const code = err instanceof SignalingError ? err.code : 'internal';
+    if (TRANSIENT_CODES.has(code)) {
+      this.scheduleReconnect(this.mLost?.cause ?? 'dropped');
+      return;
+    }
+    this.dropClient();
+    if (code === 'not-allowed' && !this.mTokenRefused && this.mOptions.hostTokens?.load(this.mRoomId)) {
+      // A stale credential (the server's key changed): join as everyone else does.
+      this.mTokenRefused = true;
+      void this.attempt();
+      return;
+    }
+    this.mLost = null;
+    if (code === 'pin-required' || code === 'wrong-pin') {
+      this.setState({ kind: 'pin', wrong: code === 'wrong-pin' });
+      return;
+    }
+    const retryAfterMs = err instanceof SignalingError ? err.retryAfterMs : null;
+    this.setState(
+      code === 'blocked' && retryAfterMs !== null
+        ? { kind: 'failed', code, retryAt: Date.now() + retryAfterMs }
+        : { kind: 'failed', code },
+    );
+  }
+
+  /** Tries to join again with the meeting's PIN (after `pin-required` or `wrong-pin`). */
+  submitPin(pin: string): void {
+    if (this.mDisposed || this.mState.kind !== 'pin') return;
+    this.mPin = pin;
+    this.mAttempt = 0;
+    this.setState({ kind: 'connecting' });
+    void this.attempt();
+  }
+
+  // --- Host and moderator actions (the server checks the role; errors reach the caller) -------
+
+  private connected(): SignalingClient {
+    const client = this.mClient;
+    if (this.mState.kind !== 'joined' || client === null) throw new SignalingError('not-joined', 'not in the meeting');
+    return client;
+  }
+
+  changeSettings(change: SettingsChange): Promise<void> {
+    return this.connected().setSettings(change);
+  }
+
+  /** Admits one waiting participant, or (null) everyone waiting. */
+  admit(participantId: string | null): Promise<void> {
+    return this.connected().admit(participantId);
+  }
+
+  deny(participantId: string): Promise<void> {
+    return this.connected().deny(participantId);
+  }
+
+  setRole(participantId: string, role: Role): Promise<void> {
+    return this.connected().setRole(participantId, role);
+  }
+
+  mute(participantId: string, source: MuteSource): Promise<void> {
+    return this.connected().mute(participantId, source);
+  }
+
+  requestUnmute(participantId: string, source: UnmuteSource): Promise<void> {
+    return this.connected().requestUnmute(participantId, source);
+  }
+
+  remove(participantId: string): Promise<void> {
+    return this.connected().remove(participantId);
+  }
+
+  async endMeeting(): Promise<void> {
+    await this.connected().endMeeting();
+    this.finish('meeting-ended');
+  }
+
+  securityLog(limit = 100, before?: number): Promise<SecurityLogEntry[]> {
+    return this.connected().securityLog(limit, before);
+  }
+
+  /** Whether this participant may do what `policy` governs (the server enforces the same). */
+  may(policy: PolicyName): boolean {
+    return this.mRole !== 'participant' || this.mSettings?.policies[policy] !== 'moderators';
+  }
+
+  /** Whether this participant may switch `source` on again (always, unless a host muted it). */
+  mayUnmute(source: MuteSource): boolean {
+    return !this.mHostMuted.has(source) || this.may('unmute') || this.mUnmuteAllowed.has(source);
+  }
+
+  /**
+   * Before switching a source on: after a host's mute, the server must agree (`unmute`); throws
+   * `forbidden-by-policy` when it does not. Nothing to ask otherwise.
+   */
+  async unmuteSelf(source: MuteSource): Promise<void> {
+    if (this.mHostMuted.has(source)) {
+      await this.connected().unmute(source);
+      this.mHostMuted.delete(source);
+      this.mUnmuteAllowed.delete(source);
+    }
+    if (this.mUnmuteRequest?.source === source) this.mUnmuteRequest = null;
+    this.publishRoster();
+  }
+
+  /** The user saw the request to unmute and chose not to (or did, through unmuteSelf). */
+  dismissUnmuteRequest(): void {
+    this.mUnmuteRequest = null;
+    this.publishRoster();
+  }
+
+  /** The security code as it is now was compared with the others: report changes from here on. */
+  markCodeCompared(): void {
+    const code = this.mSecure?.snapshot().code ?? null;
+    if (code === null) return;
+    this.mCompared = { code, names: this.verifiedNames() };
+    this.publishRoster();
+  }
+
+  /**
+   * Hosts: moves the meeting to a new room ID (from the server) and a new secret (made here),
+   * tells every verified member over the pairwise channels, then rejoins there. Everyone who
+   * does not get the message (a removed participant who still knows the old secret) stays behind.
+   */
+  async moveMeeting(): Promise<void> {
+    const client = this.connected();
+    const secure = this.mSecure;
+    if (secure === null) throw new SignalingError('not-joined', 'not in the meeting');
+    const { roomId, hostToken } = await client.moveMeeting();
+    const secret = generateSecret();
+    this.mOptions.hostTokens?.save(roomId, hostToken);
+    const sends = secure
+      .peers()
+      .filter((peer) => peer.trust === 'verified')
+      .map((peer) => {
+        const move: MoveInstruction = { r: roomId, s: secret };
+        if (this.mRoles.get(peer.id) === 'host') move.h = hostToken;
+        return secure.sendMove(peer.id, move).catch((err: unknown) => this.mOptions.onError?.(err));
+      });
+    await Promise.all(sends);
+    this.moveTo(roomId, secret);
+  }
+
+  /** A move instruction from a verified member: obeyed only from a host. */
+  private obeyMove(from: string, move: MoveInstruction): void {
+    if (this.mState.kind !== 'joined' || this.mRoles.get(from) !== 'host') return;
+    const token = move.h ?? move.m;
+    if (token !== undefined) this.mOptions.hostTokens?.save(move.r, token);
+    this.moveTo(move.r, move.s);
+  }
+
+  /** Rejoins in another room with another secret, keeping the call on screen meanwhile. */
+  private moveTo(roomId: string, secret: string): void {
+    if (this.mDisposed) return;
+    this.dropClient();
+    this.clearRetry();
+    this.stopPing();
+    this.mRoomId = roomId;
+    this.mSecret = secret;
+    this.mRoomKeys = null;
+    this.mPin = null;
+    this.mTokenRefused = false;
+    this.mAttempt = 0;
+    this.mLost = null;
+    // The code covers the room ID: it changes for everyone who moved, so compare it afresh.
+    this.mCompared = null;
+    this.mOptions.onMoved?.(roomId, secret);
+    this.mOptions.onAnnounce?.({ kind: 'moved' });
+    this.setState({ kind: 'reconnecting', reason: 'moving', attempt: 0, retryAt: null, call: this.mLastCall });
+    void this.attempt();
+  }
+
+  /** The meeting is over for this participant (removed, denied, ended, moved without it). */
+  private finish(code: string): void {
+    this.clearRetry();
+    this.stopPing();
+    this.dropClient();
+    this.mLost = null;
+    this.mLastCall = null;
+    this.setState({ kind: 'failed', code });
+  }
+
+  private verifiedNames(): (string | null)[] {
+    const secure = this.mSecure;
+    if (secure === null) return [];
+    return secure
+      .peers()
+      .filter((p) => p.trust === 'verified')
+      .map((p) => p.name);
+  }
+
+  private comparedView(code: string | null): ComparedCode | null {
+    const compared = this.mCompared;
+    if (compared === null) return null;
+    const now = this.verifiedNames();
+    const minus = (a: (string | null)[], b: (string | null)[]): (string | null)[] => {
+      const rest = [...b];
+      return a.filter((name) => {
+        const i = rest.indexOf(name);
+        if (i < 0) return true;
+        rest.splice(i, 1);
+        return false;
+      });
+    };
+    return {
+      changed: code !== null && code !== compared.code,
+      joined: minus(now, compared.names),
+      left: minus(compared.names, now),
+    };
+  }
+
+  private updateLobby(waiting: Participant[]): void {
+    this.mLobby = waiting;
+    const profiles = new Set(waiting.map((p) => p.profile));
+    for (const profile of [...this.mLobbyNames.keys()]) if (!profiles.has(profile)) this.mLobbyNames.delete(profile);
+    const secure = this.mSecure;
+    for (const p of waiting) {
+      if (this.mLobbyNames.has(p.profile)) continue;
+      void this.roomKeys()
+        .then((room) => (room === null ? null : openMemberProfile(room, p.profile)))
+        .then((opened) => {
+          if (secure !== this.mSecure || !this.mLobby.some((w) => w.profile === p.profile)) return;
+          this.mLobbyNames.set(
+            p.profile,
+            opened?.ok ? { name: opened.profile?.name ?? null, verified: true } : { name: null, verified: false },
+          );
+          this.publishRoster();
+        })
+        .catch((err: unknown) => this.mOptions.onError?.(err));
+    }
+    this.publishRoster();
   }
 
   private listen(client: SignalingClient): void {
     const mine = (): boolean => client === this.mClient && this.mState.kind === 'joined';
+    client.on('admitted', (joined) => {
+      const waiting = this.mWaiting;
+      if (client !== this.mClient || waiting === null) return;
+      this.enter(client, joined, waiting.room, waiting.identity);
+    });
+    client.on('lobby', (waiting) => {
+      if (mine()) this.updateLobby(waiting);
+    });
+    client.on('settings', (settings) => {
+      if (client !== this.mClient) return;
+      this.mSettings = settings;
+      if (this.mState.kind === 'joined') this.publishRoster();
+    });
+    client.on('role', (id, role) => {
+      if (!mine()) return;
+      if (id === this.mSelfId) {
+        if (this.mRole === role) return;
+        this.mRole = role;
+        if (role === 'participant') this.mLobby = [];
+        this.mOptions.onAnnounce?.({ kind: 'role', role });
+      } else {
+        this.mRoles.set(id, role);
+      }
+      this.publishRoster();
+    });
+    client.on('muted-by-host', (source) => {
+      if (!mine() || !(MUTE_SOURCES as readonly string[]).includes(source)) return;
+      const muted = source as MuteSource;
+      this.mHostMuted.add(muted);
+      this.mUnmuteAllowed.delete(muted);
+      if (this.mUnmuteRequest?.source === muted) this.mUnmuteRequest = null;
+      this.mOptions.onHostMute?.(muted);
+      this.mOptions.onAnnounce?.({ kind: 'muted-by-host', source: muted });
+      this.publishRoster();
+    });
+    client.on('unmute-request', (source, by) => {
+      if (!mine() || (source !== 'microphone' && source !== 'camera')) return;
+      this.mUnmuteAllowed.add(source);
+      this.mUnmuteRequest = { source, by };
+      this.publishRoster();
+    });
     client.on('participant-joined', (p: Participant) => {
       if (!mine() || p.id === this.mSelfId || this.mOrder.includes(p.id)) return;
       this.mOrder = [...this.mOrder, p.id];
+      this.mRoles.set(p.id, p.role ?? 'participant');
       // Announced once its profile is checked (announceVerdict).
       this.mSecure?.participantJoined(p);
       this.publishRoster();
@@ -334,23 +755,29 @@ export class MeetingSession {
     client.on('participant-updated', (p: Participant) => {
       if (!mine() || p.id === this.mSelfId) return;
       if (!this.mOrder.includes(p.id)) this.mOrder = [...this.mOrder, p.id];
+      if (p.role !== undefined) this.mRoles.set(p.id, p.role);
       this.mSecure?.participantUpdated(p);
     });
     client.on('participant-left', (id) => {
       if (!mine() || id === this.mSelfId || !this.mOrder.includes(id)) return;
       const old = this.mSecure?.peer(id) ?? null;
       this.mOrder = this.mOrder.filter((other) => other !== id);
+      this.mRoles.delete(id);
       this.mSecure?.participantLeft(id);
       this.publishRoster();
       this.mOptions.onAnnounce?.({ kind: 'left', name: old?.trust === 'verified' ? old.name : null });
     });
-    client.on('relay', (from, payload) => {
+    client.on('relay', (from, payload, kind) => {
       if (!mine()) return;
-      this.mSecure?.relay(from, payload).catch((err: unknown) => this.mOptions.onError?.(err));
+      this.mSecure?.relay(from, payload, kind).catch((err: unknown) => this.mOptions.onError?.(err));
     });
     client.on('goodbye', (reason, retryAfterMs) => {
       if (client !== this.mClient) return;
       this.stopPing();
+      if (FINAL_GOODBYES.has(reason)) {
+        this.finish(reason);
+        return;
+      }
       // Any goodbye means "gone for now": a restart comes back soon, so the tries come fast.
       const cause: ReconnectCause = reason === 'server-restart' ? 'restart' : 'dropped';
       this.mLost = { cause, since: Date.now(), retryAfterMs: retryAfterMs ?? null };
@@ -360,7 +787,7 @@ export class MeetingSession {
     client.on('close', (info: CloseInfo) => {
       if (client !== this.mClient || info.byClient) return;
       this.stopPing();
-      if (this.mState.kind === 'joined') this.scheduleReconnect('dropped');
+      if (this.mState.kind === 'joined' || this.mState.kind === 'waiting') this.scheduleReconnect('dropped');
       // While connecting, the failed request promise schedules the retry.
     });
   }
@@ -385,7 +812,7 @@ export class MeetingSession {
     const roster: RosterEntry[] = [];
     for (const id of this.mOrder) {
       if (id === this.mSelfId) {
-        roster.push({ id, name: this.mName, self: true, trust: 'verified', key: 'received' });
+        roster.push({ id, name: this.mName, self: true, trust: 'verified', key: 'received', role: this.mRole });
         continue;
       }
       const peer = secure.peer(id);
@@ -395,10 +822,31 @@ export class MeetingSession {
         self: false,
         trust: peer?.trust ?? 'verifying',
         key: peer?.key ?? 'waiting',
+        role: this.mRoles.get(id) ?? 'participant',
       });
     }
     const security = secure.snapshot();
-    this.mLastCall = { selfId: this.mSelfId, roster, security };
+    const meeting: MeetingView = {
+      role: this.mRole,
+      settings: this.mSettings,
+      lobby:
+        this.mRole === 'participant'
+          ? []
+          : this.mLobby.map((p) => {
+              const opened = this.mLobbyNames.get(p.profile);
+              return { id: p.id, name: opened?.name ?? null, verified: opened?.verified ?? null };
+            }),
+      hostMuted: MUTE_SOURCES.filter((source) => this.mHostMuted.has(source)),
+      unmuteRequest: this.mUnmuteRequest && {
+        source: this.mUnmuteRequest.source,
+        by: (() => {
+          const by = secure.peer(this.mUnmuteRequest.by);
+          return by?.trust === 'verified' ? by.name : null;
+        })(),
+      },
+      compared: this.comparedView(security.code),
+    };
+    this.mLastCall = { selfId: this.mSelfId, roomId: this.mRoomId, roster, security, meeting };
     this.setState({ kind: 'joined', ...this.mLastCall });
   }
 
@@ -460,6 +908,7 @@ export class MeetingSession {
   private dropClient(): void {
     const client = this.mClient;
     this.mClient = null;
+    this.mWaiting = null;
     this.mSecure?.close();
     this.mSecure = null;
     if (client) this.mOptions.media?.detach();

@@ -296,9 +296,13 @@ describe('SignalingClient', () => {
     await expect(client.relay('')).rejects.toMatchObject({ code: 'too-large-local' });
     await expect(client.relay('x'.repeat(49153))).rejects.toMatchObject({ code: 'too-large-local' });
     const got: string[] = [];
-    client.on('relay', (from, payload) => got.push(`${from} ${payload}`));
+    client.on('relay', (from, payload, kind) => got.push(`${from} ${payload} ${kind}`));
     socket.receive({ type: 'relay', from: ALICE_ID, payload: 'opaque' });
-    expect(got).toEqual([`${ALICE_ID} opaque`]);
+    socket.receive({ type: 'relay', from: ALICE_ID, payload: 'said', kind: 'chat' });
+    expect(got).toEqual([`${ALICE_ID} opaque control`, `${ALICE_ID} said chat`]);
+    // Chat is said to the server (it applies the chat policy); control is its default.
+    void client.relay('text', undefined, 'chat');
+    expect(socket.lastSent()).toMatchObject({ type: 'relay', payload: 'text', kind: 'chat' });
   });
 
   it('reserves a file upload', async () => {
@@ -478,13 +482,24 @@ describe('createRoom', () => {
       calls.push([input, init]);
       return Promise.resolve(jsonResponse(201, { roomId: ROOM_ID }));
     };
-    await expect(createRoom(fetchFn)).resolves.toBe(ROOM_ID);
+    await expect(createRoom(fetchFn)).resolves.toEqual({ roomId: ROOM_ID, hostToken: null });
     expect(calls).toHaveLength(1);
     const [url, init] = calls[0] ?? [];
     expect(url).toBe('/api/rooms');
     expect(init?.method).toBe('POST');
     expect(init?.body).toBeUndefined();
     expect(init?.credentials).toBe('omit');
+  });
+
+  it('returns the host token, and ignores a malformed one', async () => {
+    const token = 'T'.repeat(43);
+    const reply =
+      (hostToken: unknown): FetchLike =>
+      () =>
+        Promise.resolve(jsonResponse(201, { roomId: ROOM_ID, hostToken }));
+    await expect(createRoom(reply(token))).resolves.toEqual({ roomId: ROOM_ID, hostToken: token });
+    await expect(createRoom(reply('short'))).resolves.toEqual({ roomId: ROOM_ID, hostToken: null });
+    await expect(createRoom(reply(`${'T'.repeat(42)}/`))).resolves.toEqual({ roomId: ROOM_ID, hostToken: null });
   });
 
   it('refuses a malformed room ID', async () => {

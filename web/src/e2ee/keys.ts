@@ -37,6 +37,9 @@
 // with aad = fields("Conclave key control v1", "key-ack" | "key-request", roomId, from, to,
 //                   from's join nonce, to's join nonce),
 // so only the member itself can acknowledge a key or ask for one.
+// A host's "move the meeting" message (the new room ID and secret) goes under the same key:
+//   sealed = iv(12 random) || AES-GCM-128(key, iv, aad, UTF-8 JSON {"r","s","h"?,"m"?})
+// with aad = fields("Conclave move v1", roomId, from, to, from's join nonce, to's join nonce).
 //
 // Join nonce: 16 random bytes made with every identity (so fresh for every join), signed inside
 // the profile envelope (membership.ts) and part of every pairwise AAD: whatever a member sealed
@@ -253,6 +256,11 @@ export type KeyControl = 'key-ack' | 'key-request';
 /** AAD for a key acknowledgement or request. */
 export function keyControlAad(kind: KeyControl, d: KeyDirection): Bytes {
   return encodeFields(LABELS.keyControl, kind, d.roomId, d.from, d.to, d.fromJoin, d.toJoin);
+}
+
+/** AAD for a "move the meeting" message from one member to another. */
+export function moveAad(d: KeyDirection): Bytes {
+  return encodeFields(LABELS.move, d.roomId, d.from, d.to, d.fromJoin, d.toJoin);
 }
 
 /** The symmetric key two members share: both sides derive the same one. */

@@ -22,6 +22,7 @@ export const LABELS = {
   chat: 'Conclave chat v1',
   file: 'Conclave file v1',
   securityCode: 'Conclave security code v2',
+  move: 'Conclave move v1',
 } as const;
 
 const EMPTY: Bytes = new Uint8Array(0);

@@ -387,6 +387,9 @@ export class MediaController implements MediaAttachment {
     this.mDevices?.removeEventListener?.('devicechange', this.mOnDeviceChange);
   }
 
+  /** Sources the meeting's policy does not let this participant send. */
+  private readonly mForbidden = new Set<TrackSource>();
+
   private localStream(): MediaStream {
     this.mLocalStream ??= new MediaStream();
     return this.mLocalStream;
@@ -448,9 +451,28 @@ export class MediaController implements MediaAttachment {
   }
 
   /** Hands a track to the current call (if any); a failure shows as `error`, the call goes on. */
+  /**
+   * The meeting's policy lets this participant send `source` (camera or screen) or not. A
+   * forbidden source is not published at all (the server refuses a whole publish that carries
+   * it), while the device stays open here so it comes back at once when allowed again.
+   */
+  setSourceAllowed(source: 'camera' | 'screen', allowed: boolean): void {
+    if (this.mForbidden.has(source) === !allowed) return;
+    if (allowed) this.mForbidden.delete(source);
+    else this.mForbidden.add(source);
+    if (source === 'screen') {
+      if (!allowed) this.stopScreenShare();
+      return;
+    }
+    if (this.mCamera.track)
+      void this.send('camera', allowed ? this.mCamera.track : null, allowed ? this.localStream() : null);
+    this.changed();
+  }
+
   private send(source: TrackSource, track: MediaStreamTrack | null, stream: MediaStream | null): Promise<void> {
     const call = this.mCall;
     if (!call) return Promise.resolve();
+    if (track !== null && this.mForbidden.has(source)) return Promise.resolve();
     return call.setTrack(source, track, stream).catch((error: unknown) => {
       if (call !== this.mCall) return;
       this.mError = errorCode(error);

@@ -13,7 +13,15 @@ import {
   type HelloMessage,
   type JoinedMessage,
   type MediaConnection,
+  type MeetingSettings,
+  type MuteSource,
   type Participant,
+  type RelayKind,
+  type Role,
+  type SecurityLogEntry,
+  type SettingsChange,
+  type UnmuteSource,
+  type WaitingMessage,
   type PublishedTrack,
   type RequestId,
   type ServerMessage,
@@ -36,16 +44,6 @@ export interface SocketLike {
 
 export type SocketFactory = (url: string) => SocketLike;
 
-export class SignalingError extends Error {
-  /** A server error code (SERVER_ERROR_CODES) or a client one (CLIENT_ERROR_CODES). */
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.name = 'SignalingError';
-    this.code = code;
-  }
-}
-
 export interface CloseInfo {
   code: number;
   reason: string;
@@ -65,8 +63,21 @@ export interface SignalingEvents {
   'subscribe-offer': (offer: { sdp: string; tracks: SubscribedTrack[] }) => void;
   /** The server lost ICE consent on one of the media connections; restart its ICE. */
   'media-failed': (connection: MediaConnection) => void;
-  /** Another participant relayed an opaque payload to this one (or to everyone). */
-  relay: (from: string, payload: string) => void;
+  /**
+   * Another participant relayed an opaque payload to this one (or to everyone); `kind` as the
+   * server stamped it (`control` when it stamped nothing).
+   */
+  relay: (from: string, payload: string, kind: RelayKind) => void;
+  /** A join that waited (`waiting`) was admitted: the `joined` that ends the wait. */
+  admitted: (joined: JoinedMessage) => void;
+  /** To hosts and moderators: everyone waiting now. */
+  lobby: (waiting: Participant[]) => void;
+  settings: (settings: MeetingSettings) => void;
+  role: (participantId: string, role: Role) => void;
+  /** A host or moderator muted one of this participant's sources; the server stopped forwarding it. */
+  'muted-by-host': (source: string, by: string) => void;
+  /** A host or moderator asks this participant to unmute (nothing switches on by itself). */
+  'unmute-request': (source: string, by: string) => void;
   /** New TURN credentials replaced the ones of `joined` (see iceServers). */
   'ice-servers': (servers: IceServer[]) => void;
   /** An `error` from the server that answers no pending request (e.g. `rate-limited`). */
@@ -103,10 +114,39 @@ const REPLY_TYPE = {
   'get-security-log': 'security-log',
 } as const satisfies Record<ClientMessage['type'], ServerMessageType>;
 
-type ReplyFor<T extends ClientMessage['type']> = Extract<ServerMessage, { type: (typeof REPLY_TYPE)[T] }>;
+/** Replies a request may get besides its own (a join that has to wait gets `waiting`). */
+const OTHER_REPLY_TYPES: Partial<Record<ClientMessage['type'], readonly ServerMessageType[]>> = {
+  join: ['waiting'],
+};
+
+type ReplyFor<T extends ClientMessage['type']> = Extract<
+  ServerMessage,
+  { type: (typeof REPLY_TYPE)[T] | (T extends 'join' ? 'waiting' : never) }
+>;
+
+/** A participant's own credentials for a join: the host token and the meeting's PIN. */
+export interface JoinCredentials {
+  hostToken?: string | null;
+  pin?: string | null;
+}
+
+export class SignalingError extends Error {
+  /** A server error code (SERVER_ERROR_CODES) or a client one (CLIENT_ERROR_CODES). */
+  readonly code: string;
+  /** `blocked`: when another try may succeed (ms from when the error came); null otherwise. */
+  readonly retryAfterMs: number | null;
+  constructor(code: string, message: string, retryAfterMs: number | null = null) {
+    super(message);
+    this.name = 'SignalingError';
+    this.code = code;
+    this.retryAfterMs = retryAfterMs;
+  }
+}
 
 interface Pending {
   expect: ServerMessageType;
+  /** Other reply types that settle it. */
+  alsoExpect: readonly ServerMessageType[];
   resolve: (message: ServerMessage) => void;
   reject: (error: SignalingError) => void;
   timer: ReturnType<typeof setTimeout>;
@@ -148,6 +188,8 @@ export class SignalingClient {
   private mTurnTimer: ReturnType<typeof setTimeout> | null = null;
   /** Counts stopTurn() calls: a refresh answered after leave() is dropped. */
   private mTurnEpoch = 0;
+  /** The join got `waiting`: the next `joined` admits this participant. */
+  private mWaiting = false;
 
   constructor(options: SignalingClientOptions) {
     this.mOptions = options;
@@ -197,10 +239,78 @@ export class SignalingClient {
     return welcome;
   }
 
-  async join(roomId: string, profile: string): Promise<JoinedMessage> {
-    const joined = await this.request({ type: 'join', roomId, profile });
-    if (joined.turn) this.setTurn(joined.turn);
-    return joined;
+  /**
+   * Joins a room: resolves with `joined`, or with `waiting` when the meeting makes this
+   * participant wait (the `admitted` event brings the `joined` later, or `goodbye` `denied`).
+   */
+  async join(
+    roomId: string,
+    profile: string,
+    credentials: JoinCredentials = {},
+  ): Promise<JoinedMessage | WaitingMessage> {
+    const message: Omit<Extract<ClientMessage, { type: 'join' }>, 'id'> = { type: 'join', roomId, profile };
+    if (credentials.hostToken) message.hostToken = credentials.hostToken;
+    if (credentials.pin) message.pin = credentials.pin;
+    const reply = await this.request(message);
+    if (reply.type === 'joined') {
+      this.mWaiting = false;
+      if (reply.turn) this.setTurn(reply.turn);
+    } else {
+      this.mWaiting = true;
+    }
+    return reply;
+  }
+
+  async setSettings(change: SettingsChange): Promise<void> {
+    await this.request({ type: 'set-settings', ...change });
+  }
+
+  /** Admits one waiting participant, or (null) everyone waiting. */
+  async admit(participantId: string | null): Promise<void> {
+    await this.request(participantId === null ? { type: 'admit', all: true } : { type: 'admit', participantId });
+  }
+
+  async deny(participantId: string): Promise<void> {
+    await this.request({ type: 'deny', participantId });
+  }
+
+  async setRole(participantId: string, role: Role): Promise<void> {
+    await this.request({ type: 'set-role', participantId, role });
+  }
+
+  async mute(participantId: string, source: MuteSource): Promise<void> {
+    await this.request({ type: 'mute', participantId, source });
+  }
+
+  async requestUnmute(participantId: string, source: UnmuteSource): Promise<void> {
+    await this.request({ type: 'request-unmute', participantId, source });
+  }
+
+  /** Unmutes one of this participant's own sources after a host muted it. */
+  async unmute(source: MuteSource): Promise<void> {
+    await this.request({ type: 'unmute', source });
+  }
+
+  /** Removes a participant (joined or waiting); the server bans its source for the meeting. */
+  async remove(participantId: string): Promise<void> {
+    await this.request({ type: 'remove', participantId });
+  }
+
+  async endMeeting(): Promise<void> {
+    await this.request({ type: 'end-meeting' });
+  }
+
+  /** Moves the meeting to a new room ID: resolves with it and this host's token for it. */
+  async moveMeeting(): Promise<{ roomId: string; hostToken: string }> {
+    const reply = await this.request({ type: 'move-meeting' });
+    return { roomId: reply.roomId, hostToken: reply.hostToken };
+  }
+
+  async securityLog(limit: number, before?: number): Promise<SecurityLogEntry[]> {
+    const reply = await this.request(
+      before === undefined ? { type: 'get-security-log', limit } : { type: 'get-security-log', limit, before },
+    );
+    return reply.entries;
   }
 
   /**
@@ -250,11 +360,15 @@ export class SignalingClient {
    * Relays an opaque payload to one participant (`to`) or to everyone else in the room; resolves
    * when the server accepted it (`relayed`).
    */
-  async relay(payload: string, to?: string): Promise<void> {
+  async relay(payload: string, to?: string, kind: RelayKind = 'control'): Promise<void> {
     if (payload.length === 0 || payload.length > MAX_RELAY_PAYLOAD_LENGTH) {
       throw new SignalingError('too-large-local', 'relay payload empty or too large');
     }
-    await this.request(to === undefined ? { type: 'relay', payload } : { type: 'relay', payload, to });
+    // `control` is the server's default: said only when it is `chat`.
+    const message: Omit<Extract<ClientMessage, { type: 'relay' }>, 'id'> = { type: 'relay', payload };
+    if (to !== undefined) message.to = to;
+    if (kind === 'chat') message.kind = kind;
+    await this.request(message);
   }
 
   /** Reserves an upload of `size` bytes of ciphertext; resolves with where and how to PUT it. */
@@ -293,6 +407,7 @@ export class SignalingClient {
       return Promise.reject(new SignalingError('too-large-local', 'message too large'));
     }
     const expect: ServerMessageType = REPLY_TYPE[message.type];
+    const alsoExpect = OTHER_REPLY_TYPES[message.type] ?? [];
     const socket = this.mSocket;
     return new Promise<ReplyFor<T>>((resolve, reject) => {
       const timer = setTimeout(
@@ -304,6 +419,7 @@ export class SignalingClient {
       );
       this.mPending.set(id, {
         expect,
+        alsoExpect,
         resolve: resolve as (m: ServerMessage) => void,
         reject,
         timer,
@@ -366,11 +482,33 @@ export class SignalingClient {
       return;
     }
     const message = result.message;
+    if (message.type === 'joined' && this.mWaiting && (message.id === undefined || !this.mPending.has(message.id))) {
+      // The end of a wait: the server admitted this participant.
+      this.mWaiting = false;
+      if (message.turn) this.setTurn(message.turn);
+      this.emit('admitted', message);
+      return;
+    }
     if (message.id !== undefined) {
       this.settle(message.id, message);
       return;
     }
     switch (message.type) {
+      case 'lobby':
+        this.emit('lobby', message.waiting);
+        return;
+      case 'settings':
+        this.emit('settings', message.settings);
+        return;
+      case 'role':
+        this.emit('role', message.participantId, message.role);
+        return;
+      case 'muted-by-host':
+        this.emit('muted-by-host', message.source, message.by);
+        return;
+      case 'unmute-request':
+        this.emit('unmute-request', message.source, message.by);
+        return;
       case 'participant-joined':
         this.emit('participant-joined', message.participant);
         return;
@@ -387,14 +525,14 @@ export class SignalingClient {
         this.emit('media-failed', message.connection);
         return;
       case 'relay':
-        this.emit('relay', message.from, message.payload);
+        this.emit('relay', message.from, message.payload, message.kind ?? 'control');
         return;
       case 'goodbye':
         this.mGotGoodbye = true;
         this.emit('goodbye', message.reason, message.retryAfterMs ?? null);
         return;
       case 'error':
-        this.emit('server-error', new SignalingError(message.code, message.message));
+        this.emit('server-error', new SignalingError(message.code, message.message, message.retryAfterMs ?? null));
         return;
       default:
         this.emit('protocol-violation', `unexpected ${message.type} without id`);
@@ -410,8 +548,8 @@ export class SignalingClient {
     this.mPending.delete(id);
     clearTimeout(pending.timer);
     if (message.type === 'error') {
-      pending.reject(new SignalingError(message.code, message.message));
-    } else if (message.type !== pending.expect) {
+      pending.reject(new SignalingError(message.code, message.message, message.retryAfterMs ?? null));
+    } else if (message.type !== pending.expect && !pending.alsoExpect.includes(message.type)) {
       pending.reject(new SignalingError('protocol', `expected ${pending.expect}, got ${message.type}`));
     } else {
       pending.resolve(message);

@@ -4,6 +4,7 @@
 
 import { MAX_SECRET_LENGTH, MIN_SECRET_BYTES } from '../e2ee/membership';
 import { base64UrlEncode } from '../e2ee/util';
+import { HOST_TOKEN_LENGTH } from './messages';
 import { BASE64URL, field, isPlainObject, isRoomId } from './validate';
 
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
@@ -19,8 +20,14 @@ export class RoomApiError extends Error {
   }
 }
 
+/** A new room: its ID, and the host credential (null from a server that issues none). */
+export interface CreatedRoom {
+  roomId: string;
+  hostToken: string | null;
+}
+
 /** Asks the server for a new room (`POST /api/rooms`). Sends no body and no secret. */
-export async function createRoom(fetchFn: FetchLike): Promise<string> {
+export async function createRoom(fetchFn: FetchLike): Promise<CreatedRoom> {
   let response: Response;
   try {
     response = await fetchFn('/api/rooms', {
@@ -52,7 +59,10 @@ export async function createRoom(fetchFn: FetchLike): Promise<string> {
   if (typeof roomId !== 'string' || !isRoomId(roomId)) {
     throw new RoomApiError('protocol', response.status, 'the server sent no valid room ID');
   }
-  return roomId;
+  const token = isPlainObject(body) ? field(body, 'hostToken') : undefined;
+  const hostToken =
+    typeof token === 'string' && token.length === HOST_TOKEN_LENGTH && BASE64URL.test(token) ? token : null;
+  return { roomId, hostToken };
 }
 
 export const SECRET_BYTES = 32;

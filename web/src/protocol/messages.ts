@@ -18,34 +18,25 @@ export const MAX_GOODBYE_RETRY_AFTER_MS = 60000;
 
 export type RequestId = number | string;
 
-/** host > moderator > participant (docs/protocol.md, "Roles"). */
-export const ROLES = ['host', 'moderator', 'participant'] as const;
-export type Role = (typeof ROLES)[number];
-/** Length of a host (or moderator) token: base64url of an HMAC-SHA256. */
-export const HOST_TOKEN_LENGTH = 43;
-export const MIN_PIN_LENGTH = 6;
-export const MAX_PIN_LENGTH = 12;
-/** Most participants a meeting may allow, and most people its lobby holds. */
-export const MAX_MEETING_PARTICIPANTS = 1000;
-export const MAX_LOBBY_SIZE = 1000;
-/** Most a `blocked` error may ask a client to wait (ms). */
-export const MAX_ERROR_RETRY_AFTER_MS = 86400000;
-
 export interface Participant {
   id: string;
   profile: string;
-  /** Always sent by this server; absent (older servers) means "participant". */
+  /** What the server lets this participant do (absent from servers before issue 10: participant). */
   role?: Role;
 }
 
-/** Who may do what a policy governs. */
+/** Roles in a meeting (docs/protocol.md, "Meeting security"). */
+export const ROLES = ['host', 'moderator', 'participant'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Who may do what a policy governs: everyone, or hosts and moderators only. */
 export const POLICY_VALUES = ['everyone', 'moderators'] as const;
 export type PolicyValue = (typeof POLICY_VALUES)[number];
 export const POLICY_NAMES = ['unmute', 'camera', 'screen', 'chat', 'files'] as const;
 export type PolicyName = (typeof POLICY_NAMES)[number];
 export type Policies = Record<PolicyName, PolicyValue>;
 
-/** A meeting's settings as the server sends them (`pinSet`, never the PIN). */
+/** A meeting's settings as the server reports them (the PIN itself never comes back). */
 export interface MeetingSettings {
   locked: boolean;
   lobby: boolean;
@@ -53,6 +44,43 @@ export interface MeetingSettings {
   pinSet: boolean;
   maxParticipants: number;
   policies: Policies;
+}
+
+/** A change to the settings (`set-settings`): any subset; `pin` a new PIN, or null to clear it. */
+export interface SettingsChange {
+  locked?: boolean;
+  lobby?: boolean;
+  hostMustBePresent?: boolean;
+  maxParticipants?: number;
+  policies?: Partial<Policies>;
+  pin?: string | null;
+}
+
+export const MAX_PARTICIPANTS_SETTING = 1000;
+/** Host and moderator tokens: base64url of an HMAC-SHA256 (43 characters). */
+export const HOST_TOKEN_LENGTH = 43;
+export const PIN_PATTERN = /^[0-9]{6,12}$/;
+/** Most people a `lobby` lists. */
+export const MAX_LOBBY = 1000;
+/** The sources a host may mute, and those whose unmuting it may ask for. */
+export const MUTE_SOURCES = ['microphone', 'camera', 'screen'] as const;
+export type MuteSource = (typeof MUTE_SOURCES)[number];
+export const UNMUTE_SOURCES = ['microphone', 'camera'] as const;
+export type UnmuteSource = (typeof UNMUTE_SOURCES)[number];
+export const WAITING_REASONS = ['lobby', 'host-absent'] as const;
+/** `lobby`, `host-absent`, or a reason a later server adds. */
+export type WaitingReason = string;
+export const MAX_SECURITY_LOG_LIMIT = 200;
+/** Most a `blocked` error may ask a client to wait (ms). */
+export const MAX_ERROR_RETRY_AFTER_MS = 86400000;
+
+/** One entry of a meeting's security log: pseudonymous participant IDs, no names, no addresses. */
+export interface SecurityLogEntry {
+  at: number;
+  type: string;
+  actor?: string;
+  subject?: string;
+  detail?: string;
 }
 
 export interface HelloMessage {
@@ -66,9 +94,9 @@ export interface JoinMessage {
   id?: RequestId;
   roomId: string;
   profile: string;
-  /** The host (or moderator) token this browser keeps for the room. */
+  /** The host credential of this room, kept by the browser that created it. */
   hostToken?: string;
-  /** 6 to 12 digits, when the meeting has a PIN. */
+  /** The meeting's PIN, when the server asked for one. */
   pin?: string;
 }
 export interface UpdateProfileMessage {
@@ -135,23 +163,15 @@ export interface TurnRefreshMessage {
   type: 'turn-refresh';
   id?: RequestId;
 }
-/** Any subset of the settings; `pin: null` clears the PIN. */
-export interface SetSettingsMessage {
+export interface SetSettingsMessage extends SettingsChange {
   type: 'set-settings';
   id?: RequestId;
-  locked?: boolean;
-  lobby?: boolean;
-  hostMustBePresent?: boolean;
-  maxParticipants?: number;
-  policies?: Partial<Policies>;
-  pin?: string | null;
 }
-/** Admits one waiting participant, or everyone waiting (`all: true`). */
 export interface AdmitMessage {
   type: 'admit';
   id?: RequestId;
   participantId?: string;
-  all?: true;
+  all?: boolean;
 }
 export interface DenyMessage {
   type: 'deny';
@@ -164,55 +184,40 @@ export interface SetRoleMessage {
   participantId: string;
   role: Role;
 }
-/** Sources a host or moderator can mute ("screen" stops the screen share with its audio). */
-export const MUTABLE_SOURCES = ['microphone', 'camera', 'screen'] as const;
-export type MutableSource = (typeof MUTABLE_SOURCES)[number];
-/** Sources a host or moderator can ask someone to switch on again (the person decides). */
-export const REQUESTABLE_SOURCES = ['microphone', 'camera'] as const;
-export type RequestableSource = (typeof REQUESTABLE_SOURCES)[number];
-/** Host or moderator: stops forwarding `participantId`'s `source` → `muted`. */
 export interface MuteMessage {
   type: 'mute';
   id?: RequestId;
   participantId: string;
-  source: MutableSource;
+  source: MuteSource;
 }
-/** Host or moderator: asks `participantId` to switch `source` on → `unmute-requested`. */
 export interface RequestUnmuteMessage {
   type: 'request-unmute';
   id?: RequestId;
   participantId: string;
-  source: RequestableSource;
+  source: UnmuteSource;
 }
-/** Unmutes one's own `source` after a host's mute → `unmuted`, or `forbidden-by-policy`. */
+/** Unmutes oneself after a host's mute (allowed by policy, role, or a request since the mute). */
 export interface UnmuteMessage {
   type: 'unmute';
   id?: RequestId;
-  source: MutableSource;
+  source: MuteSource;
 }
-/** Host or moderator: closes `participantId`'s connection and bans its source → `removed`. */
 export interface RemoveMessage {
   type: 'remove';
   id?: RequestId;
   participantId: string;
 }
-/** Host: ends the meeting for everyone → `ended`, then goodbye `meeting-ended`. */
 export interface EndMeetingMessage {
   type: 'end-meeting';
   id?: RequestId;
 }
-/** Host: gives the meeting a new room ID → `meeting-moved`. */
 export interface MoveMeetingMessage {
   type: 'move-meeting';
   id?: RequestId;
 }
-/** Most security log entries one request may ask for. */
-export const MAX_SECURITY_LOG_ENTRIES = 200;
-/** Host or moderator: the meeting's security event log, newest first → `security-log`. */
 export interface GetSecurityLogMessage {
   type: 'get-security-log';
   id?: RequestId;
-  /** Only entries older than this (ms since the epoch): the next page. */
   before?: number;
   limit: number;
 }
@@ -255,9 +260,8 @@ export interface JoinedMessage {
   participants: Participant[];
   /** The server's TURN servers and a credential for them; absent when it has none. */
   turn?: TurnCredentials;
-  /** This participant's role; always sent by this server, absent (older servers) means "participant". */
+  /** This participant's role (absent from servers before issue 10: participant). */
   role?: Role;
-  /** The meeting's settings; absent only from older servers. */
   settings?: MeetingSettings;
 }
 /**
@@ -310,10 +314,7 @@ export interface PongMessage {
 export interface GoodbyeMessage {
   type: 'goodbye';
   id?: RequestId;
-  /**
-   * `server-restart`, or `server-shutdown` (older servers); for this connection only: `denied` (a
-   * host turned the knock down), `lobby-timeout` (waited too long); or a reason a later server adds.
-   */
+  /** `server-restart`, or `server-shutdown` (older servers), or a reason a later server adds. */
   reason: string;
   retryAfterMs?: number;
 }
@@ -322,7 +323,7 @@ export interface ErrorMessage {
   id?: RequestId;
   code: string;
   message: string;
-  /** `blocked`: how long to wait before trying again. */
+  /** `blocked`: how long until another try may succeed. */
   retryAfterMs?: number;
 }
 export interface PublishAnswerMessage {
@@ -378,24 +379,18 @@ export interface FileUploadReadyMessage {
   /** Where to PUT the ciphertext and where the others GET it: `/api/files/<fileId>`. */
   url: string;
 }
-/** The join must wait: in the lobby, or until a host is in. Then `joined` or `goodbye` `denied`. */
+/** The join waits: in the lobby, or until a host arrives. `joined` follows when admitted. */
 export interface WaitingMessage {
   type: 'waiting';
   id?: RequestId;
   participantId: string;
-  /** "lobby", "host-absent", or a reason a later server adds. */
-  reason: string;
-}
-/** A waiting person as hosts and moderators see it (the profile is sealed with the room secret). */
-export interface LobbyEntry {
-  id: string;
-  profile: string;
+  reason: WaitingReason;
 }
 /** To hosts and moderators: everyone waiting, on every change. */
 export interface LobbyMessage {
   type: 'lobby';
   id?: RequestId;
-  waiting: LobbyEntry[];
+  waiting: Participant[];
 }
 export interface SettingsMessage {
   type: 'settings';
@@ -408,9 +403,23 @@ export interface RoleMessage {
   participantId: string;
   role: Role;
 }
+export interface MutedByHostMessage {
+  type: 'muted-by-host';
+  id?: RequestId;
+  /** One of MUTE_SOURCES, or a source a later server adds. */
+  source: string;
+  by: string;
+}
+export interface UnmuteRequestMessage {
+  type: 'unmute-request';
+  id?: RequestId;
+  source: string;
+  by: string;
+}
 export interface SettingsUpdatedMessage {
   type: 'settings-updated';
   id?: RequestId;
+  settings?: MeetingSettings;
 }
 export interface AdmittedMessage {
   type: 'admitted';
@@ -444,42 +453,17 @@ export interface EndedMessage {
   type: 'ended';
   id?: RequestId;
 }
-/** The meeting's new room ID and its host token (the reply to `move-meeting`). */
+/** The meeting's new room and this host's credential for it (the reply to `move-meeting`). */
 export interface MeetingMovedMessage {
   type: 'meeting-moved';
   id?: RequestId;
   roomId: string;
   hostToken: string;
 }
-/** One security log entry; participants only by their per-join IDs. */
-export interface SecurityEvent {
-  /** ms since the epoch */
-  at: number;
-  /** joined, left, knocked, admitted, denied, removed, locked, ..., or one a later server adds. */
-  type: string;
-  actor?: string;
-  subject?: string;
-  detail?: string;
-}
 export interface SecurityLogMessage {
   type: 'security-log';
   id?: RequestId;
-  /** Newest first. */
-  entries: SecurityEvent[];
-}
-/** A host or moderator (`by`) muted your `source`: the server no longer forwards it. */
-export interface MutedByHostMessage {
-  type: 'muted-by-host';
-  id?: RequestId;
-  source: string;
-  by: string;
-}
-/** A host or moderator (`by`) asks you to switch `source` on; ask the user. */
-export interface UnmuteRequestMessage {
-  type: 'unmute-request';
-  id?: RequestId;
-  source: string;
-  by: string;
+  entries: SecurityLogEntry[];
 }
 export type ServerMessage =
   | WelcomeMessage
@@ -504,6 +488,8 @@ export type ServerMessage =
   | LobbyMessage
   | SettingsMessage
   | RoleMessage
+  | MutedByHostMessage
+  | UnmuteRequestMessage
   | SettingsUpdatedMessage
   | AdmittedMessage
   | DeniedMessage
@@ -514,9 +500,7 @@ export type ServerMessage =
   | RemovedMessage
   | EndedMessage
   | MeetingMovedMessage
-  | SecurityLogMessage
-  | MutedByHostMessage
-  | UnmuteRequestMessage;
+  | SecurityLogMessage;
 
 export type ServerMessageType = ServerMessage['type'];
 
@@ -541,6 +525,9 @@ export const SERVER_ERROR_CODES = [
   'file-too-large',
   'quota-exceeded',
   'too-many-tracks',
+  'forbidden-by-policy',
+  'meeting-ended',
+  'meeting-moved',
   'pin-required',
   'wrong-pin',
   'meeting-locked',
@@ -548,10 +535,22 @@ export const SERVER_ERROR_CODES = [
   'not-allowed',
   'blocked',
   'not-waiting',
-  'forbidden-by-policy',
+  'internal',
+] as const;
+
+/** Codes of issue 10 (meeting security) the client explains; not yet in the contract fixtures. */
+export const SECURITY_ERROR_CODES = [
+  'pin-required',
+  'wrong-pin',
+  'meeting-locked',
+  'banned',
   'meeting-ended',
   'meeting-moved',
-  'internal',
+  'not-allowed',
+  'forbidden-by-policy',
+  'blocked',
+  'not-waiting',
+  'login-required',
 ] as const;
 
 /** Codes the client itself produces when a request fails without a server `error` reply. */

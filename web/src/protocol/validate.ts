@@ -9,14 +9,20 @@
 import {
   HOST_TOKEN_LENGTH,
   MAX_ERROR_RETRY_AFTER_MS,
-  MAX_GOODBYE_RETRY_AFTER_MS,
-  MAX_LOBBY_SIZE,
-  MAX_MEETING_PARTICIPANTS,
-  MAX_PIN_LENGTH,
-  MIN_PIN_LENGTH,
+  PIN_PATTERN,
+  MAX_LOBBY,
+  MAX_PARTICIPANTS_SETTING,
+  MAX_SECURITY_LOG_LIMIT,
+  MUTE_SOURCES,
   POLICY_NAMES,
   POLICY_VALUES,
+  RELAY_KINDS,
   ROLES,
+  UNMUTE_SOURCES,
+  type MeetingSettings,
+  type Policies,
+  type SecurityLogEntry,
+  MAX_GOODBYE_RETRY_AFTER_MS,
   MAX_PROFILE_LENGTH,
   MAX_PUBLISHED_TRACKS,
   MAX_RELAY_PAYLOAD_LENGTH,
@@ -25,21 +31,12 @@ import {
   MAX_TURN_TTL_SECONDS,
   MAX_TURN_URLS,
   PARTICIPANT_ID_LENGTH,
-  MAX_SECURITY_LOG_ENTRIES,
-  MUTABLE_SOURCES,
   PROTOCOL_VERSION,
-  RELAY_KINDS,
-  REQUESTABLE_SOURCES,
   ROOM_ID_LENGTH,
   TRACK_SOURCES,
   type ClientMessage,
-  type LobbyEntry,
-  type MeetingSettings,
   type Participant,
-  type Policies,
   type RequestId,
-  type Role,
-  type SecurityEvent,
   type ServerMessage,
   type ServerMessageType,
   type SubscribedTrack,
@@ -145,48 +142,55 @@ function participant(value: unknown, name: string): Participant {
   return {
     id: base64UrlId(value, 'id', PARTICIPANT_ID_LENGTH),
     profile: str(value, 'profile', MAX_PROFILE_LENGTH),
-    ...optionalRole(value),
+    ...(field(value, 'role') === undefined ? {} : { role: oneOf(value, 'role', ROLES) }),
   };
-}
-
-/** `{role}` when the object has one (this server always sends it; absent means "participant"). */
-function optionalRole(obj: Json): { role?: Role } {
-  return field(obj, 'role') === undefined ? {} : { role: oneOf(obj, 'role', ROLES) };
 }
 
 function bool(obj: Json, name: string): boolean {
   const value = field(obj, name);
-  if (typeof value !== 'boolean') throw new Invalid(`${name}: expected a boolean`);
+  if (typeof value !== 'boolean') throw new Invalid(`${name}: expected true or false`);
   return value;
 }
 
-function meetingSettings(value: unknown): MeetingSettings {
+function settings(value: unknown): MeetingSettings {
   if (!isPlainObject(value)) throw new Invalid('settings: expected an object');
-  const policiesValue = field(value, 'policies');
-  if (!isPlainObject(policiesValue)) throw new Invalid('settings.policies: expected an object');
-  const policies = Object.fromEntries(
-    POLICY_NAMES.map((name) => [name, oneOf(policiesValue, name, POLICY_VALUES)]),
-  ) as Policies;
+  const rawPolicies = field(value, 'policies');
+  if (!isPlainObject(rawPolicies)) throw new Invalid('settings.policies: expected an object');
+  const policies = {} as Policies;
+  for (const name of POLICY_NAMES) policies[name] = oneOf(rawPolicies, name, POLICY_VALUES);
   return {
     locked: bool(value, 'locked'),
     lobby: bool(value, 'lobby'),
     hostMustBePresent: bool(value, 'hostMustBePresent'),
     pinSet: bool(value, 'pinSet'),
-    maxParticipants: int(value, 'maxParticipants', 1, MAX_MEETING_PARTICIPANTS),
+    maxParticipants: int(value, 'maxParticipants', 1, MAX_PARTICIPANTS_SETTING),
     policies,
   };
 }
 
-function lobbyEntries(obj: Json): LobbyEntry[] {
+function lobbyList(obj: Json): Participant[] {
   const value = field(obj, 'waiting');
   if (!Array.isArray(value)) throw new Invalid('waiting: expected an array');
-  if (value.length > MAX_LOBBY_SIZE) throw new Invalid('waiting: too many');
-  const list = value.map((item: unknown, index): LobbyEntry => {
-    if (!isPlainObject(item)) throw new Invalid(`waiting[${index}]: expected an object`);
-    return { id: base64UrlId(item, 'id', PARTICIPANT_ID_LENGTH), profile: str(item, 'profile', MAX_PROFILE_LENGTH) };
-  });
+  if (value.length > MAX_LOBBY) throw new Invalid('waiting: too many');
+  const list = value.map((item: unknown, index) => participant(item, `waiting[${index}]`));
   if (new Set(list.map((p) => p.id)).size !== list.length) throw new Invalid('waiting: duplicate id');
   return list;
+}
+
+function logEntries(obj: Json): SecurityLogEntry[] {
+  const value = field(obj, 'entries');
+  if (!Array.isArray(value)) throw new Invalid('entries: expected an array');
+  if (value.length > MAX_SECURITY_LOG_LIMIT) throw new Invalid('entries: too many');
+  return value.map((item: unknown, index): SecurityLogEntry => {
+    if (!isPlainObject(item)) throw new Invalid(`entries[${index}]: expected an object`);
+    const type = str(item, 'type', 32);
+    if (type.length === 0) throw new Invalid(`entries[${index}].type: empty`);
+    const entry: SecurityLogEntry = { at: int(item, 'at', 0, Number.MAX_SAFE_INTEGER), type };
+    if (field(item, 'actor') !== undefined) entry.actor = base64UrlId(item, 'actor', PARTICIPANT_ID_LENGTH);
+    if (field(item, 'subject') !== undefined) entry.subject = base64UrlId(item, 'subject', PARTICIPANT_ID_LENGTH);
+    if (field(item, 'detail') !== undefined) entry.detail = str(item, 'detail', 64);
+    return entry;
+  });
 }
 
 // Upper bound on the roster a client accepts in one `joined`; far above any sane room limit.
@@ -256,28 +260,6 @@ function turnCredentials(value: unknown): TurnCredentials {
   return { urls: list, username, credential, ttl: int(value, 'ttl', 1, MAX_TURN_TTL_SECONDS) };
 }
 
-function optionalParticipantId(obj: Json, name: string): Record<string, string> {
-  return field(obj, name) === undefined ? {} : { [name]: base64UrlId(obj, name, PARTICIPANT_ID_LENGTH) };
-}
-
-function securityEvents(obj: Json): SecurityEvent[] {
-  const value = field(obj, 'entries');
-  if (!Array.isArray(value)) throw new Invalid('entries: expected an array');
-  if (value.length > MAX_SECURITY_LOG_ENTRIES) throw new Invalid('entries: too many');
-  return value.map((item: unknown, index): SecurityEvent => {
-    if (!isPlainObject(item)) throw new Invalid(`entries[${index}]: expected an object`);
-    const type = str(item, 'type', 32);
-    if (type.length === 0) throw new Invalid(`entries[${index}].type: empty`);
-    return {
-      at: int(item, 'at', 0, Number.MAX_SAFE_INTEGER),
-      type,
-      ...optionalParticipantId(item, 'actor'),
-      ...optionalParticipantId(item, 'subject'),
-      ...(field(item, 'detail') === undefined ? {} : { detail: str(item, 'detail', 64) }),
-    };
-  });
-}
-
 /** `muted-by-host` and `unmute-request`: a source a later server adds is still a source. */
 function hostRequest(obj: Json): { source: string; by: string } {
   const source = str(obj, 'source', 64);
@@ -299,8 +281,8 @@ const SERVER_SCHEMAS: Record<ServerMessageType, BodyParser> = {
     participantId: base64UrlId(o, 'participantId', PARTICIPANT_ID_LENGTH),
     participants: participants(o),
     ...(field(o, 'turn') === undefined ? {} : { turn: turnCredentials(field(o, 'turn')) }),
-    ...optionalRole(o),
-    ...(field(o, 'settings') === undefined ? {} : { settings: meetingSettings(field(o, 'settings')) }),
+    ...(field(o, 'role') === undefined ? {} : { role: oneOf(o, 'role', ROLES) }),
+    ...(field(o, 'settings') === undefined ? {} : { settings: settings(field(o, 'settings')) }),
   }),
   'participant-joined': (o) => ({ participant: participant(field(o, 'participant'), 'participant') }),
   'participant-updated': (o) => ({ participant: participant(field(o, 'participant'), 'participant') }),
@@ -342,18 +324,19 @@ const SERVER_SCHEMAS: Record<ServerMessageType, BodyParser> = {
   },
   'turn-credentials': (o) => ({ turn: turnCredentials(field(o, 'turn')) }),
   waiting: (o) => {
-    const participantId = base64UrlId(o, 'participantId', PARTICIPANT_ID_LENGTH);
     const reason = str(o, 'reason', 64);
     if (reason.length === 0) throw new Invalid('reason: empty');
-    return { participantId, reason };
+    return { participantId: base64UrlId(o, 'participantId', PARTICIPANT_ID_LENGTH), reason };
   },
-  lobby: (o) => ({ waiting: lobbyEntries(o) }),
-  settings: (o) => ({ settings: meetingSettings(field(o, 'settings')) }),
+  lobby: (o) => ({ waiting: lobbyList(o) }),
+  settings: (o) => ({ settings: settings(field(o, 'settings')) }),
   role: (o) => ({
     participantId: base64UrlId(o, 'participantId', PARTICIPANT_ID_LENGTH),
     role: oneOf(o, 'role', ROLES),
   }),
-  'settings-updated': () => ({}),
+  'muted-by-host': (o) => hostRequest(o),
+  'unmute-request': (o) => hostRequest(o),
+  'settings-updated': (o) => (field(o, 'settings') === undefined ? {} : { settings: settings(field(o, 'settings')) }),
   admitted: () => ({}),
   denied: () => ({}),
   'role-set': () => ({}),
@@ -366,9 +349,7 @@ const SERVER_SCHEMAS: Record<ServerMessageType, BodyParser> = {
     roomId: base64UrlId(o, 'roomId', ROOM_ID_LENGTH),
     hostToken: base64UrlId(o, 'hostToken', HOST_TOKEN_LENGTH),
   }),
-  'security-log': (o) => ({ entries: securityEvents(o) }),
-  'muted-by-host': (o) => hostRequest(o),
-  'unmute-request': (o) => hostRequest(o),
+  'security-log': (o) => ({ entries: logEntries(o) }),
 };
 
 function isServerMessageType(value: string): value is ServerMessageType {
@@ -411,10 +392,12 @@ export function parseServerFrame(data: unknown): ValidationResult {
 interface FieldRule {
   kind: 'string' | 'integer' | 'array' | 'boolean' | 'object';
   optional?: boolean;
-  /** JSON null is also accepted. */
+  /** The value may also be null. */
   nullable?: boolean;
-  /** Strings: ASCII digits only. */
-  digits?: boolean;
+  /** Strings: a pattern the whole string matches. */
+  pattern?: RegExp;
+  /** Objects: the rules of its fields (all optional unless said). */
+  fields?: Record<string, FieldRule>;
   /** Strings: length bounds in UTF-8 bytes; integers: value bounds; arrays: most items (max). */
   min?: number;
   max?: number;
@@ -422,18 +405,24 @@ interface FieldRule {
   base64Url?: boolean;
   /** Strings: the allowed values. */
   oneOf?: readonly string[];
-  /** Arrays: the rules of each item (an object); objects: the rules of its fields. */
+  /** Arrays: the rules of each item (an object). */
   items?: Record<string, FieldRule>;
 }
 
-const PIN_RULE: FieldRule = { kind: 'string', min: MIN_PIN_LENGTH, max: MAX_PIN_LENGTH, digits: true };
-const POLICY_RULE: FieldRule = { kind: 'string', optional: true, oneOf: POLICY_VALUES };
-const PARTICIPANT_ID_RULE: FieldRule = {
+const PARTICIPANT_RULE: FieldRule = {
   kind: 'string',
   min: PARTICIPANT_ID_LENGTH,
   max: PARTICIPANT_ID_LENGTH,
   base64Url: true,
 };
+const HOST_TOKEN_RULE: FieldRule = {
+  kind: 'string',
+  optional: true,
+  min: HOST_TOKEN_LENGTH,
+  max: HOST_TOKEN_LENGTH,
+  base64Url: true,
+};
+const PIN_RULE = PIN_PATTERN;
 
 const CLIENT_SCHEMAS: Record<ClientMessage['type'], Record<string, FieldRule>> = {
   hello: {
@@ -443,8 +432,8 @@ const CLIENT_SCHEMAS: Record<ClientMessage['type'], Record<string, FieldRule>> =
   join: {
     roomId: { kind: 'string', min: ROOM_ID_LENGTH, max: ROOM_ID_LENGTH, base64Url: true },
     profile: { kind: 'string', max: MAX_PROFILE_LENGTH },
-    hostToken: { kind: 'string', optional: true, min: HOST_TOKEN_LENGTH, max: HOST_TOKEN_LENGTH, base64Url: true },
-    pin: { ...PIN_RULE, optional: true },
+    hostToken: HOST_TOKEN_RULE,
+    pin: { kind: 'string', optional: true, pattern: PIN_RULE },
   },
   'update-profile': { profile: { kind: 'string', max: MAX_PROFILE_LENGTH } },
   leave: {},
@@ -476,63 +465,49 @@ const CLIENT_SCHEMAS: Record<ClientMessage['type'], Record<string, FieldRule>> =
     locked: { kind: 'boolean', optional: true },
     lobby: { kind: 'boolean', optional: true },
     hostMustBePresent: { kind: 'boolean', optional: true },
-    maxParticipants: { kind: 'integer', optional: true, min: 1, max: MAX_MEETING_PARTICIPANTS },
+    maxParticipants: { kind: 'integer', optional: true, min: 1, max: MAX_PARTICIPANTS_SETTING },
     policies: {
       kind: 'object',
       optional: true,
-      items: Object.fromEntries(POLICY_NAMES.map((name) => [name, POLICY_RULE])),
+      fields: Object.fromEntries(
+        POLICY_NAMES.map((name): [string, FieldRule] => [
+          name,
+          { kind: 'string', optional: true, oneOf: POLICY_VALUES },
+        ]),
+      ),
     },
-    pin: { ...PIN_RULE, optional: true, nullable: true },
+    pin: { kind: 'string', optional: true, nullable: true, pattern: PIN_RULE },
   },
-  admit: { participantId: { ...PARTICIPANT_ID_RULE, optional: true }, all: { kind: 'boolean', optional: true } },
-  deny: { participantId: PARTICIPANT_ID_RULE },
-  'set-role': { participantId: PARTICIPANT_ID_RULE, role: { kind: 'string', oneOf: ROLES } },
-  mute: {
-    participantId: PARTICIPANT_ID_RULE,
-    source: { kind: 'string', oneOf: MUTABLE_SOURCES },
-  },
-  'request-unmute': {
-    participantId: PARTICIPANT_ID_RULE,
-    source: { kind: 'string', oneOf: REQUESTABLE_SOURCES },
-  },
-  unmute: { source: { kind: 'string', oneOf: MUTABLE_SOURCES } },
-  remove: {
-    participantId: PARTICIPANT_ID_RULE,
-  },
+  admit: { participantId: { ...PARTICIPANT_RULE, optional: true }, all: { kind: 'boolean', optional: true } },
+  deny: { participantId: PARTICIPANT_RULE },
+  'set-role': { participantId: PARTICIPANT_RULE, role: { kind: 'string', oneOf: ROLES } },
+  mute: { participantId: PARTICIPANT_RULE, source: { kind: 'string', oneOf: MUTE_SOURCES } },
+  'request-unmute': { participantId: PARTICIPANT_RULE, source: { kind: 'string', oneOf: UNMUTE_SOURCES } },
+  unmute: { source: { kind: 'string', oneOf: MUTE_SOURCES } },
+  remove: { participantId: PARTICIPANT_RULE },
   'end-meeting': {},
   'move-meeting': {},
   'get-security-log': {
     before: { kind: 'integer', optional: true, min: 0, max: Number.MAX_SAFE_INTEGER },
-    limit: { kind: 'integer', min: 1, max: MAX_SECURITY_LOG_ENTRIES },
-  },
-};
-
-/** Rules that span fields, checked after the fields (as the server's schema `check`). */
-const CLIENT_CHECKS: Partial<Record<ClientMessage['type'], (obj: Json) => void>> = {
-  admit: (o) => {
-    const all = field(o, 'all');
-    if (all === false) throw new Invalid('all: may only be true');
-    if ((field(o, 'participantId') === undefined) === (all === undefined)) {
-      throw new Invalid('give either participantId or all');
-    }
+    limit: { kind: 'integer', min: 1, max: MAX_SECURITY_LOG_LIMIT },
   },
 };
 
 function checkValue(name: string, value: unknown, rule: FieldRule): void {
   const min = rule.min ?? 0;
-  if (rule.nullable && value === null) return;
+  if (value === null && rule.nullable) return;
   if (rule.kind === 'boolean') {
-    if (typeof value !== 'boolean') throw new Invalid(`${name}: expected a boolean`);
+    if (typeof value !== 'boolean') throw new Invalid(`${name}: expected true or false`);
   } else if (rule.kind === 'object') {
     if (!isPlainObject(value)) throw new Invalid(`${name}: expected an object`);
-    checkFields(value, rule.items ?? {}, `${name}.`);
+    checkFields(value, rule.fields ?? {}, `${name}.`);
   } else if (rule.kind === 'string') {
     if (typeof value !== 'string') throw new Invalid(`${name}: expected a string`);
     const length = utf8Length(value);
     if (length < min || (rule.max !== undefined && length > rule.max)) throw new Invalid(`${name}: wrong length`);
     if (rule.base64Url && !isBase64Url(value)) throw new Invalid(`${name}: expected URL-safe base64`);
     if (rule.oneOf && !rule.oneOf.includes(value)) throw new Invalid(`${name}: unknown value`);
-    if (rule.digits && !/^[0-9]*$/.test(value)) throw new Invalid(`${name}: digits only`);
+    if (rule.pattern && !rule.pattern.test(value)) throw new Invalid(`${name}: wrong format`);
   } else if (rule.kind === 'integer') {
     if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw new Invalid(`${name}: expected an integer`);
     if (value < min || (rule.max !== undefined && value > rule.max)) throw new Invalid(`${name}: out of range`);
@@ -571,7 +546,10 @@ export function validateClientMessage(value: unknown): string | null {
   if (id !== undefined && !isRequestId(id)) return 'id: invalid';
   try {
     checkFields(value, CLIENT_SCHEMAS[type as ClientMessage['type']], '', true);
-    CLIENT_CHECKS[type as ClientMessage['type']]?.(value);
+    if (type === 'admit' && (field(value, 'all') === undefined) === (field(value, 'participantId') === undefined)) {
+      throw new Invalid('exactly one of participantId and all');
+    }
+    if (type === 'admit' && field(value, 'all') === false) throw new Invalid('all: must be true');
     return null;
   } catch (err) {
     if (err instanceof Invalid) return `${type}: ${err.message}`;

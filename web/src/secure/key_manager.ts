@@ -21,6 +21,9 @@
 import {
   KeyRing,
   PairwiseKey,
+  base64UrlDecode,
+  base64UrlEncode,
+  moveAad,
   type KeyControl,
   type KeyDirection,
   SenderKey,
@@ -271,9 +274,28 @@ export class KeyManager {
           return;
         }
         case 'chat':
+        case 'move':
           return;
       }
     });
+  }
+
+  /**
+   * `plain` sealed for one verified member under the pairwise key (a move instruction), base64url;
+   * null when it is not (or no longer) a member.
+   */
+  async sealFor(to: string, plain: Bytes): Promise<string | null> {
+    const member = this.mMembers.get(to);
+    if (this.mClosed || member === undefined) return null;
+    return base64UrlEncode(await member.pair.wrap(plain, moveAad(this.to(member))));
+  }
+
+  /** What a verified member sealed for this participant with sealFor(); null if it did not. */
+  async openFrom(from: string, sealed: string): Promise<Bytes | null> {
+    const member = this.mMembers.get(from);
+    const bytes = base64UrlDecode(sealed);
+    if (this.mClosed || member === undefined || bytes === null) return null;
+    return member.pair.unwrap(bytes, moveAad(this.from(member)));
   }
 
   /**

@@ -6,6 +6,7 @@
 //   key-ack      {"v":2,"t":"key-ack","s":<sealed generation>}                    to the key's sender
 //   key-request  {"v":2,"t":"key-request","s":<sealed generation>}                to one member
 //   chat         {"v":2,"t":"chat","chat":<chat envelope, src/e2ee/chat.ts>}       to everyone
+//   move         {"v":2,"t":"move","box":<sealed move>}                          from a host to one member
 //
 // `k` is PairwiseKey.wrapSenderKey() (src/e2ee/keys.ts): base64url of iv(12) || AES-GCM-128 of
 // generation(4) || key(16) || tag(16) = 48 bytes, AAD = ("Conclave sender key v1", roomId, from, to,
@@ -13,7 +14,11 @@
 // counts; `g` must match it. `s` is PairwiseKey.sealControl(): base64url of iv(12) || AES-GCM-128
 // of generation(4) || tag(16) = 32 bytes under the same pairwise key (the acknowledged generation;
 // for a request, the newest generation the requester holds from the member), so neither the
-// server nor another member can acknowledge a key for someone or ask in its name.
+// server nor another member can acknowledge a key for someone or ask in its name. `box` is
+// KeyManager.sealFor(): base64url of iv(12) || AES-GCM-128 of the UTF-8 JSON {"r": new room ID,
+// "s": new room secret, "h"?: host token, "m"?: moderator token} || tag(16), AAD moveAad().
+// Relays carry a server-visible kind: `chat` for chat payloads, `control` for all others; a payload
+// that arrives under the other kind is dropped.
 // No DOM, no crypto: parsing and encoding only.
 
 import { MAX_CHAT_ENVELOPE_LENGTH } from '../e2ee';
@@ -25,6 +30,8 @@ export const WRAPPED_KEY_LENGTH = 64;
 /** base64url length of a sealed key-ack or key-request: 32 bytes. */
 export const SEALED_CONTROL_LENGTH = 43;
 const MAX_GENERATION = 0xffffffff;
+/** Longest sealed move message (base64url): room ID, secret and two tokens fit in far less. */
+export const MAX_MOVE_BOX_LENGTH = 1024;
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
 
 export type RelayPayload =
@@ -34,7 +41,14 @@ export type RelayPayload =
   /** `sealed`: PairwiseKey.sealControl('key-request', generation). */
   | { t: 'key-request'; sealed: string }
   /** The chat envelope as the JSON text ChatReceiver.open() takes. */
-  | { t: 'chat'; envelope: string };
+  | { t: 'chat'; envelope: string }
+  /** `box`: KeyManager.sealFor() of the move instruction. */
+  | { t: 'move'; box: string };
+
+/** The server-visible kind a payload travels under (`relay.kind`). */
+export function relayKindOf(payload: RelayPayload): 'chat' | 'control' {
+  return payload.t === 'chat' ? 'chat' : 'control';
+}
 
 function isGeneration(value: unknown): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_GENERATION;
@@ -69,6 +83,12 @@ export function parseRelayPayload(text: string): RelayPayload | null {
       if (typeof sealed !== 'string' || sealed.length !== SEALED_CONTROL_LENGTH || !BASE64URL.test(sealed)) return null;
       return { t: o['t'], sealed };
     }
+    case 'move': {
+      const box = o['box'];
+      if (typeof box !== 'string' || box.length === 0 || box.length > MAX_MOVE_BOX_LENGTH || !BASE64URL.test(box))
+        return null;
+      return { t: 'move', box };
+    }
     case 'chat': {
       const chat = o['chat'];
       if (typeof chat !== 'object' || chat === null || Array.isArray(chat)) return null;
@@ -90,6 +110,9 @@ export function encodeRelayPayload(payload: RelayPayload): string {
     case 'key-ack':
     case 'key-request':
       text = JSON.stringify({ v: RELAY_PAYLOAD_VERSION, t: payload.t, s: payload.sealed });
+      break;
+    case 'move':
+      text = JSON.stringify({ v: RELAY_PAYLOAD_VERSION, t: 'move', box: payload.box });
       break;
     case 'chat':
       // The envelope is JSON already (ChatSender.seal); nest it as an object, not as a string.

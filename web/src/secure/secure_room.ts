@@ -26,10 +26,12 @@ import {
   type RoomKeys,
 } from '../e2ee';
 import { openMemberProfile, sealOwnProfile } from '../profile';
-import type { Participant } from '../protocol/messages';
+import { isValidSecret } from '../protocol/invite';
+import { HOST_TOKEN_LENGTH, type Participant, type RelayKind } from '../protocol/messages';
+import { isBase64Url, isRoomId } from '../protocol/validate';
 import type { ChatLog } from './chat_log';
 import { KeyManager, type AddMemberResult, type KeyManagerOptions, type MediaKeySink } from './key_manager';
-import { encodeRelayPayload, parseRelayPayload, type RelayPayload } from './payloads';
+import { encodeRelayPayload, parseRelayPayload, relayKindOf, type RelayPayload } from './payloads';
 import { REAL_TIMERS, type TimerHandle, type Timers } from './timers';
 
 export type Trust = 'verifying' | 'verified' | 'unverified';
@@ -61,7 +63,48 @@ export interface SecuritySnapshot {
 
 /** What SecureRoom needs from the signaling client (SignalingClient implements it). */
 export interface SecureSignaling {
-  relay(payload: string, to?: string): Promise<void>;
+  /** `kind`: what the server sees the payload as (it enforces the chat policy on `chat`). */
+  relay(payload: string, to?: string, kind?: RelayKind): Promise<void>;
+}
+
+/**
+ * A host's instruction to move to a new room: its ID `r`, its secret `s`, and for the recipient
+ * a host token `h` or a moderator token `m` (when it has that role).
+ */
+export interface MoveInstruction {
+  r: string;
+  s: string;
+  h?: string;
+  m?: string;
+}
+
+function isToken(value: unknown): value is string {
+  return typeof value === 'string' && value.length === HOST_TOKEN_LENGTH && isBase64Url(value);
+}
+
+/** Parses the JSON inside a move box; null unless every field is what it must be. */
+export function parseMoveInstruction(bytes: Uint8Array): MoveInstruction | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch {
+    return null;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  const o = value as Record<string, unknown>;
+  const r = o['r'];
+  const secret = o['s'];
+  if (typeof r !== 'string' || !isRoomId(r) || typeof secret !== 'string' || !isValidSecret(secret)) return null;
+  const move: MoveInstruction = { r, s: secret };
+  if (o['h'] !== undefined) {
+    if (!isToken(o['h'])) return null;
+    move.h = o['h'];
+  }
+  if (o['m'] !== undefined) {
+    if (!isToken(o['m'])) return null;
+    move.m = o['m'];
+  }
+  return move;
 }
 
 export interface SecureRoomOptions {
@@ -80,6 +123,11 @@ export interface SecureRoomOptions {
   onVerdict?: (peer: PeerSecurity, previous: PeerSecurity | null) => void;
   /** Relay failures (rate limits, closed connection); the state machines recover by themselves. */
   onError?: (error: unknown) => void;
+  /**
+   * A verified member sent a move instruction sealed for this participant. The caller decides
+   * whether to obey it (only a host's).
+   */
+  onMove?: (from: string, move: MoveInstruction) => void;
 }
 
 interface PeerRecord {
@@ -222,19 +270,46 @@ export class SecureRoom {
     this.changed();
   }
 
-  /** A payload another participant relayed. Anything not from a verified member is dropped. */
-  async relay(from: string, text: string): Promise<void> {
+  /**
+   * A payload another participant relayed, under the kind the server stamped on it. Anything not
+   * from a verified member is dropped, and so is a payload under the wrong kind: chat only from a
+   * `chat` relay (the server applied the chat policy to it), keys and moves only from `control`.
+   */
+  async relay(from: string, text: string, kind: RelayKind = 'control'): Promise<void> {
     const payload = parseRelayPayload(text);
     const record = this.mPeers.get(from);
-    if (payload === null || record === undefined) return;
+    if (payload === null || record === undefined || relayKindOf(payload) !== kind) return;
     await record.verification;
     if (this.mClosed || this.mPeers.get(from) !== record || record.trust !== 'verified') return;
     if (payload.t === 'chat') {
       await this.track(this.receiveChat(from, payload.envelope, this.mTimers.now()));
       return;
     }
+    if (payload.t === 'move') {
+      await this.track(this.receiveMove(from, record, payload.box));
+      return;
+    }
     const keys = await this.mKeys;
     await keys.handlePayload(from, payload);
+  }
+
+  private async receiveMove(from: string, record: PeerRecord, box: string): Promise<void> {
+    const opened = await (await this.mKeys).openFrom(from, box);
+    const move = opened === null ? null : parseMoveInstruction(opened);
+    if (move !== null && !this.mClosed && this.mPeers.get(from) === record) this.mOptions.onMove?.(from, move);
+  }
+
+  /**
+   * Sends a move instruction to one verified member, sealed under the pairwise key; resolves once
+   * the server took it. False when `to` is not a verified member here.
+   */
+  async sendMove(to: string, move: MoveInstruction): Promise<boolean> {
+    if (this.mPeers.get(to)?.trust !== 'verified') return false;
+    const keys = await this.mKeys;
+    const box = await keys.sealFor(to, new TextEncoder().encode(JSON.stringify(move)));
+    if (box === null || this.mClosed) return false;
+    await this.mOptions.signaling.relay(encodeRelayPayload({ t: 'move', box }), to, 'control');
+    return true;
   }
 
   /** The frame transforms cannot decrypt this participant's media: ask it for its key (if it is a member). */
@@ -283,7 +358,7 @@ export class SecureRoom {
     if (lifetimeMs !== null) message.expiresAt = ts + lifetimeMs;
     if (file !== undefined) message.file = file;
     const envelope = await this.mChatSender.seal(key, message);
-    await this.mOptions.signaling.relay(encodeRelayPayload({ t: 'chat', envelope }));
+    await this.mOptions.signaling.relay(encodeRelayPayload({ t: 'chat', envelope }), undefined, 'chat');
     this.mOptions.chat?.add({
       key: `${this.mOptions.selfId}/${message.id}`,
       senderId: this.mOptions.selfId,
@@ -561,7 +636,7 @@ export class SecureRoom {
   private send(payload: RelayPayload, to?: string): void {
     if (this.mClosed) return;
     this.mOptions.signaling
-      .relay(encodeRelayPayload(payload), to)
+      .relay(encodeRelayPayload(payload), to, relayKindOf(payload))
       .catch((err: unknown) => this.mOptions.onError?.(err));
   }
 

@@ -85,7 +85,16 @@ function Page({ place }: { place: Place }) {
   if (place.pathname === '/login') return <LoginPage client={accountClient} />;
   if (place.pathname === '/account') return <AccountPage client={accountClient} />;
   const link = parseRoomLocation(place.pathname, place.hash);
-  if (link.ok) return <Room key={`${link.roomId}#${link.secret}`} roomId={link.roomId} secret={link.secret} />;
+  if (link.ok) {
+    return (
+      <Room
+        key={`${link.roomId}#${link.secret}`}
+        roomId={link.roomId}
+        secret={link.secret}
+        onMoved={(roomId, secret) => addressSecrets.remember(roomId, secret)}
+      />
+    );
+  }
   const isRoomPath = link.problem !== 'not-a-room';
   return (
     <section class="card" aria-labelledby="problem-title">

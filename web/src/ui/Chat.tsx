@@ -50,7 +50,18 @@ function errorCode(error: unknown): string {
   return 'internal';
 }
 
-export function Chat({ session, names }: { session: MeetingSession; names: ReadonlyMap<string, string> }) {
+export function Chat({
+  session,
+  names,
+  canChat = true,
+  canShareFiles = true,
+}: {
+  session: MeetingSession;
+  names: ReadonlyMap<string, string>;
+  /** The meeting's policy lets this participant chat / share files (the server enforces it). */
+  canChat?: boolean;
+  canShareFiles?: boolean;
+}) {
   const lang = useLang();
   const { t } = lang;
   const entries = useChatEntries(session.chat);
@@ -133,6 +144,8 @@ export function Chat({ session, names }: { session: MeetingSession; names: Reado
           maxLength={MAX_CHAT_TEXT_LENGTH}
           placeholder={t('chat.inputLabel')}
           value={text}
+          disabled={!canChat}
+          aria-describedby={canChat ? undefined : 'chat-forbidden'}
           data-testid="chat-input"
           onInput={(e) => setText(e.currentTarget.value)}
           onKeyDown={(e) => {
@@ -161,7 +174,8 @@ export function Chat({ session, names }: { session: MeetingSession; names: Reado
             type="button"
             class="button secondary icon-button"
             data-testid="file-attach"
-            title={t('chat.attach')}
+            title={canChat && canShareFiles ? t('chat.attach') : t('forbidden.files')}
+            disabled={!canChat || !canShareFiles}
             onClick={() => fileRef.current?.click()}
           >
             <AttachIcon />
@@ -180,10 +194,15 @@ export function Chat({ session, names }: { session: MeetingSession; names: Reado
               if (file) void share(file);
             }}
           />
-          <button type="submit" class="button primary" data-testid="chat-send" disabled={busy}>
+          <button type="submit" class="button primary" data-testid="chat-send" disabled={busy || !canChat}>
             {t('chat.send')}
           </button>
         </div>
+        {(!canChat || !canShareFiles) && (
+          <p class="hint" id="chat-forbidden" data-testid="chat-forbidden">
+            {canChat ? t('forbidden.files') : t('forbidden.chat')}
+          </p>
+        )}
         <p class={status?.error ? 'field-error' : 'hint'} role="status" data-testid="chat-status">
           {status?.text ?? ''}
         </p>

@@ -22,7 +22,9 @@ export function ConnectionStatus(props: {
       ? t('status.restarting')
       : reason === 'offline'
         ? t('status.offline')
-        : t('status.reconnecting');
+        : reason === 'moving'
+          ? t('status.moving')
+          : t('status.reconnecting');
 
   return (
     <div class="notice reconnecting" data-testid="connection-status" data-reason={reason}>

@@ -7,7 +7,19 @@ import type { MediaController, MediaSnapshot } from '../media/controller';
 import { trackOf, type RemoteParticipantMedia } from '../media/tracks';
 import { MAX_NAME_LENGTH, normalizeName } from '../profile';
 import type { SecuritySnapshot } from '../secure/secure_room';
-import type { MeetingSession, RosterEntry, SessionState } from '../session';
+import type { MeetingSession, MeetingView, RosterEntry, SessionState } from '../session';
+import {
+  EndMeetingButton,
+  HostMuteNotices,
+  isModerator,
+  LobbyPanel,
+  MeetingStatus,
+  ParticipantMenu,
+  RemovedOffer,
+  RoleBadge,
+  SecurityLogPanel,
+  SettingsPanel,
+} from './HostControls';
 import { Chat } from './Chat';
 import { ConnectionStatus } from './ConnectionStatus';
 import { participantBadge, selfMediaProblem, type BadgeState, type MediaStatus } from './encryption';
@@ -27,6 +39,7 @@ interface Props {
   controller: MediaController;
   media: MediaSnapshot;
   link: string;
+  meeting: MeetingView;
   /** The session lost its connection: the call is shown as it was, not live. */
   reconnecting: Extract<SessionState, { kind: 'reconnecting' }> | null;
 }
@@ -145,9 +158,40 @@ function tiles(
   return { screens, cameras };
 }
 
-export function InCall({ roster, security, session, controller, media, link, reconnecting }: Props) {
+export function InCall({ roster, security, session, controller, media, link, meeting, reconnecting }: Props) {
   const lang = useLang();
   const { t } = lang;
+  const [removed, setRemoved] = useState(false);
+  const [actionError, setActionError] = useState<string | null>(null);
+  const mayCamera = session.may('camera');
+  const mayScreen = session.may('screen');
+  useEffect(() => {
+    // A policy that forbids a source: it is not published (the server would refuse the whole offer).
+    controller.setSourceAllowed('camera', mayCamera);
+    controller.setSourceAllowed('screen', mayScreen);
+  }, [controller, mayCamera, mayScreen]);
+  const moderator = isModerator(meeting.role);
+  const removeUnverified = moderator
+    ? async (id: string): Promise<void> => {
+        setActionError(null);
+        try {
+          await session.remove(id);
+          setRemoved(true);
+        } catch (err) {
+          setActionError(errorText(lang.lang, err instanceof Error && 'code' in err ? String(err.code) : 'internal'));
+        }
+      }
+    : null;
+  const unmute = async (source: 'microphone' | 'camera'): Promise<void> => {
+    setActionError(null);
+    try {
+      await session.unmuteSelf(source);
+      if (source === 'microphone') controller.setMicrophoneEnabled(true);
+      else controller.setCameraEnabled(true);
+    } catch (err) {
+      setActionError(errorText(lang.lang, err instanceof Error && 'code' in err ? String(err.code) : 'internal'));
+    }
+  };
   const sorted = [...roster].sort((a, b) => Number(b.self) - Number(a.self));
   const headingRef = useRef<HTMLHeadingElement>(null);
   useEffect(() => headingRef.current?.focus(), []);
@@ -176,9 +220,28 @@ export function InCall({ roster, security, session, controller, media, link, rec
             {countText(lang.lang, sorted.length)}
           </span>
         </div>
+        <MeetingStatus meeting={meeting} roster={sorted} />
+        {moderator && (
+          <div class="host-tools" role="group" aria-label={t('settings.title')}>
+            <SettingsPanel meeting={meeting} session={session} />
+            <SecurityLogPanel meeting={meeting} session={session} roster={sorted} />
+            <EndMeetingButton meeting={meeting} session={session} />
+          </div>
+        )}
+        {removed && <RemovedOffer meeting={meeting} session={session} onDismiss={() => setRemoved(false)} />}
+        <HostMuteNotices
+          meeting={meeting}
+          onAccept={(source) => void unmute(source)}
+          onDismiss={() => session.dismissUnmuteRequest()}
+        />
+        {actionError !== null && (
+          <p class="field-error" role="alert" data-testid="action-error">
+            {t('host.failed', { error: actionError })}
+          </p>
+        )}
         {reconnecting !== null && <ConnectionStatus state={reconnecting} session={session} />}
-        {!security.wrongLink && <SecurityCode security={security} />}
-        <SecurityAlerts security={security} roster={sorted} mode={media.encryption.mode} />
+        {!security.wrongLink && <SecurityCode security={security} compared={meeting.compared} session={session} />}
+        <SecurityAlerts security={security} roster={sorted} mode={media.encryption.mode} onRemove={removeUnverified} />
         {selfProblem !== null && reconnecting === null && (
           <p class="notice notice-loud" role="status" data-testid="self-media-status" data-problem={selfProblem.key}>
             {t(selfProblem.key, { code: selfProblem.code })}
@@ -213,9 +276,10 @@ export function InCall({ roster, security, session, controller, media, link, rec
             ))}
           </ul>
         </div>
-        <Controls controller={controller} media={media} session={session} />
+        <Controls controller={controller} media={media} session={session} onUnmute={(s) => void unmute(s)} />
       </div>
       <aside class="call-side" aria-labelledby="people-title">
+        <LobbyPanel meeting={meeting} session={session} />
         <h2 id="people-title">{t('call.people')}</h2>
         <ul class="roster" data-testid="roster" aria-labelledby="people-title">
           {sorted.map((entry) => (
@@ -225,6 +289,8 @@ export function InCall({ roster, security, session, controller, media, link, rec
               data-testid="roster-item"
               data-self={entry.self ? 'true' : 'false'}
               data-trust={entry.trust}
+              data-role={entry.role}
+              data-participant-id={entry.id}
             >
               <span class={avatarClass(entry.id)} aria-hidden="true">
                 {initial(entry.self || entry.trust === 'verified' ? entry.name : null)}
@@ -233,11 +299,18 @@ export function InCall({ roster, security, session, controller, media, link, rec
                 <span data-testid="roster-name">{nameOf(entry)}</span>
                 {entry.self && <span class="you"> {t('room.you')}</span>}
               </span>
+              <RoleBadge role={entry.role} />
               <EncryptionBadge state={participantBadge(entry, status)} compact />
+              <ParticipantMenu entry={entry} meeting={meeting} session={session} onRemoved={() => setRemoved(true)} />
             </li>
           ))}
         </ul>
-        <Chat session={session} names={verifiedNames} />
+        <Chat
+          session={session}
+          names={verifiedNames}
+          canChat={session.may('chat')}
+          canShareFiles={session.may('files')}
+        />
         <RenameForm session={session} />
         <details class="disclosure">
           <summary>{t('room.inviteOthers')}</summary>
@@ -318,34 +391,59 @@ function Controls({
   controller,
   media,
   session,
+  onUnmute,
 }: {
   controller: MediaController;
   media: MediaSnapshot;
   session: MeetingSession;
+  /** Switching a source on that a host muted: the server must agree first. */
+  onUnmute: (source: 'microphone' | 'camera') => void;
 }) {
   const { t } = useLang();
   const mic = media.microphone;
   const cam = media.camera;
   const sharing = media.screen !== null;
+  // Why a control cannot be switched on: the meeting's policy, or a host's mute.
+  const micBlocked = !mic.enabled && !session.mayUnmute('microphone') ? t('forbidden.unmute') : null;
+  const camBlocked = !session.may('camera')
+    ? t('forbidden.camera')
+    : !cam.enabled && !session.mayUnmute('camera')
+      ? t('forbidden.unmute')
+      : null;
+  const screenBlocked = !sharing && !session.may('screen') ? t('forbidden.screen') : null;
+  const hostMuted = (source: 'microphone' | 'camera'): boolean =>
+    session.state.kind === 'joined' && session.state.meeting.hostMuted.includes(source);
   return (
     <div class="controls" role="group" aria-label={t('call.controls')} data-testid="controls">
       <ToggleButton
         testId="mic-button"
         label={t('call.microphone')}
-        title={mic.track === null ? t('call.noDevice') : mic.enabled ? t('call.mute') : t('call.unmute')}
+        title={
+          mic.track === null ? t('call.noDevice') : (micBlocked ?? (mic.enabled ? t('call.mute') : t('call.unmute')))
+        }
         on={mic.enabled && mic.track !== null}
-        disabled={mic.track === null}
-        onToggle={() => controller.setMicrophoneEnabled(!mic.enabled)}
+        disabled={mic.track === null || micBlocked !== null}
+        onToggle={() =>
+          !mic.enabled && hostMuted('microphone')
+            ? onUnmute('microphone')
+            : controller.setMicrophoneEnabled(!mic.enabled)
+        }
         icon={<MicIcon off={!mic.enabled || mic.track === null} />}
         showLabel
       />
       <ToggleButton
         testId="camera-button"
         label={t('call.camera')}
-        title={cam.track === null ? t('call.noDevice') : cam.enabled ? t('call.cameraOff') : t('call.cameraOn')}
-        on={cam.enabled && cam.track !== null}
-        disabled={cam.track === null}
-        onToggle={() => controller.setCameraEnabled(!cam.enabled)}
+        title={
+          cam.track === null
+            ? t('call.noDevice')
+            : (camBlocked ?? (cam.enabled ? t('call.cameraOff') : t('call.cameraOn')))
+        }
+        on={cam.enabled && cam.track !== null && camBlocked === null}
+        disabled={cam.track === null || camBlocked !== null}
+        onToggle={() =>
+          !cam.enabled && hostMuted('camera') ? onUnmute('camera') : controller.setCameraEnabled(!cam.enabled)
+        }
         icon={<CameraIcon off={!cam.enabled || cam.track === null} />}
         showLabel
       />
@@ -353,9 +451,9 @@ function Controls({
         <ToggleButton
           testId="share-button"
           label={t('call.share')}
-          title={sharing ? t('call.stopShare') : t('call.startShare')}
+          title={sharing ? t('call.stopShare') : (screenBlocked ?? t('call.startShare'))}
           on={sharing}
-          disabled={false}
+          disabled={screenBlocked !== null}
           onToggle={() => (sharing ? controller.stopScreenShare() : void controller.startScreenShare())}
           icon={<ScreenIcon />}
           showLabel
@@ -366,6 +464,13 @@ function Controls({
         <LeaveIcon />
         <span class="toggle-label">{t('room.leave')}</span>
       </button>
+      {[micBlocked, camBlocked, screenBlocked]
+        .filter((reason, i, all): reason is string => reason !== null && all.indexOf(reason) === i)
+        .map((reason) => (
+          <p key={reason} class="hint" data-testid="control-blocked">
+            {reason}
+          </p>
+        ))}
       {media.screenProblem !== null && (
         <p class="field-error" role="alert">
           {t('call.shareFailed')}

@@ -3,6 +3,7 @@ import type { AccountClient } from '../account/api';
 import { buildInviteLink, createRoom, generateSecret, RoomApiError, type FetchLike } from '../protocol/invite';
 import { useLang } from './lang';
 import { InviteLink } from './InviteLink';
+import { saveHostToken } from './storage';
 
 type LandingState =
   { kind: 'idle' } | { kind: 'creating' } | { kind: 'ready'; link: string } | { kind: 'error'; code: string };
@@ -34,7 +35,9 @@ export function Landing({ account }: { account?: AccountClient }) {
           ? (input, init) => fetch(input, init)
           : (input, init) =>
               fetch(input, { ...init, credentials: 'same-origin', headers: { 'X-Conclave-CSRF': csrf } });
-      const roomId = await createRoom(fetchFn);
+      const { roomId, hostToken } = await createRoom(fetchFn);
+      // The host credential stays in this browser (never in the link): opening the meeting here makes this person its host.
+      if (hostToken !== null) saveHostToken(roomId, hostToken);
       // The secret is made here, after the request, and never leaves this page except in the link.
       const link = buildInviteLink(window.location.origin, roomId, generateSecret());
       setState({ kind: 'ready', link });

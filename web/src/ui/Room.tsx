@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { errorText } from '../i18n';
+import { errorText, type MessageKey } from '../i18n';
 import { MediaController, type MediaSnapshot } from '../media/controller';
 import { createFrameCrypto } from '../media/frame_crypto';
 import { signalingUrl } from '../protocol/client';
@@ -10,7 +10,8 @@ import { InCall } from './InCall';
 import { useLang, type LangValue } from './lang';
 import { PreJoin } from './PreJoin';
 import { openBrowserSocket } from './socket';
-import { loadSetting } from './storage';
+import { GONE_CODES, GoneScreen, PinPrompt, WaitingScreen } from './Admission';
+import { HOST_TOKENS, loadSetting } from './storage';
 import { exposeTestHook, testFrameCrypto, testPeerConnection, testSocketFactory } from '../testing/hook';
 
 function announcementText({ t }: LangValue, a: Announcement): string {
@@ -26,6 +27,14 @@ function announcementText({ t }: LangValue, a: Announcement): string {
       return t('announce.renamed', { old: a.old ?? unnamed, name: a.name ?? unnamed });
     case 'unverified':
       return t('announce.unverified');
+    case 'moved':
+      return t('announce.moved');
+    case 'role':
+      return t(`announce.role.${a.role}`);
+    case 'muted-by-host':
+      return t(`announce.muted.${a.source}` as MessageKey);
+    case 'waiting':
+      return t('announce.waiting');
   }
 }
 
@@ -33,10 +42,21 @@ function announcementText({ t }: LangValue, a: Announcement): string {
  * A room page with a valid link. The secret stays in this page: it derives the room's keys
  * (membership proofs, profiles, pairwise key transport) and is shown again in the invite link.
  */
-export function Room({ roomId, secret }: { roomId: string; secret: string }) {
+export function Room({
+  roomId: initialRoomId,
+  secret: initialSecret,
+  onMoved,
+}: {
+  roomId: string;
+  secret: string;
+  /** The meeting moved to another room and secret (the page remembers them for its address). */
+  onMoved?: (roomId: string, secret: string) => void;
+}) {
   const lang = useLang();
   const { t } = lang;
   const [state, setState] = useState<SessionState>({ kind: 'idle' });
+  const [place, setPlace] = useState({ roomId: initialRoomId, secret: initialSecret });
+  const { roomId, secret } = place;
   const [announcement, setAnnouncement] = useState<Announcement | null>(null);
   const [media, setMedia] = useState<MediaSnapshot | null>(null);
   // The App keys this component by room and secret, so one session and one set of devices live
@@ -67,23 +87,36 @@ export function Room({ roomId, secret }: { roomId: string; secret: string }) {
   const [session] = useState(
     () =>
       new MeetingSession({
-        roomId,
-        secret,
+        roomId: initialRoomId,
+        secret: initialSecret,
         url: signalingUrl(window.location.origin),
         socketFactory: __CONCLAVE_TEST_HOOKS__ ? testSocketFactory(openBrowserSocket) : openBrowserSocket,
         onState: setState,
         onAnnounce: setAnnouncement,
         media: controller,
+        hostTokens: HOST_TOKENS,
+        // A host's mute: the server stopped forwarding the source; switch it off here too.
+        onHostMute: (source) => {
+          if (source === 'microphone') controller.setMicrophoneEnabled(false);
+          else if (source === 'camera') controller.setCameraEnabled(false);
+          else controller.stopScreenShare();
+        },
+        onMoved: (nextRoom, nextSecret) => {
+          setPlace({ roomId: nextRoom, secret: nextSecret });
+          // The address follows the meeting (without the secret, as for every room page).
+          window.history.replaceState(window.history.state, '', `/r/${nextRoom}`);
+          onMoved?.(nextRoom, nextSecret);
+        },
       }),
   );
   sessionRef.current = session;
   useEffect(() => {
-    if (__CONCLAVE_TEST_HOOKS__) exposeTestHook(controller, session, roomId);
+    if (__CONCLAVE_TEST_HOOKS__) exposeTestHook(controller, session, initialRoomId);
     return () => {
       session.dispose();
       controller.dispose();
     };
-  }, [session, controller, roomId]);
+  }, [session, controller, initialRoomId]);
   useEffect(() => {
     // The network going away and coming back: stop trying while offline, try at once when back.
     const update = (): void => session.setOnline(navigator.onLine);
@@ -94,10 +127,11 @@ export function Room({ roomId, secret }: { roomId: string; secret: string }) {
       window.removeEventListener('offline', update);
     };
   }, [session]);
+  const sentAway = state.kind === 'left' || (state.kind === 'failed' && GONE_CODES.has(state.code));
   useEffect(() => {
-    // Leaving turns the camera and microphone off; rejoining asks for them again.
-    if (state.kind === 'left') controller.release();
-  }, [state.kind, controller]);
+    // Leaving (or being sent away) turns the camera and microphone off; rejoining asks for them again.
+    if (sentAway) controller.release();
+  }, [sentAway, controller]);
 
   const link = buildInviteLink(window.location.origin, roomId, secret);
   const snapshot = media ?? controller.snapshot();
@@ -113,7 +147,9 @@ export function Room({ roomId, secret }: { roomId: string; secret: string }) {
       <p class="visually-hidden" aria-live="polite" data-testid="announcer">
         {announcement ? announcementText(lang, announcement) : ''}
       </p>
-      {(state.kind === 'idle' || state.kind === 'connecting' || state.kind === 'failed') && (
+      {(state.kind === 'idle' ||
+        state.kind === 'connecting' ||
+        (state.kind === 'failed' && !GONE_CODES.has(state.code))) && (
         <PreJoin
           controller={controller}
           media={snapshot}
@@ -122,6 +158,11 @@ export function Room({ roomId, secret }: { roomId: string; secret: string }) {
           onJoin={(name) => session.join(name)}
         />
       )}
+      {state.kind === 'failed' && GONE_CODES.has(state.code) && (
+        <GoneScreen code={state.code} retryAt={state.retryAt ?? null} onRetry={rejoin} />
+      )}
+      {state.kind === 'waiting' && <WaitingScreen reason={state.reason} session={session} />}
+      {state.kind === 'pin' && <PinPrompt wrong={state.wrong} session={session} />}
       {call !== null && (
         <InCall
           roster={call.roster}
@@ -130,6 +171,7 @@ export function Room({ roomId, secret }: { roomId: string; secret: string }) {
           controller={controller}
           media={snapshot}
           link={link}
+          meeting={call.meeting}
           reconnecting={state.kind === 'reconnecting' ? state : null}
         />
       )}

@@ -3,7 +3,7 @@
 // wrong link, unverified participants and browsers that cannot encrypt.
 import type { SecuritySnapshot } from '../secure/secure_room';
 import type { TransformMode } from '../media/frame_crypto';
-import type { RosterEntry } from '../session';
+import type { ComparedCode, MeetingSession, RosterEntry } from '../session';
 import { LOUD_BADGES, type BadgeState } from './encryption';
 import { useLang } from './lang';
 import { LockIcon, WarningIcon } from './media';
@@ -38,10 +38,29 @@ export function displayName(entry: RosterEntry, t: ReturnType<typeof useLang>['t
   return entry.trust === 'unverified' ? t('e2ee.unverifiedName') : t('e2ee.verifyingName');
 }
 
-export function SecurityCode({ security }: { security: SecuritySnapshot }) {
+/** Names for "joined / left since": unnamed members get the usual placeholder. */
+function names(list: (string | null)[], t: ReturnType<typeof useLang>['t']): string {
+  return list.map((name) => name ?? t('room.unnamed')).join(', ');
+}
+
+export function SecurityCode({
+  security,
+  compared = null,
+  session = null,
+}: {
+  security: SecuritySnapshot;
+  /** Set once the code was marked as compared: what changed since. */
+  compared?: ComparedCode | null;
+  session?: MeetingSession | null;
+}) {
   const { t } = useLang();
+  const changed = compared !== null && (compared.changed || compared.joined.length > 0 || compared.left.length > 0);
   return (
-    <div class="security" data-testid="security-panel">
+    <div
+      class={changed ? 'security security-changed' : 'security'}
+      data-testid="security-panel"
+      data-compared={compared === null ? 'no' : changed ? 'changed' : 'same'}
+    >
       <p class="security-hint">
         <LockIcon />
         <span>
@@ -63,6 +82,28 @@ export function SecurityCode({ security }: { security: SecuritySnapshot }) {
           )}
         </span>
       </p>
+      {compared !== null && !changed && (
+        <p class="hint" data-testid="code-compared">
+          {t('code.compared')}
+        </p>
+      )}
+      {changed && (
+        <div class="alert" role="alert" data-testid="code-changed">
+          {compared.changed && <p>{t('code.changed')}</p>}
+          {compared.joined.length > 0 && <p>{t('code.joinedSince', { names: names(compared.joined, t) })}</p>}
+          {compared.left.length > 0 && <p>{t('code.leftSince', { names: names(compared.left, t) })}</p>}
+        </div>
+      )}
+      {session !== null && security.code !== null && (compared === null || changed) && (
+        <button
+          type="button"
+          class="button secondary small"
+          data-testid="code-mark"
+          onClick={() => session.markCodeCompared()}
+        >
+          {t('code.mark')}
+        </button>
+      )}
       <details class="security-more">
         <summary>{t('e2ee.codeWhat')}</summary>
         <p class="hint">{t('e2ee.codeExplain')}</p>
@@ -75,11 +116,14 @@ interface AlertsProps {
   security: SecuritySnapshot;
   roster: RosterEntry[];
   mode: TransformMode;
+  /** Hosts and moderators: removes an unverified participant, from its warning. */
+  onRemove?: ((participantId: string) => Promise<void>) | null;
 }
 
-export function SecurityAlerts({ security, roster, mode }: AlertsProps) {
+export function SecurityAlerts({ security, roster, mode, onRemove = null }: AlertsProps) {
   const { t } = useLang();
-  const unverified = roster.some((e) => !e.self && e.trust === 'unverified');
+  const unverifiedEntries = roster.filter((e) => !e.self && e.trust === 'unverified');
+  const unverified = unverifiedEntries.length > 0;
   return (
     <>
       {mode === 'none' && (
@@ -102,7 +146,27 @@ export function SecurityAlerts({ security, roster, mode }: AlertsProps) {
         unverified && (
           <div class="alert e2ee-alert" role="alert" data-testid="unverified-alert">
             <WarningIcon />
-            <p>{t('e2ee.unverifiedAlert')}</p>
+            <div>
+              <p>{t('e2ee.unverifiedAlert')}</p>
+              {onRemove !== null && (
+                <ul class="unverified-list">
+                  {unverifiedEntries.map((entry, i) => (
+                    <li key={entry.id}>
+                      {t('e2ee.unverifiedName')} {unverifiedEntries.length > 1 ? i + 1 : ''}{' '}
+                      <button
+                        type="button"
+                        class="button danger small"
+                        data-testid="remove-unverified"
+                        data-participant-id={entry.id}
+                        onClick={() => void onRemove(entry.id)}
+                      >
+                        {t('host.removeUnverified')}
+                      </button>
+                    </li>
+                  ))}
+                </ul>
+              )}
+            </div>
           </div>
         )
       )}

@@ -19,6 +19,11 @@ export class AddressSecrets {
 
   constructor(private readonly mHistory: HistoryLike) {}
 
+  /** A room this page moved to (its address has no fragment): the secret to use for it. */
+  remember(roomId: string, secret: string): void {
+    this.mSecrets.set(roomId, secret);
+  }
+
   /**
    * The fragment to use for this address. A room address with a valid secret: the secret is
    * remembered and removed from the address bar and the current history entry (replaceState, so

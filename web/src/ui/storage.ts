@@ -1,5 +1,6 @@
 // Small, failure-tolerant wrappers around localStorage (it throws in some private modes).
-// Only the display name and the language choice are kept; never the room secret.
+// Only the display name, the language choice and the host credentials of rooms this browser
+// created (by room ID) are kept; never the room secret.
 
 const PREFIX = 'conclave.';
 
@@ -18,3 +19,24 @@ export function saveSetting(key: 'displayName' | 'lang', value: string): void {
     // Not remembering is fine.
   }
 }
+
+const HOST_TOKEN_PREFIX = `${PREFIX}hostToken.`;
+
+/** The host credential this browser holds for a room (from creating it, or from a move). */
+export function loadHostToken(roomId: string): string | null {
+  try {
+    return window.localStorage.getItem(HOST_TOKEN_PREFIX + roomId);
+  } catch {
+    return null;
+  }
+}
+
+export function saveHostToken(roomId: string, token: string): void {
+  try {
+    window.localStorage.setItem(HOST_TOKEN_PREFIX + roomId, token);
+  } catch {
+    // Without storage this browser is a host only until the page goes away.
+  }
+}
+
+export const HOST_TOKENS = { load: loadHostToken, save: saveHostToken };

@@ -8,13 +8,14 @@ import { sealOwnProfile } from '../../src/profile';
 import type { Participant } from '../../src/protocol/messages';
 import { ChatLog } from '../../src/secure/chat_log';
 import { parseRelayPayload } from '../../src/secure/payloads';
-import { SecureRoom, type PeerSecurity } from '../../src/secure/secure_room';
-import { ManualTimers, RecordingSink, roomKeys, settled, until, WRONG_SECRET } from './helpers';
+import { SecureRoom, type MoveInstruction, type PeerSecurity } from '../../src/secure/secure_room';
+import { ManualTimers, RecordingSink, roomKeys, SECRET, settled, until, WRONG_SECRET } from './helpers';
 
 interface Forwarded {
   from: string;
   to: string | null;
   payload: string;
+  kind: 'chat' | 'control';
 }
 
 interface Client {
@@ -25,6 +26,7 @@ interface Client {
   media: RecordingSink;
   chat: ChatLog;
   verdicts: [PeerSecurity, PeerSecurity | null][];
+  moves: [string, MoveInstruction][];
 }
 
 /** Plays the server: relays payloads, tells everyone about joins and leaves. */
@@ -46,6 +48,7 @@ class Hub {
     const media = new RecordingSink();
     const chat = new ChatLog(this.timers);
     const verdicts: Client['verdicts'] = [];
+    const moves: Client['moves'] = [];
     const others: Participant[] = [...this.clients.values()].map((c) => ({ id: c.id, profile: c.profile }));
     // A member with a wrong secret also checks the others with its (wrong) room keys.
     const secure = new SecureRoom({
@@ -53,8 +56,8 @@ class Hub {
       identity,
       selfId: id,
       signaling: {
-        relay: (payload, to) => {
-          const f: Forwarded = { from: id, to: to ?? null, payload };
+        relay: (payload, to, kind) => {
+          const f: Forwarded = { from: id, to: to ?? null, payload, kind: kind ?? 'control' };
           this.forwarded.push(f);
           this.mQueue.push(f);
           return Promise.resolve();
@@ -65,8 +68,9 @@ class Hub {
       timers: this.timers,
       onChange: () => undefined,
       onVerdict: (peer, previous) => verdicts.push([peer, previous]),
+      onMove: (from, move) => moves.push([from, move]),
     });
-    const client: Client = { id, name, profile, room: secure, media, chat, verdicts };
+    const client: Client = { id, name, profile, room: secure, media, chat, verdicts, moves };
     for (const other of this.clients.values()) other.room.participantJoined({ id, profile });
     this.clients.set(id, client);
     secure.start(others);
@@ -101,7 +105,7 @@ class Hub {
           f.to === null
             ? [...this.clients.values()].filter((c) => c.id !== f.from)
             : [this.clients.get(f.to)].filter((c) => c !== undefined);
-        for (const target of targets) await target.room.relay(f.from, f.payload);
+        for (const target of targets) await target.room.relay(f.from, f.payload, f.kind);
       }
     }
   }
@@ -413,7 +417,7 @@ describe('SecureRoom', () => {
     expect(alice.room.peer(carol.id)).toMatchObject({ trust: 'unverified', reason: 'replayed' });
     const keys = await alice.room.keys();
     expect(keys.isMember(carol.id)).toBe(false);
-    for (const f of recorded) await alice.room.relay(carol.id, f.payload);
+    for (const f of recorded) await alice.room.relay(carol.id, f.payload, 'chat');
     await hub.deliver();
     expect(alice.chat.entries).toEqual([]);
     expect(bob.room.peer(carol.id)).toBeNull();
@@ -463,19 +467,73 @@ describe('SecureRoom', () => {
     ]);
     expect(bob.chat.entries[1]).toMatchObject({ senderId: alice.id, senderName: 'Alice', self: false });
     hub.drop = () => false;
-    await bob.room.relay(alice.id, held[0] ?? '');
+    await bob.room.relay(alice.id, held[0] ?? '', 'chat');
     expect(view()).toEqual([
       ['one', 0],
       ['', 1],
       ['four', 0],
       ['two', 0],
     ]);
-    await bob.room.relay(alice.id, held[1] ?? '');
+    await bob.room.relay(alice.id, held[1] ?? '', 'chat');
     expect(view()).toEqual([
       ['one', 0],
       ['four', 0],
       ['two', 0],
       ['three', 0],
     ]);
+  });
+
+  it('sends chat as kind chat and keys as control, and accepts each only under its own kind', async () => {
+    const hub = new Hub();
+    const alice = await hub.join('Alice');
+    const bob = await hub.join('Bob');
+    expect(
+      hub.forwarded.filter((f) => parseRelayPayload(f.payload)?.t === 'key').every((f) => f.kind === 'control'),
+    ).toBe(true);
+    // A chat the server delivers as `control` (so it skipped the chat policy) is dropped.
+    const asControl = hub.drop;
+    hub.drop = (f) => parseRelayPayload(f.payload)?.t === 'chat';
+    await alice.room.sendChat('through control', null);
+    await hub.deliver();
+    const chat = hub.forwarded.find((f) => parseRelayPayload(f.payload)?.t === 'chat');
+    expect(chat?.kind).toBe('chat');
+    await bob.room.relay(alice.id, chat?.payload ?? '', 'control');
+    await bob.room.idle();
+    expect(bob.chat.entries).toEqual([]);
+    await bob.room.relay(alice.id, chat?.payload ?? '', 'chat');
+    await bob.room.idle();
+    expect(bob.chat.entries.map((e) => e.text)).toEqual(['through control']);
+    hub.drop = asControl;
+    // A key request (control) delivered as chat is ignored: no key goes out in answer.
+    const before = hub.forwarded.length;
+    const request = hub.forwarded.find((f) => parseRelayPayload(f.payload)?.t === 'key');
+    await bob.room.relay(alice.id, request?.payload ?? '', 'chat');
+    await hub.deliver();
+    expect(hub.forwarded.length).toBe(before);
+  });
+
+  it('seals a move for one verified member only; another member cannot open it', async () => {
+    const hub = new Hub();
+    const alice = await hub.join('Alice');
+    const bob = await hub.join('Bob');
+    const carol = await hub.join('Carol');
+    const mallory = await hub.join('Mallory', WRONG_SECRET);
+    const move: MoveInstruction = { r: 'BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB', s: SECRET, h: 'H'.repeat(43) };
+    expect(await alice.room.sendMove(mallory.id, move)).toBe(false);
+    expect(await alice.room.sendMove(bob.id, move)).toBe(true);
+    await hub.deliver();
+    const sent = hub.forwarded.filter((f) => parseRelayPayload(f.payload)?.t === 'move');
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({ to: bob.id, kind: 'control' });
+    expect(sent[0]?.payload).not.toContain(SECRET);
+    expect(bob.moves).toEqual([[alice.id, move]]);
+    // Carol is a member with the room secret, but the box was sealed for Bob.
+    await carol.room.relay(alice.id, sent[0]?.payload ?? '', 'control');
+    await carol.room.idle();
+    expect(carol.moves).toEqual([]);
+    // Bob relaying it to Carol as if it were his own does not open either.
+    await carol.room.relay(bob.id, sent[0]?.payload ?? '', 'control');
+    await carol.room.idle();
+    expect(carol.moves).toEqual([]);
   });
 });
