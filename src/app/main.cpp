@@ -35,6 +35,7 @@
 #include "signaling/protocol.h"
 #include "signaling/rooms.h"
 #include "signaling/stored_meeting_store.h"
+#include "signaling/stored_security_log.h"
 #include "store/account_store.h"
 #include "store/database.h"
 #include "store/file_store.h"
@@ -234,6 +235,10 @@ int run(const Config& config) {
   signaling::StoredMeetingStore meetings(db, 100000, config.maxParticipants);
   meetings.purge(std::chrono::system_clock::now() - kMeetingRetention);
   rooms.setMeetingStore(&meetings);
+  // Each meeting's security event log in the database too (bounded per meeting and in all),
+  // purged by the room manager's hourly tick after security_log_retention_days.
+  signaling::StoredSecurityLog securityLog(db, {});
+  rooms.setSecurityLog(&securityLog);
   // PINs are hashed (Argon2id, ~80 ms each) on a thread of their own, results back on this one.
   signaling::ThreadPinHasher pinHasher([&io](std::function<void()> task) { asio::post(io, std::move(task)); });
   rooms.setPinHasher(&pinHasher);
