@@ -82,6 +82,26 @@ function parseRoom(value: unknown, status: number): PersistentRoom {
 }
 
 /** One browser's view of its account. Construct with `fetch` (tests pass a fake). */
+const SIGNED_IN_KEY = 'conclave.signedIn';
+
+/** Whether this browser had a session (a hint only: the cookie is HttpOnly, the server decides). */
+function signedInBefore(): boolean {
+  try {
+    return window.localStorage.getItem(SIGNED_IN_KEY) === '1';
+  } catch {
+    return true;
+  }
+}
+
+function rememberSignIn(yes: boolean): void {
+  try {
+    if (yes) window.localStorage.setItem(SIGNED_IN_KEY, '1');
+    else window.localStorage.removeItem(SIGNED_IN_KEY);
+  } catch {
+    // Without storage the home page asks every time.
+  }
+}
+
 export class AccountClient {
   private csrf: string | null = null;
   private readonly fetchFn: FetchLike;
@@ -141,17 +161,26 @@ export class AccountClient {
     const csrf = field(body, 'csrf');
     if (!isToken(csrf)) throw protocolError(status, 'no CSRF token');
     this.csrf = csrf;
+    rememberSignIn(true);
     return { kind: 'signed-in', user: parseUser(field(body, 'user'), status), csrf };
   }
 
-  /** The signed-in user, or null when this browser has no (valid) session. */
-  async me(): Promise<AccountUser | null> {
+  /**
+   * The signed-in user, or null when this browser has no (valid) session. With `ifSignedInBefore`
+   * (the home page) a browser that never signed in asks nothing: most visitors have no account, and
+   * the 401 would only add a request and a console error to their page.
+   */
+  async me(options: { ifSignedInBefore?: boolean } = {}): Promise<AccountUser | null> {
+    if (options.ifSignedInBefore && !signedInBefore()) return null;
     try {
       const { status, body } = await this.request('GET', '/api/account');
       const result = this.signedIn(status, body);
       return result.kind === 'signed-in' ? result.user : null;
     } catch (err) {
-      if (err instanceof AccountApiError && err.status === 401) return null;
+      if (err instanceof AccountApiError && err.status === 401) {
+        rememberSignIn(false);
+        return null;
+      }
       throw err;
     }
   }
@@ -173,6 +202,7 @@ export class AccountClient {
   }
 
   async logout(): Promise<void> {
+    rememberSignIn(false);
     await this.request('POST', '/api/account/logout');
     this.csrf = null;
   }

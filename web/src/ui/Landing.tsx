@@ -15,7 +15,7 @@ export function Landing({ account }: { account?: AccountClient }) {
   const readyRef = useRef<HTMLHeadingElement>(null);
 
   useEffect(() => {
-    account?.me().then(
+    account?.me({ ifSignedInBefore: true }).then(
       (user) => setSignedIn(user !== null),
       () => setSignedIn(false),
     );
