@@ -243,6 +243,12 @@ void HttpSession::handleRequest() {
   if (path == "/api/rooms") {
     if (req.method() != http::verb::post)
       return send(errorResponse(req, http::status::method_not_allowed, "method-not-allowed", "use POST"));
+    if (!mServer.allowCreation(mSlot.key())) {
+      auto res = errorResponse(req, http::status::too_many_requests, "rate-limited",
+                               "too many meetings started from this network; try again in a few seconds");
+      res.set(http::field::retry_after, "2");
+      return send(std::move(res));
+    }
     if (AccountApi* accounts = mServer.accounts()) {
       if (auto refusal = accounts->checkCreateMeeting(apiRequest())) return sendApi(*refusal);
     }

@@ -15,6 +15,7 @@
 #include <string>
 #include <unordered_set>
 
+#include "http/creation_limiter.h"
 #include "http/source_table.h"
 #include "signaling/connection.h"
 #include "signaling/rooms.h"
@@ -77,6 +78,8 @@ class Server {
   // The accounts API (null: /api/account answers 404 and anyone may start meetings).
   void setAccounts(AccountApi* accounts) { mAccounts = accounts; }
   AccountApi* accounts() { return mAccounts; }
+  // Whether `source` may start another meeting now (POST /api/rooms).
+  bool allowCreation(const SourceKey& source) { return mCreations.allow(source, std::chrono::steady_clock::now()); }
   std::chrono::steady_clock::time_point startedAt() const { return mStartedAt; }
   bool shuttingDown() const { return mShuttingDown; }
 
@@ -104,6 +107,7 @@ class Server {
   std::chrono::steady_clock::time_point mStartedAt;
   size_t mConnections = 0;
   SourceTable mSources;
+  CreationLimiter mCreations{CreationLimiter::Limits{}};
   std::map<uint64_t, Evictable*> mIdle;
   uint64_t mIdleCounter = 0;
   // Out of file descriptors: accepting is retried after a growing pause, logged once a while.

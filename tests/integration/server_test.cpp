@@ -435,3 +435,25 @@ TEST_F(ServerTest, ARemovedParticipantCannotRejoinFromItsAddressAndTheEndClosesE
   auto late = joinFrom("127.0.0.5", {{"hostToken", hostToken}});
   EXPECT_EQ(late->readType("error")["code"], "meeting-ended");
 }
+
+// Starting meetings is rate-limited per source (a PIN in the first settings costs the server a
+// hash, every meeting with settings a row): a flood from one address is told to wait, another
+// address still starts meetings.
+TEST_F(ServerTest, AFloodOfNewMeetingsFromOneSourceIsToldToWaitWhileOthersStartTheirs) {
+  ServerProcess server;
+  unsigned created = 0, refused = 0;
+  HttpResult last;
+  for (int i = 0; i < 30; ++i) {
+    last = httpsRequest(server.port(), http::verb::post, "/api/rooms", {}, {}, "127.0.0.5");
+    if (last.status == 201u) ++created;
+    if (last.status == 429u) {
+      ++refused;
+      EXPECT_EQ(json::parse(last.body)["error"]["code"], "rate-limited");
+      EXPECT_EQ(last.headers["retry-after"], "2");
+    }
+  }
+  EXPECT_GE(created, 20u);
+  EXPECT_LT(created, 30u);
+  EXPECT_EQ(created + refused, 30u);
+  EXPECT_EQ(httpsRequest(server.port(), http::verb::post, "/api/rooms", {}, {}, "127.0.0.6").status, 201u);
+}
