@@ -339,14 +339,14 @@ void HttpSession::createRoom() {
                                       "the server cannot take more meetings with settings now"));
     self->send(jsonResponse(request, http::status::created, created));
   };
-  if (!change.pin || change.pin->empty()) return store(std::move(record));
+  if (!change.pin || change.pin->empty()) return store(record);
   rooms.pinHasher().hash(*change.pin, [self = shared_from_this(), store, record](const std::string& hash) mutable {
     // Never a meeting without the PIN its creator asked for.
     if (hash.empty())
       return self->send(errorResponse(self->mParser->get(), http::status::service_unavailable, "busy",
                                       "the server is busy; try again in a moment"));
     record.pinHash = hash;
-    store(std::move(record));
+    store(record);
   });
 }
 
