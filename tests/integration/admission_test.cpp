@@ -16,6 +16,15 @@ namespace http = boost::beast::http;
 
 namespace {
 
+// Sanitizer runtimes keep freed memory in quarantine (ASan) or shadow every byte (TSan): the same
+// bounded flood measured +16 MiB plain, +99 MiB under TSan and +173 MiB under ASan (160 TLS
+// connections and 1 MB lobby lists churn through the allocator).
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr long kFloodRssKib = 256 * 1024;
+#else
+constexpr long kFloodRssKib = 64 * 1024;
+#endif
+
 json createRoom(uint16_t port, const std::string& body = {}) {
   auto r = httpsRequest(port, http::verb::post, "/api/rooms", {{"Content-Type", "application/json"}}, body);
   EXPECT_EQ(r.status, 201u) << r.body;
@@ -258,5 +267,5 @@ TEST(ServerAdmission, AFloodOfKnocksIsBoundedInPeopleBytesAndListsSent) {
   std::cout << "lobby flood: " << waiting << " waiting, " << full << " refused, " << lists << " lists to the host in "
             << seconds << " s, largest " << largest << " bytes, server RSS " << rssBefore << " -> " << rssAfter
             << " KiB\n";
-  EXPECT_LT(rssAfter - rssBefore, 64 * 1024);
+  EXPECT_LT(rssAfter - rssBefore, kFloodRssKib);
 }
