@@ -31,8 +31,6 @@ class HostTokens {
   std::optional<Role> roleOf(std::string_view roomId, std::string_view token) const;
 
  private:
-  std::string tokenFor(std::string_view label, std::string_view roomId) const;
-
   std::vector<uint8_t> mKey;
 };
 
