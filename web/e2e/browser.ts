@@ -115,6 +115,25 @@ export class Traffic {
   }
 }
 
+/**
+ * Chromium aborts a navigation with ERR_NETWORK_CHANGED when a network interface appears or goes
+ * in its namespace, and the lab adds and removes veth pairs for client networks while other
+ * pages load. A person would load the page again; so does goto, up to three times.
+ */
+function reloadOnNetworkChange(page: Page): Page {
+  const goto = page.goto.bind(page);
+  page.goto = async (url, options) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await goto(url, options);
+      } catch (err) {
+        if (attempt >= 3 || !String(err).includes('ERR_NETWORK_CHANGED')) throw err;
+      }
+    }
+  };
+  return page;
+}
+
 export async function newContext(browser: Browser, locale = 'en-US'): Promise<BrowserContext> {
   const context = await browser.newContext({
     ignoreHTTPSErrors: true,
@@ -122,6 +141,8 @@ export async function newContext(browser: Browser, locale = 'en-US'): Promise<Br
     viewport: { width: 1024, height: 720 },
   });
   context.setDefaultTimeout(WAIT_MS);
+  const newPage = context.newPage.bind(context);
+  context.newPage = async () => reloadOnNetworkChange(await newPage());
   return context;
 }
 

@@ -520,9 +520,26 @@ describe('createRoom', () => {
     await expect(createRoom(fetchFn)).rejects.toMatchObject({ code: 'http-error', status: 502 });
   });
 
-  it('reports a network failure', async () => {
-    const fetchFn: FetchLike = () => Promise.reject(new TypeError('Failed to fetch'));
-    await expect(createRoom(fetchFn)).rejects.toMatchObject({ code: 'network' });
+  it('reports a network failure that a second try does not overcome', async () => {
+    let calls = 0;
+    const fetchFn: FetchLike = () => {
+      calls += 1;
+      return Promise.reject(new TypeError('Failed to fetch'));
+    };
+    await expect(createRoom(fetchFn, 0)).rejects.toMatchObject({ code: 'network' });
+    expect(calls).toBe(2);
+  });
+
+  it('tries once more after a network failure (a browser aborts requests when its network changes)', async () => {
+    let calls = 0;
+    const fetchFn: FetchLike = () => {
+      calls += 1;
+      return calls === 1
+        ? Promise.reject(new TypeError('net::ERR_NETWORK_CHANGED'))
+        : Promise.resolve(jsonResponse(201, { roomId: ROOM_ID }));
+    };
+    await expect(createRoom(fetchFn, 0)).resolves.toEqual({ roomId: ROOM_ID, hostToken: null });
+    expect(calls).toBe(2);
   });
 });
 

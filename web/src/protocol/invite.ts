@@ -26,15 +26,19 @@ export interface CreatedRoom {
   hostToken: string | null;
 }
 
+/** A request that failed for the network (a browser aborts requests when its network changes) is tried once more after this. */
+const NETWORK_RETRY_MS = 500;
+
 /** Asks the server for a new room (`POST /api/rooms`). Sends no body and no secret. */
-export async function createRoom(fetchFn: FetchLike): Promise<CreatedRoom> {
+export async function createRoom(fetchFn: FetchLike, retryDelayMs = NETWORK_RETRY_MS): Promise<CreatedRoom> {
+  const post = () =>
+    fetchFn('/api/rooms', { method: 'POST', credentials: 'omit', cache: 'no-store', referrerPolicy: 'no-referrer' });
   let response: Response;
   try {
-    response = await fetchFn('/api/rooms', {
-      method: 'POST',
-      credentials: 'omit',
-      cache: 'no-store',
-      referrerPolicy: 'no-referrer',
+    // A room made by a request whose answer was lost costs nothing: room IDs are not stored.
+    response = await post().catch(async () => {
+      await new Promise((resolve) => setTimeout(resolve, retryDelayMs));
+      return post();
     });
   } catch (err) {
     throw new RoomApiError('network', 0, err instanceof Error ? err.message : 'network error');
