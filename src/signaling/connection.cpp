@@ -475,7 +475,8 @@ void Connection::handleMoveMeeting(const nlohmann::json& msg, common::TimePoint 
   if (!requireJoined(msg)) return;
   auto result = mRooms.moveMeeting(mRoomId, mParticipantId, now);
   if (!result) return replyControl(msg, result.error(), {});
-  mPeer.send(messages::meetingMoved(msg, result.value().roomId, result.value().hostToken));
+  const auto& moved = result.value();
+  mPeer.send(messages::meetingMoved(msg, moved.roomId, moved.hostToken, moved.moderatorToken));
 }
 
 void Connection::handleGetSecurityLog(const nlohmann::json& msg, common::TimePoint) {

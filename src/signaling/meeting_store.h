@@ -23,6 +23,9 @@ struct MeetingRecord {
   std::string pinHash;
   bool ended = false;
   bool moved = false;
+  // A persistent room of an account (its stable link outlives each meeting held in it): ending
+  // the meeting dismisses everyone but does not close the room. Not stored; the store knows.
+  bool persistent = false;
 };
 
 class MeetingStore {

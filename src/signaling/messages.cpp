@@ -168,10 +168,12 @@ nlohmann::json removed(const nlohmann::json& request) { return reply("removed", 
 
 nlohmann::json ended(const nlohmann::json& request) { return reply("ended", request); }
 
-nlohmann::json meetingMoved(const nlohmann::json& request, std::string_view roomId, std::string_view hostToken) {
+nlohmann::json meetingMoved(const nlohmann::json& request, std::string_view roomId, std::string_view hostToken,
+                            std::string_view moderatorToken) {
   auto out = reply("meeting-moved", request);
   out["roomId"] = roomId;
   out["hostToken"] = hostToken;
+  out["moderatorToken"] = moderatorToken;
   return out;
 }
 

@@ -89,8 +89,10 @@ nlohmann::json unmuteRequested(const nlohmann::json& request);
 nlohmann::json unmuted(const nlohmann::json& request);
 nlohmann::json removed(const nlohmann::json& request);
 nlohmann::json ended(const nlohmann::json& request);
-// The meeting's new room ID and its host token (for the host who moved it).
-nlohmann::json meetingMoved(const nlohmann::json& request, std::string_view roomId, std::string_view hostToken);
+// The meeting's new room ID and its host and moderator tokens (the host who moved it hands them
+// to the hosts and moderators who follow, over their end-to-end encrypted channels).
+nlohmann::json meetingMoved(const nlohmann::json& request, std::string_view roomId, std::string_view hostToken,
+                            std::string_view moderatorToken);
 nlohmann::json securityLog(const nlohmann::json& request, const std::vector<SecurityEvent>& entries);
 // Host controls (events, to the participant concerned). `by`: the host or moderator.
 nlohmann::json mutedByHost(std::string_view source, std::string_view by);

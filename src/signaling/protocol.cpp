@@ -292,6 +292,7 @@ constexpr std::array kRoleFields = {
 constexpr std::array kMeetingMovedFields = {
     FieldRule{"roomId", FieldKind::String, true, kRoomIdLength, kRoomIdLength, true},
     FieldRule{"hostToken", FieldKind::String, true, kHostTokenLength, kHostTokenLength, true},
+    FieldRule{"moderatorToken", FieldKind::String, true, kHostTokenLength, kHostTokenLength, true},
 };
 constexpr std::array kSecurityEventFields = {
     FieldRule{"at", FieldKind::Integer, true, 0, kMaxSafeInteger},

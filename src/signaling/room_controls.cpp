@@ -189,6 +189,8 @@ void RoomManager::dismissAll(Room& room, std::string_view reason) {
 void RoomManager::markClosed(const std::string& roomId, const Room& room, bool ended) {
   MeetingRecord record;
   if (auto old = mStore->get(roomId)) record = *old;
+  // A persistent room's stable link stays usable for the next meeting held in it.
+  if (ended && record.persistent) return;
   record.settings = room.settings;
   record.pinHash = room.pinHash;
   (ended ? record.ended : record.moved) = true;
@@ -218,8 +220,9 @@ common::Result<RoomManager::Moved, ErrorCode> RoomManager::moveMeeting(const std
   if (!actor || actor->info.role != Role::Host) return ErrorCode::NotAllowed;
   if (it->second.closeMovedAt) return ErrorCode::MeetingMoved;
   const Room& room = it->second;
-  Moved moved{createRoomId(), {}};
+  Moved moved{createRoomId(), {}, {}};
   moved.hostToken = mHostTokens.hostToken(moved.roomId);
+  moved.moderatorToken = mHostTokens.moderatorToken(moved.roomId);
   // The new room opens with the old one's settings and PIN (from the store) and its bans.
   MeetingRecord record;
   record.settings = room.settings;

@@ -81,6 +81,7 @@ class RoomManager {
   struct Moved {
     std::string roomId;
     std::string hostToken;
+    std::string moderatorToken;
   };
   struct JoinRequest {
     std::string profile;
@@ -271,7 +272,8 @@ class RoomManager {
   // Says goodbye with `reason` to every member and everyone waiting, closes them and takes them
   // out of the room.
   void dismissAll(Room& room, std::string_view reason);
-  // Records in the meeting store that the meeting ended or moved (joins are refused from then on).
+  // Records in the meeting store that the meeting ended or moved (joins are refused from then on;
+  // a persistent room's end is not recorded: its stable link serves the next meeting).
   void markClosed(const std::string& roomId, const Room& room, bool ended);
   void tickControls(common::TimePoint now);
   void onTransportFailed(const std::string& participantId, sfu::TransportRole role);

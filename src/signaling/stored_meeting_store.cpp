@@ -30,10 +30,11 @@ MeetingSettings parseSettings(const std::string& text, int serverMax) {
 }  // namespace
 
 std::optional<MeetingRecord> StoredMeetingStore::get(const std::string& roomId) {
+  auto persistent = mTable.persistentSettings(roomId);
   if (auto row = mTable.get(roomId))
-    return MeetingRecord{parseSettings(row->settings, mServerMax), row->pinHash, row->ended, row->moved};
-  if (auto persistent = mTable.persistentSettings(roomId))
-    return MeetingRecord{parseSettings(*persistent, mServerMax), "", false, false};
+    return MeetingRecord{parseSettings(row->settings, mServerMax), row->pinHash, row->ended, row->moved,
+                         persistent.has_value()};
+  if (persistent) return MeetingRecord{parseSettings(*persistent, mServerMax), "", false, false, true};
   return std::nullopt;
 }
 

@@ -324,6 +324,20 @@ TEST_F(HostControlsTest, EndingTheMeetingClosesEveryoneAndLaterJoinsAreRefused) 
   EXPECT_EQ(tryJoin(late, room)["code"], "meeting-ended");
 }
 
+TEST_F(HostControlsTest, EndingAMeetingInAPersistentRoomLeavesTheRoomOpenForTheNextOne) {
+  const std::string room = rooms->createRoomId();
+  MeetingRecord record;
+  record.persistent = true;
+  ASSERT_TRUE(rooms->meetingStore().put(room, record, std::chrono::system_clock::now()));
+  Client& host = join(room, Role::Host);
+  Client& alice = join(room);
+  EXPECT_EQ(host.request({{"type", "end-meeting"}})["type"], "ended");
+  EXPECT_EQ(alice.peer.last(), json({{"type", "goodbye"}, {"reason", "meeting-ended"}}));
+  EXPECT_EQ(rooms->roomCount(), 0u);
+  Client& next = connect(9);
+  EXPECT_EQ(tryJoin(next, room)["type"], "joined");
+}
+
 TEST_F(HostControlsTest, MovingTheMeetingGivesANewRoomAndClosesTheOldOneLater) {
   const std::string room = rooms->createRoomId();
   Client& host = join(room, Role::Host);
@@ -339,6 +353,7 @@ TEST_F(HostControlsTest, MovingTheMeetingGivesANewRoomAndClosesTheOldOneLater) {
   const std::string newRoom = moved["roomId"];
   EXPECT_NE(newRoom, room);
   EXPECT_EQ(rooms->hostTokens().roleOf(newRoom, moved["hostToken"].get<std::string>()), Role::Host);
+  EXPECT_EQ(rooms->hostTokens().roleOf(newRoom, moved["moderatorToken"].get<std::string>()), Role::Moderator);
   EXPECT_EQ(host.errorOf({{"type", "move-meeting"}}), "meeting-moved");
 
   // The old room: no one new gets in, but its members stay (they move over by themselves).

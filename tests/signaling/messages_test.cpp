@@ -45,7 +45,7 @@ TEST(Messages, EveryReplyMatchesItsSchemaAndEchoesTheRequestId) {
         messages::unmuted(request),
         messages::removed(request),
         messages::ended(request),
-        messages::meetingMoved(request, kRoom, std::string(43, 'h')),
+        messages::meetingMoved(request, kRoom, std::string(43, 'h'), std::string(43, 'm')),
         messages::securityLog(request, {}),
         messages::securityLog(request, {{1764748800000, SecurityEventType::RoleChanged, kAlice, kBob, "moderator"},
                                         {1764748700000, SecurityEventType::Locked, kAlice, "", ""},

@@ -596,7 +596,7 @@ export class MeetingSession {
     const client = this.connected();
     const secure = this.mSecure;
     if (secure === null) throw new SignalingError('not-joined', 'not in the meeting');
-    const { roomId, hostToken } = await client.moveMeeting();
+    const { roomId, hostToken, moderatorToken } = await client.moveMeeting();
     const secret = generateSecret();
     this.mOptions.hostTokens?.save(roomId, hostToken);
     const sends = secure
@@ -604,7 +604,9 @@ export class MeetingSession {
       .filter((peer) => peer.trust === 'verified')
       .map((peer) => {
         const move: MoveInstruction = { r: roomId, s: secret };
-        if (this.mRoles.get(peer.id) === 'host') move.h = hostToken;
+        const role = this.mRoles.get(peer.id);
+        if (role === 'host') move.h = hostToken;
+        else if (role === 'moderator') move.m = moderatorToken;
         return secure.sendMove(peer.id, move).catch((err: unknown) => this.mOptions.onError?.(err));
       });
     await Promise.all(sends);

@@ -28,7 +28,7 @@ describe('meeting security messages', () => {
       { type: 'unmute-request', source: 'camera', by: ALICE_ID },
       { type: 'settings-updated', id: 3 },
       { type: 'settings-updated', id: 3, settings: SETTINGS },
-      { type: 'meeting-moved', id: 4, roomId: ROOM_ID, hostToken: TOKEN },
+      { type: 'meeting-moved', id: 4, roomId: ROOM_ID, hostToken: TOKEN, moderatorToken: TOKEN },
       { type: 'security-log', id: 5, entries: [{ at: 1, type: 'removed', actor: ALICE_ID, subject: BOB_ID }] },
       { type: 'error', id: 6, code: 'blocked', message: 'wait', retryAfterMs: 4000 },
       {
@@ -59,7 +59,8 @@ describe('meeting security messages', () => {
         ],
       },
       { type: 'role', participantId: ALICE_ID, role: 'owner' },
-      { type: 'meeting-moved', roomId: ROOM_ID, hostToken: 'short' },
+      { type: 'meeting-moved', roomId: ROOM_ID, hostToken: 'short', moderatorToken: TOKEN },
+      { type: 'meeting-moved', roomId: ROOM_ID, hostToken: TOKEN },
       { type: 'security-log', entries: [{ at: 1, type: '' }] },
       { type: 'muted-by-host', source: '', by: ALICE_ID },
       { type: 'joined', roomId: ROOM_ID, participantId: SELF_ID, participants: [], role: 'king' },

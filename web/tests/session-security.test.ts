@@ -314,6 +314,7 @@ describe('MeetingSession meeting security', () => {
   });
 
   it('as a host, moves the meeting: the server gives the room, each verified member gets the secret sealed for it', async () => {
+    const NEW_MODERATOR_TOKEN = 'Mo_4-abcdefghijklmnopqrstuvwxyz0123456789AB';
     const { session, socket, sockets, tokens } = setup();
     tokens.save(ROOM_ID, HOST_TOKEN);
     const alice = await member('Alice', ALICE_ID);
@@ -326,7 +327,7 @@ describe('MeetingSession meeting security', () => {
       participantId: SELF_ID,
       participants: [
         { id: ALICE_ID, profile: alice.profile, role: 'host' },
-        { id: BOB_ID, profile: bob.profile, role: 'participant' },
+        { id: BOB_ID, profile: bob.profile, role: 'moderator' },
         {
           id: 'mallorymallorymallory0',
           profile: await memberProfile('Mallory', 'd3Jvbmctd3Jvbmctd3Jvbmctd3Jvbmctd3Jvbmctd3I'),
@@ -342,7 +343,12 @@ describe('MeetingSession meeting security', () => {
     }
     const moving = session.moveMeeting();
     await until(() => sentOfType(socket(0), 'move-meeting') !== undefined, 'move-meeting');
-    answer(socket(0), 'move-meeting', { type: 'meeting-moved', roomId: NEW_ROOM, hostToken: NEW_HOST_TOKEN });
+    answer(socket(0), 'move-meeting', {
+      type: 'meeting-moved',
+      roomId: NEW_ROOM,
+      hostToken: NEW_HOST_TOKEN,
+      moderatorToken: NEW_MODERATOR_TOKEN,
+    });
     await until(
       () => socket(0).sentMessages.filter((m) => parseRelayPayload(String(m['payload']))?.t === 'move').length === 2,
       'two moves',
@@ -357,7 +363,8 @@ describe('MeetingSession meeting security', () => {
     }
     expect(alice.moves).toHaveLength(1);
     expect(alice.moves[0]).toMatchObject({ r: NEW_ROOM, h: NEW_HOST_TOKEN });
-    expect(bob.moves[0]).toEqual({ r: NEW_ROOM, s: alice.moves[0]?.s });
+    // Hosts follow as hosts, moderators as moderators.
+    expect(bob.moves[0]).toEqual({ r: NEW_ROOM, s: alice.moves[0]?.s, m: NEW_MODERATOR_TOKEN });
     // Bob cannot open Alice's copy.
     await bob.secure.relay(SELF_ID, String(moveRelays.find((r) => r['to'] === ALICE_ID)?.['payload']), 'control');
     expect(bob.moves).toHaveLength(1);

@@ -300,10 +300,10 @@ export class SignalingClient {
     await this.request({ type: 'end-meeting' });
   }
 
-  /** Moves the meeting to a new room ID: resolves with it and this host's token for it. */
-  async moveMeeting(): Promise<{ roomId: string; hostToken: string }> {
+  /** Moves the meeting to a new room ID: resolves with it and the host and moderator tokens for it. */
+  async moveMeeting(): Promise<{ roomId: string; hostToken: string; moderatorToken: string }> {
     const reply = await this.request({ type: 'move-meeting' });
-    return { roomId: reply.roomId, hostToken: reply.hostToken };
+    return { roomId: reply.roomId, hostToken: reply.hostToken, moderatorToken: reply.moderatorToken };
   }
 
   async securityLog(limit: number, before?: number): Promise<SecurityLogEntry[]> {

@@ -453,12 +453,13 @@ export interface EndedMessage {
   type: 'ended';
   id?: RequestId;
 }
-/** The meeting's new room and this host's credential for it (the reply to `move-meeting`). */
+/** The meeting's new room and the host and moderator credentials for it (the reply to `move-meeting`). */
 export interface MeetingMovedMessage {
   type: 'meeting-moved';
   id?: RequestId;
   roomId: string;
   hostToken: string;
+  moderatorToken: string;
 }
 export interface SecurityLogMessage {
   type: 'security-log';

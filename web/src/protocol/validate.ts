@@ -348,6 +348,7 @@ const SERVER_SCHEMAS: Record<ServerMessageType, BodyParser> = {
   'meeting-moved': (o) => ({
     roomId: base64UrlId(o, 'roomId', ROOM_ID_LENGTH),
     hostToken: base64UrlId(o, 'hostToken', HOST_TOKEN_LENGTH),
+    moderatorToken: base64UrlId(o, 'moderatorToken', HOST_TOKEN_LENGTH),
   }),
   'security-log': (o) => ({ entries: logEntries(o) }),
 };
