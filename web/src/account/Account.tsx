@@ -6,6 +6,7 @@ import { AccountClient, type AccountUser, type PersistentRoom } from './api';
 import { accountErrorText } from './errors';
 import { formText } from './form';
 import { forgetRoom, loadRoomSecret, saveHostToken, saveModeratorToken, saveRoomSecret } from './roomKeys';
+import { TextField } from './TextField';
 
 type Load = { kind: 'loading' } | { kind: 'ready'; user: AccountUser } | { kind: 'error'; text: string };
 
@@ -120,12 +121,7 @@ function RoomsSection({ client }: { client: AccountClient }) {
         </ul>
       )}
       <form class="actions" onSubmit={onCreate}>
-        <div class="field">
-          <label class="label" for="new-room-name">
-            {t('account.roomName')}
-          </label>
-          <input id="new-room-name" name="name" class="text-input" maxLength={100} />
-        </div>
+        <TextField id="new-room-name" label={t('account.roomName')} name="name" maxLength={100} />
         <button type="submit" class="button primary" disabled={busy} data-testid="create-room">
           {t('account.createRoom')}
         </button>
@@ -276,34 +272,24 @@ function PasswordSection({ client }: { client: AccountClient }) {
     <section class="card" aria-labelledby="password-title">
       <h2 id="password-title">{t('account.passwordTitle')}</h2>
       <form class="stack" onSubmit={onSubmit}>
-        <div class="field">
-          <label class="label" for="old-password">
-            {t('account.oldPassword')}
-          </label>
-          <input
-            id="old-password"
-            name="old"
-            type="password"
-            class="text-input"
-            autoComplete="current-password"
-            required
-          />
-        </div>
-        <div class="field">
-          <label class="label" for="new-password">
-            {t('account.newPassword')}
-          </label>
-          <input
-            id="new-password"
-            name="new"
-            type="password"
-            class="text-input"
-            autoComplete="new-password"
-            minLength={8}
-            maxLength={1024}
-            required
-          />
-        </div>
+        <TextField
+          id="old-password"
+          label={t('account.oldPassword')}
+          name="old"
+          type="password"
+          autoComplete="current-password"
+          required
+        />
+        <TextField
+          id="new-password"
+          label={t('account.newPassword')}
+          name="new"
+          type="password"
+          autoComplete="new-password"
+          minLength={8}
+          maxLength={1024}
+          required
+        />
         <button type="submit" class="button secondary" disabled={busy}>
           {t('account.changePassword')}
         </button>
@@ -382,25 +368,15 @@ function TotpSection({
       ) : enabled ? (
         <form class="stack" onSubmit={disable}>
           <p>{t('account.totpOn')}</p>
-          <div class="field">
-            <label class="label" for="totp-off-password">
-              {t('account.password')}
-            </label>
-            <input
-              id="totp-off-password"
-              name="password"
-              type="password"
-              class="text-input"
-              autoComplete="current-password"
-              required
-            />
-          </div>
-          <div class="field">
-            <label class="label" for="totp-off-code">
-              {t('account.code')}
-            </label>
-            <input id="totp-off-code" name="code" class="text-input" autoComplete="one-time-code" required />
-          </div>
+          <TextField
+            id="totp-off-password"
+            label={t('account.password')}
+            name="password"
+            type="password"
+            autoComplete="current-password"
+            required
+          />
+          <TextField id="totp-off-code" label={t('account.code')} name="code" autoComplete="one-time-code" required />
           <button type="submit" class="button danger" disabled={busy}>
             {t('account.totpDisable')}
           </button>
@@ -418,20 +394,15 @@ function TotpSection({
               {step.uri}
             </a>
           </p>
-          <div class="field">
-            <label class="label" for="totp-confirm-code">
-              {t('account.code')}
-            </label>
-            <input
-              id="totp-confirm-code"
-              name="code"
-              class="text-input"
-              inputMode="numeric"
-              autoComplete="one-time-code"
-              maxLength={6}
-              required
-            />
-          </div>
+          <TextField
+            id="totp-confirm-code"
+            label={t('account.code')}
+            name="code"
+            inputMode="numeric"
+            autoComplete="one-time-code"
+            maxLength={6}
+            required
+          />
           <button type="submit" class="button primary" disabled={busy}>
             {t('account.totpConfirm')}
           </button>

@@ -3,6 +3,7 @@ import { useLang } from '../ui/lang';
 import { AccountApiError, AccountClient } from './api';
 import { accountErrorText } from './errors';
 import { formText } from './form';
+import { TextField } from './TextField';
 
 type Step = { kind: 'password' } | { kind: 'totp'; ticket: string };
 
@@ -52,33 +53,23 @@ export function LoginPage({ client }: { client: AccountClient }) {
       {step.kind === 'password' ? (
         <form class="stack" onSubmit={onPassword} data-testid="login-form">
           <p class="lead">{t('account.loginIntro')}</p>
-          <div class="field">
-            <label class="label" for="login-username">
-              {t('account.username')}
-            </label>
-            <input
-              id="login-username"
-              name="username"
-              class="text-input"
-              autoComplete="username"
-              required
-              maxLength={64}
-            />
-          </div>
-          <div class="field">
-            <label class="label" for="login-password">
-              {t('account.password')}
-            </label>
-            <input
-              id="login-password"
-              name="password"
-              type="password"
-              class="text-input"
-              autoComplete="current-password"
-              required
-              maxLength={1024}
-            />
-          </div>
+          <TextField
+            id="login-username"
+            label={t('account.username')}
+            name="username"
+            autoComplete="username"
+            required
+            maxLength={64}
+          />
+          <TextField
+            id="login-password"
+            label={t('account.password')}
+            name="password"
+            type="password"
+            autoComplete="current-password"
+            required
+            maxLength={1024}
+          />
           <button type="submit" class="button primary" disabled={busy} data-testid="login-submit">
             {busy ? t('account.signingIn') : t('account.signIn')}
           </button>
@@ -86,21 +77,16 @@ export function LoginPage({ client }: { client: AccountClient }) {
       ) : (
         <form class="stack" onSubmit={onCode} data-testid="totp-form">
           <p class="lead">{t('account.totpIntro')}</p>
-          <div class="field">
-            <label class="label" for="login-code">
-              {t('account.code')}
-            </label>
-            <input
-              id="login-code"
-              name="code"
-              class="text-input"
-              autoComplete="one-time-code"
-              inputMode="text"
-              required
-              maxLength={32}
-              autoFocus
-            />
-          </div>
+          <TextField
+            id="login-code"
+            label={t('account.code')}
+            name="code"
+            autoComplete="one-time-code"
+            inputMode="text"
+            required
+            maxLength={32}
+            autoFocus
+          />
           <div class="actions">
             <button type="submit" class="button primary" disabled={busy} data-testid="totp-submit">
               {t('account.verify')}

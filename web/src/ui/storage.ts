@@ -1,6 +1,7 @@
 // Small, failure-tolerant wrappers around localStorage (it throws in some private modes).
 // Only the display name, the language choice and the host credentials of rooms this browser
-// created (by room ID) are kept; never the room secret.
+// created (by room ID) are kept here; never a meeting's secret. (The permanent rooms of a signed-in
+// account keep their link secret in this browser too, on purpose: src/account/roomKeys.ts.)
 
 const PREFIX = 'conclave.';
 
