@@ -351,9 +351,19 @@ function Disclosure({
 }) {
   const [open, setOpen] = useState(false);
   const buttonRef = useRef<HTMLButtonElement>(null);
+  const toolRef = useRef<HTMLDivElement>(null);
   const id = `${testId}-panel`;
+  // The panel lies over the call: a press anywhere else (another panel's button too) closes it.
+  useEffect(() => {
+    if (!open) return undefined;
+    const onPointerDown = (e: PointerEvent) => {
+      if (!(e.target instanceof Node) || !toolRef.current?.contains(e.target)) setOpen(false);
+    };
+    document.addEventListener('pointerdown', onPointerDown);
+    return () => document.removeEventListener('pointerdown', onPointerDown);
+  }, [open]);
   return (
-    <div class="host-tool">
+    <div class="host-tool" ref={toolRef}>
       <button
         ref={buttonRef}
         type="button"
