@@ -114,7 +114,7 @@ function RoomsSection({ client }: { client: AccountClient }) {
       <p class="hint">{t('account.roomsIntro')}</p>
       {rooms !== null && rooms.length === 0 && <p>{t('account.noRooms')}</p>}
       {rooms !== null && rooms.length > 0 && (
-        <ul class="stack" data-testid="room-list">
+        <ul class="stack room-list" data-testid="room-list">
           {rooms.map((room) => (
             <RoomItem key={room.roomId} client={client} room={room} onChange={() => void refresh()} />
           ))}
