@@ -151,6 +151,8 @@ const std::vector<Setting>& settings() {
                   "How long the entries of a meeting's security event log are kept"),
       STRING_SETTING("who_may_create", whoMayCreate,
                      "Who may start meetings: anyone, or accounts (only signed-in account holders)"),
+      INT_SETTING("meeting_retention_days", meetingRetentionDays, 1, 3650,
+                  "How long a meeting's settings, PIN hash and ended/moved mark are kept after its last use"),
   };
   return table;
 }

@@ -52,6 +52,7 @@ struct Config {
   std::string turnSecretFile;
   int turnCredentialSeconds = 86400;
   int securityLogRetentionDays = 7;
+  int meetingRetentionDays = 30;
   // Who may start a meeting (POST /api/rooms): "anyone" or "accounts" (signed-in account holders).
   std::string whoMayCreate = "anyone";
 };

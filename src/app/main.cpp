@@ -230,8 +230,8 @@ int run(const Config& config) {
   if (turn) rooms.setTurn(&*turn);
   rooms.setHostTokenKey(keys.getOrCreateKey("host-token", 32));
   // Settings of meetings (and their PINs' hashes) in the database; persistent rooms keep theirs
-  // with the room. Purged 30 days after their last use (hourly, below).
-  constexpr auto kMeetingRetention = std::chrono::hours(24 * 30);
+  // with the room. Purged meeting_retention_days after their last use (at start and hourly, below).
+  const auto kMeetingRetention = std::chrono::hours(24 * config.meetingRetentionDays);
   signaling::StoredMeetingStore meetings(db, 100000, config.maxParticipants);
   meetings.purge(std::chrono::system_clock::now() - kMeetingRetention);
   rooms.setMeetingStore(&meetings);

@@ -226,3 +226,11 @@ TEST(Config, WhoMayCreateIsAnyoneOrAccountsFromFileEnvironmentOrFlag) {
   std::filesystem::remove(file);
   EXPECT_EQ(errorKey({"--who-may-create", "everybody"}), "who_may_create");
 }
+
+TEST(Config, MeetingRetentionIsDaysFromOneToTenYears) {
+  EXPECT_EQ(parseConfig({}, {}).config.meetingRetentionDays, 30);
+  EXPECT_EQ(parseConfig({"--meeting-retention-days", "2"}, {}).config.meetingRetentionDays, 2);
+  EXPECT_EQ(parseConfig({}, {{"CONCLAVE_MEETING_RETENTION_DAYS", "90"}}).config.meetingRetentionDays, 90);
+  EXPECT_EQ(errorKey({"--meeting-retention-days", "0"}), "meeting_retention_days");
+  EXPECT_EQ(errorKey({"--meeting-retention-days", "3651"}), "meeting_retention_days");
+}
