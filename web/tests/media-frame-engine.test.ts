@@ -56,7 +56,7 @@ async function pair() {
   receiver.handle({ type: 'add-sender', participantId: ALICE_ID, tag: TAG });
   receiver.handle(messages.receive);
   // MediaEncryptor.setKey derives its key asynchronously.
-  await new Promise((r) => setTimeout(r, 20));
+  await sender.settled();
   return { time, sender, receiver, key, send, sendAudio, receive, receiveAudio, keyframes };
 }
 
@@ -178,7 +178,7 @@ describe('FrameCryptoEngine', () => {
     const messages = keyMessages(next);
     receiver.handle(messages.receive);
     sender.handle(messages.send);
-    await new Promise((r) => setTimeout(r, 20));
+    await sender.settled();
     expect(keyframes).toEqual(['request', 'generate']);
     // Requests are spaced at least 500 ms apart.
     time.advance(500);

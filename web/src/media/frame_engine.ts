@@ -144,6 +144,8 @@ abstract class Transform implements FrameProcessor {
 class SendTransform extends Transform {
   private mEncryptor: MediaEncryptor | null = null;
   private mTag: number | null = null;
+  /** The last key switch, until its key is derived and the key frame asked for. */
+  ready: Promise<void> = Promise.resolve();
 
   constructor(
     engine: FrameCryptoEngine,
@@ -162,7 +164,7 @@ class SendTransform extends Transform {
     }
     const encryptor = this.mEncryptor;
     const switching = encryptor.generation !== null;
-    void encryptor.setKey(key).then(() => {
+    this.ready = encryptor.setKey(key).then(() => {
       if (switching && this.kind === 'video' && encryptor === this.mEncryptor) this.mHooks.generateKeyFrame?.();
     });
   }
@@ -289,6 +291,13 @@ export class FrameCryptoEngine {
 
   now(): number {
     return this.mClock();
+  }
+
+  /** Resolves once the sending keys given so far are in use (they are derived asynchronously). */
+  async settled(): Promise<void> {
+    const pending: Promise<void>[] = [];
+    for (const t of this.mTransforms) if (t instanceof SendTransform) pending.push(t.ready);
+    await Promise.all(pending);
   }
 
   /** Applies one main-thread message (all but `streams`, which the worker shell pipes). */
