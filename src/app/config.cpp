@@ -153,6 +153,16 @@ const std::vector<Setting>& settings() {
                      "Who may start meetings: anyone, or accounts (only signed-in account holders)"),
       INT_SETTING("meeting_retention_days", meetingRetentionDays, 1, 3650,
                   "How long a meeting's settings, PIN hash and ended/moved mark are kept after its last use"),
+      STRING_SETTING("privacy_controller", privacyController,
+                     "Privacy notice: the controller (name and postal address of the organisation running this)"),
+      STRING_SETTING("privacy_contact", privacyContact, "Privacy notice: contact for data protection questions"),
+      STRING_SETTING("privacy_dpo", privacyDpo, "Privacy notice: the data protection officer's contact"),
+      STRING_SETTING("privacy_legal_basis", privacyLegalBasis,
+                     "Privacy notice: the legal basis of the processing (e.g. Art. 6(1)(b) GDPR)"),
+      STRING_SETTING("privacy_supervisory_authority", privacySupervisoryAuthority,
+                     "Privacy notice: the supervisory authority data subjects may complain to"),
+      STRING_SETTING("privacy_recipients", privacyRecipients,
+                     "Privacy notice: recipients besides TURN relays (e.g. the hosting provider); empty: none"),
   };
   return table;
 }
@@ -389,7 +399,10 @@ std::string helpText() {
   std::ostringstream out;
   out << "conclave " << kVersion << " — self-hosted, end-to-end encrypted video meetings\n\n"
       << "Usage: conclave [--config FILE] [--option VALUE ...]\n"
-      << "       conclave admin [--config FILE] [--data-dir DIR] COMMAND   (see conclave admin --help)\n\n"
+      << "       conclave admin [--config FILE] [--data-dir DIR] COMMAND   (see conclave admin --help)\n"
+      << "       conclave privacy-notice [--lang en|de] [--config FILE] [--option VALUE ...]\n"
+      << "       conclave records-of-processing [--config FILE] [--option VALUE ...]\n"
+      << "         (the privacy notice and the GDPR Art. 30 record, from the configuration)\n\n"
       << "Every option can also be set in the TOML file (key = value) or in the environment\n"
       << "(CONCLAVE_KEY). Flags override the environment, which overrides the file.\n\n"
       << "  --config FILE               TOML configuration file (env CONCLAVE_CONFIG)\n"

@@ -53,6 +53,13 @@ struct Config {
   int turnCredentialSeconds = 86400;
   int securityLogRetentionDays = 7;
   int meetingRetentionDays = 30;
+  // The privacy notice's operator facts (app/privacy.h); empty ones are reported as missing.
+  std::string privacyController;
+  std::string privacyContact;
+  std::string privacyDpo;
+  std::string privacyLegalBasis;
+  std::string privacySupervisoryAuthority;
+  std::string privacyRecipients;  // other recipients (e.g. the hosting provider); empty: none
   // Who may start a meeting (POST /api/rooms): "anyone" or "accounts" (signed-in account holders).
   std::string whoMayCreate = "anyone";
 };

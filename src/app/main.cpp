@@ -26,6 +26,7 @@
 #include "accounts/account_service.h"
 #include "app/admin.h"
 #include "app/config.h"
+#include "app/privacy.h"
 #include "common/certificate.h"
 #include "common/log.h"
 #include "common/version.h"
@@ -261,6 +262,9 @@ int run(const Config& config) {
   settings.connection.burst = config.wsBurst;
   settings.connection.relayBytesPerSecond = config.relayBytesPerSecond;
   settings.connection.relayBurstBytes = 4.0 * config.relayBytesPerSecond;
+  settings.privacyNotice = privacyNoticeJson(config);
+  for (const auto& key : missingPrivacySettings(config))
+    log->warn("the privacy notice (/privacy) lacks what only the operator can say: {} is not set", key);
   if (!std::filesystem::exists(settings.webRoot / "index.html"))
     log->warn("the web client is not built: {} has no index.html (run `make run` or `npm run build` in web/)",
               settings.webRoot.string());
@@ -348,6 +352,40 @@ int run(const Config& config) {
   std::_Exit(0);
 }
 
+// `conclave privacy-notice [--lang de] [config flags]`, `conclave records-of-processing [config flags]`.
+int printPrivacyDocument(std::vector<std::string> args) {
+  const bool notice = args[0] == "privacy-notice";
+  args.erase(args.begin());
+  NoticeLanguage language = NoticeLanguage::English;
+  for (auto it = args.begin(); it != args.end(); ++it) {
+    if (*it != "--lang") continue;
+    if (std::next(it) == args.end() || (*std::next(it) != "en" && *std::next(it) != "de")) {
+      std::fprintf(stderr, "conclave: --lang takes en or de\n");
+      return 2;
+    }
+    language = *std::next(it) == "de" ? NoticeLanguage::German : NoticeLanguage::English;
+    args.erase(it, it + 2);
+    break;
+  }
+  ParsedArgs parsed;
+  try {
+    parsed = parseConfig(args, environment());
+  } catch (const ConfigError& e) {
+    std::fprintf(stderr, "conclave: invalid configuration: %s\n", e.what());
+    return 2;
+  }
+  for (const auto& w : parsed.warnings) std::fprintf(stderr, "conclave: warning: %s\n", w.c_str());
+  const Config& config = parsed.config;
+  std::string text =
+      notice ? formatSections(privacyNotice(config, language),
+                              language == NoticeLanguage::German ? "Datenschutzhinweise" : "Privacy notice")
+             : formatSections(recordsOfProcessing(config), "Record of processing activities (GDPR Art. 30)");
+  std::fputs(text.c_str(), stdout);
+  auto missing = missingPrivacySettings(config);
+  for (const auto& key : missing) std::fprintf(stderr, "conclave: missing: %s is not set\n", key.c_str());
+  return 0;
+}
+
 }  // namespace
 }  // namespace conclave::app
 
@@ -361,6 +399,9 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "conclave admin: %s\n", e.what());
       return 1;
     }
+  }
+  if (!args.empty() && (args[0] == "privacy-notice" || args[0] == "records-of-processing")) {
+    return printPrivacyDocument(args);
   }
   ParsedArgs parsed;
   try {

@@ -6,6 +6,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <filesystem>
@@ -38,6 +39,8 @@ struct ServerSettings {
   size_t maxBodyBytes = 64 * 1024;
   size_t maxFrameBytes = 1024 * 1024;
   signaling::ConnectionLimits connection;
+  // What GET /api/privacy answers: the privacy notice generated from the configuration.
+  nlohmann::json privacyNotice = nlohmann::json::object();
 };
 
 class WsSession;

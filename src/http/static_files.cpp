@@ -108,7 +108,8 @@ std::string_view mimeType(std::string_view path) {
 std::optional<StaticTarget> resolveStatic(const std::filesystem::path& webRoot, std::string_view target) {
   // The path never carries a query or a fragment into the file system.
   std::string_view path = target.substr(0, target.find_first_of("?#"));
-  if (path == "/" || path == "/index.html" || path.rfind("/r/", 0) == 0 || path == "/login" || path == "/account") {
+  if (path == "/" || path == "/index.html" || path.rfind("/r/", 0) == 0 || path == "/login" || path == "/account" ||
+      path == "/privacy") {
     auto index = confined(webRoot, webRoot / "index.html");
     if (!index) return std::nullopt;
     return StaticTarget{*index, false};

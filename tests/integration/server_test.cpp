@@ -92,6 +92,37 @@ TEST_F(ServerTest, HealthzAndSecurityHeadersOnEveryResponse) {
   EXPECT_EQ(id.size(), 32u);
 }
 
+TEST_F(ServerTest, ThePrivacyNoticeFollowsTheConfigurationAndNamesWhatIsMissing) {
+  ServerProcess server({"--web-root", webRoot.string(), "--privacy-controller", "Example e.V., Berlin",
+                        "--security-log-retention-days", "3", "--log-ips"});
+  auto page = httpsRequest(server.port(), http::verb::get, "/privacy");
+  EXPECT_EQ(page.status, 200u);
+  EXPECT_EQ(page.headers["content-type"], "text/html; charset=utf-8");
+  auto r = httpsRequest(server.port(), http::verb::get, "/api/privacy");
+  ASSERT_EQ(r.status, 200u);
+  expectSecurityHeaders(r);
+  auto body = json::parse(r.body);
+  EXPECT_EQ(body["missing"],
+            json({"privacy_contact", "privacy_dpo", "privacy_legal_basis", "privacy_supervisory_authority"}));
+  std::string en = body["notice"]["en"].dump();
+  EXPECT_NE(en.find("Example e.V., Berlin"), std::string::npos);
+  EXPECT_NE(en.find("kept for 3 days"), std::string::npos);
+  EXPECT_NE(en.find("log_ips is on"), std::string::npos);
+  EXPECT_NE(body["notice"]["de"].dump().find("aufbewahrt für 3 Tage"), std::string::npos);
+  EXPECT_EQ(httpsRequest(server.port(), http::verb::post, "/api/privacy").status, 405u);
+  // The operator is told at start what the notice lacks.
+  EXPECT_NE(server.log().find("privacy_dpo is not set"), std::string::npos) << server.log();
+}
+
+TEST_F(ServerTest, ThePrivacyDocumentsArePrintedFromTheSameSettings) {
+  auto [status, out] = runConclave({"records-of-processing", "--meeting-retention-days", "9"});
+  EXPECT_EQ(status, 0);
+  EXPECT_NE(out.find("missing: privacy_controller is not set"), std::string::npos) << out;
+  auto [bad, error] = runConclave({"privacy-notice", "--lang", "fr"});
+  EXPECT_EQ(bad, 2);
+  EXPECT_NE(error.find("--lang takes en or de"), std::string::npos) << error;
+}
+
 TEST_F(ServerTest, OversizedHeadersAreRefused) {
   ServerProcess server;
   auto r = httpsRequest(server.port(), http::verb::get, "/healthz", {{"X-Padding", std::string(16000, 'a')}});

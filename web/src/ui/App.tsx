@@ -4,6 +4,7 @@ import { detectLanguage, isLang, LANGUAGES, type Lang } from '../i18n';
 import { AccountPage } from '../account/Account';
 import { AccountClient } from '../account/api';
 import { LoginPage } from '../account/Login';
+import { PrivacyPage } from '../privacy/PrivacyPage';
 import { parseRoomLocation } from '../protocol/invite';
 import { AddressSecrets } from './address';
 import { LangContext, langValue, useLang } from './lang';
@@ -65,7 +66,13 @@ export function App() {
           <img class="brand-mark" src={logoUrl} alt="" width={28} height={28} />
           {value.t('app.name')}
         </a>
-        <LanguageSwitch lang={lang} onChoose={chooseLanguage} />
+        <div class="topbar-end">
+          {/* On every page, the call too; a new tab, so that following it does not leave the call. */}
+          <a class="topbar-link" href="/privacy" target="_blank" rel="noopener noreferrer" data-testid="privacy-link">
+            {value.t('app.privacyLink')}
+          </a>
+          <LanguageSwitch lang={lang} onChoose={chooseLanguage} />
+        </div>
       </header>
       <main id="main" class="content">
         <Page place={place} />
@@ -84,6 +91,7 @@ function Page({ place }: { place: Place }) {
   if (place.pathname === '/' || place.pathname === '/index.html') return <Landing account={accountClient} />;
   if (place.pathname === '/login') return <LoginPage client={accountClient} />;
   if (place.pathname === '/account') return <AccountPage client={accountClient} />;
+  if (place.pathname === '/privacy') return <PrivacyPage />;
   const link = parseRoomLocation(place.pathname, place.hash);
   if (link.ok) {
     return (
