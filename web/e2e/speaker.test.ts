@@ -1,0 +1,174 @@
+// Speaker and state awareness end to end: three Chromium pages in one meeting through the real
+// SFU, end-to-end encryption on. Each page's microphone is a WebAudio tone the test switches on
+// and off (silence otherwise), so who talks is under the test's control. The speaker is detected
+// in each browser from the decrypted audio; mute and camera state travel sealed between members.
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Contexts, joinAs, launchBrowser, selfId, startMeeting, waitForRoster, WAIT_MS } from './browser';
+import { serverHasMedia, startServer, stopAndRemove, WEB_DIR, type RunningServer } from './server';
+
+const SHOTS = join(WEB_DIR, 'test-results');
+
+/**
+ * Replaces the microphone of every getUserMedia answer with a 440 Hz tone from WebAudio, silent
+ * until `window.__tone(true)`. Runs in the page before the client's code.
+ */
+function installTone(): void {
+  const devices = navigator.mediaDevices;
+  const original = devices.getUserMedia.bind(devices);
+  let gain: GainNode | null = null;
+  let track: MediaStreamTrack | null = null;
+  const toneTrack = (): MediaStreamTrack => {
+    if (track === null || track.readyState === 'ended') {
+      const context = new AudioContext();
+      const oscillator = context.createOscillator();
+      oscillator.frequency.value = 440;
+      gain = context.createGain();
+      gain.gain.value = (window as unknown as { __toneOn?: boolean }).__toneOn ? 0.5 : 0;
+      const destination = context.createMediaStreamDestination();
+      oscillator.connect(gain).connect(destination);
+      oscillator.start();
+      void context.resume();
+      track = destination.stream.getAudioTracks()[0] ?? null;
+    }
+    if (track === null) throw new Error('no tone track');
+    return track.clone();
+  };
+  (window as unknown as { __tone: (on: boolean) => void }).__tone = (on) => {
+    (window as unknown as { __toneOn?: boolean }).__toneOn = on;
+    if (gain) gain.gain.value = on ? 0.5 : 0;
+  };
+  devices.getUserMedia = async (constraints?: MediaStreamConstraints): Promise<MediaStream> => {
+    const stream = await original(constraints);
+    for (const audio of stream.getAudioTracks()) {
+      stream.removeTrack(audio);
+      audio.stop();
+      stream.addTrack(toneTrack());
+    }
+    return stream;
+  };
+}
+
+function tile(page: Page, participantId: string) {
+  return page.locator(`[data-testid="tile"][data-kind="camera"][data-participant-id="${participantId}"]`);
+}
+
+async function waitForAttribute(page: Page, participantId: string, name: string, value: string): Promise<void> {
+  await page.waitForSelector(
+    `[data-testid="tile"][data-kind="camera"][data-participant-id="${participantId}"][${name}="${value}"]`,
+    { timeout: WAIT_MS },
+  );
+}
+
+async function tone(page: Page, on: boolean): Promise<void> {
+  await page.evaluate((value) => (window as unknown as { __tone: (on: boolean) => void }).__tone(value), on);
+}
+
+describe.skipIf(!serverHasMedia())('speaker and state awareness', () => {
+  let browser: Browser;
+  let server: RunningServer;
+  const contexts = new Contexts();
+
+  beforeAll(async () => {
+    browser = await launchBrowser();
+    server = await startServer();
+  });
+
+  afterAll(async () => {
+    await contexts.closeAll();
+    await browser?.close();
+    await stopAndRemove(server);
+  });
+
+  const page = async (): Promise<Page> => {
+    const p = await contexts.page(browser);
+    await p.addInitScript(installTone);
+    return p;
+  };
+
+  it('the speaker indicator and the speaker view follow who talks; mute and camera off show on the others', async () => {
+    const alice = await page();
+    const bob = await page();
+    const carol = await page();
+    const link = await startMeeting(alice, server.origin);
+    await alice.goto(link);
+    // The microphone meter before joining moves with the tone.
+    await tone(alice, true);
+    await alice.waitForSelector('[data-testid="mic-level"]:not([data-level="0"])', { timeout: WAIT_MS });
+    await alice.screenshot({ path: join(SHOTS, 'speaker-prejoin.png') });
+    await tone(alice, false);
+    await alice.waitForSelector('[data-testid="mic-level"][data-level="0"]', { timeout: WAIT_MS });
+    await joinAs(alice, 'Alice Liddell', { preview: true });
+    await joinAs(bob, 'Bob', { link, preview: true });
+    await joinAs(carol, 'Carol', { link, preview: true });
+    const everyone = ['Alice Liddell (you)', 'Bob', 'Carol'];
+    await waitForRoster(alice, everyone);
+    await waitForRoster(bob, ['Alice Liddell', 'Bob (you)', 'Carol']);
+    await waitForRoster(carol, ['Alice Liddell', 'Bob', 'Carol (you)']);
+    const [aliceId, bobId, carolId] = await Promise.all([selfId(alice), selfId(bob), selfId(carol)]);
+
+    // Silence: nobody is marked as speaking.
+    await bob.getByTestId('layout-speaker').click();
+    expect(await bob.locator('[data-testid="tile"][data-speaking="true"]').count()).toBe(0);
+
+    // Alice talks: Bob and Carol see her speak; she sees herself speak; Bob's large tile is hers.
+    await tone(alice, true);
+    await waitForAttribute(bob, aliceId, 'data-speaking', 'true');
+    await waitForAttribute(carol, aliceId, 'data-speaking', 'true');
+    await waitForAttribute(alice, aliceId, 'data-speaking', 'true');
+    await bob.waitForSelector(`[data-testid="speaker-main"] [data-participant-id="${aliceId}"]`, { timeout: WAIT_MS });
+    expect(await tile(bob, carolId).getAttribute('data-speaking')).toBe('false');
+    await bob.screenshot({ path: join(SHOTS, 'speaker-view.png') });
+
+    // Carol takes over: the highlight and the large tile move to her.
+    await tone(alice, false);
+    await tone(carol, true);
+    await waitForAttribute(bob, carolId, 'data-speaking', 'true');
+    await waitForAttribute(bob, aliceId, 'data-speaking', 'false');
+    await waitForAttribute(alice, carolId, 'data-speaking', 'true');
+    await bob.waitForSelector(`[data-testid="speaker-main"] [data-participant-id="${carolId}"]`, { timeout: WAIT_MS });
+
+    // Pinning Alice (with the keyboard) keeps her large while Carol talks; unpinning lets go.
+    const pin = tile(bob, aliceId).getByTestId('tile-pin');
+    await pin.focus();
+    await bob.keyboard.press('Enter');
+    await bob.waitForSelector(`[data-testid="speaker-main"] [data-participant-id="${aliceId}"][data-pinned="true"]`, {
+      timeout: WAIT_MS,
+    });
+    await bob.screenshot({ path: join(SHOTS, 'speaker-pinned.png') });
+    await tile(bob, aliceId).getByTestId('tile-pin').click();
+    await bob.waitForSelector(`[data-testid="speaker-main"] [data-participant-id="${carolId}"]`, { timeout: WAIT_MS });
+
+    // Carol mutes: the others see her muted, and she no longer counts as speaking.
+    await carol.getByTestId('mic-button').click();
+    await waitForAttribute(bob, carolId, 'data-muted', 'true');
+    await waitForAttribute(alice, carolId, 'data-muted', 'true');
+    await tile(bob, carolId).getByTestId('tile-muted').waitFor();
+    await waitForAttribute(bob, carolId, 'data-speaking', 'false');
+    expect(await tile(bob, aliceId).getAttribute('data-muted')).toBe('false');
+
+    // Alice turns her camera off: the others see her initials instead of a frame.
+    await alice.getByTestId('camera-button').click();
+    await waitForAttribute(bob, aliceId, 'data-camera-off', 'true');
+    const avatar = tile(bob, aliceId).getByTestId('tile-avatar');
+    await avatar.waitFor();
+    expect((await avatar.textContent())?.trim()).toBe('AL');
+    expect(await tile(bob, aliceId).getByTestId('tile-video').count()).toBe(0);
+    await waitForAttribute(carol, aliceId, 'data-camera-off', 'true');
+    // And back on: the video returns.
+    await alice.getByTestId('camera-button').click();
+    await waitForAttribute(bob, aliceId, 'data-camera-off', 'false');
+    await tile(bob, aliceId).getByTestId('tile-video').waitFor();
+
+    // Each tile of another person shows a connection quality from Bob's own statistics.
+    await waitForAttribute(bob, aliceId, 'data-video', 'true');
+    await bob.waitForSelector(`[data-participant-id="${aliceId}"] [data-testid="tile-quality"]`, { timeout: WAIT_MS });
+    await bob.getByTestId('layout-grid').click();
+    await bob.screenshot({ path: join(SHOTS, 'speaker-grid.png') });
+    await bob.setViewportSize({ width: 390, height: 844 });
+    await bob.getByTestId('layout-speaker').click();
+    await bob.screenshot({ path: join(SHOTS, 'speaker-phone.png'), fullPage: true });
+    expect(bobId).not.toBe('');
+  });
+});
