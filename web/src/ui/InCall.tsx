@@ -367,7 +367,7 @@ export function InCall({ roster, security, session, controller, media, link, mee
                 {cameras
                   .filter((tile) => tile !== focus)
                   .map((tile) => (
-                    <Tile key={tile.key} {...tileProps(tile)} />
+                    <Tile key={tile.key} {...tileProps(tile)} compact />
                   ))}
               </ul>
             )}
@@ -459,6 +459,8 @@ interface TileProps {
   onPin: (() => void) | null;
   /** A list item in the grid and filmstrip; a plain box as the speaker view's large tile. */
   element?: 'li' | 'div';
+  /** A small tile (filmstrip): the encryption badge as an icon only. */
+  compact?: boolean;
   /**
    * The video element of this tile, for observers of its rendered size (e.g. the video
    * preferences that pick a simulcast layer; `tile.mid` names its stream).
@@ -466,7 +468,7 @@ interface TileProps {
   videoRef?: MutableRef<HTMLVideoElement | null>;
 }
 
-function Tile({ tile, speaking, quality, pinned, onPin, element, videoRef }: TileProps) {
+function Tile({ tile, speaking, quality, pinned, onPin, element, compact = false, videoRef }: TileProps) {
   const { t } = useLang();
   const ownVideoRef = useRef<HTMLVideoElement | null>(null);
   const videoElement = videoRef ?? ownVideoRef;
@@ -508,7 +510,7 @@ function Tile({ tile, speaking, quality, pinned, onPin, element, videoRef }: Til
         </div>
       )}
       <span class="tile-badge">
-        <EncryptionBadge state={tile.badge} />
+        <EncryptionBadge state={tile.badge} compact={compact} />
       </span>
       {showVideo && (
         <Video
@@ -519,43 +521,45 @@ function Tile({ tile, speaking, quality, pinned, onPin, element, videoRef }: Til
           videoRef={videoElement}
         />
       )}
-      <span class="tile-status">
-        {tile.kind === 'camera' && tile.sharing && (
-          <span class="tile-icon" title={t('call.sharingScreen')} data-testid="tile-sharing">
-            <ScreenIcon />
-            <span class="visually-hidden">{t('call.sharingScreen')}</span>
-          </span>
-        )}
-        {tile.kind === 'camera' && tile.cameraOff && (
-          <span class="tile-icon" title={t('call.cameraIsOff')} data-testid="tile-camera-off">
-            <CameraIcon off />
-            <span class="visually-hidden">{t('call.cameraIsOff')}</span>
-          </span>
-        )}
-        {tile.kind === 'camera' && <QualityBadge quality={quality} />}
-        {onPin !== null && (
-          <button
-            type="button"
-            class="tile-pin"
-            aria-pressed={pinned}
-            title={t(pinned ? 'call.unpin' : 'call.pin', { name })}
-            aria-label={t(pinned ? 'call.unpin' : 'call.pin', { name })}
-            data-testid="tile-pin"
-            onClick={onPin}
-          >
-            <PinIcon />
-          </button>
-        )}
-      </span>
-      <span class="tile-name" data-testid="tile-name">
-        {tile.muted && (
-          <span class="tile-muted" title={t('call.muted')} data-testid="tile-muted">
-            <MicIcon off />
-            <span class="visually-hidden">{t('call.muted')}</span>
-          </span>
-        )}
-        {caption}
-        {speaking && <span class="visually-hidden"> ({t('call.speaking')})</span>}
+      <span class="tile-footer">
+        <span class="tile-name" data-testid="tile-name">
+          {tile.muted && (
+            <span class="tile-muted" title={t('call.muted')} data-testid="tile-muted">
+              <MicIcon off />
+              <span class="visually-hidden">{t('call.muted')}</span>
+            </span>
+          )}
+          {caption}
+          {speaking && <span class="visually-hidden"> ({t('call.speaking')})</span>}
+        </span>
+        <span class="tile-status">
+          {tile.kind === 'camera' && tile.sharing && (
+            <span class="tile-icon" title={t('call.sharingScreen')} data-testid="tile-sharing">
+              <ScreenIcon />
+              <span class="visually-hidden">{t('call.sharingScreen')}</span>
+            </span>
+          )}
+          {tile.kind === 'camera' && tile.cameraOff && (
+            <span class="tile-icon" title={t('call.cameraIsOff')} data-testid="tile-camera-off">
+              <CameraIcon off />
+              <span class="visually-hidden">{t('call.cameraIsOff')}</span>
+            </span>
+          )}
+          {tile.kind === 'camera' && <QualityBadge quality={quality} />}
+          {onPin !== null && (
+            <button
+              type="button"
+              class="tile-pin"
+              aria-pressed={pinned}
+              title={t(pinned ? 'call.unpin' : 'call.pin', { name })}
+              aria-label={t(pinned ? 'call.unpin' : 'call.pin', { name })}
+              data-testid="tile-pin"
+              onClick={onPin}
+            >
+              <PinIcon />
+            </button>
+          )}
+        </span>
       </span>
     </Element>
   );

@@ -15,6 +15,7 @@ import {
 import { SpeakerDetector, type SpeakerState } from '../media/speaker';
 import type { RemoteParticipantMedia } from '../media/tracks';
 import { useLang } from './lang';
+import { MicIcon } from './media';
 
 const SPEAKER_INTERVAL_MS = 100;
 const QUALITY_INTERVAL_MS = 2000;
@@ -144,17 +145,20 @@ export function MicLevel({ track, enabled }: { track: MediaStreamTrack | null; e
   const level = useLevel(enabled ? track : null);
   const percent = Math.round(level * 100);
   return (
-    <div
-      class="mic-level"
-      role="meter"
-      aria-label={t('prejoin.micLevel')}
-      aria-valuemin={0}
-      aria-valuemax={100}
-      aria-valuenow={percent}
-      data-testid="mic-level"
-      data-level={String(percent)}
-    >
-      <span class="mic-level-fill" style={{ width: `${percent}%` }} />
+    <div class="mic-level-row" title={t('prejoin.micLevel')}>
+      <MicIcon off={!enabled || track === null} />
+      <div
+        class="mic-level"
+        role="meter"
+        aria-label={t('prejoin.micLevel')}
+        aria-valuemin={0}
+        aria-valuemax={100}
+        aria-valuenow={percent}
+        data-testid="mic-level"
+        data-level={String(percent)}
+      >
+        <span class="mic-level-fill" style={{ width: `${percent}%` }} />
+      </div>
     </div>
   );
 }
