@@ -4,8 +4,11 @@
 // in each browser from the decrypted audio; mute and camera state travel sealed between members.
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser as FirefoxBrowser, Page as FirefoxPage } from 'puppeteer-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Contexts, joinAs, launchBrowser, selfId, startMeeting, waitForRoster, WAIT_MS } from './browser';
+import * as ff from './firefox';
+import { inLab } from './lab';
 import { serverHasMedia, startServer, stopAndRemove, WEB_DIR, type RunningServer } from './server';
 
 const SHOTS = join(WEB_DIR, 'test-results');
@@ -15,8 +18,11 @@ const SHOTS = join(WEB_DIR, 'test-results');
  * until `window.__tone(true)`. Runs in the page before the client's code.
  */
 function installTone(): void {
-  const devices = navigator.mediaDevices;
-  const original = devices.getUserMedia.bind(devices);
+  // On the prototype: Firefox runs this before navigator.mediaDevices exists.
+  if (typeof MediaDevices !== 'function') return;
+  const proto = MediaDevices.prototype;
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- called below with the right `this`
+  const original = proto.getUserMedia;
   let gain: GainNode | null = null;
   let track: MediaStreamTrack | null = null;
   const toneTrack = (): MediaStreamTrack => {
@@ -39,8 +45,8 @@ function installTone(): void {
     (window as unknown as { __toneOn?: boolean }).__toneOn = on;
     if (gain) gain.gain.value = on ? 0.5 : 0;
   };
-  devices.getUserMedia = async (constraints?: MediaStreamConstraints): Promise<MediaStream> => {
-    const stream = await original(constraints);
+  proto.getUserMedia = async function (this: MediaDevices, constraints?: MediaStreamConstraints) {
+    const stream = await original.call(this, constraints);
     for (const audio of stream.getAudioTracks()) {
       stream.removeTrack(audio);
       audio.stop();
@@ -54,15 +60,20 @@ function tile(page: Page, participantId: string) {
   return page.locator(`[data-testid="tile"][data-kind="camera"][data-participant-id="${participantId}"]`);
 }
 
-async function waitForAttribute(page: Page, participantId: string, name: string, value: string): Promise<void> {
-  await page.waitForSelector(
-    `[data-testid="tile"][data-kind="camera"][data-participant-id="${participantId}"][${name}="${value}"]`,
-    { timeout: WAIT_MS },
-  );
+/** The two browser drivers' pages, as far as these tests use them. */
+type AnyPage = Pick<Page, 'waitForSelector' | 'evaluate'> | Pick<FirefoxPage, 'waitForSelector' | 'evaluate'>;
+
+async function waitForAttribute(page: AnyPage, participantId: string, name: string, value: string): Promise<void> {
+  const selector = `[data-testid="tile"][data-kind="camera"][data-participant-id="${participantId}"][${name}="${value}"]`;
+  await (page as Pick<Page, 'waitForSelector'>).waitForSelector(selector, { timeout: WAIT_MS });
 }
 
-async function tone(page: Page, on: boolean): Promise<void> {
-  await page.evaluate((value) => (window as unknown as { __tone: (on: boolean) => void }).__tone(value), on);
+async function tone(page: AnyPage, on: boolean): Promise<void> {
+  // Both drivers take (function, argument).
+  await (page as Pick<Page, 'evaluate'>).evaluate(
+    (value: boolean) => (window as unknown as { __tone: (on: boolean) => void }).__tone(value),
+    on,
+  );
 }
 
 describe.skipIf(!serverHasMedia())('speaker and state awareness', () => {
@@ -170,5 +181,64 @@ describe.skipIf(!serverHasMedia())('speaker and state awareness', () => {
     await bob.getByTestId('layout-speaker').click();
     await bob.screenshot({ path: join(SHOTS, 'speaker-phone.png'), fullPage: true });
     expect(bobId).not.toBe('');
+  });
+});
+
+// Firefox cannot run WebAudio on this machine (no audio output device: every AudioContext stays
+// suspended), so Firefox keeps its fake microphone (a constant tone) and Chromium measures it; the
+// state announcements go both ways.
+describe.skipIf(!serverHasMedia() || !ff.hasFirefox() || !inLab())('speaker and state awareness with Firefox', () => {
+  let firefox: FirefoxBrowser;
+  let chromium: Browser;
+  let server: RunningServer;
+  const contexts = new Contexts();
+  const firefoxPages = new ff.FirefoxPages();
+
+  beforeAll(async () => {
+    server = await startServer();
+    firefox = await ff.launchFirefox();
+    chromium = await launchBrowser();
+  });
+
+  afterEach(async () => {
+    const errors = firefoxPages.consoleErrors.splice(0);
+    await firefoxPages.closeAll();
+    await contexts.closeAll();
+    expect(errors).toEqual([]);
+  });
+
+  afterAll(async () => {
+    await firefox?.close();
+    await chromium?.close();
+    await stopAndRemove(server);
+  });
+
+  it('Chromium sees Firefox talk and mute, and each sees the other muted or with the camera off', async () => {
+    const fox = await firefoxPages.page(firefox);
+    const link = await ff.startMeeting(fox, server.origin);
+    await ff.joinAs(fox, 'Fiona Fox', link);
+    const chrome = await contexts.page(chromium);
+    await chrome.addInitScript(installTone);
+    await joinAs(chrome, 'Chris', { link, preview: true });
+    await ff.waitForRoster(fox, ['Fiona Fox (you)', 'Chris']);
+    await waitForRoster(chrome, ['Fiona Fox', 'Chris (you)']);
+    const fiona = await ff.selfId(fox);
+    const chris = await selfId(chrome);
+
+    // Firefox's fake microphone plays a tone: Chromium measures it from the decrypted audio.
+    await waitForAttribute(chrome, fiona, 'data-speaking', 'true');
+    expect(await tile(chrome, chris).getAttribute('data-speaking')).toBe('false');
+    // Firefox mutes: Chromium shows it muted and no longer speaking.
+    await ff.click(fox, '[data-testid="mic-button"]');
+    await waitForAttribute(chrome, fiona, 'data-muted', 'true');
+    await waitForAttribute(chrome, fiona, 'data-speaking', 'false');
+    // Chromium mutes: Firefox opens the sealed state too.
+    await chrome.getByTestId('mic-button').click();
+    await waitForAttribute(fox, chris, 'data-muted', 'true');
+    // Firefox turns its camera off: Chromium shows the initials instead of a frame.
+    await ff.click(fox, '[data-testid="camera-button"]');
+    await waitForAttribute(chrome, fiona, 'data-camera-off', 'true');
+    await tile(chrome, fiona).getByTestId('tile-avatar').waitFor();
+    expect((await tile(chrome, fiona).getByTestId('tile-avatar').textContent())?.trim()).toBe('FF');
   });
 });

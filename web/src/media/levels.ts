@@ -4,7 +4,7 @@
 // output, so measuring adds no sound.
 
 /** The part of an AudioContext this module uses (tests and browsers without WebAudio pass none). */
-type AudioContextLike = Pick<AudioContext, 'createMediaStreamSource' | 'createAnalyser' | 'resume' | 'close'>;
+type AudioContextLike = Pick<AudioContext, 'createMediaStreamSource' | 'createAnalyser' | 'resume' | 'close' | 'state'>;
 
 interface Meter {
   track: MediaStreamTrack;
@@ -36,6 +36,7 @@ export class LevelMeter {
   private readonly mMeters = new Map<string, Meter>();
   private readonly mBuffer = new Float32Array(FFT_SIZE);
   private mClosed = false;
+  private mUnlock: (() => void) | null = null;
 
   constructor(createContext: () => AudioContextLike | null = defaultContext) {
     this.mCreate = createContext;
@@ -82,6 +83,14 @@ export class LevelMeter {
     this.mMeters.clear();
     void this.mContext?.close().catch(() => undefined);
     this.mContext = null;
+    this.removeUnlock();
+  }
+
+  private removeUnlock(): void {
+    if (this.mUnlock === null) return;
+    document.removeEventListener('pointerdown', this.mUnlock, true);
+    document.removeEventListener('keydown', this.mUnlock, true);
+    this.mUnlock = null;
   }
 
   private context(): AudioContextLike | null {
@@ -91,8 +100,18 @@ export class LevelMeter {
       } catch {
         this.mContext = null;
       }
-      // Started from a click (join, unmute), so the browser lets it run.
-      void this.mContext?.resume().catch(() => undefined);
+      const context = this.mContext;
+      void context?.resume().catch(() => undefined);
+      // A browser that keeps audio suspended until the user interacts (the meter before joining,
+      // Firefox): resume on the first click or key press.
+      if (context && context.state === 'suspended' && typeof document !== 'undefined') {
+        this.mUnlock = () => {
+          this.removeUnlock();
+          void context.resume().catch(() => undefined);
+        };
+        document.addEventListener('pointerdown', this.mUnlock, true);
+        document.addEventListener('keydown', this.mUnlock, true);
+      }
     }
     return this.mContext;
   }
