@@ -29,6 +29,7 @@ import { InviteLink } from './InviteLink';
 import { useLang } from './lang';
 import { DeviceMenu, DeviceNotice } from './DeviceMenu';
 import { QualityBadge, useQuality, useSpeakers } from './awareness';
+import { focusTile, type Layout } from './layout';
 import type { Quality } from '../media/quality';
 import { AudioSink, CameraIcon, LeaveIcon, MicIcon, PinIcon, ScreenIcon, useStream, Video } from './media';
 import { avatarClass, initial } from './people';
@@ -62,29 +63,6 @@ interface TileModel {
   muted: boolean;
   sharing: boolean;
   badge: BadgeState;
-}
-
-export type Layout = 'grid' | 'speaker';
-
-/**
- * The tile shown large in the speaker view: the pinned one, else the dominant speaker, else the
- * first other person (oneself only when alone). Null without camera tiles.
- */
-export function focusTile<T extends { participantId: string; self: boolean }>(
-  cameras: readonly T[],
-  pinned: string | null,
-  dominant: string | null,
-): T | null {
-  const byId = (id: string | null): T | undefined =>
-    id === null ? undefined : cameras.find((c) => c.participantId === id);
-  const speaker = byId(dominant);
-  return (
-    byId(pinned) ??
-    (speaker && !speaker.self ? speaker : undefined) ??
-    cameras.find((c) => !c.self) ??
-    cameras[0] ??
-    null
-  );
 }
 
 /** Columns for `count` camera tiles: 1, 2 (up to 4), 3 (up to 9), then 4. */
