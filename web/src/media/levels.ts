@@ -36,7 +36,6 @@ export class LevelMeter {
   private readonly mMeters = new Map<string, Meter>();
   private readonly mBuffer = new Float32Array(FFT_SIZE);
   private mClosed = false;
-  private mUnlock: (() => void) | null = null;
 
   constructor(createContext: () => AudioContextLike | null = defaultContext) {
     this.mCreate = createContext;
@@ -83,14 +82,14 @@ export class LevelMeter {
     this.mMeters.clear();
     void this.mContext?.close().catch(() => undefined);
     this.mContext = null;
-    this.removeUnlock();
   }
 
-  private removeUnlock(): void {
-    if (this.mUnlock === null) return;
-    document.removeEventListener('pointerdown', this.mUnlock, true);
-    document.removeEventListener('keydown', this.mUnlock, true);
-    this.mUnlock = null;
+  /**
+   * Lets a suspended context run: browsers keep audio suspended until the user interacts (the
+   * meter before joining, Firefox), so the view calls this on a click or key press.
+   */
+  resume(): void {
+    if (this.mContext?.state === 'suspended') void this.mContext.resume().catch(() => undefined);
   }
 
   private context(): AudioContextLike | null {
@@ -100,18 +99,8 @@ export class LevelMeter {
       } catch {
         this.mContext = null;
       }
-      const context = this.mContext;
-      void context?.resume().catch(() => undefined);
-      // A browser that keeps audio suspended until the user interacts (the meter before joining,
-      // Firefox): resume on the first click or key press.
-      if (context && context.state === 'suspended' && typeof document !== 'undefined') {
-        this.mUnlock = () => {
-          this.removeUnlock();
-          void context.resume().catch(() => undefined);
-        };
-        document.addEventListener('pointerdown', this.mUnlock, true);
-        document.addEventListener('keydown', this.mUnlock, true);
-      }
+      // Started from a click (join, unmute) the browser lets it run; otherwise see resume().
+      void this.mContext?.resume().catch(() => undefined);
     }
     return this.mContext;
   }

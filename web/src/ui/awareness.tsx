@@ -27,6 +27,17 @@ function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
   return true;
 }
 
+/** Resumes `meter` on every click or key press (until `stop` is called). */
+function resumeOnGesture(meter: LevelMeter): () => void {
+  const resume = (): void => meter.resume();
+  document.addEventListener('pointerdown', resume, true);
+  document.addEventListener('keydown', resume, true);
+  return () => {
+    document.removeEventListener('pointerdown', resume, true);
+    document.removeEventListener('keydown', resume, true);
+  };
+}
+
 function trackKey(tracks: ReadonlyMap<string, MediaStreamTrack>): string {
   return [...tracks].map(([id, track]) => `${id}:${track.id}`).join(',');
 }
@@ -39,6 +50,7 @@ export function useSpeakers(tracks: ReadonlyMap<string, MediaStreamTrack>): Spea
   useEffect(() => {
     const own = new LevelMeter();
     const detector = new SpeakerDetector();
+    const stopResuming = resumeOnGesture(own);
     meter.current = own;
     let last = EMPTY_SPEAKERS;
     const timer = setInterval(() => {
@@ -49,6 +61,7 @@ export function useSpeakers(tracks: ReadonlyMap<string, MediaStreamTrack>): Spea
     }, SPEAKER_INTERVAL_MS);
     return () => {
       clearInterval(timer);
+      stopResuming();
       own.close();
       meter.current = null;
     };
@@ -71,6 +84,7 @@ export function useLevel(track: MediaStreamTrack | null): number {
     }
     const meter = new LevelMeter();
     meter.setTracks(new Map([['self', track]]));
+    const stopResuming = resumeOnGesture(meter);
     const timer = setInterval(() => {
       const value = meter.levels().get('self') ?? 0;
       const db = value > 0 ? 20 * Math.log10(value) : -100;
@@ -78,6 +92,7 @@ export function useLevel(track: MediaStreamTrack | null): number {
     }, SPEAKER_INTERVAL_MS);
     return () => {
       clearInterval(timer);
+      stopResuming();
       meter.close();
     };
   }, [track]);
