@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { classifyQuality, receiveCounters, type ReceiveCounters } from '../src/media/quality';
 
+/** Counters where every packet is video unless `videoPacketsReceived` says otherwise. */
 function counters(over: Partial<ReceiveCounters>): ReceiveCounters {
   return {
+    videoPacketsReceived: over.packetsReceived ?? 0,
     timestamp: 0,
     packetsReceived: 0,
     packetsLost: 0,
@@ -72,6 +74,15 @@ describe('classifyQuality', () => {
     );
   });
 
+  it('does not judge the frame rate of video that does not arrive (a paused, hidden tile)', () => {
+    const q = classifyQuality(
+      counters({ packetsReceived: 10, videoPacketsReceived: 5 }),
+      counters({ timestamp: 2000, packetsReceived: 110, videoPacketsReceived: 5 }),
+      true,
+    );
+    expect(q).toMatchObject({ level: 'good', fps: null });
+  });
+
   it('does not judge the frame rate of a camera that is off', () => {
     const q = classifyQuality(start, counters({ timestamp: 2000, packetsReceived: 100, framesDecoded: 2 }), false);
     expect(q).toMatchObject({ level: 'good', fps: null });
@@ -117,6 +128,7 @@ describe('receiveCounters', () => {
       packetsReceived: 350,
       packetsLost: 1,
       jitter: 0.03,
+      videoPacketsReceived: 300,
       framesDecoded: 30,
       totalFreezesDuration: 0.2,
       hasVideo: true,

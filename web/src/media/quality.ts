@@ -13,6 +13,8 @@ export interface ReceiveCounters {
   packetsLost: number;
   /** Highest jitter of its streams, seconds (not cumulative). */
   jitter: number;
+  /** Video only: packets of the video streams (also counted in packetsReceived). */
+  videoPacketsReceived: number;
   /** Video only. */
   framesDecoded: number;
   /** Video only: summed freeze time, seconds (Chromium; absent elsewhere: 0). */
@@ -68,6 +70,7 @@ export function receiveCounters(
         packetsReceived: 0,
         packetsLost: 0,
         jitter: 0,
+        videoPacketsReceived: 0,
         framesDecoded: 0,
         totalFreezesDuration: 0,
         hasVideo: false,
@@ -81,6 +84,7 @@ export function receiveCounters(
     counters.jitter = Math.max(counters.jitter, num(entry['jitter']));
     if (entry['kind'] === 'video') {
       counters.hasVideo = true;
+      counters.videoPacketsReceived += num(entry['packetsReceived']);
       counters.framesDecoded += num(entry['framesDecoded']);
       counters.totalFreezesDuration += num(entry['totalFreezesDuration']);
     }
@@ -90,7 +94,8 @@ export function receiveCounters(
 
 /**
  * The quality between two reports of the same participant. `videoExpected`: the person says its
- * camera is on (a camera that is off sends a few black frames a second, which is no freeze).
+ * camera is on (a camera that is off sends a few black frames a second, which is no freeze). The
+ * frame rate counts only while video packets arrive (a paused, hidden tile's video is no freeze).
  * Poor: ≥ 10 % loss, ≥ 100 ms jitter, frozen ≥ 20 % of the time, or under 4 frames/s; fair: ≥ 3 %,
  * ≥ 40 ms, ≥ 5 %, under 12 frames/s; good otherwise. Unknown without a previous report or when
  * nothing arrived in between (a counter that went back, e.g. a new stream, restarts the count).
@@ -109,7 +114,8 @@ export function classifyQuality(
   const jitterMs = current.jitter * 1000;
   let fps: number | null = null;
   let frozen = 0;
-  if (current.hasVideo && videoExpected) {
+  const videoFlowing = current.videoPacketsReceived > previous.videoPacketsReceived;
+  if (current.hasVideo && videoExpected && videoFlowing) {
     const frames = current.framesDecoded - previous.framesDecoded;
     fps = frames >= 0 ? frames / seconds : null;
     const freezes = current.totalFreezesDuration - previous.totalFreezesDuration;
