@@ -99,6 +99,9 @@ describe.skipIf(!serverHasMedia())('speaker and state awareness', () => {
   };
 
   it('the speaker indicator and the speaker view follow who talks; mute and camera off show on the others', async () => {
+    const started = Date.now();
+    const timings: string[] = [];
+    const step = (what: string): void => void timings.push(`${what} ${Date.now() - started} ms`);
     const alice = await page();
     const bob = await page();
     const carol = await page();
@@ -118,6 +121,7 @@ describe.skipIf(!serverHasMedia())('speaker and state awareness', () => {
     await waitForRoster(bob, ['Alice Liddell', 'Bob (you)', 'Carol']);
     await waitForRoster(carol, ['Alice Liddell', 'Bob', 'Carol (you)']);
     const [aliceId, bobId, carolId] = await Promise.all([selfId(alice), selfId(bob), selfId(carol)]);
+    step('joined');
 
     // Silence: nobody is marked as speaking.
     await bob.getByTestId('layout-speaker').click();
@@ -129,6 +133,7 @@ describe.skipIf(!serverHasMedia())('speaker and state awareness', () => {
     await waitForAttribute(carol, aliceId, 'data-speaking', 'true');
     await waitForAttribute(alice, aliceId, 'data-speaking', 'true');
     await bob.waitForSelector(`[data-testid="speaker-main"] [data-participant-id="${aliceId}"]`, { timeout: WAIT_MS });
+    step('alice speaks');
     expect(await tile(bob, carolId).getAttribute('data-speaking')).toBe('false');
     await bob.screenshot({ path: join(SHOTS, 'speaker-view.png') });
 
@@ -139,6 +144,7 @@ describe.skipIf(!serverHasMedia())('speaker and state awareness', () => {
     await waitForAttribute(bob, aliceId, 'data-speaking', 'false');
     await waitForAttribute(alice, carolId, 'data-speaking', 'true');
     await bob.waitForSelector(`[data-testid="speaker-main"] [data-participant-id="${carolId}"]`, { timeout: WAIT_MS });
+    step('carol speaks');
 
     // Pinning Alice (with the keyboard) keeps her large while Carol talks; unpinning lets go.
     const pin = tile(bob, aliceId).getByTestId('tile-pin');
@@ -151,6 +157,7 @@ describe.skipIf(!serverHasMedia())('speaker and state awareness', () => {
     await tile(bob, aliceId).getByTestId('tile-pin').click();
     await bob.waitForSelector(`[data-testid="speaker-main"] [data-participant-id="${carolId}"]`, { timeout: WAIT_MS });
 
+    step('pinned and unpinned');
     // Carol mutes: the others see her muted, and she no longer counts as speaking.
     await carol.getByTestId('mic-button').click();
     await waitForAttribute(bob, carolId, 'data-muted', 'true');
@@ -159,6 +166,7 @@ describe.skipIf(!serverHasMedia())('speaker and state awareness', () => {
     await waitForAttribute(bob, carolId, 'data-speaking', 'false');
     expect(await tile(bob, aliceId).getAttribute('data-muted')).toBe('false');
 
+    step('carol muted');
     // Alice turns her camera off: the others see her initials instead of a frame.
     await alice.getByTestId('camera-button').click();
     await waitForAttribute(bob, aliceId, 'data-camera-off', 'true');
@@ -172,9 +180,12 @@ describe.skipIf(!serverHasMedia())('speaker and state awareness', () => {
     await waitForAttribute(bob, aliceId, 'data-camera-off', 'false');
     await tile(bob, aliceId).getByTestId('tile-video').waitFor();
 
+    step('camera off and on');
     // Each tile of another person shows a connection quality from Bob's own statistics.
     await waitForAttribute(bob, aliceId, 'data-video', 'true');
     await bob.waitForSelector(`[data-participant-id="${aliceId}"] [data-testid="tile-quality"]`, { timeout: WAIT_MS });
+    step('quality shown');
+    console.log(`speaker awareness: ${timings.join(', ')}`);
     await bob.getByTestId('layout-grid').click();
     await bob.screenshot({ path: join(SHOTS, 'speaker-grid.png') });
     await bob.setViewportSize({ width: 390, height: 844 });
