@@ -92,8 +92,8 @@ describe.skipIf(!serverHasMedia())('speaker and state awareness', () => {
     await stopAndRemove(server);
   });
 
-  const page = async (): Promise<Page> => {
-    const p = await contexts.page(browser);
+  const page = async (locale?: string): Promise<Page> => {
+    const p = await contexts.page(browser, locale ? { locale } : {});
     await p.addInitScript(installTone);
     return p;
   };
@@ -103,7 +103,8 @@ describe.skipIf(!serverHasMedia())('speaker and state awareness', () => {
     const timings: string[] = [];
     const step = (what: string): void => void timings.push(`${what} ${Date.now() - started} ms`);
     const alice = await page();
-    const bob = await page();
+    // Bob's browser speaks German: the new controls are translated.
+    const bob = await page('de-DE');
     const carol = await page();
     const link = await startMeeting(alice, server.origin);
     await alice.goto(link);
@@ -118,13 +119,14 @@ describe.skipIf(!serverHasMedia())('speaker and state awareness', () => {
     await joinAs(carol, 'Carol', { link, preview: true });
     const everyone = ['Alice Liddell (you)', 'Bob', 'Carol'];
     await waitForRoster(alice, everyone);
-    await waitForRoster(bob, ['Alice Liddell', 'Bob (you)', 'Carol']);
+    await waitForRoster(bob, ['Alice Liddell', 'Bob (Sie)', 'Carol']);
     await waitForRoster(carol, ['Alice Liddell', 'Bob', 'Carol (you)']);
     const [aliceId, bobId, carolId] = await Promise.all([selfId(alice), selfId(bob), selfId(carol)]);
     step('joined');
 
     // Silence: nobody is marked as speaking.
     await bob.getByTestId('layout-speaker').click();
+    expect(await bob.getByTestId('layout-speaker').textContent()).toBe('Sprecher');
     expect(await bob.locator('[data-testid="tile"][data-speaking="true"]').count()).toBe(0);
 
     // Alice talks: Bob and Carol see her speak; she sees herself speak; Bob's large tile is hers.
