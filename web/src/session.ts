@@ -40,6 +40,7 @@ import {
   SecureRoom,
   type KeyState,
   type MoveInstruction,
+  type PeerMediaState,
   type PeerSecurity,
   type SecuritySnapshot,
   type Trust,
@@ -55,6 +56,8 @@ export interface RosterEntry {
   /** Verified members: whether their media key arrived. */
   key: KeyState;
   role: Role;
+  /** What a verified member announced about its own media (end-to-end encrypted); null: nothing yet or self. */
+  media: PeerMediaState | null;
 }
 
 /** Someone waiting in the lobby, as hosts and moderators see them. */
@@ -201,6 +204,8 @@ export class MeetingSession {
   private mDisposed = false;
   private mRoomKeys: Promise<RoomKeys | null> | null = null;
   private mSecure: SecureRoom | null = null;
+  /** This participant's media state, announced to the members of every membership. */
+  private mMediaState: PeerMediaState | null = null;
   /** Participants already there when this one joined: their verdicts are not announced. */
   private mPresentAtJoin = new Set<string>();
   readonly chat: ChatLog;
@@ -294,6 +299,15 @@ export class MeetingSession {
   mediaLost(): void {
     if (this.mState.kind !== 'joined') return;
     this.scheduleReconnect('dropped');
+  }
+
+  /**
+   * This participant's microphone, camera and screen share as they are now: announced to the
+   * members over the end-to-end encrypted relay (now and after every rejoin), never to the server.
+   */
+  setMediaState(state: PeerMediaState): void {
+    this.mMediaState = { ...state };
+    this.mSecure?.setMediaState(state);
   }
 
   async rename(name: string): Promise<void> {
@@ -459,6 +473,7 @@ export class MeetingSession {
         ...(this.mOptions.onError ? { onError: this.mOptions.onError } : {}),
       });
       this.mSecure = secure;
+      if (this.mMediaState !== null) secure.setMediaState(this.mMediaState);
       secure.start(joined.participants);
       this.publishRoster();
       this.mOptions.onAnnounce?.({ kind: 'self-joined' });
@@ -814,7 +829,15 @@ export class MeetingSession {
     const roster: RosterEntry[] = [];
     for (const id of this.mOrder) {
       if (id === this.mSelfId) {
-        roster.push({ id, name: this.mName, self: true, trust: 'verified', key: 'received', role: this.mRole });
+        roster.push({
+          id,
+          name: this.mName,
+          self: true,
+          trust: 'verified',
+          key: 'received',
+          role: this.mRole,
+          media: null,
+        });
         continue;
       }
       const peer = secure.peer(id);
@@ -825,6 +848,7 @@ export class MeetingSession {
         trust: peer?.trust ?? 'verifying',
         key: peer?.key ?? 'waiting',
         role: this.mRoles.get(id) ?? 'participant',
+        media: peer?.media ?? null,
       });
     }
     const security = secure.snapshot();

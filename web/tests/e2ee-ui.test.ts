@@ -8,7 +8,16 @@ import { LOUD_BADGES, participantBadge, selfMediaProblem, type MediaStatus } fro
 import { ALICE_ID, BOB_ID, SELF_ID } from './fake-socket';
 
 function entry(over: Partial<RosterEntry>): RosterEntry {
-  return { id: ALICE_ID, name: 'Alice', self: false, trust: 'verified', key: 'received', role: 'participant', ...over };
+  return {
+    id: ALICE_ID,
+    name: 'Alice',
+    self: false,
+    trust: 'verified',
+    key: 'received',
+    role: 'participant',
+    media: null,
+    ...over,
+  };
 }
 
 function track(over: Partial<TrackCryptoStats>): TrackCryptoStats {

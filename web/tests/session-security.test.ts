@@ -9,7 +9,7 @@ import { parseRelayPayload } from '../src/secure/payloads';
 import { SecureRoom, type MoveInstruction } from '../src/secure/secure_room';
 import { MeetingSession, type HostTokenStore, type SessionState } from '../src/session';
 import { ALICE_ID, BOB_ID, fakeFactory, flush, ROOM_ID, SELF_ID, type FakeSocket } from './fake-socket';
-import { roomKeys, SECRET, until } from './secure/helpers';
+import { roomKeys, SECRET, until, WRONG_SECRET } from './secure/helpers';
 import { acceptJoin, memberProfile, SESSION_FAKE_TIMERS, verified } from './session-helpers';
 
 const NEW_ROOM = 'BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB';
@@ -311,6 +311,57 @@ describe('MeetingSession meeting security', () => {
     expect(sockets).toHaveLength(1);
     expect(session.roomId).toBe(ROOM_ID);
     bob.secure.close();
+  });
+
+  it('announces its media state sealed to each verified member, and shows the states members announce', async () => {
+    const { session, socket, last } = setup();
+    const alice = await member('Alice', ALICE_ID);
+    // Set before joining: announced once the membership exists.
+    session.setMediaState({ microphone: false, camera: true, screen: false });
+    session.join('Me');
+    const join = await helloThenJoin(socket(0));
+    answer(socket(0), 'join', {
+      type: 'joined',
+      roomId: ROOM_ID,
+      participantId: SELF_ID,
+      participants: [
+        { id: ALICE_ID, profile: alice.profile },
+        { id: 'mallorymallorymallory0', profile: await memberProfile('Mallory', WRONG_SECRET) },
+      ],
+      role: 'participant',
+      settings: SETTINGS,
+    });
+    await verified(session);
+    vi.advanceTimersByTime(500);
+    const states = (): Record<string, unknown>[] =>
+      socket(0).sentMessages.filter((m) => parseRelayPayload(String(m['payload']))?.t === 'state');
+    await until(() => states().length > 0, 'a state relay');
+    await flush();
+    expect(states().map((m) => m['to'])).toEqual([ALICE_ID]);
+    alice.secure.start([{ id: SELF_ID, profile: String(join['profile']) }]);
+    await alice.secure.idle();
+    await alice.secure.relay(SELF_ID, String(states()[0]?.['payload']), 'control');
+    await alice.secure.idle();
+    expect(alice.secure.peer(SELF_ID)?.media).toEqual({ microphone: false, camera: true, screen: false });
+
+    // Alice's own state reaches the roster.
+    alice.secure.setMediaState({ microphone: true, camera: false, screen: true });
+    vi.advanceTimersByTime(500);
+    await until(() => alice.sent.some((r) => parseRelayPayload(r.payload)?.t === 'state'), 'alice state');
+    const fromAlice = alice.sent.find((r) => parseRelayPayload(r.payload)?.t === 'state');
+    socket(0).receive({ type: 'relay', from: ALICE_ID, payload: fromAlice?.payload, kind: 'control' });
+    await until(
+      () =>
+        last().kind === 'joined' &&
+        (last() as Extract<SessionState, { kind: 'joined' }>).roster.some((e) => e.id === ALICE_ID && e.media !== null),
+      'alice media in the roster',
+    );
+    expect((last() as Extract<SessionState, { kind: 'joined' }>).roster.find((e) => e.id === ALICE_ID)?.media).toEqual({
+      microphone: true,
+      camera: false,
+      screen: true,
+    });
+    alice.secure.close();
   });
 
   it('as a host, moves the meeting: the server gives the room, each verified member gets the secret sealed for it', async () => {

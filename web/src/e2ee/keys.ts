@@ -263,6 +263,11 @@ export function moveAad(d: KeyDirection): Bytes {
   return encodeFields(LABELS.move, d.roomId, d.from, d.to, d.fromJoin, d.toJoin);
 }
 
+/** AAD for a member's own media state (microphone, camera, screen) sent to another member. */
+export function mediaStateAad(d: KeyDirection): Bytes {
+  return encodeFields(LABELS.mediaState, d.roomId, d.from, d.to, d.fromJoin, d.toJoin);
+}
+
 /** The symmetric key two members share: both sides derive the same one. */
 export class PairwiseKey {
   private constructor(private readonly mKey: CryptoKey) {}

@@ -23,6 +23,7 @@ export const LABELS = {
   file: 'Conclave file v1',
   securityCode: 'Conclave security code v2',
   move: 'Conclave move v1',
+  mediaState: 'Conclave media state v1',
 } as const;
 
 const EMPTY: Bytes = new Uint8Array(0);

@@ -152,6 +152,11 @@ export class Call {
     return false;
   }
 
+  /** The subscribe connection's statistics (the tiles' connection quality reads them). */
+  receiveStats(): Promise<RTCStatsReport> {
+    return this.mSubscribePc.getStats();
+  }
+
   get states(): Record<MediaConnection, ConnectionState> {
     return {
       publish: this.mPublishPc?.connectionState ?? 'none',

@@ -23,6 +23,7 @@ import {
   PairwiseKey,
   base64UrlDecode,
   base64UrlEncode,
+  mediaStateAad,
   moveAad,
   type KeyControl,
   type KeyDirection,
@@ -34,6 +35,13 @@ import {
 } from '../e2ee';
 import type { RelayPayload } from './payloads';
 import { REAL_TIMERS, type TimerHandle, type Timers } from './timers';
+
+/** What a pairwise-sealed box carries; each has its own AAD. */
+export type SealPurpose = 'move' | 'media-state';
+
+function sealAad(purpose: SealPurpose, d: KeyDirection): Bytes {
+  return purpose === 'move' ? moveAad(d) : mediaStateAad(d);
+}
 
 /** Where keys go for the media frame transforms (the worker bridge, src/media/frame_crypto.ts). */
 export interface MediaKeySink {
@@ -275,27 +283,29 @@ export class KeyManager {
         }
         case 'chat':
         case 'move':
+        case 'state':
           return;
       }
     });
   }
 
   /**
-   * `plain` sealed for one verified member under the pairwise key (a move instruction), base64url;
-   * null when it is not (or no longer) a member.
+   * `plain` sealed for one verified member under the pairwise key (a move instruction, or with
+   * `purpose` 'media-state' a media state: another AAD, so one cannot pass for the other),
+   * base64url; null when it is not (or no longer) a member.
    */
-  async sealFor(to: string, plain: Bytes): Promise<string | null> {
+  async sealFor(to: string, plain: Bytes, purpose: SealPurpose = 'move'): Promise<string | null> {
     const member = this.mMembers.get(to);
     if (this.mClosed || member === undefined) return null;
-    return base64UrlEncode(await member.pair.wrap(plain, moveAad(this.to(member))));
+    return base64UrlEncode(await member.pair.wrap(plain, sealAad(purpose, this.to(member))));
   }
 
   /** What a verified member sealed for this participant with sealFor(); null if it did not. */
-  async openFrom(from: string, sealed: string): Promise<Bytes | null> {
+  async openFrom(from: string, sealed: string, purpose: SealPurpose = 'move'): Promise<Bytes | null> {
     const member = this.mMembers.get(from);
     const bytes = base64UrlDecode(sealed);
     if (this.mClosed || member === undefined || bytes === null) return null;
-    return member.pair.unwrap(bytes, moveAad(this.from(member)));
+    return member.pair.unwrap(bytes, sealAad(purpose, this.from(member)));
   }
 
   /**

@@ -7,6 +7,7 @@
 //   key-request  {"v":2,"t":"key-request","s":<sealed generation>}                to one member
 //   chat         {"v":2,"t":"chat","chat":<chat envelope, src/e2ee/chat.ts>}       to everyone
 //   move         {"v":2,"t":"move","box":<sealed move>}                          from a host to one member
+//   state        {"v":2,"t":"state","box":<sealed media state>}                  to one member
 //
 // `k` is PairwiseKey.wrapSenderKey() (src/e2ee/keys.ts): base64url of iv(12) || AES-GCM-128 of
 // generation(4) || key(16) || tag(16) = 48 bytes, AAD = ("Conclave sender key v1", roomId, from, to,
@@ -17,6 +18,10 @@
 // server nor another member can acknowledge a key for someone or ask in its name. `box` is
 // KeyManager.sealFor(): base64url of iv(12) || AES-GCM-128 of the UTF-8 JSON {"r": new room ID,
 // "s": new room secret, "h"?: host token, "m"?: moderator token} || tag(16), AAD moveAad().
+// A `state` box is KeyManager.sealFor(..., 'media-state'): the same construction with AAD
+// mediaStateAad() ("Conclave media state v1", ...), of the UTF-8 JSON {"n": counter, "m": mic on,
+// "c": camera on, "s": sharing a screen} (0 or 1 each, so its length says nothing about the state;
+// `n` counts up per sender and membership, so a replayed older state is ignored).
 // Relays carry a server-visible kind: `chat` for chat payloads, `control` for all others; a payload
 // that arrives under the other kind is dropped.
 // No DOM, no crypto: parsing and encoding only.
@@ -33,6 +38,18 @@ const MAX_GENERATION = 0xffffffff;
 /** Longest sealed move message (base64url): room ID, secret and two tokens fit in far less. */
 export const MAX_MOVE_BOX_LENGTH = 1024;
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
+/** Longest sealed media state (base64url): the JSON inside is under 60 bytes. */
+export const MAX_STATE_BOX_LENGTH = 256;
+const MAX_STATE_COUNTER = 0xffffffff;
+
+/** What a member says about its own media (inside a `state` box). */
+export interface MediaState {
+  /** Counts up with every state a sender sends in one membership. */
+  counter: number;
+  microphone: boolean;
+  camera: boolean;
+  screen: boolean;
+}
 
 export type RelayPayload =
   | { t: 'key'; generation: number; wrapped: string }
@@ -43,7 +60,9 @@ export type RelayPayload =
   /** The chat envelope as the JSON text ChatReceiver.open() takes. */
   | { t: 'chat'; envelope: string }
   /** `box`: KeyManager.sealFor() of the move instruction. */
-  | { t: 'move'; box: string };
+  | { t: 'move'; box: string }
+  /** `box`: KeyManager.sealFor(..., 'media-state') of encodeMediaState(). */
+  | { t: 'state'; box: string };
 
 /** The server-visible kind a payload travels under (`relay.kind`). */
 export function relayKindOf(payload: RelayPayload): 'chat' | 'control' {
@@ -89,6 +108,12 @@ export function parseRelayPayload(text: string): RelayPayload | null {
         return null;
       return { t: 'move', box };
     }
+    case 'state': {
+      const box = o['box'];
+      if (typeof box !== 'string' || box.length === 0 || box.length > MAX_STATE_BOX_LENGTH || !BASE64URL.test(box))
+        return null;
+      return { t: 'state', box };
+    }
     case 'chat': {
       const chat = o['chat'];
       if (typeof chat !== 'object' || chat === null || Array.isArray(chat)) return null;
@@ -112,7 +137,8 @@ export function encodeRelayPayload(payload: RelayPayload): string {
       text = JSON.stringify({ v: RELAY_PAYLOAD_VERSION, t: payload.t, s: payload.sealed });
       break;
     case 'move':
-      text = JSON.stringify({ v: RELAY_PAYLOAD_VERSION, t: 'move', box: payload.box });
+    case 'state':
+      text = JSON.stringify({ v: RELAY_PAYLOAD_VERSION, t: payload.t, box: payload.box });
       break;
     case 'chat':
       // The envelope is JSON already (ChatSender.seal); nest it as an object, not as a string.
@@ -121,4 +147,29 @@ export function encodeRelayPayload(payload: RelayPayload): string {
   }
   if (text.length > MAX_RELAY_PAYLOAD_LENGTH) throw new RangeError('relay payload too large');
   return text;
+}
+
+/** The JSON sealed in a `state` box. */
+export function encodeMediaState(state: MediaState): string {
+  const bit = (on: boolean): number => (on ? 1 : 0);
+  return JSON.stringify({ n: state.counter, m: bit(state.microphone), c: bit(state.camera), s: bit(state.screen) });
+}
+
+/** Parses the JSON of an opened `state` box; null unless every field is what it must be. */
+export function parseMediaState(text: string): MediaState | null {
+  if (text.length > MAX_STATE_BOX_LENGTH) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  const o = value as Record<string, unknown>;
+  const counter = o['n'];
+  if (typeof counter !== 'number' || !Number.isInteger(counter) || counter < 0 || counter > MAX_STATE_COUNTER)
+    return null;
+  const flags = [o['m'], o['c'], o['s']];
+  if (!flags.every((f) => f === 0 || f === 1)) return null;
+  return { counter, microphone: o['m'] === 1, camera: o['c'] === 1, screen: o['s'] === 1 };
 }

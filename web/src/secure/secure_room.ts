@@ -31,7 +31,14 @@ import { HOST_TOKEN_LENGTH, type Participant, type RelayKind } from '../protocol
 import { isBase64Url, isRoomId } from '../protocol/validate';
 import type { ChatLog } from './chat_log';
 import { KeyManager, type AddMemberResult, type KeyManagerOptions, type MediaKeySink } from './key_manager';
-import { encodeRelayPayload, parseRelayPayload, relayKindOf, type RelayPayload } from './payloads';
+import {
+  encodeMediaState,
+  encodeRelayPayload,
+  parseMediaState,
+  parseRelayPayload,
+  relayKindOf,
+  type RelayPayload,
+} from './payloads';
 import { REAL_TIMERS, type TimerHandle, type Timers } from './timers';
 
 export type Trust = 'verifying' | 'verified' | 'unverified';
@@ -52,6 +59,15 @@ export interface PeerSecurity {
   name: string | null;
   reason: UnverifiedReason | null;
   key: KeyState;
+  /** What a verified member said about its own media (null until it said anything). */
+  media: PeerMediaState | null;
+}
+
+/** A member's own microphone, camera and screen share, as it announced them (end-to-end encrypted). */
+export interface PeerMediaState {
+  microphone: boolean;
+  camera: boolean;
+  screen: boolean;
 }
 
 export interface SecuritySnapshot {
@@ -142,6 +158,9 @@ interface PeerRecord {
   /** Serializes this participant's profile checks; payloads from it wait for the current one. */
   verification: Promise<void>;
   missingTimer: TimerHandle | null;
+  /** Its latest announced media state and that announcement's counter. */
+  media: PeerMediaState | null;
+  mediaCounter: number;
 }
 
 /** Counter gaps of one sender identity (its chat counters are 1, 2, 3, ... per join). */
@@ -164,6 +183,8 @@ interface PendingChat {
 /** How long a chat message waits for its sender's key before it is dropped. */
 const CHAT_KEY_WAIT_MS = 15000;
 const MAX_PENDING_CHATS = 64;
+/** Own state changes within this long go out as one announcement (a flurry of toggles is one relay each). */
+const MEDIA_STATE_DELAY_MS = 150;
 
 export class SecureRoom {
   private readonly mOptions: SecureRoomOptions;
@@ -189,6 +210,10 @@ export class SecureRoom {
   /** Chat messages being opened (tests wait for them through idle()). */
   private readonly mInflight = new Set<Promise<void>>();
   private mClosed = false;
+  /** This participant's media state, its counter, and whether an announcement is due. */
+  private mOwnMedia: PeerMediaState | null = null;
+  private mOwnMediaCounter = 0;
+  private mMediaTimer: TimerHandle | null = null;
 
   constructor(options: SecureRoomOptions) {
     this.mOptions = options;
@@ -289,6 +314,10 @@ export class SecureRoom {
       await this.track(this.receiveMove(from, record, payload.box));
       return;
     }
+    if (payload.t === 'state') {
+      await this.track(this.receiveMediaState(from, record, payload.box));
+      return;
+    }
     const keys = await this.mKeys;
     await keys.handlePayload(from, payload);
   }
@@ -310,6 +339,63 @@ export class SecureRoom {
     if (box === null || this.mClosed) return false;
     await this.mOptions.signaling.relay(encodeRelayPayload({ t: 'move', box }), to, 'control');
     return true;
+  }
+
+  /**
+   * This participant's own media state: announced to every verified member (sealed under each
+   * pairwise key, so the server learns nothing of it), and to each member verified later. Changes
+   * within a short time go out once.
+   */
+  setMediaState(state: PeerMediaState): void {
+    const own = this.mOwnMedia;
+    if (
+      this.mClosed ||
+      (own !== null &&
+        own.microphone === state.microphone &&
+        own.camera === state.camera &&
+        own.screen === state.screen)
+    )
+      return;
+    this.mOwnMedia = { ...state };
+    if (this.mMediaTimer !== null) return;
+    this.mMediaTimer = this.mTimers.setTimeout(() => {
+      this.mMediaTimer = null;
+      for (const record of this.mPeers.values()) {
+        if (record.trust === 'verified') void this.track(this.sendMediaState(record.id));
+      }
+    }, MEDIA_STATE_DELAY_MS);
+  }
+
+  private async sendMediaState(to: string): Promise<void> {
+    const state = this.mOwnMedia;
+    if (state === null || this.mClosed) return;
+    this.mOwnMediaCounter += 1;
+    const plain = encodeMediaState({ counter: this.mOwnMediaCounter, ...state });
+    try {
+      const keys = await this.mKeys;
+      const box = await keys.sealFor(to, new TextEncoder().encode(plain), 'media-state');
+      if (box === null || this.mClosed) return;
+      await this.mOptions.signaling.relay(encodeRelayPayload({ t: 'state', box }), to, 'control');
+    } catch (err) {
+      this.mOptions.onError?.(err);
+    }
+  }
+
+  private async receiveMediaState(from: string, record: PeerRecord, box: string): Promise<void> {
+    const opened = await (await this.mKeys).openFrom(from, box, 'media-state');
+    if (opened === null || this.mClosed || this.mPeers.get(from) !== record) return;
+    let text: string;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(opened);
+    } catch {
+      return;
+    }
+    const state = parseMediaState(text);
+    // Older than what arrived already (reordered or replayed): ignored.
+    if (state === null || state.counter <= record.mediaCounter) return;
+    record.mediaCounter = state.counter;
+    record.media = { microphone: state.microphone, camera: state.camera, screen: state.screen };
+    this.changed();
   }
 
   /** The frame transforms cannot decrypt this participant's media: ask it for its key (if it is a member). */
@@ -376,6 +462,8 @@ export class SecureRoom {
     this.mClosed = true;
     this.mKeyManager?.close();
     for (const record of this.mPeers.values()) this.clearMissingTimer(record);
+    if (this.mMediaTimer !== null) this.mTimers.clearTimeout(this.mMediaTimer);
+    this.mMediaTimer = null;
     this.mPendingChats = [];
   }
 
@@ -395,6 +483,8 @@ export class SecureRoom {
       verifiedAt: 0,
       verification: Promise.resolve(),
       missingTimer: null,
+      media: null,
+      mediaCounter: 0,
     };
     this.mPeers.set(p.id, record);
     if (replayed) {
@@ -447,6 +537,8 @@ export class SecureRoom {
       record.verifiedAt = this.mTimers.now();
       this.startMissingTimer(record);
       this.updateCode();
+      // A new member learns this participant's state (later changes reach it with everyone's).
+      if (this.mOwnMedia !== null && this.mMediaTimer === null) void this.track(this.sendMediaState(record.id));
       this.mOptions.onVerdict?.(this.view(record), previous);
       this.changed();
     } catch (err) {
@@ -488,6 +580,7 @@ export class SecureRoom {
     record.reason = reason;
     record.name = null;
     record.identity = null;
+    record.media = null;
     this.mOptions.onVerdict?.(this.view(record), previous);
     this.changed();
   }
@@ -517,7 +610,8 @@ export class SecureRoom {
       if (this.mKeyManager?.hasKeyFrom(record.id)) key = 'received';
       else if (this.mTimers.now() - record.verifiedAt >= (this.mOptions.keyMissingAfterMs ?? 5000)) key = 'missing';
     }
-    return { id: record.id, trust: record.trust, name: record.name, reason: record.reason, key };
+    const media = record.trust === 'verified' ? record.media : null;
+    return { id: record.id, trust: record.trust, name: record.name, reason: record.reason, key, media };
   }
 
   private startMissingTimer(record: PeerRecord): void {

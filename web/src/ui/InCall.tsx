@@ -1,7 +1,9 @@
 // The meeting itself: a grid of tiles (cameras, avatars, shared screens) each with its encryption
-// badge, the security code, the controls bar, and a side panel with the people, the encrypted
-// chat, renaming and the invite link.
-import { useEffect, useRef, useState } from 'preact/hooks';
+// badge, or the speaker view (one large tile, the others in a filmstrip), the security code, the
+// controls bar, and a side panel with the people, the encrypted chat, renaming and the invite link.
+// Tiles show each person's state as that person announced it over the end-to-end encrypted relay
+// (microphone, camera, screen), who speaks and how well each one comes through, all measured here.
+import { useEffect, useRef, useState, type MutableRef } from 'preact/hooks';
 import { countText, errorText } from '../i18n';
 import type { MediaController, MediaSnapshot } from '../media/controller';
 import { trackOf, type RemoteParticipantMedia } from '../media/tracks';
@@ -26,7 +28,10 @@ import { participantBadge, selfMediaProblem, type BadgeState, type MediaStatus }
 import { InviteLink } from './InviteLink';
 import { useLang } from './lang';
 import { DeviceMenu, DeviceNotice } from './DeviceMenu';
-import { AudioSink, CameraIcon, LeaveIcon, MicIcon, ScreenIcon, useStream, Video } from './media';
+import { QualityBadge, useQuality, useSpeakers } from './awareness';
+import { focusTile, type Layout } from './layout';
+import type { Quality } from '../media/quality';
+import { AudioSink, CameraIcon, LeaveIcon, MicIcon, PinIcon, ScreenIcon, useStream, Video } from './media';
 import { avatarClass, initial } from './people';
 import { ToggleButton } from './PreJoin';
 import { displayName, EncryptionBadge, SecurityAlerts, SecurityCode } from './Security';
@@ -51,9 +56,12 @@ interface TileModel {
   self: boolean;
   kind: 'camera' | 'screen';
   video: MediaStreamTrack | null;
-  /** Own camera turned off, or own microphone muted. */
+  /** The subscribe m-section carrying `video` (null: own tile, or no video received). */
+  mid: string | null;
+  /** Camera turned off, microphone muted, screen shared (own, or as the person announced it). */
   cameraOff: boolean;
   muted: boolean;
+  sharing: boolean;
   badge: BadgeState;
 }
 
@@ -109,8 +117,10 @@ function tiles(
           self: true,
           kind: 'screen',
           video: screen,
+          mid: null,
           cameraOff: false,
           muted: false,
+          sharing: false,
           badge,
         });
       }
@@ -121,8 +131,10 @@ function tiles(
         self: true,
         kind: 'camera',
         video: media.camera.track,
+        mid: null,
         cameraOff: !media.camera.enabled || media.camera.track === null,
         muted: !media.microphone.enabled || media.microphone.track === null,
+        sharing: media.screen !== null,
         badge,
       });
       continue;
@@ -137,12 +149,16 @@ function tiles(
         self: false,
         kind: 'screen',
         video: screen.track,
+        mid: screen.mid,
         cameraOff: false,
         muted: false,
+        sharing: false,
         badge,
       });
     }
     const camera = trackOf(received, 'camera');
+    // What the person announced (null until it did): a camera that is off sends black frames.
+    const announced = entry.media;
     cameras.push({
       key: `camera-${entry.id}-${camera?.mid ?? 'none'}`,
       participantId: entry.id,
@@ -150,8 +166,10 @@ function tiles(
       self: false,
       kind: 'camera',
       video: camera?.track ?? null,
-      cameraOff: camera === null,
-      muted: false,
+      mid: camera?.mid ?? null,
+      cameraOff: camera === null || announced?.camera === false,
+      muted: announced?.microphone === false,
+      sharing: announced?.screen === true || screen !== null,
       badge,
     });
   }
@@ -209,6 +227,44 @@ export function InCall({ roster, security, session, controller, media, link, mee
   const mediaReconnecting =
     reconnecting === null && (media.states.publish === 'failed' || media.states.subscribe === 'failed');
 
+  // Own state, announced to the members (end-to-end encrypted) whenever it changes.
+  const micOn = media.microphone.enabled && media.microphone.track !== null;
+  const cameraOn = media.camera.enabled && media.camera.track !== null;
+  const sharingScreen = media.screen !== null;
+  useEffect(
+    () => session.setMediaState({ microphone: micOn, camera: cameraOn, screen: sharingScreen }),
+    [session, micOn, cameraOn, sharingScreen],
+  );
+  // Who speaks: the levels of the decrypted microphone audio of each person, and of one's own.
+  const voices = new Map<string, MediaStreamTrack>();
+  for (const person of media.remote) {
+    const mic = person.tracks.find((track) => track.source === 'microphone');
+    if (mic) voices.set(person.participantId, mic.track);
+  }
+  if (selfEntry && media.microphone.track) voices.set(selfEntry.id, media.microphone.track);
+  const speakers = useSpeakers(voices);
+  const cameraOffOf = new Map(cameras.map((c) => [c.participantId, c.cameraOff]));
+  const quality = useQuality(controller, media.remote, (id) => cameraOffOf.get(id) === false);
+  const [layout, setLayout] = useState<Layout>('grid');
+  const [pinned, setPinned] = useState<string | null>(null);
+  const pinnedId = cameras.some((c) => c.participantId === pinned) ? pinned : null;
+  const togglePin = (id: string): void => {
+    if (pinnedId === id) {
+      setPinned(null);
+      return;
+    }
+    setPinned(id);
+    setLayout('speaker');
+  };
+  const focus = layout === 'speaker' ? focusTile(cameras, pinnedId, speakers.dominant) : null;
+  const tileProps = (tile: TileModel): TileProps => ({
+    tile,
+    speaking: speakers.speaking.has(tile.participantId) && !tile.muted && tile.kind === 'camera',
+    quality: tile.self ? undefined : quality.get(tile.participantId),
+    pinned: pinnedId === tile.participantId && tile.kind === 'camera',
+    onPin: tile.kind === 'camera' && cameras.length > 1 ? () => togglePin(tile.participantId) : null,
+  });
+
   return (
     <div class="call" data-testid="call" data-live={reconnecting === null ? 'true' : 'false'}>
       <div class="call-main">
@@ -219,6 +275,7 @@ export function InCall({ roster, security, session, controller, media, link, mee
           <span class="badge" data-testid="roster-count">
             {countText(lang.lang, sorted.length)}
           </span>
+          <LayoutSwitch layout={layout} onChange={setLayout} />
         </div>
         <MeetingStatus meeting={meeting} roster={sorted} />
         {moderator && (
@@ -261,21 +318,39 @@ export function InCall({ roster, security, session, controller, media, link, mee
         {screens.length > 0 && (
           <div class="stage">
             {screens.map((tile) => (
-              <Tile key={tile.key} tile={tile} />
+              <Tile key={tile.key} {...tileProps(tile)} />
             ))}
           </div>
         )}
-        <div class="tiles-area">
-          <ul
-            class={`tiles ${gridClass(cameras.length, screens.length > 0)}`}
-            data-testid="tiles"
-            aria-label={t('call.people')}
-          >
-            {cameras.map((tile) => (
-              <Tile key={tile.key} tile={tile} />
-            ))}
-          </ul>
-        </div>
+        {focus === null ? (
+          <div class="tiles-area">
+            <ul
+              class={`tiles ${gridClass(cameras.length, screens.length > 0)}`}
+              data-testid="tiles"
+              data-layout="grid"
+              aria-label={t('call.people')}
+            >
+              {cameras.map((tile) => (
+                <Tile key={tile.key} {...tileProps(tile)} />
+              ))}
+            </ul>
+          </div>
+        ) : (
+          <div class="speaker-view" data-testid="tiles" data-layout="speaker">
+            <div class="speaker-main" data-testid="speaker-main">
+              <Tile key={focus.key} {...tileProps(focus)} element="div" />
+            </div>
+            {cameras.length > 1 && (
+              <ul class="filmstrip" aria-label={t('call.filmstrip')} data-testid="filmstrip">
+                {cameras
+                  .filter((tile) => tile !== focus)
+                  .map((tile) => (
+                    <Tile key={tile.key} {...tileProps(tile)} compact />
+                  ))}
+              </ul>
+            )}
+          </div>
+        )}
         <Controls controller={controller} media={media} session={session} onUnmute={(s) => void unmute(s)} />
       </div>
       <aside class="call-side" aria-labelledby="people-title">
@@ -332,8 +407,49 @@ export function InCall({ roster, security, session, controller, media, link, mee
   );
 }
 
-function Tile({ tile }: { tile: TileModel }) {
+/** Grid or speaker view: two toggle buttons (aria-pressed), so the choice is one key press away. */
+function LayoutSwitch({ layout, onChange }: { layout: Layout; onChange: (layout: Layout) => void }) {
   const { t } = useLang();
+  return (
+    <div class="layout-switch" role="group" aria-label={t('call.layout')}>
+      {(['grid', 'speaker'] as const).map((option) => (
+        <button
+          key={option}
+          type="button"
+          class="layout-option"
+          aria-pressed={layout === option}
+          data-testid={`layout-${option}`}
+          onClick={() => onChange(option)}
+        >
+          {t(option === 'grid' ? 'call.layoutGrid' : 'call.layoutSpeaker')}
+        </button>
+      ))}
+    </div>
+  );
+}
+
+interface TileProps {
+  tile: TileModel;
+  speaking: boolean;
+  quality: Quality | undefined;
+  pinned: boolean;
+  /** Pins or unpins this tile (null: nothing to pin it against). */
+  onPin: (() => void) | null;
+  /** A list item in the grid and filmstrip; a plain box as the speaker view's large tile. */
+  element?: 'li' | 'div';
+  /** A small tile (filmstrip): the encryption badge as an icon only. */
+  compact?: boolean;
+  /**
+   * The video element of this tile, for observers of its rendered size (e.g. the video
+   * preferences that pick a simulcast layer; `tile.mid` names its stream).
+   */
+  videoRef?: MutableRef<HTMLVideoElement | null>;
+}
+
+function Tile({ tile, speaking, quality, pinned, onPin, element, compact = false, videoRef }: TileProps) {
+  const { t } = useLang();
+  const ownVideoRef = useRef<HTMLVideoElement | null>(null);
+  const videoElement = videoRef ?? ownVideoRef;
   const stream = useStream([tile.video]);
   const name = tile.name;
   const caption =
@@ -345,16 +461,24 @@ function Tile({ tile }: { tile: TileModel }) {
         ? `${name} ${t('room.you')}`
         : name;
   const showVideo = stream !== null && !tile.cameraOff;
-  const Element = tile.kind === 'screen' ? 'div' : 'li';
+  const Element = element ?? (tile.kind === 'screen' ? 'div' : 'li');
+  const classes = ['tile', 'tile-frame'];
+  if (tile.kind === 'screen') classes.push('tile-screen');
+  if (speaking) classes.push('tile-speaking');
   return (
     <Element
-      class={`tile tile-frame${tile.kind === 'screen' ? ' tile-screen' : ''}`}
+      class={classes.join(' ')}
       data-testid="tile"
       data-participant-id={tile.participantId}
       data-kind={tile.kind}
       data-self={tile.self ? 'true' : 'false'}
       data-video={showVideo ? 'true' : 'false'}
       data-e2ee={tile.badge}
+      data-speaking={speaking ? 'true' : 'false'}
+      data-muted={tile.muted ? 'true' : 'false'}
+      data-camera-off={tile.cameraOff ? 'true' : 'false'}
+      data-sharing={tile.sharing ? 'true' : 'false'}
+      data-pinned={pinned ? 'true' : 'false'}
     >
       {tile.kind === 'camera' && (
         <div class="tile-placeholder" data-testid={showVideo ? undefined : 'tile-avatar'}>
@@ -364,7 +488,7 @@ function Tile({ tile }: { tile: TileModel }) {
         </div>
       )}
       <span class="tile-badge">
-        <EncryptionBadge state={tile.badge} />
+        <EncryptionBadge state={tile.badge} compact={compact} />
       </span>
       {showVideo && (
         <Video
@@ -372,16 +496,48 @@ function Tile({ tile }: { tile: TileModel }) {
           mirrored={tile.self && tile.kind === 'camera'}
           fit={tile.kind === 'screen' ? 'contain' : 'cover'}
           testId="tile-video"
+          videoRef={videoElement}
         />
       )}
-      <span class="tile-name" data-testid="tile-name">
-        {tile.muted && (
-          <span class="tile-muted" title={t('call.muted')}>
-            <MicIcon off />
-            <span class="visually-hidden">{t('call.muted')}</span>
-          </span>
-        )}
-        {caption}
+      <span class="tile-footer">
+        <span class="tile-name" data-testid="tile-name">
+          {tile.muted && (
+            <span class="tile-muted" title={t('call.muted')} data-testid="tile-muted">
+              <MicIcon off />
+              <span class="visually-hidden">{t('call.muted')}</span>
+            </span>
+          )}
+          {caption}
+          {speaking && <span class="visually-hidden"> ({t('call.speaking')})</span>}
+        </span>
+        <span class="tile-status">
+          {tile.kind === 'camera' && tile.sharing && (
+            <span class="tile-icon" title={t('call.sharingScreen')} data-testid="tile-sharing">
+              <ScreenIcon />
+              <span class="visually-hidden">{t('call.sharingScreen')}</span>
+            </span>
+          )}
+          {tile.kind === 'camera' && tile.cameraOff && (
+            <span class="tile-icon" title={t('call.cameraIsOff')} data-testid="tile-camera-off">
+              <CameraIcon off />
+              <span class="visually-hidden">{t('call.cameraIsOff')}</span>
+            </span>
+          )}
+          {tile.kind === 'camera' && <QualityBadge quality={quality} />}
+          {onPin !== null && (
+            <button
+              type="button"
+              class="tile-pin"
+              aria-pressed={pinned}
+              title={t(pinned ? 'call.unpin' : 'call.pin', { name })}
+              aria-label={t(pinned ? 'call.unpin' : 'call.pin', { name })}
+              data-testid="tile-pin"
+              onClick={onPin}
+            >
+              <PinIcon />
+            </button>
+          )}
+        </span>
       </span>
     </Element>
   );

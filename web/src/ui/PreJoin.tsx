@@ -5,6 +5,7 @@ import type { MessageKey } from '../i18n';
 import type { MediaController, MediaSnapshot } from '../media/controller';
 import type { DeviceOption, DeviceProblem } from '../media/devices';
 import { MAX_NAME_LENGTH, normalizeName } from '../profile';
+import { MicLevel } from './awareness';
 import { useLang, type LangValue } from './lang';
 import { canChooseSpeaker, CameraIcon, MicIcon, useStream, Video } from './media';
 import { avatarClass, initial } from './people';
@@ -105,6 +106,7 @@ export function PreJoin({ controller, media, busy, error, onJoin }: Props) {
               icon={<CameraIcon off={!media.camera.enabled || media.camera.track === null} />}
             />
           </div>
+          <MicLevel track={media.microphone.track} enabled={media.microphone.enabled} />
         </div>
         <div class="prejoin-form">
           {messages.length > 0 && (

@@ -1,6 +1,6 @@
 // Small building blocks for media in the view: video and audio elements fed from tracks, and
 // the icons of the call controls (inline SVG, no external resources).
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState, type MutableRef } from 'preact/hooks';
 
 /** A MediaStream holding `tracks`, rebuilt only when the tracks change. */
 export function useStream(tracks: (MediaStreamTrack | null | undefined)[]): MediaStream | null {
@@ -19,14 +19,17 @@ interface VideoProps {
   fit?: 'cover' | 'contain';
   testId?: string;
   label?: string;
+  /** Receives the video element (e.g. for an observer of its rendered size). */
+  videoRef?: MutableRef<HTMLVideoElement | null>;
 }
 
 /**
  * A muted, autoplaying video element (sound goes through AudioSink). It stays invisible until
  * the first frame is there, so whatever is behind it (an avatar) shows while media connects.
  */
-export function Video({ stream, mirrored = false, fit = 'cover', testId, label }: VideoProps) {
-  const ref = useRef<HTMLVideoElement>(null);
+export function Video({ stream, mirrored = false, fit = 'cover', testId, label, videoRef }: VideoProps) {
+  const ownRef = useRef<HTMLVideoElement | null>(null);
+  const ref = videoRef ?? ownRef;
   const [hasFrames, setHasFrames] = useState(false);
   useEffect(() => {
     const element = ref.current;
@@ -42,7 +45,7 @@ export function Video({ stream, mirrored = false, fit = 'cover', testId, label }
       element.removeEventListener('loadeddata', check);
       element.removeEventListener('resize', check);
     };
-  }, [stream]);
+  }, [stream, ref]);
   const classes = [
     'video',
     fit === 'contain' ? 'video-contain' : '',
@@ -152,6 +155,14 @@ export function ScreenIcon() {
     <Icon>
       <rect x="3" y="4" width="18" height="12" rx="2" />
       <path d="M8 20h8M12 16v4M12 13V7M9 10l3-3 3 3" />
+    </Icon>
+  );
+}
+
+export function PinIcon() {
+  return (
+    <Icon>
+      <path d="M9 4h6l-1 6 3 3H7l3-3zM12 13v7" />
     </Icon>
   );
 }

@@ -1,4 +1,5 @@
-// How a person is drawn without video: a colored circle with the first letter of the name.
+// How a person is drawn without video: a colored circle with the initials of the name, made here
+// from the name (never an image fetched from anywhere).
 
 export function avatarClass(id: string): string {
   let hash = 0;
@@ -6,7 +7,12 @@ export function avatarClass(id: string): string {
   return `avatar avatar-${hash % 8}`;
 }
 
+/** The first letter of the first and of the last word ("Ada King Lovelace" → "AL"); "?" without a name. */
 export function initial(name: string | null): string {
-  const first = name === null ? '?' : (Array.from(name)[0] ?? '?');
-  return first.toLocaleUpperCase();
+  const words = (name ?? '').split(/\s+/u).filter((w) => w.length > 0);
+  const first = words[0];
+  if (first === undefined) return '?';
+  const letter = (word: string): string => Array.from(word)[0] ?? '';
+  const last = words.length > 1 ? letter(words[words.length - 1] ?? '') : '';
+  return (letter(first) + last).toLocaleUpperCase();
 }

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_RELAY_PAYLOAD_LENGTH } from '../../src/protocol/messages';
 import {
+  encodeMediaState,
   encodeRelayPayload,
+  MAX_STATE_BOX_LENGTH,
+  parseMediaState,
   parseRelayPayload,
   SEALED_CONTROL_LENGTH,
   WRAPPED_KEY_LENGTH,
@@ -68,5 +71,43 @@ describe('relay payloads', () => {
   it('refuses to encode a payload larger than one relay message', () => {
     const huge = `{"ct":"${'A'.repeat(MAX_RELAY_PAYLOAD_LENGTH)}"}`;
     expect(() => encodeRelayPayload({ t: 'chat', envelope: huge })).toThrow(RangeError);
+  });
+
+  it('carries a sealed media state as an opaque box of bounded size', () => {
+    const box = 'C'.repeat(70);
+    const text = encodeRelayPayload({ t: 'state', box });
+    expect(text).toBe(`{"v":2,"t":"state","box":"${box}"}`);
+    expect(parseRelayPayload(text)).toEqual({ t: 'state', box });
+    for (const bad of ['', 'C'.repeat(MAX_STATE_BOX_LENGTH + 1), 'not base64url!', 5, null]) {
+      expect(parseRelayPayload(JSON.stringify({ v: 2, t: 'state', box: bad }))).toBeNull();
+    }
+  });
+});
+
+describe('media state', () => {
+  it('encodes each flag as 0 or 1, so the length does not tell the state', () => {
+    const on = encodeMediaState({ counter: 5, microphone: true, camera: true, screen: true });
+    const off = encodeMediaState({ counter: 5, microphone: false, camera: false, screen: false });
+    expect(on).toBe('{"n":5,"m":1,"c":1,"s":1}');
+    expect(off.length).toBe(on.length);
+    expect(parseMediaState(off)).toEqual({ counter: 5, microphone: false, camera: false, screen: false });
+  });
+
+  it('refuses malformed states', () => {
+    for (const bad of [
+      '',
+      'null',
+      '[]',
+      '{"n":1,"m":1,"c":1}',
+      '{"n":1,"m":true,"c":1,"s":1}',
+      '{"n":1,"m":2,"c":1,"s":1}',
+      '{"n":-1,"m":1,"c":1,"s":1}',
+      '{"n":1.5,"m":1,"c":1,"s":1}',
+      '{"n":4294967296,"m":1,"c":1,"s":1}',
+      '{"n":"1","m":1,"c":1,"s":1}',
+      `{"n":1,"m":1,"c":1,"s":1,"x":"${'x'.repeat(300)}"}`,
+    ]) {
+      expect(parseMediaState(bad)).toBeNull();
+    }
   });
 });

@@ -536,4 +536,58 @@ describe('SecureRoom', () => {
     await carol.room.idle();
     expect(carol.moves).toEqual([]);
   });
+
+  it('announces its own media state sealed to each verified member, never to an unverified one', async () => {
+    const hub = new Hub();
+    const alice = await hub.join('Alice');
+    const bob = await hub.join('Bob');
+    const mallory = await hub.join('Mallory', WRONG_SECRET);
+    alice.room.setMediaState({ microphone: false, camera: true, screen: false });
+    // Toggles in quick succession go out once, with the latest state.
+    alice.room.setMediaState({ microphone: false, camera: false, screen: true });
+    hub.timers.advance(200);
+    await hub.deliver();
+    const sent = hub.forwarded.filter((f) => parseRelayPayload(f.payload)?.t === 'state');
+    expect(sent.map((f) => f.to)).toEqual([bob.id]);
+    expect(sent[0]?.kind).toBe('control');
+    // The server sees a box, not the state.
+    expect(sent[0]?.payload).not.toMatch(/microphone|"m"|"c"/);
+    expect(bob.room.peer(alice.id)?.media).toEqual({ microphone: false, camera: false, screen: true });
+    expect(mallory.room.peer(alice.id)?.media ?? null).toBeNull();
+    // A replayed (older) announcement does not undo a newer one.
+    alice.room.setMediaState({ microphone: true, camera: true, screen: false });
+    hub.timers.advance(200);
+    await hub.deliver();
+    expect(bob.room.peer(alice.id)?.media).toEqual({ microphone: true, camera: true, screen: false });
+    await bob.room.relay(alice.id, sent[0]?.payload ?? '', 'control');
+    await bob.room.idle();
+    expect(bob.room.peer(alice.id)?.media).toEqual({ microphone: true, camera: true, screen: false });
+    // Nor does a box for Bob passed off as coming from Mallory, or under the chat kind.
+    await bob.room.relay(mallory.id, sent[0]?.payload ?? '', 'control');
+    await bob.room.relay(alice.id, sent[0]?.payload ?? '', 'chat');
+    await bob.room.idle();
+    expect(bob.room.peer(mallory.id)?.media ?? null).toBeNull();
+  });
+
+  it('tells a member who joins later the current state, and a move box does not pass for a state', async () => {
+    const hub = new Hub();
+    const alice = await hub.join('Alice');
+    alice.room.setMediaState({ microphone: false, camera: true, screen: false });
+    hub.timers.advance(200);
+    await hub.deliver();
+    const bob = await hub.join('Bob');
+    expect(bob.room.peer(alice.id)?.media).toEqual({ microphone: false, camera: true, screen: false });
+    // A box sealed for another purpose (a move) does not open as a state, even with a state inside.
+    const keys = await alice.room.keys();
+    const stateJson = new TextEncoder().encode('{"n":99,"m":1,"c":1,"s":1}');
+    const box = (await keys.sealFor(bob.id, stateJson, 'move')) ?? '';
+    await bob.room.relay(alice.id, JSON.stringify({ v: 2, t: 'state', box }), 'control');
+    await bob.room.idle();
+    expect(bob.room.peer(alice.id)?.media).toEqual({ microphone: false, camera: true, screen: false });
+    // The same bytes sealed as a state do open (so the check above is about the purpose).
+    const stateBox = (await keys.sealFor(bob.id, stateJson, 'media-state')) ?? '';
+    await bob.room.relay(alice.id, JSON.stringify({ v: 2, t: 'state', box: stateBox }), 'control');
+    await bob.room.idle();
+    expect(bob.room.peer(alice.id)?.media).toEqual({ microphone: true, camera: true, screen: true });
+  });
 });
