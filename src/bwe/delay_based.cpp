@@ -25,8 +25,9 @@ std::optional<InterArrival::Deltas> InterArrival::add(int64_t sendUs, int64_t ar
       mCurrent = Group{true, sendUs, sendUs, arrivalUs};
       return std::nullopt;
     }
-    // A group that arrived before the one sent ahead of it is reordering, not queuing: no sample.
-    if (arrivalDelta >= 0) out = Deltas{sendDelta, arrivalDelta, mCurrent.lastArrivalUs};
+    // A negative delta (this group overtook the one before) is kept: dropping it would leave the
+    // positive delta of the late group alone and turn reordering into a growing queue.
+    out = Deltas{sendDelta, arrivalDelta, mCurrent.lastArrivalUs};
   }
   mPrevious = mCurrent;
   mCurrent = Group{true, sendUs, sendUs, arrivalUs};

@@ -35,7 +35,7 @@ class InterArrival {
 
   // Packets in send order (received ones only). Returns the deltas between the two groups before
   // this packet when the packet starts a new group. A packet sent before the current group
-  // started (reordered in the feedback, or reported late) is ignored.
+  // started (reported late) is ignored. A group arrives when its last packet does.
   std::optional<Deltas> add(int64_t sendUs, int64_t arrivalUs);
   void reset();
 

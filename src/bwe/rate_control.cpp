@@ -147,41 +147,63 @@ double AimdRateControl::additiveIncrease(int64_t elapsedUs, int64_t rttUs) const
   return bpsPerSecond * std::clamp(static_cast<double>(elapsedUs) / 1e6, 0.0, 1.0);
 }
 
-bool LossBasedControl::onPackets(int received, int lost, uint32_t currentBps, int64_t rttUs, int64_t nowUs) {
+void LossBasedControl::onPackets(int received, int lost, int recovered, uint32_t currentBps, int64_t rttUs,
+                                 int64_t nowUs) {
   if (!mHaveWindowStart) {
     mHaveWindowStart = true;
     mWindowStartUs = nowUs;
   }
-  mReceived += received;
-  mLost += lost;
+  mReceived += received + recovered;
+  mLost = std::max(0, mLost + lost - recovered);
   const int total = mReceived + mLost;
-  if (total < kMinPackets && nowUs - mWindowStartUs < kMaxIntervalUs) return false;
-  if (total == 0) {
-    mWindowStartUs = nowUs;
-    return false;
-  }
-  mLossFraction = static_cast<double>(mLost) / total;
-  const int64_t elapsedUs = nowUs - (mHaveUpdate ? mLastUpdateUs : mWindowStartUs);
+  if (total < kMinPackets && nowUs - mWindowStartUs < kMaxIntervalUs) return;
+  mWindowStartUs = nowUs;
+  if (total == 0) return;
+  // Over this window and the one before: one window of 100 packets at 5 % loss sees under 2 %
+  // about one time in eight, two windows one time in a hundred.
+  mLossFraction = static_cast<double>(mLost + mPreviousLost) / (total + mPreviousReceived + mPreviousLost);
+  mPreviousReceived = mReceived;
+  mPreviousLost = mLost;
+  mReceived = 0;
+  mLost = 0;
   if (mLossFraction > kHighLoss) {
     const int64_t interval = kDecreaseIntervalUs + std::clamp<int64_t>(rttUs, 0, 2'000'000);
     if (!mHaveDecrease || nowUs - mLastDecreaseUs >= interval) {
-      mCapBps = static_cast<uint32_t>(currentBps * (1.0 - 0.5 * mLossFraction));
+      mBaseBps = static_cast<uint32_t>(currentBps * (1.0 - 0.5 * mLossFraction));
       mHaveDecrease = true;
       mLastDecreaseUs = nowUs;
     } else {
-      mCapBps = std::min(mCapBps, currentBps);
+      mBaseBps = std::min(capBps(nowUs), currentBps);
     }
+    mMode = Mode::kFixed;
   } else if (mLossFraction >= kLowLoss) {
-    mCapBps = currentBps;
+    mBaseBps = currentBps;
+    mMode = Mode::kFixed;
   } else {
-    mCapBps = static_cast<uint32_t>(std::min<double>(mMaxBps, currentBps * growth(elapsedUs)));
+    mBaseBps = currentBps;
+    mMode = Mode::kGrowing;
   }
-  mHaveUpdate = true;
-  mLastUpdateUs = nowUs;
-  mReceived = 0;
-  mLost = 0;
-  mWindowStartUs = nowUs;
-  return true;
+  mBaseUs = nowUs;
+}
+
+void LossBasedControl::setEstimate(uint32_t bps, int64_t nowUs) {
+  if (mMode == Mode::kNone) return;
+  mBaseBps = std::max(bps, capBps(nowUs));
+  mBaseUs = nowUs;
+  mMode = Mode::kGrowing;
+}
+
+uint32_t LossBasedControl::capBps(int64_t nowUs) const {
+  switch (mMode) {
+    case Mode::kNone:
+      return UINT32_MAX;
+    case Mode::kFixed:
+      return mBaseBps;
+    case Mode::kGrowing:
+      break;
+  }
+  const double seconds = std::clamp(static_cast<double>(nowUs - mBaseUs) / 1e6, 0.0, 60.0);
+  return static_cast<uint32_t>(std::min<double>(mMaxBps, mBaseBps * std::pow(1.0 + kMaxIncreasePerSecond, seconds)));
 }
 
 }  // namespace conclave::bwe

@@ -5,8 +5,9 @@
 //                     detector; decrease to 0.85 x the acknowledged rate, increase by at most
 //                     8 %/s (multiplicatively far from the last known capacity, additively near
 //                     it), never above 1.5 x the acknowledged rate + 10 kbit/s;
-//   LossBasedControl  above 10 % loss decrease by half the loss, 2-10 % hold, below 2 % increase
-//                     (again at most 8 %/s).
+//   LossBasedControl  the loss over the last two windows of at least 100 packets (or 1 s):
+//                     above 10 % decrease by half the loss, 2-10 % hold, below 2 % increase (again
+//                     at most 8 %/s).
 // Rates are bits per second; times microseconds. Fixed-size state, no allocation.
 #pragma once
 
@@ -77,30 +78,39 @@ class LossBasedControl {
  public:
   static constexpr double kLowLoss = 0.02;
   static constexpr double kHighLoss = 0.10;
-  static constexpr int kMinPackets = 20;            // a loss fraction over fewer says little
+  // A loss fraction over fewer packets says little: at 5 % loss, windows of 20 packets see 0 %
+  // or 15 % as often as not.
+  static constexpr int kMinPackets = 100;
   static constexpr int64_t kMaxIntervalUs = 1'000'000;
   static constexpr int64_t kDecreaseIntervalUs = 300'000;  // plus one RTT
 
   explicit LossBasedControl(uint32_t maxBps) : mMaxBps(maxBps) {}
 
-  // Counts the statuses of one feedback. Returns true when a new loss fraction was computed (and
-  // the cap moved).
-  bool onPackets(int received, int lost, uint32_t currentBps, int64_t rttUs, int64_t nowUs);
-  // A probe result: the cap starts from there.
-  void setEstimate(uint32_t bps) { mCapBps = bps; }
-  uint32_t capBps() const { return mCapBps; }
+  // Counts the statuses of one feedback: `recovered` were reported lost before and arrived after
+  // all (reordered beyond the feedback interval), so they are one loss fewer each. Once a window
+  // holds enough packets, its loss fraction moves the cap; `currentBps` is the estimate now.
+  void onPackets(int received, int lost, int recovered, uint32_t currentBps, int64_t rttUs, int64_t nowUs);
+  // A probe result: the cap grows from there.
+  void setEstimate(uint32_t bps, int64_t nowUs);
+  // The most the loss-based controller allows at `nowUs`: fixed after a decrease or a hold,
+  // growing 8 %/s from the estimate of the last window after one with little loss.
+  uint32_t capBps(int64_t nowUs) const;
   double lossFraction() const { return mLossFraction; }
 
  private:
+  enum class Mode { kNone, kFixed, kGrowing };
+
   uint32_t mMaxBps;
-  uint32_t mCapBps = UINT32_MAX;
+  Mode mMode = Mode::kNone;
+  uint32_t mBaseBps = 0;
+  int64_t mBaseUs = 0;
   double mLossFraction = 0;
   int mReceived = 0;
   int mLost = 0;
+  int mPreviousReceived = 0;
+  int mPreviousLost = 0;
   bool mHaveWindowStart = false;
   int64_t mWindowStartUs = 0;
-  bool mHaveUpdate = false;
-  int64_t mLastUpdateUs = 0;
   bool mHaveDecrease = false;
   int64_t mLastDecreaseUs = 0;
 };

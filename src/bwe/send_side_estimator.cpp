@@ -25,7 +25,8 @@ SendSideEstimator::Config sanitized(SendSideEstimator::Config c) {
 SendSideEstimator::SendSideEstimator(Config config)
     : mConfig(sanitized(config)),
       mAimd(mConfig.initialBps, mConfig.minBps, mConfig.maxBps),
-      mLoss(mConfig.maxBps) {}
+      mLoss(mConfig.maxBps),
+      mEstimateBps(mConfig.initialBps) {}
 
 void SendSideEstimator::onPacketSent(const SentPacket& packet) {
   if (!saneTime(packet.sendTimeUs)) {
@@ -46,6 +47,7 @@ void SendSideEstimator::onFeedback(std::span<const PacketResult> results, common
   ++mStats.feedbacks;
   int received = 0;
   int lost = 0;
+  int recovered = 0;
   bool delaySample = false;
   bool overused = false;
   std::optional<int64_t> newestSendUs;
@@ -71,8 +73,12 @@ void SendSideEstimator::onFeedback(std::span<const PacketResult> results, common
       ++mStats.invalidTimes;
       continue;
     }
-    // A packet reported lost before and received now was counted once already, as a loss.
-    if (slot.state == SlotState::kSent) ++received;
+    // A packet reported lost before and received now was late, not lost.
+    if (slot.state == SlotState::kSent) {
+      ++received;
+    } else {
+      ++recovered;
+    }
     slot.state = SlotState::kReceived;
     newestSendUs = std::max(newestSendUs.value_or(slot.sendTimeUs), slot.sendTimeUs);
     mAcked.add(r.arrivalTimeUs, slot.bytes);
@@ -92,13 +98,13 @@ void SendSideEstimator::onFeedback(std::span<const PacketResult> results, common
     if (overused) ++mStats.overuses;
     mAimd.update(usage, mAcked.bps(), rttUs(), nowUs);
   }
-  mLoss.onPackets(received, lost, estimateBps(), rttUs(), nowUs);
+  mLoss.onPackets(received, lost, recovered, combined(nowUs), rttUs(), nowUs);
+  mEstimateBps = combined(nowUs);
   evaluateProbes(nowUs);
 }
 
-uint32_t SendSideEstimator::estimateBps() const {
-  const uint32_t bps = std::min(mAimd.bps(), mLoss.capBps());
-  return std::clamp(bps, mConfig.minBps, mConfig.maxBps);
+uint32_t SendSideEstimator::combined(int64_t nowUs) const {
+  return std::clamp(std::min(mAimd.bps(), mLoss.capBps(nowUs)), mConfig.minBps, mConfig.maxBps);
 }
 
 double SendSideEstimator::lossFraction() const { return mLoss.lossFraction(); }
@@ -165,7 +171,8 @@ void SendSideEstimator::evaluateProbes(int64_t nowUs) {
     mLastProbe = ProbeResult{c.id, *bps};
     if (*bps > estimateBps()) {
       mAimd.setEstimate(*bps, nowUs);
-      mLoss.setEstimate(std::max(*bps, mLoss.capBps()));
+      mLoss.setEstimate(*bps, nowUs);
+      mEstimateBps = combined(nowUs);
     }
   }
 }

@@ -58,7 +58,7 @@ class SendSideEstimator {
 
   void onPacketSent(const SentPacket& packet);                                     // every packet to this subscriber
   void onFeedback(std::span<const PacketResult> results, common::TimePoint now);  // in feedback order
-  uint32_t estimateBps() const;  // what may be sent now (media + retransmissions + probes)
+  uint32_t estimateBps() const { return mEstimateBps; }  // what may be sent now (media + retransmissions + probes)
   double lossFraction() const;   // recent
   std::optional<common::Duration> rtt() const;
 
@@ -97,6 +97,7 @@ class SendSideEstimator {
   void evaluateProbes(int64_t nowUs);
   std::optional<uint32_t> probeRate(const Cluster& c) const;
   void updateRtt(int64_t sampleUs);
+  uint32_t combined(int64_t nowUs) const;
   int64_t rttUs() const { return mRttUs.value_or(0); }
 
   Config mConfig;
@@ -108,6 +109,7 @@ class SendSideEstimator {
   AckedBitrate mAcked;
   AimdRateControl mAimd;
   LossBasedControl mLoss;
+  uint32_t mEstimateBps;
   std::optional<int64_t> mRttUs;
   std::optional<ProbeResult> mLastProbe;
   Stats mStats;
