@@ -3,7 +3,8 @@
 // 5 packets (padding or RTX of recent packets) spread over ~15 ms at 1.5-2x the estimate shows
 // whether the path carries it (SendSideEstimator measures the cluster from the feedback and
 // raises its estimate at once). A probe that did not raise the estimate is not repeated at once:
-// the next one waits 2 s, doubling up to 30 s, until the estimate or the wish changes.
+// the next one waits 2 s, doubling up to 10 s (a capped link that opens up is found within
+// about 10 s), until no probe is wanted any more.
 // No I/O, no allocation; the caller sends the cluster and stamps each packet with the cluster's id.
 #pragma once
 
@@ -35,7 +36,7 @@ class ProbeController {
     uint32_t maxBps = 10'000'000;
     common::Duration resultTimeout = std::chrono::seconds(1);  // no raise by then: it failed
     common::Duration minBackoff = std::chrono::seconds(2);
-    common::Duration maxBackoff = std::chrono::seconds(30);
+    common::Duration maxBackoff = std::chrono::seconds(10);
   };
 
   explicit ProbeController(Config config);
