@@ -22,6 +22,7 @@ std::optional<InterArrival::Deltas> InterArrival::add(int64_t sendUs, int64_t ar
     const int64_t arrivalDelta = mCurrent.lastArrivalUs - mPrevious.lastArrivalUs;
     if (arrivalDelta > kMaxArrivalJumpUs || arrivalDelta < -kMaxArrivalJumpUs) {
       reset();
+      ++mResets;
       mCurrent = Group{true, sendUs, sendUs, arrivalUs};
       return std::nullopt;
     }

@@ -38,6 +38,8 @@ class InterArrival {
   // started (reported late) is ignored. A group arrives when its last packet does.
   std::optional<Deltas> add(int64_t sendUs, int64_t arrivalUs);
   void reset();
+  // How many times a clock jump made the groups start over (the trend must start over too).
+  uint64_t resets() const { return mResets; }
 
  private:
   struct Group {
@@ -49,6 +51,7 @@ class InterArrival {
 
   Group mCurrent;
   Group mPrevious;
+  uint64_t mResets = 0;
 };
 
 class TrendlineEstimator {

@@ -83,7 +83,10 @@ void SendSideEstimator::onFeedback(std::span<const PacketResult> results, common
     newestSendUs = std::max(newestSendUs.value_or(slot.sendTimeUs), slot.sendTimeUs);
     mAcked.add(r.arrivalTimeUs, slot.bytes);
     if (slot.probeClusterId >= 0) onProbeReceived(slot, r.arrivalTimeUs);
-    if (auto deltas = mInterArrival.add(slot.sendTimeUs, r.arrivalTimeUs)) {
+    const uint64_t resets = mInterArrival.resets();
+    const auto deltas = mInterArrival.add(slot.sendTimeUs, r.arrivalTimeUs);
+    if (mInterArrival.resets() != resets) mTrendline.reset();  // the receiver's clock jumped
+    if (deltas) {
       const double trend = mTrendline.update(*deltas);
       const BandwidthUsage usage =
           mDetector.detect(trend, static_cast<double>(deltas->sendDeltaUs), nowUs);
