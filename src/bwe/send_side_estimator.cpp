@@ -62,10 +62,13 @@ void SendSideEstimator::onFeedback(std::span<const PacketResult> results, common
       ++mStats.repeatedResults;
       continue;
     }
+    // Losses of packets sent before the estimate last went down were caused by the rate before:
+    // they must not take it down again (a drop-tail queue reports them a whole queue later).
+    const bool counts = !mLastDecreaseUs || slot.sendTimeUs >= *mLastDecreaseUs;
     if (!r.received) {
       if (slot.state == SlotState::kSent) {
         slot.state = SlotState::kLost;
-        ++lost;
+        if (counts) ++lost;
       }
       continue;
     }
@@ -74,10 +77,12 @@ void SendSideEstimator::onFeedback(std::span<const PacketResult> results, common
       continue;
     }
     // A packet reported lost before and received now was late, not lost.
-    if (slot.state == SlotState::kSent) {
-      ++received;
-    } else {
-      ++recovered;
+    if (counts) {
+      if (slot.state == SlotState::kSent) {
+        ++received;
+      } else {
+        ++recovered;
+      }
     }
     slot.state = SlotState::kReceived;
     newestSendUs = std::max(newestSendUs.value_or(slot.sendTimeUs), slot.sendTimeUs);
@@ -102,7 +107,9 @@ void SendSideEstimator::onFeedback(std::span<const PacketResult> results, common
     mAimd.update(usage, mAcked.bps(), rttUs(), nowUs);
   }
   mLoss.onPackets(received, lost, recovered, combined(nowUs), rttUs(), nowUs);
+  const uint32_t previous = mEstimateBps;
   mEstimateBps = combined(nowUs);
+  if (mEstimateBps < previous) mLastDecreaseUs = nowUs;
   evaluateProbes(nowUs);
 }
 

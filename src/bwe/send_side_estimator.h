@@ -110,6 +110,7 @@ class SendSideEstimator {
   AimdRateControl mAimd;
   LossBasedControl mLoss;
   uint32_t mEstimateBps;
+  std::optional<int64_t> mLastDecreaseUs;  // our clock
   std::optional<int64_t> mRttUs;
   std::optional<ProbeResult> mLastProbe;
   Stats mStats;
