@@ -35,8 +35,8 @@ struct VideoDemand {
 class Allocator {
  public:
   struct Config {
-    double videoShare = 0.9;    // of the estimate less audio; the rest is for repair and probes
-    double upHeadroom = 1.25;   // a layer up needs its bitrate x this
+    double videoShare = 0.9;   // of the estimate less audio; the rest is for repair and probes
+    double upHeadroom = 1.25;  // a layer up needs its bitrate x this
     common::Duration upHold = std::chrono::seconds(4);
   };
   struct Result {

@@ -87,9 +87,9 @@ class OveruseDetector {
   static constexpr double kInitialThreshold = 12.5;
   static constexpr double kMinThreshold = 6;
   static constexpr double kMaxThreshold = 600;
-  static constexpr double kUp = 0.0087;    // how fast the threshold follows a trend above it
-  static constexpr double kDown = 0.039;   // ... and one below it
-  static constexpr double kMaxJump = 15;   // a trend this far above the threshold does not move it
+  static constexpr double kUp = 0.0087;   // how fast the threshold follows a trend above it
+  static constexpr double kDown = 0.039;  // ... and one below it
+  static constexpr double kMaxJump = 15;  // a trend this far above the threshold does not move it
   static constexpr double kOverusingMs = 10;
 
   // `trend`: the modified trend; `sendDeltaUs`: the send delta of the group pair (how long the

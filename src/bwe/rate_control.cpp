@@ -71,8 +71,7 @@ void AimdRateControl::setEstimate(uint32_t bps, int64_t nowUs) {
   mLastChangeUs = nowUs;
 }
 
-uint32_t AimdRateControl::update(BandwidthUsage usage, std::optional<uint32_t> ackedBps, int64_t rttUs,
-                                 int64_t nowUs) {
+uint32_t AimdRateControl::update(BandwidthUsage usage, std::optional<uint32_t> ackedBps, int64_t rttUs, int64_t nowUs) {
   if (!mHaveLastChange) {
     mHaveLastChange = true;
     mLastChangeUs = nowUs;

@@ -93,8 +93,7 @@ void SendSideEstimator::onFeedback(std::span<const PacketResult> results, common
     if (mInterArrival.resets() != resets) mTrendline.reset();  // the receiver's clock jumped
     if (deltas) {
       const double trend = mTrendline.update(*deltas);
-      const BandwidthUsage usage =
-          mDetector.detect(trend, static_cast<double>(deltas->sendDeltaUs), nowUs);
+      const BandwidthUsage usage = mDetector.detect(trend, static_cast<double>(deltas->sendDeltaUs), nowUs);
       overused = overused || usage == BandwidthUsage::kOverusing;
       delaySample = true;
     }

@@ -39,11 +39,11 @@ class SendSideEstimator {
   struct Stats {
     uint64_t feedbacks = 0;
     uint64_t results = 0;
-    uint64_t unknownResults = 0;    // a sequence number not sent, or no longer remembered
-    uint64_t repeatedResults = 0;   // reported received before
-    uint64_t invalidTimes = 0;      // a send or arrival time outside any sane range
+    uint64_t unknownResults = 0;   // a sequence number not sent, or no longer remembered
+    uint64_t repeatedResults = 0;  // reported received before
+    uint64_t invalidTimes = 0;     // a send or arrival time outside any sane range
     uint64_t probeResults = 0;
-    uint64_t failedProbes = 0;      // clusters that came back unusable
+    uint64_t failedProbes = 0;  // clusters that came back unusable
     uint64_t overuses = 0;
   };
 
@@ -56,10 +56,10 @@ class SendSideEstimator {
 
   explicit SendSideEstimator(Config config);
 
-  void onPacketSent(const SentPacket& packet);                                     // every packet to this subscriber
+  void onPacketSent(const SentPacket& packet);                                    // every packet to this subscriber
   void onFeedback(std::span<const PacketResult> results, common::TimePoint now);  // in feedback order
   uint32_t estimateBps() const { return mEstimateBps; }  // what may be sent now (media + retransmissions + probes)
-  double lossFraction() const;   // recent
+  double lossFraction() const;                           // recent
   std::optional<common::Duration> rtt() const;
 
   BandwidthUsage delayState() const { return mDetector.state(); }

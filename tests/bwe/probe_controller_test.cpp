@@ -80,7 +80,7 @@ TEST(ProbeController, AWishThatGoesAwayForgetsTheBackoff) {
   ProbeController probes({});
   ASSERT_TRUE(probes.process(300'000, 800'000, kStart));
   EXPECT_FALSE(probes.process(300'000, 800'000, kStart + 1s));  // failed: 2 s backoff
-  EXPECT_FALSE(probes.process(300'000, 0, kStart + 1100ms));  // the tile went away
+  EXPECT_FALSE(probes.process(300'000, 0, kStart + 1100ms));    // the tile went away
   EXPECT_TRUE(probes.process(300'000, 800'000, kStart + 1200ms));
 }
 

@@ -27,7 +27,9 @@ std::vector<Sample> runGreedy(SendSideEstimator& est, LinkSim& sim, int64_t unti
   std::vector<Sample> samples;
   drive(
       sim, untilUs, [&](int64_t) { return est.estimateBps(); },
-      [&](int64_t t) { samples.push_back({t, est.estimateBps()}); });
+      [&](int64_t t) {
+        samples.push_back({t, est.estimateBps()});
+      });
   return samples;
 }
 

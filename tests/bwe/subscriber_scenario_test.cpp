@@ -58,7 +58,8 @@ Outcome run(const std::function<uint32_t(int64_t)>& capacity, int64_t untilUs) {
       const auto result = allocator.allocate(est.estimateBps(), kAudioBps, {&demand, 1}, {&chosen, 1}, at(t));
       if (chosen != layer) out.switches.push_back({t, chosen});
       layer = chosen;
-      if (result.allocatedBps > est.estimateBps()) out.mediaBitsAboveEstimate += result.allocatedBps - est.estimateBps();
+      if (result.allocatedBps > est.estimateBps())
+        out.mediaBitsAboveEstimate += result.allocatedBps - est.estimateBps();
       if (auto cluster = probes.process(est.estimateBps(), result.wantedBps, at(t))) {
         ++out.probes;
         probeId = cluster->id;
@@ -104,8 +105,8 @@ int64_t firstSwitchTo(const Outcome& o, int layer, int64_t fromUs) {
 
 TEST(SubscriberScenario, ACappedDownlinkGetsTheLowLayerAndClimbsBackWhenTheCapIsLifted) {
   // 5 Mbit/s, then 300 kbit/s from 20 s to 40 s, then 5 Mbit/s again.
-  const auto o = run([](int64_t t) { return t >= 20 * kSecond && t < 40 * kSecond ? 300'000U : 5'000'000U; },
-                     70 * kSecond);
+  const auto o =
+      run([](int64_t t) { return t >= 20 * kSecond && t < 40 * kSecond ? 300'000U : 5'000'000U; }, 70 * kSecond);
   const int64_t top = firstSwitchTo(o, 2, 0);
   ASSERT_GE(top, 0);
   std::printf("high layer at %.1f s\n", static_cast<double>(top) / 1e6);
