@@ -77,7 +77,7 @@ TEST(OveruseDetector, TheThresholdFollowsTheTrendWithinItsBounds) {
   EXPECT_GT(detector.threshold(), 100) << "a path whose delay always wobbles makes it tolerant";
   EXPECT_LE(detector.threshold(), OveruseDetector::kMaxThreshold);
   const double before = detector.threshold();
-  detector.detect(before + 500, 10'000, now += 10'000);
+  detector.detect(before + 500, 10'000, now + 10'000);
   EXPECT_EQ(detector.threshold(), before) << "a single spike does not move it";
 }
 
