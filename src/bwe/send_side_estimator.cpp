@@ -10,6 +10,9 @@ namespace {
 constexpr int64_t kMaxRttUs = 10'000'000;
 constexpr int64_t kClusterTimeoutUs = 2'000'000;
 constexpr uint32_t kMaxPacketBytes = 64 * 1024;
+// A remembered packet sent this long before the newest one is from before a jump in the
+// sequence numbers (a transport that restarted its count): its slot is not what feedback means.
+constexpr int64_t kMaxPacketAgeUs = 10'000'000;
 
 bool saneTime(int64_t us) { return us > -SendSideEstimator::kMaxTimeUs && us < SendSideEstimator::kMaxTimeUs; }
 
@@ -33,6 +36,7 @@ void SendSideEstimator::onPacketSent(const SentPacket& packet) {
     ++mStats.invalidTimes;
     return;
   }
+  mNewestSendUs = std::max(mNewestSendUs.value_or(packet.sendTimeUs), packet.sendTimeUs);
   Slot& slot = mHistory[packet.sequenceNumber % kHistorySize];
   slot.sendTimeUs = packet.sendTimeUs;
   slot.bytes = std::min(packet.bytes, kMaxPacketBytes);
@@ -54,7 +58,8 @@ void SendSideEstimator::onFeedback(std::span<const PacketResult> results, common
   for (const PacketResult& r : results) {
     ++mStats.results;
     Slot& slot = mHistory[r.sequenceNumber % kHistorySize];
-    if (slot.state == SlotState::kEmpty || slot.sequenceNumber != r.sequenceNumber) {
+    if (slot.state == SlotState::kEmpty || slot.sequenceNumber != r.sequenceNumber ||
+        (mNewestSendUs && slot.sendTimeUs < *mNewestSendUs - kMaxPacketAgeUs)) {
       ++mStats.unknownResults;
       continue;
     }

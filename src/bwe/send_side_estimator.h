@@ -39,7 +39,7 @@ class SendSideEstimator {
   struct Stats {
     uint64_t feedbacks = 0;
     uint64_t results = 0;
-    uint64_t unknownResults = 0;   // a sequence number not sent, or no longer remembered
+    uint64_t unknownResults = 0;   // a sequence number not sent, or no longer remembered (or > 10 s old)
     uint64_t repeatedResults = 0;  // reported received before
     uint64_t invalidTimes = 0;     // a send or arrival time outside any sane range
     uint64_t probeResults = 0;
@@ -110,6 +110,7 @@ class SendSideEstimator {
   AimdRateControl mAimd;
   LossBasedControl mLoss;
   uint32_t mEstimateBps;
+  std::optional<int64_t> mNewestSendUs;
   std::optional<int64_t> mLastDecreaseUs;  // our clock
   std::optional<int64_t> mRttUs;
   std::optional<ProbeResult> mLastProbe;

@@ -118,6 +118,22 @@ TEST(SendSideEstimatorGarbage, RepeatedAndUnknownResultsAreCountedAndIgnored) {
   EXPECT_EQ(est.lossFraction(), 0.0);
 }
 
+TEST(SendSideEstimatorGarbage, APacketSentOver10SecondsBeforeTheNewestIsForgotten) {
+  // Packet 7 stays in its slot when the count jumps (a transport that restarted its numbering):
+  // feedback for 7 much later means another packet 7.
+  const std::vector<PacketResult> seven{{7, false, 0}};
+  SendSideEstimator recent({});
+  recent.onPacketSent(SentPacket{7, 1200, 0});
+  recent.onPacketSent(SentPacket{40'000, 1200, 5'000'000});
+  recent.onFeedback(seven, at(5'100'000));
+  EXPECT_EQ(recent.stats().unknownResults, 0U);
+  SendSideEstimator old({});
+  old.onPacketSent(SentPacket{7, 1200, 0});
+  old.onPacketSent(SentPacket{40'000, 1200, 11'000'000});
+  old.onFeedback(seven, at(11'100'000));
+  EXPECT_EQ(old.stats().unknownResults, 1U);
+}
+
 TEST(SendSideEstimatorGarbage, AfterGarbageARealLinkIsStillTracked) {
   SendSideEstimator est({});
   Random r;
