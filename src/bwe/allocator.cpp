@@ -27,6 +27,15 @@ int stepsTo(const VideoDemand& d, int layer) {
   return steps;
 }
 
+// The layer a tile could keep if the budget allowed: the highest arriving one up to both what it
+// has and what it asks for. Below that is a switch down for want of bandwidth.
+int keepable(const VideoDemand& d) {
+  for (int l = std::min({d.currentLayer, d.maxLayer, kMaxLayers - 1}); l >= 0; --l) {
+    if (d.layerBps[static_cast<size_t>(l)] > 0) return l;
+  }
+  return -1;
+}
+
 bool anyLayerArriving(const VideoDemand& d) {
   return std::any_of(d.layerBps.begin(), d.layerBps.end(), [](uint32_t b) { return b > 0; });
 }
@@ -83,7 +92,8 @@ Allocator::Result Allocator::allocate(uint32_t estimateBps, uint32_t audioBps, s
   double allocated = audioBps;
   for (size_t i = 0; i < n; ++i) {
     allocated += bpsOf(video[i], layers[i]);
-    if (layers[i] < video[i].currentLayer) result.switchedDown = true;
+    // A tile that shrank or a layer the publisher stopped sending is no reason to hold the others.
+    if (layers[i] < keepable(video[i])) result.switchedDown = true;
   }
   if (result.switchedDown) mLastDown = now;
   result.allocatedBps = static_cast<uint32_t>(std::min(allocated, 4e9));

@@ -7,7 +7,7 @@
 //     asked for (its rendered size); a tile that does not get even the lowest layer is paused;
 //   - hysteresis: a consumer keeps its layer while the budget covers the layer's measured
 //     bitrate, but goes up only with 25 % headroom, and no consumer goes up for 4 s after any went
-//     down, so layers do not flap around the estimate.
+//     down for want of bandwidth, so layers do not flap around the estimate.
 // The result also says how much the next switch up would need, for the ProbeController.
 // No I/O, no allocation.
 #pragma once
@@ -42,7 +42,7 @@ class Allocator {
   struct Result {
     uint32_t allocatedBps = 0;  // audio + the video layers given
     uint32_t wantedBps = 0;     // the estimate the next switch up would need; 0: none possible
-    bool switchedDown = false;
+    bool switchedDown = false;  // a consumer got less than it had and still asks for
   };
 
   explicit Allocator(Config config);

@@ -98,6 +98,18 @@ TEST(Allocator, NothingGoesUpFor4SecondsAfterSomethingWentDown) {
   EXPECT_EQ(allocate(a, 5'000'000, 0, {camera(0)}, kStart + 4s, &r), (std::vector<int>{2}));
 }
 
+TEST(Allocator, ATileThatShrinksDoesNotHoldTheOthers) {
+  Allocator a({});
+  Allocator::Result r;
+  // The first tile shrank to the low layer; the second, new, may have the high layer at once.
+  EXPECT_EQ(allocate(a, 5'000'000, 0, {camera(2, 0), camera(0)}, kStart, &r), (std::vector<int>{0, 2}));
+  EXPECT_FALSE(r.switchedDown);
+  // And a publisher that stops sending its high layer is no reason either.
+  const VideoDemand lost{2, 2, {150'000, 500'000, 0}};
+  EXPECT_EQ(allocate(a, 5'000'000, 0, {lost, camera(0, 1)}, kStart, &r), (std::vector<int>{1, 1}));
+  EXPECT_FALSE(r.switchedDown);
+}
+
 TEST(Allocator, SaysWhatEstimateTheNextSwitchUpWouldNeed) {
   Allocator a({});
   Allocator::Result r;
