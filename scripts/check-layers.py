@@ -15,6 +15,7 @@ ALLOWED = {
     "sdp": {"common"},
     "rtp": {"common"},
     "rtcp": {"common", "rtp"},
+    "bwe": {"common", "rtcp"},
     "ice": {"common", "net"},
     "dtls": {"common", "srtp"},
     "transport": {"common", "net", "ice", "dtls", "srtp", "rtp"},
