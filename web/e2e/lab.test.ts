@@ -8,7 +8,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Contexts, joinAs, launchBrowser, selfId, startMeeting, waitForRoster, waitUntil } from './browser';
 import { findTrack, pageStats } from './hook';
-import { createClientNetwork, inLab, labAddress, type ClientNetwork } from './lab';
+import { createClientNetwork, inLab, labAddress, linkFigures, type ClientNetwork } from './lab';
 import { serverHasMedia, startServer, stopAndRemove, type RunningServer } from './server';
 
 /** Runs node with `script` inside a client network; resolves when it exits. */
@@ -17,6 +17,16 @@ function nodeIn(net: ClientNetwork, script: string): Promise<void> {
     execFile('ip', ['netns', 'exec', net.namespace, process.execPath, '-e', script], (error) => {
       if (error) fail(new Error(`node in ${net.namespace} failed: ${error.message}`));
       else done();
+    });
+  });
+}
+
+/** Runs node with `script` inside a client network; resolves with what it printed. */
+function nodeOut(net: ClientNetwork, script: string): Promise<string> {
+  return new Promise((done, fail) => {
+    execFile('ip', ['netns', 'exec', net.namespace, process.execPath, '-e', script], (error, stdout) => {
+      if (error) fail(new Error(`node in ${net.namespace} failed: ${error.message}`));
+      else done(stdout);
     });
   });
 }
@@ -65,6 +75,73 @@ describe.skipIf(!inLab())('the network lab', () => {
     expect(datagrams).toEqual(['open']);
     udp.close();
     tcp.close();
+  });
+
+  it('impairs a client network’s UDP as asked: loss, delay and jitter, and a rate cap', async () => {
+    const lab = labAddress() ?? '';
+    const net = createClientNetwork('impair');
+    networks.push(net);
+    // An echo server in the lab stands for the media port: what comes in goes back.
+    const echo = createSocket('udp4');
+    echo.on('message', (message, from) => echo.send(message, from.port, from.address));
+    await new Promise<void>((done) => echo.bind(0, lab, done));
+    const port = echo.address().port;
+    const path = await net.impairUdp(port, {
+      up: { lossPercent: 10, delayMs: 100, jitterMs: 20 },
+      down: { lossPercent: 10, delayMs: 100, jitterMs: 20 },
+    });
+
+    // The client sends `count` datagrams at `perSecond` and reports how many came back.
+    const client = (count: number, perSecond: number, bytes: number) => `
+      const s = require('node:dgram').createSocket('udp4');
+      let back = 0; let sent = 0;
+      s.on('message', () => back++);
+      s.bind(0, () => {
+        const t = setInterval(() => {
+          for (let i = 0; i < ${perSecond / 100} && sent < ${count}; i++, sent++)
+            s.send(Buffer.alloc(${bytes}), ${port}, '${lab}');
+          if (sent >= ${count}) { clearInterval(t); setTimeout(() => { console.log(back); s.close(); }, 1000); }
+        }, 10);
+      });`;
+    const before = await path.counters();
+    const back = Number((await nodeOut(net, client(5000, 1000, 200))).trim());
+    const after = await path.counters();
+    const up = linkFigures(before, after, 'up');
+    const down = linkFigures(before, after, 'down');
+    console.log('forwarder, 10 % loss and 100 ms ± 20 ms each way:', { up, down, echoed: back });
+    expect(up.packetsIn).toBe(5000);
+    expect(down.packetsIn).toBe(up.packetsOut);
+    expect(back).toBe(down.packetsOut);
+    for (const side of [up, down]) {
+      // 5000 datagrams at 10 %: the standard deviation of the fraction is 0.4 %.
+      expect(Math.abs(side.lossFraction - 0.1)).toBeLessThan(0.02);
+      expect(Math.abs(side.delayMeanMs - 100)).toBeLessThan(10);
+      // A uniform ±20 ms has a standard deviation of 11.5 ms; timers add a little.
+      expect(side.delayStdMs).toBeGreaterThan(8);
+      expect(side.delayStdMs).toBeLessThan(20);
+    }
+    const all = after.down;
+    expect(all.delayMinMs).toBeGreaterThanOrEqual(79);
+
+    // Changed mid-way: no loss or delay up, a 300 kbit/s cap down (the echo doubles nothing, so
+    // 1000 datagrams/s of 200 bytes, 1.6 Mbit/s, overflow it).
+    await path.set({ down: { rateKbps: 300 } });
+    const capped = await path.counters();
+    const backCapped = Number((await nodeOut(net, client(3000, 1000, 200))).trim());
+    const end = await path.counters();
+    const upCapped = linkFigures(capped, end, 'up');
+    const downCapped = linkFigures(capped, end, 'down');
+    console.log('forwarder, a 300 kbit/s cap down:', { up: upCapped, down: downCapped, echoed: backCapped });
+    expect(upCapped.lossFraction).toBe(0);
+    expect(upCapped.packetsOut).toBe(3000);
+    expect(downCapped.queueDropped).toBeGreaterThan(0);
+    expect(downCapped.packetsOut + downCapped.queueDropped).toBe(downCapped.packetsIn);
+    // What left within the cap: 3 s of sending plus the 1 s wait, at most 300 kbit/s (+ its buffer).
+    expect(downCapped.packetsOut * 200 * 8).toBeLessThanOrEqual(300_000 * ((end.atMs - capped.atMs) / 1000) + 7500 * 8);
+    // ...and the link was kept busy: at least 80 % of 3 s at the cap.
+    expect(downCapped.packetsOut * 200 * 8).toBeGreaterThan(0.8 * 300_000 * 3);
+    expect(backCapped).toBe(downCapped.packetsOut);
+    echo.close();
   });
 
   describe.skipIf(!serverHasMedia())('a browser on a client network', () => {
