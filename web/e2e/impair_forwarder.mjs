@@ -50,6 +50,9 @@ class Link {
   constructor() {
     this.set({});
     this.busyUntil = 0;
+    // How much early timers are set (ms), learnt from how late they fire on this (busy) machine,
+    // so that the delay datagrams get is on average the one asked for.
+    this.lateness = 0;
     this.counters = {
       packetsIn: 0,
       bytesIn: 0,
@@ -99,6 +102,8 @@ class Link {
     if (s.delayMs > 0 || s.jitterMs > 0) wait += Math.max(0, s.delayMs + (Math.random() * 2 - 1) * s.jitterMs);
     const leave = () => {
       const spent = performance.now() - arrived;
+      // The error left after setting the timer early corrects the next ones (at most 50 ms).
+      if (wait > 0) this.lateness = Math.min(50, Math.max(0, this.lateness + (spent - wait) / 16));
       if (c.delayCount === 0 || spent < c.delayMinMs) c.delayMinMs = spent;
       if (spent > c.delayMaxMs) c.delayMaxMs = spent;
       c.delayCount += 1;
@@ -109,7 +114,7 @@ class Link {
       send(data);
     };
     if (wait <= 0) leave();
-    else setTimeout(leave, wait);
+    else setTimeout(leave, Math.max(0, wait - this.lateness));
   }
 }
 
