@@ -2,6 +2,7 @@
 // the server by the lab's address, and a client network's firewall drops what it is told to drop.
 // The tests that rely on the lab (Firefox, ICE-TCP, TURN, address changes) stand on these.
 import { execFile } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
 import { createSocket } from 'node:dgram';
 import { createServer, type Server } from 'node:net';
 import type { Browser } from 'playwright-core';
@@ -143,6 +144,56 @@ describe.skipIf(!inLab())('the network lab', () => {
     expect(downCapped.packetsOut * 200 * 8).toBeGreaterThan(0.8 * 300_000 * 3);
     expect(backCapped).toBe(downCapped.packetsOut);
     echo.close();
+  });
+
+  it('caps a client network’s link with tbf when asked, and lifts the cap', async () => {
+    const lab = labAddress() ?? '';
+    const net = createClientNetwork('shaped');
+    networks.push(net);
+    const arrivals: { at: number; bytes: number }[] = [];
+    const sink = createSocket('udp4');
+    sink.on('message', (message) => arrivals.push({ at: performance.now(), bytes: message.length }));
+    await new Promise<void>((done) => sink.bind(0, lab, done));
+    const port = sink.address().port;
+    // 1000 datagrams of 1000 bytes in about a second (8 Mbit/s), from the client to the lab.
+    const burst = `
+      const s = require('node:dgram').createSocket('udp4');
+      let sent = 0;
+      const t = setInterval(() => {
+        for (let i = 0; i < 10 && sent < 1000; i++, sent++) s.send(Buffer.alloc(1000), ${port}, '${lab}');
+        if (sent >= 1000) { clearInterval(t); setTimeout(() => s.close(), 500); }
+      }, 10);`;
+    /** kbit/s between the first and the last arrival, and how many arrived. */
+    const measure = async () => {
+      arrivals.length = 0;
+      await nodeOut(net, burst);
+      // Drained once no datagram came in 300 ms (the tbf buffer holds 200 ms).
+      let last = -1;
+      await waitUntil(
+        'the link to drain',
+        async () => {
+          await new Promise((r) => setTimeout(r, 300));
+          const stable = arrivals.length === last;
+          last = arrivals.length;
+          return stable;
+        },
+        (stable) => stable,
+      );
+      const seconds = (arrivals[arrivals.length - 1]!.at - arrivals[0]!.at) / 1000;
+      return { count: arrivals.length, kbps: (arrivals.reduce((sum, a) => sum + a.bytes, 0) * 8) / 1000 / seconds };
+    };
+
+    net.shape({ upKbps: 800 });
+    const capped = await measure();
+    net.shape({ upKbps: null });
+    const free = await measure();
+    console.log('tbf, 800 kbit/s up:', capped, 'then lifted:', free);
+    // The cap held (1000-byte datagrams are 1028 bytes on the wire) and dropped the excess.
+    expect(capped.kbps).toBeLessThan(800 * 1.1);
+    expect(capped.kbps).toBeGreaterThan(800 * 0.7);
+    expect(capped.count).toBeLessThan(500);
+    expect(free.count).toBe(1000);
+    sink.close();
   });
 
   describe.skipIf(!serverHasMedia())('a browser on a client network', () => {
