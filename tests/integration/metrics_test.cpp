@@ -146,7 +146,9 @@ TEST(Metrics, AnOversizedRequestIsRefusedAndTheListenerCarriesOn) {
   beast::flat_buffer buffer;
   http::response<http::string_body> response;
   http::read(socket, buffer, response, ec);
-  if (!ec) EXPECT_EQ(response.result_int(), 400u);
+  if (!ec) {
+    EXPECT_EQ(response.result_int(), 400u);
+  }
   EXPECT_NE(response.result_int(), 200u);
   EXPECT_NE(scrape(metricsPort).find("conclave_rooms 0"), std::string::npos);
 }
