@@ -163,6 +163,9 @@ const std::vector<Setting>& settings() {
                      "Privacy notice: the supervisory authority data subjects may complain to"),
       STRING_SETTING("privacy_recipients", privacyRecipients,
                      "Privacy notice: recipients besides TURN relays (e.g. the hosting provider); empty: none"),
+      STRING_SETTING("metrics_listen", metricsListen,
+                     "Plain-HTTP address:port for Prometheus /metrics, e.g. 127.0.0.1:9464 or [::1]:9464 "
+                     "(default: off)"),
   };
   return table;
 }
@@ -310,6 +313,34 @@ void validateMedia(const Config& c) {
   }
 }
 
+}  // namespace
+
+std::optional<MetricsEndpoint> metricsEndpoint(const Config& c) {
+  if (c.metricsListen.empty()) return std::nullopt;
+  const auto bad = [&c](const std::string& why) {
+    return ConfigError("metrics_listen", "\"" + c.metricsListen + "\": " + why);
+  };
+  auto colon = c.metricsListen.rfind(':');
+  if (colon == std::string::npos) throw bad("expected address:port");
+  std::string address = c.metricsListen.substr(0, colon);
+  std::string port = c.metricsListen.substr(colon + 1);
+  if (address.size() >= 2 && address.front() == '[' && address.back() == ']') {
+    address = address.substr(1, address.size() - 2);
+    std::array<unsigned char, 16> bytes{};
+    if (::inet_pton(AF_INET6, address.c_str(), bytes.data()) != 1) throw bad("not an IPv6 address in brackets");
+  } else {
+    std::array<unsigned char, 4> bytes{};
+    if (::inet_pton(AF_INET, address.c_str(), bytes.data()) != 1)
+      throw bad("expected an IPv4 address or an IPv6 address in brackets");
+  }
+  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
+      std::stoi(port) < 1 || std::stoi(port) > 65535)
+    throw bad("the port must be 1-65535");
+  return MetricsEndpoint{address, static_cast<uint16_t>(std::stoi(port))};
+}
+
+namespace {
+
 void validate(const Config& c) {
   if (c.tlsCert.empty() != c.tlsKey.empty())
     throw ConfigError(c.tlsCert.empty() ? "tls_cert" : "tls_key", "tls_cert and tls_key go together");
@@ -317,6 +348,7 @@ void validate(const Config& c) {
   if (c.wsBurst < c.wsRate) throw ConfigError("ws_burst", "must be at least ws_rate");
   validateTurn(c);
   validateMedia(c);
+  (void)metricsEndpoint(c);
   if (c.whoMayCreate != "anyone" && c.whoMayCreate != "accounts")
     throw ConfigError("who_may_create", "must be anyone or accounts (got \"" + c.whoMayCreate + "\")");
 }

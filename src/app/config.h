@@ -62,7 +62,18 @@ struct Config {
   std::string privacyRecipients;  // other recipients (e.g. the hosting provider); empty: none
   // Who may start a meeting (POST /api/rooms): "anyone" or "accounts" (signed-in account holders).
   std::string whoMayCreate = "anyone";
+  // The Prometheus /metrics listener, "ADDRESS:PORT" ("127.0.0.1:9464", "[::1]:9464"); empty: off.
+  std::string metricsListen;
 };
+
+struct MetricsEndpoint {
+  std::string address;  // an IP literal, without brackets
+  uint16_t port = 0;
+};
+
+// metrics_listen split into address and port; nullopt when it is empty (off). Throws ConfigError
+// when it is malformed.
+std::optional<MetricsEndpoint> metricsEndpoint(const Config& config);
 
 // The URLs of `turn_urls`, split at commas, blanks trimmed, empty items dropped.
 std::vector<std::string> turnUrlList(const Config& config);

@@ -29,9 +29,11 @@
 #include "app/privacy.h"
 #include "common/certificate.h"
 #include "common/log.h"
+#include "common/metrics_text.h"
 #include "common/version.h"
 #include "conference/media_plane.h"
 #include "http/account_api.h"
+#include "http/metrics_server.h"
 #include "http/server.h"
 #include "signaling/protocol.h"
 #include "signaling/rooms.h"
@@ -304,6 +306,21 @@ int run(const Config& config) {
   server.setAccounts(&accountApi);
   server.start();
 
+  // Prometheus /metrics on a listener of its own (metrics_listen; off by default). It runs on this
+  // thread, so it reads the rooms directly; the workers' counters are relaxed atomics.
+  std::unique_ptr<http::MetricsServer> metrics;
+  if (auto endpoint = metricsEndpoint(config)) {
+    metrics = std::make_unique<http::MetricsServer>(io, endpoint->address, endpoint->port, [&rooms, &media] {
+      common::MetricsText out;
+      out.gauge("conclave_rooms", "Meetings open now (in memory).", rooms.roomCount());
+      out.gauge("conclave_participants", "Participants joined in all meetings now.", rooms.participantTotal());
+      media.writeMetrics(out);
+      return out.text();
+    });
+    metrics->start();
+    log->info("metrics at http://{}/metrics", config.metricsListen);
+  }
+
   // Empty rooms are dropped after their grace period.
   // Expired login sessions and meetings go hourly.
   asio::steady_timer tick(io);
@@ -332,6 +349,7 @@ int run(const Config& config) {
     if (ec) return;
     log->info("signal {}: shutting down", signal);
     tick.cancel();
+    if (metrics) metrics->stop();
     server.shutdown([&] { io.stop(); });
     deadline.expires_after(std::chrono::seconds(3));
     deadline.async_wait([&](boost::system::error_code e) {

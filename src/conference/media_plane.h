@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/certificate.h"
+#include "common/metrics_text.h"
 #include "conference/media_room.h"
 #include "dtls/dtls_context.h"
 #include "sfu/worker.h"
@@ -39,6 +40,9 @@ class MediaPlane final : private sfu::RouterObserver {
   std::function<void(const std::string& participantId, sfu::TransportRole role)> transportFailedHandler;
 
   const std::vector<std::unique_ptr<sfu::MediaWorker>>& workers() const { return mWorkers; }
+  // Appends the workers' counters (one sample per worker, labelled worker="<index>") to /metrics.
+  // Any thread: it reads only the workers' relaxed atomics, which they publish without locks.
+  void writeMetrics(common::MetricsText& out) const;
   const MediaEnvironment& environment() const { return mEnv; }
 
  private:

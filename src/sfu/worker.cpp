@@ -67,7 +67,13 @@ Router* MediaWorker::findRouter(const std::string& roomId) {
   return it == mRouters.end() ? nullptr : it->second.get();
 }
 
-void MediaWorker::closeRouter(const std::string& roomId) { mRouters.erase(roomId); }
+void MediaWorker::closeRouter(const std::string& roomId) {
+  auto it = mRouters.find(roomId);
+  if (it == mRouters.end()) return;
+  for (size_t i = 0; i < kRouterStatMetrics.size(); ++i)
+    mClosedRouterStats[i] += it->second->stats().*kRouterStatMetrics[i].field;
+  mRouters.erase(it);
+}
 
 void MediaWorker::registerTransport(const std::string& localUfrag, transport::WebRtcTransport* t) {
   mByUfrag[localUfrag] = t;
@@ -101,6 +107,7 @@ void MediaWorker::commit(size_t length, const net::Endpoint& to) {
     mTcp.send(to, mSlot.first(std::min(length, mSlot.size())));
     return;
   }
+  mBytesCommitted += length;
   mSend.commit(length, to);
 }
 
@@ -132,6 +139,7 @@ transport::WebRtcTransport* MediaWorker::route(std::span<const uint8_t> datagram
 
 void MediaWorker::dispatch(std::span<uint8_t> datagram, const net::Endpoint& from, common::TimePoint now) {
   mCounters.datagramsReceived.fetch_add(1, std::memory_order_relaxed);
+  mCounters.bytesReceived.fetch_add(datagram.size(), std::memory_order_relaxed);
   if (auto* t = route(datagram, from)) {
     t->receive(datagram, from, now);
   } else {
@@ -140,9 +148,11 @@ void MediaWorker::dispatch(std::span<uint8_t> datagram, const net::Endpoint& fro
 }
 
 void MediaWorker::flush() {
-  auto before = mSend.sentCount();
   mSend.flush();
-  mCounters.datagramsSent.fetch_add(mSend.sentCount() - before, std::memory_order_relaxed);
+  // The batch's own count: it includes what slot() flushed early when the batch was full.
+  mCounters.datagramsSent.store(mSend.sentCount(), std::memory_order_relaxed);
+  mCounters.bytesSent.fetch_add(mBytesCommitted, std::memory_order_relaxed);
+  mBytesCommitted = 0;
   mTcp.flush();
   mCounters.tcpConnections.store(mTcp.connectionCount(), std::memory_order_relaxed);
   mCounters.tcpBufferBytes.store(mTcp.bufferBytes(), std::memory_order_relaxed);
@@ -166,7 +176,17 @@ void MediaWorker::onTick() {
   auto now = std::chrono::steady_clock::now();
   for (auto& [id, router] : mRouters) router->tick(now);
   mTcp.tick(now);
+  publishRouterStats();
   mLoop.setTimer(now + kTickInterval, [this] { onTick(); });
+}
+
+void MediaWorker::publishRouterStats() {
+  mCounters.rooms.store(mRouters.size(), std::memory_order_relaxed);
+  for (size_t i = 0; i < kRouterStatMetrics.size(); ++i) {
+    uint64_t sum = mClosedRouterStats[i];
+    for (const auto& [id, router] : mRouters) sum += router->stats().*kRouterStatMetrics[i].field;
+    mCounters.routerStats[i].store(sum, std::memory_order_relaxed);
+  }
 }
 
 }  // namespace conclave::sfu

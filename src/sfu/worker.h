@@ -3,6 +3,7 @@
 // posting tasks to it.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <functional>
 #include <map>
@@ -16,6 +17,7 @@
 #include "net/udp_socket.h"
 #include "sfu/ice_tcp.h"
 #include "sfu/router.h"
+#include "sfu/router_metrics.h"
 
 namespace conclave::sfu {
 
@@ -30,6 +32,12 @@ class MediaWorker final : public TransportHost, public transport::PacketSink, pr
     std::atomic<uint64_t> tcpBufferBytes{0};
     std::atomic<uint64_t> tcpRefused{0};
     std::atomic<uint64_t> tcpFramesDropped{0};
+    // For /metrics: UDP bytes in and handed to the socket, and, as of the last tick, the rooms
+    // here and their Router::Stats summed (kRouterStatMetrics, closed rooms' included).
+    std::atomic<uint64_t> bytesReceived{0};
+    std::atomic<uint64_t> bytesSent{0};
+    std::atomic<uint64_t> rooms{0};
+    std::array<std::atomic<uint64_t>, kRouterStatMetrics.size()> routerStats{};
   };
 
   // Binds the UDP port, and TCP on the same port number, now (throws std::runtime_error with the
@@ -78,6 +86,8 @@ class MediaWorker final : public TransportHost, public transport::PacketSink, pr
  private:
   void onReadable();
   void onTick();
+  // Counters::rooms and routerStats, from the routers here and those closed before.
+  void publishRouterStats();
   transport::WebRtcTransport* route(std::span<const uint8_t> datagram, const net::Endpoint& from);
   // IceTcpServer::Host
   transport::WebRtcTransport* transportForCheck(std::span<const uint8_t> frame) override;
@@ -95,6 +105,8 @@ class MediaWorker final : public TransportHost, public transport::PacketSink, pr
   std::unordered_map<net::Endpoint, transport::WebRtcTransport*> mByEndpoint;
   std::map<std::string, std::unique_ptr<Router>> mRouters;
   uint64_t mTransportIds = 0;
+  uint64_t mBytesCommitted = 0;  // since the last flush
+  std::array<uint64_t, kRouterStatMetrics.size()> mClosedRouterStats{};
   std::thread mThread;
   Counters mCounters;
 };

@@ -310,6 +310,12 @@ size_t RoomManager::participantCount(const std::string& roomId) const {
   return it == mRooms.end() ? 0 : it->second.members.size();
 }
 
+size_t RoomManager::participantTotal() const {
+  size_t total = 0;
+  for (const auto& [id, room] : mRooms) total += room.members.size();
+  return total;
+}
+
 size_t RoomManager::waitingCount(const std::string& roomId) const {
   auto it = mRooms.find(roomId);
   return it == mRooms.end() ? 0 : it->second.waiting.size();

@@ -179,6 +179,8 @@ class RoomManager {
 
   size_t roomCount() const { return mRooms.size(); }
   size_t participantCount(const std::string& roomId) const;
+  // Joined participants in all rooms (for /metrics).
+  size_t participantTotal() const;
   size_t waitingCount(const std::string& roomId) const;
 
   // ---- Host controls and policies (room_controls.cpp) ----

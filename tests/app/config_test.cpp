@@ -234,3 +234,26 @@ TEST(Config, MeetingRetentionIsDaysFromOneToTenYears) {
   EXPECT_EQ(errorKey({"--meeting-retention-days", "0"}), "meeting_retention_days");
   EXPECT_EQ(errorKey({"--meeting-retention-days", "3651"}), "meeting_retention_days");
 }
+
+TEST(Config, MetricsAreOffByDefaultAndListenWhereTold) {
+  EXPECT_EQ(metricsEndpoint(parseConfig({}, {}).config), std::nullopt);
+  auto v4 = metricsEndpoint(parseConfig({"--metrics-listen", "127.0.0.1:9464"}, {}).config);
+  ASSERT_TRUE(v4);
+  EXPECT_EQ(v4->address, "127.0.0.1");
+  EXPECT_EQ(v4->port, 9464);
+  auto v6 = metricsEndpoint(parseConfig({}, {{"CONCLAVE_METRICS_LISTEN", "[::1]:9100"}}).config);
+  ASSERT_TRUE(v6);
+  EXPECT_EQ(v6->address, "::1");
+  EXPECT_EQ(v6->port, 9100);
+  auto file = writeTemp("metrics_listen = \"10.0.0.5:9464\"\n");
+  auto fromFile = metricsEndpoint(parseConfig({"--config", file}, {}).config);
+  std::filesystem::remove(file);
+  ASSERT_TRUE(fromFile);
+  EXPECT_EQ(fromFile->address, "10.0.0.5");
+}
+
+TEST(Config, MalformedMetricsListenIsNamedInTheError) {
+  for (const char* bad : {"9464", "localhost:9464", "127.0.0.1:", "127.0.0.1:0", "127.0.0.1:65536", "::1:9464",
+                          "[127.0.0.1]:9464", "127.0.0.1:94x4", "127.0.0.1:-1"})
+    EXPECT_EQ(errorKey({"--metrics-listen", bad}), "metrics_listen") << bad;
+}

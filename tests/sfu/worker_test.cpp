@@ -260,6 +260,31 @@ TEST_F(MediaWorkerTest, PublisherToTwoSubscribersOverRealUdp) {
   EXPECT_EQ(observer.failures.load(), 0);
 }
 
+// /metrics reads the worker's counters from another thread: the rooms' Router statistics are
+// published on the worker's tick, and a closed room's stay counted.
+TEST_F(MediaWorkerTest, TheCountersCarryTheRoomsStatisticsAlsoAfterTheRoomCloses) {
+  setUpRoom();
+  connectAll();
+  constexpr size_t kPackets = 100;
+  sendVideo(kPackets);
+  ASSERT_TRUE(runUntil(
+      all, [&] { return bob.peer.rtp.size() >= kPackets && carol.peer.rtp.size() >= kPackets; }, 5s));
+  constexpr size_t kForwarded = 0;  // kRouterStatMetrics[0] is rtpForwarded
+  static_assert(kRouterStatMetrics[kForwarded].field == &Router::Stats::rtpForwarded);
+  const auto& counters = worker.counters();
+  EXPECT_TRUE(runUntil(
+      all, [&] { return counters.routerStats[kForwarded].load() == 2 * kPackets; }, 5s));
+  EXPECT_EQ(counters.rooms.load(), 1u);
+  EXPECT_GT(counters.bytesReceived.load(), kPackets * 12);  // at least their RTP headers
+  EXPECT_GT(counters.bytesSent.load(), 2 * kPackets * 12);
+
+  worker.post([](MediaWorker& w) { w.closeRouter("room"); });
+  EXPECT_TRUE(runUntil(
+      all, [&] { return counters.rooms.load() == 0; }, 5s));
+  EXPECT_EQ(counters.routerStats[kForwarded].load(), 2 * kPackets);
+  worker.stop();
+}
+
 // A socket on 127.0.0.1 that plays the third party: it never answers, it only counts.
 struct ThirdParty {
   size_t drain() {

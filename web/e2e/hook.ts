@@ -14,6 +14,11 @@ export interface TrackStats {
   frameHeight: number;
   totalSamplesReceived: number;
   concealedSamples: number;
+  packetsLost: number;
+  nackCount: number;
+  /** Chromium only (0 elsewhere): freezes the browser counted, and their total length in s. */
+  freezeCount: number;
+  totalFreezesDuration: number;
 }
 
 export interface PageStats {

@@ -2,10 +2,12 @@
 // of its own, where the server announces a real (non-loopback) address that Firefox can pair with.
 // A test that needs a browser on another network (UDP blocked, an address that changes) makes a
 // client namespace joined to the lab by a veth pair and starts Chromium inside it.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 
 /** True when the suite runs inside scripts/e2e-lab.sh. */
 export function inLab(): boolean {
@@ -92,8 +94,144 @@ export interface ClientNetwork {
    * not notice.
    */
   rebindUdp(): void;
+  /**
+   * Sends the client's UDP for `port` on the lab's address (the server's media port) through an
+   * impairment forwarder (e2e/impair_forwarder.mjs: loss, delay, jitter, rate cap, per direction),
+   * starting with `impairment`. The server then sees the flows come from the lab side's address.
+   * Call it before the browser connects; at most once per network.
+   */
+  impairUdp(port: number, impairment?: Impairment): Promise<ImpairedPath>;
+  /**
+   * Caps the veth link with a tbf qdisc (all traffic, TCP too), in kbit/s per direction; null or
+   * 0 removes that side's cap. `queueMs` is tbf's latency (the buffer), 200 ms by default.
+   */
+  shape(caps: { upKbps?: number | null; downKbps?: number | null; queueMs?: number }): void;
   /** Deletes the namespace (the browsers in it must be closed first). */
   close(): void;
+}
+
+/** What the forwarder does to one direction (all optional; 0 or absent: nothing). */
+export interface LinkImpairment {
+  /** Each datagram is lost with this probability (independently), in percent. */
+  lossPercent?: number;
+  /** Delay added to each datagram... */
+  delayMs?: number;
+  /** ...plus a uniform jitter in [-jitterMs, +jitterMs] (may reorder, as netem does). */
+  jitterMs?: number;
+  /** A bottleneck of this rate (kbit/s), with a tail-drop buffer of queueMs (default 200). */
+  rateKbps?: number;
+  queueMs?: number;
+}
+
+/** "up": the client to the server; "down": the server to the client. */
+export interface Impairment {
+  up?: LinkImpairment;
+  down?: LinkImpairment;
+}
+
+/** One direction's counters since the forwarder started (see e2e/impair_forwarder.mjs). */
+export interface LinkCounters {
+  packetsIn: number;
+  bytesIn: number;
+  /** Dropped by the loss setting. */
+  lost: number;
+  /** Dropped because the rate cap's buffer was full. */
+  queueDropped: number;
+  packetsOut: number;
+  bytesOut: number;
+  /** The time forwarded datagrams spent in the forwarder (queue and delay), measured. */
+  delayCount: number;
+  delaySumMs: number;
+  delaySumSquaresMs: number;
+  delayMinMs: number;
+  delayMaxMs: number;
+}
+
+export interface PathCounters {
+  /** The forwarder's clock (ms) when these were read: rates are deltas over it. */
+  atMs: number;
+  up: LinkCounters;
+  down: LinkCounters;
+  /** Client flows (source address and port) relayed, and datagrams refused for too many flows. */
+  flows: number;
+  flowsRefused: number;
+}
+
+/** A client network's UDP path through the impairment forwarder. */
+export interface ImpairedPath {
+  /** Replaces the impairment (both directions; an absent side gets none), effective at once. */
+  set(impairment: Impairment): Promise<void>;
+  counters(): Promise<PathCounters>;
+}
+
+/** What one direction did between two readings of the counters. */
+export interface LinkFigures {
+  packetsIn: number;
+  lossFraction: number;
+  queueDropped: number;
+  packetsOut: number;
+  /** kbit/s forwarded over the interval. */
+  kbpsOut: number;
+  delayMeanMs: number;
+  delayStdMs: number;
+}
+
+export function linkFigures(before: PathCounters, after: PathCounters, side: 'up' | 'down'): LinkFigures {
+  const a = before[side];
+  const b = after[side];
+  const packetsIn = b.packetsIn - a.packetsIn;
+  const count = b.delayCount - a.delayCount;
+  const mean = count > 0 ? (b.delaySumMs - a.delaySumMs) / count : 0;
+  const variance = count > 0 ? (b.delaySumSquaresMs - a.delaySumSquaresMs) / count - mean * mean : 0;
+  const seconds = (after.atMs - before.atMs) / 1000;
+  return {
+    packetsIn,
+    lossFraction: packetsIn > 0 ? (b.lost - a.lost) / packetsIn : 0,
+    queueDropped: b.queueDropped - a.queueDropped,
+    packetsOut: b.packetsOut - a.packetsOut,
+    kbpsOut: seconds > 0 ? ((b.bytesOut - a.bytesOut) * 8) / 1000 / seconds : 0,
+    delayMeanMs: mean,
+    delayStdMs: Math.sqrt(Math.max(0, variance)),
+  };
+}
+
+const FORWARDER = join(dirname(fileURLToPath(import.meta.url)), 'impair_forwarder.mjs');
+/** The forwarder answers in milliseconds; this only bounds a hang. */
+const FORWARDER_TIMEOUT_MS = 30_000;
+
+/** Starts the forwarder (in the lab) and talks to it over its stdin/stdout. */
+async function startForwarder(
+  listen: string,
+  target: string,
+): Promise<{ port: number; child: ChildProcess; call: (request: object) => Promise<Record<string, unknown>> }> {
+  const child = spawn(process.execPath, [FORWARDER, '--listen', listen, '--relay-bind', listen, '--target', target], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const waiting = new Map<number, (answer: Record<string, unknown>) => void>();
+  let ready: ((port: number) => void) | null = null;
+  const port = new Promise<number>((done, fail) => {
+    ready = done;
+    child.once('exit', (code) => fail(new Error(`the impairment forwarder exited (${code})`)));
+    setTimeout(() => fail(new Error('the impairment forwarder did not start')), FORWARDER_TIMEOUT_MS).unref();
+  });
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    const message = JSON.parse(line) as Record<string, unknown>;
+    if (message['ready'] === true && ready) ready(Number(message['port']));
+    const id = Number(message['id']);
+    waiting.get(id)?.(message);
+    waiting.delete(id);
+  });
+  let nextId = 1;
+  const call = (request: object): Promise<Record<string, unknown>> =>
+    new Promise((done, fail) => {
+      const id = nextId++;
+      waiting.set(id, done);
+      child.stdin.write(`${JSON.stringify({ ...request, id })}\n`);
+      setTimeout(() => {
+        if (waiting.delete(id)) fail(new Error('the impairment forwarder did not answer'));
+      }, FORWARDER_TIMEOUT_MS).unref();
+    });
+  return { port: await port, child, call };
 }
 
 let nextSubnet = 1;
@@ -164,6 +302,40 @@ export function createClientNetwork(name: string, options: ClientNetworkOptions 
   };
   if (options.natUdp) nft(namespace, natRules());
 
+  let forwarder: ChildProcess | null = null;
+  const tbf = (device: string, inNamespace: boolean, kbps: number | null | undefined, queueMs: number): void => {
+    const prefix = inNamespace ? ['-n', namespace] : [];
+    if (kbps && kbps > 0) {
+      // A burst of at least one full-size packet, and of ~10 ms at the rate.
+      const burst = Math.max(1600, Math.ceil((kbps * 1000 * 0.01) / 8));
+      execFileSync(
+        'tc',
+        [
+          ...prefix,
+          'qdisc',
+          'replace',
+          'dev',
+          device,
+          'root',
+          'tbf',
+          'rate',
+          `${kbps}kbit`,
+          'burst',
+          String(burst),
+          'latency',
+          `${queueMs}ms`,
+        ],
+        { stdio: ['ignore', 'ignore', 'pipe'] },
+      );
+    } else {
+      try {
+        execFileSync('tc', [...prefix, 'qdisc', 'del', 'dev', device, 'root'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      } catch {
+        // No cap there.
+      }
+    }
+  };
+
   const scriptDir = mkdtempSync(join(tmpdir(), 'conclave-lab-'));
   const chromiumPath = join(scriptDir, 'chromium');
   const chromium = process.env['CONCLAVE_CHROMIUM'] ?? '/usr/bin/chromium';
@@ -192,7 +364,33 @@ export function createClientNetwork(name: string, options: ClientNetworkOptions 
       rebindings += 1;
       nft(namespace, `delete table ip labnat\n${natRules()}`);
     },
+    async impairUdp(port: number, impairment: Impairment = {}): Promise<ImpairedPath> {
+      if (forwarder) throw new Error('impairUdp() was called already for this network');
+      const started = await startForwarder(gateway, `${lab.address}:${port}`);
+      forwarder = started.child;
+      const path: ImpairedPath = {
+        set: async (i) => {
+          await started.call({ op: 'set', up: i.up ?? {}, down: i.down ?? {} });
+        },
+        counters: async () => (await started.call({ op: 'counters' }))['counters'] as PathCounters,
+      };
+      await path.set(impairment);
+      // The client's datagrams for the server's media port go to the forwarder instead.
+      nft(
+        namespace,
+        `table ip labimpair {\n  chain out {\n    type nat hook output priority -100; policy accept;\n` +
+          `    ip daddr ${lab.address} udp dport ${port} dnat to ${gateway}:${started.port}\n  }\n}\n`,
+      );
+      return path;
+    },
+    shape(caps): void {
+      const queueMs = caps.queueMs ?? 200;
+      if (caps.downKbps !== undefined) tbf(labSide, false, caps.downKbps, queueMs);
+      if (caps.upKbps !== undefined) tbf(clientSide, true, caps.upKbps, queueMs);
+    },
     close(): void {
+      forwarder?.kill('SIGKILL');
+      forwarder = null;
       try {
         execFileSync('ip', ['netns', 'pids', namespace], { encoding: 'utf8' })
           .split('\n')

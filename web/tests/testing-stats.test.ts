@@ -32,6 +32,10 @@ describe('receiveStats', () => {
         framesDecoded: 300,
         frameWidth: 640,
         frameHeight: 480,
+        packetsLost: 12,
+        nackCount: 7,
+        freezeCount: 2,
+        totalFreezesDuration: 1.5,
       },
       // An earlier stream of the same section (before a reuse) is added in.
       { type: 'inbound-rtp', kind: 'video', mid: '1', packetsReceived: 10, bytesReceived: 1000, framesDecoded: 3 },
@@ -56,6 +60,10 @@ describe('receiveStats', () => {
         frameHeight: 0,
         totalSamplesReceived: 240000,
         concealedSamples: 4800,
+        packetsLost: 0,
+        nackCount: 0,
+        freezeCount: 0,
+        totalFreezesDuration: 0,
       },
       {
         participantId: ALICE_ID,
@@ -69,6 +77,10 @@ describe('receiveStats', () => {
         frameHeight: 480,
         totalSamplesReceived: 0,
         concealedSamples: 0,
+        packetsLost: 12,
+        nackCount: 7,
+        freezeCount: 2,
+        totalFreezesDuration: 1.5,
       },
       {
         participantId: BOB_ID,
@@ -82,6 +94,10 @@ describe('receiveStats', () => {
         frameHeight: 0,
         totalSamplesReceived: 0,
         concealedSamples: 0,
+        packetsLost: 0,
+        nackCount: 0,
+        freezeCount: 0,
+        totalFreezesDuration: 0,
       },
     ]);
   });

@@ -19,6 +19,12 @@ export interface TrackStats {
   /** Audio only: samples played out, and how many of them the jitter buffer had to conceal. */
   totalSamplesReceived: number;
   concealedSamples: number;
+  /** Packets lost and NACKs sent, as the receiver counts them. */
+  packetsLost: number;
+  nackCount: number;
+  /** Video only: freezes as the browser counts them (Chromium), and their total length in s. */
+  freezeCount: number;
+  totalFreezesDuration: number;
 }
 
 /** Send counters of one published track. */
@@ -53,6 +59,10 @@ interface InboundEntry {
   frameHeight?: number;
   totalSamplesReceived?: number;
   concealedSamples?: number;
+  packetsLost?: number;
+  nackCount?: number;
+  freezeCount?: number;
+  totalFreezesDuration?: number;
 }
 
 function num(value: unknown): number {
@@ -96,6 +106,10 @@ export function receiveStats(
         frameHeight: 0,
         totalSamplesReceived: 0,
         concealedSamples: 0,
+        packetsLost: 0,
+        nackCount: 0,
+        freezeCount: 0,
+        totalFreezesDuration: 0,
       };
       byMid.set(mid, stats);
     }
@@ -106,6 +120,10 @@ export function receiveStats(
     stats.frameHeight = Math.max(stats.frameHeight, num(entry.frameHeight));
     stats.totalSamplesReceived += num(entry.totalSamplesReceived);
     stats.concealedSamples += num(entry.concealedSamples);
+    stats.packetsLost += num(entry.packetsLost);
+    stats.nackCount += num(entry.nackCount);
+    stats.freezeCount += num(entry.freezeCount);
+    stats.totalFreezesDuration += num(entry.totalFreezesDuration);
   }
   return [...byMid.values()];
 }
