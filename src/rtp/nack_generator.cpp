@@ -15,7 +15,7 @@ bool NackGenerator::onPacket(uint16_t seq, common::TimePoint now) {
   const int32_t d = SeqNum::diff(seq, mNewest);
   if (d > 0) {
     if (d > kMaxGap) {
-      clearAll();
+      clear();
       if (!mKeyframeNeeded) ++mCounters.keyframesNeeded;
       mKeyframeNeeded = true;
     } else {
@@ -93,7 +93,7 @@ void NackGenerator::clearBefore(uint16_t seq) {
   }
 }
 
-void NackGenerator::clearAll() {
+void NackGenerator::clear() {
   for (Slot& s : mSlots) s.missing = false;
   mMissing = 0;
 }

@@ -49,8 +49,15 @@ class NackGenerator {
   // True once after a loss NACKs cannot repair (a gap too large, a packet given up).
   bool takeKeyframeNeeded();
   bool keyframeNeeded() const { return mKeyframeNeeded; }
+  // `seq` is one of the missing (a repair for it would fill a hole).
+  bool isMissing(uint16_t seq) const {
+    const Slot& s = mSlots[seq & (kWindow - 1)];
+    return s.missing && s.seq == seq;
+  }
   // A keyframe arrived: what is missing before it is no longer needed.
   void clearBefore(uint16_t seq);
+  // Forgets everything missing (the stream starts over, e.g. after a pause).
+  void clear();
 
   size_t missingCount() const { return mMissing; }
   const Counters& counters() const { return mCounters; }
@@ -65,7 +72,6 @@ class NackGenerator {
   };
 
   Slot& slot(uint16_t seq) { return mSlots[seq & (kWindow - 1)]; }
-  void clearAll();
   void markMissing(uint16_t seq, common::TimePoint now);
 
   std::array<Slot, kWindow> mSlots{};

@@ -39,12 +39,9 @@ class SendHistory {
   uint64_t sent() const { return mSent; }
 
  private:
-  struct Slot {
-    Entry entry;
-    bool used = false;
-  };
-
-  std::array<Slot, kCapacity> mSlots{};
+  // A slot is valid for the sequence number that last wrote it while that number is within the
+  // last kCapacity sent (get() checks both).
+  std::array<Entry, kCapacity> mSlots{};
   uint16_t mNext;
   uint64_t mSent = 0;
 };

@@ -51,7 +51,10 @@ auto* findIn(Vec& v, Key key) {
 }  // namespace
 
 Router::Router(TransportHost& host, RouterObserver* observer)
-    : mHost(host), mObserver(observer), mRtcpSsrc(common::randomU32() | 1) {}
+    : mHost(host),
+      mObserver(observer),
+      mRtcpSsrc(common::randomU32() | 1),
+      mFeedbackResults(TransportCcSender::kMaxResults) {}
 
 Router::~Router() {
   for (auto& [id, p] : mParticipants) {
@@ -141,6 +144,8 @@ void Router::setProducerPaused(uint64_t producerId, bool paused) {
   if (it == mProducers.end() || it->second->paused() == paused) return;
   Producer& producer = *it->second;
   producer.setPaused(paused);
+  // Holes made while paused are never asked for: what was sent during a mute reaches no one.
+  if (rtp::NackGenerator* nack = producer.nackGenerator()) nack->clear();
   if (paused) return;
   // Subscribers saw nothing while it was paused: they start again at a keyframe.
   for (Consumer* c : producer.consumers()) c->requireKeyframe();
@@ -220,15 +225,17 @@ void Router::onTransportRtp(transport::WebRtcTransport& t, rtp::RtpPacket& packe
     ++mStats.rtpDropped;
     return;
   }
+  // A hole is NACKed at once. Packets of a paused producer count as arrived, so that nothing
+  // sent during the mute is ever asked for again.
+  if (rtp::NackGenerator* nack = producer->nackGenerator()) {
+    const size_t missing = nack->missingCount();
+    nack->onPacket(packet.sequenceNumber(), now);
+    if (!producer->paused() && (nack->missingCount() > missing || nack->keyframeNeeded())) sendNacks(*producer, now);
+  }
   // Muted: not cached either, so no NACK can bring a packet sent during the mute to anyone.
   if (producer->paused()) {
     ++mStats.rtpPaused;
     return;
-  }
-  if (rtp::NackGenerator* nack = producer->nackGenerator()) {
-    const size_t missing = nack->missingCount();
-    nack->onPacket(packet.sequenceNumber(), now);
-    if (nack->missingCount() > missing || nack->keyframeNeeded()) sendNacks(*producer, now);
   }
   producer->onRtp(packet, now);
   if (producer->packetsReceived() <= kTappedPackets) tapPayload(*producer, packet);
@@ -314,8 +321,8 @@ void Router::onSubscriberRtcp(Participant& subscriber, std::span<const uint8_t> 
       if (!subscriber.subscribeCc) continue;
       auto feedback = rtcp::TransportCcFeedback::parse(*packet);
       if (!feedback) continue;
-      auto results = subscriber.subscribeCc->onFeedback(*feedback);
-      if (!results.empty()) onTransportFeedback(subscriber, results, now);
+      const size_t n = subscriber.subscribeCc->onFeedback(*feedback, mFeedbackResults);
+      if (n > 0) onTransportFeedback(subscriber, std::span(mFeedbackResults).first(n), now);
     } else if (type == rtcp::type::kPayloadFeedback && fmt == rtcp::fmt::kFir) {
       auto fir = rtcp::Fir::parse(*packet);
       if (!fir) continue;
@@ -387,6 +394,11 @@ void Router::sendKeyframeRequest(Producer& producer) {
 void Router::onPublisherRtx(Producer& producer, rtp::RtpPacket& rtx, common::TimePoint now) {
   rtp::NackGenerator* nack = producer.nackGenerator();
   if (!nack || producer.paused() || rtx.payloadSize() <= 2) {
+    ++mStats.rtpDropped;
+    return;
+  }
+  // Only a hole is filled: an RTX packet cannot move the stream forward or repeat a packet.
+  if (!nack->isMissing(common::loadU16(rtx.payload().data()))) {
     ++mStats.rtpDropped;
     return;
   }

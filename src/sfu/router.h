@@ -150,6 +150,7 @@ class Router final : private transport::WebRtcTransport::Listener {
   std::map<uint64_t, std::unique_ptr<Consumer>> mConsumers;
   common::TimePoint mNextReport{};
   Stats mStats;
+  std::vector<bwe::PacketResult> mFeedbackResults;  // TransportCcSender::kMaxResults, for one feedback
 };
 
 }  // namespace conclave::sfu

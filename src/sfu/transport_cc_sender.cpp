@@ -16,23 +16,23 @@ bool TransportCcSender::stamp(rtp::RtpPacket& packet, uint8_t extensionId, rtp::
   return true;
 }
 
-std::span<const bwe::PacketResult> TransportCcSender::onFeedback(const rtcp::TransportCcFeedback& feedback) {
+size_t TransportCcSender::onFeedback(const rtcp::TransportCcFeedback& feedback, std::span<bwe::PacketResult> out) {
   if (feedback.packetStatusCount() > kMaxResults) {
     ++mCounters.rejected;
-    return {};
+    return 0;
   }
   ++mCounters.feedbacks;
   size_t n = 0;
   feedback.forEachPacket([&](const rtcp::TransportCcPacket& p) {
-    if (!mHistory.get(p.sequenceNumber)) {
+    if (n == out.size() || !mHistory.get(p.sequenceNumber)) {
       ++mCounters.unknown;
       return;
     }
-    mResults[n++] = bwe::PacketResult{p.sequenceNumber, p.received, p.received ? p.arrivalUs : 0};
+    out[n++] = bwe::PacketResult{p.sequenceNumber, p.received, p.received ? p.arrivalUs : 0};
     if (!p.received) ++mCounters.lost;
   });
   mCounters.reported += n;
-  return std::span<const bwe::PacketResult>(mResults).first(n);
+  return n;
 }
 
 }  // namespace conclave::sfu

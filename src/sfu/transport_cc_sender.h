@@ -6,7 +6,6 @@
 // Fixed size (the history, a results buffer); nothing allocates per packet or per feedback.
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <span>
 
@@ -38,16 +37,15 @@ class TransportCcSender {
   // records the packet. False (nothing recorded) when the packet does not carry that extension.
   bool stamp(rtp::RtpPacket& packet, uint8_t extensionId, rtp::SentKind kind, common::TimePoint now);
 
-  // The results of one feedback message, in its order, for the packets this transport sent;
-  // valid until the next call.
-  std::span<const bwe::PacketResult> onFeedback(const rtcp::TransportCcFeedback& feedback);
+  // Writes the results of one feedback message into `out` (kMaxResults entries suffice), in its
+  // order, for the packets this transport sent; returns how many.
+  size_t onFeedback(const rtcp::TransportCcFeedback& feedback, std::span<bwe::PacketResult> out);
 
   const rtp::SendHistory& history() const { return mHistory; }
   const Counters& counters() const { return mCounters; }
 
  private:
   rtp::SendHistory mHistory;
-  std::array<bwe::PacketResult, kMaxResults> mResults{};
   Counters mCounters;
 };
 

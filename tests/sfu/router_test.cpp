@@ -1089,3 +1089,27 @@ TEST_F(RouterTest, EachSubscriberTransportNumbersWhatItSendsAndItsFeedbackIsRead
   EXPECT_EQ(router.stats().transportPacketsReported, 11u);
   EXPECT_EQ(router.stats().transportPacketsLost, 1u);
 }
+
+// What a paused (host-muted) producer sends is never asked for again, so no repair can carry it
+// to anyone after the mute; an RTX packet can only fill a hole, never run ahead of the stream.
+TEST_F(RouterTest, NothingSentDuringAMuteIsNackedAndRtxOnlyFillsHoles) {
+  setUpVideoCall();
+  sendVideo(0, 3);
+  router.setProducerPaused(kVideoProducer, true);
+  sendVideo(3, 1, false);
+  sendVideo(5, 2, false);  // 4 lost while paused
+  router.setProducerPaused(kVideoProducer, false);
+  sendVideo(7, 2);
+  router.tick(now + 200ms);
+  wire.pump(now + 200ms);
+  EXPECT_TRUE(nackedBy(alice, kVideoSsrc).empty());
+  const size_t bobHas = bob.rtp.size();
+  alice.sendRtp(rtxOf(videoPacket(4), 1));   // a packet of the mute
+  alice.sendRtp(rtxOf(videoPacket(30), 2));  // ahead of the stream
+  wire.pump(now + 210ms);
+  EXPECT_EQ(bob.rtp.size(), bobHas);
+  EXPECT_EQ(router.stats().rtxRepaired, 0u);
+  // The stream did not move: the next packet makes no hole.
+  sendVideo(9, 1, false);
+  EXPECT_TRUE(nackedBy(alice, kVideoSsrc).empty());
+}
