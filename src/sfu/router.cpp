@@ -451,7 +451,8 @@ void Router::stampTransportCc(const Consumer& consumer, std::span<uint8_t> bytes
 
 // Called every tick (50 ms): the publisher's estimator gets feedback 20 times a second.
 void Router::sendTransportFeedback() {
-  for (auto& [id, p] : mParticipants) {
+  for (auto& entry : mParticipants) {
+    Participant& p = entry.second;  // a named reference: lambdas may not capture structured bindings
     if (!p.publishCc || !p.publish || !p.publish->connected()) continue;
     p.publishCc->flush([&](std::span<const uint8_t> message) {
       if (p.publish->sendRtcp(message)) ++mStats.transportFeedbackSent;
