@@ -11,7 +11,10 @@ Producer::Producer(const ProducerSpec& spec, std::string participantId)
     : mSpec(spec), mParticipantId(std::move(participantId)), mStats(spec.ssrc, spec.clockRate), mPaused(spec.paused) {
   for (auto [from, to] : spec.extensionMap) mExtensionMap.set(from, to);
   // Video is retransmitted on NACK; audio is not.
-  if (spec.kind == MediaKind::Video) mCache = std::make_unique<rtp::PacketCache>(kVideoCachePackets);
+  if (spec.kind == MediaKind::Video) {
+    mCache = std::make_unique<rtp::PacketCache>(kVideoCachePackets);
+    mNack = std::make_unique<rtp::NackGenerator>();
+  }
 }
 
 void Producer::onRtp(const rtp::RtpPacket& packet, common::TimePoint now) {

@@ -7,13 +7,17 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "common/certificate.h"
 #include "rtcp/report_block.h"
 #include "rtp/captured_packets.h"
+#include "rtp/header_extensions.h"
+#include "rtp/packet_writer.h"
 #include "rtp/vp8.h"
 #include "sfu/sfu_test_util.h"
 #include "transport/dtls_contexts_test.h"
@@ -842,4 +846,270 @@ TEST_F(RouterTest, AProducerCreatedPausedForwardsNothing) {
   alice.sendRtp(opus(2));
   wire.pump(now);
   EXPECT_EQ(bob.rtp.size(), 1u);
+}
+
+// ---- issue 11: upstream NACK, RTX both ways, transport-wide congestion control ----------------
+
+namespace {
+
+std::vector<uint16_t> nackedBy(const BrowserPeer& peer, uint32_t mediaSsrc) {
+  std::vector<uint16_t> out;
+  for (const auto& p : sfu::test::rtcpOf(peer.rtcp, rtcp::type::kRtpFeedback, rtcp::fmt::kNack))
+    if (auto nack = rtcp::GenericNack::parse(p); nack && nack->mediaSsrc() == mediaSsrc)
+      nack->forEachLost([&](uint16_t seq) { out.push_back(seq); });
+  return out;
+}
+
+std::vector<rtcp::TransportCcPacket> transportFeedbackTo(const BrowserPeer& peer) {
+  std::vector<rtcp::TransportCcPacket> out;
+  for (const auto& p : sfu::test::rtcpOf(peer.rtcp, rtcp::type::kRtpFeedback, rtcp::fmt::kTransportCc))
+    if (auto fb = rtcp::TransportCcFeedback::parse(p))
+      fb->forEachPacket([&](const rtcp::TransportCcPacket& packet) { out.push_back(packet); });
+  return out;
+}
+
+// The publisher's RTX (PT 97, its RTX SSRC) of `original`.
+std::vector<uint8_t> rtxOf(std::vector<uint8_t> original, uint16_t rtxSeq) {
+  auto p = rtp::RtpPacket::parse(original);
+  std::vector<uint8_t> out(original.size() + 2);
+  out.resize(rtp::writeRtx(out, *p, 97, kVideoRtxSsrc, rtxSeq));
+  return out;
+}
+
+std::optional<uint16_t> transportSeqOf(std::vector<uint8_t> bytes, uint8_t id) {
+  auto p = rtp::RtpPacket::parse(bytes);
+  auto value = p ? p->extension(id) : std::nullopt;
+  return value ? rtp::parseTransportSequenceNumber(*value) : std::nullopt;
+}
+
+}  // namespace
+
+// Issue 11: 10 % upstream loss froze everyone's view of that publisher, because the SFU never
+// NACKed it. Now a hole in a publisher's stream is NACKed at once and again after the retry
+// interval; the RTX answer is unwrapped and forwarded to every subscriber, once.
+TEST_F(RouterTest, APublisherLossIsNackedAndTheRtxRepairReachesEverySubscriberOnce) {
+  setUpVideoCall();
+  sendVideo(0, 4);
+  sendVideo(5, 5, false);  // packet 4 lost on the way to the SFU
+  ASSERT_EQ(bob.rtp.size(), 9u);
+  const auto lost = static_cast<uint16_t>(kFirstSeq + 4);
+  EXPECT_EQ(nackedBy(alice, kVideoSsrc), (std::vector<uint16_t>{lost}));
+  // Not again within the retry interval; again after it.
+  router.tick(now + 50ms);
+  wire.pump(now + 50ms);
+  EXPECT_EQ(nackedBy(alice, kVideoSsrc).size(), 1u);
+  router.tick(now + 150ms);
+  wire.pump(now + 150ms);
+  EXPECT_EQ(nackedBy(alice, kVideoSsrc), (std::vector<uint16_t>{lost, lost}));
+
+  alice.sendRtp(rtxOf(videoPacket(4), 700));
+  wire.pump(now + 160ms);
+  ASSERT_EQ(bob.rtp.size(), 10u);
+  ASSERT_EQ(carol.rtp.size(), 10u);
+  EXPECT_EQ(router.stats().rtxRepaired, 1u);
+  auto repaired = rtp::RtpPacket::parse(bob.rtp[9]);
+  ASSERT_TRUE(repaired);
+  const uint16_t s = rtp::RtpPacket::parse(bob.rtp[0])->sequenceNumber();
+  EXPECT_EQ(repaired->ssrc(), kBobVideoSsrc);
+  EXPECT_EQ(repaired->payloadType(), kSubscriberVideoPt);
+  EXPECT_EQ(repaired->sequenceNumber(), static_cast<uint16_t>(s + 4));
+  EXPECT_EQ(sfu::test::payloadOf(bob.rtp[9]), sfu::test::payloadOf(videoPacket(4)));
+  // The same repair again (a second answer, or a probe made of it) reaches no one.
+  alice.sendRtp(rtxOf(videoPacket(4), 701));
+  wire.pump(now + 170ms);
+  EXPECT_EQ(bob.rtp.size(), 10u);
+  // Nothing is missing any more: no more NACKs.
+  router.tick(now + 400ms);
+  wire.pump(now + 400ms);
+  EXPECT_EQ(nackedBy(alice, kVideoSsrc).size(), 2u);
+  EXPECT_EQ(router.stats().nacksSent, 2u);
+}
+
+TEST_F(RouterTest, AnUnrepairedLossIsGivenUpAndAKeyframeRequestedInstead) {
+  setUpVideoCall();
+  sendVideo(0, 2);
+  sendVideo(3, 2, false);
+  const size_t plis = sfu::test::plisOf(alice).size();
+  TimePoint t = now;
+  for (int i = 0; i < 12; ++i) {
+    t += 100ms;
+    router.tick(t);
+    wire.pump(t);
+  }
+  EXPECT_EQ(nackedBy(alice, kVideoSsrc).size(), rtp::NackGenerator::kMaxRetries);
+  EXPECT_EQ(sfu::test::plisOf(alice).size(), plis + 1);
+}
+
+TEST_F(RouterTest, AGapTooLargeToRepairAsksForAKeyframeAndNacksNothing) {
+  setUpVideoCall();
+  sendVideo(0, 2);
+  const size_t plis = sfu::test::plisOf(alice).size();
+  alice.sendRtp(videoPacket(2 + rtp::NackGenerator::kMaxGap + 1));
+  wire.pump(now + 1s);  // past the keyframe request interval
+  EXPECT_TRUE(nackedBy(alice, kVideoSsrc).empty());
+  EXPECT_EQ(sfu::test::plisOf(alice).size(), plis + 1);
+}
+
+// Subscribers' NACKs are answered on the consumer's RTX stream: its own SSRC, payload type and
+// sequence numbers, the original sequence number (the subscriber's) in the first two bytes.
+TEST_F(RouterTest, ASubscribersNackIsAnsweredWithRtxOnItsRtxSsrc) {
+  connectPublisher("alice", alice);
+  router.addProducer("alice", videoSpec());
+  connectSubscriber("bob", bob);
+  ConsumerSpec spec = consumerSpec(kBobVideo, kVideoProducer, kBobVideoSsrc, kSubscriberVideoPt);
+  spec.rtxSsrc = 0xb0b0f1d0;
+  spec.rtxPayloadType = 99;
+  router.addConsumer("bob", spec);
+  wire.pump(now);
+  size_t toBob = 0;
+  wire.setFilter([&](const Datagram& d) {
+    if (d.to != bob.address() || ice::classifyPacket(d.bytes) != ice::PacketKind::RtpRtcp || ice::isRtcp(d.bytes))
+      return true;
+    return ++toBob != 4;
+  });
+  sendVideo(0, 6);
+  ASSERT_EQ(bob.rtp.size(), 5u);
+  const uint16_t s = rtp::RtpPacket::parse(bob.rtp[0])->sequenceNumber();
+  bob.sendRtcp(sfu::test::nack(0x0b0b, kBobVideoSsrc, {static_cast<uint16_t>(s + 3)}));
+  wire.pump(now + 40ms);
+  bob.sendRtcp(sfu::test::nack(0x0b0b, kBobVideoSsrc, {static_cast<uint16_t>(s + 3)}));
+  wire.pump(now + 80ms);
+  ASSERT_EQ(bob.rtp.size(), 7u);
+  EXPECT_TRUE(bob.srtpErrors.empty());
+  const auto original = sfu::test::payloadOf(videoPacket(3));
+  std::optional<uint16_t> previous;
+  for (size_t k : {5u, 6u}) {
+    auto p = rtp::RtpPacket::parse(bob.rtp[k]);
+    ASSERT_TRUE(p);
+    EXPECT_EQ(p->ssrc(), 0xb0b0f1d0u);
+    EXPECT_EQ(p->payloadType(), 99);
+    EXPECT_EQ(p->timestamp(), rtp::RtpPacket::parse(bob.rtp[0])->timestamp() + 3 * 3000);
+    auto payload = p->payload();
+    ASSERT_EQ(payload.size(), original.size() + 2);
+    EXPECT_EQ(common::loadU16(payload.data()), static_cast<uint16_t>(s + 3));
+    EXPECT_TRUE(std::equal(original.begin(), original.end(), payload.begin() + 2));
+    if (previous) EXPECT_EQ(p->sequenceNumber(), static_cast<uint16_t>(*previous + 1));
+    previous = p->sequenceNumber();
+  }
+  EXPECT_EQ(router.stats().retransmitted, 2u);
+}
+
+// The publisher's browser estimates its uplink from the SFU's transport-wide feedback: every
+// tick reports what arrived since the last one, losses included.
+TEST_F(RouterTest, ThePublisherGetsTransportWideFeedbackForWhatArrived) {
+  connectPublisher("alice", alice);
+  ProducerSpec spec = videoSpec();
+  spec.extensionMap = {{kAbsSendTime, kSubscriberAbsSendTime}, {kTransportCc, kTransportCc}, {kMid, 0}};
+  spec.transportCcId = kTransportCc;
+  router.addProducer("alice", spec);
+  auto numbered = [](size_t i, uint16_t transportSeq) {
+    auto bytes = videoPacket(i, i == 0);
+    auto p = rtp::RtpPacket::parse(bytes);
+    rtp::setTransportSequenceNumber(*p, kTransportCc, transportSeq);
+    return bytes;
+  };
+  for (uint16_t i = 0; i < 6; ++i)
+    if (i != 2) alice.sendRtp(numbered(i, static_cast<uint16_t>(65533 + i)));
+  // A probe on the RTX SSRC (an old packet sent again) counts too, and is not forwarded.
+  alice.sendRtp(rtxOf(numbered(0, 3), 5));
+  wire.pump(now);
+  EXPECT_TRUE(transportFeedbackTo(alice).empty());  // feedback goes out with the tick
+  router.tick(now + 50ms);
+  wire.pump(now + 50ms);
+  auto fb = transportFeedbackTo(alice);
+  ASSERT_EQ(fb.size(), 7u);
+  for (size_t i = 0; i < fb.size(); ++i) {
+    EXPECT_EQ(fb[i].sequenceNumber, static_cast<uint16_t>(65533 + i));
+    EXPECT_EQ(fb[i].received, i != 2) << i;
+  }
+  EXPECT_EQ(router.stats().transportFeedbackSent, 1u);
+  // Nothing new, nothing sent; the next packets start the next message.
+  router.tick(now + 100ms);
+  wire.pump(now + 100ms);
+  EXPECT_EQ(transportFeedbackTo(alice).size(), 7u);
+  alice.sendRtp(numbered(6, 4));
+  wire.pump(now + 120ms);
+  router.tick(now + 150ms);
+  wire.pump(now + 150ms);
+  fb = transportFeedbackTo(alice);
+  ASSERT_EQ(fb.size(), 8u);
+  EXPECT_EQ(fb.back().sequenceNumber, 4u);
+  EXPECT_TRUE(fb.back().received);
+}
+
+// Toward subscribers, each subscribe transport numbers every packet it sends (media and
+// retransmissions) in its own transport-wide sequence, and its feedback is read back against
+// what was sent: the per-packet results the bandwidth estimator will take.
+TEST_F(RouterTest, EachSubscriberTransportNumbersWhatItSendsAndItsFeedbackIsRead) {
+  connectPublisher("alice", alice);
+  ProducerSpec pspec = videoSpec();
+  pspec.extensionMap = {{kAbsSendTime, kSubscriberAbsSendTime}, {kTransportCc, kTransportCc}, {kMid, 0}};
+  pspec.transportCcId = kTransportCc;
+  router.addProducer("alice", pspec);
+  connectSubscriber("bob", bob);
+  connectSubscriber("carol", carol);
+  for (auto [who, id, ssrc] : {std::tuple{"bob", kBobVideo, kBobVideoSsrc}, {"carol", kCarolVideo, kCarolVideoSsrc}}) {
+    ConsumerSpec spec = consumerSpec(id, kVideoProducer, ssrc, kSubscriberVideoPt);
+    spec.transportCcId = kTransportCc;
+    spec.rtxSsrc = ssrc + 1;
+    spec.rtxPayloadType = 99;
+    router.addConsumer(who, spec);
+  }
+  wire.pump(now);
+  sendVideo(0, 10);  // the captured packets all carry the same publisher transport number
+  ASSERT_EQ(bob.rtp.size(), 10u);
+  std::vector<uint16_t> bobSeqs, carolSeqs;
+  for (const auto& p : bob.rtp) bobSeqs.push_back(transportSeqOf(p, kTransportCc).value_or(0));
+  for (const auto& p : carol.rtp) carolSeqs.push_back(transportSeqOf(p, kTransportCc).value_or(0));
+  for (size_t i = 1; i < 10; ++i) {
+    EXPECT_EQ(bobSeqs[i], static_cast<uint16_t>(bobSeqs[0] + i));
+    EXPECT_EQ(carolSeqs[i], static_cast<uint16_t>(carolSeqs[0] + i));
+  }
+  // A retransmission (RTX) takes the next number.
+  const uint16_t s = rtp::RtpPacket::parse(bob.rtp[0])->sequenceNumber();
+  bob.sendRtcp(sfu::test::nack(0x0b0b, kBobVideoSsrc, {static_cast<uint16_t>(s + 2)}));
+  wire.pump(now);
+  ASSERT_EQ(bob.rtp.size(), 11u);
+  EXPECT_EQ(transportSeqOf(bob.rtp[10], kTransportCc), static_cast<uint16_t>(bobSeqs[0] + 10));
+
+  // Bob reports the first 11: all arrived but the 4th.
+  rtcp::TransportCcBuilder builder(0x0b0b, kBobVideoSsrc);
+  builder.reset(0, bobSeqs[0]);
+  for (uint16_t i = 0; i < 11; ++i)
+    if (i != 3) ASSERT_TRUE(builder.addReceived(static_cast<uint16_t>(bobSeqs[0] + i), 1'000'000 + i * 1000));
+  // ... and, hostile, numbers never sent: they are not results.
+  ASSERT_TRUE(builder.addReceived(static_cast<uint16_t>(bobSeqs[0] + 40), 1'100'000));
+  std::vector<uint8_t> buf(512);
+  common::ByteWriter w(buf);
+  ASSERT_TRUE(builder.write(w));
+  buf.resize(w.size());
+  bob.sendRtcp(buf);
+  wire.pump(now);
+  EXPECT_EQ(router.stats().transportFeedbackReceived, 1u);
+  EXPECT_EQ(router.stats().transportPacketsReported, 11u);
+  EXPECT_EQ(router.stats().transportPacketsLost, 1u);
+}
+
+// What a paused (host-muted) producer sends is never asked for again, so no repair can carry it
+// to anyone after the mute; an RTX packet can only fill a hole, never run ahead of the stream.
+TEST_F(RouterTest, NothingSentDuringAMuteIsNackedAndRtxOnlyFillsHoles) {
+  setUpVideoCall();
+  sendVideo(0, 3);
+  router.setProducerPaused(kVideoProducer, true);
+  sendVideo(3, 1, false);
+  sendVideo(5, 2, false);  // 4 lost while paused
+  router.setProducerPaused(kVideoProducer, false);
+  sendVideo(7, 2);
+  router.tick(now + 200ms);
+  wire.pump(now + 200ms);
+  EXPECT_TRUE(nackedBy(alice, kVideoSsrc).empty());
+  const size_t bobHas = bob.rtp.size();
+  alice.sendRtp(rtxOf(videoPacket(4), 1));   // a packet of the mute
+  alice.sendRtp(rtxOf(videoPacket(30), 2));  // ahead of the stream
+  wire.pump(now + 210ms);
+  EXPECT_EQ(bob.rtp.size(), bobHas);
+  EXPECT_EQ(router.stats().rtxRepaired, 0u);
+  // The stream did not move: the next packet makes no hole.
+  sendVideo(9, 1, false);
+  EXPECT_TRUE(nackedBy(alice, kVideoSsrc).empty());
 }
