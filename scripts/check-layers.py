@@ -19,7 +19,6 @@ ALLOWED = {
     "ice": {"common", "net"},
     "dtls": {"common", "srtp"},
     "transport": {"common", "net", "ice", "dtls", "srtp", "rtp"},
-    "bwe": {"common", "rtcp"},
     "sfu": {"common", "net", "ice", "dtls", "rtp", "rtcp", "transport", "bwe"},
     "store": {"common", "net"},
     "accounts": {"common", "net", "store"},
