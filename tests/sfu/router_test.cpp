@@ -988,7 +988,9 @@ TEST_F(RouterTest, ASubscribersNackIsAnsweredWithRtxOnItsRtxSsrc) {
     ASSERT_EQ(payload.size(), original.size() + 2);
     EXPECT_EQ(common::loadU16(payload.data()), static_cast<uint16_t>(s + 3));
     EXPECT_TRUE(std::equal(original.begin(), original.end(), payload.begin() + 2));
-    if (previous) EXPECT_EQ(p->sequenceNumber(), static_cast<uint16_t>(*previous + 1));
+    if (previous) {
+      EXPECT_EQ(p->sequenceNumber(), static_cast<uint16_t>(*previous + 1));
+    }
     previous = p->sequenceNumber();
   }
   EXPECT_EQ(router.stats().retransmitted, 2u);
@@ -1076,7 +1078,9 @@ TEST_F(RouterTest, EachSubscriberTransportNumbersWhatItSendsAndItsFeedbackIsRead
   rtcp::TransportCcBuilder builder(0x0b0b, kBobVideoSsrc);
   builder.reset(0, bobSeqs[0]);
   for (uint16_t i = 0; i < 11; ++i)
-    if (i != 3) ASSERT_TRUE(builder.addReceived(static_cast<uint16_t>(bobSeqs[0] + i), 1'000'000 + i * 1000));
+    if (i != 3) {
+      ASSERT_TRUE(builder.addReceived(static_cast<uint16_t>(bobSeqs[0] + i), 1'000'000 + i * 1000));
+    }
   // ... and, hostile, numbers never sent: they are not results.
   ASSERT_TRUE(builder.addReceived(static_cast<uint16_t>(bobSeqs[0] + 40), 1'100'000));
   std::vector<uint8_t> buf(512);
