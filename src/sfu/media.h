@@ -38,6 +38,15 @@ struct ProducerSpec {
   // Starts paused: its packets are dropped until Router::setProducerPaused(id, false) (a
   // participant a host muted publishes the muted source again).
   bool paused = false;
+  // Simulcast (video): the layers' rids, lowest first (at most Producer::kMaxLayers; empty: one
+  // stream, `ssrc`), and the publisher's ids of the rid and repaired-rid header extensions, from
+  // which the router learns each layer's SSRC (0: not negotiated). A packet that also carries the
+  // mid extension must name `mid`.
+  std::vector<std::string> rids;
+  std::string mid;
+  uint8_t midExtensionId = 0;
+  uint8_t ridExtensionId = 0;
+  uint8_t repairedRidExtensionId = 0;
 };
 
 struct ConsumerSpec {

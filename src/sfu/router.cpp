@@ -111,8 +111,12 @@ void Router::addProducer(const std::string& participantId, const ProducerSpec& s
   auto it = mParticipants.find(participantId);
   if (it == mParticipants.end() || mProducers.count(spec.id)) return;
   auto producer = std::make_unique<Producer>(spec, participantId);
-  it->second.bySsrc.emplace_back(spec.ssrc, producer.get());
-  if (spec.rtxSsrc) it->second.bySsrc.emplace_back(*spec.rtxSsrc, producer.get());
+  if (producer->simulcast()) {
+    it->second.simulcastProducers.push_back(producer.get());  // SSRCs come with the first packets
+  } else {
+    it->second.bySsrc.emplace_back(spec.ssrc, producer.get());
+    if (spec.rtxSsrc) it->second.bySsrc.emplace_back(*spec.rtxSsrc, producer.get());
+  }
   mProducers.emplace(spec.id, std::move(producer));
 }
 
@@ -122,8 +126,10 @@ void Router::removeProducer(uint64_t producerId) {
   std::vector<uint64_t> consumers;
   for (auto* c : it->second->consumers()) consumers.push_back(c->id());
   for (auto id : consumers) removeConsumer(id);
-  if (auto p = mParticipants.find(it->second->participantId()); p != mParticipants.end())
+  if (auto p = mParticipants.find(it->second->participantId()); p != mParticipants.end()) {
     std::erase_if(p->second.bySsrc, [&](const auto& e) { return e.second == it->second.get(); });
+    std::erase(p->second.simulcastProducers, it->second.get());
+  }
   mProducers.erase(it);
 }
 
@@ -134,8 +140,11 @@ void Router::setProducerPaused(uint64_t producerId, bool paused) {
   producer.setPaused(paused);
   if (paused) return;
   // Subscribers saw nothing while it was paused: they start again at a keyframe.
-  for (Consumer* c : producer.consumers()) c->requireKeyframe();
-  requestKeyframe(producer, std::chrono::steady_clock::now());
+  const auto now = std::chrono::steady_clock::now();
+  for (Consumer* c : producer.consumers()) {
+    c->requireKeyframe();
+    requestKeyframeFor(*c, now);
+  }
 }
 
 void Router::addConsumer(const std::string& subscriberId, const ConsumerSpec& spec) {
@@ -146,9 +155,12 @@ void Router::addConsumer(const std::string& subscriberId, const ConsumerSpec& sp
   consumer->setTransportSlot(&sub->second.subscribe);
   prod->second->consumers().push_back(consumer.get());
   sub->second.consumersBySsrc.emplace_back(spec.ssrc, consumer.get());
+  Consumer& added = *consumer;
   mConsumers.emplace(spec.id, std::move(consumer));
   // A new subscriber needs a keyframe to start decoding.
-  requestKeyframe(*prod->second, std::chrono::steady_clock::now());
+  const auto now = std::chrono::steady_clock::now();
+  added.updateTargetLayer(now);
+  requestKeyframeFor(added, now);
 }
 
 void Router::removeConsumer(uint64_t consumerId) {
@@ -160,6 +172,24 @@ void Router::removeConsumer(uint64_t consumerId) {
   if (auto p = mParticipants.find(c->subscriberId()); p != mParticipants.end())
     std::erase_if(p->second.consumersBySsrc, [&](const auto& e) { return e.second == c; });
   mConsumers.erase(it);
+}
+
+void Router::setConsumerMaxLayer(uint64_t consumerId, int layer) {
+  auto it = mConsumers.find(consumerId);
+  if (it == mConsumers.end()) return;
+  it->second->setMaxLayer(layer);
+  it->second->updateTargetLayer(std::chrono::steady_clock::now());
+}
+
+void Router::setConsumerPaused(uint64_t consumerId, bool paused) {
+  auto it = mConsumers.find(consumerId);
+  if (it == mConsumers.end()) return;
+  it->second->setPaused(paused);
+}
+
+const Consumer* Router::consumer(uint64_t id) const {
+  auto it = mConsumers.find(id);
+  return it == mConsumers.end() ? nullptr : it->second.get();
 }
 
 const Producer* Router::producer(uint64_t id) const {
@@ -187,8 +217,10 @@ void Router::onTransportRtp(transport::WebRtcTransport& t, rtp::RtpPacket& packe
     return;
   }
   Producer* producer = findIn(p->bySsrc, packet.ssrc());
+  if (!producer && !p->simulcastProducers.empty()) producer = learnSimulcastSsrc(*p, packet);
+  const int layer = producer ? producer->layerOf(packet.ssrc()) : -1;
   // RTX (padding probes, retransmissions we did not ask for) is not forwarded.
-  if (!producer || packet.ssrc() != producer->ssrc() || packet.payloadSize() == 0) {
+  if (!producer || layer < 0 || packet.payloadSize() == 0) {
     ++mStats.rtpDropped;
     return;
   }
@@ -199,9 +231,32 @@ void Router::onTransportRtp(transport::WebRtcTransport& t, rtp::RtpPacket& packe
   }
   // Extension ids become the subscribers' once, before caching and fan-out.
   if (packet.hasExtension()) packet.remapExtensions(producer->extensionMap());
-  producer->onRtp(packet, now);
+  producer->onRtp(packet, layer, now);
   if (producer->packetsReceived() <= kTappedPackets) tapPayload(*producer, packet);
-  forward(*producer, packet, now);
+  forward(*producer, layer, packet, now);
+}
+
+Producer* Router::learnSimulcastSsrc(Participant& publisher, const rtp::RtpPacket& packet) {
+  if (!packet.hasExtension()) return nullptr;
+  for (Producer* producer : publisher.simulcastProducers) {
+    const ProducerSpec& spec = producer->spec();
+    if (spec.midExtensionId != 0) {
+      auto mid = packet.extensionString(spec.midExtensionId);
+      if (mid && *mid != spec.mid) continue;
+    }
+    auto rid = spec.ridExtensionId != 0 ? packet.extensionString(spec.ridExtensionId) : std::nullopt;
+    bool repair = false;
+    if (!rid && spec.repairedRidExtensionId != 0) {
+      rid = packet.extensionString(spec.repairedRidExtensionId);
+      repair = true;
+    }
+    if (!rid) continue;
+    if (producer->learnLayerSsrc(*rid, packet.ssrc(), repair) < 0) continue;
+    // Bounded: each layer learns its media and RTX SSRC once.
+    publisher.bySsrc.emplace_back(packet.ssrc(), producer);
+    return producer;
+  }
+  return nullptr;
 }
 
 // At trace level the first packets of each stream are logged as hex: what the SFU forwards is
@@ -215,14 +270,17 @@ void Router::tapPayload(const Producer& producer, const rtp::RtpPacket& packet) 
              common::hexEncode(payload.first(std::min(payload.size(), kTappedBytes))));
 }
 
-void Router::forward(Producer& producer, const rtp::RtpPacket& packet, common::TimePoint now) {
+void Router::forward(Producer& producer, int layer, const rtp::RtpPacket& packet, common::TimePoint now) {
   for (Consumer* c : producer.consumers()) {
     transport::WebRtcTransport* t = c->transport();
     if (!t) continue;
-    bool wasWaiting = c->waitingForKeyframe();
-    bool sent = t->sendRtpWith([&](std::span<uint8_t> out) { return c->writePacket(packet, out, now); });
-    if (sent) ++mStats.rtpForwarded;
-    else if (wasWaiting && c->waitingForKeyframe() && t->connected()) requestKeyframe(producer, now);
+    const int before = c->currentLayer();
+    bool sent = t->sendRtpWith([&](std::span<uint8_t> out) { return c->writeLayerPacket(packet, layer, out, now); });
+    if (sent) {
+      ++mStats.rtpForwarded;
+      if (before >= 0 && c->currentLayer() != before) ++mStats.layerSwitches;
+    }
+    if (c->wantsKeyframe() && t->connected()) requestKeyframeFor(*c, now);
   }
 }
 
@@ -240,16 +298,18 @@ void Router::onPublisherRtcp(Participant& publisher, std::span<const uint8_t> co
     auto sr = rtcp::SenderReport::parse(*packet);
     if (!sr) continue;
     Producer* producer = findIn(publisher.bySsrc, sr->senderSsrc());
-    if (!producer || producer->ssrc() != sr->senderSsrc()) continue;
-    producer->onSenderReport(sr->senderInfo(), now);
-    forwardSenderReport(*producer);
+    const int layer = producer ? producer->layerOf(sr->senderSsrc()) : -1;
+    if (layer < 0) continue;
+    producer->onSenderReport(layer, sr->senderInfo(), now);
+    forwardSenderReport(*producer, layer);
   }
 }
 
-void Router::forwardSenderReport(Producer& producer) {
-  const auto& info = producer.lastSenderReport();
+void Router::forwardSenderReport(Producer& producer, int layer) {
+  const auto& info = producer.lastSenderReport(layer);
   if (!info) return;
   for (Consumer* c : producer.consumers()) {
+    if (c->currentLayer() != layer) continue;  // the timestamps of another layer's segment
     auto ts = c->outputTimestamp(info->rtpTimestamp);
     auto sub = mParticipants.find(c->subscriberId());
     if (!ts || sub == mParticipants.end() || !sub->second.subscribe) continue;
@@ -274,18 +334,19 @@ void Router::onSubscriberRtcp(Participant& subscriber, std::span<const uint8_t> 
     } else if (type == rtcp::type::kPayloadFeedback && fmt == rtcp::fmt::kPli) {
       auto pli = rtcp::Pli::parse(*packet);
       if (!pli) continue;
-      if (Consumer* c = findIn(subscriber.consumersBySsrc, pli->mediaSsrc())) requestKeyframe(c->producer(), now);
+      if (Consumer* c = findIn(subscriber.consumersBySsrc, pli->mediaSsrc())) requestKeyframeFor(*c, now);
     } else if (type == rtcp::type::kPayloadFeedback && fmt == rtcp::fmt::kFir) {
       auto fir = rtcp::Fir::parse(*packet);
       if (!fir) continue;
       for (size_t i = 0; i < fir->entryCount(); ++i)
-        if (Consumer* c = findIn(subscriber.consumersBySsrc, fir->entry(i).ssrc)) requestKeyframe(c->producer(), now);
+        if (Consumer* c = findIn(subscriber.consumersBySsrc, fir->entry(i).ssrc)) requestKeyframeFor(*c, now);
     }
   }
 }
 
 void Router::retransmit(Participant& subscriber, Consumer& consumer, uint16_t seq, common::TimePoint now) {
-  const rtp::PacketCache* cache = consumer.producer().cache();
+  // The cache of the layer being forwarded: the rewriter maps only that layer's segment.
+  const rtp::PacketCache* cache = consumer.producer().cache(consumer.currentLayer());
   if (consumer.producer().paused()) return;
   auto source = consumer.sourceSequenceNumber(seq);
   if (!cache || !source || !subscriber.subscribe) return;
@@ -310,22 +371,32 @@ void Router::retransmit(Participant& subscriber, Consumer& consumer, uint16_t se
 size_t Router::cacheBytes() const {
   size_t total = 0;
   for (const auto& [id, producer] : mProducers)
-    if (const auto* cache = producer->cache()) total += cache->allocatedBytes();
+    for (int layer = 0; layer < producer->layerCount(); ++layer)
+      if (const auto* cache = producer->cache(layer)) total += cache->allocatedBytes();
   return total;
 }
 
-void Router::requestKeyframe(Producer& producer, common::TimePoint now) {
-  if (producer.requestKeyframe(now)) sendKeyframeRequest(producer);
+void Router::requestKeyframe(Producer& producer, int layer, common::TimePoint now) {
+  if (producer.requestKeyframe(layer, now)) sendKeyframeRequest(producer, layer);
 }
 
-void Router::sendKeyframeRequest(Producer& producer) {
+void Router::requestKeyframeFor(Consumer& consumer, common::TimePoint now) {
+  if (consumer.paused()) return;
+  // Waiting for a switch: the target layer's keyframe; otherwise (a subscriber's PLI) the current's.
+  const int layer = consumer.wantsKeyframe() ? consumer.targetLayer() : consumer.currentLayer();
+  requestKeyframe(consumer.producer(), std::max(layer, 0), now);
+}
+
+void Router::sendKeyframeRequest(Producer& producer, int layer) {
   auto it = mParticipants.find(producer.participantId());
   if (it == mParticipants.end() || !it->second.publish) return;
+  const uint32_t ssrc = producer.layer(layer).ssrc;
   std::array<uint8_t, kPliBuffer> buf{};
   common::ByteWriter w(buf);
-  if (rtcp::Pli::write(w, mRtcpSsrc, producer.ssrc()) && w.ok() && it->second.publish->sendRtcp(w.written()))
+  if (ssrc != 0 && rtcp::Pli::write(w, mRtcpSsrc, ssrc) && w.ok() && it->second.publish->sendRtcp(w.written()))
     ++mStats.keyframeRequests;
-  else producer.markKeyframePending();  // not sent (publisher not connected yet): try again later
+  // Not sent (publisher not connected yet, layer SSRC not learned yet): try again later.
+  else producer.markKeyframePending(layer);
 }
 
 // ---- timers ------------------------------------------------------------------------------------
@@ -340,7 +411,8 @@ void Router::tick(common::TimePoint now) {
     if (p.subscribe && p.subscribe->closed()) destroyTransport(p.subscribe);
   }
   for (auto& [id, producer] : mProducers)
-    if (producer->takePendingKeyframe(now)) sendKeyframeRequest(*producer);
+    for (int layer = 0; layer < producer->layerCount(); ++layer)
+      if (producer->takePendingKeyframe(layer, now)) sendKeyframeRequest(*producer, layer);
   if (now >= mNextReport) {
     mNextReport = now + kReportInterval;
     sendReports(now);
@@ -359,9 +431,10 @@ void Router::sendReports(common::TimePoint now) {
     std::array<uint32_t, kMaxRembSsrcs> videoSsrcs{};
     size_t nBlocks = 0, nVideo = 0;
     for (auto& [ssrc, producer] : p.bySsrc) {
-      if (ssrc != producer->ssrc()) continue;
-      if (producer->receiverStats().hasPackets() && nBlocks < blocks.size())
-        blocks[nBlocks++] = producer->receiverStats().makeReportBlock(now);
+      const int layer = producer->layerOf(ssrc);
+      if (layer < 0) continue;
+      if (producer->receiverStats(layer).hasPackets() && nBlocks < blocks.size())
+        blocks[nBlocks++] = producer->receiverStats(layer).makeReportBlock(now);
       if (producer->kind() == MediaKind::Video && nVideo < videoSsrcs.size()) videoSsrcs[nVideo++] = ssrc;
     }
     std::array<uint8_t, kReportBuffer> buf{};
@@ -383,7 +456,7 @@ void Router::onTransportConnected(transport::WebRtcTransport& t) {
     auto now = std::chrono::steady_clock::now();
     for (auto& [ssrc, c] : p->consumersBySsrc) {
       c->requireKeyframe();
-      requestKeyframe(c->producer(), now);
+      requestKeyframeFor(*c, now);
     }
   }
 }

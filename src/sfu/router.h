@@ -51,6 +51,7 @@ class Router final : private transport::WebRtcTransport::Listener {
     uint64_t retransmitsRefused = 0;  // over a consumer's per-packet limits or byte budget
     uint64_t keyframeRequests = 0;
     uint64_t rtpPaused = 0;  // of a paused producer (muted by a host or by a policy): not forwarded
+    uint64_t layerSwitches = 0;  // a consumer moved to another simulcast layer
   };
 
   Router(TransportHost& host, RouterObserver* observer);
@@ -68,6 +69,10 @@ class Router final : private transport::WebRtcTransport::Listener {
   void setProducerPaused(uint64_t producerId, bool paused);
   void addConsumer(const std::string& subscriberId, const ConsumerSpec& spec);
   void removeConsumer(uint64_t consumerId);
+  // Simulcast: the highest layer a consumer may receive (0 lowest), and pausing it (a hidden
+  // tile). Unknown ids are ignored.
+  void setConsumerMaxLayer(uint64_t consumerId, int layer);
+  void setConsumerPaused(uint64_t consumerId, bool paused);
 
   // Timers: transport consent and DTLS, receiver reports and bandwidth hints to publishers,
   // pending keyframe requests. The media worker calls it every 50 ms (kTickInterval in
@@ -81,6 +86,7 @@ class Router final : private transport::WebRtcTransport::Listener {
   // Bytes the producers' retransmission caches hold allocated.
   size_t cacheBytes() const;
   const Producer* producer(uint64_t id) const;
+  const Consumer* consumer(uint64_t id) const;
   const transport::WebRtcTransport* transport(const std::string& participantId, TransportRole role) const;
 
  private:
@@ -92,6 +98,8 @@ class Router final : private transport::WebRtcTransport::Listener {
     std::vector<std::pair<uint32_t, Producer*>> bySsrc;
     // Consumers of this participant by their SSRC, for NACK/PLI from the subscriber.
     std::vector<std::pair<uint32_t, Consumer*>> consumersBySsrc;
+    // Producers sent with simulcast, whose layers' SSRCs are learned from rid extensions.
+    std::vector<Producer*> simulcastProducers;
   };
 
   // transport::WebRtcTransport::Listener
@@ -105,15 +113,20 @@ class Router final : private transport::WebRtcTransport::Listener {
   void onTransportClosed(transport::WebRtcTransport& transport, std::string_view reason) override;
 
   Participant* owner(const transport::WebRtcTransport& transport);
-  void forward(Producer& producer, const rtp::RtpPacket& packet, common::TimePoint now);
+  void forward(Producer& producer, int layer, const rtp::RtpPacket& packet, common::TimePoint now);
+  // A packet of an SSRC the participant has not announced: a simulcast layer's first packets.
+  Producer* learnSimulcastSsrc(Participant& publisher, const rtp::RtpPacket& packet);
   void tapPayload(const Producer& producer, const rtp::RtpPacket& packet);
   void onPublisherRtcp(Participant& publisher, std::span<const uint8_t> compound, common::TimePoint now);
   void onSubscriberRtcp(Participant& subscriber, std::span<const uint8_t> compound, common::TimePoint now);
   void retransmit(Participant& subscriber, Consumer& consumer, uint16_t seq, common::TimePoint now);
-  void requestKeyframe(Producer& producer, common::TimePoint now);
-  void sendKeyframeRequest(Producer& producer);
+  void requestKeyframe(Producer& producer, common::TimePoint now) { requestKeyframe(producer, 0, now); }
+  void requestKeyframe(Producer& producer, int layer, common::TimePoint now);
+  // For a consumer that needs one: of the layer it waits for.
+  void requestKeyframeFor(Consumer& consumer, common::TimePoint now);
+  void sendKeyframeRequest(Producer& producer, int layer);
   void sendReports(common::TimePoint now);
-  void forwardSenderReport(Producer& producer);
+  void forwardSenderReport(Producer& producer, int layer);
   void destroyTransport(std::unique_ptr<transport::WebRtcTransport>& transport);
 
   TransportHost& mHost;
