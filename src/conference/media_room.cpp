@@ -39,6 +39,22 @@ std::optional<std::pair<uint32_t, std::optional<uint32_t>>> mediaSsrcs(const sdp
   return std::make_pair(primary, rtx);
 }
 
+// Simulcast layers of a video section, lowest first as the browser lists them (the client sends
+// "q", "h", "f"): the first alternative of each stream. Empty without simulcast.
+std::vector<std::string> simulcastRids(const sdp::AnswerMedia& m) {
+  std::vector<std::string> rids;
+  if (m.kind != sdp::MediaKind::Video || !m.simulcast) return rids;
+  for (const auto& stream : m.simulcast->recv)
+    if (!stream.empty()) rids.push_back(stream.front().rid);
+  return rids;
+}
+
+uint8_t extensionId(const sdp::AnswerMedia& m, std::string_view uri) {
+  for (const auto& ext : m.extensions)
+    if (ext.uri == uri) return static_cast<uint8_t>(ext.id);
+  return 0;
+}
+
 // The source the browser declared for the section `mid` ("" when it declared none).
 std::string_view declaredSource(const std::vector<TrackSource>& sources, const std::string& mid) {
   for (const auto& s : sources)
@@ -185,6 +201,33 @@ void MediaRoom::setPausedSources(const std::string& participantId, SourceSet pau
   }
 }
 
+int layerForWidth(uint32_t width) {
+  if (width <= 320) return 0;
+  if (width <= 640) return 1;
+  return 2;
+}
+
+void MediaRoom::setVideoPreferences(const std::string& participantId, const std::vector<VideoPreference>& preferences) {
+  auto it = mParticipants.find(participantId);
+  if (it == mParticipants.end()) return;
+  for (const auto& preference : preferences) {
+    for (auto& [producerId, sub] : it->second.subscriptions) {
+      if (sub.track.mid != preference.mid || sub.track.kind != sdp::MediaKind::Video) continue;
+      const bool pause = preference.width == 0 || preference.height == 0;
+      const int layer = layerForWidth(preference.width);
+      if (pause != sub.paused) {
+        sub.paused = pause;
+        post([id = sub.consumerId, pause](sfu::Router& r) { r.setConsumerPaused(id, pause); });
+      }
+      if (!pause && layer != sub.maxLayer) {
+        sub.maxLayer = layer;
+        post([id = sub.consumerId, layer](sfu::Router& r) { r.setConsumerMaxLayer(id, layer); });
+      }
+      break;
+    }
+  }
+}
+
 SourceSet MediaRoom::publishedSources(const std::string& participantId) const {
   SourceSet out;
   for (const auto& [id, prod] : mProducers)
@@ -199,7 +242,9 @@ void MediaRoom::updateProducers(const std::string& participantId, const sdp::Pub
   for (const auto& m : answer.media) {
     if (!m.accepted || m.direction != sdp::Direction::RecvOnly) continue;
     const sdp::Codec* codec = m.mediaCodec();
-    auto ssrcs = mediaSsrcs(m);
+    const auto rids = simulcastRids(m);
+    // Simulcast layers' SSRCs are learned from their first packets (rid extension).
+    auto ssrcs = rids.empty() ? mediaSsrcs(m) : std::make_optional(std::make_pair(uint32_t{0}, std::optional<uint32_t>()));
     if (!codec || !ssrcs) {
       common::logger("media")->info("a published section has no SSRC; it is not forwarded");
       continue;
@@ -224,6 +269,13 @@ void MediaRoom::updateProducers(const std::string& participantId, const sdp::Pub
     spec.payloadType = codec->payloadType;
     spec.clockRate = codec->clockRate;
     spec.paused = paused;
+    if (!rids.empty()) {
+      spec.rids = rids;
+      spec.mid = m.mid;
+      spec.midExtensionId = extensionId(m, sdp::uri::kMid);
+      spec.ridExtensionId = extensionId(m, sdp::uri::kRtpStreamId);
+      spec.repairedRidExtensionId = extensionId(m, sdp::uri::kRepairedRtpStreamId);
+    }
     for (const auto& ext : m.extensions) {
       const auto* cap = mEnv.capabilities.findExtension(m.kind, ext.uri);
       // Routing and transport-wide extensions are the publisher's own business: removed.
