@@ -51,6 +51,8 @@ interface TileModel {
   self: boolean;
   kind: 'camera' | 'screen';
   video: MediaStreamTrack | null;
+  /** A received video's mid: its rendered size is reported for simulcast (video_preferences.ts). */
+  mid?: string | undefined;
   /** Own camera turned off, or own microphone muted. */
   cameraOff: boolean;
   muted: boolean;
@@ -137,6 +139,7 @@ function tiles(
         self: false,
         kind: 'screen',
         video: screen.track,
+        mid: screen.mid,
         cameraOff: false,
         muted: false,
         badge,
@@ -150,6 +153,7 @@ function tiles(
       self: false,
       kind: 'camera',
       video: camera?.track ?? null,
+      mid: camera?.mid,
       cameraOff: camera === null,
       muted: false,
       badge,
@@ -372,6 +376,7 @@ function Tile({ tile }: { tile: TileModel }) {
           mirrored={tile.self && tile.kind === 'camera'}
           fit={tile.kind === 'screen' ? 'contain' : 'cover'}
           testId="tile-video"
+          mid={tile.mid}
         />
       )}
       <span class="tile-name" data-testid="tile-name">

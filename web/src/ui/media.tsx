@@ -1,6 +1,7 @@
 // Small building blocks for media in the view: video and audio elements fed from tracks, and
 // the icons of the call controls (inline SVG, no external resources).
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { trackVideoElement } from '../media/video_preferences';
 
 /** A MediaStream holding `tracks`, rebuilt only when the tracks change. */
 export function useStream(tracks: (MediaStreamTrack | null | undefined)[]): MediaStream | null {
@@ -19,15 +20,21 @@ interface VideoProps {
   fit?: 'cover' | 'contain';
   testId?: string;
   label?: string;
+  /** The mid of a received video: how large it is shown goes to the server (simulcast layer). */
+  mid?: string | undefined;
 }
 
 /**
  * A muted, autoplaying video element (sound goes through AudioSink). It stays invisible until
  * the first frame is there, so whatever is behind it (an avatar) shows while media connects.
  */
-export function Video({ stream, mirrored = false, fit = 'cover', testId, label }: VideoProps) {
+export function Video({ stream, mirrored = false, fit = 'cover', testId, label, mid }: VideoProps) {
   const ref = useRef<HTMLVideoElement>(null);
   const [hasFrames, setHasFrames] = useState(false);
+  useEffect(() => {
+    const element = ref.current;
+    return element && mid !== undefined ? trackVideoElement(mid, element) : undefined;
+  }, [mid]);
   useEffect(() => {
     const element = ref.current;
     if (!element) return;
@@ -60,6 +67,7 @@ export function Video({ stream, mirrored = false, fit = 'cover', testId, label }
       muted
       disablePictureInPicture
       data-testid={testId}
+      data-mid={mid}
       data-playing={hasFrames ? 'true' : 'false'}
       aria-label={label}
     />
