@@ -39,13 +39,25 @@ std::optional<std::pair<uint32_t, std::optional<uint32_t>>> mediaSsrcs(const sdp
   return std::make_pair(primary, rtx);
 }
 
-// Simulcast layers of a video section, lowest first as the browser lists them (the client sends
-// "q", "h", "f"): the first alternative of each stream. Empty without simulcast.
+// Simulcast layers of a video section, lowest first (the first alternative of each stream; empty
+// without simulcast). SDP does not say which layer is which: rids of the two common naming
+// schemes are put in order ("q" < "h" < "f", as the web client sends them, and "l" < "m" < "h");
+// other names keep the order of the offer, which is then taken as lowest first.
 std::vector<std::string> simulcastRids(const sdp::AnswerMedia& m) {
   std::vector<std::string> rids;
   if (m.kind != sdp::MediaKind::Video || !m.simulcast) return rids;
   for (const auto& stream : m.simulcast->recv)
     if (!stream.empty()) rids.push_back(stream.front().rid);
+  for (const std::vector<std::string_view> scheme :
+       {std::vector<std::string_view>{"q", "h", "f"}, std::vector<std::string_view>{"l", "m", "h"}}) {
+    auto rank = [&](const std::string& rid) { return std::find(scheme.begin(), scheme.end(), rid) - scheme.begin(); };
+    const bool all = std::all_of(rids.begin(), rids.end(), [&](const std::string& rid) {
+      return rank(rid) < static_cast<std::ptrdiff_t>(scheme.size());
+    });
+    if (!all) continue;
+    std::stable_sort(rids.begin(), rids.end(), [&](const auto& a, const auto& b) { return rank(a) < rank(b); });
+    break;
+  }
   return rids;
 }
 
@@ -244,7 +256,8 @@ void MediaRoom::updateProducers(const std::string& participantId, const sdp::Pub
     const sdp::Codec* codec = m.mediaCodec();
     const auto rids = simulcastRids(m);
     // Simulcast layers' SSRCs are learned from their first packets (rid extension).
-    auto ssrcs = rids.empty() ? mediaSsrcs(m) : std::make_optional(std::make_pair(uint32_t{0}, std::optional<uint32_t>()));
+    auto ssrcs =
+        rids.empty() ? mediaSsrcs(m) : std::make_optional(std::make_pair(uint32_t{0}, std::optional<uint32_t>()));
     if (!codec || !ssrcs) {
       common::logger("media")->info("a published section has no SSRC; it is not forwarded");
       continue;

@@ -29,9 +29,7 @@ bool Vp8PictureRewriter::rewrite(std::span<uint8_t> payload) {
     if (!mPictureSegmentStarted) {
       mPictureSegmentStarted = true;
       // The first segment keeps the publisher's numbers; later ones continue after the newest.
-      mPictureOffset = mHavePicture
-                           ? static_cast<uint16_t>((mNewestPicture + 1 - *d->pictureId) & kPictureIdMask)
-                           : 0;
+      mPictureOffset = mHavePicture ? static_cast<uint16_t>((mNewestPicture + 1 - *d->pictureId) & kPictureIdMask) : 0;
     }
     const auto out = static_cast<uint16_t>((*d->pictureId + mPictureOffset) & kPictureIdMask);
     setVp8PictureId(payload, out);  // a 7-bit field keeps the low 7 bits

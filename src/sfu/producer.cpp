@@ -7,7 +7,7 @@ namespace {
 // Bytes each layer's retransmission cache may hold: about 1.5 s of the layer at its usual rate
 // (a stream without simulcast gets the full amount).
 constexpr std::array<size_t, Producer::kMaxLayers> kSimulcastCacheBytes = {128 * 1024, 256 * 1024,
-                                                                          rtp::PacketCache::kDefaultMaxBytes};
+                                                                           rtp::PacketCache::kDefaultMaxBytes};
 }  // namespace
 
 Producer::Producer(const ProducerSpec& spec, std::string participantId)

@@ -37,14 +37,15 @@ uint32_t BitrateMeter::bitsPerSecond(common::TimePoint now) const {
   // Buckets inside the window that ends at `now`, i.e. (bucket - kBuckets, bucket].
   for (size_t i = 0; i < kBuckets; ++i) {
     const int64_t b = mNewestBucket - static_cast<int64_t>(i);
-    if (b >= 0 && b > bucket - static_cast<int64_t>(kBuckets) && b <= bucket) bytes += mBytes[static_cast<size_t>(b) % kBuckets];
+    if (b >= 0 && b > bucket - static_cast<int64_t>(kBuckets) && b <= bucket)
+      bytes += mBytes[static_cast<size_t>(b) % kBuckets];
   }
   const auto windowMs = common::toMillis(kBucket * kBuckets);
   return static_cast<uint32_t>(std::min<uint64_t>(bytes * 8 * 1000 / static_cast<uint64_t>(windowMs), UINT32_MAX));
 }
 
-ProducerLayer::ProducerLayer(std::string rid_, uint32_t ssrc_, uint32_t rtxSsrc_, uint32_t clockRate,
-                             size_t cacheBytes, bool video)
+ProducerLayer::ProducerLayer(std::string rid_, uint32_t ssrc_, uint32_t rtxSsrc_, uint32_t clockRate, size_t cacheBytes,
+                             bool video)
     : rid(std::move(rid_)), ssrc(ssrc_), rtxSsrc(rtxSsrc_), stats(ssrc_, clockRate) {
   if (video) cache = std::make_unique<rtp::PacketCache>(kVideoCachePackets, cacheBytes);
 }

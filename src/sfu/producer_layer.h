@@ -43,9 +43,9 @@ class BitrateMeter {
 struct ProducerLayer {
   ProducerLayer(std::string rid, uint32_t ssrc, uint32_t rtxSsrc, uint32_t clockRate, size_t cacheBytes, bool video);
 
-  std::string rid;        // empty without simulcast
-  uint32_t ssrc = 0;      // 0: not learned yet
-  uint32_t rtxSsrc = 0;   // 0: none, or not learned yet
+  std::string rid;                          // empty without simulcast
+  uint32_t ssrc = 0;                        // 0: not learned yet
+  uint32_t rtxSsrc = 0;                     // 0: none, or not learned yet
   std::unique_ptr<rtp::PacketCache> cache;  // video only
   rtcp::ReceiverStats stats;
   BitrateMeter bitrate;

@@ -251,7 +251,10 @@ Producer* Router::learnSimulcastSsrc(Participant& publisher, const rtp::RtpPacke
       repair = true;
     }
     if (!rid) continue;
-    if (producer->learnLayerSsrc(*rid, packet.ssrc(), repair) < 0) continue;
+    const int layer = producer->learnLayerSsrc(*rid, packet.ssrc(), repair);
+    if (layer < 0) continue;
+    common::logger("sfu")->debug("producer {}: layer {} ({}) {} SSRC learned", producer->id(), layer, *rid,
+                                 repair ? "RTX" : "media");
     // Bounded: each layer learns its media and RTX SSRC once.
     publisher.bySsrc.emplace_back(packet.ssrc(), producer);
     return producer;
@@ -278,7 +281,10 @@ void Router::forward(Producer& producer, int layer, const rtp::RtpPacket& packet
     bool sent = t->sendRtpWith([&](std::span<uint8_t> out) { return c->writeLayerPacket(packet, layer, out, now); });
     if (sent) {
       ++mStats.rtpForwarded;
-      if (before >= 0 && c->currentLayer() != before) ++mStats.layerSwitches;
+      if (before >= 0 && c->currentLayer() != before) {
+        ++mStats.layerSwitches;
+        common::logger("sfu")->debug("consumer {}: layer {} -> {}", c->id(), before, c->currentLayer());
+      }
     }
     if (c->wantsKeyframe() && t->connected()) requestKeyframeFor(*c, now);
   }
@@ -418,9 +424,9 @@ void Router::tick(common::TimePoint now) {
     sendReports(now);
     common::logger("sfu")->debug(
         "router: {} producers, {} consumers, forwarded {}, dropped {}, retransmitted {}, "
-        "keyframe requests {}",
+        "keyframe requests {}, layer switches {}",
         mProducers.size(), mConsumers.size(), mStats.rtpForwarded, mStats.rtpDropped, mStats.retransmitted,
-        mStats.keyframeRequests);
+        mStats.keyframeRequests, mStats.layerSwitches);
   }
 }
 

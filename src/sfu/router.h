@@ -50,7 +50,7 @@ class Router final : private transport::WebRtcTransport::Listener {
     uint64_t retransmitted = 0;
     uint64_t retransmitsRefused = 0;  // over a consumer's per-packet limits or byte budget
     uint64_t keyframeRequests = 0;
-    uint64_t rtpPaused = 0;  // of a paused producer (muted by a host or by a policy): not forwarded
+    uint64_t rtpPaused = 0;      // of a paused producer (muted by a host or by a policy): not forwarded
     uint64_t layerSwitches = 0;  // a consumer moved to another simulcast layer
   };
 

@@ -500,7 +500,8 @@ void Connection::handleVideoPreferences(const nlohmann::json& msg, common::TimeP
   if (!media) return;
   std::vector<conference::VideoPreference> preferences;
   for (const auto& item : msg["preferences"])
-    preferences.push_back({item["mid"].get<std::string>(), item["width"].get<uint32_t>(), item["height"].get<uint32_t>()});
+    preferences.push_back(
+        {item["mid"].get<std::string>(), item["width"].get<uint32_t>(), item["height"].get<uint32_t>()});
   media->setVideoPreferences(mParticipantId, preferences);
 }
 

@@ -14,6 +14,9 @@
 #include "rtp/vp8.h"
 #include "sfu/consumer.h"
 #include "sfu/producer.h"
+#include "sfu/router.h"
+#include "sfu/sfu_test_util.h"
+#include "transport/dtls_contexts_test.h"
 
 using namespace conclave;
 using namespace conclave::sfu;
@@ -50,10 +53,18 @@ ConsumerSpec consumerSpec() {
 // One RTP packet of a VP8 stream; `rid` adds the rid header extension (one-byte form).
 std::vector<uint8_t> vp8Packet(uint32_t ssrc, uint16_t seq, uint32_t ts, uint16_t pictureId, uint8_t tl0, bool key,
                                const std::string& rid = {}, uint8_t ridId = kRidId) {
-  std::vector<uint8_t> b = {0x80, 96, static_cast<uint8_t>(seq >> 8), static_cast<uint8_t>(seq),
-                            static_cast<uint8_t>(ts >> 24), static_cast<uint8_t>(ts >> 16), static_cast<uint8_t>(ts >> 8),
-                            static_cast<uint8_t>(ts), static_cast<uint8_t>(ssrc >> 24), static_cast<uint8_t>(ssrc >> 16),
-                            static_cast<uint8_t>(ssrc >> 8), static_cast<uint8_t>(ssrc)};
+  std::vector<uint8_t> b = {0x80,
+                            96,
+                            static_cast<uint8_t>(seq >> 8),
+                            static_cast<uint8_t>(seq),
+                            static_cast<uint8_t>(ts >> 24),
+                            static_cast<uint8_t>(ts >> 16),
+                            static_cast<uint8_t>(ts >> 8),
+                            static_cast<uint8_t>(ts),
+                            static_cast<uint8_t>(ssrc >> 24),
+                            static_cast<uint8_t>(ssrc >> 16),
+                            static_cast<uint8_t>(ssrc >> 8),
+                            static_cast<uint8_t>(ssrc)};
   if (!rid.empty()) {
     b[0] |= 0x10;
     std::vector<uint8_t> ext = {static_cast<uint8_t>((ridId << 4) | (rid.size() - 1))};
@@ -63,8 +74,8 @@ std::vector<uint8_t> vp8Packet(uint32_t ssrc, uint16_t seq, uint32_t ts, uint16_
     b.insert(b.end(), ext.begin(), ext.end());
   }
   // Descriptor: X, S, PID 0; I (15-bit picture ID), L, T.
-  b.insert(b.end(), {0x90, 0xE0, static_cast<uint8_t>(0x80 | (pictureId >> 8)), static_cast<uint8_t>(pictureId), tl0,
-                     0x00});
+  b.insert(b.end(),
+           {0x90, 0xE0, static_cast<uint8_t>(0x80 | (pictureId >> 8)), static_cast<uint8_t>(pictureId), tl0, 0x00});
   if (key) {
     // Frame tag with P = 0, start code, 640x360, then ciphertext stand-in.
     b.insert(b.end(), {0x50, 0x2D, 0x01, 0x9D, 0x01, 0x2A, 0x80, 0x02, 0x68, 0x01, 0xEE, 0xEE});
@@ -95,7 +106,8 @@ struct Layer {
 class SimulcastTest : public ::testing::Test {
  protected:
   SimulcastTest() {
-    for (int i = 0; i < 3; ++i) producer.learnLayerSsrc(simulcastSpec().rids[static_cast<size_t>(i)], kLayerSsrcs[i], false);
+    for (int i = 0; i < 3; ++i)
+      producer.learnLayerSsrc(simulcastSpec().rids[static_cast<size_t>(i)], kLayerSsrcs[i], false);
     producer.consumers().push_back(&consumer);
   }
 
@@ -114,8 +126,8 @@ class SimulcastTest : public ::testing::Test {
     if (n == 0) return std::nullopt;
     auto written = rtp::RtpPacket::parse(std::span(out).first(n));
     auto d = rtp::Vp8Descriptor::parse(written->payload());
-    return Out{written->ssrc(), written->sequenceNumber(), written->timestamp(),
-               d->pictureId.value_or(0), d->tl0PicIdx.value_or(0), d->keyframe};
+    return Out{written->ssrc(),          written->sequenceNumber(), written->timestamp(),
+               d->pictureId.value_or(0), d->tl0PicIdx.value_or(0),  d->keyframe};
   }
 
   // A frame from every layer at the same instant, as a simulcast publisher sends; the last packet
@@ -300,4 +312,160 @@ TEST_F(SimulcastTest, EachLayerMeasuresItsBitrate) {
   EXPECT_EQ(producer.layerBitrate(1, now), 0u);
   // A second later without packets, the meter reads 0.
   EXPECT_EQ(producer.layerBitrate(2, now + 1100ms), 0u);
+}
+
+// ---- Through the Router, with real transports (in memory) -------------------------------------
+
+namespace {
+
+using transport::test::BrowserPeer;
+using transport::test::Wire;
+
+// Alice publishes simulcast (no SSRCs announced); Bob subscribes. Packets carry the rid (or
+// repaired rid) header extension as browsers send them.
+class SimulcastRouterTest : public transport::test::DtlsContextsTest {
+ protected:
+  void SetUp() override {
+    for (auto* p : {&alice, &bob}) wire.attach(*p);
+    for (auto id : {"alice", "bob"}) router.addParticipant(id);
+    TransportSpec pub;
+    pub.localIce = ice::IceCredentials::generate();
+    pub.remoteIce = alice.ice();
+    pub.remoteFingerprint = transport::test::fingerprintOf(*sBrowser);
+    router.setTransport("alice", TransportRole::Publish, pub);
+    handshake(alice, pub.localIce);
+    TransportSpec sub;
+    sub.localIce = ice::IceCredentials::generate();
+    router.setTransport("bob", TransportRole::Subscribe, sub);
+    sub.remoteIce = bob.ice();
+    sub.remoteFingerprint = transport::test::fingerprintOf(*sBrowser);
+    router.setTransport("bob", TransportRole::Subscribe, sub);
+    handshake(bob, sub.localIce);
+    ProducerSpec spec = simulcastSpec();
+    spec.extensionMap = {{kRidId, 0}, {kRepairedRidId, 0}};
+    router.addProducer("alice", spec);
+    router.addConsumer("bob", consumerSpec());
+    wire.pump(now);
+  }
+
+  void handshake(BrowserPeer& peer, const ice::IceCredentials& server) {
+    peer.sendCheck(server, true);
+    wire.pump(now);
+    peer.startDtls(now);
+    wire.pump(now);
+    ASSERT_TRUE(peer.dtlsConnected());
+  }
+
+  // The next frame of layer `index` (the first packets of each layer carry its rid).
+  void send(int index, bool key, bool withRid = true) {
+    Layer& l = layers[static_cast<size_t>(index)];
+    alice.sendRtp(vp8Packet(l.ssrc, l.seq++, l.ts, l.pictureId, l.tl0, key,
+                            withRid ? std::string(1, "qhf"[index]) : std::string()));
+    l.ts += 3000;
+    l.pictureId = static_cast<uint16_t>((l.pictureId + 1) & 0x7FFF);
+    ++l.tl0;
+    wire.pump(now);
+  }
+
+  std::vector<uint32_t> pliSsrcs() {
+    std::vector<uint32_t> out;
+    for (const auto& pli : sfu::test::plisOf(alice)) out.push_back(pli.mediaSsrc());
+    return out;
+  }
+
+  const Consumer& consumer() { return *router.consumer(7); }
+
+  TimePoint now = std::chrono::steady_clock::now();
+  sfu::test::FakeHost host{*sServer};
+  Router router{host, nullptr};
+  BrowserPeer alice =
+      BrowserPeer(*sBrowser, transport::test::loopback(41001), transport::test::fingerprintOf(*sServer));
+  BrowserPeer bob = BrowserPeer(*sBrowser, transport::test::loopback(41002), transport::test::fingerprintOf(*sServer));
+  Wire wire{host.recorder(),
+            [this](std::span<uint8_t> d, const net::Endpoint& from, TimePoint t) { host.dispatch(d, from, t); }};
+  std::array<Layer, 3> layers = {Layer{kLayerSsrcs[0], 100, 1000, 10, 1}, Layer{kLayerSsrcs[1], 200, 2000, 20, 2},
+                                 Layer{kLayerSsrcs[2], 300, 3000, 30, 3}};
+};
+
+}  // namespace
+
+TEST_F(SimulcastRouterTest, LayersAreLearnedFromRidsAndOnlyTheTargetLayerReachesTheSubscriber) {
+  // An SSRC without a rid is not a layer: dropped, nothing learned.
+  send(2, true, false);
+  EXPECT_TRUE(bob.rtp.empty());
+  EXPECT_EQ(router.producer(1)->layerOf(kLayerSsrcs[2]), -1);
+  // RTX of layer 1 (repaired rid) is learned as that layer's RTX, not forwarded.
+  alice.sendRtp(vp8Packet(0x22229999, 1, 1, 1, 1, false, "h", kRepairedRidId));
+  wire.pump(now);
+  EXPECT_EQ(router.producer(1)->rtxLayerOf(0x22229999), 1);
+  EXPECT_TRUE(bob.rtp.empty());
+  // Each layer's first packets carry its rid. The consumer starts with the first layer that sends
+  // (the lowest here) and climbs at each higher layer's keyframe.
+  for (int i = 0; i < 3; ++i) send(i, true);
+  ASSERT_EQ(bob.rtp.size(), 3u);
+  EXPECT_EQ(router.stats().layerSwitches, 2u);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(router.producer(1)->layerOf(kLayerSsrcs[static_cast<size_t>(i)]), i);
+  // Later packets need no rid: the SSRCs are known.
+  for (int i = 0; i < 3; ++i) send(i, false, false);
+  ASSERT_EQ(bob.rtp.size(), 4u);
+  auto first = rtp::RtpPacket::parse(bob.rtp[0]);
+  auto second = rtp::RtpPacket::parse(bob.rtp[3]);
+  EXPECT_EQ(first->ssrc(), kOutSsrc);
+  EXPECT_EQ(second->ssrc(), kOutSsrc);
+  EXPECT_FALSE(first->extension(kRidId).has_value());  // the rid is the publisher's business
+  EXPECT_EQ(consumer().currentLayer(), 2);
+}
+
+TEST_F(SimulcastRouterTest, ASwitchDownAsksTheTargetLayerForAKeyframeAndHappensAtIt) {
+  for (int i = 0; i < 3; ++i) send(i, i == 2);
+  EXPECT_EQ(router.stats().layerSwitches, 0u);
+  ASSERT_EQ(consumer().currentLayer(), 2);
+  const auto before = pliSsrcs();
+  router.setConsumerMaxLayer(7, 0);
+  EXPECT_EQ(consumer().targetLayer(), 0);
+  // The next packet makes the router ask layer 0's SSRC for a keyframe (past the throttle).
+  now += 600ms;
+  for (int i = 0; i < 3; ++i) send(i, false);
+  auto plis = pliSsrcs();
+  ASSERT_GT(plis.size(), before.size());
+  EXPECT_EQ(plis.back(), kLayerSsrcs[0]);
+  EXPECT_EQ(consumer().currentLayer(), 2);  // still layer 2 until that keyframe
+  const size_t forwarded = bob.rtp.size();
+  send(0, true);
+  EXPECT_EQ(consumer().currentLayer(), 0);
+  ASSERT_EQ(bob.rtp.size(), forwarded + 1);
+  EXPECT_EQ(router.stats().layerSwitches, 1u);
+  auto prev = rtp::RtpPacket::parse(bob.rtp[forwarded - 1]);
+  auto next = rtp::RtpPacket::parse(bob.rtp[forwarded]);
+  EXPECT_EQ(next->sequenceNumber(), static_cast<uint16_t>(prev->sequenceNumber() + 1));
+  auto prevVp8 = rtp::Vp8Descriptor::parse(prev->payload());
+  auto nextVp8 = rtp::Vp8Descriptor::parse(next->payload());
+  EXPECT_EQ(*nextVp8->pictureId, static_cast<uint16_t>(*prevVp8->pictureId + 1));
+  // A subscriber's PLI now asks layer 0.
+  now += 600ms;
+  bob.sendRtcp(sfu::test::pli(0x0b0b, kOutSsrc));
+  wire.pump(now);
+  EXPECT_EQ(pliSsrcs().back(), kLayerSsrcs[0]);
+}
+
+TEST_F(SimulcastRouterTest, APausedConsumerGetsNothingAndAsksForNoKeyframe) {
+  for (int i = 0; i < 3; ++i) send(i, i == 2);
+  router.setConsumerPaused(7, true);
+  // A request throttled before the pause may still go out once.
+  now += 600ms;
+  router.tick(now);
+  wire.pump(now);
+  const size_t forwarded = bob.rtp.size();
+  const size_t plis = pliSsrcs().size();
+  for (int round = 0; round < 5; ++round) {
+    now += 600ms;
+    for (int i = 0; i < 3; ++i) send(i, true);
+    router.tick(now);
+    wire.pump(now);
+  }
+  EXPECT_EQ(bob.rtp.size(), forwarded);
+  EXPECT_EQ(pliSsrcs().size(), plis);
+  router.setConsumerPaused(7, false);
+  send(2, true);
+  EXPECT_EQ(bob.rtp.size(), forwarded + 1);
 }

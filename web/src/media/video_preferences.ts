@@ -57,7 +57,8 @@ interface Watched {
 
 /** The video elements the view shows, by element: the mid of the track each one plays. */
 const registry = new Map<Element, string>();
-let active: VideoPreferences | null = null;
+/** The instance registered elements report to: the current Call's. */
+const current: { active: VideoPreferences | null } = { active: null };
 
 /**
  * Registers a video element that shows the received track of `mid`; returns the function that
@@ -65,11 +66,11 @@ let active: VideoPreferences | null = null;
  */
 export function trackVideoElement(mid: string, element: Element): () => void {
   registry.set(element, mid);
-  active?.watch(element, mid);
+  current.active?.watch(element, mid);
   return () => {
     if (registry.get(element) !== mid) return;
     registry.delete(element);
-    active?.unwatch(element);
+    current.active?.unwatch(element);
   };
 }
 
@@ -108,8 +109,8 @@ export class VideoPreferences {
 
   /** Becomes the instance registered elements report to (the current Call's). */
   activate(): void {
-    if (active && active !== this) active.deactivate();
-    active = this;
+    if (current.active && current.active !== this) current.active.deactivate();
+    current.active = this;
     for (const [element, mid] of registry) this.watch(element, mid);
   }
 
@@ -191,7 +192,7 @@ export class VideoPreferences {
   }
 
   private deactivate(): void {
-    if (active === this) active = null;
+    if (current.active === this) current.active = null;
     if (this.mTimer !== null) clearTimeout(this.mTimer);
     this.mTimer = null;
     this.mSize?.disconnect();
