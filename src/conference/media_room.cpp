@@ -1,6 +1,7 @@
 #include "conference/media_room.h"
 
 #include <algorithm>
+#include <array>
 
 #include "common/log.h"
 #include "common/random.h"
@@ -48,11 +49,14 @@ std::vector<std::string> simulcastRids(const sdp::AnswerMedia& m) {
   if (m.kind != sdp::MediaKind::Video || !m.simulcast) return rids;
   for (const auto& stream : m.simulcast->recv)
     if (!stream.empty()) rids.push_back(stream.front().rid);
-  for (const std::vector<std::string_view> scheme :
-       {std::vector<std::string_view>{"q", "h", "f"}, std::vector<std::string_view>{"l", "m", "h"}}) {
-    auto rank = [&](const std::string& rid) { return std::find(scheme.begin(), scheme.end(), rid) - scheme.begin(); };
+  static constexpr std::array<std::string_view, 3> kQuarterHalfFull{"q", "h", "f"};
+  static constexpr std::array<std::string_view, 3> kLowMidHigh{"l", "m", "h"};
+  for (const auto* scheme : {&kQuarterHalfFull, &kLowMidHigh}) {
+    auto rank = [&](const std::string& rid) {
+      return std::find(scheme->begin(), scheme->end(), rid) - scheme->begin();
+    };
     const bool all = std::all_of(rids.begin(), rids.end(), [&](const std::string& rid) {
-      return rank(rid) < static_cast<std::ptrdiff_t>(scheme.size());
+      return rank(rid) < static_cast<std::ptrdiff_t>(scheme->size());
     });
     if (!all) continue;
     std::stable_sort(rids.begin(), rids.end(), [&](const auto& a, const auto& b) { return rank(a) < rank(b); });
