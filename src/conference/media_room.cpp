@@ -1,6 +1,7 @@
 #include "conference/media_room.h"
 
 #include <algorithm>
+#include <array>
 
 #include "common/log.h"
 #include "common/random.h"
@@ -37,6 +38,37 @@ std::optional<std::pair<uint32_t, std::optional<uint32_t>>> mediaSsrcs(const sdp
   if (primary == 0 && !m.ssrcs.empty()) primary = m.ssrcs.front().ssrc;
   if (primary == 0) return std::nullopt;
   return std::make_pair(primary, rtx);
+}
+
+// Simulcast layers of a video section, lowest first (the first alternative of each stream; empty
+// without simulcast). SDP does not say which layer is which: rids of the two common naming
+// schemes are put in order ("q" < "h" < "f", as the web client sends them, and "l" < "m" < "h");
+// other names keep the order of the offer, which is then taken as lowest first.
+std::vector<std::string> simulcastRids(const sdp::AnswerMedia& m) {
+  std::vector<std::string> rids;
+  if (m.kind != sdp::MediaKind::Video || !m.simulcast) return rids;
+  for (const auto& stream : m.simulcast->recv)
+    if (!stream.empty()) rids.push_back(stream.front().rid);
+  static constexpr std::array<std::string_view, 3> kQuarterHalfFull{"q", "h", "f"};
+  static constexpr std::array<std::string_view, 3> kLowMidHigh{"l", "m", "h"};
+  for (const auto* scheme : {&kQuarterHalfFull, &kLowMidHigh}) {
+    auto rank = [&](const std::string& rid) {
+      return std::find(scheme->begin(), scheme->end(), rid) - scheme->begin();
+    };
+    const bool all = std::all_of(rids.begin(), rids.end(), [&](const std::string& rid) {
+      return rank(rid) < static_cast<std::ptrdiff_t>(scheme->size());
+    });
+    if (!all) continue;
+    std::stable_sort(rids.begin(), rids.end(), [&](const auto& a, const auto& b) { return rank(a) < rank(b); });
+    break;
+  }
+  return rids;
+}
+
+uint8_t extensionId(const sdp::AnswerMedia& m, std::string_view uri) {
+  for (const auto& ext : m.extensions)
+    if (ext.uri == uri) return static_cast<uint8_t>(ext.id);
+  return 0;
 }
 
 // The source the browser declared for the section `mid` ("" when it declared none).
@@ -185,6 +217,33 @@ void MediaRoom::setPausedSources(const std::string& participantId, SourceSet pau
   }
 }
 
+int layerForWidth(uint32_t width) {
+  if (width <= 320) return 0;
+  if (width <= 640) return 1;
+  return 2;
+}
+
+void MediaRoom::setVideoPreferences(const std::string& participantId, const std::vector<VideoPreference>& preferences) {
+  auto it = mParticipants.find(participantId);
+  if (it == mParticipants.end()) return;
+  for (const auto& preference : preferences) {
+    for (auto& [producerId, sub] : it->second.subscriptions) {
+      if (sub.track.mid != preference.mid || sub.track.kind != sdp::MediaKind::Video) continue;
+      const bool pause = preference.width == 0 || preference.height == 0;
+      const int layer = layerForWidth(preference.width);
+      if (pause != sub.paused) {
+        sub.paused = pause;
+        post([id = sub.consumerId, pause](sfu::Router& r) { r.setConsumerPaused(id, pause); });
+      }
+      if (!pause && layer != sub.maxLayer) {
+        sub.maxLayer = layer;
+        post([id = sub.consumerId, layer](sfu::Router& r) { r.setConsumerMaxLayer(id, layer); });
+      }
+      break;
+    }
+  }
+}
+
 SourceSet MediaRoom::publishedSources(const std::string& participantId) const {
   SourceSet out;
   for (const auto& [id, prod] : mProducers)
@@ -199,7 +258,10 @@ void MediaRoom::updateProducers(const std::string& participantId, const sdp::Pub
   for (const auto& m : answer.media) {
     if (!m.accepted || m.direction != sdp::Direction::RecvOnly) continue;
     const sdp::Codec* codec = m.mediaCodec();
-    auto ssrcs = mediaSsrcs(m);
+    const auto rids = simulcastRids(m);
+    // Simulcast layers' SSRCs are learned from their first packets (rid extension).
+    auto ssrcs =
+        rids.empty() ? mediaSsrcs(m) : std::make_optional(std::make_pair(uint32_t{0}, std::optional<uint32_t>()));
     if (!codec || !ssrcs) {
       common::logger("media")->info("a published section has no SSRC; it is not forwarded");
       continue;
@@ -224,6 +286,13 @@ void MediaRoom::updateProducers(const std::string& participantId, const sdp::Pub
     spec.payloadType = codec->payloadType;
     spec.clockRate = codec->clockRate;
     spec.paused = paused;
+    if (!rids.empty()) {
+      spec.rids = rids;
+      spec.mid = m.mid;
+      spec.midExtensionId = extensionId(m, sdp::uri::kMid);
+      spec.ridExtensionId = extensionId(m, sdp::uri::kRtpStreamId);
+      spec.repairedRidExtensionId = extensionId(m, sdp::uri::kRepairedRtpStreamId);
+    }
     for (const auto& ext : m.extensions) {
       const auto* cap = mEnv.capabilities.findExtension(m.kind, ext.uri);
       // Routing is the publisher's own business: removed. The transport-wide sequence number is

@@ -68,6 +68,15 @@ struct TrackSource {
   std::string mid;
   std::string source;  // microphone, camera, screen, screen-audio
 };
+// The size at which a subscriber renders one received video (device pixels; 0x0: not shown).
+struct VideoPreference {
+  std::string mid;  // of the subscribe connection's m-section
+  uint32_t width = 0;
+  uint32_t height = 0;
+};
+// The simulcast layer a video rendered that wide needs: 0 up to 320 px, 1 up to 640, else 2.
+int layerForWidth(uint32_t width);
+
 // Sources (microphone, camera, screen, screen-audio) by name.
 using SourceSet = std::set<std::string, std::less<>>;
 
@@ -103,6 +112,10 @@ class MediaRoom {
   void restartSubscribe(const std::string& participantId);
   // The worker reported an ICE failure; the participant is told so it can restart ICE.
   void onTransportFailed(const std::string& participantId, sfu::TransportRole role);
+  // The sizes at which the participant shows the videos it receives: each listed video
+  // consumer's max layer follows its width (layerForWidth()), 0x0 pauses it. Videos not listed
+  // keep their setting; unknown mids and audio are ignored (an offer may be on its way).
+  void setVideoPreferences(const std::string& participantId, const std::vector<VideoPreference>& preferences);
 
   sfu::MediaWorker& worker() { return mWorker; }
   size_t producerCount() const { return mProducers.size(); }
@@ -120,6 +133,9 @@ class MediaRoom {
   struct Subscription {
     uint64_t consumerId = 0;
     sdp::OutgoingTrack track;
+    // What video-preferences set last (-1: nothing yet, the consumer takes the top layer).
+    int maxLayer = -1;
+    bool paused = false;
   };
   struct Participant {
     MediaPeer* peer = nullptr;

@@ -15,7 +15,8 @@ Consumer::Consumer(const ConsumerSpec& spec, Producer& producer, std::string sub
       mSubscriberId(std::move(subscriberId)),
       mRewriter(spec.ssrc, producer.spec().clockRate, static_cast<uint16_t>(common::randomU32()), common::randomU32()),
       mRtxSeq(static_cast<uint16_t>(common::randomU32())),
-      mWaitForKeyframe(producer.kind() == MediaKind::Video) {
+      mCurrentLayer(producer.kind() == MediaKind::Video ? -1 : 0),
+      mMaxLayer(producer.layerCount() - 1) {
   // Only video is cached, so only video is ever resent.
   if (isVideo()) mResends.resize(kResendWindow);
 }
@@ -24,17 +25,19 @@ bool Consumer::isVideo() const { return mProducer.kind() == MediaKind::Video; }
 
 size_t Consumer::writePacket(const rtp::RtpPacket& source, std::span<uint8_t> out, common::TimePoint now,
                              bool retransmission) {
-  if (source.size() > out.size()) return 0;
-  if (mWaitForKeyframe) {
+  if (source.size() > out.size() || mPaused) return 0;
+  if (mCurrentLayer < 0) {
+    // Not started (or must restart): only at a keyframe, taken as one of the target layer.
     auto vp8 = rtp::Vp8Descriptor::parse(source.payload());
     if (!vp8 || !vp8->keyframe) return 0;
-    mWaitForKeyframe = false;
+    mCurrentLayer = mTargetLayer;
   }
   std::memcpy(out.data(), source.data().data(), source.size());
   auto packet = rtp::RtpPacket::parse(out.first(source.size()));
   if (!packet) return 0;
   auto mapped = mRewriter.map(source.ssrc(), source.sequenceNumber(), source.timestamp(), now);
   if (!mapped) return 0;
+  if (isVideo()) mPictureRewriter.rewrite(packet->payload());
   packet->setSsrc(mSpec.ssrc);
   packet->setSequenceNumber(mapped->sequenceNumber);
   packet->setTimestamp(mapped->timestamp);
@@ -46,6 +49,48 @@ size_t Consumer::writePacket(const rtp::RtpPacket& source, std::span<uint8_t> ou
         std::min<int64_t>(mRetransmitTokens + static_cast<int64_t>(packet->size() * kRetransmitSharePercent / 100),
                           kRetransmitBurstBytes);
   return packet->size();
+}
+
+size_t Consumer::writeLayerPacket(const rtp::RtpPacket& source, int layer, std::span<uint8_t> out,
+                                  common::TimePoint now) {
+  if (mPaused || source.size() > out.size()) return 0;
+  if (!isVideo()) return writePacket(source, out, now);
+  updateTargetLayer(now);
+  if (layer != mCurrentLayer) {
+    if (layer != mTargetLayer) return 0;
+    auto vp8 = rtp::Vp8Descriptor::parse(source.payload());
+    if (!vp8 || !vp8->keyframe) return 0;
+    // A keyframe of the target layer: the output stream continues with it.
+    if (mCurrentLayer >= 0) ++mLayerSwitches;
+    mRewriter.switchSource(source.ssrc());
+    mPictureRewriter.switchSource();
+    mCurrentLayer = layer;
+  }
+  return writePacket(source, out, now);
+}
+
+void Consumer::setMaxLayer(int layer) { mMaxLayer = std::clamp(layer, 0, mProducer.layerCount() - 1); }
+
+void Consumer::setPaused(bool paused) {
+  if (paused == mPaused) return;
+  mPaused = paused;
+  if (!paused) requireKeyframe();
+}
+
+void Consumer::updateTargetLayer(common::TimePoint now) {
+  const int count = mProducer.layerCount();
+  const int cap = std::clamp(mMaxLayer, 0, count - 1);
+  for (int l = cap; l >= 0; --l)
+    if (mProducer.layerActive(l, now)) {
+      mTargetLayer = l;
+      return;
+    }
+  for (int l = cap + 1; l < count; ++l)
+    if (mProducer.layerActive(l, now)) {
+      mTargetLayer = l;
+      return;
+    }
+  mTargetLayer = cap;  // nothing arrives yet: the first keyframe of the wanted layer starts it
 }
 
 bool Consumer::allowRetransmit(uint16_t seq, size_t bytes, common::TimePoint now) {

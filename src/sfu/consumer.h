@@ -7,6 +7,14 @@
 // packets, resend it once), and resent bytes come out of a token bucket that fills with
 // kRetransmitSharePercent of the bytes forwarded and holds at most kRetransmitBurstBytes (it starts
 // full). The per-packet state is a table allocated with the consumer; nothing allocates per NACK.
+//
+// Layers (simulcast): a video consumer forwards one layer of its producer at a time. The target
+// layer is the highest active layer up to the consumer's max layer (setMaxLayer(): from the
+// subscriber's tile size, later from the bandwidth allocator), or the lowest active one when none
+// at or below it is active. The consumer keeps forwarding its current layer until a keyframe of
+// the target layer arrives (wantsKeyframe() tells the router to ask the publisher for one), then
+// switches there: SSRC, sequence numbers, timestamps, VP8 picture ID and TL0PICIDX continue the
+// output stream, so the subscriber's decoder sees one stream. A paused consumer forwards nothing.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +24,7 @@
 #include "common/clock.h"
 #include "rtp/packet.h"
 #include "rtp/stream_rewriter.h"
+#include "rtp/vp8_rewriter.h"
 #include "sfu/media.h"
 
 namespace conclave::transport {
@@ -70,10 +79,33 @@ class Consumer {
   // sequence number whose slot another one used less than kMinResendInterval ago is refused.
   static constexpr size_t kResendWindow = 256;
 
-  bool waitingForKeyframe() const { return mWaitForKeyframe; }
-  void requireKeyframe() { mWaitForKeyframe = isVideo(); }
+  bool waitingForKeyframe() const { return isVideo() && mCurrentLayer < 0; }
+  // The subscriber cannot decode what follows: start again at a keyframe of the target layer.
+  void requireKeyframe() {
+    if (isVideo()) mCurrentLayer = -1;
+  }
   uint32_t packetsSent() const { return mPacketsSent; }
   uint32_t octetsSent() const { return mOctetsSent; }
+
+  // ---- layers (the bandwidth allocator's interface) ----
+  // Packet path: like writePacket(), for a packet of the producer's layer `layer`; it is written
+  // only if it belongs to the current layer, or starts a keyframe of the target layer (the switch).
+  size_t writeLayerPacket(const rtp::RtpPacket& source, int layer, std::span<uint8_t> out, common::TimePoint now);
+  // The highest layer this consumer may receive (clamped to the producer's layers).
+  void setMaxLayer(int layer);
+  int maxLayer() const { return mMaxLayer; }
+  // Paused: nothing is forwarded; resuming starts at a keyframe.
+  void setPaused(bool paused);
+  bool paused() const { return mPaused; }
+  // The layer being forwarded (-1: none yet, or waiting for a keyframe).
+  int currentLayer() const { return mCurrentLayer; }
+  // The layer the consumer switches to at its next keyframe.
+  int targetLayer() const { return mTargetLayer; }
+  // Recomputes the target from the max layer and which layers the publisher sends now.
+  void updateTargetLayer(common::TimePoint now);
+  // A keyframe of targetLayer() is needed (not paused, not there yet).
+  bool wantsKeyframe() const { return isVideo() && !mPaused && mCurrentLayer != mTargetLayer; }
+  uint64_t layerSwitches() const { return mLayerSwitches; }
 
  private:
   bool isVideo() const;
@@ -88,10 +120,15 @@ class Consumer {
   Producer& mProducer;
   std::string mSubscriberId;
   rtp::StreamRewriter mRewriter;
+  rtp::Vp8PictureRewriter mPictureRewriter;
   std::unique_ptr<transport::WebRtcTransport>* mTransportSlot = nullptr;
   TransportCcSender* mTransportCc = nullptr;
   uint16_t mRtxSeq;
-  bool mWaitForKeyframe;
+  int mCurrentLayer;
+  int mTargetLayer = 0;
+  int mMaxLayer;
+  bool mPaused = false;
+  uint64_t mLayerSwitches = 0;
   uint32_t mPacketsSent = 0;
   uint32_t mOctetsSent = 0;
   std::vector<Resend> mResends;  // kResendWindow entries for video, by seq mod window

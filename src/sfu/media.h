@@ -42,6 +42,15 @@ struct ProducerSpec {
   // extension map (the subscribers' id; 0: not negotiated). Its arrivals are fed back to the
   // publisher (transport-cc) and each subscriber transport overwrites it with its own numbers.
   uint8_t transportCcId = 0;
+  // Simulcast (video): the layers' rids, lowest first (at most Producer::kMaxLayers; empty: one
+  // stream, `ssrc`), and the publisher's ids of the rid and repaired-rid header extensions, from
+  // which the router learns each layer's SSRC (0: not negotiated). A packet that also carries the
+  // mid extension must name `mid`.
+  std::vector<std::string> rids;
+  std::string mid;
+  uint8_t midExtensionId = 0;
+  uint8_t ridExtensionId = 0;
+  uint8_t repairedRidExtensionId = 0;
 };
 
 struct ConsumerSpec {

@@ -123,8 +123,12 @@ void Router::addProducer(const std::string& participantId, const ProducerSpec& s
   auto it = mParticipants.find(participantId);
   if (it == mParticipants.end() || mProducers.count(spec.id)) return;
   auto producer = std::make_unique<Producer>(spec, participantId);
-  it->second.bySsrc.emplace_back(spec.ssrc, producer.get());
-  if (spec.rtxSsrc) it->second.bySsrc.emplace_back(*spec.rtxSsrc, producer.get());
+  if (producer->simulcast()) {
+    it->second.simulcastProducers.push_back(producer.get());  // SSRCs come with the first packets
+  } else {
+    it->second.bySsrc.emplace_back(spec.ssrc, producer.get());
+    if (spec.rtxSsrc) it->second.bySsrc.emplace_back(*spec.rtxSsrc, producer.get());
+  }
   mProducers.emplace(spec.id, std::move(producer));
 }
 
@@ -134,8 +138,10 @@ void Router::removeProducer(uint64_t producerId) {
   std::vector<uint64_t> consumers;
   for (auto* c : it->second->consumers()) consumers.push_back(c->id());
   for (auto id : consumers) removeConsumer(id);
-  if (auto p = mParticipants.find(it->second->participantId()); p != mParticipants.end())
+  if (auto p = mParticipants.find(it->second->participantId()); p != mParticipants.end()) {
     std::erase_if(p->second.bySsrc, [&](const auto& e) { return e.second == it->second.get(); });
+    std::erase(p->second.simulcastProducers, it->second.get());
+  }
   mProducers.erase(it);
 }
 
@@ -148,8 +154,11 @@ void Router::setProducerPaused(uint64_t producerId, bool paused) {
   if (rtp::NackGenerator* nack = producer.nackGenerator()) nack->clear();
   if (paused) return;
   // Subscribers saw nothing while it was paused: they start again at a keyframe.
-  for (Consumer* c : producer.consumers()) c->requireKeyframe();
-  requestKeyframe(producer, std::chrono::steady_clock::now());
+  const auto now = std::chrono::steady_clock::now();
+  for (Consumer* c : producer.consumers()) {
+    c->requireKeyframe();
+    requestKeyframeFor(*c, now);
+  }
 }
 
 void Router::addConsumer(const std::string& subscriberId, const ConsumerSpec& spec) {
@@ -165,9 +174,12 @@ void Router::addConsumer(const std::string& subscriberId, const ConsumerSpec& sp
   }
   prod->second->consumers().push_back(consumer.get());
   sub->second.consumersBySsrc.emplace_back(spec.ssrc, consumer.get());
+  Consumer& added = *consumer;
   mConsumers.emplace(spec.id, std::move(consumer));
   // A new subscriber needs a keyframe to start decoding.
-  requestKeyframe(*prod->second, std::chrono::steady_clock::now());
+  const auto now = std::chrono::steady_clock::now();
+  added.updateTargetLayer(now);
+  requestKeyframeFor(added, now);
 }
 
 void Router::removeConsumer(uint64_t consumerId) {
@@ -182,6 +194,24 @@ void Router::removeConsumer(uint64_t consumerId) {
   if (auto p = mParticipants.find(c->subscriberId()); p != mParticipants.end())
     std::erase_if(p->second.consumersBySsrc, [&](const auto& e) { return e.second == c; });
   mConsumers.erase(it);
+}
+
+void Router::setConsumerMaxLayer(uint64_t consumerId, int layer) {
+  auto it = mConsumers.find(consumerId);
+  if (it == mConsumers.end()) return;
+  it->second->setMaxLayer(layer);
+  it->second->updateTargetLayer(std::chrono::steady_clock::now());
+}
+
+void Router::setConsumerPaused(uint64_t consumerId, bool paused) {
+  auto it = mConsumers.find(consumerId);
+  if (it == mConsumers.end()) return;
+  it->second->setPaused(paused);
+}
+
+const Consumer* Router::consumer(uint64_t id) const {
+  auto it = mConsumers.find(id);
+  return it == mConsumers.end() ? nullptr : it->second.get();
 }
 
 const Producer* Router::producer(uint64_t id) const {
@@ -209,6 +239,9 @@ void Router::onTransportRtp(transport::WebRtcTransport& t, rtp::RtpPacket& packe
     return;
   }
   Producer* producer = findIn(p->bySsrc, packet.ssrc());
+  // A simulcast layer's SSRCs are learned from the rid extensions (the publisher's ids: before
+  // the remapping below).
+  if (!producer && !p->simulcastProducers.empty()) producer = learnSimulcastSsrc(*p, packet);
   if (!producer) {
     ++mStats.rtpDropped;
     return;
@@ -217,8 +250,15 @@ void Router::onTransportRtp(transport::WebRtcTransport& t, rtp::RtpPacket& packe
   if (packet.hasExtension()) packet.remapExtensions(producer->extensionMap());
   // Every packet counts for the publisher's bandwidth estimate, padding and RTX included.
   recordArrival(*p, *producer, packet, now);
-  if (packet.ssrc() != producer->ssrc()) {
-    onPublisherRtx(*producer, packet, now);
+  const int layer = producer->layerOf(packet.ssrc());
+  if (layer < 0) {
+    // A layer's RTX stream: repairs of holes are un-wrapped, the rest (probes) dropped.
+    const int repaired = producer->rtxLayerOf(packet.ssrc());
+    if (repaired >= 0) {
+      onPublisherRtx(*producer, repaired, packet, now);
+    } else {
+      ++mStats.rtpDropped;
+    }
     return;
   }
   if (packet.payloadSize() == 0) {
@@ -227,19 +267,46 @@ void Router::onTransportRtp(transport::WebRtcTransport& t, rtp::RtpPacket& packe
   }
   // A hole is NACKed at once. Packets of a paused producer count as arrived, so that nothing
   // sent during the mute is ever asked for again.
-  if (rtp::NackGenerator* nack = producer->nackGenerator()) {
+  if (rtp::NackGenerator* nack = producer->nackGenerator(layer)) {
     const size_t missing = nack->missingCount();
     nack->onPacket(packet.sequenceNumber(), now);
-    if (!producer->paused() && (nack->missingCount() > missing || nack->keyframeNeeded())) sendNacks(*producer, now);
+    if (!producer->paused() && (nack->missingCount() > missing || nack->keyframeNeeded()))
+      sendNacks(*producer, layer, now);
   }
   // Muted: not cached either, so no NACK can bring a packet sent during the mute to anyone.
   if (producer->paused()) {
     ++mStats.rtpPaused;
     return;
   }
-  producer->onRtp(packet, now);
+  producer->onRtp(packet, layer, now);
   if (producer->packetsReceived() <= kTappedPackets) tapPayload(*producer, packet);
-  forward(*producer, packet, now);
+  forward(*producer, layer, packet, now);
+}
+
+Producer* Router::learnSimulcastSsrc(Participant& publisher, const rtp::RtpPacket& packet) {
+  if (!packet.hasExtension()) return nullptr;
+  for (Producer* producer : publisher.simulcastProducers) {
+    const ProducerSpec& spec = producer->spec();
+    if (spec.midExtensionId != 0) {
+      auto mid = packet.extensionString(spec.midExtensionId);
+      if (mid && *mid != spec.mid) continue;
+    }
+    auto rid = spec.ridExtensionId != 0 ? packet.extensionString(spec.ridExtensionId) : std::nullopt;
+    bool repair = false;
+    if (!rid && spec.repairedRidExtensionId != 0) {
+      rid = packet.extensionString(spec.repairedRidExtensionId);
+      repair = true;
+    }
+    if (!rid) continue;
+    const int layer = producer->learnLayerSsrc(*rid, packet.ssrc(), repair);
+    if (layer < 0) continue;
+    common::logger("sfu")->debug("producer {}: layer {} ({}) {} SSRC learned", producer->id(), layer, *rid,
+                                 repair ? "RTX" : "media");
+    // Bounded: each layer learns its media and RTX SSRC once.
+    publisher.bySsrc.emplace_back(packet.ssrc(), producer);
+    return producer;
+  }
+  return nullptr;
 }
 
 // At trace level the first packets of each stream are logged as hex: what the SFU forwards is
@@ -253,18 +320,24 @@ void Router::tapPayload(const Producer& producer, const rtp::RtpPacket& packet) 
              common::hexEncode(payload.first(std::min(payload.size(), kTappedBytes))));
 }
 
-void Router::forward(Producer& producer, const rtp::RtpPacket& packet, common::TimePoint now) {
+void Router::forward(Producer& producer, int layer, const rtp::RtpPacket& packet, common::TimePoint now) {
   for (Consumer* c : producer.consumers()) {
     transport::WebRtcTransport* t = c->transport();
     if (!t) continue;
-    bool wasWaiting = c->waitingForKeyframe();
+    const int before = c->currentLayer();
     bool sent = t->sendRtpWith([&](std::span<uint8_t> out) {
-      const size_t n = c->writePacket(packet, out, now);
+      const size_t n = c->writeLayerPacket(packet, layer, out, now);
       if (n > 0) stampTransportCc(*c, out.first(n), rtp::SentKind::Media, now);
       return n;
     });
-    if (sent) ++mStats.rtpForwarded;
-    else if (wasWaiting && c->waitingForKeyframe() && t->connected()) requestKeyframe(producer, now);
+    if (sent) {
+      ++mStats.rtpForwarded;
+      if (before >= 0 && c->currentLayer() != before) {
+        ++mStats.layerSwitches;
+        common::logger("sfu")->debug("consumer {}: layer {} -> {}", c->id(), before, c->currentLayer());
+      }
+    }
+    if (c->wantsKeyframe() && t->connected()) requestKeyframeFor(*c, now);
   }
 }
 
@@ -282,16 +355,18 @@ void Router::onPublisherRtcp(Participant& publisher, std::span<const uint8_t> co
     auto sr = rtcp::SenderReport::parse(*packet);
     if (!sr) continue;
     Producer* producer = findIn(publisher.bySsrc, sr->senderSsrc());
-    if (!producer || producer->ssrc() != sr->senderSsrc()) continue;
-    producer->onSenderReport(sr->senderInfo(), now);
-    forwardSenderReport(*producer);
+    const int layer = producer ? producer->layerOf(sr->senderSsrc()) : -1;
+    if (layer < 0) continue;
+    producer->onSenderReport(layer, sr->senderInfo(), now);
+    forwardSenderReport(*producer, layer);
   }
 }
 
-void Router::forwardSenderReport(Producer& producer) {
-  const auto& info = producer.lastSenderReport();
+void Router::forwardSenderReport(Producer& producer, int layer) {
+  const auto& info = producer.lastSenderReport(layer);
   if (!info) return;
   for (Consumer* c : producer.consumers()) {
+    if (c->currentLayer() != layer) continue;  // the timestamps of another layer's segment
     auto ts = c->outputTimestamp(info->rtpTimestamp);
     auto sub = mParticipants.find(c->subscriberId());
     if (!ts || sub == mParticipants.end() || !sub->second.subscribe) continue;
@@ -316,7 +391,7 @@ void Router::onSubscriberRtcp(Participant& subscriber, std::span<const uint8_t> 
     } else if (type == rtcp::type::kPayloadFeedback && fmt == rtcp::fmt::kPli) {
       auto pli = rtcp::Pli::parse(*packet);
       if (!pli) continue;
-      if (Consumer* c = findIn(subscriber.consumersBySsrc, pli->mediaSsrc())) requestKeyframe(c->producer(), now);
+      if (Consumer* c = findIn(subscriber.consumersBySsrc, pli->mediaSsrc())) requestKeyframeFor(*c, now);
     } else if (type == rtcp::type::kRtpFeedback && fmt == rtcp::fmt::kTransportCc) {
       if (!subscriber.subscribeCc) continue;
       auto feedback = rtcp::TransportCcFeedback::parse(*packet);
@@ -327,13 +402,14 @@ void Router::onSubscriberRtcp(Participant& subscriber, std::span<const uint8_t> 
       auto fir = rtcp::Fir::parse(*packet);
       if (!fir) continue;
       for (size_t i = 0; i < fir->entryCount(); ++i)
-        if (Consumer* c = findIn(subscriber.consumersBySsrc, fir->entry(i).ssrc)) requestKeyframe(c->producer(), now);
+        if (Consumer* c = findIn(subscriber.consumersBySsrc, fir->entry(i).ssrc)) requestKeyframeFor(*c, now);
     }
   }
 }
 
 void Router::retransmit(Participant& subscriber, Consumer& consumer, uint16_t seq, common::TimePoint now) {
-  const rtp::PacketCache* cache = consumer.producer().cache();
+  // The cache of the layer being forwarded: the rewriter maps only that layer's segment.
+  const rtp::PacketCache* cache = consumer.producer().cache(consumer.currentLayer());
   if (consumer.producer().paused()) return;
   auto source = consumer.sourceSequenceNumber(seq);
   if (!cache || !source || !subscriber.subscribe) return;
@@ -368,22 +444,32 @@ void Router::retransmit(Participant& subscriber, Consumer& consumer, uint16_t se
 size_t Router::cacheBytes() const {
   size_t total = 0;
   for (const auto& [id, producer] : mProducers)
-    if (const auto* cache = producer->cache()) total += cache->allocatedBytes();
+    for (int layer = 0; layer < producer->layerCount(); ++layer)
+      if (const auto* cache = producer->cache(layer)) total += cache->allocatedBytes();
   return total;
 }
 
-void Router::requestKeyframe(Producer& producer, common::TimePoint now) {
-  if (producer.requestKeyframe(now)) sendKeyframeRequest(producer);
+void Router::requestKeyframe(Producer& producer, int layer, common::TimePoint now) {
+  if (producer.requestKeyframe(layer, now)) sendKeyframeRequest(producer, layer);
 }
 
-void Router::sendKeyframeRequest(Producer& producer) {
+void Router::requestKeyframeFor(Consumer& consumer, common::TimePoint now) {
+  if (consumer.paused()) return;
+  // Waiting for a switch: the target layer's keyframe; otherwise (a subscriber's PLI) the current's.
+  const int layer = consumer.wantsKeyframe() ? consumer.targetLayer() : consumer.currentLayer();
+  requestKeyframe(consumer.producer(), std::max(layer, 0), now);
+}
+
+void Router::sendKeyframeRequest(Producer& producer, int layer) {
   auto it = mParticipants.find(producer.participantId());
   if (it == mParticipants.end() || !it->second.publish) return;
+  const uint32_t ssrc = producer.layer(layer).ssrc;
   std::array<uint8_t, kPliBuffer> buf{};
   common::ByteWriter w(buf);
-  if (rtcp::Pli::write(w, mRtcpSsrc, producer.ssrc()) && w.ok() && it->second.publish->sendRtcp(w.written()))
+  if (ssrc != 0 && rtcp::Pli::write(w, mRtcpSsrc, ssrc) && w.ok() && it->second.publish->sendRtcp(w.written()))
     ++mStats.keyframeRequests;
-  else producer.markKeyframePending();  // not sent (publisher not connected yet): try again later
+  // Not sent (publisher not connected yet, layer SSRC not learned yet): try again later.
+  else producer.markKeyframePending(layer);
 }
 
 // ---- upstream repair and transport-wide feedback ------------------------------------------------
@@ -391,8 +477,8 @@ void Router::sendKeyframeRequest(Producer& producer) {
 // A publisher's RTX packet: a padding probe (no original inside) only counts for transport-cc;
 // a retransmission is forwarded when it fills a hole the NACK generator knows of, so that probes
 // made of old packets and answers to NACKs already repaired reach no one twice.
-void Router::onPublisherRtx(Producer& producer, rtp::RtpPacket& rtx, common::TimePoint now) {
-  rtp::NackGenerator* nack = producer.nackGenerator();
+void Router::onPublisherRtx(Producer& producer, int layer, rtp::RtpPacket& rtx, common::TimePoint now) {
+  rtp::NackGenerator* nack = producer.nackGenerator(layer);
   if (!nack || producer.paused() || rtx.payloadSize() <= 2) {
     ++mStats.rtpDropped;
     return;
@@ -402,18 +488,19 @@ void Router::onPublisherRtx(Producer& producer, rtp::RtpPacket& rtx, common::Tim
     ++mStats.rtpDropped;
     return;
   }
-  auto original = rtp::unwrapRtx(rtx, producer.spec().payloadType, producer.ssrc());
+  auto original = rtp::unwrapRtx(rtx, producer.spec().payloadType, producer.layer(layer).ssrc);
   if (!original || !nack->onPacket(original->sequenceNumber(), now)) {
     ++mStats.rtpDropped;
     return;
   }
   ++mStats.rtxRepaired;
-  producer.onRtp(*original, now);
-  forward(producer, *original, now);
+  producer.onRtp(*original, layer, now);
+  forward(producer, layer, *original, now);
 }
 
-void Router::sendNacks(Producer& producer, common::TimePoint now) {
-  rtp::NackGenerator* nack = producer.nackGenerator();
+void Router::sendNacks(Producer& producer, int layer, common::TimePoint now) {
+  rtp::NackGenerator* nack = producer.nackGenerator(layer);
+  if (!nack) return;
   std::array<uint16_t, kMaxNackedPerMessage> lost{};
   const size_t n = nack->collect(now, lost);
   if (n > 0) {
@@ -421,13 +508,13 @@ void Router::sendNacks(Producer& producer, common::TimePoint now) {
     if (it != mParticipants.end() && it->second.publish) {
       std::array<uint8_t, kNackBuffer> buf{};
       common::ByteWriter w(buf);
-      if (rtcp::GenericNack::write(w, mRtcpSsrc, producer.ssrc(), std::span(lost).first(n)) && w.ok() &&
+      if (rtcp::GenericNack::write(w, mRtcpSsrc, producer.layer(layer).ssrc, std::span(lost).first(n)) && w.ok() &&
           it->second.publish->sendRtcp(w.written()))
         mStats.nacksSent += n;
     }
   }
   // A loss NACKs cannot repair: the subscribers' decoders need a new start.
-  if (nack->takeKeyframeNeeded()) requestKeyframe(producer, now);
+  if (nack->takeKeyframeNeeded()) requestKeyframe(producer, layer, now);
 }
 
 void Router::recordArrival(Participant& publisher, const Producer& producer, const rtp::RtpPacket& packet,
@@ -480,8 +567,10 @@ void Router::tick(common::TimePoint now) {
     if (p.subscribe && p.subscribe->closed()) destroyTransport(p.subscribe);
   }
   for (auto& [id, producer] : mProducers) {
-    if (producer->nackGenerator() && !producer->paused()) sendNacks(*producer, now);
-    if (producer->takePendingKeyframe(now)) sendKeyframeRequest(*producer);
+    for (int layer = 0; layer < producer->layerCount(); ++layer) {
+      if (producer->nackGenerator(layer) && !producer->paused()) sendNacks(*producer, layer, now);
+      if (producer->takePendingKeyframe(layer, now)) sendKeyframeRequest(*producer, layer);
+    }
   }
   sendTransportFeedback();
   if (now >= mNextReport) {
@@ -489,9 +578,9 @@ void Router::tick(common::TimePoint now) {
     sendReports(now);
     common::logger("sfu")->debug(
         "router: {} producers, {} consumers, forwarded {}, dropped {}, retransmitted {}, "
-        "keyframe requests {}",
+        "keyframe requests {}, layer switches {}",
         mProducers.size(), mConsumers.size(), mStats.rtpForwarded, mStats.rtpDropped, mStats.retransmitted,
-        mStats.keyframeRequests);
+        mStats.keyframeRequests, mStats.layerSwitches);
   }
 }
 
@@ -502,9 +591,10 @@ void Router::sendReports(common::TimePoint now) {
     std::array<uint32_t, kMaxRembSsrcs> videoSsrcs{};
     size_t nBlocks = 0, nVideo = 0;
     for (auto& [ssrc, producer] : p.bySsrc) {
-      if (ssrc != producer->ssrc()) continue;
-      if (producer->receiverStats().hasPackets() && nBlocks < blocks.size())
-        blocks[nBlocks++] = producer->receiverStats().makeReportBlock(now);
+      const int layer = producer->layerOf(ssrc);
+      if (layer < 0) continue;
+      if (producer->receiverStats(layer).hasPackets() && nBlocks < blocks.size())
+        blocks[nBlocks++] = producer->receiverStats(layer).makeReportBlock(now);
       // With transport-cc the publisher estimates its own uplink from our feedback: no REMB.
       if (producer->kind() == MediaKind::Video && producer->spec().transportCcId == 0 && nVideo < videoSsrcs.size())
         videoSsrcs[nVideo++] = ssrc;
@@ -528,7 +618,7 @@ void Router::onTransportConnected(transport::WebRtcTransport& t) {
     auto now = std::chrono::steady_clock::now();
     for (auto& [ssrc, c] : p->consumersBySsrc) {
       c->requireKeyframe();
-      requestKeyframe(c->producer(), now);
+      requestKeyframeFor(*c, now);
     }
   }
 }

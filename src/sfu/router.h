@@ -60,6 +60,7 @@ class Router final : private transport::WebRtcTransport::Listener {
     uint64_t transportFeedbackReceived = 0;  // from subscribers, read
     uint64_t transportPacketsReported = 0;   // packets those named (sent by us)
     uint64_t transportPacketsLost = 0;       // of those, not received
+    uint64_t layerSwitches = 0;               // a consumer moved to another simulcast layer
   };
 
   Router(TransportHost& host, RouterObserver* observer);
@@ -77,6 +78,10 @@ class Router final : private transport::WebRtcTransport::Listener {
   void setProducerPaused(uint64_t producerId, bool paused);
   void addConsumer(const std::string& subscriberId, const ConsumerSpec& spec);
   void removeConsumer(uint64_t consumerId);
+  // Simulcast: the highest layer a consumer may receive (0 lowest), and pausing it (a hidden
+  // tile). Unknown ids are ignored.
+  void setConsumerMaxLayer(uint64_t consumerId, int layer);
+  void setConsumerPaused(uint64_t consumerId, bool paused);
 
   // Timers: transport consent and DTLS, receiver reports and bandwidth hints to publishers,
   // pending keyframe requests. The media worker calls it every 50 ms (kTickInterval in
@@ -90,6 +95,7 @@ class Router final : private transport::WebRtcTransport::Listener {
   // Bytes the producers' retransmission caches hold allocated.
   size_t cacheBytes() const;
   const Producer* producer(uint64_t id) const;
+  const Consumer* consumer(uint64_t id) const;
   const transport::WebRtcTransport* transport(const std::string& participantId, TransportRole role) const;
 
  private:
@@ -105,6 +111,8 @@ class Router final : private transport::WebRtcTransport::Listener {
     // feedback on the subscribe transport. Created with the first use.
     std::unique_ptr<rtcp::TransportCcRecorder> publishCc;
     std::unique_ptr<TransportCcSender> subscribeCc;
+    // Producers sent with simulcast, whose layers' SSRCs are learned from rid extensions.
+    std::vector<Producer*> simulcastProducers;
   };
 
   // transport::WebRtcTransport::Listener
@@ -118,14 +126,16 @@ class Router final : private transport::WebRtcTransport::Listener {
   void onTransportClosed(transport::WebRtcTransport& transport, std::string_view reason) override;
 
   Participant* owner(const transport::WebRtcTransport& transport);
-  void forward(Producer& producer, const rtp::RtpPacket& packet, common::TimePoint now);
+  void forward(Producer& producer, int layer, const rtp::RtpPacket& packet, common::TimePoint now);
+  // A packet of an SSRC the participant has not announced: a simulcast layer's first packets.
+  Producer* learnSimulcastSsrc(Participant& publisher, const rtp::RtpPacket& packet);
   void tapPayload(const Producer& producer, const rtp::RtpPacket& packet);
   void onPublisherRtcp(Participant& publisher, std::span<const uint8_t> compound, common::TimePoint now);
   void onSubscriberRtcp(Participant& subscriber, std::span<const uint8_t> compound, common::TimePoint now);
   void retransmit(Participant& subscriber, Consumer& consumer, uint16_t seq, common::TimePoint now);
   // Upstream repair: RTX from the publisher, NACKs toward it (rtp::NackGenerator).
-  void onPublisherRtx(Producer& producer, rtp::RtpPacket& rtx, common::TimePoint now);
-  void sendNacks(Producer& producer, common::TimePoint now);
+  void onPublisherRtx(Producer& producer, int layer, rtp::RtpPacket& rtx, common::TimePoint now);
+  void sendNacks(Producer& producer, int layer, common::TimePoint now);
   // transport-cc: an arrival on a publish transport; a packet about to go out to a subscriber.
   void recordArrival(Participant& publisher, const Producer& producer, const rtp::RtpPacket& packet,
                      common::TimePoint now);
@@ -135,10 +145,13 @@ class Router final : private transport::WebRtcTransport::Listener {
   // Per-packet results of a subscriber's transport-cc feedback, in its order: the bandwidth
   // estimator's input (for now only counted).
   void onTransportFeedback(Participant& subscriber, std::span<const bwe::PacketResult> results, common::TimePoint now);
-  void requestKeyframe(Producer& producer, common::TimePoint now);
-  void sendKeyframeRequest(Producer& producer);
+  void requestKeyframe(Producer& producer, common::TimePoint now) { requestKeyframe(producer, 0, now); }
+  void requestKeyframe(Producer& producer, int layer, common::TimePoint now);
+  // For a consumer that needs one: of the layer it waits for.
+  void requestKeyframeFor(Consumer& consumer, common::TimePoint now);
+  void sendKeyframeRequest(Producer& producer, int layer);
   void sendReports(common::TimePoint now);
-  void forwardSenderReport(Producer& producer);
+  void forwardSenderReport(Producer& producer, int layer);
   void destroyTransport(std::unique_ptr<transport::WebRtcTransport>& transport);
 
   TransportHost& mHost;

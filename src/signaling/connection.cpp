@@ -36,6 +36,7 @@ const Connection::Route Connection::kRoutes[] = {
     {"end-meeting", &Connection::handleEndMeeting},
     {"move-meeting", &Connection::handleMoveMeeting},
     {"get-security-log", &Connection::handleGetSecurityLog},
+    {"video-preferences", &Connection::handleVideoPreferences},
 };
 
 Connection::Connection(RoomManager& rooms, Peer& peer, ConnectionLimits limits, common::TimePoint now,
@@ -45,6 +46,7 @@ Connection::Connection(RoomManager& rooms, Peer& peer, ConnectionLimits limits, 
       mLimits(limits),
       mBucket(limits.rate, limits.burst, now),
       mRelayBudget(limits.relayBytesPerSecond, limits.relayBurstBytes, now),
+      mVideoPreferencesBucket(limits.videoPreferencesRate, limits.videoPreferencesBurst, now),
       mSource(source) {}
 
 common::Duration Connection::readDelay(common::TimePoint now) {
@@ -486,6 +488,21 @@ void Connection::handleGetSecurityLog(const nlohmann::json& msg, common::TimePoi
   auto result = mRooms.readSecurityLog(mRoomId, mParticipantId, before, msg["limit"].get<size_t>());
   if (!result) return replyControl(msg, result.error(), {});
   mPeer.send(messages::securityLog(msg, result.value()));
+}
+
+// Tile sizes: applied to this subscriber's consumers; no reply (sent often, nothing to confirm).
+void Connection::handleVideoPreferences(const nlohmann::json& msg, common::TimePoint now) {
+  if (!mVideoPreferencesBucket.take(now)) {
+    sendError(ErrorCode::RateLimited, "too many video-preferences; this one was dropped", requestIdOf(msg));
+    return;
+  }
+  conference::MediaRoom* media = mediaFor(msg);
+  if (!media) return;
+  std::vector<conference::VideoPreference> preferences;
+  for (const auto& item : msg["preferences"])
+    preferences.push_back(
+        {item["mid"].get<std::string>(), item["width"].get<uint32_t>(), item["height"].get<uint32_t>()});
+  media->setVideoPreferences(mParticipantId, preferences);
 }
 
 void Connection::sendError(ErrorCode code, std::string_view message, const nlohmann::json* request) {

@@ -118,6 +118,19 @@ constexpr std::array kGetSecurityLogFields = {
     FieldRule{"before", FieldKind::Integer, false, 0, kMaxSafeInteger},
     FieldRule{"limit", FieldKind::Integer, true, 1, kMaxSecurityLogEntries},
 };
+// Simulcast (issue 11): the rendered size of each received video, in device pixels.
+constexpr std::array kVideoPreferenceFields = {
+    FieldRule{"mid", FieldKind::String, true, 1, 32},
+    FieldRule{"width", FieldKind::Integer, true, 0, kMaxVideoDimension},
+    FieldRule{"height", FieldKind::Integer, true, 0, kMaxVideoDimension},
+};
+constexpr std::array kVideoPreferencesFields = {
+    FieldRule{.name = "preferences",
+              .kind = FieldKind::Array,
+              .max = kMaxVideoPreferences,
+              .items = kVideoPreferenceFields,
+              .uniqueKey = "mid"},
+};
 
 const std::array kClientSchemas = {
     MessageSchema{"hello", kHelloFields},
@@ -142,6 +155,7 @@ const std::array kClientSchemas = {
     MessageSchema{"end-meeting", {}},
     MessageSchema{"move-meeting", {}},
     MessageSchema{"get-security-log", kGetSecurityLogFields},
+    MessageSchema{"video-preferences", kVideoPreferencesFields},
 };
 
 // Server → client. Unknown fields are ignored, as the client does (a later server may add

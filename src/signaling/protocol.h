@@ -33,6 +33,9 @@ inline constexpr int64_t kMaxErrorRetryAfterMs = int64_t{86400} * 1000;
 inline constexpr int64_t kMaxLobbySize = 1000;
 // `get-security-log.limit` and the entries of one `security-log`.
 inline constexpr int64_t kMaxSecurityLogEntries = 200;
+// `video-preferences`: most entries (one per received video), largest width or height in pixels.
+inline constexpr int64_t kMaxVideoPreferences = 64;
+inline constexpr int64_t kMaxVideoDimension = 16384;
 
 // The control path's error codes (common/error_code.h); errorCodeName() gives their wire names.
 using common::ErrorCode;

@@ -898,3 +898,109 @@ TEST_F(MediaRoomTest, SubscribeOffersCarryRtxAndTransportCcAndProducersKeepTheTr
 }  // namespace
 
 }  // namespace conclave::conference
+
+namespace conclave::conference {
+namespace {
+
+// ---- Simulcast (issue 11) ------------------------------------------------------------------
+
+struct VideoConsumerState {
+  int layers = 0;  // of its producer
+  std::vector<std::string> rids;
+  int maxLayer = -1;
+  bool paused = false;
+};
+
+class SimulcastRoomTest : public MediaRoomTest {
+ protected:
+  // Every video consumer of the room (MediaRoom numbers them from 1 up), as the worker sees it.
+  std::vector<VideoConsumerState> videoConsumers() {
+    auto promise = std::make_shared<std::promise<std::vector<VideoConsumerState>>>();
+    auto future = promise->get_future();
+    room->worker().post([promise](sfu::MediaWorker& worker) {
+      std::vector<VideoConsumerState> out;
+      if (const sfu::Router* router = worker.findRouter(kRoomId)) {
+        for (uint64_t id = 1; id < 1000; ++id) {
+          const sfu::Consumer* c = router->consumer(id);
+          if (!c || c->producer().kind() != sfu::MediaKind::Video) continue;
+          VideoConsumerState state{c->producer().layerCount(), {}, c->maxLayer(), c->paused()};
+          for (int l = 0; l < state.layers; ++l) state.rids.push_back(c->producer().layer(l).rid);
+          out.push_back(state);
+        }
+      }
+      promise->set_value(out);
+    });
+    EXPECT_EQ(future.wait_for(60s), std::future_status::ready) << "the media worker did not run the task";
+    return future.valid() && future.wait_for(0s) == std::future_status::ready ? future.get()
+                                                                              : std::vector<VideoConsumerState>{};
+  }
+
+  // The mid under which `subscriber` receives `publisher`'s camera.
+  std::string cameraMid(const std::string& subscriber, const std::string& publisher) {
+    for (const auto& t : lastOffer(subscriber).tracks)
+      if (t.participantId == publisher && t.source == "camera") return t.mid;
+    ADD_FAILURE() << subscriber << " receives no camera of " << publisher;
+    return "";
+  }
+};
+
+TEST_F(SimulcastRoomTest, ASimulcastCameraIsOneProducerWithItsLayersLowestFirst) {
+  join("bob");
+  join("alice");
+  // Chromium's captured offer: rids h, m, l (high first) and no SSRCs for the video section.
+  publish("alice", readData("chromium-offer-simulcast.sdp"));
+  timer.elapse();
+  ASSERT_EQ(answer("bob"), "");
+  auto consumers = videoConsumers();
+  ASSERT_EQ(consumers.size(), 1u);
+  EXPECT_EQ(consumers[0].layers, 3);
+  EXPECT_EQ(consumers[0].rids, (std::vector<std::string>{"l", "m", "h"}));
+  EXPECT_EQ(consumers[0].maxLayer, 2);  // until the subscriber tells its tile size
+  EXPECT_FALSE(consumers[0].paused);
+}
+
+TEST_F(SimulcastRoomTest, VideoPreferencesSetEachConsumersMaxLayerAndPauseHiddenOnes) {
+  join("bob");
+  join("alice");
+  publish("alice", readData("chromium-offer-simulcast.sdp"));
+  timer.elapse();
+  ASSERT_EQ(answer("bob"), "");
+  const std::string mid = cameraMid("bob", "alice");
+  ASSERT_FALSE(mid.empty());
+  auto check = [&](uint32_t width, uint32_t height, int layer, bool paused) {
+    room->setVideoPreferences("bob", {{mid, width, height}});
+    auto consumers = videoConsumers();
+    ASSERT_EQ(consumers.size(), 1u);
+    EXPECT_EQ(consumers[0].maxLayer, layer) << width << "x" << height;
+    EXPECT_EQ(consumers[0].paused, paused) << width << "x" << height;
+  };
+  check(320, 180, 0, false);
+  check(321, 180, 1, false);
+  check(640, 360, 1, false);
+  check(1280, 720, 2, false);
+  check(0, 0, 2, true);  // hidden: paused, the layer stays
+  check(200, 0, 2, true);
+  check(160, 90, 0, false);
+  // Unknown mids, audio mids and other participants change nothing.
+  std::string audioMid;
+  for (const auto& t : lastOffer("bob").tracks)
+    if (t.kind == sdp::MediaKind::Audio) audioMid = t.mid;
+  room->setVideoPreferences("bob", {{"99", 0, 0}, {audioMid, 0, 0}});
+  room->setVideoPreferences("nobody", {{mid, 0, 0}});
+  auto consumers = videoConsumers();
+  ASSERT_EQ(consumers.size(), 1u);
+  EXPECT_EQ(consumers[0].maxLayer, 0);
+  EXPECT_FALSE(consumers[0].paused);
+}
+
+TEST(LayerForWidth, QuarterUpTo320HalfUpTo640FullAbove) {
+  EXPECT_EQ(layerForWidth(1), 0);
+  EXPECT_EQ(layerForWidth(320), 0);
+  EXPECT_EQ(layerForWidth(321), 1);
+  EXPECT_EQ(layerForWidth(640), 1);
+  EXPECT_EQ(layerForWidth(641), 2);
+  EXPECT_EQ(layerForWidth(16384), 2);
+}
+
+}  // namespace
+}  // namespace conclave::conference

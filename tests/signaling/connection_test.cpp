@@ -194,6 +194,36 @@ TEST_F(ConnectionTest, RateLimitDropsThenDisconnectsFlooders) {
   EXPECT_TRUE(c->mustClose());
 }
 
+// Issue 11: each video-preferences may reconfigure every consumer of its sender, so it has a
+// budget of its own (5/s, burst 10) besides the connection's message rate.
+TEST_F(ConnectionTest, VideoPreferencesHaveABudgetOfTheirOwn) {
+  FakePeer p;
+  auto c = connect(p);
+  const std::string prefs = R"({"type":"video-preferences","preferences":[{"mid":"1","width":320,"height":180}]})";
+  c->onText(prefs, t0);
+  EXPECT_EQ(p.take()["code"], "not-joined");
+  join(*c, p, rooms.createRoomId(), "blob");
+  p.take();
+  // No reply when accepted (this room manager has no media plane: media-unavailable instead).
+  for (int i = 0; i < 9; ++i) c->onText(prefs, t0);
+  EXPECT_EQ(p.take()["code"], "media-unavailable");
+  c->onText(prefs, t0);
+  EXPECT_EQ(p.take()["code"], "rate-limited");
+  // Other messages are not held up by it...
+  c->onText(R"({"type":"ping"})", t0);
+  EXPECT_EQ(p.take()["type"], "pong");
+  // ...and it refills at 5 per second.
+  c->onText(prefs, t0 + 200ms);
+  EXPECT_EQ(p.take()["code"], "media-unavailable");
+  c->onText(prefs, t0 + 200ms);
+  EXPECT_EQ(p.take()["code"], "rate-limited");
+  // A second entry for the same mid is refused by the schema.
+  c->onText(
+      R"({"type":"video-preferences","preferences":[{"mid":"1","width":1,"height":1},{"mid":"1","width":0,"height":0}]})",
+      t0 + 1s);
+  EXPECT_EQ(p.take()["code"], "invalid-message");
+}
+
 namespace {
 
 // Records the shared text of each message, as a WebSocket session would queue it.

@@ -78,11 +78,12 @@ TEST(Contract, TheServerSchemasRejectEveryServerMessageOfTheRejectSet) {
 }
 
 TEST(Contract, TheAcceptSetsHoldEveryMessageType) {
-  const std::set<std::string> client = {
-      "hello", "join", "update-profile", "leave", "ping", "publish", "subscribe-answer", "subscribe-restart", "relay",
-      "file-upload", "turn-refresh", "set-settings", "admit", "deny", "set-role",
-      // issue 10, host controls
-      "mute", "request-unmute", "unmute", "remove", "end-meeting", "move-meeting", "get-security-log"};
+  const std::set<std::string> client = {"hello", "join", "update-profile", "leave", "ping", "publish",
+                                        "subscribe-answer", "subscribe-restart", "relay", "file-upload", "turn-refresh",
+                                        "set-settings", "admit", "deny", "set-role",
+                                        // issue 10, host controls
+                                        "mute", "request-unmute", "unmute", "remove", "end-meeting", "move-meeting",
+                                        "get-security-log", "video-preferences"};
   const std::set<std::string> server = {"welcome", "joined", "participant-joined", "participant-updated",
                                         "participant-left", "profile-updated", "left", "pong", "goodbye", "error",
                                         "publish-answer", "subscribe-ok", "subscribe-offer", "media-failed", "relayed",

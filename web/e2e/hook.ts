@@ -23,7 +23,17 @@ export interface TrackStats {
 
 export interface PageStats {
   received: TrackStats[];
-  sent: { source: string; mid: string; kind: string; packetsSent: number; framesEncoded: number }[];
+  sent: {
+    source: string;
+    mid: string;
+    kind: string;
+    packetsSent: number;
+    framesEncoded: number;
+    rid: string;
+    frameWidth: number;
+    bytesSent: number;
+    qualityLimitationReason: string;
+  }[];
 }
 
 /** One frame transform's counters (src/media/frame_engine.ts TrackCryptoStats). */

@@ -93,6 +93,7 @@ describe('protocol contract', () => {
         'end-meeting',
         'move-meeting',
         'get-security-log',
+        'video-preferences',
       ].sort(),
     );
     expect(typesOf(load('server-to-client/accept.json'))).toEqual(

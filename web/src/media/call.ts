@@ -23,11 +23,20 @@
 // m-section carries. Without a transform API nothing is published (media never leaves in the
 // clear) and every subscription is declined (media that cannot be checked is never rendered).
 
-import type { MediaConnection, MediaKind, PublishedTrack, SubscribedTrack, TrackSource } from '../protocol/messages';
+import type {
+  MediaConnection,
+  MediaKind,
+  PublishedTrack,
+  SubscribedTrack,
+  TrackSource,
+  VideoPreference,
+} from '../protocol/messages';
 import { SignalingError, type IceServer, type SignalingEvents } from '../protocol/client';
 import { constantBitrateAudio, preferSupportedCodecs } from './codecs';
 import type { FrameTransforms } from './frame_crypto';
 import { Renegotiator, SerialQueue, type NegotiationRequest } from './queue';
+import { sendEncodingsFor } from './simulcast';
+import { VideoPreferences } from './video_preferences';
 import { SubscriptionMap, type RemoteParticipantMedia } from './tracks';
 
 /** What the Call needs from the signaling client (SignalingClient implements it). */
@@ -38,6 +47,8 @@ export interface MediaSignaling {
   /** A round trip to the server within `timeoutMs`; rejects when the connection is dead. */
   ping?(timeoutMs: number): Promise<void>;
   on<E extends 'subscribe-offer' | 'media-failed' | 'ice-servers'>(event: E, handler: SignalingEvents[E]): () => void;
+  /** How large each received video is shown (simulcast); no reply. */
+  videoPreferences?(preferences: VideoPreference[]): void;
   /** The server's TURN servers with a valid credential (none: media goes straight to the server). */
   readonly iceServers?: IceServer[];
 }
@@ -114,9 +125,15 @@ export class Call {
   private readonly mRestartWatch = new Map<MediaConnection, ReturnType<typeof setTimeout>>();
   /** A connection that went `disconnected`: checked (checkStalled) when it fires. */
   private readonly mStallWatch = new Map<MediaConnection, ReturnType<typeof setTimeout>>();
+  /** Reports the sizes the view shows received videos at (the server picks layers from them). */
+  private readonly mVideoPreferences: VideoPreferences;
 
   constructor(options: CallOptions) {
     this.mOptions = options;
+    this.mVideoPreferences = new VideoPreferences({
+      send: (preferences) => options.signaling.videoPreferences?.(preferences),
+    });
+    this.mVideoPreferences.activate();
     this.mCreatePc = options.createPeerConnection ?? ((config) => new RTCPeerConnection(config));
     this.mCapabilities = options.codecCapabilities === undefined ? defaultCapabilities() : options.codecCapabilities;
     this.mPublishNegotiator = new Renegotiator(
@@ -179,7 +196,13 @@ export class Call {
       }
       const pc = this.publishPc();
       const kind = track.kind === 'audio' ? 'audio' : 'video';
-      const added = pc.addTransceiver(track, { direction: 'sendonly', streams: stream ? [stream] : [] });
+      // Simulcast layers must be given here (Firefox takes them nowhere else).
+      const sendEncodings = sendEncodingsFor(source);
+      const added = pc.addTransceiver(track, {
+        direction: 'sendonly',
+        streams: stream ? [stream] : [],
+        ...(sendEncodings ? { sendEncodings } : {}),
+      });
       this.mOptions.transforms.protectSender(added.sender, source, kind);
       preferSupportedCodecs(added, kind, this.mCapabilities);
       this.mPublished.set(source, added);
@@ -224,6 +247,7 @@ export class Call {
     for (const unsubscribe of this.mUnsubscribe) unsubscribe();
     this.mPublishNegotiator.close();
     this.mSubscribeQueue.close();
+    this.mVideoPreferences.close();
     this.mPublishPc?.close();
     this.mSubscribePc.close();
     this.mSubscriptions.clear();
@@ -384,6 +408,8 @@ export class Call {
           for (const track of change.added) this.mOptions.transforms.assignReceiver(track.mid, track);
           this.refreshRemote();
           await this.mOptions.signaling.subscribeAnswer(pc.localDescription?.sdp ?? answer.sdp ?? '');
+          // New consumers start at the top layer: they get the sizes again.
+          this.mVideoPreferences.invalidate();
         } catch (error) {
           if (!this.mClosed && pc.signalingState === 'have-remote-offer') {
             await pc.setRemoteDescription({ type: 'rollback' }).catch(() => undefined);

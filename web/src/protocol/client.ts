@@ -28,6 +28,7 @@ import {
   type ServerMessageType,
   type SubscribedTrack,
   type TurnCredentials,
+  type VideoPreference,
   type WelcomeMessage,
 } from './messages';
 import { parseServerFrame } from './validate';
@@ -89,6 +90,9 @@ export interface SignalingEvents {
 
 type EventName = keyof SignalingEvents;
 
+/** Client messages the server answers (the others are notifications). */
+type RequestType = Exclude<ClientMessage['type'], 'video-preferences'>;
+
 const REPLY_TYPE = {
   hello: 'welcome',
   join: 'joined',
@@ -112,14 +116,14 @@ const REPLY_TYPE = {
   'end-meeting': 'ended',
   'move-meeting': 'meeting-moved',
   'get-security-log': 'security-log',
-} as const satisfies Record<ClientMessage['type'], ServerMessageType>;
+} as const satisfies Record<RequestType, ServerMessageType>;
 
 /** Replies a request may get besides its own (a join that has to wait gets `waiting`). */
 const OTHER_REPLY_TYPES: Partial<Record<ClientMessage['type'], readonly ServerMessageType[]>> = {
   join: ['waiting'],
 };
 
-type ReplyFor<T extends ClientMessage['type']> = Extract<
+type ReplyFor<T extends RequestType> = Extract<
   ServerMessage,
   { type: (typeof REPLY_TYPE)[T] | (T extends 'join' ? 'waiting' : never) }
 >;
@@ -351,6 +355,15 @@ export class SignalingClient {
     await this.request({ type: 'subscribe-answer', sdp });
   }
 
+  /**
+   * Tells the server how large each received video is shown (simulcast layer choice; 0x0 pauses
+   * it). No reply; dropped when not connected (the sizes are sent again after a new offer).
+   */
+  videoPreferences(preferences: VideoPreference[]): void {
+    if (this.mState !== 'open' || !this.mSocket || preferences.length === 0) return;
+    this.mSocket.send(JSON.stringify({ type: 'video-preferences', preferences }));
+  }
+
   /** Asks the server to restart ICE on the subscribe connection; a new offer follows. */
   async subscribeRestart(): Promise<void> {
     await this.request({ type: 'subscribe-restart' });
@@ -394,7 +407,7 @@ export class SignalingClient {
   }
 
   /** Sends a request with a fresh `id` and resolves with the matching reply. */
-  request<T extends ClientMessage['type']>(
+  request<T extends RequestType>(
     message: Omit<Extract<ClientMessage, { type: T }>, 'id'> & { type: T },
     timeoutMs?: number,
   ): Promise<ReplyFor<T>> {

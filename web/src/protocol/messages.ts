@@ -221,6 +221,22 @@ export interface GetSecurityLogMessage {
   before?: number;
   limit: number;
 }
+/** The size at which one received video is shown, in device pixels (0x0: not shown). */
+export interface VideoPreference {
+  /** The subscribe connection's m-section. */
+  mid: string;
+  width: number;
+  height: number;
+}
+/** Most entries in one `video-preferences`; largest width or height. */
+export const MAX_VIDEO_PREFERENCES = 64;
+export const MAX_VIDEO_DIMENSION = 16384;
+/** Tile sizes for simulcast (no reply: sent whenever they change). */
+export interface VideoPreferencesMessage {
+  type: 'video-preferences';
+  id?: RequestId;
+  preferences: VideoPreference[];
+}
 export type ClientMessage =
   | HelloMessage
   | JoinMessage
@@ -243,7 +259,8 @@ export type ClientMessage =
   | RemoveMessage
   | EndMeetingMessage
   | MoveMeetingMessage
-  | GetSecurityLogMessage;
+  | GetSecurityLogMessage
+  | VideoPreferencesMessage;
 
 export interface WelcomeMessage {
   type: 'welcome';

@@ -13,6 +13,8 @@ import {
   MAX_LOBBY,
   MAX_PARTICIPANTS_SETTING,
   MAX_SECURITY_LOG_LIMIT,
+  MAX_VIDEO_DIMENSION,
+  MAX_VIDEO_PREFERENCES,
   MUTE_SOURCES,
   POLICY_NAMES,
   POLICY_VALUES,
@@ -492,6 +494,17 @@ const CLIENT_SCHEMAS: Record<ClientMessage['type'], Record<string, FieldRule>> =
     before: { kind: 'integer', optional: true, min: 0, max: Number.MAX_SAFE_INTEGER },
     limit: { kind: 'integer', min: 1, max: MAX_SECURITY_LOG_LIMIT },
   },
+  'video-preferences': {
+    preferences: {
+      kind: 'array',
+      max: MAX_VIDEO_PREFERENCES,
+      items: {
+        mid: { kind: 'string', min: 1, max: 32 },
+        width: { kind: 'integer', max: MAX_VIDEO_DIMENSION },
+        height: { kind: 'integer', max: MAX_VIDEO_DIMENSION },
+      },
+    },
+  },
 };
 
 function checkValue(name: string, value: unknown, rule: FieldRule): void {
@@ -551,6 +564,10 @@ export function validateClientMessage(value: unknown): string | null {
       throw new Invalid('exactly one of participantId and all');
     }
     if (type === 'admit' && field(value, 'all') === false) throw new Invalid('all: must be true');
+    if (type === 'video-preferences') {
+      const mids = (field(value, 'preferences') as Json[]).map((p) => field(p, 'mid'));
+      if (new Set(mids).size !== mids.length) throw new Invalid('preferences: a mid twice');
+    }
     return null;
   } catch (err) {
     if (err instanceof Invalid) return `${type}: ${err.message}`;

@@ -34,6 +34,12 @@ export interface SentStats {
   kind: string;
   packetsSent: number;
   framesEncoded: number;
+  /** Simulcast: one entry per layer, by rid ('' without simulcast). */
+  rid: string;
+  frameWidth: number;
+  bytesSent: number;
+  /** Why the encoder sends less than it could: 'none', 'bandwidth', 'cpu' or 'other'. */
+  qualityLimitationReason: string;
 }
 
 export interface PageStats {
@@ -143,6 +149,11 @@ export function sendStats(report: Iterable<unknown>, sourceOfMid: (mid: string) 
       kind: typeof entry['kind'] === 'string' ? entry['kind'] : '',
       packetsSent: num(entry['packetsSent']),
       framesEncoded: num(entry['framesEncoded']),
+      rid: typeof entry['rid'] === 'string' ? entry['rid'] : '',
+      frameWidth: num(entry['frameWidth']),
+      bytesSent: num(entry['bytesSent']),
+      qualityLimitationReason:
+        typeof entry['qualityLimitationReason'] === 'string' ? entry['qualityLimitationReason'] : '',
     });
   }
   return sent;

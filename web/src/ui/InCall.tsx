@@ -497,6 +497,7 @@ function Tile({ tile, speaking, quality, pinned, onPin, element, compact = false
           fit={tile.kind === 'screen' ? 'contain' : 'cover'}
           testId="tile-video"
           videoRef={videoElement}
+          mid={tile.mid ?? undefined}
         />
       )}
       <span class="tile-footer">

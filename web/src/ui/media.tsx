@@ -1,6 +1,7 @@
 // Small building blocks for media in the view: video and audio elements fed from tracks, and
 // the icons of the call controls (inline SVG, no external resources).
 import { useEffect, useMemo, useRef, useState, type MutableRef } from 'preact/hooks';
+import { trackVideoElement } from '../media/video_preferences';
 
 /** A MediaStream holding `tracks`, rebuilt only when the tracks change. */
 export function useStream(tracks: (MediaStreamTrack | null | undefined)[]): MediaStream | null {
@@ -21,16 +22,22 @@ interface VideoProps {
   label?: string;
   /** Receives the video element (e.g. for an observer of its rendered size). */
   videoRef?: MutableRef<HTMLVideoElement | null>;
+  /** The mid of a received video: how large it is shown goes to the server (simulcast layer). */
+  mid?: string | undefined;
 }
 
 /**
  * A muted, autoplaying video element (sound goes through AudioSink). It stays invisible until
  * the first frame is there, so whatever is behind it (an avatar) shows while media connects.
  */
-export function Video({ stream, mirrored = false, fit = 'cover', testId, label, videoRef }: VideoProps) {
+export function Video({ stream, mirrored = false, fit = 'cover', testId, label, videoRef, mid }: VideoProps) {
   const ownRef = useRef<HTMLVideoElement | null>(null);
   const ref = videoRef ?? ownRef;
   const [hasFrames, setHasFrames] = useState(false);
+  useEffect(() => {
+    const element = ref.current;
+    return element && mid !== undefined ? trackVideoElement(mid, element) : undefined;
+  }, [mid, ref]);
   useEffect(() => {
     const element = ref.current;
     if (!element) return;
@@ -63,6 +70,7 @@ export function Video({ stream, mirrored = false, fit = 'cover', testId, label, 
       muted
       disablePictureInPicture
       data-testid={testId}
+      data-mid={mid}
       data-playing={hasFrames ? 'true' : 'false'}
       aria-label={label}
     />
