@@ -320,10 +320,12 @@ void Router::tapPayload(const Producer& producer, const rtp::RtpPacket& packet) 
              common::hexEncode(payload.first(std::min(payload.size(), kTappedBytes))));
 }
 
-void Router::forward(Producer& producer, int layer, const rtp::RtpPacket& packet, common::TimePoint now) {
+void Router::forward(Producer& producer, int layer, const rtp::RtpPacket& packet, common::TimePoint now,
+                     bool repair) {
   for (Consumer* c : producer.consumers()) {
     transport::WebRtcTransport* t = c->transport();
     if (!t) continue;
+    if (repair && c->currentLayer() != layer) continue;
     const int before = c->currentLayer();
     bool sent = t->sendRtpWith([&](std::span<uint8_t> out) {
       const size_t n = c->writeLayerPacket(packet, layer, out, now);
@@ -495,7 +497,7 @@ void Router::onPublisherRtx(Producer& producer, int layer, rtp::RtpPacket& rtx, 
   }
   ++mStats.rtxRepaired;
   producer.onRtp(*original, layer, now);
-  forward(producer, layer, *original, now);
+  forward(producer, layer, *original, now, true);
 }
 
 void Router::sendNacks(Producer& producer, int layer, common::TimePoint now) {
