@@ -19,7 +19,7 @@ ALLOWED = {
     "ice": {"common", "net"},
     "dtls": {"common", "srtp"},
     "transport": {"common", "net", "ice", "dtls", "srtp", "rtp"},
-    "sfu": {"common", "net", "ice", "dtls", "rtp", "rtcp", "transport", "bwe"},
+    "sfu": {"common", "net", "ice", "dtls", "rtp", "rtcp", "transport"},
     "store": {"common", "net"},
     "accounts": {"common", "net", "store"},
     "conference": {"common", "ice", "dtls", "sdp", "sfu"},

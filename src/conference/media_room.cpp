@@ -226,12 +226,9 @@ void MediaRoom::updateProducers(const std::string& participantId, const sdp::Pub
     spec.paused = paused;
     for (const auto& ext : m.extensions) {
       const auto* cap = mEnv.capabilities.findExtension(m.kind, ext.uri);
-      // Routing is the publisher's own business: removed. The transport-wide sequence number is
-      // kept under the subscribers' id: the router reads it there and each subscriber transport
-      // overwrites it with its own.
-      bool forward = cap && cap->send && ext.uri != sdp::uri::kMid;
+      // Routing and transport-wide extensions are the publisher's own business: removed.
+      bool forward = cap && cap->send && ext.uri != sdp::uri::kMid && ext.uri != sdp::uri::kTransportCc;
       spec.extensionMap.emplace_back(static_cast<uint8_t>(ext.id), forward ? static_cast<uint8_t>(cap->id) : 0);
-      if (forward && ext.uri == sdp::uri::kTransportCc) spec.transportCcId = static_cast<uint8_t>(cap->id);
     }
     mProducers[spec.id] = ProducerInfo{spec.id, participantId, m.mid, m.kind, source, spec.ssrc, paused};
     keep.push_back(spec.id);
@@ -310,17 +307,8 @@ void MediaRoom::flushSubscriptions(const std::string& participantId) {
     for (const auto& c : mEnv.capabilities.codecs)
       if (c.kind == prod.kind) {
         spec.payloadType = c.payloadType;
-        // Video is retransmitted as RTX on an SSRC of its own (ssrc-group FID in the offer).
-        if (c.rtxPayloadType && prod.kind == sdp::MediaKind::Video) {
-          sub.track.rtxSsrc = common::randomU32() | 1;
-          if (*sub.track.rtxSsrc == sub.track.ssrc) *sub.track.rtxSsrc ^= 2;
-          spec.rtxSsrc = sub.track.rtxSsrc;
-          spec.rtxPayloadType = *c.rtxPayloadType;
-        }
         break;
       }
-    if (const auto* cc = mEnv.capabilities.findExtension(prod.kind, sdp::uri::kTransportCc); cc && cc->send)
-      spec.transportCcId = static_cast<uint8_t>(cc->id);
     post([participantId, spec](sfu::Router& r) { r.addConsumer(participantId, spec); });
     p.subscriptions.emplace(id, std::move(sub));
   }

@@ -10,9 +10,8 @@ bool CodecCapability::matches(MediaKind mediaKind, const Codec& codec) const {
   return codec.channels == channels;
 }
 
-// transport-cc (extension and feedback) for both kinds: the SFU sends publishers transport-wide
-// feedback and numbers what it sends subscribers. goog-remb stays for a publisher that offers no
-// transport-cc; where both are offered only transport-cc is answered.
+// transport-cc is not negotiated until the SFU sends transport-wide feedback: a browser that has
+// it uses it for bandwidth estimation and would ignore the REMB the SFU sends.
 Capabilities Capabilities::defaults() {
   Capabilities c;
   c.codecs.push_back(CodecCapability{MediaKind::Audio,
@@ -22,16 +21,15 @@ Capabilities Capabilities::defaults() {
                                      111,
                                      std::nullopt,
                                      {{"minptime", "10"}, {"useinbandfec", "1"}, {"usedtx", "1"}},
-                                     {{"transport-cc", ""}}});
-  c.codecs.push_back(
-      CodecCapability{MediaKind::Video,
-                      "VP8",
-                      90000,
-                      1,
-                      96,
-                      uint8_t{97},
-                      {},
-                      {{"goog-remb", ""}, {"transport-cc", ""}, {"ccm", "fir"}, {"nack", ""}, {"nack", "pli"}}});
+                                     {}});
+  c.codecs.push_back(CodecCapability{MediaKind::Video,
+                                     "VP8",
+                                     90000,
+                                     1,
+                                     96,
+                                     uint8_t{97},
+                                     {},
+                                     {{"goog-remb", ""}, {"ccm", "fir"}, {"nack", ""}, {"nack", "pli"}}});
   auto add = [&c](MediaKind kind, std::string_view uri, uint16_t id, bool send) {
     c.extensions.push_back(ExtensionCapability{kind, std::string(uri), id, true, send});
   };
@@ -40,8 +38,6 @@ Capabilities Capabilities::defaults() {
   add(MediaKind::Audio, uri::kMid, 4, true);
   add(MediaKind::Video, uri::kAbsSendTime, 2, true);
   add(MediaKind::Video, uri::kMid, 4, true);
-  add(MediaKind::Audio, uri::kTransportCc, 3, true);
-  add(MediaKind::Video, uri::kTransportCc, 3, true);
   add(MediaKind::Video, uri::kRtpStreamId, 10, false);
   add(MediaKind::Video, uri::kRepairedRtpStreamId, 11, false);
   return c;
@@ -62,12 +58,6 @@ const ExtensionCapability* Capabilities::findExtension(MediaKind kind, std::stri
 bool Capabilities::supportsFingerprint(const Fingerprint& fingerprint) const {
   return std::find(fingerprintAlgorithms.begin(), fingerprintAlgorithms.end(), fingerprint.algorithm) !=
          fingerprintAlgorithms.end();
-}
-
-void dropRembWithTransportCc(std::vector<RtcpFeedback>& feedback) {
-  const bool transportCc =
-      std::any_of(feedback.begin(), feedback.end(), [](const RtcpFeedback& f) { return f.type == "transport-cc"; });
-  if (transportCc) std::erase_if(feedback, [](const RtcpFeedback& f) { return f.type == "goog-remb"; });
 }
 
 std::string formatParameters(const std::vector<FmtpParameter>& parameters) {

@@ -59,19 +59,15 @@ struct Capabilities {
   bool allowMixedExtmap = false;
   std::vector<std::string> fingerprintAlgorithms{"sha-256", "sha-384", "sha-512"};
 
-  // Opus 111 (minptime=10;useinbandfec=1;usedtx=1; transport-cc), VP8 96 + RTX 97 (goog-remb,
-  // transport-cc, ccm fir, nack, nack pli); mid, ssrc-audio-level, abs-send-time, transport-wide
-  // sequence number (3) and, for publishers only, rtp-stream-id / repaired-rtp-stream-id for
-  // simulcast.
+  // Opus 111 (minptime=10;useinbandfec=1;usedtx=1), VP8 96 + RTX 97 (goog-remb, ccm fir, nack,
+  // nack pli); mid, ssrc-audio-level, abs-send-time and, for publishers only, rtp-stream-id /
+  // repaired-rtp-stream-id for simulcast. (transport-cc comes with bandwidth estimation.)
   static Capabilities defaults();
 
   const CodecCapability* findCodec(MediaKind kind, const Codec& codec) const;
   const ExtensionCapability* findExtension(MediaKind kind, std::string_view uri) const;
   bool supportsFingerprint(const Fingerprint& fingerprint) const;
 };
-
-// Where transport-cc is negotiated, goog-remb is not: the browser would estimate from one of them.
-void dropRembWithTransportCc(std::vector<RtcpFeedback>& feedback);
 
 // Writing helpers shared by answers and offers.
 std::string formatParameters(const std::vector<FmtpParameter>& parameters);  // "a=1;b=2"

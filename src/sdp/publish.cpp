@@ -21,7 +21,6 @@ std::optional<Codec> pickCodec(const MediaDescription& offered, const Capabiliti
       if (std::find(capability->feedback.begin(), capability->feedback.end(), feedback) != capability->feedback.end() &&
           std::find(answer.feedback.begin(), answer.feedback.end(), feedback) == answer.feedback.end())
         answer.feedback.push_back(feedback);
-    dropRembWithTransportCc(answer.feedback);
     *matched = capability;
     return answer;
   }

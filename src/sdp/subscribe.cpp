@@ -61,7 +61,6 @@ std::vector<Codec> offerCodecs(MediaKind kind, const Capabilities& capabilities)
     if (capability.kind != kind) continue;
     std::vector<Codec> codecs{Codec{capability.payloadType, capability.name, capability.clockRate, capability.channels,
                                     capability.parameters, capability.feedback}};
-    dropRembWithTransportCc(codecs.front().feedback);
     if (capability.rtxPayloadType)
       codecs.push_back(Codec{*capability.rtxPayloadType,
                              "rtx",

@@ -14,7 +14,6 @@ Consumer::Consumer(const ConsumerSpec& spec, Producer& producer, std::string sub
       mProducer(producer),
       mSubscriberId(std::move(subscriberId)),
       mRewriter(spec.ssrc, producer.spec().clockRate, static_cast<uint16_t>(common::randomU32()), common::randomU32()),
-      mRtxSeq(static_cast<uint16_t>(common::randomU32())),
       mWaitForKeyframe(producer.kind() == MediaKind::Video) {
   // Only video is cached, so only video is ever resent.
   if (isVideo()) mResends.resize(kResendWindow);

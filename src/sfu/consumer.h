@@ -25,7 +25,6 @@ class WebRtcTransport;
 namespace conclave::sfu {
 
 class Producer;
-class TransportCcSender;
 
 class Consumer {
  public:
@@ -33,7 +32,6 @@ class Consumer {
 
   uint64_t id() const { return mSpec.id; }
   uint32_t ssrc() const { return mSpec.ssrc; }
-  const ConsumerSpec& spec() const { return mSpec; }
   Producer& producer() const { return mProducer; }
   const std::string& subscriberId() const { return mSubscriberId; }
 
@@ -51,11 +49,6 @@ class Consumer {
   // Where the subscriber's transport lives (its owner may replace the transport).
   void setTransportSlot(std::unique_ptr<transport::WebRtcTransport>* slot) { mTransportSlot = slot; }
   transport::WebRtcTransport* transport() const { return mTransportSlot ? mTransportSlot->get() : nullptr; }
-  // The subscriber transport's transport-wide sequence numbering (null: not negotiated).
-  void setTransportCc(TransportCcSender* sender) { mTransportCc = sender; }
-  TransportCcSender* transportCc() const { return mTransportCc; }
-  // RTX: the next sequence number of this consumer's RTX stream (its own space, RFC 4588 §4).
-  uint16_t nextRtxSequenceNumber() { return mRtxSeq++; }
 
   // Packet path, for a NACKed packet of `bytes` bytes (the subscriber's sequence number `seq`):
   // true if it may be resent now (and charges the budget), false if it is refused.
@@ -89,8 +82,6 @@ class Consumer {
   std::string mSubscriberId;
   rtp::StreamRewriter mRewriter;
   std::unique_ptr<transport::WebRtcTransport>* mTransportSlot = nullptr;
-  TransportCcSender* mTransportCc = nullptr;
-  uint16_t mRtxSeq;
   bool mWaitForKeyframe;
   uint32_t mPacketsSent = 0;
   uint32_t mOctetsSent = 0;

@@ -38,10 +38,6 @@ struct ProducerSpec {
   // Starts paused: its packets are dropped until Router::setProducerPaused(id, false) (a
   // participant a host muted publishes the muted source again).
   bool paused = false;
-  // The transport-wide sequence number extension's id in this producer's packets after the
-  // extension map (the subscribers' id; 0: not negotiated). Its arrivals are fed back to the
-  // publisher (transport-cc) and each subscriber transport overwrites it with its own numbers.
-  uint8_t transportCcId = 0;
 };
 
 struct ConsumerSpec {
@@ -49,12 +45,6 @@ struct ConsumerSpec {
   uint64_t producerId = 0;
   uint32_t ssrc = 0;  // the subscriber's view of the stream
   uint8_t payloadType = 0;
-  // Retransmissions go out as RTX (RFC 4588) on this SSRC and payload type when set; else on the
-  // media SSRC as they were.
-  std::optional<uint32_t> rtxSsrc;
-  uint8_t rtxPayloadType = 0;
-  // The subscriber's transport-wide sequence number extension id (0: not negotiated).
-  uint8_t transportCcId = 0;
 };
 
 }  // namespace conclave::sfu

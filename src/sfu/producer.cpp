@@ -11,10 +11,7 @@ Producer::Producer(const ProducerSpec& spec, std::string participantId)
     : mSpec(spec), mParticipantId(std::move(participantId)), mStats(spec.ssrc, spec.clockRate), mPaused(spec.paused) {
   for (auto [from, to] : spec.extensionMap) mExtensionMap.set(from, to);
   // Video is retransmitted on NACK; audio is not.
-  if (spec.kind == MediaKind::Video) {
-    mCache = std::make_unique<rtp::PacketCache>(kVideoCachePackets);
-    mNack = std::make_unique<rtp::NackGenerator>();
-  }
+  if (spec.kind == MediaKind::Video) mCache = std::make_unique<rtp::PacketCache>(kVideoCachePackets);
 }
 
 void Producer::onRtp(const rtp::RtpPacket& packet, common::TimePoint now) {

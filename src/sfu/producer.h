@@ -9,7 +9,6 @@
 #include "common/clock.h"
 #include "rtcp/receiver_stats.h"
 #include "rtcp/sender_report.h"
-#include "rtp/nack_generator.h"
 #include "rtp/packet.h"
 #include "rtp/packet_cache.h"
 #include "sfu/media.h"
@@ -33,8 +32,6 @@ class Producer {
   void onSenderReport(const rtcp::SenderInfo& info, common::TimePoint now);
 
   const rtp::PacketCache* cache() const { return mCache.get(); }
-  // Upstream loss tracking (video only, else null): what to NACK toward the publisher.
-  rtp::NackGenerator* nackGenerator() { return mNack.get(); }
   const rtp::ExtensionIdMap& extensionMap() const { return mExtensionMap; }
   const std::optional<rtcp::SenderInfo>& lastSenderReport() const { return mLastSr; }
   rtcp::ReceiverStats& receiverStats() { return mStats; }
@@ -61,7 +58,6 @@ class Producer {
   std::string mParticipantId;
   rtp::ExtensionIdMap mExtensionMap;
   std::unique_ptr<rtp::PacketCache> mCache;
-  std::unique_ptr<rtp::NackGenerator> mNack;
   rtcp::ReceiverStats mStats;
   std::optional<rtcp::SenderInfo> mLastSr;
   std::vector<Consumer*> mConsumers;

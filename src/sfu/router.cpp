@@ -11,8 +11,6 @@
 #include "rtcp/feedback.h"
 #include "rtcp/header.h"
 #include "rtcp/sender_report.h"
-#include "rtp/header_extensions.h"
-#include "rtp/packet_writer.h"
 
 namespace conclave::sfu {
 namespace {
@@ -33,13 +31,6 @@ constexpr size_t kPliBuffer = 16;
 constexpr size_t kReportBuffer = 1200;
 // Video SSRCs one REMB names (a publisher has a few video tracks; more are not named).
 constexpr size_t kMaxRembSsrcs = 16;
-// Sequence numbers one NACK toward a publisher names (at most this many items, 268 bytes).
-constexpr size_t kMaxNackedPerMessage = 64;
-constexpr size_t kNackBuffer = 512;
-
-int64_t toMicros(common::TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
-}
 
 template <typename Vec, typename Key>
 auto* findIn(Vec& v, Key key) {
@@ -51,10 +42,7 @@ auto* findIn(Vec& v, Key key) {
 }  // namespace
 
 Router::Router(TransportHost& host, RouterObserver* observer)
-    : mHost(host),
-      mObserver(observer),
-      mRtcpSsrc(common::randomU32() | 1),
-      mFeedbackResults(TransportCcSender::kMaxResults) {}
+    : mHost(host), mObserver(observer), mRtcpSsrc(common::randomU32() | 1) {}
 
 Router::~Router() {
   for (auto& [id, p] : mParticipants) {
@@ -144,8 +132,6 @@ void Router::setProducerPaused(uint64_t producerId, bool paused) {
   if (it == mProducers.end() || it->second->paused() == paused) return;
   Producer& producer = *it->second;
   producer.setPaused(paused);
-  // Holes made while paused are never asked for: what was sent during a mute reaches no one.
-  if (rtp::NackGenerator* nack = producer.nackGenerator()) nack->clear();
   if (paused) return;
   // Subscribers saw nothing while it was paused: they start again at a keyframe.
   for (Consumer* c : producer.consumers()) c->requireKeyframe();
@@ -158,11 +144,6 @@ void Router::addConsumer(const std::string& subscriberId, const ConsumerSpec& sp
   if (sub == mParticipants.end() || prod == mProducers.end() || mConsumers.count(spec.id)) return;
   auto consumer = std::make_unique<Consumer>(spec, *prod->second, subscriberId);
   consumer->setTransportSlot(&sub->second.subscribe);
-  if (spec.transportCcId != 0) {
-    auto& cc = sub->second.subscribeCc;
-    if (!cc) cc = std::make_unique<TransportCcSender>(static_cast<uint16_t>(common::randomU32()));
-    consumer->setTransportCc(cc.get());
-  }
   prod->second->consumers().push_back(consumer.get());
   sub->second.consumersBySsrc.emplace_back(spec.ssrc, consumer.get());
   mConsumers.emplace(spec.id, std::move(consumer));
@@ -174,10 +155,7 @@ void Router::removeConsumer(uint64_t consumerId) {
   auto it = mConsumers.find(consumerId);
   if (it == mConsumers.end()) return;
   Consumer* c = it->second.get();
-  if (auto* t = c->transport()) {
-    t->forgetOutboundSsrc(c->ssrc());
-    if (c->spec().rtxSsrc) t->forgetOutboundSsrc(*c->spec().rtxSsrc);
-  }
+  if (auto* t = c->transport()) t->forgetOutboundSsrc(c->ssrc());
   std::erase(c->producer().consumers(), c);
   if (auto p = mParticipants.find(c->subscriberId()); p != mParticipants.end())
     std::erase_if(p->second.consumersBySsrc, [&](const auto& e) { return e.second == c; });
@@ -209,34 +187,18 @@ void Router::onTransportRtp(transport::WebRtcTransport& t, rtp::RtpPacket& packe
     return;
   }
   Producer* producer = findIn(p->bySsrc, packet.ssrc());
-  if (!producer) {
+  // RTX (padding probes, retransmissions we did not ask for) is not forwarded.
+  if (!producer || packet.ssrc() != producer->ssrc() || packet.payloadSize() == 0) {
     ++mStats.rtpDropped;
     return;
-  }
-  // Extension ids become the subscribers' once, before caching and fan-out.
-  if (packet.hasExtension()) packet.remapExtensions(producer->extensionMap());
-  // Every packet counts for the publisher's bandwidth estimate, padding and RTX included.
-  recordArrival(*p, *producer, packet, now);
-  if (packet.ssrc() != producer->ssrc()) {
-    onPublisherRtx(*producer, packet, now);
-    return;
-  }
-  if (packet.payloadSize() == 0) {
-    ++mStats.rtpDropped;
-    return;
-  }
-  // A hole is NACKed at once. Packets of a paused producer count as arrived, so that nothing
-  // sent during the mute is ever asked for again.
-  if (rtp::NackGenerator* nack = producer->nackGenerator()) {
-    const size_t missing = nack->missingCount();
-    nack->onPacket(packet.sequenceNumber(), now);
-    if (!producer->paused() && (nack->missingCount() > missing || nack->keyframeNeeded())) sendNacks(*producer, now);
   }
   // Muted: not cached either, so no NACK can bring a packet sent during the mute to anyone.
   if (producer->paused()) {
     ++mStats.rtpPaused;
     return;
   }
+  // Extension ids become the subscribers' once, before caching and fan-out.
+  if (packet.hasExtension()) packet.remapExtensions(producer->extensionMap());
   producer->onRtp(packet, now);
   if (producer->packetsReceived() <= kTappedPackets) tapPayload(*producer, packet);
   forward(*producer, packet, now);
@@ -258,11 +220,7 @@ void Router::forward(Producer& producer, const rtp::RtpPacket& packet, common::T
     transport::WebRtcTransport* t = c->transport();
     if (!t) continue;
     bool wasWaiting = c->waitingForKeyframe();
-    bool sent = t->sendRtpWith([&](std::span<uint8_t> out) {
-      const size_t n = c->writePacket(packet, out, now);
-      if (n > 0) stampTransportCc(*c, out.first(n), rtp::SentKind::Media, now);
-      return n;
-    });
+    bool sent = t->sendRtpWith([&](std::span<uint8_t> out) { return c->writePacket(packet, out, now); });
     if (sent) ++mStats.rtpForwarded;
     else if (wasWaiting && c->waitingForKeyframe() && t->connected()) requestKeyframe(producer, now);
   }
@@ -317,12 +275,6 @@ void Router::onSubscriberRtcp(Participant& subscriber, std::span<const uint8_t> 
       auto pli = rtcp::Pli::parse(*packet);
       if (!pli) continue;
       if (Consumer* c = findIn(subscriber.consumersBySsrc, pli->mediaSsrc())) requestKeyframe(c->producer(), now);
-    } else if (type == rtcp::type::kRtpFeedback && fmt == rtcp::fmt::kTransportCc) {
-      if (!subscriber.subscribeCc) continue;
-      auto feedback = rtcp::TransportCcFeedback::parse(*packet);
-      if (!feedback) continue;
-      const size_t n = subscriber.subscribeCc->onFeedback(*feedback, mFeedbackResults);
-      if (n > 0) onTransportFeedback(subscriber, std::span(mFeedbackResults).first(n), now);
     } else if (type == rtcp::type::kPayloadFeedback && fmt == rtcp::fmt::kFir) {
       auto fir = rtcp::Fir::parse(*packet);
       if (!fir) continue;
@@ -344,23 +296,13 @@ void Router::retransmit(Participant& subscriber, Consumer& consumer, uint16_t se
     ++mStats.retransmitsRefused;
     return;
   }
-  // The cache hands out a read-only copy; the packet is rewritten in the send buffer, then wrapped
-  // in RTX there when the subscriber has an RTX stream (2 bytes longer: the original number).
+  // The cache hands out a read-only copy; the packet is rewritten in the send buffer.
   bool sent = subscriber.subscribe->sendRtpWith([&](std::span<uint8_t> out) -> size_t {
-    if (entry->bytes.size() + 2 > out.size()) return 0;
+    if (entry->bytes.size() > out.size()) return 0;
     std::array<uint8_t, rtp::PacketCache::kMaxPacketSize> scratch;
     std::copy(entry->bytes.begin(), entry->bytes.end(), scratch.begin());
     auto packet = rtp::RtpPacket::parse(std::span(scratch).first(entry->bytes.size()));
-    size_t n = packet ? consumer.writePacket(*packet, out, now, true) : 0;
-    if (n == 0) return 0;
-    if (const auto& rtxSsrc = consumer.spec().rtxSsrc) {
-      auto written = rtp::RtpPacket::parse(out.first(n));
-      if (!written) return 0;
-      n = rtp::writeRtx(out, *written, consumer.spec().rtxPayloadType, *rtxSsrc, consumer.nextRtxSequenceNumber());
-      if (n == 0) return 0;
-    }
-    stampTransportCc(consumer, out.first(n), rtp::SentKind::Retransmission, now);
-    return n;
+    return packet ? consumer.writePacket(*packet, out, now, true) : 0;
   });
   if (sent) ++mStats.retransmitted;
 }
@@ -386,88 +328,6 @@ void Router::sendKeyframeRequest(Producer& producer) {
   else producer.markKeyframePending();  // not sent (publisher not connected yet): try again later
 }
 
-// ---- upstream repair and transport-wide feedback ------------------------------------------------
-
-// A publisher's RTX packet: a padding probe (no original inside) only counts for transport-cc;
-// a retransmission is forwarded when it fills a hole the NACK generator knows of, so that probes
-// made of old packets and answers to NACKs already repaired reach no one twice.
-void Router::onPublisherRtx(Producer& producer, rtp::RtpPacket& rtx, common::TimePoint now) {
-  rtp::NackGenerator* nack = producer.nackGenerator();
-  if (!nack || producer.paused() || rtx.payloadSize() <= 2) {
-    ++mStats.rtpDropped;
-    return;
-  }
-  // Only a hole is filled: an RTX packet cannot move the stream forward or repeat a packet.
-  if (!nack->isMissing(common::loadU16(rtx.payload().data()))) {
-    ++mStats.rtpDropped;
-    return;
-  }
-  auto original = rtp::unwrapRtx(rtx, producer.spec().payloadType, producer.ssrc());
-  if (!original || !nack->onPacket(original->sequenceNumber(), now)) {
-    ++mStats.rtpDropped;
-    return;
-  }
-  ++mStats.rtxRepaired;
-  producer.onRtp(*original, now);
-  forward(producer, *original, now);
-}
-
-void Router::sendNacks(Producer& producer, common::TimePoint now) {
-  rtp::NackGenerator* nack = producer.nackGenerator();
-  std::array<uint16_t, kMaxNackedPerMessage> lost{};
-  const size_t n = nack->collect(now, lost);
-  if (n > 0) {
-    auto it = mParticipants.find(producer.participantId());
-    if (it != mParticipants.end() && it->second.publish) {
-      std::array<uint8_t, kNackBuffer> buf{};
-      common::ByteWriter w(buf);
-      if (rtcp::GenericNack::write(w, mRtcpSsrc, producer.ssrc(), std::span(lost).first(n)) && w.ok() &&
-          it->second.publish->sendRtcp(w.written()))
-        mStats.nacksSent += n;
-    }
-  }
-  // A loss NACKs cannot repair: the subscribers' decoders need a new start.
-  if (nack->takeKeyframeNeeded()) requestKeyframe(producer, now);
-}
-
-void Router::recordArrival(Participant& publisher, const Producer& producer, const rtp::RtpPacket& packet,
-                           common::TimePoint now) {
-  const uint8_t id = producer.spec().transportCcId;
-  if (id == 0) return;
-  auto value = packet.extension(id);
-  auto seq = value ? rtp::parseTransportSequenceNumber(*value) : std::nullopt;
-  if (!seq) return;
-  // Once per publisher (its first packet), not per packet.
-  if (!publisher.publishCc) publisher.publishCc = std::make_unique<rtcp::TransportCcRecorder>(mRtcpSsrc);
-  publisher.publishCc->onPacket(*seq, toMicros(now));
-}
-
-void Router::stampTransportCc(const Consumer& consumer, std::span<uint8_t> bytes, rtp::SentKind kind,
-                              common::TimePoint now) {
-  TransportCcSender* sender = consumer.transportCc();
-  if (!sender) return;
-  if (auto packet = rtp::RtpPacket::parse(bytes)) sender->stamp(*packet, consumer.spec().transportCcId, kind, now);
-}
-
-// Called every tick (50 ms): the publisher's estimator gets feedback 20 times a second.
-void Router::sendTransportFeedback() {
-  for (auto& entry : mParticipants) {
-    Participant& p = entry.second;  // a named reference: lambdas may not capture structured bindings
-    if (!p.publishCc || !p.publish || !p.publish->connected()) continue;
-    p.publishCc->flush([&](std::span<const uint8_t> message) {
-      if (p.publish->sendRtcp(message)) ++mStats.transportFeedbackSent;
-    });
-  }
-}
-
-void Router::onTransportFeedback(Participant& /*subscriber*/, std::span<const bwe::PacketResult> results,
-                                 common::TimePoint /*now*/) {
-  ++mStats.transportFeedbackReceived;
-  mStats.transportPacketsReported += results.size();
-  for (const auto& r : results)
-    if (!r.received) ++mStats.transportPacketsLost;
-}
-
 // ---- timers ------------------------------------------------------------------------------------
 
 void Router::tick(common::TimePoint now) {
@@ -479,11 +339,8 @@ void Router::tick(common::TimePoint now) {
     if (p.publish && p.publish->closed()) destroyTransport(p.publish);
     if (p.subscribe && p.subscribe->closed()) destroyTransport(p.subscribe);
   }
-  for (auto& [id, producer] : mProducers) {
-    if (producer->nackGenerator() && !producer->paused()) sendNacks(*producer, now);
+  for (auto& [id, producer] : mProducers)
     if (producer->takePendingKeyframe(now)) sendKeyframeRequest(*producer);
-  }
-  sendTransportFeedback();
   if (now >= mNextReport) {
     mNextReport = now + kReportInterval;
     sendReports(now);
@@ -505,9 +362,7 @@ void Router::sendReports(common::TimePoint now) {
       if (ssrc != producer->ssrc()) continue;
       if (producer->receiverStats().hasPackets() && nBlocks < blocks.size())
         blocks[nBlocks++] = producer->receiverStats().makeReportBlock(now);
-      // With transport-cc the publisher estimates its own uplink from our feedback: no REMB.
-      if (producer->kind() == MediaKind::Video && producer->spec().transportCcId == 0 && nVideo < videoSsrcs.size())
-        videoSsrcs[nVideo++] = ssrc;
+      if (producer->kind() == MediaKind::Video && nVideo < videoSsrcs.size()) videoSsrcs[nVideo++] = ssrc;
     }
     std::array<uint8_t, kReportBuffer> buf{};
     common::ByteWriter w(buf);

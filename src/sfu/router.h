@@ -10,13 +10,10 @@
 #include <unordered_map>
 #include <vector>
 
-#include "bwe/types.h"
 #include "common/clock.h"
-#include "rtcp/transport_cc_recorder.h"
 #include "sfu/consumer.h"
 #include "sfu/media.h"
 #include "sfu/producer.h"
-#include "sfu/transport_cc_sender.h"
 #include "transport/webrtc_transport.h"
 
 namespace conclave::sfu {
@@ -53,13 +50,7 @@ class Router final : private transport::WebRtcTransport::Listener {
     uint64_t retransmitted = 0;
     uint64_t retransmitsRefused = 0;  // over a consumer's per-packet limits or byte budget
     uint64_t keyframeRequests = 0;
-    uint64_t rtpPaused = 0;                  // of a paused producer (muted by a host or by a policy): not forwarded
-    uint64_t nacksSent = 0;                  // sequence numbers NACKed toward publishers, retries included
-    uint64_t rtxRepaired = 0;                // publishers' RTX packets that filled a hole, forwarded
-    uint64_t transportFeedbackSent = 0;      // transport-cc feedback messages to publishers
-    uint64_t transportFeedbackReceived = 0;  // from subscribers, read
-    uint64_t transportPacketsReported = 0;   // packets those named (sent by us)
-    uint64_t transportPacketsLost = 0;       // of those, not received
+    uint64_t rtpPaused = 0;  // of a paused producer (muted by a host or by a policy): not forwarded
   };
 
   Router(TransportHost& host, RouterObserver* observer);
@@ -101,10 +92,6 @@ class Router final : private transport::WebRtcTransport::Listener {
     std::vector<std::pair<uint32_t, Producer*>> bySsrc;
     // Consumers of this participant by their SSRC, for NACK/PLI from the subscriber.
     std::vector<std::pair<uint32_t, Consumer*>> consumersBySsrc;
-    // transport-cc: arrivals on the publish transport (feedback to the publisher), numbering and
-    // feedback on the subscribe transport. Created with the first use.
-    std::unique_ptr<rtcp::TransportCcRecorder> publishCc;
-    std::unique_ptr<TransportCcSender> subscribeCc;
   };
 
   // transport::WebRtcTransport::Listener
@@ -123,18 +110,6 @@ class Router final : private transport::WebRtcTransport::Listener {
   void onPublisherRtcp(Participant& publisher, std::span<const uint8_t> compound, common::TimePoint now);
   void onSubscriberRtcp(Participant& subscriber, std::span<const uint8_t> compound, common::TimePoint now);
   void retransmit(Participant& subscriber, Consumer& consumer, uint16_t seq, common::TimePoint now);
-  // Upstream repair: RTX from the publisher, NACKs toward it (rtp::NackGenerator).
-  void onPublisherRtx(Producer& producer, rtp::RtpPacket& rtx, common::TimePoint now);
-  void sendNacks(Producer& producer, common::TimePoint now);
-  // transport-cc: an arrival on a publish transport; a packet about to go out to a subscriber.
-  void recordArrival(Participant& publisher, const Producer& producer, const rtp::RtpPacket& packet,
-                     common::TimePoint now);
-  static void stampTransportCc(const Consumer& consumer, std::span<uint8_t> bytes, rtp::SentKind kind,
-                               common::TimePoint now);
-  void sendTransportFeedback();
-  // Per-packet results of a subscriber's transport-cc feedback, in its order: the bandwidth
-  // estimator's input (for now only counted).
-  void onTransportFeedback(Participant& subscriber, std::span<const bwe::PacketResult> results, common::TimePoint now);
   void requestKeyframe(Producer& producer, common::TimePoint now);
   void sendKeyframeRequest(Producer& producer);
   void sendReports(common::TimePoint now);
@@ -150,7 +125,6 @@ class Router final : private transport::WebRtcTransport::Listener {
   std::map<uint64_t, std::unique_ptr<Consumer>> mConsumers;
   common::TimePoint mNextReport{};
   Stats mStats;
-  std::vector<bwe::PacketResult> mFeedbackResults;  // TransportCcSender::kMaxResults, for one feedback
 };
 
 }  // namespace conclave::sfu

@@ -30,17 +30,6 @@ inline constexpr std::array kRouterStatMetrics{
                      &Router::Stats::retransmitsRefused},
     RouterStatMetric{"conclave_keyframe_requests_total", "Keyframe requests sent to publishers.",
                      &Router::Stats::keyframeRequests},
-    RouterStatMetric{"conclave_nacks_sent_total", "Sequence numbers NACKed toward publishers, retries included.",
-                     &Router::Stats::nacksSent},
-    RouterStatMetric{"conclave_rtx_repaired_packets_total", "Publishers' RTX packets that filled a hole.",
-                     &Router::Stats::rtxRepaired},
-    RouterStatMetric{"conclave_transport_feedback_sent_total", "transport-cc feedback messages sent to publishers.",
-                     &Router::Stats::transportFeedbackSent},
-    RouterStatMetric{"conclave_transport_feedback_received_total", "transport-cc feedback messages from subscribers.",
-                     &Router::Stats::transportFeedbackReceived},
-    RouterStatMetric{"conclave_transport_packets_lost_total",
-                     "Packets to subscribers that their transport-cc feedback reported lost.",
-                     &Router::Stats::transportPacketsLost},
 };
 
 }  // namespace conclave::sfu

@@ -859,42 +859,6 @@ TEST_F(MediaRoomTest, PausedSourcesStayPausedAcrossRepublishingUntilReleased) {
   EXPECT_EQ(routerState().producers, 2u);
 }
 
-// Issue 11: subscribers get video with an RTX stream of its own (ssrc-group FID) and every track
-// with the transport-wide sequence number; the producers keep that number under the subscribers'
-// id, where the router reads it for the publisher's feedback.
-TEST_F(MediaRoomTest, SubscribeOffersCarryRtxAndTransportCcAndProducersKeepTheTransportSequenceNumber) {
-  join("carol");
-  join("alice");
-  publish("alice", publishOffer(1));
-  timer.elapse();
-  auto offer = sdp::parseSessionDescription(lastOffer("carol").sdp);
-  ASSERT_TRUE(offer.ok());
-  ASSERT_EQ(offer->media.size(), 2u);
-  for (const auto& m : offer->media) {
-    ASSERT_NE(m.extension(sdp::uri::kTransportCc), nullptr) << m.mid;
-    EXPECT_EQ(m.extension(sdp::uri::kTransportCc)->id, 3) << m.mid;
-  }
-  const auto& video = offer->media[1];
-  ASSERT_EQ(video.kind, MediaKind::Video);
-  ASSERT_EQ(video.ssrcGroups.size(), 1u);
-  EXPECT_EQ(video.ssrcGroups[0].semantics, "FID");
-  ASSERT_EQ(video.ssrcGroups[0].ssrcs.size(), 2u);
-  EXPECT_NE(video.ssrcGroups[0].ssrcs[0], video.ssrcGroups[0].ssrcs[1]);
-  EXPECT_EQ(answer("carol"), "");
-
-  auto promise = std::make_shared<std::promise<std::vector<int>>>();
-  auto future = promise->get_future();
-  room->worker().post([promise](sfu::MediaWorker& worker) {
-    std::vector<int> ids;
-    if (const sfu::Router* router = worker.findRouter(kRoomId))
-      for (uint64_t id = 1; id < 100; ++id)
-        if (const sfu::Producer* p = router->producer(id)) ids.push_back(p->spec().transportCcId);
-    promise->set_value(ids);
-  });
-  ASSERT_EQ(future.wait_for(60s), std::future_status::ready);
-  EXPECT_EQ(future.get(), (std::vector<int>{3, 3}));  // Chromium's offer has transport-cc on both
-}
-
 }  // namespace
 
 }  // namespace conclave::conference

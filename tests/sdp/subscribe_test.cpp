@@ -97,8 +97,7 @@ TEST(SubscribeOffer, GeneratedOfferParsesBack) {
   ASSERT_EQ(audio.codecs.size(), 1u);
   EXPECT_EQ(audio.codecs[0].payloadType, 111);
   EXPECT_EQ(formatParameters(audio.codecs[0].parameters), "minptime=10;useinbandfec=1;usedtx=1");
-  ASSERT_EQ(audio.extensions.size(), 4u);  // audio level, abs-send-time, mid, transport-cc
-  EXPECT_EQ(audio.extension(uri::kTransportCc)->id, 3);
+  ASSERT_EQ(audio.extensions.size(), 3u);  // audio level, abs-send-time, mid
   EXPECT_EQ(audio.extension(uri::kAudioLevel)->id, 1);
   EXPECT_EQ(audio.extension(uri::kMid)->id, 4);
   ASSERT_EQ(audio.msids.size(), 1u);
@@ -116,11 +115,8 @@ TEST(SubscribeOffer, GeneratedOfferParsesBack) {
   EXPECT_EQ(video.codecs[0].payloadType, 96);
   EXPECT_EQ(video.codecs[1].rtxApt(), 96);
   EXPECT_EQ(video.codecs[1].payloadType, 97);
-  // transport-cc instead of goog-remb (the SFU reads the subscriber's transport-wide feedback).
-  EXPECT_EQ(video.codecs[0].feedback,
-            (std::vector<RtcpFeedback>{{"transport-cc", ""}, {"ccm", "fir"}, {"nack", ""}, {"nack", "pli"}}));
-  EXPECT_EQ(video.extensions.size(), 3u);  // no rid extensions towards subscribers
-  EXPECT_EQ(video.extension(uri::kTransportCc)->id, 3);
+  EXPECT_EQ(video.codecs[0].feedback.size(), 4u);
+  EXPECT_EQ(video.extensions.size(), 2u);  // no rid extensions towards subscribers
   EXPECT_EQ(video.extension(uri::kRtpStreamId), nullptr);
   ASSERT_EQ(video.ssrcGroups.size(), 1u);
   EXPECT_EQ(video.ssrcGroups[0].semantics, "FID");
@@ -254,11 +250,11 @@ TEST_F(SubscribeAnswerTest, ChromiumAnswerIsAccepted) {
   EXPECT_EQ(a.media[0].direction, Direction::RecvOnly);
   ASSERT_EQ(a.media[0].codecs.size(), 1u);
   EXPECT_EQ(a.media[0].codecs[0].name, "opus");
-  EXPECT_EQ(a.media[0].extensions.size(), 4u);  // audio level, abs-send-time, mid, transport-cc
+  EXPECT_EQ(a.media[0].extensions.size(), 3u);  // audio level, abs-send-time, mid (no transport-cc yet)
   ASSERT_EQ(a.media[1].codecs.size(), 2u);
   EXPECT_EQ(a.media[1].codecs[0].name, "VP8");
   EXPECT_TRUE(a.media[1].codecs[1].isRtx());
-  EXPECT_EQ(a.media[1].codecs[0].feedback.size(), 4u);  // transport-cc, ccm fir, nack, nack pli
+  EXPECT_EQ(a.media[1].codecs[0].feedback.size(), 4u);  // goog-remb, ccm fir, nack, nack pli
 }
 
 TEST_F(SubscribeAnswerTest, FirefoxAnswerIsAccepted) {
