@@ -127,7 +127,10 @@ function reloadOnNetworkChange(page: Page): Page {
       try {
         return await goto(url, options);
       } catch (err) {
-        if (attempt >= 3 || !String(err).includes('ERR_NETWORK_CHANGED')) throw err;
+        // The abort shows either as the error itself or as a navigation to Chromium's error page.
+        const text = String(err);
+        const changed = text.includes('ERR_NETWORK_CHANGED') || text.includes('chrome-error://chromewebdata');
+        if (attempt >= 3 || !changed) throw err;
       }
     }
   };
