@@ -118,7 +118,8 @@ export class Traffic {
 /**
  * Chromium aborts a navigation with ERR_NETWORK_CHANGED when a network interface appears or goes
  * in its namespace, and the lab adds and removes veth pairs for client networks while other
- * pages load. A person would load the page again; so does goto, up to three times.
+ * pages load. A person would load the page again; so does goto, up to six times, waiting a little longer
+ * each time.
  */
 function reloadOnNetworkChange(page: Page): Page {
   const goto = page.goto.bind(page);
@@ -127,7 +128,13 @@ function reloadOnNetworkChange(page: Page): Page {
       try {
         return await goto(url, options);
       } catch (err) {
-        if (attempt >= 3 || !String(err).includes('ERR_NETWORK_CHANGED')) throw err;
+        // The abort shows either as the error itself or as a navigation to Chromium's error page.
+        const text = String(err);
+        const changed = text.includes('ERR_NETWORK_CHANGED') || text.includes('chrome-error://chromewebdata');
+        if (attempt >= 6 || !changed) throw err;
+        // Adding a network is several changes (link, address, route) a few milliseconds apart;
+        // an immediate retry is aborted by the next one, so let the burst pass first.
+        await new Promise((r) => setTimeout(r, 250 * attempt));
       }
     }
   };

@@ -214,6 +214,32 @@ export class KeyManager {
   }
 
   /**
+   * Someone (anyone, verified or not) joined the meeting. A rotation still waiting for
+   * acknowledgements is used at once: until then frames went out under the old key, which a member
+   * who just left still holds, and that member may be the one arriving under a new identity. The
+   * others may miss a few frames until the rotated key reaches them; the leaver gets none.
+   */
+  participantArrived(): Promise<void> {
+    return this.enqueue(() => {
+      if (this.mClosed || this.mPending === null) return Promise.resolve();
+      const pending = this.mPending;
+      this.activatePending();
+      // The switch did not wait for them: whoever has not acknowledged gets the key once more
+      // when the timeout would have fired (their first copy may still be on its way).
+      const waiting = [...pending.waiting.keys()];
+      this.mTimers.setTimeout(() => {
+        void this.enqueue(async () => {
+          for (const id of waiting) {
+            const member = this.mMembers.get(id);
+            if (member && !this.mClosed && this.mCurrent === pending.key) await this.deliver(member, pending.key);
+          }
+        });
+      }, this.mOptions.switchTimeoutMs ?? 1500);
+      return Promise.resolve();
+    });
+  }
+
+  /**
    * A participant left (or is no longer trusted), whether or not it was a member here: rotate to a
    * fresh key the others get pairwise, and take no ratchet of anyone's key until their rotated
    * key arrives. Every member does both on every leave, so what one expects the other sends,

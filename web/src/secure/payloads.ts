@@ -78,15 +78,8 @@ function isGeneration(value: unknown): value is number {
  * malformed JSON, another version, an unknown type, a field of the wrong type or size.
  */
 export function parseRelayPayload(text: string): RelayPayload | null {
-  if (text.length > MAX_RELAY_PAYLOAD_LENGTH) return null;
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return null;
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
-  const o = value as Record<string, unknown>;
+  const o = parseJsonObject(text, MAX_RELAY_PAYLOAD_LENGTH);
+  if (o === null) return null;
   if (o['v'] !== RELAY_PAYLOAD_VERSION) return null;
   switch (o['t']) {
     case 'key': {
@@ -149,6 +142,20 @@ export function encodeRelayPayload(payload: RelayPayload): string {
   return text;
 }
 
+/** A JSON object of at most `maxLength` characters, or null. */
+function parseJsonObject(text: string, maxLength: number): Record<string, unknown> | null {
+  if (text.length > maxLength) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : null;
+}
+
 /** The JSON sealed in a `state` box. */
 export function encodeMediaState(state: MediaState): string {
   const bit = (on: boolean): number => (on ? 1 : 0);
@@ -157,15 +164,8 @@ export function encodeMediaState(state: MediaState): string {
 
 /** Parses the JSON of an opened `state` box; null unless every field is what it must be. */
 export function parseMediaState(text: string): MediaState | null {
-  if (text.length > MAX_STATE_BOX_LENGTH) return null;
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return null;
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
-  const o = value as Record<string, unknown>;
+  const o = parseJsonObject(text, MAX_STATE_BOX_LENGTH);
+  if (o === null) return null;
   const counter = o['n'];
   if (typeof counter !== 'number' || !Number.isInteger(counter) || counter < 0 || counter > MAX_STATE_COUNTER)
     return null;

@@ -268,6 +268,11 @@ export class SecureRoom {
   }
 
   participantJoined(p: Participant): void {
+    // Before anything else about the newcomer: a rotation after a leave must not wait for
+    // acknowledgements while someone new (perhaps the leaver again) starts receiving.
+    if (!this.mClosed && p.id !== this.mOptions.selfId && !this.mPeers.has(p.id)) {
+      void this.mKeys.then((keys) => keys.participantArrived()).catch((err: unknown) => this.mOptions.onError?.(err));
+    }
     this.addParticipant(p, true);
   }
 

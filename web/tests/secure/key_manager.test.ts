@@ -287,6 +287,37 @@ describe('KeyManager', () => {
     expect(me.keys.pendingKey).toBeNull();
   });
 
+  it('uses a rotated key at once when anyone arrives before the acknowledgements (the leaver may be back)', async () => {
+    const { get, deliver, timers } = await setup([SELF_ID, ALICE_ID, BOB_ID], { switchTimeoutMs: 1500 });
+    const me = get(SELF_ID);
+    for (const id of [ALICE_ID, BOB_ID]) {
+      await me.keys.addMember(id, get(id).peer, false);
+      await get(id).keys.addMember(SELF_ID, me.peer, true);
+    }
+    await deliver();
+    const old = me.keys.activeKey;
+    await me.keys.removeMember(BOB_ID);
+    const rotated = me.keys.pendingKey;
+    expect(me.media.sendKey).toBe(old);
+    // Someone arrives (not verified yet, maybe Bob under a new identity): no more frames under
+    // the key Bob holds.
+    await me.keys.participantArrived();
+    expect(me.keys.pendingKey).toBeNull();
+    expect(me.keys.activeKey).toBe(rotated);
+    expect(me.media.sendKey).toBe(rotated);
+    // Alice still gets the rotated key (and once more later, her acknowledgement being unknown).
+    const first = await deliver();
+    expect(first.filter((s) => s.from === SELF_ID).map((s) => `${s.to}:${s.payload.t}`)).toEqual([`${ALICE_ID}:key`]);
+    timers.advance(1500);
+    await me.keys.idle();
+    const again = await deliver();
+    expect(again.filter((s) => s.from === SELF_ID).map((s) => `${s.to}:${s.payload.t}`)).toEqual([`${ALICE_ID}:key`]);
+    expect(get(ALICE_ID).media.received.get(SELF_ID)?.at(-1)?.generation).toBe(rotated?.generation);
+    // Nothing pending: an arrival changes nothing.
+    await me.keys.participantArrived();
+    expect(me.keys.activeKey).toBe(rotated);
+  });
+
   it('ratchets the pending key when someone joins during a rotation', async () => {
     const { get, deliver } = await setup([SELF_ID, ALICE_ID, BOB_ID, CAROL_ID]);
     const me = get(SELF_ID);
