@@ -25,10 +25,10 @@ const MARKERS = [
   // The hook's other entries.
   'sendKeyGeneration',
   'subscribeSections',
-  // Media statistics from getStats() (src/testing/stats.ts): the product reads no RTP counters.
-  'inbound-rtp',
+  // Media statistics from getStats() (src/testing/stats.ts). The product reads only what the
+  // connection-quality indicator needs of received streams (src/media/quality.ts: inbound-rtp,
+  // framesDecoded), never the sending side's counters or the audio ones.
   'outbound-rtp',
-  'framesDecoded',
   'concealedSamples',
   'framesEncoded',
 ];
