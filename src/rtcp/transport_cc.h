@@ -73,6 +73,10 @@ class TransportCcBuilder {
 
   TransportCcBuilder(uint32_t senderSsrc, uint32_t mediaSsrc);
 
+  // The "SSRC of media source" field: libwebrtc names there an SSRC of the stream it received
+  // last, and some of its versions drop feedback that names none of the receiver's own SSRCs.
+  void setMediaSsrc(uint32_t ssrc) { mMediaSsrc = ssrc; }
+
   // Starts over for the next message. With `baseSequenceNumber` (the first sequence number not
   // yet reported), packets missing before the first one added are reported as not received;
   // without, the message starts at the first packet added.

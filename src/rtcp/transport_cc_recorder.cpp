@@ -12,9 +12,15 @@ void TransportCcRecorder::onPacket(uint16_t transportSeq, int64_t arrivalUs) {
     mNextToReport = seq;
     mHighest = seq;
   }
-  if (seq < mNextToReport) return;  // reported already (as lost)
+  Slot& slot = mSlots[static_cast<size_t>(seq) & (kWindow - 1)];
+  if (slot.seq == seq) return;  // a duplicate: the first arrival counts
+  if (seq < mNextToReport) {
+    // Reported already, as lost: report again from here, unless it is too late for that.
+    if (mNextToReport - seq > kMaxLateReport) return;
+    mNextToReport = seq;
+  }
   mHighest = std::max(mHighest, seq);
-  mSlots[static_cast<size_t>(seq) & (kWindow - 1)] = Slot{seq, arrivalUs - mEpochUs};
+  slot = Slot{seq, arrivalUs - mEpochUs};
   ++mReceived;
 }
 

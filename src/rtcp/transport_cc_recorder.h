@@ -5,8 +5,11 @@
 // onPacket() records an arrival; flush() writes one or more feedback messages covering every
 // sequence number from the first not yet reported to the newest received (those that did not
 // arrive are reported lost), then starts after it. A packet that arrives after its number was
-// reported is not reported again. Arrival times are kept relative to the first packet, so the
-// 24-bit reference time never wraps in practice.
+// reported (as lost: it was only reordered) moves the start back to it, as libwebrtc's
+// RemoteEstimatorProxy does: the next feedback names it received, and the packets after it
+// again (a sender ignores what it has seen acknowledged). Only up to kMaxLateReport numbers
+// back; an older straggler stays lost. Arrival times are kept relative to the first packet, so
+// the 24-bit reference time never wraps in practice.
 //
 // Fixed size: kWindow arrival slots allocated with the object; a jump ahead of more than kWindow
 // numbers reports only the last kWindow. flush() allocates nothing; messages stay below
@@ -16,6 +19,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <span>
 
 #include "common/bytes.h"
@@ -29,10 +33,15 @@ class TransportCcRecorder {
   static constexpr size_t kWindow = 2048;  // power of two
   static constexpr size_t kMaxStatusesPerMessage = 400;
   static constexpr size_t kMaxMessageBytes = 1200;
+  static constexpr int64_t kMaxLateReport = 512;
 
   explicit TransportCcRecorder(uint32_t senderSsrc, uint32_t mediaSsrc = 0) : mBuilder(senderSsrc, mediaSsrc) {}
 
+  // `arrivalUs`: when the packet reached this host (any monotonic microsecond clock), ideally
+  // the kernel's receive time: the sender's delay-based estimator reads the differences.
   void onPacket(uint16_t transportSeq, int64_t arrivalUs);
+  // The SSRC the feedback names as its media source (TransportCcBuilder::setMediaSsrc).
+  void setMediaSsrc(uint32_t ssrc) { mBuilder.setMediaSsrc(ssrc); }
   // Something arrived that has not been reported.
   bool hasNew() const { return mHave && mHighest >= mNextToReport; }
 
@@ -44,7 +53,7 @@ class TransportCcRecorder {
 
  private:
   struct Slot {
-    int64_t seq = -1;  // unwrapped
+    int64_t seq = std::numeric_limits<int64_t>::min();  // unwrapped; min: empty
     int64_t arrivalUs = 0;
   };
 

@@ -208,3 +208,70 @@ TEST(TransportCcFeedback, LongRunOfLosses) {
   EXPECT_EQ(n, 8191u);
   EXPECT_EQ(last, static_cast<uint16_t>(0xfff0 + 8190));
 }
+
+// Worked by hand from draft-holmer-rmcat-transport-wide-cc-extensions-01 §3.1, not from our
+// encoder: a loss, a small, a large and a negative delta, and the wrap of the sequence number.
+//   reference time: first arrival 1,000,000 us -> floor(/64 ms) = 15 (960,000 us)
+//   65534 at 1,000,000: 160 ticks after the reference -> small, A0
+//   65535 lost
+//   0 at 1,000,500: +2 ticks -> small, 02
+//   1 at 1,100,000: +398 ticks -> large, 01 8E
+//   2 at 1,099,000: -4 ticks -> large, FF FC
+//   statuses 1 0 1 2 2: one two-bit status vector chunk 11 01 00 01 10 10 00 00 = D1 A0
+//   28 bytes: no padding, length 6.
+TEST(TransportCcBuilder, WritesAHandWorkedExampleByteForByte) {
+  TransportCcBuilder builder(0x11223344, 0x55667788);
+  builder.reset(5);
+  ASSERT_TRUE(builder.addReceived(65534, 1'000'000));
+  ASSERT_TRUE(builder.addReceived(0, 1'000'500));
+  ASSERT_TRUE(builder.addReceived(1, 1'100'000));
+  ASSERT_TRUE(builder.addReceived(2, 1'099'000));
+  const std::vector<uint8_t> expected = {0x8F, 0xCD, 0x00, 0x06, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66,
+                                         0x77, 0x88, 0xFF, 0xFE, 0x00, 0x05, 0x00, 0x00, 0x0F, 0x05,
+                                         0xD1, 0xA0, 0xA0, 0x02, 0x01, 0x8E, 0xFF, 0xFC};
+  ASSERT_EQ(builder.size(), expected.size());
+  std::vector<uint8_t> out(builder.size());
+  ByteWriter w(out);
+  ASSERT_TRUE(builder.write(w));
+  EXPECT_EQ(conclave::common::hexEncode(out), conclave::common::hexEncode(expected));
+  // Our own parser reads the same arrivals back.
+  const auto fb = TransportCcFeedback::parse(out);
+  ASSERT_TRUE(fb);
+  EXPECT_EQ(fb->referenceTimeUs(), 960'000);
+  expectPackets(*fb, {{65534, 160}, {65535, {}}, {0, 2}, {1, 398}, {2, -4}});
+}
+
+// Also by hand: 20 packets 1 ms apart are one run-length chunk of small deltas (0 01 0000000010100
+// = 20 14), 20 delta bytes of 4 ticks after the first (0), and 2 bytes of padding (P bit, the
+// last byte counting them) to the 32-bit boundary: 4 + 16 + 2 + 20 + 2 = 44 bytes, length 10.
+TEST(TransportCcBuilder, WritesARunLengthChunkAndPadsToAWord) {
+  TransportCcBuilder builder(1, 2);
+  builder.reset(0, 100);
+  for (uint16_t i = 0; i < 20; ++i) ASSERT_TRUE(builder.addReceived(100 + i, 640'000 + i * 1000));
+  std::vector<uint8_t> out(builder.size());
+  ASSERT_EQ(out.size(), 44u);
+  ByteWriter w(out);
+  ASSERT_TRUE(builder.write(w));
+  EXPECT_EQ(out[0], 0xAF);  // V=2, P, FMT 15
+  EXPECT_EQ(out[3], 10);
+  EXPECT_EQ(out[16], 0x00);  // reference time 10 (640 ms)
+  EXPECT_EQ(out[18], 0x0A);
+  EXPECT_EQ(out[20], 0x20);
+  EXPECT_EQ(out[21], 0x14);
+  EXPECT_EQ(out[22], 0x00);
+  for (size_t i = 23; i < 42; ++i) EXPECT_EQ(out[i], 4) << i;
+  EXPECT_EQ(out[42], 0x00);
+  EXPECT_EQ(out[43], 0x02);
+  EXPECT_EQ(TransportCcFeedback::parse(out)->receivedCount(), 20u);
+}
+
+TEST(TransportCcBuilder, NamesTheMediaSourceItIsGiven) {
+  TransportCcBuilder builder(1, 0);
+  builder.reset(0);
+  builder.setMediaSsrc(0xfc91b0bd);
+  ASSERT_TRUE(builder.addReceived(1, 1000));
+  std::vector<uint8_t> out(builder.size());
+  ByteWriter w(out);
+  ASSERT_TRUE(builder.write(w));
+  EXPECT_EQ(TransportCcFeedback::parse(out)->mediaSsrc(), 0xfc91b0bdu);
+}
