@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <stdexcept>
 #include <system_error>
@@ -75,13 +76,20 @@ UdpSocket::~UdpSocket() {
   if (mFd >= 0) ::close(mFd);
 }
 
+bool UdpSocket::enableReceiveTimestamps() {
+  int on = 1;
+  return ::setsockopt(mFd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on) == 0;
+}
+
 ReceiveBatch::ReceiveBatch(size_t capacity)
     : mBuffers(capacity),
       mHeaders(capacity),
       mIovecs(capacity),
       mAddrs(capacity),
+      mControls(capacity),
       mLengths(capacity),
-      mFrom(capacity) {}
+      mFrom(capacity),
+      mArrivals(capacity) {}
 
 size_t ReceiveBatch::receive(const UdpSocket& socket) {
   for (size_t i = 0; i < mBuffers.size(); ++i) {
@@ -91,16 +99,35 @@ size_t ReceiveBatch::receive(const UdpSocket& socket) {
     mHeaders[i].msg_hdr.msg_iovlen = 1;
     mHeaders[i].msg_hdr.msg_name = &mAddrs[i];
     mHeaders[i].msg_hdr.msg_namelen = sizeof(::sockaddr_storage);
+    mHeaders[i].msg_hdr.msg_control = mControls[i].bytes.data();
+    mHeaders[i].msg_hdr.msg_controllen = mControls[i].bytes.size();
   }
   int n = ::recvmmsg(socket.fd(), mHeaders.data(), static_cast<unsigned>(mHeaders.size()), MSG_DONTWAIT, nullptr);
   if (n <= 0) return 0;
+  // Kernel timestamps are on the realtime clock: each becomes "this long before now" on the
+  // steady clock, with both clocks read once for the batch.
+  const auto steadyNow = std::chrono::steady_clock::now();
+  ::timespec realNow{};
+  ::clock_gettime(CLOCK_REALTIME, &realNow);
   size_t kept = 0;
   for (int i = 0; i < n; ++i) {
     auto from = net::Endpoint::fromSockaddr(reinterpret_cast<::sockaddr*>(&mAddrs[i]), mHeaders[i].msg_hdr.msg_namelen);
     if (!from || (mHeaders[i].msg_hdr.msg_flags & MSG_TRUNC)) continue;
+    common::TimePoint arrival = steadyNow;
+    for (auto* c = CMSG_FIRSTHDR(&mHeaders[i].msg_hdr); c != nullptr; c = CMSG_NXTHDR(&mHeaders[i].msg_hdr, c)) {
+      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS || c->cmsg_len < CMSG_LEN(sizeof(::timespec)))
+        continue;
+      ::timespec stamp{};
+      std::memcpy(&stamp, CMSG_DATA(c), sizeof stamp);
+      const int64_t agoNs = (int64_t{realNow.tv_sec} - stamp.tv_sec) * 1'000'000'000 + (realNow.tv_nsec - stamp.tv_nsec);
+      // A realtime clock stepped between the two readings is no reason to believe a future
+      // arrival, nor one more than a second ago.
+      if (agoNs >= 0 && agoNs < 1'000'000'000) arrival = steadyNow - std::chrono::nanoseconds(agoNs);
+    }
     if (kept != static_cast<size_t>(i)) std::swap(mBuffers[kept], mBuffers[i]);
     mLengths[kept] = mHeaders[i].msg_len;
     mFrom[kept] = *from;
+    mArrivals[kept] = arrival;
     ++kept;
   }
   return kept;

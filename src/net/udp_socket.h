@@ -3,6 +3,7 @@
 #pragma once
 
 #include <sys/socket.h>
+#include <time.h>
 
 #include <array>
 #include <cstdint>
@@ -10,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "common/clock.h"
 #include "net/endpoint.h"
 
 namespace conclave::net {
@@ -39,6 +41,9 @@ class UdpSocket {
   UdpSocket& operator=(const UdpSocket&) = delete;
 
   int fd() const { return mFd; }
+  // Asks the kernel to stamp each received datagram with its receive time (SO_TIMESTAMPNS),
+  // which ReceiveBatch::arrival() reads. False where the kernel refuses.
+  bool enableReceiveTimestamps();
   // AF_INET or AF_INET6: the family of the bound address (AF_INET after the fallback above).
   int family() const { return mFamily; }
   uint16_t localPort() const { return mPort; }
@@ -57,14 +62,26 @@ class ReceiveBatch {
   size_t receive(const UdpSocket& socket);
   std::span<uint8_t> data(size_t i) { return {mBuffers[i].data(), mLengths[i]}; }
   const net::Endpoint& from(size_t i) const { return mFrom[i]; }
+  // When datagram i reached the host, on the steady clock: the kernel's receive timestamp where
+  // the socket has them on (UdpSocket::enableReceiveTimestamps), else the time of the receive()
+  // call. Never later than that call: datagrams that waited in the socket buffer while the loop
+  // was busy keep the times they arrived at, not one time for the whole batch.
+  common::TimePoint arrival(size_t i) const { return mArrivals[i]; }
 
  private:
+  // Room for the SCM_TIMESTAMPNS control message of one datagram.
+  struct alignas(::cmsghdr) Control {
+    std::array<uint8_t, CMSG_SPACE(sizeof(::timespec))> bytes;
+  };
+
   std::vector<std::array<uint8_t, kMaxDatagram>> mBuffers;
   std::vector<::mmsghdr> mHeaders;
   std::vector<::iovec> mIovecs;
   std::vector<::sockaddr_storage> mAddrs;
+  std::vector<Control> mControls;
   std::vector<size_t> mLengths;
   std::vector<net::Endpoint> mFrom;
+  std::vector<common::TimePoint> mArrivals;
 };
 
 // Datagrams queued for one sendmmsg call. The caller writes into slot() and commits it.

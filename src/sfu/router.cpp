@@ -123,6 +123,8 @@ void Router::addProducer(const std::string& participantId, const ProducerSpec& s
   auto it = mParticipants.find(participantId);
   if (it == mParticipants.end() || mProducers.count(spec.id)) return;
   auto producer = std::make_unique<Producer>(spec, participantId);
+  for (auto [from, to] : spec.extensionMap)
+    if (spec.transportCcId != 0 && to == spec.transportCcId) it->second.publishCcId = from;
   if (producer->simulcast()) {
     it->second.simulcastProducers.push_back(producer.get());  // SSRCs come with the first packets
   } else {
@@ -238,6 +240,9 @@ void Router::onTransportRtp(transport::WebRtcTransport& t, rtp::RtpPacket& packe
     ++mStats.rtpDropped;
     return;
   }
+  // Every packet counts for the publisher's bandwidth estimate: padding, RTX, probes and packets
+  // of SSRCs not known (yet) included; one left out would be reported lost.
+  recordArrival(*p, packet, now);
   Producer* producer = findIn(p->bySsrc, packet.ssrc());
   // A simulcast layer's SSRCs are learned from the rid extensions (the publisher's ids: before
   // the remapping below).
@@ -248,8 +253,6 @@ void Router::onTransportRtp(transport::WebRtcTransport& t, rtp::RtpPacket& packe
   }
   // Extension ids become the subscribers' once, before caching and fan-out.
   if (packet.hasExtension()) packet.remapExtensions(producer->extensionMap());
-  // Every packet counts for the publisher's bandwidth estimate, padding and RTX included.
-  recordArrival(*p, *producer, packet, now);
   const int layer = producer->layerOf(packet.ssrc());
   if (layer < 0) {
     // A layer's RTX stream: repairs of holes are un-wrapped, the rest (probes) dropped.
@@ -519,16 +522,17 @@ void Router::sendNacks(Producer& producer, int layer, common::TimePoint now) {
   if (nack->takeKeyframeNeeded()) requestKeyframe(producer, layer, now);
 }
 
-void Router::recordArrival(Participant& publisher, const Producer& producer, const rtp::RtpPacket& packet,
-                           common::TimePoint now) {
-  const uint8_t id = producer.spec().transportCcId;
-  if (id == 0) return;
-  auto value = packet.extension(id);
+void Router::recordArrival(Participant& publisher, const rtp::RtpPacket& packet, common::TimePoint now) {
+  if (publisher.publishCcId == 0 || !packet.hasExtension()) return;
+  auto value = packet.extension(publisher.publishCcId);
   auto seq = value ? rtp::parseTransportSequenceNumber(*value) : std::nullopt;
   if (!seq) return;
   // Once per publisher (its first packet), not per packet.
   if (!publisher.publishCc) publisher.publishCc = std::make_unique<rtcp::TransportCcRecorder>(mRtcpSsrc);
-  publisher.publishCc->onPacket(*seq, toMicros(now));
+  // When the datagram reached the host (the kernel's stamp), not when its batch was read: a
+  // batch's packets would all look as if they had arrived together.
+  publisher.publishCc->onPacket(*seq, toMicros(mHost.datagramArrival().value_or(now)));
+  publisher.publishCc->setMediaSsrc(packet.ssrc());
 }
 
 void Router::stampTransportCc(const Consumer& consumer, std::span<uint8_t> bytes, rtp::SentKind kind,

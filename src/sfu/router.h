@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -34,6 +35,10 @@ class TransportHost {
   virtual void unregisterEndpoint(const net::Endpoint& endpoint, transport::WebRtcTransport* transport) = 0;
   virtual void unregisterTransport(transport::WebRtcTransport* transport) = 0;
   virtual uint64_t nextTransportId() = 0;
+  // When the datagram now being handled reached the host, if the host knows it better than the
+  // `now` it passes along (which may be one time for a whole receive batch): the kernel's
+  // receive timestamp. transport-cc feedback reports it.
+  virtual std::optional<common::TimePoint> datagramArrival() const { return std::nullopt; }
 };
 
 enum class TransportRole : uint8_t { Publish, Subscribe };
@@ -110,6 +115,9 @@ class Router final : private transport::WebRtcTransport::Listener {
     // transport-cc: arrivals on the publish transport (feedback to the publisher), numbering and
     // feedback on the subscribe transport. Created with the first use.
     std::unique_ptr<rtcp::TransportCcRecorder> publishCc;
+    // The publisher's own id of the transport-wide sequence number extension (one id for the
+    // whole BUNDLE group; 0: not negotiated), read before any remapping.
+    uint8_t publishCcId = 0;
     std::unique_ptr<TransportCcSender> subscribeCc;
     // Producers sent with simulcast, whose layers' SSRCs are learned from rid extensions.
     std::vector<Producer*> simulcastProducers;
@@ -140,9 +148,9 @@ class Router final : private transport::WebRtcTransport::Listener {
   // Upstream repair: RTX from the publisher, NACKs toward it (rtp::NackGenerator).
   void onPublisherRtx(Producer& producer, int layer, rtp::RtpPacket& rtx, common::TimePoint now);
   void sendNacks(Producer& producer, int layer, common::TimePoint now);
-  // transport-cc: an arrival on a publish transport; a packet about to go out to a subscriber.
-  void recordArrival(Participant& publisher, const Producer& producer, const rtp::RtpPacket& packet,
-                     common::TimePoint now);
+  // transport-cc: an arrival on a publish transport (any SSRC: media, RTX, padding, a layer not
+  // yet learned); a packet about to go out to a subscriber.
+  void recordArrival(Participant& publisher, const rtp::RtpPacket& packet, common::TimePoint now);
   static void stampTransportCc(const Consumer& consumer, std::span<uint8_t> bytes, rtp::SentKind kind,
                                common::TimePoint now);
   void sendTransportFeedback();

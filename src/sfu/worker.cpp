@@ -28,7 +28,10 @@ MediaWorker::MediaWorker(int index, const std::string& listenAddress, uint16_t p
       mSocket(listenAddress, port != 0 ? port : net::freeUdpAndTcpPort(listenAddress)),
       mReceive(kReceiveBatch),
       mSend(mSocket, kSendBatch),
-      mTcp(mLoop, listenAddress, mSocket.localPort(), *this) {}
+      mTcp(mLoop, listenAddress, mSocket.localPort(), *this) {
+  // Per-datagram arrival times for transport-cc feedback; without them a batch shares one time.
+  if (!mSocket.enableReceiveTimestamps()) common::logger("sfu")->warn("worker {}: no kernel receive timestamps", index);
+}
 
 MediaWorker::~MediaWorker() { stop(); }
 
@@ -166,7 +169,11 @@ void MediaWorker::onReadable() {
     size_t n = mReceive.receive(mSocket);
     if (n == 0) break;
     auto now = std::chrono::steady_clock::now();
-    for (size_t i = 0; i < n; ++i) dispatch(mReceive.data(i), mReceive.from(i), now);
+    for (size_t i = 0; i < n; ++i) {
+      mArrival = mReceive.arrival(i);
+      dispatch(mReceive.data(i), mReceive.from(i), now);
+    }
+    mArrival.reset();
     flush();
     if (n < kReceiveBatch) break;  // the socket is drained
   }

@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -74,6 +75,7 @@ class MediaWorker final : public TransportHost, public transport::PacketSink, pr
   size_t routedEndpoints() const { return mByEndpoint.size(); }
   void unregisterTransport(transport::WebRtcTransport* transport) override;
   uint64_t nextTransportId() override { return ++mTransportIds; }
+  std::optional<common::TimePoint> datagramArrival() const override { return mArrival; }
 
   // PacketSink
   std::span<uint8_t> slot() override { return mSlot = mSend.slot(); }
@@ -100,6 +102,8 @@ class MediaWorker final : public TransportHost, public transport::PacketSink, pr
   net::ReceiveBatch mReceive;
   net::SendBatch mSend;
   std::span<uint8_t> mSlot;  // the last slot() handed out, which commit() sends
+  // The kernel's receive time of the UDP datagram being dispatched (none for ICE-TCP and tasks).
+  std::optional<common::TimePoint> mArrival;
   IceTcpServer mTcp;
   std::unordered_map<std::string, transport::WebRtcTransport*> mByUfrag;
   std::unordered_map<net::Endpoint, transport::WebRtcTransport*> mByEndpoint;

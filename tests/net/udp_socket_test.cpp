@@ -4,6 +4,9 @@
 
 #include <poll.h>
 
+#include <chrono>
+#include <thread>
+
 #include "net/event_loop.h"
 
 using namespace conclave::net;
@@ -87,4 +90,38 @@ TEST(UdpSocket, SpecificAddressesBindTheirFamily) {
   EXPECT_EQ(UdpSocket("127.0.0.1", 0).family(), AF_INET);
   EXPECT_EQ(UdpSocket("::1", 0).family(), AF_INET6);
   EXPECT_EQ(UdpSocket("0.0.0.0", 0).family(), AF_INET);
+}
+
+// With receive timestamps on, each datagram of one batch keeps the time it reached the host:
+// two sent 30 ms apart and read together are at least 30 ms apart, and neither is in the future
+// (transport-cc feedback reports these times to the sender's bandwidth estimator).
+TEST(UdpSocket, DatagramsReadInOneBatchKeepTheirOwnArrivalTimes) {
+  UdpSocket a("127.0.0.1", 0), b("127.0.0.1", 0);
+  ASSERT_TRUE(b.enableReceiveTimestamps());
+  auto toB = *Endpoint::parse("127.0.0.1:" + std::to_string(b.localPort()));
+  SendBatch out(a, 2);
+  std::vector<uint8_t> payload(100, 1);
+  out.send(payload, toB);
+  out.flush();
+  const auto firstSent = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  payload[0] = 2;
+  out.send(payload, toB);
+  out.flush();
+  const auto secondSent = std::chrono::steady_clock::now();
+  // Both wait in the socket until now.
+  ReceiveBatch in(4);
+  size_t n = 0;
+  while (n < 2) {
+    pollfd p{b.fd(), POLLIN, 0};
+    ASSERT_EQ(::poll(&p, 1, 2000), 1);
+    n += in.receive(b);
+    ASSERT_TRUE(n == 0 || n == 2) << "the two datagrams come in one batch";
+  }
+  const auto read = std::chrono::steady_clock::now();
+  EXPECT_EQ(in.data(0)[0], 1);
+  EXPECT_GE(in.arrival(1) - in.arrival(0), std::chrono::milliseconds(30) - std::chrono::milliseconds(1));
+  EXPECT_LE(in.arrival(0), firstSent + std::chrono::milliseconds(1));
+  EXPECT_LE(in.arrival(1), read);
+  EXPECT_GE(in.arrival(1), secondSent - std::chrono::milliseconds(1000));
 }

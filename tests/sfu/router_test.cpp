@@ -1039,6 +1039,49 @@ TEST_F(RouterTest, ThePublisherGetsTransportWideFeedbackForWhatArrived) {
   EXPECT_TRUE(fb.back().received);
 }
 
+// Issue 11: publishers' estimates stayed low. Every packet with a transport-wide number counts,
+// also one of an SSRC the router does not know (padding, a simulcast layer not yet learned):
+// left out, it would be reported lost. Arrival times are the host's per-datagram times (the
+// kernel's), not one time per receive batch, and the feedback names one of the publisher's
+// SSRCs as its media source (libwebrtc ignores feedback about SSRCs it does not send, in some
+// versions).
+TEST_F(RouterTest, TransportFeedbackCoversUnknownSsrcsWithPerDatagramArrivalTimes) {
+  connectPublisher("alice", alice);
+  ProducerSpec spec = videoSpec();
+  // The publisher's id (3) is not the subscribers' (5): the arrival is read before remapping.
+  spec.extensionMap = {{kAbsSendTime, kSubscriberAbsSendTime}, {kTransportCc, 5}, {kMid, 0}};
+  spec.transportCcId = 5;
+  router.addProducer("alice", spec);
+  auto numbered = [](size_t i, uint16_t transportSeq, uint32_t ssrc) {
+    auto bytes = videoPacket(i, i == 0);
+    auto p = rtp::RtpPacket::parse(bytes);
+    rtp::setTransportSequenceNumber(*p, kTransportCc, transportSeq);
+    p->setSsrc(ssrc);
+    return bytes;
+  };
+  host.arrival = now + 1ms;
+  alice.sendRtp(numbered(0, 100, kVideoSsrc));
+  wire.pump(now);
+  host.arrival = now + 3ms;
+  alice.sendRtp(numbered(1, 101, 0x0badf00d));  // an SSRC nobody announced
+  wire.pump(now);
+  host.arrival = now + 4ms;
+  alice.sendRtp(numbered(2, 102, kVideoSsrc));
+  wire.pump(now);
+  host.arrival.reset();
+  router.tick(now + 50ms);
+  wire.pump(now + 50ms);
+  auto fb = transportFeedbackTo(alice);
+  ASSERT_EQ(fb.size(), 3u);
+  for (const auto& p : fb) EXPECT_TRUE(p.received) << p.sequenceNumber;
+  EXPECT_EQ(fb[1].arrivalUs - fb[0].arrivalUs, 2000);
+  EXPECT_EQ(fb[2].arrivalUs - fb[1].arrivalUs, 1000);
+  const auto messages = sfu::test::rtcpOf(alice.rtcp, rtcp::type::kRtpFeedback, rtcp::fmt::kTransportCc);
+  ASSERT_EQ(messages.size(), 1u);
+  EXPECT_EQ(rtcp::TransportCcFeedback::parse(messages[0])->mediaSsrc(), kVideoSsrc);
+  EXPECT_EQ(router.stats().rtpDropped, 1u);  // the unknown SSRC still goes nowhere
+}
+
 // Toward subscribers, each subscribe transport numbers every packet it sends (media and
 // retransmissions) in its own transport-wide sequence, and its feedback is read back against
 // what was sent: the per-packet results the bandwidth estimator will take.

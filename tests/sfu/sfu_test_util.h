@@ -45,6 +45,7 @@ class FakeHost final : public TransportHost {
     ++unregistered;
   }
   uint64_t nextTransportId() override { return ++mIds; }
+  std::optional<TimePoint> datagramArrival() const override { return arrival; }
 
   void dispatch(std::span<uint8_t> datagram, const net::Endpoint& from, TimePoint now) {
     if (WebRtcTransport* t = route(datagram, from)) {
@@ -60,6 +61,8 @@ class FakeHost final : public TransportHost {
   std::map<net::Endpoint, WebRtcTransport*> byEndpoint;
   size_t unregistered = 0;
   size_t unrouted = 0;
+  // What datagramArrival() says (a worker: the kernel's receive time of the datagram).
+  std::optional<TimePoint> arrival;
 
  private:
   WebRtcTransport* route(std::span<const uint8_t> datagram, const net::Endpoint& from) {
