@@ -1160,3 +1160,41 @@ TEST_F(RouterTest, NothingSentDuringAMuteIsNackedAndRtxOnlyFillsHoles) {
   sendVideo(9, 1, false);
   EXPECT_TRUE(nackedBy(alice, kVideoSsrc).empty());
 }
+
+// f732230: a subscriber that joins while a repair is on its way must not start on it. Packet 4 (a
+// keyframe's) and 7 are lost upstream before Carol subscribes; their RTX repairs come later. The
+// repair of 4 reaches Bob, who forwards that stream, but not Carol, who waits for a keyframe
+// (with SFrame it may be under a key she must not have). Carol starts at the next keyframe (9),
+// and the later repair of 7, older than her start, never reaches her either.
+TEST_F(RouterTest, ARepairGoesOnlyToConsumersForwardingItsLayerAndNeverBeforeTheirStart) {
+  connectPublisher("alice", alice);
+  router.addProducer("alice", videoSpec());
+  connectSubscriber("bob", bob);
+  router.addConsumer("bob", consumerSpec(kBobVideo, kVideoProducer, kBobVideoSsrc, kSubscriberVideoPt));
+  wire.pump(now);
+  sendVideo(0, 4);
+  sendVideo(5, 2, false);  // 4 lost
+  sendVideo(8, 1, false);  // 7 lost
+  ASSERT_EQ(bob.rtp.size(), 7u);
+  connectSubscriber("carol", carol);
+  router.addConsumer("carol", consumerSpec(kCarolVideo, kVideoProducer, kCarolVideoSsrc, kSubscriberVideoPt));
+  wire.pump(now);
+  ASSERT_TRUE(carol.rtp.empty());
+
+  alice.sendRtp(rtxOf(videoPacket(4, true), 700));
+  wire.pump(now + 10ms);
+  EXPECT_EQ(router.stats().rtxRepaired, 1u);
+  ASSERT_EQ(bob.rtp.size(), 8u);
+  EXPECT_EQ(sfu::test::payloadOf(bob.rtp[7]), sfu::test::payloadOf(videoPacket(4, true)));
+  EXPECT_TRUE(carol.rtp.empty());
+
+  sendVideo(9, 2);  // a keyframe: Carol starts here
+  ASSERT_EQ(carol.rtp.size(), 2u);
+  EXPECT_EQ(sfu::test::payloadOf(carol.rtp[0]), sfu::test::payloadOf(videoPacket(9, true)));
+  alice.sendRtp(rtxOf(videoPacket(7), 701));
+  wire.pump(now + 20ms);
+  EXPECT_EQ(router.stats().rtxRepaired, 2u);
+  EXPECT_EQ(bob.rtp.size(), 11u);
+  EXPECT_EQ(carol.rtp.size(), 2u);
+  EXPECT_TRUE(carol.srtpErrors.empty());
+}
