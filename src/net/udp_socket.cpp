@@ -119,7 +119,8 @@ size_t ReceiveBatch::receive(const UdpSocket& socket) {
         continue;
       ::timespec stamp{};
       std::memcpy(&stamp, CMSG_DATA(c), sizeof stamp);
-      const int64_t agoNs = (int64_t{realNow.tv_sec} - stamp.tv_sec) * 1'000'000'000 + (realNow.tv_nsec - stamp.tv_nsec);
+      const int64_t agoNs =
+          (int64_t{realNow.tv_sec} - stamp.tv_sec) * 1'000'000'000 + (realNow.tv_nsec - stamp.tv_nsec);
       // A realtime clock stepped between the two readings is no reason to believe a future
       // arrival, nor one more than a second ago.
       if (agoNs >= 0 && agoNs < 1'000'000'000) arrival = steadyNow - std::chrono::nanoseconds(agoNs);
