@@ -93,35 +93,41 @@ TEST(UdpSocket, SpecificAddressesBindTheirFamily) {
 }
 
 // With receive timestamps on, each datagram of one batch keeps the time it reached the host:
-// two sent 30 ms apart and read together are at least 30 ms apart, and neither is in the future
-// (transport-cc feedback reports these times to the sender's bandwidth estimator).
+// two sent 30 ms apart and read together are at least 30 ms apart, and the first is not later
+// than its sending (transport-cc feedback reports these times to the sender's estimator).
+// Linux turns the stamping on for the whole host a little after the first socket asks (a
+// deferred static key): until then datagrams are stamped when read, so a few rounds may pass
+// before the times are the arrival times.
 TEST(UdpSocket, DatagramsReadInOneBatchKeepTheirOwnArrivalTimes) {
   UdpSocket a("127.0.0.1", 0), b("127.0.0.1", 0);
   ASSERT_TRUE(b.enableReceiveTimestamps());
   auto toB = *Endpoint::parse("127.0.0.1:" + std::to_string(b.localPort()));
   SendBatch out(a, 2);
-  std::vector<uint8_t> payload(100, 1);
-  out.send(payload, toB);
-  out.flush();
-  const auto firstSent = std::chrono::steady_clock::now();
-  std::this_thread::sleep_for(std::chrono::milliseconds(30));
-  payload[0] = 2;
-  out.send(payload, toB);
-  out.flush();
-  const auto secondSent = std::chrono::steady_clock::now();
-  // Both wait in the socket until now.
   ReceiveBatch in(4);
-  size_t n = 0;
-  while (n < 2) {
-    pollfd p{b.fd(), POLLIN, 0};
-    ASSERT_EQ(::poll(&p, 1, 2000), 1);
-    n += in.receive(b);
-    ASSERT_TRUE(n == 0 || n == 2) << "the two datagrams come in one batch";
+  std::vector<uint8_t> payload(100, 1);
+  using std::chrono::milliseconds;
+  for (int round = 0; round < 50; ++round) {
+    payload[0] = 1;
+    out.send(payload, toB);
+    out.flush();
+    const auto firstSent = std::chrono::steady_clock::now();
+    std::this_thread::sleep_for(milliseconds(30));
+    payload[0] = 2;
+    out.send(payload, toB);
+    out.flush();
+    size_t n = 0;
+    while (n < 2) {
+      pollfd p{b.fd(), POLLIN, 0};
+      ASSERT_EQ(::poll(&p, 1, 2000), 1);
+      n += in.receive(b);
+      ASSERT_TRUE(n == 0 || n == 2) << "both datagrams wait in the socket and come in one batch";
+    }
+    const auto read = std::chrono::steady_clock::now();
+    ASSERT_EQ(in.data(0)[0], 1);
+    EXPECT_LE(in.arrival(1), read);
+    if (in.arrival(1) - in.arrival(0) < milliseconds(29)) continue;  // not stamped on arrival yet
+    EXPECT_LE(in.arrival(0), firstSent + milliseconds(1));
+    return;
   }
-  const auto read = std::chrono::steady_clock::now();
-  EXPECT_EQ(in.data(0)[0], 1);
-  EXPECT_GE(in.arrival(1) - in.arrival(0), std::chrono::milliseconds(30) - std::chrono::milliseconds(1));
-  EXPECT_LE(in.arrival(0), firstSent + std::chrono::milliseconds(1));
-  EXPECT_LE(in.arrival(1), read);
-  EXPECT_GE(in.arrival(1), secondSent - std::chrono::milliseconds(1000));
+  FAIL() << "datagrams read together never had their own arrival times";
 }
