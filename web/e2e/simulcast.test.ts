@@ -7,7 +7,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Contexts, joinAs, Traffic, launchBrowser, startMeeting, selfId, waitForRoster, waitUntil } from './browser';
-import { cryptoStats, findTrack, pageStats, type TrackStats } from './hook';
+import { cryptoStats, findTrack, pageStats, type PageStats, type TrackStats } from './hook';
 import * as ff from './firefox';
 import { inLab } from './lab';
 import { serverHasMedia, startServer, stopAndRemove, type RunningServer } from './server';
@@ -36,6 +36,27 @@ async function setTileSize(page: Page, size: { width: number; height: number } |
       video.style.setProperty('height', `${wanted.height}px`, 'important');
     }
   }, size);
+}
+
+/**
+ * What a publisher's camera layers send, in kbit/s per rid, from outbound-rtp bytesSent over a
+ * window of about `ms` (a measurement, not a wait: the elapsed time is what is divided by).
+ */
+async function layerRates(sent: () => Promise<PageStats['sent']>, ms = 3000): Promise<string> {
+  const before = await sent();
+  const started = Date.now();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  const after = await sent();
+  const seconds = (Date.now() - started) / 1000;
+  return after
+    .filter((s) => s.source === 'camera')
+    .sort((a, b) => a.frameWidth - b.frameWidth)
+    .map((s) => {
+      const earlier = before.find((b) => b.source === 'camera' && b.rid === s.rid)?.bytesSent ?? 0;
+      const kbps = Math.round(((s.bytesSent - earlier) * 8) / seconds / 1000);
+      return `${s.rid || '-'} ${s.frameWidth}px ${kbps} kbit/s (${s.qualityLimitationReason || 'none'})`;
+    })
+    .join(', ');
 }
 
 const TINY = { width: 160, height: 90 };
@@ -106,6 +127,7 @@ describe.skipIf(!serverHasMedia())('simulcast', () => {
         .map((s) => s.frameWidth)
         .sort((a, b) => a - b);
     const widths = await waitUntil('three layers from Alice', sentWidths, (w) => w.length === 3);
+    console.log(`simulcast: Alice's layers: ${await layerRates(async () => (await pageStats(alice)).sent)}`);
 
     // Bob and Carol: large tiles (1000x562 CSS px at devicePixelRatio 1): the full layer.
     let started = Date.now();
@@ -238,6 +260,7 @@ describe.skipIf(!serverHasMedia() || !ff.hasFirefox() || !inLab())('simulcast fr
     const chrome = await receiveOnly(contexts, chromium, link, 'Chris');
     await ff.waitForRoster(fox, ['Fiona (you)', 'Chris']);
     const fionaId = await ff.selfId(fox);
+    const joined = Date.now();
     const widths = await waitUntil(
       'three layers from Firefox',
       async () =>
@@ -246,6 +269,14 @@ describe.skipIf(!serverHasMedia() || !ff.hasFirefox() || !inLab())('simulcast fr
           .map((s) => s.frameWidth)
           .sort((a, b) => a - b),
       (w) => w.length === 3,
+    ).catch(async (error: unknown) => {
+      console.log(`simulcast from Firefox: layers: ${await layerRates(async () => (await ff.pageStats(fox)).sent)}`);
+      throw error;
+    });
+    const threeLayersMs = Date.now() - joined;
+    console.log(
+      `simulcast from Firefox: three layers ${threeLayersMs} ms after the roster; ` +
+        `${await layerRates(async () => (await ff.pageStats(fox)).sent)}`,
     );
     let started = Date.now();
     await setTileSize(chrome, LARGE);
