@@ -37,6 +37,7 @@ void SendSideEstimator::onPacketSent(const SentPacket& packet) {
     return;
   }
   mNewestSendUs = std::max(mNewestSendUs.value_or(packet.sendTimeUs), packet.sendTimeUs);
+  if (!mQuietSinceUs) mQuietSinceUs = packet.sendTimeUs;
   Slot& slot = mHistory[packet.sequenceNumber % kHistorySize];
   slot.sendTimeUs = packet.sendTimeUs;
   slot.bytes = std::min(packet.bytes, kMaxPacketBytes);
@@ -49,6 +50,7 @@ void SendSideEstimator::onPacketSent(const SentPacket& packet) {
 void SendSideEstimator::onFeedback(std::span<const PacketResult> results, common::TimePoint now) {
   const int64_t nowUs = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
   ++mStats.feedbacks;
+  mQuietSinceUs = nowUs;
   int received = 0;
   int lost = 0;
   int recovered = 0;
@@ -115,6 +117,20 @@ void SendSideEstimator::onFeedback(std::span<const PacketResult> results, common
   mEstimateBps = combined(nowUs);
   if (mEstimateBps < previous) mLastDecreaseUs = nowUs;
   evaluateProbes(nowUs);
+}
+
+void SendSideEstimator::onTimer(common::TimePoint now) {
+  const int64_t nowUs = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
+  if (!mQuietSinceUs || !mNewestSendUs || nowUs - *mQuietSinceUs < kFeedbackTimeoutUs) return;
+  // Nothing sent since: no feedback is due, the silence says nothing about the path.
+  if (*mNewestSendUs <= *mQuietSinceUs) return;
+  mQuietSinceUs = nowUs;
+  ++mStats.feedbackTimeouts;
+  const uint32_t halved = std::max(mConfig.minBps, mEstimateBps / 2);
+  mAimd.setEstimate(halved, nowUs);
+  mLoss.setEstimate(halved, nowUs);
+  mEstimateBps = std::min(halved, combined(nowUs));
+  mLastDecreaseUs = nowUs;
 }
 
 uint32_t SendSideEstimator::combined(int64_t nowUs) const {
