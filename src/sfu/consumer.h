@@ -22,6 +22,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "common/clock.h"
@@ -111,6 +112,8 @@ class Consumer {
   static constexpr int kNoAllocation = 1 << 20;
   void setAllocatedLayer(int layer);
   int allocatedLayer() const { return mAllocatedLayer; }
+  // Since when the allocator has found no room for even the lowest layer (nullopt: it has room).
+  std::optional<common::TimePoint>& shortOfBandwidthSince() { return mShortSince; }
   // Paused by the subscriber or for bandwidth.
   bool paused() const { return mPaused || mAllocatedLayer < 0; }
   // The layer being forwarded (-1: none yet, or waiting for a keyframe).
@@ -142,6 +145,7 @@ class Consumer {
   SubscriberBandwidth* mBandwidth = nullptr;
   int mAllocatedLayer = kNoAllocation;
   uint32_t mLastTimestamp = 0;
+  std::optional<common::TimePoint> mShortSince;
   uint16_t mRtxSeq;
   int mCurrentLayer;
   int mTargetLayer = 0;

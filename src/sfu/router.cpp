@@ -620,7 +620,20 @@ void Router::allocate(Participant& subscriber, common::TimePoint now) {
   for (size_t i = 0; i < mAllocConsumers.size(); ++i) {
     Consumer& c = *mAllocConsumers[i];
     const bool wasPaused = c.paused();
-    c.setAllocatedLayer(mAllocLayers[i]);
+    int layer = mAllocLayers[i];
+    auto& shortSince = c.shortOfBandwidthSince();
+    if (layer >= 0 || wasPaused) {
+      shortSince.reset();
+    } else {
+      if (!shortSince) shortSince = now;
+      // Not for long yet: the lowest layer that arrives, until the shortfall lasts.
+      if (now - *shortSince < SubscriberBandwidth::kPauseAfter) {
+        const auto& bps = mAllocDemands[i].layerBps;
+        layer = static_cast<int>(std::find_if(bps.begin(), bps.end(), [](uint32_t b) { return b > 0; }) - bps.begin());
+        if (layer >= bwe::kMaxLayers) layer = 0;
+      }
+    }
+    c.setAllocatedLayer(layer);
     c.updateTargetLayer(now);
     if (!wasPaused && c.paused()) {
       ++mStats.consumersPausedForBandwidth;

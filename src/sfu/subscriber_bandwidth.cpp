@@ -7,6 +7,8 @@ namespace {
 
 // An RTP header with the one-byte transport-cc extension: 12 + 4 + 4 bytes.
 constexpr uint32_t kProbeHeaderBytes = 20;
+constexpr int kMinProbePackets = 5;
+constexpr common::Duration kProbeStep = std::chrono::milliseconds(5);
 
 bwe::ProbeController::Config probeConfig() {
   bwe::ProbeController::Config c;
@@ -51,6 +53,10 @@ void SubscriberBandwidth::onPacketSent(std::optional<uint16_t> transportSeq, uin
   mTokens -= bytes;
   // A floor on the debt, so one burst cannot silence video for long.
   mTokens = std::max(mTokens, -(estimateBps() / 8.0) * seconds(kMaxDebt) * 2);
+  if (mCluster) {
+    probeClusterId = mCluster->id;
+    mClusterBytes += bytes;
+  }
   if (!transportSeq) return;
   mEstimator.onPacketSent(bwe::SentPacket{*transportSeq, bytes, toMicros(now), probeClusterId >= 0,
                                           kind == rtp::SentKind::Retransmission, probeClusterId});
@@ -75,14 +81,20 @@ bool SubscriberBandwidth::allowRetransmission(uint32_t bytes, common::TimePoint 
 std::optional<SubscriberBandwidth::ProbePacket> SubscriberBandwidth::nextProbePacket(common::TimePoint now) {
   if (!mCluster) return std::nullopt;
   const bwe::ProbeCluster& c = *mCluster;
-  const double fraction = c.duration.count() > 0 ? seconds(now - mClusterStart) / seconds(c.duration) : 1.0;
-  const int due = std::min(c.packets, static_cast<int>(fraction * c.packets) + 1);
-  if (mClusterSent >= due) return std::nullopt;
-  ProbePacket packet{c.id, static_cast<uint8_t>(std::clamp<uint32_t>(c.bytesPerPacket - kProbeHeaderBytes, 1,
-                                                                       kProbePacketBytes))};
-  if (++mClusterSent >= c.packets) mCluster.reset();
+  const common::Duration elapsed = now - mClusterStart;
+  // Done: its duration is over and enough of its own packets went out to be measured (or twice
+  // what it planned, whatever the schedule says).
+  if ((elapsed >= c.duration && mClusterSent >= kMinProbePackets) || mClusterSent >= 2 * c.packets) {
+    mCluster.reset();
+    return std::nullopt;
+  }
+  // Due: what the cluster's rate allows by the end of the next step of the worker's loop.
+  const double allowed = c.targetBps / 8.0 * seconds(std::min(elapsed + kProbeStep, c.duration));
+  if (mClusterBytes >= allowed && mClusterSent >= 1) return std::nullopt;
+  ++mClusterSent;
   ++mProbePackets;
-  return packet;
+  return ProbePacket{c.id, static_cast<uint8_t>(std::clamp<uint32_t>(c.bytesPerPacket - kProbeHeaderBytes, 1,
+                                                                       kProbePacketBytes))};
 }
 
 bwe::Allocator::Result SubscriberBandwidth::allocate(uint32_t audioBps, std::span<const bwe::VideoDemand> video,
@@ -97,6 +109,7 @@ bwe::Allocator::Result SubscriberBandwidth::allocate(uint32_t audioBps, std::spa
       mCluster = cluster;
       mClusterStart = now;
       mClusterSent = 0;
+      mClusterBytes = 0;
       ++mProbeClusters;
     }
   }

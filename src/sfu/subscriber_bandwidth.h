@@ -13,9 +13,10 @@
 //     repair goes first, media second, audio never.
 //   - Every kAllocationInterval, allocate() turns the estimate and the consumers' demands into a
 //     layer per video consumer (bwe::Allocator: audio first, fair, hysteresis) and asks the
-//     ProbeController whether to probe before a switch up. A probe cluster is sent as padding-only
-//     RTX packets, as many at each chance (a packet forwarded to this subscriber, or the router's
-//     tick) as its schedule says are due, so it spans its duration.
+//     ProbeController whether to probe before a switch up. A probe cluster is everything sent to
+//     the subscriber during its duration (media included, as libwebrtc's pacer does: the path is
+//     shared), topped up to the cluster's rate with padding-only RTX packets at each chance (a
+//     packet forwarded to this subscriber, or the router's tick).
 //
 // Fixed-size state: nothing here allocates per packet. Time comes in as `now`.
 #pragma once
@@ -36,6 +37,11 @@ namespace conclave::sfu {
 class SubscriberBandwidth {
  public:
   static constexpr common::Duration kAllocationInterval = std::chrono::milliseconds(200);
+  // A consumer is paused only when the estimate has not carried its lowest layer for this long: a
+  // dip (GCC's decrease to 0.85 x the acknowledged rate after an overuse, a probe's queue) passes,
+  // while a paused consumer sends too little for the estimate to recover without probes. Meanwhile
+  // the send budget bounds what goes out.
+  static constexpr common::Duration kPauseAfter = std::chrono::seconds(2);
   static constexpr double kPacingFactor = 1.25;
   static constexpr common::Duration kBurst = std::chrono::milliseconds(250);
   static constexpr common::Duration kMaxDebt = std::chrono::milliseconds(1000);
@@ -90,7 +96,8 @@ class SubscriberBandwidth {
   double mRetransmitTokens;  // bytes
   std::optional<bwe::ProbeCluster> mCluster;
   common::TimePoint mClusterStart{};
-  int mClusterSent = 0;
+  int mClusterSent = 0;       // padding packets
+  double mClusterBytes = 0;   // everything sent since the cluster started
   uint64_t mProbeClusters = 0;
   uint64_t mProbePackets = 0;
 };
