@@ -36,8 +36,10 @@ void SendSideEstimator::onPacketSent(const SentPacket& packet) {
     ++mStats.invalidTimes;
     return;
   }
+  // The first packet after a time with nothing sent starts the wait for feedback afresh.
+  if (!mQuietSinceUs || !mNewestSendUs || *mNewestSendUs <= *mQuietSinceUs)
+    mQuietSinceUs = std::max(mQuietSinceUs.value_or(packet.sendTimeUs), packet.sendTimeUs);
   mNewestSendUs = std::max(mNewestSendUs.value_or(packet.sendTimeUs), packet.sendTimeUs);
-  if (!mQuietSinceUs) mQuietSinceUs = packet.sendTimeUs;
   Slot& slot = mHistory[packet.sequenceNumber % kHistorySize];
   slot.sendTimeUs = packet.sendTimeUs;
   slot.bytes = std::min(packet.bytes, kMaxPacketBytes);

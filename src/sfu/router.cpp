@@ -328,8 +328,7 @@ void Router::tapPayload(const Producer& producer, const rtp::RtpPacket& packet) 
              common::hexEncode(payload.first(std::min(payload.size(), kTappedBytes))));
 }
 
-void Router::forward(Producer& producer, int layer, const rtp::RtpPacket& packet, common::TimePoint now,
-                     bool repair) {
+void Router::forward(Producer& producer, int layer, const rtp::RtpPacket& packet, common::TimePoint now, bool repair) {
   for (Consumer* c : producer.consumers()) {
     transport::WebRtcTransport* t = c->transport();
     if (!t) continue;

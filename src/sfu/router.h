@@ -61,7 +61,7 @@ class Router final : private transport::WebRtcTransport::Listener {
     uint64_t transportFeedbackReceived = 0;  // from subscribers, read
     uint64_t transportPacketsReported = 0;   // packets those named (sent by us)
     uint64_t transportPacketsLost = 0;       // of those, not received
-    uint64_t layerSwitches = 0;               // a consumer moved to another simulcast layer
+    uint64_t layerSwitches = 0;              // a consumer moved to another simulcast layer
     // Subscriber bandwidth (SubscriberBandwidth): switches up and down (layerSwitches counts both),
     // probe clusters and their padding packets, what the estimate refused, and the estimates seen
     // at each allocation (per subscriber, every 200 ms): count, sum in kbit/s, and how many were
@@ -150,8 +150,7 @@ class Router final : private transport::WebRtcTransport::Listener {
   // `repair`: an RTX repair of a packet first sent earlier. It goes only to consumers already
   // forwarding this layer: a consumer waiting for its first keyframe must not start on a packet
   // from before it subscribed (encrypted, perhaps, under a key an ex-member still holds).
-  void forward(Producer& producer, int layer, const rtp::RtpPacket& packet, common::TimePoint now,
-               bool repair = false);
+  void forward(Producer& producer, int layer, const rtp::RtpPacket& packet, common::TimePoint now, bool repair = false);
   // A packet of an SSRC the participant has not announced: a simulcast layer's first packets.
   Producer* learnSimulcastSsrc(Participant& publisher, const rtp::RtpPacket& packet);
   void tapPayload(const Producer& producer, const rtp::RtpPacket& packet);

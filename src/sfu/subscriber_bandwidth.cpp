@@ -42,7 +42,8 @@ void SubscriberBandwidth::refill(common::TimePoint now) {
   const double elapsed = std::min(seconds(now - mLastRefill), 1.0);
   mLastRefill = now;
   const double bytesPerSecond = estimateBps() / 8.0;
-  mTokens = std::min(mTokens + bytesPerSecond * kPacingFactor * elapsed, bytesPerSecond * kPacingFactor * seconds(kBurst));
+  mTokens =
+      std::min(mTokens + bytesPerSecond * kPacingFactor * elapsed, bytesPerSecond * kPacingFactor * seconds(kBurst));
   mRetransmitTokens = std::min(mRetransmitTokens + bytesPerSecond * kRetransmitShare * elapsed,
                                bytesPerSecond * kRetransmitShare * seconds(kRetransmitBurst));
 }
@@ -93,8 +94,8 @@ std::optional<SubscriberBandwidth::ProbePacket> SubscriberBandwidth::nextProbePa
   if (mClusterBytes >= allowed && mClusterSent >= 1) return std::nullopt;
   ++mClusterSent;
   ++mProbePackets;
-  return ProbePacket{c.id, static_cast<uint8_t>(std::clamp<uint32_t>(c.bytesPerPacket - kProbeHeaderBytes, 1,
-                                                                       kProbePacketBytes))};
+  return ProbePacket{
+      c.id, static_cast<uint8_t>(std::clamp<uint32_t>(c.bytesPerPacket - kProbeHeaderBytes, 1, kProbePacketBytes))};
 }
 
 bwe::Allocator::Result SubscriberBandwidth::allocate(uint32_t audioBps, std::span<const bwe::VideoDemand> video,

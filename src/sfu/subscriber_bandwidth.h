@@ -96,8 +96,8 @@ class SubscriberBandwidth {
   double mRetransmitTokens;  // bytes
   std::optional<bwe::ProbeCluster> mCluster;
   common::TimePoint mClusterStart{};
-  int mClusterSent = 0;       // padding packets
-  double mClusterBytes = 0;   // everything sent since the cluster started
+  int mClusterSent = 0;      // padding packets
+  double mClusterBytes = 0;  // everything sent since the cluster started
   uint64_t mProbeClusters = 0;
   uint64_t mProbePackets = 0;
 };

@@ -37,7 +37,9 @@ constexpr uint32_t kAudioSsrc = 0xA0A0A0A0;
 constexpr std::array<int, 3> kPacketsPerFrame = {1, 2, 6};
 constexpr std::array<size_t, 3> kPacketBytes = {600, 1000, 1150};
 
-int64_t micros(TimePoint t) { return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count(); }
+int64_t micros(TimePoint t) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+}
 
 // One subscriber: its browser, its link from the SFU, and what it saw.
 struct Subscriber {
@@ -183,9 +185,9 @@ class BandwidthTest : public transport::test::DtlsContextsTest {
       const bool key = keyWanted[l] || frame == 0;
       keyWanted[l] = false;
       for (int i = 0; i < kPacketsPerFrame[l]; ++i) {
-        std::vector<uint8_t> payload = {static_cast<uint8_t>(i == 0 ? 0x90 : 0x80), 0xE0,
-                                        static_cast<uint8_t>(0x80 | (pictureId[l] >> 8)),
-                                        static_cast<uint8_t>(pictureId[l]), 0, 0x00};
+        std::vector<uint8_t> payload = {
+            static_cast<uint8_t>(i == 0 ? 0x90 : 0x80), 0xE0, static_cast<uint8_t>(0x80 | (pictureId[l] >> 8)),
+            static_cast<uint8_t>(pictureId[l]),         0,    0x00};
         if (i == 0 && key) {
           payload.insert(payload.end(), {0x50, 0x2D, 0x01, 0x9D, 0x01, 0x2A, 0x80, 0x02, 0x68, 0x01});
         } else if (i == 0) {
@@ -298,8 +300,9 @@ class BandwidthTest : public transport::test::DtlsContextsTest {
   Router router{host, nullptr};
   BrowserPeer alice =
       BrowserPeer(*sBrowser, transport::test::loopback(42001), transport::test::fingerprintOf(*sServer));
-  transport::test::Wire wire{host.recorder(), [this](std::span<uint8_t> d, const net::Endpoint& from,
-                                                     TimePoint t) { host.dispatch(d, from, t); }};
+  transport::test::Wire wire{host.recorder(), [this](std::span<uint8_t> d, const net::Endpoint& from, TimePoint t) {
+                               host.dispatch(d, from, t);
+                             }};
   std::vector<std::unique_ptr<Subscriber>> subscribers;
   uint16_t audioSeq = 1;
   uint32_t audioTs = 0, videoTs = 0;
