@@ -122,7 +122,9 @@ class SendSideEstimator {
   std::optional<int64_t> mNewestSendUs;
   std::optional<int64_t> mLastDecreaseUs;  // our clock
   std::optional<int64_t> mRttUs;
-  std::optional<int64_t> mQuietSinceUs;  // the last feedback or decay (or the first packet sent)
+  // Since when feedback is awaited: the first packet sent after the last feedback or decay.
+  std::optional<int64_t> mQuietSinceUs;
+  bool mSentSinceQuiet = false;
   std::optional<ProbeResult> mLastProbe;
   Stats mStats;
 };

@@ -340,9 +340,10 @@ TEST_F(BandwidthTest, ASubscriberBehindA300kbitBottleneckGetsTheLowestLayerAndNo
   EXPECT_EQ(video(carol).currentLayer(), 2);
   EXPECT_LT(estimate(bob), 360'000u);
   EXPECT_GT(estimate(bob), 150'000u);
-  // Within 5 s on the lowest layer; from then on each second's bytes stay within the estimate.
+  // Within 5 s on the lowest layer; from then on each second's bytes stay within the estimate (as
+  // sampled at the second's ends, +10 %: a second may hold a 60 ms probe cluster at 1.5-2x).
   for (int64_t s = 8; s < 25; ++s) {
-    EXPECT_LE(bob.sentBits[s], std::max(bobEstimate[s], bobEstimate[s - 1])) << "second " << s;
+    EXPECT_LE(bob.sentBits[s], std::max(bobEstimate[s], bobEstimate[s - 1]) * 11 / 10) << "second " << s;
     EXPECT_LE(bob.sentBits[s], 330'000u) << "second " << s;
     EXPECT_GE(bob.audioArrived[s], 45) << "second " << s;
     EXPECT_GE(bob.sentBits[s], 150'000u) << "second " << s;  // video too
