@@ -36,6 +36,12 @@ void SendSideEstimator::onPacketSent(const SentPacket& packet) {
     ++mStats.invalidTimes;
     return;
   }
+  // The first packet after feedback (or after a time with nothing sent) starts the wait for
+  // feedback afresh.
+  if (!mSentSinceQuiet) {
+    mQuietSinceUs = std::max(mQuietSinceUs.value_or(packet.sendTimeUs), packet.sendTimeUs);
+    mSentSinceQuiet = true;
+  }
   mNewestSendUs = std::max(mNewestSendUs.value_or(packet.sendTimeUs), packet.sendTimeUs);
   Slot& slot = mHistory[packet.sequenceNumber % kHistorySize];
   slot.sendTimeUs = packet.sendTimeUs;
@@ -49,6 +55,8 @@ void SendSideEstimator::onPacketSent(const SentPacket& packet) {
 void SendSideEstimator::onFeedback(std::span<const PacketResult> results, common::TimePoint now) {
   const int64_t nowUs = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
   ++mStats.feedbacks;
+  mQuietSinceUs = nowUs;
+  mSentSinceQuiet = false;
   int received = 0;
   int lost = 0;
   int recovered = 0;
@@ -115,6 +123,20 @@ void SendSideEstimator::onFeedback(std::span<const PacketResult> results, common
   mEstimateBps = combined(nowUs);
   if (mEstimateBps < previous) mLastDecreaseUs = nowUs;
   evaluateProbes(nowUs);
+}
+
+void SendSideEstimator::onTimer(common::TimePoint now) {
+  const int64_t nowUs = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
+  // Nothing sent since: no feedback is due, the silence says nothing about the path.
+  if (!mSentSinceQuiet || !mQuietSinceUs || nowUs - *mQuietSinceUs < kFeedbackTimeoutUs) return;
+  mQuietSinceUs = nowUs;
+  mSentSinceQuiet = false;
+  ++mStats.feedbackTimeouts;
+  const uint32_t halved = std::max(mConfig.minBps, mEstimateBps / 2);
+  mAimd.setEstimate(halved, nowUs);
+  mLoss.setEstimate(halved, nowUs);
+  mEstimateBps = std::min(halved, combined(nowUs));
+  mLastDecreaseUs = nowUs;
 }
 
 uint32_t SendSideEstimator::combined(int64_t nowUs) const {

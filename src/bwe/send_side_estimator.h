@@ -6,7 +6,10 @@
 //     controller on the acknowledged rate, the loss-based controller, the RTT, and the results
 //     of probe clusters (bwe/rate_control.h);
 //   - the estimate is the smaller of the delay-based and loss-based rates, within the Config
-//     bounds; it grows by at most ~8 %/s on its own; a probe result above it raises it at once.
+//     bounds; it grows by at most ~8 %/s on its own; a probe result above it raises it at once;
+//   - feedback that stops while packets go out (the subscriber went quiet, or its feedback is
+//     blocked) does not leave a stale estimate: onTimer() halves it every kFeedbackTimeoutUs
+//     without feedback, down to Config::minBps.
 // Garbage feedback (unknown or repeated sequence numbers, arrival times anywhere) is counted and
 // ignored; nothing grows with the input: all state is fixed-size, nothing is allocated after
 // construction. No I/O and no clock: time comes in as the packets' send times and `now`.
@@ -45,6 +48,7 @@ class SendSideEstimator {
     uint64_t probeResults = 0;
     uint64_t failedProbes = 0;  // clusters that came back unusable
     uint64_t overuses = 0;
+    uint64_t feedbackTimeouts = 0;  // halvings for want of feedback
   };
 
   // Packets remembered for feedback: at 10 Mbit/s of 1200-byte packets about two seconds.
@@ -53,11 +57,16 @@ class SendSideEstimator {
   static constexpr int kMinProbePackets = 5;
   // Times beyond +-2^50 us (35 years) are garbage; it keeps every difference far from overflow.
   static constexpr int64_t kMaxTimeUs = int64_t{1} << 50;
+  // Packets went out and no feedback came for this long: the estimate halves (and again after as
+  // long again). Browsers send feedback every 50-100 ms.
+  static constexpr int64_t kFeedbackTimeoutUs = 2'000'000;
 
   explicit SendSideEstimator(Config config);
 
   void onPacketSent(const SentPacket& packet);                                    // every packet to this subscriber
   void onFeedback(std::span<const PacketResult> results, common::TimePoint now);  // in feedback order
+  // The owner's timer (a few times a second): the decay without feedback.
+  void onTimer(common::TimePoint now);
   uint32_t estimateBps() const { return mEstimateBps; }  // what may be sent now (media + retransmissions + probes)
   double lossFraction() const;                           // recent
   std::optional<common::Duration> rtt() const;
@@ -113,6 +122,9 @@ class SendSideEstimator {
   std::optional<int64_t> mNewestSendUs;
   std::optional<int64_t> mLastDecreaseUs;  // our clock
   std::optional<int64_t> mRttUs;
+  // Since when feedback is awaited: the first packet sent after the last feedback or decay.
+  std::optional<int64_t> mQuietSinceUs;
+  bool mSentSinceQuiet = false;
   std::optional<ProbeResult> mLastProbe;
   Stats mStats;
 };

@@ -25,7 +25,7 @@ bool Consumer::isVideo() const { return mProducer.kind() == MediaKind::Video; }
 
 size_t Consumer::writePacket(const rtp::RtpPacket& source, std::span<uint8_t> out, common::TimePoint now,
                              bool retransmission) {
-  if (source.size() > out.size() || mPaused) return 0;
+  if (source.size() > out.size() || paused()) return 0;
   if (mCurrentLayer < 0) {
     // Not started (or must restart): only at a keyframe, taken as one of the target layer.
     auto vp8 = rtp::Vp8Descriptor::parse(source.payload());
@@ -41,6 +41,7 @@ size_t Consumer::writePacket(const rtp::RtpPacket& source, std::span<uint8_t> ou
   packet->setSsrc(mSpec.ssrc);
   packet->setSequenceNumber(mapped->sequenceNumber);
   packet->setTimestamp(mapped->timestamp);
+  mLastTimestamp = mapped->timestamp;
   packet->setPayloadType(mSpec.payloadType);  // extensions were remapped once, on arrival
   ++mPacketsSent;
   mOctetsSent += static_cast<uint32_t>(packet->payloadSize());
@@ -53,7 +54,7 @@ size_t Consumer::writePacket(const rtp::RtpPacket& source, std::span<uint8_t> ou
 
 size_t Consumer::writeLayerPacket(const rtp::RtpPacket& source, int layer, std::span<uint8_t> out,
                                   common::TimePoint now) {
-  if (mPaused || source.size() > out.size()) return 0;
+  if (paused() || source.size() > out.size()) return 0;
   if (!isVideo()) return writePacket(source, out, now);
   updateTargetLayer(now);
   if (layer != mCurrentLayer) {
@@ -74,12 +75,18 @@ void Consumer::setMaxLayer(int layer) { mMaxLayer = std::clamp(layer, 0, mProduc
 void Consumer::setPaused(bool paused) {
   if (paused == mPaused) return;
   mPaused = paused;
-  if (!paused) requireKeyframe();
+  if (!this->paused()) requireKeyframe();
+}
+
+void Consumer::setAllocatedLayer(int layer) {
+  const bool wasPaused = paused();
+  mAllocatedLayer = std::max(layer, -1);
+  if (wasPaused && !paused()) requireKeyframe();
 }
 
 void Consumer::updateTargetLayer(common::TimePoint now) {
   const int count = mProducer.layerCount();
-  const int cap = std::clamp(mMaxLayer, 0, count - 1);
+  const int cap = std::clamp(std::min(mMaxLayer, mAllocatedLayer), 0, count - 1);
   for (int l = cap; l >= 0; --l)
     if (mProducer.layerActive(l, now)) {
       mTargetLayer = l;

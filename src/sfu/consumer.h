@@ -15,10 +15,14 @@
 // the target layer arrives (wantsKeyframe() tells the router to ask the publisher for one), then
 // switches there: SSRC, sequence numbers, timestamps, VP8 picture ID and TL0PICIDX continue the
 // output stream, so the subscriber's decoder sees one stream. A paused consumer forwards nothing.
+// The bandwidth allocator (SubscriberBandwidth) caps the target further with setAllocatedLayer():
+// the target is the lower of the preference and the allocation, and an allocation of -1 pauses the
+// consumer until the subscriber's downlink carries its lowest layer again.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "common/clock.h"
@@ -34,6 +38,7 @@ class WebRtcTransport;
 namespace conclave::sfu {
 
 class Producer;
+class SubscriberBandwidth;
 class TransportCcSender;
 
 class Consumer {
@@ -63,6 +68,11 @@ class Consumer {
   // The subscriber transport's transport-wide sequence numbering (null: not negotiated).
   void setTransportCc(TransportCcSender* sender) { mTransportCc = sender; }
   TransportCcSender* transportCc() const { return mTransportCc; }
+  // The subscriber's estimate and send budget (null: transport-cc not negotiated).
+  void setBandwidth(SubscriberBandwidth* bandwidth) { mBandwidth = bandwidth; }
+  SubscriberBandwidth* bandwidth() const { return mBandwidth; }
+  // The consumer's output timestamp of the newest packet (for padding on its RTX stream).
+  uint32_t lastOutputTimestamp() const { return mLastTimestamp; }
   // RTX: the next sequence number of this consumer's RTX stream (its own space, RFC 4588 §4).
   uint16_t nextRtxSequenceNumber() { return mRtxSeq++; }
 
@@ -94,9 +104,18 @@ class Consumer {
   // The highest layer this consumer may receive (clamped to the producer's layers).
   void setMaxLayer(int layer);
   int maxLayer() const { return mMaxLayer; }
-  // Paused: nothing is forwarded; resuming starts at a keyframe.
+  // Paused by the subscriber (a hidden tile): nothing is forwarded; resuming starts at a keyframe.
   void setPaused(bool paused);
-  bool paused() const { return mPaused; }
+  bool hidden() const { return mPaused; }
+  // The bandwidth allocator's cap on the layer: -1 pauses the consumer (its downlink does not
+  // carry even the lowest layer); kNoAllocation lifts the cap. Resuming starts at a keyframe.
+  static constexpr int kNoAllocation = 1 << 20;
+  void setAllocatedLayer(int layer);
+  int allocatedLayer() const { return mAllocatedLayer; }
+  // Since when the allocator has found no room for even the lowest layer (nullopt: it has room).
+  std::optional<common::TimePoint>& shortOfBandwidthSince() { return mShortSince; }
+  // Paused by the subscriber or for bandwidth.
+  bool paused() const { return mPaused || mAllocatedLayer < 0; }
   // The layer being forwarded (-1: none yet, or waiting for a keyframe).
   int currentLayer() const { return mCurrentLayer; }
   // The layer the consumer switches to at its next keyframe.
@@ -104,7 +123,7 @@ class Consumer {
   // Recomputes the target from the max layer and which layers the publisher sends now.
   void updateTargetLayer(common::TimePoint now);
   // A keyframe of targetLayer() is needed (not paused, not there yet).
-  bool wantsKeyframe() const { return isVideo() && !mPaused && mCurrentLayer != mTargetLayer; }
+  bool wantsKeyframe() const { return isVideo() && !paused() && mCurrentLayer != mTargetLayer; }
   uint64_t layerSwitches() const { return mLayerSwitches; }
 
  private:
@@ -123,6 +142,10 @@ class Consumer {
   rtp::Vp8PictureRewriter mPictureRewriter;
   std::unique_ptr<transport::WebRtcTransport>* mTransportSlot = nullptr;
   TransportCcSender* mTransportCc = nullptr;
+  SubscriberBandwidth* mBandwidth = nullptr;
+  int mAllocatedLayer = kNoAllocation;
+  uint32_t mLastTimestamp = 0;
+  std::optional<common::TimePoint> mShortSince;
   uint16_t mRtxSeq;
   int mCurrentLayer;
   int mTargetLayer = 0;

@@ -172,7 +172,10 @@ void Router::addConsumer(const std::string& subscriberId, const ConsumerSpec& sp
   if (spec.transportCcId != 0) {
     auto& cc = sub->second.subscribeCc;
     if (!cc) cc = std::make_unique<TransportCcSender>(static_cast<uint16_t>(common::randomU32()));
+    auto& bandwidth = sub->second.bandwidth;
+    if (!bandwidth) bandwidth = std::make_unique<SubscriberBandwidth>(std::chrono::steady_clock::now());
     consumer->setTransportCc(cc.get());
+    consumer->setBandwidth(bandwidth.get());
   }
   prod->second->consumers().push_back(consumer.get());
   sub->second.consumersBySsrc.emplace_back(spec.ssrc, consumer.get());
@@ -225,6 +228,11 @@ const transport::WebRtcTransport* Router::transport(const std::string& participa
   auto it = mParticipants.find(participantId);
   if (it == mParticipants.end()) return nullptr;
   return (role == TransportRole::Publish ? it->second.publish : it->second.subscribe).get();
+}
+
+const SubscriberBandwidth* Router::bandwidth(const std::string& participantId) const {
+  auto it = mParticipants.find(participantId);
+  return it == mParticipants.end() ? nullptr : it->second.bandwidth.get();
 }
 
 Router::Participant* Router::owner(const transport::WebRtcTransport& t) {
@@ -328,6 +336,14 @@ void Router::forward(Producer& producer, int layer, const rtp::RtpPacket& packet
     transport::WebRtcTransport* t = c->transport();
     if (!t) continue;
     if (repair && c->currentLayer() != layer) continue;
+    SubscriberBandwidth* bandwidth = c->bandwidth();
+    // Far over the subscriber's estimate (a high layer still waiting for the keyframe of a lower
+    // one): video waits, and starts again at a keyframe of the layer that fits. Audio always goes.
+    if (bandwidth && producer.kind() == MediaKind::Video && !c->paused() && !bandwidth->allowVideo(now)) {
+      ++mStats.videoOverEstimate;
+      c->requireKeyframe();
+      continue;
+    }
     const int before = c->currentLayer();
     bool sent = t->sendRtpWith([&](std::span<uint8_t> out) {
       const size_t n = c->writeLayerPacket(packet, layer, out, now);
@@ -338,10 +354,13 @@ void Router::forward(Producer& producer, int layer, const rtp::RtpPacket& packet
       ++mStats.rtpForwarded;
       if (before >= 0 && c->currentLayer() != before) {
         ++mStats.layerSwitches;
+        ++(c->currentLayer() > before ? mStats.layerSwitchesUp : mStats.layerSwitchesDown);
         common::logger("sfu")->debug("consumer {}: layer {} -> {}", c->id(), before, c->currentLayer());
       }
     }
     if (c->wantsKeyframe() && t->connected()) requestKeyframeFor(*c, now);
+    // A probe cluster in flight goes out with the media, as its schedule says.
+    if (bandwidth && c->spec().rtxSsrc) sendProbes(*bandwidth, *c, now);
   }
 }
 
@@ -422,6 +441,12 @@ void Router::retransmit(Participant& subscriber, Consumer& consumer, uint16_t se
   // Per packet and per consumer limits, and a byte budget tied to what the consumer receives.
   if (!consumer.allowRetransmit(seq, entry->bytes.size(), now)) {
     ++mStats.retransmitsRefused;
+    return;
+  }
+  // ... and the subscriber's estimate: repair is the first to go when its downlink is full.
+  if (SubscriberBandwidth* bandwidth = consumer.bandwidth();
+      bandwidth && !bandwidth->allowRetransmission(static_cast<uint32_t>(entry->bytes.size() + 2), now)) {
+    ++mStats.retransmitsOverEstimate;
     return;
   }
   // The cache hands out a read-only copy; the packet is rewritten in the send buffer, then wrapped
@@ -535,10 +560,16 @@ void Router::recordArrival(Participant& publisher, const rtp::RtpPacket& packet,
 }
 
 void Router::stampTransportCc(const Consumer& consumer, std::span<uint8_t> bytes, rtp::SentKind kind,
-                              common::TimePoint now) {
+                              common::TimePoint now, int probeClusterId) {
   TransportCcSender* sender = consumer.transportCc();
   if (!sender) return;
-  if (auto packet = rtp::RtpPacket::parse(bytes)) sender->stamp(*packet, consumer.spec().transportCcId, kind, now);
+  std::optional<uint16_t> seq;
+  if (auto packet = rtp::RtpPacket::parse(bytes)) {
+    const uint16_t next = sender->history().nextSequenceNumber();
+    if (sender->stamp(*packet, consumer.spec().transportCcId, kind, now)) seq = next;
+  }
+  if (SubscriberBandwidth* bandwidth = consumer.bandwidth())
+    bandwidth->onPacketSent(seq, static_cast<uint32_t>(bytes.size()), kind, probeClusterId, now);
 }
 
 // Called every tick (50 ms): the publisher's estimator gets feedback 20 times a second.
@@ -552,12 +583,108 @@ void Router::sendTransportFeedback() {
   }
 }
 
-void Router::onTransportFeedback(Participant& /*subscriber*/, std::span<const bwe::PacketResult> results,
-                                 common::TimePoint /*now*/) {
+void Router::onTransportFeedback(Participant& subscriber, std::span<const bwe::PacketResult> results,
+                                 common::TimePoint now) {
   ++mStats.transportFeedbackReceived;
   mStats.transportPacketsReported += results.size();
   for (const auto& r : results)
     if (!r.received) ++mStats.transportPacketsLost;
+  if (subscriber.bandwidth) subscriber.bandwidth->onFeedback(results, now);
+}
+
+// ---- subscriber bandwidth ----------------------------------------------------------------------
+
+void Router::allocate(Participant& subscriber, common::TimePoint now) {
+  SubscriberBandwidth& bandwidth = *subscriber.bandwidth;
+  uint32_t audioBps = 0;
+  mAllocConsumers.clear();
+  mAllocDemands.clear();
+  for (auto& [ssrc, c] : subscriber.consumersBySsrc) {
+    Producer& producer = c->producer();
+    if (producer.paused()) continue;
+    if (producer.kind() == MediaKind::Audio) {
+      audioBps += producer.layerBitrate(0, now);
+      continue;
+    }
+    // A hidden tile costs nothing and keeps its allocation until it shows again.
+    if (c->hidden()) continue;
+    bwe::VideoDemand demand;
+    demand.maxLayer = std::min(c->maxLayer(), producer.layerCount() - 1);
+    demand.currentLayer = c->paused() ? -1 : std::min(c->targetLayer(), demand.maxLayer);
+    for (int l = 0; l < std::min(producer.layerCount(), bwe::kMaxLayers); ++l)
+      if (producer.layerActive(l, now)) demand.layerBps[static_cast<size_t>(l)] = producer.layerBitrate(l, now);
+    mAllocConsumers.push_back(c);
+    mAllocDemands.push_back(demand);
+  }
+  mAllocLayers.assign(mAllocDemands.size(), -1);
+  const uint64_t clusters = bandwidth.probeClustersStarted();
+  bandwidth.allocate(audioBps, mAllocDemands, mAllocLayers, now);
+  mStats.probeClusters += bandwidth.probeClustersStarted() - clusters;
+  for (size_t i = 0; i < mAllocConsumers.size(); ++i) {
+    Consumer& c = *mAllocConsumers[i];
+    const bool wasPaused = c.paused();
+    int layer = mAllocLayers[i];
+    auto& shortSince = c.shortOfBandwidthSince();
+    if (layer >= 0 || wasPaused) {
+      shortSince.reset();
+    } else {
+      if (!shortSince) shortSince = now;
+      // Not for long yet: the lowest layer that arrives, until the shortfall lasts.
+      if (now - *shortSince < SubscriberBandwidth::kPauseAfter) {
+        const auto& bps = mAllocDemands[i].layerBps;
+        layer = static_cast<int>(std::find_if(bps.begin(), bps.end(), [](uint32_t b) { return b > 0; }) - bps.begin());
+        if (layer >= bwe::kMaxLayers) layer = 0;
+      }
+    }
+    c.setAllocatedLayer(layer);
+    c.updateTargetLayer(now);
+    if (!wasPaused && c.paused()) {
+      ++mStats.consumersPausedForBandwidth;
+      common::logger("bwe")->debug("consumer {}: paused, {} bit/s do not carry its lowest layer", c.id(),
+                                   bandwidth.estimateBps());
+    }
+    if (c.wantsKeyframe() && c.transport() && c.transport()->connected()) requestKeyframeFor(c, now);
+  }
+  const uint32_t estimate = bandwidth.estimateBps();
+  ++mStats.estimates;
+  mStats.estimateKbpsSum += estimate / 1000;
+  if (estimate < 300'000) ++mStats.estimatesUnder300k;
+  if (estimate < 1'000'000) ++mStats.estimatesUnder1M;
+  if (estimate < 3'000'000) ++mStats.estimatesUnder3M;
+}
+
+void Router::sendProbes(Participant& subscriber, common::TimePoint now) {
+  for (auto& [ssrc, c] : subscriber.consumersBySsrc) {
+    if (c->spec().rtxSsrc && c->transportCc() && c->producer().kind() == MediaKind::Video) {
+      sendProbes(*subscriber.bandwidth, *c, now);
+      return;
+    }
+  }
+}
+
+// Padding-only packets on the consumer's RTX stream (RFC 4588 payload type, its own sequence
+// numbers, the transport-wide number): browsers count them for transport-cc and drop them, as
+// libwebrtc's own probes.
+void Router::sendProbes(SubscriberBandwidth& bandwidth, Consumer& via, common::TimePoint now) {
+  transport::WebRtcTransport* t = via.transport();
+  if (!t || !t->connected() || !via.spec().rtxSsrc || via.spec().transportCcId == 0) return;
+  for (int i = 0; i < SubscriberBandwidth::kMaxProbePacketsAtOnce; ++i) {
+    auto probe = bandwidth.nextProbePacket(now);
+    if (!probe) return;
+    const std::array<uint8_t, 2> seqPlaceholder{};
+    const rtp::ExtensionValue ext[] = {{via.spec().transportCcId, seqPlaceholder}};
+    rtp::RtpHeader header;
+    header.payloadType = via.spec().rtxPayloadType;
+    header.sequenceNumber = via.nextRtxSequenceNumber();
+    header.timestamp = via.lastOutputTimestamp();
+    header.ssrc = *via.spec().rtxSsrc;
+    const bool sent = t->sendRtpWith([&](std::span<uint8_t> out) -> size_t {
+      const size_t n = rtp::writeRtpPacket(out, header, ext, {}, probe->paddingBytes);
+      if (n > 0) stampTransportCc(via, out.first(n), rtp::SentKind::Padding, now, probe->clusterId);
+      return n;
+    });
+    if (sent) ++mStats.probePackets;
+  }
 }
 
 // ---- timers ------------------------------------------------------------------------------------
@@ -578,6 +705,12 @@ void Router::tick(common::TimePoint now) {
     }
   }
   sendTransportFeedback();
+  for (auto& entry : mParticipants) {
+    Participant& p = entry.second;
+    if (!p.bandwidth || !p.subscribe) continue;
+    if (p.bandwidth->allocationDue(now)) allocate(p, now);
+    sendProbes(p, now);
+  }
   if (now >= mNextReport) {
     mNextReport = now + kReportInterval;
     sendReports(now);

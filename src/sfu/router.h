@@ -17,6 +17,7 @@
 #include "sfu/consumer.h"
 #include "sfu/media.h"
 #include "sfu/producer.h"
+#include "sfu/subscriber_bandwidth.h"
 #include "sfu/transport_cc_sender.h"
 #include "transport/webrtc_transport.h"
 
@@ -66,6 +67,22 @@ class Router final : private transport::WebRtcTransport::Listener {
     uint64_t transportPacketsReported = 0;   // packets those named (sent by us)
     uint64_t transportPacketsLost = 0;       // of those, not received
     uint64_t layerSwitches = 0;              // a consumer moved to another simulcast layer
+    // Subscriber bandwidth (SubscriberBandwidth): switches up and down (layerSwitches counts both),
+    // probe clusters and their padding packets, what the estimate refused, and the estimates seen
+    // at each allocation (per subscriber, every 200 ms): count, sum in kbit/s, and how many were
+    // below 300 kbit/s, 1 Mbit/s and 3 Mbit/s (a histogram's cumulative buckets).
+    uint64_t layerSwitchesUp = 0;
+    uint64_t layerSwitchesDown = 0;
+    uint64_t probeClusters = 0;
+    uint64_t probePackets = 0;
+    uint64_t retransmitsOverEstimate = 0;  // retransmissions dropped, the estimate had no room
+    uint64_t videoOverEstimate = 0;        // video packets dropped, the subscriber deep in debt
+    uint64_t consumersPausedForBandwidth = 0;
+    uint64_t estimates = 0;
+    uint64_t estimateKbpsSum = 0;
+    uint64_t estimatesUnder300k = 0;
+    uint64_t estimatesUnder1M = 0;
+    uint64_t estimatesUnder3M = 0;
   };
 
   Router(TransportHost& host, RouterObserver* observer);
@@ -102,6 +119,8 @@ class Router final : private transport::WebRtcTransport::Listener {
   const Producer* producer(uint64_t id) const;
   const Consumer* consumer(uint64_t id) const;
   const transport::WebRtcTransport* transport(const std::string& participantId, TransportRole role) const;
+  // A subscriber's estimate and budget (null: no transport-cc negotiated toward it yet).
+  const SubscriberBandwidth* bandwidth(const std::string& participantId) const;
 
  private:
   struct Participant {
@@ -119,6 +138,8 @@ class Router final : private transport::WebRtcTransport::Listener {
     // whole BUNDLE group; 0: not negotiated), read before any remapping.
     uint8_t publishCcId = 0;
     std::unique_ptr<TransportCcSender> subscribeCc;
+    // The subscriber's downlink estimate, send budget and layer allocation (with subscribeCc).
+    std::unique_ptr<SubscriberBandwidth> bandwidth;
     // Producers sent with simulcast, whose layers' SSRCs are learned from rid extensions.
     std::vector<Producer*> simulcastProducers;
   };
@@ -150,8 +171,14 @@ class Router final : private transport::WebRtcTransport::Listener {
   // transport-cc: an arrival on a publish transport (any SSRC: media, RTX, padding, a layer not
   // yet learned); a packet about to go out to a subscriber.
   void recordArrival(Participant& publisher, const rtp::RtpPacket& packet, common::TimePoint now);
+  // Numbers the packet in the subscriber's transport-wide sequence and charges its send budget.
   static void stampTransportCc(const Consumer& consumer, std::span<uint8_t> bytes, rtp::SentKind kind,
-                               common::TimePoint now);
+                               common::TimePoint now, int probeClusterId = -1);
+  // Subscriber bandwidth: the layer allocation (every SubscriberBandwidth::kAllocationInterval) and
+  // the probe packets due now (padding on the RTX stream of `via`, or of any video consumer).
+  void allocate(Participant& subscriber, common::TimePoint now);
+  void sendProbes(Participant& subscriber, common::TimePoint now);
+  void sendProbes(SubscriberBandwidth& bandwidth, Consumer& via, common::TimePoint now);
   void sendTransportFeedback();
   // Per-packet results of a subscriber's transport-cc feedback, in its order: the bandwidth
   // estimator's input (for now only counted).
@@ -175,6 +202,10 @@ class Router final : private transport::WebRtcTransport::Listener {
   common::TimePoint mNextReport{};
   Stats mStats;
   std::vector<bwe::PacketResult> mFeedbackResults;  // TransportCcSender::kMaxResults, for one feedback
+  // Scratch for allocate(), reused (it grows to the largest subscriber's video consumer count).
+  std::vector<Consumer*> mAllocConsumers;
+  std::vector<bwe::VideoDemand> mAllocDemands;
+  std::vector<int> mAllocLayers;
 };
 
 }  // namespace conclave::sfu

@@ -246,3 +246,39 @@ TEST(SendSideEstimator, BoundsFromConfigHold) {
 }
 
 }  // namespace
+
+// Feedback that stops while packets go out (the subscriber went quiet, or its feedback is blocked)
+// does not leave the estimate where it was: it halves every 2 s down to the floor. Silence while
+// nothing is sent says nothing and changes nothing.
+TEST(SendSideEstimatorTest, TheEstimateHalvesWhileFeedbackStaysAwayAndPacketsGoOut) {
+  SendSideEstimator est({2'000'000, 100'000, 10'000'000});
+  const auto at = [](int64_t us) { return conclave::common::TimePoint{} + std::chrono::microseconds(us); };
+  uint16_t seq = 0;
+  int64_t t = kSecond;
+  // A second of packets, all reported received.
+  for (; t < 2 * kSecond; t += 10'000) {
+    est.onPacketSent({seq, 1000, t});
+    const PacketResult r{seq++, true, t + 20'000};
+    est.onFeedback(std::span(&r, 1), at(t + 30'000));
+  }
+  const uint32_t before = est.estimateBps();
+  // Nothing sent, no feedback: no change.
+  est.onTimer(at(t + 5 * kSecond));
+  EXPECT_EQ(est.estimateBps(), before);
+  // Packets go out, no feedback comes.
+  t += 5 * kSecond;
+  std::vector<uint32_t> seen;
+  for (int64_t end = t + 20 * kSecond; t < end; t += 10'000) {
+    est.onPacketSent({seq++, 1000, t});
+    est.onTimer(at(t));
+    if ((t / 10'000) % 100 == 0) seen.push_back(est.estimateBps());
+  }
+  std::printf("feedback stopped at %u bit/s; every second after:", before);
+  for (uint32_t b : seen) std::printf(" %u", b);
+  std::printf("\n");
+  EXPECT_EQ(seen.at(1), before);          // 1 s: feedback may still come
+  EXPECT_LE(seen.at(3), before / 2 + 1);  // 3 s: halved
+  EXPECT_LE(seen.at(5), before / 4 + 1);  // 5 s: twice
+  EXPECT_EQ(est.estimateBps(), 100'000u);
+  EXPECT_GT(est.stats().feedbackTimeouts, 0u);
+}
