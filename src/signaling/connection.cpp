@@ -136,8 +136,12 @@ void Connection::handleJoin(const nlohmann::json& msg, common::TimePoint now) {
   const auto& roomId = msg["roomId"].get_ref<const std::string&>();
   AdmissionGuard& guard = mRooms.admission();
   std::optional<Role> tokenRole;
-  if (auto token = msg.find("hostToken"); token != msg.end())
-    tokenRole = mRooms.hostTokens().roleOf(roomId, token->get_ref<const std::string&>());
+  if (auto token = msg.find("hostToken"); token != msg.end()) {
+    const auto& credential = token->get_ref<const std::string&>();
+    tokenRole = mRooms.hostTokens().roleOf(roomId, credential);
+    // A role a host handed out in this meeting, presented again after a reconnect.
+    if (!tokenRole) tokenRole = mRooms.grantedRole(roomId, credential);
+  }
   // Holders of a valid token are never blocked: a flood of failures cannot keep the host out.
   if (!tokenRole) {
     if (auto wait = guard.blockedFor(roomId, mSource, now); wait > common::Duration::zero()) {
@@ -161,6 +165,7 @@ void Connection::tryJoin(const nlohmann::json& msg, Role role, bool pinChecked, 
   const nlohmann::json* id = requestIdOf(msg);
   const auto& roomId = msg["roomId"].get_ref<const std::string&>();
   RoomManager::JoinRequest request{msg["profile"].get<std::string>(), role, mSource, msg.contains("pin"), pinChecked};
+  if (auto token = msg.find("hostToken"); token != msg.end()) request.credential = token->get<std::string>();
   auto result = mRooms.join(roomId, mPeer, std::move(request), now);
   if (!result) return refuse(result.error(), msg);
   RoomManager::Joined& joined = result.value();

@@ -150,8 +150,10 @@ nlohmann::json settings(const MeetingSettings& settings, bool pinSet) {
   return {{"type", "settings"}, {"settings", settingsJson(settings, pinSet)}};
 }
 
-nlohmann::json role(std::string_view participantId, Role role) {
-  return {{"type", "role"}, {"participantId", participantId}, {"role", roleName(role)}};
+nlohmann::json role(std::string_view participantId, Role role, std::string_view grant) {
+  nlohmann::json out = {{"type", "role"}, {"participantId", participantId}, {"role", roleName(role)}};
+  if (!grant.empty()) out["grant"] = grant;
+  return out;
 }
 
 nlohmann::json goodbye() {

@@ -81,7 +81,9 @@ nlohmann::json goodbye(std::string_view reason);
 // To hosts and moderators: everyone waiting in the lobby.
 nlohmann::json lobby(const std::vector<ParticipantInfo>& waiting);
 nlohmann::json settings(const MeetingSettings& settings, bool pinSet);
-nlohmann::json role(std::string_view participantId, Role role);
+// `grant` (to the person whose role it is, only): the credential that gives the role back on a
+// rejoin after a reconnect.
+nlohmann::json role(std::string_view participantId, Role role, std::string_view grant = {});
 
 // Host controls (replies).
 nlohmann::json muted(const nlohmann::json& request);

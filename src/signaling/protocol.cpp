@@ -288,6 +288,7 @@ constexpr std::array kSettingsMessageFields = {
 constexpr std::array kRoleFields = {
     FieldRule{"participantId", FieldKind::String, true, kParticipantIdLength, kParticipantIdLength, true},
     FieldRule{"role", FieldKind::String, true, 0, 0, false, kRoles},
+    FieldRule{"grant", FieldKind::String, false, kHostTokenLength, kHostTokenLength, true},
 };
 constexpr std::array kMeetingMovedFields = {
     FieldRule{"roomId", FieldKind::String, true, kRoomIdLength, kRoomIdLength, true},

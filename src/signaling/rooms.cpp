@@ -137,6 +137,8 @@ common::Result<RoomManager::Joined, ErrorCode> RoomManager::join(const std::stri
 
   Joined joined;
   joined.participantId = common::randomToken(16);
+  for (Room::Grant& g : room.grants)
+    if (g.token == request.credential) g.participantId = joined.participantId;
   common::logger("tap")->trace("profile {} bytes: {}", request.profile.size(),
                                std::string_view(request.profile).substr(0, 64));
   if (auto reason = waitReason(room, request.role); !reason.empty()) {

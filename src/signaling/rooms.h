@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/clock.h"
@@ -91,6 +92,9 @@ class RoomManager {
     bool pinGiven = false;
     // The PIN given was checked against the meeting's hash (off the I/O thread, by the caller).
     bool pinChecked = false;
+    // The credential the client presented; when it is one of the meeting's role grants, the
+    // grant follows the new participant ID (so a later demotion still revokes it).
+    std::string credential;
   };
   enum class JoinState { Joined, Waiting, CheckPin };
   struct Joined {
@@ -131,9 +135,14 @@ class RoomManager {
   std::optional<Role> roleOf(const std::string& roomId, const std::string& participantId) const;
   bool isWaiting(const std::string& roomId, const std::string& participantId) const;
   // `by` (a host) gives `target` a role; everyone is told. The error is NotAllowed or
-  // ParticipantNotFound.
+  // ParticipantNotFound. A host or moderator role comes with a grant (a random token sent to
+  // `target` only) that gives the role back when the same browser rejoins after a reconnect;
+  // any later role change for that person revokes it.
   std::optional<ErrorCode> setRole(const std::string& roomId, const std::string& by, const std::string& target,
                                    Role role, common::TimePoint now);
+  // The role a grant gives in the meeting, or nullopt (kept in memory for the meeting's life).
+  std::optional<Role> grantedRole(const std::string& roomId, std::string_view token) const;
+  static constexpr size_t kMaxRoleGrants = 64;
   // Whether `by` may make `change` (NotAllowed, NotJoined), before the caller hashes a new PIN.
   std::optional<ErrorCode> mayChangeSettings(const std::string& roomId, const std::string& by,
                                              const SettingsChange& change) const;
@@ -258,6 +267,14 @@ class RoomManager {
     std::optional<common::DebtBucket> relayBudget;
     // Set by move-meeting: the remaining connections are closed at this time.
     std::optional<common::TimePoint> closeMovedAt;
+    // Roles hosts handed out, redeemable by the same browser after a reconnect; the oldest goes
+    // first beyond kMaxRoleGrants.
+    struct Grant {
+      std::string token;
+      std::string participantId;
+      Role role;
+    };
+    std::vector<Grant> grants;
   };
   using RoomIt = std::map<std::string, Room>::iterator;
 

@@ -144,6 +144,7 @@ export type Announcement =
 export interface HostTokenStore {
   load(roomId: string): string | null;
   save(roomId: string, token: string): void;
+  forget(roomId: string): void;
 }
 
 export interface MeetingSessionOptions {
@@ -733,9 +734,13 @@ export class MeetingSession {
       this.mSettings = settings;
       if (this.mState.kind === 'joined') this.publishRoster();
     });
-    client.on('role', (id, role) => {
+    client.on('role', (id, role, grant) => {
       if (!mine()) return;
       if (id === this.mSelfId) {
+        // The credential that gives a handed-out role back after a reconnect; a demotion takes
+        // away whatever this browser held for the meeting.
+        if (grant !== undefined) this.mOptions.hostTokens?.save(this.mRoomId, grant);
+        else if (role === 'participant') this.mOptions.hostTokens?.forget(this.mRoomId);
         if (this.mRole === role) return;
         this.mRole = role;
         if (role === 'participant') this.mLobby = [];

@@ -73,7 +73,7 @@ export interface SignalingEvents {
   /** To hosts and moderators: everyone waiting now. */
   lobby: (waiting: Participant[]) => void;
   settings: (settings: MeetingSettings) => void;
-  role: (participantId: string, role: Role) => void;
+  role: (participantId: string, role: Role, grant?: string) => void;
   /** A host or moderator muted one of this participant's sources; the server stopped forwarding it. */
   'muted-by-host': (source: string, by: string) => void;
   /** A host or moderator asks this participant to unmute (nothing switches on by itself). */
@@ -501,7 +501,7 @@ export class SignalingClient {
         this.emit('settings', message.settings);
         return;
       case 'role':
-        this.emit('role', message.participantId, message.role);
+        this.emit('role', message.participantId, message.role, message.grant);
         return;
       case 'muted-by-host':
         this.emit('muted-by-host', message.source, message.by);

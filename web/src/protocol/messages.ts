@@ -402,6 +402,8 @@ export interface RoleMessage {
   id?: RequestId;
   participantId: string;
   role: Role;
+  /** To the person whose role it is, only: gives the role back on a rejoin after a reconnect. */
+  grant?: string;
 }
 export interface MutedByHostMessage {
   type: 'muted-by-host';

@@ -333,6 +333,7 @@ const SERVER_SCHEMAS: Record<ServerMessageType, BodyParser> = {
   role: (o) => ({
     participantId: base64UrlId(o, 'participantId', PARTICIPANT_ID_LENGTH),
     role: oneOf(o, 'role', ROLES),
+    ...(field(o, 'grant') === undefined ? {} : { grant: base64UrlId(o, 'grant', HOST_TOKEN_LENGTH) }),
   }),
   'muted-by-host': (o) => hostRequest(o),
   'unmute-request': (o) => hostRequest(o),
