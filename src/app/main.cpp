@@ -436,8 +436,7 @@ int main(int argc, char** argv) {
     try {
       return runReceiptPublicKey(std::vector<std::string>(args.begin() + 1, args.end()), environment(), stdout, stderr);
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "conclave: %s
-", e.what());
+      std::fprintf(stderr, "conclave: %s\n", e.what());
       return 1;
     }
   }
