@@ -9,8 +9,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -102,10 +102,10 @@ class PrivacyReceiptTest : public ::testing::Test {
   void upload(Client& c, uint64_t size) {
     json ready = c.request({{"type", "file-upload"}, {"size", size}}, now);
     ASSERT_EQ(ready["type"], "file-upload-ready") << ready;
-    auto path = files->beginUpload(ready["fileId"], ready["uploadToken"], size);
+    auto path = files->beginUpload(ready["fileId"].get<std::string>(), ready["uploadToken"].get<std::string>(), size);
     ASSERT_TRUE(path.ok());
     { std::ofstream(path.value()) << std::string(size, 'x'); }
-    ASSERT_TRUE(files->completeUpload(ready["fileId"], size));
+    ASSERT_TRUE(files->completeUpload(ready["fileId"].get<std::string>(), size));
   }
 
   fs::path dir;
