@@ -203,8 +203,10 @@ describe('privacy receipt', () => {
     // Bob reads it in German; the panel closes with Escape and gives the focus back.
     await openReceipt(bob, 2);
     expect(await bob.getByRole('heading', { name: 'Was der Server über dieses Meeting weiß' }).count()).toBe(1);
+    await bob.getByTestId('receipt-refresh').focus();
     await bob.keyboard.press('Escape');
     await expect.poll(() => bob.getByTestId('receipt-view').count()).toBe(0);
+    expect(await bob.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('receipt-button');
 
     // The download is the signed JSON; the server's command checks it against the published key.
     const key = JSON.parse((await fetchInsecure(server.port, '/api/receipt-key')).body) as { fingerprint: string };
