@@ -27,6 +27,7 @@
 #include "app/admin.h"
 #include "app/config.h"
 #include "app/privacy.h"
+#include "app/receipt_cli.h"
 #include "common/certificate.h"
 #include "common/log.h"
 #include "common/metrics_text.h"
@@ -232,6 +233,13 @@ int run(const Config& config) {
   signaling::RoomManager rooms(issuer, roomSettings, &media, files.get());
   if (turn) rooms.setTurn(&*turn);
   rooms.setHostTokenKey(keys.getOrCreateKey("host-token", 32));
+  // Privacy receipts are signed with the server's long-term key (published with receipt-public-key).
+  const common::Ed25519PrivateKey signingKey = receiptKey(keys);
+  rooms.setReceiptKey(&signingKey);
+  rooms.setReceiptFacts(
+      {config.logLevel, config.logIps, config.meetingRetentionDays, true,
+       std::chrono::duration_cast<std::chrono::seconds>(conference::MediaPlane::consentTimeout()).count()});
+  log->info("privacy receipts are signed with Ed25519 key {}", signingKey.publicKey().fingerprint());
   // Settings of meetings (and their PINs' hashes) in the database; persistent rooms keep theirs
   // with the room. Purged meeting_retention_days after their last use (at start and hourly, below).
   const auto kMeetingRetention = std::chrono::hours(24 * config.meetingRetentionDays);
@@ -265,6 +273,7 @@ int run(const Config& config) {
   settings.connection.relayBytesPerSecond = config.relayBytesPerSecond;
   settings.connection.relayBurstBytes = 4.0 * config.relayBytesPerSecond;
   settings.privacyNotice = privacyNoticeJson(config);
+  settings.receiptKey = receiptKeyJson(signingKey.publicKey());
   for (const auto& key : missingPrivacySettings(config))
     log->warn("the privacy notice (/privacy) lacks what only the operator can say: {} is not set", key);
   if (!std::filesystem::exists(settings.webRoot / "index.html"))
@@ -420,6 +429,16 @@ int main(int argc, char** argv) {
   }
   if (!args.empty() && (args[0] == "privacy-notice" || args[0] == "records-of-processing")) {
     return printPrivacyDocument(args);
+  }
+  if (!args.empty() && args[0] == "verify-receipt")
+    return runVerifyReceipt(std::vector<std::string>(args.begin() + 1, args.end()), stdout, stderr);
+  if (!args.empty() && args[0] == "receipt-public-key") {
+    try {
+      return runReceiptPublicKey(std::vector<std::string>(args.begin() + 1, args.end()), environment(), stdout, stderr);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "conclave: %s\n", e.what());
+      return 1;
+    }
   }
   ParsedArgs parsed;
   try {

@@ -239,6 +239,11 @@ void HttpSession::handleRequest() {
       return send(errorResponse(req, http::status::method_not_allowed, "method-not-allowed", "use GET"));
     return send(jsonResponse(req, http::status::ok, mServer.settings().privacyNotice));
   }
+  if (path == "/api/receipt-key") {
+    if (req.method() != http::verb::get && req.method() != http::verb::head)
+      return send(errorResponse(req, http::status::method_not_allowed, "method-not-allowed", "use GET"));
+    return send(jsonResponse(req, http::status::ok, mServer.settings().receiptKey));
+  }
   if (AccountApi::handles(path)) {
     AccountApi* accounts = mServer.accounts();
     if (!accounts) return send(errorResponse(req, http::status::not_found, "not-found", "accounts are off"));

@@ -41,6 +41,8 @@ struct ServerSettings {
   signaling::ConnectionLimits connection;
   // What GET /api/privacy answers: the privacy notice generated from the configuration.
   nlohmann::json privacyNotice = nlohmann::json::object();
+  // What GET /api/receipt-key answers: the public key privacy receipts are signed with.
+  nlohmann::json receiptKey = nlohmann::json::object();
 };
 
 class WsSession;

@@ -36,6 +36,7 @@ const Connection::Route Connection::kRoutes[] = {
     {"end-meeting", &Connection::handleEndMeeting},
     {"move-meeting", &Connection::handleMoveMeeting},
     {"get-security-log", &Connection::handleGetSecurityLog},
+    {"privacy-receipt", &Connection::handlePrivacyReceipt},
 };
 
 Connection::Connection(RoomManager& rooms, Peer& peer, ConnectionLimits limits, common::TimePoint now,
@@ -45,6 +46,7 @@ Connection::Connection(RoomManager& rooms, Peer& peer, ConnectionLimits limits, 
       mLimits(limits),
       mBucket(limits.rate, limits.burst, now),
       mRelayBudget(limits.relayBytesPerSecond, limits.relayBurstBytes, now),
+      mReceiptBucket(limits.receiptRate, limits.receiptBurst, now),
       mSource(source) {}
 
 common::Duration Connection::readDelay(common::TimePoint now) {
@@ -491,6 +493,20 @@ void Connection::handleGetSecurityLog(const nlohmann::json& msg, common::TimePoi
   auto result = mRooms.readSecurityLog(mRoomId, mParticipantId, before, msg["limit"].get<size_t>());
   if (!result) return replyControl(msg, result.error(), {});
   mPeer.send(messages::securityLog(msg, result.value()));
+}
+
+// Any member may ask (not someone waiting in the lobby). Rate-limited per connection: building
+// one reads the room's files and security log and signs the result.
+void Connection::handlePrivacyReceipt(const nlohmann::json& msg, common::TimePoint now) {
+  if (!requireJoined(msg)) return;
+  if (!mReceiptBucket.take(now)) {
+    sendError(ErrorCode::RateLimited, "a privacy receipt was made a moment ago; try again in a few seconds",
+              requestIdOf(msg));
+    return;
+  }
+  auto result = mRooms.privacyReceipt(mRoomId, mParticipantId, now);
+  if (!result) return refuse(result.error(), msg);
+  mPeer.send(messages::privacyReceipt(msg, result.value()));
 }
 
 void Connection::sendError(ErrorCode code, std::string_view message, const nlohmann::json* request) {

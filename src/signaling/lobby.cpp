@@ -37,6 +37,7 @@ std::optional<ErrorCode> RoomManager::setRole(const std::string& roomId, const s
   broadcast(room, target, messages::role(target, role));
   m->peer->send(messages::role(target, role, grant));
   common::logger("room")->info("room {}: a role changed to {}", common::logId(roomId), roleName(role));
+  countLogLine(roomId, "room", spdlog::level::info);
   if (!wasPrivileged && isModeratorOrHost(role)) sendLobby(roomId, target);
   if (role == Role::Host) reconsiderLobby(roomId, room, now);
   logEvent(roomId, SecurityEventType::RoleChanged, by, target, std::string(roleName(role)));
@@ -105,9 +106,11 @@ void RoomManager::storeSettings(const std::string& roomId, const Room& room) {
   if (auto old = mStore->get(roomId)) record = *old;
   record.settings = room.settings;
   record.pinHash = room.pinHash;
-  if (!mStore->put(roomId, record, std::chrono::system_clock::now()))
+  if (!mStore->put(roomId, record, std::chrono::system_clock::now())) {
     common::logger("room")->warn("room {}: the meeting store is full; its settings last only while it is open",
                                  common::logId(roomId));
+    countLogLine(roomId, "room", spdlog::level::warn);
+  }
 }
 
 std::optional<ErrorCode> RoomManager::admit(const std::string& roomId, const std::string& by, const std::string& target,
@@ -156,6 +159,7 @@ std::optional<ErrorCode> RoomManager::deny(const std::string& roomId, const std:
     lobbyChanged(room, now);
     logEvent(roomId, SecurityEventType::Denied, by, target);
     common::logger("room")->info("room {}: someone was turned away from the lobby", common::logId(roomId));
+    countLogLine(roomId, "room", spdlog::level::info);
     return std::nullopt;
   }
   return ErrorCode::NotWaiting;

@@ -200,4 +200,11 @@ nlohmann::json unmuteRequest(std::string_view source, std::string_view by) {
   return {{"type", "unmute-request"}, {"source", source}, {"by", by}};
 }
 
+nlohmann::json privacyReceipt(const nlohmann::json& request, const nlohmann::json& signedReceipt) {
+  auto out = reply("privacy-receipt", request);
+  out["receipt"] = signedReceipt.at("receipt");
+  out["signature"] = signedReceipt.at("signature");
+  return out;
+}
+
 }  // namespace conclave::signaling::messages

@@ -100,5 +100,9 @@ nlohmann::json securityLog(const nlohmann::json& request, const std::vector<Secu
 nlohmann::json mutedByHost(std::string_view source, std::string_view by);
 nlohmann::json unmuteRequest(std::string_view source, std::string_view by);
 
+// The reply to `privacy-receipt`: the signed receipt (signReceipt(), privacy_receipt.h), whose
+// `receipt` and `signature` become fields of the message.
+nlohmann::json privacyReceipt(const nlohmann::json& request, const nlohmann::json& signedReceipt);
+
 }  // namespace messages
 }  // namespace conclave::signaling

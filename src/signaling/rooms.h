@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/ed25519.h"
+#include "common/log.h"
 #include "common/result.h"
 #include "common/token_bucket.h"
 #include "conference/media_room.h"
@@ -23,6 +25,7 @@
 #include "signaling/meeting_store.h"
 #include "signaling/messages.h"
 #include "signaling/pin_hasher.h"
+#include "signaling/privacy_receipt.h"
 #include "signaling/protocol.h"
 #include "signaling/room_id.h"
 #include "signaling/security_log.h"
@@ -233,6 +236,22 @@ class RoomManager {
   SecurityLog& securityLog() { return *mLog; }
   void logEvent(const std::string& roomId, SecurityEventType type, std::string actor = {}, std::string subject = {},
                 std::string detail = {});
+  // ---- The privacy receipt (privacy_receipt.cpp) ----
+  // The key receipts are signed with (a random one unless set; not owned) and the facts of the
+  // configuration they state.
+  void setReceiptKey(const common::Ed25519PrivateKey* key) { mReceiptKey = key; }
+  const common::Ed25519PrivateKey& receiptKey() const { return mReceiptKey ? *mReceiptKey : mOwnReceiptKey; }
+  void setReceiptFacts(ReceiptFacts facts) { mReceiptFacts = std::move(facts); }
+  // What the server holds about the meeting now, signed (signReceipt()): for a member `by` of
+  // the room (NotJoined otherwise, also while waiting in the lobby).
+  common::Result<nlohmann::json, ErrorCode> privacyReceipt(const std::string& roomId, const std::string& by,
+                                                           common::TimePoint now);
+  // The receipt's content, unsigned.
+  nlohmann::json receiptContent(const std::string& roomId, common::TimePoint now);
+  // Counts a line that the code writes to the server log about the room (by subsystem and level,
+  // when that level is written at all), for the receipt. Names no content.
+  void countLogLine(const std::string& roomId, std::string_view subsystem, spdlog::level::level_enum level);
+
   // The log for a host or moderator `by`: NotAllowed otherwise.
   common::Result<std::vector<SecurityEvent>, ErrorCode> readSecurityLog(const std::string& roomId,
                                                                         const std::string& by,
@@ -246,6 +265,10 @@ class RoomManager {
     // Host controls: sources a host muted, and those a host asked to unmute since.
     conference::SourceSet muted;
     conference::SourceSet unmuteRequested;
+    int64_t joinedAt = 0;  // wall clock, ms since the epoch
+    // The SRTP profiles of its publish and subscribe transports, once DTLS is up ("" before).
+    std::string publishSrtp;
+    std::string subscribeSrtp;
   };
   struct Waiting {
     ParticipantInfo info;
@@ -275,6 +298,9 @@ class RoomManager {
       Role role;
     };
     std::vector<Grant> grants;
+    int64_t openedAt = 0;  // wall clock, ms since the epoch
+    // Lines written to the server log about this room, by "subsystem/level" (a few fixed keys).
+    std::map<std::string, uint64_t, std::less<>> logLines;
   };
   using RoomIt = std::map<std::string, Room>::iterator;
 
@@ -296,6 +322,7 @@ class RoomManager {
   void markClosed(const std::string& roomId, const Room& room, bool ended);
   void tickControls(common::TimePoint now);
   void onTransportFailed(const std::string& participantId, sfu::TransportRole role);
+  void onTransportSecured(const std::string& participantId, sfu::TransportRole role, const std::string& profile);
   common::Result<Joined, ErrorCode> fail(const std::string& roomId, const net::SourceKey& source, ErrorCode code,
                                          common::TimePoint now);
   // Why someone of `role` must wait now ("lobby", "host-absent"), or empty when it need not.
@@ -337,6 +364,9 @@ class RoomManager {
   SecurityLog* mLog = &mOwnLog;
   MillisClock mWallClock = systemClockMs;
   std::optional<int64_t> mNextPurge;
+  common::Ed25519PrivateKey mOwnReceiptKey;
+  const common::Ed25519PrivateKey* mReceiptKey = nullptr;
+  ReceiptFacts mReceiptFacts;
 };
 
 }  // namespace conclave::signaling

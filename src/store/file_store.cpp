@@ -2,6 +2,8 @@
 
 #include <openssl/crypto.h>
 
+#include <algorithm>
+
 #include "common/base64.h"
 #include "common/log.h"
 #include "common/random.h"
@@ -108,6 +110,32 @@ void FileStore::erase(std::map<std::string, Entry>::iterator it) {
   }
   mTotalBytes -= e.size;
   mFiles.erase(it);
+}
+
+std::vector<FileStore::StoredFile> FileStore::files(const std::string& roomId, size_t limit) const {
+  std::vector<StoredFile> out;
+  for (const auto& [id, e] : mFiles) {
+    if (e.roomId != roomId || !e.complete) continue;
+    StoredFile f{e.size, e.created, std::nullopt};
+    if (mSettings.retention != common::Duration::zero()) f.deleteAt = e.created + mSettings.retention;
+    out.push_back(f);
+  }
+  std::sort(out.begin(), out.end(), [](const StoredFile& a, const StoredFile& b) { return a.created < b.created; });
+  if (out.size() > limit) out.resize(limit);
+  return out;
+}
+
+size_t FileStore::fileCount(const std::string& roomId) const {
+  return static_cast<size_t>(std::count_if(mFiles.begin(), mFiles.end(), [&](const auto& entry) {
+    return entry.second.roomId == roomId && entry.second.complete;
+  }));
+}
+
+uint64_t FileStore::storedBytes(const std::string& roomId) const {
+  uint64_t total = 0;
+  for (const auto& [id, e] : mFiles)
+    if (e.roomId == roomId && e.complete) total += e.size;
+  return total;
 }
 
 void FileStore::deleteRoom(const std::string& roomId) {

@@ -13,6 +13,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/result.h"
@@ -51,6 +52,20 @@ class FileStore {
   bool completeUpload(const std::string& fileId, uint64_t written);
   // A complete file's path, or nullopt.
   std::optional<std::filesystem::path> download(const std::string& fileId) const;
+
+  // A stored (completely uploaded) file, as the privacy receipt lists it: no ID, no source.
+  struct StoredFile {
+    uint64_t size = 0;
+    common::TimePoint created;                  // when its upload was reserved
+    std::optional<common::TimePoint> deleteAt;  // retention; nullopt: when the meeting ends
+  };
+  // The room's stored files, oldest first, at most `limit` (reservations and uploads under way
+  // are not files yet). O(files in the store).
+  std::vector<StoredFile> files(const std::string& roomId, size_t limit) const;
+  size_t fileCount(const std::string& roomId) const;
+  // Bytes of the room's stored files (roomBytes() also counts reservations and uploads).
+  uint64_t storedBytes(const std::string& roomId) const;
+  common::Duration retention() const { return mSettings.retention; }
 
   void deleteRoom(const std::string& roomId);
   // Retention and expiry of reservations that were never used.

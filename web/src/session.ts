@@ -27,6 +27,7 @@ import {
   type Participant,
   type PolicyName,
   type Role,
+  type ReceiptSignature,
   type SecurityLogEntry,
   type SettingsChange,
   type UnmuteSource,
@@ -563,6 +564,11 @@ export class MeetingSession {
 
   securityLog(limit = 100, before?: number): Promise<SecurityLogEntry[]> {
     return this.connected().securityLog(limit, before);
+  }
+
+  /** What the server holds about this meeting now, signed by it (docs/privacy.md). */
+  privacyReceipt(): Promise<{ receipt: Record<string, unknown>; signature: ReceiptSignature }> {
+    return this.connected().privacyReceipt();
   }
 
   /** Whether this participant may do what `policy` governs (the server enforces the same). */

@@ -93,6 +93,7 @@ describe('protocol contract', () => {
         'end-meeting',
         'move-meeting',
         'get-security-log',
+        'privacy-receipt',
       ].sort(),
     );
     expect(typesOf(load('server-to-client/accept.json'))).toEqual(
@@ -132,6 +133,7 @@ describe('protocol contract', () => {
         'security-log',
         'muted-by-host',
         'unmute-request',
+        'privacy-receipt',
       ].sort(),
     );
   });

@@ -19,6 +19,7 @@ import {
   type RelayKind,
   type Role,
   type SecurityLogEntry,
+  type ReceiptSignature,
   type SettingsChange,
   type UnmuteSource,
   type WaitingMessage,
@@ -112,6 +113,7 @@ const REPLY_TYPE = {
   'end-meeting': 'ended',
   'move-meeting': 'meeting-moved',
   'get-security-log': 'security-log',
+  'privacy-receipt': 'privacy-receipt',
 } as const satisfies Record<ClientMessage['type'], ServerMessageType>;
 
 /** Replies a request may get besides its own (a join that has to wait gets `waiting`). */
@@ -311,6 +313,12 @@ export class SignalingClient {
       before === undefined ? { type: 'get-security-log', limit } : { type: 'get-security-log', limit, before },
     );
     return reply.entries;
+  }
+
+  /** The meeting's privacy receipt as the server signed it: `{ receipt, signature }`, the downloadable form. */
+  async privacyReceipt(): Promise<{ receipt: Record<string, unknown>; signature: ReceiptSignature }> {
+    const reply = await this.request({ type: 'privacy-receipt' });
+    return { receipt: reply.receipt, signature: reply.signature };
   }
 
   /**

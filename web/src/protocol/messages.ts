@@ -221,6 +221,11 @@ export interface GetSecurityLogMessage {
   before?: number;
   limit: number;
 }
+/** Asks for the meeting's privacy receipt (members only). */
+export interface PrivacyReceiptRequestMessage {
+  type: 'privacy-receipt';
+  id?: RequestId;
+}
 export type ClientMessage =
   | HelloMessage
   | JoinMessage
@@ -243,7 +248,8 @@ export type ClientMessage =
   | RemoveMessage
   | EndMeetingMessage
   | MoveMeetingMessage
-  | GetSecurityLogMessage;
+  | GetSecurityLogMessage
+  | PrivacyReceiptRequestMessage;
 
 export interface WelcomeMessage {
   type: 'welcome';
@@ -468,6 +474,23 @@ export interface SecurityLogMessage {
   id?: RequestId;
   entries: SecurityLogEntry[];
 }
+/** The signature of a privacy receipt (docs/privacy.md): Ed25519, lowercase hex. */
+export interface ReceiptSignature {
+  algorithm: string;
+  publicKey: string;
+  fingerprint: string;
+  value: string;
+}
+/**
+ * The privacy receipt: what the server holds about the meeting now, signed by its key. `receipt`
+ * is kept whole (every field, known or not): the signature covers all of it.
+ */
+export interface PrivacyReceiptMessage {
+  type: 'privacy-receipt';
+  id?: RequestId;
+  receipt: Record<string, unknown>;
+  signature: ReceiptSignature;
+}
 export type ServerMessage =
   | WelcomeMessage
   | JoinedMessage
@@ -503,7 +526,8 @@ export type ServerMessage =
   | RemovedMessage
   | EndedMessage
   | MeetingMovedMessage
-  | SecurityLogMessage;
+  | SecurityLogMessage
+  | PrivacyReceiptMessage;
 
 export type ServerMessageType = ServerMessage['type'];
 
