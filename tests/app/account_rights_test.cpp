@@ -128,7 +128,8 @@ TEST_F(AccountRightsTest, TheExportWithholdsSecretsAndSaysWhich) {
   EXPECT_FALSE(has(text, "32W353"));  // base32 of the TOTP secret's start
   EXPECT_FALSE(has(text, "bob-hash"));
   std::vector<std::string> withheld;
-  for (const auto& w : nlohmann::json::parse(text)["withheld"]) {
+  auto parsed = nlohmann::json::parse(text);
+  for (const auto& w : parsed["withheld"]) {
     withheld.push_back(w["field"]);
     EXPECT_FALSE(w["why"].get<std::string>().empty());
   }
