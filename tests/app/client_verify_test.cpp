@@ -26,9 +26,8 @@ struct FakeServer {
   std::string manifest() const {
     nlohmann::json entries = nlohmann::json::array();
     for (const auto& f : listed()) entries.push_back({{"path", f.path}, {"sha256", f.sha256}});
-    return nlohmann::json{{"format", "conclave-client-manifest/1"},
-                          {"files", entries},
-                          {"clientHash", http::clientHash(listed())}}
+    return nlohmann::json{
+        {"format", "conclave-client-manifest/1"}, {"files", entries}, {"clientHash", http::clientHash(listed())}}
         .dump();
   }
 };
