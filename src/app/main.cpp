@@ -14,6 +14,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -25,6 +26,7 @@
 
 #include "accounts/account_service.h"
 #include "app/admin.h"
+#include "app/client_verify.h"
 #include "app/config.h"
 #include "app/privacy.h"
 #include "app/receipt_cli.h"
@@ -413,6 +415,22 @@ int printPrivacyDocument(std::vector<std::string> args) {
   return 0;
 }
 
+// `conclave client-hash [config flags]` or `conclave --client-hash [config flags]`: the hash of the
+// client this configuration would serve, from the files in its web root.
+int printServedClientHash(std::vector<std::string> args) {
+  std::erase_if(args, [](const std::string& a) { return a == "client-hash" || a == "--client-hash"; });
+  ParsedArgs parsed;
+  try {
+    parsed = parseConfig(args, environment());
+  } catch (const ConfigError& e) {
+    std::fprintf(stderr, "conclave: invalid configuration: %s\n", e.what());
+    return 2;
+  }
+  const Config& config = parsed.config;
+  return printClientHash(config.webRoot.empty() ? std::string(CONCLAVE_DEFAULT_WEB_ROOT) : config.webRoot, stdout,
+                         stderr);
+}
+
 }  // namespace
 }  // namespace conclave::app
 
@@ -440,6 +458,10 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
+  if (!args.empty() && args[0] == "verify-client")
+    return runVerifyClient(std::vector<std::string>(args.begin() + 1, args.end()), stdout, stderr);
+  if (std::find(args.begin(), args.end(), "--client-hash") != args.end() || (!args.empty() && args[0] == "client-hash"))
+    return printServedClientHash(args);
   ParsedArgs parsed;
   try {
     parsed = parseConfig(args, environment());

@@ -244,6 +244,7 @@ void HttpSession::handleRequest() {
       return send(errorResponse(req, http::status::method_not_allowed, "method-not-allowed", "use GET"));
     return send(jsonResponse(req, http::status::ok, mServer.settings().receiptKey));
   }
+  if (path == "/api/client-hash") return sendClientHash();
   if (AccountApi::handles(path)) {
     AccountApi* accounts = mServer.accounts();
     if (!accounts) return send(errorResponse(req, http::status::not_found, "not-found", "accounts are off"));
@@ -289,6 +290,22 @@ void HttpSession::handleRequest() {
     return send(std::move(head));
   }
   send(std::move(res));
+}
+
+// The hash of the web client this server serves, computed from the files (docs/security.md,
+// "Verifying the client"); 503 while there is no client to hash.
+void HttpSession::sendClientHash() {
+  const auto& req = mParser->get();
+  if (req.method() != http::verb::get && req.method() != http::verb::head)
+    return send(errorResponse(req, http::status::method_not_allowed, "method-not-allowed", "use GET"));
+  auto& cache = mServer.clientDigest();
+  const auto& digest = cache.get(std::chrono::steady_clock::now());
+  if (!digest) {
+    common::logger("http")->warn("no client hash: {}", cache.error());
+    return send(errorResponse(req, http::status::service_unavailable, "no-client", "the web client is not built"));
+  }
+  return send(
+      jsonResponse(req, http::status::ok, {{"clientHash", digest->clientHash}, {"files", digest->files.size()}}));
 }
 
 ApiRequest HttpSession::apiRequest() const {

@@ -34,6 +34,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession>, private Ev
   void finishUpload(const std::string& fileId, beast::error_code ec);
   void serveDownload(std::string_view fileId);
   void handleRequest();
+  void sendClientHash();
   ApiRequest apiRequest() const;
   void sendApi(const ApiResponse& response);
   // POST /api/rooms: a new room ID and its host token, with the initial settings of the body.
