@@ -16,6 +16,7 @@
 #include "store/file_store.h"
 
 using namespace conclave;
+using namespace conclave::app;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
