@@ -30,6 +30,7 @@
 #include "app/config.h"
 #include "app/privacy.h"
 #include "app/receipt_cli.h"
+#include "app/retention.h"
 #include "common/certificate.h"
 #include "common/log.h"
 #include "common/metrics_text.h"
@@ -243,13 +244,12 @@ int run(const Config& config) {
        std::chrono::duration_cast<std::chrono::seconds>(conference::MediaPlane::consentTimeout()).count()});
   log->info("privacy receipts are signed with Ed25519 key {}", signingKey.publicKey().fingerprint());
   // Settings of meetings (and their PINs' hashes) in the database; persistent rooms keep theirs
-  // with the room. Purged meeting_retention_days after their last use (at start and hourly, below).
+  // with the room. Purged meeting_retention_days after their last use (the retention job, below).
   const auto kMeetingRetention = std::chrono::hours(24 * config.meetingRetentionDays);
   signaling::StoredMeetingStore meetings(db, 100000, config.maxParticipants);
-  meetings.purge(std::chrono::system_clock::now() - kMeetingRetention);
   rooms.setMeetingStore(&meetings);
   // Each meeting's security event log in the database too (bounded per meeting and in all),
-  // purged by the room manager's hourly tick after security_log_retention_days.
+  // purged by the retention job after security_log_retention_days.
   signaling::StoredSecurityLog securityLog(db, {});
   rooms.setSecurityLog(&securityLog);
   // PINs are hashed (Argon2id, ~80 ms each) on a thread of their own, results back on this one.
@@ -311,7 +311,6 @@ int run(const Config& config) {
     if (asked.contains("pin")) return "a PIN is set in the meeting, not with the room's settings";
     return signaling::settingsChangeProblem(asked);
   });
-  accountService.purgeExpired();
   http::AccountApi accountApi(
       accountService, config.whoMayCreate == "accounts" ? http::WhoMayCreate::Accounts : http::WhoMayCreate::Anyone);
   server.setAccounts(&accountApi);
@@ -332,23 +331,24 @@ int run(const Config& config) {
     log->info("metrics at http://{}/metrics", config.metricsListen);
   }
 
-  // Empty rooms are dropped after their grace period.
-  // Expired login sessions and meetings go hourly.
+  // Retention, enforced: every store's purge at start and then hourly, from this one job.
+  common::SteadyClock steadyClock;
+  common::SystemWallClock wallClock;
+  RetentionJob retention(std::chrono::hours(1));
+  if (files) retention.add("files", filePurge(*files, steadyClock));
+  retention.add("meetings", meetingPurge(meetings, wallClock, kMeetingRetention));
+  retention.add("security log", securityLogPurge(securityLog, wallClock, roomSettings.securityLogRetention));
+  retention.add("accounts", accountPurge(accountService));
+  retention.tick(steadyClock.now());
+
+  // Empty rooms are dropped after their grace period; the retention job runs when due.
   asio::steady_timer tick(io);
-  uint64_t ticks = 0;
   std::function<void()> scheduleTick = [&] {
     tick.expires_after(std::chrono::seconds(1));
     tick.async_wait([&](boost::system::error_code ec) {
       if (ec) return;
-      rooms.tick(std::chrono::steady_clock::now());
-      if (++ticks % 3600 == 0) {
-        try {
-          accountService.purgeExpired();
-          meetings.purge(std::chrono::system_clock::now() - kMeetingRetention);
-        } catch (const std::exception& e) {
-          log->warn("purging expired sessions and meetings failed: {}", e.what());
-        }
-      }
+      rooms.tick(steadyClock.now());
+      retention.tick(steadyClock.now());
       scheduleTick();
     });
   };

@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "http/account_api.h"
+#include "http/sealed_body.h"
 #include "http/server.h"
 #include "http/tls_stream.h"
 
@@ -52,7 +53,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession>, private Ev
   beast::flat_buffer mBuffer;
   std::optional<beast::http::request_parser<beast::http::empty_body>> mHeaderParser;
   std::optional<beast::http::request_parser<beast::http::string_body>> mParser;
-  std::optional<beast::http::request_parser<beast::http::file_body>> mUploadParser;
+  std::optional<beast::http::request_parser<SealedBody>> mUploadParser;
 };
 
 }  // namespace conclave::http

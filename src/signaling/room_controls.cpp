@@ -10,8 +10,6 @@
 namespace conclave::signaling {
 namespace {
 
-constexpr int64_t kPurgeIntervalMs = int64_t{3600} * 1000;
-
 // The sources one `mute` or `unmute` of `source` covers: a screen share has its audio.
 conference::SourceSet sourcesOf(const std::string& source) {
   if (source == "screen") return {"screen", "screen-audio"};
@@ -278,12 +276,6 @@ void RoomManager::tickControls(common::TimePoint now) {
     }
     it = next;
   }
-  // Hourly (and on the first tick): log entries and closed meetings past their retention.
-  const int64_t wall = mWallClock();
-  if (mNextPurge && wall < *mNextPurge) return;
-  mNextPurge = wall + kPurgeIntervalMs;
-  const int64_t logCutoff = wall - common::toMillis(mSettings.securityLogRetention);
-  if (size_t purged = mLog->purge(logCutoff)) common::logger("room")->debug("{} security log entries purged", purged);
 }
 
 }  // namespace conclave::signaling
