@@ -363,7 +363,6 @@ class RoomManager {
   MemorySecurityLog mOwnLog;
   SecurityLog* mLog = &mOwnLog;
   MillisClock mWallClock = systemClockMs;
-  std::optional<int64_t> mNextPurge;
   common::Ed25519PrivateKey mOwnReceiptKey;
   const common::Ed25519PrivateKey* mReceiptKey = nullptr;
   ReceiptFacts mReceiptFacts;
