@@ -108,7 +108,8 @@ fuzz_tests() {
 }
 
 web_unit_tests() {
-  (cd web && npm run --silent typecheck && npm run --silent test && npm run --silent check-bundle)
+  (cd web && npm run --silent typecheck && npm run --silent test && npm run --silent check-bundle &&
+    npm run --silent check-reproducible)
 }
 
 # The browser tests run the plain (unsanitized, optimised) server binary, inside the network lab

@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { clientIntegrity } from './scripts/client-integrity';
 
 // Preact through esbuild's automatic JSX runtime; no framework plugin needed.
 // For development against a local server: CONCLAVE_DEV_TARGET=https://localhost:8443 npm run dev
@@ -7,7 +8,11 @@ import { defineConfig } from 'vitest/config';
 // `npm run check-bundle` (scripts/check-bundle.mjs) checks.
 const devTarget = process.env['CONCLAVE_DEV_TARGET'];
 
+// scripts/client-integrity.ts adds Subresource Integrity to index.html and writes
+// client-manifest.json (every file's SHA-256 and the client hash `conclave verify-client` checks).
+// The build is reproducible (`npm run check-reproducible`): no timestamps, no absolute paths.
 export default defineConfig(({ mode }) => ({
+  plugins: [clientIntegrity()],
   esbuild: {
     jsx: 'automatic',
     jsxImportSource: 'preact',

@@ -255,10 +255,14 @@ bool AccountService::csrfMatches(const Session& session, std::string_view header
          CRYPTO_memcmp(header.data(), session.csrf.data(), session.csrf.size()) == 0;
 }
 
-void AccountService::purgeExpired() {
+AccountService::PurgeCounts AccountService::purgeExpired() {
   int64_t now = mNow();
-  mStore.purgeSessions(now - mSettings.sessionIdleMs, now - mSettings.sessionAbsoluteMs);
-  std::erase_if(mTickets, [now](const auto& kv) { return kv.second.expires <= now; });
+  PurgeCounts counts;
+  counts.sessions =
+      static_cast<size_t>(mStore.purgeSessions(now - mSettings.sessionIdleMs, now - mSettings.sessionAbsoluteMs));
+  counts.tickets = std::erase_if(mTickets, [now](const auto& kv) { return kv.second.expires <= now; });
+  counts.attempts = mAttempts.purge(now);
+  return counts;
 }
 
 void AccountService::changePassword(const Session& session, const std::string& oldPassword,

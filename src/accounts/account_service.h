@@ -112,8 +112,15 @@ class AccountService {
   std::optional<Session> session(std::string_view token);
   bool csrfMatches(const Session& session, std::string_view header) const;
   void logout(const Session& session) { mStore.deleteSession(session.tokenHash); }
-  // Drops expired sessions and second-factor tickets; main calls it hourly.
-  void purgeExpired();
+  // What purgeExpired removed (counts only).
+  struct PurgeCounts {
+    size_t sessions = 0;  // idle past sessionIdleMs or older than sessionAbsoluteMs
+    size_t tickets = 0;   // second-factor tickets past ticketMs
+    size_t attempts = 0;  // login-attempt counts past their decay
+  };
+  // Drops expired sessions, second-factor tickets and login-attempt counts; the retention job
+  // (app/retention.h) calls it at start and hourly.
+  PurgeCounts purgeExpired();
 
   // --- The signed-in user's account. ---
   void changePassword(const Session& session, const std::string& oldPassword, const std::string& newPassword,

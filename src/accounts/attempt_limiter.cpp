@@ -32,10 +32,14 @@ void AttemptLimiter::failure(const std::string& key, int64_t nowMs) {
   }
 }
 
-void AttemptLimiter::makeRoom(int64_t nowMs) {
-  std::erase_if(mEntries, [&](const auto& kv) {
+size_t AttemptLimiter::purge(int64_t nowMs) {
+  return std::erase_if(mEntries, [&](const auto& kv) {
     return nowMs - kv.second.lastFailure >= mSettings.decayMs && kv.second.blockedUntil <= nowMs;
   });
+}
+
+void AttemptLimiter::makeRoom(int64_t nowMs) {
+  purge(nowMs);
   if (mEntries.size() < mSettings.maxKeys) return;
   // Still full: forget the key whose last failure is oldest (one scan; this happens only under a
   // flood of distinct keys, each of which already cost the sender a request).

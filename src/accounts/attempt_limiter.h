@@ -32,6 +32,8 @@ class AttemptLimiter {
   void failure(const std::string& key, int64_t nowMs);
   void success(const std::string& key) { mEntries.erase(key); }
   void clear() { mEntries.clear(); }
+  // Forgets counts past `decay` that block nothing any more; returns how many.
+  size_t purge(int64_t nowMs);
   size_t size() const { return mEntries.size(); }
 
  private:

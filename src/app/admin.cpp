@@ -5,8 +5,11 @@
 
 #include <chrono>
 #include <ctime>
+#include <filesystem>
+#include <fstream>
 
 #include "accounts/account_service.h"
+#include "app/account_rights.h"
 #include "app/config.h"
 #include "signaling/room_id.h"
 #include "store/account_store.h"
@@ -62,6 +65,64 @@ std::optional<std::string> readPassword(std::FILE* in, std::FILE* err, const std
   return first;
 }
 
+// `export-user NAME [--out FILE]`: the JSON to FILE (created readable by its owner only) or `out`.
+int exportUser(const store::Database& db, const std::string& name, const std::string& outFile, std::FILE* out,
+               std::FILE* err) {
+  auto exported = exportAccount(db, name, nowMs());
+  if (!exported) {
+    std::fprintf(err, "conclave admin: no user %s\n", name.c_str());
+    return 1;
+  }
+  std::string text = exported->dump(2) + "\n";
+  if (outFile.empty()) {
+    std::fputs(text.c_str(), out);
+    return 0;
+  }
+  {
+    std::ofstream file(outFile, std::ios::binary | std::ios::trunc);
+    if (!file) {
+      std::fprintf(err, "conclave admin: cannot write %s\n", outFile.c_str());
+      return 1;
+    }
+    std::filesystem::permissions(outFile, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    file << text;
+    if (!file.flush()) {
+      std::fprintf(err, "conclave admin: cannot write %s\n", outFile.c_str());
+      return 1;
+    }
+  }
+  std::fprintf(out, "wrote the data of %s to %s\n", name.c_str(), outFile.c_str());
+  return 0;
+}
+
+// `erase-user NAME --yes`: without --yes, says what would go and changes nothing.
+int eraseUser(const store::Database& db, const std::string& name, bool confirmed, std::FILE* out, std::FILE* err) {
+  store::AccountStore accounts(db);
+  auto user = accounts.findUser(name);
+  if (!user) {
+    std::fprintf(err, "conclave admin: no user %s\n", name.c_str());
+    return 1;
+  }
+  if (!confirmed) {
+    std::fprintf(err,
+                 "conclave admin: erase-user deletes %s with %zu sessions and %zu persistent rooms (with their meeting "
+                 "settings and security log) for good; run it again with --yes\n",
+                 user->username.c_str(), accounts.sessionsOf(user->id).size(), accounts.roomCountOf(user->id));
+    return 1;
+  }
+  auto erased = eraseAccount(db, user->username);
+  if (!erased) {
+    std::fprintf(err, "conclave admin: no user %s\n", name.c_str());
+    return 1;
+  }
+  std::fprintf(out,
+               "erased user %s: %zu sessions, %zu recovery codes, %zu persistent rooms (%zu meeting records, %zu "
+               "security log entries), %zu moderator seats\n",
+               user->username.c_str(), erased->sessions, erased->recoveryCodes, erased->roomsOwned, erased->meetings,
+               erased->securityLog, erased->moderatorships);
+  return 0;
+}
+
 }  // namespace
 
 std::string adminHelpText() {
@@ -73,14 +134,31 @@ std::string adminHelpText() {
          "  user delete NAME      delete an account with its sessions and persistent rooms\n"
          "  user reset-2fa NAME   turn 2-step login off for an account (and drop its recovery codes)\n"
          "  room list             list persistent rooms: ID, owner, moderators, name\n"
-         "  room delete ROOM_ID   delete a persistent room\n";
+         "  room delete ROOM_ID   delete a persistent room\n"
+         "  export-user NAME [--out FILE]\n"
+         "                        everything kept about an account, as JSON (GDPR Art. 15/20); credentials'\n"
+         "                        secrets and hashes are withheld (the export names them and says why)\n"
+         "  erase-user NAME --yes delete an account and everything tied to it (GDPR Art. 17): sessions,\n"
+         "                        2-step login, recovery codes, the persistent rooms it owns with their\n"
+         "                        meeting settings and security log, its moderator seats; without --yes\n"
+         "                        it only says what would go\n";
 }
 
 int runAdmin(const std::vector<std::string>& args, const std::map<std::string, std::string>& env, std::FILE* in,
              std::FILE* out, std::FILE* err) {
   // Options (--key value or --key=value) go to the configuration; the rest is the command.
   std::vector<std::string> options, words;
+  bool confirmed = false;
+  std::string outFile;
   for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--yes") {
+      confirmed = true;
+      continue;
+    }
+    if (args[i] == "--out" && i + 1 < args.size()) {
+      outFile = args[++i];
+      continue;
+    }
     if (args[i] == "--help" || args[i] == "-h") {
       std::fputs(adminHelpText().c_str(), out);
       return 0;
@@ -103,6 +181,11 @@ int runAdmin(const std::vector<std::string>& args, const std::map<std::string, s
     std::fputs(adminHelpText().c_str(), err);
     return 2;
   };
+  if (words.size() == 2 && (words[0] == "export-user" || words[0] == "erase-user")) {
+    store::Database db(config.dataDir);
+    return words[0] == "export-user" ? exportUser(db, words[1], outFile, out, err)
+                                     : eraseUser(db, words[1], confirmed, out, err);
+  }
   if (words.size() < 2) return usage();
   const std::string& noun = words[0];
   const std::string& verb = words[1];
@@ -154,9 +237,8 @@ int runAdmin(const std::vector<std::string>& args, const std::map<std::string, s
       std::fprintf(err, "conclave admin: no user %s\n", words[2].c_str());
       return 1;
     }
-    size_t rooms = accountStore.roomCountOf(user->id);
-    accountStore.deleteUser(user->username);
-    std::fprintf(out, "deleted user %s and %zu persistent rooms\n", user->username.c_str(), rooms);
+    auto erased = accountStore.eraseUser(user->id);
+    std::fprintf(out, "deleted user %s and %zu persistent rooms\n", user->username.c_str(), erased.roomsOwned);
     return 0;
   }
   if (noun == "user" && verb == "reset-2fa") {

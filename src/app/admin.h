@@ -3,6 +3,8 @@
 //
 //   user add NAME         password from stdin (first line) or, on a terminal, prompted twice
 //   user list | user delete NAME | user reset-2fa NAME
+//   export-user NAME [--out FILE]   GDPR Art. 15/20: the account's data as JSON (app/account_rights.h)
+//   erase-user NAME --yes           GDPR Art. 17: the account and everything tied to it
 //   room list | room delete ROOM_ID
 #pragma once
 

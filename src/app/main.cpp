@@ -14,6 +14,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -25,8 +26,11 @@
 
 #include "accounts/account_service.h"
 #include "app/admin.h"
+#include "app/client_verify.h"
 #include "app/config.h"
 #include "app/privacy.h"
+#include "app/receipt_cli.h"
+#include "app/retention.h"
 #include "common/certificate.h"
 #include "common/log.h"
 #include "common/metrics_text.h"
@@ -232,14 +236,20 @@ int run(const Config& config) {
   signaling::RoomManager rooms(issuer, roomSettings, &media, files.get());
   if (turn) rooms.setTurn(&*turn);
   rooms.setHostTokenKey(keys.getOrCreateKey("host-token", 32));
+  // Privacy receipts are signed with the server's long-term key (published with receipt-public-key).
+  const common::Ed25519PrivateKey signingKey = receiptKey(keys);
+  rooms.setReceiptKey(&signingKey);
+  rooms.setReceiptFacts(
+      {config.logLevel, config.logIps, config.meetingRetentionDays, true,
+       std::chrono::duration_cast<std::chrono::seconds>(conference::MediaPlane::consentTimeout()).count()});
+  log->info("privacy receipts are signed with Ed25519 key {}", signingKey.publicKey().fingerprint());
   // Settings of meetings (and their PINs' hashes) in the database; persistent rooms keep theirs
-  // with the room. Purged meeting_retention_days after their last use (at start and hourly, below).
+  // with the room. Purged meeting_retention_days after their last use (the retention job, below).
   const auto kMeetingRetention = std::chrono::hours(24 * config.meetingRetentionDays);
   signaling::StoredMeetingStore meetings(db, 100000, config.maxParticipants);
-  meetings.purge(std::chrono::system_clock::now() - kMeetingRetention);
   rooms.setMeetingStore(&meetings);
   // Each meeting's security event log in the database too (bounded per meeting and in all),
-  // purged by the room manager's hourly tick after security_log_retention_days.
+  // purged by the retention job after security_log_retention_days.
   signaling::StoredSecurityLog securityLog(db, {});
   rooms.setSecurityLog(&securityLog);
   // PINs are hashed (Argon2id, ~80 ms each) on a thread of their own, results back on this one.
@@ -265,6 +275,7 @@ int run(const Config& config) {
   settings.connection.relayBytesPerSecond = config.relayBytesPerSecond;
   settings.connection.relayBurstBytes = 4.0 * config.relayBytesPerSecond;
   settings.privacyNotice = privacyNoticeJson(config);
+  settings.receiptKey = receiptKeyJson(signingKey.publicKey());
   for (const auto& key : missingPrivacySettings(config))
     log->warn("the privacy notice (/privacy) lacks what only the operator can say: {} is not set", key);
   if (!std::filesystem::exists(settings.webRoot / "index.html"))
@@ -300,7 +311,6 @@ int run(const Config& config) {
     if (asked.contains("pin")) return "a PIN is set in the meeting, not with the room's settings";
     return signaling::settingsChangeProblem(asked);
   });
-  accountService.purgeExpired();
   http::AccountApi accountApi(
       accountService, config.whoMayCreate == "accounts" ? http::WhoMayCreate::Accounts : http::WhoMayCreate::Anyone);
   server.setAccounts(&accountApi);
@@ -321,23 +331,24 @@ int run(const Config& config) {
     log->info("metrics at http://{}/metrics", config.metricsListen);
   }
 
-  // Empty rooms are dropped after their grace period.
-  // Expired login sessions and meetings go hourly.
+  // Retention, enforced: every store's purge at start and then hourly, from this one job.
+  common::SteadyClock steadyClock;
+  common::SystemWallClock wallClock;
+  RetentionJob retention(std::chrono::hours(1));
+  if (files) retention.add("files", filePurge(*files, steadyClock));
+  retention.add("meetings", meetingPurge(meetings, wallClock, kMeetingRetention));
+  retention.add("security log", securityLogPurge(securityLog, wallClock, roomSettings.securityLogRetention));
+  retention.add("accounts", accountPurge(accountService));
+  retention.tick(steadyClock.now());
+
+  // Empty rooms are dropped after their grace period; the retention job runs when due.
   asio::steady_timer tick(io);
-  uint64_t ticks = 0;
   std::function<void()> scheduleTick = [&] {
     tick.expires_after(std::chrono::seconds(1));
     tick.async_wait([&](boost::system::error_code ec) {
       if (ec) return;
-      rooms.tick(std::chrono::steady_clock::now());
-      if (++ticks % 3600 == 0) {
-        try {
-          accountService.purgeExpired();
-          meetings.purge(std::chrono::system_clock::now() - kMeetingRetention);
-        } catch (const std::exception& e) {
-          log->warn("purging expired sessions and meetings failed: {}", e.what());
-        }
-      }
+      rooms.tick(steadyClock.now());
+      retention.tick(steadyClock.now());
       scheduleTick();
     });
   };
@@ -404,6 +415,22 @@ int printPrivacyDocument(std::vector<std::string> args) {
   return 0;
 }
 
+// `conclave client-hash [config flags]` or `conclave --client-hash [config flags]`: the hash of the
+// client this configuration would serve, from the files in its web root.
+int printServedClientHash(std::vector<std::string> args) {
+  std::erase_if(args, [](const std::string& a) { return a == "client-hash" || a == "--client-hash"; });
+  ParsedArgs parsed;
+  try {
+    parsed = parseConfig(args, environment());
+  } catch (const ConfigError& e) {
+    std::fprintf(stderr, "conclave: invalid configuration: %s\n", e.what());
+    return 2;
+  }
+  const Config& config = parsed.config;
+  return printClientHash(config.webRoot.empty() ? std::string(CONCLAVE_DEFAULT_WEB_ROOT) : config.webRoot, stdout,
+                         stderr);
+}
+
 }  // namespace
 }  // namespace conclave::app
 
@@ -421,6 +448,20 @@ int main(int argc, char** argv) {
   if (!args.empty() && (args[0] == "privacy-notice" || args[0] == "records-of-processing")) {
     return printPrivacyDocument(args);
   }
+  if (!args.empty() && args[0] == "verify-receipt")
+    return runVerifyReceipt(std::vector<std::string>(args.begin() + 1, args.end()), stdout, stderr);
+  if (!args.empty() && args[0] == "receipt-public-key") {
+    try {
+      return runReceiptPublicKey(std::vector<std::string>(args.begin() + 1, args.end()), environment(), stdout, stderr);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "conclave: %s\n", e.what());
+      return 1;
+    }
+  }
+  if (!args.empty() && args[0] == "verify-client")
+    return runVerifyClient(std::vector<std::string>(args.begin() + 1, args.end()), stdout, stderr);
+  if (std::find(args.begin(), args.end(), "--client-hash") != args.end() || (!args.empty() && args[0] == "client-hash"))
+    return printServedClientHash(args);
   ParsedArgs parsed;
   try {
     parsed = parseConfig(args, environment());

@@ -81,7 +81,13 @@ std::string fileRetention(const Lang& t, const Config& config) {
            "most ",
            "Geteilte Dateien: auf dem Server Ende-zu-Ende-verschlüsselt gespeichert (der Server hat keinen "
            "Schlüssel, um sie zu lesen), höchstens ") +
-         std::to_string(config.maxFileMegabytes) + t(" MiB each, kept ", " MiB je Datei, aufbewahrt ") + kept + ".";
+         std::to_string(config.maxFileMegabytes) + t(" MiB each, kept ", " MiB je Datei, aufbewahrt ") + kept +
+         t(". On the disk they are encrypted once more with a key of the meeting that exists only in the server's "
+           "memory and is destroyed with the meeting's last file; after a restart nothing left on the disk is "
+           "readable, and it is removed at start.",
+           ". Auf der Festplatte sind sie zusätzlich mit einem Schlüssel der Besprechung verschlüsselt, der nur im "
+           "Arbeitsspeicher des Servers existiert und mit der letzten Datei der Besprechung vernichtet wird; nach "
+           "einem Neustart ist nichts auf der Festplatte Verbliebene lesbar, und es wird beim Start gelöscht.");
 }
 
 std::string logging(const Lang& t, const Config& config) {
@@ -169,11 +175,13 @@ std::vector<NoticeSection> privacyNotice(const Config& config, NoticeLanguage la
           t(" after the meeting was last used.", " nach der letzten Nutzung der Besprechung."),
       t("Host accounts (optional; joining never needs one): user name, password hash (Argon2id), the "
         "second factor if switched on, login sessions and permanent rooms; kept until the account is "
-        "deleted. Signed-in hosts get one cookie, the login session (HttpOnly, SameSite=Strict); Conclave "
+        "deleted, except login sessions, which end 12 hours after their last use and at the latest after "
+        "7 days. Signed-in hosts get one cookie, the login session (HttpOnly, SameSite=Strict); Conclave "
         "sets no other cookie.",
         "Gastgeber-Konten (freiwillig; zum Teilnehmen nie nötig): Benutzername, Passwort-Hash (Argon2id), "
         "der zweite Faktor falls eingeschaltet, Anmeldesitzungen und dauerhafte Räume; aufbewahrt, bis das "
-        "Konto gelöscht wird. Angemeldete Gastgeber erhalten ein Cookie, die Anmeldesitzung (HttpOnly, "
+        "Konto gelöscht wird, außer Anmeldesitzungen: sie enden 12 Stunden nach ihrer letzten Nutzung, "
+        "spätestens nach 7 Tagen. Angemeldete Gastgeber erhalten ein Cookie, die Anmeldesitzung (HttpOnly, "
         "SameSite=Strict); Conclave setzt kein anderes Cookie."),
       logging(t, config),
   };
@@ -254,7 +262,10 @@ std::vector<NoticeSection> recordsOfProcessing(const Config& config) {
       "Security event logs: " + days(t, config.securityLogRetentionDays) + " (security_log_retention_days).",
       "Meeting settings and PIN hashes: " + days(t, config.meetingRetentionDays) +
           " after the last use (meeting_retention_days).",
-      "Accounts: until deleted (conclave admin user delete).",
+      "Accounts: until deleted (conclave admin user delete); their login sessions 12 hours after the last use, "
+      "at most 7 days; login-attempt counters (memory only) an hour after the last failure.",
+      "Enforcement: one purge job deletes what is past these limits from every store at start and hourly "
+      "(shared files also as their time comes, checked every second), and logs counts only.",
       logging(t, config),
   };
   out.push_back({"Time limits for erasure (Art. 30(1)(f))", retention});
@@ -264,6 +275,10 @@ std::vector<NoticeSection> recordsOfProcessing(const Config& config) {
         "ciphertext and holds no content key. Keys are handed only to members admitted by the server and "
         "verified by the meeting's secret, which never reaches the server.",
         "Transport encryption: HTTPS (TLS 1.2+) for the web client and signaling; DTLS-SRTP for media.",
+        "Encryption at rest with crypto-shredding: shared files (already end-to-end encrypted) are sealed again "
+        "on disk with AES-256-GCM under a random 256-bit key per meeting, held only in the server's memory and "
+        "destroyed when the meeting ends or its last file is deleted; a restart or crash destroys every key, so "
+        "no file left on disk can be read, and the start removes them. Damaged or altered files are refused.",
         "Access control: random room IDs, optional PIN (Argon2id), lock, lobby, roles; host accounts with "
         "Argon2id passwords and optional TOTP second factor; rate limits and backoff against guessing.",
         "Data minimisation: no IP addresses in logs" +

@@ -104,4 +104,12 @@ void MediaPlane::onTransportFailed(const std::string& participantId, sfu::Transp
   });
 }
 
+void MediaPlane::onTransportSecured(const std::string& participantId, sfu::TransportRole role,
+                                    std::string_view srtpProfile) {
+  // Worker thread: hand over to the control thread.
+  mPostToControl([this, participantId, role, profile = std::string(srtpProfile)] {
+    if (transportSecuredHandler) transportSecuredHandler(participantId, role, profile);
+  });
+}
+
 }  // namespace conclave::conference

@@ -38,15 +38,22 @@ class MediaPlane final : private sfu::RouterObserver {
   void roomClosed(int workerIndex);
   // Called on the control thread when a participant's transport lost ICE.
   std::function<void(const std::string& participantId, sfu::TransportRole role)> transportFailedHandler;
+  // Called on the control thread when a participant's transport finished DTLS (its SRTP profile).
+  std::function<void(const std::string& participantId, sfu::TransportRole role, const std::string& srtpProfile)>
+      transportSecuredHandler;
 
   const std::vector<std::unique_ptr<sfu::MediaWorker>>& workers() const { return mWorkers; }
   // Appends the workers' counters (one sample per worker, labelled worker="<index>") to /metrics.
   // Any thread: it reads only the workers' relaxed atomics, which they publish without locks.
   void writeMetrics(common::MetricsText& out) const;
   const MediaEnvironment& environment() const { return mEnv; }
+  // How long a media address that stops answering ICE consent checks is still used.
+  static common::Duration consentTimeout() { return ice::IceServer::Config{}.consentTimeout; }
 
  private:
   void onTransportFailed(const std::string& participantId, sfu::TransportRole role, std::string_view reason) override;
+  void onTransportSecured(const std::string& participantId, sfu::TransportRole role,
+                          std::string_view srtpProfile) override;
 
   common::Certificate mCertificate;
   dtls::DtlsContext mDtls;

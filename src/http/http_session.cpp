@@ -116,21 +116,19 @@ void HttpSession::readUpload(const std::string& fileId) {
   if (!files) return fail(http::status::not_found, "not-found", "file sharing is off");
   if (auth.rfind(kBearer, 0) != 0 || !length)
     return fail(http::status::unauthorized, "unauthorized", "upload token and length needed");
-  auto target = files->beginUpload(fileId, auth.substr(kBearer.size()), *length);
+  auto target = files->openUpload(fileId, auth.substr(kBearer.size()), *length);
   if (!target) {
+    if (target.error() == store::FileStore::Error::Io)
+      return fail(http::status::internal_server_error, "internal", "cannot store the file");
     bool tooLarge = target.error() == store::FileStore::Error::TooLarge;
     return fail(tooLarge ? http::status::payload_too_large : http::status::forbidden,
                 tooLarge ? "too-large" : "forbidden",
                 tooLarge ? "the body does not have the reserved size" : "no such upload, or a wrong token");
   }
+  // Sealed at rest as it arrives (http/sealed_body.h): one chunk in memory, never the file.
   mUploadParser.emplace(std::move(*mHeaderParser));
   mUploadParser->body_limit(files->maxFileBytes());
-  beast::error_code openError;
-  mUploadParser->get().body().open(target.value().c_str(), beast::file_mode::write, openError);
-  if (openError) {
-    files->completeUpload(fileId, 0);
-    return fail(http::status::internal_server_error, "internal", "cannot store the file");
-  }
+  mUploadParser->get().body().writer.emplace(std::move(target).value());
   readUploadBody(fileId);
 }
 
@@ -148,9 +146,8 @@ void HttpSession::readUploadBody(const std::string& fileId) {
 
 void HttpSession::finishUpload(const std::string& fileId, beast::error_code ec) {
   auto& body = mUploadParser->get().body();
-  beast::error_code ignored;
-  uint64_t written = body.is_open() ? body.file().size(ignored) : 0;
-  body.file().close(ignored);
+  uint64_t written = body.writer && body.writer->complete() ? body.writer->written() : 0;
+  body.writer.reset();
   store::FileStore* files = mServer.files();
   bool ok = !ec && files && files->completeUpload(fileId, written);
   http::request<http::string_body> head;
@@ -169,18 +166,31 @@ void HttpSession::finishUpload(const std::string& fileId, beast::error_code ec) 
 void HttpSession::serveDownload(std::string_view fileId) {
   const auto& req = mParser->get();
   store::FileStore* files = mServer.files();
-  auto path = files ? files->download(std::string(fileId)) : std::nullopt;
-  if (!path) return send(errorResponse(req, http::status::not_found, "not-found", "no such file"));
-  http::file_body::value_type body;
-  beast::error_code ec;
-  body.open(path->c_str(), beast::file_mode::scan, ec);
-  if (ec) return send(errorResponse(req, http::status::not_found, "not-found", "no such file"));
-  auto size = body.size();
-  http::response<http::file_body> res{std::piecewise_construct, std::make_tuple(std::move(body)),
-                                      std::make_tuple(http::status::ok, req.version())};
+  if (!files) return send(errorResponse(req, http::status::not_found, "not-found", "no such file"));
+  auto reader = files->openDownload(std::string(fileId));
+  // The first chunk (a small file: all of it) is checked before the header goes out, so that a
+  // damaged file gets a clear error; a later damaged chunk cuts the download off (sealed_body.h).
+  auto damaged = reader ? reader->checkAhead() : std::nullopt;
+  if (!reader || damaged) {
+    auto error = reader ? (*damaged == store::SealError::Damaged ? store::FileStore::Error::Damaged
+                                                                 : store::FileStore::Error::Io)
+                        : reader.error();
+    if (error == store::FileStore::Error::NotFound)
+      return send(errorResponse(req, http::status::not_found, "not-found", "no such file"));
+    common::logger("files")->warn("a stored file cannot be served: {}", error == store::FileStore::Error::Damaged
+                                                                            ? "damaged or altered on disk"
+                                                                            : "read error");
+    return send(errorResponse(req, http::status::internal_server_error, "file-damaged",
+                              "the stored file is damaged and cannot be served; ask for it to be shared again"));
+  }
+  SealedBody::value_type body;
+  body.size = reader->size();
+  body.reader = std::make_shared<store::SealedReader>(std::move(reader).value());
+  http::response<SealedBody> res{std::piecewise_construct, std::make_tuple(std::move(body)),
+                                 std::make_tuple(http::status::ok, req.version())};
   res.set(http::field::content_type, "application/octet-stream");
   res.set(http::field::cache_control, "no-store");
-  res.content_length(size);
+  res.content_length(res.body().size);
   res.keep_alive(req.keep_alive());
   send(std::move(res));
 }
@@ -239,6 +249,12 @@ void HttpSession::handleRequest() {
       return send(errorResponse(req, http::status::method_not_allowed, "method-not-allowed", "use GET"));
     return send(jsonResponse(req, http::status::ok, mServer.settings().privacyNotice));
   }
+  if (path == "/api/receipt-key") {
+    if (req.method() != http::verb::get && req.method() != http::verb::head)
+      return send(errorResponse(req, http::status::method_not_allowed, "method-not-allowed", "use GET"));
+    return send(jsonResponse(req, http::status::ok, mServer.settings().receiptKey));
+  }
+  if (path == "/api/client-hash") return sendClientHash();
   if (AccountApi::handles(path)) {
     AccountApi* accounts = mServer.accounts();
     if (!accounts) return send(errorResponse(req, http::status::not_found, "not-found", "accounts are off"));
@@ -284,6 +300,22 @@ void HttpSession::handleRequest() {
     return send(std::move(head));
   }
   send(std::move(res));
+}
+
+// The hash of the web client this server serves, computed from the files (docs/security.md,
+// "Verifying the client"); 503 while there is no client to hash.
+void HttpSession::sendClientHash() {
+  const auto& req = mParser->get();
+  if (req.method() != http::verb::get && req.method() != http::verb::head)
+    return send(errorResponse(req, http::status::method_not_allowed, "method-not-allowed", "use GET"));
+  auto& cache = mServer.clientDigest();
+  const auto& digest = cache.get(std::chrono::steady_clock::now());
+  if (!digest) {
+    common::logger("http")->warn("no client hash: {}", cache.error());
+    return send(errorResponse(req, http::status::service_unavailable, "no-client", "the web client is not built"));
+  }
+  return send(
+      jsonResponse(req, http::status::ok, {{"clientHash", digest->clientHash}, {"files", digest->files.size()}}));
 }
 
 ApiRequest HttpSession::apiRequest() const {

@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "http/account_api.h"
+#include "http/sealed_body.h"
 #include "http/server.h"
 #include "http/tls_stream.h"
 
@@ -34,6 +35,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession>, private Ev
   void finishUpload(const std::string& fileId, beast::error_code ec);
   void serveDownload(std::string_view fileId);
   void handleRequest();
+  void sendClientHash();
   ApiRequest apiRequest() const;
   void sendApi(const ApiResponse& response);
   // POST /api/rooms: a new room ID and its host token, with the initial settings of the body.
@@ -51,7 +53,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession>, private Ev
   beast::flat_buffer mBuffer;
   std::optional<beast::http::request_parser<beast::http::empty_body>> mHeaderParser;
   std::optional<beast::http::request_parser<beast::http::string_body>> mParser;
-  std::optional<beast::http::request_parser<beast::http::file_body>> mUploadParser;
+  std::optional<beast::http::request_parser<SealedBody>> mUploadParser;
 };
 
 }  // namespace conclave::http

@@ -32,7 +32,8 @@ Server::Server(asio::io_context& io, asio::ssl::context& tls, signaling::RoomMan
       mSettings(std::move(settings)),
       mAcceptor(io),
       mSources(mSettings.perSource),
-      mAcceptRetry(io) {}
+      mAcceptRetry(io),
+      mClientDigest(mSettings.webRoot, std::chrono::seconds(10)) {}
 
 Server::~Server() = default;
 

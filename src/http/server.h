@@ -16,6 +16,7 @@
 #include <string>
 #include <unordered_set>
 
+#include "http/client_manifest.h"
 #include "http/creation_limiter.h"
 #include "http/source_table.h"
 #include "signaling/connection.h"
@@ -41,6 +42,8 @@ struct ServerSettings {
   signaling::ConnectionLimits connection;
   // What GET /api/privacy answers: the privacy notice generated from the configuration.
   nlohmann::json privacyNotice = nlohmann::json::object();
+  // What GET /api/receipt-key answers: the public key privacy receipts are signed with.
+  nlohmann::json receiptKey = nlohmann::json::object();
 };
 
 class WsSession;
@@ -84,6 +87,8 @@ class Server {
   // Whether `source` may start another meeting now (POST /api/rooms).
   bool allowCreation(const SourceKey& source) { return mCreations.allow(source, std::chrono::steady_clock::now()); }
   std::chrono::steady_clock::time_point startedAt() const { return mStartedAt; }
+  // The client hash of the files served now (GET /api/client-hash).
+  ClientDigestCache& clientDigest() { return mClientDigest; }
   bool shuttingDown() const { return mShuttingDown; }
 
   // Connection accounting, used by the sessions.
@@ -122,6 +127,7 @@ class Server {
   std::unordered_set<WsSession*> mWsSessions;
   std::function<void()> mShutdownDone;
   AccountApi* mAccounts = nullptr;
+  ClientDigestCache mClientDigest;
 };
 
 }  // namespace conclave::http

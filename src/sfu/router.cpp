@@ -751,6 +751,9 @@ void Router::onTransportConnected(transport::WebRtcTransport& t) {
   Participant* p = owner(t);
   if (!p) return;
   common::logger("sfu")->debug("transport {} connected", t.id());
+  if (mObserver)
+    mObserver->onTransportSecured(p->id, p->publish.get() == &t ? TransportRole::Publish : TransportRole::Subscribe,
+                                  t.srtpProfileName());
   // A subscriber whose transport just came up needs keyframes for everything it consumes.
   if (p->subscribe.get() == &t) {
     auto now = std::chrono::steady_clock::now();

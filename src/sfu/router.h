@@ -49,6 +49,10 @@ class RouterObserver {
  public:
   virtual ~RouterObserver() = default;
   virtual void onTransportFailed(const std::string& participantId, TransportRole role, std::string_view reason) = 0;
+  // DTLS is up on the transport and SRTP protects it with the profile named `srtpProfile` (for
+  // the privacy receipt).
+  virtual void onTransportSecured(const std::string& /*participantId*/, TransportRole /*role*/,
+                                  std::string_view /*srtpProfile*/) {}
 };
 
 class Router final : private transport::WebRtcTransport::Listener {

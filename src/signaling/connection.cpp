@@ -37,6 +37,7 @@ const Connection::Route Connection::kRoutes[] = {
     {"move-meeting", &Connection::handleMoveMeeting},
     {"get-security-log", &Connection::handleGetSecurityLog},
     {"video-preferences", &Connection::handleVideoPreferences},
+    {"privacy-receipt", &Connection::handlePrivacyReceipt},
 };
 
 Connection::Connection(RoomManager& rooms, Peer& peer, ConnectionLimits limits, common::TimePoint now,
@@ -47,6 +48,7 @@ Connection::Connection(RoomManager& rooms, Peer& peer, ConnectionLimits limits, 
       mBucket(limits.rate, limits.burst, now),
       mRelayBudget(limits.relayBytesPerSecond, limits.relayBurstBytes, now),
       mVideoPreferencesBucket(limits.videoPreferencesRate, limits.videoPreferencesBurst, now),
+      mReceiptBucket(limits.receiptRate, limits.receiptBurst, now),
       mSource(source) {}
 
 common::Duration Connection::readDelay(common::TimePoint now) {
@@ -138,8 +140,12 @@ void Connection::handleJoin(const nlohmann::json& msg, common::TimePoint now) {
   const auto& roomId = msg["roomId"].get_ref<const std::string&>();
   AdmissionGuard& guard = mRooms.admission();
   std::optional<Role> tokenRole;
-  if (auto token = msg.find("hostToken"); token != msg.end())
-    tokenRole = mRooms.hostTokens().roleOf(roomId, token->get_ref<const std::string&>());
+  if (auto token = msg.find("hostToken"); token != msg.end()) {
+    const auto& credential = token->get_ref<const std::string&>();
+    tokenRole = mRooms.hostTokens().roleOf(roomId, credential);
+    // A role a host handed out in this meeting, presented again after a reconnect.
+    if (!tokenRole) tokenRole = mRooms.grantedRole(roomId, credential);
+  }
   // Holders of a valid token are never blocked: a flood of failures cannot keep the host out.
   if (!tokenRole) {
     if (auto wait = guard.blockedFor(roomId, mSource, now); wait > common::Duration::zero()) {
@@ -163,6 +169,7 @@ void Connection::tryJoin(const nlohmann::json& msg, Role role, bool pinChecked, 
   const nlohmann::json* id = requestIdOf(msg);
   const auto& roomId = msg["roomId"].get_ref<const std::string&>();
   RoomManager::JoinRequest request{msg["profile"].get<std::string>(), role, mSource, msg.contains("pin"), pinChecked};
+  if (auto token = msg.find("hostToken"); token != msg.end()) request.credential = token->get<std::string>();
   auto result = mRooms.join(roomId, mPeer, std::move(request), now);
   if (!result) return refuse(result.error(), msg);
   RoomManager::Joined& joined = result.value();
@@ -503,6 +510,20 @@ void Connection::handleVideoPreferences(const nlohmann::json& msg, common::TimeP
     preferences.push_back(
         {item["mid"].get<std::string>(), item["width"].get<uint32_t>(), item["height"].get<uint32_t>()});
   media->setVideoPreferences(mParticipantId, preferences);
+}
+
+// Any member may ask (not someone waiting in the lobby). Rate-limited per connection: building
+// one reads the room's files and security log and signs the result.
+void Connection::handlePrivacyReceipt(const nlohmann::json& msg, common::TimePoint now) {
+  if (!requireJoined(msg)) return;
+  if (!mReceiptBucket.take(now)) {
+    sendError(ErrorCode::RateLimited, "a privacy receipt was made a moment ago; try again in a few seconds",
+              requestIdOf(msg));
+    return;
+  }
+  auto result = mRooms.privacyReceipt(mRoomId, mParticipantId, now);
+  if (!result) return refuse(result.error(), msg);
+  mPeer.send(messages::privacyReceipt(msg, result.value()));
 }
 
 void Connection::sendError(ErrorCode code, std::string_view message, const nlohmann::json* request) {

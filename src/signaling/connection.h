@@ -24,6 +24,9 @@ struct ConnectionLimits {
   // `video-preferences` (tile sizes): each one may reconfigure every consumer of the sender.
   double videoPreferencesRate = 5;
   double videoPreferencesBurst = 10;
+  // Privacy receipts (each a signature and up to a few hundred KiB out): a few, then one per 5 s.
+  double receiptRate = 0.2;
+  double receiptBurst = 3;
   // Relay bytes this connection may cause (bytes out: a broadcast counts per recipient).
   double relayBytesPerSecond = 256 * 1024;
   double relayBurstBytes = 1024 * 1024;
@@ -89,6 +92,7 @@ class Connection {
   void handleMoveMeeting(const nlohmann::json& msg, common::TimePoint now);
   void handleGetSecurityLog(const nlohmann::json& msg, common::TimePoint now);
   void handleVideoPreferences(const nlohmann::json& msg, common::TimePoint now);
+  void handlePrivacyReceipt(const nlohmann::json& msg, common::TimePoint now);
   // Replies to a host control: `ok` when it succeeded, else the error's message.
   void replyControl(const nlohmann::json& msg, std::optional<ErrorCode> error, const nlohmann::json& ok);
   bool requireJoined(const nlohmann::json& msg);
@@ -105,6 +109,7 @@ class Connection {
   common::TokenBucket mBucket;
   common::DebtBucket mRelayBudget;
   common::TokenBucket mVideoPreferencesBucket;
+  common::TokenBucket mReceiptBucket;
   size_t mDropped = 0;
   bool mMustClose = false;
   bool mHelloDone = false;

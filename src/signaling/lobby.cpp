@@ -6,7 +6,10 @@
 // profile only). The whole list goes to hosts and moderators on every change, at most once per
 // `lobbyUpdateInterval` (the rest on the next tick) and not to one whose queue is already long,
 // so knocking cannot make the server send more than one list per interval per host.
+#include <openssl/crypto.h>
+
 #include "common/log.h"
+#include "common/random.h"
 #include "signaling/rooms.h"
 
 namespace conclave::signaling {
@@ -23,13 +26,31 @@ std::optional<ErrorCode> RoomManager::setRole(const std::string& roomId, const s
   if (m == room.members.end()) return ErrorCode::ParticipantNotFound;
   bool wasPrivileged = isModeratorOrHost(m->info.role);
   m->info.role = role;
-  broadcast(room, "", messages::role(target, role));
+  // Whatever the person held before is revoked; a host or moderator role comes with a new grant.
+  std::erase_if(room.grants, [&](const Room::Grant& g) { return g.participantId == target; });
+  std::string grant;
+  if (isModeratorOrHost(role)) {
+    if (room.grants.size() >= kMaxRoleGrants) room.grants.erase(room.grants.begin());
+    grant = common::randomToken(32);
+    room.grants.push_back({grant, target, role});
+  }
+  broadcast(room, target, messages::role(target, role));
+  m->peer->send(messages::role(target, role, grant));
   common::logger("room")->info("room {}: a role changed to {}", common::logId(roomId), roleName(role));
+  countLogLine(roomId, "room", spdlog::level::info);
   if (!wasPrivileged && isModeratorOrHost(role)) sendLobby(roomId, target);
   if (role == Role::Host) reconsiderLobby(roomId, room, now);
   logEvent(roomId, SecurityEventType::RoleChanged, by, target, std::string(roleName(role)));
   // Someone who is no longer a host or moderator may no longer share what the policies keep for them.
   applyPolicies(roomId, by);
+  return std::nullopt;
+}
+
+std::optional<Role> RoomManager::grantedRole(const std::string& roomId, std::string_view token) const {
+  auto it = mRooms.find(roomId);
+  if (it == mRooms.end() || token.size() != kHostTokenLength) return std::nullopt;
+  for (const Room::Grant& g : it->second.grants)
+    if (CRYPTO_memcmp(g.token.data(), token.data(), kHostTokenLength) == 0) return g.role;
   return std::nullopt;
 }
 
@@ -85,9 +106,11 @@ void RoomManager::storeSettings(const std::string& roomId, const Room& room) {
   if (auto old = mStore->get(roomId)) record = *old;
   record.settings = room.settings;
   record.pinHash = room.pinHash;
-  if (!mStore->put(roomId, record, std::chrono::system_clock::now()))
+  if (!mStore->put(roomId, record, std::chrono::system_clock::now())) {
     common::logger("room")->warn("room {}: the meeting store is full; its settings last only while it is open",
                                  common::logId(roomId));
+    countLogLine(roomId, "room", spdlog::level::warn);
+  }
 }
 
 std::optional<ErrorCode> RoomManager::admit(const std::string& roomId, const std::string& by, const std::string& target,
@@ -136,6 +159,7 @@ std::optional<ErrorCode> RoomManager::deny(const std::string& roomId, const std:
     lobbyChanged(room, now);
     logEvent(roomId, SecurityEventType::Denied, by, target);
     common::logger("room")->info("room {}: someone was turned away from the lobby", common::logId(roomId));
+    countLogLine(roomId, "room", spdlog::level::info);
     return std::nullopt;
   }
   return ErrorCode::NotWaiting;

@@ -150,8 +150,10 @@ nlohmann::json settings(const MeetingSettings& settings, bool pinSet) {
   return {{"type", "settings"}, {"settings", settingsJson(settings, pinSet)}};
 }
 
-nlohmann::json role(std::string_view participantId, Role role) {
-  return {{"type", "role"}, {"participantId", participantId}, {"role", roleName(role)}};
+nlohmann::json role(std::string_view participantId, Role role, std::string_view grant) {
+  nlohmann::json out = {{"type", "role"}, {"participantId", participantId}, {"role", roleName(role)}};
+  if (!grant.empty()) out["grant"] = grant;
+  return out;
 }
 
 nlohmann::json goodbye() {
@@ -196,6 +198,13 @@ nlohmann::json mutedByHost(std::string_view source, std::string_view by) {
 
 nlohmann::json unmuteRequest(std::string_view source, std::string_view by) {
   return {{"type", "unmute-request"}, {"source", source}, {"by", by}};
+}
+
+nlohmann::json privacyReceipt(const nlohmann::json& request, const nlohmann::json& signedReceipt) {
+  auto out = reply("privacy-receipt", request);
+  out["receipt"] = signedReceipt.at("receipt");
+  out["signature"] = signedReceipt.at("signature");
+  return out;
 }
 
 }  // namespace conclave::signaling::messages

@@ -81,7 +81,9 @@ nlohmann::json goodbye(std::string_view reason);
 // To hosts and moderators: everyone waiting in the lobby.
 nlohmann::json lobby(const std::vector<ParticipantInfo>& waiting);
 nlohmann::json settings(const MeetingSettings& settings, bool pinSet);
-nlohmann::json role(std::string_view participantId, Role role);
+// `grant` (to the person whose role it is, only): the credential that gives the role back on a
+// rejoin after a reconnect.
+nlohmann::json role(std::string_view participantId, Role role, std::string_view grant = {});
 
 // Host controls (replies).
 nlohmann::json muted(const nlohmann::json& request);
@@ -97,6 +99,10 @@ nlohmann::json securityLog(const nlohmann::json& request, const std::vector<Secu
 // Host controls (events, to the participant concerned). `by`: the host or moderator.
 nlohmann::json mutedByHost(std::string_view source, std::string_view by);
 nlohmann::json unmuteRequest(std::string_view source, std::string_view by);
+
+// The reply to `privacy-receipt`: the signed receipt (signReceipt(), privacy_receipt.h), whose
+// `receipt` and `signature` become fields of the message.
+nlohmann::json privacyReceipt(const nlohmann::json& request, const nlohmann::json& signedReceipt);
 
 }  // namespace messages
 }  // namespace conclave::signaling

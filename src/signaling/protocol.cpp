@@ -156,6 +156,7 @@ const std::array kClientSchemas = {
     MessageSchema{"move-meeting", {}},
     MessageSchema{"get-security-log", kGetSecurityLogFields},
     MessageSchema{"video-preferences", kVideoPreferencesFields},
+    MessageSchema{"privacy-receipt", {}},
 };
 
 // Server → client. Unknown fields are ignored, as the client does (a later server may add
@@ -302,6 +303,7 @@ constexpr std::array kSettingsMessageFields = {
 constexpr std::array kRoleFields = {
     FieldRule{"participantId", FieldKind::String, true, kParticipantIdLength, kParticipantIdLength, true},
     FieldRule{"role", FieldKind::String, true, 0, 0, false, kRoles},
+    FieldRule{"grant", FieldKind::String, false, kHostTokenLength, kHostTokenLength, true},
 };
 constexpr std::array kMeetingMovedFields = {
     FieldRule{"roomId", FieldKind::String, true, kRoomIdLength, kRoomIdLength, true},
@@ -324,6 +326,30 @@ constexpr std::array kSecurityLogFields = {
 constexpr std::array kHostRequestFields = {
     FieldRule{"source", FieldKind::String, true, 1, 64},
     FieldRule{"by", FieldKind::String, true, kParticipantIdLength, kParticipantIdLength, true},
+};
+// privacy-receipt: the receipt's content is the server's to extend (privacy_receipt.h), so its
+// object has no field table; checkReceipt() wants its format and time. The client keeps it whole
+// (the signature covers every field).
+std::optional<std::string> checkReceipt(const nlohmann::json& message) {
+  const auto& receipt = message["receipt"];
+  auto format = receipt.find("format");
+  if (format == receipt.end() || !format->is_string() || format->get_ref<const std::string&>().empty() ||
+      format->get_ref<const std::string&>().size() > 64)
+    return "field 'receipt.format' must be a string of 1 to 64 bytes";
+  auto at = receipt.find("generatedAt");
+  if (at == receipt.end() || !at->is_number_integer() || at->get<int64_t>() < 0 || at->get<int64_t>() > kMaxSafeInteger)
+    return "field 'receipt.generatedAt' must be an integer from 0 to 2^53-1";
+  return std::nullopt;
+}
+constexpr std::array kReceiptSignatureFields = {
+    FieldRule{"algorithm", FieldKind::String, true, 1, 32},
+    FieldRule{"publicKey", FieldKind::String, true, 64, 64},
+    FieldRule{"fingerprint", FieldKind::String, true, 64, 64},
+    FieldRule{"value", FieldKind::String, true, 128, 128},
+};
+constexpr std::array kPrivacyReceiptFields = {
+    FieldRule{.name = "receipt", .kind = FieldKind::Object},
+    FieldRule{.name = "signature", .kind = FieldKind::Object, .items = kReceiptSignatureFields},
 };
 
 constexpr auto kIgnore = UnknownFields::Ignore;
@@ -363,6 +389,7 @@ const std::array kServerSchemas = {
     MessageSchema{"security-log", kSecurityLogFields, kIgnore},
     MessageSchema{"muted-by-host", kHostRequestFields, kIgnore},
     MessageSchema{"unmute-request", kHostRequestFields, kIgnore},
+    MessageSchema{"privacy-receipt", kPrivacyReceiptFields, kIgnore, checkReceipt},
 };
 
 const MessageSchema* findSchema(std::span<const MessageSchema> schemas, const nlohmann::json& message,

@@ -10,8 +10,6 @@
 namespace conclave::signaling {
 namespace {
 
-constexpr int64_t kPurgeIntervalMs = int64_t{3600} * 1000;
-
 // The sources one `mute` or `unmute` of `source` covers: a screen share has its audio.
 conference::SourceSet sourcesOf(const std::string& source) {
   if (source == "screen") return {"screen", "screen-audio"};
@@ -71,6 +69,7 @@ std::optional<ErrorCode> RoomManager::mute(const std::string& roomId, const std:
   updatePausedSources(room, *subject);
   subject->peer->send(messages::mutedByHost(source, by));
   common::logger("room")->info("room {}: a participant's {} was muted", common::logId(roomId), source);
+  countLogLine(roomId, "room", spdlog::level::info);
   return std::nullopt;
 }
 
@@ -168,6 +167,7 @@ std::optional<ErrorCode> RoomManager::remove(const std::string& roomId, const st
   leave(roomId, target, now);  // a member or someone waiting
   peer->close();
   common::logger("room")->info("room {}: a participant was removed", common::logId(roomId));
+  countLogLine(roomId, "room", spdlog::level::info);
   return std::nullopt;
 }
 
@@ -194,9 +194,11 @@ void RoomManager::markClosed(const std::string& roomId, const Room& room, bool e
   record.settings = room.settings;
   record.pinHash = room.pinHash;
   (ended ? record.ended : record.moved) = true;
-  if (!mStore->put(roomId, record, std::chrono::system_clock::now()))
+  if (!mStore->put(roomId, record, std::chrono::system_clock::now())) {
     common::logger("room")->warn("room {}: the meeting store is full; the meeting is not marked closed",
                                  common::logId(roomId));
+    countLogLine(roomId, "room", spdlog::level::warn);
+  }
 }
 
 std::optional<ErrorCode> RoomManager::endMeeting(const std::string& roomId, const std::string& by, common::TimePoint) {
@@ -235,6 +237,7 @@ common::Result<RoomManager::Moved, ErrorCode> RoomManager::moveMeeting(const std
   // The members still need the old room for a while: the hosts tell them the new secret over it.
   mRooms.at(roomId).closeMovedAt = now + mSettings.moveGrace;
   common::logger("room")->info("room {} moved by a host", common::logId(roomId));
+  countLogLine(roomId, "room", spdlog::level::info);
   return moved;
 }
 
@@ -273,12 +276,6 @@ void RoomManager::tickControls(common::TimePoint now) {
     }
     it = next;
   }
-  // Hourly (and on the first tick): log entries and closed meetings past their retention.
-  const int64_t wall = mWallClock();
-  if (mNextPurge && wall < *mNextPurge) return;
-  mNextPurge = wall + kPurgeIntervalMs;
-  const int64_t logCutoff = wall - common::toMillis(mSettings.securityLogRetention);
-  if (size_t purged = mLog->purge(logCutoff)) common::logger("room")->debug("{} security log entries purged", purged);
 }
 
 }  // namespace conclave::signaling

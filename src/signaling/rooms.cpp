@@ -31,16 +31,23 @@ RoomManager::RoomManager(const RoomIdIssuer& issuer, Settings settings, conferen
       mMedia(media),
       mFiles(files),
       mHostTokens(randomKey()),
-      mGuard(settings.guard) {
-  if (mMedia)
+      mGuard(settings.guard),
+      mOwnReceiptKey(randomKey()) {
+  if (mMedia) {
     mMedia->transportFailedHandler = [this](const std::string& pid, sfu::TransportRole role) {
       onTransportFailed(pid, role);
     };
+    mMedia->transportSecuredHandler = [this](const std::string& pid, sfu::TransportRole role,
+                                             const std::string& profile) { onTransportSecured(pid, role, profile); };
+  }
 }
 
 RoomManager::~RoomManager() {
   while (!mRooms.empty()) closeRoom(mRooms.begin());
-  if (mMedia) mMedia->transportFailedHandler = nullptr;
+  if (mMedia) {
+    mMedia->transportFailedHandler = nullptr;
+    mMedia->transportSecuredHandler = nullptr;
+  }
 }
 
 conference::MediaRoom* RoomManager::media(const std::string& roomId) {
@@ -68,7 +75,9 @@ RoomManager::RoomIt RoomManager::findOrOpen(const std::string& roomId) {
     room.pinHash = record->pinHash;
   }
   if (mMedia) room.media = mMedia->createRoom(roomId);
+  room.openedAt = mWallClock();
   common::logger("room")->info("room {} opened", common::logId(roomId));
+  countLogLine(roomId, "room", spdlog::level::info);
   return it;
 }
 
@@ -78,6 +87,17 @@ void RoomManager::closeRoom(RoomIt it) {
   if (mFiles) mFiles->deleteRoom(it->first);
   mGuard.forgetMeeting(it->first);
   mRooms.erase(it);
+}
+
+void RoomManager::onTransportSecured(const std::string& participantId, sfu::TransportRole role,
+                                     const std::string& profile) {
+  for (auto& [id, room] : mRooms) {
+    for (auto& m : room.members) {
+      if (m.info.id != participantId) continue;
+      (role == sfu::TransportRole::Publish ? m.publishSrtp : m.subscribeSrtp) = profile;
+      return;
+    }
+  }
 }
 
 void RoomManager::onTransportFailed(const std::string& participantId, sfu::TransportRole role) {
@@ -137,8 +157,11 @@ common::Result<RoomManager::Joined, ErrorCode> RoomManager::join(const std::stri
 
   Joined joined;
   joined.participantId = common::randomToken(16);
+  for (Room::Grant& g : room.grants)
+    if (g.token == request.credential) g.participantId = joined.participantId;
   common::logger("tap")->trace("profile {} bytes: {}", request.profile.size(),
                                std::string_view(request.profile).substr(0, 64));
+  countLogLine(roomId, "tap", spdlog::level::trace);
   if (auto reason = waitReason(room, request.role); !reason.empty()) {
     if (room.waiting.size() >= mSettings.maxLobby ||
         room.waitingBytes + request.profile.size() > mSettings.maxLobbyProfileBytes)
@@ -150,6 +173,7 @@ common::Result<RoomManager::Joined, ErrorCode> RoomManager::join(const std::stri
     lobbyChanged(room, now);
     common::logger("room")->info("room {}: someone waits ({}), {} waiting", common::logId(roomId), reason,
                                  room.waiting.size());
+    countLogLine(roomId, "room", spdlog::level::info);
     joined.state = JoinState::Waiting;
     joined.reason = reason;
     logEvent(roomId, SecurityEventType::Knocked, {}, joined.participantId);
@@ -168,11 +192,13 @@ RoomManager::Member& RoomManager::addMember(const std::string& roomId, Room& roo
   broadcast(room, "", messages::participantJoined(info));
   std::string id = info.id;
   room.members.push_back(Member{std::move(info), &peer, source});
+  room.members.back().joinedAt = mWallClock();
   room.emptySince.reset();
   if (room.media) room.media->addParticipant(id, peer);
   mStore->touch(roomId, std::chrono::system_clock::now());
   logEvent(roomId, SecurityEventType::Joined, {}, id);
   common::logger("room")->info("room {}: participant joined, {} present", common::logId(roomId), room.members.size());
+  countLogLine(roomId, "room", spdlog::level::info);
   return room.members.back();
 }
 
@@ -229,6 +255,7 @@ void RoomManager::leave(const std::string& roomId, const std::string& participan
   logEvent(roomId, SecurityEventType::Left, {}, participantId);
   updateEmpty(room, now);
   common::logger("room")->info("room {}: participant left, {} present", common::logId(roomId), room.members.size());
+  countLogLine(roomId, "room", spdlog::level::info);
 }
 std::optional<size_t> RoomManager::relay(const std::string& roomId, const std::string& from, const std::string& to,
                                          const std::string& payload, common::TimePoint now, std::string_view kind) {
@@ -239,6 +266,7 @@ std::optional<size_t> RoomManager::relay(const std::string& roomId, const std::s
     return std::nullopt;
   // At trace level the head of what is relayed is logged: tests check that it is ciphertext.
   common::logger("tap")->trace("relay {} bytes: {}", payload.size(), std::string_view(payload).substr(0, 64));
+  countLogLine(roomId, "tap", spdlog::level::trace);
   nlohmann::json message = messages::relay(from, payload, kind);
   size_t sent = 0;
   if (to.empty()) {

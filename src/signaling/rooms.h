@@ -10,9 +10,12 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/clock.h"
+#include "common/ed25519.h"
+#include "common/log.h"
 #include "common/result.h"
 #include "common/token_bucket.h"
 #include "conference/media_room.h"
@@ -22,6 +25,7 @@
 #include "signaling/meeting_store.h"
 #include "signaling/messages.h"
 #include "signaling/pin_hasher.h"
+#include "signaling/privacy_receipt.h"
 #include "signaling/protocol.h"
 #include "signaling/room_id.h"
 #include "signaling/security_log.h"
@@ -91,6 +95,9 @@ class RoomManager {
     bool pinGiven = false;
     // The PIN given was checked against the meeting's hash (off the I/O thread, by the caller).
     bool pinChecked = false;
+    // The credential the client presented; when it is one of the meeting's role grants, the
+    // grant follows the new participant ID (so a later demotion still revokes it).
+    std::string credential;
   };
   enum class JoinState { Joined, Waiting, CheckPin };
   struct Joined {
@@ -131,9 +138,14 @@ class RoomManager {
   std::optional<Role> roleOf(const std::string& roomId, const std::string& participantId) const;
   bool isWaiting(const std::string& roomId, const std::string& participantId) const;
   // `by` (a host) gives `target` a role; everyone is told. The error is NotAllowed or
-  // ParticipantNotFound.
+  // ParticipantNotFound. A host or moderator role comes with a grant (a random token sent to
+  // `target` only) that gives the role back when the same browser rejoins after a reconnect;
+  // any later role change for that person revokes it.
   std::optional<ErrorCode> setRole(const std::string& roomId, const std::string& by, const std::string& target,
                                    Role role, common::TimePoint now);
+  // The role a grant gives in the meeting, or nullopt (kept in memory for the meeting's life).
+  std::optional<Role> grantedRole(const std::string& roomId, std::string_view token) const;
+  static constexpr size_t kMaxRoleGrants = 64;
   // Whether `by` may make `change` (NotAllowed, NotJoined), before the caller hashes a new PIN.
   std::optional<ErrorCode> mayChangeSettings(const std::string& roomId, const std::string& by,
                                              const SettingsChange& change) const;
@@ -224,6 +236,22 @@ class RoomManager {
   SecurityLog& securityLog() { return *mLog; }
   void logEvent(const std::string& roomId, SecurityEventType type, std::string actor = {}, std::string subject = {},
                 std::string detail = {});
+  // ---- The privacy receipt (privacy_receipt.cpp) ----
+  // The key receipts are signed with (a random one unless set; not owned) and the facts of the
+  // configuration they state.
+  void setReceiptKey(const common::Ed25519PrivateKey* key) { mReceiptKey = key; }
+  const common::Ed25519PrivateKey& receiptKey() const { return mReceiptKey ? *mReceiptKey : mOwnReceiptKey; }
+  void setReceiptFacts(ReceiptFacts facts) { mReceiptFacts = std::move(facts); }
+  // What the server holds about the meeting now, signed (signReceipt()): for a member `by` of
+  // the room (NotJoined otherwise, also while waiting in the lobby).
+  common::Result<nlohmann::json, ErrorCode> privacyReceipt(const std::string& roomId, const std::string& by,
+                                                           common::TimePoint now);
+  // The receipt's content, unsigned.
+  nlohmann::json receiptContent(const std::string& roomId, common::TimePoint now);
+  // Counts a line that the code writes to the server log about the room (by subsystem and level,
+  // when that level is written at all), for the receipt. Names no content.
+  void countLogLine(const std::string& roomId, std::string_view subsystem, spdlog::level::level_enum level);
+
   // The log for a host or moderator `by`: NotAllowed otherwise.
   common::Result<std::vector<SecurityEvent>, ErrorCode> readSecurityLog(const std::string& roomId,
                                                                         const std::string& by,
@@ -237,6 +265,10 @@ class RoomManager {
     // Host controls: sources a host muted, and those a host asked to unmute since.
     conference::SourceSet muted;
     conference::SourceSet unmuteRequested;
+    int64_t joinedAt = 0;  // wall clock, ms since the epoch
+    // The SRTP profiles of its publish and subscribe transports, once DTLS is up ("" before).
+    std::string publishSrtp;
+    std::string subscribeSrtp;
   };
   struct Waiting {
     ParticipantInfo info;
@@ -258,6 +290,17 @@ class RoomManager {
     std::optional<common::DebtBucket> relayBudget;
     // Set by move-meeting: the remaining connections are closed at this time.
     std::optional<common::TimePoint> closeMovedAt;
+    // Roles hosts handed out, redeemable by the same browser after a reconnect; the oldest goes
+    // first beyond kMaxRoleGrants.
+    struct Grant {
+      std::string token;
+      std::string participantId;
+      Role role;
+    };
+    std::vector<Grant> grants;
+    int64_t openedAt = 0;  // wall clock, ms since the epoch
+    // Lines written to the server log about this room, by "subsystem/level" (a few fixed keys).
+    std::map<std::string, uint64_t, std::less<>> logLines;
   };
   using RoomIt = std::map<std::string, Room>::iterator;
 
@@ -279,6 +322,7 @@ class RoomManager {
   void markClosed(const std::string& roomId, const Room& room, bool ended);
   void tickControls(common::TimePoint now);
   void onTransportFailed(const std::string& participantId, sfu::TransportRole role);
+  void onTransportSecured(const std::string& participantId, sfu::TransportRole role, const std::string& profile);
   common::Result<Joined, ErrorCode> fail(const std::string& roomId, const net::SourceKey& source, ErrorCode code,
                                          common::TimePoint now);
   // Why someone of `role` must wait now ("lobby", "host-absent"), or empty when it need not.
@@ -319,7 +363,9 @@ class RoomManager {
   MemorySecurityLog mOwnLog;
   SecurityLog* mLog = &mOwnLog;
   MillisClock mWallClock = systemClockMs;
-  std::optional<int64_t> mNextPurge;
+  common::Ed25519PrivateKey mOwnReceiptKey;
+  const common::Ed25519PrivateKey* mReceiptKey = nullptr;
+  ReceiptFacts mReceiptFacts;
 };
 
 }  // namespace conclave::signaling

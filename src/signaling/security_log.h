@@ -3,8 +3,8 @@
 // moderators read it with `get-security-log`.
 //
 // Entries name participants only by their per-join IDs (pseudonymous) and hold no addresses and
-// no names. They are kept `security_log_retention_days` and purged by RoomManager::tick (hourly,
-// and on the first tick after start).
+// no names. They are kept `security_log_retention_days` and purged by the retention job
+// (app/retention.h: at start, then hourly).
 #pragma once
 
 #include <cstddef>

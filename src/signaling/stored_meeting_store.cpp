@@ -48,6 +48,6 @@ bool StoredMeetingStore::put(const std::string& roomId, const MeetingRecord& rec
 
 void StoredMeetingStore::touch(const std::string& roomId, WallTime now) { mTable.touch(roomId, toMs(now)); }
 
-void StoredMeetingStore::purge(WallTime cutoff) { mTable.purge(toMs(cutoff)); }
+size_t StoredMeetingStore::purgeUnused(WallTime cutoff) { return mTable.purge(toMs(cutoff)); }
 
 }  // namespace conclave::signaling

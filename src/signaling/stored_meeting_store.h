@@ -19,7 +19,9 @@ class StoredMeetingStore final : public MeetingStore {
   std::optional<MeetingRecord> get(const std::string& roomId) override;
   bool put(const std::string& roomId, const MeetingRecord& record, WallTime now) override;
   void touch(const std::string& roomId, WallTime now) override;
-  void purge(WallTime cutoff) override;
+  void purge(WallTime cutoff) override { purgeUnused(cutoff); }
+  // As purge; returns how many meetings went.
+  size_t purgeUnused(WallTime cutoff);
 
  private:
   store::MeetingTable mTable;

@@ -230,4 +230,34 @@ size_t AccountStore::roomCountOf(int64_t userId) const {
   return s.step() ? static_cast<size_t>(s.columnInt(0)) : 0;
 }
 
+std::vector<SessionRecord> AccountStore::sessionsOf(int64_t userId) const {
+  auto s = mDb.prepare("SELECT created, last_seen FROM sessions WHERE user_id = ?1 ORDER BY created, last_seen");
+  s.bind(1, userId);
+  std::vector<SessionRecord> out;
+  while (s.step()) out.push_back(SessionRecord{userId, s.columnInt(0), s.columnInt(1)});
+  return out;
+}
+
+ErasedRows AccountStore::eraseUser(int64_t userId) {
+  Database::Transaction tx(mDb);
+  ErasedRows erased;
+  auto run = [&](const char* sql) {
+    mDb.prepare(sql).bind(1, userId).run();
+    return static_cast<size_t>(mDb.changes());
+  };
+  // Rows keyed by the owned rooms' IDs carry no foreign key: deleted by hand, before the rooms.
+  erased.securityLog = run("DELETE FROM security_log WHERE room_id IN (SELECT room_id FROM rooms WHERE owner_id = ?1)");
+  erased.meetings = run("DELETE FROM meetings WHERE room_id IN (SELECT room_id FROM rooms WHERE owner_id = ?1)");
+  erased.moderatorships = run(
+      "DELETE FROM room_moderators WHERE user_id = ?1 AND room_id NOT IN (SELECT room_id FROM rooms WHERE owner_id = "
+      "?1)");
+  erased.sessions = run("DELETE FROM sessions WHERE user_id = ?1");
+  erased.recoveryCodes = run("DELETE FROM recovery_codes WHERE user_id = ?1");
+  // The rooms' own moderator rows go with them (ON DELETE CASCADE).
+  erased.roomsOwned = run("DELETE FROM rooms WHERE owner_id = ?1");
+  run("DELETE FROM users WHERE id = ?1");
+  tx.commit();
+  return erased;
+}
+
 }  // namespace conclave::store

@@ -42,6 +42,16 @@ struct RoomRecord {
   std::vector<std::string> moderators;  // usernames
 };
 
+// What eraseUser removed, row counts by table.
+struct ErasedRows {
+  size_t sessions = 0;
+  size_t recoveryCodes = 0;
+  size_t roomsOwned = 0;
+  size_t moderatorships = 0;  // of rooms others own
+  size_t meetings = 0;        // meetings rows of the owned rooms
+  size_t securityLog = 0;     // security_log rows of the owned rooms
+};
+
 class AccountStore {
  public:
   explicit AccountStore(const Database& db) : mDb(db) {}
@@ -73,6 +83,8 @@ class AccountStore {
   void deleteSession(const std::vector<uint8_t>& tokenHash);
   // All sessions of the user but `keep` (pass an empty hash to end them all).
   void deleteSessionsOfUser(int64_t userId, const std::vector<uint8_t>& keep);
+  // The user's sessions, oldest first (the token hashes are not read).
+  std::vector<SessionRecord> sessionsOf(int64_t userId) const;
   // Sessions idle since before `idleBefore` or created before `createdBefore`; returns how many.
   int purgeSessions(int64_t idleBefore, int64_t createdBefore);
 
@@ -86,6 +98,11 @@ class AccountStore {
   void setRoomSettings(std::string_view roomId, std::string_view settings);
   void setRoomModerators(std::string_view roomId, const std::vector<int64_t>& userIds);
   size_t roomCountOf(int64_t userId) const;
+
+  // GDPR Art. 17 (`conclave admin erase-user`): in one transaction, the user's row, sessions and
+  // recovery codes, the persistent rooms they own with those rooms' meetings and security_log
+  // rows, and their place as moderator of others' rooms. Nothing is transferred to anyone.
+  ErasedRows eraseUser(int64_t userId);
 
  private:
   std::vector<RoomRecord> readRooms(Statement& stmt) const;

@@ -8,6 +8,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/clock.h"
@@ -110,6 +111,11 @@ class WebRtcTransport final : private ice::IceServer::Listener, private dtls::Dt
 
   uint64_t id() const { return mId; }
   bool connected() const { return mSrtp != nullptr; }
+  // The name of the SRTP protection profile DTLS negotiated ("SRTP_AEAD_AES_128_GCM"), or ""
+  // before DTLS is up.
+  std::string_view srtpProfileName() const {
+    return mSrtp ? srtp::srtpProfileParams(mSrtp->profile()).name : std::string_view();
+  }
   bool closed() const { return mClosed; }
   const ice::IceCredentials& localIce() const { return mIce.localCredentials(); }
   const std::optional<net::Endpoint>& selectedEndpoint() const { return mIce.selectedEndpoint(); }

@@ -130,3 +130,17 @@ TEST(PrivacyNotice, DurationsAreSingularForOne) {
   c.roomGraceSeconds = 0;
   EXPECT_TRUE(has(all(privacyNotice(c, NoticeLanguage::English)), "0 seconds after"));
 }
+
+TEST(PrivacyNotice, SharedFilesAtRestAndTheEnforcedRetentionAreStated) {
+  Config c = complete();
+  std::string en = all(privacyNotice(c, NoticeLanguage::English));
+  EXPECT_TRUE(has(en, "a key of the meeting that exists only in the server's memory")) << en;
+  EXPECT_TRUE(has(en, "login sessions, which end 12 hours after their last use")) << en;
+  std::string de = all(privacyNotice(c, NoticeLanguage::German));
+  EXPECT_TRUE(has(de, "nur im Arbeitsspeicher des Servers")) << de;
+  std::string record = all(recordsOfProcessing(c));
+  EXPECT_TRUE(has(record, "Encryption at rest with crypto-shredding")) << record;
+  EXPECT_TRUE(has(record, "one purge job deletes what is past these limits from every store")) << record;
+  c.maxFileMegabytes = 0;
+  EXPECT_FALSE(has(all(privacyNotice(c, NoticeLanguage::English)), "a key of the meeting")) << "no files, no claim";
+}

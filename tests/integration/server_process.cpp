@@ -167,6 +167,24 @@ std::pair<int, std::string> runConclave(const std::vector<std::string>& args,
   return {status, err};
 }
 
+RunResult runConclaveCapturing(const std::vector<std::string>& args, const std::map<std::string, std::string>& env) {
+  auto dir = freshDir("run");
+  auto outFile = dir / "stdout";
+  auto errFile = dir / "stderr";
+  int outFd = ::open(outFile.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  int errFd = ::open(errFile.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  pid_t pid = spawn(args, env, outFd, errFd);
+  ::close(outFd);
+  ::close(errFd);
+  RunResult result;
+  result.status = waitExit(pid, std::chrono::seconds(30));
+  result.out = readAll(outFile);
+  result.err = readAll(errFile);
+  keepSanitizerReport(result.err, pid);
+  std::filesystem::remove_all(dir);
+  return result;
+}
+
 tcp::socket connectFrom(asio::io_context& io, uint16_t port, const std::string& source) {
   tcp::socket socket(io);
   socket.open(tcp::v4());

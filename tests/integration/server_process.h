@@ -50,6 +50,15 @@ class ServerProcess {
 std::pair<int, std::string> runConclave(const std::vector<std::string>& args,
                                         const std::map<std::string, std::string>& env = {});
 
+// Runs the binary to completion; returns {exit status, stdout, stderr}.
+struct RunResult {
+  int status = -1;
+  std::string out;
+  std::string err;
+};
+RunResult runConclaveCapturing(const std::vector<std::string>& args,
+                               const std::map<std::string, std::string>& env = {});
+
 struct HttpResult {
   unsigned status = 0;
   std::map<std::string, std::string> headers;  // lower-case names

@@ -373,6 +373,144 @@ TEST_F(ServerTest, EncryptedFilesUploadDownloadAndGoWithTheMeeting) {
   EXPECT_TRUE(std::filesystem::is_empty(server.dataDir() / "files"));
 }
 
+namespace {
+
+std::string readWhole(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// The one file in the server's file store.
+std::filesystem::path onlyStoredFile(const ServerProcess& server) {
+  std::vector<std::filesystem::path> found;
+  for (const auto& e : std::filesystem::directory_iterator(server.dataDir() / "files")) found.push_back(e.path());
+  EXPECT_EQ(found.size(), 1u);
+  return found.empty() ? std::filesystem::path() : found.front();
+}
+
+// Peak RSS (VmHWM) of `pid` in KiB.
+long peakRssKib(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+  return -1;
+}
+
+struct SharedFile {
+  std::string url, token;
+};
+
+SharedFile reserveFile(WsClient& ws, size_t size, int id) {
+  ws.sendJson({{"type", "file-upload"}, {"id", id}, {"size", size}});
+  auto ready = ws.readType("file-upload-ready");
+  return {ready["url"], ready["uploadToken"]};
+}
+
+}  // namespace
+
+TEST_F(ServerTest, SharedFilesAreSealedAtRestAndADamagedOneIsRefusedNotServed) {
+  ServerProcess server({"--max-file-megabytes", "1"});
+  auto roomId = createRoom(server.port());
+  WsClient a(server.port());
+  a.hello();
+  a.sendJson({{"type", "join"}, {"roomId", roomId}, {"profile", "p"}});
+  a.readType("joined");
+  std::string ciphertext(300000, '\0');
+  for (size_t i = 0; i < ciphertext.size(); ++i) ciphertext[i] = static_cast<char>((i * 7) ^ (i >> 8));
+  auto file = reserveFile(a, ciphertext.size(), 1);
+  auto put =
+      httpsRequest(server.port(), http::verb::put, file.url, {{"Authorization", "Bearer " + file.token}}, ciphertext);
+  ASSERT_EQ(put.status, 201u) << put.body;
+  auto path = onlyStoredFile(server);
+  const std::string disk = readWhole(path);
+  EXPECT_EQ(disk.size(), ciphertext.size() + 16 + 5 * 16) << "a header and a tag per 64 KiB chunk";
+  EXPECT_EQ(disk.find(ciphertext.substr(1000, 32)), std::string::npos) << "the disk holds other bytes";
+  auto get = httpsRequest(server.port(), http::verb::get, file.url);
+  EXPECT_EQ(get.status, 200u);
+  EXPECT_EQ(get.body, ciphertext) << "a download gives back exactly what was uploaded";
+
+  // A changed byte in the first chunk: refused with a clear error before anything is sent.
+  std::string changed = disk;
+  changed[100] ^= 0x01;
+  { std::ofstream(path, std::ios::binary | std::ios::trunc) << changed; }
+  auto bad = httpsRequest(server.port(), http::verb::get, file.url);
+  EXPECT_EQ(bad.status, 500u);
+  EXPECT_EQ(json::parse(bad.body)["error"]["code"], "file-damaged") << bad.body;
+  // A changed byte in the third chunk: the first two go out, then the connection is cut; never
+  // the damaged chunk, never the whole length.
+  changed = disk;
+  changed[16 + 2 * (65536 + 16) + 5] ^= 0x01;
+  { std::ofstream(path, std::ios::binary | std::ios::trunc) << changed; }
+  auto cut = httpsRequest(server.port(), http::verb::get, file.url);
+  EXPECT_LT(cut.body.size(), ciphertext.size());
+  EXPECT_EQ(cut.body, ciphertext.substr(0, cut.body.size()));
+  // Truncated: refused.
+  { std::ofstream(path, std::ios::binary | std::ios::trunc) << disk.substr(0, disk.size() - 16); }
+  auto truncated = httpsRequest(server.port(), http::verb::get, file.url);
+  EXPECT_EQ(truncated.status, 500u);
+  EXPECT_EQ(json::parse(truncated.body)["error"]["code"], "file-damaged");
+}
+
+TEST_F(ServerTest, AKilledServerLeavesNothingReadableAndTheNextStartRemovesIt) {
+  auto dataDir = std::filesystem::temp_directory_path() / ("conclave-killed-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dataDir);
+  std::string ciphertext(100000, 'c');
+  {
+    ServerProcess server({"--data-dir", dataDir.string()});
+    auto roomId = createRoom(server.port());
+    WsClient a(server.port());
+    a.hello();
+    a.sendJson({{"type", "join"}, {"roomId", roomId}, {"profile", "p"}});
+    a.readType("joined");
+    auto file = reserveFile(a, ciphertext.size(), 1);
+    ASSERT_EQ(
+        httpsRequest(server.port(), http::verb::put, file.url, {{"Authorization", "Bearer " + file.token}}, ciphertext)
+            .status,
+        201u);
+    server.stop(SIGKILL);
+  }
+  ASSERT_EQ(
+      std::distance(std::filesystem::directory_iterator(dataDir / "files"), std::filesystem::directory_iterator()), 1);
+  const auto left = readWhole(std::filesystem::directory_iterator(dataDir / "files")->path());
+  EXPECT_EQ(left.find(std::string(32, 'c')), std::string::npos) << "sealed with a key that died with the process";
+  ServerProcess restarted({"--data-dir", dataDir.string()});
+  EXPECT_TRUE(std::filesystem::is_empty(dataDir / "files"));
+  EXPECT_NE(restarted.log().find("files at start: 1 left by the previous run removed"), std::string::npos)
+      << restarted.log();
+  restarted.stop(SIGTERM);
+  std::filesystem::remove_all(dataDir);
+}
+
+TEST_F(ServerTest, A50MiBFileStreamsThroughTheSealWithBoundedServerMemory) {
+  ServerProcess server({"--max-file-megabytes", "64"});
+  auto roomId = createRoom(server.port());
+  WsClient a(server.port());
+  a.hello();
+  a.sendJson({{"type", "join"}, {"roomId", roomId}, {"profile", "p"}});
+  a.readType("joined");
+  std::string ciphertext(50u * 1024 * 1024, '\0');
+  for (size_t i = 0; i < ciphertext.size(); i += 4096) ciphertext[i] = static_cast<char>(i >> 12);
+  auto file = reserveFile(a, ciphertext.size(), 1);
+  const long before = peakRssKib(server.pid());
+  auto t0 = std::chrono::steady_clock::now();
+  auto put =
+      httpsRequest(server.port(), http::verb::put, file.url, {{"Authorization", "Bearer " + file.token}}, ciphertext);
+  auto t1 = std::chrono::steady_clock::now();
+  ASSERT_EQ(put.status, 201u) << put.body;
+  const long afterUpload = peakRssKib(server.pid());
+  auto get = httpsRequest(server.port(), http::verb::get, file.url);
+  auto t2 = std::chrono::steady_clock::now();
+  const long afterDownload = peakRssKib(server.pid());
+  EXPECT_EQ(get.status, 200u);
+  EXPECT_TRUE(get.body == ciphertext) << "the 50 MiB came back changed";
+  auto mibPerSecond = [](auto d) { return 50.0 / std::chrono::duration<double>(d).count(); };
+  std::printf("50 MiB: upload %.0f MiB/s, download %.0f MiB/s; server peak RSS %ld -> %ld -> %ld KiB\n",
+              mibPerSecond(t1 - t0), mibPerSecond(t2 - t1), before, afterUpload, afterDownload);
+  // One chunk per transfer, plus TLS and parser buffers: far below the file's size.
+  EXPECT_LT(afterUpload - before, 16 * 1024);
+  EXPECT_LT(afterDownload - before, 16 * 1024);
+}
+
 TEST_F(ServerTest, CrossOriginWebSocketsAreRefused) {
   ServerProcess server;
   auto r = httpsRequest(server.port(), http::verb::get, "/ws",

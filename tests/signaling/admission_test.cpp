@@ -170,6 +170,40 @@ TEST_F(AdmissionTest, OnlyAHostMaySetRolesAndEveryoneIsTold) {
   EXPECT_EQ(h->peer.last()["code"], "participant-not-found");
 }
 
+TEST_F(AdmissionTest, AHandedOutRoleComesBackAfterAReconnectUntilTheHostChangesIt) {
+  auto h = host();
+  auto a = connect(2);
+  join(*a, "a");
+  a->peer.clear();
+  h->send({{"type", "set-role"}, {"id", 6}, {"participantId", a->id()}, {"role", "moderator"}}, now);
+  // Only the person whose role it is gets the grant.
+  auto mine = a->peer.ofType("role");
+  ASSERT_EQ(mine.size(), 1u);
+  ASSERT_TRUE(mine[0].contains("grant"));
+  const std::string grant = mine[0]["grant"];
+  for (const auto& m : h->peer.ofType("role")) EXPECT_FALSE(m.contains("grant"));
+  EXPECT_NE(grant, rooms.hostTokens().moderatorToken(room));
+
+  // The connection drops; the same browser joins again with the grant, through a lock.
+  a->connection->onClosed(now);
+  h->send({{"type", "set-settings"}, {"id", 7}, {"locked", true}}, now);
+  ASSERT_EQ(replyTo(*h, 7)["type"], "settings-updated");
+  auto again = connect(2);
+  auto reply = join(*again, "a", {{"hostToken", grant}});
+  ASSERT_EQ(reply["type"], "joined") << reply;
+  EXPECT_EQ(reply["role"], "moderator");
+  // The grant is worth nothing in another meeting.
+  auto elsewhere = connect(3);
+  EXPECT_EQ(join(*elsewhere, "x", {{"hostToken", grant}}, rooms.createRoomId())["code"], "not-allowed");
+
+  // A demotion of the rejoined person revokes the grant it came back with.
+  h->send({{"type", "set-role"}, {"id", 8}, {"participantId", again->id()}, {"role", "participant"}}, now);
+  EXPECT_FALSE(again->peer.ofType("role").back().contains("grant"));
+  again->connection->onClosed(now);
+  auto third = connect(2);
+  EXPECT_EQ(join(*third, "a", {{"hostToken", grant}})["code"], "not-allowed");
+}
+
 TEST_F(AdmissionTest, WithTheLobbyOnWhoArrivesBeforeTheHostWaitsUntilAdmitted) {
   create(room, lobbyOn());
   auto guest = connect(2);

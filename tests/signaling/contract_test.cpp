@@ -83,7 +83,8 @@ TEST(Contract, TheAcceptSetsHoldEveryMessageType) {
                                         "set-settings", "admit", "deny", "set-role",
                                         // issue 10, host controls
                                         "mute", "request-unmute", "unmute", "remove", "end-meeting", "move-meeting",
-                                        "get-security-log", "video-preferences"};
+                                        "get-security-log", "video-preferences",
+                                        "privacy-receipt"};
   const std::set<std::string> server = {"welcome", "joined", "participant-joined", "participant-updated",
                                         "participant-left", "profile-updated", "left", "pong", "goodbye", "error",
                                         "publish-answer", "subscribe-ok", "subscribe-offer", "media-failed", "relayed",
@@ -91,7 +92,7 @@ TEST(Contract, TheAcceptSetsHoldEveryMessageType) {
                                         "settings", "role", "settings-updated", "admitted", "denied", "role-set",
                                         // issue 10, host controls
                                         "muted", "unmute-requested", "unmuted", "removed", "ended", "meeting-moved",
-                                        "security-log", "muted-by-host", "unmute-request"};
+                                        "security-log", "muted-by-host", "unmute-request", "privacy-receipt"};
   EXPECT_EQ(typesOf(load("client-to-server/accept.json")), client);
   EXPECT_EQ(typesOf(load("server-to-client/accept.json")), server);
   for (const auto& type : client) EXPECT_NE(findClientSchema(type), nullptr) << type;

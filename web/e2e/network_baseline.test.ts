@@ -108,8 +108,9 @@ describe.skipIf(!inLab() || !serverHasMedia())('a subscriber on a bad network (b
     const capped = await phase('a 300 kbit/s cap on Bob’s downlink');
     expect(capped.up.lossFraction).toBe(0);
     expect(capped.down.packetsIn).toBeGreaterThan(500);
-    // The cap held: at most 300 kbit/s left (plus the 200 ms buffer at the start).
-    expect(capped.down.kbpsOut).toBeLessThanOrEqual(300 * (1 + 0.2 / capped.seconds) + 1);
+    // The cap held: at most 300 kbit/s left (plus the 200 ms buffer at the start, and 2 % for the
+    // test's and the forwarder's clocks measuring slightly different windows; uncapped it is 600+).
+    expect(capped.down.kbpsOut).toBeLessThanOrEqual(300 * (1 + 0.2 / capped.seconds) * 1.02);
     // Every datagram in left or was dropped at the full buffer (up to a buffer's worth in flight).
     expect(Math.abs(capped.down.packetsIn - capped.down.packetsOut - capped.down.queueDropped)).toBeLessThan(50);
   });

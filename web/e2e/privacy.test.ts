@@ -1,10 +1,13 @@
 // The privacy notice in a real browser: it opens from the meeting in a new tab (the call stays),
 // follows the server's configuration, says what the operator has not stated, switches between
-// English and German, and loads nothing from another origin.
+// English and German, shows the client hash of the served files, and loads nothing from another
+// origin. The page loaded with Subresource Integrity on its script and style sheet.
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Contexts, joinAs, launchBrowser, startMeeting, Traffic } from './browser';
-import { startServer, stopAndRemove, type RunningServer } from './server';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startServer, stopAndRemove, webRoot, type RunningServer } from './server';
 
 describe('privacy notice', () => {
   let browser: Browser;
@@ -53,6 +56,16 @@ describe('privacy notice', () => {
       .poll(async () => (await notice.getByTestId('privacy').textContent()) ?? '')
       .toContain('aufbewahrt für 3 Tage');
     expect(await notice.getByRole('heading', { level: 1 }).textContent()).toBe('Datenschutzhinweise');
+
+    // The app ran although index.html demands integrity for its script and styles.
+    expect(await notice.locator('script[type="module"][integrity^="sha384-"]').count()).toBe(1);
+    expect(await notice.locator('link[rel="stylesheet"][integrity^="sha384-"]').count()).toBe(1);
+    // The hash the server computes from the files it serves is the build's.
+    const manifest = JSON.parse(readFileSync(join(webRoot(), 'client-manifest.json'), 'utf8')) as {
+      clientHash: string;
+    };
+    expect(await notice.getByTestId('client-hash-value').textContent()).toBe(manifest.clientHash);
+    expect(await notice.getByTestId('client-hash').textContent()).toContain('Diese App prüfen');
 
     const origin = new URL(server.origin).origin;
     for (const request of traffic.requests) {

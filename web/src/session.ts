@@ -27,6 +27,7 @@ import {
   type Participant,
   type PolicyName,
   type Role,
+  type ReceiptSignature,
   type SecurityLogEntry,
   type SettingsChange,
   type UnmuteSource,
@@ -144,6 +145,7 @@ export type Announcement =
 export interface HostTokenStore {
   load(roomId: string): string | null;
   save(roomId: string, token: string): void;
+  forget(roomId: string): void;
 }
 
 export interface MeetingSessionOptions {
@@ -564,6 +566,11 @@ export class MeetingSession {
     return this.connected().securityLog(limit, before);
   }
 
+  /** What the server holds about this meeting now, signed by it (docs/privacy.md). */
+  privacyReceipt(): Promise<{ receipt: Record<string, unknown>; signature: ReceiptSignature }> {
+    return this.connected().privacyReceipt();
+  }
+
   /** Whether this participant may do what `policy` governs (the server enforces the same). */
   may(policy: PolicyName): boolean {
     return this.mRole !== 'participant' || this.mSettings?.policies[policy] !== 'moderators';
@@ -733,9 +740,13 @@ export class MeetingSession {
       this.mSettings = settings;
       if (this.mState.kind === 'joined') this.publishRoster();
     });
-    client.on('role', (id, role) => {
+    client.on('role', (id, role, grant) => {
       if (!mine()) return;
       if (id === this.mSelfId) {
+        // The credential that gives a handed-out role back after a reconnect; a demotion takes
+        // away whatever this browser held for the meeting.
+        if (grant !== undefined) this.mOptions.hostTokens?.save(this.mRoomId, grant);
+        else if (role === 'participant') this.mOptions.hostTokens?.forget(this.mRoomId);
         if (this.mRole === role) return;
         this.mRole = role;
         if (role === 'participant') this.mLobby = [];

@@ -94,6 +94,7 @@ describe('protocol contract', () => {
         'move-meeting',
         'get-security-log',
         'video-preferences',
+        'privacy-receipt',
       ].sort(),
     );
     expect(typesOf(load('server-to-client/accept.json'))).toEqual(
@@ -133,6 +134,7 @@ describe('protocol contract', () => {
         'security-log',
         'muted-by-host',
         'unmute-request',
+        'privacy-receipt',
       ].sort(),
     );
   });

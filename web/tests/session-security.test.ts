@@ -33,6 +33,9 @@ class MemoryTokens implements HostTokenStore {
   save(roomId: string, token: string): void {
     this.tokens.set(roomId, token);
   }
+  forget(roomId: string): void {
+    this.tokens.delete(roomId);
+  }
 }
 
 function setup() {
@@ -487,6 +490,27 @@ describe('MeetingSession meeting security', () => {
     expect(last()).toMatchObject({ meeting: { compared: { changed: true, joined: ['Bob'], left: ['Alice'] } } });
     session.markCodeCompared();
     expect(last()).toMatchObject({ meeting: { compared: { changed: false, joined: [], left: [] } } });
+  });
+
+  it('keeps a role a host handed out across a reconnect, and forgets it when demoted', async () => {
+    const grant = 'G'.repeat(43);
+    const { session, socket, sockets, tokens } = setup();
+    session.join('Me');
+    expect(await acceptJoin(socket(0))).not.toHaveProperty('hostToken');
+    socket(0).receive({ type: 'role', participantId: SELF_ID, role: 'moderator', grant });
+    await flush();
+    expect(tokens.load(ROOM_ID)).toBe(grant);
+    socket(0).serverClose(1006, '');
+    vi.advanceTimersByTime(1000);
+    await until(() => sockets.length === 2, 'second socket');
+    expect((await acceptJoin(socket(1), [], BOB_ID))['hostToken']).toBe(grant);
+    // Someone else's promotion is not this browser's credential.
+    socket(1).receive({ type: 'role', participantId: ALICE_ID, role: 'host' });
+    await flush();
+    expect(tokens.load(ROOM_ID)).toBe(grant);
+    socket(1).receive({ type: 'role', participantId: BOB_ID, role: 'participant' });
+    await flush();
+    expect(tokens.load(ROOM_ID)).toBeNull();
   });
 
   it('joins without a host token the server refuses (not-allowed), instead of failing', async () => {

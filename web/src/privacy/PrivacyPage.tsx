@@ -2,6 +2,7 @@
 // An incomplete notice says so: what the operator left out is named, never made up here.
 import { useEffect, useState } from 'preact/hooks';
 import { useLang } from '../ui/lang';
+import { ClientHashSection } from './ClientHashSection';
 import { parsePrivacyNotice, type PrivacyNotice } from './notice';
 
 type State = { kind: 'loading' } | { kind: 'failed' } | { kind: 'ready'; notice: PrivacyNotice };
@@ -48,6 +49,7 @@ export function PrivacyPage() {
           ))}
         </>
       )}
+      <ClientHashSection />
     </section>
   );
 }

@@ -19,6 +19,7 @@ import {
   type RelayKind,
   type Role,
   type SecurityLogEntry,
+  type ReceiptSignature,
   type SettingsChange,
   type UnmuteSource,
   type WaitingMessage,
@@ -74,7 +75,7 @@ export interface SignalingEvents {
   /** To hosts and moderators: everyone waiting now. */
   lobby: (waiting: Participant[]) => void;
   settings: (settings: MeetingSettings) => void;
-  role: (participantId: string, role: Role) => void;
+  role: (participantId: string, role: Role, grant?: string) => void;
   /** A host or moderator muted one of this participant's sources; the server stopped forwarding it. */
   'muted-by-host': (source: string, by: string) => void;
   /** A host or moderator asks this participant to unmute (nothing switches on by itself). */
@@ -116,6 +117,7 @@ const REPLY_TYPE = {
   'end-meeting': 'ended',
   'move-meeting': 'meeting-moved',
   'get-security-log': 'security-log',
+  'privacy-receipt': 'privacy-receipt',
 } as const satisfies Record<RequestType, ServerMessageType>;
 
 /** Replies a request may get besides its own (a join that has to wait gets `waiting`). */
@@ -317,6 +319,12 @@ export class SignalingClient {
     return reply.entries;
   }
 
+  /** The meeting's privacy receipt as the server signed it: `{ receipt, signature }`, the downloadable form. */
+  async privacyReceipt(): Promise<{ receipt: Record<string, unknown>; signature: ReceiptSignature }> {
+    const reply = await this.request({ type: 'privacy-receipt' });
+    return { receipt: reply.receipt, signature: reply.signature };
+  }
+
   /**
    * The TURN servers of this membership with a valid credential (empty when the server has
    * none). A credential is renewed halfway through its lifetime while the client stays joined;
@@ -514,7 +522,7 @@ export class SignalingClient {
         this.emit('settings', message.settings);
         return;
       case 'role':
-        this.emit('role', message.participantId, message.role);
+        this.emit('role', message.participantId, message.role, message.grant);
         return;
       case 'muted-by-host':
         this.emit('muted-by-host', message.source, message.by);

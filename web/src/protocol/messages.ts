@@ -237,6 +237,11 @@ export interface VideoPreferencesMessage {
   id?: RequestId;
   preferences: VideoPreference[];
 }
+/** Asks for the meeting's privacy receipt (members only). */
+export interface PrivacyReceiptRequestMessage {
+  type: 'privacy-receipt';
+  id?: RequestId;
+}
 export type ClientMessage =
   | HelloMessage
   | JoinMessage
@@ -260,7 +265,8 @@ export type ClientMessage =
   | EndMeetingMessage
   | MoveMeetingMessage
   | GetSecurityLogMessage
-  | VideoPreferencesMessage;
+  | VideoPreferencesMessage
+  | PrivacyReceiptRequestMessage;
 
 export interface WelcomeMessage {
   type: 'welcome';
@@ -419,6 +425,8 @@ export interface RoleMessage {
   id?: RequestId;
   participantId: string;
   role: Role;
+  /** To the person whose role it is, only: gives the role back on a rejoin after a reconnect. */
+  grant?: string;
 }
 export interface MutedByHostMessage {
   type: 'muted-by-host';
@@ -483,6 +491,23 @@ export interface SecurityLogMessage {
   id?: RequestId;
   entries: SecurityLogEntry[];
 }
+/** The signature of a privacy receipt (docs/privacy.md): Ed25519, lowercase hex. */
+export interface ReceiptSignature {
+  algorithm: string;
+  publicKey: string;
+  fingerprint: string;
+  value: string;
+}
+/**
+ * The privacy receipt: what the server holds about the meeting now, signed by its key. `receipt`
+ * is kept whole (every field, known or not): the signature covers all of it.
+ */
+export interface PrivacyReceiptMessage {
+  type: 'privacy-receipt';
+  id?: RequestId;
+  receipt: Record<string, unknown>;
+  signature: ReceiptSignature;
+}
 export type ServerMessage =
   | WelcomeMessage
   | JoinedMessage
@@ -518,7 +543,8 @@ export type ServerMessage =
   | RemovedMessage
   | EndedMessage
   | MeetingMovedMessage
-  | SecurityLogMessage;
+  | SecurityLogMessage
+  | PrivacyReceiptMessage;
 
 export type ServerMessageType = ServerMessage['type'];
 

@@ -23,6 +23,7 @@ import {
   UNMUTE_SOURCES,
   type MeetingSettings,
   type Policies,
+  type ReceiptSignature,
   type SecurityLogEntry,
   MAX_GOODBYE_RETRY_AFTER_MS,
   MAX_PROFILE_LENGTH,
@@ -195,6 +196,35 @@ function logEntries(obj: Json): SecurityLogEntry[] {
   });
 }
 
+const LOWER_HEX = /^[0-9a-f]*$/;
+
+function hex(obj: Json, name: string, length: number): string {
+  const value = str(obj, name, length);
+  if (value.length !== length || !LOWER_HEX.test(value)) throw new Invalid(`${name}: expected ${length} hex digits`);
+  return value;
+}
+
+/** The receipt is kept as it came (its signature covers every field); its form and the signature's are checked. */
+function privacyReceipt(obj: Json): { receipt: Record<string, unknown>; signature: ReceiptSignature } {
+  const receipt = field(obj, 'receipt');
+  if (!isPlainObject(receipt)) throw new Invalid('receipt: expected an object');
+  if (str(receipt, 'format', 64).length === 0) throw new Invalid('receipt.format: empty');
+  int(receipt, 'generatedAt', 0, Number.MAX_SAFE_INTEGER);
+  const signature = field(obj, 'signature');
+  if (!isPlainObject(signature)) throw new Invalid('signature: expected an object');
+  const algorithm = str(signature, 'algorithm', 32);
+  if (algorithm.length === 0) throw new Invalid('signature.algorithm: empty');
+  return {
+    receipt,
+    signature: {
+      algorithm,
+      publicKey: hex(signature, 'publicKey', 64),
+      fingerprint: hex(signature, 'fingerprint', 64),
+      value: hex(signature, 'value', 128),
+    },
+  };
+}
+
 // Upper bound on the roster a client accepts in one `joined`; far above any sane room limit.
 const MAX_PARTICIPANTS = 10000;
 
@@ -335,6 +365,7 @@ const SERVER_SCHEMAS: Record<ServerMessageType, BodyParser> = {
   role: (o) => ({
     participantId: base64UrlId(o, 'participantId', PARTICIPANT_ID_LENGTH),
     role: oneOf(o, 'role', ROLES),
+    ...(field(o, 'grant') === undefined ? {} : { grant: base64UrlId(o, 'grant', HOST_TOKEN_LENGTH) }),
   }),
   'muted-by-host': (o) => hostRequest(o),
   'unmute-request': (o) => hostRequest(o),
@@ -353,6 +384,7 @@ const SERVER_SCHEMAS: Record<ServerMessageType, BodyParser> = {
     moderatorToken: base64UrlId(o, 'moderatorToken', HOST_TOKEN_LENGTH),
   }),
   'security-log': (o) => ({ entries: logEntries(o) }),
+  'privacy-receipt': (o) => privacyReceipt(o),
 };
 
 function isServerMessageType(value: string): value is ServerMessageType {
@@ -505,6 +537,7 @@ const CLIENT_SCHEMAS: Record<ClientMessage['type'], Record<string, FieldRule>> =
       },
     },
   },
+  'privacy-receipt': {},
 };
 
 function checkValue(name: string, value: unknown, rule: FieldRule): void {

@@ -338,7 +338,7 @@ export function RemovedOffer({
 }
 
 /** A button that opens a panel below it; Escape closes it and gives focus back to the button. */
-function Disclosure({
+export function Disclosure({
   label,
   testId,
   children,

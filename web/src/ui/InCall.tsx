@@ -26,6 +26,7 @@ import { Chat } from './Chat';
 import { ConnectionStatus } from './ConnectionStatus';
 import { participantBadge, selfMediaProblem, type BadgeState, type MediaStatus } from './encryption';
 import { InviteLink } from './InviteLink';
+import { PrivacyReceiptPanel } from './PrivacyReceipt';
 import { useLang } from './lang';
 import { DeviceMenu, DeviceNotice } from './DeviceMenu';
 import { QualityBadge, useQuality, useSpeakers } from './awareness';
@@ -285,6 +286,9 @@ export function InCall({ roster, security, session, controller, media, link, mee
             <EndMeetingButton meeting={meeting} session={session} />
           </div>
         )}
+        <div class="host-tools" role="group" aria-label={t('receipt.group')}>
+          <PrivacyReceiptPanel session={session} roster={sorted} />
+        </div>
         {removed && <RemovedOffer meeting={meeting} session={session} onDismiss={() => setRemoved(false)} />}
         <HostMuteNotices
           meeting={meeting}

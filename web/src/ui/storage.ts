@@ -40,4 +40,12 @@ export function saveHostToken(roomId: string, token: string): void {
   }
 }
 
-export const HOST_TOKENS = { load: loadHostToken, save: saveHostToken };
+export function forgetHostToken(roomId: string): void {
+  try {
+    window.localStorage.removeItem(HOST_TOKEN_PREFIX + roomId);
+  } catch {
+    // Nothing was kept.
+  }
+}
+
+export const HOST_TOKENS = { load: loadHostToken, save: saveHostToken, forget: forgetHostToken };
