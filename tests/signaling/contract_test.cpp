@@ -83,8 +83,7 @@ TEST(Contract, TheAcceptSetsHoldEveryMessageType) {
                                         "set-settings", "admit", "deny", "set-role",
                                         // issue 10, host controls
                                         "mute", "request-unmute", "unmute", "remove", "end-meeting", "move-meeting",
-                                        "get-security-log", "video-preferences",
-                                        "privacy-receipt"};
+                                        "get-security-log", "video-preferences", "privacy-receipt"};
   const std::set<std::string> server = {"welcome", "joined", "participant-joined", "participant-updated",
                                         "participant-left", "profile-updated", "left", "pong", "goodbye", "error",
                                         "publish-answer", "subscribe-ok", "subscribe-offer", "media-failed", "relayed",
