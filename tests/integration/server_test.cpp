@@ -506,9 +506,16 @@ TEST_F(ServerTest, A50MiBFileStreamsThroughTheSealWithBoundedServerMemory) {
   auto mibPerSecond = [](auto d) { return 50.0 / std::chrono::duration<double>(d).count(); };
   std::printf("50 MiB: upload %.0f MiB/s, download %.0f MiB/s; server peak RSS %ld -> %ld -> %ld KiB\n",
               mibPerSecond(t1 - t0), mibPerSecond(t2 - t1), before, afterUpload, afterDownload);
-  // One chunk per transfer, plus TLS and parser buffers: far below the file's size.
-  EXPECT_LT(afterUpload - before, 16 * 1024);
-  EXPECT_LT(afterDownload - before, 16 * 1024);
+  // One chunk per transfer, plus TLS and parser buffers: far below the file's size. Sanitizer
+  // runtimes keep freed chunks in quarantine (ASan: +131 MiB here) or shadow them, so only the
+  // plain build measures the bound.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  constexpr long kStreamRssKib = 384 * 1024;
+#else
+  constexpr long kStreamRssKib = 16 * 1024;
+#endif
+  EXPECT_LT(afterUpload - before, kStreamRssKib);
+  EXPECT_LT(afterDownload - before, kStreamRssKib);
 }
 
 TEST_F(ServerTest, CrossOriginWebSocketsAreRefused) {
