@@ -43,18 +43,29 @@ int Producer::rtxLayerOf(uint32_t ssrc) const {
   return -1;
 }
 
-int Producer::learnLayerSsrc(std::string_view rid, uint32_t ssrc, bool repair) {
+int Producer::learnLayerSsrc(std::string_view rid, uint32_t ssrc, bool repair, uint32_t* replaced) {
   if (!simulcast() || ssrc == 0 || layerOf(ssrc) >= 0 || rtxLayerOf(ssrc) >= 0) return -1;
   for (int i = 0; i < mLayerCount; ++i) {
     ProducerLayer& l = *mLayers[static_cast<size_t>(i)];
     if (l.rid != rid) continue;
     uint32_t& slot = repair ? l.rtxSsrc : l.ssrc;
-    if (slot != 0) return -1;
+    bool& inherited = repair ? l.rtxSsrcInherited : l.ssrcInherited;
+    if (slot != 0 && !inherited) return -1;
+    if (slot != 0 && replaced) *replaced = slot;
+    inherited = false;
     slot = ssrc;
     if (!repair) l.stats = rtcp::ReceiverStats(ssrc, mSpec.clockRate);
     return i;
   }
   return -1;
+}
+
+int Producer::inheritLayerSsrc(std::string_view rid, uint32_t ssrc, bool repair) {
+  const int layer = learnLayerSsrc(rid, ssrc, repair);
+  if (layer < 0) return -1;
+  ProducerLayer& l = *mLayers[static_cast<size_t>(layer)];
+  (repair ? l.rtxSsrcInherited : l.ssrcInherited) = true;
+  return layer;
 }
 
 bool Producer::layerActive(int index, common::TimePoint now) const {

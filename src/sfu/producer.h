@@ -51,8 +51,13 @@ class Producer {
   int rtxLayerOf(uint32_t ssrc) const;
   // Control of simulcast SSRCs: `ssrc` carried rid `rid` (repaired rid when `repair`). Returns the
   // layer it now belongs to, or -1 (unknown rid, the layer already has an SSRC, or the SSRC is
-  // taken). A layer's SSRC is learned once.
-  int learnLayerSsrc(std::string_view rid, uint32_t ssrc, bool repair);
+  // taken). A layer's SSRC is learned once; an inherited one may be replaced once, and
+  // `*replaced` (when given) is then the SSRC it no longer has.
+  int learnLayerSsrc(std::string_view rid, uint32_t ssrc, bool repair, uint32_t* replaced = nullptr);
+  // The SSRC a layer of the producer this one replaces (same publisher, same section) had: a
+  // browser keeps a sender's SSRCs across renegotiations and, once the SFU's receiver reports
+  // acknowledged them, no longer sends their rid, so they could never be learned again.
+  int inheritLayerSsrc(std::string_view rid, uint32_t ssrc, bool repair);
   // Sent a packet within kLayerTimeout.
   bool layerActive(int index, common::TimePoint now) const;
   // Measured bitrate of a layer (bits/s over the last second).

@@ -44,10 +44,14 @@ class BitrateMeter {
 struct ProducerLayer {
   ProducerLayer(std::string rid, uint32_t ssrc, uint32_t rtxSsrc, uint32_t clockRate, size_t cacheBytes, bool video);
 
-  std::string rid;                          // empty without simulcast
-  uint32_t ssrc = 0;                        // 0: not learned yet
-  uint32_t rtxSsrc = 0;                     // 0: none, or not learned yet
-  std::unique_ptr<rtp::PacketCache> cache;  // video only
+  std::string rid;       // empty without simulcast
+  uint32_t ssrc = 0;     // 0: not learned yet
+  uint32_t rtxSsrc = 0;  // 0: none, or not learned yet
+  // SSRCs taken over from the producer this one replaced (see Producer::inheritLayerSsrc): a
+  // packet carrying the rid with another SSRC may still replace them, once.
+  bool ssrcInherited = false;
+  bool rtxSsrcInherited = false;
+  std::unique_ptr<rtp::PacketCache> cache;   // video only
   std::unique_ptr<rtp::NackGenerator> nack;  // video only: the layer's losses, NACKed upstream
   rtcp::ReceiverStats stats;
   BitrateMeter bitrate;

@@ -127,6 +127,13 @@ void Router::addProducer(const std::string& participantId, const ProducerSpec& s
     if (spec.transportCcId != 0 && to == spec.transportCcId) it->second.publishCcId = from;
   if (producer->simulcast()) {
     it->second.simulcastProducers.push_back(producer.get());  // SSRCs come with the first packets
+    // ...or were the SSRCs of the producer on this section before.
+    std::erase_if(it->second.retiredSsrcs, [&](const Participant::RetiredSsrc& r) {
+      if (r.mid != spec.mid) return false;
+      if (findIn(it->second.bySsrc, r.ssrc) == nullptr && producer->inheritLayerSsrc(r.rid, r.ssrc, r.repair) >= 0)
+        it->second.bySsrc.emplace_back(r.ssrc, producer.get());
+      return true;
+    });
   } else {
     it->second.bySsrc.emplace_back(spec.ssrc, producer.get());
     if (spec.rtxSsrc) it->second.bySsrc.emplace_back(*spec.rtxSsrc, producer.get());
@@ -143,6 +150,15 @@ void Router::removeProducer(uint64_t producerId) {
   if (auto p = mParticipants.find(it->second->participantId()); p != mParticipants.end()) {
     std::erase_if(p->second.bySsrc, [&](const auto& e) { return e.second == it->second.get(); });
     std::erase(p->second.simulcastProducers, it->second.get());
+    const Producer& producer = *it->second;
+    auto& retired = p->second.retiredSsrcs;
+    for (int i = 0; producer.simulcast() && i < producer.layerCount(); ++i) {
+      const ProducerLayer& l = producer.layer(i);
+      if (l.ssrc != 0) retired.push_back({producer.spec().mid, l.rid, l.ssrc, false});
+      if (l.rtxSsrc != 0) retired.push_back({producer.spec().mid, l.rid, l.rtxSsrc, true});
+    }
+    if (retired.size() > kMaxRetiredLayerSsrcs)
+      retired.erase(retired.begin(), retired.end() - static_cast<std::ptrdiff_t>(kMaxRetiredLayerSsrcs));
   }
   mProducers.erase(it);
 }
@@ -309,8 +325,10 @@ Producer* Router::learnSimulcastSsrc(Participant& publisher, const rtp::RtpPacke
       repair = true;
     }
     if (!rid) continue;
-    const int layer = producer->learnLayerSsrc(*rid, packet.ssrc(), repair);
+    uint32_t replaced = 0;
+    const int layer = producer->learnLayerSsrc(*rid, packet.ssrc(), repair, &replaced);
     if (layer < 0) continue;
+    if (replaced != 0) std::erase_if(publisher.bySsrc, [&](const auto& e) { return e.first == replaced; });
     common::logger("sfu")->debug("producer {}: layer {} ({}) {} SSRC learned", producer->id(), layer, *rid,
                                  repair ? "RTX" : "media");
     // Bounded: each layer learns its media and RTX SSRC once.

@@ -146,7 +146,17 @@ class Router final : private transport::WebRtcTransport::Listener {
     std::unique_ptr<SubscriberBandwidth> bandwidth;
     // Producers sent with simulcast, whose layers' SSRCs are learned from rid extensions.
     std::vector<Producer*> simulcastProducers;
+    // The layer SSRCs of removed simulcast producers, for a producer on the same section later
+    // (Producer::inheritLayerSsrc); the newest kMaxRetiredLayerSsrcs.
+    struct RetiredSsrc {
+      std::string mid;
+      std::string rid;
+      uint32_t ssrc = 0;
+      bool repair = false;
+    };
+    std::vector<RetiredSsrc> retiredSsrcs;
   };
+  static constexpr size_t kMaxRetiredLayerSsrcs = 24;
 
   // transport::WebRtcTransport::Listener
   void onTransportConnected(transport::WebRtcTransport& transport) override;

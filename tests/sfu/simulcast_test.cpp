@@ -416,6 +416,47 @@ TEST_F(SimulcastRouterTest, LayersAreLearnedFromRidsAndOnlyTheTargetLayerReaches
   EXPECT_EQ(consumer().currentLayer(), 2);
 }
 
+// A camera stopped and started again: the browser publishes a new track on the same sender,
+// which keeps its SSRCs and, its rids acknowledged by the SFU's receiver reports long ago, sends
+// them without rid. The new producer takes the SSRCs over from the one removed before it; a
+// stream that does come with its rid and another SSRC still replaces one taken over.
+TEST_F(SimulcastRouterTest, AProducerOnTheSameSectionTakesOverTheLayerSsrcsOfTheOneBefore) {
+  for (int i = 0; i < 3; ++i) send(i, true);
+  ASSERT_EQ(bob.rtp.size(), 3u);
+  router.removeProducer(1);
+  ProducerSpec again = simulcastSpec();
+  again.id = 2;
+  again.extensionMap = {{kRidId, 0}, {kRepairedRidId, 0}};
+  router.addProducer("alice", again);
+  ConsumerSpec consumer = consumerSpec();
+  consumer.id = 8;
+  consumer.producerId = 2;
+  consumer.ssrc = kOutSsrc + 1;  // a new stream toward Bob (the old one's SRTP replay window stays)
+  router.addConsumer("bob", consumer);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(router.producer(2)->layerOf(kLayerSsrcs[static_cast<size_t>(i)]), i);
+  const size_t before = bob.rtp.size();
+  for (int i = 0; i < 3; ++i) send(i, true, false);
+  EXPECT_GT(bob.rtp.size(), before);
+
+  // Layer 0 comes back under a new SSRC with its rid: it replaces the one taken over, once.
+  alice.sendRtp(vp8Packet(0x0A0A0A0A, 1, 1, 1, 1, true, "q"));
+  wire.pump(now);
+  EXPECT_EQ(router.producer(2)->layerOf(0x0A0A0A0A), 0);
+  EXPECT_EQ(router.producer(2)->layerOf(kLayerSsrcs[0]), -1);
+  alice.sendRtp(vp8Packet(0x0B0B0B0B, 1, 1, 1, 1, true, "q"));
+  wire.pump(now);
+  EXPECT_EQ(router.producer(2)->layerOf(0x0B0B0B0B), -1);
+  EXPECT_EQ(router.producer(2)->layerOf(0x0A0A0A0A), 0);
+
+  // A producer on another section takes nothing over.
+  router.removeProducer(2);
+  ProducerSpec other = simulcastSpec();
+  other.id = 3;
+  other.mid = "5";
+  router.addProducer("alice", other);
+  EXPECT_EQ(router.producer(3)->layerOf(kLayerSsrcs[1]), -1);
+}
+
 TEST_F(SimulcastRouterTest, ASwitchDownAsksTheTargetLayerForAKeyframeAndHappensAtIt) {
   for (int i = 0; i < 3; ++i) send(i, i == 2);
   EXPECT_EQ(router.stats().layerSwitches, 0u);
