@@ -18,6 +18,7 @@ export const CLIENT_TYPES = new Set([
   'relay',
   'file-upload',
   'turn-refresh',
+  'video-preferences',
 ]);
 
 const CHROMIUM_ARGS = [
