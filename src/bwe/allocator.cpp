@@ -45,6 +45,7 @@ bool anyLayerArriving(const VideoDemand& d) {
 Allocator::Allocator(Config config) : mConfig(config) {
   mConfig.videoShare = std::clamp(mConfig.videoShare, 0.0, 1.0);
   mConfig.upHeadroom = std::max(mConfig.upHeadroom, 1.0);
+  mConfig.lowestKeepShare = std::clamp(mConfig.lowestKeepShare, 0.0, 1.0);
 }
 
 Allocator::Result Allocator::allocate(uint32_t estimateBps, uint32_t audioBps, std::span<const VideoDemand> video,
@@ -78,7 +79,8 @@ Allocator::Result Allocator::allocate(uint32_t estimateBps, uint32_t audioBps, s
         const bool keeps = next <= d.currentLayer;
         if ((pass == 0) != keeps || (!keeps && holdUp)) continue;
         const double cost = static_cast<double>(bpsOf(d, next)) - bpsOf(d, layers[i]);
-        const double needed = keeps ? cost : bpsOf(d, next) * mConfig.upHeadroom - bpsOf(d, layers[i]);
+        double needed = keeps ? cost : bpsOf(d, next) * mConfig.upHeadroom - bpsOf(d, layers[i]);
+        if (round == 0) needed = keeps ? cost * mConfig.lowestKeepShare : cost;
         if (needed <= left) {
           layers[i] = next;
           left -= cost;

@@ -38,6 +38,10 @@ class Allocator {
     double videoShare = 0.9;   // of the estimate less audio; the rest is for repair and probes
     double upHeadroom = 1.25;  // a layer up needs its bitrate x this
     common::Duration upHold = std::chrono::seconds(4);
+    // A tile keeps its lowest layer while the budget carries this share of it: a frozen tile is
+    // worse than the smallest layer a little over an estimate that is conservative by design
+    // (the send budget still bounds what goes out). A paused tile resumes at the full cost.
+    double lowestKeepShare = 0.6;
   };
   struct Result {
     uint32_t allocatedBps = 0;  // audio + the video layers given
