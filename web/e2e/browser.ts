@@ -251,3 +251,43 @@ export async function waitForRoster(page: Page, expected: string[]): Promise<voi
     });
   }
 }
+
+/**
+ * Forces the size of every remote tile's video on `page` (display: none for hidden), through the
+ * CSSOM: the page's Content-Security-Policy refuses injected style sheets.
+ */
+export async function setTileSize(page: Page, size: { width: number; height: number } | 'hidden'): Promise<void> {
+  await page.evaluate((wanted) => {
+    const videos = document.querySelectorAll<HTMLElement>(
+      '[data-testid="tile"][data-self="false"] video[data-testid="tile-video"]',
+    );
+    for (const video of videos) {
+      if (wanted === 'hidden') {
+        video.style.setProperty('display', 'none', 'important');
+        continue;
+      }
+      video.style.removeProperty('display');
+      video.style.setProperty('width', `${wanted.width}px`, 'important');
+      video.style.setProperty('height', `${wanted.height}px`, 'important');
+    }
+  }, size);
+}
+
+/** A member without camera or microphone: it only receives (keeps the 2-core machine free). */
+export async function receiveOnly(
+  contexts: Contexts,
+  browser: Browser,
+  link: string,
+  name: string,
+  traffic?: Traffic,
+): Promise<Page> {
+  const context = await contexts.context(browser, traffic ? { traffic } : {});
+  await context.addInitScript(() => {
+    navigator.mediaDevices.getUserMedia = () =>
+      Promise.reject(new DOMException('Permission denied', 'NotAllowedError'));
+  });
+  const page = await context.newPage();
+  await page.goto(link);
+  await joinAs(page, name);
+  return page;
+}

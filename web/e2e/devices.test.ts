@@ -93,7 +93,6 @@ describe.skipIf(!serverHasMedia())('devices during the call', () => {
   afterAll(async () => {
     await contexts.closeAll();
     await browser?.close();
-    if (process.env["E2E_DUMP_SERVER"]) console.log(server.output());
     await stopAndRemove(server);
   });
 

@@ -231,6 +231,8 @@ export async function removeDir(dir: string): Promise<void> {
 /** Stops a server startServer() made (if it got that far) and removes its data directory. */
 export async function stopAndRemove(server: RunningServer | undefined): Promise<void> {
   if (!server) return;
+  // For debugging a test: its server's whole log (set E2E_SERVER_LOG_LEVEL too).
+  if (process.env['E2E_DUMP_SERVER']) console.log(server.output());
   await server.stop();
   await removeDir(server.dataDir);
 }

@@ -6,7 +6,18 @@
 // a size change to the new width on screen are printed.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Contexts, joinAs, Traffic, launchBrowser, startMeeting, selfId, waitForRoster, waitUntil } from './browser';
+import {
+  Contexts,
+  joinAs,
+  Traffic,
+  launchBrowser,
+  receiveOnly,
+  setTileSize,
+  startMeeting,
+  selfId,
+  waitForRoster,
+  waitUntil,
+} from './browser';
 import { cryptoStats, findTrack, pageStats, type PageStats, type TrackStats } from './hook';
 import * as ff from './firefox';
 import { inLab } from './lab';
@@ -15,27 +26,6 @@ import { serverHasMedia, startServer, stopAndRemove, type RunningServer } from '
 /** A publisher's camera as `page` receives it (undefined until the subscribe offer is in). */
 async function aliceCamera(page: Page, aliceId: string): Promise<TrackStats | undefined> {
   return findTrack((await pageStats(page)).received, aliceId, 'camera');
-}
-
-/**
- * Forces the size of every remote tile's video on `page` (display: none for hidden), through the
- * CSSOM: the page's Content-Security-Policy refuses injected style sheets.
- */
-async function setTileSize(page: Page, size: { width: number; height: number } | 'hidden'): Promise<void> {
-  await page.evaluate((wanted) => {
-    const videos = document.querySelectorAll<HTMLElement>(
-      '[data-testid="tile"][data-self="false"] video[data-testid="tile-video"]',
-    );
-    for (const video of videos) {
-      if (wanted === 'hidden') {
-        video.style.setProperty('display', 'none', 'important');
-        continue;
-      }
-      video.style.removeProperty('display');
-      video.style.setProperty('width', `${wanted.width}px`, 'important');
-      video.style.setProperty('height', `${wanted.height}px`, 'important');
-    }
-  }, size);
 }
 
 /**
@@ -62,25 +52,6 @@ async function layerRates(sent: () => Promise<PageStats['sent']>, ms = 3000): Pr
 const TINY = { width: 160, height: 90 };
 const LARGE = { width: 1000, height: 562 };
 const HIDDEN = 'hidden';
-
-/** A member without camera or microphone: it only receives (keeps the 2-core machine free). */
-async function receiveOnly(
-  contexts: Contexts,
-  browser: Browser,
-  link: string,
-  name: string,
-  traffic?: Traffic,
-): Promise<Page> {
-  const context = await contexts.context(browser, traffic ? { traffic } : {});
-  await context.addInitScript(() => {
-    navigator.mediaDevices.getUserMedia = () =>
-      Promise.reject(new DOMException('Permission denied', 'NotAllowedError'));
-  });
-  const page = await context.newPage();
-  await page.goto(link);
-  await joinAs(page, name);
-  return page;
-}
 
 describe.skipIf(!serverHasMedia())('simulcast', () => {
   let browser: Browser;
