@@ -71,7 +71,8 @@ void AimdRateControl::setEstimate(uint32_t bps, int64_t nowUs) {
   mLastChangeUs = nowUs;
 }
 
-uint32_t AimdRateControl::update(BandwidthUsage usage, std::optional<uint32_t> ackedBps, int64_t rttUs, int64_t nowUs) {
+uint32_t AimdRateControl::update(BandwidthUsage usage, std::optional<uint32_t> ackedBps, int64_t rttUs, int64_t nowUs,
+                                 std::optional<uint32_t> sentBps) {
   if (!mHaveLastChange) {
     mHaveLastChange = true;
     mLastChangeUs = nowUs;
@@ -109,7 +110,8 @@ uint32_t AimdRateControl::update(BandwidthUsage usage, std::optional<uint32_t> a
     mLastChangeUs = nowUs;
   } else if (mState == State::kDecrease) {
     double target = kBeta * mBps;
-    if (ackedBps) {
+    const bool appLimited = sentBps && *sentBps < kAppLimitedShare * mBps;
+    if (ackedBps && !appLimited) {
       target = kBeta * *ackedBps;
       updateCapacity(*ackedBps / 1000.0);
     }
@@ -147,7 +149,7 @@ double AimdRateControl::additiveIncrease(int64_t elapsedUs, int64_t rttUs) const
 }
 
 void LossBasedControl::onPackets(int received, int lost, int recovered, uint32_t currentBps, int64_t rttUs,
-                                 int64_t nowUs) {
+                                 int64_t nowUs, bool congested) {
   if (!mHaveWindowStart) {
     mHaveWindowStart = true;
     mWindowStartUs = nowUs;
@@ -165,7 +167,7 @@ void LossBasedControl::onPackets(int received, int lost, int recovered, uint32_t
   mPreviousLost = mLost;
   mReceived = 0;
   mLost = 0;
-  if (mLossFraction > kHighLoss) {
+  if (mLossFraction > kHighLoss && (congested || mLossFraction > kSevereLoss)) {
     const int64_t interval = kDecreaseIntervalUs + std::clamp<int64_t>(rttUs, 0, 2'000'000);
     if (!mHaveDecrease || nowUs - mLastDecreaseUs >= interval) {
       mBaseBps = static_cast<uint32_t>(currentBps * (1.0 - 0.5 * mLossFraction));

@@ -46,11 +46,19 @@ inline constexpr double kMaxIncreasePerSecond = 0.08;
 class AimdRateControl {
  public:
   static constexpr double kBeta = 0.85;
+  // Sending under this share of the estimate, the sender is application-limited: what arrives
+  // measures what was sent, not the link.
+  static constexpr double kAppLimitedShare = 0.5;
 
   AimdRateControl(uint32_t initialBps, uint32_t minBps, uint32_t maxBps);
 
   // One detector verdict with the acknowledged rate at that time; `rttUs` sets the additive step.
-  uint32_t update(BandwidthUsage usage, std::optional<uint32_t> ackedBps, int64_t rttUs, int64_t nowUs);
+  // An overuse takes the estimate to kBeta x the acknowledged rate, or, when the sender was
+  // application-limited (`sentBps` under kAppLimitedShare of the estimate: an SFU forwarding a
+  // paused or small layer), to kBeta x the estimate: one delay spike on a jittery path took a
+  // subscriber sending 200 kbit/s of a 1 Mbit/s estimate to the floor, and its video with it.
+  uint32_t update(BandwidthUsage usage, std::optional<uint32_t> ackedBps, int64_t rttUs, int64_t nowUs,
+                  std::optional<uint32_t> sentBps = std::nullopt);
   // A probe or the loss controller knows better: start from here.
   void setEstimate(uint32_t bps, int64_t nowUs);
   uint32_t bps() const { return mBps; }
@@ -78,6 +86,10 @@ class LossBasedControl {
  public:
   static constexpr double kLowLoss = 0.02;
   static constexpr double kHighLoss = 0.10;
+  // Above kHighLoss the estimate decreases only when the loss comes with congestion (the delay
+  // detector saw overuse lately) or is this high: a radio link's steady random loss is not a
+  // full queue, and cutting for it starved video on a link with room to spare.
+  static constexpr double kSevereLoss = 0.20;
   // A loss fraction over fewer packets says little: at 5 % loss, windows of 20 packets see 0 %
   // or 15 % as often as not.
   static constexpr int kMinPackets = 100;
@@ -88,8 +100,10 @@ class LossBasedControl {
 
   // Counts the statuses of one feedback: `recovered` were reported lost before and arrived after
   // all (reordered beyond the feedback interval), so they are one loss fewer each. Once a window
-  // holds enough packets, its loss fraction moves the cap; `currentBps` is the estimate now.
-  void onPackets(int received, int lost, int recovered, uint32_t currentBps, int64_t rttUs, int64_t nowUs);
+  // holds enough packets, its loss fraction moves the cap; `currentBps` is the estimate now,
+  // `congested` whether the delay-based detector saw overuse lately.
+  void onPackets(int received, int lost, int recovered, uint32_t currentBps, int64_t rttUs, int64_t nowUs,
+                 bool congested = true);
   // A probe result: the cap grows from there.
   void setEstimate(uint32_t bps, int64_t nowUs);
   // The most the loss-based controller allows at `nowUs`: fixed after a decrease or a hold,

@@ -78,6 +78,7 @@ void SendSideEstimator::onFeedback(std::span<const PacketResult> results, common
     // Losses of packets sent before the estimate last went down were caused by the rate before:
     // they must not take it down again (a drop-tail queue reports them a whole queue later).
     const bool counts = !mLastDecreaseUs || slot.sendTimeUs >= *mLastDecreaseUs;
+    if (slot.state == SlotState::kSent) mSentRate.add(slot.sendTimeUs, slot.bytes);
     if (!r.received) {
       if (slot.state == SlotState::kSent) {
         slot.state = SlotState::kLost;
@@ -115,10 +116,14 @@ void SendSideEstimator::onFeedback(std::span<const PacketResult> results, common
   if (delaySample) {
     // One rate decision per feedback, on the worst the detector said during it.
     const BandwidthUsage usage = overused ? BandwidthUsage::kOverusing : mDetector.state();
-    if (overused) ++mStats.overuses;
-    mAimd.update(usage, mAcked.bps(), rttUs(), nowUs);
+    if (overused) {
+      ++mStats.overuses;
+      mLastOveruseUs = nowUs;
+    }
+    mAimd.update(usage, mAcked.bps(), rttUs(), nowUs, mSentRate.bps());
   }
-  mLoss.onPackets(received, lost, recovered, combined(nowUs), rttUs(), nowUs);
+  const bool congested = mLastOveruseUs && nowUs - *mLastOveruseUs < kCongestionMemoryUs;
+  mLoss.onPackets(received, lost, recovered, combined(nowUs), rttUs(), nowUs, congested);
   const uint32_t previous = mEstimateBps;
   mEstimateBps = combined(nowUs);
   if (mEstimateBps < previous) mLastDecreaseUs = nowUs;

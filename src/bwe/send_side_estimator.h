@@ -60,6 +60,8 @@ class SendSideEstimator {
   // Packets went out and no feedback came for this long: the estimate halves (and again after as
   // long again). Browsers send feedback every 50-100 ms.
   static constexpr int64_t kFeedbackTimeoutUs = 2'000'000;
+  // Loss within this long after an overuse counts as congestion (LossBasedControl::kSevereLoss).
+  static constexpr int64_t kCongestionMemoryUs = 2'000'000;
 
   explicit SendSideEstimator(Config config);
 
@@ -116,11 +118,13 @@ class SendSideEstimator {
   TrendlineEstimator mTrendline;
   OveruseDetector mDetector;
   AckedBitrate mAcked;
+  AckedBitrate mSentRate;  // the same meter over the send times of the packets reported
   AimdRateControl mAimd;
   LossBasedControl mLoss;
   uint32_t mEstimateBps;
   std::optional<int64_t> mNewestSendUs;
   std::optional<int64_t> mLastDecreaseUs;  // our clock
+  std::optional<int64_t> mLastOveruseUs;   // the delay detector's last overuse (our clock)
   std::optional<int64_t> mRttUs;
   // Since when feedback is awaited: the first packet sent after the last feedback or decay.
   std::optional<int64_t> mQuietSinceUs;

@@ -664,6 +664,12 @@ void Router::allocate(Participant& subscriber, common::TimePoint now) {
     if (c.wantsKeyframe() && c.transport() && c.transport()->connected()) requestKeyframeFor(c, now);
   }
   const uint32_t estimate = bandwidth.estimateBps();
+  {
+    const auto& st = bandwidth.estimator().stats();
+    common::logger("bwe")->trace("estimate {} loss {:.3f} overuses {} timeouts {} probes ok {} failed {} feedbacks {}",
+                                 estimate, bandwidth.estimator().lossFraction(), st.overuses, st.feedbackTimeouts,
+                                 st.probeResults, st.failedProbes, st.feedbacks);
+  }
   ++mStats.estimates;
   mStats.estimateKbpsSum += estimate / 1000;
   if (estimate < 300'000) ++mStats.estimatesUnder300k;
