@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "bwe/rate_control.h"
+
 using namespace conclave::bwe;
 
 namespace {
@@ -79,6 +81,21 @@ TEST(OveruseDetector, TheThresholdFollowsTheTrendWithinItsBounds) {
   const double before = detector.threshold();
   detector.detect(before + 500, 10'000, now + 10'000);
   EXPECT_EQ(detector.threshold(), before) << "a single spike does not move it";
+}
+
+}  // namespace
+
+namespace {
+
+// An overuse takes the estimate to 0.85 x what arrived, unless the sender was sending far below
+// the estimate: then what arrived says nothing about the link, and it backs off from the estimate.
+TEST(AimdRateControl, AnOveruseWhileApplicationLimitedBacksOffFromTheEstimate) {
+  AimdRateControl limited(1'000'000, 100'000, 10'000'000);
+  EXPECT_EQ(limited.update(BandwidthUsage::kOverusing, 200'000, 50'000, 1'000'000, 210'000), 850'000U);
+  AimdRateControl full(1'000'000, 100'000, 10'000'000);
+  EXPECT_EQ(full.update(BandwidthUsage::kOverusing, 300'000, 50'000, 1'000'000, 950'000), 255'000U);
+  AimdRateControl unknown(1'000'000, 100'000, 10'000'000);
+  EXPECT_EQ(unknown.update(BandwidthUsage::kOverusing, 200'000, 50'000, 1'000'000), 170'000U);
 }
 
 }  // namespace
