@@ -13,7 +13,13 @@
 //   sizes and mix unchanged), --sample=K (subscribers decrypt and check 1 packet in K; the rest
 //   only have their clear RTP header read: a knob to keep the clients' CPU out of the way when
 //   looking for the worker's saturation point; latency is then measured on the decrypted ones),
-//   --warmup=S (at most this long for the layer allocation to settle; default 30).
+//   --warmup=S (at most this long for the layer allocation to settle; default 40),
+//   --trace-allocations (backtraces of 1 in 16 worker-thread allocations, to tell those inside
+//   libsrtp2 from the others; it costs worker CPU, so the rate figures of such a run are lower),
+//   --no-subscriber-bwe (the consumers without transport-cc, as for a browser that did not
+//   negotiate it: no per-subscriber estimate, layers follow the tiles' sizes only; so that a
+//   search for the saturation point is not confounded by estimates that fall when the worker
+//   is late, see below).
 //
 // What runs: one sfu::MediaWorker (its thread, epoll loop, recvmmsg/sendmmsg on one UDP socket),
 // set up the way conference/media_room.cpp does it: a Router for the room, per participant a
@@ -70,30 +76,19 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <future>
 #include <memory>
 #include <new>
+#include <optional>
 #include <string>
 #include <thread>
-#include <unordered_map>
 #include <vector>
 
-#include "common/bytes.h"
 #include "common/certificate.h"
 #include "common/log.h"
-#include "ice/demux.h"
-#include "net/udp_socket.h"
-#include "rtcp/compound.h"
-#include "rtcp/feedback.h"
-#include "rtcp/header.h"
-#include "rtcp/sender_report.h"
-#include "rtcp/transport_cc.h"
-#include "rtp/header_extensions.h"
-#include "rtp/packet.h"
-#include "rtp/packet_writer.h"
-#include "rtp/vp8.h"
+#include "room_clients.h"
 #include "sfu/worker.h"
-#include "transport/browser_peer.h"
 
 // ---- allocation counting (worker thread only) ----------------------------------------------------
 
@@ -195,599 +190,7 @@ void operator delete[](void* p, size_t) noexcept { __libc_free(p); }
 namespace {
 
 using namespace conclave;
-using namespace std::chrono_literals;
-using common::TimePoint;
-using transport::test::BrowserPeer;
-
-// ---- the wire format, as Chrome negotiates it with Conclave (sdp/capabilities.cpp) ---------------
-
-constexpr uint8_t kAudioLevelId = 1, kAbsSendTimeId = 2, kTccId = 3, kMidId = 4, kRidId = 10, kRepairedRidId = 11;
-constexpr uint8_t kVp8Pt = 96, kRtxPt = 97, kOpusPt = 111;
-constexpr int kLayers = 3;
-constexpr std::array<const char*, kLayers> kRids = {"q", "h", "f"};
-constexpr std::array<int, kLayers> kPacketsPerFrame = {1, 2, 6};
-constexpr std::array<size_t, kLayers> kPayloadBytes = {625, 1040, 1040};
-constexpr std::array<uint16_t, kLayers> kWidths = {320, 640, 1280};
-constexpr std::array<uint16_t, kLayers> kHeights = {180, 360, 720};
-constexpr int kKeyframeFactor = 4;  // a keyframe has 4 times the packets of a delta frame
-constexpr size_t kOpusBytes = 100;
-constexpr common::Duration kFrameInterval = std::chrono::nanoseconds(1'000'000'000 / 30);
-constexpr common::Duration kAudioInterval = 20ms;
-constexpr common::Duration kFeedbackInterval = 50ms;
-constexpr common::Duration kReportInterval = 1s;
-constexpr common::Duration kConsentInterval = 5s;
-
-// The payload's last bytes: who sent it and when (where SFrame ciphertext would be).
-constexpr size_t kTrailer = 16;
-constexpr uint16_t kMagic = 0xCB11;
-
-int64_t nanosOf(TimePoint t) { return t.time_since_epoch().count(); }
-int64_t cpuNanos(clockid_t clock) {
-  timespec ts{};
-  clock_gettime(clock, &ts);
-  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-}
-uint64_t ntpNow() {
-  const auto since = std::chrono::system_clock::now().time_since_epoch();
-  const auto secs = std::chrono::duration_cast<std::chrono::seconds>(since);
-  const auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(since - secs).count();
-  return (uint64_t(secs.count()) + 2'208'988'800ull) << 32 | ((uint64_t(nanos) << 32) / 1'000'000'000ull);
-}
-
-// ---- what the client threads record (each its own, summed after a window) -----------------------
-
-struct Histogram {
-  static constexpr size_t kBuckets = 500'000;  // 1 us each, up to 500 ms
-  std::vector<uint32_t> buckets = std::vector<uint32_t>(kBuckets + 1);
-  int64_t maxNs = 0;
-  uint64_t count = 0;
-  void add(int64_t ns) {
-    buckets[std::min<size_t>(size_t(std::max<int64_t>(ns, 0) / 1000), kBuckets)]++;
-    maxNs = std::max(maxNs, ns);
-    ++count;
-  }
-  void merge(const Histogram& o) {
-    for (size_t i = 0; i <= kBuckets; ++i) buckets[i] += o.buckets[i];
-    maxNs = std::max(maxNs, o.maxNs);
-    count += o.count;
-  }
-  double percentileUs(double p) const {
-    const uint64_t rank = uint64_t(p * double(count));
-    uint64_t seen = 0;
-    for (size_t i = 0; i <= kBuckets; ++i)
-      if ((seen += buckets[i]) > rank) return double(i) + 0.5;
-    return double(kBuckets);
-  }
-};
-
-struct ClientStats {
-  uint64_t rtpSent = 0, rtcpSent = 0, framesSkipped = 0;
-  uint64_t plis = 0, firs = 0, nacksToPublishers = 0, feedbackToPublishers = 0, reportsToPublishers = 0;
-  uint64_t rtpReceived = 0, rtxReceived = 0, probesReceived = 0, decrypted = 0, lost = 0;
-  uint64_t srtpFailures = 0, wrongPublisher = 0, pictureIdJumps = 0, keyframes = 0;
-  std::array<uint64_t, kLayers + 1> byLayer{};  // video layers, then audio
-  Histogram latency;
-  void reset() { *this = ClientStats{}; }
-  void merge(const ClientStats& o) {
-    rtpSent += o.rtpSent, rtcpSent += o.rtcpSent, framesSkipped += o.framesSkipped, plis += o.plis, firs += o.firs;
-    nacksToPublishers += o.nacksToPublishers, feedbackToPublishers += o.feedbackToPublishers;
-    reportsToPublishers += o.reportsToPublishers, rtpReceived += o.rtpReceived, rtxReceived += o.rtxReceived;
-    probesReceived += o.probesReceived, decrypted += o.decrypted, lost += o.lost, srtpFailures += o.srtpFailures;
-    wrongPublisher += o.wrongPublisher, pictureIdJumps += o.pictureIdJumps, keyframes += o.keyframes;
-    for (size_t i = 0; i < byLayer.size(); ++i) byLayer[i] += o.byLayer[i];
-    latency.merge(o.latency);
-  }
-};
-
-// Set by the main thread: whether client threads record, and the offered rate.
-std::atomic<bool> gRecording{false};
-std::atomic<double> gRateScale{1.0};
-
-// ---- one browser side: a BrowserPeer on its own UDP socket ---------------------------------------
-
-struct Browser {
-  Browser(const dtls::DtlsContext& browser, const dtls::DtlsContext& server, const net::Endpoint& sfu, bool stamps)
-      : socket(std::make_unique<net::UdpSocket>("127.0.0.1", 0)),
-        peer(browser, net::Endpoint::v4({127, 0, 0, 1}, socket->localPort()), transport::test::fingerprintOf(server)),
-        target(sfu) {
-    if (stamps && !socket->enableReceiveTimestamps()) std::fprintf(stderr, "no kernel receive timestamps\n");
-  }
-  // What BrowserPeer queued (ICE, DTLS, answers to consent checks) goes out.
-  void flushPeer() {
-    for (auto& d : peer.takeOutbox()) send.send(d, target);
-  }
-  // Protects the plain RTP or RTCP packet written in `slot` (length `n`) and commits it.
-  bool commitProtected(std::span<uint8_t> slot, size_t n, bool rtcp) {
-    const auto r = rtcp ? peer.srtp().protectRtcp(slot, n) : peer.srtp().protectRtp(slot, n);
-    if (r != srtp::SrtpResult::Ok) return false;
-    send.commit(n, target);
-    return true;
-  }
-
-  std::unique_ptr<net::UdpSocket> socket;
-  BrowserPeer peer;
-  net::Endpoint target;
-  ice::IceCredentials serverIce;
-  net::SendBatch send{*socket, 64};
-  net::ReceiveBatch receive{64};
-  TimePoint nextConsent{};
-};
-
-// Handles what is not SRTP (ICE, DTLS) through BrowserPeer; true if it was.
-bool handleControl(Browser& b, std::span<const uint8_t> datagram, TimePoint now) {
-  if (ice::classifyPacket(datagram) == ice::PacketKind::RtpRtcp) return false;
-  b.peer.receive(datagram, now);
-  b.peer.stunAnswers.clear();
-  return true;
-}
-
-// A consent check to the SFU every 5 s, as browsers send them; DTLS retransmission timers.
-void browserTimers(Browser& b, TimePoint now) {
-  if (auto t = b.peer.dtls().nextTimeout(); t && *t <= now) b.peer.dtls().handleTimeout(now);
-  if (b.peer.dtlsConnected() && now >= b.nextConsent) {
-    b.nextConsent = now + kConsentInterval;
-    b.peer.sendCheck(b.serverIce, false);
-  }
-  b.flushPeer();
-}
-
-// ---- publisher -----------------------------------------------------------------------------------
-
-struct Publisher {
-  Publisher(int i, Browser& b) : index(i), browser(b) {
-    for (int l = 0; l < kLayers; ++l) {
-      ssrc[size_t(l)] = 0x10000000u * uint32_t(l + 1) + uint32_t(i) * 16;
-      seq[size_t(l)] = uint16_t(1000 * (l + 1) + i);
-      pictureId[size_t(l)] = uint16_t(100 * (l + 1) + i);
-      keyWanted[size_t(l)] = true;
-    }
-    audioSsrc = 0x40000000u + uint32_t(i) * 16;
-  }
-
-  int layerOf(uint32_t s) const {
-    for (int l = 0; l < kLayers; ++l)
-      if (ssrc[size_t(l)] == s) return l;
-    return -1;
-  }
-
-  // One RTP packet into the send batch; the payload's first bytes are `head`, its last the trailer.
-  void sendRtp(const rtp::RtpHeader& h, std::span<const rtp::ExtensionValue> ext, std::span<const uint8_t> head,
-               size_t payloadBytes, uint8_t layer, ClientStats& stats) {
-    std::array<uint8_t, 1200> payload{};
-    std::copy(head.begin(), head.end(), payload.begin());
-    for (size_t i = head.size(); i + kTrailer < payloadBytes; ++i) payload[i] = uint8_t(i * 131 + 7);
-    uint8_t* t = &payload[payloadBytes - kTrailer];
-    common::storeU16(t, kMagic);
-    t[2] = uint8_t(index);
-    t[3] = layer;
-    common::storeU32(t + 4, uint32_t(frames));
-    common::storeU64(t + 8, uint64_t(nanosOf(std::chrono::steady_clock::now())));
-    auto slot = browser.send.slot();
-    const size_t n = rtp::writeRtpPacket(slot, h, ext, std::span(payload).first(payloadBytes));
-    if (n > 0 && browser.commitProtected(slot, n, false)) ++stats.rtpSent;
-  }
-
-  void sendFrame(TimePoint now, ClientStats& stats) {
-    const uint32_t ts = uint32_t(std::chrono::duration_cast<std::chrono::microseconds>(now - start).count() * 9 / 100);
-    const std::string mid = "0";
-    for (int l = 0; l < kLayers; ++l) {
-      const size_t L = size_t(l);
-      const bool key = keyWanted[L];
-      keyWanted[L] = false;
-      const int packets = kPacketsPerFrame[L] * (key ? kKeyframeFactor : 1);
-      for (int p = 0; p < packets; ++p) {
-        std::array<uint8_t, 2> tcc{};
-        common::storeU16(tcc.data(), transportSeq++);
-        const rtp::ExtensionValue ext[] = {
-            {kTccId, tcc},
-            {kMidId, std::span(reinterpret_cast<const uint8_t*>(mid.data()), mid.size())},
-            {kRidId, std::span(reinterpret_cast<const uint8_t*>(kRids[L]), 1)}};
-        rtp::RtpHeader h;
-        h.marker = p + 1 == packets;
-        h.payloadType = kVp8Pt;
-        h.sequenceNumber = seq[L]++;
-        h.timestamp = ts;
-        h.ssrc = ssrc[L];
-        // Descriptor: X, S (first packet), PID 0; I (15-bit picture ID), L, T (TID 0, Y).
-        std::vector<uint8_t>& head = scratchHead;
-        head.assign({uint8_t(p == 0 ? 0x90 : 0x80), 0xE0, uint8_t(0x80 | (pictureId[L] >> 8)), uint8_t(pictureId[L]),
-                     tl0[L], 0x20});
-        if (p == 0 && key) {
-          // Frame tag (P = 0), start code, width and height: what SFrame leaves clear.
-          head.insert(head.end(), {0x50, 0x2D, 0x01, 0x9D, 0x01, 0x2A, uint8_t(kWidths[L]), uint8_t(kWidths[L] >> 8),
-                                   uint8_t(kHeights[L]), uint8_t(kHeights[L] >> 8)});
-        } else if (p == 0) {
-          head.insert(head.end(), {0x31, 0x07, 0x00});
-        }
-        sendRtp(h, ext, head, kPayloadBytes[L], uint8_t(l), stats);
-      }
-      pictureId[L] = uint16_t((pictureId[L] + 1) & 0x7FFF);
-      ++tl0[L];
-    }
-    ++frames;
-  }
-
-  void sendAudio(TimePoint now, ClientStats& stats) {
-    std::array<uint8_t, 2> tcc{};
-    common::storeU16(tcc.data(), transportSeq++);
-    const uint8_t level = uint8_t(0x80 | (30 + (audioSeq % 40)));  // voice activity, -30..-70 dBov
-    const std::string mid = "1";
-    const rtp::ExtensionValue ext[] = {{kAudioLevelId, std::span(&level, 1)},
-                                       {kTccId, tcc},
-                                       {kMidId, std::span(reinterpret_cast<const uint8_t*>(mid.data()), mid.size())}};
-    rtp::RtpHeader h;
-    h.payloadType = kOpusPt;
-    h.sequenceNumber = audioSeq++;
-    h.timestamp = uint32_t(std::chrono::duration_cast<std::chrono::microseconds>(now - start).count() * 48 / 1000);
-    h.ssrc = audioSsrc;
-    const uint8_t toc[] = {0x78};  // Opus TOC: SILK-only wideband 20 ms
-    sendRtp(h, ext, toc, kOpusBytes, kLayers, stats);
-  }
-
-  void sendReports(TimePoint now, ClientStats& stats) {
-    std::array<uint8_t, 512> buf{};
-    common::ByteWriter w(buf);
-    const uint64_t ntp = ntpNow();
-    const int64_t us = std::chrono::duration_cast<std::chrono::microseconds>(now - start).count();
-    for (int l = 0; l < kLayers; ++l)
-      rtcp::SenderReport::write(w, ssrc[size_t(l)], {ntp, uint32_t(us * 9 / 100), 0, 0}, {});
-    rtcp::SenderReport::write(w, audioSsrc, {ntp, uint32_t(us * 48 / 1000), 0, 0}, {});
-    if (!w.ok()) return;
-    auto slot = browser.send.slot();
-    std::copy(w.written().begin(), w.written().end(), slot.begin());
-    if (browser.commitProtected(slot, w.written().size(), true)) ++stats.rtcpSent;
-  }
-
-  void onRtcp(std::span<uint8_t> datagram, ClientStats& stats) {
-    size_t n = datagram.size();
-    if (browser.peer.srtp().unprotectRtcp(datagram, n) != srtp::SrtpResult::Ok) {
-      ++stats.srtpFailures;
-      return;
-    }
-    rtcp::CompoundReader reader(datagram.first(n));
-    while (auto p = reader.next()) {
-      const uint8_t type = p->header.packetType, fmt = p->header.count;
-      if (type == rtcp::type::kPayloadFeedback && fmt == rtcp::fmt::kPli) {
-        if (auto pli = rtcp::Pli::parse(*p); pli && layerOf(pli->mediaSsrc()) >= 0) {
-          keyWanted[size_t(layerOf(pli->mediaSsrc()))] = true;
-          ++stats.plis;
-        }
-      } else if (type == rtcp::type::kPayloadFeedback && fmt == rtcp::fmt::kFir) {
-        if (auto fir = rtcp::Fir::parse(*p))
-          for (size_t i = 0; i < fir->entryCount(); ++i)
-            if (int l = layerOf(fir->entry(i).ssrc); l >= 0) keyWanted[size_t(l)] = true, ++stats.firs;
-      } else if (type == rtcp::type::kRtpFeedback && fmt == rtcp::fmt::kNack) {
-        ++stats.nacksToPublishers;  // no RTX from the publishers here: loopback loses nothing
-      } else if (type == rtcp::type::kRtpFeedback && fmt == rtcp::fmt::kTransportCc) {
-        ++stats.feedbackToPublishers;
-      } else if (type == rtcp::type::kReceiverReport) {
-        ++stats.reportsToPublishers;
-      }
-    }
-  }
-
-  // Sends what is due; returns when something is due next.
-  TimePoint run(TimePoint now, ClientStats& stats) {
-    const double scale = gRateScale.load(std::memory_order_relaxed);
-    const auto frameInterval = std::chrono::duration_cast<common::Duration>(kFrameInterval / scale);
-    const auto audioInterval = std::chrono::duration_cast<common::Duration>(kAudioInterval / scale);
-    // A late thread catches up at most a few frames, then skips (a camera does not queue frames).
-    if (now - nextFrame > 4 * frameInterval) {
-      stats.framesSkipped += uint64_t((now - nextFrame) / frameInterval);
-      nextFrame = now;
-    }
-    if (now - nextAudio > 4 * audioInterval) nextAudio = now;
-    while (nextFrame <= now) {
-      sendFrame(now, stats);
-      nextFrame += frameInterval;
-    }
-    while (nextAudio <= now) {
-      sendAudio(now, stats);
-      nextAudio += audioInterval;
-    }
-    if (now >= nextReport) {
-      sendReports(now, stats);
-      nextReport = now + kReportInterval;
-    }
-    return std::min({nextFrame, nextAudio, nextReport});
-  }
-
-  void begin(TimePoint now, int count) {
-    start = now;
-    nextFrame = now + kFrameInterval * index / count;
-    nextAudio = now + kAudioInterval * index / count;
-    nextReport = now + 1s;
-  }
-
-  int index;
-  Browser& browser;
-  std::array<uint32_t, kLayers> ssrc{};
-  std::array<uint16_t, kLayers> seq{};
-  std::array<uint16_t, kLayers> pictureId{};
-  std::array<uint8_t, kLayers> tl0{};
-  std::array<bool, kLayers> keyWanted{};
-  uint32_t audioSsrc = 0;
-  uint16_t audioSeq = 1;
-  uint16_t transportSeq = 1;
-  uint64_t frames = 0;
-  TimePoint start{}, nextFrame{}, nextAudio{}, nextReport{};
-  std::vector<uint8_t> scratchHead = std::vector<uint8_t>(64);
-};
-
-// ---- subscriber ----------------------------------------------------------------------------------
-
-// One stream a subscriber receives (a consumer's output SSRC).
-struct InStream {
-  int publisher = 0;
-  bool video = false;
-  uint32_t ssrc = 0, rtxSsrc = 0;
-  uint32_t clockRate = 90000;
-  bool started = false;
-  uint16_t maxSeq = 0;
-  uint32_t cycles = 0, baseSeq = 0;
-  uint64_t received = 0, expectedPrior = 0, receivedPrior = 0;
-  int64_t lastTransit = 0;
-  double jitter = 0;
-  bool havePicture = false;
-  uint16_t lastPictureId = 0;
-  uint32_t lastSr = 0;
-  TimePoint lastSrAt{};
-};
-
-struct Subscriber {
-  Subscriber(int i, Browser& b) : index(i), browser(b), rtcpSsrc(0x50000000u + uint32_t(i)) {
-    pending.reserve(8192);
-  }
-
-  InStream* find(uint32_t ssrc, bool& rtx) {
-    auto it = bySsrc.find(ssrc);
-    if (it == bySsrc.end()) return nullptr;
-    rtx = it->second.second;
-    return &streams[it->second.first];
-  }
-
-  void onRtp(std::span<uint8_t> datagram, TimePoint arrival, uint64_t& sampleCounter, int sample,
-             ClientStats& stats) {
-    auto clear = rtp::RtpPacket::parse(datagram);  // the header is clear in SRTP
-    if (!clear) return;
-    if (auto ext = clear->extension(kTccId))
-      if (auto tseq = rtp::parseTransportSequenceNumber(*ext))
-        pending.emplace_back(*tseq, std::chrono::duration_cast<std::chrono::microseconds>(arrival.time_since_epoch()).count());
-    bool rtx = false;
-    InStream* s = find(clear->ssrc(), rtx);
-    if (!s) return;
-    lastSsrc = clear->ssrc();
-    if (rtx) {
-      size_t n = datagram.size();
-      if (browser.peer.srtp().unprotectRtp(datagram, n) != srtp::SrtpResult::Ok) {
-        ++stats.srtpFailures;
-        return;
-      }
-      auto p = rtp::RtpPacket::parse(datagram.first(n));
-      ++(p && p->payloadSize() == 0 ? stats.probesReceived : stats.rtxReceived);
-      return;
-    }
-    ++stats.rtpReceived;
-    countSequence(*s, clear->sequenceNumber(), clear->timestamp(), arrival, stats);
-    if (++sampleCounter % uint64_t(sample) != 0) return;
-    size_t n = datagram.size();
-    if (browser.peer.srtp().unprotectRtp(datagram, n) != srtp::SrtpResult::Ok) {
-      ++stats.srtpFailures;
-      return;
-    }
-    ++stats.decrypted;
-    auto p = rtp::RtpPacket::parse(datagram.first(n));
-    if (!p || p->payloadSize() < kTrailer) return;
-    auto payload = p->payload();
-    const uint8_t* t = &payload[payload.size() - kTrailer];
-    if (common::loadU16(t) != kMagic || t[2] != s->publisher || (t[3] == kLayers) == s->video) {
-      ++stats.wrongPublisher;
-      return;
-    }
-    ++stats.byLayer[t[3]];
-    stats.latency.add(nanosOf(arrival) - int64_t(common::loadU64(t + 8)));
-    if (!s->video) return;
-    auto d = rtp::Vp8Descriptor::parse(payload);
-    if (!d || !d->pictureId) return;
-    if (d->keyframe) ++stats.keyframes;
-    if (d->startOfFrame()) {
-      // The output stream is continuous across layer switches only when sampling sees every
-      // packet; with --sample the check is skipped.
-      if (sample == 1 && s->havePicture && *d->pictureId != ((s->lastPictureId + 1) & 0x7FFF)) ++stats.pictureIdJumps;
-      s->havePicture = true;
-      s->lastPictureId = *d->pictureId;
-    }
-  }
-
-  // RFC 3550 A.1 / A.8: extended highest sequence number, losses by gaps, interarrival jitter.
-  void countSequence(InStream& s, uint16_t seq, uint32_t ts, TimePoint arrival, ClientStats& stats) {
-    const int64_t arrivalUnits =
-        std::chrono::duration_cast<std::chrono::microseconds>(arrival.time_since_epoch()).count() *
-        int64_t(s.clockRate) / 1'000'000;
-    const int64_t transit = arrivalUnits - int64_t(ts);
-    if (!s.started) {
-      s.started = true;
-      s.maxSeq = seq;
-      s.baseSeq = seq;
-      s.received = 1;
-      s.lastTransit = transit;
-      return;
-    }
-    ++s.received;
-    const uint16_t delta = uint16_t(seq - s.maxSeq);
-    if (delta > 0 && delta < 0x8000) {
-      if (seq < s.maxSeq) ++s.cycles;
-      if (delta > 1) stats.lost += delta - 1u;
-      s.maxSeq = seq;
-    }
-    const double d = std::abs(double(transit - s.lastTransit));
-    s.lastTransit = transit;
-    s.jitter += (d - s.jitter) / 16.0;
-  }
-
-  void onRtcp(std::span<uint8_t> datagram, TimePoint now, ClientStats& stats) {
-    size_t n = datagram.size();
-    if (browser.peer.srtp().unprotectRtcp(datagram, n) != srtp::SrtpResult::Ok) {
-      ++stats.srtpFailures;
-      return;
-    }
-    rtcp::CompoundReader reader(datagram.first(n));
-    while (auto p = reader.next()) {
-      if (p->header.packetType != rtcp::type::kSenderReport) continue;
-      auto sr = rtcp::SenderReport::parse(*p);
-      bool rtx = false;
-      if (InStream* s = sr ? find(sr->senderSsrc(), rtx) : nullptr) {
-        s->lastSr = uint32_t(sr->senderInfo().ntpTimestamp >> 16);
-        s->lastSrAt = now;
-      }
-    }
-  }
-
-  void sendFeedback(ClientStats& stats) {
-    if (pending.empty()) return;
-    rtcp::TransportCcBuilder builder(rtcpSsrc, lastSsrc);
-    bool started = false;
-    auto flushBuilder = [&] {
-      if (builder.empty()) return;
-      auto slot = browser.send.slot();
-      common::ByteWriter w(slot);
-      if (builder.write(w) && w.ok() && browser.commitProtected(slot, w.written().size(), true)) ++stats.rtcpSent;
-    };
-    for (const auto& [seq, us] : pending) {
-      if (!started) {
-        builder.reset(feedbackCount++, haveNext ? std::optional<uint16_t>(nextSeq) : std::nullopt);
-        started = true;
-      }
-      // Reordered packets (an RTX after newer media) are left out: reported lost, as a browser
-      // that wrote its feedback already would have.
-      if (haveNext && uint16_t(seq - nextSeq) >= 0x8000) continue;
-      if (!builder.addReceived(seq, us)) {
-        flushBuilder();
-        builder.reset(feedbackCount++, seq);
-        if (!builder.addReceived(seq, us)) continue;
-      }
-      nextSeq = uint16_t(seq + 1);
-      haveNext = true;
-    }
-    flushBuilder();
-    pending.clear();
-  }
-
-  void sendReport(TimePoint now, ClientStats& stats) {
-    std::array<rtcp::ReportBlock, rtcp::ReceiverReport::kMaxBlocks> blocks{};
-    size_t count = 0;
-    for (auto& s : streams) {
-      if (!s.started || count == blocks.size()) continue;
-      auto& b = blocks[count++];
-      const uint64_t extended = (uint64_t(s.cycles) << 16) | s.maxSeq;
-      const uint64_t expected = extended - s.baseSeq + 1;
-      const uint64_t expectedInterval = expected - s.expectedPrior, receivedInterval = s.received - s.receivedPrior;
-      s.expectedPrior = expected;
-      s.receivedPrior = s.received;
-      const int64_t lostInterval = int64_t(expectedInterval) - int64_t(receivedInterval);
-      b.ssrc = s.ssrc;
-      b.fractionLost = expectedInterval == 0 || lostInterval <= 0 ? 0 : uint8_t((lostInterval << 8) / expectedInterval);
-      b.cumulativeLost = int32_t(int64_t(expected) - int64_t(s.received));
-      b.highestSequence = uint32_t(extended);
-      b.jitter = uint32_t(s.jitter);
-      if (s.lastSr != 0) {
-        b.lastSr = s.lastSr;
-        b.delaySinceLastSr = uint32_t(std::chrono::duration_cast<std::chrono::microseconds>(now - s.lastSrAt).count() *
-                                      65536 / 1'000'000);
-      }
-    }
-    auto slot = browser.send.slot();
-    common::ByteWriter w(slot);
-    if (rtcp::ReceiverReport::write(w, rtcpSsrc, std::span(blocks).first(count)) && w.ok() &&
-        browser.commitProtected(slot, w.written().size(), true))
-      ++stats.rtcpSent;
-  }
-
-  TimePoint run(TimePoint now, ClientStats& stats) {
-    if (now >= nextFeedback) {
-      sendFeedback(stats);
-      nextFeedback = now + kFeedbackInterval;
-    }
-    if (now >= nextReport) {
-      sendReport(now, stats);
-      nextReport = now + kReportInterval;
-    }
-    return std::min(nextFeedback, nextReport);
-  }
-
-  int index;
-  Browser& browser;
-  uint32_t rtcpSsrc;
-  std::vector<InStream> streams;
-  std::unordered_map<uint32_t, std::pair<size_t, bool>> bySsrc;  // media or RTX SSRC -> stream
-  std::vector<std::pair<uint16_t, int64_t>> pending;             // transport-wide seq, arrival us
-  uint8_t feedbackCount = 0;
-  uint16_t nextSeq = 0;
-  bool haveNext = false;
-  uint32_t lastSsrc = 0;
-  TimePoint nextFeedback{}, nextReport{};
-};
-
-// ---- client threads ------------------------------------------------------------------------------
-
-struct ClientThread {
-  std::vector<Publisher*> publishers;
-  std::vector<Subscriber*> subscribers;
-  int sample = 1;
-  std::atomic<bool> stop{false};
-  // Written by the thread, read by main between windows (under `mutex`-free handoff: main
-  // flips gRecording, waits, then reads; the thread only adds while recording).
-  ClientStats stats;
-  std::thread thread;
-  clockid_t cpuClock{};
-
-  void loop() {
-    std::vector<Browser*> browsers;
-    for (auto* p : publishers) browsers.push_back(&p->browser);
-    for (auto* s : subscribers) browsers.push_back(&s->browser);
-    std::vector<pollfd> fds;
-    for (auto* b : browsers) fds.push_back({b->socket->fd(), POLLIN, 0});
-    const TimePoint begin = std::chrono::steady_clock::now();
-    for (auto* p : publishers) p->begin(begin, int(publishers.size()));
-    ClientStats scratch;  // what happens outside windows
-    uint64_t sampleCounter = 0;
-    while (!stop.load(std::memory_order_relaxed)) {
-      ClientStats& st = gRecording.load(std::memory_order_relaxed) ? stats : scratch;
-      TimePoint now = std::chrono::steady_clock::now();
-      TimePoint next = now + 100ms;
-      for (auto* p : publishers) next = std::min(next, p->run(now, st));
-      for (auto* s : subscribers) next = std::min(next, s->run(now, st));
-      for (auto* b : browsers) {
-        browserTimers(*b, now);
-        b->send.flush();
-      }
-      now = std::chrono::steady_clock::now();
-      const auto wait = std::max<common::Duration>(next - now, common::Duration(0));
-      const timespec ts{time_t(wait.count() / 1'000'000'000), long(wait.count() % 1'000'000'000)};
-      if (::ppoll(fds.data(), fds.size(), &ts, nullptr) <= 0) continue;
-      for (size_t i = 0; i < fds.size(); ++i) {
-        if (!(fds[i].revents & POLLIN)) continue;
-        Browser& b = *browsers[i];
-        Publisher* pub = i < publishers.size() ? publishers[i] : nullptr;
-        Subscriber* sub = pub ? nullptr : subscribers[i - publishers.size()];
-        while (size_t n = b.receive.receive(*b.socket)) {
-          const TimePoint readAt = std::chrono::steady_clock::now();
-          for (size_t k = 0; k < n; ++k) {
-            auto d = b.receive.data(k);
-            if (handleControl(b, d, readAt)) continue;
-            if (ice::isRtcp(d)) {
-              if (pub) pub->onRtcp(d, st);
-              else sub->onRtcp(d, readAt, st);
-            } else if (sub) {
-              sub->onRtp(d, b.receive.arrival(k), sampleCounter, sample, st);
-            }
-          }
-          if (n < 64) break;
-        }
-      }
-    }
-  }
-};
+using namespace conclave::bench;
 
 // ---- setup ---------------------------------------------------------------------------------------
 
@@ -806,6 +209,7 @@ struct Options {
   int sample = 1;
   double warmup = 40;
   bool traceAllocations = false;
+  bool subscriberBwe = true;
 };
 
 // The layer a tile of `width` pixels asks for (MediaRoom::setVideoPreferences, layerForWidth).
@@ -839,6 +243,7 @@ class Room {
       if (i < mOptions.subscribers) {
         mBrowsers.push_back(std::make_unique<Browser>(mBrowserContext, mServerContext, sfu, true));
         mSubscribers.push_back(std::make_unique<Subscriber>(i, *mBrowsers.back()));
+        mSubscribers.back()->feedback = mOptions.subscriberBwe;
       }
     }
     // The Router as MediaRoom sets it up for Chrome's offers (ids from sdp/capabilities.cpp).
@@ -862,8 +267,8 @@ class Room {
       video.midExtensionId = kMidId;
       video.ridExtensionId = kRidId;
       video.repairedRidExtensionId = kRepairedRidId;
-      video.extensionMap = {{kAbsSendTimeId, kAbsSendTimeId}, {kTccId, kTccId}, {kMidId, 0}, {kRidId, 0},
-                            {kRepairedRidId, 0}};
+      video.extensionMap = {
+          {kAbsSendTimeId, kAbsSendTimeId}, {kTccId, kTccId}, {kMidId, 0}, {kRidId, 0}, {kRepairedRidId, 0}};
       video.transportCcId = kTccId;
       sfu::ProducerSpec audio;
       audio.id = nextId++;
@@ -871,8 +276,8 @@ class Room {
       audio.ssrc = p->audioSsrc;
       audio.payloadType = kOpusPt;
       audio.clockRate = 48000;
-      audio.extensionMap = {{kAudioLevelId, kAudioLevelId}, {kAbsSendTimeId, kAbsSendTimeId}, {kTccId, kTccId},
-                            {kMidId, 0}};
+      audio.extensionMap = {
+          {kAudioLevelId, kAudioLevelId}, {kAbsSendTimeId, kAbsSendTimeId}, {kTccId, kTccId}, {kMidId, 0}};
       audio.transportCcId = kTccId;
       producerIds.emplace_back(video.id, audio.id);
       steps.push_back([id, spec, video, audio](sfu::Router& r) {
@@ -895,8 +300,9 @@ class Room {
         const Publisher& p = *mPublishers[k];
         if (p.index == s->index) continue;
         const uint32_t base = 0x60000000u + uint32_t(s->index) * 0x10000 + uint32_t(p.index) * 16;
-        sfu::ConsumerSpec v{nextId++, producerIds[k].first, base | 1, kVp8Pt, base | 3, kRtxPt, kTccId};
-        sfu::ConsumerSpec a{nextId++, producerIds[k].second, base | 5, kOpusPt, std::nullopt, 0, kTccId};
+        const uint8_t tcc = mOptions.subscriberBwe ? kTccId : 0;
+        sfu::ConsumerSpec v{nextId++, producerIds[k].first, base | 1, kVp8Pt, base | 3, kRtxPt, tcc};
+        sfu::ConsumerSpec a{nextId++, producerIds[k].second, base | 5, kOpusPt, std::nullopt, 0, tcc};
         consumers.push_back(v);
         consumers.push_back(a);
         const uint32_t width = kWidths[size_t(s->index + p.index) % kLayers];
@@ -1050,10 +456,12 @@ class Room {
   }
   void printAllocation() {
     const Allocation a = allocation();
-    std::printf("  video consumers by layer: none %d, q %d, h %d, f %d (tiles ask for q %d, h %d, f %d); subscriber "
-                "estimates: min %.2f, median %.2f, max %.2f Mbit/s\n",
-                a.layers[0], a.layers[1], a.layers[2], a.layers[3], a.wanted[0], a.wanted[1], a.wanted[2],
-                a.minEstimate / 1e6, a.medianEstimate / 1e6, a.maxEstimate / 1e6);
+    std::printf("  video consumers by layer: none %d, q %d, h %d, f %d (tiles ask for q %d, h %d, f %d)", a.layers[0],
+                a.layers[1], a.layers[2], a.layers[3], a.wanted[0], a.wanted[1], a.wanted[2]);
+    if (mOptions.subscriberBwe)
+      std::printf("; subscriber estimates: min %.2f, median %.2f, max %.2f Mbit/s", a.minEstimate / 1e6,
+                  a.medianEstimate / 1e6, a.maxEstimate / 1e6);
+    std::printf("\n");
   }
 
   void window(double scale) {
@@ -1081,45 +489,49 @@ class Room {
     const double cpu = double(b.cpuNs - a.cpuNs) / 1e9;
     const uint64_t forwarded = b.forwarded - a.forwarded;
     const uint64_t allocs = (b.mallocs - a.mallocs) + (b.news - a.news);
-    std::printf("rate x%.2f, %.1f s: in %.0f dgram/s (publishers sent %.0f RTP/s), out %.0f dgram/s, forwarded "
-                "%.0f RTP/s (+%.0f RTX, %.0f probe pkt/s)\n",
-                scale, wall, double(b.received - a.received) / wall, double(st.rtpSent) / wall,
-                double(b.sent - a.sent) / wall, double(forwarded) / wall, double(b.retransmitted - a.retransmitted) / wall,
-                double(b.probes - a.probes) / wall);
-    std::printf("  worker CPU %.1f %% of a core: %.0f forwarded RTP/s per core, %.2f us CPU per forwarded packet; "
-                "client threads CPU: publishers %.1f %%, subscribers %.1f %%\n",
-                100 * cpu / wall, double(forwarded) / cpu, cpu * 1e6 / double(forwarded),
-                100 * double(pubCpu) / 1e9 / wall, 100 * double(subCpu) / 1e9 / wall);
-    std::printf("  in->out latency (publisher before protect -> subscriber kernel receive), %llu packets: p50 %.0f us, "
-                "p99 %.0f us, max %.0f us\n",
-                static_cast<unsigned long long>(st.latency.count), st.latency.percentileUs(0.5),
-                st.latency.percentileUs(0.99), double(st.latency.maxNs) / 1e3);
-    std::printf("  subscribers: %llu RTP (%llu decrypted: q %llu, h %llu, f %llu, audio %llu), %llu lost (gaps), "
-                "%llu RTX, %llu probes, %llu keyframes; errors: srtp %llu, wrong stream %llu, picture ID jumps %llu\n",
-                static_cast<unsigned long long>(st.rtpReceived), static_cast<unsigned long long>(st.decrypted),
-                static_cast<unsigned long long>(st.byLayer[0]), static_cast<unsigned long long>(st.byLayer[1]),
-                static_cast<unsigned long long>(st.byLayer[2]), static_cast<unsigned long long>(st.byLayer[3]),
-                static_cast<unsigned long long>(st.lost), static_cast<unsigned long long>(st.rtxReceived),
-                static_cast<unsigned long long>(st.probesReceived), static_cast<unsigned long long>(st.keyframes),
-                static_cast<unsigned long long>(st.srtpFailures), static_cast<unsigned long long>(st.wrongPublisher),
-                static_cast<unsigned long long>(st.pictureIdJumps));
-    std::printf("  publishers got: %llu PLI, %llu FIR, %llu NACK, %llu transport-cc feedback, %llu RR; layer "
-                "switches %llu, keyframe requests %llu\n",
-                static_cast<unsigned long long>(st.plis), static_cast<unsigned long long>(st.firs),
-                static_cast<unsigned long long>(st.nacksToPublishers),
-                static_cast<unsigned long long>(st.feedbackToPublishers),
-                static_cast<unsigned long long>(st.reportsToPublishers),
-                static_cast<unsigned long long>(b.switches - a.switches),
-                static_cast<unsigned long long>(b.keyframeRequests - a.keyframeRequests));
-    std::printf("  worker-thread allocations: %llu (%.3f per forwarded packet)", static_cast<unsigned long long>(allocs),
-                double(allocs) / double(std::max<uint64_t>(forwarded, 1)));
+    std::printf(
+        "rate x%.2f, %.1f s: in %.0f dgram/s (publishers sent %.0f RTP/s), out %.0f dgram/s, forwarded "
+        "%.0f RTP/s (+%.0f RTX, %.0f probe pkt/s)\n",
+        scale, wall, double(b.received - a.received) / wall, double(st.rtpSent) / wall, double(b.sent - a.sent) / wall,
+        double(forwarded) / wall, double(b.retransmitted - a.retransmitted) / wall, double(b.probes - a.probes) / wall);
+    std::printf(
+        "  worker CPU %.1f %% of a core: %.0f forwarded RTP/s per core, %.2f us CPU per forwarded packet; "
+        "client threads CPU: publishers %.1f %%, subscribers %.1f %%\n",
+        100 * cpu / wall, double(forwarded) / cpu, cpu * 1e6 / double(forwarded), 100 * double(pubCpu) / 1e9 / wall,
+        100 * double(subCpu) / 1e9 / wall);
+    std::printf(
+        "  in->out latency (publisher before protect -> subscriber kernel receive), %llu packets: p50 %.0f us, "
+        "p99 %.0f us, max %.0f us\n",
+        static_cast<unsigned long long>(st.latency.count), st.latency.percentileUs(0.5), st.latency.percentileUs(0.99),
+        double(st.latency.maxNs) / 1e3);
+    std::printf(
+        "  subscribers: %llu RTP (%llu decrypted: q %llu, h %llu, f %llu, audio %llu), %llu lost (gaps), "
+        "%llu RTX, %llu probes, %llu keyframes; errors: srtp %llu, wrong stream %llu, picture ID jumps %llu\n",
+        static_cast<unsigned long long>(st.rtpReceived), static_cast<unsigned long long>(st.decrypted),
+        static_cast<unsigned long long>(st.byLayer[0]), static_cast<unsigned long long>(st.byLayer[1]),
+        static_cast<unsigned long long>(st.byLayer[2]), static_cast<unsigned long long>(st.byLayer[3]),
+        static_cast<unsigned long long>(st.lost), static_cast<unsigned long long>(st.rtxReceived),
+        static_cast<unsigned long long>(st.probesReceived), static_cast<unsigned long long>(st.keyframes),
+        static_cast<unsigned long long>(st.srtpFailures), static_cast<unsigned long long>(st.wrongPublisher),
+        static_cast<unsigned long long>(st.pictureIdJumps));
+    std::printf(
+        "  publishers got: %llu PLI, %llu FIR, %llu NACK, %llu transport-cc feedback, %llu RR; layer "
+        "switches %llu, keyframe requests %llu\n",
+        static_cast<unsigned long long>(st.plis), static_cast<unsigned long long>(st.firs),
+        static_cast<unsigned long long>(st.nacksToPublishers), static_cast<unsigned long long>(st.feedbackToPublishers),
+        static_cast<unsigned long long>(st.reportsToPublishers),
+        static_cast<unsigned long long>(b.switches - a.switches),
+        static_cast<unsigned long long>(b.keyframeRequests - a.keyframeRequests));
+    std::printf("  worker-thread allocations: %llu (%.3f per forwarded packet)",
+                static_cast<unsigned long long>(allocs), double(allocs) / double(std::max<uint64_t>(forwarded, 1)));
     if (gTracing && gTraced > 0) {
       const double inSrtp = double(gTracedInSrtp) / double(gTraced);
-      std::printf("; 1 in %llu traced: %.1f %% inside libsrtp2 and its crypto library, so about %.3f per forwarded "
-                  "packet there and %.3f elsewhere\n",
-                  static_cast<unsigned long long>(kTraceEvery), 100 * inSrtp,
-                  inSrtp * double(allocs) / double(std::max<uint64_t>(forwarded, 1)),
-                  (1 - inSrtp) * double(allocs) / double(std::max<uint64_t>(forwarded, 1)));
+      std::printf(
+          "; 1 in %llu traced: %.1f %% inside libsrtp2 and its crypto library, so about %.3f per forwarded "
+          "packet there and %.3f elsewhere\n",
+          static_cast<unsigned long long>(kTraceEvery), 100 * inSrtp,
+          inSrtp * double(allocs) / double(std::max<uint64_t>(forwarded, 1)),
+          (1 - inSrtp) * double(allocs) / double(std::max<uint64_t>(forwarded, 1)));
     } else {
       std::printf("\n");
     }
@@ -1193,6 +605,8 @@ bool parse(int argc, char** argv, Options& o) {
       o.warmup = std::stod(*v5);
     } else if (arg == "--trace-allocations") {
       o.traceAllocations = true;
+    } else if (arg == "--no-subscriber-bwe") {
+      o.subscriberBwe = false;
     } else if (auto v6 = value("--rate-scale=")) {
       o.scales.clear();
       for (size_t pos = 0; pos < v6->size();) {
@@ -1214,7 +628,7 @@ int main(int argc, char** argv) {
   if (!parse(argc, argv, options)) {
     std::fprintf(stderr,
                  "usage: %s [--publishers=N] [--subscribers=M] [--seconds=S] [--rate-scale=X[,Y...]] [--sample=K] "
-                 "[--warmup=S] [--trace-allocations]\n",
+                 "[--warmup=S] [--trace-allocations] [--no-subscriber-bwe]\n",
                  argv[0]);
     return 2;
   }
@@ -1225,9 +639,10 @@ int main(int argc, char** argv) {
   gTracing = options.traceAllocations;
   Room room(options);
   room.setUp();
-  std::printf("room: %d publishers (3 simulcast VP8 layers + Opus each), %d subscribers of every other publisher; "
-              "%u cores online\n",
-              options.publishers, options.subscribers, std::thread::hardware_concurrency());
+  std::printf(
+      "room: %d publishers (3 simulcast VP8 layers + Opus each), %d subscribers of every other publisher; "
+      "%u cores online\n",
+      options.publishers, options.subscribers, std::thread::hardware_concurrency());
   room.startClients();
   gRateScale = options.scales.front();
   const double settled = room.settle(options.warmup);
