@@ -43,25 +43,59 @@
 //     per-subscriber estimate runs on real feedback. They answer the SFU's consent checks.
 // Subscribers ask for different sizes (per tile 1280, 640 or 320 pixels wide, varying by
 // subscriber and publisher; setConsumerMaxLayer as MediaRoom::setVideoPreferences maps widths),
-// and the allocation by estimate does the rest. The timed windows start once no consumer has
-// switched layer for 3 s.
+// and the allocation by estimate does the rest. The timed windows start once the estimates have
+// ramped up (no layer switch and the median estimate steady for 3 s).
 //
 // Figures, per timed window:
 //   - in / out: datagrams the worker received and sent (its counters), forwarded RTP (router
-//     stats), per second of wall time; worker CPU: the worker thread's CPU time
-//     (pthread_getcpuclockid, read on the worker thread at the window's edges) over wall time;
-//     "fwd/s per core": forwarded RTP packets per second of worker CPU time, so the figure holds
-//     on a busy machine. Client threads' CPU is shown too (they share the machine's cores).
+//     stats), per second of wall time. Worker CPU: the worker thread's CPU time
+//     (pthread_getcpuclockid, read on the worker thread at the window's edges) over wall time.
+//     "Forwarded RTP/s per core": forwarded packets per second of worker CPU time, so the figure
+//     holds on a busy machine. That CPU time includes the kernel's work in the worker's
+//     recvmmsg/sendmmsg, and on loopback the delivery into the receivers' sockets, which on a
+//     NIC partly runs elsewhere; it also includes the worker's fixed costs (epoll wake-ups, the
+//     50 ms tick over every transport), which weigh more at low rates. Client threads' CPU is
+//     shown too: they, the kernel and anything else share the machine's cores.
 //   - latency: subscriber's kernel receive timestamp (SO_TIMESTAMPNS) minus the publisher's
 //     steady clock read just before it SRTP-protected the packet (carried in the payload's last
-//     bytes, where SFrame ciphertext would be). It includes: the publisher's protect of the rest
-//     of its burst and sendmmsg, loopback into the worker's socket, waiting there, the worker's
-//     receive batch (up to 32 datagrams), route, SRTP unprotect, routing and rewriting, SRTP
-//     protect for every subscriber, sendmmsg (up to 64 per call), and loopback into the
-//     subscriber's socket. It excludes the subscriber's wake-up and decrypt.
+//     bytes, where SFrame ciphertext would be; 1 us buckets). It includes: the publisher's
+//     protect of the rest of its burst and sendmmsg, loopback into the worker's socket, waiting
+//     there (and for the worker thread to be scheduled), the worker's receive batch (up to 32
+//     datagrams), route, SRTP unprotect, routing and rewriting, SRTP protect for every
+//     subscriber, sendmmsg (up to 64 per call), and loopback into the subscriber's socket. It
+//     excludes the subscriber's wake-up and decrypt.
 //   - allocations: malloc/calloc/realloc and operator new made on the worker thread during the
-//     window are counted (everything it does: forwarding, RTCP, feedback, timers), and the
-//     first few are printed with a backtrace.
+//     window (everything it does: forwarding, RTCP, feedback, timers).
+//
+// Measured (RelWithDebInfo, -O2, g++ 12; SRTP_AEAD_AES_128_GCM; Debian's libsrtp2, built on NSS;
+// a 2-core VM shared with browser e2e runs, so wall-clock figures depend on their load):
+//   10 x 10, estimation on, x1 (a quiet moment; all 90 video consumers on the layer their tile
+//   asks for, 30 q / 30 h / 30 f, estimates 9.2-10 Mbit/s): in 3,429 datagrams/s (3,201 RTP/s),
+//   out 12,999/s, forwarded 12,603 RTP/s; worker 7.3 % of a core = 172,000 forwarded RTP/s per
+//   core (5.8 us per forwarded packet); in->out p50 172 us, p99 560 us, max 8.8 ms; no loss,
+//   no SRTP or stream errors, picture IDs continuous. 6.5 worker allocations per forwarded
+//   packet; --trace-allocations puts 99.9 % of them inside libsrtp2 (NSS's PK11_Encrypt/Decrypt
+//   under it allocate per call) and the other ~0.01 per packet in the 50 ms tick re-arming its
+//   timer (EventLoop::setTimer: std::function and map node) and in OpenSSL's HMAC_Init_ex /
+//   HMAC_Final for STUN integrity (consent checks and their answers); none in Conclave's RTP path.
+//   10 x 10, --no-subscriber-bwe, --rate-scale=1,2,4,8,12,16 (forwarded RTP/s; worker CPU; per
+//   core; p50 / p99):
+//     x1   12,605/s   5.8 %  218,000/core (4.6 us)   146 us / 600 us
+//     x2   25,211/s   9.0 %  279,000/core (3.6 us)   248 us / 760 us
+//     x4   50,411/s  18.3 %  275,000/core (3.6 us)   248 us / 912 us
+//     x8  100,830/s  35.1 %  287,000/core (3.5 us)   250 us / 15.8 ms
+//     x12 137,076/s  51.2 %  268,000/core (3.7 us)   88 ms / 121 ms, 9 % lost (gaps)
+//     x16 128,449/s  48.8 %  263,000/core (3.8 us)   94 ms / 116 ms, 34 % lost
+//   Beyond x8 the machine saturates (idle 4-10 %: the worker, the client threads at ~40 % of a
+//   core, the kernel's loopback and the e2e browsers), not the worker thread, which never got
+//   more than about half a core; at a core of its own the per-core rate above (~270,000
+//   forwarded RTP/s for this mix, ~4 packets out per packet in) is the bound.
+//   Under load the estimates fall: in runs while the e2e browsers were busy (in->out p99 36-360
+//   ms), the subscribers' estimates dropped from 10 to 0.3-4 Mbit/s over loopback and video was
+//   paused for most consumers at x2 and above. A likely contributor on the server side (not
+//   measured apart): a packet's transport-cc send time is the `now` of its receive batch
+//   (Router::forward -> stampTransportCc), not when sendmmsg ran, so the time the worker spends
+//   late (or descheduled) before sending reads as path delay to the delay-based estimator.
 #include <dlfcn.h>
 #include <execinfo.h>
 #include <poll.h>
@@ -113,7 +147,7 @@ thread_local uint64_t tAllocations = 0;
 // backtrace: those made inside libsrtp2 (and the crypto library under it) are counted apart, the
 // first few others are kept to be printed.
 constexpr uint64_t kTraceEvery = 16;
-constexpr int kMaxTraces = 3;
+constexpr int kMaxTraces = 512;
 constexpr int kTraceDepth = 24;
 std::array<std::array<void*, kTraceDepth>, kMaxTraces> gTraces{};
 std::array<int, kMaxTraces> gTraceDepths{};
@@ -366,6 +400,11 @@ class Room {
     }
   }
 
+  std::string_view srtpProfile() const {
+    const auto profile = mBrowsers.front()->peer.profile();
+    return profile ? srtp::srtpProfileParams(*profile).name : "none";
+  }
+
   void startClients() {
     mPublisherThread.publishers.clear();
     for (auto& p : mPublishers) mPublisherThread.publishers.push_back(p.get());
@@ -543,12 +582,22 @@ class Room {
     std::fflush(stdout);
   }
 
+  // The traced allocations outside libsrtp2, one backtrace per call path with its count.
   void printTraces() {
-    const int n = std::min(gTraceCount.load(), kMaxTraces);
-    for (int i = 0; i < n; ++i) {
-      std::printf("  allocation %d on the worker thread outside libsrtp2:\n", i + 1);
+    const size_t n = size_t(std::min(gTraceCount.load(), kMaxTraces));
+    std::vector<std::pair<size_t, size_t>> paths;  // first trace of a path, count
+    for (size_t i = 0; i < n; ++i) {
+      auto same = [&](const auto& p) {
+        return gTraceDepths[p.first] == gTraceDepths[i] && gTraces[p.first] == gTraces[i];
+      };
+      if (auto it = std::find_if(paths.begin(), paths.end(), same); it != paths.end()) ++it->second;
+      else paths.emplace_back(i, 1);
+    }
+    std::sort(paths.begin(), paths.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+    for (const auto& [first, count] : paths) {
+      std::printf("  %zu traced allocation(s) on the worker thread outside libsrtp2 from:\n", count);
       std::fflush(stdout);
-      backtrace_symbols_fd(gTraces[size_t(i)].data(), gTraceDepths[size_t(i)], STDOUT_FILENO);
+      backtrace_symbols_fd(gTraces[first].data(), gTraceDepths[first], STDOUT_FILENO);
     }
   }
 
@@ -641,8 +690,9 @@ int main(int argc, char** argv) {
   room.setUp();
   std::printf(
       "room: %d publishers (3 simulcast VP8 layers + Opus each), %d subscribers of every other publisher; "
-      "%u cores online\n",
-      options.publishers, options.subscribers, std::thread::hardware_concurrency());
+      "SRTP %s; %u cores online\n",
+      options.publishers, options.subscribers, std::string(room.srtpProfile()).c_str(),
+      std::thread::hardware_concurrency());
   room.startClients();
   gRateScale = options.scales.front();
   const double settled = room.settle(options.warmup);

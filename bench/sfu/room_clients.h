@@ -586,8 +586,8 @@ struct ClientThread {
   std::vector<Subscriber*> subscribers;
   int sample = 1;
   std::atomic<bool> stop{false};
-  // Written by the thread, read by main between windows (under `mutex`-free handoff: main
-  // flips gRecording, waits, then reads; the thread only adds while recording).
+  // What happened while gRecording was on. The main thread resets it before turning recording
+  // on and reads it a while after turning it off (a benchmark's handoff, not a synchronised one).
   ClientStats stats;
   std::thread thread;
   clockid_t cpuClock{};
@@ -603,11 +603,13 @@ struct ClientThread {
     ClientStats scratch;  // what happens outside windows
     uint64_t sampleCounter = 0;
     while (!stop.load(std::memory_order_relaxed)) {
-      ClientStats& st = gRecording.load(std::memory_order_relaxed) ? stats : scratch;
+      // Chosen again for every batch: nothing is added to `stats` once the main thread has
+      // turned recording off and the batch at hand is done.
+      ClientStats* st = gRecording.load(std::memory_order_relaxed) ? &stats : &scratch;
       TimePoint now = std::chrono::steady_clock::now();
       TimePoint next = now + 100ms;
-      for (auto* p : publishers) next = std::min(next, p->run(now, st));
-      for (auto* s : subscribers) next = std::min(next, s->run(now, st));
+      for (auto* p : publishers) next = std::min(next, p->run(now, *st));
+      for (auto* s : subscribers) next = std::min(next, s->run(now, *st));
       for (auto* b : browsers) {
         browserTimers(*b, now);
         b->send.flush();
@@ -623,14 +625,15 @@ struct ClientThread {
         Subscriber* sub = pub ? nullptr : subscribers[i - publishers.size()];
         while (size_t n = b.receive.receive(*b.socket)) {
           const TimePoint readAt = std::chrono::steady_clock::now();
+          st = gRecording.load(std::memory_order_relaxed) ? &stats : &scratch;
           for (size_t k = 0; k < n; ++k) {
             auto d = b.receive.data(k);
             if (handleControl(b, d, readAt)) continue;
             if (ice::isRtcp(d)) {
-              if (pub) pub->onRtcp(d, st);
-              else sub->onRtcp(d, readAt, st);
+              if (pub) pub->onRtcp(d, *st);
+              else sub->onRtcp(d, readAt, *st);
             } else if (sub) {
-              sub->onRtp(d, b.receive.arrival(k), sampleCounter, sample, st);
+              sub->onRtp(d, b.receive.arrival(k), sampleCounter, sample, *st);
             }
           }
           if (n < 64) break;
