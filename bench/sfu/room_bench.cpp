@@ -381,6 +381,7 @@ class Room {
   void pumpUntil(Done done) {
     const auto end = std::chrono::steady_clock::now() + 20s;
     std::vector<pollfd> fds;
+    fds.reserve(mBrowsers.size());
     for (auto& b : mBrowsers) fds.push_back({b->socket->fd(), POLLIN, 0});
     while (!done()) {
       if (std::chrono::steady_clock::now() > end) {
@@ -478,7 +479,8 @@ class Room {
       auto& r = w.router("room");
       for (auto [sub, id] : mVideoConsumers) {
         if (const auto* c = r.consumer(id)) {
-          ++a.layers[size_t(std::max(c->currentLayer(), -1) + 1)];
+          const int slot = std::max(c->currentLayer(), -1) + 1;
+          ++a.layers[static_cast<size_t>(slot)];
           ++a.wanted[size_t(std::clamp(c->maxLayer(), 0, kLayers - 1))];
         }
       }

@@ -597,6 +597,7 @@ struct ClientThread {
     for (auto* p : publishers) browsers.push_back(&p->browser);
     for (auto* s : subscribers) browsers.push_back(&s->browser);
     std::vector<pollfd> fds;
+    fds.reserve(browsers.size());
     for (auto* b : browsers) fds.push_back({b->socket->fd(), POLLIN, 0});
     const TimePoint begin = std::chrono::steady_clock::now();
     for (auto* p : publishers) p->begin(begin, int(publishers.size()));
