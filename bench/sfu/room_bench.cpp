@@ -38,9 +38,10 @@
 //     interval, as unsynchronised cameras are.
 //   - subscribers receive with recvmmsg and kernel receive timestamps, decrypt and check each
 //     packet (authentication, that it is the publisher this consumer's SSRC belongs to, VP8
-//     picture IDs continuous per output stream), and send transport-cc feedback every 50 ms and
-//     a receiver report (loss, jitter, LSR/DLSR) every second, as browsers do, so the SFU's
-//     per-subscriber estimate runs on real feedback. They answer the SFU's consent checks.
+//     picture IDs continuous per output stream), and send NACKs for gaps in video at once,
+//     transport-cc feedback every 50 ms and a receiver report (loss, jitter, LSR/DLSR) every
+//     second, as browsers do, so the SFU's per-subscriber estimate runs on real feedback. They
+//     answer the SFU's consent checks and send their own every 5 s.
 // Subscribers ask for different sizes (per tile 1280, 640 or 320 pixels wide, varying by
 // subscriber and publisher; setConsumerMaxLayer as MediaRoom::setVideoPreferences maps widths),
 // and the allocation by estimate does the rest. The timed windows start once the estimates have
@@ -546,15 +547,16 @@ class Room {
         static_cast<unsigned long long>(st.latency.count), st.latency.percentileUs(0.5), st.latency.percentileUs(0.99),
         double(st.latency.maxNs) / 1e3);
     std::printf(
-        "  subscribers: %llu RTP (%llu decrypted: q %llu, h %llu, f %llu, audio %llu), %llu lost (gaps), "
-        "%llu RTX, %llu probes, %llu keyframes; errors: srtp %llu, wrong stream %llu, picture ID jumps %llu\n",
+        "  subscribers: %llu RTP (%llu decrypted: q %llu, h %llu, f %llu, audio %llu), %llu lost (gaps, before "
+        "repair), %llu NACKed, %llu RTX, %llu probes, %llu keyframes; errors: srtp %llu, wrong stream %llu, picture ID "
+        "jumps %llu\n",
         static_cast<unsigned long long>(st.rtpReceived), static_cast<unsigned long long>(st.decrypted),
         static_cast<unsigned long long>(st.byLayer[0]), static_cast<unsigned long long>(st.byLayer[1]),
         static_cast<unsigned long long>(st.byLayer[2]), static_cast<unsigned long long>(st.byLayer[3]),
-        static_cast<unsigned long long>(st.lost), static_cast<unsigned long long>(st.rtxReceived),
-        static_cast<unsigned long long>(st.probesReceived), static_cast<unsigned long long>(st.keyframes),
-        static_cast<unsigned long long>(st.srtpFailures), static_cast<unsigned long long>(st.wrongPublisher),
-        static_cast<unsigned long long>(st.pictureIdJumps));
+        static_cast<unsigned long long>(st.lost), static_cast<unsigned long long>(st.nacked),
+        static_cast<unsigned long long>(st.rtxReceived), static_cast<unsigned long long>(st.probesReceived),
+        static_cast<unsigned long long>(st.keyframes), static_cast<unsigned long long>(st.srtpFailures),
+        static_cast<unsigned long long>(st.wrongPublisher), static_cast<unsigned long long>(st.pictureIdJumps));
     std::printf(
         "  publishers got: %llu PLI, %llu FIR, %llu NACK, %llu transport-cc feedback, %llu RR; layer "
         "switches %llu, keyframe requests %llu\n",

@@ -109,7 +109,7 @@ struct ClientStats {
   uint64_t rtpSent = 0, rtcpSent = 0, framesSkipped = 0;
   uint64_t plis = 0, firs = 0, nacksToPublishers = 0, feedbackToPublishers = 0, reportsToPublishers = 0;
   uint64_t rtpReceived = 0, rtxReceived = 0, probesReceived = 0, decrypted = 0, lost = 0;
-  uint64_t srtpFailures = 0, wrongPublisher = 0, pictureIdJumps = 0, keyframes = 0;
+  uint64_t srtpFailures = 0, wrongPublisher = 0, pictureIdJumps = 0, keyframes = 0, nacked = 0;
   std::array<uint64_t, kLayers + 1> byLayer{};  // video layers, then audio
   Histogram latency;
   void reset() { *this = ClientStats{}; }
@@ -119,6 +119,7 @@ struct ClientStats {
     reportsToPublishers += o.reportsToPublishers, rtpReceived += o.rtpReceived, rtxReceived += o.rtxReceived;
     probesReceived += o.probesReceived, decrypted += o.decrypted, lost += o.lost, srtpFailures += o.srtpFailures;
     wrongPublisher += o.wrongPublisher, pictureIdJumps += o.pictureIdJumps, keyframes += o.keyframes;
+    nacked += o.nacked;
     for (size_t i = 0; i < byLayer.size(); ++i) byLayer[i] += o.byLayer[i];
     latency.merge(o.latency);
   }
@@ -378,6 +379,9 @@ struct InStream {
   uint16_t lastPictureId = 0;
   uint32_t lastSr = 0;
   TimePoint lastSrAt{};
+  // Video: sequence numbers found missing since the last NACK (a browser NACKs them at once).
+  std::array<uint16_t, 64> missing{};
+  size_t missingCount = 0;
 };
 
 struct Subscriber {
@@ -466,6 +470,8 @@ struct Subscriber {
       if (delta > 1) {
         stats.lost += delta - 1u;
         s.gapSinceFrame = true;
+        for (uint16_t m = uint16_t(s.maxSeq + 1); s.video && m != seq && s.missingCount < s.missing.size(); ++m)
+          s.missing[s.missingCount++] = m;
       }
       s.maxSeq = seq;
     }
@@ -522,6 +528,20 @@ struct Subscriber {
     pending.clear();
   }
 
+  void sendNacks(ClientStats& stats) {
+    for (auto& s : streams) {
+      if (s.missingCount == 0) continue;
+      auto slot = browser.send.slot();
+      common::ByteWriter w(slot);
+      if (rtcp::GenericNack::write(w, rtcpSsrc, s.ssrc, std::span(s.missing).first(s.missingCount)) && w.ok() &&
+          browser.commitProtected(slot, w.written().size(), true)) {
+        ++stats.rtcpSent;
+        stats.nacked += s.missingCount;
+      }
+      s.missingCount = 0;
+    }
+  }
+
   void sendReport(TimePoint now, ClientStats& stats) {
     std::array<rtcp::ReportBlock, rtcp::ReceiverReport::kMaxBlocks> blocks{};
     size_t count = 0;
@@ -553,6 +573,7 @@ struct Subscriber {
   }
 
   TimePoint run(TimePoint now, ClientStats& stats) {
+    sendNacks(stats);
     if (now >= nextFeedback) {
       if (feedback) sendFeedback(stats);
       pending.clear();
