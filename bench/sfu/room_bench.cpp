@@ -97,6 +97,7 @@
 //   measured apart): a packet's transport-cc send time is the `now` of its receive batch
 //   (Router::forward -> stampTransportCc), not when sendmmsg ran, so the time the worker spends
 //   late (or descheduled) before sending reads as path delay to the delay-based estimator.
+#include <dirent.h>
 #include <dlfcn.h>
 #include <execinfo.h>
 #include <poll.h>
@@ -249,6 +250,63 @@ struct Options {
 
 // The layer a tile of `width` pixels asks for (MediaRoom::setVideoPreferences, layerForWidth).
 int layerForWidth(uint32_t width) { return width <= 320 ? 0 : width <= 640 ? 1 : 2; }
+
+// The machine around the worker, from /proc: CPU ticks of every core (all, and idle), and of the
+// kernel's softirq threads (ksoftirqd/N). Under load the kernel leaves part of the loopback
+// delivery that the worker's sendmmsg starts to those threads, and that part is then not in the
+// worker thread's CPU time (this kernel has no IRQ_TIME_ACCOUNTING: softirq work done inline
+// is).
+struct MachineTicks {
+  uint64_t all = 0, idle = 0, ksoftirqd = 0;
+
+  static MachineTicks read() {
+    MachineTicks t;
+    if (std::FILE* f = std::fopen("/proc/stat", "r")) {
+      unsigned long long v[8] = {};
+      if (std::fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6],
+                      &v[7]) == 8) {
+        for (auto x : v) t.all += x;
+        t.idle = v[3] + v[4];
+      }
+      std::fclose(f);
+    }
+    for (int pid : ksoftirqdPids()) {
+      if (std::FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/stat").c_str(), "r")) {
+        char line[512] = {};
+        if (std::fgets(line, sizeof line, f)) {
+          // After "pid (comm) ": state is field 3, utime 14 and stime 15.
+          const char* rest = std::strrchr(line, ')');
+          unsigned long long utime = 0, stime = 0;
+          if (rest &&
+              std::sscanf(rest + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) == 2)
+            t.ksoftirqd += utime + stime;
+        }
+        std::fclose(f);
+      }
+    }
+    return t;
+  }
+
+  // The pids of the ksoftirqd/N threads, found once.
+  static const std::vector<int>& ksoftirqdPids() {
+    static const std::vector<int> pids = [] {
+      std::vector<int> found;
+      DIR* proc = ::opendir("/proc");
+      while (const dirent* e = proc ? ::readdir(proc) : nullptr) {
+        const int pid = std::atoi(e->d_name);
+        if (pid <= 0) continue;
+        std::FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/comm").c_str(), "r");
+        if (!f) continue;
+        char comm[64] = {};
+        if (std::fgets(comm, sizeof comm, f) && std::strncmp(comm, "ksoftirqd/", 10) == 0) found.push_back(pid);
+        std::fclose(f);
+      }
+      if (proc) ::closedir(proc);
+      return found;
+    }();
+    return pids;
+  }
+};
 
 struct WindowSnapshot {
   int64_t cpuNs = 0;
@@ -513,6 +571,7 @@ class Room {
       t->stats.reset();  // the threads do not write `stats` while not recording
     }
     const int64_t pubCpu0 = cpuNanos(mPublisherThread.cpuClock), subCpu0 = cpuNanos(mSubscriberThread.cpuClock);
+    const MachineTicks machine0 = MachineTicks::read();
     gRecording = true;
     gTraceCount = 0;
     gTraced = 0;
@@ -523,6 +582,7 @@ class Room {
     gRecording = false;
     const int64_t pubCpu = cpuNanos(mPublisherThread.cpuClock) - pubCpu0;
     const int64_t subCpu = cpuNanos(mSubscriberThread.cpuClock) - subCpu0;
+    const MachineTicks machine1 = MachineTicks::read();
     std::this_thread::sleep_for(100ms);  // the threads finish the packet they were at
     ClientStats st;
     st.merge(mPublisherThread.stats);
@@ -541,6 +601,12 @@ class Room {
         "client threads CPU: publishers %.1f %%, subscribers %.1f %%\n",
         100 * cpu / wall, double(forwarded) / cpu, cpu * 1e6 / double(forwarded), 100 * double(pubCpu) / 1e9 / wall,
         100 * double(subCpu) / 1e9 / wall);
+    const double ticks = double(sysconf(_SC_CLK_TCK));
+    std::printf(
+        "  machine: %.0f %% idle over all cores; kernel softirq threads %.1f %% of a core (not in the worker's "
+        "CPU time)\n",
+        100 * double(machine1.idle - machine0.idle) / double(std::max<uint64_t>(machine1.all - machine0.all, 1)),
+        100 * double(machine1.ksoftirqd - machine0.ksoftirqd) / ticks / wall);
     std::printf(
         "  in->out latency (publisher before protect -> subscriber kernel receive), %llu packets: p50 %.0f us, "
         "p99 %.0f us, max %.0f us\n",
