@@ -112,16 +112,20 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <functional>
 #include <future>
 #include <memory>
 #include <new>
 #include <optional>
+#include <sstream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -265,28 +269,25 @@ struct MachineTicks {
 
   static MachineTicks read() {
     MachineTicks t;
-    if (std::FILE* f = std::fopen("/proc/stat", "r")) {
-      unsigned long long v[8] = {};
-      if (std::fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6],
-                      &v[7]) == 8) {
-        for (auto x : v) t.all += x;
-        t.idle = v[3] + v[4];
-      }
-      std::fclose(f);
+    std::ifstream stat("/proc/stat");
+    std::string label;
+    std::array<uint64_t, 8> v{};  // user nice system idle iowait irq softirq steal
+    stat >> label;
+    for (auto& x : v) stat >> x;
+    if (stat && label == "cpu") {
+      for (auto x : v) t.all += x;
+      t.idle = v[3] + v[4];
     }
     for (int pid : ksoftirqdPids()) {
-      if (std::FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/stat").c_str(), "r")) {
-        char line[512] = {};
-        if (std::fgets(line, sizeof line, f)) {
-          // After "pid (comm) ": state is field 3, utime 14 and stime 15.
-          const char* rest = std::strrchr(line, ')');
-          unsigned long long utime = 0, stime = 0;
-          if (rest &&
-              std::sscanf(rest + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) == 2)
-            t.ksoftirqd += utime + stime;
-        }
-        std::fclose(f);
-      }
+      std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+      std::string line;
+      if (!std::getline(in, line) || line.rfind(')') == std::string::npos) continue;
+      // After "pid (comm)": state is field 3, utime 14 and stime 15.
+      std::istringstream rest(line.substr(line.rfind(')') + 1));
+      std::string skip;
+      for (int field = 3; field < 14; ++field) rest >> skip;
+      uint64_t utime = 0, stime = 0;
+      if (rest >> utime >> stime) t.ksoftirqd += utime + stime;
     }
     return t;
   }
@@ -297,13 +298,12 @@ struct MachineTicks {
       std::vector<int> found;
       DIR* proc = ::opendir("/proc");
       while (const dirent* e = proc ? ::readdir(proc) : nullptr) {
-        const int pid = std::atoi(e->d_name);
-        if (pid <= 0) continue;
-        std::FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/comm").c_str(), "r");
-        if (!f) continue;
-        char comm[64] = {};
-        if (std::fgets(comm, sizeof comm, f) && std::strncmp(comm, "ksoftirqd/", 10) == 0) found.push_back(pid);
-        std::fclose(f);
+        const std::string_view name(e->d_name);
+        int pid = 0;
+        if (std::from_chars(name.data(), name.data() + name.size(), pid).ptr != name.data() + name.size()) continue;
+        std::ifstream in("/proc/" + std::to_string(pid) + "/comm");
+        std::string comm;
+        if (std::getline(in, comm) && comm.rfind("ksoftirqd/", 0) == 0) found.push_back(pid);
       }
       if (proc) ::closedir(proc);
       return found;
