@@ -70,7 +70,7 @@
 //
 // Measured (RelWithDebInfo, -O2, g++ 12; SRTP_AEAD_AES_128_GCM; Debian's libsrtp2, built on NSS;
 // a 2-core VM shared with browser e2e runs, so every figure moves with their load: ranges are
-// over the runs of one afternoon, at moments when the machine was 20-40 % idle):
+// over the runs of one afternoon, at moments when the e2e runs were quieter, load average 2-3):
 //   10 x 10, estimation on, x1: all 90 video consumers on the layer their tile asks for (30 q,
 //   30 h, 30 f; estimates 9.2-10 Mbit/s); in 3,429 datagrams/s (3,200 RTP/s), out 12,995/s,
 //   forwarded 12,600 RTP/s; worker 7.3-9.4 % of a core = 134,000-172,000 forwarded RTP/s per
@@ -93,14 +93,19 @@
 //   The cost per packet falls with the rate as recvmmsg/sendmmsg batches fill. Between x8 and x12
 //   the machine saturates, not the worker thread: it never got more than about 55 % of a core
 //   (the client threads took 40-60 % of one, the e2e browsers the rest; ksoftirqd ~0 %, so the
-//   loopback delivery is in the worker's CPU time). With a core of its own, the per-core figures
-//   (about 260,000 forwarded RTP/s for this mix, ~4 packets out per packet in) are the bound.
+//   loopback delivery is in the worker's CPU time). The per-core figures suggest that a worker
+//   with a core of its own would carry about 260,000 forwarded RTP/s of this mix (~4 packets out
+//   per packet in) before it saturates; that was not measured here.
+//   When the machine had no idle time at all, the CPU per forwarded packet rose to 7-9 us at x1
+//   (caches shared with the browsers): per-core figures here are lower bounds.
 //   Under load the estimates fall: in runs while the e2e browsers were busy (in->out p99 36-360
 //   ms), the subscribers' estimates dropped from 10 to 0.3-4 Mbit/s over loopback and video was
 //   paused for most consumers at x2 and above. A likely contributor on the server side (not
 //   measured apart): a packet's transport-cc send time is the `now` of its receive batch
 //   (Router::forward -> stampTransportCc), not when sendmmsg ran, so the time the worker spends
-//   late (or descheduled) before sending reads as path delay to the delay-based estimator.
+//   late (or descheduled) before sending reads as path delay to the delay-based estimator. (A
+//   local A/B, with the stamp taken when each packet is written, run side by side: neither
+//   variant collapsed at that time, so this is not confirmed.)
 #include <dirent.h>
 #include <dlfcn.h>
 #include <execinfo.h>
