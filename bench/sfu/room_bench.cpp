@@ -69,35 +69,38 @@
 //     window (everything it does: forwarding, RTCP, feedback, timers).
 //
 // Measured (RelWithDebInfo, -O2, g++ 12; SRTP_AEAD_AES_128_GCM; Debian's libsrtp2, built on NSS;
-// a 2-core VM shared with browser e2e runs, so every figure moves with their load: ranges are
-// over the runs of one afternoon, at moments when the e2e runs were quieter, load average 2-3):
+// a 2-core VM shared with browser e2e runs whose load came and went, so the figures move with
+// it: ranges are over the runs of one afternoon):
 //   10 x 10, estimation on, x1: all 90 video consumers on the layer their tile asks for (30 q,
 //   30 h, 30 f; estimates 9.2-10 Mbit/s); in 3,429 datagrams/s (3,200 RTP/s), out 12,995/s,
-//   forwarded 12,600 RTP/s; worker 7.3-9.4 % of a core = 134,000-172,000 forwarded RTP/s per
-//   core (5.8-7.5 us per forwarded packet, epoll and tick costs included); in->out p50
-//   172-188 us, p99 346-560 us, max 5.8-8.8 ms; no loss, no SRTP or stream errors, picture IDs
-//   continuous. 6.5 worker allocations per forwarded packet; --trace-allocations puts 99.9 % of
-//   them inside libsrtp2 (NSS's PK11_Encrypt/Decrypt under it allocate per call) and the other
-//   ~0.01 per packet in the 50 ms tick re-arming its timer (EventLoop::setTimer: std::function
-//   and map node) and in OpenSSL's HMAC_Init_ex / HMAC_Final for STUN integrity (consent checks
-//   and their answers); none in Conclave's RTP path.
-//   10 x 10, --no-subscriber-bwe --rate-scale=1,2,4,8,10,12,16: forwarded RTP/s; worker CPU per
-//   forwarded packet and forwarded RTP/s per core; in->out p50 / p99:
-//     x1    12,600/s  4.6-6.9 us  145,000-218,000/core  146-180 us / 310-600 us
+//   forwarded 12,600 RTP/s; worker 7.3-13.4 % of a core = 94,000-172,000 forwarded RTP/s per
+//   core (5.8-10.6 us per forwarded packet, epoll and tick costs included); in->out p50
+//   172-290 us, p99 346 us-1.1 ms, max 5.8-8.8 ms; no loss, no SRTP or stream errors, picture
+//   IDs continuous. 6.5 worker allocations per forwarded packet; --trace-allocations puts 99.9 %
+//   of them inside libsrtp2 (NSS's PK11_Encrypt/Decrypt under it allocate per call) and the
+//   other ~0.01 per packet in the 50 ms tick re-arming its timer (EventLoop::setTimer:
+//   std::function and map node) and in OpenSSL's HMAC_Init_ex / HMAC_Final for STUN integrity
+//   (consent checks and their answers); none in Conclave's RTP path.
+//   10 x 10, --no-subscriber-bwe --rate-scale=1,2,4,8,10,12,16,20 (1-3 runs a row): forwarded RTP/s;
+//   worker CPU per forwarded packet and forwarded RTP/s per core; in->out p50 / p99:
+//     x1    12,600/s  4.6-9.5 us  105,000-218,000/core  146-252 us / 0.3-1.0 ms
 //     x2    25,200/s  3.6-5.3 us  189,000-279,000/core  248-290 us / 0.8-2.1 ms
-//     x4    50,400/s  3.6-4.8 us  208,000-275,000/core  248-254 us / 0.9-3.8 ms
-//     x8   100,800/s  3.5-4.0 us  248,000-287,000/core  250-264 us / 4.6-15.8 ms
+//     x4    50,400/s  3.6-5.9 us  169,000-275,000/core  248-348 us / 0.9-3.8 ms
+//     x8   100,800/s  3.5-4.5 us  223,000-287,000/core  0.25-1.4 ms / 4.6-37 ms
 //     x10  126,000/s  3.8 us      265,000/core          1.2 ms / 69 ms
-//     x12  137,000-142,000/s (5-9 % lost, gaps)        74-88 ms / 118-121 ms
-//     x16  128,000-142,000/s (28-34 % lost, gaps)       85-94 ms / 116-128 ms
-//   The cost per packet falls with the rate as recvmmsg/sendmmsg batches fill. Between x8 and x12
-//   the machine saturates, not the worker thread: it never got more than about 55 % of a core
-//   (the client threads took 40-60 % of one, the e2e browsers the rest; ksoftirqd ~0 %, so the
-//   loopback delivery is in the worker's CPU time). The per-core figures suggest that a worker
-//   with a core of its own would carry about 260,000 forwarded RTP/s of this mix (~4 packets out
-//   per packet in) before it saturates; that was not measured here.
-//   When the machine had no idle time at all, the CPU per forwarded packet rose to 7-9 us at x1
-//   (caches shared with the browsers): per-core figures here are lower bounds.
+//     x12  122,000-142,000/s (5-29 % lost, gaps)       74-88 ms / 118-156 ms
+//     x16  113,000-142,000/s (28-44 % lost)            85-102 ms / 116-169 ms
+//     x20  116,000/s (56 % lost)                       101 ms / 234 ms
+//   The cost per packet falls with the rate as recvmmsg/sendmmsg batches fill, and at x1 it
+//   varied from 4.6 to 10.6 us between runs, on a busy and on an idle machine alike (a VM:
+//   wake-ups from idle and shared caches): read the per-core figures with that spread. From x8
+//   on the machine saturates, not the worker thread: with its two cores shared fairly among the
+//   worker, the two client threads (40-70 % of a core together) and whatever else runs, the
+//   worker never got more than about 60 % of a core, and forwarding levels off at 115,000-
+//   142,000 RTP/s with the sockets overflowing (ksoftirqd ~0 %, so the loopback delivery is in
+//   the worker's CPU time). The per-core figures suggest a worker with a core of its own would
+//   carry 200,000-280,000 forwarded RTP/s of this mix (~4 packets out per packet in) before it
+//   saturates; that was not measured here.
 //   Under load the estimates fall: in runs while the e2e browsers were busy (in->out p99 36-360
 //   ms), the subscribers' estimates dropped from 10 to 0.3-4 Mbit/s over loopback and video was
 //   paused for most consumers at x2 and above. A likely contributor on the server side (not
