@@ -1,9 +1,8 @@
 #include "app/account_rights.h"
 
-#include <ctime>
-
 #include "accounts/totp.h"
 #include "common/version.h"
+#include "common/wall_clock.h"
 #include "store/event_log_table.h"
 #include "store/meeting_table.h"
 
@@ -13,15 +12,8 @@ namespace {
 // Bounds of what an export reads from the security log per room (the table keeps 1,000 per room).
 constexpr size_t kMaxLogRowsPerRoom = 1000;
 
-nlohmann::json isoTime(int64_t ms) {
-  if (ms <= 0) return nullptr;
-  std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return text;
-}
+// An ISO time, or null for a time never set.
+nlohmann::json isoTime(int64_t ms) { return ms > 0 ? nlohmann::json(common::isoUtc(ms)) : nlohmann::json(nullptr); }
 
 nlohmann::json settingsJson(const std::string& text) {
   auto json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);

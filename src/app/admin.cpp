@@ -4,13 +4,13 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 
 #include "accounts/account_service.h"
 #include "app/account_rights.h"
 #include "app/config.h"
+#include "common/wall_clock.h"
 #include "signaling/room_id.h"
 #include "store/account_store.h"
 #include "store/database.h"
@@ -22,15 +22,6 @@ namespace {
 int64_t nowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-std::string isoDate(int64_t ms) {
-  std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return text;
 }
 
 std::string readLine(std::FILE* in) {
@@ -228,7 +219,8 @@ int runAdmin(const std::vector<std::string>& args, const std::map<std::string, s
   if (noun == "user" && verb == "list") {
     for (const auto& u : accountStore.listUsers())
       std::fprintf(out, "%s\t2-step %s\tcreated %s\trooms %zu\n", u.username.c_str(),
-                   u.totpSecret.empty() ? "off" : "on", isoDate(u.created).c_str(), accountStore.roomCountOf(u.id));
+                   u.totpSecret.empty() ? "off" : "on", common::isoUtc(u.created).c_str(),
+                   accountStore.roomCountOf(u.id));
     return 0;
   }
   if (noun == "user" && verb == "delete") {

@@ -381,6 +381,30 @@ int run(const Config& config) {
   std::_Exit(0);
 }
 
+// The configuration from flags and environment, its warnings printed; nothing (and why, printed)
+// when it is invalid.
+std::optional<ParsedArgs> parseOrExplain(const std::vector<std::string>& args) {
+  try {
+    ParsedArgs parsed = parseConfig(args, environment());
+    for (const auto& w : parsed.warnings) std::fprintf(stderr, "conclave: warning: %s\n", w.c_str());
+    return parsed;
+  } catch (const ConfigError& e) {
+    std::fprintf(stderr, "conclave: invalid configuration: %s\n", e.what());
+    return std::nullopt;
+  }
+}
+
+// Runs a subcommand; what it throws is printed after `prefix` and exits with status 1.
+template <typename Run>
+int guarded(const char* prefix, Run&& run) {
+  try {
+    return run();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: %s\n", prefix, e.what());
+    return 1;
+  }
+}
+
 // `conclave privacy-notice [--lang de] [config flags]`, `conclave records-of-processing [config flags]`.
 int printPrivacyDocument(std::vector<std::string> args) {
   const bool notice = args[0] == "privacy-notice";
@@ -396,15 +420,9 @@ int printPrivacyDocument(std::vector<std::string> args) {
     args.erase(it, it + 2);
     break;
   }
-  ParsedArgs parsed;
-  try {
-    parsed = parseConfig(args, environment());
-  } catch (const ConfigError& e) {
-    std::fprintf(stderr, "conclave: invalid configuration: %s\n", e.what());
-    return 2;
-  }
-  for (const auto& w : parsed.warnings) std::fprintf(stderr, "conclave: warning: %s\n", w.c_str());
-  const Config& config = parsed.config;
+  auto parsed = parseOrExplain(args);
+  if (!parsed) return 2;
+  const Config& config = parsed->config;
   std::string text =
       notice ? formatSections(privacyNotice(config, language),
                               language == NoticeLanguage::German ? "Datenschutzhinweise" : "Privacy notice")
@@ -419,14 +437,9 @@ int printPrivacyDocument(std::vector<std::string> args) {
 // client this configuration would serve, from the files in its web root.
 int printServedClientHash(std::vector<std::string> args) {
   std::erase_if(args, [](const std::string& a) { return a == "client-hash" || a == "--client-hash"; });
-  ParsedArgs parsed;
-  try {
-    parsed = parseConfig(args, environment());
-  } catch (const ConfigError& e) {
-    std::fprintf(stderr, "conclave: invalid configuration: %s\n", e.what());
-    return 2;
-  }
-  const Config& config = parsed.config;
+  auto parsed = parseOrExplain(args);
+  if (!parsed) return 2;
+  const Config& config = parsed->config;
   return printClientHash(config.webRoot.empty() ? std::string(CONCLAVE_DEFAULT_WEB_ROOT) : config.webRoot, stdout,
                          stderr);
 }
@@ -437,39 +450,20 @@ int printServedClientHash(std::vector<std::string> args) {
 int main(int argc, char** argv) {
   using namespace conclave::app;
   std::vector<std::string> args(argv + 1, argv + argc);
-  if (!args.empty() && args[0] == "admin") {
-    try {
-      return runAdmin(std::vector<std::string>(args.begin() + 1, args.end()), environment(), stdin, stdout, stderr);
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "conclave admin: %s\n", e.what());
-      return 1;
-    }
-  }
-  if (!args.empty() && (args[0] == "privacy-notice" || args[0] == "records-of-processing")) {
-    return printPrivacyDocument(args);
-  }
-  if (!args.empty() && args[0] == "verify-receipt")
-    return runVerifyReceipt(std::vector<std::string>(args.begin() + 1, args.end()), stdout, stderr);
-  if (!args.empty() && args[0] == "receipt-public-key") {
-    try {
-      return runReceiptPublicKey(std::vector<std::string>(args.begin() + 1, args.end()), environment(), stdout, stderr);
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "conclave: %s\n", e.what());
-      return 1;
-    }
-  }
-  if (!args.empty() && args[0] == "verify-client")
-    return runVerifyClient(std::vector<std::string>(args.begin() + 1, args.end()), stdout, stderr);
-  if (std::find(args.begin(), args.end(), "--client-hash") != args.end() || (!args.empty() && args[0] == "client-hash"))
+  const std::string command = args.empty() ? std::string() : args[0];
+  const std::vector<std::string> rest(args.begin() + (args.empty() ? 0 : 1), args.end());
+  if (command == "admin")
+    return guarded("conclave admin", [&] { return runAdmin(rest, environment(), stdin, stdout, stderr); });
+  if (command == "privacy-notice" || command == "records-of-processing") return printPrivacyDocument(args);
+  if (command == "verify-receipt") return runVerifyReceipt(rest, stdout, stderr);
+  if (command == "receipt-public-key")
+    return guarded("conclave", [&] { return runReceiptPublicKey(rest, environment(), stdout, stderr); });
+  if (command == "verify-client") return runVerifyClient(rest, stdout, stderr);
+  if (command == "client-hash" || std::find(args.begin(), args.end(), "--client-hash") != args.end())
     return printServedClientHash(args);
-  ParsedArgs parsed;
-  try {
-    parsed = parseConfig(args, environment());
-  } catch (const ConfigError& e) {
-    std::fprintf(stderr, "conclave: invalid configuration: %s\n", e.what());
-    return 2;
-  }
-  for (const auto& w : parsed.warnings) std::fprintf(stderr, "conclave: warning: %s\n", w.c_str());
+  auto checked = parseOrExplain(args);
+  if (!checked) return 2;
+  ParsedArgs& parsed = *checked;
   if (parsed.showHelp) {
     std::fputs(helpText().c_str(), stdout);
     return 0;

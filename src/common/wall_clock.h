@@ -4,6 +4,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <ctime>
+#include <string>
 
 #include "common/clock.h"
 
@@ -36,6 +38,17 @@ class ManualWallClock final : public WallClock {
 // Unix milliseconds, as the database stores times.
 inline int64_t unixMillis(WallTime t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+// Unix milliseconds as ISO 8601 UTC to the second ("2026-12-03T17:05:09Z"), as exports and the
+// admin commands show them.
+inline std::string isoUtc(int64_t ms) {
+  std::time_t t = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return text;
 }
 
 }  // namespace conclave::common

@@ -88,6 +88,25 @@ const char* toString(SealError e) {
   return "unknown";
 }
 
+// --- SealedHandle ---
+
+SealedHandle::SealedHandle(SealedHandle&& o) noexcept
+    : fd(std::exchange(o.fd, -1)), ctx(std::exchange(o.ctx, nullptr)) {}
+
+SealedHandle& SealedHandle::operator=(SealedHandle&& o) noexcept {
+  if (this == &o) return *this;
+  if (fd >= 0) ::close(fd);
+  if (ctx) EVP_CIPHER_CTX_free(ctx);
+  fd = std::exchange(o.fd, -1);
+  ctx = std::exchange(o.ctx, nullptr);
+  return *this;
+}
+
+SealedHandle::~SealedHandle() {
+  if (fd >= 0) ::close(fd);
+  if (ctx) EVP_CIPHER_CTX_free(ctx);
+}
+
 // --- SealedWriter ---
 
 common::Result<SealedWriter, SealError> SealedWriter::create(const std::filesystem::path& path, FileKeyRef key,
@@ -96,41 +115,18 @@ common::Result<SealedWriter, SealError> SealedWriter::create(const std::filesyst
   w.mKey = std::move(key);
   w.mFileId = std::move(fileId);
   w.mTotal = total;
-  w.mCtx = EVP_CIPHER_CTX_new();
-  if (!w.mCtx) return SealError::Io;
+  w.mIo.ctx = EVP_CIPHER_CTX_new();
+  if (!w.mIo.ctx) return SealError::Io;
   common::randomBytes(w.mPrefix);
-  w.mFd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (w.mFd < 0) return SealError::Io;
+  w.mIo.fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (w.mIo.fd < 0) return SealError::Io;
   std::array<uint8_t, kSealHeaderBytes> header{};
   std::copy(kMagic.begin(), kMagic.end(), header.begin());
   std::copy(w.mPrefix.begin(), w.mPrefix.end(), header.begin() + 8);
-  if (!writeAll(w.mFd, header.data(), header.size())) return SealError::Io;
+  if (!writeAll(w.mIo.fd, header.data(), header.size())) return SealError::Io;
   w.mBuffer.reserve(std::min<uint64_t>(total, kSealChunkBytes) + kSealTagBytes);
   if (total == 0 && !w.sealChunk()) return SealError::Io;
   return w;
-}
-
-SealedWriter::SealedWriter(SealedWriter&& o) noexcept { *this = std::move(o); }
-
-SealedWriter& SealedWriter::operator=(SealedWriter&& o) noexcept {
-  if (this == &o) return *this;
-  if (mFd >= 0) ::close(mFd);
-  if (mCtx) EVP_CIPHER_CTX_free(mCtx);
-  mFd = std::exchange(o.mFd, -1);
-  mCtx = std::exchange(o.mCtx, nullptr);
-  mKey = std::move(o.mKey);
-  mFileId = std::move(o.mFileId);
-  mPrefix = o.mPrefix;
-  mTotal = o.mTotal;
-  mWritten = o.mWritten;
-  mChunk = o.mChunk;
-  mBuffer = std::move(o.mBuffer);
-  return *this;
-}
-
-SealedWriter::~SealedWriter() {
-  if (mFd >= 0) ::close(mFd);
-  if (mCtx) EVP_CIPHER_CTX_free(mCtx);
 }
 
 common::Result<size_t, SealError> SealedWriter::write(std::span<const uint8_t> data) {
@@ -148,23 +144,23 @@ common::Result<size_t, SealError> SealedWriter::write(std::span<const uint8_t> d
 }
 
 bool SealedWriter::sealChunk() {
-  if (mFd < 0 || !mKey) return false;
+  if (mIo.fd < 0 || !mKey) return false;
   const bool last = mWritten == mTotal;
   int len = 0, finalLen = 0;
   const int size = static_cast<int>(mBuffer.size());
   std::array<uint8_t, kSealTagBytes> tag{};
-  bool ok = beginChunk(mCtx, true, *mKey, mPrefix, mFileId, mChunk, last) &&
-            EVP_CipherUpdate(mCtx, mBuffer.data(), &len, mBuffer.data(), size) == 1 &&
-            EVP_CipherFinal_ex(mCtx, mBuffer.data() + len, &finalLen) == 1 &&
-            EVP_CIPHER_CTX_ctrl(mCtx, EVP_CTRL_GCM_GET_TAG, kSealTagBytes, tag.data()) == 1;
+  bool ok = beginChunk(mIo.ctx, true, *mKey, mPrefix, mFileId, mChunk, last) &&
+            EVP_CipherUpdate(mIo.ctx, mBuffer.data(), &len, mBuffer.data(), size) == 1 &&
+            EVP_CipherFinal_ex(mIo.ctx, mBuffer.data() + len, &finalLen) == 1 &&
+            EVP_CIPHER_CTX_ctrl(mIo.ctx, EVP_CTRL_GCM_GET_TAG, kSealTagBytes, tag.data()) == 1;
   if (!ok) return false;
   mBuffer.insert(mBuffer.end(), tag.begin(), tag.end());
-  ok = writeAll(mFd, mBuffer.data(), mBuffer.size());
+  ok = writeAll(mIo.fd, mBuffer.data(), mBuffer.size());
   mBuffer.clear();
   ++mChunk;
   if (ok && last) {
-    ok = ::close(mFd) == 0;
-    mFd = -1;
+    ok = ::close(mIo.fd) == 0;
+    mIo.fd = -1;
   }
   return ok;
 }
@@ -178,44 +174,20 @@ common::Result<SealedReader, SealError> SealedReader::open(const std::filesystem
   r.mFileId = std::move(fileId);
   r.mTotal = plainBytes;
   if (!r.mKey) return SealError::Damaged;  // no key: nothing on disk can be read
-  r.mCtx = EVP_CIPHER_CTX_new();
-  if (!r.mCtx) return SealError::Io;
-  r.mFd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (r.mFd < 0) return SealError::Io;
+  r.mIo.ctx = EVP_CIPHER_CTX_new();
+  if (!r.mIo.ctx) return SealError::Io;
+  r.mIo.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (r.mIo.fd < 0) return SealError::Io;
   struct stat st {};
-  if (::fstat(r.mFd, &st) != 0) return SealError::Io;
+  if (::fstat(r.mIo.fd, &st) != 0) return SealError::Io;
   // A truncated (or extended) file is refused before anything is served.
   if (static_cast<uint64_t>(st.st_size) != sealedSize(plainBytes)) return SealError::Damaged;
   std::array<uint8_t, kSealHeaderBytes> header{};
-  if (!readAll(r.mFd, header.data(), header.size())) return SealError::Io;
+  if (!readAll(r.mIo.fd, header.data(), header.size())) return SealError::Io;
   if (!std::equal(kMagic.begin(), kMagic.end(), header.begin())) return SealError::Damaged;
   std::copy(header.begin() + 8, header.end(), r.mPrefix.begin());
   r.mBuffer.resize(std::min<uint64_t>(plainBytes, kSealChunkBytes) + kSealTagBytes);
   return r;
-}
-
-SealedReader::SealedReader(SealedReader&& o) noexcept { *this = std::move(o); }
-
-SealedReader& SealedReader::operator=(SealedReader&& o) noexcept {
-  if (this == &o) return *this;
-  if (mFd >= 0) ::close(mFd);
-  if (mCtx) EVP_CIPHER_CTX_free(mCtx);
-  mFd = std::exchange(o.mFd, -1);
-  mCtx = std::exchange(o.mCtx, nullptr);
-  mKey = std::move(o.mKey);
-  mFileId = std::move(o.mFileId);
-  mPrefix = o.mPrefix;
-  mTotal = o.mTotal;
-  mRead = o.mRead;
-  mChunk = o.mChunk;
-  mBuffer = std::move(o.mBuffer);
-  mHeld = o.mHeld;
-  return *this;
-}
-
-SealedReader::~SealedReader() {
-  if (mFd >= 0) ::close(mFd);
-  if (mCtx) EVP_CIPHER_CTX_free(mCtx);
 }
 
 std::optional<SealError> SealedReader::checkAhead() {
@@ -232,12 +204,12 @@ common::Result<std::span<const uint8_t>, SealError> SealedReader::next() {
   if (mChunk > 0 && mRead == mTotal) return std::span<const uint8_t>();
   const size_t size = static_cast<size_t>(std::min<uint64_t>(kSealChunkBytes, mTotal - mRead));
   const bool last = mRead + size == mTotal;
-  if (!readAll(mFd, mBuffer.data(), size + kSealTagBytes)) return SealError::Io;
+  if (!readAll(mIo.fd, mBuffer.data(), size + kSealTagBytes)) return SealError::Io;
   int len = 0, finalLen = 0;
-  bool ok = beginChunk(mCtx, false, *mKey, mPrefix, mFileId, mChunk, last) &&
-            EVP_CipherUpdate(mCtx, mBuffer.data(), &len, mBuffer.data(), static_cast<int>(size)) == 1 &&
-            EVP_CIPHER_CTX_ctrl(mCtx, EVP_CTRL_GCM_SET_TAG, kSealTagBytes, mBuffer.data() + size) == 1 &&
-            EVP_CipherFinal_ex(mCtx, mBuffer.data() + len, &finalLen) == 1;
+  bool ok = beginChunk(mIo.ctx, false, *mKey, mPrefix, mFileId, mChunk, last) &&
+            EVP_CipherUpdate(mIo.ctx, mBuffer.data(), &len, mBuffer.data(), static_cast<int>(size)) == 1 &&
+            EVP_CIPHER_CTX_ctrl(mIo.ctx, EVP_CTRL_GCM_SET_TAG, kSealTagBytes, mBuffer.data() + size) == 1 &&
+            EVP_CipherFinal_ex(mIo.ctx, mBuffer.data() + len, &finalLen) == 1;
   if (!ok) {
     // Not one byte of a chunk that fails authentication leaves this function.
     OPENSSL_cleanse(mBuffer.data(), mBuffer.size());

@@ -45,6 +45,17 @@ inline constexpr size_t kSealTagBytes = 16;
 uint64_t sealedSize(uint64_t plainBytes);
 
 enum class SealError { Io, Damaged, TooLong };
+
+// The open file and the cipher context a sealed writer or reader owns, closed and freed once.
+struct SealedHandle {
+  int fd = -1;
+  EVP_CIPHER_CTX* ctx = nullptr;
+
+  SealedHandle() = default;
+  SealedHandle(SealedHandle&& o) noexcept;
+  SealedHandle& operator=(SealedHandle&& o) noexcept;
+  ~SealedHandle();
+};
 const char* toString(SealError e);
 
 // Writes `total` bytes, as they come, into a new sealed file.
@@ -52,9 +63,9 @@ class SealedWriter {
  public:
   static common::Result<SealedWriter, SealError> create(const std::filesystem::path& path, FileKeyRef key,
                                                         std::string fileId, uint64_t total);
-  SealedWriter(SealedWriter&&) noexcept;
-  SealedWriter& operator=(SealedWriter&&) noexcept;
-  ~SealedWriter();
+  SealedWriter(SealedWriter&&) noexcept = default;
+  SealedWriter& operator=(SealedWriter&&) noexcept = default;
+  ~SealedWriter() = default;
 
   // Takes the next bytes; TooLong past `total`, Io when the disk refuses.
   common::Result<size_t, SealError> write(std::span<const uint8_t> data);
@@ -66,7 +77,7 @@ class SealedWriter {
   SealedWriter() = default;
   bool sealChunk();
 
-  int mFd = -1;
+  SealedHandle mIo;
   FileKeyRef mKey;
   std::string mFileId;
   std::array<uint8_t, 8> mPrefix{};
@@ -74,7 +85,6 @@ class SealedWriter {
   uint64_t mWritten = 0;
   uint32_t mChunk = 0;
   std::vector<uint8_t> mBuffer;  // plaintext of the chunk being filled, then its ciphertext
-  EVP_CIPHER_CTX* mCtx = nullptr;
 };
 
 // Reads a sealed file back chunk by chunk; any chunk that fails authentication is an error,
@@ -84,9 +94,9 @@ class SealedReader {
   // Checks the header and that the file has exactly the size `plainBytes` seal to.
   static common::Result<SealedReader, SealError> open(const std::filesystem::path& path, FileKeyRef key,
                                                       std::string fileId, uint64_t plainBytes);
-  SealedReader(SealedReader&&) noexcept;
-  SealedReader& operator=(SealedReader&&) noexcept;
-  ~SealedReader();
+  SealedReader(SealedReader&&) noexcept = default;
+  SealedReader& operator=(SealedReader&&) noexcept = default;
+  ~SealedReader() = default;
 
   // The next chunk's plaintext (valid until the next call); empty at the end.
   common::Result<std::span<const uint8_t>, SealError> next();
@@ -99,7 +109,7 @@ class SealedReader {
  private:
   SealedReader() = default;
 
-  int mFd = -1;
+  SealedHandle mIo;
   FileKeyRef mKey;
   std::string mFileId;
   std::array<uint8_t, 8> mPrefix{};
@@ -108,7 +118,6 @@ class SealedReader {
   uint32_t mChunk = 0;
   std::vector<uint8_t> mBuffer;
   std::optional<size_t> mHeld;  // a chunk checked ahead, this many bytes
-  EVP_CIPHER_CTX* mCtx = nullptr;
 };
 
 }  // namespace conclave::store

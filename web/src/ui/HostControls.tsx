@@ -27,7 +27,7 @@ function codeOf(err: unknown): string {
 }
 
 /** Runs a host action and keeps its error for display. */
-function useAction(): [string | null, (work: () => Promise<void>) => Promise<boolean>] {
+export function useAction(): [string | null, (work: () => Promise<void>) => Promise<boolean>] {
   const { lang } = useLang();
   const [error, setError] = useState<string | null>(null);
   const run = async (work: () => Promise<void>): Promise<boolean> => {
@@ -586,6 +586,11 @@ const LOG_TYPES = new Set([
   'meeting-moved',
 ]);
 
+/** A security-log entry's type as the log shows it (the receipt counts them by the same names). */
+export function logTypeText(type: string, t: Translate): string {
+  return LOG_TYPES.has(type) ? t(`log.type.${type}` as MessageKey) : type;
+}
+
 export function SecurityLogPanel({
   meeting,
   session,
@@ -620,9 +625,7 @@ export function SecurityLogPanel({
             {entries.map((entry, i) => (
               <li key={`${entry.at}-${i}`} data-testid="log-entry" data-type={entry.type}>
                 <time dateTime={new Date(entry.at).toISOString()}>{new Date(entry.at).toLocaleTimeString()}</time>{' '}
-                {who(entry.actor, roster, t)}{' '}
-                {LOG_TYPES.has(entry.type) ? t(`log.type.${entry.type}` as MessageKey) : entry.type}{' '}
-                {who(entry.subject, roster, t)}
+                {who(entry.actor, roster, t)} {logTypeText(entry.type, t)} {who(entry.subject, roster, t)}
                 {entry.detail !== undefined ? ` (${entry.detail})` : ''}
               </li>
             ))}

@@ -3,10 +3,9 @@
 // `conclave verify-receipt` checks). Every member may open it; nothing here is fetched from
 // anywhere but the meeting's own signaling connection.
 import { useState } from 'preact/hooks';
-import { errorText, type MessageKey } from '../i18n';
 import type { ReceiptSignature } from '../protocol/messages';
 import type { MeetingSession, RosterEntry } from '../session';
-import { Disclosure } from './HostControls';
+import { Disclosure, logTypeText, useAction } from './HostControls';
 import { useLang } from './lang';
 import { displayName } from './Security';
 
@@ -33,26 +32,6 @@ function text(value: unknown): string {
 function when(ms: number | null): string {
   return ms === null ? '–' : new Date(ms).toLocaleString();
 }
-
-const LOG_TYPES = new Set([
-  'joined',
-  'left',
-  'knocked',
-  'admitted',
-  'denied',
-  'removed',
-  'locked',
-  'unlocked',
-  'lobby-on',
-  'lobby-off',
-  'pin-failed',
-  'pin-set',
-  'pin-cleared',
-  'role-changed',
-  'policy-changed',
-  'meeting-ended',
-  'meeting-moved',
-]);
 
 /** The file a receipt is saved as: the signed form, `{ receipt, signature }`. */
 export function receiptFile(signed: SignedReceipt): { name: string; json: string } {
@@ -132,7 +111,7 @@ export function ReceiptView({ signed, roster }: { signed: SignedReceipt; roster:
           <ul data-testid="receipt-log">
             {byType.map(([type, count]) => (
               <li key={type}>
-                {LOG_TYPES.has(type) ? t(`log.type.${type}` as MessageKey) : type}: {String(count)}
+                {logTypeText(type, t)}: {String(count)}
               </li>
             ))}
           </ul>
@@ -187,24 +166,20 @@ export function ReceiptView({ signed, roster }: { signed: SignedReceipt; roster:
 }
 
 export function PrivacyReceiptPanel({ session, roster }: { session: MeetingSession; roster: RosterEntry[] }) {
-  const { t, lang } = useLang();
+  const { t } = useLang();
   const [signed, setSigned] = useState<SignedReceipt | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const [error, run] = useAction();
   const [download, setDownload] = useState<{ url: string; name: string } | null>(null);
   const load = (): void => {
-    setError(null);
-    session.privacyReceipt().then(
-      (result) => {
-        setSigned(result);
-        const file = receiptFile(result);
-        setDownload((old) => {
-          if (old) URL.revokeObjectURL(old.url);
-          return { url: URL.createObjectURL(new Blob([file.json], { type: 'application/json' })), name: file.name };
-        });
-      },
-      (err: unknown) =>
-        setError(errorText(lang, err instanceof Error && 'code' in err ? String(err.code) : 'internal')),
-    );
+    void run(async () => {
+      const result = await session.privacyReceipt();
+      setSigned(result);
+      const file = receiptFile(result);
+      setDownload((old) => {
+        if (old) URL.revokeObjectURL(old.url);
+        return { url: URL.createObjectURL(new Blob([file.json], { type: 'application/json' })), name: file.name };
+      });
+    });
   };
   return (
     <Disclosure label={t('receipt.open')} testId="receipt-button" onOpen={load}>
