@@ -110,8 +110,9 @@ uint32_t AimdRateControl::update(BandwidthUsage usage, std::optional<uint32_t> a
     mLastChangeUs = nowUs;
   } else if (mState == State::kDecrease) {
     double target = kBeta * mBps;
-    const bool appLimited = sentBps && *sentBps < kAppLimitedShare * mBps;
-    if (ackedBps && !appLimited) {
+    if (sentBps && *sentBps < kAppLimitedShare * mBps) {
+      target = kBeta * std::min<double>(mBps, 2.0 * *sentBps);
+    } else if (ackedBps) {
       target = kBeta * *ackedBps;
       updateCapacity(*ackedBps / 1000.0);
     }
@@ -167,7 +168,9 @@ void LossBasedControl::onPackets(int received, int lost, int recovered, uint32_t
   mPreviousLost = mLost;
   mReceived = 0;
   mLost = 0;
-  if (mLossFraction > kHighLoss && (congested || mLossFraction > kSevereLoss)) {
+  const bool unusual = mLossFraction > kUsualLossGain * mUsualLoss;
+  mUsualLoss = kUsualLossSmoothing * mUsualLoss + (1 - kUsualLossSmoothing) * mLossFraction;
+  if (mLossFraction > kHighLoss && ((congested && unusual) || mLossFraction > kSevereLoss)) {
     const int64_t interval = kDecreaseIntervalUs + std::clamp<int64_t>(rttUs, 0, 2'000'000);
     if (!mHaveDecrease || nowUs - mLastDecreaseUs >= interval) {
       mBaseBps = static_cast<uint32_t>(currentBps * (1.0 - 0.5 * mLossFraction));

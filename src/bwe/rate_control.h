@@ -55,8 +55,9 @@ class AimdRateControl {
   // One detector verdict with the acknowledged rate at that time; `rttUs` sets the additive step.
   // An overuse takes the estimate to kBeta x the acknowledged rate, or, when the sender was
   // application-limited (`sentBps` under kAppLimitedShare of the estimate: an SFU forwarding a
-  // paused or small layer), to kBeta x the estimate: one delay spike on a jittery path took a
-  // subscriber sending 200 kbit/s of a 1 Mbit/s estimate to the floor, and its video with it.
+  // paused or small layer), to kBeta x twice what it sent: one delay spike on a jittery path took
+  // a subscriber sending 200 kbit/s of a 1 Mbit/s estimate to the floor, and its video with it;
+  // while a paused subscriber's estimate still comes down to what it can use.
   uint32_t update(BandwidthUsage usage, std::optional<uint32_t> ackedBps, int64_t rttUs, int64_t nowUs,
                   std::optional<uint32_t> sentBps = std::nullopt);
   // A probe or the loss controller knows better: start from here.
@@ -87,9 +88,12 @@ class LossBasedControl {
   static constexpr double kLowLoss = 0.02;
   static constexpr double kHighLoss = 0.10;
   // Above kHighLoss the estimate decreases only when the loss comes with congestion (the delay
-  // detector saw overuse lately) or is this high: a radio link's steady random loss is not a
-  // full queue, and cutting for it starved video on a link with room to spare.
+  // detector saw overuse lately) and stands out from the path's usual loss (kUsualLossGain x its
+  // slow average), or is this high: a radio link's steady random loss is not a full queue, and
+  // cutting for it starved video on a link with room to spare.
   static constexpr double kSevereLoss = 0.20;
+  static constexpr double kUsualLossGain = 1.5;
+  static constexpr double kUsualLossSmoothing = 0.95;  // per window (~1 s): about 20 s
   // A loss fraction over fewer packets says little: at 5 % loss, windows of 20 packets see 0 %
   // or 15 % as often as not.
   static constexpr int kMinPackets = 100;
@@ -119,6 +123,7 @@ class LossBasedControl {
   uint32_t mBaseBps = 0;
   int64_t mBaseUs = 0;
   double mLossFraction = 0;
+  double mUsualLoss = 0;
   int mReceived = 0;
   int mLost = 0;
   int mPreviousReceived = 0;

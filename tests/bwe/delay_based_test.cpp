@@ -88,10 +88,11 @@ TEST(OveruseDetector, TheThresholdFollowsTheTrendWithinItsBounds) {
 namespace {
 
 // An overuse takes the estimate to 0.85 x what arrived, unless the sender was sending far below
-// the estimate: then what arrived says nothing about the link, and it backs off from the estimate.
-TEST(AimdRateControl, AnOveruseWhileApplicationLimitedBacksOffFromTheEstimate) {
+// the estimate: then what arrived says nothing about the link, and it backs off to 0.85 x twice what
+// it sent.
+TEST(AimdRateControl, AnOveruseWhileApplicationLimitedBacksOffToTwiceWhatWasSent) {
   AimdRateControl limited(1'000'000, 100'000, 10'000'000);
-  EXPECT_EQ(limited.update(BandwidthUsage::kOverusing, 200'000, 50'000, 1'000'000, 210'000), 850'000U);
+  EXPECT_EQ(limited.update(BandwidthUsage::kOverusing, 200'000, 50'000, 1'000'000, 210'000), 357'000U);
   AimdRateControl full(1'000'000, 100'000, 10'000'000);
   EXPECT_EQ(full.update(BandwidthUsage::kOverusing, 300'000, 50'000, 1'000'000, 950'000), 255'000U);
   AimdRateControl unknown(1'000'000, 100'000, 10'000'000);
