@@ -1,7 +1,9 @@
 // Debian's Firefox ESR driven by puppeteer-core over WebDriver BiDi (no downloaded browser), and
 // the page actions, waits and test-hook readers the Firefox tests need: the counterparts of the
 // playwright ones in browser.ts and hook.ts (puppeteer's API differs, the pages are the same).
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import puppeteer, { type Browser, type BrowserContext, type Page } from 'puppeteer-core';
 import { WAIT_MS } from './deadline';
 import type { CryptoStats, PageStats, TestHook } from './hook';
@@ -36,6 +38,8 @@ export interface FirefoxOptions {
   /** A wrapper that runs Firefox elsewhere (e.g. inside a lab network namespace). */
   executablePath?: string;
   prefs?: Record<string, unknown>;
+  /** The WebDriver BiDi port (default: one Firefox picks). */
+  debuggingPort?: number;
 }
 
 export function launchFirefox(options: FirefoxOptions = {}): Promise<Browser> {
@@ -48,7 +52,53 @@ export function launchFirefox(options: FirefoxOptions = {}): Promise<Browser> {
     acceptInsecureCerts: true,
     extraPrefsFirefox: { ...FIREFOX_PREFS, ...options.prefs },
     defaultViewport: { width: 1024, height: 720 },
+    ...(options.debuggingPort !== undefined ? { debuggingPort: options.debuggingPort } : {}),
   });
+}
+
+/**
+ * Firefox inside a client network (e2e/lab.ts createClientNetwork). Its WebDriver BiDi server
+ * listens on the namespace's own 127.0.0.1, which this process cannot reach; so a relay here
+ * listens on the same port of this namespace's 127.0.0.1 (the address Firefox prints and puppeteer
+ * dials, and the only Host Firefox accepts) and carries each connection into the namespace
+ * through `ip netns exec ... node` (Chromium needs none of this: playwright talks to it over a pipe).
+ */
+export async function launchFirefoxIn(net: { namespace: string; firefoxPath: string }): Promise<Browser> {
+  const relay = createServer((socket) => {
+    const inside = spawn(
+      'ip',
+      [
+        'netns',
+        'exec',
+        net.namespace,
+        process.execPath,
+        '-e',
+        `const s = require('net').connect(${port}, '127.0.0.1');` +
+          `process.stdin.pipe(s); s.pipe(process.stdout); s.on('error', () => process.exit(1));` +
+          `s.on('close', () => process.exit(0));`,
+      ],
+      { stdio: ['pipe', 'pipe', 'ignore'] },
+    );
+    socket.pipe(inside.stdin);
+    inside.stdout.pipe(socket);
+    const end = (): void => {
+      socket.destroy();
+      inside.kill();
+    };
+    socket.on('error', end);
+    socket.on('close', end);
+    inside.on('exit', end);
+  });
+  await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+  const port = (relay.address() as AddressInfo).port;
+  try {
+    const browser = await launchFirefox({ executablePath: net.firefoxPath, debuggingPort: port });
+    browser.on('disconnected', () => relay.close());
+    return browser;
+  } catch (error) {
+    relay.close();
+    throw error;
+  }
 }
 
 /** The Firefox pages (each in its own context, so its own storage) one group of tests opens. */

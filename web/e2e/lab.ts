@@ -84,6 +84,8 @@ export interface ClientNetwork {
   readonly address: string;
   /** An executable that starts /usr/bin/chromium (or CONCLAVE_CHROMIUM) inside the namespace. */
   readonly chromiumPath: string;
+  /** The same for Firefox (/usr/bin/firefox-esr or CONCLAVE_FIREFOX): see ff.launchFirefoxIn. */
+  readonly firefoxPath: string;
   /** Runs a command inside the namespace and returns its standard output. */
   run(command: string[]): string;
   /** Moves the client to another address of its subnet (as a network change or NAT rebinding). */
@@ -341,6 +343,10 @@ export function createClientNetwork(name: string, options: ClientNetworkOptions 
   const chromium = process.env['CONCLAVE_CHROMIUM'] ?? '/usr/bin/chromium';
   writeFileSync(chromiumPath, `#!/bin/sh\nexec ip netns exec '${namespace}' '${chromium}' "$@"\n`);
   chmodSync(chromiumPath, 0o755);
+  const firefoxPath = join(scriptDir, 'firefox');
+  const firefox = process.env['CONCLAVE_FIREFOX'] ?? '/usr/bin/firefox-esr';
+  writeFileSync(firefoxPath, `#!/bin/sh\nexec ip netns exec '${namespace}' '${firefox}' "$@"\n`);
+  chmodSync(firefoxPath, 0o755);
 
   return {
     namespace,
@@ -348,6 +354,7 @@ export function createClientNetwork(name: string, options: ClientNetworkOptions 
       return address;
     },
     chromiumPath,
+    firefoxPath,
     run(command: string[]): string {
       return execFileSync('ip', ['netns', 'exec', namespace, ...command], { encoding: 'utf8' });
     },
