@@ -18,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Contexts, joinAs, launchBrowser, selfId, startMeeting, Traffic, waitForRoster } from './browser';
 import { createClientNetwork, inLab, labAddress, labAddress6, type ClientNetwork } from './lab';
 import {
+  clientTraces,
   fetchInsecure,
   freePort,
   serverBinary,
@@ -118,6 +119,16 @@ export function leaks(frames: string[], allowed: string[], known: string[]): str
 }
 
 describe('the leak check', () => {
+  it("finds a client address or a user agent in a server log line, not the server's own address", () => {
+    const log = [
+      '2026-12-03T18:00:00.000 info  [http] listening on https://10.213.0.1:8443',
+      '2026-12-03T18:00:01.000 info  [ice] selected endpoint -',
+    ].join('\n');
+    expect(clientTraces(log)).toEqual([]);
+    expect(clientTraces(`${log}\n... info  [ice] selected endpoint 10.213.4.2:50000`)).toHaveLength(1);
+    expect(clientTraces(`${log}\n... debug [ws] hello from Mozilla/5.0 (X11; Linux x86_64)`)).toHaveLength(1);
+  });
+
   it('finds an address, an endpoint and a user agent when a message has one', () => {
     const allowed = ['10.213.0.1'];
     expect(leaks(['{"type":"pong"}'], allowed, [])).toEqual([]);

@@ -228,11 +228,27 @@ export async function removeDir(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true });
 }
 
-/** Stops a server startServer() made (if it got that far) and removes its data directory. */
+/**
+ * The lines of a server log that name a client: an address of a lab client network
+ * (10.213.<n>.x, n > 0; the server's own 10.213.0.x may appear) or a browser's user agent. The
+ * server logs neither (docs/privacy.md), and every browser test checks its server's whole log.
+ */
+export function clientTraces(log: string): string[] {
+  const clientAddress = /\b10\.213\.[1-9]\d*\.\d+\b/;
+  const userAgent = /Mozilla\/5\.0|Gecko\/\d|Chrome\/\d|Firefox\/\d|AppleWebKit/;
+  return log.split('\n').filter((line) => clientAddress.test(line) || userAgent.test(line));
+}
+
+/**
+ * Stops a server startServer() made (if it got that far) and removes its data directory; then
+ * fails if its log named a client (clientTraces).
+ */
 export async function stopAndRemove(server: RunningServer | undefined): Promise<void> {
   if (!server) return;
   // For debugging a test: its server's whole log (set E2E_SERVER_LOG_LEVEL too).
   if (process.env['E2E_DUMP_SERVER']) console.log(server.output());
   await server.stop();
   await removeDir(server.dataDir);
+  const traces = clientTraces(server.output());
+  if (traces.length > 0) throw new Error(`the server logged a client's address or user agent:\n${traces.join('\n')}`);
 }
