@@ -85,7 +85,8 @@ TEST(TransportCcRecorder, AReorderedPacketReportedLostIsReportedAgainReceived) {
   r.onPacket(13, 1'070'000);
   EXPECT_FALSE(r.hasNew());
   // Too late to matter: not reported again.
-  for (uint16_t s = 14; s < 14 + TransportCcRecorder::kMaxLateReport + 2; ++s) r.onPacket(s, 1'100'000 + s);
+  for (int s = 14; s < 14 + static_cast<int>(TransportCcRecorder::kMaxLateReport) + 2; ++s)
+    r.onPacket(static_cast<uint16_t>(s), 1'100'000 + s);
   flushAll(r);
   r.onPacket(9, 1'200'000);
   EXPECT_FALSE(r.hasNew());
