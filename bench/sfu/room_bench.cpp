@@ -137,19 +137,13 @@
 #include <thread>
 #include <vector>
 
+#include "allocation_hooks.h"
 #include "common/certificate.h"
 #include "common/log.h"
 #include "room_clients.h"
 #include "sfu/worker.h"
 
 // ---- allocation counting (worker thread only) ----------------------------------------------------
-
-extern "C" {
-void* __libc_malloc(size_t size);
-void* __libc_calloc(size_t count, size_t size);
-void* __libc_realloc(void* p, size_t size);
-void __libc_free(void* p);
-}
 
 namespace {
 
@@ -201,43 +195,11 @@ void noteAllocation(std::atomic<uint64_t>& counter) {
   tInHook = false;
 }
 
-void* newImpl(size_t size) {
-  noteAllocation(gNews);
-  void* p = __libc_malloc(size == 0 ? 1 : size);
-  if (!p) throw std::bad_alloc();
-  return p;
-}
-
 }  // namespace
 
-extern "C" void* malloc(size_t size) noexcept {
-  noteAllocation(gMallocs);
-  return __libc_malloc(size);
-}
-extern "C" void* calloc(size_t count, size_t size) noexcept {
-  noteAllocation(gMallocs);
-  return __libc_calloc(count, size);
-}
-extern "C" void* realloc(void* p, size_t size) noexcept {
-  noteAllocation(gMallocs);
-  return __libc_realloc(p, size);
-}
-extern "C" void free(void* p) noexcept { __libc_free(p); }
-
-void* operator new(size_t size) { return newImpl(size); }
-void* operator new[](size_t size) { return newImpl(size); }
-void* operator new(size_t size, const std::nothrow_t&) noexcept {
-  noteAllocation(gNews);
-  return __libc_malloc(size == 0 ? 1 : size);
-}
-void* operator new[](size_t size, const std::nothrow_t&) noexcept {
-  noteAllocation(gNews);
-  return __libc_malloc(size == 0 ? 1 : size);
-}
-void operator delete(void* p) noexcept { __libc_free(p); }
-void operator delete[](void* p) noexcept { __libc_free(p); }
-void operator delete(void* p, size_t) noexcept { __libc_free(p); }
-void operator delete[](void* p, size_t) noexcept { __libc_free(p); }
+namespace conclave::bench {
+void noteAllocation(bool cxx) { ::noteAllocation(cxx ? gNews : gMallocs); }
+}  // namespace conclave::bench
 
 namespace {
 
