@@ -2,7 +2,7 @@
 // the impairment forwarder (e2e/lab.ts impairUdp), as Bob's Chromium does in network_baseline and
 // bandwidth; Alice's Chromium in the lab publishes simulcast. Behind 10 % loss and 100 ms ± 20 ms
 // each way Fiona keeps decoding Alice (NACK/RTX from the SFU's cache, the SFU's own NACKs
-// upstream); behind a 300 kbit/s downlink she gets the lowest layer at a usable rate. End-to-end
+// upstream); behind a 300 kbit/s downlink she gets a layer that fits at a usable rate. End-to-end
 // encryption is on: what she decodes, she decrypted. The floors are those of the Chromium tests.
 import type { Browser as ChromiumBrowser } from 'playwright-core';
 import type { Browser, Page } from 'puppeteer-core';
@@ -54,8 +54,10 @@ describe.skipIf(!inLab() || !serverHasMedia() || !ff.hasFirefox())('Firefox on a
     net?.close();
   });
 
-  it('keeps decoding behind 10 % loss + 100 ms ± 20 ms, and gets the lowest layer behind 300 kbit/s', async () => {
-    const path = await net.impairUdp(server.mediaPort);
+  it('keeps decoding behind 10 % loss + 100 ms ± 20 ms, and behind 300 kbit/s gets a layer that fits', async () => {
+    // Lossy and slow from the start (see network_baseline.test.ts).
+    const lossy = { lossPercent: 10, delayMs: 100, jitterMs: 20 };
+    const path = await net.impairUdp(server.mediaPort, { up: lossy, down: lossy });
     const alice = await contexts.page(chromium);
     const link = await startMeeting(alice, server.origin);
     await joinAs(alice, 'Alice', { link, preview: true });
@@ -69,25 +71,28 @@ describe.skipIf(!inLab() || !serverHasMedia() || !ff.hasFirefox())('Firefox on a
       (t) => (t?.framesDecoded ?? 0) > 0,
     );
 
-    const lossy = { lossPercent: 10, delayMs: 100, jitterMs: 20 };
     const before = await path.counters();
-    await path.set({ up: lossy, down: lossy });
     const lossFigures = await measure(fiona, aliceId, WINDOW_MS);
     const down = linkFigures(before, await path.counters(), 'down');
 
     await path.set({ down: { rateKbps: 300 } });
     await new Promise((r) => setTimeout(r, SETTLE_MS));
+    const cappedBefore = await path.counters();
     const capped = await measure(fiona, aliceId, WINDOW_MS);
+    const cappedDown = linkFigures(cappedBefore, await path.counters(), 'down');
     const crypto = await ff.cryptoStats(fiona);
     console.log(
       `Firefox: ${open?.frameWidth ?? 0} px at first; behind 10 % loss + 100 ms ± 20 ms ` +
         `${lossFigures.fps.toFixed(1)} fps (${(down.lossFraction * 100).toFixed(1)} % lost on the way down), ` +
-        `behind 300 kbit/s ${capped.fps.toFixed(1)} fps at ${capped.width} px`,
+        `behind 300 kbit/s ${capped.fps.toFixed(1)} fps at ${capped.width} px ` +
+        `(${cappedDown.queueDropped} of ${cappedDown.packetsIn} datagrams dropped at the cap)`,
     );
     expect(lossFigures.fps).toBeGreaterThanOrEqual(FLOOR_FPS.loss);
     expect(capped.fps).toBeGreaterThanOrEqual(FLOOR_FPS.capped);
+    // A layer that fits: the SFU does not overfill the link (which layer fits depends on what
+    // Alice's encoder makes of the test pattern; the Chromium test checks the switch down).
     expect(capped.width).toBeGreaterThan(0);
-    expect(capped.width).toBeLessThanOrEqual(320);
+    expect(cappedDown.queueDropped).toBeLessThan(0.05 * cappedDown.packetsIn);
     expect(crypto.tracks.some((t) => t.role === 'receive' && t.kind === 'video' && t.ok > 0)).toBe(true);
   });
 });
