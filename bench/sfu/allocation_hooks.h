@@ -1,51 +1,10 @@
-// Replaces malloc/calloc/realloc/free and operator new/delete for a benchmark executable, so that
-// it can count the allocations made while it measures. Include it in exactly one source file of
-// the executable, which defines conclave::bench::noteAllocation(): called before every
-// allocation, `cxx` telling operator new (Conclave's code, the standard library) from the C
-// allocation functions (libsrtp, OpenSSL, libc). It may allocate nothing itself.
+// allocation_hooks.cpp replaces malloc/calloc/realloc/free and operator new/delete in a benchmark
+// executable that links it, so that it can count the allocations made while it measures. The
+// executable defines noteAllocation(): called before every allocation, `cxx` telling operator new
+// (Conclave's code, the standard library) from the C allocation functions (libsrtp, OpenSSL,
+// libc). It may allocate nothing itself.
 #pragma once
-
-#include <cstddef>
-#include <new>
-
-extern "C" {
-void* __libc_malloc(size_t size);
-void* __libc_calloc(size_t count, size_t size);
-void* __libc_realloc(void* p, size_t size);
-void __libc_free(void* p);
-}
 
 namespace conclave::bench {
 void noteAllocation(bool cxx);
 }  // namespace conclave::bench
-
-extern "C" void* malloc(size_t size) noexcept {
-  conclave::bench::noteAllocation(false);
-  return __libc_malloc(size);
-}
-extern "C" void* calloc(size_t count, size_t size) noexcept {
-  conclave::bench::noteAllocation(false);
-  return __libc_calloc(count, size);
-}
-extern "C" void* realloc(void* p, size_t size) noexcept {
-  conclave::bench::noteAllocation(false);
-  return __libc_realloc(p, size);
-}
-extern "C" void free(void* p) noexcept { __libc_free(p); }
-
-void* operator new(size_t size) {
-  conclave::bench::noteAllocation(true);
-  void* p = __libc_malloc(size == 0 ? 1 : size);
-  if (!p) throw std::bad_alloc();
-  return p;
-}
-void* operator new[](size_t size) { return operator new(size); }
-void* operator new(size_t size, const std::nothrow_t&) noexcept {
-  conclave::bench::noteAllocation(true);
-  return __libc_malloc(size == 0 ? 1 : size);
-}
-void* operator new[](size_t size, const std::nothrow_t& tag) noexcept { return operator new(size, tag); }
-void operator delete(void* p) noexcept { __libc_free(p); }
-void operator delete[](void* p) noexcept { __libc_free(p); }
-void operator delete(void* p, size_t) noexcept { __libc_free(p); }
-void operator delete[](void* p, size_t) noexcept { __libc_free(p); }
