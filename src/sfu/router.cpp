@@ -664,11 +664,11 @@ void Router::allocate(Participant& subscriber, common::TimePoint now) {
     if (c.wantsKeyframe() && c.transport() && c.transport()->connected()) requestKeyframeFor(c, now);
   }
   const uint32_t estimate = bandwidth.estimateBps();
-  {
+  if (static const auto log = common::logger("bwe"); log->should_log(spdlog::level::trace)) {
     const auto& st = bandwidth.estimator().stats();
-    common::logger("bwe")->trace("estimate {} loss {:.3f} overuses {} timeouts {} probes ok {} failed {} feedbacks {}",
-                                 estimate, bandwidth.estimator().lossFraction(), st.overuses, st.feedbackTimeouts,
-                                 st.probeResults, st.failedProbes, st.feedbacks);
+    log->trace("estimate {} loss {:.3f} overuses {} timeouts {} probes ok {} failed {} feedbacks {}", estimate,
+               bandwidth.estimator().lossFraction(), st.overuses, st.feedbackTimeouts, st.probeResults, st.failedProbes,
+               st.feedbacks);
   }
   ++mStats.estimates;
   mStats.estimateKbpsSum += estimate / 1000;
