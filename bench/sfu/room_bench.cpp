@@ -416,6 +416,7 @@ class Room {
     std::vector<pollfd> fds;
     fds.reserve(mBrowsers.size());
     for (auto& b : mBrowsers) fds.push_back({b->socket->fd(), POLLIN, 0});
+    net::ReceiveBatch receive(64);
     while (!done()) {
       if (std::chrono::steady_clock::now() > end) {
         std::fprintf(stderr, "setup: ICE or DTLS did not complete\n");
@@ -429,8 +430,8 @@ class Room {
       }
       ::poll(fds.data(), fds.size(), 10);
       for (auto& b : mBrowsers)
-        while (size_t n = b->receive.receive(*b->socket))
-          for (size_t k = 0; k < n; ++k) b->peer.receive(b->receive.data(k), std::chrono::steady_clock::now());
+        while (size_t n = receive.receive(*b->socket))
+          for (size_t k = 0; k < n; ++k) b->peer.receive(receive.data(k), std::chrono::steady_clock::now());
     }
   }
 
