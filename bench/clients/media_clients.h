@@ -101,13 +101,20 @@ inline void fillPseudoRandom(std::span<uint8_t> out, uint64_t seed) {
 
 // ---- what the client threads record (each its own, summed after a window) -----------------------
 
+// Latencies: 1 us buckets up to 100 ms, then 1 ms buckets up to 10 s (an overloaded server's
+// queues reach seconds).
 struct Histogram {
-  static constexpr size_t kBuckets = 500'000;  // 1 us each, up to 500 ms
+  static constexpr size_t kFineBuckets = 100'000;
+  static constexpr size_t kBuckets = kFineBuckets + 9'900;
   std::vector<uint32_t> buckets = std::vector<uint32_t>(kBuckets + 1);
   int64_t maxNs = 0;
   uint64_t count = 0;
+  static size_t bucketOf(int64_t ns) {
+    const size_t us = size_t(std::max<int64_t>(ns, 0) / 1000);
+    return us < kFineBuckets ? us : std::min(kFineBuckets + (us - kFineBuckets) / 1000, kBuckets);
+  }
   void add(int64_t ns) {
-    buckets[std::min<size_t>(size_t(std::max<int64_t>(ns, 0) / 1000), kBuckets)]++;
+    buckets[bucketOf(ns)]++;
     maxNs = std::max(maxNs, ns);
     ++count;
   }
@@ -116,12 +123,14 @@ struct Histogram {
     maxNs = std::max(maxNs, o.maxNs);
     count += o.count;
   }
+  // The middle of the bucket the p-quantile falls in.
   double percentileUs(double p) const {
     const uint64_t rank = uint64_t(p * double(count));
     uint64_t seen = 0;
     for (size_t i = 0; i <= kBuckets; ++i)
-      if ((seen += buckets[i]) > rank) return double(i) + 0.5;
-    return double(kBuckets);
+      if ((seen += buckets[i]) > rank)
+        return i < kFineBuckets ? double(i) + 0.5 : double(kFineBuckets) + double(i - kFineBuckets) * 1000 + 500;
+    return double(kFineBuckets) + double(kBuckets - kFineBuckets) * 1000;
   }
 };
 
@@ -497,6 +506,7 @@ struct InStream {
   uint64_t received = 0, expectedPrior = 0, receivedPrior = 0;
   int64_t lastTransit = 0;
   double jitter = 0;
+  int layer = -1;  // of the last packet decrypted (kLayers: audio)
   bool havePicture = false;
   bool gapSinceFrame = false;  // a packet was lost since the last frame's first packet
   uint16_t lastPictureId = 0;
@@ -588,6 +598,7 @@ struct Subscriber {
       return;
     }
     ++stats.byLayer[t[1]];
+    s->layer = t[1];
     stats.latency.add(nanosOf(arrival) - int64_t(common::loadU64(t + 8)));
     if (!s->video) return;
     auto d = rtp::Vp8Descriptor::parse(payload);
