@@ -23,12 +23,14 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <future>
 #include <memory>
 #include <optional>
@@ -120,6 +122,7 @@ std::optional<Plan> planOf(const Options& o, std::string& error) {
 // ---- one participant, on the signaling thread ---------------------------------------------------
 
 struct Shared {
+  asio::io_context& io;
   const dtls::DtlsContext& context;
   sdp::Fingerprint fingerprint;
   Progress& progress;
@@ -131,13 +134,18 @@ struct Shared {
 class Participant final : public SignalingSession::Listener {
  public:
   Participant(int index, MediaThread& thread, Shared& shared)
-      : mIndex(index), mThread(thread), mShared(shared), mSessionId(common::randomU64() >> 2) {}
+      : mIndex(index),
+        mThread(thread),
+        mShared(shared),
+        mSessionId(common::randomU64() >> 2),
+        mPreferencesTimer(shared.io) {}
 
   void start(SignalingServer& server) {
     mSession = server.session(mIndex, *this);
     mSession->start();
   }
   void close() {
+    mPreferencesTimer.cancel();
     if (mSession) mSession->close();
   }
   bool publishes() const { return mIndex < mShared.plan.publishers; }
@@ -207,11 +215,34 @@ class Participant final : public SignalingSession::Listener {
       link->addStreams(streams, tcc);
     });
     mSession->answerSubscribe(offer->answer);
+    mVideoMids = std::move(videoMids);
+    if (!mVideoMids.empty()) sendPreferences();
+  }
+
+  // The sizes of all videos after each answer, as the web client sends them, and like it at most
+  // one message per 250 ms (the server allows 5 a second).
+  void sendPreferences() {
+    const auto now = std::chrono::steady_clock::now();
+    if (mPreferencesPending) return;
+    if (now - mPreferencesSent < 250ms) {
+      mPreferencesPending = true;
+      mPreferencesTimer.expires_at(mPreferencesSent + 250ms);
+      mPreferencesTimer.async_wait([this](const boost::system::error_code& ec) {
+        mPreferencesPending = false;
+        if (!ec) sendPreferences();
+      });
+      return;
+    }
+    mPreferencesSent = now;
     const size_t layer = size_t(mShared.plan.layer);
-    if (!videoMids.empty()) mSession->showVideos(videoMids, kWidths[layer], kHeights[layer]);
+    mSession->showVideos(mVideoMids, kWidths[layer], kHeights[layer]);
   }
 
   void onProblem(const std::string& what, bool fatal) override {
+    if (fatal && !mEnded) {
+      mEnded = true;
+      ++mShared.progress.ended;
+    }
     if (mShared.problems.fetch_add(1) < 20)
       std::fprintf(stderr, "session %d%s: %s\n", mIndex, fatal ? " (ended)" : "", what.c_str());
   }
@@ -226,6 +257,11 @@ class Participant final : public SignalingSession::Listener {
   std::unique_ptr<SignalingSession> mSession;
   std::unique_ptr<PeerLink> mPublish, mSubscribe;
   bool mSubscribeStarted = false;
+  bool mEnded = false;
+  std::vector<std::string> mVideoMids;
+  asio::steady_timer mPreferencesTimer;
+  std::chrono::steady_clock::time_point mPreferencesSent{};
+  bool mPreferencesPending = false;
 };
 
 // ---- the run ------------------------------------------------------------------------------------
@@ -268,30 +304,33 @@ std::vector<std::string> splitList(const std::string& text) {
   return out;
 }
 
+// Throws std::invalid_argument / std::out_of_range (std::stoi) for a malformed number.
 bool parse(int argc, char** argv, Options& o) {
+  using Set = std::function<bool(const std::string&)>;
+  const std::vector<std::pair<std::string, Set>> options = {
+      {"--scenario", [&](const std::string& v) { return o.scenario = v, true; }},
+      {"--server", [&](const std::string& v) { return parseServer(v, o); }},
+      {"--server-pid", [&](const std::string& v) { return o.serverPid = pid_t(std::stoi(v)), true; }},
+      {"--publishers", [&](const std::string& v) { return o.publishers = std::stoi(v), true; }},
+      {"--subscribers", [&](const std::string& v) { return o.subscribers = std::stoi(v), true; }},
+      {"--participants", [&](const std::string& v) { return o.participants = std::stoi(v), true; }},
+      {"--duration", [&](const std::string& v) { return o.duration = std::stod(v), true; }},
+      {"--warmup", [&](const std::string& v) { return o.warmup = std::stod(v), true; }},
+      {"--ready-timeout", [&](const std::string& v) { return o.readyTimeout = std::stod(v), true; }},
+      {"--threads", [&](const std::string& v) { return o.threads = std::max(1, std::stoi(v)), true; }},
+      {"--decrypt-sample", [&](const std::string& v) { return o.decryptSample = std::max(1, std::stoi(v)), true; }},
+      {"--layer", [&](const std::string& v) { return o.layer = v, true; }},
+      {"--sources", [&](const std::string& v) { return o.sources = splitList(v), true; }},
+      {"--connecting", [&](const std::string& v) { return o.connecting = std::max(1, std::stoi(v)), true; }},
+  };
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    const bool hasValue = i + 1 < argc;
-    auto next = [&] { return std::string(argv[++i]); };
-    if (arg == "--json") o.json = true;
-    else if (arg == "--check") o.check = true;
-    else if (!hasValue) return false;
-    else if (arg == "--scenario") o.scenario = next();
-    else if (arg == "--server") {
-      if (!parseServer(next(), o)) return false;
-    } else if (arg == "--server-pid") o.serverPid = pid_t(std::stoi(next()));
-    else if (arg == "--publishers") o.publishers = std::stoi(next());
-    else if (arg == "--subscribers") o.subscribers = std::stoi(next());
-    else if (arg == "--participants") o.participants = std::stoi(next());
-    else if (arg == "--duration") o.duration = std::stod(next());
-    else if (arg == "--warmup") o.warmup = std::stod(next());
-    else if (arg == "--ready-timeout") o.readyTimeout = std::stod(next());
-    else if (arg == "--threads") o.threads = std::max(1, std::stoi(next()));
-    else if (arg == "--decrypt-sample") o.decryptSample = std::max(1, std::stoi(next()));
-    else if (arg == "--layer") o.layer = next();
-    else if (arg == "--sources") o.sources = splitList(next());
-    else if (arg == "--connecting") o.connecting = std::max(1, std::stoi(next()));
-    else return false;
+    if (arg == "--json" || arg == "--check") {
+      (arg == "--json" ? o.json : o.check) = true;
+      continue;
+    }
+    auto option = std::find_if(options.begin(), options.end(), [&](const auto& e) { return e.first == arg; });
+    if (option == options.end() || i + 1 >= argc || !option->second(argv[++i])) return false;
   }
   return o.port != 0 && o.duration > 0;
 }
@@ -310,19 +349,7 @@ constexpr const char* kUsage =
     "  --json: only the JSON line on stdout (the table goes to stderr)\n"
     "  --check: exit 1 unless every session received decrypted media with under 5 % loss\n";
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  Options o;
-  try {
-    if (!parse(argc, argv, o)) {
-      std::fputs(kUsage, stderr);
-      return 2;
-    }
-  } catch (const std::exception&) {
-    std::fputs(kUsage, stderr);
-    return 2;
-  }
+int run(const Options& o) {
   std::string error;
   auto plan = planOf(o, error);
   if (!plan) {
@@ -344,14 +371,25 @@ int main(int argc, char** argv) {
   const dtls::DtlsContext context(certificate);
   const auto digest = certificate.sha256Fingerprint();
   Progress progress;
-  Shared shared{context, {"sha-256", {digest.begin(), digest.end()}}, progress, *plan, {}, {}};
+  asio::io_context io;
+  Shared shared{io, context, {"sha-256", {digest.begin(), digest.end()}}, progress, *plan, {}, {}};
 
   std::vector<std::unique_ptr<MediaThread>> threads;
+  threads.reserve(size_t(o.threads));
   for (int i = 0; i < o.threads; ++i) threads.push_back(std::make_unique<MediaThread>(o.decryptSample));
   for (auto& t : threads) t->start();
-  asio::io_context io;
   auto work = asio::make_work_guard(io);
-  std::thread signaling([&io] { io.run(); });
+  std::thread signaling([&io] {
+    // A handler that throws (a socket that cannot be made) ends its session, not the run.
+    for (;;) {
+      try {
+        io.run();
+        return;
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "conclave-load: signaling thread: %s\n", e.what());
+      }
+    }
+  });
   clockid_t signalingClock{};
   pthread_getcpuclockid(signaling.native_handle(), &signalingClock);
 
@@ -363,6 +401,7 @@ int main(int argc, char** argv) {
   std::unique_ptr<SignalingServer> server = makeConclaveServer(io, conclaveOptions);
   results.server = server->name();
   std::vector<std::unique_ptr<Participant>> participants;
+  participants.reserve(size_t(plan->sessions()));
   for (int i = 0; i < plan->sessions(); ++i)
     participants.push_back(std::make_unique<Participant>(i, *threads[size_t(i) % threads.size()], shared));
 
@@ -385,13 +424,15 @@ int main(int argc, char** argv) {
     onSignaling([&] {
       for (int i = 0; i < plan->publishers; ++i) participants[size_t(i)]->start(*server);
     });
-    if (!waitFor([&] { return progress.publishConnected + progress.failed >= plan->publishers; }, readyTimeout))
+    if (!waitFor([&] { return progress.publishConnected + progress.failed + progress.ended >= plan->publishers; },
+                 readyTimeout))
       std::fprintf(stderr, "conclave-load: %d of %d publishers connected in time\n", progress.publishConnected.load(),
                    plan->publishers);
     onSignaling([&] {
       for (int i = plan->publishers; i < plan->sessions(); ++i) participants[size_t(i)]->start(*server);
     });
-    if (!waitFor([&] { return progress.receiving + progress.failed >= results.receivers; }, readyTimeout))
+    if (!waitFor([&] { return progress.receiving + progress.failed + progress.ended >= results.receivers; },
+                 readyTimeout))
       std::fprintf(stderr, "conclave-load: %d of %d sessions receiving every stream after %.0f s\n",
                    progress.receiving.load(), results.receivers, readyTimeout);
     results.readySeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - setupStart).count();
@@ -475,4 +516,25 @@ int main(int argc, char** argv) {
   signaling.join();
   participants.clear();
   return status;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  try {
+    if (!parse(argc, argv, o)) {
+      std::fputs(kUsage, stderr);
+      return 2;
+    }
+  } catch (const std::exception&) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  try {
+    return run(o);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "conclave-load: %s\n", e.what());
+    return 1;
+  }
 }

@@ -22,7 +22,16 @@ MediaThread::MediaThread(int decryptSample) : mDecryptSample(std::max(1, decrypt
 MediaThread::~MediaThread() { stop(); }
 
 void MediaThread::start() {
-  mThread = std::thread([this] { mLoop.run(); });
+  mThread = std::thread([this] {
+    for (;;) {
+      try {
+        mLoop.run();
+        return;
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "conclave-load: media thread: %s\n", e.what());
+      }
+    }
+  });
   pthread_getcpuclockid(mThread.native_handle(), &mCpuClock);
 }
 

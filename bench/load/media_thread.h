@@ -32,6 +32,7 @@ struct Progress {
   std::atomic<int> subscribeConnected{0};  // subscribe connections with DTLS up
   std::atomic<int> receiving{0};           // subscribers with packets on every stream expected
   std::atomic<int> failed{0};              // connections whose ICE or DTLS failed
+  std::atomic<int> ended{0};               // sessions whose signaling ended (refused, closed)
 };
 
 class PeerLink;
