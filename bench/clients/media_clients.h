@@ -138,16 +138,24 @@ struct ClientStats {
   uint64_t rtpSent = 0, rtcpSent = 0, framesSkipped = 0, rtxSent = 0, nackMisses = 0;
   uint64_t plis = 0, firs = 0, nacksToPublishers = 0, feedbackToPublishers = 0, reportsToPublishers = 0;
   uint64_t rtpReceived = 0, rtxReceived = 0, probesReceived = 0, decrypted = 0, lost = 0, repaired = 0;
-  uint64_t srtpFailures = 0, wrongPublisher = 0, pictureIdJumps = 0, keyframes = 0, nacked = 0, unknownSsrc = 0;
+  uint64_t srtpFailures = 0, srtpReplays = 0, srtpRtcp = 0, wrongPublisher = 0, pictureIdJumps = 0, keyframes = 0,
+           nacked = 0, unknownSsrc = 0;
   std::array<uint64_t, kLayers + 1> byLayer{};  // video layers, then audio
   Histogram latency;
   void reset() { *this = ClientStats{}; }
+  // A packet SRTP refused: counted, and apart if libsrtp called it a replay or it was RTCP.
+  void srtpFailed(srtp::SrtpResult r, bool rtcp) {
+    ++srtpFailures;
+    srtpReplays += r == srtp::SrtpResult::ReplayOld || r == srtp::SrtpResult::ReplayDuplicate ? 1 : 0;
+    srtpRtcp += rtcp ? 1 : 0;
+  }
   void merge(const ClientStats& o) {
     rtpSent += o.rtpSent, rtcpSent += o.rtcpSent, framesSkipped += o.framesSkipped, plis += o.plis, firs += o.firs;
     rtxSent += o.rtxSent, nackMisses += o.nackMisses;
     nacksToPublishers += o.nacksToPublishers, feedbackToPublishers += o.feedbackToPublishers;
     reportsToPublishers += o.reportsToPublishers, rtpReceived += o.rtpReceived, rtxReceived += o.rtxReceived;
     probesReceived += o.probesReceived, decrypted += o.decrypted, lost += o.lost, srtpFailures += o.srtpFailures;
+    srtpReplays += o.srtpReplays, srtpRtcp += o.srtpRtcp;
     repaired += o.repaired, unknownSsrc += o.unknownSsrc;
     wrongPublisher += o.wrongPublisher, pictureIdJumps += o.pictureIdJumps, keyframes += o.keyframes;
     nacked += o.nacked;
@@ -394,8 +402,8 @@ struct Publisher {
 
   void onRtcp(std::span<uint8_t> datagram, ClientStats& stats) {
     size_t n = datagram.size();
-    if (browser.peer.srtp().unprotectRtcp(datagram, n) != srtp::SrtpResult::Ok) {
-      ++stats.srtpFailures;
+    if (const auto r = browser.peer.srtp().unprotectRtcp(datagram, n); r != srtp::SrtpResult::Ok) {
+      stats.srtpFailed(r, true);
       return;
     }
     rtcp::CompoundReader reader(datagram.first(n));
@@ -548,8 +556,8 @@ struct Subscriber {
 
   void onRtx(InStream& s, std::span<uint8_t> datagram, ClientStats& stats) {
     size_t n = datagram.size();
-    if (browser.peer.srtp().unprotectRtp(datagram, n) != srtp::SrtpResult::Ok) {
-      ++stats.srtpFailures;
+    if (const auto r = browser.peer.srtp().unprotectRtp(datagram, n); r != srtp::SrtpResult::Ok) {
+      stats.srtpFailed(r, false);
       return;
     }
     auto p = rtp::RtpPacket::parse(datagram.first(n));
@@ -561,7 +569,11 @@ struct Subscriber {
     if (p->payloadSize() >= 2 && s.repair(common::loadU16(p->payload().data()))) ++stats.repaired;
   }
 
-  void onRtp(std::span<uint8_t> datagram, TimePoint arrival, uint64_t& sampleCounter, int sample, ClientStats& stats) {
+  // Every packet's clear header is read; 1 in `sample` of each stream is decrypted and checked,
+  // and every one of its first kDecryptFirst: libsrtp learns the stream's rollover counter from
+  // the first packet it authenticates, which must come before the sequence number first wraps.
+  static constexpr uint64_t kDecryptFirst = 64;
+  void onRtp(std::span<uint8_t> datagram, TimePoint arrival, int sample, ClientStats& stats) {
     auto clear = rtp::RtpPacket::parse(datagram);  // the header is clear in SRTP
     if (!clear) return;
     if (auto ext = clear->extension(tccId))
@@ -581,10 +593,10 @@ struct Subscriber {
     }
     ++stats.rtpReceived;
     countSequence(*s, clear->sequenceNumber(), clear->timestamp(), arrival, stats);
-    if (++sampleCounter % uint64_t(sample) != 0) return;
+    if (s->received > kDecryptFirst && s->received % uint64_t(sample) != 0) return;
     size_t n = datagram.size();
-    if (browser.peer.srtp().unprotectRtp(datagram, n) != srtp::SrtpResult::Ok) {
-      ++stats.srtpFailures;
+    if (const auto r = browser.peer.srtp().unprotectRtp(datagram, n); r != srtp::SrtpResult::Ok) {
+      stats.srtpFailed(r, false);
       return;
     }
     ++stats.decrypted;
@@ -644,15 +656,16 @@ struct Subscriber {
       }
       s.maxSeq = seq;
     }
-    const double d = std::abs(double(transit - s.lastTransit));
+    // RFC 3550 A.8 in 32-bit arithmetic: an RTP timestamp that wraps is no jump in transit.
+    const double d = std::abs(double(int32_t(uint32_t(transit) - uint32_t(s.lastTransit))));
     s.lastTransit = transit;
     s.jitter += (d - s.jitter) / 16.0;
   }
 
   void onRtcp(std::span<uint8_t> datagram, TimePoint now, ClientStats& stats) {
     size_t n = datagram.size();
-    if (browser.peer.srtp().unprotectRtcp(datagram, n) != srtp::SrtpResult::Ok) {
-      ++stats.srtpFailures;
+    if (const auto r = browser.peer.srtp().unprotectRtcp(datagram, n); r != srtp::SrtpResult::Ok) {
+      stats.srtpFailed(r, true);
       return;
     }
     rtcp::CompoundReader reader(datagram.first(n));

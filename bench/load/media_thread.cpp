@@ -129,7 +129,7 @@ void PeerLink::onReadable() {
         if (mPublisher) mPublisher->onRtcp(d, stats);
         else if (mSubscriber) mSubscriber->onRtcp(d, rx.arrival(k), stats);
       } else if (mSubscriber) {
-        mSubscriber->onRtp(d, rx.arrival(k), mThread.sampleCounter(), mThread.decryptSample(), stats);
+        mSubscriber->onRtp(d, rx.arrival(k), mThread.decryptSample(), stats);
       }
     }
     if (n < 64) break;
@@ -169,7 +169,11 @@ void PeerLink::advance(TimePoint now) {
     }
     arm(now);
   }
-  if (b.peer.dtlsFailed() && mState != State::Failed) fail("DTLS failed");
+  // The server's close_notify (its session ended: we left) ends the connection quietly.
+  if (const auto& why = b.peer.dtlsFailed(); why && mState != State::Failed) {
+    if (*why == "closed") mState = State::Failed;
+    else fail(("DTLS failed: " + *why).c_str());
+  }
 }
 
 void PeerLink::onTimer() {

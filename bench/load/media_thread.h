@@ -51,7 +51,6 @@ class MediaThread {
   // Loop thread only.
   net::ReceiveBatch& receiveBatch() { return mReceive; }
   ClientStats& stats() { return mStats; }
-  uint64_t& sampleCounter() { return mSampleCounter; }
   int decryptSample() const { return mDecryptSample; }
   void add(PeerLink* link) { mLinks.push_back(link); }
   const std::vector<PeerLink*>& links() const { return mLinks; }
@@ -65,7 +64,6 @@ class MediaThread {
   net::EventLoop mLoop;
   net::ReceiveBatch mReceive{64};
   ClientStats mStats;
-  uint64_t mSampleCounter = 0;
   int mDecryptSample;
   std::vector<PeerLink*> mLinks;
   std::thread mThread;

@@ -128,8 +128,11 @@ void printTable(FILE* out, const Results& r) {
   std::fprintf(out,
                "  publishers          sent %llu RTP, %llu RTX; got %llu PLI, %llu FIR, %llu NACK, %llu transport-cc\n",
                u(s.rtpSent), u(s.rtxSent), u(s.plis), u(s.firs), u(s.nacksToPublishers), u(s.feedbackToPublishers));
-  std::fprintf(out, "  errors              srtp %llu, wrong stream %llu, unknown SSRC %llu, picture ID jumps %llu\n",
-               u(s.srtpFailures), u(s.wrongPublisher), u(s.unknownSsrc), u(s.pictureIdJumps));
+  std::fprintf(
+      out,
+      "  errors              srtp %llu (replays %llu, RTCP %llu), wrong stream %llu, unknown SSRC %llu, picture "
+      "ID jumps %llu\n",
+      u(s.srtpFailures), u(s.srtpReplays), u(s.srtpRtcp), u(s.wrongPublisher), u(s.unknownSsrc), u(s.pictureIdJumps));
 }
 
 void printJson(FILE* out, const Results& r) {

@@ -60,7 +60,7 @@ pid=$!
 # The server prints its URL once it listens (within 30 s, or it failed).
 port=
 for _ in $(seq 300); do
-  port=$(sed -n 's|.*https://[^/]*:\([0-9][0-9]*\)/.*|\1|p' "$data/stdout" | head -1)
+  port=$(sed -n 's|.*https://[^/]*:\([0-9][0-9]*\)/.*|\1|p' "$data/stdout" 2>/dev/null | head -1)
   [ -n "$port" ] && break
   kill -0 "$pid" 2>/dev/null || break
   sleep 0.1

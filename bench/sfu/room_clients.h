@@ -39,7 +39,6 @@ struct ClientThread {
     const TimePoint begin = std::chrono::steady_clock::now();
     for (auto* p : publishers) p->begin(begin, int(publishers.size()));
     ClientStats scratch;  // what happens outside windows
-    uint64_t sampleCounter = 0;
     while (!stop.load(std::memory_order_relaxed)) {
       // Chosen again for every batch: nothing is added to `stats` once the main thread has
       // turned recording off and the batch at hand is done.
@@ -71,7 +70,7 @@ struct ClientThread {
               if (pub) pub->onRtcp(d, *st);
               else sub->onRtcp(d, readAt, *st);
             } else if (sub) {
-              sub->onRtp(d, receive.arrival(k), sampleCounter, sample, *st);
+              sub->onRtp(d, receive.arrival(k), sample, *st);
             }
           }
           if (n < 64) break;
