@@ -32,6 +32,7 @@
 #include <cstring>
 #include <functional>
 #include <future>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -129,7 +130,11 @@ struct Shared {
   Plan plan;
   std::unordered_map<std::string, int> indexOf;  // participant id -> session index
   std::atomic<int> problems{0};
+  std::map<std::string, int> problemKinds;  // what went wrong, by kind (signaling thread)
 };
+
+// "error rate-limited: ..." -> "error rate-limited": the kind of a problem, without its details.
+std::string kindOf(const std::string& what) { return what.substr(0, what.find(':')); }
 
 class Participant final : public SignalingSession::Listener {
  public:
@@ -243,6 +248,7 @@ class Participant final : public SignalingSession::Listener {
       mEnded = true;
       ++mShared.progress.ended;
     }
+    ++mShared.problemKinds[kindOf(what)];
     if (mShared.problems.fetch_add(1) < 20)
       std::fprintf(stderr, "session %d%s: %s\n", mIndex, fatal ? " (ended)" : "", what.c_str());
   }
@@ -483,6 +489,9 @@ int run(const Options& o) {
     results.receiving = progress.receiving;
     results.failed = progress.failed;
     results.problems = shared.problems;
+    results.failedIce = progress.failedIce;
+    results.failedDtls = progress.failedDtls;
+    onSignaling([&] { results.problemKinds = shared.problemKinds; });
     results.streams = summary.streams;
     results.silentStreams = summary.silent;
     results.jitterMeanMs = summary.streams > 0 ? summary.jitterSumMs / double(summary.streams) : 0;

@@ -90,7 +90,8 @@ void PeerLink::startPublisher(const RemoteEndpoint& remote, const PublisherConfi
 void PeerLink::startSubscriber(const RemoteEndpoint& remote, size_t expectedStreams) {
   mExpected = expectedStreams;
   begin(remote);
-  mSubscriber = std::make_unique<Subscriber>(mIndex, *mBrowser);
+  // 50 ms of what a subscriber gets here is at most a few hundred packets (it grows if not).
+  mSubscriber = std::make_unique<Subscriber>(mIndex, *mBrowser, 512);
 }
 
 void PeerLink::addStreams(const std::vector<InStream>& streams, uint8_t tccId) {
@@ -172,7 +173,7 @@ void PeerLink::advance(TimePoint now) {
   // The server's close_notify (its session ended: we left) ends the connection quietly.
   if (const auto& why = b.peer.dtlsFailed(); why && mState != State::Failed) {
     if (*why == "closed") mState = State::Failed;
-    else fail(("DTLS failed: " + *why).c_str());
+    else fail("DTLS failed: " + *why);
   }
 }
 
@@ -216,10 +217,12 @@ void PeerLink::checkReceiving() {
   ++mProgress.receiving;
 }
 
-void PeerLink::fail(const char* why) {
+void PeerLink::fail(const std::string& why) {
+  ++(mState == State::Checking ? mProgress.failedIce : mProgress.failedDtls);
   mState = State::Failed;
-  ++mProgress.failed;
-  std::fprintf(stderr, "session %d %s connection: %s\n", mIndex, mRole == Role::Publish ? "publish" : "subscribe", why);
+  if (++mProgress.failed <= 20)
+    std::fprintf(stderr, "session %d %s connection: %s\n", mIndex, mRole == Role::Publish ? "publish" : "subscribe",
+                 why.c_str());
 }
 
 void PeerLink::arm(TimePoint when) {
@@ -238,7 +241,7 @@ void PeerLink::markStreams() {
 }
 
 size_t PeerLink::videoStreamsOffLayer(int layer) const {
-  if (!mSubscriber) return 0;
+  if (!mSubscriber || mState == State::Failed) return 0;
   return size_t(std::count_if(mSubscriber->streams.begin(), mSubscriber->streams.end(),
                               [layer](const InStream& s) { return s.video && s.layer != layer; }));
 }
