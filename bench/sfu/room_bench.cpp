@@ -16,6 +16,7 @@
 //   --warmup=S (at most this long for the layer allocation to settle; default 40),
 //   --trace-allocations (backtraces of 1 in 16 worker-thread allocations, to tell those inside
 //   libsrtp2 from the others; it costs worker CPU, so the rate figures of such a run are lower),
+//   --no-gso (the worker sends every datagram as its own message, without UDP GSO),
 //   --no-subscriber-bwe (the consumers without transport-cc, as for a browser that did not
 //   negotiate it: no per-subscriber estimate, layers follow the tiles' sizes only; so that a
 //   search for the saturation point is not confounded by estimates that fall when the worker
@@ -224,6 +225,7 @@ struct Options {
   double warmup = 40;
   bool traceAllocations = false;
   bool subscriberBwe = true;
+  bool gso = true;
 };
 
 // The layer a tile of `width` pixels asks for (MediaRoom::setVideoPreferences, layerForWidth).
@@ -294,6 +296,8 @@ class Room {
   explicit Room(const Options& o) : mOptions(o) {}
 
   void setUp() {
+    const bool gso = mWorker.setSegmentation(mOptions.gso);
+    std::printf("UDP GSO on the worker's sends: %s\n", gso ? "on" : "off");
     mWorker.start();
     onWorker([this](sfu::MediaWorker&) {
       tWorkerThread = true;
@@ -648,6 +652,12 @@ class Room {
   void tearDown() {
     stopClients();
     mWorker.stop();
+    const auto& c = mWorker.counters();
+    std::printf("worker sends: %llu datagrams in %llu messages (%.2f datagrams per message)\n",
+                static_cast<unsigned long long>(c.datagramsSent.load()),
+                static_cast<unsigned long long>(c.messagesSent.load()),
+                static_cast<double>(c.datagramsSent.load()) /
+                    static_cast<double>(std::max<uint64_t>(1, c.messagesSent.load())));
     if (mObserver.failures > 0) std::printf("transport failures: %d\n", mObserver.failures.load());
   }
 
@@ -698,6 +708,8 @@ bool parse(int argc, char** argv, Options& o) {
       o.warmup = std::stod(*v5);
     } else if (arg == "--trace-allocations") {
       o.traceAllocations = true;
+    } else if (arg == "--no-gso") {
+      o.gso = false;
     } else if (arg == "--no-subscriber-bwe") {
       o.subscriberBwe = false;
     } else if (auto v6 = value("--rate-scale=")) {
@@ -721,7 +733,7 @@ int main(int argc, char** argv) {
   if (!parse(argc, argv, options)) {
     std::fprintf(stderr,
                  "usage: %s [--publishers=N] [--subscribers=M] [--seconds=S] [--rate-scale=X[,Y...]] [--sample=K] "
-                 "[--warmup=S] [--trace-allocations] [--no-subscriber-bwe]\n",
+                 "[--warmup=S] [--trace-allocations] [--no-subscriber-bwe] [--no-gso]\n",
                  argv[0]);
     return 2;
   }
