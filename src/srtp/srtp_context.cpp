@@ -55,8 +55,8 @@ SrtpResult checkBuffer(std::span<uint8_t> buffer, size_t length, size_t minimum,
 }
 
 // RFC 3711 §4.1.1: (salt || 0x0000) XOR (SSRC << 64) XOR (index << 16), index 48 bits.
-std::array<uint8_t, kAesBlockLength> ctrIv(const std::array<uint8_t, SrtpSessionKeys::kSaltLength>& salt,
-                                           uint32_t ssrc, uint64_t index) {
+std::array<uint8_t, kAesBlockLength> ctrIv(const std::array<uint8_t, SrtpSessionKeys::kSaltLength>& salt, uint32_t ssrc,
+                                           uint64_t index) {
   std::array<uint8_t, kAesBlockLength> iv{};
   std::copy(salt.begin(), salt.end(), iv.begin());
   for (int i = 0; i < 4; ++i) iv[4 + i] ^= static_cast<uint8_t>(ssrc >> (24 - 8 * i));
@@ -111,8 +111,7 @@ std::string_view toString(SrtpResult result) {
   return "failed";
 }
 
-SrtpContext::SrtpContext(SrtpProfile profile, const SrtpSessionKeys& keys, Direction direction,
-                         const Options& options)
+SrtpContext::SrtpContext(SrtpProfile profile, const SrtpSessionKeys& keys, Direction direction, const Options& options)
     : mProfile(profile),
       mDirection(direction),
       mAllowRepeatTx(options.allowRepeatTx),
@@ -256,7 +255,8 @@ SrtpResult SrtpContext::protectRtcp(std::span<uint8_t> buffer, size_t& length) {
     if (!mRtcpCtr->apply(ctrIv(mRtcpSalt, ssrc, index), payload)) return SrtpResult::Failed;
     std::array<uint8_t, kHmacSha1Length> mac;
     mRtcpMac->compute(packet.first(length + kSrtcpTrailerLength), {}, mac);
-    std::copy_n(mac.begin(), kHmacTagLength, packet.begin() + static_cast<std::ptrdiff_t>(length + kSrtcpTrailerLength));
+    std::copy_n(mac.begin(), kHmacTagLength,
+                packet.begin() + static_cast<std::ptrdiff_t>(length + kSrtcpTrailerLength));
   }
   length = packet.size();
   return SrtpResult::Ok;
@@ -304,7 +304,8 @@ SrtpResult SrtpContext::unprotectRtcp(std::span<uint8_t> buffer, size_t& length)
     std::array<uint8_t, kHmacSha1Length> mac;
     mRtcpMac->compute(packet.first(tagAt), {}, mac);
     if (CRYPTO_memcmp(mac.data(), packet.data() + tagAt, kHmacTagLength) != 0) return SrtpResult::AuthFailed;
-    if (!mRtcpCtr->apply(ctrIv(mRtcpSalt, ssrc, index), packet.subspan(kRtcpHeaderLength, trailerAt - kRtcpHeaderLength)))
+    if (!mRtcpCtr->apply(ctrIv(mRtcpSalt, ssrc, index),
+                         packet.subspan(kRtcpHeaderLength, trailerAt - kRtcpHeaderLength)))
       return SrtpResult::Failed;
     length -= kHmacTagLength + kSrtcpTrailerLength;
   }

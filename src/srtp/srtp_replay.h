@@ -62,7 +62,7 @@ class RtpReplayWindow {
     if (delta > 0) return ReplayCheck::Ok;
     if (delta <= -static_cast<int32_t>(mWindowBits)) return ReplayCheck::Old;
     return bit(mHighest + static_cast<uint64_t>(static_cast<int64_t>(delta))) ? ReplayCheck::Duplicate
-                                                                               : ReplayCheck::Ok;
+                                                                              : ReplayCheck::Ok;
   }
 
   // Records the index at `delta` (after check() allowed it, or to repeat one already sent).

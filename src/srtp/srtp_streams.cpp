@@ -47,7 +47,8 @@ void SrtpStreams::insertIndex(uint32_t ssrc, size_t slot) {
 }
 
 void SrtpStreams::grow() {
-  const size_t capacity = mCapacity == 0 ? std::min(kInitialCapacity, mMaxStreams) : std::min(mCapacity * 2, mMaxStreams);
+  const size_t capacity =
+      mCapacity == 0 ? std::min(kInitialCapacity, mMaxStreams) : std::min(mCapacity * 2, mMaxStreams);
   mStreams.reserve(capacity);
   mRings.reserve(capacity * mRingWords);
   // At most half full, so probes stay short and always end at an empty bucket.
@@ -61,8 +62,9 @@ void SrtpStreams::grow() {
 std::optional<size_t> SrtpStreams::add(uint32_t ssrc, bool evict) {
   if (mStreams.size() == mMaxStreams) {
     if (!evict) return std::nullopt;
-    const auto oldest = std::min_element(mStreams.begin(), mStreams.end(),
-                                         [](const SrtpStream& a, const SrtpStream& b) { return a.lastUse < b.lastUse; });
+    const auto oldest =
+        std::min_element(mStreams.begin(), mStreams.end(),
+                         [](const SrtpStream& a, const SrtpStream& b) { return a.lastUse < b.lastUse; });
     removeSlot(static_cast<size_t>(oldest - mStreams.begin()));
   } else if (mStreams.size() == mCapacity) {
     grow();

@@ -20,9 +20,9 @@ namespace conclave::srtp {
 
 struct SrtpStream {
   uint32_t ssrc = 0;
-  uint32_t rtcpSent = 0;   // outbound: the last SRTCP index used
-  uint64_t rtpHighest = 0;  // ROC << 16 | SEQ of the highest SRTP index accepted or sent
-  uint64_t lastUse = 0;     // for evicting the least recently used stream
+  uint32_t rtcpSent = 0;        // outbound: the last SRTCP index used
+  uint64_t rtpHighest = 0;      // ROC << 16 | SEQ of the highest SRTP index accepted or sent
+  uint64_t lastUse = 0;         // for evicting the least recently used stream
   RtcpReplayWindow rtcpWindow;  // inbound
 };
 

@@ -93,7 +93,7 @@ SrtpResult run(Operation operation, srtp_t context, std::span<uint8_t> buffer, s
 }  // namespace
 
 LibsrtpSession::LibsrtpSession(SrtpProfile profile, const SrtpKeyMaterial& local, const SrtpKeyMaterial& remote,
-                         const Options& options)
+                               const Options& options)
     : mProfile(profile) {
   initLibsrtpOnce();
   mOutbound = createContext(profile, local, ssrc_any_outbound, options);

@@ -35,7 +35,9 @@ TEST(SrtpVectors, Rfc3711AesCmKeystream) {
   std::copy(salt.begin(), salt.end(), iv.begin());
   std::vector<uint8_t> keystream(0xff02 * 16, 0);
   ASSERT_TRUE(ctr.apply(iv, keystream));
-  auto block = [&](size_t n) { return std::vector<uint8_t>(keystream.begin() + n * 16, keystream.begin() + n * 16 + 16); };
+  auto block = [&](size_t n) {
+    return std::vector<uint8_t>(keystream.begin() + n * 16, keystream.begin() + n * 16 + 16);
+  };
   EXPECT_EQ(block(0x0000), fromHex("E03EAD0935C95E80E166B16DD92B4EB4"));
   EXPECT_EQ(block(0x0001), fromHex("D23513162B02D0F72A43A2FE4A5F97AB"));
   EXPECT_EQ(block(0x0002), fromHex("41E95B3BB0A2E8DD477901E4FCA894C0"));
