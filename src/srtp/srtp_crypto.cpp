@@ -5,8 +5,10 @@
 
 #include "srtp/srtp_crypto.h"
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/params.h>
 #include <openssl/sha.h>
 
 #include <algorithm>
@@ -61,9 +63,12 @@ AesGcm::~AesGcm() { EVP_CIPHER_CTX_free(mCtx); }
 bool AesGcm::seal(const std::array<uint8_t, kGcmIvLength>& iv, std::span<const uint8_t> aad1,
                   std::span<const uint8_t> aad2, std::span<uint8_t> data, std::span<uint8_t, kGcmTagLength> tag) {
   int finalLength = 0;
+  // The tag through a parameter (EVP_CIPHER_CTX_ctrl makes one of its own each time).
+  OSSL_PARAM params[] = {OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag.data(), tag.size()),
+                         OSSL_PARAM_construct_end()};
   return EVP_CipherInit_ex(mCtx, nullptr, nullptr, nullptr, iv.data(), 1) == 1 && addAad(mCtx, aad1) &&
          addAad(mCtx, aad2) && crypt(mCtx, data) && EVP_CipherFinal_ex(mCtx, nullptr, &finalLength) == 1 &&
-         EVP_CIPHER_CTX_ctrl(mCtx, EVP_CTRL_AEAD_GET_TAG, static_cast<int>(tag.size()), tag.data()) == 1;
+         EVP_CIPHER_CTX_get_params(mCtx, params) == 1;
 }
 
 bool AesGcm::open(const std::array<uint8_t, kGcmIvLength>& iv, std::span<const uint8_t> aad1,
@@ -71,10 +76,12 @@ bool AesGcm::open(const std::array<uint8_t, kGcmIvLength>& iv, std::span<const u
   // OpenSSL takes the expected tag through a non-const pointer but only reads it.
   std::array<uint8_t, kGcmTagLength> expected;
   std::copy(tag.begin(), tag.end(), expected.begin());
+  OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, expected.data(), expected.size()),
+      OSSL_PARAM_construct_end()};
   int finalLength = 0;
   return EVP_CipherInit_ex(mCtx, nullptr, nullptr, nullptr, iv.data(), 0) == 1 && addAad(mCtx, aad1) &&
-         addAad(mCtx, aad2) && crypt(mCtx, data) &&
-         EVP_CIPHER_CTX_ctrl(mCtx, EVP_CTRL_AEAD_SET_TAG, static_cast<int>(expected.size()), expected.data()) == 1 &&
+         addAad(mCtx, aad2) && crypt(mCtx, data) && EVP_CIPHER_CTX_set_params(mCtx, params) == 1 &&
          EVP_CipherFinal_ex(mCtx, nullptr, &finalLength) == 1;
 }
 
