@@ -190,8 +190,10 @@ class SummaryReporter : public benchmark::ConsoleReporter {
     for (const auto& run : runs) {
       const std::string name = run.benchmark_name();
       if (run.error_occurred || name.find("threads") != std::string::npos) continue;
-      const auto slash = name.rfind('/');
-      Figures& f = gSummary[name.substr(0, slash)][name.substr(slash + 1)];
+      // "protectConclave/<profile>/<bytes>/conclave": row "protect/<profile>/<bytes>", column "conclave"
+      const auto first = name.find('/'), last = name.rfind('/');
+      const std::string op = name.substr(0, first).starts_with("protect") ? "protect" : "unprotect";
+      Figures& f = gSummary[op + name.substr(first, last - first)][name.substr(last + 1)];
       f.ns = run.GetAdjustedCPUTime();
       f.allocs = run.counters.at("allocs/pkt").value;
       f.locks = run.counters.at("locks/pkt").value;
@@ -211,38 +213,46 @@ void printSummary() {
   std::printf("(packets/s = 1e9 / ns; locks per packet are in the rows above)\n");
 }
 
+void protectConclave(benchmark::State& s, SrtpProfile p, size_t size) { protectRtp<SrtpSession>(s, p, size); }
+void protectLibsrtp2(benchmark::State& s, SrtpProfile p, size_t size) { protectRtp<LibsrtpSession>(s, p, size); }
+void unprotectConclave(benchmark::State& s, SrtpProfile p, size_t size) { unprotectRtp<SrtpSession>(s, p, size); }
+void unprotectLibsrtp2(benchmark::State& s, SrtpProfile p, size_t size) { unprotectRtp<LibsrtpSession>(s, p, size); }
+
+constexpr auto kGcm = SrtpProfile::AeadAes128Gcm;
+constexpr auto kCm = SrtpProfile::AesCm128HmacSha1_80;
+
 }  // namespace
+
+// Rows "<op><implementation>/<profile>/<bytes>/<implementation>": the two implementations next to
+// each other. (Not formatted: clang-format would put spaces into the names.)
+// clang-format off
+BENCHMARK_CAPTURE(protectConclave, SRTP_AEAD_AES_128_GCM/1200/conclave, kGcm, 1200);
+BENCHMARK_CAPTURE(protectLibsrtp2, SRTP_AEAD_AES_128_GCM/1200/libsrtp2, kGcm, 1200);
+BENCHMARK_CAPTURE(unprotectConclave, SRTP_AEAD_AES_128_GCM/1200/conclave, kGcm, 1200);
+BENCHMARK_CAPTURE(unprotectLibsrtp2, SRTP_AEAD_AES_128_GCM/1200/libsrtp2, kGcm, 1200);
+BENCHMARK_CAPTURE(protectConclave, SRTP_AEAD_AES_128_GCM/100/conclave, kGcm, 100);
+BENCHMARK_CAPTURE(protectLibsrtp2, SRTP_AEAD_AES_128_GCM/100/libsrtp2, kGcm, 100);
+BENCHMARK_CAPTURE(unprotectConclave, SRTP_AEAD_AES_128_GCM/100/conclave, kGcm, 100);
+BENCHMARK_CAPTURE(unprotectLibsrtp2, SRTP_AEAD_AES_128_GCM/100/libsrtp2, kGcm, 100);
+BENCHMARK_CAPTURE(protectConclave, SRTP_AES128_CM_SHA1_80/1200/conclave, kCm, 1200);
+BENCHMARK_CAPTURE(protectLibsrtp2, SRTP_AES128_CM_SHA1_80/1200/libsrtp2, kCm, 1200);
+BENCHMARK_CAPTURE(unprotectConclave, SRTP_AES128_CM_SHA1_80/1200/conclave, kCm, 1200);
+BENCHMARK_CAPTURE(unprotectLibsrtp2, SRTP_AES128_CM_SHA1_80/1200/libsrtp2, kCm, 1200);
+BENCHMARK_CAPTURE(protectConclave, SRTP_AES128_CM_SHA1_80/100/conclave, kCm, 100);
+BENCHMARK_CAPTURE(protectLibsrtp2, SRTP_AES128_CM_SHA1_80/100/libsrtp2, kCm, 100);
+BENCHMARK_CAPTURE(unprotectConclave, SRTP_AES128_CM_SHA1_80/100/conclave, kCm, 100);
+BENCHMARK_CAPTURE(unprotectLibsrtp2, SRTP_AES128_CM_SHA1_80/100/libsrtp2, kCm, 100);
+// One session per thread, as with one media worker per core: does either serialize workers?
+// Compare packets/s with 1 and 2 threads.
+BENCHMARK_CAPTURE(protectConclave, threads/SRTP_AEAD_AES_128_GCM/1200/conclave, kGcm, 1200)
+    ->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK_CAPTURE(protectLibsrtp2, threads/SRTP_AEAD_AES_128_GCM/1200/libsrtp2, kGcm, 1200)
+    ->Threads(1)->Threads(2)->UseRealTime();
+// clang-format on
 
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  for (auto profile : {SrtpProfile::AeadAes128Gcm, SrtpProfile::AesCm128HmacSha1_80}) {
-    const std::string profileName(srtpProfileParams(profile).name);
-    for (size_t size : {size_t{1200}, size_t{100}}) {
-      const std::string suffix = profileName + "/" + std::to_string(size);
-      benchmark::RegisterBenchmark(("protect/" + suffix + "/conclave").c_str(),
-                                   [=](benchmark::State& s) { protectRtp<SrtpSession>(s, profile, size); });
-      benchmark::RegisterBenchmark(("protect/" + suffix + "/libsrtp2").c_str(),
-                                   [=](benchmark::State& s) { protectRtp<LibsrtpSession>(s, profile, size); });
-      benchmark::RegisterBenchmark(("unprotect/" + suffix + "/conclave").c_str(),
-                                   [=](benchmark::State& s) { unprotectRtp<SrtpSession>(s, profile, size); });
-      benchmark::RegisterBenchmark(("unprotect/" + suffix + "/libsrtp2").c_str(),
-                                   [=](benchmark::State& s) { unprotectRtp<LibsrtpSession>(s, profile, size); });
-    }
-  }
-  // One session per thread, as with one media worker per core: does either serialize workers?
-  // Compare packets/s with 1 and 2 threads.
-  const auto gcm = SrtpProfile::AeadAes128Gcm;
-  benchmark::RegisterBenchmark("protect/threads/SRTP_AEAD_AES_128_GCM/1200/conclave",
-                               [=](benchmark::State& s) { protectRtp<SrtpSession>(s, gcm, 1200); })
-      ->Threads(1)
-      ->Threads(2)
-      ->UseRealTime();
-  benchmark::RegisterBenchmark("protect/threads/SRTP_AEAD_AES_128_GCM/1200/libsrtp2",
-                               [=](benchmark::State& s) { protectRtp<LibsrtpSession>(s, gcm, 1200); })
-      ->Threads(1)
-      ->Threads(2)
-      ->UseRealTime();
   SummaryReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
   benchmark::Shutdown();
