@@ -9,7 +9,7 @@
 // and the state it pushes out is its own).
 //
 // The accept/reject decisions, the bytes and their order of checks are libsrtp 2.5's (Debian's
-// build, on NSS), with one deliberate difference: see srtp_session.h.
+// build, on NSS), but for the deliberate differences srtp_session.h lists.
 // Packet functions never throw and never allocate except when a stream is first seen.
 // Not thread-safe.
 #pragma once

@@ -13,8 +13,8 @@
 // Every accept/reject decision and every protected byte are those of libsrtp 2.5 as Debian builds
 // it (on NSS), which tests/srtp and fuzz/srtp check against the library itself, including its
 // quirks: a packet index is guessed with ROC 0 until the stream's highest index passes 0x8000;
-// the sender refuses to reuse an index older than the replay window even with allowRepeatTx; the
-// replay window is rounded up to a multiple of 32; AES-GCM refuses (Failed) an RTP header, or an
+// the sender keeps a replay window too and refuses (ReplayOld) an index older than it, whatever
+// allowRepeatTx says; the replay window is rounded up to a multiple of 32; AES-GCM refuses (Failed) an RTP header, or an
 // unencrypted SRTCP packet, of more than 2048 bytes of associated data (NSS's limit in libsrtp);
 // AES-GCM SRTCP accepts packets with the E flag clear (authenticated only), AES-CM refuses them.
 // Deliberate differences:
