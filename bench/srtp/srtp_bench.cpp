@@ -10,6 +10,15 @@
 // rwlocks, the way NSS and OpenSSL lock). The table at the end puts the two implementations
 // side by side. The Threads:2 rows run one session per thread, as with one media worker per
 // core: packets/s there is the sum over both threads (real time).
+//
+// Measured (RelWithDebInfo -O2, g++ 12, OpenSSL 3.0.19, a 2-core AMD EPYC VM with AES-NI, VAES and
+// SHA-NI, otherwise idle), ns per packet, Conclave / libsrtp2:
+//   AEAD_AES_128_GCM   1200 B protect 385 / 822, unprotect 456 / 853;  100 B 191 / 654, 189 / 629
+//   AES_CM_HMAC_SHA1   1200 B protect 768 / 3662, unprotect 794 / 3753; 100 B 201 / 1691, 207 / 1726
+// Conclave: 0 allocations and 0 locks per packet; libsrtp2: 5 allocations and 14 locks (GCM), 14
+// and 32 (AES-CM). Two threads: Conclave 2.62 -> 5.11 M packets/s, libsrtp2 1.23 -> 1.96 M.
+// For AES-CM, HMAC-SHA1 is most of the cost (OpenSSL's SHA-1 of 1200 bytes alone takes ~585 ns
+// here, AES-CTR ~110 ns); for small packets OpenSSL's EVP bookkeeping per call is (~150 ns).
 #include <benchmark/benchmark.h>
 
 #include <dlfcn.h>
