@@ -2,7 +2,8 @@
 # Installs what Conclave needs on Debian 12, and nothing that is already there.
 #   scripts/install-deps.sh run    packages to build and run the server and the web client
 #   scripts/install-deps.sh lint   also what `make lint` needs (clang-format, clang-tidy, and the
-#                                  test libraries, so that the compile database covers the tests)
+#                                  test libraries, so that the compile database covers the tests;
+#                                  libsrtp2 is one: the SRTP tests' oracle, not part of the server)
 #   scripts/install-deps.sh test   also what the test suites need (Chromium, aiortc, clang, ...)
 # Idempotent and quick when everything is present.
 set -euo pipefail
@@ -12,12 +13,12 @@ mode=${1:-run}
 
 run_packages=(
   cmake ninja-build g++ make pkg-config
-  libboost-dev libssl-dev libsrtp2-dev nlohmann-json3-dev libtomlplusplus-dev
+  libboost-dev libssl-dev nlohmann-json3-dev libtomlplusplus-dev
   libspdlog-dev libfmt-dev libsqlite3-dev libsodium-dev
 )
 # Debian 12's clang-format and clang-tidy are version 14, the version .clang-format is checked with.
 lint_packages=(
-  googletest libgtest-dev libgmock-dev libbenchmark-dev
+  googletest libgtest-dev libgmock-dev libbenchmark-dev libsrtp2-dev
   clang clang-format clang-tidy
 )
 test_packages=(

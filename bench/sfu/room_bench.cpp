@@ -82,6 +82,11 @@
 //   other ~0.01 per packet in the 50 ms tick re-arming its timer (EventLoop::setTimer:
 //   std::function and map node) and in OpenSSL's HMAC_Init_ex / HMAC_Final for STUN integrity
 //   (consent checks and their answers); none in Conclave's RTP path.
+//   Since Conclave does SRTP itself (issue 13; libsrtp2 is now only the tests' oracle, so
+//   --trace-allocations finds nothing inside it): 10 x 10, x1, with the machine at load 6.7 from
+//   other jobs: 0.009 worker allocations per forwarded packet (the tick and STUN ones above),
+//   5.2 us worker CPU per forwarded packet = 191,000 forwarded RTP/s per core, in->out p50
+//   154 us, p99 492 us, max 2.2 ms; no loss, no SRTP errors.
 //   10 x 10, --no-subscriber-bwe --rate-scale=1,2,4,8,10,12,16,20 (1-3 runs a row): forwarded RTP/s;
 //   worker CPU per forwarded packet and forwarded RTP/s per core; in->out p50 / p99:
 //     x1    12,600/s  4.6-9.5 us  105,000-218,000/core  146-252 us / 0.3-1.0 ms
