@@ -5,6 +5,8 @@
 #                                  test libraries, so that the compile database covers the tests;
 #                                  libsrtp2 is one: the SRTP tests' oracle, not part of the server)
 #   scripts/install-deps.sh test   also what the test suites need (Chromium, aiortc, clang, ...)
+#   scripts/install-deps.sh bench  the lint packages (the benchmarks use libsrtp2 and Google
+#                                  Benchmark) and Janus, which conclave-load compares Conclave with
 # Idempotent and quick when everything is present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,11 +28,15 @@ test_packages=(
   chromium python3-aiortc python3-websockets iproute2 openssl
   firefox-esr coturn nftables iptables
 )
+bench_packages=(
+  janus iproute2
+)
 
 packages=("${run_packages[@]}")
 case $mode in
   lint) packages+=("${lint_packages[@]}") ;;
   test) packages+=("${lint_packages[@]}" "${test_packages[@]}") ;;
+  bench) packages+=("${lint_packages[@]}" "${bench_packages[@]}") ;;
 esac
 
 # Node.js 20 or newer is needed by the web build; Debian's nodejs only if there is no node.

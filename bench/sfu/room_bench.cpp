@@ -16,7 +16,8 @@
 //   --warmup=S (at most this long for the layer allocation to settle; default 40),
 //   --trace-allocations (backtraces of 1 in 16 worker-thread allocations, to tell those inside
 //   libsrtp2 from the others; it costs worker CPU, so the rate figures of such a run are lower),
-//   --no-gso (the worker sends every datagram as its own message, without UDP GSO),
+//   --srtp=gcm|cm (the SRTP profile the browsers offer: AEAD_AES_128_GCM, the default, or
+//   AES_CM_128_HMAC_SHA1_80), --no-gso (the worker sends every datagram as its own message, without UDP GSO),
 //   --no-subscriber-bwe (the consumers without transport-cc, as for a browser that did not
 //   negotiate it: no per-subscriber estimate, layers follow the tiles' sizes only; so that a
 //   search for the saturation point is not confounded by estimates that fall when the worker
@@ -231,6 +232,7 @@ struct Options {
   bool traceAllocations = false;
   bool subscriberBwe = true;
   bool gso = true;
+  srtp::SrtpProfile srtp = srtp::SrtpProfile::AeadAes128Gcm;
 };
 
 // The layer a tile of `width` pixels asks for (MediaRoom::setVideoPreferences, layerForWidth).
@@ -683,7 +685,12 @@ class Room {
 
   const Options mOptions;
   const dtls::DtlsContext mServerContext{common::Certificate::generateSelfSigned("sfu")};
-  const dtls::DtlsContext mBrowserContext{common::Certificate::generateSelfSigned("browser")};
+  // The browsers offer the one profile measured (the SFU, as in production, both).
+  const dtls::DtlsContext mBrowserContext = [this] {
+    dtls::DtlsContext context(common::Certificate::generateSelfSigned("browser"));
+    context.restrictSrtpProfile(mOptions.srtp);
+    return context;
+  }();
   NullObserver mObserver;
   sfu::MediaWorker mWorker{0, "127.0.0.1", 0, mServerContext, &mObserver};
   clockid_t mWorkerClock{};
@@ -713,6 +720,9 @@ bool parse(int argc, char** argv, Options& o) {
       o.warmup = std::stod(*v5);
     } else if (arg == "--trace-allocations") {
       o.traceAllocations = true;
+    } else if (auto v7 = value("--srtp=")) {
+      if (*v7 != "gcm" && *v7 != "cm") return false;
+      o.srtp = *v7 == "gcm" ? srtp::SrtpProfile::AeadAes128Gcm : srtp::SrtpProfile::AesCm128HmacSha1_80;
     } else if (arg == "--no-gso") {
       o.gso = false;
     } else if (arg == "--no-subscriber-bwe") {
@@ -738,7 +748,7 @@ int main(int argc, char** argv) {
   if (!parse(argc, argv, options)) {
     std::fprintf(stderr,
                  "usage: %s [--publishers=N] [--subscribers=M] [--seconds=S] [--rate-scale=X[,Y...]] [--sample=K] "
-                 "[--warmup=S] [--trace-allocations] [--no-subscriber-bwe] [--no-gso]\n",
+                 "[--warmup=S] [--trace-allocations] [--no-subscriber-bwe] [--no-gso] [--srtp=gcm|cm]\n",
                  argv[0]);
     return 2;
   }
