@@ -9,6 +9,7 @@
 #include "common/bytes.h"
 #include "common/random.h"
 #include "common/test_hex.h"
+#include "srtp/srtp_test_keys.h"
 
 using namespace conclave::srtp;
 
@@ -22,13 +23,7 @@ SrtpKeyMaterial keys(SrtpProfile profile, std::string_view keyHex, std::string_v
   return *k;
 }
 
-SrtpKeyMaterial randomKeys(SrtpProfile profile) {
-  const auto params = srtpProfileParams(profile);
-  std::vector<uint8_t> key(params.masterKeyLength), salt(params.masterSaltLength);
-  conclave::common::randomBytes(key);
-  conclave::common::randomBytes(salt);
-  return *SrtpKeyMaterial::make(profile, key, salt);
-}
+using conclave::srtp::test::randomKeys;
 
 // Sender and receiver sessions of one association: a's local keys are b's remote keys.
 struct Pair {
@@ -71,8 +66,8 @@ constexpr SrtpProfile kProfiles[] = {SrtpProfile::AesCm128HmacSha1_80, SrtpProfi
 
 }  // namespace
 
-// Reference packets from libsrtp's own validation (test/srtp_driver.c srtp_validate): they pin
-// the master key || salt layout we hand to libsrtp.
+// Reference packets from libsrtp's own validation (test/srtp_driver.c srtp_validate): from master
+// keys through key derivation to the protected bytes, SRTP and SRTCP.
 TEST(SrtpSession, AesCmKnownAnswer) {
   const auto p = SrtpProfile::AesCm128HmacSha1_80;
   const auto testKeys = keys(p, "e1f97a0d3e018be0d64fa32c06de4139", "0ec675ad498afeebb6960b3aabe6");
