@@ -352,8 +352,17 @@ constexpr const char* kUsage =
     "  --layer: the simulcast layer subscribers ask for (meeting: h, webinar: f)\n"
     "  --warmup: at most this long (default 30 s) for every video to reach that layer\n"
     "  --server-pid: read the server's CPU time and RSS from /proc over the window\n"
+    "  (defaults: $CONCLAVE_SERVER and $CONCLAVE_PID, as bench/load/lab.sh sets them)\n"
     "  --json: only the JSON line on stdout (the table goes to stderr)\n"
     "  --check: exit 1 unless every session received decrypted media with under 5 % loss\n";
+
+// bench/load/lab.sh names the server in the environment of the command it runs in its load
+// namespace: CONCLAVE_SERVER (host:port) and CONCLAVE_PID, the defaults of --server and
+// --server-pid.
+void defaultsFromEnvironment(Options& o) {
+  if (const char* server = std::getenv("CONCLAVE_SERVER")) parseServer(server, o);
+  if (const char* pid = std::getenv("CONCLAVE_PID")) o.serverPid = pid_t(std::atoi(pid));
+}
 
 int run(const Options& o) {
   std::string error;
@@ -532,6 +541,7 @@ int run(const Options& o) {
 int main(int argc, char** argv) {
   Options o;
   try {
+    defaultsFromEnvironment(o);
     if (!parse(argc, argv, o)) {
       std::fputs(kUsage, stderr);
       return 2;

@@ -70,6 +70,9 @@ void PeerLink::begin(const RemoteEndpoint& remote) {
   const size_t batch = mRole == Role::Publish ? 64 : 16;
   mBrowser = std::make_unique<Browser>(mContext, remote.fingerprint, remote.address, std::move(mSocket), mLocal.address,
                                        mRole == Role::Subscribe, batch, remote.localRole);
+  // A frame's packets to the server in as few messages as the kernel allows (UDP GSO): the
+  // server sees the same datagrams, the load tool spends less of the machine on them.
+  if (mRole == Role::Publish) mBrowser->send.enableSegmentation(true);
   mBrowser->peer.setIce(mLocal.ice);
   mBrowser->serverIce = remote.ice;
   mThread.add(this);
