@@ -361,7 +361,7 @@ constexpr const char* kUsage =
 // --server-pid.
 void defaultsFromEnvironment(Options& o) {
   if (const char* server = std::getenv("CONCLAVE_SERVER")) parseServer(server, o);
-  if (const char* pid = std::getenv("CONCLAVE_PID")) o.serverPid = pid_t(std::atoi(pid));
+  if (const char* pid = std::getenv("CONCLAVE_PID")) o.serverPid = pid_t(std::strtol(pid, nullptr, 10));
 }
 
 int run(const Options& o) {
