@@ -14,6 +14,8 @@
 #include <deque>
 #include <functional>
 
+#include "common/random.h"
+
 namespace conclave::bench::load {
 namespace {
 
@@ -260,7 +262,9 @@ void ConclaveSession::readNext() {
 void ConclaveSession::onMessage(const json& m) {
   const std::string type = m["type"].get<std::string>();
   if (type == "welcome") {
-    send({{"type", "join"}, {"roomId", mServer.roomId()}, {"profile", "load-" + std::to_string(mIndex)}});
+    // An opaque profile the size of the web client's sealed envelope (keys, proof, encrypted
+    // name, signature): the server relays it to everyone in participant-joined.
+    send({{"type", "join"}, {"roomId", mServer.roomId()}, {"profile", common::randomToken(300)}});
   } else if (type == "joined") {
     mListener.onJoined(m.value("participantId", ""), mLocal);
   } else if (type == "publish-answer") {
