@@ -6,7 +6,8 @@
 #include <nlohmann/json.hpp>
 
 #include <fstream>
-#include <sstream>
+
+#include "clients/proc_stat.h"
 
 namespace conclave::bench::load {
 namespace {
@@ -59,16 +60,10 @@ unsigned long long u(uint64_t v) { return static_cast<unsigned long long>(v); }
 
 std::optional<ProcessSample> ProcessSample::read(pid_t pid) {
   ProcessSample sample;
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  const auto ticks = cpuTicksOf(int(pid));
+  if (!ticks) return std::nullopt;
+  sample.cpuSeconds = double(*ticks) / double(sysconf(_SC_CLK_TCK));
   std::string line;
-  if (!std::getline(stat, line) || line.rfind(')') == std::string::npos) return std::nullopt;
-  // After "pid (comm)": state is field 3, utime 14 and stime 15 (clock ticks).
-  std::istringstream rest(line.substr(line.rfind(')') + 1));
-  std::string skip;
-  for (int field = 3; field < 14; ++field) rest >> skip;
-  uint64_t utime = 0, stime = 0;
-  if (!(rest >> utime >> stime)) return std::nullopt;
-  sample.cpuSeconds = double(utime + stime) / double(sysconf(_SC_CLK_TCK));
   const std::string tasks = "/proc/" + std::to_string(pid) + "/task";
   if (DIR* dir = ::opendir(tasks.c_str())) {
     while (const dirent* e = ::readdir(dir)) {

@@ -138,13 +138,13 @@
 #include <memory>
 #include <new>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
 #include "allocation_hooks.h"
+#include "clients/proc_stat.h"
 #include "common/certificate.h"
 #include "common/log.h"
 #include "room_clients.h"
@@ -257,17 +257,7 @@ struct MachineTicks {
       for (auto x : v) t.all += x;
       t.idle = v[3] + v[4];
     }
-    for (int pid : ksoftirqdPids()) {
-      std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-      std::string line;
-      if (!std::getline(in, line) || line.rfind(')') == std::string::npos) continue;
-      // After "pid (comm)": state is field 3, utime 14 and stime 15.
-      std::istringstream rest(line.substr(line.rfind(')') + 1));
-      std::string skip;
-      for (int field = 3; field < 14; ++field) rest >> skip;
-      uint64_t utime = 0, stime = 0;
-      if (rest >> utime >> stime) t.ksoftirqd += utime + stime;
-    }
+    for (int pid : ksoftirqdPids()) t.ksoftirqd += cpuTicksOf(pid).value_or(0);
     return t;
   }
 
