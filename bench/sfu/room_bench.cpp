@@ -138,13 +138,13 @@
 #include <memory>
 #include <new>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
 #include "allocation_hooks.h"
+#include "clients/proc_stat.h"
 #include "common/certificate.h"
 #include "common/log.h"
 #include "room_clients.h"
@@ -257,17 +257,7 @@ struct MachineTicks {
       for (auto x : v) t.all += x;
       t.idle = v[3] + v[4];
     }
-    for (int pid : ksoftirqdPids()) {
-      std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-      std::string line;
-      if (!std::getline(in, line) || line.rfind(')') == std::string::npos) continue;
-      // After "pid (comm)": state is field 3, utime 14 and stime 15.
-      std::istringstream rest(line.substr(line.rfind(')') + 1));
-      std::string skip;
-      for (int field = 3; field < 14; ++field) rest >> skip;
-      uint64_t utime = 0, stime = 0;
-      if (rest >> utime >> stime) t.ksoftirqd += utime + stime;
-    }
+    for (int pid : ksoftirqdPids()) t.ksoftirqd += cpuTicksOf(pid).value_or(0);
     return t;
   }
 
@@ -427,6 +417,7 @@ class Room {
     std::vector<pollfd> fds;
     fds.reserve(mBrowsers.size());
     for (auto& b : mBrowsers) fds.push_back({b->socket->fd(), POLLIN, 0});
+    net::ReceiveBatch receive(64);
     while (!done()) {
       if (std::chrono::steady_clock::now() > end) {
         std::fprintf(stderr, "setup: ICE or DTLS did not complete\n");
@@ -440,8 +431,8 @@ class Room {
       }
       ::poll(fds.data(), fds.size(), 10);
       for (auto& b : mBrowsers)
-        while (size_t n = b->receive.receive(*b->socket))
-          for (size_t k = 0; k < n; ++k) b->peer.receive(b->receive.data(k), std::chrono::steady_clock::now());
+        while (size_t n = receive.receive(*b->socket))
+          for (size_t k = 0; k < n; ++k) b->peer.receive(receive.data(k), std::chrono::steady_clock::now());
     }
   }
 
