@@ -30,15 +30,17 @@ deps:
 test-deps:
 	@bash scripts/install-deps.sh test
 
+# The server alone: no tests or benchmarks, so nothing beyond the run packages is needed.
 build:
-	@cmake -S . -B $(BUILD) -G Ninja -DCONCLAVE_LAYERS= -DCONCLAVE_WERROR=$(WERROR) >/dev/null
+	@cmake -S . -B $(BUILD) -G Ninja -DCONCLAVE_LAYERS= -DCONCLAVE_WERROR=$(WERROR) -DCONCLAVE_TESTS=OFF -DCONCLAVE_BENCH=OFF >/dev/null
 	@ninja -C $(BUILD) conclave
 
 web:
 	@cd web && npm run --silent build
 
-bench: deps
-	@cmake -S . -B $(BUILD) -G Ninja -DCONCLAVE_LAYERS= >/dev/null
+bench:
+	@bash scripts/install-deps.sh bench
+	@cmake -S . -B $(BUILD) -G Ninja -DCONCLAVE_LAYERS= -DCONCLAVE_TESTS=ON -DCONCLAVE_BENCH=ON >/dev/null
 	@ninja -C $(BUILD)
 	bash scripts/bench.sh $(BUILD)
 

@@ -113,3 +113,17 @@ function(conclave_fuzz name)
             -artifact_prefix=${CMAKE_CURRENT_BINARY_DIR}/ ${work} ${ARG_CORPUS})
   set_tests_properties(${name} PROPERTIES LABELS fuzz)
 endfunction()
+
+# conclave_libsrtp_oracle: libsrtp2 behind SrtpSession's interface (tests/srtp/libsrtp_oracle.h),
+# a library of its own because the SRTP tests, the benchmark and the fuzz target all use it and
+# the fuzz build has no tests/.
+function(conclave_libsrtp_oracle)
+  add_library(conclave_libsrtp_oracle STATIC ${CMAKE_SOURCE_DIR}/tests/srtp/libsrtp_oracle.cpp)
+  target_include_directories(conclave_libsrtp_oracle PUBLIC ${CMAKE_SOURCE_DIR}/tests)
+  target_link_libraries(conclave_libsrtp_oracle PUBLIC conclave_srtp PkgConfig::SRTP2 OpenSSL::Crypto)
+  conclave_target_defaults(conclave_libsrtp_oracle)
+  if(CONCLAVE_FUZZ)
+    target_compile_options(conclave_libsrtp_oracle PRIVATE -fsanitize=fuzzer-no-link,address,undefined
+                           -fno-sanitize-recover=undefined)
+  endif()
+endfunction()

@@ -2,8 +2,11 @@
 # Installs what Conclave needs on Debian 12, and nothing that is already there.
 #   scripts/install-deps.sh run    packages to build and run the server and the web client
 #   scripts/install-deps.sh lint   also what `make lint` needs (clang-format, clang-tidy, and the
-#                                  test libraries, so that the compile database covers the tests)
+#                                  test libraries, so that the compile database covers the tests;
+#                                  libsrtp2 is one: the SRTP tests' oracle, not part of the server)
 #   scripts/install-deps.sh test   also what the test suites need (Chromium, aiortc, clang, ...)
+#   scripts/install-deps.sh bench  the lint packages (the benchmarks use libsrtp2 and Google
+#                                  Benchmark) and Janus, which conclave-load compares Conclave with
 # Idempotent and quick when everything is present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,12 +15,12 @@ mode=${1:-run}
 
 run_packages=(
   cmake ninja-build g++ make pkg-config
-  libboost-dev libssl-dev libsrtp2-dev nlohmann-json3-dev libtomlplusplus-dev
+  libboost-dev libssl-dev nlohmann-json3-dev libtomlplusplus-dev
   libspdlog-dev libfmt-dev libsqlite3-dev libsodium-dev
 )
 # Debian 12's clang-format and clang-tidy are version 14, the version .clang-format is checked with.
 lint_packages=(
-  googletest libgtest-dev libgmock-dev libbenchmark-dev
+  googletest libgtest-dev libgmock-dev libbenchmark-dev libsrtp2-dev
   clang clang-format clang-tidy
 )
 test_packages=(
@@ -25,11 +28,15 @@ test_packages=(
   chromium python3-aiortc python3-websockets iproute2 openssl
   firefox-esr coturn nftables iptables
 )
+bench_packages=(
+  janus iproute2
+)
 
 packages=("${run_packages[@]}")
 case $mode in
   lint) packages+=("${lint_packages[@]}") ;;
   test) packages+=("${lint_packages[@]}" "${test_packages[@]}") ;;
+  bench) packages+=("${lint_packages[@]}" "${bench_packages[@]}") ;;
 esac
 
 # Node.js 20 or newer is needed by the web build; Debian's nodejs only if there is no node.

@@ -6,7 +6,7 @@
 //   ninja -C build-bench sfu_forward_bench
 //   build-bench/bench/sfu/sfu_forward_bench            # all profiles, N = 1, 10, 100
 //   build-bench/bench/sfu/sfu_forward_bench --quick    # shorter runs
-//   options: --gcm or --cm (one SRTP profile), --fanout=N (one N, skips the libsrtp-alone lines)
+//   options: --gcm or --cm (one SRTP profile), --fanout=N (one N, skips the SRTP-alone lines)
 // Where the time goes:
 //   valgrind --tool=callgrind --toggle-collect='*BenchHost::dispatch*' SFU_BENCH --quick --gcm --fanout=10
 //   (SFU_BENCH: the path of the executable above)
@@ -28,7 +28,7 @@
 //
 // Allocations: malloc/calloc/realloc and operator new are replaced in this executable and counted
 // while the timed part runs. "new" counts C++ allocations (Conclave's code, the standard library);
-// "malloc" counts C allocations made directly (libsrtp, OpenSSL, libc). The first few allocations
+// "malloc" counts C allocations made directly (OpenSSL, libc). The first few allocations
 // seen in a timed part are printed with a backtrace.
 #include <execinfo.h>
 #include <openssl/ssl.h>
@@ -382,7 +382,7 @@ class Call {
   const Stream& audio() const { return mAudio; }
 };
 
-// ---- libsrtp alone, for scale --------------------------------------------------------------------
+// ---- SRTP alone, for scale -----------------------------------------------------------------------
 
 srtp::SrtpKeyMaterial keys(srtp::SrtpProfile profile, uint8_t seed) {
   const auto params = srtp::srtpProfileParams(profile);
@@ -511,7 +511,7 @@ int main(int argc, char** argv) {
   if (SSL_CTX_set_tlsext_use_srtp(browserCm.native(), "SRTP_AES128_CM_SHA1_80") != 0) return 1;
 
   if (options.srtpAlone)
-    std::printf("libsrtp alone (per packet, CPU time; allocations made inside libsrtp and its crypto backend):\n");
+    std::printf("SRTP alone (per packet, CPU time; allocations made inside SrtpSession and OpenSSL):\n");
   for (auto profile : {srtp::SrtpProfile::AeadAes128Gcm, srtp::SrtpProfile::AesCm128HmacSha1_80}) {
     if (!options.srtpAlone) break;
     for (const auto& tmpl : {videoStream().deltaTemplate, audioStream().deltaTemplate}) {

@@ -27,6 +27,11 @@ constexpr const char* kSrtpProfiles = "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1
 
 }  // namespace
 
+void DtlsContext::restrictSrtpProfile(srtp::SrtpProfile profile) {
+  const std::string name(srtp::srtpProfileParams(profile).name);
+  if (SSL_CTX_set_tlsext_use_srtp(mContext.get(), name.c_str()) != 0) fail("use_srtp profile");
+}
+
 DtlsContext::DtlsContext(const common::Certificate& certificate)
     : mCertificate(certificate), mContext(SSL_CTX_new(DTLS_method())) {
   SSL_CTX* ctx = mContext.get();

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "common/certificate.h"
+#include "srtp/srtp_profile.h"
 
 namespace conclave::dtls {
 
@@ -23,6 +24,11 @@ class DtlsContext {
  public:
   // Throws std::runtime_error if OpenSSL refuses the certificate or a setting.
   explicit DtlsContext(const common::Certificate& certificate);
+
+  // Offers (as a DTLS client) or accepts (as a server) `profile` alone, instead of AES-GCM
+  // before AES-CM: for benchmarks and tests that measure one profile. Throws std::runtime_error
+  // if OpenSSL refuses it.
+  void restrictSrtpProfile(srtp::SrtpProfile profile);
 
   SSL_CTX* native() const { return mContext.get(); }
   const common::Certificate& certificate() const { return mCertificate; }

@@ -9,8 +9,9 @@
 //   role      from SDP a=setup (the SFU answers "passive" to a browser's "actpass", so it is
 //             usually the DTLS server; both roles work). The DTLS server picks the SRTP profile:
 //             we pick AEAD_AES_128_GCM whenever offered, but Chromium 156 as DTLS server picks
-//             AES128_CM_SHA1_80 (first in its list), which costs ~4.7x more CPU per packet with
-//             Debian's libsrtp2 — so keep the SFU the DTLS server where the SDP allows it.
+//             AES128_CM_SHA1_80 (first in its list), which costs about twice the CPU per 1200-byte
+//             packet (HMAC-SHA1 is slower than GCM; bench/srtp) — so keep the SFU the DTLS server
+//             where the SDP allows it.
 //   identity  the shared DtlsContext certificate; the peer's certificate is trusted only if its
 //             digest matches the SDP a=fingerprint given to setRemoteFingerprint(). The
 //             fingerprint may arrive after the handshake started (the answer can race the

@@ -3,8 +3,10 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -134,8 +136,40 @@ size_t ReceiveBatch::receive(const UdpSocket& socket) {
   return kept;
 }
 
+namespace {
+size_t tableSizeFor(size_t capacity) {
+  size_t n = 16;
+  while (n < 2 * capacity) n *= 2;
+  return n;
+}
+}  // namespace
+
 SendBatch::SendBatch(UdpSocket& socket, size_t capacity)
-    : mSocket(socket), mBuffers(capacity), mHeaders(capacity), mIovecs(capacity), mAddrs(capacity) {}
+    : mSocket(socket),
+      mBuffers(capacity),
+      mHeaders(capacity),
+      mIovecs(capacity),
+      mAddrs(capacity),
+      mTo(capacity),
+      mNext(capacity, kNone),
+      mTail(capacity, kNone),
+      mTable(tableSizeFor(capacity), kNone),
+      mRunIovecs(capacity),
+      mOut(capacity),
+      mOutSegments(capacity),
+      mControls(capacity) {
+  mGroupHead.reserve(capacity);
+}
+
+bool SendBatch::enableSegmentation(bool on) {
+  flush();
+  if (!on) return mSegmentation = false;
+  // The option exists (and reads 0) on kernels that take UDP_SEGMENT controls.
+  int size = 0;
+  socklen_t len = sizeof size;
+  mSegmentation = ::getsockopt(mSocket.fd(), SOL_UDP, UDP_SEGMENT, &size, &len) == 0;
+  return mSegmentation;
+}
 
 std::span<uint8_t> SendBatch::slot() {
   if (mCount == mBuffers.size()) flush();
@@ -150,7 +184,29 @@ void SendBatch::commit(size_t length, const net::Endpoint& to) {
   mHeaders[mCount].msg_hdr.msg_iovlen = 1;
   mHeaders[mCount].msg_hdr.msg_name = &mAddrs[mCount];
   mHeaders[mCount].msg_hdr.msg_namelen = to.sockaddrLength();
+  if (mSegmentation) linkToDestination(mCount, to);
   ++mCount;
+}
+
+void SendBatch::linkToDestination(size_t index, const net::Endpoint& to) {
+  const auto i = static_cast<uint32_t>(index);
+  mTo[index] = to;
+  mNext[index] = kNone;
+  const size_t mask = mTable.size() - 1;
+  for (size_t h = to.hash() & mask;; h = (h + 1) & mask) {
+    uint32_t group = mTable[h];
+    if (group == kNone) {
+      mTable[h] = static_cast<uint32_t>(mGroupHead.size());
+      mGroupHead.push_back(i);  // within the capacity reserved: never reallocates
+      mTail[mGroupHead.size() - 1] = i;
+      return;
+    }
+    if (mTo[mGroupHead[group]] == to) {
+      mNext[mTail[group]] = i;
+      mTail[group] = i;
+      return;
+    }
+  }
 }
 
 void SendBatch::send(std::span<const uint8_t> data, const net::Endpoint& to) {
@@ -164,6 +220,18 @@ void SendBatch::send(std::span<const uint8_t> data, const net::Endpoint& to) {
 }
 
 void SendBatch::flush() {
+  if (mCount == 0) return;
+  if (mSegmentation) {
+    flushSegmented();
+    std::fill(mTable.begin(), mTable.end(), kNone);
+    mGroupHead.clear();
+  } else {
+    flushPlain();
+  }
+  mCount = 0;
+}
+
+void SendBatch::flushPlain() {
   size_t offset = 0;
   while (offset < mCount) {
     int n = ::sendmmsg(mSocket.fd(), mHeaders.data() + offset, static_cast<unsigned>(mCount - offset), MSG_DONTWAIT);
@@ -174,9 +242,88 @@ void SendBatch::flush() {
       continue;
     }
     mSent += static_cast<uint64_t>(n);
+    mMessages += static_cast<uint64_t>(n);
     offset += static_cast<size_t>(n);
   }
-  mCount = 0;
+}
+
+void SendBatch::flushSegmented() {
+  // Runs: consecutive datagrams of one destination, all of one size but the last, which may be
+  // shorter (the kernel cuts the message at every gso_size bytes).
+  size_t runs = 0;
+  size_t iov = 0;
+  for (uint32_t head : mGroupHead) {
+    for (uint32_t i = head; i != kNone;) {
+      const size_t size = mIovecs[i].iov_len;
+      const size_t first = iov;
+      size_t bytes = 0;
+      while (i != kNone && iov - first < kMaxSegments && bytes + mIovecs[i].iov_len <= kMaxSegmentedBytes) {
+        const size_t len = mIovecs[i].iov_len;
+        if (len > size) break;
+        mRunIovecs[iov++] = mIovecs[i];
+        bytes += len;
+        i = mNext[i];
+        if (len < size) break;  // a shorter datagram ends the run
+      }
+      const size_t segments = iov - first;
+      auto& out = mOut[runs];
+      out = {};
+      out.msg_hdr.msg_iov = &mRunIovecs[first];
+      out.msg_hdr.msg_iovlen = segments;
+      out.msg_hdr.msg_name = &mAddrs[head];
+      out.msg_hdr.msg_namelen = mHeaders[head].msg_hdr.msg_namelen;
+      if (segments > 1) {
+        auto& control = mControls[runs];
+        out.msg_hdr.msg_control = control.bytes.data();
+        out.msg_hdr.msg_controllen = control.bytes.size();
+        ::cmsghdr* c = CMSG_FIRSTHDR(&out.msg_hdr);
+        c->cmsg_level = SOL_UDP;
+        c->cmsg_type = UDP_SEGMENT;
+        c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+        const auto gso = static_cast<uint16_t>(size);
+        std::memcpy(CMSG_DATA(c), &gso, sizeof gso);
+      }
+      mOutSegments[runs] = static_cast<uint32_t>(segments);
+      ++runs;
+    }
+  }
+  sendRuns(runs);
+}
+
+void SendBatch::sendRuns(size_t count) {
+  size_t offset = 0;
+  while (offset < count) {
+    int n = ::sendmmsg(mSocket.fd(), mOut.data() + offset, static_cast<unsigned>(count - offset), MSG_DONTWAIT);
+    if (n > 0) {
+      for (size_t k = offset; k < offset + static_cast<size_t>(n); ++k) mSent += mOutSegments[k];
+      mMessages += static_cast<uint64_t>(n);
+      offset += static_cast<size_t>(n);
+      continue;
+    }
+    auto& refused = mOut[offset];
+    const uint32_t segments = mOutSegments[offset];
+    if (segments > 1 && (errno == EIO || errno == EINVAL || errno == ENOPROTOOPT)) {
+      // Segmentation is not available on this path: from now on, and for this run, one by one.
+      mSegmentation = false;
+      for (uint32_t s = 0; s < segments; ++s) {
+        ::msghdr one = refused.msg_hdr;
+        one.msg_iov = refused.msg_hdr.msg_iov + s;
+        one.msg_iovlen = 1;
+        one.msg_control = nullptr;
+        one.msg_controllen = 0;
+        if (::sendmsg(mSocket.fd(), &one, MSG_DONTWAIT) >= 0) {
+          ++mSent;
+          ++mMessages;
+        } else {
+          ++mDropped;
+        }
+      }
+    } else {
+      // Socket buffer full or a per-destination error: drop this run and go on.
+      mDropped += segments;
+    }
+    ++offset;
+  }
 }
 
 }  // namespace conclave::net

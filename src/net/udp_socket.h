@@ -85,6 +85,14 @@ class ReceiveBatch {
 };
 
 // Datagrams queued for one sendmmsg call. The caller writes into slot() and commits it.
+//
+// With segmentation on (UDP GSO, enableSegmentation()), flush() sends the datagrams queued for
+// one destination as runs of equal size (the last of a run may be shorter), each run one message
+// with a UDP_SEGMENT control: the kernel walks its UDP/IP stack once per run instead of once per
+// datagram, and the datagrams leave one by one as before. Datagrams to one destination keep
+// their order; datagrams to different destinations may leave in another order than committed.
+// A kernel or route that refuses segmented sends (EIO: no checksum offload on the device) turns
+// segmentation off and the run goes out datagram by datagram.
 class SendBatch {
  public:
   SendBatch(UdpSocket& socket, size_t capacity);
@@ -96,10 +104,33 @@ class SendBatch {
   void send(std::span<const uint8_t> data, const net::Endpoint& to);
   void flush();
 
+  // Turns UDP GSO on where the kernel has it (Linux 4.18+); returns whether it is on.
+  bool enableSegmentation(bool on);
+  bool segmentation() const { return mSegmentation; }
+
   uint64_t sentCount() const { return mSent; }
   uint64_t dropCount() const { return mDropped; }
+  // Messages handed to the kernel: equal to sentCount() without segmentation, fewer with it.
+  uint64_t messageCount() const { return mMessages; }
+
+  // At most this many datagrams in one segmented message (the kernel allows 64 or more), and at
+  // most this many bytes in all (an IPv4 datagram's 65,535 less the headers).
+  static constexpr size_t kMaxSegments = 64;
+  static constexpr size_t kMaxSegmentedBytes = 65'000;
 
  private:
+  // Room for the UDP_SEGMENT control message of one message.
+  struct alignas(::cmsghdr) SegmentControl {
+    std::array<uint8_t, CMSG_SPACE(sizeof(uint16_t))> bytes;
+  };
+  static constexpr uint32_t kNone = UINT32_MAX;
+
+  void flushPlain();
+  void flushSegmented();
+  // Sends mOut[0, count) (runs built by flushSegmented), resending a refused run unsegmented.
+  void sendRuns(size_t count);
+  void linkToDestination(size_t index, const net::Endpoint& to);
+
   UdpSocket& mSocket;
   std::vector<std::array<uint8_t, kMaxDatagram>> mBuffers;
   std::vector<::mmsghdr> mHeaders;
@@ -108,6 +139,20 @@ class SendBatch {
   size_t mCount = 0;
   uint64_t mSent = 0;
   uint64_t mDropped = 0;
+  uint64_t mMessages = 0;
+
+  // Segmentation: the datagrams of one destination form a list (mNext) from its first datagram,
+  // found through a small open-addressing table keyed by the destination (rebuilt each batch).
+  bool mSegmentation = false;
+  std::vector<net::Endpoint> mTo;         // destination of each slot
+  std::vector<uint32_t> mNext;            // next slot to the same destination, or kNone
+  std::vector<uint32_t> mTail;            // per group: its last slot
+  std::vector<uint32_t> mGroupHead;       // per group: its first slot, in order of first commit
+  std::vector<uint32_t> mTable;           // hash slot -> group, kNone when free
+  std::vector<::iovec> mRunIovecs;        // the iovecs of each run, contiguous per run
+  std::vector<::mmsghdr> mOut;            // one message per run
+  std::vector<uint32_t> mOutSegments;     // datagrams in each message
+  std::vector<SegmentControl> mControls;  // UDP_SEGMENT of each message
 };
 
 }  // namespace conclave::net

@@ -12,9 +12,11 @@ constexpr common::Duration kTickInterval = std::chrono::milliseconds(50);
 // Datagrams per recvmmsg: one system call per 32 datagrams under load, for 32 x 2 KiB buffers
 // allocated once.
 constexpr size_t kReceiveBatch = 32;
-// Datagrams per sendmmsg: each received packet can fan out to several subscribers, so the send
-// batch is larger than the receive batch (it flushes early when full).
-constexpr size_t kSendBatch = 64;
+// Datagrams per sendmmsg: each received packet can fan out to many subscribers, so the send
+// batch is larger than the receive batch (it flushes early when full). Large enough that a
+// received batch's packets for one subscriber mostly leave in one flush, where UDP GSO sends
+// them as one message (256 x 2 KiB buffers, allocated once).
+constexpr size_t kSendBatch = 256;
 // Receive batches handled per readable event (up to 256 datagrams) before the loop returns to
 // timers and posted tasks, so a flood on the socket cannot starve the control plane's tasks.
 constexpr int kMaxReceiveRounds = 8;
@@ -31,6 +33,7 @@ MediaWorker::MediaWorker(int index, const std::string& listenAddress, uint16_t p
       mTcp(mLoop, listenAddress, mSocket.localPort(), *this) {
   // Per-datagram arrival times for transport-cc feedback; without them a batch shares one time.
   if (!mSocket.enableReceiveTimestamps()) common::logger("sfu")->warn("worker {}: no kernel receive timestamps", index);
+  if (!mSend.enableSegmentation(true)) common::logger("sfu")->info("worker {}: no UDP GSO in this kernel", index);
 }
 
 MediaWorker::~MediaWorker() { stop(); }
@@ -154,6 +157,7 @@ void MediaWorker::flush() {
   mSend.flush();
   // The batch's own count: it includes what slot() flushed early when the batch was full.
   mCounters.datagramsSent.store(mSend.sentCount(), std::memory_order_relaxed);
+  mCounters.messagesSent.store(mSend.messageCount(), std::memory_order_relaxed);
   mCounters.bytesSent.fetch_add(mBytesCommitted, std::memory_order_relaxed);
   mBytesCommitted = 0;
   mTcp.flush();

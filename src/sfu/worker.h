@@ -28,6 +28,8 @@ class MediaWorker final : public TransportHost, public transport::PacketSink, pr
     std::atomic<uint64_t> datagramsReceived{0};
     std::atomic<uint64_t> datagramsUnrouted{0};
     std::atomic<uint64_t> datagramsSent{0};
+    // sendmmsg messages: fewer than datagramsSent where UDP GSO joins a burst to one subscriber.
+    std::atomic<uint64_t> messagesSent{0};
     // ICE-TCP, as of the last batch: open connections, their buffers, and frames not sent.
     std::atomic<uint64_t> tcpConnections{0};
     std::atomic<uint64_t> tcpBufferBytes{0};
@@ -56,6 +58,9 @@ class MediaWorker final : public TransportHost, public transport::PacketSink, pr
   uint16_t tcpPort() const { return mTcp.port(); }
   const IceTcpServer& iceTcp() const { return mTcp; }
   const Counters& counters() const { return mCounters; }
+  // UDP GSO for bursts to one destination, on by default where the kernel has it. Call before
+  // start() (benchmarks compare both).
+  bool setSegmentation(bool on) { return mSend.enableSegmentation(on); }
 
   // Thread-safe: `task` runs on the worker thread.
   void post(std::function<void(MediaWorker&)> task);

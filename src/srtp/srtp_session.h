@@ -1,52 +1,63 @@
-// SrtpSession: SRTP/SRTCP protection for one DTLS-SRTP association, over libsrtp2.
+// SrtpSession: SRTP/SRTCP protection for one DTLS-SRTP association (RFC 3711, RFC 7714), on
+// OpenSSL 3.
 //
 // One outbound context (protect, keyed with the local key material, any SSRC) and one inbound
-// context (unprotect, keyed with the remote key material, any SSRC). libsrtp creates the state of
-// a new SSRC on its first packet (inbound: only after the packet authenticated); removeSsrc()
-// drops it when a stream ends.
+// context (unprotect, keyed with the remote key material, any SSRC), each an SrtpContext. Session
+// keys are derived once here; the cipher and MAC contexts are created once and reused. The state
+// of a new SSRC is created on its first packet (inbound: only after the packet authenticated);
+// removeSsrc() drops it when a stream ends.
 //
-// Packet path: the functions never throw and never allocate except when an SSRC is first seen.
-// Not thread-safe: one session belongs to one worker thread.
+// Packet path: the functions never throw, take no lock and never allocate except when an SSRC
+// is first seen (bench/srtp counts). Not thread-safe: one session belongs to one worker thread.
+//
+// Every accept/reject decision and every protected byte are those of libsrtp 2.5 as Debian builds
+// it (on NSS), which tests/srtp and fuzz/srtp check against the library itself, including its
+// quirks: a packet index is guessed with ROC 0 until the stream's highest index passes 0x8000;
+// the sender keeps a replay window too and refuses (ReplayOld) an index older than it, whatever
+// allowRepeatTx says; the replay window is rounded up to a multiple of 32; AES-GCM refuses (Failed) an RTP header, or an
+// unencrypted SRTCP packet, of more than 2048 bytes of associated data (NSS's limit in libsrtp);
+// AES-GCM SRTCP accepts packets with the E flag clear (authenticated only), AES-CM refuses them.
+// Deliberate differences:
+//   - SSRCs are bounded (Options::maxOutboundSsrcs, maxInboundSsrcs); libsrtp grows without
+//     bound. Beyond the bound protect fails (Failed) and unprotect forgets the least recently
+//     used inbound stream.
+//   - libsrtp on NSS keeps the associated data of an SRTCP packet that failed the 2048-byte
+//     limit half way (an unencrypted one of 2045..2048 bytes before its trailer) and then fails
+//     every later SRTCP packet of that direction; here only that packet fails.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
-#include <string_view>
 
+#include "srtp/srtp_context.h"
 #include "srtp/srtp_profile.h"
-
-struct srtp_ctx_t_;
+#include "srtp/srtp_result.h"
 
 namespace conclave::srtp {
-
-enum class SrtpResult : uint8_t {
-  Ok,
-  BufferTooSmall,   // protect: no room for the trailer after `length`
-  Malformed,        // too short, or a header libsrtp refuses
-  AuthFailed,       // the tag does not match (tampered, or keys differ)
-  ReplayDuplicate,  // this index was already received
-  ReplayOld,        // the index is older than the replay window
-  Failed,           // anything else libsrtp reports
-};
-
-std::string_view toString(SrtpResult result);
 
 class SrtpSession {
  public:
   struct Options {
-    // Replay window in packets (libsrtp accepts 64..32767). 1024 lets video bursts and NACK
+    // Replay window in packets (64..32767; libsrtp's bounds). 1024 lets video bursts and NACK
     // retransmissions that arrive late still pass.
     unsigned replayWindow = 1024;
     // Lets the outbound side protect the same RTP sequence number again, so that a NACK can be
     // answered by re-protecting the stored plaintext. Only identical packets may be re-sent
     // under one sequence number.
     bool allowRepeatTx = true;
+    // SSRCs whose state a session keeps. Outbound ones are the SFU's own (a subscriber's
+    // consumers with their RTX streams, and RTCP senders); inbound ones are what a browser sends
+    // (its simulcast layers and RTX, and an RTCP sender SSRC per receiving transceiver). About
+    // 180 bytes each with the default window.
+    size_t maxOutboundSsrcs = 8192;
+    size_t maxInboundSsrcs = 1024;
   };
 
   // `local` keys the packets we send, `remote` the packets we receive (as DtlsTransport
   // delivers them). Throws std::invalid_argument for key material that does not fit the
-  // profile and std::runtime_error if libsrtp refuses the policy.
+  // profile and std::runtime_error for a replay window out of range or when OpenSSL fails.
   SrtpSession(SrtpProfile profile, const SrtpKeyMaterial& local, const SrtpKeyMaterial& remote);
   SrtpSession(SrtpProfile profile, const SrtpKeyMaterial& local, const SrtpKeyMaterial& remote, const Options& options);
   ~SrtpSession();
@@ -68,16 +79,14 @@ class SrtpSession {
   [[nodiscard]] SrtpResult protectRtcp(std::span<uint8_t> buffer, size_t& length);
   [[nodiscard]] SrtpResult unprotectRtcp(std::span<uint8_t> buffer, size_t& length);
 
-  // Forgets the per-SSRC state (rollover counter, replay window) of a stream that ended.
+  // Forgets the per-SSRC state (rollover counter, replay windows) of a stream that ended.
   void removeOutboundSsrc(uint32_t ssrc);
   void removeInboundSsrc(uint32_t ssrc);
 
  private:
-  void destroy();
-
   SrtpProfile mProfile;
-  srtp_ctx_t_* mOutbound = nullptr;
-  srtp_ctx_t_* mInbound = nullptr;
+  std::unique_ptr<SrtpContext> mOutbound;
+  std::unique_ptr<SrtpContext> mInbound;
 };
 
 }  // namespace conclave::srtp

@@ -96,7 +96,7 @@ class WebRtcTransport final : private ice::IceServer::Listener, private dtls::Dt
   }
   bool sendRtp(std::span<const uint8_t> plain);
   bool sendRtcp(std::span<const uint8_t> plain);
-  // A stream we no longer send: libsrtp forgets its state.
+  // A stream we no longer send: SRTP forgets its state.
   void forgetOutboundSsrc(uint32_t ssrc) {
     if (mSrtp) mSrtp->removeOutboundSsrc(ssrc);
   }

@@ -44,6 +44,69 @@ TEST(UdpSocket, BatchedSendAndReceiveOverLoopback) {
   for (bool s : seen) EXPECT_TRUE(s);
 }
 
+namespace {
+// Reads `count` datagrams from `socket` into (tag, length) pairs per source port.
+std::vector<std::pair<uint8_t, size_t>> receiveAll(const UdpSocket& socket, size_t count) {
+  std::vector<std::pair<uint8_t, size_t>> got;
+  ReceiveBatch in(32);
+  while (got.size() < count) {
+    pollfd p{socket.fd(), POLLIN, 0};
+    if (::poll(&p, 1, 5000) != 1) break;
+    size_t n = in.receive(socket);
+    for (size_t i = 0; i < n; ++i) got.emplace_back(in.data(i)[0], in.data(i).size());
+  }
+  return got;
+}
+}  // namespace
+
+TEST(UdpSocket, SegmentedSendsArriveAsSeparateDatagramsInOrderPerDestination) {
+  UdpSocket a("127.0.0.1", 0), b("127.0.0.1", 0), c("127.0.0.1", 0);
+  auto toB = *Endpoint::parse("127.0.0.1:" + std::to_string(b.localPort()));
+  auto toC = *Endpoint::parse("127.0.0.1:" + std::to_string(c.localPort()));
+  SendBatch out(a, 256);
+  if (!out.enableSegmentation(true)) GTEST_SKIP() << "no UDP GSO in this kernel";
+  // Interleaved as a fan-out makes them: a burst of equal sizes with a shorter last packet for
+  // each destination, sizes that change mid-burst, and more than one message can carry.
+  std::vector<size_t> sizesB, sizesC;
+  for (size_t i = 0; i < 150; ++i) {
+    const size_t sizeB = i % 10 == 9 ? 300 : (i < 70 ? 1100 : 900);
+    const size_t sizeC = 200 + (i % 3);
+    sizesB.push_back(sizeB);
+    sizesC.push_back(sizeC);
+    out.send(std::vector<uint8_t>(sizeB, static_cast<uint8_t>(i)), toB);
+    out.send(std::vector<uint8_t>(sizeC, static_cast<uint8_t>(i)), toC);
+  }
+  out.flush();
+  EXPECT_EQ(out.sentCount(), 300u);
+  EXPECT_EQ(out.dropCount(), 0u);
+  EXPECT_LT(out.messageCount(), 300u) << "bursts to one destination leave as fewer messages";
+
+  const auto gotB = receiveAll(b, 150), gotC = receiveAll(c, 150);
+  ASSERT_EQ(gotB.size(), 150u);
+  ASSERT_EQ(gotC.size(), 150u);
+  for (size_t i = 0; i < 150; ++i) {
+    EXPECT_EQ(gotB[i].first, static_cast<uint8_t>(i));
+    EXPECT_EQ(gotB[i].second, sizesB[i]);
+    EXPECT_EQ(gotC[i].first, static_cast<uint8_t>(i));
+    EXPECT_EQ(gotC[i].second, sizesC[i]);
+  }
+}
+
+TEST(UdpSocket, SegmentationCanBeTurnedOffAgain) {
+  UdpSocket a("127.0.0.1", 0), b("127.0.0.1", 0);
+  auto toB = *Endpoint::parse("127.0.0.1:" + std::to_string(b.localPort()));
+  SendBatch out(a, 16);
+  out.enableSegmentation(true);
+  out.send(std::vector<uint8_t>(500, 1), toB);  // queued while on, sent when turned off
+  EXPECT_FALSE(out.enableSegmentation(false));
+  for (uint8_t i = 2; i < 6; ++i) out.send(std::vector<uint8_t>(500, i), toB);
+  out.flush();
+  EXPECT_EQ(out.sentCount(), 5u);
+  const auto got = receiveAll(b, 5);
+  ASSERT_EQ(got.size(), 5u);
+  for (uint8_t i = 0; i < 5; ++i) EXPECT_EQ(got[i].first, i + 1);
+}
+
 TEST(UdpSocket, BadAddressIsAClearError) { EXPECT_THROW(UdpSocket("not-an-ip", 0), std::runtime_error); }
 
 // Waits for one datagram on `socket` and returns its source (empty endpoint on timeout).

@@ -71,8 +71,8 @@ constexpr SrtpProfile kProfiles[] = {SrtpProfile::AesCm128HmacSha1_80, SrtpProfi
 
 }  // namespace
 
-// Reference packets from libsrtp's own validation (test/srtp_driver.c srtp_validate): they pin
-// the master key || salt layout we hand to libsrtp.
+// Reference packets from libsrtp's own validation (test/srtp_driver.c srtp_validate): from master
+// keys through key derivation to the protected bytes, SRTP and SRTCP.
 TEST(SrtpSession, AesCmKnownAnswer) {
   const auto p = SrtpProfile::AesCm128HmacSha1_80;
   const auto testKeys = keys(p, "e1f97a0d3e018be0d64fa32c06de4139", "0ec675ad498afeebb6960b3aabe6");

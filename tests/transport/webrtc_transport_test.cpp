@@ -1,6 +1,6 @@
 // WebRtcTransport driven in memory against a browser side made of our own ICE client, a
 // dtls::DtlsTransport in the client role and an srtp::SrtpSession (transport/browser_peer.h).
-// Real OpenSSL handshakes, real libsrtp; only the UDP socket is replaced by a recording sink.
+// Real OpenSSL handshakes, real SRTP; only the UDP socket is replaced by a recording sink.
 #include "transport/webrtc_transport.h"
 
 #include <gtest/gtest.h>
