@@ -124,6 +124,8 @@ TEST(LoadSdp, TheSubscribeAnswerToTheServersCapturedOfferPassesTheServersCheck) 
 // A subscriber offer of Janus 1.1.2's VideoRoom (captured in the load lab): fingerprint at
 // session level, candidates after the codecs, transport-cc on video only, no a=ice-lite.
 TEST(LoadSdp, JanussSubscriberOfferIsReadAndAnsweredAsTheControlledSide) {
+  const std::string kFingerprint =
+      "37:8F:65:E0:92:00:50:96:6B:01:FC:B4:E4:96:8E:F1:2C:40:57:B6:8D:BB:8F:B7:40:30:BE:99:5B:0A:06:BD";
   const std::vector<std::string> lines = {
       "v=0",
       "o=- 1796406091275488 1 IN IP4 10.214.0.1",
@@ -131,8 +133,7 @@ TEST(LoadSdp, JanussSubscriberOfferIsReadAndAnsweredAsTheControlledSide) {
       "t=0 0",
       "a=group:BUNDLE 0 1",
       "a=ice-options:trickle",
-      "a=fingerprint:sha-256 37:8F:65:E0:92:00:50:96:6B:01:FC:B4:E4:96:8E:F1:2C:40:57:B6:8D:BB:8F:B7:40:30:BE:99:5B:"
-      "0A:06:BD",
+      "a=fingerprint:sha-256 " + kFingerprint,
       "a=extmap-allow-mixed",
       "a=msid-semantic: WMS *",
       "m=audio 9 UDP/TLS/RTP/SAVPF 111",
