@@ -539,7 +539,12 @@ struct InStream {
 };
 
 struct Subscriber {
-  Subscriber(int i, Browser& b) : index(i), browser(b), rtcpSsrc(0x50000000u + uint32_t(i)) { pending.reserve(8192); }
+  // `pendingCapacity`: room for the transport-wide sequence numbers of one feedback interval,
+  // reserved so that receiving allocates nothing.
+  Subscriber(int i, Browser& b, size_t pendingCapacity = 8192)
+      : index(i), browser(b), rtcpSsrc(0x50000000u + uint32_t(i)) {
+    pending.reserve(pendingCapacity);
+  }
 
   InStream* find(uint32_t ssrc, bool& rtx) {
     auto it = bySsrc.find(ssrc);

@@ -32,6 +32,7 @@
 #include <cstring>
 #include <functional>
 #include <future>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -62,6 +63,7 @@ struct Options {
   uint16_t port = 0;
   JanusOptions janus;
   bool haveJanus = false;
+  bool namedConclave = false, namedJanus = false;  // on the command line (not the environment)
   pid_t serverPid = 0, conclavePid = 0, janusPid = 0;
   int publishers = -1;  // -1: the scenario's default
   int subscribers = 100;
@@ -133,7 +135,11 @@ struct Shared {
   Plan plan;
   std::unordered_map<std::string, int> indexOf;  // participant id -> session index
   std::atomic<int> problems{0};
+  std::map<std::string, int> problemKinds;  // what went wrong, by kind (signaling thread)
 };
+
+// "error rate-limited: ..." -> "error rate-limited": the kind of a problem, without its details.
+std::string kindOf(const std::string& what) { return what.substr(0, what.find(':')); }
 
 class Participant final : public SignalingSession::Listener {
  public:
@@ -247,6 +253,7 @@ class Participant final : public SignalingSession::Listener {
       mEnded = true;
       ++mShared.progress.ended;
     }
+    ++mShared.problemKinds[kindOf(what)];
     if (mShared.problems.fetch_add(1) < 20)
       std::fprintf(stderr, "session %d%s: %s\n", mIndex, fatal ? " (ended)" : "", what.c_str());
   }
@@ -313,9 +320,9 @@ bool parse(int argc, char** argv, Options& o) {
   using Set = std::function<bool(const std::string&)>;
   const std::vector<std::pair<std::string, Set>> options = {
       {"--scenario", [&](const std::string& v) { return o.scenario = v, true; }},
-      {"--server", [&](const std::string& v) { return parseServer(v, o); }},
-      {"--conclave", [&](const std::string& v) { return parseServer(v, o); }},
-      {"--janus", [&](const std::string& v) { return o.haveJanus = parseJanusUrl(v, o.janus); }},
+      {"--server", [&](const std::string& v) { return o.namedConclave = parseServer(v, o); }},
+      {"--conclave", [&](const std::string& v) { return o.namedConclave = parseServer(v, o); }},
+      {"--janus", [&](const std::string& v) { return o.haveJanus = o.namedJanus = parseJanusUrl(v, o.janus); }},
       {"--server-kind", [&](const std::string& v) { return o.kind = v, true; }},
       {"--server-pid", [&](const std::string& v) { return o.serverPid = pid_t(std::stoi(v)), true; }},
       {"--conclave-pid", [&](const std::string& v) { return o.conclavePid = pid_t(std::stoi(v)), true; }},
@@ -341,7 +348,7 @@ bool parse(int argc, char** argv, Options& o) {
     auto option = std::find_if(options.begin(), options.end(), [&](const auto& e) { return e.first == arg; });
     if (option == options.end() || i + 1 >= argc || !option->second(argv[++i])) return false;
   }
-  if (o.kind.empty()) o.kind = o.port != 0 && o.haveJanus ? "both" : o.haveJanus ? "janus" : "conclave";
+  if (o.kind.empty()) o.kind = o.namedJanus ? (o.namedConclave ? "both" : "janus") : "conclave";
   const bool conclave = o.kind == "conclave" || o.kind == "both", janus = o.kind == "janus" || o.kind == "both";
   if (!conclave && !janus) return false;
   return (!conclave || o.port != 0) && (!janus || o.haveJanus) && o.duration > 0;
@@ -363,8 +370,20 @@ constexpr const char* kUsage =
     "                with both: the same scenario against Conclave, then against Janus, and their ratio)\n"
     "  --server-pid: read the server's CPU time and RSS from /proc over the window\n"
     "  --conclave-pid, --janus-pid: the same for each server of --server-kind both\n"
+    "  (defaults: $CONCLAVE_SERVER, $CONCLAVE_PID, $JANUS_WS and $JANUS_PID, as bench/load/lab.sh sets them)\n"
     "  --json: only the JSON line on stdout (the table goes to stderr)\n"
     "  --check: exit 1 unless every session received decrypted media with under 5 % loss\n";
+
+// bench/load/lab.sh names the servers in the environment of the command it runs in its load
+// namespace: CONCLAVE_SERVER (host:port), CONCLAVE_PID, JANUS_WS (ws://host:port) and JANUS_PID,
+// the defaults of --conclave, --conclave-pid, --janus and --janus-pid. They do not choose the
+// server: that is --server-kind, or the addresses given on the command line.
+void defaultsFromEnvironment(Options& o) {
+  if (const char* server = std::getenv("CONCLAVE_SERVER")) parseServer(server, o);
+  if (const char* pid = std::getenv("CONCLAVE_PID")) o.conclavePid = pid_t(std::atoi(pid));
+  if (const char* url = std::getenv("JANUS_WS")) o.haveJanus = parseJanusUrl(url, o.janus);
+  if (const char* pid = std::getenv("JANUS_PID")) o.janusPid = pid_t(std::atoi(pid));
+}
 
 // One run of the scenario against the server of `kind` (conclave, janus), whose process is `pid`
 // (0: unknown); its results in `out` once measured.
@@ -509,6 +528,9 @@ int run(const Options& o, const std::string& kind, pid_t pid, std::optional<Resu
     results.receiving = progress.receiving;
     results.failed = progress.failed;
     results.problems = shared.problems;
+    results.failedIce = progress.failedIce;
+    results.failedDtls = progress.failedDtls;
+    onSignaling([&] { results.problemKinds = shared.problemKinds; });
     results.streams = summary.streams;
     results.silentStreams = summary.silent;
     results.jitterMeanMs = summary.streams > 0 ? summary.jitterSumMs / double(summary.streams) : 0;
@@ -550,6 +572,7 @@ int run(const Options& o, const std::string& kind, pid_t pid, std::optional<Resu
 int main(int argc, char** argv) {
   Options o;
   try {
+    defaultsFromEnvironment(o);
     if (!parse(argc, argv, o)) {
       std::fputs(kUsage, stderr);
       return 2;
@@ -561,7 +584,9 @@ int main(int argc, char** argv) {
   try {
     if (o.kind != "both") {
       std::optional<Results> results;
-      return run(o, o.kind, o.serverPid, results);
+      // --server-pid names the one server measured; otherwise its own pid option or variable.
+      const pid_t own = o.kind == "janus" ? o.janusPid : o.conclavePid;
+      return run(o, o.kind, o.serverPid > 0 ? o.serverPid : own, results);
     }
     // The same scenario against Conclave, then against Janus (each server idle while the other
     // is measured), then what one costs per forwarded packet against the other.

@@ -31,7 +31,9 @@ struct Progress {
   std::atomic<int> publishConnected{0};    // publish connections with DTLS up
   std::atomic<int> subscribeConnected{0};  // subscribe connections with DTLS up
   std::atomic<int> receiving{0};           // subscribers with packets on every stream expected
-  std::atomic<int> failed{0};              // connections whose ICE or DTLS failed
+  std::atomic<int> failed{0};              // connections whose ICE or DTLS failed: the sum of
+  std::atomic<int> failedIce{0};           //   no answer to our checks within 30 s
+  std::atomic<int> failedDtls{0};          //   ICE answered, DTLS not up within 30 s (or failed)
   std::atomic<int> ended{0};               // sessions whose signaling ended (refused, closed)
 };
 
@@ -116,7 +118,7 @@ class PeerLink {
   void onReadable();
   void onTimer();
   void advance(TimePoint now);
-  void fail(const char* why);
+  void fail(const std::string& why);
   void arm(TimePoint when);
   void checkReceiving();
 

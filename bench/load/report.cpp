@@ -93,6 +93,13 @@ void printTable(FILE* out, const Results& r) {
                "connections failed, %d signaling problems), %zu subscribed streams, layer %s\n",
                r.scenario.c_str(), r.server.c_str(), r.sessions, r.publishers, r.receivers, r.receiving, r.failed,
                r.problems, r.streams, r.layer.c_str());
+  if (r.failed > 0)
+    std::fprintf(out, "  failed connections  %d without an ICE answer, %d without DTLS\n", r.failedIce, r.failedDtls);
+  if (!r.problemKinds.empty()) {
+    std::fprintf(out, "  signaling problems ");
+    for (const auto& [kind, count] : r.problemKinds) std::fprintf(out, " %s x%d;", kind.c_str(), count);
+    std::fprintf(out, "\n");
+  }
   std::fprintf(out, "  window              %.1f s, after %.1f s of warm-up (%s)\n", r.seconds, r.warmupSeconds,
                r.layer == "-" ? "no video"
                : r.settled    ? "every video on its layer"
@@ -124,6 +131,7 @@ void printTable(FILE* out, const Results& r) {
                "%.1f %%\n",
                d.loadCpuPercent, 100.0 * r.loadMediaCpuSeconds / std::max(r.seconds, 1e-9),
                100.0 * r.loadSignalingCpuSeconds / std::max(r.seconds, 1e-9), d.loadWaitPercent);
+  if (r.loadEnd) std::fprintf(out, "  load tool RSS       %lld KiB\n", (long long)r.loadEnd->rssKib);
   std::fprintf(out, "  set-up              every session receiving after %.1f s\n", r.readySeconds);
   std::fprintf(out,
                "  publishers          sent %llu RTP, %llu RTX; got %llu PLI, %llu FIR, %llu NACK, %llu transport-cc\n",
@@ -146,7 +154,10 @@ void printJson(FILE* out, const Results& r) {
       {"receivers", r.receivers},
       {"receiving", r.receiving},
       {"failed_connections", r.failed},
+      {"failed_ice", r.failedIce},
+      {"failed_dtls", r.failedDtls},
       {"signaling_problems", r.problems},
+      {"problem_kinds", r.problemKinds},
       {"layer", r.layer},
       {"subscribed_streams", r.streams},
       {"window_s", r.seconds},
@@ -167,6 +178,7 @@ void printJson(FILE* out, const Results& r) {
       {"server_cpu_wait_pct", optional(d.serverWaitPercent)},
       {"load_cpu_pct", d.loadCpuPercent},
       {"load_cpu_wait_pct", d.loadWaitPercent},
+      {"load_rss_kib", r.loadEnd ? nlohmann::json(r.loadEnd->rssKib) : nlohmann::json(nullptr)},
       {"ready_s", r.readySeconds},
       {"decrypted", r.stats.decrypted},
       {"srtp_failures", r.stats.srtpFailures},

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -32,7 +33,9 @@ struct Results {
   int receivers = 0;   // participants that receive something
   int receiving = 0;   // ... that had packets on every stream expected before the window
   int failed = 0;      // connections whose ICE or DTLS failed
-  int problems = 0;    // signaling errors and closed sessions
+  int failedIce = 0, failedDtls = 0;
+  int problems = 0;  // signaling errors and closed sessions
+  std::map<std::string, int> problemKinds;
   std::string layer;   // the layer subscribers asked for
   size_t streams = 0;  // subscribed streams (all receivers' together)
   size_t silentStreams = 0;

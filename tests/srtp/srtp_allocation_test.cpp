@@ -9,6 +9,7 @@
 
 #include "common/random.h"
 #include "srtp/srtp_session.h"
+#include "srtp/srtp_test_keys.h"
 
 using namespace conclave::srtp;
 
@@ -52,13 +53,7 @@ size_t allocationsIn(Body&& body) {
   return gAllocations;
 }
 
-SrtpKeyMaterial randomKeys(SrtpProfile profile) {
-  const auto params = srtpProfileParams(profile);
-  std::vector<uint8_t> key(params.masterKeyLength), salt(params.masterSaltLength);
-  conclave::common::randomBytes(key);
-  conclave::common::randomBytes(salt);
-  return *SrtpKeyMaterial::make(profile, key, salt);
-}
+using conclave::srtp::test::randomKeys;
 
 }  // namespace
 

@@ -9,6 +9,7 @@
 #include "common/bytes.h"
 #include "common/random.h"
 #include "common/test_hex.h"
+#include "srtp/srtp_test_keys.h"
 
 using namespace conclave::srtp;
 
@@ -22,13 +23,7 @@ SrtpKeyMaterial keys(SrtpProfile profile, std::string_view keyHex, std::string_v
   return *k;
 }
 
-SrtpKeyMaterial randomKeys(SrtpProfile profile) {
-  const auto params = srtpProfileParams(profile);
-  std::vector<uint8_t> key(params.masterKeyLength), salt(params.masterSaltLength);
-  conclave::common::randomBytes(key);
-  conclave::common::randomBytes(salt);
-  return *SrtpKeyMaterial::make(profile, key, salt);
-}
+using conclave::srtp::test::randomKeys;
 
 // Sender and receiver sessions of one association: a's local keys are b's remote keys.
 struct Pair {

@@ -11,18 +11,13 @@
 #include "common/bytes.h"
 #include "common/random.h"
 #include "srtp/srtp_session.h"
+#include "srtp/srtp_test_keys.h"
 
 using namespace conclave::srtp;
 
 namespace {
 
-SrtpKeyMaterial randomKeys(SrtpProfile profile) {
-  const auto params = srtpProfileParams(profile);
-  std::vector<uint8_t> key(params.masterKeyLength), salt(params.masterSaltLength);
-  conclave::common::randomBytes(key);
-  conclave::common::randomBytes(salt);
-  return *SrtpKeyMaterial::make(profile, key, salt);
-}
+using conclave::srtp::test::randomKeys;
 
 std::vector<uint8_t> rtpPacket(uint32_t ssrc, uint16_t seq, size_t room) {
   std::vector<uint8_t> p(60 + room, 0x42);

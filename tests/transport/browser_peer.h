@@ -8,7 +8,8 @@
 // srtp::SrtpSession from the handshake. Datagrams it sends wait in outbox(); datagrams from the
 // SFU go in through receive() and are sorted into STUN answers, DTLS and decrypted RTP/RTCP.
 //
-// Header-only and free of gtest so that bench/sfu can use it too.
+// Header-only and free of gtest so that the benchmarks can use it too (bench/clients: the
+// synthetic browsers of sfu_room_bench and conclave-load).
 #pragma once
 
 #include <array>
