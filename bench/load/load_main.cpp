@@ -380,9 +380,9 @@ constexpr const char* kUsage =
 // server: that is --server-kind, or the addresses given on the command line.
 void defaultsFromEnvironment(Options& o) {
   if (const char* server = std::getenv("CONCLAVE_SERVER")) parseServer(server, o);
-  if (const char* pid = std::getenv("CONCLAVE_PID")) o.conclavePid = pid_t(std::atoi(pid));
+  if (const char* pid = std::getenv("CONCLAVE_PID")) o.conclavePid = pid_t(std::strtol(pid, nullptr, 10));
   if (const char* url = std::getenv("JANUS_WS")) o.haveJanus = parseJanusUrl(url, o.janus);
-  if (const char* pid = std::getenv("JANUS_PID")) o.janusPid = pid_t(std::atoi(pid));
+  if (const char* pid = std::getenv("JANUS_PID")) o.janusPid = pid_t(std::strtol(pid, nullptr, 10));
 }
 
 // One run of the scenario against the server of `kind` (conclave, janus), whose process is `pid`
