@@ -12,6 +12,7 @@
 #   JANUS_WS            ws://10.214.0.1:8188  JANUS_PID  the janus process (unless --no-janus)
 # Needs root (ip netns) and build/src/app/conclave (CONCLAVE_BIN overrides); Janus is Debian's
 # `janus` package. The servers' logs are in $LAB_DIR (a temporary directory, printed).
+# Janus logs at warnings (as Conclave does) to $LAB_DIR/janus.log; JANUS_DEBUG_LEVEL=4..7 says more.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -84,7 +85,7 @@ if [[ $janus == 1 ]]; then
     sed -e "s|@DIR@|$cfg|g; s|@ADDR@|$server_address|g; s|@PORTS@|20000-60000|g; s|@WSPORT@|8188|g" "$f" \
       >"$cfg/$(basename "$f" .in)"
   done
-  ip netns exec "$srv" janus -F "$cfg" -C "$cfg/janus.jcfg" -N >"$LAB_DIR/janus.log" 2>&1 &
+  ip netns exec "$srv" janus -F "$cfg" -C "$cfg/janus.jcfg" -d "${JANUS_DEBUG_LEVEL:-3}" -D >"$LAB_DIR/janus.log" 2>&1 &
   janus_pid=$!
   pids+=("$janus_pid")
 fi

@@ -43,6 +43,7 @@
 #include "common/certificate.h"
 #include "common/random.h"
 #include "load/conclave_signaling.h"
+#include "load/janus_signaling.h"
 #include "load/media_thread.h"
 #include "load/report.h"
 #include "load/session_sdp.h"
@@ -57,9 +58,13 @@ namespace asio = boost::asio;
 
 struct Options {
   std::string scenario = "meeting";
+  std::string kind;  // conclave, janus, both; empty: what the addresses given say
   std::string host = "127.0.0.1";
   uint16_t port = 0;
-  pid_t serverPid = 0;
+  JanusOptions janus;
+  bool haveJanus = false;
+  bool namedConclave = false, namedJanus = false;  // on the command line (not the environment)
+  pid_t serverPid = 0, conclavePid = 0, janusPid = 0;
   int publishers = -1;  // -1: the scenario's default
   int subscribers = 100;
   int participants = 5;
@@ -315,8 +320,13 @@ bool parse(int argc, char** argv, Options& o) {
   using Set = std::function<bool(const std::string&)>;
   const std::vector<std::pair<std::string, Set>> options = {
       {"--scenario", [&](const std::string& v) { return o.scenario = v, true; }},
-      {"--server", [&](const std::string& v) { return parseServer(v, o); }},
+      {"--server", [&](const std::string& v) { return o.namedConclave = parseServer(v, o); }},
+      {"--conclave", [&](const std::string& v) { return o.namedConclave = parseServer(v, o); }},
+      {"--janus", [&](const std::string& v) { return o.haveJanus = o.namedJanus = parseJanusUrl(v, o.janus); }},
+      {"--server-kind", [&](const std::string& v) { return o.kind = v, true; }},
       {"--server-pid", [&](const std::string& v) { return o.serverPid = pid_t(std::stoi(v)), true; }},
+      {"--conclave-pid", [&](const std::string& v) { return o.conclavePid = pid_t(std::stoi(v)), true; }},
+      {"--janus-pid", [&](const std::string& v) { return o.janusPid = pid_t(std::stoi(v)), true; }},
       {"--publishers", [&](const std::string& v) { return o.publishers = std::stoi(v), true; }},
       {"--subscribers", [&](const std::string& v) { return o.subscribers = std::stoi(v), true; }},
       {"--participants", [&](const std::string& v) { return o.participants = std::stoi(v), true; }},
@@ -338,11 +348,16 @@ bool parse(int argc, char** argv, Options& o) {
     auto option = std::find_if(options.begin(), options.end(), [&](const auto& e) { return e.first == arg; });
     if (option == options.end() || i + 1 >= argc || !option->second(argv[++i])) return false;
   }
-  return o.port != 0 && o.duration > 0;
+  if (o.kind.empty()) o.kind = o.namedJanus ? (o.namedConclave ? "both" : "janus") : "conclave";
+  const bool conclave = o.kind == "conclave" || o.kind == "both", janus = o.kind == "janus" || o.kind == "both";
+  if (!conclave && !janus) return false;
+  return (!conclave || o.port != 0) && (!janus || o.haveJanus) && o.duration > 0;
 }
 
 constexpr const char* kUsage =
-    "usage: conclave-load --server HOST:PORT [--scenario audio|meeting|webinar] [--participants N]\n"
+    "usage: conclave-load [--server-kind conclave|janus|both] [--server|--conclave HOST:PORT] [--janus "
+    "ws://HOST:PORT]\n"
+    "         [--scenario audio|meeting|webinar] [--participants N]\n"
     "         [--publishers N] [--subscribers N] [--layer q|h|f] [--duration S] [--warmup S]\n"
     "         [--server-pid PID] [--threads N] [--decrypt-sample K] [--sources ADDR,ADDR...]\n"
     "         [--connecting N] [--ready-timeout S] [--json] [--check]\n"
@@ -351,20 +366,28 @@ constexpr const char* kUsage =
     "  webinar  --publishers (1) audio + video, --subscribers (100) receiving it\n"
     "  --layer: the simulcast layer subscribers ask for (meeting: h, webinar: f)\n"
     "  --warmup: at most this long (default 30 s) for every video to reach that layer\n"
+    "  --server-kind: the SFU measured (default: conclave with --server, janus with --janus, both\n"
+    "                with both: the same scenario against Conclave, then against Janus, and their ratio)\n"
     "  --server-pid: read the server's CPU time and RSS from /proc over the window\n"
-    "  (defaults: $CONCLAVE_SERVER and $CONCLAVE_PID, as bench/load/lab.sh sets them)\n"
+    "  --conclave-pid, --janus-pid: the same for each server of --server-kind both\n"
+    "  (defaults: $CONCLAVE_SERVER, $CONCLAVE_PID, $JANUS_WS and $JANUS_PID, as bench/load/lab.sh sets them)\n"
     "  --json: only the JSON line on stdout (the table goes to stderr)\n"
     "  --check: exit 1 unless every session received decrypted media with under 5 % loss\n";
 
-// bench/load/lab.sh names the server in the environment of the command it runs in its load
-// namespace: CONCLAVE_SERVER (host:port) and CONCLAVE_PID, the defaults of --server and
-// --server-pid.
+// bench/load/lab.sh names the servers in the environment of the command it runs in its load
+// namespace: CONCLAVE_SERVER (host:port), CONCLAVE_PID, JANUS_WS (ws://host:port) and JANUS_PID,
+// the defaults of --conclave, --conclave-pid, --janus and --janus-pid. They do not choose the
+// server: that is --server-kind, or the addresses given on the command line.
 void defaultsFromEnvironment(Options& o) {
   if (const char* server = std::getenv("CONCLAVE_SERVER")) parseServer(server, o);
-  if (const char* pid = std::getenv("CONCLAVE_PID")) o.serverPid = pid_t(std::strtol(pid, nullptr, 10));
+  if (const char* pid = std::getenv("CONCLAVE_PID")) o.conclavePid = pid_t(std::strtol(pid, nullptr, 10));
+  if (const char* url = std::getenv("JANUS_WS")) o.haveJanus = parseJanusUrl(url, o.janus);
+  if (const char* pid = std::getenv("JANUS_PID")) o.janusPid = pid_t(std::strtol(pid, nullptr, 10));
 }
 
-int run(const Options& o) {
+// One run of the scenario against the server of `kind` (conclave, janus), whose process is `pid`
+// (0: unknown); its results in `out` once measured.
+int run(const Options& o, const std::string& kind, pid_t pid, std::optional<Results>& out) {
   std::string error;
   auto plan = planOf(o, error);
   if (!plan) {
@@ -380,7 +403,7 @@ int run(const Options& o) {
   results.publishers = plan->publishers;
   results.layer = plan->video ? kRids[size_t(plan->layer)] : "-";
   for (int i = 0; i < plan->sessions(); ++i) results.receivers += plan->expectedFor(i) > 0 ? 1 : 0;
-  if (o.serverPid > 0) results.serverBefore = ProcessSample::read(o.serverPid);
+  if (pid > 0) results.serverBefore = ProcessSample::read(pid);
 
   const common::Certificate certificate = common::Certificate::generateSelfSigned("conclave-load");
   const dtls::DtlsContext context(certificate);
@@ -408,12 +431,19 @@ int run(const Options& o) {
   clockid_t signalingClock{};
   pthread_getcpuclockid(signaling.native_handle(), &signalingClock);
 
-  ConclaveOptions conclaveOptions;
-  conclaveOptions.host = o.host;
-  conclaveOptions.port = o.port;
-  conclaveOptions.sources = o.sources;
-  conclaveOptions.maxConnecting = size_t(o.connecting);
-  std::unique_ptr<SignalingServer> server = makeConclaveServer(io, conclaveOptions);
+  std::unique_ptr<SignalingServer> server;
+  if (kind == "janus") {
+    JanusOptions janusOptions = o.janus;
+    janusOptions.maxPublishers = plan->sessions();
+    server = makeJanusServer(io, janusOptions);
+  } else {
+    ConclaveOptions conclaveOptions;
+    conclaveOptions.host = o.host;
+    conclaveOptions.port = o.port;
+    conclaveOptions.sources = o.sources;
+    conclaveOptions.maxConnecting = size_t(o.connecting);
+    server = makeConclaveServer(io, conclaveOptions);
+  }
   results.server = server->name();
   std::vector<std::unique_ptr<Participant>> participants;
   participants.reserve(size_t(plan->sessions()));
@@ -473,7 +503,7 @@ int run(const Options& o) {
         t->stats().reset();
         for (PeerLink* link : t->links()) link->markStreams();
       });
-    results.serverStart = o.serverPid > 0 ? ProcessSample::read(o.serverPid) : std::nullopt;
+    results.serverStart = pid > 0 ? ProcessSample::read(pid) : std::nullopt;
     results.loadStart = ProcessSample::read(::getpid());
     auto threadCpu = [&] {
       int64_t media = 0;
@@ -483,7 +513,7 @@ int run(const Options& o) {
     const auto cpu0 = threadCpu();
     const auto t0 = std::chrono::steady_clock::now();
     std::this_thread::sleep_for(std::chrono::duration<double>(o.duration));
-    results.serverEnd = o.serverPid > 0 ? ProcessSample::read(o.serverPid) : std::nullopt;
+    results.serverEnd = pid > 0 ? ProcessSample::read(pid) : std::nullopt;
     results.loadEnd = ProcessSample::read(::getpid());
     const auto cpu1 = threadCpu();
     results.loadMediaCpuSeconds = double(cpu1.first - cpu0.first) / 1e9;
@@ -507,6 +537,7 @@ int run(const Options& o) {
     results.jitterMaxMs = summary.jitterMaxMs;
     printTable(o.json ? stderr : stdout, results);
     printJson(stdout, results);
+    out = results;
     if (o.check) {
       const ClientStats& s = results.stats;
       const double loss = double(s.lost - std::min(s.lost, s.repaired)) / double(std::max<uint64_t>(s.rtpReceived, 1));
@@ -551,7 +582,20 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
-    return run(o);
+    if (o.kind != "both") {
+      std::optional<Results> results;
+      // --server-pid names the one server measured; otherwise its own pid option or variable.
+      const pid_t own = o.kind == "janus" ? o.janusPid : o.conclavePid;
+      return run(o, o.kind, o.serverPid > 0 ? o.serverPid : own, results);
+    }
+    // The same scenario against Conclave, then against Janus (each server idle while the other
+    // is measured), then what one costs per forwarded packet against the other.
+    std::optional<Results> conclave, janus;
+    const int first = run(o, "conclave", o.conclavePid, conclave);
+    if (!o.json) std::printf("\n");
+    const int second = run(o, "janus", o.janusPid, janus);
+    if (conclave && janus) printComparison(o.json ? stderr : stdout, stdout, *conclave, *janus);
+    return std::max(first, second);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "conclave-load: %s\n", e.what());
     return 1;

@@ -6,7 +6,7 @@
 namespace conclave::bench::load {
 namespace {
 
-// ICE: a check with USE-CANDIDATE now, again after 50 ms, doubling up to 1.6 s (Chromium's
+// ICE: a check (with USE-CANDIDATE when we control) now, again after 50 ms, doubling up to 1.6 s (Chromium's
 // pacing of a pair's retransmissions is similar); DTLS up within 30 s of the first check or the
 // connection counts as failed.
 constexpr common::Duration kFirstCheckInterval = 50ms;
@@ -74,6 +74,9 @@ void PeerLink::begin(const RemoteEndpoint& remote) {
   // server sees the same datagrams, the load tool spends less of the machine on them.
   if (mRole == Role::Publish) mBrowser->send.enableSegmentation(true);
   mBrowser->peer.setIce(mLocal.ice);
+  // We offer publish connections, so we control them; a subscribe connection is the server's
+  // offer, which a full ICE server (Janus) controls, an ICE-lite one (Conclave) never.
+  mBrowser->peer.setControlling(mRole == Role::Publish || remote.iceLite);
   mBrowser->serverIce = remote.ice;
   mThread.add(this);
   mThread.loop().watch(mBrowser->socket->fd(), [this] { onReadable(); });

@@ -182,4 +182,29 @@ void printJson(FILE* out, const Results& r) {
   std::fprintf(out, "%s\n", j.dump().c_str());
 }
 
+void printComparison(FILE* table, FILE* json, const Results& conclave, const Results& other) {
+  // Packets forwarded per second of server CPU (0: the server's CPU time is unknown or none).
+  auto perCpuSecond = [](const Results& r) {
+    const double cpu = r.serverStart && r.serverEnd ? r.serverEnd->cpuSeconds - r.serverStart->cpuSeconds : 0;
+    return cpu > 0 ? double(r.stats.rtpReceived) / cpu : 0.0;
+  };
+  const double a = perCpuSecond(conclave), b = perCpuSecond(other);
+  const bool known = a > 0 && b > 0;
+  const Derived da = derive(conclave), db = derive(other);
+  std::fprintf(table, "\n%s, %s vs %s: forwarded packets per server CPU-second %.0f vs %.0f", conclave.scenario.c_str(),
+               conclave.server.c_str(), other.server.c_str(), a, b);
+  if (known) std::fprintf(table, ", ratio %.2f", a / b);
+  else std::fprintf(table, ", no ratio (a server's CPU time is unknown, or it forwarded nothing)");
+  std::fprintf(table, "; forwarded %.0f vs %.0f RTP/s, latency p50 %.2f vs %.2f ms, p99 %.2f vs %.2f ms\n",
+               da.forwardedPerSecond, db.forwardedPerSecond, da.p50Ms, db.p50Ms, da.p99Ms, db.p99Ms);
+  auto orNull = [](double v) { return v > 0 ? nlohmann::json(v) : nlohmann::json(nullptr); };
+  const nlohmann::json j = {
+      {"comparison", conclave.scenario},
+      {"servers", {conclave.server, other.server}},
+      {"forwarded_per_server_cpu_s", {orNull(a), orNull(b)}},
+      {"ratio", known ? nlohmann::json(a / b) : nlohmann::json(nullptr)},
+  };
+  std::fprintf(json, "%s\n", j.dump().c_str());
+}
+
 }  // namespace conclave::bench::load

@@ -52,5 +52,8 @@ struct Results {
 
 void printTable(FILE* out, const Results& r);
 void printJson(FILE* out, const Results& r);
+// Two runs of one scenario (Conclave's, then another SFU's): the forwarded packets per server
+// CPU-second of each and their ratio, as a line for people on `table` and a JSON line on `json`.
+void printComparison(FILE* table, FILE* json, const Results& conclave, const Results& other);
 
 }  // namespace conclave::bench::load

@@ -131,6 +131,7 @@ common::Result<RemoteEndpoint, std::string> remoteOf(const sdp::SessionDescripti
   // The server's setup:active makes us the DTLS server; passive and actpass (which we answer
   // active) the client.
   r.localRole = carrier->setup == sdp::SetupRole::Active ? dtls::DtlsRole::Server : dtls::DtlsRole::Client;
+  r.iceLite = d.iceLite;
   return r;
 }
 

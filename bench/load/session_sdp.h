@@ -55,6 +55,7 @@ struct RemoteEndpoint {
   net::Endpoint address;  // the first UDP candidate of the family asked for
   transport::RemoteFingerprint fingerprint;
   dtls::DtlsRole localRole = dtls::DtlsRole::Client;  // ours, from the server's a=setup
+  bool iceLite = false;  // a=ice-lite (Conclave); a full ICE server (Janus) sends checks of its own
 };
 
 // From the server's answer to our publish offer. The error names what is missing.

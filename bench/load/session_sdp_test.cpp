@@ -118,6 +118,87 @@ TEST(LoadSdp, TheSubscribeAnswerToTheServersCapturedOfferPassesTheServersCheck) 
   EXPECT_EQ(offer->transportCcId, 3);
   EXPECT_EQ(offer->remote.address, *net::Endpoint::parse("127.0.0.1:40000"));
   EXPECT_EQ(offer->remote.localRole, dtls::DtlsRole::Client);
+  EXPECT_TRUE(offer->remote.iceLite);  // we control: the server sends no checks
+}
+
+// A subscriber offer of Janus 1.1.2's VideoRoom (captured in the load lab): fingerprint at
+// session level, candidates after the codecs, transport-cc on video only, no a=ice-lite.
+TEST(LoadSdp, JanussSubscriberOfferIsReadAndAnsweredAsTheControlledSide) {
+  const std::string kFingerprint =
+      "37:8F:65:E0:92:00:50:96:6B:01:FC:B4:E4:96:8E:F1:2C:40:57:B6:8D:BB:8F:B7:40:30:BE:99:5B:0A:06:BD";
+  const std::vector<std::string> lines = {
+      "v=0",
+      "o=- 1796406091275488 1 IN IP4 10.214.0.1",
+      "s=VideoRoom 1010783442",
+      "t=0 0",
+      "a=group:BUNDLE 0 1",
+      "a=ice-options:trickle",
+      "a=fingerprint:sha-256 " + kFingerprint,
+      "a=extmap-allow-mixed",
+      "a=msid-semantic: WMS *",
+      "m=audio 9 UDP/TLS/RTP/SAVPF 111",
+      "c=IN IP4 10.214.0.1",
+      "a=sendonly",
+      "a=mid:0",
+      "a=rtcp-mux",
+      "a=ice-ufrag:DLZE",
+      "a=ice-pwd:YfXq5p9L29Sj8WX4eTZjLH",
+      "a=ice-options:trickle",
+      "a=setup:actpass",
+      "a=rtpmap:111 opus/48000/2",
+      "a=rtcp-fb:111 transport-cc",
+      "a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level",
+      "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid",
+      "a=fmtp:111 useinbandfec=1",
+      "a=msid:janus janus0",
+      "a=ssrc:2751796368 cname:janus",
+      "a=candidate:1 1 udp 2015363327 10.214.0.1 24274 typ host",
+      "a=end-of-candidates",
+      "m=video 9 UDP/TLS/RTP/SAVPF 96 97",
+      "c=IN IP4 10.214.0.1",
+      "a=sendonly",
+      "a=mid:1",
+      "a=rtcp-mux",
+      "a=ice-ufrag:DLZE",
+      "a=ice-pwd:YfXq5p9L29Sj8WX4eTZjLH",
+      "a=ice-options:trickle",
+      "a=setup:actpass",
+      "a=rtpmap:96 VP8/90000",
+      "a=rtcp-fb:96 ccm fir",
+      "a=rtcp-fb:96 nack",
+      "a=rtcp-fb:96 nack pli",
+      "a=rtcp-fb:96 goog-remb",
+      "a=rtcp-fb:96 transport-cc",
+      "a=extmap:2 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time",
+      "a=extmap:3 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01",
+      "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid",
+      "a=rtpmap:97 rtx/90000",
+      "a=fmtp:97 apt=96",
+      "a=ssrc-group:FID 3315769787 2413686503",
+      "a=msid:janus janus1",
+      "a=ssrc:3315769787 cname:janus",
+      "a=ssrc:2413686503 cname:janus",
+      "a=candidate:1 1 udp 2015363327 10.214.0.1 24274 typ host",
+      "a=end-of-candidates"};
+  std::string text;
+  for (const auto& line : lines) text += line + "\r\n";
+  auto offer = answerSubscribeOffer(text, localEndpoint(), net::Endpoint::Family::V4, 9, 2);
+  ASSERT_TRUE(offer.ok()) << offer.error();
+  EXPECT_FALSE(offer->remote.iceLite);  // Janus controls; we answer its checks and nominate nothing
+  EXPECT_EQ(offer->remote.localRole, dtls::DtlsRole::Client);
+  EXPECT_EQ(offer->remote.address, *net::Endpoint::parse("10.214.0.1:24274"));
+  EXPECT_EQ(offer->remote.ice.ufrag, "DLZE");
+  EXPECT_EQ(offer->remote.fingerprint.digest.size(), 32u);
+  ASSERT_EQ(offer->tracks.size(), 2u);
+  EXPECT_TRUE(offer->tracks[0].active);
+  EXPECT_EQ(offer->tracks[0].ssrc, 2751796368u);
+  EXPECT_EQ(offer->tracks[1].ssrc, 3315769787u);
+  EXPECT_EQ(offer->tracks[1].rtxSsrc, 2413686503u);
+  EXPECT_EQ(offer->transportCcId, 3);
+  const auto answer = parsed(offer->answer);
+  ASSERT_EQ(answer.media.size(), 2u);
+  EXPECT_EQ(answer.media[1].setup, sdp::SetupRole::Active);
+  EXPECT_EQ(answer.media[1].direction, sdp::Direction::RecvOnly);
 }
 
 TEST(LoadSdp, EndedAndStoppedTracksAreAnsweredAsTheServerExpectsAndNotCountedActive) {

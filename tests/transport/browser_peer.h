@@ -77,6 +77,11 @@ class BrowserPeer final : private dtls::DtlsTransport::Listener {
   void setIce(ice::IceCredentials credentials) { mIce = std::move(credentials); }
 
   // ---- ICE ---------------------------------------------------------------------------------
+  // Controlling (the default) against an ICE-lite server or when we offered; a full ICE server
+  // that offered (Janus toward its subscribers) controls, and our checks then say ICE-CONTROLLED
+  // and nominate nothing (RFC 8445 6.1.1, 7.1.1).
+  void setControlling(bool controlling) { mControlling = controlling; }
+  bool controlling() const { return mControlling; }
   // A Binding request for the SFU whose credentials are `server` (signed with `password`, by
   // default the server's). The password used is remembered to check the answer.
   std::vector<uint8_t> bindingRequest(const ice::IceCredentials& server, bool useCandidate,
@@ -87,8 +92,9 @@ class BrowserPeer final : private dtls::DtlsTransport::Listener {
     ice::StunBuilder b(buf, ice::kStunMethodBinding, ice::StunClass::Request, tid);
     b.addUsername(server.ufrag + ":" + mIce.ufrag);
     b.addPriority(0x6e7f1eff);  // a host candidate's priority as Chromium computes it
-    b.addIceControlling(mTieBreaker);
-    if (useCandidate) b.addUseCandidate();
+    if (mControlling) b.addIceControlling(mTieBreaker);
+    else b.addIceControlled(mTieBreaker);
+    if (useCandidate && mControlling) b.addUseCandidate();
     mCheckPassword = password.value_or(server.pwd);
     b.addMessageIntegrity(mCheckPassword);
     b.addFingerprint();
@@ -223,6 +229,7 @@ class BrowserPeer final : private dtls::DtlsTransport::Listener {
   net::Endpoint mAddress;
   ice::IceCredentials mIce;
   uint64_t mTieBreaker = 0;
+  bool mControlling = true;
   std::string mCheckPassword;
   dtls::DtlsTransport mDtls;
   std::unique_ptr<srtp::SrtpSession> mSrtp;
