@@ -15,6 +15,7 @@
 #include <functional>
 
 #include "common/random.h"
+#include "load/json_channel.h"
 
 namespace conclave::bench::load {
 namespace {
@@ -58,8 +59,6 @@ class ConclaveSession final : public SignalingSession {
   void onTlsHandshake(const beast::error_code& ec);
   void onWsHandshake(const beast::error_code& ec);
   void send(json message);
-  void writeNext();
-  void readNext();
   void onMessage(const json& m);
   void schedulePing();
   void fail(const std::string& what);
@@ -68,11 +67,12 @@ class ConclaveSession final : public SignalingSession {
   int mIndex;
   Listener& mListener;
   std::unique_ptr<Stream> mWs;
-  beast::flat_buffer mBuffer;
-  std::deque<std::string> mOutbox;
-  bool mWriting = false;
   bool mOpen = false;
   bool mDone = false;
+  JsonChannel<Stream> mChannel{[this](const json& m) {
+                                 if (m.is_object() && m.contains("type") && m["type"].is_string()) onMessage(m);
+                               },
+                               [this](const std::string& what) { fail(what); }, mDone};
   bool mHoldsSlot = false;
   int64_t mNextId = 1;
   asio::steady_timer mPing;
@@ -219,44 +219,13 @@ void ConclaveSession::onWsHandshake(const beast::error_code& ec) {
   mOpen = true;
   mWs->text(true);
   send({{"type", "hello"}, {"version", 1}, {"client", "conclave-load"}});
-  readNext();
+  mChannel.open(*mWs);
   schedulePing();
 }
 
 void ConclaveSession::send(json message) {
-  if (mDone) return;
   message["id"] = mNextId++;
-  mOutbox.push_back(message.dump());
-  if (mOpen && !mWriting) writeNext();
-}
-
-void ConclaveSession::writeNext() {
-  if (mOutbox.empty() || mDone) {
-    mWriting = false;
-    return;
-  }
-  mWriting = true;
-  mWs->async_write(asio::buffer(mOutbox.front()), [this](const beast::error_code& ec, size_t) {
-    if (ec) return fail("write: " + ec.message());
-    mOutbox.pop_front();
-    writeNext();
-  });
-}
-
-void ConclaveSession::readNext() {
-  mWs->async_read(mBuffer, [this](const beast::error_code& ec, size_t) {
-    if (ec) {
-      const auto reason = mWs->reason();
-      return fail("connection closed: " + ec.message() +
-                  (reason.code != 0
-                       ? " (" + std::to_string(reason.code) + " " + std::string(reason.reason.c_str()) + ")"
-                       : std::string()));
-    }
-    json m = json::parse(beast::buffers_to_string(mBuffer.data()), nullptr, false);
-    mBuffer.consume(mBuffer.size());
-    if (m.is_object() && m.contains("type") && m["type"].is_string()) onMessage(m);
-    if (!mDone) readNext();
-  });
+  mChannel.send(message.dump());
 }
 
 void ConclaveSession::onMessage(const json& m) {

@@ -14,6 +14,7 @@
 #include <unordered_map>
 
 #include "common/random.h"
+#include "load/json_channel.h"
 
 namespace conclave::bench::load {
 namespace {
@@ -79,8 +80,7 @@ class JanusSession final : public SignalingSession {
   // answer (an "error" answer ends the session).
   void request(json m, Reply reply = nullptr);
   void message(uint64_t handle, json body, json jsep = nullptr);
-  void writeNext();
-  void readNext();
+  void onJanusMessage(const json& m);
   void onMessage(const json& m);
   void onPublisherEvent(const json& data, const json& m);
   void onSubscriberEvent(const json& data, const json& m);
@@ -93,11 +93,10 @@ class JanusSession final : public SignalingSession {
   int mIndex;
   Listener& mListener;
   std::unique_ptr<websocket::stream<beast::tcp_stream>> mWs;
-  beast::flat_buffer mBuffer;
-  std::deque<std::string> mOutbox;
-  bool mWriting = false;
   bool mOpen = false;
   bool mDone = false;
+  JsonChannel<websocket::stream<beast::tcp_stream>> mChannel{[this](const json& m) { onJanusMessage(m); },
+                                                             [this](const std::string& what) { fail(what); }, mDone};
   uint64_t mNextTransaction = 1;
   std::unordered_map<std::string, Reply> mReplies;  // by transaction
   asio::steady_timer mKeepalive;
@@ -207,7 +206,7 @@ void JanusSession::onWsHandshake(const beast::error_code& ec) {
   mWs->set_option(websocket::stream_base::timeout::suggested(beast::role_type::client));
   mWs->text(true);
   mOpen = true;
-  readNext();
+  mChannel.open(*mWs);
   // Session, then the two handles, then the publisher handle joins.
   request({{"janus", "create"}}, [this](const json& created) {
     mSession = created.at("data").at("id").get<uint64_t>();
@@ -231,8 +230,7 @@ void JanusSession::request(json m, Reply reply) {
   m["transaction"] = transaction;
   if (mSession != 0) m["session_id"] = mSession;
   if (reply) mReplies.emplace(transaction, std::move(reply));
-  mOutbox.push_back(m.dump());
-  if (mOpen && !mWriting) writeNext();
+  mChannel.send(m.dump());
 }
 
 void JanusSession::message(uint64_t handle, json body, json jsep) {
@@ -241,33 +239,13 @@ void JanusSession::message(uint64_t handle, json body, json jsep) {
   request(std::move(m));
 }
 
-void JanusSession::writeNext() {
-  if (mOutbox.empty() || mDone) {
-    mWriting = false;
-    return;
+void JanusSession::onJanusMessage(const json& m) {
+  if (!m.is_object() || !m.contains("janus") || !m["janus"].is_string()) return;
+  try {
+    onMessage(m);
+  } catch (const json::exception& e) {  // a field missing or of another type
+    fail(std::string("unexpected message from Janus: ") + e.what());
   }
-  mWriting = true;
-  mWs->async_write(asio::buffer(mOutbox.front()), [this](const beast::error_code& ec, size_t) {
-    if (ec) return fail("write: " + ec.message());
-    mOutbox.pop_front();
-    writeNext();
-  });
-}
-
-void JanusSession::readNext() {
-  mWs->async_read(mBuffer, [this](const beast::error_code& ec, size_t) {
-    if (ec) return fail("connection closed: " + ec.message());
-    json m = json::parse(beast::buffers_to_string(mBuffer.data()), nullptr, false);
-    mBuffer.consume(mBuffer.size());
-    if (m.is_object() && m.contains("janus") && m["janus"].is_string()) {
-      try {
-        onMessage(m);
-      } catch (const json::exception& e) {  // a field missing or of another type
-        fail(std::string("unexpected message from Janus: ") + e.what());
-      }
-    }
-    if (!mDone) readNext();
-  });
 }
 
 void JanusSession::onMessage(const json& m) {
