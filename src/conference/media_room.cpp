@@ -357,11 +357,12 @@ void MediaRoom::flushSubscriptions(const std::string& participantId) {
     }
   }
   // Tracks to add: everyone else's producers.
+  size_t withoutSection = 0;
   for (const auto& [id, prod] : mProducers) {
     if (prod.participantId == participantId || p.subscriptions.count(id)) continue;
     auto mid = p.mids.acquire(prod.kind);
     if (!mid) {
-      common::logger("media")->warn("subscriber has no free m-section; a track is not sent");
+      ++withoutSection;
       continue;
     }
     Subscription sub;
@@ -392,6 +393,12 @@ void MediaRoom::flushSubscriptions(const std::string& participantId) {
       spec.transportCcId = static_cast<uint8_t>(cc->id);
     post([participantId, spec](sfu::Router& r) { r.addConsumer(participantId, spec); });
     p.subscriptions.emplace(id, std::move(sub));
+  }
+  if (withoutSection != p.tracksWithoutSection) {
+    // Once per change, not at every flush: in a large meeting every join flushes everyone.
+    if (withoutSection > 0)
+      common::logger("media")->warn("subscriber has no free m-section; {} track(s) are not sent", withoutSection);
+    p.tracksWithoutSection = withoutSection;
   }
   if (p.mids.slots().empty()) return;  // nothing to receive yet
 

@@ -152,6 +152,9 @@ class MediaRoom {
     std::string pendingOffer;                        // SDP waiting for its answer
     SourceSet paused;                                // sources not forwarded
     bool dirty = false;
+    // Others' tracks this subscriber does not get for want of a free m-section, at the last
+    // flush: the warning is logged when the number changes, not at every flush.
+    size_t tracksWithoutSection = 0;
     bool flushScheduled = false;
   };
 
