@@ -65,7 +65,7 @@
 //     protect of the rest of its burst and sendmmsg, loopback into the worker's socket, waiting
 //     there (and for the worker thread to be scheduled), the worker's receive batch (up to 32
 //     datagrams), route, SRTP unprotect, routing and rewriting, SRTP protect for every
-//     subscriber, sendmmsg (up to 64 per call), and loopback into the subscriber's socket. It
+//     subscriber, sendmmsg (up to 256 per call, UDP GSO per subscriber), and loopback into the subscriber's socket. It
 //     excludes the subscriber's wake-up and decrypt.
 //   - allocations: malloc/calloc/realloc and operator new made on the worker thread during the
 //     window (everything it does: forwarding, RTCP, feedback, timers).
