@@ -303,8 +303,10 @@ void SendBatch::sendRuns(size_t count) {
     auto& refused = mOut[offset];
     const uint32_t segments = mOutSegments[offset];
     if (segments > 1 && (errno == EIO || errno == EINVAL || errno == ENOPROTOOPT)) {
-      // Segmentation is not available on this path: from now on, and for this run, one by one.
-      mSegmentation = false;
+      // This run goes one by one. EINVAL is the one destination's path (a segment longer than
+      // its MTU): the others keep segmentation. EIO (no checksum offload) and ENOPROTOOPT are
+      // the host's: segmentation stays off from now on.
+      if (errno != EINVAL) mSegmentation = false;
       for (uint32_t s = 0; s < segments; ++s) {
         ::msghdr one = refused.msg_hdr;
         one.msg_iov = refused.msg_hdr.msg_iov + s;

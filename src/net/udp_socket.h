@@ -91,8 +91,9 @@ class ReceiveBatch {
 // with a UDP_SEGMENT control: the kernel walks its UDP/IP stack once per run instead of once per
 // datagram, and the datagrams leave one by one as before. Datagrams to one destination keep
 // their order; datagrams to different destinations may leave in another order than committed.
-// A kernel or route that refuses segmented sends (EIO: no checksum offload on the device) turns
-// segmentation off and the run goes out datagram by datagram.
+// A refused segmented send goes out again datagram by datagram. A host that refuses them (EIO: no
+// checksum offload on the device) turns segmentation off; one destination whose path MTU is
+// below the segment size (EINVAL) costs only its own runs that retry.
 class SendBatch {
  public:
   SendBatch(UdpSocket& socket, size_t capacity);
