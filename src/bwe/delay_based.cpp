@@ -49,7 +49,16 @@ double TrendlineEstimator::update(const InterArrival::Deltas& deltas) {
   mDeltas = std::min(mDeltas + 1, 1000);
   mAccumulatedMs += delayMs;
   mSmoothedMs = kSmoothing * mSmoothedMs + (1 - kSmoothing) * mAccumulatedMs;
-  mX[mHead] = static_cast<double>(deltas.arrivalUs - mFirstArrivalUs) / 1000.0;
+  const double xMs = static_cast<double>(deltas.arrivalUs - mFirstArrivalUs) / 1000.0;
+  if (mDeltas == 1) {
+    mBaseMs = mSmoothedMs;
+  } else {
+    const double elapsedS = std::clamp((xMs - mLastXMs) / 1000.0, 0.0, 1.0);
+    mBaseMs = std::min(mSmoothedMs, mBaseMs + kBaseRiseMsPerS * elapsedS);
+  }
+  mLastXMs = xMs;
+  mNoiseMs = kNoiseSmoothing * mNoiseMs + (1 - kNoiseSmoothing) * std::fabs(mAccumulatedMs - mSmoothedMs);
+  mX[mHead] = xMs;
   mY[mHead] = mSmoothedMs;
   mHead = (mHead + 1) % kWindow;
   mCount = std::min(mCount + 1, kWindow);

@@ -168,6 +168,12 @@ void LossBasedControl::onPackets(int received, int lost, int recovered, uint32_t
   mPreviousLost = mLost;
   mReceived = 0;
   mLost = 0;
+  // A path lossy from its first window (a radio link) has that loss as its usual loss; a path
+  // that starts clean learns it over ~20 windows.
+  if (!mHaveUsualLoss) {
+    mHaveUsualLoss = true;
+    mUsualLoss = mLossFraction;
+  }
   const bool unusual = mLossFraction > kUsualLossGain * mUsualLoss;
   mUsualLoss = kUsualLossSmoothing * mUsualLoss + (1 - kUsualLossSmoothing) * mLossFraction;
   if (mLossFraction > kHighLoss && ((congested && unusual) || mLossFraction > kSevereLoss)) {
@@ -180,7 +186,9 @@ void LossBasedControl::onPackets(int received, int lost, int recovered, uint32_t
       mBaseBps = std::min(capBps(nowUs), currentBps);
     }
     mMode = Mode::kFixed;
-  } else if (mLossFraction >= kLowLoss) {
+  } else if (mLossFraction >= kLowLoss && (congested || unusual)) {
+    // Loss that came with a growing queue, or that grew with the rate (a policer drops what is
+    // over its rate and queues nothing): hold.
     mBaseBps = currentBps;
     mMode = Mode::kFixed;
   } else {

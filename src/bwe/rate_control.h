@@ -90,7 +90,10 @@ class LossBasedControl {
   // Above kHighLoss the estimate decreases only when the loss comes with congestion (the delay
   // detector saw overuse lately) and stands out from the path's usual loss (kUsualLossGain x its
   // slow average), or is this high: a radio link's steady random loss is not a full queue, and
-  // cutting for it starved video on a link with room to spare.
+  // cutting for it starved video on a link with room to spare. Between kLowLoss and kHighLoss it
+  // holds the estimate only when the loss comes with congestion or stands out: holding for the
+  // path's usual loss was a ratchet (one false overuse from jitter, and the estimate never came
+  // back while the loss lasted).
   static constexpr double kSevereLoss = 0.20;
   static constexpr double kUsualLossGain = 1.5;
   static constexpr double kUsualLossSmoothing = 0.95;  // per window (~1 s): about 20 s
@@ -124,6 +127,7 @@ class LossBasedControl {
   int64_t mBaseUs = 0;
   double mLossFraction = 0;
   double mUsualLoss = 0;
+  bool mHaveUsualLoss = false;
   int mReceived = 0;
   int mLost = 0;
   int mPreviousReceived = 0;

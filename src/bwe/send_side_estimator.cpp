@@ -108,14 +108,15 @@ void SendSideEstimator::onFeedback(std::span<const PacketResult> results, common
     if (deltas) {
       const double trend = mTrendline.update(*deltas);
       const BandwidthUsage usage = mDetector.detect(trend, static_cast<double>(deltas->sendDeltaUs), nowUs);
-      overused = overused || usage == BandwidthUsage::kOverusing;
+      overused = overused || (usage == BandwidthUsage::kOverusing && mTrendline.queueStandsOut());
       delaySample = true;
     }
   }
   if (newestSendUs) updateRtt(nowUs - *newestSendUs);
   if (delaySample) {
     // One rate decision per feedback, on the worst the detector said during it.
-    const BandwidthUsage usage = overused ? BandwidthUsage::kOverusing : mDetector.state();
+    BandwidthUsage usage = overused ? BandwidthUsage::kOverusing : mDetector.state();
+    if (usage == BandwidthUsage::kOverusing && !overused) usage = BandwidthUsage::kNormal;
     if (overused) {
       ++mStats.overuses;
       mLastOveruseUs = nowUs;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include "bwe/rate_control.h"
 
 using namespace conclave::bwe;
@@ -67,6 +69,44 @@ TEST(OveruseDetector, AGrowingQueueIsOveruseADrainingOneUnderuseASteadyOneNormal
   EXPECT_EQ(feed(trend, detector, 30, 1'000, arrival, now), BandwidthUsage::kOverusing);  // +1 ms per 10 ms
   EXPECT_EQ(feed(trend, detector, 30, -1'000, arrival, now), BandwidthUsage::kUnderusing);
   EXPECT_EQ(feed(trend, detector, 60, 0, arrival, now), BandwidthUsage::kNormal);
+}
+
+// Delay that jitters +-20 ms around a constant is no queue however the trend wobbles; delay that
+// grows well past the jitter is one. (The base delay is the running minimum.)
+TEST(TrendlineEstimator, AQueueStandsOutFromJitterOnlyOnceItExceedsIt) {
+  TrendlineEstimator trend;
+  int64_t arrival = 0;
+  int64_t previousDelay = 0;
+  uint64_t x = 0x9E3779B97F4A7C15ULL;
+  auto jitterUs = [&] {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return static_cast<int64_t>(x % 40'001) - 20'000;
+  };
+  int stoodOut = 0;
+  for (int i = 0; i < 2000; ++i) {
+    const int64_t delay = jitterUs();
+    arrival += 10'000 + delay - previousDelay;
+    trend.update(InterArrival::Deltas{10'000, 10'000 + delay - previousDelay, arrival});
+    previousDelay = delay;
+    if (i > 100 && trend.queueStandsOut()) ++stoodOut;
+  }
+  EXPECT_GT(trend.noiseMs(), 5.0);
+  EXPECT_LT(stoodOut, 40) << "jitter alone stood out " << stoodOut << " times in 1900 groups";
+  // Now a queue: 1 ms more per 10 ms group, 100 ms in a second.
+  int firstStandsOut = -1;
+  for (int i = 0; i < 100 && firstStandsOut < 0; ++i) {
+    const int64_t delay = jitterUs() + 1'000 * (i + 1);
+    arrival += 10'000 + delay - previousDelay;
+    trend.update(InterArrival::Deltas{10'000, 10'000 + delay - previousDelay, arrival});
+    previousDelay = delay;
+    if (trend.queueStandsOut()) firstStandsOut = i;
+  }
+  std::printf("jitter stood out %d times; the queue after %d groups; noise %.1f ms\n", stoodOut, firstStandsOut,
+              trend.noiseMs());
+  EXPECT_GE(firstStandsOut, 0) << "a queue of 100 ms did not stand out from 20 ms of jitter";
+  EXPECT_LT(firstStandsOut, 60) << "a queue stood out only at " << firstStandsOut << " ms";
 }
 
 TEST(OveruseDetector, TheThresholdFollowsTheTrendWithinItsBounds) {

@@ -26,6 +26,9 @@ struct LinkConfig {
   int64_t maxQueueUs = 400'000;
   double reorderFraction = 0;  // packets that take this much longer, after the bottleneck
   int64_t reorderUs = 0;
+  // Each packet's delay after the bottleneck varies uniformly in [-jitterUs, +jitterUs] (packets
+  // overtake each other, as with e2e/impair_forwarder.mjs or netem's jitter).
+  int64_t jitterUs = 0;
   int64_t feedbackIntervalUs = 50'000;
   int64_t remoteClockOffsetUs = 987'654'321;
   uint16_t firstSequenceNumber = 0;
@@ -54,6 +57,9 @@ class LinkSim {
       p.arrivalUs = mLinkFreeUs + mConfig.oneWayUs;
       if (uniform() < mConfig.lossAt(atUs)) p.arrivalUs = -1;
       if (p.arrivalUs >= 0 && uniform() < mConfig.reorderFraction) p.arrivalUs += mConfig.reorderUs;
+      if (p.arrivalUs >= 0 && mConfig.jitterUs > 0) {
+        p.arrivalUs += static_cast<int64_t>((2 * uniform() - 1) * static_cast<double>(mConfig.jitterUs));
+      }
     }
     if (p.arrivalUs < 0) ++mLost;
     const auto seq = static_cast<uint16_t>(mConfig.firstSequenceNumber + mPackets.size());

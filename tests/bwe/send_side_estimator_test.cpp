@@ -174,22 +174,52 @@ TEST(SendSideEstimator, ALossBurstCutsTheEstimateAndItRecoversAfter) {
   EXPECT_GT(meanBetween(s, 38 * kSecond, 40 * kSecond), lowest * 1.5) << "it recovers once the loss is gone";
 }
 
-TEST(SendSideEstimator, ModerateLossHoldsTheEstimate) {
+// A policer drops what is over its rate and queues next to nothing: the loss grows with the
+// rate and the delay says little. Loss above the path's usual holds the estimate near the rate.
+TEST(SendSideEstimator, APolicerHoldsTheEstimateNearItsRate) {
+  SendSideEstimator est({.initialBps = 800'000});
+  LinkConfig link;
+  link.capacityBps = [](int64_t) { return 1'000'000U; };
+  link.maxQueueUs = 10'000;
+  LinkSim sim(link, est);
+  const auto s = runGreedy(est, sim, 30 * kSecond);
+  print("policer at 1000k (10 ms of queue)", s);
+  EXPECT_LT(meanBetween(s, 10 * kSecond, 30 * kSecond), 1.3 * 1'000'000);
+  EXPECT_GT(meanBetween(s, 10 * kSecond, 30 * kSecond), 0.5 * 1'000'000);
+}
+
+// Steady random loss between 2 and 10 % is the path's usual loss, not a queue: the estimate
+// grows as the delay allows. (GCC holds it; holding was a ratchet once jitter or a keyframe
+// burst took it down.)
+TEST(SendSideEstimator, ModerateSteadyLossDoesNotHoldTheEstimate) {
   SendSideEstimator est({.initialBps = 800'000});
   LinkConfig link;
   link.capacityBps = [](int64_t) { return 5'000'000U; };
   link.lossAt = [](int64_t) { return 0.05; };
   LinkSim sim(link, est);
-  const auto s = runGreedy(est, sim, 20 * kSecond);
+  const auto s = runGreedy(est, sim, 30 * kSecond);
   print("5 % loss at 5000k", s);
   EXPECT_GT(est.lossFraction(), 0.02);
   EXPECT_LT(est.lossFraction(), 0.10);
-  // The first windows of 100 packets at ~5 % random loss may see under 2 % (and the first second
-  // has no window yet); after that it holds: without the hold it would grow 8 %/s, x2.7 in 13 s.
-  const double settled = meanBetween(s, 7 * kSecond, 7'100'000);
-  EXPECT_LE(maxBetween(s, 7 * kSecond, 20 * kSecond), settled * 1.15);
-  EXPECT_GE(est.estimateBps(), settled * 0.85) << "and it does not fall: 5 % is not above 10 %";
-  EXPECT_LE(settled, 800'000 * 1.5);
+  EXPECT_GT(meanBetween(s, 20 * kSecond, 30 * kSecond), 0.6 * 5'000'000);
+  EXPECT_LT(meanBetween(s, 20 * kSecond, 30 * kSecond), 1.1 * 5'000'000);
+}
+
+// A link capped at 1.5 Mbit/s whose delay jitters +-20 ms per packet: the queue still stands out
+// from the jitter once it builds, and the estimate stays near the capacity.
+TEST(SendSideEstimator, JitterDoesNotHideAFullQueue) {
+  SendSideEstimator est({});
+  LinkConfig link;
+  link.capacityBps = [](int64_t) { return 1'500'000U; };
+  link.oneWayUs = 100'000;
+  link.jitterUs = 20'000;
+  LinkSim sim(link, est);
+  const auto s = runGreedy(est, sim, 40 * kSecond);
+  print("constant 1500k, 100 +- 20 ms", s);
+  const double mean = meanBetween(s, 20 * kSecond, 40 * kSecond);
+  EXPECT_GT(mean, 0.6 * 1'500'000);
+  EXPECT_LT(mean, 1.15 * 1'500'000);
+  EXPECT_LT(static_cast<double>(sim.lost()), 0.01 * static_cast<double>(sim.sent())) << "the queue overflowed";
 }
 
 // A lossy radio link with room to spare: 12 % random loss, no queue. Cutting 6 % per window for
@@ -205,6 +235,39 @@ TEST(SendSideEstimator, SteadyRandomLossWithoutCongestionHoldsTheEstimate) {
   print("12 % loss at 5000k", s);
   EXPECT_GT(est.lossFraction(), 0.10);
   EXPECT_GE(est.estimateBps(), 800'000 * 0.85);
+}
+
+// The Firefox test behind 10 % loss and 100 ms +- 20 ms (e2e/firefox_network.test.ts): the
+// subscriber takes ~300 kbit/s (the lowest layer and audio) of a link with room to spare. Jitter
+// of +-20 ms per packet is no queue and the loss is the path's usual loss: the estimate must
+// neither fall to what is sent (the video paused at 107-137 kbit/s) nor stay stuck.
+TEST(SendSideEstimator, JitterAndSteadyLossOnAnAppLimitedFlowAreNotCongestion) {
+  for (uint64_t seed : {1ULL, 2ULL, 3ULL, 4ULL, 5ULL, 6ULL, 7ULL, 8ULL}) {
+    SendSideEstimator est({.initialBps = 1'000'000});
+    LinkConfig link;
+    link.capacityBps = [](int64_t) { return 5'000'000U; };
+    link.lossAt = [](int64_t) { return 0.10; };
+    link.oneWayUs = 100'000;
+    link.jitterUs = 20'000;
+    link.seed = seed * 0x9E3779B97F4A7C15ULL;
+    LinkSim sim(link, est);
+    std::vector<Sample> s;
+    // Audio every 20 ms; video at 15 fps as frames sent at once (a keyframe of 12 packets every
+    // 2 s, 2 packets otherwise): ~300 kbit/s in all.
+    for (int64_t t = 0; t < 40 * kSecond; t += 1000) {
+      if (t % 20'000 == 0) sim.send(120, t);
+      if (t % 66'000 == 0) {
+        const int packets = t % (2 * kSecond) < 66'000 ? 12 : 2;
+        for (int i = 0; i < packets; ++i) sim.send(1100, t);
+      }
+      sim.advanceTo(t + 1000);
+      if ((t + 1000) % 100'000 == 0) s.push_back({t + 1000, est.estimateBps()});
+    }
+    print("app-limited 300k, 10 % loss, 100 +- 20 ms, at 5000k", s);
+    uint32_t lowest = UINT32_MAX;
+    for (const auto& x : s) lowest = std::min(lowest, x.bps);
+    EXPECT_GE(lowest, 300'000U) << "seed " << seed;
+  }
 }
 
 TEST(SendSideEstimator, ReorderingIsNotMistakenForCongestionOrLoss) {
