@@ -1,5 +1,7 @@
 #include "sfu/worker.h"
 
+#include <pthread.h>
+
 #include "common/log.h"
 #include "ice/demux.h"
 #include "ice/stun.h"
@@ -43,6 +45,9 @@ void MediaWorker::start() {
   mTcp.start();
   mLoop.setTimer(std::chrono::steady_clock::now() + kTickInterval, [this] { onTick(); });
   mThread = std::thread([this] {
+    // "media-N" in top -H, perf and /proc/PID/task/*/comm (15 characters at most).
+    const std::string name = "media-" + std::to_string(mIndex);
+    ::pthread_setname_np(::pthread_self(), name.c_str());
     mLoop.run([this] { flush(); });
     // Routers (and their transports) are destroyed on the worker thread.
     mRouters.clear();
