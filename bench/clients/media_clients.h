@@ -142,6 +142,9 @@ struct ClientStats {
            nacked = 0, unknownSsrc = 0;
   std::array<uint64_t, kLayers + 1> byLayer{};  // video layers, then audio
   Histogram latency;
+  // How long received RTP waited in the load tool's own sockets (its read minus the kernel's
+  // receive stamp): a tool that falls behind queues there, and that wait is not in `latency`.
+  Histogram receiveWait;
   void reset() { *this = ClientStats{}; }
   // A packet SRTP refused: counted, and apart if libsrtp called it a replay or it was RTCP.
   void srtpFailed(srtp::SrtpResult r, bool rtcp) {
@@ -161,6 +164,7 @@ struct ClientStats {
     nacked += o.nacked;
     for (size_t i = 0; i < byLayer.size(); ++i) byLayer[i] += o.byLayer[i];
     latency.merge(o.latency);
+    receiveWait.merge(o.receiveWait);
   }
 };
 
