@@ -36,8 +36,9 @@ constexpr int kHome = 0, kOther = 1;
 
 class FanoutTest : public ::testing::Test {
  protected:
+  explicit FanoutTest(FanoutLink::Config config = {}) : mConfig(config) {}
   void SetUp() override {
-    connectWorkers({&home, &other});
+    connectWorkers({&home, &other}, mConfig);
     home.start();
     other.start();
   }
@@ -181,6 +182,15 @@ class FanoutTest : public ::testing::Test {
   std::vector<UdpBrowser*> all{&alice, &bob, &carol};
   TransportSpec pub;
   std::map<std::string, TransportSpec> subs;
+
+ private:
+  FanoutLink::Config mConfig;
+};
+
+// Links whose media ring holds a few packets only.
+class SmallRingFanoutTest : public FanoutTest {
+ protected:
+  SmallRingFanoutTest() : FanoutTest(FanoutLink::Config{16 * 1024, 16 * 1024}) {}
 };
 
 TEST_F(FanoutTest, ASubscriberWhoseTransportAnotherWorkerHostsGetsEveryPacketFromThatWorker) {
@@ -291,6 +301,70 @@ TEST_F(FanoutTest, WhenTheRemoteSubscriberLeavesItsHostedTransportGoesAndMediaGo
   });
   EXPECT_TRUE(runUntil(
       all, [&] { return hostedOnOther() == 1; }, 3s));
+}
+
+// The other worker is busy (a task holds its thread): the home worker fills the ring, and what
+// does not fit is dropped and counted, never waited for. Once the other worker runs again, Bob
+// gets every packet that was written, in order, decryptable, and nothing else.
+TEST_F(SmallRingFanoutTest, AFullRingDropsAndCountsWithoutWaiting) {
+  setUpRoom();
+  connectAll();
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::promise<void> holding;
+  other.post([&holding, released](MediaWorker&) {
+    holding.set_value();
+    released.wait();
+  });
+  holding.get_future().wait();
+  const FanoutLink* link = home.fanout().outboundLink(kOther);
+  ASSERT_NE(link, nullptr);
+  constexpr size_t kPackets = 100;
+  sendVideo(kPackets);
+  // Carol's copies (home worker) flow all along: the home worker never waited for the ring.
+  const bool carolGotAll = runUntil(
+      all, [&] { return packetsOf(carol.peer, kCarolSsrc) >= kPackets; }, 5s);
+  const uint64_t refused = link->home().mediaRefused.load();
+  release.set_value();
+  ASSERT_TRUE(carolGotAll);
+  EXPECT_GT(refused, 0u);
+  const uint64_t written = link->home().mediaRecords.load();
+  EXPECT_EQ(written + refused, kPackets);
+  ASSERT_TRUE(runUntil(
+      all, [&] { return packetsOf(bob.peer, kBobSsrc) >= written; }, 5s));
+  EXPECT_EQ(packetsOf(bob.peer, kBobSsrc), written);
+  EXPECT_TRUE(bob.peer.srtpErrors.empty());
+  // The dropped packets are gaps in Bob's sequence (he may NACK them), not a reordering.
+  uint16_t last = 0;
+  bool first = true;
+  for (auto bytes : bob.peer.rtp) {
+    auto p = rtp::RtpPacket::parse(bytes);
+    ASSERT_TRUE(p);
+    if (!first) {
+      EXPECT_LT(static_cast<uint16_t>(p->sequenceNumber() - last - 1), 0x8000u);
+    }
+    last = p->sequenceNumber();
+    first = false;
+  }
+}
+
+// Bob's browser closes DTLS: the other worker's transport is dead, the home worker learns it
+// (the observer hears of the failure, as for a local transport), its Router lets the proxy go on
+// its next tick, and the other worker destroys what it hosted.
+TEST_F(FanoutTest, ADtlsCloseOnTheHostingWorkerReachesTheHomeWorkerAndFreesTheTransport) {
+  setUpRoom();
+  connectAll();
+  EXPECT_EQ(hostedOnOther(), 1u);
+  bob.peer.dtls().close();
+  EXPECT_TRUE(runUntil(
+      all, [&] { return observer.failures.load() == 1 && hostedOnOther() == 0; }, 5s))
+      << "failures " << observer.failures.load();
+  // Carol's stream is untouched.
+  constexpr size_t kPackets = 20;
+  sendVideo(kPackets);
+  EXPECT_TRUE(runUntil(
+      all, [&] { return packetsOf(carol.peer, kCarolSsrc) >= kPackets; }, 5s));
+  EXPECT_EQ(packetsOf(bob.peer, kBobSsrc), 0u);
 }
 
 }  // namespace
