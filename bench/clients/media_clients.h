@@ -142,6 +142,9 @@ struct ClientStats {
            nacked = 0, unknownSsrc = 0;
   std::array<uint64_t, kLayers + 1> byLayer{};  // video layers, then audio
   Histogram latency;
+  // How long received RTP waited in the load tool's own sockets (its read minus the kernel's
+  // receive stamp): a tool that falls behind queues there, and that wait is not in `latency`.
+  Histogram receiveWait;
   void reset() { *this = ClientStats{}; }
   // A packet SRTP refused: counted, and apart if libsrtp called it a replay or it was RTCP.
   void srtpFailed(srtp::SrtpResult r, bool rtcp) {
@@ -161,6 +164,7 @@ struct ClientStats {
     nacked += o.nacked;
     for (size_t i = 0; i < byLayer.size(); ++i) byLayer[i] += o.byLayer[i];
     latency.merge(o.latency);
+    receiveWait.merge(o.receiveWait);
   }
 };
 
@@ -307,6 +311,12 @@ struct Publisher {
       const bool key = keyWanted[L];
       keyWanted[L] = false;
       const int packets = config.layers.packetsPerFrame[L] * (key ? kKeyframeFactor : 1);
+      // As libwebrtc packetizes: the frame's bytes split about equally, the last packets one byte
+      // longer than the others, and the frame size varies a little from frame to frame.
+      const size_t frameBytes = config.layers.payloadBytes[L] * size_t(packets) -
+                                size_t(frames * 7919 + uint64_t(l)) % (size_t(packets) * 4 + 1);
+      const size_t shorter = frameBytes / size_t(packets);
+      const int longer = int(frameBytes % size_t(packets));
       for (int p = 0; p < packets; ++p) {
         std::array<uint8_t, 2> tcc{};
         common::storeU16(tcc.data(), transportSeq++);
@@ -330,7 +340,7 @@ struct Publisher {
         } else if (p == 0) {
           head.insert(head.end(), {0x31, 0x07, 0x00});
         }
-        sendRtp(h, ext, head, config.layers.payloadBytes[L], uint8_t(l), stats);
+        sendRtp(h, ext, head, shorter + (p >= packets - longer ? 1 : 0), uint8_t(l), stats);
       }
       pictureId[L] = uint16_t((pictureId[L] + 1) & 0x7FFF);
       ++tl0[L];
@@ -579,7 +589,13 @@ struct Subscriber {
   // the first packet it authenticates, which must come before the sequence number first wraps.
   static constexpr uint64_t kDecryptFirst = 64;
   void onRtp(std::span<uint8_t> datagram, TimePoint arrival, int sample, ClientStats& stats) {
-    auto clear = rtp::RtpPacket::parse(datagram);  // the header is clear in SRTP
+    // The header is clear in SRTP, the padding is not: its length (the last byte) is read only
+    // after unprotect, so the clear header is parsed as if P were unset.
+    if (datagram.empty()) return;
+    const bool padded = (datagram[0] & 0x20) != 0;
+    datagram[0] = uint8_t(datagram[0] & ~0x20);
+    auto clear = rtp::RtpPacket::parse(datagram);
+    if (padded) datagram[0] = uint8_t(datagram[0] | 0x20);
     if (!clear) return;
     if (auto ext = clear->extension(tccId))
       if (auto tseq = rtp::parseTransportSequenceNumber(*ext))

@@ -136,6 +136,7 @@ void PeerLink::onReadable() {
         if (mPublisher) mPublisher->onRtcp(d, stats);
         else if (mSubscriber) mSubscriber->onRtcp(d, rx.arrival(k), stats);
       } else if (mSubscriber) {
+        stats.receiveWait.add(nanosOf(rx.readTime()) - nanosOf(rx.arrival(k)));
         mSubscriber->onRtp(d, rx.arrival(k), mThread.decryptSample(), stats);
       }
     }

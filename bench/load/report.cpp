@@ -16,6 +16,7 @@ struct Derived {
   double forwardedPerSecond = 0;
   double lossPercent = 0, residualLossPercent = 0;
   double p50Ms = 0, p99Ms = 0, maxMs = 0;
+  double waitP99Ms = 0, waitMaxMs = 0;  // in the load tool's sockets
   std::optional<double> serverCpuPercent, serverCpuPerMillion, rssDeltaPerStreamKib, rssDeltaPerSessionKib,
       serverWaitPercent;
   double loadCpuPercent = 0, loadWaitPercent = 0;
@@ -35,6 +36,10 @@ Derived derive(const Results& r) {
     d.p50Ms = s.latency.percentileUs(0.5) / 1e3;
     d.p99Ms = s.latency.percentileUs(0.99) / 1e3;
     d.maxMs = double(s.latency.maxNs) / 1e6;
+  }
+  if (s.receiveWait.count > 0) {
+    d.waitP99Ms = s.receiveWait.percentileUs(0.99) / 1e3;
+    d.waitMaxMs = double(s.receiveWait.maxNs) / 1e6;
   }
   if (r.serverStart && r.serverEnd) {
     const double cpu = r.serverEnd->cpuSeconds - r.serverStart->cpuSeconds;
@@ -105,6 +110,8 @@ void printTable(FILE* out, const Results& r) {
                u(s.byLayer[1]), u(s.byLayer[2]), u(s.byLayer[3]));
   std::fprintf(out, "  latency             p50 %.2f ms, p99 %.2f ms, max %.2f ms (%llu decrypted packets)\n", d.p50Ms,
                d.p99Ms, d.maxMs, u(s.latency.count));
+  std::fprintf(out, "  load tool's queue   p99 %.2f ms, max %.2f ms (RTP waiting in its sockets; not in the latency)\n",
+               d.waitP99Ms, d.waitMaxMs);
   std::fprintf(out, "  loss                %.3f %% (%llu lost), %.3f %% after repair (%llu NACKed, %llu RTX)\n",
                d.lossPercent, u(s.lost), d.residualLossPercent, u(s.nacked), u(s.rtxReceived));
   std::fprintf(out, "  jitter              mean %.2f ms, max %.2f ms (RFC 3550, per stream)\n", r.jitterMeanMs,
@@ -164,6 +171,8 @@ void printJson(FILE* out, const Results& r) {
       {"latency_p50_ms", d.p50Ms},
       {"latency_p99_ms", d.p99Ms},
       {"latency_max_ms", d.maxMs},
+      {"load_receive_wait_p99_ms", d.waitP99Ms},
+      {"load_receive_wait_max_ms", d.waitMaxMs},
       {"loss_pct", d.lossPercent},
       {"residual_loss_pct", d.residualLossPercent},
       {"jitter_ms", r.jitterMeanMs},

@@ -32,6 +32,9 @@ constexpr std::array kWorkerMetrics{
     WorkerMetric{"conclave_worker_bytes_out_total", kCounter, "UDP bytes handed to the socket.", &Counters::bytesSent},
     WorkerMetric{"conclave_worker_packets_unrouted_total", kCounter,
                  "UDP datagrams that belonged to no transport (dropped).", &Counters::datagramsUnrouted},
+    WorkerMetric{"conclave_worker_packets_shed_total", kCounter,
+                 "RTP/RTCP datagrams dropped unread because they had waited in the socket too long (overload).",
+                 &Counters::datagramsShed},
     WorkerMetric{"conclave_worker_tcp_connections", kGauge, "ICE-TCP connections open.", &Counters::tcpConnections},
 };
 

@@ -109,6 +109,7 @@ size_t ReceiveBatch::receive(const UdpSocket& socket) {
   // Kernel timestamps are on the realtime clock: each becomes "this long before now" on the
   // steady clock, with both clocks read once for the batch.
   const auto steadyNow = std::chrono::steady_clock::now();
+  mReadTime = steadyNow;
   ::timespec realNow{};
   ::clock_gettime(CLOCK_REALTIME, &realNow);
   size_t kept = 0;
@@ -123,9 +124,8 @@ size_t ReceiveBatch::receive(const UdpSocket& socket) {
       std::memcpy(&stamp, CMSG_DATA(c), sizeof stamp);
       const int64_t agoNs =
           (int64_t{realNow.tv_sec} - stamp.tv_sec) * 1'000'000'000 + (realNow.tv_nsec - stamp.tv_nsec);
-      // A realtime clock stepped between the two readings is no reason to believe a future
-      // arrival, nor one more than a second ago.
-      if (agoNs >= 0 && agoNs < 1'000'000'000) arrival = steadyNow - std::chrono::nanoseconds(agoNs);
+      if (agoNs >= 0 && std::chrono::nanoseconds(agoNs) < kMaxStampAge)
+        arrival = steadyNow - std::chrono::nanoseconds(agoNs);
     }
     if (kept != static_cast<size_t>(i)) std::swap(mBuffers[kept], mBuffers[i]);
     mLengths[kept] = mHeaders[i].msg_len;

@@ -65,8 +65,20 @@ class ReceiveBatch {
   // When datagram i reached the host, on the steady clock: the kernel's receive timestamp where
   // the socket has them on (UdpSocket::enableReceiveTimestamps), else the time of the receive()
   // call. Never later than that call: datagrams that waited in the socket buffer while the loop
-  // was busy keep the times they arrived at, not one time for the whole batch.
+  // was busy keep the times they arrived at, not one time for the whole batch, however long they
+  // waited (up to kMaxStampAge).
   common::TimePoint arrival(size_t i) const { return mArrivals[i]; }
+  // The time of the last receive() call that returned datagrams: readTime() - arrival(i) is how
+  // long datagram i waited in the socket buffer.
+  common::TimePoint readTime() const { return mReadTime; }
+
+  // A kernel stamp in the future, or more than this long before the read, is not believed (the
+  // realtime clock the kernel stamps with was stepped between the stamp and the read): the
+  // datagram counts as arrived at the read. A socket buffer of a few MiB can hold seconds of
+  // datagrams for a reader that falls behind, and those seconds must show (the media worker drops
+  // what waited too long; a load tool must not report its own backlog as the network's), so the
+  // bound is well above that.
+  static constexpr common::Duration kMaxStampAge = std::chrono::seconds(30);
 
  private:
   // Room for the SCM_TIMESTAMPNS control message of one datagram.
@@ -82,6 +94,7 @@ class ReceiveBatch {
   std::vector<size_t> mLengths;
   std::vector<net::Endpoint> mFrom;
   std::vector<common::TimePoint> mArrivals;
+  common::TimePoint mReadTime{};
 };
 
 // Datagrams queued for one sendmmsg call. The caller writes into slot() and commits it.

@@ -23,6 +23,23 @@ Consumer::Consumer(const ConsumerSpec& spec, Producer& producer, std::string sub
 
 bool Consumer::isVideo() const { return mProducer.kind() == MediaKind::Video; }
 
+namespace {
+
+// Pads the RTP packet of `size` bytes in `out` (RFC 3550 padding: P set, zeros, the count in the
+// last byte) to the next multiple of Consumer::kVideoSizeQuantum, if it has no padding yet and
+// the room is there. Returns the new size.
+size_t padToQuantum(std::span<uint8_t> out, size_t size) {
+  constexpr size_t q = Consumer::kVideoSizeQuantum;
+  const size_t padded = (size + q - 1) / q * q;
+  if (padded == size || padded > out.size() || size == 0 || (out[0] & 0x20) != 0) return size;
+  std::memset(out.data() + size, 0, padded - size);
+  out[padded - 1] = static_cast<uint8_t>(padded - size);
+  out[0] = static_cast<uint8_t>(out[0] | 0x20);
+  return padded;
+}
+
+}  // namespace
+
 size_t Consumer::writePacket(const rtp::RtpPacket& source, std::span<uint8_t> out, common::TimePoint now,
                              bool retransmission) {
   if (source.size() > out.size() || paused()) return 0;
@@ -49,7 +66,7 @@ size_t Consumer::writePacket(const rtp::RtpPacket& source, std::span<uint8_t> ou
     mRetransmitTokens =
         std::min<int64_t>(mRetransmitTokens + static_cast<int64_t>(packet->size() * kRetransmitSharePercent / 100),
                           kRetransmitBurstBytes);
-  return packet->size();
+  return isVideo() && !retransmission ? padToQuantum(out, packet->size()) : packet->size();
 }
 
 size_t Consumer::writeLayerPacket(const rtp::RtpPacket& source, int layer, std::span<uint8_t> out,

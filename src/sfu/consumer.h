@@ -88,6 +88,13 @@ class Consumer {
   // Sequence numbers tracked for resends (8 bytes each, 2 KiB per video consumer). A NACK for a
   // sequence number whose slot another one used less than kMinResendInterval ago is refused.
   static constexpr size_t kResendWindow = 256;
+  // Forwarded video packets are padded (RFC 3550 padding, encrypted with the packet) to a multiple
+  // of this many bytes. libwebrtc splits a frame into packets whose sizes differ by one byte, and
+  // UDP GSO sends a burst to one subscriber as one message only while its datagrams are of one
+  // size (the last may be shorter): unpadded, a frame took two messages as often as one. The cost
+  // is 7.5 bytes per packet on average (0.7 % at 1,100 bytes); a frame whose sizes straddle a
+  // multiple still takes two, one time in 16.
+  static constexpr size_t kVideoSizeQuantum = 16;
 
   bool waitingForKeyframe() const { return isVideo() && mCurrentLayer < 0; }
   // The subscriber cannot decode what follows: start again at a keyframe of the target layer.

@@ -1,5 +1,7 @@
 #include "sfu/worker.h"
 
+#include <pthread.h>
+
 #include "common/log.h"
 #include "ice/demux.h"
 #include "ice/stun.h"
@@ -20,6 +22,20 @@ constexpr size_t kSendBatch = 256;
 // Receive batches handled per readable event (up to 256 datagrams) before the loop returns to
 // timers and posted tasks, so a flood on the socket cannot starve the control plane's tasks.
 constexpr int kMaxReceiveRounds = 8;
+// An RTP or RTCP datagram that waited in the socket longer than this is dropped unread. The
+// worker falls behind only when it is overloaded (a fan-out beyond its core, or a host whose CPUs
+// are busy elsewhere); the socket buffer (net/udp_socket.cpp, MiBs) then holds seconds of media,
+// and every packet forwarded from it is as late as the queue is long. Conversation suffers beyond
+// ~150 ms one way (ITU-T G.114) and a browser's jitter buffer holds tens of ms, so a packet already
+// 250 ms old here is worth little to its subscribers, yet forwarding it costs as much (SRTP for
+// each of them) as a fresh one and delays every packet behind it. Dropped before any SRTP work it
+// costs a clock read, the worker catches up with the present, and what it forwards stays within
+// this bound. The loss shows in the subscribers' and the publishers' feedback (the publishers'
+// estimators lower their rates) and in Counters::datagramsShed. Not lower: on a busy host a
+// worker thread can wait tens of ms for a CPU without being behind.
+constexpr common::Duration kMaxQueueDelay = std::chrono::milliseconds(250);
+// At most one warning per this interval while packets are shed.
+constexpr common::Duration kShedLogInterval = std::chrono::seconds(10);
 }  // namespace
 
 MediaWorker::MediaWorker(int index, const std::string& listenAddress, uint16_t port, const dtls::DtlsContext& dtls,
@@ -30,6 +46,7 @@ MediaWorker::MediaWorker(int index, const std::string& listenAddress, uint16_t p
       mSocket(listenAddress, port != 0 ? port : net::freeUdpAndTcpPort(listenAddress)),
       mReceive(kReceiveBatch),
       mSend(mSocket, kSendBatch),
+      mMaxQueueDelay(kMaxQueueDelay),
       mTcp(mLoop, listenAddress, mSocket.localPort(), *this) {
   // Per-datagram arrival times for transport-cc feedback; without them a batch shares one time.
   if (!mSocket.enableReceiveTimestamps()) common::logger("sfu")->warn("worker {}: no kernel receive timestamps", index);
@@ -45,6 +62,9 @@ void MediaWorker::start() {
   mTcp.start();
   mLoop.setTimer(std::chrono::steady_clock::now() + kTickInterval, [this] { onTick(); });
   mThread = std::thread([this] {
+    // "media-N" in top -H, perf and /proc/PID/task/*/comm (15 characters at most).
+    const std::string name = "media-" + std::to_string(mIndex);
+    ::pthread_setname_np(::pthread_self(), name.c_str());
     mLoop.run([this] { flush(); });
     // Routers (and their transports) are destroyed on the worker thread, and so are the
     // transports hosted for other workers' rooms.
@@ -182,6 +202,19 @@ void MediaWorker::flush() {
   mFanout.wakePeers();
 }
 
+bool MediaWorker::shed(std::span<const uint8_t> datagram, common::TimePoint arrival) {
+  // STUN and DTLS are few and never late enough to matter: consent checks must be answered (or
+  // browsers close the connection) and a handshake must finish, whatever the load.
+  if (ice::classifyPacket(datagram) != ice::PacketKind::RtpRtcp) return false;
+  // The clock is read for each datagram, not once per batch: under overload one batch's fan-out
+  // takes tens of ms, and the age that matters is the one the packet would leave with.
+  if (std::chrono::steady_clock::now() - arrival <= mMaxQueueDelay) return false;
+  mCounters.datagramsReceived.fetch_add(1, std::memory_order_relaxed);
+  mCounters.bytesReceived.fetch_add(datagram.size(), std::memory_order_relaxed);
+  mCounters.datagramsShed.store(++mShed, std::memory_order_relaxed);
+  return true;
+}
+
 void MediaWorker::onReadable() {
   // Drain the socket in batches; sends collected meanwhile go out in one sendmmsg per batch.
   for (int round = 0; round < kMaxReceiveRounds; ++round) {
@@ -189,6 +222,7 @@ void MediaWorker::onReadable() {
     if (n == 0) break;
     auto now = std::chrono::steady_clock::now();
     for (size_t i = 0; i < n; ++i) {
+      if (shed(mReceive.data(i), mReceive.arrival(i))) continue;
       mArrival = mReceive.arrival(i);
       dispatch(mReceive.data(i), mReceive.from(i), now);
     }
@@ -204,6 +238,13 @@ void MediaWorker::onTick() {
   mFanout.tick(now);
   mTcp.tick(now);
   publishRouterStats();
+  if (mShed != mShedLogged && now - mShedLoggedAt >= kShedLogInterval) {
+    common::logger("sfu")->warn("worker {}: overloaded, dropped {} RTP/RTCP packets that waited over {} ms", mIndex,
+                                mShed - mShedLogged,
+                                std::chrono::duration_cast<std::chrono::milliseconds>(mMaxQueueDelay).count());
+    mShedLogged = mShed;
+    mShedLoggedAt = now;
+  }
   mLoop.setTimer(now + kTickInterval, [this] { onTick(); });
 }
 

@@ -28,6 +28,10 @@ class MediaWorker final : public TransportHost, public transport::PacketSink, pr
   struct Counters {
     std::atomic<uint64_t> datagramsReceived{0};
     std::atomic<uint64_t> datagramsUnrouted{0};
+    // RTP/RTCP datagrams dropped before any SRTP work because they had waited in the socket
+    // longer than the worker's maximum queue delay (the worker was overloaded). Also counted in
+    // datagramsReceived.
+    std::atomic<uint64_t> datagramsShed{0};
     std::atomic<uint64_t> datagramsSent{0};
     // sendmmsg messages: fewer than datagramsSent where UDP GSO joins a burst to one subscriber.
     std::atomic<uint64_t> messagesSent{0};
@@ -62,6 +66,10 @@ class MediaWorker final : public TransportHost, public transport::PacketSink, pr
   // UDP GSO for bursts to one destination, on by default where the kernel has it. Call before
   // start() (benchmarks compare both).
   bool setSegmentation(bool on) { return mSend.enableSegmentation(on); }
+  // How long a received RTP or RTCP datagram may have waited in the socket before the worker
+  // drops it unread instead of forwarding it (kMaxQueueDelay in worker.cpp by default; STUN and
+  // DTLS are never dropped for their age). Worker thread, or before start().
+  void setMaxQueueDelay(common::Duration maxDelay) { mMaxQueueDelay = maxDelay; }
   // Its side of the fan-out across workers (docs/fanout.md); linked to the other workers by
   // sfu::connectWorkers before they start. Worker thread only, except Fanout::ringDoorbell().
   Fanout& fanout() { return mFanout; }
@@ -99,6 +107,8 @@ class MediaWorker final : public TransportHost, public transport::PacketSink, pr
 
  private:
   void onReadable();
+  // True (and counted) if `datagram` is RTP or RTCP that arrived longer than mMaxQueueDelay ago.
+  bool shed(std::span<const uint8_t> datagram, common::TimePoint arrival);
   void onTick();
   // Counters::rooms and routerStats, from the routers here and those closed before.
   void publishRouterStats();
@@ -116,6 +126,10 @@ class MediaWorker final : public TransportHost, public transport::PacketSink, pr
   std::span<uint8_t> mSlot;  // the last slot() handed out, which commit() sends
   // The kernel's receive time of the UDP datagram being dispatched (none for ICE-TCP and tasks).
   std::optional<common::TimePoint> mArrival;
+  common::Duration mMaxQueueDelay;
+  uint64_t mShed = 0;  // datagrams shed (worker thread; Counters::datagramsShed is its copy)
+  uint64_t mShedLogged = 0;
+  common::TimePoint mShedLoggedAt{};
   IceTcpServer mTcp;
   std::unordered_map<std::string, transport::WebRtcTransport*> mByUfrag;
   std::unordered_map<net::Endpoint, transport::WebRtcTransport*> mByEndpoint;

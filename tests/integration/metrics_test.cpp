@@ -72,9 +72,10 @@ TEST(Metrics, ScrapedFromARunningServerTheyCountRoomsParticipantsAndWorkerTraffi
   EXPECT_EQ(sampleValue(idle, "conclave_participants"), 0);
   EXPECT_EQ(sampleValue(idle, "conclave_media_workers"), 1);
   EXPECT_NE(idle.find("# TYPE conclave_worker_packets_in_total counter\n"), std::string::npos);
-  for (const char* name : {"conclave_worker_packets_out_total", "conclave_worker_bytes_in_total",
-                           "conclave_rtp_forwarded_packets_total", "conclave_retransmitted_packets_total",
-                           "conclave_keyframe_requests_total", "conclave_rtp_paused_packets_total"})
+  for (const char* name :
+       {"conclave_worker_packets_out_total", "conclave_worker_bytes_in_total", "conclave_worker_packets_shed_total",
+        "conclave_rtp_forwarded_packets_total", "conclave_retransmitted_packets_total",
+        "conclave_keyframe_requests_total", "conclave_rtp_paused_packets_total"})
     EXPECT_GE(sampleValue(idle, std::string(name) + "{worker=\"0\"}"), 0) << name;
   double packetsBefore = sampleValue(idle, "conclave_worker_packets_in_total{worker=\"0\"}");
   double bytesBefore = sampleValue(idle, "conclave_worker_bytes_in_total{worker=\"0\"}");

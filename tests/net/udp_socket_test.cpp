@@ -194,3 +194,37 @@ TEST(UdpSocket, DatagramsReadInOneBatchKeepTheirOwnArrivalTimes) {
   }
   FAIL() << "datagrams read together never had their own arrival times";
 }
+
+// A reader that fell behind by more than a second still sees how long a datagram waited: the
+// media worker drops RTP that waited too long by this age, and conclave-load separates its own
+// backlog from the server's with it. (The stamps were once believed only up to 1 s, so a worker
+// queueing seconds saw every datagram as fresh.)
+TEST(UdpSocket, ADatagramThatWaitedOverASecondKeepsItsArrivalTime) {
+  UdpSocket a("127.0.0.1", 0), b("127.0.0.1", 0);
+  ASSERT_TRUE(b.enableReceiveTimestamps());
+  auto toB = *Endpoint::parse("127.0.0.1:" + std::to_string(b.localPort()));
+  SendBatch out(a, 1);
+  ReceiveBatch in(1);
+  std::vector<uint8_t> payload(100, 1);
+  auto receiveOne = [&] {
+    pollfd p{b.fd(), POLLIN, 0};
+    return ::poll(&p, 1, 2000) == 1 && in.receive(b) == 1;
+  };
+  // Until the host stamps on arrival (see above), a datagram's arrival is the read itself.
+  bool stamped = false;
+  for (int round = 0; round < 200 && !stamped; ++round) {
+    out.send(payload, toB);
+    out.flush();
+    ASSERT_TRUE(receiveOne());
+    stamped = in.arrival(0) < in.readTime();
+  }
+  ASSERT_TRUE(stamped) << "no kernel receive timestamps";
+  out.send(payload, toB);
+  out.flush();
+  const auto sent = std::chrono::steady_clock::now();
+  // The age is what is tested: the datagram waits in the socket until it is 1.2 s old.
+  std::this_thread::sleep_until(sent + std::chrono::milliseconds(1200));
+  ASSERT_TRUE(receiveOne());
+  EXPECT_LE(in.arrival(0), sent);
+  EXPECT_GE(in.readTime() - in.arrival(0), std::chrono::milliseconds(1200));
+}

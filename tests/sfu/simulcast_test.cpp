@@ -5,6 +5,7 @@
 // header bytes (as SFrame leaves them) and opaque bytes.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <string>
 #include <vector>
@@ -509,4 +510,47 @@ TEST_F(SimulcastRouterTest, APausedConsumerGetsNothingAndAsksForNoKeyframe) {
   router.setConsumerPaused(7, false);
   send(2, true);
   EXPECT_EQ(bob.rtp.size(), forwarded + 1);
+}
+
+// Forwarded video is padded to a multiple of Consumer::kVideoSizeQuantum (so that a frame's
+// packets, which libwebrtc makes differ by a byte, are one size for UDP GSO): P set, the count in
+// the last byte, the payload as it came. Packets that carry padding already keep theirs.
+TEST_F(SimulcastTest, ForwardedVideoIsPaddedToTheSizeQuantumWithThePayloadUntouched) {
+  sendAll({false, false, true});
+  ASSERT_EQ(consumer.currentLayer(), 2);
+  for (size_t extra = 0; extra < 40; ++extra) {
+    Layer& l = layers[2];
+    auto bytes = vp8Packet(l.ssrc, l.seq++, l.ts, l.pictureId, l.tl0, false);
+    bytes.insert(bytes.end(), extra, 0xEE);
+    auto source = rtp::RtpPacket::parse(bytes);
+    ASSERT_TRUE(source);
+    std::array<uint8_t, 1500> out{};
+    const size_t n = consumer.writeLayerPacket(*source, 2, out, now);
+    ASSERT_GT(n, 0u);
+    EXPECT_EQ(n % Consumer::kVideoSizeQuantum, 0u) << "from " << bytes.size();
+    EXPECT_LT(n - bytes.size(), Consumer::kVideoSizeQuantum);
+    auto written = rtp::RtpPacket::parse(std::span(out).first(n));
+    ASSERT_TRUE(written);
+    EXPECT_EQ(written->paddingSize(), n - bytes.size());
+    EXPECT_EQ(written->hasPadding(), n != bytes.size());
+    EXPECT_TRUE(std::equal(written->payload().begin(), written->payload().end(), source->payload().begin(),
+                           source->payload().end()));
+  }
+  // A packet with padding of its own (3 bytes) is forwarded at its size.
+  Layer& l = layers[2];
+  auto padded = vp8Packet(l.ssrc, l.seq++, l.ts, l.pictureId, l.tl0, false);
+  padded[0] |= 0x20;
+  padded.insert(padded.end(), {0, 0, 3});
+  if (padded.size() % Consumer::kVideoSizeQuantum == 0) padded.insert(padded.end() - 3, 0xEE);
+  auto source = rtp::RtpPacket::parse(padded);
+  ASSERT_TRUE(source);
+  std::array<uint8_t, 1500> out{};
+  EXPECT_EQ(consumer.writeLayerPacket(*source, 2, out, now), padded.size());
+  // No room in the output for the padding: unpadded.
+  Layer& again = layers[2];
+  auto tight = vp8Packet(again.ssrc, again.seq++, again.ts, again.pictureId, again.tl0, false);
+  if (tight.size() % Consumer::kVideoSizeQuantum == 0) tight.push_back(0xEE);
+  auto tightPacket = rtp::RtpPacket::parse(tight);
+  std::vector<uint8_t> small(tight.size());
+  EXPECT_EQ(consumer.writeLayerPacket(*tightPacket, 2, small, now), tight.size());
 }

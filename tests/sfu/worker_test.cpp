@@ -11,6 +11,7 @@
 #include <future>
 #include <memory>
 #include <set>
+#include <thread>
 #include <vector>
 
 #include "common/certificate.h"
@@ -488,6 +489,89 @@ TEST_F(MediaWorkerTest, AfterANatRebindingMediaFlowsAgainToTheNewPort) {
 }
 
 // The worker on one dual-stack socket ("::"), the browsers on IPv6 loopback.
+// Issue 13: an overloaded worker must not forward seconds-old media. While a task holds the
+// worker (as a long batch or a CPU taken by others would), datagrams wait in its socket; once
+// they are older than the maximum queue delay, the RTP and RTCP among them are dropped unread and
+// counted, while a STUN consent check and a DTLS ClientHello that waited as long are still
+// answered. Fresh media before and after is forwarded. The bound is 1 h outside the one held
+// phase, so that a slow test machine never makes the fresh packets look stale.
+class ShedWorkerTest : public MediaWorkerTest {
+ protected:
+  ShedWorkerTest() { worker.setMaxQueueDelay(std::chrono::hours(1)); }
+  static constexpr auto kMaxDelay = 100ms;
+};
+
+TEST_F(ShedWorkerTest, RtpAndRtcpThatWaitedTooLongAreDroppedUnreadWhileStunAndDtlsAreAnswered) {
+  setUpRoom();
+  // ICE for all three, DTLS for Alice (publisher) and Carol; Bob's DTLS starts while the worker is held.
+  alice.peer.sendCheck(pub.localIce, true);
+  bob.peer.sendCheck(subs["bob"].localIce, true);
+  carol.peer.sendCheck(subs["carol"].localIce, true);
+  ASSERT_TRUE(runUntil(
+      all,
+      [&] { return alice.peer.stunAnswers.size() + bob.peer.stunAnswers.size() + carol.peer.stunAnswers.size() == 3; },
+      5s));
+  alice.peer.startDtls(std::chrono::steady_clock::now());
+  carol.peer.startDtls(std::chrono::steady_clock::now());
+  ASSERT_TRUE(runUntil(
+      all, [&] { return alice.peer.dtlsConnected() && carol.peer.dtlsConnected(); }, 10s));
+  auto video = [](uint16_t seq, bool key) {
+    return sfu::test::rtpFrom(
+        key ? std::span<const uint8_t>(testdata::kChromeVp8Key) : std::span<const uint8_t>(testdata::kChromeVp8Tid2),
+        seq, 90000u + 3000u * seq);
+  };
+  constexpr size_t kFresh = 10, kStale = 20;
+  for (uint16_t i = 0; i < kFresh; ++i) alice.peer.sendRtp(video(1000 + i, i == 0));
+  ASSERT_TRUE(runUntil(
+      all, [&] { return carol.peer.rtp.size() == kFresh; }, 5s));
+
+  const auto& counters = worker.counters();
+  const uint64_t receivedBefore = counters.datagramsReceived.load();
+  ASSERT_EQ(counters.datagramsShed.load(), 0u);
+  std::promise<void> held, release;
+  auto released = release.get_future();
+  worker.post([&](MediaWorker& w) {
+    held.set_value();
+    released.wait();
+    w.setMaxQueueDelay(kMaxDelay);
+  });
+  held.get_future().wait();
+  for (uint16_t i = 0; i < kStale; ++i) alice.peer.sendRtp(video(1000 + kFresh + i, false));
+  carol.peer.sendRtcp(sfu::test::pli(0xca7ca7, kCarolSsrc));
+  bob.peer.stunAnswers.clear();
+  bob.peer.sendCheck(subs["bob"].localIce, false);  // a consent check
+  bob.peer.startDtls(std::chrono::steady_clock::now());
+  for (auto* s : all) s->flush();
+  // The datagrams are in the worker's socket now (loopback delivers within the send call). What
+  // the test waits for is their age: nothing else happens until it passes the bound.
+  std::this_thread::sleep_until(std::chrono::steady_clock::now() + kMaxDelay + 20ms);
+  release.set_value();
+
+  ASSERT_TRUE(runUntil(
+      all, [&] { return bob.peer.dtlsConnected() && !bob.peer.stunAnswers.empty(); }, 10s))
+      << "the consent check and the ClientHello that waited were not answered";
+  EXPECT_EQ(bob.peer.stunAnswers[0].cls, ice::StunClass::SuccessResponse);
+  EXPECT_EQ(counters.datagramsShed.load(), kStale + 1) << "the RTP and the PLI, nothing else";
+  EXPECT_GE(counters.datagramsReceived.load(), receivedBefore + kStale + 3) << "shed datagrams count as received";
+  EXPECT_EQ(carol.peer.rtp.size(), kFresh) << "nothing of what waited was forwarded";
+
+  onWorkerValue<int>([](MediaWorker& w) {
+    w.setMaxQueueDelay(std::chrono::hours(1));
+    return 0;
+  });
+  const uint16_t next = 1000 + kFresh + kStale;
+  for (uint16_t i = 0; i < kFresh; ++i) alice.peer.sendRtp(video(next + i, i == 0));
+  ASSERT_TRUE(runUntil(
+      all, [&] { return carol.peer.rtp.size() == 2 * kFresh && bob.peer.rtp.size() == kFresh; }, 5s))
+      << "carol " << carol.peer.rtp.size() << ", bob " << bob.peer.rtp.size();
+  EXPECT_EQ(counters.datagramsShed.load(), kStale + 1);
+  Router::Stats stats;
+  onWorker([&](Router& r) { stats = r.stats(); });
+  EXPECT_EQ(stats.rtpForwarded, 3 * kFresh) << "the router never saw the stale packets";
+  worker.stop();
+  EXPECT_EQ(observer.failures.load(), 0);
+}
+
 class DualStackWorkerTest : public MediaWorkerTest {
  protected:
   DualStackWorkerTest() : MediaWorkerTest("::", "::1") {}
