@@ -32,7 +32,7 @@
 #include "sfu/media.h"
 
 namespace conclave::transport {
-class WebRtcTransport;
+class MediaTransport;
 }
 
 namespace conclave::sfu {
@@ -63,8 +63,8 @@ class Consumer {
   }
 
   // Where the subscriber's transport lives (its owner may replace the transport).
-  void setTransportSlot(std::unique_ptr<transport::WebRtcTransport>* slot) { mTransportSlot = slot; }
-  transport::WebRtcTransport* transport() const { return mTransportSlot ? mTransportSlot->get() : nullptr; }
+  void setTransportSlot(std::unique_ptr<transport::MediaTransport>* slot) { mTransportSlot = slot; }
+  transport::MediaTransport* transport() const { return mTransportSlot ? mTransportSlot->get() : nullptr; }
   // The subscriber transport's transport-wide sequence numbering (null: not negotiated).
   void setTransportCc(TransportCcSender* sender) { mTransportCc = sender; }
   TransportCcSender* transportCc() const { return mTransportCc; }
@@ -147,7 +147,7 @@ class Consumer {
   std::string mSubscriberId;
   rtp::StreamRewriter mRewriter;
   rtp::Vp8PictureRewriter mPictureRewriter;
-  std::unique_ptr<transport::WebRtcTransport>* mTransportSlot = nullptr;
+  std::unique_ptr<transport::MediaTransport>* mTransportSlot = nullptr;
   TransportCcSender* mTransportCc = nullptr;
   SubscriberBandwidth* mBandwidth = nullptr;
   int mAllocatedLayer = kNoAllocation;

@@ -24,6 +24,9 @@ struct TransportSpec {
   std::optional<ice::IceCredentials> remoteIce;
   std::optional<transport::RemoteFingerprint> remoteFingerprint;
   dtls::DtlsRole dtlsRole = dtls::DtlsRole::Server;
+  // A subscribe transport: the media worker that hosts it (docs/fanout.md); -1, or the room's
+  // own worker, hosts it there. Publish transports always live on the room's worker.
+  int worker = -1;
 };
 
 struct ProducerSpec {

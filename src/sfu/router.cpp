@@ -91,32 +91,56 @@ void Router::destroyTransport(std::unique_ptr<transport::WebRtcTransport>& t) {
   t.reset();
 }
 
+void Router::destroyTransport(std::unique_ptr<transport::MediaTransport>& t) {
+  if (!t) return;
+  // A local one leaves the worker's routing; a proxy's close() has its worker destroy it there.
+  if (auto* local = dynamic_cast<transport::WebRtcTransport*>(t.get())) mHost.unregisterTransport(local);
+  mByTransport.erase(t->id());
+  t->close();
+  t.reset();
+}
+
 void Router::setTransport(const std::string& participantId, TransportRole role, const TransportSpec& spec) {
   auto it = mParticipants.find(participantId);
   if (it == mParticipants.end()) return;
-  auto& slot = role == TransportRole::Publish ? it->second.publish : it->second.subscribe;
-  if (slot && !slot->closed()) {
-    if (slot->localIce() == spec.localIce) {
-      if (spec.remoteIce && spec.remoteFingerprint) slot->setRemoteParameters(*spec.remoteIce, *spec.remoteFingerprint);
+  Participant& p = it->second;
+  transport::MediaTransport* existing =
+      role == TransportRole::Publish ? static_cast<transport::MediaTransport*>(p.publish.get()) : p.subscribe.get();
+  if (existing && !existing->closed()) {
+    if (existing->localIce() == spec.localIce) {
+      if (spec.remoteIce && spec.remoteFingerprint)
+        existing->setRemoteParameters(*spec.remoteIce, *spec.remoteFingerprint);
     } else if (spec.remoteIce) {
-      slot->restartIce(spec.localIce, *spec.remoteIce);
-      mHost.registerTransport(spec.localIce.ufrag, slot.get());
+      existing->restartIce(spec.localIce, *spec.remoteIce);
+      if (auto* local = dynamic_cast<transport::WebRtcTransport*>(existing))
+        mHost.registerTransport(spec.localIce.ufrag, local);
     }
     return;
   }
   // A new transport: the first negotiation, or one whose DTLS failed.
-  destroyTransport(slot);
   transport::WebRtcTransport::Params params;
   params.id = mHost.nextTransportId();
   params.localIce = spec.localIce;
   params.remoteIce = spec.remoteIce;
   params.remoteFingerprint = spec.remoteFingerprint;
   params.dtlsRole = spec.dtlsRole;
-  slot = std::make_unique<transport::WebRtcTransport>(static_cast<transport::WebRtcTransport::Listener&>(*this),
-                                                      mHost.sink(), mHost.dtlsContext(), params,
-                                                      std::chrono::steady_clock::now());
-  mByTransport[params.id] = &it->second;
-  mHost.registerTransport(spec.localIce.ufrag, slot.get());
+  auto makeLocal = [&] {
+    auto t = std::make_unique<transport::WebRtcTransport>(static_cast<transport::WebRtcTransport::Listener&>(*this),
+                                                          mHost.sink(), mHost.dtlsContext(), params,
+                                                          std::chrono::steady_clock::now());
+    mHost.registerTransport(spec.localIce.ufrag, t.get());
+    return t;
+  };
+  if (role == TransportRole::Publish) {
+    destroyTransport(p.publish);
+    p.publish = makeLocal();
+  } else {
+    destroyTransport(p.subscribe);
+    if (spec.worker >= 0)
+      p.subscribe = mHost.createRemoteTransport(spec.worker, params, static_cast<ProxyTransport::Listener&>(*this));
+    if (!p.subscribe) p.subscribe = makeLocal();
+  }
+  mByTransport[params.id] = &p;
 }
 
 void Router::addProducer(const std::string& participantId, const ProducerSpec& spec) {
@@ -243,7 +267,8 @@ const Producer* Router::producer(uint64_t id) const {
 const transport::WebRtcTransport* Router::transport(const std::string& participantId, TransportRole role) const {
   auto it = mParticipants.find(participantId);
   if (it == mParticipants.end()) return nullptr;
-  return (role == TransportRole::Publish ? it->second.publish : it->second.subscribe).get();
+  if (role == TransportRole::Publish) return it->second.publish.get();
+  return dynamic_cast<const transport::WebRtcTransport*>(it->second.subscribe.get());
 }
 
 const SubscriberBandwidth* Router::bandwidth(const std::string& participantId) const {
@@ -251,7 +276,7 @@ const SubscriberBandwidth* Router::bandwidth(const std::string& participantId) c
   return it == mParticipants.end() ? nullptr : it->second.bandwidth.get();
 }
 
-Router::Participant* Router::owner(const transport::WebRtcTransport& t) {
+Router::Participant* Router::owner(const transport::MediaTransport& t) {
   auto it = mByTransport.find(t.id());
   return it == mByTransport.end() ? nullptr : it->second;
 }
@@ -351,7 +376,7 @@ void Router::tapPayload(const Producer& producer, const rtp::RtpPacket& packet) 
 
 void Router::forward(Producer& producer, int layer, const rtp::RtpPacket& packet, common::TimePoint now, bool repair) {
   for (Consumer* c : producer.consumers()) {
-    transport::WebRtcTransport* t = c->transport();
+    transport::MediaTransport* t = c->transport();
     if (!t) continue;
     if (repair && c->currentLayer() != layer) continue;
     SubscriberBandwidth* bandwidth = c->bandwidth();
@@ -382,7 +407,7 @@ void Router::forward(Producer& producer, int layer, const rtp::RtpPacket& packet
   }
 }
 
-void Router::onTransportRtcp(transport::WebRtcTransport& t, std::span<uint8_t> compound, common::TimePoint now) {
+void Router::transportRtcp(transport::MediaTransport& t, std::span<uint8_t> compound, common::TimePoint now) {
   Participant* p = owner(t);
   if (!p) return;
   if (p->publish.get() == &t) onPublisherRtcp(*p, compound, now);
@@ -690,7 +715,7 @@ void Router::sendProbes(Participant& subscriber, common::TimePoint now) {
 // numbers, the transport-wide number): browsers count them for transport-cc and drop them, as
 // libwebrtc's own probes.
 void Router::sendProbes(SubscriberBandwidth& bandwidth, Consumer& via, common::TimePoint now) {
-  transport::WebRtcTransport* t = via.transport();
+  transport::MediaTransport* t = via.transport();
   if (!t || !t->connected() || !via.spec().rtxSsrc || via.spec().transportCcId == 0) return;
   for (int i = 0; i < SubscriberBandwidth::kMaxProbePacketsAtOnce; ++i) {
     auto probe = bandwidth.nextProbePacket(now);
@@ -771,13 +796,11 @@ void Router::sendReports(common::TimePoint now) {
 
 // ---- transport events --------------------------------------------------------------------------
 
-void Router::onTransportConnected(transport::WebRtcTransport& t) {
+void Router::transportConnected(transport::MediaTransport& t) {
   Participant* p = owner(t);
   if (!p) return;
   common::logger("sfu")->debug("transport {} connected", t.id());
-  if (mObserver)
-    mObserver->onTransportSecured(p->id, p->publish.get() == &t ? TransportRole::Publish : TransportRole::Subscribe,
-                                  t.srtpProfileName());
+  if (mObserver) mObserver->onTransportSecured(p->id, roleOf(*p, t), t.srtpProfileName());
   // A subscriber whose transport just came up needs keyframes for everything it consumes.
   if (p->subscribe.get() == &t) {
     auto now = std::chrono::steady_clock::now();
@@ -796,23 +819,24 @@ void Router::onTransportEndpointRemoved(transport::WebRtcTransport& t, const net
   mHost.unregisterEndpoint(endpoint, &t);
 }
 
-void Router::onTransportIceDisconnected(transport::WebRtcTransport& t, std::string_view reason) {
+void Router::transportIceDisconnected(transport::MediaTransport& t, std::string_view reason) {
   Participant* p = owner(t);
   if (!p) return;
   common::logger("sfu")->info("transport {}: {}", t.id(), reason);
-  if (mObserver)
-    mObserver->onTransportFailed(p->id, p->publish.get() == &t ? TransportRole::Publish : TransportRole::Subscribe,
-                                 reason);
+  if (mObserver) mObserver->onTransportFailed(p->id, roleOf(*p, t), reason);
 }
 
 void Router::onTransportClosed(transport::WebRtcTransport& t, std::string_view reason) {
+  if (!owner(t)) return;
+  mHost.unregisterTransport(&t);
+  transportClosed(t, reason);
+}
+
+void Router::transportClosed(transport::MediaTransport& t, std::string_view reason) {
   Participant* p = owner(t);
   if (!p) return;
   common::logger("sfu")->info("transport {} closed: {}", t.id(), reason);
-  mHost.unregisterTransport(&t);
-  if (mObserver)
-    mObserver->onTransportFailed(p->id, p->publish.get() == &t ? TransportRole::Publish : TransportRole::Subscribe,
-                                 reason);
+  if (mObserver) mObserver->onTransportFailed(p->id, roleOf(*p, t), reason);
 }
 
 }  // namespace conclave::sfu

@@ -17,6 +17,7 @@
 #include "sfu/consumer.h"
 #include "sfu/media.h"
 #include "sfu/producer.h"
+#include "sfu/proxy_transport.h"
 #include "sfu/subscriber_bandwidth.h"
 #include "sfu/transport_cc_sender.h"
 #include "transport/webrtc_transport.h"
@@ -36,6 +37,13 @@ class TransportHost {
   virtual void unregisterEndpoint(const net::Endpoint& endpoint, transport::WebRtcTransport* transport) = 0;
   virtual void unregisterTransport(transport::WebRtcTransport* transport) = 0;
   virtual uint64_t nextTransportId() = 0;
+  // A subscribe transport that media worker `worker` hosts (docs/fanout.md): the proxy the Router
+  // sends through, or null when this host cannot (no link to that worker, or it is this one), in
+  // which case the Router makes a local transport.
+  virtual std::unique_ptr<transport::MediaTransport> createRemoteTransport(
+      int /*worker*/, const transport::WebRtcTransport::Params& /*params*/, ProxyTransport::Listener& /*listener*/) {
+    return nullptr;
+  }
   // When the datagram now being handled reached the host, if the host knows it better than the
   // `now` it passes along (which may be one time for a whole receive batch): the kernel's
   // receive timestamp. transport-cc feedback reports it.
@@ -55,7 +63,7 @@ class RouterObserver {
                                   std::string_view /*srtpProfile*/) {}
 };
 
-class Router final : private transport::WebRtcTransport::Listener {
+class Router final : private transport::WebRtcTransport::Listener, private ProxyTransport::Listener {
  public:
   struct Stats {
     uint64_t rtpForwarded = 0;
@@ -122,6 +130,8 @@ class Router final : private transport::WebRtcTransport::Listener {
   size_t cacheBytes() const;
   const Producer* producer(uint64_t id) const;
   const Consumer* consumer(uint64_t id) const;
+  // The participant's transport if it lives on this worker (a subscribe transport another worker
+  // hosts is not here: null).
   const transport::WebRtcTransport* transport(const std::string& participantId, TransportRole role) const;
   // A subscriber's estimate and budget (null: no transport-cc negotiated toward it yet).
   const SubscriberBandwidth* bandwidth(const std::string& participantId) const;
@@ -130,7 +140,8 @@ class Router final : private transport::WebRtcTransport::Listener {
   struct Participant {
     std::string id;
     std::unique_ptr<transport::WebRtcTransport> publish;
-    std::unique_ptr<transport::WebRtcTransport> subscribe;
+    // On this worker, or a ProxyTransport for one another worker hosts.
+    std::unique_ptr<transport::MediaTransport> subscribe;
     // Producers of this participant by SSRC (media and RTX), for the receive path.
     std::vector<std::pair<uint32_t, Producer*>> bySsrc;
     // Consumers of this participant by their SSRC, for NACK/PLI from the subscriber.
@@ -159,16 +170,38 @@ class Router final : private transport::WebRtcTransport::Listener {
   static constexpr size_t kMaxRetiredLayerSsrcs = 24;
 
   // transport::WebRtcTransport::Listener
-  void onTransportConnected(transport::WebRtcTransport& transport) override;
+  void onTransportConnected(transport::WebRtcTransport& transport) override { transportConnected(transport); }
   void onTransportEndpoint(transport::WebRtcTransport& transport, const net::Endpoint& endpoint) override;
   void onTransportEndpointRemoved(transport::WebRtcTransport& transport, const net::Endpoint& endpoint) override;
   void onTransportRtp(transport::WebRtcTransport& transport, rtp::RtpPacket& packet, common::TimePoint now) override;
   void onTransportRtcp(transport::WebRtcTransport& transport, std::span<uint8_t> compound,
-                       common::TimePoint now) override;
-  void onTransportIceDisconnected(transport::WebRtcTransport& transport, std::string_view reason) override;
+                       common::TimePoint now) override {
+    transportRtcp(transport, compound, now);
+  }
+  void onTransportIceDisconnected(transport::WebRtcTransport& transport, std::string_view reason) override {
+    transportIceDisconnected(transport, reason);
+  }
   void onTransportClosed(transport::WebRtcTransport& transport, std::string_view reason) override;
+  // ProxyTransport::Listener: the same events of a subscribe transport another worker hosts.
+  void onProxyConnected(ProxyTransport& transport) override { transportConnected(transport); }
+  void onProxyRtcp(ProxyTransport& transport, std::span<uint8_t> compound, common::TimePoint now) override {
+    transportRtcp(transport, compound, now);
+  }
+  void onProxyIceDisconnected(ProxyTransport& transport, std::string_view reason) override {
+    transportIceDisconnected(transport, reason);
+  }
+  void onProxyClosed(ProxyTransport& transport, std::string_view reason) override {
+    transportClosed(transport, reason);
+  }
+  void transportConnected(transport::MediaTransport& transport);
+  void transportRtcp(transport::MediaTransport& transport, std::span<uint8_t> compound, common::TimePoint now);
+  void transportIceDisconnected(transport::MediaTransport& transport, std::string_view reason);
+  void transportClosed(transport::MediaTransport& transport, std::string_view reason);
 
-  Participant* owner(const transport::WebRtcTransport& transport);
+  Participant* owner(const transport::MediaTransport& transport);
+  static TransportRole roleOf(const Participant& p, const transport::MediaTransport& transport) {
+    return p.publish.get() == &transport ? TransportRole::Publish : TransportRole::Subscribe;
+  }
   // `repair`: an RTX repair of a packet first sent earlier. It goes only to consumers already
   // forwarding this layer: a consumer waiting for its first keyframe must not start on a packet
   // from before it subscribed (encrypted, perhaps, under a key an ex-member still holds).
@@ -205,6 +238,7 @@ class Router final : private transport::WebRtcTransport::Listener {
   void sendReports(common::TimePoint now);
   void forwardSenderReport(Producer& producer, int layer);
   void destroyTransport(std::unique_ptr<transport::WebRtcTransport>& transport);
+  void destroyTransport(std::unique_ptr<transport::MediaTransport>& transport);
 
   TransportHost& mHost;
   RouterObserver* mObserver;

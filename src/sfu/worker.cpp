@@ -57,6 +57,8 @@ MediaWorker::~MediaWorker() { stop(); }
 
 void MediaWorker::start() {
   mLoop.watch(mSocket.fd(), [this] { onReadable(); });
+  // Another worker wrote into a ring this one reads: the batch's end (flush) drains it.
+  mLoop.watch(mFanout.doorbellFd(), [this] { mFanout.clearDoorbell(); });
   mTcp.start();
   mLoop.setTimer(std::chrono::steady_clock::now() + kTickInterval, [this] { onTick(); });
   mThread = std::thread([this] {
@@ -64,8 +66,10 @@ void MediaWorker::start() {
     const std::string name = "media-" + std::to_string(mIndex);
     ::pthread_setname_np(::pthread_self(), name.c_str());
     mLoop.run([this] { flush(); });
-    // Routers (and their transports) are destroyed on the worker thread.
+    // Routers (and their transports) are destroyed on the worker thread, and so are the
+    // transports hosted for other workers' rooms.
     mRouters.clear();
+    mFanout.clear();
   });
 }
 
@@ -126,6 +130,12 @@ void MediaWorker::unregisterTransport(transport::WebRtcTransport* t) {
   mTcp.closeTransport(t);
 }
 
+std::unique_ptr<transport::MediaTransport> MediaWorker::createRemoteTransport(
+    int worker, const transport::WebRtcTransport::Params& params, ProxyTransport::Listener& listener) {
+  if (worker == mIndex) return nullptr;
+  return mFanout.createProxy(worker, params, listener);
+}
+
 void MediaWorker::commit(size_t length, const net::Endpoint& to) {
   if (to.connection() != 0) {
     // ICE-TCP: the transport wrote into the UDP slot; the bytes are copied into the connection's
@@ -174,6 +184,9 @@ void MediaWorker::dispatch(std::span<uint8_t> datagram, const net::Endpoint& fro
 }
 
 void MediaWorker::flush() {
+  // What other workers wrote for transports hosted here joins this batch; the subscribers' RTCP
+  // they returned reaches the routers here.
+  mFanout.drain();
   mSend.flush();
   // The batch's own count: it includes what slot() flushed early when the batch was full.
   mCounters.datagramsSent.store(mSend.sentCount(), std::memory_order_relaxed);
@@ -185,6 +198,8 @@ void MediaWorker::flush() {
   mCounters.tcpBufferBytes.store(mTcp.bufferBytes(), std::memory_order_relaxed);
   mCounters.tcpRefused.store(mTcp.stats().refused, std::memory_order_relaxed);
   mCounters.tcpFramesDropped.store(mTcp.stats().framesDropped, std::memory_order_relaxed);
+  // Records this batch wrote for other workers: wake them.
+  mFanout.wakePeers();
 }
 
 bool MediaWorker::shed(std::span<const uint8_t> datagram, common::TimePoint arrival) {
@@ -220,6 +235,7 @@ void MediaWorker::onReadable() {
 void MediaWorker::onTick() {
   auto now = std::chrono::steady_clock::now();
   for (auto& [id, router] : mRouters) router->tick(now);
+  mFanout.tick(now);
   mTcp.tick(now);
   publishRouterStats();
   if (mShed != mShedLogged && now - mShedLoggedAt >= kShedLogInterval) {

@@ -16,6 +16,7 @@
 #include "dtls/dtls_context.h"
 #include "net/event_loop.h"
 #include "net/udp_socket.h"
+#include "sfu/fanout.h"
 #include "sfu/ice_tcp.h"
 #include "sfu/router.h"
 #include "sfu/router_metrics.h"
@@ -69,6 +70,9 @@ class MediaWorker final : public TransportHost, public transport::PacketSink, pr
   // drops it unread instead of forwarding it (kMaxQueueDelay in worker.cpp by default; STUN and
   // DTLS are never dropped for their age). Worker thread, or before start().
   void setMaxQueueDelay(common::Duration maxDelay) { mMaxQueueDelay = maxDelay; }
+  // Its side of the fan-out across workers (docs/fanout.md); linked to the other workers by
+  // sfu::connectWorkers before they start. Worker thread only, except Fanout::ringDoorbell().
+  Fanout& fanout() { return mFanout; }
 
   // Thread-safe: `task` runs on the worker thread.
   void post(std::function<void(MediaWorker&)> task);
@@ -89,6 +93,9 @@ class MediaWorker final : public TransportHost, public transport::PacketSink, pr
   void unregisterTransport(transport::WebRtcTransport* transport) override;
   uint64_t nextTransportId() override { return ++mTransportIds; }
   std::optional<common::TimePoint> datagramArrival() const override { return mArrival; }
+  std::unique_ptr<transport::MediaTransport> createRemoteTransport(int worker,
+                                                                   const transport::WebRtcTransport::Params& params,
+                                                                   ProxyTransport::Listener& listener) override;
 
   // PacketSink
   std::span<uint8_t> slot() override { return mSlot = mSend.slot(); }
@@ -126,6 +133,8 @@ class MediaWorker final : public TransportHost, public transport::PacketSink, pr
   IceTcpServer mTcp;
   std::unordered_map<std::string, transport::WebRtcTransport*> mByUfrag;
   std::unordered_map<net::Endpoint, transport::WebRtcTransport*> mByEndpoint;
+  // Before the routers: a router's proxies give their handles back to it when they go.
+  Fanout mFanout{*this};
   std::map<std::string, std::unique_ptr<Router>> mRouters;
   uint64_t mTransportIds = 0;
   uint64_t mBytesCommitted = 0;  // since the last flush

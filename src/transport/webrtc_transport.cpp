@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstring>
+#include <utility>
 
 #include "common/log.h"
 #include "ice/demux.h"
@@ -84,6 +85,19 @@ bool WebRtcTransport::protectAndCommit(std::span<uint8_t> buf, size_t len, bool 
   mSink.commit(len, *mIce.selectedEndpoint());
   ++(rtcp ? mStats.rtcpSent : mStats.rtpSent);
   return true;
+}
+
+std::span<uint8_t> WebRtcTransport::beginRtp() {
+  mRtpSlot = {};
+  if (mClosed || !mSrtp || !mIce.selectedEndpoint()) return {};
+  mRtpSlot = mSink.slot();
+  return mRtpSlot.first(mRtpSlot.size() - kSrtpRoom);
+}
+
+bool WebRtcTransport::commitRtp(size_t length) {
+  auto slot = std::exchange(mRtpSlot, {});
+  if (slot.empty() || length == 0 || length > slot.size() - kSrtpRoom) return false;
+  return protectAndCommit(slot, length, false);
 }
 
 bool WebRtcTransport::sendRtp(std::span<const uint8_t> plain) {

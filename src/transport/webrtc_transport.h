@@ -18,6 +18,7 @@
 #include "net/endpoint.h"
 #include "rtp/packet.h"
 #include "srtp/srtp_session.h"
+#include "transport/media_transport.h"
 
 namespace conclave::transport {
 
@@ -32,12 +33,9 @@ class PacketSink {
   virtual void commit(size_t length, const net::Endpoint& to) = 0;
 };
 
-struct RemoteFingerprint {
-  std::string algorithm;  // "sha-256", ...
-  std::vector<uint8_t> digest;
-};
-
-class WebRtcTransport final : private ice::IceServer::Listener, private dtls::DtlsTransport::Listener {
+class WebRtcTransport final : public MediaTransport,
+                              private ice::IceServer::Listener,
+                              private dtls::DtlsTransport::Listener {
  public:
   class Listener {
    public:
@@ -84,40 +82,35 @@ class WebRtcTransport final : private ice::IceServer::Listener, private dtls::Dt
   // Packet path: one datagram of this transport.
   void receive(std::span<uint8_t> datagram, const net::Endpoint& from, TimePoint now);
 
-  // Sends an RTP packet: `fill` writes the plain packet into the buffer it gets and returns its
-  // length (0: nothing to send); it is then protected in place and queued. False if not
-  // connected or protection failed.
-  template <typename Fill>
-  bool sendRtpWith(Fill&& fill) {
-    if (mClosed || !mSrtp || !mIce.selectedEndpoint()) return false;
-    auto buf = mSink.slot();
-    size_t len = fill(buf.first(buf.size() - kSrtpRoom));
-    return len > 0 && protectAndCommit(buf, len, false);
-  }
+  // Sends an RTP packet (MediaTransport::sendRtpWith): the room is a slot of the worker's batch
+  // with space left for the SRTP trailer; the packet is protected in place there and queued.
+  // Nothing is sent when not connected or when protection fails.
+  std::span<uint8_t> beginRtp() override;
+  bool commitRtp(size_t length) override;
   bool sendRtp(std::span<const uint8_t> plain);
-  bool sendRtcp(std::span<const uint8_t> plain);
+  bool sendRtcp(std::span<const uint8_t> plain) override;
   // A stream we no longer send: SRTP forgets its state.
-  void forgetOutboundSsrc(uint32_t ssrc) {
+  void forgetOutboundSsrc(uint32_t ssrc) override {
     if (mSrtp) mSrtp->removeOutboundSsrc(ssrc);
   }
 
   // From the remote description (may come after checks started).
-  void setRemoteParameters(const ice::IceCredentials& ice, const RemoteFingerprint& fingerprint);
+  void setRemoteParameters(const ice::IceCredentials& ice, const RemoteFingerprint& fingerprint) override;
   // ICE restart: new credentials on both sides; DTLS and SRTP carry on.
-  void restartIce(const ice::IceCredentials& local, const ice::IceCredentials& remote);
+  void restartIce(const ice::IceCredentials& local, const ice::IceCredentials& remote) override;
   // Consent and DTLS timers; call every few hundred milliseconds.
-  void tick(TimePoint now);
-  void close();
+  void tick(TimePoint now) override;
+  void close() override;
 
-  uint64_t id() const { return mId; }
-  bool connected() const { return mSrtp != nullptr; }
+  uint64_t id() const override { return mId; }
+  bool connected() const override { return mSrtp != nullptr; }
   // The name of the SRTP protection profile DTLS negotiated ("SRTP_AEAD_AES_128_GCM"), or ""
   // before DTLS is up.
-  std::string_view srtpProfileName() const {
+  std::string_view srtpProfileName() const override {
     return mSrtp ? srtp::srtpProfileParams(mSrtp->profile()).name : std::string_view();
   }
-  bool closed() const { return mClosed; }
-  const ice::IceCredentials& localIce() const { return mIce.localCredentials(); }
+  bool closed() const override { return mClosed; }
+  const ice::IceCredentials& localIce() const override { return mIce.localCredentials(); }
   const std::optional<net::Endpoint>& selectedEndpoint() const { return mIce.selectedEndpoint(); }
   const ice::IceServer& ice() const { return mIce; }
   const Stats& stats() const { return mStats; }
@@ -150,6 +143,7 @@ class WebRtcTransport final : private ice::IceServer::Listener, private dtls::Dt
   dtls::DtlsTransport mDtls;
   std::unique_ptr<srtp::SrtpSession> mSrtp;
   std::vector<std::vector<uint8_t>> mHeldDtls;  // see kMaxHeldDtls
+  std::span<uint8_t> mRtpSlot;                  // the send slot beginRtp() handed out
   TimePoint mNow{};                             // of the datagram or tick being handled, for callbacks that need it
   bool mDtlsStarted = false;
   bool mClosed = false;

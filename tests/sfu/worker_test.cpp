@@ -20,94 +20,22 @@
 #include "rtp/header_extensions.h"
 #include "rtp/packet_writer.h"
 #include "sfu/sfu_test_util.h"
+#include "sfu/udp_browser.h"
 
 using namespace conclave;
 using namespace conclave::sfu;
 using namespace std::chrono_literals;
 using common::TimePoint;
+using sfu::test::endpointOf;
+using sfu::test::NullObserver;
+using sfu::test::runUntil;
+using sfu::test::UdpBrowser;
 using transport::test::BrowserPeer;
 
 namespace {
 
 constexpr uint32_t kVideoSsrc = 0xfc91b0bd;
 constexpr uint32_t kVideoRtxSsrc = 0x7cf7c518;
-
-struct NullObserver final : RouterObserver {
-  void onTransportFailed(const std::string&, TransportRole, std::string_view) override { ++failures; }
-  std::atomic<int> failures{0};
-};
-
-// "127.0.0.1" or "::1" with a port.
-net::Endpoint endpointOf(const std::string& address, uint16_t port) {
-  const bool v6 = address.find(':') != std::string::npos;
-  return *net::Endpoint::parse((v6 ? "[" + address + "]" : address) + ":" + std::to_string(port));
-}
-
-// A browser side on its own UDP socket (127.0.0.1 or ::1).
-struct UdpBrowser {
-  UdpBrowser(const dtls::DtlsContext& browser, const dtls::DtlsContext& server, const net::Endpoint& sfuAddress,
-             const std::string& address = "127.0.0.1")
-      : socket(std::make_unique<net::UdpSocket>(address, 0)),
-        peer(browser, endpointOf(address, socket->localPort()), transport::test::fingerprintOf(server)),
-        target(sfuAddress) {}
-
-  // The browser's address changes (a NAT rebinding, or another network): from now on it sends
-  // from a new socket, with the same ICE, DTLS and SRTP state. The old socket is closed, so what
-  // the SFU still sends to the old address is lost.
-  void moveTo(const std::string& address, const net::Endpoint& sfuAddress) {
-    send.reset();
-    socket = std::make_unique<net::UdpSocket>(address, 0);
-    send = std::make_unique<net::SendBatch>(*socket, 16);
-    peer.setAddress(endpointOf(address, socket->localPort()));
-    target = sfuAddress;
-  }
-
-  void flush() {
-    for (auto& d : peer.takeOutbox()) send->send(d, target);
-    send->flush();
-  }
-  // Reads what is waiting; returns the number of datagrams.
-  size_t drain() {
-    size_t total = 0;
-    while (size_t n = receive.receive(*socket)) {
-      for (size_t i = 0; i < n; ++i) {
-        bytesReceived += receive.data(i).size();
-        peer.receive(receive.data(i), std::chrono::steady_clock::now());
-      }
-      total += n;
-    }
-    return total;
-  }
-  void timers() {
-    const TimePoint now = std::chrono::steady_clock::now();
-    if (auto t = peer.dtls().nextTimeout(); t && *t <= now) peer.dtls().handleTimeout(now);
-  }
-
-  std::unique_ptr<net::UdpSocket> socket;
-  BrowserPeer peer;
-  net::Endpoint target;
-  std::unique_ptr<net::SendBatch> send = std::make_unique<net::SendBatch>(*socket, 16);
-  net::ReceiveBatch receive{32};
-  size_t bytesReceived = 0;
-};
-
-// Polls the sockets, feeds the peers and sends what they queued until `done` or the limit.
-template <typename Done>
-bool runUntil(const std::vector<UdpBrowser*>& sides, Done done, std::chrono::milliseconds limit) {
-  const auto end = std::chrono::steady_clock::now() + limit;
-  while (true) {
-    for (auto* s : sides) {
-      s->timers();
-      s->flush();
-    }
-    if (done()) return true;
-    if (std::chrono::steady_clock::now() >= end) return false;
-    std::vector<pollfd> fds;
-    for (auto* s : sides) fds.push_back({s->socket->fd(), POLLIN, 0});
-    ::poll(fds.data(), fds.size(), 10);
-    for (auto* s : sides) s->drain();
-  }
-}
 
 class MediaWorkerTest : public ::testing::Test {
  protected:

@@ -1,0 +1,370 @@
+// One room's fan-out across two real MediaWorkers (docs/fanout.md): the room lives on the home
+// worker (Alice publishes there, Carol's subscribe transport is there), Bob's subscribe transport
+// is hosted by the other worker, whose UDP port Bob's browser side talks to. Real sockets, ICE,
+// DTLS and SRTP; the two workers meet only through their link's rings and posted tasks.
+#include "sfu/fanout.h"
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <future>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/certificate.h"
+#include "rtp/captured_packets.h"
+#include "sfu/sfu_test_util.h"
+#include "sfu/udp_browser.h"
+#include "sfu/worker.h"
+
+using namespace conclave;
+using namespace conclave::sfu;
+using namespace std::chrono_literals;
+using sfu::test::endpointOf;
+using sfu::test::NullObserver;
+using sfu::test::runUntil;
+using sfu::test::UdpBrowser;
+using transport::test::BrowserPeer;
+
+namespace {
+
+constexpr uint32_t kVideoSsrc = 0xfc91b0bd;
+constexpr uint32_t kVideoRtxSsrc = 0x7cf7c518;
+constexpr uint32_t kBobSsrc = 0xb0b00001, kCarolSsrc = 0xca700001;
+constexpr int kHome = 0, kOther = 1;
+
+class FanoutTest : public ::testing::Test {
+ protected:
+  explicit FanoutTest(FanoutLink::Config config = {}) : mConfig(config) {}
+  void SetUp() override {
+    connectWorkers({&home, &other}, mConfig);
+    home.start();
+    other.start();
+  }
+  void TearDown() override {
+    home.stop();
+    other.stop();
+  }
+
+  // Runs `task` on worker `w`'s thread and waits for it.
+  template <typename T>
+  T on(MediaWorker& w, std::function<T(MediaWorker&)> task) {
+    std::promise<T> result;
+    w.post([&](MediaWorker& worker) { result.set_value(task(worker)); });
+    auto f = result.get_future();
+    EXPECT_EQ(f.wait_for(5s), std::future_status::ready);
+    return f.get();
+  }
+  void onHome(const std::function<void(Router&)>& task) {
+    on<bool>(home, [&](MediaWorker& w) {
+      task(w.router("room"));
+      return true;
+    });
+  }
+  Router::Stats homeStats() {
+    return on<Router::Stats>(home, [](MediaWorker& w) { return w.router("room").stats(); });
+  }
+  size_t hostedOnOther() {
+    return on<size_t>(other, [](MediaWorker& w) { return w.fanout().hostedCount(); });
+  }
+
+  // As MediaRoom does it, with Bob's subscribe transport placed on the other worker.
+  // `rtx`: RTX streams and transport-wide numbering, so that NACKs are answered.
+  void setUpRoom(bool rtx = false) {
+    const auto browserFingerprint = transport::test::fingerprintOf(browserContext);
+    pub.localIce = ice::IceCredentials::generate();
+    pub.remoteIce = alice.peer.ice();
+    pub.remoteFingerprint = browserFingerprint;
+    for (auto id : {"bob", "carol"}) subs[id].localIce = ice::IceCredentials::generate();
+    subs["bob"].worker = kOther;
+    ProducerSpec video;
+    video.id = 1;
+    video.kind = MediaKind::Video;
+    video.ssrc = kVideoSsrc;
+    video.payloadType = 96;
+    video.clockRate = 90000;
+    video.extensionMap = {{2, 2}, {3, rtx ? uint8_t{3} : uint8_t{0}}, {4, 0}};
+    ConsumerSpec forBob{11, 1, kBobSsrc, 98}, forCarol{12, 1, kCarolSsrc, 98};
+    if (rtx) {
+      video.transportCcId = 3;
+      video.rtxSsrc = kVideoRtxSsrc;
+      for (auto* c : {&forBob, &forCarol}) {
+        c->transportCcId = 3;
+        c->rtxSsrc = c->ssrc + 1;
+        c->rtxPayloadType = 99;
+      }
+    }
+    onHome([&](Router& r) {
+      for (auto id : {"alice", "bob", "carol"}) r.addParticipant(id);
+      r.setTransport("alice", TransportRole::Publish, pub);
+      r.addProducer("alice", video);
+      for (auto& [id, spec] : subs) r.setTransport(id, TransportRole::Subscribe, spec);
+      r.addConsumer("bob", forBob);
+      r.addConsumer("carol", forCarol);
+    });
+    subs["bob"].remoteIce = bob.peer.ice();
+    subs["carol"].remoteIce = carol.peer.ice();
+    for (auto& [id, spec] : subs) spec.remoteFingerprint = browserFingerprint;
+    onHome([&](Router& r) {
+      for (auto& [id, spec] : subs) r.setTransport(id, TransportRole::Subscribe, spec);
+    });
+  }
+
+  void connectAll() {
+    alice.peer.sendCheck(pub.localIce, true);
+    bob.peer.sendCheck(subs["bob"].localIce, true);
+    carol.peer.sendCheck(subs["carol"].localIce, true);
+    ASSERT_TRUE(runUntil(
+        all,
+        [&] {
+          return alice.peer.stunAnswers.size() + bob.peer.stunAnswers.size() + carol.peer.stunAnswers.size() == 3;
+        },
+        5s));
+    for (auto* s : all) {
+      ASSERT_EQ(s->peer.stunAnswers[0].cls, ice::StunClass::SuccessResponse);
+      s->peer.startDtls(std::chrono::steady_clock::now());
+    }
+    ASSERT_TRUE(runUntil(
+        all, [&] { return alice.peer.dtlsConnected() && bob.peer.dtlsConnected() && carol.peer.dtlsConnected(); },
+        10s));
+    // Both subscribers' transports are up (Bob's as the home worker learnt from the other): the
+    // Router has asked Alice for a keyframe.
+    ASSERT_TRUE(runUntil(
+        all, [&] { return !sfu::test::plisOf(alice.peer).empty(); }, 3s));
+  }
+
+  std::vector<uint8_t> videoPacket(size_t i) {
+    return sfu::test::rtpFrom(
+        i == 0 ? std::span<const uint8_t>(testdata::kChromeVp8Key) : std::span<const uint8_t>(testdata::kChromeVp8Tid2),
+        static_cast<uint16_t>(1000 + i), static_cast<uint32_t>(90000 + 3000 * (i / 3)));
+  }
+  // `count` packets from `first`, a keyframe first, in bursts of 10 as a camera sends.
+  void sendVideo(size_t count, size_t first = 0) {
+    for (size_t i = first; i < first + count; ++i) {
+      alice.peer.sendRtp(videoPacket(i));
+      if (i % 10 == 9)
+        runUntil(
+            all, [] { return false; }, 2ms);
+    }
+  }
+
+  static size_t packetsOf(const BrowserPeer& peer, uint32_t ssrc) {
+    size_t n = 0;
+    for (auto bytes : peer.rtp)
+      if (auto p = rtp::RtpPacket::parse(bytes); p && p->ssrc() == ssrc) ++n;
+    return n;
+  }
+
+  // `count` packets of `ssrc`, in order, with no SRTP error.
+  static void expectStream(const BrowserPeer& peer, uint32_t ssrc, size_t count) {
+    EXPECT_TRUE(peer.srtpErrors.empty());
+    std::vector<uint16_t> seqs;
+    for (auto bytes : peer.rtp) {
+      auto p = rtp::RtpPacket::parse(bytes);
+      ASSERT_TRUE(p);
+      if (p->ssrc() != ssrc) continue;
+      EXPECT_EQ(p->payloadType(), 98);
+      seqs.push_back(p->sequenceNumber());
+    }
+    ASSERT_EQ(seqs.size(), count);
+    for (size_t i = 1; i < seqs.size(); ++i) EXPECT_EQ(seqs[i], static_cast<uint16_t>(seqs[0] + i));
+  }
+
+  const dtls::DtlsContext serverContext{common::Certificate::generateSelfSigned("sfu")};
+  const dtls::DtlsContext browserContext{common::Certificate::generateSelfSigned("browser")};
+  NullObserver observer;
+  MediaWorker home{kHome, "127.0.0.1", 0, serverContext, &observer};
+  MediaWorker other{kOther, "127.0.0.1", 0, serverContext, &observer};
+  UdpBrowser alice{browserContext, serverContext, endpointOf("127.0.0.1", home.port())};
+  UdpBrowser bob{browserContext, serverContext, endpointOf("127.0.0.1", other.port())};
+  UdpBrowser carol{browserContext, serverContext, endpointOf("127.0.0.1", home.port())};
+  std::vector<UdpBrowser*> all{&alice, &bob, &carol};
+  TransportSpec pub;
+  std::map<std::string, TransportSpec> subs;
+
+ private:
+  FanoutLink::Config mConfig;
+};
+
+// Links whose media ring holds a few packets only.
+class SmallRingFanoutTest : public FanoutTest {
+ protected:
+  SmallRingFanoutTest() : FanoutTest(FanoutLink::Config{16 * 1024, 16 * 1024}) {}
+};
+
+TEST_F(FanoutTest, ASubscriberWhoseTransportAnotherWorkerHostsGetsEveryPacketFromThatWorker) {
+  setUpRoom();
+  connectAll();
+  constexpr size_t kPackets = 300;
+  sendVideo(kPackets);
+  ASSERT_TRUE(runUntil(
+      all, [&] { return bob.peer.rtp.size() >= kPackets && carol.peer.rtp.size() >= kPackets; }, 5s))
+      << "bob " << bob.peer.rtp.size() << ", carol " << carol.peer.rtp.size();
+  expectStream(bob.peer, kBobSsrc, kPackets);
+  expectStream(carol.peer, kCarolSsrc, kPackets);
+
+  // The Router decided for both and counted both; Bob's copies crossed the link and left from
+  // the other worker's socket, Carol's from the home worker's.
+  EXPECT_EQ(homeStats().rtpForwarded, 2 * kPackets);
+  EXPECT_EQ(on<const transport::WebRtcTransport*>(
+                home, [](MediaWorker& w) { return w.router("room").transport("bob", TransportRole::Subscribe); }),
+            nullptr);
+  EXPECT_EQ(hostedOnOther(), 1u);
+  const FanoutLink* link = home.fanout().outboundLink(kOther);
+  ASSERT_NE(link, nullptr);
+  EXPECT_GE(link->home().mediaRecords.load(), kPackets);
+  EXPECT_EQ(link->home().mediaRefused.load(), 0u);
+  EXPECT_TRUE(runUntil(
+      all, [&] { return link->transport().mediaSent.load() == link->home().mediaRecords.load(); }, 2s));
+  EXPECT_EQ(link->transport().mediaStale.load(), 0u);
+  EXPECT_GE(other.counters().datagramsSent.load(), kPackets);
+  EXPECT_EQ(other.counters().datagramsUnrouted.load(), 0u);
+  home.stop();
+  other.stop();
+  EXPECT_EQ(observer.failures.load(), 0);
+}
+
+// What Bob sends arrives at the other worker and reaches the home worker's Router through the
+// link's return ring: his NACK is answered from Alice's packet cache (RTX, through the link
+// again), his PLI becomes a keyframe request to Alice.
+TEST_F(FanoutTest, TheRemoteSubscribersNackAndPliReachTheRouter) {
+  setUpRoom(true);
+  connectAll();
+  constexpr size_t kPackets = 30;
+  sendVideo(kPackets);
+  ASSERT_TRUE(runUntil(
+      all, [&] { return packetsOf(bob.peer, kBobSsrc) >= kPackets; }, 5s));
+  auto tenthBytes = bob.peer.rtp.at(10);
+  auto tenth = rtp::RtpPacket::parse(tenthBytes);
+  ASSERT_TRUE(tenth);
+  const uint16_t lost = tenth->sequenceNumber();
+
+  bob.peer.sendRtcp(sfu::test::nack(0x1234, kBobSsrc, {lost}));
+  ASSERT_TRUE(runUntil(
+      all, [&] { return packetsOf(bob.peer, kBobSsrc + 1) >= 1; }, 5s))
+      << "no retransmission reached Bob";
+  for (auto bytes : bob.peer.rtp) {
+    auto p = rtp::RtpPacket::parse(bytes);
+    if (!p || p->ssrc() != kBobSsrc + 1) continue;
+    EXPECT_EQ(p->payloadType(), 99);
+    EXPECT_EQ(common::loadU16(p->payload().data()), lost);  // RFC 4588: the original number first
+  }
+  EXPECT_EQ(homeStats().retransmitted, 1u);
+
+  const size_t plis = sfu::test::plisOf(alice.peer).size();
+  bob.peer.sendRtcp(sfu::test::pli(0x1234, kBobSsrc));
+  EXPECT_TRUE(runUntil(
+      all, [&] { return sfu::test::plisOf(alice.peer).size() > plis; }, 3s))
+      << "Bob's PLI did not become a keyframe request";
+  const FanoutLink* link = other.fanout().inboundLink(kHome);
+  ASSERT_NE(link, nullptr);
+  EXPECT_GE(link->transport().rtcpRecords.load(), 2u);
+  EXPECT_EQ(link->home().rtcpStale.load(), 0u);
+}
+
+// Bob leaves while media flows: the home worker closes his proxy and the other worker destroys
+// the transport it hosted; records still in the ring find no transport and are dropped, and
+// Carol's stream goes on.
+TEST_F(FanoutTest, WhenTheRemoteSubscriberLeavesItsHostedTransportGoesAndMediaGoesOn) {
+  setUpRoom();
+  connectAll();
+  constexpr size_t kPackets = 100;
+  sendVideo(kPackets);
+  ASSERT_TRUE(runUntil(
+      all, [&] { return packetsOf(bob.peer, kBobSsrc) >= kPackets; }, 5s));
+  // Leaving between two bursts, with packets on their way.
+  alice.peer.sendRtp(videoPacket(kPackets));
+  alice.flush();
+  onHome([](Router& r) { r.removeParticipant("bob"); });
+  EXPECT_TRUE(runUntil(
+      all, [&] { return hostedOnOther() == 0; }, 3s));
+  sendVideo(kPackets, kPackets + 1);
+  ASSERT_TRUE(runUntil(
+      all, [&] { return packetsOf(carol.peer, kCarolSsrc) >= 2 * kPackets + 1; }, 5s));
+  const FanoutLink* link = home.fanout().outboundLink(kOther);
+  ASSERT_NE(link, nullptr);
+  const uint64_t written = link->home().mediaRecords.load();
+  // Nothing for Bob after he left: his packets, and the record that has SRTP forget his stream.
+  EXPECT_LE(written, kPackets + 2);
+  EXPECT_TRUE(runUntil(
+      all, [&] { return link->transport().mediaSent.load() + link->transport().mediaStale.load() == written; }, 2s));
+  EXPECT_LE(packetsOf(bob.peer, kBobSsrc), kPackets + 1);
+  // And a newcomer can take the freed slot: the other worker hosts its transport (a new
+  // generation; nothing of Bob's matches it).
+  TransportSpec dave;
+  dave.localIce = ice::IceCredentials::generate();
+  dave.worker = kOther;
+  onHome([&](Router& r) {
+    r.addParticipant("dave");
+    r.setTransport("dave", TransportRole::Subscribe, dave);
+  });
+  EXPECT_TRUE(runUntil(
+      all, [&] { return hostedOnOther() == 1; }, 3s));
+}
+
+// The other worker is busy (a task holds its thread): the home worker fills the ring, and what
+// does not fit is dropped and counted, never waited for. Once the other worker runs again, Bob
+// gets every packet that was written, in order, decryptable, and nothing else.
+TEST_F(SmallRingFanoutTest, AFullRingDropsAndCountsWithoutWaiting) {
+  setUpRoom();
+  connectAll();
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::promise<void> holding;
+  other.post([&holding, released](MediaWorker&) {
+    holding.set_value();
+    released.wait();
+  });
+  holding.get_future().wait();
+  const FanoutLink* link = home.fanout().outboundLink(kOther);
+  ASSERT_NE(link, nullptr);
+  constexpr size_t kPackets = 100;
+  sendVideo(kPackets);
+  // Carol's copies (home worker) flow all along: the home worker never waited for the ring.
+  const bool carolGotAll = runUntil(
+      all, [&] { return packetsOf(carol.peer, kCarolSsrc) >= kPackets; }, 5s);
+  const uint64_t refused = link->home().mediaRefused.load();
+  release.set_value();
+  ASSERT_TRUE(carolGotAll);
+  EXPECT_GT(refused, 0u);
+  const uint64_t written = link->home().mediaRecords.load();
+  EXPECT_EQ(written + refused, kPackets);
+  ASSERT_TRUE(runUntil(
+      all, [&] { return packetsOf(bob.peer, kBobSsrc) >= written; }, 5s));
+  EXPECT_EQ(packetsOf(bob.peer, kBobSsrc), written);
+  EXPECT_TRUE(bob.peer.srtpErrors.empty());
+  // The dropped packets are gaps in Bob's sequence (he may NACK them), not a reordering.
+  uint16_t last = 0;
+  bool first = true;
+  for (auto bytes : bob.peer.rtp) {
+    auto p = rtp::RtpPacket::parse(bytes);
+    ASSERT_TRUE(p);
+    if (!first) {
+      EXPECT_LT(static_cast<uint16_t>(p->sequenceNumber() - last - 1), 0x8000u);
+    }
+    last = p->sequenceNumber();
+    first = false;
+  }
+}
+
+// Bob's browser closes DTLS: the other worker's transport is dead, the home worker learns it
+// (the observer hears of the failure, as for a local transport), its Router lets the proxy go on
+// its next tick, and the other worker destroys what it hosted.
+TEST_F(FanoutTest, ADtlsCloseOnTheHostingWorkerReachesTheHomeWorkerAndFreesTheTransport) {
+  setUpRoom();
+  connectAll();
+  EXPECT_EQ(hostedOnOther(), 1u);
+  bob.peer.dtls().close();
+  EXPECT_TRUE(runUntil(
+      all, [&] { return observer.failures.load() == 1 && hostedOnOther() == 0; }, 5s))
+      << "failures " << observer.failures.load();
+  // Carol's stream is untouched.
+  constexpr size_t kPackets = 20;
+  sendVideo(kPackets);
+  EXPECT_TRUE(runUntil(
+      all, [&] { return packetsOf(carol.peer, kCarolSsrc) >= kPackets; }, 5s));
+  EXPECT_EQ(packetsOf(bob.peer, kBobSsrc), 0u);
+}
+
+}  // namespace
