@@ -7,49 +7,10 @@
 #include <cstddef>
 #include <cstring>
 
+#include "common/allocation_counter.h"
 #include "net/spsc_ring.h"
 
-namespace {
-
-bool gCounting = false;
-size_t gAllocations = 0;
-
-void noteAllocation() {
-  if (gCounting) ++gAllocations;
-}
-
-}  // namespace
-
-#if CONCLAVE_SANITIZER_MALLOC_HOOKS
-extern "C" int __sanitizer_install_malloc_and_free_hooks(void (*onMalloc)(const volatile void*, size_t),
-                                                         void (*onFree)(const volatile void*));
-namespace {
-void onMalloc(const volatile void* /*pointer*/, size_t /*size*/) { noteAllocation(); }
-void onFree(const volatile void* /*pointer*/) {}
-}  // namespace
-#else
-namespace conclave::bench {
-void noteAllocation(bool /*cxx*/) { ::noteAllocation(); }
-}  // namespace conclave::bench
-#endif
-
-namespace {
-
-// Counts the allocations `body` makes.
-template <typename Body>
-size_t allocationsIn(Body&& body) {
-#if CONCLAVE_SANITIZER_MALLOC_HOOKS
-  static const bool installed = __sanitizer_install_malloc_and_free_hooks(onMalloc, onFree) != 0;
-  EXPECT_TRUE(installed);
-#endif
-  gAllocations = 0;
-  gCounting = true;
-  body();
-  gCounting = false;
-  return gAllocations;
-}
-
-}  // namespace
+using conclave::testing::allocationsIn;
 
 TEST(SpscRingAllocations, NoneAfterTheConstructor) {
   conclave::net::SpscRing ring(64 * 1024);

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <vector>
 
+#include "common/allocation_counter.h"
 #include "common/random.h"
 #include "srtp/srtp_session.h"
 #include "srtp/srtp_test_keys.h"
@@ -15,45 +16,8 @@ using namespace conclave::srtp;
 
 namespace {
 
-bool gCounting = false;
-size_t gAllocations = 0;
-
-void noteAllocation() {
-  if (gCounting) ++gAllocations;
-}
-
-}  // namespace
-
-#if CONCLAVE_SANITIZER_MALLOC_HOOKS
-extern "C" int __sanitizer_install_malloc_and_free_hooks(void (*onMalloc)(const volatile void*, size_t),
-                                                         void (*onFree)(const volatile void*));
-namespace {
-void onMalloc(const volatile void* /*pointer*/, size_t /*size*/) { noteAllocation(); }
-void onFree(const volatile void* /*pointer*/) {}
-}  // namespace
-#else
-namespace conclave::bench {
-void noteAllocation(bool /*cxx*/) { ::noteAllocation(); }
-}  // namespace conclave::bench
-#endif
-
-namespace {
-
-// Counts the allocations `body` makes.
-template <typename Body>
-size_t allocationsIn(Body&& body) {
-#if CONCLAVE_SANITIZER_MALLOC_HOOKS
-  static const bool installed = __sanitizer_install_malloc_and_free_hooks(onMalloc, onFree) != 0;
-  EXPECT_TRUE(installed);
-#endif
-  gAllocations = 0;
-  gCounting = true;
-  body();
-  gCounting = false;
-  return gAllocations;
-}
-
 using conclave::srtp::test::randomKeys;
+using conclave::testing::allocationsIn;
 
 }  // namespace
 
