@@ -78,31 +78,8 @@ class FanoutTest : public ::testing::Test {
     pub.remoteFingerprint = browserFingerprint;
     for (auto id : {"bob", "carol"}) subs[id].localIce = ice::IceCredentials::generate();
     subs["bob"].worker = kOther;
-    ProducerSpec video;
-    video.id = 1;
-    video.kind = MediaKind::Video;
-    video.ssrc = kVideoSsrc;
-    video.payloadType = 96;
-    video.clockRate = 90000;
-    video.extensionMap = {{2, 2}, {3, rtx ? uint8_t{3} : uint8_t{0}}, {4, 0}};
-    ConsumerSpec forBob{11, 1, kBobSsrc, 98}, forCarol{12, 1, kCarolSsrc, 98};
-    if (rtx) {
-      video.transportCcId = 3;
-      video.rtxSsrc = kVideoRtxSsrc;
-      for (auto* c : {&forBob, &forCarol}) {
-        c->transportCcId = 3;
-        c->rtxSsrc = c->ssrc + 1;
-        c->rtxPayloadType = 99;
-      }
-    }
-    onHome([&](Router& r) {
-      for (auto id : {"alice", "bob", "carol"}) r.addParticipant(id);
-      r.setTransport("alice", TransportRole::Publish, pub);
-      r.addProducer("alice", video);
-      for (auto& [id, spec] : subs) r.setTransport(id, TransportRole::Subscribe, spec);
-      r.addConsumer("bob", forBob);
-      r.addConsumer("carol", forCarol);
-    });
+    const test::VideoRoom room(kVideoSsrc, kVideoRtxSsrc, kBobSsrc, kCarolSsrc, rtx);
+    onHome([&](Router& r) { room.addTo(r, pub, subs); });
     subs["bob"].remoteIce = bob.peer.ice();
     subs["carol"].remoteIce = carol.peer.ice();
     for (auto& [id, spec] : subs) spec.remoteFingerprint = browserFingerprint;

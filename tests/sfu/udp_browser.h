@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,6 +28,45 @@ inline net::Endpoint endpointOf(const std::string& address, uint16_t port) {
   const bool v6 = address.find(':') != std::string::npos;
   return *net::Endpoint::parse((v6 ? "[" + address + "]" : address) + ":" + std::to_string(port));
 }
+
+// Alice publishes one video stream that Bob and Carol get, as MediaRoom sets it up: her publish
+// transport and producer, their subscribe transports and consumers. With `repair`, the publisher
+// numbers its packets (extension 3, kept for the subscribers) and sends RTX on `videoRtxSsrc`; the
+// consumers get RTX streams and number what they get.
+struct VideoRoom {
+  ProducerSpec video;
+  ConsumerSpec forBob;
+  ConsumerSpec forCarol;
+
+  VideoRoom(uint32_t videoSsrc, uint32_t videoRtxSsrc, uint32_t bobSsrc, uint32_t carolSsrc, bool repair)
+      : forBob{11, 1, bobSsrc, 98}, forCarol{12, 1, carolSsrc, 98} {
+    video.id = 1;
+    video.kind = MediaKind::Video;
+    video.ssrc = videoSsrc;
+    video.payloadType = 96;
+    video.clockRate = 90000;
+    video.extensionMap = {{2, 2}, {3, repair ? uint8_t{3} : uint8_t{0}}, {4, 0}};
+    if (!repair) return;
+    video.transportCcId = 3;
+    video.rtxSsrc = videoRtxSsrc;
+    for (auto* c : {&forBob, &forCarol}) {
+      c->transportCcId = 3;
+      c->rtxSsrc = c->ssrc + 1;
+      c->rtxPayloadType = 99;
+    }
+  }
+
+  // On the room's worker: the participants, Alice's transport and producer, the subscribe
+  // transports (before their answers) and the consumers.
+  void addTo(Router& r, const TransportSpec& pub, const std::map<std::string, TransportSpec>& subs) const {
+    for (auto id : {"alice", "bob", "carol"}) r.addParticipant(id);
+    r.setTransport("alice", TransportRole::Publish, pub);
+    r.addProducer("alice", video);
+    for (const auto& [id, spec] : subs) r.setTransport(id, TransportRole::Subscribe, spec);
+    r.addConsumer("bob", forBob);
+    r.addConsumer("carol", forCarol);
+  }
+};
 
 // A browser side on its own UDP socket (127.0.0.1 or ::1).
 struct UdpBrowser {
