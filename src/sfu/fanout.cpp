@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "common/log.h"
+#include "common/token_bucket.h"
 #include "sfu/worker.h"
 
 namespace conclave::sfu {
@@ -28,7 +29,8 @@ class HostedTransport final : public transport::WebRtcTransport::Listener {
         mIn(in),
         mHandle(handle),
         mTransport(*this, fanout.mWorker.sink(), fanout.mWorker.dtlsContext(), params,
-                   std::chrono::steady_clock::now()) {
+                   std::chrono::steady_clock::now()),
+        mRtcpBudget(Fanout::kRtcpPerSecond, Fanout::kRtcpBurst, std::chrono::steady_clock::now()) {
     fanout.mWorker.registerTransport(params.localIce.ufrag, &mTransport);
   }
   ~HostedTransport() override {
@@ -65,6 +67,12 @@ class HostedTransport final : public transport::WebRtcTransport::Listener {
   void onTransportRtp(transport::WebRtcTransport&, rtp::RtpPacket&, common::TimePoint) override {}
   void onTransportRtcp(transport::WebRtcTransport&, std::span<uint8_t> compound, common::TimePoint now) override {
     FanoutLink& link = *mIn.link;
+    // The RTCP ring is shared by every transport hosted for that home worker: one subscriber's
+    // flood must not crowd out the others' feedback.
+    if (!mRtcpBudget.take(now)) {
+      FanoutLink::bump(link.transport().rtcpRefused);
+      return;
+    }
     auto record = link.rtcp().claim(FanoutRecord::kHeaderBytes + compound.size());
     if (record.empty()) {
       FanoutLink::bump(link.transport().rtcpRefused);
@@ -91,6 +99,7 @@ class HostedTransport final : public transport::WebRtcTransport::Listener {
   Fanout::Inbound& mIn;
   FanoutHandle mHandle;
   transport::WebRtcTransport mTransport;
+  common::TokenBucket mRtcpBudget;
 };
 
 Fanout::Fanout(MediaWorker& worker) : mWorker(worker) {}

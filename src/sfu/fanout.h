@@ -30,6 +30,11 @@ class Fanout {
   // Records each ring gives per drain: the rest waits for the next loop turn, so that the
   // worker's own socket and timers are served in between.
   static constexpr size_t kMaxRecordsPerDrain = 1024;
+  // RTCP compounds a hosted transport may put into the shared ring toward its home worker: a
+  // browser sends transport-cc feedback every 25-100 ms, receiver reports, NACKs and PLIs, some
+  // tens per second; what is over the budget is refused and counted (rtcpRefused).
+  static constexpr double kRtcpPerSecond = 200;
+  static constexpr double kRtcpBurst = 100;
 
   explicit Fanout(MediaWorker& worker);
   ~Fanout();

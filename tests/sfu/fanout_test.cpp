@@ -240,6 +240,30 @@ TEST_F(FanoutTest, TheRemoteSubscribersNackAndPliReachTheRouter) {
   EXPECT_EQ(link->home().rtcpStale.load(), 0u);
 }
 
+// The RTCP ring toward the home worker is shared by every transport the other worker hosts for
+// it: a flood of RTCP from Bob goes into it only up to his budget (a burst, then a rate), the
+// rest is refused and counted.
+TEST_F(FanoutTest, ARemoteSubscribersRtcpFloodIsCutAtItsBudget) {
+  setUpRoom(true);
+  connectAll();
+  const FanoutLink* link = other.fanout().inboundLink(kHome);
+  ASSERT_NE(link, nullptr);
+  const auto& counters = link->transport();
+  const uint64_t before = counters.rtcpRecords.load() + counters.rtcpRefused.load();
+  const uint64_t recordsBefore = counters.rtcpRecords.load();
+  constexpr size_t kFlood = 2000;
+  const auto start = std::chrono::steady_clock::now();
+  for (size_t i = 0; i < kFlood; ++i) bob.peer.sendRtcp(sfu::test::pli(0x1234, kBobSsrc));
+  ASSERT_TRUE(runUntil(
+      all, [&] { return counters.rtcpRecords.load() + counters.rtcpRefused.load() >= before + kFlood; }, 10s))
+      << "records " << counters.rtcpRecords.load() << ", refused " << counters.rtcpRefused.load();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  // However long the flood took to read (a slow machine: seconds), no more than the budget.
+  EXPECT_LE(static_cast<double>(counters.rtcpRecords.load() - recordsBefore),
+            Fanout::kRtcpBurst + Fanout::kRtcpPerSecond * seconds + 1);
+  EXPECT_GT(counters.rtcpRefused.load(), 0u);
+}
+
 // Bob leaves while media flows: the home worker closes his proxy and the other worker destroys
 // the transport it hosted; records still in the ring find no transport and are dropped, and
 // Carol's stream goes on.
