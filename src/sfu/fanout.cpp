@@ -162,6 +162,11 @@ bool Fanout::drainMedia(Inbound& in) {
   FanoutLink& link = *in.link;
   net::SpscRing& ring = link.media();
   ring.clearNotified();
+  if (ring.front().empty()) return false;
+  // Packets written before this are dropped unsent, as the worker sheds datagrams that waited in
+  // its socket too long (MediaWorker::shed): one clock read per drain. Written later than the
+  // read (the home worker runs on), a record is young enough.
+  const int64_t oldest = toMicros(std::chrono::steady_clock::now() - mWorker.maxQueueDelay());
   for (size_t n = 0; n < kMaxRecordsPerDrain; ++n) {
     auto bytes = ring.front();
     if (bytes.empty()) return false;
@@ -174,6 +179,12 @@ bool Fanout::drainMedia(Inbound& in) {
     bool sent = false;
     if (hosted) {
       transport::WebRtcTransport& t = hosted->transport();
+      // Forgetting an SSRC is control, not media: never too old.
+      if (record->kind != FanoutRecordKind::ForgetSsrc && record->timeMicros < oldest) {
+        FanoutLink::bump(link.transport().mediaExpired);
+        ring.pop();
+        continue;
+      }
       switch (record->kind) {
         case FanoutRecordKind::Rtp:
           sent = t.sendRtp(record->bytes);
@@ -207,7 +218,7 @@ bool Fanout::drainRtcp(Outbound& out) {
     auto record = FanoutRecord::parse(bytes);
     ProxyTransport* p = record ? proxy(link.transportWorker(), record->handle) : nullptr;
     if (p && record->kind == FanoutRecordKind::Rtcp) {
-      p->onRtcp(record->bytes, fromMicros(record->arrivalMicros));
+      p->onRtcp(record->bytes, fromMicros(record->timeMicros));
     } else {
       FanoutLink::bump(link.home().rtcpStale);
     }
@@ -216,7 +227,15 @@ bool Fanout::drainRtcp(Outbound& out) {
   return !ring.front().empty();
 }
 
+void Fanout::setBatchTime(common::TimePoint now) { mBatchMicros = toMicros(now); }
+
+int64_t Fanout::batchMicros() {
+  if (mBatchMicros == 0) mBatchMicros = toMicros(std::chrono::steady_clock::now());
+  return mBatchMicros;
+}
+
 void Fanout::wakePeers() {
+  mBatchMicros = 0;  // the batch is over: the next records get the next batch's time
   for (auto& out : mOutbound) {
     if (!out || !out->mediaWritten) continue;
     out->mediaWritten = false;

@@ -55,8 +55,15 @@ class Fanout {
   // send batch), RTCP for proxies (to the Router).
   void drain();
   // After the worker's flush: wakes each peer this worker wrote records for (at most once per
-  // flush, and not while the peer is known to be on its way).
+  // flush, and not while the peer is known to be on its way). Ends the batch (batchMicros).
   void wakePeers();
+  // Home side: the time the records written in this batch carry, so that the transport worker
+  // can drop those that waited longer than its maximum queue delay (as it sheds its socket's
+  // backlog). The worker sets it where it has the batch's time already (a receive round, its
+  // tick); in a batch without one (a posted task, RTCP from a ring) the first record reads the
+  // clock. One clock read per batch at most, none per record.
+  void setBatchTime(common::TimePoint now);
+  int64_t batchMicros();
   // Hosted transports' consent and DTLS timers.
   void tick(common::TimePoint now);
   // On the worker thread when it stops: hosted transports go (proxies go with their routers).
@@ -130,6 +137,7 @@ class Fanout {
   net::Doorbell mDoorbell;
   std::vector<std::unique_ptr<Outbound>> mOutbound;  // by transport worker index
   std::vector<std::unique_ptr<Inbound>> mInbound;    // by home worker index
+  int64_t mBatchMicros = 0;                          // 0: not read in this batch yet
 };
 
 // Links every pair of `workers` both ways (each a home and a transport worker of the other).

@@ -39,13 +39,14 @@ struct FanoutRecord {
 
   FanoutHandle handle;
   FanoutRecordKind kind = FanoutRecordKind::Rtp;
-  // Transport → home: when the datagram arrived, µs of the steady clock (shared by all threads).
-  int64_t arrivalMicros = 0;
+  // µs of the steady clock (shared by all threads). Home → transport: the home worker's batch
+  // time when it wrote the record (the transport worker drops records older than its maximum
+  // queue delay); transport → home: when the datagram arrived.
+  int64_t timeMicros = 0;
   std::span<uint8_t> bytes;
 
   // Writes the header at the start of `record` (at least kHeaderBytes).
-  static void writeHeader(std::span<uint8_t> record, FanoutHandle handle, FanoutRecordKind kind,
-                          int64_t arrivalMicros = 0);
+  static void writeHeader(std::span<uint8_t> record, FanoutHandle handle, FanoutRecordKind kind, int64_t timeMicros);
   // A record as the ring holds it; nullopt when it is shorter than the header or of an unknown
   // kind (the rings carry only what workers wrote, so that is a bug, but it is not trusted).
   static std::optional<FanoutRecord> parse(std::span<uint8_t> record);
@@ -69,8 +70,11 @@ class FanoutLink {  // NOLINT(clang-analyzer-optin.performance.Padding)
     std::atomic<uint64_t> rtcpStale{0};     // RTCP records for a transport the home side has closed
   };
   struct TransportCounters {
-    std::atomic<uint64_t> mediaSent{0};    // records sent on to their subscriber
-    std::atomic<uint64_t> mediaStale{0};   // for a transport gone, or not sendable (no pair, SRTP refused)
+    std::atomic<uint64_t> mediaSent{0};   // records sent on to their subscriber
+    std::atomic<uint64_t> mediaStale{0};  // for a transport gone, or not sendable (no pair, SRTP refused)
+    // RTP and RTCP records not sent because they were older than the transport worker's maximum
+    // queue delay when it read them (it had fallen behind), as it sheds its socket's backlog.
+    std::atomic<uint64_t> mediaExpired{0};
     std::atomic<uint64_t> rtcpRecords{0};  // RTCP records written toward the home worker
     std::atomic<uint64_t> rtcpRefused{0};  // not written: the ring was full
   };

@@ -34,7 +34,7 @@ std::span<uint8_t> ProxyTransport::beginRtp() {
 bool ProxyTransport::commitRtp(size_t length) {
   auto record = std::exchange(mClaim, {});
   if (record.empty() || length == 0 || length > kMaxPacket) return false;
-  FanoutRecord::writeHeader(record, mHandle, FanoutRecordKind::Rtp);
+  FanoutRecord::writeHeader(record, mHandle, FanoutRecordKind::Rtp, mFanout.batchMicros());
   mLink.media().commit(FanoutRecord::kHeaderBytes + length);
   FanoutLink::bump(mLink.home().mediaRecords);
   mMediaWritten = true;
@@ -48,7 +48,7 @@ bool ProxyTransport::writeRecord(FanoutRecordKind kind, std::span<const uint8_t>
     FanoutLink::bump(mLink.home().mediaRefused);
     return false;
   }
-  FanoutRecord::writeHeader(record, mHandle, kind);
+  FanoutRecord::writeHeader(record, mHandle, kind, mFanout.batchMicros());
   std::memcpy(record.data() + FanoutRecord::kHeaderBytes, bytes.data(), bytes.size());
   mLink.media().commit(FanoutRecord::kHeaderBytes + bytes.size());
   FanoutLink::bump(mLink.home().mediaRecords);

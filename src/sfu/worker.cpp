@@ -221,6 +221,7 @@ void MediaWorker::onReadable() {
     size_t n = mReceive.receive(mSocket);
     if (n == 0) break;
     auto now = std::chrono::steady_clock::now();
+    mFanout.setBatchTime(now);  // what this round writes for other workers carries its time
     for (size_t i = 0; i < n; ++i) {
       if (shed(mReceive.data(i), mReceive.arrival(i))) continue;
       mArrival = mReceive.arrival(i);
@@ -234,6 +235,7 @@ void MediaWorker::onReadable() {
 
 void MediaWorker::onTick() {
   auto now = std::chrono::steady_clock::now();
+  mFanout.setBatchTime(now);
   for (auto& [id, router] : mRouters) router->tick(now);
   mFanout.tick(now);
   mTcp.tick(now);

@@ -70,6 +70,8 @@ class MediaWorker final : public TransportHost, public transport::PacketSink, pr
   // drops it unread instead of forwarding it (kMaxQueueDelay in worker.cpp by default; STUN and
   // DTLS are never dropped for their age). Worker thread, or before start().
   void setMaxQueueDelay(common::Duration maxDelay) { mMaxQueueDelay = maxDelay; }
+  // The same bound for packets other workers pass through the fan-out rings (Fanout::drain).
+  common::Duration maxQueueDelay() const { return mMaxQueueDelay; }
   // Its side of the fan-out across workers (docs/fanout.md); linked to the other workers by
   // sfu::connectWorkers before they start. Worker thread only, except Fanout::ringDoorbell().
   Fanout& fanout() { return mFanout; }
