@@ -62,55 +62,18 @@ class MediaWorkerTest : public ::testing::Test {
   // `transportCc`: the publisher numbers its packets (extension 3, kept for the subscribers) and
   // sends RTX on kVideoRtxSsrc; the consumers have RTX streams and number what they get.
   void setUpRoom(bool transportCc = false) {
-    const auto browserFingerprint = transport::test::fingerprintOf(browserContext);
-    pub.localIce = ice::IceCredentials::generate();
-    pub.remoteIce = alice.peer.ice();
-    pub.remoteFingerprint = browserFingerprint;
-    for (auto id : {"bob", "carol"}) subs[id].localIce = ice::IceCredentials::generate();
     const test::VideoRoom room(kVideoSsrc, kVideoRtxSsrc, kBobSsrc, kCarolSsrc, transportCc);
-    onWorker([&](Router& r) { room.addTo(r, pub, subs); });
-    subs["bob"].remoteIce = bob.peer.ice();
-    subs["carol"].remoteIce = carol.peer.ice();
-    for (auto& [id, spec] : subs) spec.remoteFingerprint = browserFingerprint;
-    onWorker([&](Router& r) {
-      for (auto& [id, spec] : subs) r.setTransport(id, TransportRole::Subscribe, spec);
-    });
+    room.setUp([this](const auto& step) { onWorker(step); }, alice, bob, carol,
+               transport::test::fingerprintOf(browserContext), pub, subs);
   }
 
   // ICE checks, then DTLS, over the real sockets.
   void connectAll() {
-    alice.peer.sendCheck(pub.localIce, true);
-    bob.peer.sendCheck(subs["bob"].localIce, true);
-    carol.peer.sendCheck(subs["carol"].localIce, true);
-    ASSERT_TRUE(runUntil(
-        all,
-        [&] {
-          return alice.peer.stunAnswers.size() + bob.peer.stunAnswers.size() + carol.peer.stunAnswers.size() == 3;
-        },
-        5s));
-    for (auto* s : all) {
-      ASSERT_EQ(s->peer.stunAnswers[0].cls, ice::StunClass::SuccessResponse);
-      EXPECT_TRUE(s->peer.stunAnswers[0].integrityOk);
-      EXPECT_EQ(s->peer.stunAnswers[0].mappedAddress, s->peer.address());
-      s->peer.startDtls(std::chrono::steady_clock::now());
-    }
-    ASSERT_TRUE(runUntil(
-        all, [&] { return alice.peer.dtlsConnected() && bob.peer.dtlsConnected() && carol.peer.dtlsConnected(); },
-        10s));
+    test::connectBrowsers({{&alice, pub.localIce}, {&bob, subs["bob"].localIce}, {&carol, subs["carol"].localIce}});
   }
 
   // `count` packets, a key frame first, then delta frames, in bursts of 10 as a camera sends.
-  void sendVideo(size_t count) {
-    for (size_t i = 0; i < count; ++i) {
-      auto packet = sfu::test::rtpFrom(i == 0 ? std::span<const uint8_t>(testdata::kChromeVp8Key)
-                                              : std::span<const uint8_t>(testdata::kChromeVp8Tid2),
-                                       static_cast<uint16_t>(1000 + i), static_cast<uint32_t>(90000 + 3000 * (i / 3)));
-      alice.peer.sendRtp(packet);
-      if (i % 10 == 9)
-        runUntil(
-            all, [] { return false; }, 2ms);
-    }
-  }
+  void sendVideo(size_t count) { test::sendVideo(alice, all, count); }
 
   void expectStream(const BrowserPeer& peer, uint32_t ssrc, size_t count) {
     EXPECT_EQ(peer.rtp.size(), count);
@@ -131,12 +94,8 @@ class MediaWorkerTest : public ::testing::Test {
 
   // Runs `task` on the worker thread with the worker itself.
   template <typename T>
-  T onWorkerValue(std::function<T(MediaWorker&)> task) {
-    std::promise<T> result;
-    worker.post([&](MediaWorker& w) { result.set_value(task(w)); });
-    auto f = result.get_future();
-    EXPECT_EQ(f.wait_for(5s), std::future_status::ready);
-    return f.get();
+  T onWorkerValue(const std::function<T(MediaWorker&)>& task) {
+    return test::runOn(worker, task);
   }
 
   static constexpr uint32_t kBobSsrc = 0xb0b00001, kCarolSsrc = 0xca700001;
@@ -394,39 +353,6 @@ TEST_F(MediaWorkerTest, ANackFloodAfterAForgedNominationIsBoundedAndReachesNoThi
   EXPECT_EQ(victim.otherBytes, 0u);
   // Plain-byte budget, plus SRTP tags, plus the RTCP and STUN the server sends Bob meanwhile.
   EXPECT_LE(toBob, Consumer::kRetransmitBurstBytes + forwarded * Consumer::kRetransmitSharePercent / 100 + 16 * 1024);
-}
-
-// Bob's browser moves to a new address (`moveTo`) mid-call while Alice keeps sending video; Bob's
-// browser sends a check every 500 ms from there (`nominate`: with USE-CANDIDATE). Returns how long
-// it took until video reached Bob again, or nullopt after 10 s.
-std::optional<std::chrono::milliseconds> moveAndMeasureGap(UdpBrowser& alice, UdpBrowser& bob,
-                                                           const std::vector<UdpBrowser*>& all,
-                                                           const ice::IceCredentials& bobServerIce, bool nominate,
-                                                           const std::function<void()>& move) {
-  move();
-  const auto movedAt = std::chrono::steady_clock::now();
-  const size_t before = bob.peer.rtp.size();
-  auto nextCheck = movedAt;
-  auto nextFrame = movedAt;
-  uint16_t seq = 5000;
-  const bool flowing = runUntil(
-      all,
-      [&] {
-        const auto now = std::chrono::steady_clock::now();
-        if (now >= nextCheck) {
-          bob.peer.sendCheck(bobServerIce, nominate);
-          nextCheck += 500ms;
-        }
-        if (now >= nextFrame) {  // a video packet every 20 ms
-          alice.peer.sendRtp(sfu::test::rtpFrom(testdata::kChromeVp8Tid2, seq, 90000u + 3000u * seq));
-          ++seq;
-          nextFrame += 20ms;
-        }
-        return bob.peer.rtp.size() > before;
-      },
-      10s);
-  if (!flowing) return std::nullopt;
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - movedAt);
 }
 
 // NAT rebinding mid-call: Bob's NAT gives him a new port. His browser does not notice and goes on
