@@ -21,7 +21,11 @@
 //   --no-subscriber-bwe (the consumers without transport-cc, as for a browser that did not
 //   negotiate it: no per-subscriber estimate, layers follow the tiles' sizes only; so that a
 //   search for the saturation point is not confounded by estimates that fall when the worker
-//   is late, see below).
+//   is late, see below), --audio-only (publishers send Opus only; no video producers or
+//   consumers), --workers=2 (two media workers linked for fan-out, docs/fanout.md; the room and
+//   every publish transport on worker 0) with --fanout-from=N (subscribers N and up have their
+//   subscribe transports, and their browsers' target port, on worker 1; without it all stay on
+//   worker 0 and worker 1 idles).
 //
 // What runs: one sfu::MediaWorker (its thread, epoll loop, recvmmsg/sendmmsg on one UDP socket),
 // set up the way conference/media_room.cpp does it: a Router for the room, per participant a
@@ -233,6 +237,12 @@ struct Options {
   bool subscriberBwe = true;
   bool gso = true;
   srtp::SrtpProfile srtp = srtp::SrtpProfile::AeadAes128Gcm;
+  bool audioOnly = false;
+  // Media workers (1 or 2; the room's home is worker 0) and the first subscriber whose subscribe
+  // transport worker 1 hosts (docs/fanout.md); -1: none.
+  int workers = 1;
+  int fanoutFrom = -1;
+  bool hostedOnSecond(int subscriber) const { return workers > 1 && fanoutFrom >= 0 && subscriber >= fanoutFrom; }
 };
 
 // The layer a tile of `width` pixels asks for (MediaRoom::setVideoPreferences, layerForWidth).
@@ -281,34 +291,60 @@ struct MachineTicks {
   }
 };
 
+constexpr int kMaxWorkers = 2;
+
 struct WindowSnapshot {
-  int64_t cpuNs = 0;
+  int64_t cpuNs = 0;  // the home worker's
   uint64_t received = 0, sent = 0, forwarded = 0, retransmitted = 0, probes = 0, switches = 0, keyframeRequests = 0;
   uint64_t mallocs = 0, news = 0;
   TimePoint at{};
+  // Per worker (0: home): CPU time, datagrams sent. The fan-out link 0 -> 1: records the home
+  // worker wrote and those the ring refused; what worker 1 sent, found stale, dropped for age.
+  std::array<int64_t, kMaxWorkers> workerCpuNs{};
+  std::array<uint64_t, kMaxWorkers> workerSent{};
+  uint64_t linkRecords = 0, linkRefused = 0, linkSent = 0, linkStale = 0, linkExpired = 0;
 };
+
+// /proc/loadavg's first three fields: the machine is shared, its load goes with every figure.
+std::string loadAverage() {
+  std::ifstream in("/proc/loadavg");
+  std::string one, five, fifteen;
+  in >> one >> five >> fifteen;
+  return one + " " + five + " " + fifteen;
+}
 
 class Room {
  public:
   explicit Room(const Options& o) : mOptions(o) {}
 
   void setUp() {
-    const bool gso = mWorker.setSegmentation(mOptions.gso);
-    std::printf("UDP GSO on the worker's sends: %s\n", gso ? "on" : "off");
-    mWorker.start();
-    onWorker([this](sfu::MediaWorker&) {
-      tWorkerThread = true;
-      pthread_getcpuclockid(pthread_self(), &mWorkerClock);
-    });
+    for (int w = 0; w < mOptions.workers; ++w)
+      mWorkers.push_back(std::make_unique<sfu::MediaWorker>(w, "127.0.0.1", 0, mServerContext, &mObserver));
+    std::vector<sfu::MediaWorker*> workers;
+    for (auto& w : mWorkers) workers.push_back(w.get());
+    if (workers.size() > 1) sfu::connectWorkers(workers);
+    bool gso = true;
+    for (auto& w : mWorkers) gso = w->setSegmentation(mOptions.gso) && gso;
+    std::printf("UDP GSO on the workers' sends: %s\n", gso ? "on" : "off");
+    for (auto& w : mWorkers) {
+      w->start();
+      onWorker(*w, [this](sfu::MediaWorker& worker) {
+        tWorkerThread = true;
+        pthread_getcpuclockid(pthread_self(), &mWorkerClocks[size_t(worker.index())]);
+      });
+    }
     const int participants = std::max(mOptions.publishers, mOptions.subscribers);
     const auto fingerprint = transport::test::fingerprintOf(mBrowserContext);
-    const net::Endpoint sfu = net::Endpoint::v4({127, 0, 0, 1}, mWorker.port());
+    auto sfuOf = [this](int worker) { return net::Endpoint::v4({127, 0, 0, 1}, mWorkers[size_t(worker)]->port()); };
+    PublisherConfig publisherConfig;
+    publisherConfig.video = !mOptions.audioOnly;
     for (int i = 0; i < participants; ++i) {
       if (i < mOptions.publishers) {
-        mBrowsers.push_back(std::make_unique<Browser>(mBrowserContext, mServerContext, sfu, false));
-        mPublishers.push_back(std::make_unique<Publisher>(i, *mBrowsers.back()));
+        mBrowsers.push_back(std::make_unique<Browser>(mBrowserContext, mServerContext, sfuOf(0), false));
+        mPublishers.push_back(std::make_unique<Publisher>(i, *mBrowsers.back(), publisherConfig));
       }
       if (i < mOptions.subscribers) {
+        const net::Endpoint sfu = sfuOf(mOptions.hostedOnSecond(i) ? 1 : 0);
         mBrowsers.push_back(std::make_unique<Browser>(mBrowserContext, mServerContext, sfu, true));
         mSubscribers.push_back(std::make_unique<Subscriber>(i, *mBrowsers.back()));
         mSubscribers.back()->feedback = mOptions.subscriberBwe;
@@ -348,10 +384,11 @@ class Room {
           {kAudioLevelId, kAudioLevelId}, {kAbsSendTimeId, kAbsSendTimeId}, {kTccId, kTccId}, {kMidId, 0}};
       audio.transportCcId = kTccId;
       producerIds.emplace_back(video.id, audio.id);
-      steps.push_back([id, spec, video, audio](sfu::Router& r) {
+      const bool withVideo = !mOptions.audioOnly;
+      steps.push_back([id, spec, video, audio, withVideo](sfu::Router& r) {
         r.addParticipant(id);
         r.setTransport(id, sfu::TransportRole::Publish, spec);
-        r.addProducer(id, video);
+        if (withVideo) r.addProducer(id, video);
         r.addProducer(id, audio);
       });
     }
@@ -361,6 +398,7 @@ class Room {
       spec.localIce = ice::IceCredentials::generate();
       spec.remoteIce = s->browser.peer.ice();
       spec.remoteFingerprint = fingerprint;
+      if (mOptions.hostedOnSecond(s->index)) spec.worker = 1;
       s->browser.serverIce = spec.localIce;
       std::vector<sfu::ConsumerSpec> consumers;
       std::vector<std::pair<uint64_t, int>> maxLayers;
@@ -371,14 +409,16 @@ class Room {
         const uint8_t tcc = mOptions.subscriberBwe ? kTccId : 0;
         sfu::ConsumerSpec v{nextId++, producerIds[k].first, base | 1, kVp8Pt, base | 3, kRtxPt, tcc};
         sfu::ConsumerSpec a{nextId++, producerIds[k].second, base | 5, kOpusPt, std::nullopt, 0, tcc};
-        consumers.push_back(v);
+        if (!mOptions.audioOnly) {
+          consumers.push_back(v);
+          const uint32_t width = kWidths[size_t(s->index + p.index) % kLayers];
+          maxLayers.emplace_back(v.id, layerForWidth(width));
+          mVideoConsumers.push_back({s->index, v.id});
+          s->bySsrc[v.ssrc] = {s->streams.size(), false};
+          s->bySsrc[*v.rtxSsrc] = {s->streams.size(), true};
+          s->streams.push_back(InStream{.publisher = p.index, .video = true, .ssrc = v.ssrc, .rtxSsrc = *v.rtxSsrc});
+        }
         consumers.push_back(a);
-        const uint32_t width = kWidths[size_t(s->index + p.index) % kLayers];
-        maxLayers.emplace_back(v.id, layerForWidth(width));
-        mVideoConsumers.push_back({s->index, v.id});
-        s->bySsrc[v.ssrc] = {s->streams.size(), false};
-        s->bySsrc[*v.rtxSsrc] = {s->streams.size(), true};
-        s->streams.push_back(InStream{.publisher = p.index, .video = true, .ssrc = v.ssrc, .rtxSsrc = *v.rtxSsrc});
         s->bySsrc[a.ssrc] = {s->streams.size(), false};
         s->streams.push_back(InStream{.publisher = p.index, .video = false, .ssrc = a.ssrc, .clockRate = 48000});
       }
@@ -483,9 +523,26 @@ class Room {
   // its allocations.
   WindowSnapshot snapshot(std::optional<bool> counting) {
     WindowSnapshot s;
+    // The other workers first (their CPU and counters read from here: a benchmark's view, not
+    // synchronised with their threads), then the home worker on its thread.
+    for (size_t w = 1; w < mWorkers.size(); ++w) {
+      s.workerCpuNs[w] = cpuNanos(mWorkerClocks[w]);
+      s.workerSent[w] = mWorkers[w]->counters().datagramsSent.load();
+    }
+    if (const sfu::FanoutLink* link = mWorkers[0]->fanout().outboundLink(1)) {
+      s.linkSent = link->transport().mediaSent.load();
+      s.linkStale = link->transport().mediaStale.load();
+      s.linkExpired = link->transport().mediaExpired.load();
+    }
     onWorker([&](sfu::MediaWorker& w) {
       if (counting && !*counting) gCounting = false;
-      s.cpuNs = cpuNanos(mWorkerClock);
+      s.cpuNs = cpuNanos(mWorkerClocks[0]);
+      s.workerCpuNs[0] = s.cpuNs;
+      s.workerSent[0] = w.counters().datagramsSent.load();
+      if (const sfu::FanoutLink* link = w.fanout().outboundLink(1)) {
+        s.linkRecords = link->home().mediaRecords.load();
+        s.linkRefused = link->home().mediaRefused.load();
+      }
       s.at = std::chrono::steady_clock::now();
       s.received = w.counters().datagramsReceived.load();
       s.sent = w.counters().datagramsSent.load();
@@ -573,10 +630,11 @@ class Room {
         scale, wall, double(b.received - a.received) / wall, double(st.rtpSent) / wall, double(b.sent - a.sent) / wall,
         double(forwarded) / wall, double(b.retransmitted - a.retransmitted) / wall, double(b.probes - a.probes) / wall);
     std::printf(
-        "  worker CPU %.1f %% of a core: %.0f forwarded RTP/s per core, %.2f us CPU per forwarded packet; "
-        "client threads CPU: publishers %.1f %%, subscribers %.1f %%\n",
-        100 * cpu / wall, double(forwarded) / cpu, cpu * 1e6 / double(forwarded), 100 * double(pubCpu) / 1e9 / wall,
-        100 * double(subCpu) / 1e9 / wall);
+        "  %sworker CPU %.1f %% of a core: %.0f forwarded RTP/s per core, %.2f us CPU per forwarded packet; "
+        "client threads CPU: publishers %.1f %%, subscribers %.1f %%; load average %s\n",
+        mWorkers.size() > 1 ? "home " : "", 100 * cpu / wall, double(forwarded) / cpu, cpu * 1e6 / double(forwarded),
+        100 * double(pubCpu) / 1e9 / wall, 100 * double(subCpu) / 1e9 / wall, loadAverage().c_str());
+    if (mWorkers.size() > 1) printWorkers(a, b, wall, forwarded);
     const double ticks = double(sysconf(_SC_CLK_TCK));
     std::printf(
         "  machine: %.0f %% idle over all cores; kernel softirq threads %.1f %% of a core (not in the worker's "
@@ -628,6 +686,29 @@ class Room {
     std::fflush(stdout);
   }
 
+  // With two workers: each one's CPU and sends, the cost per forwarded packet on each side of the
+  // fan-out link, and the link's counters.
+  void printWorkers(const WindowSnapshot& a, const WindowSnapshot& b, double wall, uint64_t forwarded) {
+    const double records = double(b.linkRecords - a.linkRecords);
+    double allCpu = 0;
+    for (size_t w = 0; w < mWorkers.size(); ++w) {
+      const double cpu = double(b.workerCpuNs[w] - a.workerCpuNs[w]) / 1e9;
+      allCpu += cpu;
+      const double sent = double(b.workerSent[w] - a.workerSent[w]);
+      std::printf("  worker %zu%s: CPU %.1f %% of a core, sent %.0f dgram/s (%.2f us CPU per datagram sent)\n", w,
+                  w == 0 ? " (home)" : "", 100 * cpu / wall, sent / wall, cpu * 1e6 / std::max(sent, 1.0));
+    }
+    std::printf("  both workers: %.2f us CPU per forwarded packet, %.0f forwarded RTP/s per core\n",
+                allCpu * 1e6 / std::max(double(forwarded), 1.0), double(forwarded) / std::max(allCpu, 1e-9));
+    // The records are the forwarded RTP for worker 1's subscribers and the sender reports
+    // forwarded to them (one per publisher's stream per second each).
+    std::printf(
+        "  link 0 -> 1: records written %.0f/s, refused (ring full) %.0f; worker 1 sent %.0f/s, stale %.0f, "
+        "expired (older than its maximum queue delay) %.0f\n",
+        records / wall, double(b.linkRefused - a.linkRefused), double(b.linkSent - a.linkSent) / wall,
+        double(b.linkStale - a.linkStale), double(b.linkExpired - a.linkExpired));
+  }
+
   // The traced allocations outside libsrtp2, one backtrace per call path with its count.
   void printTraces() {
     const size_t n = size_t(std::min(gTraceCount.load(), kMaxTraces));
@@ -649,22 +730,26 @@ class Room {
 
   void tearDown() {
     stopClients();
-    mWorker.stop();
-    const auto& c = mWorker.counters();
-    std::printf("worker sends: %llu datagrams in %llu messages (%.2f datagrams per message)\n",
-                static_cast<unsigned long long>(c.datagramsSent.load()),
-                static_cast<unsigned long long>(c.messagesSent.load()),
-                static_cast<double>(c.datagramsSent.load()) /
-                    static_cast<double>(std::max<uint64_t>(1, c.messagesSent.load())));
+    for (auto& w : mWorkers) w->stop();
+    for (auto& w : mWorkers) {
+      const auto& c = w->counters();
+      std::printf("worker %d sends: %llu datagrams in %llu messages (%.2f datagrams per message)\n", w->index(),
+                  static_cast<unsigned long long>(c.datagramsSent.load()),
+                  static_cast<unsigned long long>(c.messagesSent.load()),
+                  static_cast<double>(c.datagramsSent.load()) /
+                      static_cast<double>(std::max<uint64_t>(1, c.messagesSent.load())));
+    }
     if (mObserver.failures > 0) std::printf("transport failures: %d\n", mObserver.failures.load());
   }
 
  private:
   static std::string name(int i) { return "p" + std::to_string(i); }
 
-  void onWorker(std::function<void(sfu::MediaWorker&)> task) {
+  // On the home worker (the room's).
+  void onWorker(const std::function<void(sfu::MediaWorker&)>& task) { onWorker(*mWorkers[0], task); }
+  void onWorker(sfu::MediaWorker& worker, const std::function<void(sfu::MediaWorker&)>& task) {
     std::promise<void> done;
-    mWorker.post([&](sfu::MediaWorker& w) {
+    worker.post([&](sfu::MediaWorker& w) {
       task(w);
       done.set_value();
     });
@@ -683,8 +768,8 @@ class Room {
     return context;
   }();
   NullObserver mObserver;
-  sfu::MediaWorker mWorker{0, "127.0.0.1", 0, mServerContext, &mObserver};
-  clockid_t mWorkerClock{};
+  std::vector<std::unique_ptr<sfu::MediaWorker>> mWorkers;  // [0]: the room's home
+  std::array<clockid_t, kMaxWorkers> mWorkerClocks{};
   std::vector<std::unique_ptr<Browser>> mBrowsers;
   std::vector<std::unique_ptr<Publisher>> mPublishers;
   std::vector<std::unique_ptr<Subscriber>> mSubscribers;
@@ -718,6 +803,12 @@ bool parse(int argc, char** argv, Options& o) {
       o.gso = false;
     } else if (arg == "--no-subscriber-bwe") {
       o.subscriberBwe = false;
+    } else if (arg == "--audio-only") {
+      o.audioOnly = true;
+    } else if (auto v8 = value("--workers=")) {
+      o.workers = std::stoi(*v8);
+    } else if (auto v9 = value("--fanout-from=")) {
+      o.fanoutFrom = std::stoi(*v9);
     } else if (auto v6 = value("--rate-scale=")) {
       o.scales.clear();
       for (size_t pos = 0; pos < v6->size();) {
@@ -729,7 +820,8 @@ bool parse(int argc, char** argv, Options& o) {
       return false;
     }
   }
-  return o.publishers >= 1 && o.subscribers >= 1 && !o.scales.empty() && o.seconds > 0;
+  return o.publishers >= 1 && o.subscribers >= 1 && !o.scales.empty() && o.seconds > 0 && o.workers >= 1 &&
+         o.workers <= kMaxWorkers;
 }
 
 }  // namespace
@@ -739,7 +831,8 @@ int main(int argc, char** argv) {
   if (!parse(argc, argv, options)) {
     std::fprintf(stderr,
                  "usage: %s [--publishers=N] [--subscribers=M] [--seconds=S] [--rate-scale=X[,Y...]] [--sample=K] "
-                 "[--warmup=S] [--trace-allocations] [--no-subscriber-bwe] [--no-gso] [--srtp=gcm|cm]\n",
+                 "[--warmup=S] [--trace-allocations] [--no-subscriber-bwe] [--no-gso] [--srtp=gcm|cm] [--audio-only] "
+                 "[--workers=1|2] [--fanout-from=N]\n",
                  argv[0]);
     return 2;
   }
@@ -751,10 +844,13 @@ int main(int argc, char** argv) {
   Room room(options);
   room.setUp();
   std::printf(
-      "room: %d publishers (3 simulcast VP8 layers + Opus each), %d subscribers of every other publisher; "
-      "SRTP %s; %u cores online\n",
-      options.publishers, options.subscribers, std::string(room.srtpProfile()).c_str(),
-      std::thread::hardware_concurrency());
+      "room: %d publishers (%s each), %d subscribers of every other publisher; SRTP %s; %u cores online; %d "
+      "worker(s)",
+      options.publishers, options.audioOnly ? "Opus" : "3 simulcast VP8 layers + Opus", options.subscribers,
+      std::string(room.srtpProfile()).c_str(), std::thread::hardware_concurrency(), options.workers);
+  if (options.workers > 1 && options.fanoutFrom >= 0 && options.fanoutFrom < options.subscribers)
+    std::printf(", subscribers %d-%d hosted by worker 1", options.fanoutFrom, options.subscribers - 1);
+  std::printf("; load average %s\n", loadAverage().c_str());
   room.startClients();
   gRateScale = options.scales.front();
   const double settled = room.settle(options.warmup);
