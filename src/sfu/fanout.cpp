@@ -89,6 +89,11 @@ class HostedTransport final : public transport::WebRtcTransport::Listener {
   void onTransportIceDisconnected(transport::WebRtcTransport&, std::string_view reason) override {
     postHome([r = std::string(reason)](Fanout& f, int self, FanoutHandle h) { f.proxyIceDisconnected(self, h, r); });
   }
+  // The home worker's proxy writes nothing for it between these two (a record could only be
+  // dropped here as unsendable); posted, so they keep their order with "connected" and "closed".
+  void onTransportIceReconnected(transport::WebRtcTransport&) override {
+    postHome([](Fanout& f, int self, FanoutHandle h) { f.proxyIceReconnected(self, h); });
+  }
   void onTransportClosed(transport::WebRtcTransport& t, std::string_view reason) override {
     // No more datagrams for it; the home side destroys it (unhost) when its Router lets go.
     mFanout.mWorker.unregisterTransport(&t);
@@ -328,6 +333,10 @@ void Fanout::proxyConnected(int transportWorker, FanoutHandle handle, std::strin
 
 void Fanout::proxyIceDisconnected(int transportWorker, FanoutHandle handle, const std::string& reason) {
   if (ProxyTransport* p = proxy(transportWorker, handle)) p->onIceDisconnected(reason);
+}
+
+void Fanout::proxyIceReconnected(int transportWorker, FanoutHandle handle) {
+  if (ProxyTransport* p = proxy(transportWorker, handle)) p->onIceReconnected();
 }
 
 void Fanout::proxyClosed(int transportWorker, FanoutHandle handle, const std::string& reason) {

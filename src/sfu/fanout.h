@@ -95,6 +95,7 @@ class Fanout {
   // ---- home side: events the transport worker posts ----
   void proxyConnected(int transportWorker, FanoutHandle handle, std::string srtpProfile);
   void proxyIceDisconnected(int transportWorker, FanoutHandle handle, const std::string& reason);
+  void proxyIceReconnected(int transportWorker, FanoutHandle handle);
   void proxyClosed(int transportWorker, FanoutHandle handle, const std::string& reason);
 
   // The links this worker writes media into (one per other worker; null where there is none),

@@ -21,7 +21,7 @@ ProxyTransport::~ProxyTransport() { close(); }
 
 std::span<uint8_t> ProxyTransport::beginRtp() {
   mClaim = {};
-  if (!connected()) return {};
+  if (!sendable()) return {};
   auto record = mLink.media().claim(FanoutRecord::kHeaderBytes + kMaxPacket);
   if (record.empty()) {
     FanoutLink::bump(mLink.home().mediaRefused);
@@ -42,7 +42,8 @@ bool ProxyTransport::commitRtp(size_t length) {
 }
 
 bool ProxyTransport::writeRecord(FanoutRecordKind kind, std::span<const uint8_t> bytes) {
-  if (!connected() || bytes.empty() || bytes.size() > kMaxPacket) return false;
+  if (!(kind == FanoutRecordKind::ForgetSsrc ? connected() : sendable())) return false;
+  if (bytes.empty() || bytes.size() > kMaxPacket) return false;
   auto record = mLink.media().claim(FanoutRecord::kHeaderBytes + bytes.size());
   if (record.empty()) {
     FanoutLink::bump(mLink.home().mediaRefused);
@@ -96,7 +97,15 @@ void ProxyTransport::onRtcp(std::span<uint8_t> compound, common::TimePoint now) 
 }
 
 void ProxyTransport::onIceDisconnected(std::string_view reason) {
-  if (!closed()) mListener.onProxyIceDisconnected(*this, reason);
+  if (closed()) return;
+  mIceLost = true;
+  mListener.onProxyIceDisconnected(*this, reason);
+}
+
+void ProxyTransport::onIceReconnected() {
+  if (closed() || !mIceLost) return;
+  mIceLost = false;
+  mListener.onProxyIceReconnected(*this);
 }
 
 void ProxyTransport::onClosed(std::string_view reason) {

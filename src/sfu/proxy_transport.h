@@ -9,8 +9,16 @@
 //
 // Control path: remote parameters, ICE restarts and close are posted to the transport worker
 // (Fanout). Events come back from there as posted tasks (connected with its SRTP profile, ICE
-// consent lost, closed) and RTCP through the link's other ring; Fanout hands them to the proxy,
-// which hands them to its Listener (the Router). Everything here runs on the home worker.
+// consent lost, a pair selected again, closed) and RTCP through the link's other ring; Fanout
+// hands them to the proxy, which hands them to its Listener (the Router). Everything here runs on
+// the home worker.
+//
+// States as a local WebRtcTransport has them: connected() from "connected" (SRTP keys in place
+// there) until closed. Between "ICE consent lost" and "a pair selected again" (an ICE restart, or
+// a new nomination) it stays connected() but sends nothing, as a local transport without a
+// selected pair: beginRtp() gives no room (the fill never runs, nothing is stamped) and
+// sendRtcp() refuses, so no record is written that the transport worker could only drop; a
+// ForgetSsrc record still goes, as a local transport's SRTP still forgets.
 #pragma once
 
 #include <cstdint>
@@ -35,6 +43,7 @@ class ProxyTransport final : public transport::MediaTransport {
     virtual void onProxyConnected(ProxyTransport& transport) = 0;
     virtual void onProxyRtcp(ProxyTransport& transport, std::span<uint8_t> compound, common::TimePoint now) = 0;
     virtual void onProxyIceDisconnected(ProxyTransport& transport, std::string_view reason) = 0;
+    virtual void onProxyIceReconnected(ProxyTransport& transport) = 0;
     virtual void onProxyClosed(ProxyTransport& transport, std::string_view reason) = 0;
   };
 
@@ -72,9 +81,12 @@ class ProxyTransport final : public transport::MediaTransport {
   void onConnected(std::string srtpProfile);
   void onRtcp(std::span<uint8_t> compound, common::TimePoint now);
   void onIceDisconnected(std::string_view reason);
+  void onIceReconnected();
   void onClosed(std::string_view reason);
 
  private:
+  // Media and RTCP may be written: connected, and the transport there has a selected pair.
+  bool sendable() const { return connected() && !mIceLost; }
   bool writeRecord(FanoutRecordKind kind, std::span<const uint8_t> bytes);
 
   Fanout& mFanout;
@@ -87,6 +99,7 @@ class ProxyTransport final : public transport::MediaTransport {
   std::string mSrtpProfile;
   std::span<uint8_t> mClaim;  // the record beginRtp() claimed
   bool mConnected = false;
+  bool mIceLost = false;      // "ICE consent lost" came, and no "a pair selected again" since
   bool mClosedThere = false;  // the transport worker said it closed
   bool mReleased = false;     // close() ran: the handle is given back
 };

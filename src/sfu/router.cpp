@@ -826,6 +826,11 @@ void Router::transportIceDisconnected(transport::MediaTransport& t, std::string_
   if (mObserver) mObserver->onTransportFailed(p->id, roleOf(*p, t), reason);
 }
 
+// Media flows again by itself (the transport sends once it has a pair); only the log is told.
+void Router::transportIceReconnected(transport::MediaTransport& t) {
+  if (owner(t)) common::logger("sfu")->info("transport {}: ice connected again", t.id());
+}
+
 void Router::onTransportClosed(transport::WebRtcTransport& t, std::string_view reason) {
   if (!owner(t)) return;
   mHost.unregisterTransport(&t);

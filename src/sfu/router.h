@@ -181,6 +181,7 @@ class Router final : private transport::WebRtcTransport::Listener, private Proxy
   void onTransportIceDisconnected(transport::WebRtcTransport& transport, std::string_view reason) override {
     transportIceDisconnected(transport, reason);
   }
+  void onTransportIceReconnected(transport::WebRtcTransport& transport) override { transportIceReconnected(transport); }
   void onTransportClosed(transport::WebRtcTransport& transport, std::string_view reason) override;
   // ProxyTransport::Listener: the same events of a subscribe transport another worker hosts.
   void onProxyConnected(ProxyTransport& transport) override { transportConnected(transport); }
@@ -190,12 +191,14 @@ class Router final : private transport::WebRtcTransport::Listener, private Proxy
   void onProxyIceDisconnected(ProxyTransport& transport, std::string_view reason) override {
     transportIceDisconnected(transport, reason);
   }
+  void onProxyIceReconnected(ProxyTransport& transport) override { transportIceReconnected(transport); }
   void onProxyClosed(ProxyTransport& transport, std::string_view reason) override {
     transportClosed(transport, reason);
   }
   void transportConnected(transport::MediaTransport& transport);
   void transportRtcp(transport::MediaTransport& transport, std::span<uint8_t> compound, common::TimePoint now);
   void transportIceDisconnected(transport::MediaTransport& transport, std::string_view reason);
+  void transportIceReconnected(transport::MediaTransport& transport);
   void transportClosed(transport::MediaTransport& transport, std::string_view reason);
 
   Participant* owner(const transport::MediaTransport& transport);

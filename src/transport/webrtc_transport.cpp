@@ -155,6 +155,7 @@ void WebRtcTransport::onIceSelectedEndpoint(ice::IceServer&, const net::Endpoint
     mSink.commit(datagram.size(), endpoint);
   }
   mHeldDtls = {};  // and its memory
+  if (std::exchange(mIceLost, false)) mListener.onTransportIceReconnected(*this);
   // As DTLS client we speak first, once a nominated pair has answered.
   if (!mDtlsStarted && mDtls.role() == dtls::DtlsRole::Client) {
     mDtlsStarted = true;
@@ -174,6 +175,7 @@ void WebRtcTransport::onIceEndpointRemoved(ice::IceServer&, const net::Endpoint&
 }
 
 void WebRtcTransport::onIceDisconnected(ice::IceServer&, ice::IceServer::DisconnectReason reason) {
+  mIceLost = true;
   mListener.onTransportIceDisconnected(*this, reason == ice::IceServer::DisconnectReason::ConsentExpired
                                                   ? "ice consent expired"
                                                   : "ice connect timeout");

@@ -52,6 +52,9 @@ class WebRtcTransport final : public MediaTransport,
     // ICE consent expired (or no nomination came): media stops until the peer restarts ICE. The
     // DTLS association and SRTP keys are kept, since an ICE restart does not redo DTLS.
     virtual void onTransportIceDisconnected(WebRtcTransport& transport, std::string_view reason) = 0;
+    // After onTransportIceDisconnected: a pair is selected again (the peer nominated one after an
+    // ICE restart, or with the same credentials), so media flows again.
+    virtual void onTransportIceReconnected(WebRtcTransport& transport) = 0;
     // DTLS failed or was closed: the transport is dead. The owner destroys it later (not from
     // inside this callback).
     virtual void onTransportClosed(WebRtcTransport& transport, std::string_view reason) = 0;
@@ -147,6 +150,7 @@ class WebRtcTransport final : public MediaTransport,
   TimePoint mNow{};                             // of the datagram or tick being handled, for callbacks that need it
   bool mDtlsStarted = false;
   bool mClosed = false;
+  bool mIceLost = false;  // onTransportIceDisconnected was told, and no pair is selected since
   Stats mStats;
 };
 

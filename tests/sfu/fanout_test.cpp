@@ -432,9 +432,11 @@ TEST_F(FanoutTest, ADtlsFailureOnTheHostingWorkerReachesTheObserverAndFreesTheTr
 
 // Consent expires on the hosting worker (Bob's browser stopped answering; the worker's timers run
 // 31 s ahead, as RFC 7675's 30 s would take): the home worker's observer is told, as for a local
-// transport. Bob gets nothing more; what the home worker still writes for him is dropped there
-// and counted, Carol's stream goes on, and the transport stays for an ICE restart.
-TEST_F(FanoutTest, ConsentExpiringOnTheHostingWorkerReachesTheObserver) {
+// transport. From then on the home worker writes nothing for Bob (his proxy, like a local
+// transport without a selected pair, gives the Router no room), Carol's stream goes on, and the
+// transport stays for an ICE restart, after which the home worker writes for Bob again and his
+// media follows, with the same DTLS association and SRTP keys.
+TEST_F(FanoutTest, ConsentExpiringOnTheHostingWorkerStopsTheHomeWorkersRecordsUntilAnIceRestart) {
   setUpRoom();
   connectAll();
   constexpr size_t kPackets = 10;
@@ -450,13 +452,32 @@ TEST_F(FanoutTest, ConsentExpiringOnTheHostingWorkerReachesTheObserver) {
   EXPECT_EQ(observer.failed(), std::vector<std::string>{"bob: ice consent expired"});
   const FanoutLink* link = home.fanout().outboundLink(kOther);
   ASSERT_NE(link, nullptr);
-  const uint64_t staleBefore = link->transport().mediaStale.load();
+  const auto& counters = link->transport();
+  // The proxy stopped writing before the observer was told (both on the home worker's thread).
+  const uint64_t written = link->home().mediaRecords.load();
   sendVideo(kPackets, kPackets);
   ASSERT_TRUE(runUntil(
       all, [&] { return packetsOf(carol.peer, kCarolSsrc) >= 2 * kPackets; }, 5s));
+  EXPECT_EQ(link->home().mediaRecords.load(), written);
+  EXPECT_EQ(link->home().mediaRefused.load(), 0u);
   EXPECT_TRUE(runUntil(
-      all, [&] { return link->transport().mediaStale.load() >= staleBefore + kPackets; }, 5s));
+      all, [&] { return counters.mediaSent.load() + counters.mediaStale.load() == written; }, 5s));
   EXPECT_EQ(packetsOf(bob.peer, kBobSsrc), kPackets);
+  EXPECT_EQ(hostedOnOther(), 1u);
+
+  // The control plane restarts ICE; Bob nominates the new credentials from where he is.
+  TransportSpec restarted = subs["bob"];
+  restarted.localIce = ice::IceCredentials::generate();
+  bob.peer.setIce(ice::IceCredentials::generate());
+  restarted.remoteIce = bob.peer.ice();
+  onHome([&](Router& r) { r.setTransport("bob", TransportRole::Subscribe, restarted); });
+  const size_t dtlsBefore = bob.peer.dtlsDatagramsReceived();
+  ASSERT_TRUE(test::moveAndMeasureGap(alice, bob, all, restarted.localIce, true, [] {}))
+      << "no media for Bob within 10 s of the ICE restart";
+  EXPECT_GT(link->home().mediaRecords.load(), written);
+  EXPECT_EQ(bob.peer.dtlsDatagramsReceived(), dtlsBefore);  // no new handshake
+  EXPECT_TRUE(bob.peer.srtpErrors.empty());
+  EXPECT_EQ(observer.failures.load(), 1);
   EXPECT_EQ(hostedOnOther(), 1u);
 }
 

@@ -37,9 +37,11 @@ struct Events final : WebRtcTransport::Listener {
     rtcp.emplace_back(c.begin(), c.end());
   }
   void onTransportIceDisconnected(WebRtcTransport&, std::string_view r) override { iceDisconnected.emplace_back(r); }
+  void onTransportIceReconnected(WebRtcTransport&) override { ++iceReconnected; }
   void onTransportClosed(WebRtcTransport&, std::string_view r) override { closed.emplace_back(r); }
 
   int connected = 0;
+  int iceReconnected = 0;
   std::vector<net::Endpoint> endpoints, removed;
   std::vector<std::vector<uint8_t>> rtp, rtcp;
   std::vector<std::string> iceDisconnected, closed;
@@ -366,6 +368,7 @@ TEST_F(WebRtcTransportTest, ConsentExpiryDisconnectsIceButKeepsSrtpUntilAnIceRes
   EXPECT_FALSE(transport->closed());
   EXPECT_FALSE(transport->selectedEndpoint());
   EXPECT_FALSE(transport->sendRtp(bytesOf(testdata::kChromeOpus)));
+  EXPECT_TRUE(transport->beginRtp().empty());  // so the Router's fill never runs
   // Media from the old address is no longer accepted.
   peer->sendRtp(bytesOf(testdata::kChromeOpus));
   wire.pump(now + 52s);
@@ -379,9 +382,12 @@ TEST_F(WebRtcTransportTest, ConsentExpiryDisconnectsIceButKeepsSrtpUntilAnIceRes
   peer->setIce(newBrowser);
   peer->setAddress(test::loopback(50002));  // the browser moved to another network
   peer->sendCheck(newServer, true);
+  EXPECT_EQ(events.iceReconnected, 0);
   wire.pump(now + 53s);
   ASSERT_TRUE(transport->selectedEndpoint());
   EXPECT_EQ(*transport->selectedEndpoint(), peer->address());
+  EXPECT_EQ(events.iceReconnected, 1);  // once, the counterpart of "ice consent expired"
+
   ASSERT_FALSE(events.endpoints.empty());
   EXPECT_EQ(events.endpoints.back(), peer->address());
   EXPECT_EQ(events.connected, 1);  // no second handshake
