@@ -217,15 +217,22 @@ bool Fanout::drainRtcp(Outbound& out) {
   FanoutLink& link = *out.link;
   net::SpscRing& ring = link.rtcp();
   ring.clearNotified();
+  if (ring.front().empty()) return false;
+  // As the media records' bound on the other side: RTCP that arrived (at the transport worker's
+  // socket) longer ago than this worker lets its own datagrams wait is dropped, as this worker
+  // sheds its socket's backlog. One clock read per drain.
+  const int64_t oldest = toMicros(std::chrono::steady_clock::now() - mWorker.maxQueueDelay());
   for (size_t n = 0; n < kMaxRecordsPerDrain; ++n) {
     auto bytes = ring.front();
     if (bytes.empty()) return false;
     auto record = FanoutRecord::parse(bytes);
     ProxyTransport* p = record ? proxy(link.transportWorker(), record->handle) : nullptr;
-    if (p && record->kind == FanoutRecordKind::Rtcp) {
-      p->onRtcp(record->bytes, fromMicros(record->timeMicros));
-    } else {
+    if (!p || record->kind != FanoutRecordKind::Rtcp) {
       FanoutLink::bump(link.home().rtcpStale);
+    } else if (record->timeMicros < oldest) {
+      FanoutLink::bump(link.home().rtcpExpired);
+    } else {
+      p->onRtcp(record->bytes, fromMicros(record->timeMicros));
     }
     ring.pop();
   }

@@ -68,6 +68,10 @@ class FanoutLink {  // NOLINT(clang-analyzer-optin.performance.Padding)
     std::atomic<uint64_t> mediaRecords{0};  // records written toward the transport worker
     std::atomic<uint64_t> mediaRefused{0};  // not written: the ring was full (the packet was dropped)
     std::atomic<uint64_t> rtcpStale{0};     // RTCP records for a transport the home side has closed
+    // RTCP records not handed to the Router because the datagram arrived at the transport worker
+    // longer ago than the home worker's maximum queue delay when the home worker read it (as the
+    // home worker sheds its own socket's backlog).
+    std::atomic<uint64_t> rtcpExpired{0};
   };
   struct TransportCounters {
     std::atomic<uint64_t> mediaSent{0};   // records sent on to their subscriber

@@ -132,11 +132,14 @@ class SmallRingFanoutTest : public FanoutTest {
   SmallRingFanoutTest() : FanoutTest(FanoutLink::Config{16 * 1024, 16 * 1024}) {}
 };
 
-// The other worker lets a record wait 1 h outside the one phase that tests the bound, so that a
-// slow test machine never makes fresh records look old.
+// Both workers let a record wait 1 h outside the one phase that tests the bound, so that a slow
+// test machine never makes fresh records look old.
 class AgedRecordFanoutTest : public FanoutTest {
  protected:
-  AgedRecordFanoutTest() { other.setMaxQueueDelay(std::chrono::hours(1)); }
+  AgedRecordFanoutTest() {
+    home.setMaxQueueDelay(std::chrono::hours(1));
+    other.setMaxQueueDelay(std::chrono::hours(1));
+  }
   static constexpr auto kMaxDelay = 100ms;
 };
 
@@ -402,6 +405,60 @@ TEST_F(AgedRecordFanoutTest, RecordsOlderThanTheMaximumQueueDelayAreDroppedUnsen
   EXPECT_EQ(packetsOf(bob.peer, kBobSsrc), kPackets);
   EXPECT_TRUE(bob.peer.srtpErrors.empty());
   EXPECT_EQ(counters.mediaExpired.load(), written);
+}
+
+// The other direction: the home worker is held longer than it lets a datagram wait, while Bob's
+// NACK arrives at the other worker and waits in the return ring. The home worker then drops it
+// unread (no retransmission), counted; a fresh NACK after it is answered.
+TEST_F(AgedRecordFanoutTest, RtcpOlderThanTheHomeWorkersMaximumQueueDelayIsDroppedThere) {
+  setUpRoom(true);
+  connectAll();
+  constexpr size_t kPackets = 30;
+  sendVideo(kPackets);
+  ASSERT_TRUE(runUntil(
+      all, [&] { return packetsOf(bob.peer, kBobSsrc) >= kPackets; }, 5s));
+  auto tenthBytes = bob.peer.rtp.at(10);
+  auto tenth = rtp::RtpPacket::parse(tenthBytes);
+  ASSERT_TRUE(tenth);
+  const uint16_t lost = tenth->sequenceNumber();
+  const FanoutLink* link = home.fanout().outboundLink(kOther);
+  ASSERT_NE(link, nullptr);
+  const uint64_t recordsBefore = link->transport().rtcpRecords.load();
+
+  std::promise<void> holding, release;
+  std::shared_future<void> released = release.get_future().share();
+  home.post([&holding, released](MediaWorker& w) {
+    holding.set_value();
+    released.wait();
+    w.setMaxQueueDelay(kMaxDelay);
+  });
+  holding.get_future().wait();
+  bob.peer.sendRtcp(sfu::test::nack(0x1234, kBobSsrc, {lost}));
+  const bool inRing = runUntil(
+      all, [&] { return link->transport().rtcpRecords.load() > recordsBefore; }, 5s);
+  // What the test waits for is the record's age: nothing else happens until it passes the bound.
+  if (inRing) std::this_thread::sleep_until(std::chrono::steady_clock::now() + kMaxDelay + 20ms);
+  release.set_value();
+  ASSERT_TRUE(inRing);
+  // Every record the held home worker found in the ring (the NACK, and whatever else Bob sent).
+  EXPECT_TRUE(runUntil(
+      all, [&] { return link->home().rtcpExpired.load() == link->transport().rtcpRecords.load() - recordsBefore; },
+      5s));
+  const uint64_t expired = link->home().rtcpExpired.load();
+  EXPECT_GE(expired, 1u);
+  EXPECT_EQ(homeStats().retransmitted, 0u);
+  EXPECT_EQ(link->home().rtcpStale.load(), 0u);
+
+  on<bool>(home, [](MediaWorker& w) {
+    w.setMaxQueueDelay(std::chrono::hours(1));
+    return true;
+  });
+  bob.peer.sendRtcp(sfu::test::nack(0x1234, kBobSsrc, {lost}));
+  EXPECT_TRUE(runUntil(
+      all, [&] { return packetsOf(bob.peer, kBobSsrc + 1) >= 1; }, 5s))
+      << "the fresh NACK was not answered";
+  EXPECT_EQ(homeStats().retransmitted, 1u);
+  EXPECT_EQ(link->home().rtcpExpired.load(), expired);
 }
 
 // Bob's DTLS handshake fails on the hosting worker (his certificate is not the one the answer
