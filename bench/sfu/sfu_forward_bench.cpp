@@ -6,7 +6,8 @@
 //   ninja -C build-bench sfu_forward_bench
 //   build-bench/bench/sfu/sfu_forward_bench            # all profiles, N = 1, 10, 100
 //   build-bench/bench/sfu/sfu_forward_bench --quick    # shorter runs
-//   options: --gcm or --cm (one SRTP profile), --fanout=N (one N, skips the SRTP-alone lines)
+//   options: --gcm or --cm (one SRTP profile), --fanout=N (one N, skips the SRTP-alone lines),
+//   --proxy (each line again with every subscriber's transport on another worker, below)
 // Where the time goes:
 //   valgrind --tool=callgrind --toggle-collect='*BenchHost::dispatch*' SFU_BENCH --quick --gcm --fanout=10
 //   (SFU_BENCH: the path of the executable above)
@@ -25,6 +26,16 @@
 // but "flushing" it only counts. Incoming packets are SRTP-protected by the publisher's browser
 // side before the timed part. Times are this thread's CPU time (CLOCK_THREAD_CPUTIME_ID), so the
 // figures are per core even on a busy machine.
+//
+// --proxy (the "proxy" lines): the same, but every subscribe transport is a ProxyTransport for a
+// transport another media worker hosts (docs/fanout.md), so what is timed is the room's home
+// worker's share of a forwarded packet: the rewrite into a record of the link's ring, the
+// record's commit and, once per receive round of 32, the batch time and the doorbell as
+// MediaWorker does them. Two MediaWorkers are made and linked (connectWorkers) for their Fanouts
+// but never started: no thread, nothing goes through their sockets. The transport worker's side
+// (Fanout::drain: read and pop each record; it hosts nothing here, so every record counts as
+// stale) runs between the timed parts, on this thread, each time the records of a timed part
+// would fill half the 4 MiB ring; its cost is not in the figures.
 //
 // Allocations: malloc/calloc/realloc and operator new are replaced in this executable and counted
 // while the timed part runs. "new" counts C++ allocations (Conclave's code, the standard library);
@@ -53,7 +64,9 @@
 #include "common/log.h"
 #include "rtp/captured_packets.h"
 #include "rtp/packet.h"
+#include "sfu/fanout.h"
 #include "sfu/router.h"
+#include "sfu/worker.h"
 #include "transport/browser_peer.h"
 
 // ---- allocation counting -------------------------------------------------------------------------
@@ -138,7 +151,8 @@ void printTraces() {
 // setup it records datagrams so that the browser sides can be answered.
 class BenchHost final : public sfu::TransportHost, public transport::PacketSink {
  public:
-  explicit BenchHost(const dtls::DtlsContext& context) : mContext(context), mSlots(64) {}
+  // `fanout`: the home worker's side of the links, for subscribe transports on another worker.
+  BenchHost(const dtls::DtlsContext& context, sfu::Fanout* fanout) : mContext(context), mFanout(fanout), mSlots(64) {}
 
   transport::PacketSink& sink() override { return *this; }
   const dtls::DtlsContext& dtlsContext() override { return mContext; }
@@ -152,6 +166,10 @@ class BenchHost final : public sfu::TransportHost, public transport::PacketSink 
     std::erase_if(mByEndpoint, [t](const auto& e) { return e.second == t; });
   }
   uint64_t nextTransportId() override { return ++mIds; }
+  std::unique_ptr<transport::MediaTransport> createRemoteTransport(int worker, const WebRtcTransport::Params& params,
+                                                                   sfu::ProxyTransport::Listener& listener) override {
+    return mFanout ? mFanout->createProxy(worker, params, listener) : nullptr;
+  }
 
   std::span<uint8_t> slot() override {
     if (mCount == mSlots.size()) mCount = 0;  // "sendmmsg"
@@ -185,6 +203,7 @@ class BenchHost final : public sfu::TransportHost, public transport::PacketSink 
 
  private:
   const dtls::DtlsContext& mContext;
+  sfu::Fanout* mFanout;
   std::vector<std::array<uint8_t, 2048>> mSlots;
   size_t mCount = 0;
   bool mRecord = true;
@@ -247,10 +266,38 @@ void protectBatch(BrowserPeer& publisher, const Stream& s, uint32_t& next, size_
 
 // ---- one call: a publisher with a video and an audio track, N subscribers of both ----------------
 
+// For --proxy: the room's home worker and the worker that hosts the subscribers' transports,
+// linked and never started (their Fanouts only).
+struct ProxyWorkers {
+  static constexpr int kHome = 0, kTransport = 1;
+  explicit ProxyWorkers(const dtls::DtlsContext& server)
+      : home(kHome, "127.0.0.1", 0, server, nullptr), transport(kTransport, "127.0.0.1", 0, server, nullptr) {
+    sfu::connectWorkers({&home, &transport}, config);
+  }
+  const sfu::FanoutLink& link() { return *home.fanout().outboundLink(kTransport); }
+  // The transport worker's drain until it has read every record written.
+  void drain() {
+    auto& l = link();
+    auto read = [&] {
+      const auto& t = l.transport();
+      return t.mediaSent.load() + t.mediaStale.load() + t.mediaExpired.load();
+    };
+    while (read() != l.home().mediaRecords.load()) transport.fanout().drain();
+  }
+
+  sfu::FanoutLink::Config config;
+  sfu::MediaWorker home;
+  sfu::MediaWorker transport;
+};
+
 class Call {
  public:
-  Call(const dtls::DtlsContext& server, const dtls::DtlsContext& browser, size_t subscribers)
-      : mServer(server), mBrowser(browser), mHost(server), mRouter(mHost, nullptr) {
+  Call(const dtls::DtlsContext& server, const dtls::DtlsContext& browser, size_t subscribers, bool proxy)
+      : mServer(server),
+        mBrowser(browser),
+        mWorkers(proxy ? std::make_unique<ProxyWorkers>(server) : nullptr),
+        mHost(server, mWorkers ? &mWorkers->home.fanout() : nullptr),
+        mRouter(mHost, nullptr) {
     mPublisher = connect("pub", sfu::TransportRole::Publish, net::Endpoint::v4({10, 0, 0, 1}, 5000));
     sfu::ProducerSpec v{1, sfu::MediaKind::Video, mVideo.ssrc, std::nullopt, 96, 90000, {{2, 2}, {3, 0}, {4, 0}}};
     sfu::ProducerSpec a{2, sfu::MediaKind::Audio, mAudio.ssrc, std::nullopt, 111, 48000, {{1, 1}, {3, 0}, {4, 0}}};
@@ -281,8 +328,24 @@ class Call {
 
   srtp::SrtpProfile profile() { return *mPublisher->profile(); }
 
-  // Sends `count` packets through the recording path and checks every subscriber decrypts them.
+  // Sends `count` packets through the recording path and checks every subscriber decrypts them
+  // (through proxies: that the Router wrote a record for each, and none was refused).
   bool warmUp(const Stream& s, uint32_t& next, size_t count) {
+    if (mWorkers) {
+      const uint64_t before = mWorkers->link().home().mediaRecords.load();
+      const uint64_t forwarded = mRouter.stats().rtpForwarded;
+      Incoming in;
+      protectBatch(*mPublisher, s, next, count, in, true);
+      const TimePoint now = std::chrono::steady_clock::now();
+      for (size_t i = 0; i < count; ++i)
+        mHost.dispatch(std::span(in.buffers[i]).first(in.lengths[i]), mPublisher->address(), now);
+      mWorkers->home.fanout().wakePeers();
+      mWorkers->drain();
+      const uint64_t expected = count * mSubscribers.size();
+      return mRouter.stats().rtpForwarded - forwarded == expected &&
+             mWorkers->link().home().mediaRecords.load() - before == expected &&
+             mWorkers->link().home().mediaRefused.load() == 0;
+    }
     mPublisher->rtcp.clear();
     for (auto& sub : mSubscribers) sub->rtp.clear();
     mHost.setRecording(true);
@@ -304,25 +367,43 @@ class Call {
     uint64_t news = 0, mallocs = 0;
   };
 
-  // Timed: `count` incoming packets in batches of `batch`.
+  // Timed: `count` incoming packets in batches of `batch` (through proxies, in parts whose records
+  // fit half the ring, the transport worker's drain between them untimed).
   Result run(const Stream& s, uint32_t& next, size_t count, size_t batch) {
     Result r;
     Incoming in;
     const uint64_t forwardedBefore = mRouter.stats().rtpForwarded;
+    sfu::Fanout* fanout = mWorkers ? &mWorkers->home.fanout() : nullptr;
+    // A record: the packet as written (a few bytes of header extensions more at most), the
+    // record's header, the ring's header and padding.
+    const size_t recordBytes = s.deltaTemplate.size() + 64;
+    const size_t part =
+        mWorkers
+            ? std::clamp<size_t>(mWorkers->config.mediaRingBytes / 2 / (recordBytes * mSubscribers.size()), 1, batch)
+            : batch;
     for (size_t done = 0; done < count; done += batch) {
       protectBatch(*mPublisher, s, next, batch, in);
       const net::Endpoint from = mPublisher->address();
-      AllocationWindow window(true);
-      const int64_t t0 = cpuNanos();
-      TimePoint now{};
-      for (size_t i = 0; i < batch; ++i) {
-        if ((i & 31) == 0) now = std::chrono::steady_clock::now();  // once per recvmmsg batch
-        mHost.dispatch(std::span(in.buffers[i]).first(in.lengths[i]), from, now);
+      for (size_t first = 0; first < batch; first += part) {
+        const size_t end = std::min(batch, first + part);
+        AllocationWindow window(true);
+        const int64_t t0 = cpuNanos();
+        TimePoint now{};
+        for (size_t i = first; i < end; ++i) {
+          if (i == first || (i & 31) == 0) {                // once per recvmmsg batch
+            if (fanout && i != first) fanout->wakePeers();  // MediaWorker::flush, after the round
+            now = std::chrono::steady_clock::now();
+            if (fanout) fanout->setBatchTime(now);
+          }
+          mHost.dispatch(std::span(in.buffers[i]).first(in.lengths[i]), from, now);
+        }
+        if (fanout) fanout->wakePeers();
+        r.cpuNs += cpuNanos() - t0;
+        window.stop();
+        r.news += window.news;
+        r.mallocs += window.mallocs;
+        if (mWorkers) mWorkers->drain();
       }
-      r.cpuNs += cpuNanos() - t0;
-      window.stop();
-      r.news += window.news;
-      r.mallocs += window.mallocs;
       r.incoming += batch;
     }
     r.forwarded = mRouter.stats().rtpForwarded - forwardedBefore;
@@ -337,6 +418,17 @@ class Call {
     spec.localIce = ice::IceCredentials::generate();
     spec.remoteIce = peer->ice();
     spec.remoteFingerprint = transport::test::fingerprintOf(mBrowser);
+    if (mWorkers && role == sfu::TransportRole::Subscribe) {
+      // On the other worker, which never runs: the home worker is told "connected" here, as the
+      // transport worker would post it once DTLS is up there. Proxies take slots 0, 1, ... of the
+      // link in the order they are made, each of generation 1.
+      spec.worker = ProxyWorkers::kTransport;
+      mRouter.setTransport(id, role, spec);
+      const sfu::FanoutHandle handle{mProxies++, 1};
+      mWorkers->home.fanout().proxyConnected(ProxyWorkers::kTransport, handle,
+                                             std::string(srtp::srtpProfileParams(profile()).name));
+      return peer;
+    }
     mRouter.setTransport(id, role, spec);
     mPeers[address] = peer.get();
     const TimePoint now = std::chrono::steady_clock::now();
@@ -368,6 +460,7 @@ class Call {
 
   const dtls::DtlsContext& mServer;
   const dtls::DtlsContext& mBrowser;
+  std::unique_ptr<ProxyWorkers> mWorkers;  // --proxy; before the Router, whose proxies use them
   BenchHost mHost;
   sfu::Router mRouter;
   std::unique_ptr<BrowserPeer> mPublisher;
@@ -376,8 +469,10 @@ class Call {
   Stream mVideo = videoStream();
   Stream mAudio = audioStream();
   uint64_t mGeneration = 0;
+  uint32_t mProxies = 0;
 
  public:
+  bool proxy() const { return mWorkers != nullptr; }
   const Stream& video() const { return mVideo; }
   const Stream& audio() const { return mAudio; }
 };
@@ -433,11 +528,12 @@ const char* profileName(srtp::SrtpProfile p) {
 struct Options {
   bool quick = false;
   bool gcm = true, cm = true, srtpAlone = true;
+  bool proxy = false;  // each line again through proxies
   std::vector<size_t> fanouts{1, 10, 100};
   int repetitions = 5;
 };
 
-void report(srtp::SrtpProfile profile, const Stream& s, size_t n, std::vector<Call::Result> results) {
+void report(srtp::SrtpProfile profile, const Stream& s, size_t n, bool proxy, std::vector<Call::Result> results) {
   uint64_t news = 0, mallocs = 0, forwarded = 0;
   bool complete = true;
   for (const auto& x : results) {
@@ -449,31 +545,39 @@ void report(srtp::SrtpProfile profile, const Stream& s, size_t n, std::vector<Ca
   std::sort(results.begin(), results.end(), [](const auto& a, const auto& b) { return a.cpuNs < b.cpuNs; });
   const auto& r = results[results.size() / 2];  // the median run
   const double nsPerForwarded = double(r.cpuNs) / double(r.forwarded);
-  std::printf("%-24s %-5s %4zu %5zu | %10.0f %10.0f | %7.0f %8.0f | %7.3f %8.3f%s\n", profileName(profile),
-              s.media == Media::Video ? "video" : "audio", n, s.keyTemplate.size(),
+  std::printf("%-24s %-5s %-5s %4zu %5zu | %10.0f %10.0f | %7.0f %8.0f | %7.3f %8.3f%s\n", profileName(profile),
+              s.media == Media::Video ? "video" : "audio", proxy ? "proxy" : "local", n, s.keyTemplate.size(),
               1e9 * double(r.incoming) / double(r.cpuNs), 1e9 / nsPerForwarded, nsPerForwarded,
               double(r.cpuNs) / double(r.incoming), double(news) / double(forwarded),
               double(mallocs) / double(forwarded), complete ? "" : "  (NOT ALL FORWARDED)");
   std::fflush(stdout);
 }
 
+// Video, then audio, through one call's subscribers.
+void benchCall(Call& call, size_t n, const Options& o) {
+  for (const Stream* s : {&call.video(), &call.audio()}) {
+    // About the same number of forwarded packets for every N, under 32768 per consumer.
+    const size_t target = o.quick ? 100'000 : 600'000;
+    const size_t count = std::clamp<size_t>(target / n, 1024, 28'672) / 1024 * 1024;
+    std::vector<Call::Result> results;
+    uint32_t next = 0;
+    for (int rep = 0; rep < o.repetitions; ++rep) {
+      if (!call.restartConsumers(*s, next, 16)) {
+        std::printf("warm-up failed: not every packet reached every subscriber (through proxies: the ring)\n");
+        std::exit(1);
+      }
+      results.push_back(call.run(*s, next, count, 1024));
+    }
+    report(call.profile(), *s, n, call.proxy(), results);
+  }
+}
+
 void benchProfile(const dtls::DtlsContext& server, const dtls::DtlsContext& browser, const Options& o) {
   for (size_t n : o.fanouts) {
-    Call call(server, browser, n);
-    for (const Stream* s : {&call.video(), &call.audio()}) {
-      // About the same number of forwarded packets for every N, under 32768 per consumer.
-      const size_t target = o.quick ? 100'000 : 600'000;
-      const size_t count = std::clamp<size_t>(target / n, 1024, 28'672) / 1024 * 1024;
-      std::vector<Call::Result> results;
-      uint32_t next = 0;
-      for (int rep = 0; rep < o.repetitions; ++rep) {
-        if (!call.restartConsumers(*s, next, 16)) {
-          std::printf("warm-up failed: subscribers did not decrypt what was forwarded\n");
-          std::exit(1);
-        }
-        results.push_back(call.run(*s, next, count, 1024));
-      }
-      report(call.profile(), *s, n, results);
+    for (bool proxy : {false, true}) {
+      if (proxy && !o.proxy) continue;
+      Call call(server, browser, n, proxy);
+      benchCall(call, n, o);
     }
   }
 }
@@ -491,11 +595,13 @@ int main(int argc, char** argv) {
       options.cm = false;
     } else if (arg == "--cm") {
       options.gcm = false;
+    } else if (arg == "--proxy") {
+      options.proxy = true;
     } else if (arg.rfind("--fanout=", 0) == 0) {
       options.fanouts = {std::stoul(arg.substr(9))};
       options.srtpAlone = false;
     } else {
-      std::fprintf(stderr, "usage: %s [--quick] [--gcm|--cm] [--fanout=N]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--quick] [--gcm|--cm] [--fanout=N] [--proxy]\n", argv[0]);
       return 2;
     }
   }
@@ -522,8 +628,8 @@ int main(int argc, char** argv) {
   }
   std::printf("\nForwarding, one thread (median of %d runs; rates per core from thread CPU time):\n",
               options.repetitions);
-  std::printf("%-24s %-5s %4s %5s | %10s %10s | %7s %8s | %7s %8s\n", "profile", "media", "N", "bytes", "in pkt/s",
-              "fwd pkt/s", "ns/fwd", "ns/in", "new/fwd", "malloc/fwd");
+  std::printf("%-24s %-5s %-5s %4s %5s | %10s %10s | %7s %8s | %7s %8s\n", "profile", "media", "path", "N", "bytes",
+              "in pkt/s", "fwd pkt/s", "ns/fwd", "ns/in", "new/fwd", "malloc/fwd");
   if (options.gcm) benchProfile(server, browserGcm, options);
   if (options.cm) benchProfile(server, browserCm, options);
   printTraces();
