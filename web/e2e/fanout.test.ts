@@ -24,6 +24,47 @@ async function scrape(port: number): Promise<Map<string, number>> {
   return out;
 }
 
+/**
+ * Waits until every page decodes the others' cameras and their microphones' audio, and its frame
+ * transforms decrypted what arrived (30 video frames and 100 audio frames from each); returns
+ * the figures.
+ */
+async function everyoneDecodes(pages: Page[], ids: string[]): Promise<string[]> {
+  const decodes = (m: { received: TrackStats[]; crypto: CryptoStats }, from: string[]): boolean =>
+    from.every((id) => {
+      const video = findTrack(m.received, id, 'camera');
+      const audio = findTrack(m.received, id, 'microphone');
+      const cv = findTrack(m.crypto.tracks, id, 'camera');
+      const ca = findTrack(m.crypto.tracks, id, 'microphone');
+      return (
+        (video?.framesDecoded ?? 0) > 30 &&
+        (audio?.packetsReceived ?? 0) > 100 &&
+        (cv?.ok ?? 0) > 30 &&
+        (ca?.ok ?? 0) > 100 &&
+        cv?.state === 'ok'
+      );
+    });
+  const figures: string[] = [];
+  for (const [i, p] of pages.entries()) {
+    const from = ids.filter((_, k) => k !== i);
+    const now = await waitUntil(
+      `${NAMES[i]} decodes the others`,
+      async () => ({ received: (await pageStats(p)).received, crypto: await cryptoStats(p) }),
+      (m) => decodes(m, from),
+    );
+    expect(now.crypto.mode).toBe('script');
+    for (const id of from) {
+      const v = findTrack(now.received, id, 'camera');
+      const cv = findTrack(now.crypto.tracks, id, 'camera');
+      figures.push(
+        `${NAMES[i]} <- ${NAMES[ids.indexOf(id)]}: framesDecoded ${v?.framesDecoded}, ` +
+          `video decrypted ${cv?.ok} failed ${cv?.failed}`,
+      );
+    }
+  }
+  return figures;
+}
+
 describe.skipIf(!serverHasMedia() || !serverHelp().includes('--fanout-threshold'))(
   'one meeting across two media workers',
   () => {
@@ -62,41 +103,7 @@ describe.skipIf(!serverHasMedia() || !serverHelp().includes('--fanout-threshold'
         );
       const ids = await Promise.all(pages.map((p) => selfId(p)));
 
-      // Everyone decodes the others' cameras and their microphones' audio, and the frame
-      // transforms decrypted what arrived (30 video frames and 100 audio frames from each).
-      const decodes = (m: { received: TrackStats[]; crypto: CryptoStats }, from: string[]): boolean =>
-        from.every((id) => {
-          const video = findTrack(m.received, id, 'camera');
-          const audio = findTrack(m.received, id, 'microphone');
-          const cv = findTrack(m.crypto.tracks, id, 'camera');
-          const ca = findTrack(m.crypto.tracks, id, 'microphone');
-          return (
-            (video?.framesDecoded ?? 0) > 30 &&
-            (audio?.packetsReceived ?? 0) > 100 &&
-            (cv?.ok ?? 0) > 30 &&
-            (ca?.ok ?? 0) > 100 &&
-            cv?.state === 'ok'
-          );
-        });
-      const figures: string[] = [];
-      for (const [i, p] of pages.entries()) {
-        const from = ids.filter((_, k) => k !== i);
-        const now = await waitUntil(
-          `${NAMES[i]} decodes the others`,
-          async () => ({ received: (await pageStats(p)).received, crypto: await cryptoStats(p) }),
-          (m) => decodes(m, from),
-        );
-        expect(now.crypto.mode).toBe('script');
-        for (const id of from) {
-          const v = findTrack(now.received, id, 'camera');
-          const cv = findTrack(now.crypto.tracks, id, 'camera');
-          figures.push(
-            `${NAMES[i]} <- ${NAMES[ids.indexOf(id)]}: framesDecoded ${v?.framesDecoded}, ` +
-              `video decrypted ${cv?.ok} failed ${cv?.failed}`,
-          );
-        }
-      }
-
+      const figures = await everyoneDecodes(pages, ids);
       // Where the server placed the subscribe transports: at least one on the other worker, and
       // the browsers' selected pairs say so. Publish connections all go to the meeting's worker.
       const log = server.output();
@@ -129,6 +136,33 @@ describe.skipIf(!serverHasMedia() || !serverHelp().includes('--fanout-threshold'
           `${JSON.stringify(subscribePorts)}, workers ${JSON.stringify(ports)}); streams per worker ${JSON.stringify(streams)}; ` +
           `records to worker 1 ${written}, sent there ${sent}, RTCP back ${back}\n${figures.join('\n')}`,
       );
+
+      // The participant subscribed through worker 1 leaves: that worker's transport goes with
+      // the streams counted there. Rejoining, a new participant is placed there again (the
+      // meeting's worker still carries the others' streams) and everyone decodes everyone.
+      const away = subscribePorts.indexOf(ports[1]);
+      const leaver = pages[away]!;
+      await leaver.getByTestId('leave-button').click();
+      await leaver.getByTestId('left-message').waitFor();
+      await waitUntil(
+        'the streams of the one who left no longer counted',
+        () => scrape(metricsPort),
+        (after) => after.get('conclave_worker_subscribed_streams{worker="1"}') === 0,
+      );
+      await leaver.getByTestId('rejoin-button').click();
+      await waitForRoster(
+        leaver,
+        NAMES.map((n, k) => (k === away ? `${n} (you)` : n)),
+      );
+      ids[away] = await selfId(leaver);
+      const again = await everyoneDecodes(pages, ids);
+      const rejoined = await selectedCandidates(leaver);
+      expect(rejoined.subscribe?.remotePort).toBe(ports[1]);
+      const later = await scrape(metricsPort);
+      expect(later.get('conclave_worker_fanout_sent_total{worker="1",direction="to_transport"}') ?? 0).toBeGreaterThan(
+        sent + 260,
+      );
+      console.log(`after ${NAMES[away]} left and rejoined through worker 1:\n${again.join('\n')}`);
     });
   },
 );
