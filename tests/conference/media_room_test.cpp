@@ -28,7 +28,6 @@ namespace conclave::conference {
 namespace {
 
 using namespace std::chrono_literals;
-using sdp::Direction;
 using sdp::MediaKind;
 using sdp::test::readData;
 using sdp::test::replaceAll;
