@@ -243,6 +243,7 @@ TEST_F(FanoutPlacementTest, MediaReachesASubscriberWhoseTransportTheOtherWorkerH
 
   std::map<std::string, std::unique_ptr<UdpBrowser>> subscribers;
   std::map<std::string, OfferedTransport> offered;
+  std::map<std::string, BrowserSubscriber> answering;
   for (const auto& [id, where] : std::vector<std::pair<std::string, int>>{{"bob", kHome}, {"carol", kOther}}) {
     join(id);
     timer.elapse();
@@ -250,7 +251,7 @@ TEST_F(FanoutPlacementTest, MediaReachesASubscriberWhoseTransportTheOtherWorkerH
     offered[id] = transportOf(peers[id].offers.back().sdp);
     subscribers[id] = makeBrowser(worker(where).port());
     const auto& ice = subscribers[id]->peer.ice();
-    BrowserSubscriber browser(ice.ufrag, ice.pwd, browserFingerprint);
+    auto& browser = answering.try_emplace(id, ice.ufrag, ice.pwd, browserFingerprint).first->second;
     ASSERT_EQ(errorCode(room->subscribeAnswer(id, browser.answer(peers[id].offers.back().sdp))), "");
   }
   UdpBrowser& bob = *subscribers["bob"];
@@ -357,6 +358,36 @@ TEST_F(FanoutPlacementTest, MediaReachesASubscriberWhoseTransportTheOtherWorkerH
   EXPECT_EQ(sampleValue(metrics, "conclave_worker_fanout_refused_total{worker=\"0\",direction=\"to_transport\"}"), 0);
   EXPECT_GE(sampleValue(metrics, "conclave_worker_fanout_records_total{worker=\"1\",direction=\"to_home\"}"), 0);
   EXPECT_GE(worker(kOther).counters().datagramsSent.load(), 2 * kPackets);
+
+  // Carol's browser restarts ICE: the new offer names the same worker, her checks with the new
+  // credentials reach the transport there (the new ufrag is routed to it) and her stream goes on
+  // over the same DTLS association.
+  room->restartSubscribe("carol");
+  timer.elapse();
+  ASSERT_EQ(offeredPort("carol"), worker(kOther).port());
+  const auto restarted = transportOf(peers["carol"].offers.back().sdp);
+  ASSERT_NE(restarted.ice.ufrag, offered["carol"].ice.ufrag);
+  const std::string answer = answering.at("carol").answer(peers["carol"].offers.back().sdp);
+  carol.peer.setIce({answering.at("carol").ufrag(), carol.peer.ice().pwd});
+  ASSERT_EQ(errorCode(room->subscribeAnswer("carol", answer)), "");
+  ASSERT_EQ(hostedOn(kOther), 1u);  // the same transport, its restart run there
+  carol.peer.sendCheck(restarted.ice, true);
+  ASSERT_TRUE(runUntil(
+      all, [&] { return carol.peer.stunAnswers.size() >= 2; }, 10s));
+  EXPECT_EQ(carol.peer.stunAnswers.back().cls, ice::StunClass::SuccessResponse);
+  EXPECT_TRUE(carol.peer.stunAnswers.back().integrityOk);
+  const size_t carolBefore = received(carol, carolAudio);
+  for (size_t i = 0; i < kPackets; ++i) sendAudio();
+  EXPECT_TRUE(runUntil(
+      all, [&] { return received(carol, carolAudio) >= carolBefore + kPackets; }, 10s))
+      << "after the restart carol got " << received(carol, carolAudio) - carolBefore;
+  EXPECT_TRUE(carol.peer.srtpErrors.empty());
+
+  // The server's shutdown order: the workers stop with the room's Router, its proxy and the
+  // transport the other worker hosts all alive; the room goes after.
+  plane->stop();
+  room.reset();
+  EXPECT_EQ(plane->placement().streams(kOther), 0u);
 }
 
 }  // namespace
