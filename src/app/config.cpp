@@ -131,6 +131,9 @@ const std::vector<Setting>& settings() {
       INT_SETTING("media_port", mediaPort, 0, 65535,
                   "UDP port of the first media worker; worker i uses port + i (0: any)"),
       INT_SETTING("media_workers", mediaWorkers, 0, 256, "Media worker threads (0: one per core)"),
+      INT_SETTING("fanout_threshold", fanoutThreshold, 0, 1000000,
+                  "Subscribed streams a media worker carries before its rooms' new subscribers are connected to "
+                  "the least loaded worker (0: never; one room's fan-out then stays on one core)"),
       INT_SETTING("max_room_tracks", maxRoomTracks, 1, 100000, "Published audio/video tracks per room"),
       INT_SETTING("max_file_megabytes", maxFileMegabytes, 0, 4096, "Largest shared file in MiB (0: file sharing off)"),
       INT_SETTING("file_retention_seconds", fileRetentionSeconds, 0, 31536000,

@@ -41,6 +41,9 @@ struct Config {
   std::vector<std::string> mediaAnnouncedAddresses;
   int mediaPort = 40000;
   int mediaWorkers = 0;  // 0: one per core
+  // Subscribed streams a media worker hosts before its rooms' new subscribers get their
+  // transports on another worker (docs/fanout.md); 0: never. As conference::MediaSettings.
+  int fanoutThreshold = 500;
   int maxRoomTracks = 200;
   int maxFileMegabytes = 100;
   int fileRetentionSeconds = 0;  // 0: until the meeting ends

@@ -197,6 +197,7 @@ int run(const Config& config) {
   if (mediaSettings.announcedAddresses.empty()) mediaSettings.announcedAddresses = {primaryAddress()};
   mediaSettings.port = static_cast<uint16_t>(config.mediaPort);
   mediaSettings.maxRoomTracks = static_cast<size_t>(config.maxRoomTracks);
+  mediaSettings.fanoutThreshold = static_cast<size_t>(config.fanoutThreshold);
   mediaSettings.workers = config.mediaWorkers > 0 ? config.mediaWorkers
                                                   : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   conference::MediaPlane media(

@@ -10,6 +10,7 @@
 #include "common/certificate.h"
 #include "common/metrics_text.h"
 #include "conference/media_room.h"
+#include "conference/placement.h"
 #include "dtls/dtls_context.h"
 #include "sfu/worker.h"
 
@@ -21,6 +22,15 @@ struct MediaSettings {
   uint16_t port = 40000;  // worker i listens on port + i; 0: any free port
   int workers = 1;
   size_t maxRoomTracks = 200;  // published tracks per room (config: max_room_tracks)
+  // Subscribed streams a worker hosts before new subscribers of its rooms get their transports on
+  // the worker hosting the fewest (config: fanout_threshold; 0: never, docs/fanout.md).
+  size_t fanoutThreshold = kDefaultFanoutThreshold;
+
+  // One core forwards ~200,000 packets/s of the measured mix (4-5 us each, bench/README.md); a
+  // subscribed stream is 50 packets/s (Opus) to ~250 (VP8 at 2.5 Mbit/s), so a core carries
+  // ~800 full-size video streams or ~4,000 audio ones. 500 hands subscribers on well before the
+  // worst case fills a core (~0.6 of one), while a 10-person meeting (180 streams) stays whole.
+  static constexpr size_t kDefaultFanoutThreshold = 500;
 };
 
 class MediaPlane final : private sfu::RouterObserver {
@@ -43,14 +53,19 @@ class MediaPlane final : private sfu::RouterObserver {
       transportSecuredHandler;
 
   const std::vector<std::unique_ptr<sfu::MediaWorker>>& workers() const { return mWorkers; }
-  // Appends the workers' counters (one sample per worker, labelled worker="<index>") to /metrics.
-  // Any thread: it reads only the workers' relaxed atomics, which they publish without locks.
+  // Appends the workers' counters (one sample per worker, labelled worker="<index>") to /metrics,
+  // and, when workers are linked for fan-out, their links' counters (labelled worker and
+  // direction) and the subscribed streams each hosts. Control thread: the workers' counters are
+  // relaxed atomics they publish without locks, the streams are the Placement's.
   void writeMetrics(common::MetricsText& out) const;
   const MediaEnvironment& environment() const { return mEnv; }
+  // Where subscribe transports go, and the subscribed streams each worker hosts (control thread).
+  const Placement& placement() const { return *mPlacement; }
   // How long a media address that stops answering ICE consent checks is still used.
   static common::Duration consentTimeout() { return ice::IceServer::Config{}.consentTimeout; }
 
  private:
+  void writeFanoutMetrics(common::MetricsText& out) const;
   void onTransportFailed(const std::string& participantId, sfu::TransportRole role, std::string_view reason) override;
   void onTransportSecured(const std::string& participantId, sfu::TransportRole role,
                           std::string_view srtpProfile) override;
@@ -61,6 +76,7 @@ class MediaPlane final : private sfu::RouterObserver {
   std::function<void(std::function<void()>)> mPostToControl;
   std::vector<std::unique_ptr<sfu::MediaWorker>> mWorkers;
   std::vector<size_t> mRoomsPerWorker;
+  std::unique_ptr<Placement> mPlacement;
 };
 
 }  // namespace conclave::conference

@@ -85,11 +85,16 @@ std::string effectiveSource(sdp::MediaKind kind, std::string_view declared) {
   return declared == "screen-audio" ? "screen-audio" : "microphone";
 }
 
-MediaRoom::MediaRoom(std::string roomId, sfu::MediaWorker& worker, const MediaEnvironment& env)
-    : mRoomId(std::move(roomId)), mWorker(worker), mEnv(env) {}
+MediaRoom::MediaRoom(std::string roomId, sfu::MediaWorker& worker, const MediaEnvironment& env, Placement* placement)
+    : mRoomId(std::move(roomId)), mWorker(worker), mEnv(env), mPlacement(placement) {}
 
 MediaRoom::~MediaRoom() {
   *mAlive = false;
+  // The Router goes, and with it every transport, those other workers host included.
+  for (auto& [id, p] : mParticipants) {
+    p.subscriptions.clear();
+    countStreams(p);
+  }
   mWorker.post([id = mRoomId](sfu::MediaWorker& w) { w.closeRouter(id); });
 }
 
@@ -97,7 +102,7 @@ void MediaRoom::post(std::function<void(sfu::Router&)> task) {
   mWorker.post([id = mRoomId, task = std::move(task)](sfu::MediaWorker& w) { task(w.router(id)); });
 }
 
-sdp::LocalTransport MediaRoom::localTransport(const ice::IceCredentials& ice) const {
+sdp::LocalTransport MediaRoom::localTransport(const ice::IceCredentials& ice, const sfu::MediaWorker& worker) const {
   sdp::LocalTransport t;
   t.iceUfrag = ice.ufrag;
   t.icePwd = ice.pwd;
@@ -106,9 +111,21 @@ sdp::LocalTransport MediaRoom::localTransport(const ice::IceCredentials& ice) co
   // port), in the operator's order: each a local preference below the one before, so a browser
   // that finds several pairs working prefers the first address.
   for (size_t i = 0; i < mEnv.announcedAddresses.size(); ++i)
-    t.candidates.push_back({mEnv.announcedAddresses[i], mWorker.port(), static_cast<uint16_t>(65535 - i)});
+    t.candidates.push_back({mEnv.announcedAddresses[i], worker.port(), static_cast<uint16_t>(65535 - i)});
   t.tcpPassive = true;  // the worker listens on TCP at the same port number (ICE-TCP)
   return t;
+}
+
+void MediaRoom::countStreams(Participant& p) {
+  if (!p.subscribeWorker || !mPlacement) return;
+  const size_t now = p.subscriptions.size();
+  mPlacement->addStreams(*p.subscribeWorker, static_cast<int64_t>(now) - static_cast<int64_t>(p.countedStreams));
+  p.countedStreams = now;
+}
+
+const sfu::MediaWorker* MediaRoom::subscribeWorker(const std::string& participantId) const {
+  auto it = mParticipants.find(participantId);
+  return it == mParticipants.end() ? nullptr : it->second.subscribeWorker;
 }
 
 void MediaRoom::addParticipant(const std::string& participantId, MediaPeer& peer) {
@@ -125,7 +142,12 @@ void MediaRoom::addParticipant(const std::string& participantId, MediaPeer& peer
 }
 
 void MediaRoom::removeParticipant(const std::string& participantId) {
-  if (!mParticipants.erase(participantId)) return;
+  auto it = mParticipants.find(participantId);
+  if (it == mParticipants.end()) return;
+  // Its subscribe transport goes with it (from whichever worker hosts it).
+  it->second.subscriptions.clear();
+  countStreams(it->second);
+  mParticipants.erase(it);
   bool hadProducers =
       std::erase_if(mProducers, [&](const auto& e) { return e.second.participantId == participantId; }) > 0;
   post([participantId](sfu::Router& r) { r.removeParticipant(participantId); });
@@ -152,7 +174,8 @@ common::Result<std::string, MediaError> MediaRoom::publish(const std::string& pa
   if (!p.publishIce || restart) p.publishIce = ice::IceCredentials::generate();
   p.publishRemoteUfrag = remote.ice.ufrag;
   p.publishOrigin.version++;
-  std::string sdpText = sdp::writePublishAnswer(answer.value(), localTransport(*p.publishIce), p.publishOrigin);
+  std::string sdpText =
+      sdp::writePublishAnswer(answer.value(), localTransport(*p.publishIce, mWorker), p.publishOrigin);
 
   sfu::TransportSpec spec;
   spec.localIce = *p.publishIce;
@@ -400,17 +423,27 @@ void MediaRoom::flushSubscriptions(const std::string& participantId) {
       common::logger("media")->warn("subscriber has no free m-section; {} track(s) are not sent", withoutSection);
     p.tracksWithoutSection = withoutSection;
   }
-  if (p.mids.slots().empty()) return;  // nothing to receive yet
+  if (p.mids.slots().empty()) {  // nothing to receive yet
+    countStreams(p);
+    return;
+  }
 
   bool newTransport = !p.subscribeIce;
   if (newTransport || p.subscribeIceRestart) p.subscribeIce = ice::IceCredentials::generate();
   // This offer carries the restart; a restart asked for while it waits comes with the next one.
   p.subscribeIceRestart = false;
   if (newTransport) {
+    // Where the transport lives for good: its candidates name that worker's port.
+    p.subscribeWorker = mPlacement ? &mPlacement->subscribeWorker(mWorker) : &mWorker;
+    if (p.subscribeWorker != &mWorker)
+      common::logger("media")->info("room {}: a subscribe transport on worker {} (home worker {})",
+                                    common::logId(mRoomId), p.subscribeWorker->index(), mWorker.index());
     sfu::TransportSpec spec;
     spec.localIce = *p.subscribeIce;
+    spec.worker = p.subscribeWorker->index();
     post([participantId, spec](sfu::Router& r) { r.setTransport(participantId, sfu::TransportRole::Subscribe, spec); });
   }
+  countStreams(p);
   std::vector<sdp::OutgoingTrack> tracks;
   std::vector<OfferedTrack> offered;
   for (const auto& [producerId, sub] : p.subscriptions) {
@@ -419,8 +452,8 @@ void MediaRoom::flushSubscriptions(const std::string& participantId) {
     offered.push_back({sub.track.mid, prod.kind, prod.participantId, prod.source});
   }
   p.subscribeOrigin.version++;
-  auto offer = sdp::buildSubscribeOffer(p.mids.slots(), tracks, localTransport(*p.subscribeIce), p.subscribeOrigin,
-                                        mEnv.capabilities);
+  auto offer = sdp::buildSubscribeOffer(p.mids.slots(), tracks, localTransport(*p.subscribeIce, *p.subscribeWorker),
+                                        p.subscribeOrigin, mEnv.capabilities);
   if (!offer) {
     common::logger("media")->error("cannot build a subscribe offer: {}", offer.error().code);
     return;
@@ -452,6 +485,9 @@ std::optional<MediaError> MediaRoom::subscribeAnswer(const std::string& particip
     spec.remoteFingerprint =
         transport::RemoteFingerprint{remote.fingerprints.front().algorithm, remote.fingerprints.front().bytes};
     spec.dtlsRole = checked->localSetup == sdp::SetupRole::Active ? dtls::DtlsRole::Client : dtls::DtlsRole::Server;
+    // A transport whose DTLS failed is made again by this call: on the same worker, whose port
+    // the offer named.
+    spec.worker = p.subscribeWorker ? p.subscribeWorker->index() : -1;
     post([participantId, spec](sfu::Router& r) { r.setTransport(participantId, sfu::TransportRole::Subscribe, spec); });
   }
   if (p.dirty) scheduleFlush(participantId);

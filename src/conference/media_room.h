@@ -16,6 +16,7 @@
 
 #include "common/error_code.h"
 #include "common/result.h"
+#include "conference/placement.h"
 #include "ice/ice_server.h"
 #include "sdp/capabilities.h"
 #include "sdp/publish.h"
@@ -87,7 +88,11 @@ std::string effectiveSource(sdp::MediaKind kind, std::string_view declared);
 
 class MediaRoom {
  public:
-  MediaRoom(std::string roomId, sfu::MediaWorker& worker, const MediaEnvironment& env);
+  // The room's Router lives on `worker` (its home). With `placement`, which must outlive the room,
+  // participants' subscribe transports may live on other workers (Placement says which, once per
+  // participant) and the room keeps its counts of subscribed streams up to date; without, all of
+  // them stay home.
+  MediaRoom(std::string roomId, sfu::MediaWorker& worker, const MediaEnvironment& env, Placement* placement = nullptr);
   ~MediaRoom();
   MediaRoom(const MediaRoom&) = delete;
   MediaRoom& operator=(const MediaRoom&) = delete;
@@ -119,6 +124,9 @@ class MediaRoom {
 
   sfu::MediaWorker& worker() { return mWorker; }
   size_t producerCount() const { return mProducers.size(); }
+  // The worker that hosts the participant's subscribe transport (null: none made yet, or not in
+  // the room). Chosen when its first subscribe offer is built; never changes afterwards.
+  const sfu::MediaWorker* subscribeWorker(const std::string& participantId) const;
 
  private:
   struct ProducerInfo {
@@ -147,6 +155,10 @@ class MediaRoom {
     std::optional<ice::IceCredentials> subscribeIce;
     bool subscribeIceRestart = false;
     sdp::SessionOrigin subscribeOrigin;
+    // The worker hosting the subscribe transport, chosen with it; and the subscriptions counted
+    // for it in the Placement.
+    sfu::MediaWorker* subscribeWorker = nullptr;
+    size_t countedStreams = 0;
     sdp::MidAllocator mids;
     std::map<uint64_t, Subscription> subscriptions;  // by producer id
     std::string pendingOffer;                        // SDP waiting for its answer
@@ -159,7 +171,10 @@ class MediaRoom {
   };
 
   void post(std::function<void(sfu::Router&)> task);
-  sdp::LocalTransport localTransport(const ice::IceCredentials& ice) const;
+  // Candidates on `worker`'s port (UDP, and ICE-TCP on the same number).
+  sdp::LocalTransport localTransport(const ice::IceCredentials& ice, const sfu::MediaWorker& worker) const;
+  // Brings the Placement's count for the participant's subscribe transport up to date.
+  void countStreams(Participant& p);
   void updateProducers(const std::string& participantId, const sdp::PublishAnswer& answer,
                        const std::vector<TrackSource>& sources);
   std::optional<MediaError> checkTrackBudget(const std::string& participantId, const sdp::PublishAnswer& answer) const;
@@ -172,6 +187,7 @@ class MediaRoom {
   std::string mRoomId;
   sfu::MediaWorker& mWorker;
   const MediaEnvironment& mEnv;
+  Placement* mPlacement;
   std::map<std::string, Participant> mParticipants;
   std::map<uint64_t, ProducerInfo> mProducers;
   uint64_t mNextId = 1;
