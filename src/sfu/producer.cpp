@@ -4,8 +4,9 @@
 
 namespace conclave::sfu {
 namespace {
-// Bytes each layer's retransmission cache may hold: about 1.5 s of the layer at its usual rate
-// (a stream without simulcast gets the full amount).
+// Bytes each layer's retransmission cache may hold at most: about 1.5 s of the layer at its usual
+// rate (a stream without simulcast gets the full amount). What it holds is the last 1.5 s
+// (PacketCache::kDefaultWindow), so a layer below these rates makes less of it resident.
 constexpr std::array<size_t, Producer::kMaxLayers> kSimulcastCacheBytes = {128 * 1024, 256 * 1024,
                                                                            rtp::PacketCache::kDefaultMaxBytes};
 }  // namespace
