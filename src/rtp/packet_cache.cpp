@@ -38,10 +38,15 @@ bool PacketCache::allocate() {
   mChunks.resize(chunks);
   mLive.resize(chunks);
   mFree.reserve(chunks);
-  // Chunk 0 on top: chunks never written are handed out in order, after every retired one.
-  for (size_t i = chunks; i-- > 0;) mFree.push_back(static_cast<uint16_t>(i));
+  resetFree();
   mSlots.resize(std::min(kMinSlots, mCapacity));
   return true;
+}
+
+void PacketCache::resetFree() {
+  // Chunk 0 on top: chunks never written are handed out in order, after every retired one.
+  mFree.clear();
+  for (size_t i = mChunks.size(); i-- > 0;) mFree.push_back(static_cast<uint16_t>(i));
 }
 
 bool PacketCache::inWindow(uint16_t seq) const {
@@ -139,6 +144,15 @@ void PacketCache::clear() {
   mCount = 0;
   mHaveNewest = false;
   while (mLiveCount > 0) retireOldest();
+}
+
+void PacketCache::release() {
+  clear();
+  if (mArea == nullptr || mTouched == 0) return;
+  // The pages read as zeros again when next written; the generations stay, so no old slot answers.
+  ::madvise(mArea, mTouched * kChunkBytes, MADV_DONTNEED);
+  mTouched = 0;
+  resetFree();
 }
 
 }  // namespace conclave::rtp

@@ -72,6 +72,9 @@ class PacketCache {
   std::optional<Entry> get(uint16_t seq) const;
 
   void clear();
+  // clear(), and the chunks' pages go back to the system (a layer nobody is sent any more): one
+  // madvise() call, for the control of memory, never per packet.
+  void release();
   size_t capacity() const { return mCapacity; }
   size_t maxBytes() const { return mMaxBytes; }
   common::Duration window() const { return mWindow; }
@@ -83,6 +86,8 @@ class PacketCache {
   // Bytes this cache has made resident: the chunks ever written and the slot table (0 before the
   // first insert).
   size_t allocatedBytes() const;
+  // Of those, the chunks' (0 again after release()).
+  size_t chunkBytes() const { return mTouched * kChunkBytes; }
 
  private:
   struct Slot {
@@ -106,6 +111,7 @@ class PacketCache {
   void growSlots();
   bool startChunk(common::TimePoint now);
   void retireOldest();
+  void resetFree();
 
   size_t mCapacity;
   size_t mMaxBytes;
