@@ -274,13 +274,15 @@ bool DtlsTransport::fingerprintMatches(X509* cert) const {
 }
 
 void DtlsTransport::readRecords() {
-  if (!mReadBuffer) mReadBuffer = std::make_unique<uint8_t[]>(kMaxRecordPlaintext);
+  // One buffer per thread, not per transport (16 KiB each of thousands of connections): the
+  // listener gets the data synchronously and keeps no view of it.
+  thread_local std::array<uint8_t, kMaxRecordPlaintext> readBuffer;
   while (mState == DtlsState::Connecting || mState == DtlsState::Connected) {
     ERR_clear_error();
-    const int n = SSL_read(mSsl.get(), mReadBuffer.get(), static_cast<int>(kMaxRecordPlaintext));
+    const int n = SSL_read(mSsl.get(), readBuffer.data(), static_cast<int>(readBuffer.size()));
     if (n > 0) {
       // Data before the fingerprint check passed is not trusted, so it is dropped.
-      if (mState == DtlsState::Connected) mListener.onDtlsApplicationData({mReadBuffer.get(), static_cast<size_t>(n)});
+      if (mState == DtlsState::Connected) mListener.onDtlsApplicationData({readBuffer.data(), static_cast<size_t>(n)});
       continue;
     }
     const int error = SSL_get_error(mSsl.get(), n);

@@ -67,7 +67,7 @@ class DtlsTransport {
     virtual void onDtlsClosed() = 0;
     // Handshake failure, fingerprint mismatch, fatal alert or handshake timeout.
     virtual void onDtlsFailed(std::string_view reason) = 0;
-    // Application data (e.g. SCTP for data channels); one DTLS record per call.
+    // Application data (e.g. SCTP for data channels); one DTLS record per call, valid during it.
     virtual void onDtlsApplicationData(std::span<const uint8_t> /*data*/) {}
 
    protected:
@@ -172,8 +172,6 @@ class DtlsTransport {
   bool mConnectedPending = false;
   bool mClosedPending = false;
   std::optional<std::string> mFailurePending;
-
-  std::unique_ptr<uint8_t[]> mReadBuffer;  // application data, allocated on connection
 };
 
 }  // namespace conclave::dtls

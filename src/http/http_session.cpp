@@ -35,6 +35,9 @@ http::response<http::string_body> errorResponse(const http::request<http::string
 HttpSession::HttpSession(Server& server, boost::asio::ip::tcp::socket socket, boost::asio::ssl::context& tls,
                          SourceSlot slot)
     : mServer(server), mSlot(std::move(slot)), mStream(std::move(socket), tls) {
+  // OpenSSL's record buffers (~34 KiB) go back between reads and writes: a signaling connection
+  // is idle nearly all the time, and a server holds thousands of them.
+  SSL_set_mode(mStream.native_handle(), SSL_MODE_RELEASE_BUFFERS);
   mServer.connectionOpened();
 }
 

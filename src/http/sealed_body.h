@@ -21,7 +21,8 @@
 namespace conclave::http {
 
 struct SealedBody {
-  struct value_type {
+  // Beast's Body concept names these three value_type, reader and writer.
+  struct value_type {                             // NOLINT(readability-identifier-naming)
     std::optional<store::SealedWriter> writer;    // requests
     std::shared_ptr<store::SealedReader> reader;  // responses
     uint64_t size = 0;
@@ -29,7 +30,7 @@ struct SealedBody {
 
   static uint64_t size(const value_type& body) { return body.size; }
 
-  class reader {
+  class reader {  // NOLINT(readability-identifier-naming)
    public:
     template <bool isRequest, class Fields>
     reader(boost::beast::http::header<isRequest, Fields>&, value_type& body) : mBody(body) {}
@@ -62,7 +63,7 @@ struct SealedBody {
     value_type& mBody;
   };
 
-  class writer {
+  class writer {  // NOLINT(readability-identifier-naming)
    public:
     using const_buffers_type = boost::asio::const_buffer;
 

@@ -1,11 +1,15 @@
 #include "sfu/producer.h"
 
+#include <algorithm>
+
 #include "rtp/vp8.h"
+#include "sfu/consumer.h"
 
 namespace conclave::sfu {
 namespace {
-// Bytes each layer's retransmission cache may hold: about 1.5 s of the layer at its usual rate
-// (a stream without simulcast gets the full amount).
+// Bytes each layer's retransmission cache may hold at most: about 1.5 s of the layer at its usual
+// rate (a stream without simulcast gets the full amount). What it holds is the last 1.5 s
+// (PacketCache::kDefaultWindow), so a layer below these rates makes less of it resident.
 constexpr std::array<size_t, Producer::kMaxLayers> kSimulcastCacheBytes = {128 * 1024, 256 * 1024,
                                                                            rtp::PacketCache::kDefaultMaxBytes};
 }  // namespace
@@ -91,12 +95,33 @@ void Producer::onRtp(const rtp::RtpPacket& packet, int layer, common::TimePoint 
   l.bitrate.add(packet.size(), now);
   l.lastPacket = now;
   if (l.cache) {
-    l.cache->insert(packet, now);
     if (auto vp8 = rtp::Vp8Descriptor::parse(packet.payload()); vp8 && vp8->keyframe && vp8->width != 0) {
       l.width = vp8->width;
       l.height = vp8->height;
     }
   }
+}
+
+void Producer::onForwarded(const rtp::RtpPacket& packet, int layer, common::TimePoint now) {
+  ProducerLayer& l = *mLayers[static_cast<size_t>(layer)];
+  if (!l.cache) return;
+  // A NACK can only name a packet its consumer was sent, of the layer it forwards (the rewriter
+  // maps that layer's segment only): a layer no consumer is on (after this packet, so a switch at
+  // it counts) or waiting to switch to is not cached, and once it has been so for a window, its
+  // pages go back (issue 13: the top layer of a camera nobody watches in full was ~470 KiB per
+  // publisher).
+  if (isForwarded(layer)) {
+    l.cache->insert(packet, now);
+    l.lastForwarded = now;
+  } else if (l.cache->chunkBytes() > 0 && now - l.lastForwarded > l.cache->window()) {
+    l.cache->release();
+  }
+}
+
+bool Producer::isForwarded(int layer) const {
+  // Most packets stop at the first consumer; a layer nobody takes looks at each once.
+  return std::any_of(mConsumers.begin(), mConsumers.end(),
+                     [&](const Consumer* c) { return c->currentLayer() == layer || c->targetLayer() == layer; });
 }
 
 void Producer::onSenderReport(const rtcp::SenderInfo& info, common::TimePoint now) { onSenderReport(0, info, now); }

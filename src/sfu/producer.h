@@ -63,9 +63,12 @@ class Producer {
   // Measured bitrate of a layer (bits/s over the last second).
   uint32_t layerBitrate(int index, common::TimePoint now) const;
 
-  // Packet path: records a packet of `layer` (stats, cache, bitrate).
+  // Packet path: records a packet of `layer` (stats, bitrate, keyframe size) ...
   void onRtp(const rtp::RtpPacket& packet, common::TimePoint now) { onRtp(packet, 0, now); }
   void onRtp(const rtp::RtpPacket& packet, int layer, common::TimePoint now);
+  // ... and once the consumers have had it, caches it for NACKs if a consumer is on the layer or
+  // waiting for its keyframe.
+  void onForwarded(const rtp::RtpPacket& packet, int layer, common::TimePoint now);
   void onSenderReport(const rtcp::SenderInfo& info, common::TimePoint now);
 
   const rtp::PacketCache* cache() const { return mLayers[0]->cache.get(); }
@@ -101,6 +104,9 @@ class Producer {
 
  private:
   static constexpr common::Duration kKeyframeInterval = std::chrono::milliseconds(500);
+
+  // A consumer forwards `layer` or waits for its keyframe to switch to it.
+  bool isForwarded(int layer) const;
 
   ProducerSpec mSpec;
   std::string mParticipantId;

@@ -4,8 +4,9 @@
 
 namespace conclave::sfu {
 namespace {
-// Sequence numbers a layer's retransmission cache covers: about a second of packets at high
-// rates (the byte bound given by the producer covers the rest).
+// Sequence numbers a layer's retransmission cache covers at most: about a second of packets at
+// high rates (the byte bound given by the producer covers the rest). Its slot table grows to the
+// packets of its time window only.
 constexpr size_t kVideoCachePackets = 1024;
 }  // namespace
 

@@ -52,6 +52,7 @@ struct ProducerLayer {
   bool ssrcInherited = false;
   bool rtxSsrcInherited = false;
   std::unique_ptr<rtp::PacketCache> cache;   // video only
+  common::TimePoint lastForwarded{};         // the last packet cached: a consumer was on the layer
   std::unique_ptr<rtp::NackGenerator> nack;  // video only: the layer's losses, NACKed upstream
   rtcp::ReceiverStats stats;
   BitrateMeter bitrate;

@@ -325,7 +325,7 @@ void Router::onTransportRtp(transport::WebRtcTransport& t, rtp::RtpPacket& packe
     if (!producer->paused() && (nack->missingCount() > missing || nack->keyframeNeeded()))
       sendNacks(*producer, layer, now);
   }
-  // Muted: not cached either, so no NACK can bring a packet sent during the mute to anyone.
+  // Muted: not cached either (onForwarded), so no NACK can bring a packet sent during the mute to anyone.
   if (producer->paused()) {
     ++mStats.rtpPaused;
     return;
@@ -333,6 +333,7 @@ void Router::onTransportRtp(transport::WebRtcTransport& t, rtp::RtpPacket& packe
   producer->onRtp(packet, layer, now);
   if (producer->packetsReceived() <= kTappedPackets) tapPayload(*producer, packet);
   forward(*producer, layer, packet, now);
+  producer->onForwarded(packet, layer, now);
 }
 
 Producer* Router::learnSimulcastSsrc(Participant& publisher, const rtp::RtpPacket& packet) {
@@ -568,6 +569,7 @@ void Router::onPublisherRtx(Producer& producer, int layer, rtp::RtpPacket& rtx, 
   ++mStats.rtxRepaired;
   producer.onRtp(*original, layer, now);
   forward(producer, layer, *original, now, true);
+  producer.onForwarded(*original, layer, now);
 }
 
 void Router::sendNacks(Producer& producer, int layer, common::TimePoint now) {

@@ -128,11 +128,12 @@ TEST(PacketCache, AllocatesNothingBeforeTheFirstPacket) {
 }
 
 TEST(PacketCache, IsBoundedByBytesAndNeverReturnsOverwrittenCopies) {
-  // 64 slots but room for 10 packets of 1000 bytes.
+  // 64 slots but two chunks: room for 2 x 8 packets of 1000 bytes, all of them young (one time).
   PacketCache cache(64, 10'000);
-  EXPECT_EQ(cache.maxBytes(), 10'000u);
+  EXPECT_EQ(cache.maxBytes(), 2 * PacketCache::kChunkBytes);
+  const size_t perChunk = PacketCache::kChunkBytes / 1000;
   for (uint16_t s = 0; s < 40; ++s) ASSERT_TRUE(cache.insert(packetWithSeq(s, 1000), s, {}));
-  // Only the newest ones whose bytes are intact answer, and they answer with their own bytes.
+  // Only the newest ones whose chunk was not reused answer, and they answer with their own bytes.
   size_t held = 0;
   for (uint16_t s = 0; s < 40; ++s) {
     if (cache.get(s)) {
@@ -140,12 +141,12 @@ TEST(PacketCache, IsBoundedByBytesAndNeverReturnsOverwrittenCopies) {
       ++held;
     }
   }
-  EXPECT_GE(held, 9u);
-  EXPECT_LE(held, 10u);
+  EXPECT_GE(held, perChunk + 1);
+  EXPECT_LE(held, 2 * perChunk);
   EXPECT_TRUE(holds(cache, 39));
   EXPECT_FALSE(cache.get(0));
-  EXPECT_FALSE(cache.get(29));
-  // Mixed sizes: a packet that does not fit at the end of the ring starts at its beginning.
+  EXPECT_FALSE(cache.get(static_cast<uint16_t>(39 - 2 * perChunk)));
+  // Mixed sizes: a packet that does not fit in the rest of a chunk starts the next one.
   for (uint16_t s = 40; s < 200; ++s) {
     const size_t size = 60 + (s * 37) % 1400;
     ASSERT_TRUE(cache.insert(packetWithSeq(s, size), s, {}));
@@ -158,5 +159,85 @@ TEST(PacketCache, IsBoundedByBytesAndNeverReturnsOverwrittenCopies) {
       EXPECT_TRUE(holds(cache, s)) << s;
       bytes += e->bytes.size();
     }
-  EXPECT_LE(bytes, 10'000u);
+  EXPECT_LE(bytes, cache.maxBytes());
+  EXPECT_LE(cache.allocatedBytes(), cache.maxBytes() + 64 * 64);
+}
+
+// Issue 13: the cache holds the last `window` of the stream, whatever its rate, and its memory
+// follows the rate, not the byte bound.
+TEST(PacketCache, KeepsEveryPacketOfTheWindowAndMemoryFollowsTheRate) {
+  PacketCache cache(1024, PacketCache::kDefaultMaxBytes, 1500ms);
+  // 30 packets/s of 625 bytes (a 150 kbit/s simulcast layer) for 20 s.
+  TimePoint t{};
+  uint16_t seq = 0;
+  for (int i = 0; i < 600; ++i, ++seq, t += 33ms) ASSERT_TRUE(cache.insert(packetWithSeq(seq, 625), seq, t));
+  const TimePoint newest = t - 33ms;
+  // Every packet of the last 1.5 s answers.
+  for (uint16_t s = 0; s < seq; ++s) {
+    const auto age = newest - (TimePoint{} + s * 33ms);
+    if (age <= 1500ms) {
+      EXPECT_TRUE(holds(cache, s)) << s;
+    }
+  }
+  // 1.5 s is ~28 KB: a handful of chunks and a small slot table, not 512 KiB and 1024 slots.
+  EXPECT_LE(cache.allocatedBytes(), 6 * PacketCache::kChunkBytes + 128 * 64);
+  EXPECT_LE(cache.slots(), 64u);
+  // Far older packets are gone.
+  EXPECT_FALSE(cache.get(0));
+  EXPECT_FALSE(cache.get(400));
+}
+
+TEST(PacketCache, TheSlotTableGrowsToTheWindowsPacketCountAndKeepsItsPackets) {
+  PacketCache cache(1024, PacketCache::kDefaultMaxBytes, 1000ms);
+  EXPECT_EQ(cache.allocatedBytes(), 0u);
+  // 300 packets/s of 1000 bytes (2.4 Mbit/s) for 3 s: 300 packets in a window of 1 s.
+  TimePoint t{};
+  uint16_t seq = 65000;  // across the wrap
+  for (int i = 0; i < 900; ++i, ++seq, t += std::chrono::microseconds(3333))
+    ASSERT_TRUE(cache.insert(packetWithSeq(seq, 1000), seq, t));
+  EXPECT_EQ(cache.slots(), 512u);
+  // The last second of packets (300) answers, with its own bytes.
+  for (int back = 1; back <= 300; ++back) EXPECT_TRUE(holds(cache, static_cast<uint16_t>(seq - back))) << back;
+  // About 300 KB of chunks: the window's bytes and a chunk or two, far below the byte bound.
+  EXPECT_LE(cache.allocatedBytes(), 300'000 + 3 * PacketCache::kChunkBytes + 512 * 64);
+  EXPECT_GE(cache.allocatedBytes(), 300'000u);
+}
+
+TEST(PacketCache, AFasterStreamThanTheByteBoundLosesItsOldestPacketsFirst) {
+  // 4 chunks (32 KiB) and a window of 10 s: the byte bound decides.
+  PacketCache cache(1024, 4 * PacketCache::kChunkBytes, 10s);
+  TimePoint t{};
+  for (uint16_t s = 0; s < 500; ++s, t += 1ms) ASSERT_TRUE(cache.insert(packetWithSeq(s, 1200), s, t));
+  EXPECT_GE(cache.allocatedBytes(), 4 * PacketCache::kChunkBytes);
+  EXPECT_LT(cache.allocatedBytes(), 5 * PacketCache::kChunkBytes);
+  EXPECT_TRUE(holds(cache, 499));
+  // At least three chunks' worth of the newest packets answer, nothing beyond four.
+  const size_t perChunk = PacketCache::kChunkBytes / 1200;
+  for (uint16_t back = 1; back <= 3 * perChunk; ++back) EXPECT_TRUE(holds(cache, static_cast<uint16_t>(499 - back)));
+  EXPECT_FALSE(cache.get(static_cast<uint16_t>(499 - 4 * perChunk)));
+}
+
+TEST(PacketCache, RetiredChunksAreReusedBeforeNewOnesAfterABurst) {
+  PacketCache cache(1024, PacketCache::kDefaultMaxBytes, 100ms);
+  TimePoint t{};
+  uint16_t seq = 0;
+  // A burst of 20 chunks' worth within the window, then a slow stream for a long time.
+  for (int i = 0; i < 160; ++i, ++seq) ASSERT_TRUE(cache.insert(packetWithSeq(seq, 1000), seq, t));
+  const size_t afterBurst = cache.allocatedBytes();
+  t += 200ms;  // the burst is older than the window now
+  for (int i = 0; i < 5000; ++i, ++seq, t += 10ms) ASSERT_TRUE(cache.insert(packetWithSeq(seq, 1000), seq, t));
+  // The slow stream lives in the chunks the burst left behind: nothing new is touched.
+  EXPECT_EQ(cache.allocatedBytes(), afterBurst);
+  for (int back = 1; back <= 10; ++back) EXPECT_TRUE(holds(cache, static_cast<uint16_t>(seq - back))) << back;
+}
+
+TEST(PacketCache, ClearReleasesEveryChunk) {
+  PacketCache cache(64, 4 * PacketCache::kChunkBytes, 10s);
+  for (uint16_t s = 0; s < 30; ++s) ASSERT_TRUE(cache.insert(packetWithSeq(s, 1000), s, {}));
+  cache.clear();
+  for (uint16_t s = 0; s < 30; ++s) EXPECT_FALSE(cache.get(s));
+  // All four chunks are free again: 32 more packets fit without losing the first.
+  for (uint16_t s = 100; s < 132; ++s) ASSERT_TRUE(cache.insert(packetWithSeq(s, 1000), s, {}));
+  EXPECT_TRUE(holds(cache, 100));
+  EXPECT_TRUE(holds(cache, 131));
 }

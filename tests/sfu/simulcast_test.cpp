@@ -124,6 +124,7 @@ class SimulcastTest : public ::testing::Test {
     producer.onRtp(*packet, index, now);
     std::array<uint8_t, 1500> out{};
     const size_t n = consumer.writeLayerPacket(*packet, index, out, now);
+    producer.onForwarded(*packet, index, now);
     if (n == 0) return std::nullopt;
     auto written = rtp::RtpPacket::parse(std::span(out).first(n));
     auto d = rtp::Vp8Descriptor::parse(written->payload());
@@ -228,6 +229,39 @@ TEST_F(SimulcastTest, ASwitchWaitsForAKeyframeOfTheTargetLayer) {
   ASSERT_TRUE(after);
   expectContinues(*switched, *after);
   EXPECT_EQ(consumer.currentLayer(), 0);
+}
+
+// Issue 13: a NACK can only name a packet of the layer its consumer forwards, so only layers a
+// consumer is on (or switching to) are cached, and a layer left for a cache window gives its pages
+// back.
+TEST_F(SimulcastTest, OnlyTheLayersConsumersAreOnOrSwitchingToAreCached) {
+  sendAll();
+  ASSERT_TRUE(sendAll({false, false, true}));  // on layer 2
+  // 2 s: longer than a cache window, so what the start cached of other layers is gone.
+  for (int i = 0; i < 60; ++i) sendAll();
+  EXPECT_EQ(producer.cache(0)->chunkBytes(), 0u);
+  EXPECT_EQ(producer.cache(1)->chunkBytes(), 0u);
+  EXPECT_FALSE(producer.cache(0)->get(static_cast<uint16_t>(layers[0].seq - 1)));
+  EXPECT_GT(producer.cache(2)->chunkBytes(), 0u);
+  EXPECT_TRUE(producer.cache(2)->get(static_cast<uint16_t>(layers[2].seq - 1)));
+  // Switching to layer 0: its packets are cached from the request on, and the keyframe the switch
+  // happens at even when the target changed at that very packet.
+  consumer.setMaxLayer(0);
+  const uint16_t keyframe = layers[0].seq;
+  ASSERT_TRUE(sendAll({true, false, false}));
+  EXPECT_EQ(consumer.currentLayer(), 0);
+  EXPECT_TRUE(producer.cache(0)->get(keyframe));
+  // Layer 2's copies stay for a window (a NACK sent just before the switch), then its pages go.
+  const size_t top = producer.cache(2)->chunkBytes();
+  const auto lastOfTop = static_cast<uint16_t>(layers[2].seq - 2);
+  sendAll();
+  EXPECT_EQ(producer.cache(2)->chunkBytes(), top);
+  EXPECT_TRUE(producer.cache(2)->get(lastOfTop));
+  for (int i = 0; i < 60; ++i) sendAll();
+  EXPECT_EQ(producer.cache(2)->chunkBytes(), 0u);
+  EXPECT_FALSE(producer.cache(2)->get(lastOfTop));
+  EXPECT_EQ(producer.cache(1)->chunkBytes(), 0u);
+  EXPECT_TRUE(producer.cache(0)->get(static_cast<uint16_t>(layers[0].seq - 1)));
 }
 
 TEST_F(SimulcastTest, OutputStaysContinuousAcrossManySwitchesAndWrapArounds) {
