@@ -70,6 +70,7 @@ MediaPlane::MediaPlane(const MediaSettings& settings, std::function<void(std::fu
   mEnv.announcedAddresses = settings.announcedAddresses;
   mEnv.schedule = std::move(schedule);
   mEnv.maxRoomTracks = settings.maxRoomTracks;
+  mEnv.clock = settings.clock;
   for (int i = 0; i < settings.workers; ++i) {
     uint16_t port = settings.port == 0 ? 0 : static_cast<uint16_t>(settings.port + i);
     mWorkers.push_back(
