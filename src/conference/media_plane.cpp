@@ -161,6 +161,12 @@ void MediaPlane::writeFanoutMetrics(common::MetricsText& out) const {
              "that could not send (no ICE pair, SRTP refused).",
              {{"to_transport", false, [](const Link& l) { return &l.transport().mediaStale; }},
               {"to_home", true, [](const Link& l) { return &l.home().rtcpStale; }}}},
+      Family{"conclave_worker_fanout_expired_total",
+             "Records a worker read from a link and dropped because they had waited longer than its maximum "
+             "queue delay (it had fallen behind): to_transport, packets it did not send; to_home, subscribers' "
+             "RTCP it did not hand to the room.",
+             {{"to_transport", false, [](const Link& l) { return &l.transport().mediaExpired; }},
+              {"to_home", true, [](const Link& l) { return &l.home().rtcpExpired; }}}},
   };
   for (const auto& family : families) {
     out.family(family.name, kCounter, family.help);
