@@ -9,7 +9,7 @@
 // of partners; afterwards a worker touches another only through the rings, their doorbells and
 // MediaWorker::post.
 //
-// Worker thread only, except ringDoorbell() and the links' counters.
+// Worker thread only, except ringDoorbell(), outboundLink(), inboundLink() and the links' counters.
 #pragma once
 
 #include <memory>
