@@ -70,6 +70,7 @@ MediaPlane::MediaPlane(const MediaSettings& settings, std::function<void(std::fu
   mEnv.announcedAddresses = settings.announcedAddresses;
   mEnv.schedule = std::move(schedule);
   mEnv.maxRoomTracks = settings.maxRoomTracks;
+  mEnv.clock = settings.clock;
   for (int i = 0; i < settings.workers; ++i) {
     uint16_t port = settings.port == 0 ? 0 : static_cast<uint16_t>(settings.port + i);
     mWorkers.push_back(
@@ -160,6 +161,12 @@ void MediaPlane::writeFanoutMetrics(common::MetricsText& out) const {
              "that could not send (no ICE pair, SRTP refused).",
              {{"to_transport", false, [](const Link& l) { return &l.transport().mediaStale; }},
               {"to_home", true, [](const Link& l) { return &l.home().rtcpStale; }}}},
+      Family{"conclave_worker_fanout_expired_total",
+             "Records a worker read from a link and dropped because they had waited longer than its maximum "
+             "queue delay (it had fallen behind): to_transport, packets it did not send; to_home, subscribers' "
+             "RTCP it did not hand to the room.",
+             {{"to_transport", false, [](const Link& l) { return &l.transport().mediaExpired; }},
+              {"to_home", true, [](const Link& l) { return &l.home().rtcpExpired; }}}},
   };
   for (const auto& family : families) {
     out.family(family.name, kCounter, family.help);

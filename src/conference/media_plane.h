@@ -25,6 +25,9 @@ struct MediaSettings {
   // Subscribed streams a worker hosts before new subscribers of its rooms get their transports on
   // the worker hosting the fewest (config: fanout_threshold; 0: never, docs/fanout.md).
   size_t fanoutThreshold = kDefaultFanoutThreshold;
+  // What the participants' budgets (ICE restarts) count time with; null: the steady clock. Tests
+  // pass a common::ManualClock, which must outlive the plane.
+  const common::Clock* clock = nullptr;
 
   // One core forwards ~200,000 packets/s of the measured mix (4-5 us each, bench/README.md); a
   // subscribed stream is 50 packets/s (Opus) to ~250 (VP8 at 2.5 Mbit/s), so a core carries

@@ -102,6 +102,15 @@ void MediaRoom::post(std::function<void(sfu::Router&)> task) {
   mWorker.post([id = mRoomId, task = std::move(task)](sfu::MediaWorker& w) { task(w.router(id)); });
 }
 
+common::TimePoint MediaRoom::now() const {
+  return mEnv.clock ? mEnv.clock->now() : common::TimePoint(std::chrono::steady_clock::now());
+}
+
+std::optional<MediaError> MediaRoom::chargeIceRestart(Participant& p) {
+  if (p.iceRestarts.take(now())) return std::nullopt;
+  return MediaError{common::ErrorCode::RateLimited, "too many ICE restarts; try again in a few seconds"};
+}
+
 sdp::LocalTransport MediaRoom::localTransport(const ice::IceCredentials& ice, const sfu::MediaWorker& worker) const {
   sdp::LocalTransport t;
   t.iceUfrag = ice.ufrag;
@@ -129,7 +138,7 @@ const sfu::MediaWorker* MediaRoom::subscribeWorker(const std::string& participan
 }
 
 void MediaRoom::addParticipant(const std::string& participantId, MediaPeer& peer) {
-  auto& p = mParticipants[participantId];
+  auto& p = mParticipants.try_emplace(participantId, now()).first->second;
   p.peer = &peer;
   p.publishOrigin.sessionId = randomSessionId();
   p.subscribeOrigin.sessionId = randomSessionId();
@@ -171,6 +180,8 @@ common::Result<std::string, MediaError> MediaRoom::publish(const std::string& pa
 
   const auto& remote = answer->remote;
   bool restart = p.publishIce && p.publishRemoteUfrag != remote.ice.ufrag;
+  if (restart)
+    if (auto refused = chargeIceRestart(p)) return *refused;
   if (!p.publishIce || restart) p.publishIce = ice::IceCredentials::generate();
   p.publishRemoteUfrag = remote.ice.ufrag;
   p.publishOrigin.version++;
@@ -351,7 +362,9 @@ void MediaRoom::markAllSubscribersDirty(const std::string& except) {
 }
 
 void MediaRoom::scheduleFlush(const std::string& participantId) {
-  auto& p = mParticipants[participantId];
+  auto found = mParticipants.find(participantId);
+  if (found == mParticipants.end()) return;
+  Participant& p = found->second;
   if (p.flushScheduled) return;
   p.flushScheduled = true;
   std::weak_ptr<bool> alive = mAlive;
@@ -494,12 +507,16 @@ std::optional<MediaError> MediaRoom::subscribeAnswer(const std::string& particip
   return std::nullopt;
 }
 
-void MediaRoom::restartSubscribe(const std::string& participantId) {
+std::optional<MediaError> MediaRoom::restartSubscribe(const std::string& participantId) {
   auto it = mParticipants.find(participantId);
-  if (it == mParticipants.end() || !it->second.subscribeIce) return;
-  it->second.subscribeIceRestart = true;
-  it->second.dirty = true;
+  if (it == mParticipants.end() || !it->second.subscribeIce) return std::nullopt;
+  Participant& p = it->second;
+  if (p.subscribeIceRestart) return std::nullopt;  // the next offer carries one already
+  if (auto refused = chargeIceRestart(p)) return refused;
+  p.subscribeIceRestart = true;
+  p.dirty = true;
   scheduleFlush(participantId);
+  return std::nullopt;
 }
 
 void MediaRoom::onTransportFailed(const std::string& participantId, sfu::TransportRole role) {

@@ -14,8 +14,10 @@
 #include <string>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/error_code.h"
 #include "common/result.h"
+#include "common/token_bucket.h"
 #include "conference/placement.h"
 #include "ice/ice_server.h"
 #include "sdp/capabilities.h"
@@ -58,11 +60,14 @@ struct MediaEnvironment {
   size_t maxAudioTracks = 2;
   size_t maxVideoTracks = 2;
   size_t maxRoomTracks = 200;
+  // What the participants' budgets (ICE restarts) count time with; null: the steady clock.
+  const common::Clock* clock = nullptr;
 };
 
 struct MediaError {
-  common::ErrorCode code;  // BadSdp, NegotiationFailed, InvalidState, TooManyTracks or ForbiddenByPolicy
-  std::string message;     // for humans
+  // BadSdp, NegotiationFailed, InvalidState, TooManyTracks, ForbiddenByPolicy or RateLimited
+  common::ErrorCode code;
+  std::string message;  // for humans
 };
 
 struct TrackSource {
@@ -88,6 +93,15 @@ std::string effectiveSource(sdp::MediaKind kind, std::string_view declared);
 
 class MediaRoom {
  public:
+  // ICE restarts one participant may ask for, its publish and subscribe connections together
+  // (a publish offer with new credentials, a subscribe-restart): kIceRestartBurst at once, then
+  // one per 6 s. A browser restarts after a failure or a network change, a few times in a bad
+  // minute; each restart makes new credentials, a routing entry on a worker and, for the
+  // subscribe connection, a new offer. Beyond the budget the request is refused with RateLimited
+  // and changes nothing (the client's restart deadline then has it rejoin).
+  static constexpr double kIceRestartBurst = 10;
+  static constexpr double kIceRestartsPerSecond = 1.0 / 6;
+
   // The room's Router lives on `worker` (its home). With `placement`, which must outlive the room,
   // participants' subscribe transports may live on other workers (Placement says which, once per
   // participant) and the room keeps its counts of subscribed streams up to date; without, all of
@@ -102,7 +116,8 @@ class MediaRoom {
 
   // A publish offer from the participant's browser: returns the answer SDP. An offer that sends
   // a source in `forbidden` (the meeting's policy) is refused with ForbiddenByPolicy and changes
-  // nothing.
+  // nothing; so is an ICE restart (new credentials in the offer) over the participant's budget,
+  // with RateLimited.
   common::Result<std::string, MediaError> publish(const std::string& participantId, std::string_view offer,
                                                   const std::vector<TrackSource>& sources,
                                                   const SourceSet& forbidden = {});
@@ -113,8 +128,10 @@ class MediaRoom {
   SourceSet publishedSources(const std::string& participantId) const;
   // The browser's answer to the last subscribe offer.
   std::optional<MediaError> subscribeAnswer(const std::string& participantId, std::string_view answer);
-  // The browser lost its subscribe connection: new ICE credentials and a new offer.
-  void restartSubscribe(const std::string& participantId);
+  // The browser lost its subscribe connection: new ICE credentials and a new offer. RateLimited
+  // over the participant's ICE restart budget (nothing changes then); a restart asked for while
+  // one is already on its way joins it and costs nothing.
+  std::optional<MediaError> restartSubscribe(const std::string& participantId);
   // The worker reported an ICE failure; the participant is told so it can restart ICE.
   void onTransportFailed(const std::string& participantId, sfu::TransportRole role);
   // The sizes at which the participant shows the videos it receives: each listed video
@@ -146,7 +163,9 @@ class MediaRoom {
     bool paused = false;
   };
   struct Participant {
+    explicit Participant(common::TimePoint now) : iceRestarts(kIceRestartsPerSecond, kIceRestartBurst, now) {}
     MediaPeer* peer = nullptr;
+    common::TokenBucket iceRestarts;  // both connections' ICE restarts
     // Publish connection.
     std::optional<ice::IceCredentials> publishIce;
     std::string publishRemoteUfrag;
@@ -171,6 +190,9 @@ class MediaRoom {
   };
 
   void post(std::function<void(sfu::Router&)> task);
+  common::TimePoint now() const;
+  // Takes one ICE restart from the participant's budget, or says why not.
+  std::optional<MediaError> chargeIceRestart(Participant& p);
   // Candidates on `worker`'s port (UDP, and ICE-TCP on the same number).
   sdp::LocalTransport localTransport(const ice::IceCredentials& ice, const sfu::MediaWorker& worker) const;
   // Brings the Placement's count for the participant's subscribe transport up to date.

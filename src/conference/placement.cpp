@@ -12,9 +12,11 @@ sfu::MediaWorker& Placement::subscribeWorker(sfu::MediaWorker& home) const {
   if (!enabled() || homeIndex >= mStreams.size() || mStreams[homeIndex] <= mThreshold) return home;
   // Strictly fewer than the home worker: on a tie the transport stays where its room is, and
   // its packets cross no thread.
+  // Among the workers the home worker is linked to (its partners, sfu::connectWorkers): a proxy
+  // can reach no other.
   size_t best = homeIndex;
   for (size_t i = 0; i < mWorkers.size(); ++i)
-    if (mStreams[i] < mStreams[best]) best = i;
+    if (mStreams[i] < mStreams[best] && home.fanout().outboundLink(static_cast<int>(i))) best = i;
   return *mWorkers[best];
 }
 

@@ -6,8 +6,10 @@
 // The control plane counts, per media worker, the subscribed streams (consumers) whose subscribe
 // transport that worker hosts, whatever room they belong to. A new subscribe transport stays on
 // the room's home worker while that worker hosts at most `threshold` streams; beyond, it goes to
-// the worker hosting the fewest (the home worker when none has fewer). A transport never moves:
-// its DTLS association is tied to the socket the browser reached. Threshold 0: always at home.
+// the worker hosting the fewest among the home worker's partners (the workers it is linked to,
+// sfu::connectWorkers: at most sfu::Fanout::kMaxPartners), the home worker when none has fewer.
+// A transport never moves: its DTLS association is tied to the socket the browser reached.
+// Threshold 0: always at home.
 //
 // Streams stand in for load: they are what the control plane knows without asking the workers.
 // A remote subscriber still costs its home worker the Router's per-consumer share (choosing the
@@ -34,7 +36,8 @@ class Placement {
   // Whether subscribe transports may go to another worker than their room's.
   bool enabled() const { return mThreshold > 0 && mWorkers.size() > 1; }
   size_t threshold() const { return mThreshold; }
-  // The worker for a new subscribe transport of a room whose home is `home`.
+  // The worker for a new subscribe transport of a room whose home is `home`: home, or one of the
+  // workers its links reach.
   sfu::MediaWorker& subscribeWorker(sfu::MediaWorker& home) const;
   // The subscribed streams of transports on `worker` changed by `delta` (never below 0).
   void addStreams(const sfu::MediaWorker& worker, int64_t delta);

@@ -1,5 +1,6 @@
 #include "sfu/fanout.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <utility>
@@ -404,10 +405,19 @@ size_t Fanout::hostedCount() const {
 
 // ---- set-up ----------------------------------------------------------------------------------
 
-void connectWorkers(const std::vector<MediaWorker*>& workers, const FanoutLink::Config& config) {
-  for (MediaWorker* home : workers) {
-    for (MediaWorker* transport : workers) {
-      if (home == transport) continue;
+std::vector<int> fanoutPartners(int home, int workers, int maxPartners) {
+  std::vector<int> partners;
+  const int n = std::min(std::max(maxPartners, 0), std::max(workers - 1, 0));
+  for (int i = 1; i <= n; ++i) partners.push_back((home + i) % workers);
+  return partners;
+}
+
+void connectWorkers(const std::vector<MediaWorker*>& workers, const FanoutLink::Config& config, int maxPartners) {
+  const auto count = static_cast<int>(workers.size());
+  for (int h = 0; h < count; ++h) {
+    MediaWorker* home = workers[static_cast<size_t>(h)];
+    for (int t : fanoutPartners(h, count, maxPartners)) {
+      MediaWorker* transport = workers[static_cast<size_t>(t)];
       auto link = std::make_shared<FanoutLink>(home->index(), transport->index(), config);
       home->fanout().addOutbound(link, *transport);
       transport->fanout().addInbound(link, *home);

@@ -5,10 +5,11 @@
 //     subscribers' RTCP and the transports' events come back;
 //   - transport worker: it hosts other workers' subscribe transports (real WebRtcTransports on
 //     its socket and routing table), sends what their links bring, and returns RTCP and events.
-// Links are made for every pair of workers before they start (connectWorkers); afterwards a
-// worker touches another only through the rings, their doorbells and MediaWorker::post.
+// Links are made before the workers start (connectWorkers), from each worker to a bounded number
+// of partners; afterwards a worker touches another only through the rings, their doorbells and
+// MediaWorker::post.
 //
-// Worker thread only, except ringDoorbell() and the links' counters.
+// Worker thread only, except ringDoorbell(), outboundLink(), inboundLink() and the links' counters.
 #pragma once
 
 #include <memory>
@@ -35,6 +36,9 @@ class Fanout {
   // tens per second; what is over the budget is refused and counted (rtcpRefused).
   static constexpr double kRtcpPerSecond = 200;
   static constexpr double kRtcpBurst = 100;
+  // Workers a home worker links to (connectWorkers): a room then spreads over up to 4 cores, and
+  // the links' memory grows with the workers, not with their square (docs/fanout.md, "Budgets").
+  static constexpr int kMaxPartners = 3;
 
   explicit Fanout(MediaWorker& worker);
   ~Fanout();
@@ -98,8 +102,9 @@ class Fanout {
   void proxyIceReconnected(int transportWorker, FanoutHandle handle);
   void proxyClosed(int transportWorker, FanoutHandle handle, const std::string& reason);
 
-  // The links this worker writes media into (one per other worker; null where there is none),
-  // for /metrics and tests.
+  // The links this worker writes media into (one per partner; null for other workers), for
+  // Placement, /metrics and tests. The links never change once the workers run, so any thread
+  // may ask (their counters are relaxed atomics).
   const FanoutLink* outboundLink(int transportWorker) const;
   const FanoutLink* inboundLink(int homeWorker) const;
 
@@ -141,8 +146,16 @@ class Fanout {
   int64_t mBatchMicros = 0;                          // 0: not read in this batch yet
 };
 
-// Links every pair of `workers` both ways (each a home and a transport worker of the other).
-// Before any of them starts; the links live as long as both workers.
-void connectWorkers(const std::vector<MediaWorker*>& workers, const FanoutLink::Config& config = {});
+// The workers a home worker at position `home` of `workers` workers links to: the next
+// min(maxPartners, workers - 1) after it, round the ring (worker 5 of 6 with 3: 0, 1, 2). Each
+// worker is then the transport worker of as many homes as it has partners.
+std::vector<int> fanoutPartners(int home, int workers, int maxPartners = Fanout::kMaxPartners);
+
+// Links each of `workers` (as home) to its partners (as transport workers, fanoutPartners):
+// workers x min(maxPartners, workers - 1) links, each with the rings of `config`. Before any of
+// them starts; the links live as long as both workers. With 2 or 3 workers every pair is linked
+// both ways.
+void connectWorkers(const std::vector<MediaWorker*>& workers, const FanoutLink::Config& config = {},
+                    int maxPartners = Fanout::kMaxPartners);
 
 }  // namespace conclave::sfu

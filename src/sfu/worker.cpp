@@ -106,7 +106,7 @@ void MediaWorker::closeRouter(const std::string& roomId) {
 }
 
 void MediaWorker::registerTransport(const std::string& localUfrag, transport::WebRtcTransport* t) {
-  mByUfrag[localUfrag] = t;
+  mByUfrag.add(localUfrag, t);
 }
 
 void MediaWorker::registerEndpoint(const net::Endpoint& endpoint, transport::WebRtcTransport* t) {
@@ -125,7 +125,7 @@ void MediaWorker::unregisterEndpoint(const net::Endpoint& endpoint, transport::W
 }
 
 void MediaWorker::unregisterTransport(transport::WebRtcTransport* t) {
-  std::erase_if(mByUfrag, [t](const auto& e) { return e.second == t; });
+  mByUfrag.remove(t);
   std::erase_if(mByEndpoint, [t](const auto& e) { return e.second == t; });
   mTcp.closeTransport(t);
 }
@@ -153,8 +153,7 @@ transport::WebRtcTransport* MediaWorker::transportForCheck(std::span<const uint8
   if (!msg || msg->messageClass() != ice::StunClass::Request) return nullptr;
   auto user = msg->username();
   if (!user) return nullptr;
-  auto it = mByUfrag.find(std::string(user->substr(0, user->find(':'))));
-  return it == mByUfrag.end() ? nullptr : it->second;
+  return mByUfrag.find(user->substr(0, user->find(':')));
 }
 
 transport::WebRtcTransport* MediaWorker::route(std::span<const uint8_t> datagram, const net::Endpoint& from) {
@@ -163,9 +162,7 @@ transport::WebRtcTransport* MediaWorker::route(std::span<const uint8_t> datagram
     auto msg = ice::StunMessage::parse(datagram);
     if (msg) {
       if (auto user = msg->username()) {
-        auto colon = user->find(':');
-        auto it = mByUfrag.find(std::string(user->substr(0, colon)));
-        if (it != mByUfrag.end()) return it->second;
+        if (auto* t = mByUfrag.find(user->substr(0, user->find(':')))) return t;
       }
     }
   }

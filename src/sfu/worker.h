@@ -20,6 +20,7 @@
 #include "sfu/ice_tcp.h"
 #include "sfu/router.h"
 #include "sfu/router_metrics.h"
+#include "sfu/ufrag_routes.h"
 
 namespace conclave::sfu {
 
@@ -92,6 +93,8 @@ class MediaWorker final : public TransportHost, public transport::PacketSink, pr
   void unregisterEndpoint(const net::Endpoint& endpoint, transport::WebRtcTransport* transport) override;
   // Entries of the 5-tuple routing table (bounded by IceServer::Config::maxPairs per transport).
   size_t routedEndpoints() const { return mByEndpoint.size(); }
+  // Entries of the ufrag routing table (at most UfragRoutes::kPerTransport per transport).
+  size_t routedUfrags() const { return mByUfrag.size(); }
   void unregisterTransport(transport::WebRtcTransport* transport) override;
   uint64_t nextTransportId() override { return ++mTransportIds; }
   std::optional<common::TimePoint> datagramArrival() const override { return mArrival; }
@@ -133,7 +136,7 @@ class MediaWorker final : public TransportHost, public transport::PacketSink, pr
   uint64_t mShedLogged = 0;
   common::TimePoint mShedLoggedAt{};
   IceTcpServer mTcp;
-  std::unordered_map<std::string, transport::WebRtcTransport*> mByUfrag;
+  UfragRoutes mByUfrag;
   std::unordered_map<net::Endpoint, transport::WebRtcTransport*> mByEndpoint;
   // Before the routers: a router's proxies give their handles back to it when they go.
   Fanout mFanout{*this};

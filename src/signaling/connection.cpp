@@ -299,7 +299,11 @@ void Connection::handleSubscribeAnswer(const nlohmann::json& msg, common::TimePo
 void Connection::handleSubscribeRestart(const nlohmann::json& msg, common::TimePoint) {
   conference::MediaRoom* media = mediaFor(msg);
   if (!media) return;
-  media->restartSubscribe(mParticipantId);
+  if (auto error = media->restartSubscribe(mParticipantId)) {
+    common::logger("media")->info("subscribe restart refused: {}", error->message);
+    sendError(error->code, error->message, requestIdOf(msg));
+    return;
+  }
   mPeer.send(messages::subscribeOk(msg));
 }
 

@@ -66,14 +66,14 @@ class FanoutPlacementTest : public ::testing::Test {
     plane.reset();
   }
 
-  void open(size_t threshold) {
+  void open(size_t threshold, int workers = 2) {
     room.reset();
     plane.reset();
     MediaSettings settings;
     settings.listen = "127.0.0.1";
     settings.announcedAddresses = {"127.0.0.1"};
     settings.port = 0;
-    settings.workers = 2;
+    settings.workers = workers;
     settings.fanoutThreshold = threshold;
     plane = std::make_unique<MediaPlane>(
         settings, [](const std::function<void()>&) {},
@@ -166,6 +166,9 @@ TEST_F(FanoutPlacementTest, OnceTheHomeWorkerIsOverTheThresholdNewcomersSubscrib
   const std::string metrics = scrape();
   EXPECT_EQ(sampleValue(metrics, "conclave_worker_subscribed_streams{worker=\"1\"}"), 6);
   EXPECT_EQ(sampleValue(metrics, "conclave_worker_fanout_records_total{worker=\"0\",direction=\"to_transport\"}"), 0);
+  for (const char* sample : {"conclave_worker_fanout_expired_total{worker=\"1\",direction=\"to_transport\"}",
+                             "conclave_worker_fanout_expired_total{worker=\"0\",direction=\"to_home\"}"})
+    EXPECT_EQ(sampleValue(metrics, sample), 0) << sample;
 
   // An ICE restart keeps the transport where it is: the new credentials, the same port.
   const auto before = transportOf(peers["dave"].offers.back().sdp);
@@ -197,6 +200,62 @@ TEST_F(FanoutPlacementTest, OnceTheHomeWorkerIsOverTheThresholdNewcomersSubscrib
   EXPECT_EQ(placement.streams(kHome), 0u);
   EXPECT_EQ(placement.streams(kOther), 0u);
   EXPECT_EQ(hostedOn(kOther), 0u);
+}
+
+// Six workers: the room's worker (0) is linked to its partners 1, 2 and 3 only
+// (sfu::Fanout::kMaxPartners), so its newcomers go there, the least loaded partner first, and
+// never to workers 4 and 5, however idle: no link reaches them.
+TEST_F(FanoutPlacementTest, WithManyWorkersNewcomersGoOnlyToTheHomeWorkersPartners) {
+  open(2, 6);
+  ASSERT_EQ(sfu::fanoutPartners(kHome, 6), (std::vector<int>{1, 2, 3}));
+  join("alice");
+  ASSERT_EQ(errorCode(room->publish("alice", publishOffer(1), kMicAndCamera)), "");
+  const std::vector<std::pair<std::string, int>> expected{
+      {"bob", kHome}, {"carol", kHome},  // up to the threshold: home
+      {"dave", 1},    {"erin", 2},      {"frank", 3},   {"grace", 1},
+      {"henry", 2},   {"ivan", 3},      {"judy", kHome}};  // home 4, partners 4 each: a tie stays home
+  for (const auto& [id, where] : expected) {
+    join(id);
+    timer.elapse();
+    EXPECT_EQ(offeredPort(id), worker(where).port()) << id;
+    EXPECT_EQ(errorCode(room->subscribeAnswer(id, BrowserSubscriber().answer(peers[id].offers.back().sdp))), "");
+  }
+  const Placement& placement = plane->placement();
+  for (int w : {1, 2, 3}) {
+    EXPECT_EQ(placement.streams(w), 4u) << w;
+    EXPECT_EQ(hostedOn(w), 2u) << w;
+  }
+  for (int w : {4, 5}) {
+    EXPECT_EQ(placement.streams(w), 0u) << w;
+    EXPECT_EQ(hostedOn(w), 0u) << w;
+  }
+  // /metrics lists every worker, linked or not.
+  EXPECT_EQ(sampleValue(scrape(), "conclave_worker_fanout_sent_total{worker=\"5\",direction=\"to_transport\"}"), 0);
+}
+
+// The Placement alone: a home worker over the threshold picks the partner with the fewest
+// streams, even when a worker it has no link to carries fewer.
+TEST(PlacementTest, PicksAmongTheHomeWorkersPartnersOnly) {
+  const dtls::DtlsContext context{common::Certificate::generateSelfSigned("sfu")};
+  sfu::test::NullObserver observer;
+  std::vector<std::unique_ptr<sfu::MediaWorker>> owned;
+  std::vector<sfu::MediaWorker*> workers;
+  for (int i = 0; i < 6; ++i) {
+    owned.push_back(std::make_unique<sfu::MediaWorker>(i, "127.0.0.1", 0, context, &observer));
+    workers.push_back(owned.back().get());
+  }
+  sfu::connectWorkers(workers, sfu::FanoutLink::Config{16 * 1024, 16 * 1024});
+  Placement placement(workers, 10);
+  const std::vector<int64_t> streams{20, 9, 7, 8, 0, 1};
+  for (size_t i = 0; i < streams.size(); ++i) placement.addStreams(*workers[i], streams[i]);
+  EXPECT_EQ(placement.subscribeWorker(*workers[0]).index(), 2);  // of 1, 2, 3; not 4 (0 streams)
+  EXPECT_EQ(placement.subscribeWorker(*workers[4]).index(), 4);  // 0 streams: at most the threshold
+  placement.addStreams(*workers[4], 30);
+  EXPECT_EQ(placement.subscribeWorker(*workers[4]).index(), 5);  // of 5, 0, 1: 5 has 1
+  // Worker 3 (28 streams) has partners 4, 5 and 0 (30, 21, 20); 1 and 2 carry fewer, unreachable.
+  placement.addStreams(*workers[3], 20);
+  placement.addStreams(*workers[5], 20);
+  EXPECT_EQ(placement.subscribeWorker(*workers[3]).index(), 0);
 }
 
 TEST_F(FanoutPlacementTest, ThresholdZeroKeepsEverySubscriberHome) {

@@ -60,6 +60,7 @@ class MediaRoomTest : public ::testing::Test {
     close();
     settings.port = 0;
     settings.workers = 1;
+    settings.clock = &clock;
     plane = std::make_unique<MediaPlane>(
         // No transport connects in these tests; a failure report (none is expected) is dropped.
         settings, [](const std::function<void()>&) {},
@@ -135,6 +136,7 @@ class MediaRoomTest : public ::testing::Test {
     BrowserSubscriber browser;
   };
   ManualTimer timer;
+  common::ManualClock clock;  // of the participants' ICE restart budgets
   std::map<std::string, Member> members;
   std::unique_ptr<MediaPlane> plane;
   std::unique_ptr<MediaRoom> room;
@@ -414,6 +416,62 @@ TEST_F(MediaRoomTest, APublishIceRestartGetsNewCredentialsAndKeepsTheTracks) {
   EXPECT_EQ(state.publishLocalUfrag, iceUfragOf(restarted));
   EXPECT_EQ(state.producers, 2u);
   EXPECT_EQ(state.consumers, 2u);
+}
+
+// A publish offer of participant `n` (publishOffer) whose ICE credentials are those of the
+// browser's restart number `restart` (0: the first ones).
+std::string publishOfferAfterRestarts(int n, int restart) {
+  if (restart == 0) return publishOffer(n);
+  return replaceAll(publishOffer(n), "a=ice-ufrag:Sb8F" + std::to_string(n),
+                    "a=ice-ufrag:R" + std::to_string(n) + "x" + std::to_string(restart));
+}
+
+// A client that restarts ICE without end (each restart one signaling message) is held to its
+// budget: kIceRestartBurst restarts, publish and subscribe connections together, then one per
+// 6 s; one over it is refused with rate-limited and changes nothing (no new credentials, no
+// offer, the Router's transports as they were). A restart asked for while one waits for its
+// offer costs nothing.
+TEST_F(MediaRoomTest, IceRestartsBeyondTheParticipantsBudgetAreRefusedAndChangeNothing) {
+  join("carol");
+  join("alice");
+  publish("alice", publishOffer(1));
+  timer.elapse();
+  ASSERT_EQ(answer("carol"), "");
+  publish("carol", publishOffer(3));
+  const auto burst = static_cast<int>(MediaRoom::kIceRestartBurst);
+  // Half of the budget on Carol's subscribe connection (each restart a new offer, answered), the
+  // other half on her publish connection (each offer with new credentials).
+  for (int i = 0; i < burst / 2; ++i) {
+    ASSERT_EQ(errorCode(room->restartSubscribe("carol")), "") << i;
+    EXPECT_EQ(errorCode(room->restartSubscribe("carol")), "") << "joins the restart on its way, free";
+    timer.elapse();
+    ASSERT_EQ(answer("carol"), "") << i;
+  }
+  int publishRestarts = 0;
+  for (; publishRestarts < burst - burst / 2; ++publishRestarts)
+    ASSERT_EQ(publishError("carol", publishOfferAfterRestarts(3, publishRestarts + 1)), "") << publishRestarts;
+
+  // Over the budget: refused, nothing changes.
+  const RouterState before = routerState("carol");
+  const size_t offersBefore = peer("carol").offers.size();
+  EXPECT_EQ(errorCode(room->restartSubscribe("carol")), "rate-limited");
+  EXPECT_EQ(publishError("carol", publishOfferAfterRestarts(3, publishRestarts + 1)), "rate-limited");
+  timer.elapse();
+  EXPECT_EQ(peer("carol").offers.size(), offersBefore);
+  const RouterState after = routerState("carol");
+  EXPECT_EQ(after.publishLocalUfrag, before.publishLocalUfrag);
+  EXPECT_EQ(after.subscribeLocalUfrag, before.subscribeLocalUfrag);
+  // A publish offer with the credentials in use is no restart: it goes through.
+  EXPECT_EQ(publishError("carol", publishOfferAfterRestarts(3, publishRestarts)), "");
+  // Alice has a budget of her own.
+  EXPECT_EQ(publishError("alice", publishOfferAfterRestarts(1, 1)), "");
+
+  // Time refills the budget: one restart per 6 s.
+  clock.advance(std::chrono::seconds(6));
+  EXPECT_EQ(errorCode(room->restartSubscribe("carol")), "");
+  timer.elapse();
+  EXPECT_EQ(peer("carol").offers.size(), offersBefore + 1);
+  EXPECT_EQ(publishError("carol", publishOfferAfterRestarts(3, publishRestarts + 1)), "rate-limited");
 }
 
 // ---- m-section reuse (sdp::MidAllocator) -----------------------------------------------------

@@ -43,6 +43,8 @@ inline std::string codeOf(const MediaError& error) {
       return "media-unavailable";
     case common::ErrorCode::ForbiddenByPolicy:
       return "forbidden-by-policy";
+    case common::ErrorCode::RateLimited:
+      return "rate-limited";
     default:
       return "code-" + std::to_string(static_cast<int>(error.code));
   }

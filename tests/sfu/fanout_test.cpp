@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
 #include <future>
 #include <map>
@@ -565,6 +566,33 @@ TEST_F(FanoutTest, AnIceRestartOfAHostedTransportBringsItsMediaToTheNewPath) {
   EXPECT_EQ(hostedOnOther(), 1u);
 }
 
+// The same bound as for a local transport (worker_test.cpp) on the worker that hosts Bob's: many
+// restarts leave his transport there two routing entries, the current and the previous ufrag;
+// the one before no longer routes. His transport going frees both.
+TEST_F(FanoutTest, IceRestartsOfAHostedTransportKeepOnlyTheCurrentAndThePreviousUfrag) {
+  setUpRoom();
+  auto routedUfrags = [this] { return on<size_t>(other, [](MediaWorker& w) { return w.routedUfrags(); }); };
+  ASSERT_EQ(routedUfrags(), 1u);  // Bob's; the home worker routes Alice's and Carol's
+  std::vector<ice::IceCredentials> generations{subs["bob"].localIce};
+  for (int i = 0; i < 50; ++i) {
+    TransportSpec restarted = subs["bob"];
+    restarted.localIce = ice::IceCredentials::generate();
+    restarted.remoteIce = bob.peer.ice();
+    onHome([&](Router& r) { r.setTransport("bob", TransportRole::Subscribe, restarted); });
+    generations.push_back(restarted.localIce);
+  }
+  // The home worker posted each restart to the other before this task.
+  EXPECT_EQ(routedUfrags(), 2u);
+  const std::vector<ice::IceCredentials> lastThree(generations.end() - 3, generations.end());
+  const auto probe = test::probeChecks(other, bob.peer, lastThree);
+  EXPECT_EQ(probe.answers, 2u);
+  EXPECT_EQ(probe.unrouted, 1u);
+
+  onHome([](Router& r) { r.removeParticipant("bob"); });
+  EXPECT_EQ(hostedOnOther(), 0u);
+  EXPECT_EQ(routedUfrags(), 0u);
+}
+
 // The room closes (closeRouter) while the other worker is busy and records for Bob wait in the
 // ring: the proxies go with the Router, the other worker destroys what it hosted once it runs
 // again, every record is accounted for (sent before the destroy, or dropped as stale after it),
@@ -612,6 +640,47 @@ TEST_F(FanoutTest, ClosingTheRoomWithRecordsInFlightFreesEverythingOnBothWorkers
   });
   EXPECT_TRUE(runUntil(
       all, [&] { return hostedOnOther() == 1; }, 3s));
+}
+
+// Links at start are bounded (docs/fanout.md, "Budgets"): each worker links to its partners, the
+// next Fanout::kMaxPartners workers round the ring, not to every other worker, so the links (and
+// their rings' address space and mappings) grow with the workers, not with their square. Each
+// worker is the transport worker of as many homes as it has partners.
+TEST(FanoutPartnersTest, EachWorkerLinksOnlyToItsPartners) {
+  EXPECT_EQ(fanoutPartners(0, 1), std::vector<int>{});
+  EXPECT_EQ(fanoutPartners(0, 2), std::vector<int>{1});
+  EXPECT_EQ(fanoutPartners(1, 3), (std::vector<int>{2, 0}));
+  EXPECT_EQ(fanoutPartners(5, 6), (std::vector<int>{0, 1, 2}));
+  EXPECT_EQ(fanoutPartners(255, 256).size(), static_cast<size_t>(Fanout::kMaxPartners));
+  EXPECT_EQ(fanoutPartners(2, 16, 7), (std::vector<int>{3, 4, 5, 6, 7, 8, 9}));
+
+  const dtls::DtlsContext context{common::Certificate::generateSelfSigned("sfu")};
+  NullObserver observer;
+  constexpr int kWorkers = 6;
+  std::vector<std::unique_ptr<MediaWorker>> owned;
+  std::vector<MediaWorker*> workers;
+  for (int i = 0; i < kWorkers; ++i) {
+    owned.push_back(std::make_unique<MediaWorker>(i, "127.0.0.1", 0, context, &observer));
+    workers.push_back(owned.back().get());
+  }
+  connectWorkers(workers, FanoutLink::Config{16 * 1024, 16 * 1024});
+  size_t links = 0;
+  for (int w = 0; w < kWorkers; ++w) {
+    std::vector<int> outbound, inbound;
+    for (int peer = 0; peer < kWorkers; ++peer) {
+      if (const FanoutLink* link = workers[w]->fanout().outboundLink(peer)) {
+        outbound.push_back(peer);
+        EXPECT_EQ(link, workers[peer]->fanout().inboundLink(w)) << "one link, seen from both ends";
+      }
+      if (workers[w]->fanout().inboundLink(peer)) inbound.push_back(peer);
+    }
+    std::vector<int> partners = fanoutPartners(w, kWorkers);
+    std::sort(partners.begin(), partners.end());
+    EXPECT_EQ(outbound, partners) << "worker " << w;
+    EXPECT_EQ(inbound.size(), static_cast<size_t>(Fanout::kMaxPartners)) << "worker " << w;
+    links += outbound.size();
+  }
+  EXPECT_EQ(links, static_cast<size_t>(kWorkers * Fanout::kMaxPartners));  // not 6 x 5 = 30
 }
 
 }  // namespace

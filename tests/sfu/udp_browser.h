@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "ice/stun.h"
 #include "net/udp_socket.h"
 #include "rtp/captured_packets.h"
 #include "sfu/sfu_test_util.h"
@@ -261,6 +262,54 @@ T runOn(MediaWorker& worker, const std::function<T(MediaWorker&)>& task) {
   auto f = result.get_future();
   EXPECT_EQ(f.wait_for(std::chrono::seconds(5)), std::future_status::ready);
   return f.get();
+}
+
+// Which of `generations` (a transport's local ICE credentials, oldest first) a worker still routes
+// checks for: a socket of its own sends one check per generation, signed as `peer` signs them, in
+// order, with the last one the worker must answer; once that answer came every check before was
+// read. Returns the STUN answers received (a routed check gets one, success or error) and the
+// checks the worker counted as unrouted meanwhile.
+struct RoutedChecks {
+  size_t answers = 0;
+  uint64_t unrouted = 0;
+};
+inline RoutedChecks probeChecks(MediaWorker& worker, transport::test::BrowserPeer& peer,
+                                const std::vector<ice::IceCredentials>& generations) {
+  auto unrouted = [&] {
+    return runOn<uint64_t>(worker, [](MediaWorker& w) { return w.counters().datagramsUnrouted.load(); });
+  };
+  const uint64_t before = unrouted();
+  net::UdpSocket socket{"127.0.0.1", 0};
+  net::SendBatch send{socket, 16};
+  net::ReceiveBatch receive{16};
+  const net::Endpoint to = endpointOf("127.0.0.1", worker.port());
+  std::vector<uint8_t> last;  // the transaction ID of the last check
+  for (const auto& credentials : generations) {
+    auto check = peer.bindingRequest(credentials, false);
+    last.assign(check.begin() + 8, check.begin() + 8 + ice::kStunTransactionIdSize);
+    send.send(check, to);
+  }
+  send.flush();
+  RoutedChecks result;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  bool lastAnswered = false;
+  while (!lastAnswered && std::chrono::steady_clock::now() < deadline) {
+    pollfd fd{socket.fd(), POLLIN, 0};
+    ::poll(&fd, 1, 20);
+    while (size_t got = receive.receive(socket)) {
+      for (size_t i = 0; i < got; ++i) {
+        auto msg = ice::StunMessage::parse(receive.data(i));
+        // The worker's own checks toward a new address (its return-path test) are not answers.
+        if (!msg || msg->messageClass() == ice::StunClass::Request) continue;
+        ++result.answers;
+        const auto tid = msg->transactionId();
+        lastAnswered |= std::equal(tid.begin(), tid.end(), last.begin());
+      }
+    }
+  }
+  EXPECT_TRUE(lastAnswered) << "the worker did not answer the last check";
+  result.unrouted = unrouted() - before;
+  return result;
 }
 
 }  // namespace conclave::sfu::test

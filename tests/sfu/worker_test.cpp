@@ -315,6 +315,36 @@ TEST_F(MediaWorkerTest, TheRoutingTableIsBoundedPerTransport) {
       all, [&] { return bob.peer.rtp.size() >= 20; }, 5s));
 }
 
+// A client that restarts ICE again and again (each restart is one signaling message) adds no
+// routing entries beyond its transport's current and previous credentials: the checks of the
+// generation before the last restart still route (the browser may still be using it), older ones
+// do not. Removing the transport removes its entries.
+TEST_F(MediaWorkerTest, IceRestartsKeepOnlyTheCurrentAndThePreviousUfragOfATransport) {
+  setUpRoom();
+  auto routedUfrags = [this] { return onWorkerValue<size_t>([](MediaWorker& w) { return w.routedUfrags(); }); };
+  ASSERT_EQ(routedUfrags(), 3u);  // Alice's publish, Bob's and Carol's subscribe transports
+  std::vector<ice::IceCredentials> generations{subs["bob"].localIce};
+  for (int i = 0; i < 50; ++i) {
+    TransportSpec restarted = subs["bob"];
+    restarted.localIce = ice::IceCredentials::generate();
+    restarted.remoteIce = bob.peer.ice();
+    onWorker([&](Router& r) { r.setTransport("bob", TransportRole::Subscribe, restarted); });
+    generations.push_back(restarted.localIce);
+  }
+  EXPECT_EQ(routedUfrags(), 3u + 1u);
+
+  // The last three generations: the oldest is not routed, the previous and the current are.
+  const std::vector<ice::IceCredentials> lastThree(generations.end() - 3, generations.end());
+  const auto probe = test::probeChecks(worker, bob.peer, lastThree);
+  EXPECT_EQ(probe.answers, 2u);
+  EXPECT_EQ(probe.unrouted, 1u);
+  // The very first generation is long gone too.
+  EXPECT_EQ(test::probeChecks(worker, bob.peer, {generations.front(), generations.back()}).unrouted, 1u);
+
+  onWorker([](Router& r) { r.removeParticipant("bob"); });
+  EXPECT_EQ(routedUfrags(), 2u);
+}
+
 // Issue 7, finding 2, both halves together, over real UDP: Bob forges a nomination from a third
 // party's address, then sends 50 NACKs that each name every packet he got. The third party gets no
 // media; Bob gets at most his retransmission budget (32 KiB plus half of what he was forwarded),
