@@ -126,8 +126,7 @@ void Router::setTransport(const std::string& participantId, TransportRole role, 
   params.dtlsRole = spec.dtlsRole;
   auto makeLocal = [&] {
     auto t = std::make_unique<transport::WebRtcTransport>(static_cast<transport::WebRtcTransport::Listener&>(*this),
-                                                          mHost.sink(), mHost.dtlsContext(), params,
-                                                          std::chrono::steady_clock::now());
+                                                          mHost.sink(), mHost.dtlsContext(), params, mHost.now());
     mHost.registerTransport(spec.localIce.ufrag, t.get());
     return t;
   };
@@ -196,7 +195,7 @@ void Router::setProducerPaused(uint64_t producerId, bool paused) {
   if (rtp::NackGenerator* nack = producer.nackGenerator()) nack->clear();
   if (paused) return;
   // Subscribers saw nothing while it was paused: they start again at a keyframe.
-  const auto now = std::chrono::steady_clock::now();
+  const auto now = mHost.now();
   for (Consumer* c : producer.consumers()) {
     c->requireKeyframe();
     requestKeyframeFor(*c, now);
@@ -213,7 +212,7 @@ void Router::addConsumer(const std::string& subscriberId, const ConsumerSpec& sp
     auto& cc = sub->second.subscribeCc;
     if (!cc) cc = std::make_unique<TransportCcSender>(static_cast<uint16_t>(common::randomU32()));
     auto& bandwidth = sub->second.bandwidth;
-    if (!bandwidth) bandwidth = std::make_unique<SubscriberBandwidth>(std::chrono::steady_clock::now());
+    if (!bandwidth) bandwidth = std::make_unique<SubscriberBandwidth>(mHost.now());
     consumer->setTransportCc(cc.get());
     consumer->setBandwidth(bandwidth.get());
   }
@@ -222,7 +221,7 @@ void Router::addConsumer(const std::string& subscriberId, const ConsumerSpec& sp
   Consumer& added = *consumer;
   mConsumers.emplace(spec.id, std::move(consumer));
   // A new subscriber needs a keyframe to start decoding.
-  const auto now = std::chrono::steady_clock::now();
+  const auto now = mHost.now();
   added.updateTargetLayer(now);
   requestKeyframeFor(added, now);
 }
@@ -245,7 +244,7 @@ void Router::setConsumerMaxLayer(uint64_t consumerId, int layer) {
   auto it = mConsumers.find(consumerId);
   if (it == mConsumers.end()) return;
   it->second->setMaxLayer(layer);
-  it->second->updateTargetLayer(std::chrono::steady_clock::now());
+  it->second->updateTargetLayer(mHost.now());
 }
 
 void Router::setConsumerPaused(uint64_t consumerId, bool paused) {
@@ -805,7 +804,7 @@ void Router::transportConnected(transport::MediaTransport& t) {
   if (mObserver) mObserver->onTransportSecured(p->id, roleOf(*p, t), t.srtpProfileName());
   // A subscriber whose transport just came up needs keyframes for everything it consumes.
   if (p->subscribe.get() == &t) {
-    auto now = std::chrono::steady_clock::now();
+    auto now = mHost.now();
     for (auto& [ssrc, c] : p->consumersBySsrc) {
       c->requireKeyframe();
       requestKeyframeFor(*c, now);

@@ -48,6 +48,10 @@ class TransportHost {
   // `now` it passes along (which may be one time for a whole receive batch): the kernel's
   // receive timestamp. transport-cc feedback reports it.
   virtual std::optional<common::TimePoint> datagramArrival() const { return std::nullopt; }
+  // The time for what the Router does outside a packet or a tick (a new transport or consumer, a
+  // layer limit, a producer's pause): the steady clock, or a test's simulated one, so that the
+  // estimators and timers those start never mix two clocks.
+  virtual common::TimePoint now() const { return std::chrono::steady_clock::now(); }
 };
 
 enum class TransportRole : uint8_t { Publish, Subscribe };

@@ -78,6 +78,9 @@ struct Subscriber {
 class BandwidthTest : public transport::test::DtlsContextsTest {
  protected:
   void SetUp() override {
+    // The Router starts estimators and transports on the simulated clock the test runs on, not on
+    // the steady clock (which a slow machine's handshakes would move ahead of it).
+    host.clock = &now;
     wire.attach(alice);
     router.addParticipant("alice");
     TransportSpec pub;

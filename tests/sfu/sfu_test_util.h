@@ -46,6 +46,7 @@ class FakeHost final : public TransportHost {
   }
   uint64_t nextTransportId() override { return ++mIds; }
   std::optional<TimePoint> datagramArrival() const override { return arrival; }
+  TimePoint now() const override { return clock ? *clock : TransportHost::now(); }
 
   void dispatch(std::span<uint8_t> datagram, const net::Endpoint& from, TimePoint now) {
     if (WebRtcTransport* t = route(datagram, from)) {
@@ -63,6 +64,8 @@ class FakeHost final : public TransportHost {
   size_t unrouted = 0;
   // What datagramArrival() says (a worker: the kernel's receive time of the datagram).
   std::optional<TimePoint> arrival;
+  // What now() says: a test's simulated clock, or (null) the steady clock.
+  const TimePoint* clock = nullptr;
 
  private:
   WebRtcTransport* route(std::span<const uint8_t> datagram, const net::Endpoint& from) {
