@@ -86,6 +86,17 @@ class FanoutTest : public ::testing::Test {
         all, [&] { return !sfu::test::plisOf(alice.peer).empty(); }, 3s));
   }
 
+  // The control plane restarts ICE for Bob: new credentials on both sides, passed to the home
+  // worker's Router (which passes them to the worker hosting his transport).
+  TransportSpec restartBobsIce() {
+    TransportSpec restarted = subs["bob"];
+    restarted.localIce = ice::IceCredentials::generate();
+    bob.peer.setIce(ice::IceCredentials::generate());
+    restarted.remoteIce = bob.peer.ice();
+    onHome([&](Router& r) { r.setTransport("bob", TransportRole::Subscribe, restarted); });
+    return restarted;
+  }
+
   // `count` packets from `first`, a keyframe first, in bursts of 10 as a camera sends.
   void sendVideo(size_t count, size_t first = 0) { test::sendVideo(alice, all, count, first); }
 
@@ -524,11 +535,7 @@ TEST_F(FanoutTest, ConsentExpiringOnTheHostingWorkerStopsTheHomeWorkersRecordsUn
   EXPECT_EQ(hostedOnOther(), 1u);
 
   // The control plane restarts ICE; Bob nominates the new credentials from where he is.
-  TransportSpec restarted = subs["bob"];
-  restarted.localIce = ice::IceCredentials::generate();
-  bob.peer.setIce(ice::IceCredentials::generate());
-  restarted.remoteIce = bob.peer.ice();
-  onHome([&](Router& r) { r.setTransport("bob", TransportRole::Subscribe, restarted); });
+  const TransportSpec restarted = restartBobsIce();
   const size_t dtlsBefore = bob.peer.dtlsDatagramsReceived();
   ASSERT_TRUE(test::moveAndMeasureGap(alice, bob, all, restarted.localIce, true, [] {}))
       << "no media for Bob within 10 s of the ICE restart";
@@ -551,11 +558,7 @@ TEST_F(FanoutTest, AnIceRestartOfAHostedTransportBringsItsMediaToTheNewPath) {
   sendVideo(kPackets);
   ASSERT_TRUE(runUntil(
       all, [&] { return packetsOf(bob.peer, kBobSsrc) >= kPackets; }, 5s));
-  TransportSpec restarted = subs["bob"];
-  restarted.localIce = ice::IceCredentials::generate();
-  bob.peer.setIce(ice::IceCredentials::generate());
-  restarted.remoteIce = bob.peer.ice();
-  onHome([&](Router& r) { r.setTransport("bob", TransportRole::Subscribe, restarted); });
+  const TransportSpec restarted = restartBobsIce();
   const size_t dtlsBefore = bob.peer.dtlsDatagramsReceived();
   const auto gap = test::moveAndMeasureGap(alice, bob, all, restarted.localIce, true,
                                            [&] { bob.moveTo("127.0.0.1", endpointOf("127.0.0.1", other.port())); });
