@@ -83,10 +83,13 @@ int runVerifyReceipt(const std::vector<std::string>& args, FILE* out, FILE* err)
     }
     expected = common::Ed25519PublicKey::fromPem(*text);
     std::string trimmed = text->substr(0, text->find_first_of("\r\n"));
-    if (!expected)
-      if (auto raw = common::fromHex(trimmed))
+    if (!expected) {
+      if (auto raw = common::fromHex(trimmed)) {
+        const std::string& bytes = *raw;
         expected =
-            common::Ed25519PublicKey::fromRaw(std::span(reinterpret_cast<const uint8_t*>(raw->data()), raw->size()));
+            common::Ed25519PublicKey::fromRaw(std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
+      }
+    }
     if (!expected) {
       std::fprintf(err, "conclave: %s holds no Ed25519 public key (PEM or 64 hex digits)\n", keyFile->c_str());
       return 2;
