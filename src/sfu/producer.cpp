@@ -1,7 +1,5 @@
 #include "sfu/producer.h"
 
-#include <algorithm>
-
 #include "rtp/vp8.h"
 #include "sfu/consumer.h"
 
@@ -102,7 +100,7 @@ void Producer::onRtp(const rtp::RtpPacket& packet, int layer, common::TimePoint 
   }
 }
 
-void Producer::onForwarded(const rtp::RtpPacket& packet, int layer, common::TimePoint now) {
+void Producer::onForwarded(const rtp::RtpPacket& packet, int layer, common::TimePoint now, bool taken) {
   ProducerLayer& l = *mLayers[static_cast<size_t>(layer)];
   if (!l.cache) return;
   // A NACK can only name a packet its consumer was sent, of the layer it forwards (the rewriter
@@ -110,7 +108,7 @@ void Producer::onForwarded(const rtp::RtpPacket& packet, int layer, common::Time
   // it counts) or waiting to switch to is not cached, and once it has been so for a window, its
   // pages go back (issue 13: the top layer of a camera nobody watches in full was ~470 KiB per
   // publisher).
-  if (isForwarded(layer)) {
+  if (taken) {
     l.cache->insert(packet, now);
     l.lastForwarded = now;
   } else if (l.cache->chunkBytes() > 0 && now - l.lastForwarded > l.cache->window()) {
@@ -118,10 +116,8 @@ void Producer::onForwarded(const rtp::RtpPacket& packet, int layer, common::Time
   }
 }
 
-bool Producer::isForwarded(int layer) const {
-  // Most packets stop at the first consumer; a layer nobody takes looks at each once.
-  return std::any_of(mConsumers.begin(), mConsumers.end(),
-                     [&](const Consumer* c) { return c->currentLayer() == layer || c->targetLayer() == layer; });
+bool Producer::takesLayer(const Consumer& consumer, int layer) {
+  return consumer.currentLayer() == layer || consumer.targetLayer() == layer;
 }
 
 void Producer::onSenderReport(const rtcp::SenderInfo& info, common::TimePoint now) { onSenderReport(0, info, now); }

@@ -66,9 +66,11 @@ class Producer {
   // Packet path: records a packet of `layer` (stats, bitrate, keyframe size) ...
   void onRtp(const rtp::RtpPacket& packet, common::TimePoint now) { onRtp(packet, 0, now); }
   void onRtp(const rtp::RtpPacket& packet, int layer, common::TimePoint now);
-  // ... and once the consumers have had it, caches it for NACKs if a consumer is on the layer or
-  // waiting for its keyframe.
-  void onForwarded(const rtp::RtpPacket& packet, int layer, common::TimePoint now);
+  // ... and once the consumers have had it, caches it for NACKs if `taken`: a consumer is on the
+  // layer or waiting for its keyframe (takesLayer, which the Router's fan-out loop asks of each).
+  void onForwarded(const rtp::RtpPacket& packet, int layer, common::TimePoint now, bool taken);
+  // `consumer` forwards `layer` or waits for its keyframe to switch to it.
+  static bool takesLayer(const Consumer& consumer, int layer);
   void onSenderReport(const rtcp::SenderInfo& info, common::TimePoint now);
 
   const rtp::PacketCache* cache() const { return mLayers[0]->cache.get(); }
@@ -104,9 +106,6 @@ class Producer {
 
  private:
   static constexpr common::Duration kKeyframeInterval = std::chrono::milliseconds(500);
-
-  // A consumer forwards `layer` or waits for its keyframe to switch to it.
-  bool isForwarded(int layer) const;
 
   ProducerSpec mSpec;
   std::string mParticipantId;

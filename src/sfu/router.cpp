@@ -331,8 +331,7 @@ void Router::onTransportRtp(transport::WebRtcTransport& t, rtp::RtpPacket& packe
   }
   producer->onRtp(packet, layer, now);
   if (producer->packetsReceived() <= kTappedPackets) tapPayload(*producer, packet);
-  forward(*producer, layer, packet, now);
-  producer->onForwarded(packet, layer, now);
+  producer->onForwarded(packet, layer, now, forward(*producer, layer, packet, now));
 }
 
 Producer* Router::learnSimulcastSsrc(Participant& publisher, const rtp::RtpPacket& packet) {
@@ -374,37 +373,46 @@ void Router::tapPayload(const Producer& producer, const rtp::RtpPacket& packet) 
              common::hexEncode(payload.first(std::min(payload.size(), kTappedBytes))));
 }
 
-void Router::forward(Producer& producer, int layer, const rtp::RtpPacket& packet, common::TimePoint now, bool repair) {
+bool Router::forward(Producer& producer, int layer, const rtp::RtpPacket& packet, common::TimePoint now, bool repair) {
+  bool taken = false;
   for (Consumer* c : producer.consumers()) {
-    transport::MediaTransport* t = c->transport();
-    if (!t) continue;
-    if (repair && c->currentLayer() != layer) continue;
-    SubscriberBandwidth* bandwidth = c->bandwidth();
-    // Far over the subscriber's estimate (a high layer still waiting for the keyframe of a lower
-    // one): video waits, and starts again at a keyframe of the layer that fits. Audio always goes.
-    if (bandwidth && producer.kind() == MediaKind::Video && !c->paused() && !bandwidth->allowVideo(now)) {
-      ++mStats.videoOverEstimate;
-      c->requireKeyframe();
-      continue;
-    }
-    const int before = c->currentLayer();
-    bool sent = t->sendRtpWith([&](std::span<uint8_t> out) {
-      const size_t n = c->writeLayerPacket(packet, layer, out, now);
-      if (n > 0) stampTransportCc(*c, out.first(n), rtp::SentKind::Media, now);
-      return n;
-    });
-    if (sent) {
-      ++mStats.rtpForwarded;
-      if (before >= 0 && c->currentLayer() != before) {
-        ++mStats.layerSwitches;
-        ++(c->currentLayer() > before ? mStats.layerSwitchesUp : mStats.layerSwitchesDown);
-        common::logger("sfu")->debug("consumer {}: layer {} -> {}", c->id(), before, c->currentLayer());
-      }
-    }
-    if (c->wantsKeyframe() && t->connected()) requestKeyframeFor(*c, now);
-    // A probe cluster in flight goes out with the media, as its schedule says.
-    if (bandwidth && c->spec().rtxSsrc) sendProbes(*bandwidth, *c, now);
+    forwardTo(*c, producer, layer, packet, now, repair);
+    // After the packet, so that a switch at it counts.
+    taken = taken || Producer::takesLayer(*c, layer);
   }
+  return taken;
+}
+
+void Router::forwardTo(Consumer& c, Producer& producer, int layer, const rtp::RtpPacket& packet, common::TimePoint now,
+                       bool repair) {
+  transport::MediaTransport* t = c.transport();
+  if (!t) return;
+  if (repair && c.currentLayer() != layer) return;
+  SubscriberBandwidth* bandwidth = c.bandwidth();
+  // Far over the subscriber's estimate (a high layer still waiting for the keyframe of a lower
+  // one): video waits, and starts again at a keyframe of the layer that fits. Audio always goes.
+  if (bandwidth && producer.kind() == MediaKind::Video && !c.paused() && !bandwidth->allowVideo(now)) {
+    ++mStats.videoOverEstimate;
+    c.requireKeyframe();
+    return;
+  }
+  const int before = c.currentLayer();
+  bool sent = t->sendRtpWith([&](std::span<uint8_t> out) {
+    const size_t n = c.writeLayerPacket(packet, layer, out, now);
+    if (n > 0) stampTransportCc(c, out.first(n), rtp::SentKind::Media, now);
+    return n;
+  });
+  if (sent) {
+    ++mStats.rtpForwarded;
+    if (before >= 0 && c.currentLayer() != before) {
+      ++mStats.layerSwitches;
+      ++(c.currentLayer() > before ? mStats.layerSwitchesUp : mStats.layerSwitchesDown);
+      common::logger("sfu")->debug("consumer {}: layer {} -> {}", c.id(), before, c.currentLayer());
+    }
+  }
+  if (c.wantsKeyframe() && t->connected()) requestKeyframeFor(c, now);
+  // A probe cluster in flight goes out with the media, as its schedule says.
+  if (bandwidth && c.spec().rtxSsrc) sendProbes(*bandwidth, c, now);
 }
 
 void Router::transportRtcp(transport::MediaTransport& t, std::span<uint8_t> compound, common::TimePoint now) {
@@ -567,8 +575,7 @@ void Router::onPublisherRtx(Producer& producer, int layer, rtp::RtpPacket& rtx, 
   }
   ++mStats.rtxRepaired;
   producer.onRtp(*original, layer, now);
-  forward(producer, layer, *original, now, true);
-  producer.onForwarded(*original, layer, now);
+  producer.onForwarded(*original, layer, now, forward(producer, layer, *original, now, true));
 }
 
 void Router::sendNacks(Producer& producer, int layer, common::TimePoint now) {

@@ -212,7 +212,11 @@ class Router final : private transport::WebRtcTransport::Listener, private Proxy
   // `repair`: an RTX repair of a packet first sent earlier. It goes only to consumers already
   // forwarding this layer: a consumer waiting for its first keyframe must not start on a packet
   // from before it subscribed (encrypted, perhaps, under a key an ex-member still holds).
-  void forward(Producer& producer, int layer, const rtp::RtpPacket& packet, common::TimePoint now, bool repair = false);
+  // True if a consumer takes `layer` after it (Producer::takesLayer): the packet is to be cached.
+  bool forward(Producer& producer, int layer, const rtp::RtpPacket& packet, common::TimePoint now, bool repair = false);
+  // One consumer's share of forward().
+  void forwardTo(Consumer& c, Producer& producer, int layer, const rtp::RtpPacket& packet, common::TimePoint now,
+                 bool repair);
   // A packet of an SSRC the participant has not announced: a simulcast layer's first packets.
   Producer* learnSimulcastSsrc(Participant& publisher, const rtp::RtpPacket& packet);
   void tapPayload(const Producer& producer, const rtp::RtpPacket& packet);

@@ -124,7 +124,7 @@ class SimulcastTest : public ::testing::Test {
     producer.onRtp(*packet, index, now);
     std::array<uint8_t, 1500> out{};
     const size_t n = consumer.writeLayerPacket(*packet, index, out, now);
-    producer.onForwarded(*packet, index, now);
+    producer.onForwarded(*packet, index, now, Producer::takesLayer(consumer, index));
     if (n == 0) return std::nullopt;
     auto written = rtp::RtpPacket::parse(std::span(out).first(n));
     auto d = rtp::Vp8Descriptor::parse(written->payload());
